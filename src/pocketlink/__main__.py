@@ -1,0 +1,3 @@
+from pocketlink.cli.main import main
+
+raise SystemExit(main())

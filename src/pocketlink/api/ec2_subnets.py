@@ -1,0 +1,228 @@
+"""Subnets: IPv4, dual-stack and IPv6-only, placed in an availability zone of the VPC's region."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+
+from pocketlink.api import addresses, filters, pages, tags
+from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import (
+    ipv4_network,
+    ipv6_network,
+    owned,
+    require_subnet,
+    require_vpc,
+    select,
+)
+from pocketlink.api.handlers import operation
+from pocketlink.model import ids, regions
+from pocketlink.model.ec2 import CidrAssociation, NetworkInterface, RouteTable, Subnet, Vpc
+from pocketlink.wire.errors import Ec2Error
+
+SUBNET_FILTERS: dict[str, filters.Field] = {
+    "subnet-id": lambda s: s.id,
+    "vpc-id": lambda s: s.vpc_id,
+    "cidr-block": lambda s: s.cidr_block,
+    "cidr": lambda s: s.cidr_block,
+    "cidrBlock": lambda s: s.cidr_block,
+    "availability-zone": lambda s: s.availability_zone,
+    "availabilityZone": lambda s: s.availability_zone,
+    "availability-zone-id": lambda s: s.availability_zone_id,
+    "state": lambda s: s.state,
+    "default-for-az": lambda s: False,
+    "defaultForAz": lambda s: False,
+    "ipv6-cidr-block-association.ipv6-cidr-block": lambda s: [
+        a.cidr for a in s.ipv6_associations],
+    "ipv6-cidr-block-association.association-id": lambda s: [
+        a.association_id for a in s.ipv6_associations],
+    "ipv6-native": lambda s: s.ipv6_native,
+    "map-public-ip-on-launch": lambda s: s.map_public_ip_on_launch,
+    "owner-id": lambda s: s.account,
+    "subnet-arn": lambda s: subnet_arn(s),
+}
+
+
+def subnet_arn(subnet: Subnet) -> str:
+    return f"arn:aws:ec2:{subnet.region}:{subnet.account}:subnet/{subnet.id}"
+
+
+def describe_subnet(context: RequestContext, subnet: Subnet) -> dict:
+    item = {
+        "SubnetId": subnet.id,
+        "SubnetArn": subnet_arn(subnet),
+        "VpcId": subnet.vpc_id,
+        "OwnerId": subnet.account,
+        "State": subnet.state,
+        "AvailabilityZone": subnet.availability_zone,
+        "AvailabilityZoneId": subnet.availability_zone_id,
+        "AvailableIpAddressCount": addresses.available_ipv4_count(context.store, subnet),
+        "DefaultForAz": False,
+        "MapPublicIpOnLaunch": subnet.map_public_ip_on_launch,
+        "AssignIpv6AddressOnCreation": subnet.assign_ipv6_address_on_creation,
+        "Ipv6Native": subnet.ipv6_native,
+        "EnableDns64": False,
+        "MapCustomerOwnedIpOnLaunch": False,
+        "PrivateDnsNameOptionsOnLaunch": {
+            "HostnameType": "resource-name" if subnet.ipv6_native else "ip-name",
+            "EnableResourceNameDnsARecord": False,
+            "EnableResourceNameDnsAAAARecord": False,
+        },
+        "Ipv6CidrBlockAssociationSet": [
+            {"AssociationId": a.association_id, "Ipv6CidrBlock": a.cidr,
+             "Ipv6CidrBlockState": {"State": a.state}} for a in subnet.ipv6_associations
+        ],
+    }
+    if subnet.cidr_block:
+        item["CidrBlock"] = subnet.cidr_block
+    if subnet.tags:
+        item["Tags"] = tags.tag_set(subnet.tags)
+    return item
+
+
+def _zone(context: RequestContext, params: dict) -> regions.Zone:
+    name, zone_id = params.get("AvailabilityZone"), params.get("AvailabilityZoneId")
+    if name and zone_id:
+        raise Ec2Error("InvalidParameterCombination",
+                       "Only one of availabilityZone or availabilityZoneId may be specified.")
+    zones = regions.zones(context.account, context.region)
+    wanted = name or zone_id
+    if not wanted:
+        return secrets.choice(zones)
+    for zone in zones:
+        if wanted in (zone.name, zone.zone_id):
+            return zone
+    parameter = "availabilityZone" if name else "availabilityZoneId"
+    raise Ec2Error("InvalidParameterValue",
+                   f"Value ({wanted}) for parameter {parameter} is invalid. Subnets can currently "
+                   "only be created in the following availability zones: "
+                   + ", ".join(z.name if name else z.zone_id for z in zones) + ".")
+
+
+def _check_ipv4(context: RequestContext, vpc: Vpc, value: str) -> str:
+    network = ipv4_network(value)
+    if not 16 <= network.prefixlen <= 28 or not any(
+        network.subnet_of(ipaddress.IPv4Network(a.cidr)) for a in vpc.cidr_associations
+    ):
+        raise Ec2Error("InvalidSubnet.Range", value)
+    for other in context.store.all(Subnet):
+        if other.vpc_id == vpc.id and other.cidr_block and network.overlaps(
+                ipaddress.IPv4Network(other.cidr_block)):
+            raise Ec2Error("InvalidSubnet.Conflict", value)
+    return str(network)
+
+
+def _check_ipv6(context: RequestContext, vpc: Vpc, value: str) -> str:
+    network = ipv6_network(value)
+    if not vpc.ipv6_associations:
+        raise Ec2Error("InvalidParameterValue",
+                       f"The VPC {vpc.id} does not have an IPv6 CIDR block associated")
+    if network.prefixlen != 64 or not any(
+        network.subnet_of(ipaddress.IPv6Network(a.cidr)) for a in vpc.ipv6_associations
+    ):
+        raise Ec2Error("InvalidSubnet.Range", value)
+    for other in context.store.all(Subnet):
+        if other.vpc_id == vpc.id and any(
+                network.overlaps(ipaddress.IPv6Network(a.cidr)) for a in other.ipv6_associations):
+            raise Ec2Error("InvalidSubnet.Conflict", value)
+    return str(network)
+
+
+@operation("ec2", "CreateSubnet")
+def create_subnet(context: RequestContext, params: dict) -> dict:
+    vpc = require_vpc(context, params["VpcId"])
+    ipv6_native = bool(params.get("Ipv6Native"))
+    cidr, cidr6 = params.get("CidrBlock"), params.get("Ipv6CidrBlock")
+    if ipv6_native:
+        if cidr:
+            raise Ec2Error("InvalidParameterCombination",
+                           "Cannot specify an IPv4 CIDR block for an IPv6-only subnet.")
+        if not cidr6:
+            raise Ec2Error("MissingParameter", "Ipv6CidrBlock")
+    elif not cidr:
+        raise Ec2Error("MissingParameter",
+                       "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+    zone = _zone(context, params)
+    subnet_tags = tags.from_specifications(params, "subnet")
+    subnet = Subnet(
+        id=ids.new_id("subnet"), account=context.account, region=context.region, vpc_id=vpc.id,
+        cidr_block=_check_ipv4(context, vpc, cidr) if cidr else None,
+        availability_zone=zone.name, availability_zone_id=zone.zone_id,
+        ipv6_native=ipv6_native, assign_ipv6_address_on_creation=ipv6_native, tags=subnet_tags,
+    )
+    if cidr6:
+        subnet.ipv6_associations.append(CidrAssociation(
+            association_id=ids.new_id("subnet-cidr-assoc"), cidr=_check_ipv6(context, vpc, cidr6)))
+    with context.store.transaction() as tx:
+        tx.put(subnet)
+    return {"Subnet": describe_subnet(context, subnet)}
+
+
+@operation("ec2", "DescribeSubnets")
+def describe_subnets(context: RequestContext, params: dict) -> dict:
+    subnets = select(context, Subnet, "subnet", params.get("SubnetIds"))
+    subnets = filters.apply(subnets, params.get("Filters"), SUBNET_FILTERS)
+    chunk, token = pages.page(subnets, params, ids_param="SubnetIds")
+    result: dict = {"Subnets": [describe_subnet(context, s) for s in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@operation("ec2", "DeleteSubnet")
+def delete_subnet(context: RequestContext, params: dict) -> dict:
+    subnet = require_subnet(context, params["SubnetId"])
+    if any(eni.subnet_id == subnet.id for eni in context.store.all(NetworkInterface)):
+        raise Ec2Error("DependencyViolation",
+                       f"The subnet '{subnet.id}' has dependencies and cannot be deleted.")
+    with context.store.transaction() as tx:
+        for table in owned(context, RouteTable):
+            if any(a.subnet_id == subnet.id for a in table.associations):
+                mine = tx.get(RouteTable, table.id)
+                assert mine is not None
+                mine.associations = [a for a in mine.associations if a.subnet_id != subnet.id]
+        tx.delete(subnet)
+    return {}
+
+
+_SUBNET_ATTRIBUTES = {
+    "MapPublicIpOnLaunch": "map_public_ip_on_launch",
+    "AssignIpv6AddressOnCreation": "assign_ipv6_address_on_creation",
+}
+
+
+@operation("ec2", "ModifySubnetAttribute")
+def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
+    subnet = require_subnet(context, params["SubnetId"])
+    changes = {field: params[member].get("Value") for member, field in _SUBNET_ATTRIBUTES.items()
+               if member in params}
+    if changes.get("assign_ipv6_address_on_creation") and not subnet.ipv6_associations:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Subnet {subnet.id} does not have an IPv6 CIDR block")
+    with context.store.transaction() as tx:
+        mine = tx.get(Subnet, subnet.id)
+        assert mine is not None
+        for field, value in changes.items():
+            if value is not None:
+                setattr(mine, field, value)
+    return {}
+
+
+@operation("ec2", "AssociateSubnetCidrBlock")
+def associate_subnet_cidr_block(context: RequestContext, params: dict) -> dict:
+    subnet = require_subnet(context, params["SubnetId"])
+    if "Ipv6CidrBlock" not in params:
+        raise Ec2Error("MissingParameter", "Ipv6CidrBlock")
+    if subnet.ipv6_associations:
+        raise Ec2Error("InvalidParameterValue",
+                       f"The subnet {subnet.id} already has an IPv6 CIDR block associated")
+    vpc = require_vpc(context, subnet.vpc_id)
+    association = CidrAssociation(association_id=ids.new_id("subnet-cidr-assoc"),
+                                  cidr=_check_ipv6(context, vpc, params["Ipv6CidrBlock"]))
+    with context.store.transaction() as tx:
+        mine = tx.get(Subnet, subnet.id)
+        assert mine is not None
+        mine.ipv6_associations.append(association)
+    return {"SubnetId": subnet.id, "Ipv6CidrBlockAssociation": {
+        "AssociationId": association.association_id, "Ipv6CidrBlock": association.cidr,
+        "Ipv6CidrBlockState": {"State": "associated"}}}

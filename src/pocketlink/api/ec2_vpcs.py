@@ -1,0 +1,337 @@
+"""VPCs: create (with their main route table, default security group and network ACL id),
+describe, delete, attributes and secondary CIDR blocks."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import ipaddress
+
+from pocketlink.api import addresses, filters, pages, tags
+from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import ipv4_network, owned, require_vpc, select
+from pocketlink.api.handlers import operation
+from pocketlink.model import ids
+from pocketlink.model.ec2 import (
+    CidrAssociation,
+    Instance,
+    NetworkInterface,
+    Route,
+    RouteTable,
+    RouteTableAssociation,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    Vpc,
+)
+from pocketlink.store import Transaction
+from pocketlink.wire.errors import Ec2Error
+
+MAX_CIDR_BLOCKS = 5
+DEFAULT_GROUP_DESCRIPTION = "default VPC security group"
+
+VPC_FILTERS: dict[str, filters.Field] = {
+    "vpc-id": lambda v: v.id,
+    "cidr": lambda v: v.cidr_block,
+    "cidr-block-association.cidr-block": lambda v: [a.cidr for a in v.cidr_associations],
+    "cidr-block-association.association-id": lambda v: [
+        a.association_id for a in v.cidr_associations],
+    "cidr-block-association.state": lambda v: [a.state for a in v.cidr_associations],
+    "ipv6-cidr-block-association.ipv6-cidr-block": lambda v: [
+        a.cidr for a in v.ipv6_associations],
+    "ipv6-cidr-block-association.association-id": lambda v: [
+        a.association_id for a in v.ipv6_associations],
+    "ipv6-cidr-block-association.state": lambda v: [a.state for a in v.ipv6_associations],
+    "ipv6-cidr-block-association.ipv6-pool": lambda v: ["Amazon" for _ in v.ipv6_associations],
+    "dhcp-options-id": lambda v: v.dhcp_options_id,
+    "is-default": lambda v: v.is_default,
+    "owner-id": lambda v: v.account,
+    "state": lambda v: v.state,
+}
+
+
+def describe_vpc(vpc: Vpc) -> dict:
+    item = {
+        "VpcId": vpc.id,
+        "OwnerId": vpc.account,
+        "InstanceTenancy": vpc.instance_tenancy,
+        "CidrBlock": vpc.cidr_block,
+        "DhcpOptionsId": vpc.dhcp_options_id,
+        "State": vpc.state,
+        "IsDefault": vpc.is_default,
+        "CidrBlockAssociationSet": [
+            {"AssociationId": a.association_id, "CidrBlock": a.cidr,
+             "CidrBlockState": {"State": a.state}} for a in vpc.cidr_associations
+        ],
+    }
+    if vpc.ipv6_associations:
+        item["Ipv6CidrBlockAssociationSet"] = [
+            {"AssociationId": a.association_id, "Ipv6CidrBlock": a.cidr,
+             "Ipv6CidrBlockState": {"State": a.state}, "Ipv6Pool": "Amazon",
+             "NetworkBorderGroup": vpc.region} for a in vpc.ipv6_associations
+        ]
+    if vpc.tags:
+        item["Tags"] = tags.tag_set(vpc.tags)
+    return item
+
+
+def _check_vpc_cidr(value: str) -> ipaddress.IPv4Network:
+    network = ipv4_network(value)
+    if not 16 <= network.prefixlen <= 28:
+        raise Ec2Error("InvalidVpc.Range", value)
+    return network
+
+
+def _dhcp_options_id(account: str, region: str) -> str:
+    """Each account's default DHCP option set, one per region, as EC2 has it."""
+    digest = hashlib.sha256(f"dopt/{account}/{region}".encode()).hexdigest()
+    return f"dopt-{digest[:17]}"
+
+
+def _local_routes(vpc: Vpc) -> list[Route]:
+    routes = [Route(destination_cidr_block=a.cidr, gateway_id="local", origin="CreateRouteTable")
+              for a in vpc.cidr_associations]
+    routes += [Route(destination_ipv6_cidr_block=a.cidr, gateway_id="local",
+                     origin="CreateRouteTable") for a in vpc.ipv6_associations]
+    return routes
+
+
+def _default_group(vpc: Vpc) -> SecurityGroup:
+    group_id = ids.new_id("sg")
+    rules = [
+        SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=False, ip_protocol="-1",
+                          referenced_group_id=group_id, referenced_user_id=vpc.account),
+        SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
+                          cidr_ipv4="0.0.0.0/0"),
+    ]
+    if vpc.ipv6_associations:
+        rules.append(SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
+                                       cidr_ipv6="::/0"))
+    return SecurityGroup(id=group_id, account=vpc.account, region=vpc.region, vpc_id=vpc.id,
+                         group_name="default", description=DEFAULT_GROUP_DESCRIPTION, rules=rules)
+
+
+@operation("ec2", "CreateVpc")
+def create_vpc(context: RequestContext, params: dict) -> dict:
+    if "Ipv4IpamPoolId" in params or "Ipv6IpamPoolId" in params or "Ipv6Pool" in params:
+        raise Ec2Error("InvalidParameterValue", "pocketlink has no IPAM pools: give a CidrBlock")
+    if "CidrBlock" not in params:
+        raise Ec2Error("MissingParameter",
+                       "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+    network = _check_vpc_cidr(params["CidrBlock"])
+    tenancy = params.get("InstanceTenancy", "default")
+    if tenancy not in ("default", "dedicated"):
+        raise Ec2Error("InvalidParameterValue",
+                       f"Value ({tenancy}) for parameter instanceTenancy is invalid.")
+    vpc_tags = tags.from_specifications(params, "vpc")
+    vpc = Vpc(id=ids.new_id("vpc"), account=context.account, region=context.region,
+              cidr_block=str(network), instance_tenancy=tenancy, tags=vpc_tags,
+              dhcp_options_id=_dhcp_options_id(context.account, context.region),
+              default_network_acl_id=ids.new_id("acl"))
+    vpc.cidr_associations.append(CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"),
+                                                 cidr=str(network)))
+    if params.get("AmazonProvidedIpv6CidrBlock"):
+        vpc.ipv6_associations.append(CidrAssociation(
+            association_id=ids.new_id("vpc-cidr-assoc"),
+            cidr=addresses.allocate_vpc_ipv6_block(context.store)))
+    table = RouteTable(id=ids.new_id("rtb"), account=vpc.account, region=vpc.region,
+                       vpc_id=vpc.id, routes=_local_routes(vpc),
+                       associations=[RouteTableAssociation(
+                           association_id=ids.new_id("rtbassoc"), main=True)])
+    group = _default_group(vpc)
+    vpc.main_route_table_id = table.id
+    vpc.default_security_group_id = group.id
+    with context.store.transaction() as tx:
+        tx.put(vpc)
+        tx.put(table)
+        tx.put(group)
+    return {"Vpc": describe_vpc(vpc)}
+
+
+@operation("ec2", "DescribeVpcs")
+def describe_vpcs(context: RequestContext, params: dict) -> dict:
+    vpcs = select(context, Vpc, "vpc", params.get("VpcIds"))
+    vpcs = filters.apply(vpcs, params.get("Filters"), VPC_FILTERS)
+    chunk, token = pages.page(vpcs, params, ids_param="VpcIds")
+    result: dict = {"Vpcs": [describe_vpc(v) for v in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
+    store = context.store
+    found = [s.id for s in store.all(Subnet) if s.vpc_id == vpc.id]
+    found += [g.id for g in store.all(SecurityGroup)
+              if g.vpc_id == vpc.id and g.id != vpc.default_security_group_id]
+    found += [t.id for t in store.all(RouteTable)
+              if t.vpc_id == vpc.id and t.id != vpc.main_route_table_id]
+    found += [e.id for e in store.all(NetworkInterface) if e.vpc_id == vpc.id]
+    found += [i.id for i in store.all(Instance) if i.vpc_id == vpc.id and i.state != "terminated"]
+    return found
+
+
+@operation("ec2", "DeleteVpc")
+def delete_vpc(context: RequestContext, params: dict) -> dict:
+    vpc = require_vpc(context, params["VpcId"])
+    if _dependents(context, vpc):
+        raise Ec2Error("DependencyViolation",
+                       f"The vpc '{vpc.id}' has dependencies and cannot be deleted.")
+    with context.store.transaction() as tx:
+        for cls, rid in ((RouteTable, vpc.main_route_table_id),
+                         (SecurityGroup, vpc.default_security_group_id)):
+            resource = context.store.get(cls, rid)
+            if resource is not None:
+                tx.delete(resource)
+        tx.delete(vpc)
+    return {"Return": True}
+
+
+_ATTRIBUTES = {
+    "enableDnsSupport": ("EnableDnsSupport", "enable_dns_support"),
+    "enableDnsHostnames": ("EnableDnsHostnames", "enable_dns_hostnames"),
+    "enableNetworkAddressUsageMetrics": ("EnableNetworkAddressUsageMetrics", None),
+}
+
+
+@operation("ec2", "DescribeVpcAttribute")
+def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
+    vpc = require_vpc(context, params["VpcId"])
+    attribute = params["Attribute"]
+    if attribute not in _ATTRIBUTES:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Value ({attribute}) for parameter attribute is invalid. "
+                       "Unknown attribute.")
+    member, field = _ATTRIBUTES[attribute]
+    value = getattr(vpc, field) if field else False
+    return {"VpcId": vpc.id, member: {"Value": value}}
+
+
+@operation("ec2", "ModifyVpcAttribute")
+def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
+    vpc = require_vpc(context, params["VpcId"])
+    given = [(member, field) for member, field in _ATTRIBUTES.values() if member in params]
+    if len(given) != 1:
+        raise Ec2Error("InvalidParameterCombination",
+                       "Fields for multiple attribute types specified: "
+                       + ", ".join(m for m, _ in given) if given else
+                       "No attributes specified.")
+    member, field = given[0]
+    value = params[member].get("Value")
+    if value is None:
+        raise Ec2Error("MissingParameter", f"{member}.Value")
+    if field is None:
+        return {}
+    if field == "enable_dns_hostnames" and value and not vpc.enable_dns_support:
+        raise Ec2Error("InvalidParameterValue",
+                       "Cannot enable DNS hostnames when DNS support is disabled for "
+                       f"{vpc.id}.")
+    with context.store.transaction() as tx:
+        mine = tx.get(Vpc, vpc.id)
+        assert mine is not None
+        setattr(mine, field, value)
+        if field == "enable_dns_support" and not value:
+            mine.enable_dns_hostnames = False
+    return {}
+
+
+def _add_local_route(tx: Transaction, context: RequestContext, vpc: Vpc, route: Route) -> None:
+    for table in context.store.all(RouteTable):
+        if table.vpc_id == vpc.id:
+            mine = tx.get(RouteTable, table.id)
+            assert mine is not None
+            mine.routes.append(dataclasses.replace(route))
+
+
+@operation("ec2", "AssociateVpcCidrBlock")
+def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
+    vpc = require_vpc(context, params["VpcId"])
+    if params.get("AmazonProvidedIpv6CidrBlock"):
+        if vpc.ipv6_associations:
+            raise Ec2Error("InvalidParameterValue",
+                           f"The vpc {vpc.id} already has an IPv6 CIDR block associated")
+        association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"),
+                                      cidr=addresses.allocate_vpc_ipv6_block(context.store))
+        with context.store.transaction() as tx:
+            mine = tx.get(Vpc, vpc.id)
+            assert mine is not None
+            mine.ipv6_associations.append(association)
+            _add_local_route(tx, context, vpc, Route(
+                destination_ipv6_cidr_block=association.cidr, gateway_id="local",
+                origin="CreateRouteTable"))
+        return {"VpcId": vpc.id, "Ipv6CidrBlockAssociation": {
+            "AssociationId": association.association_id, "Ipv6CidrBlock": association.cidr,
+            "Ipv6CidrBlockState": {"State": "associated"}, "NetworkBorderGroup": vpc.region,
+            "Ipv6Pool": "Amazon"}}
+    if "CidrBlock" not in params:
+        raise Ec2Error("MissingParameter",
+                       "Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' should be provided.")
+    network = _check_vpc_cidr(params["CidrBlock"])
+    if len(vpc.cidr_associations) >= MAX_CIDR_BLOCKS:
+        raise Ec2Error("CidrLimitExceeded",
+                       f"This network '{vpc.id}' has met its maximum number of allowed CIDRs: 5")
+    for existing in vpc.cidr_associations:
+        if network.overlaps(ipaddress.IPv4Network(existing.cidr)):
+            raise Ec2Error("InvalidVpc.Range", str(network))
+    association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"), cidr=str(network))
+    with context.store.transaction() as tx:
+        mine = tx.get(Vpc, vpc.id)
+        assert mine is not None
+        mine.cidr_associations.append(association)
+        _add_local_route(tx, context, vpc, Route(destination_cidr_block=association.cidr,
+                                                 gateway_id="local", origin="CreateRouteTable"))
+    return {"VpcId": vpc.id, "CidrBlockAssociation": {
+        "AssociationId": association.association_id, "CidrBlock": association.cidr,
+        "CidrBlockState": {"State": "associated"}}}
+
+
+@operation("ec2", "DisassociateVpcCidrBlock")
+def disassociate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
+    association_id = params["AssociationId"]
+    for vpc in owned(context, Vpc):
+        for family, associations in (("v4", vpc.cidr_associations),
+                                     ("v6", vpc.ipv6_associations)):
+            for association in associations:
+                if association.association_id != association_id:
+                    continue
+                if family == "v4" and association.cidr == vpc.cidr_block:
+                    raise Ec2Error("OperationNotPermitted",
+                                   f"The vpc CIDR block with association ID {association_id} "
+                                   "may not be disassociated. It is the primary IPv4 CIDR "
+                                   "block of the VPC")
+                _disassociate(context, vpc, association)
+                if family == "v4":
+                    return {"VpcId": vpc.id, "CidrBlockAssociation": {
+                        "AssociationId": association_id, "CidrBlock": association.cidr,
+                        "CidrBlockState": {"State": "disassociating"}}}
+                return {"VpcId": vpc.id, "Ipv6CidrBlockAssociation": {
+                    "AssociationId": association_id, "Ipv6CidrBlock": association.cidr,
+                    "Ipv6CidrBlockState": {"State": "disassociating"}}}
+    raise Ec2Error("InvalidVpcCidrBlockAssociationID.NotFound", association_id)
+
+
+def _disassociate(context: RequestContext, vpc: Vpc, association: CidrAssociation) -> None:
+    network = ipaddress.ip_network(association.cidr)
+    for subnet in context.store.all(Subnet):
+        if subnet.vpc_id != vpc.id:
+            continue
+        blocks = [subnet.cidr_block] if subnet.cidr_block else []
+        blocks += [a.cidr for a in subnet.ipv6_associations]
+        if any(ipaddress.ip_network(b).subnet_of(network) for b in blocks  # type: ignore[arg-type]
+               if ipaddress.ip_network(b).version == network.version):
+            raise Ec2Error("DependencyViolation",
+                           f"The vpc CIDR block {association.cidr} has subnets and cannot be "
+                           "disassociated.")
+    with context.store.transaction() as tx:
+        mine = tx.get(Vpc, vpc.id)
+        assert mine is not None
+        mine.cidr_associations = [a for a in mine.cidr_associations
+                                  if a.association_id != association.association_id]
+        mine.ipv6_associations = [a for a in mine.ipv6_associations
+                                  if a.association_id != association.association_id]
+        for table in context.store.all(RouteTable):
+            if table.vpc_id == vpc.id:
+                rt = tx.get(RouteTable, table.id)
+                assert rt is not None
+                rt.routes = [r for r in rt.routes
+                             if not (r.gateway_id == "local" and r.destination == association.cidr)]

@@ -1,0 +1,43 @@
+"""Tags: TagSpecifications at create time, and the ``tagSet`` every resource describes."""
+
+from __future__ import annotations
+
+from pocketlink.wire.errors import Ec2Error
+
+MAX_TAGS = 50
+
+
+def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def validate(tags: dict[str, str]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise Ec2Error("InvalidParameterValue", "The number of tags exceeds the limit of 50.")
+    for key, value in tags.items():
+        if not key or len(key) > 128:
+            raise Ec2Error("InvalidParameterValue",
+                           f"Tag key exceeds the maximum length of 128 characters or is empty: {key!r}")
+        if key.lower().startswith("aws:"):
+            raise Ec2Error("InvalidParameterValue",
+                           "Tag keys starting with 'aws:' are reserved for internal use")
+        if len(value) > 256:
+            raise Ec2Error("InvalidParameterValue",
+                           "Tag value exceeds the maximum length of 256 characters")
+
+
+def from_specifications(params: dict, resource_type: str) -> dict[str, str]:
+    """The tags a create call's TagSpecifications give a resource of ``resource_type``."""
+    tags: dict[str, str] = {}
+    for spec in params.get("TagSpecifications") or []:
+        kind = spec.get("ResourceType")
+        if kind is None:
+            raise Ec2Error("InvalidParameterValue",
+                           "Value for parameter resourceType is missing in TagSpecification")
+        if kind != resource_type:
+            raise Ec2Error("InvalidParameterValue",
+                           f"'{kind}' is not a valid taggable resource type for this operation.")
+        for tag in spec.get("Tags") or []:
+            tags[tag.get("Key", "")] = tag.get("Value", "")
+    validate(tags)
+    return tags

@@ -1,0 +1,9 @@
+"""The resources as plain dataclasses, and their rules: id formats, zones, state names.
+
+- ``Resource`` (base.py): what every stored thing shares: id, owner account, region, tags.
+- ``ids`` (ids.py): AWS-shaped ids (``vpc-`` + 17 hex).
+- ``regions`` (regions.py): regions and availability zones, with each account's own zone ids.
+- ``ec2`` (ec2.py): VPCs, subnets, security groups, route tables, ENIs, instances.
+
+Nothing here does I/O; ``pocketlink.store`` keeps these, ``pocketlink.api`` changes them.
+"""

@@ -1,0 +1,12 @@
+"""The AWS wire protocols, generic and driven by botocore's own service models.
+
+Nouns, one job each:
+
+- ``ServiceSpec`` (specs.py): one AWS service's model, with pocketlink's patches applied.
+- ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``.
+- ``ResponseSerializer`` (serializer.py): a result dict or a ``ServiceError`` becomes an HTTP response.
+- ``route`` (router.py): which service a request is for, from its SigV4 credential scope.
+- ``sigv4`` (sigv4.py): who signed a request, and whether the signature holds.
+
+This package knows no resource: it never imports ``pocketlink.api``.
+"""

@@ -1,0 +1,131 @@
+"""AWS errors as exceptions: what a handler raises, what the serializer turns into XML.
+
+EC2's model has no error shapes, so its codes and messages live in one table here
+(``EC2_ERRORS``). The query and rest-xml services carry their errors in the model; those
+classes are built from the model's error shapes by ``ServiceSpec`` (see specs.py).
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """An error AWS would send: a code, a message, an HTTP status and who is at fault."""
+
+    code: str = "InternalError"
+    status: int = 400
+    sender_fault: bool = True
+
+    def __init__(self, message: str = "", *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}: {self.message})"
+
+
+class InternalError(ServiceError):
+    """A bug in pocketlink, reported as AWS reports its own failures: never a traceback."""
+
+    code = "InternalError"
+    status = 500
+    sender_fault = False
+
+    def __init__(self, message: str = "An internal error has occurred") -> None:
+        super().__init__(message)
+
+
+class UnknownOperation(ServiceError):
+    code = "InvalidAction"
+
+    def __init__(self, action: str, service: str) -> None:
+        super().__init__(f"The action {action} is not valid for this web service.")
+        self.action = action
+        self.service = service
+
+
+class NotImplementedOperation(ServiceError):
+    """An operation the model knows that pocketlink does not implement yet."""
+
+    code = "InvalidAction"
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"The action {operation} is not supported by pocketlink yet.")
+
+
+# EC2's error codes and their messages, as EC2 words them. ``{}`` takes the offending value.
+EC2_ERRORS: dict[str, str] = {
+    "AuthFailure": "AWS was not able to validate the provided access credentials",
+    "DependencyViolation": "{}",
+    "DryRunOperation": "Request would have succeeded, but DryRun flag is set.",
+    "Gateway.NotAttached": "{}",
+    "IncorrectState": "{}",
+    "InvalidAction": "The action {} is not valid for this web service.",
+    "InvalidAvailabilityZone": "Value ({}) for parameter availabilityZone is invalid. "
+    "Subnets can currently only be created in the following availability zones: {}.",
+    "InvalidGroup.Duplicate": "The security group '{}' already exists for VPC '{}'",
+    "InvalidGroup.NotFound": "The security group '{}' does not exist",
+    "InvalidGroupId.Malformed": "Invalid id: \"{}\"",
+    "InvalidInstanceID.Malformed": "Invalid id: \"{}\"",
+    "InvalidInstanceID.NotFound": "The instance ID '{}' does not exist",
+    "InvalidNetworkInterfaceID.Malformed": "Invalid id: \"{}\" (expecting \"eni-...\")",
+    "InvalidNetworkInterfaceID.NotFound": "The networkInterface ID '{}' does not exist",
+    "InvalidParameter": "{}",
+    "InvalidParameterCombination": "{}",
+    "InvalidParameterValue": "{}",
+    "InvalidPermission.Duplicate": "the specified rule \"{}\" already exists",
+    "InvalidPermission.NotFound": "The specified rule does not exist in this security group.",
+    "InvalidRoute.NotFound": "no route with destination-cidr-block {} in route table {}",
+    "InvalidRouteTableID.Malformed": "Invalid id: \"{}\"",
+    "InvalidRouteTableID.NotFound": "The routeTable ID '{}' does not exist",
+    "InvalidAssociationID.NotFound": "The association ID '{}' does not exist",
+    "InvalidSubnet.Conflict": "The CIDR '{}' conflicts with another subnet",
+    "InvalidSubnet.Range": "The CIDR '{}' is invalid.",
+    "InvalidSubnetID.Malformed": "Invalid id: \"{}\"",
+    "InvalidSubnetID.NotFound": "The subnet ID '{}' does not exist",
+    "InvalidVpc.Range": "The CIDR '{}' is invalid.",
+    "InvalidVpcID.Malformed": "Invalid id: \"{}\"",
+    "InvalidVpcID.NotFound": "The vpc ID '{}' does not exist",
+    "InvalidID": "The ID '{}' is not valid",
+    "InvalidFilter": "The filter '{}' is invalid",
+    "InvalidNextToken": "The token '{}' is invalid",
+    "InvalidPaginationToken": "Invalid pagination token: {}",
+    "InvalidIPAddress.InUse": "Address {} is in use.",
+    "InsufficientFreeAddressesInSubnet": "Insufficient Free IP Addresses in subnet.",
+    "InvalidRegion": "The region '{}' does not exist",
+    "MissingParameter": "The request must contain the parameter {}",
+    "UnknownParameter": "The parameter {} is not recognized",
+    "CannotDelete": "{}",
+    "CidrLimitExceeded": "{}",
+    "InvalidVpcCidrBlockAssociationID.NotFound": "The vpc CIDR block association ID '{}' does "
+    "not exist",
+    "RulesPerSecurityGroupLimitExceeded": "The maximum number of rules per security group has been "
+    "reached.",
+    "SecurityGroupLimitExceeded": "The maximum number of security groups has been reached.",
+    "VpcLimitExceeded": "The maximum number of VPCs has been reached.",
+    "UnauthorizedOperation": "You are not authorized to perform this operation. {}",
+    "OperationNotPermitted": "{}",
+    "InvalidInstanceID": "{}",
+    "InvalidVpcEndpointId.Malformed": "{}",
+    "InvalidVpcEndpointId.NotFound": "The Vpc Endpoint Id '{}' does not exist",
+}
+
+
+class Ec2Error(ServiceError):
+    """One of EC2's codes, with the message EC2 gives it (``EC2_ERRORS``)."""
+
+    def __init__(self, code: str, *args: object) -> None:
+        template = EC2_ERRORS[code]
+        super().__init__(template.format(*args) if args else template.replace("{}", ""), code=code)
+
+
+class DryRun(Ec2Error):
+    """A DryRun request that would have succeeded: AWS reports it as a 412 error."""
+
+    status = 412
+
+    def __init__(self) -> None:
+        super().__init__("DryRunOperation")

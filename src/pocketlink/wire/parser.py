@@ -1,0 +1,246 @@
+"""Request parsers: an HTTP request becomes ``(operation, params)`` by walking the input shape.
+
+Class tree (one base that walks shapes, one small subclass per wire protocol)::
+
+    RequestParser                 shape walk over a tree of keys, type conversion, required members
+     └── QueryRequestParser       Action/Version form; lists as Name.member.N, maps as Name.entry.N
+          └── EC2RequestParser    lists as Name.N; names from queryName or capitalized locationName
+
+``rest-xml`` (Route 53) and ``json`` join as siblings of QueryRequestParser when their services do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+
+from pocketlink.wire.errors import ServiceError, UnknownOperation
+from pocketlink.wire.message import HttpRequest
+from pocketlink.wire.specs import ServiceSpec
+
+Tree = dict[str, "Tree | str"]
+
+# Parameters every query request may carry that are not part of any operation's input.
+_ENVELOPE = frozenset(
+    {"Action", "Version", "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion",
+     "Timestamp", "Expires", "SecurityToken"}
+)
+
+
+class InvalidParameter(ServiceError):
+    """A parameter whose value does not fit its shape; the code is the protocol's own."""
+
+
+class RequestParser:
+    """Walks botocore shapes; subclasses say how names and collections appear on the wire."""
+
+    invalid_value_code = "InvalidParameterValue"
+    missing_code = "MissingParameter"
+    reject_unknown = False
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+
+    def parse(self, request: HttpRequest) -> tuple[OperationModel, dict]:
+        raise NotImplementedError
+
+    # --- the walk ---------------------------------------------------------------------------
+    def _structure(self, shape: StructureShape, node: Tree | str, path: str) -> dict:
+        if not isinstance(node, dict):
+            raise self._invalid(path, node, "a structure")
+        params: dict = {}
+        for name, member in shape.members.items():
+            key = self._member_key(member, name)
+            if key in node:
+                params[name] = self._value(member, node[key], f"{path}.{key}" if path else key)
+        for name in shape.required_members:
+            if name not in params:
+                key = self._member_key(shape.members[name], name)
+                raise ServiceError(
+                    self._missing_message(f"{path}.{key}" if path else key), code=self.missing_code
+                )
+        return params
+
+    def _value(self, shape: Shape, node: Tree | str, path: str):
+        if isinstance(shape, StructureShape):
+            return self._structure(shape, node, path)
+        if isinstance(shape, ListShape):
+            return self._list(shape, node, path)
+        if isinstance(shape, MapShape):
+            return self._map(shape, node, path)
+        if isinstance(node, dict):
+            raise self._invalid(path, "", shape.type_name)
+        return self._scalar(shape, node, path)
+
+    def _list(self, shape: ListShape, node: Tree | str, path: str) -> list:
+        if node == "":
+            return []
+        items = self._list_items(shape, node)
+        if not isinstance(items, dict) or not all(k.isdigit() for k in items):
+            raise self._invalid(path, node if isinstance(node, str) else "", "a list")
+        return [
+            self._value(shape.member, items[k], f"{path}.{k}")
+            for k in sorted(items, key=int)
+        ]
+
+    def _list_items(self, shape: ListShape, node: Tree | str) -> Tree | str:
+        return node
+
+    def _map(self, shape: MapShape, node: Tree | str, path: str) -> dict:
+        if node == "":
+            return {}
+        flattened = shape.serialization.get("flattened")
+        entries = node.get("entry", "") if isinstance(node, dict) and not flattened else node
+        if not isinstance(entries, dict) or not all(k.isdigit() for k in entries):
+            raise self._invalid(path, "", "a map")
+        key_name = self._member_key(shape.key, "key")
+        value_name = self._member_key(shape.value, "value")
+        out = {}
+        for index in sorted(entries, key=int):
+            entry = entries[index]
+            if not isinstance(entry, dict) or key_name not in entry:
+                raise self._invalid(f"{path}.{index}", "", "a map entry")
+            key = self._scalar(shape.key, entry[key_name], f"{path}.{index}.{key_name}")
+            out[key] = self._value(shape.value, entry.get(value_name, ""), f"{path}.{index}")
+        return out
+
+    def _scalar(self, shape: Shape, text: str, path: str):
+        kind = shape.type_name
+        if kind == "string":
+            return text
+        if kind in ("integer", "long"):
+            try:
+                return int(text)
+            except ValueError:
+                raise self._invalid(path, text, "an integer") from None
+        if kind == "boolean":
+            lowered = text.lower()
+            if lowered not in ("true", "false"):
+                raise self._invalid(path, text, "a boolean")
+            return lowered == "true"
+        if kind in ("float", "double"):
+            try:
+                return float(text)
+            except ValueError:
+                raise self._invalid(path, text, "a number") from None
+        if kind == "timestamp":
+            return self._timestamp(text, path)
+        if kind == "blob":
+            try:
+                return base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise self._invalid(path, text, "base64") from None
+        return text
+
+    def _timestamp(self, text: str, path: str) -> datetime:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            try:
+                return datetime.fromtimestamp(float(text), UTC)
+            except (ValueError, OverflowError, OSError):
+                raise self._invalid(path, text, "a timestamp") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    # --- protocol hooks ---------------------------------------------------------------------
+    def _member_key(self, shape: Shape, default: str) -> str:
+        return shape.serialization.get("name", default)
+
+    def _invalid(self, path: str, value: str, expected: str) -> ServiceError:
+        return InvalidParameter(
+            f"Value ({value}) for parameter {path} is invalid. Expected {expected}.",
+            code=self.invalid_value_code,
+        )
+
+    def _missing_message(self, path: str) -> str:
+        return f"The request must contain the parameter {path}"
+
+
+def _tree(pairs: dict[str, str]) -> Tree:
+    """``{"Filter.1.Name": "x"}`` -> ``{"Filter": {"1": {"Name": "x"}}}``."""
+    root: Tree = {}
+    for key, value in pairs.items():
+        *parents, last = key.split(".")
+        node = root
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        if not isinstance(node.get(last), dict):
+            node[last] = value
+    return root
+
+
+class QueryRequestParser(RequestParser):
+    invalid_value_code = "ValidationError"
+    missing_code = "ValidationError"
+
+    def parse(self, request: HttpRequest) -> tuple[OperationModel, dict]:
+        form = request.form
+        action = form.get("Action", "")
+        operation = self.spec.operation(action) if action else None
+        if operation is None:
+            raise UnknownOperation(action or "(none)", self.spec.name)
+        tree = _tree({k: v for k, v in form.items() if k not in _ENVELOPE and
+                      not k.startswith("X-Amz-")})
+        shape = operation.input_shape
+        if shape is None:
+            params: dict = {}
+            known: set[str] = set()
+        else:
+            params = self._structure(shape, tree, "")
+            known = {self._member_key(m, n) for n, m in shape.members.items()}
+        if self.reject_unknown:
+            for key in tree:
+                if key not in known:
+                    raise ServiceError(f"The parameter {key} is not recognized",
+                                       code="UnknownParameter")
+        return operation, params
+
+    def _list_items(self, shape: ListShape, node: Tree | str) -> Tree | str:
+        if shape.serialization.get("flattened") or not isinstance(node, dict):
+            return node
+        return node.get(shape.member.serialization.get("name", "member"), node)
+
+    def _missing_message(self, path: str) -> str:
+        name = path[0].lower() + path[1:]
+        return (f"1 validation error detected: Value null at '{name}' failed to satisfy "
+                "constraint: Member must not be null")
+
+
+class EC2RequestParser(QueryRequestParser):
+    invalid_value_code = "InvalidParameterValue"
+    missing_code = "MissingParameter"
+    reject_unknown = True
+
+    def _member_key(self, shape: Shape, default: str) -> str:
+        serialization = shape.serialization
+        if "queryName" in serialization:
+            return serialization["queryName"]
+        if "name" in serialization:
+            name = serialization["name"]
+            return name[0].upper() + name[1:]
+        return default
+
+    def _list_items(self, shape: ListShape, node: Tree | str) -> Tree | str:
+        return node
+
+    def _missing_message(self, path: str) -> str:
+        return f"The request must contain the parameter {path}"
+
+
+_PARSERS: dict[str, type[RequestParser]] = {
+    "ec2": EC2RequestParser,
+    "query": QueryRequestParser,
+}
+
+
+def create_parser(spec: ServiceSpec) -> RequestParser:
+    try:
+        return _PARSERS[spec.protocol](spec)
+    except KeyError:
+        raise NotImplementedError(f"the {spec.protocol} protocol ({spec.name})") from None

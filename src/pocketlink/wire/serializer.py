@@ -1,0 +1,165 @@
+"""Response serializers: a result dict or a ServiceError becomes the XML each protocol sends.
+
+Class tree::
+
+    ResponseSerializer             shape walk to XML text, escaping, timestamps
+     └── QueryResponseSerializer   <OpResponse><OpResult>..</OpResult><ResponseMetadata>..
+          └── EC2ResponseSerializer  <OpResponse><requestId>..; errors as <Response><Errors>..
+
+A result key the output shape does not name is a bug in a handler, so it raises.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+
+from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.message import HttpResponse
+from pocketlink.wire.specs import ServiceSpec
+
+XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
+# Characters XML 1.0 cannot carry; a user's tag value could hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
+def iso8601(moment: datetime) -> str:
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class ResponseSerializer:
+    content_type = "text/xml"
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        self.spec = spec
+        self.namespace = spec.model.metadata.get("xmlNamespace", "")
+
+    def serialize(self, operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
+        raise NotImplementedError
+
+    # --- the walk ---------------------------------------------------------------------------
+    def _members(self, shape: StructureShape, value: dict, out: list[str]) -> None:
+        members = shape.members
+        for key, item in value.items():
+            if item is None:
+                continue
+            member = members.get(key)
+            if member is None:
+                raise ValueError(f"{shape.name} has no member {key}")
+            self._element(member, self._element_name(member, key), item, out)
+
+    def _element(self, shape: Shape, name: str, value, out: list[str]) -> None:
+        if isinstance(shape, ListShape):
+            member_name = shape.member.serialization.get("name", "member")
+            if shape.serialization.get("flattened"):
+                for item in value:
+                    self._element(shape.member, member_name if member_name != "member" else name,
+                                  item, out)
+                return
+            out.append(f"<{name}>")
+            for item in value:
+                self._element(shape.member, member_name, item, out)
+            out.append(f"</{name}>")
+        elif isinstance(shape, StructureShape):
+            out.append(f"<{name}>")
+            self._members(shape, value, out)
+            out.append(f"</{name}>")
+        elif isinstance(shape, MapShape):
+            key_name = shape.key.serialization.get("name", "key")
+            value_name = shape.value.serialization.get("name", "value")
+            out.append(f"<{name}>")
+            for key, item in value.items():
+                out.append(f"<entry><{key_name}>{text(str(key))}</{key_name}>")
+                self._element(shape.value, value_name, item, out)
+                out.append("</entry>")
+            out.append(f"</{name}>")
+        else:
+            out.append(f"<{name}>{self._scalar(shape, value)}</{name}>")
+
+    def _scalar(self, shape: Shape, value) -> str:
+        kind = shape.type_name
+        if kind == "boolean":
+            return "true" if value else "false"
+        if kind == "timestamp" and isinstance(value, datetime):
+            return iso8601(value)
+        if kind == "blob":
+            raw = value.encode() if isinstance(value, str) else value
+            return base64.b64encode(raw).decode()
+        return text(str(value))
+
+    def _element_name(self, shape: Shape, default: str) -> str:
+        return shape.serialization.get("name", default)
+
+    def _response(self, status: int, body: str) -> HttpResponse:
+        return HttpResponse(status, body.encode(), {"Content-Type": self.content_type})
+
+
+class QueryResponseSerializer(ResponseSerializer):
+    def serialize(self, operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
+        name = operation.name
+        out = [XML_DECL, f'<{name}Response xmlns="{self.namespace}">']
+        shape = operation.output_shape
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper", f"{name}Result")
+            out.append(f"<{wrapper}>")
+            self._members(shape, result, out)
+            out.append(f"</{wrapper}>")
+        out.append(
+            f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+            f"</{name}Response>"
+        )
+        return self._response(200, "".join(out))
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
+        kind = "Sender" if error.sender_fault else "Receiver"
+        body = (
+            f'{XML_DECL}<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type>'
+            f"<Code>{text(error.code)}</Code><Message>{text(error.message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return self._response(error.status, body)
+
+
+class EC2ResponseSerializer(QueryResponseSerializer):
+    def serialize(self, operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
+        name = operation.name
+        out = [XML_DECL, f'<{name}Response xmlns="{self.namespace}">',
+               f"<requestId>{request_id}</requestId>"]
+        if operation.output_shape is not None:
+            self._members(operation.output_shape, result, out)
+        out.append(f"</{name}Response>")
+        return self._response(200, "".join(out))
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
+        # <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
+        body = (
+            f"{XML_DECL}<Response><Errors><Error><Code>{text(error.code)}</Code>"
+            f"<Message>{text(error.message)}</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
+        return self._response(error.status, body)
+
+
+_SERIALIZERS: dict[str, type[ResponseSerializer]] = {
+    "ec2": EC2ResponseSerializer,
+    "query": QueryResponseSerializer,
+}
+
+
+def create_serializer(spec: ServiceSpec) -> ResponseSerializer:
+    try:
+        return _SERIALIZERS[spec.protocol](spec)
+    except KeyError:
+        raise NotImplementedError(f"the {spec.protocol} protocol ({spec.name})") from None
