@@ -59,3 +59,14 @@ def zone_by_name_or_id(account: str, region: str, value: str) -> Zone | None:
         if value in (zone.name, zone.zone_id):
             return zone
     return None
+
+
+def internal_domain(region: str) -> str:
+    """The VPC-internal DNS domain: ``ec2.internal`` in us-east-1, as AWS has kept it since
+    2006, and ``<region>.compute.internal`` everywhere else."""
+    return "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"
+
+
+def private_dns_name(region: str, address: str) -> str:
+    """``ip-10-0-1-5.us-west-2.compute.internal`` for an instance's private IPv4 address."""
+    return f"ip-{address.replace('.', '-')}.{internal_domain(region)}"

@@ -1,0 +1,367 @@
+"""Instances: RunInstances with their primary ENI, Describe, Stop/Start, Terminate.
+
+Until the network exists (pocketlink's network issue), an instance is a record with
+addresses: it is born ``pending`` in RunInstances' answer, as at AWS, and the record moves
+to ``running`` in the same transaction. When namespaces arrive, the reconciler owns that move.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+
+from pocketlink.api import filters, pages, tags
+from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import require_instance, require_subnet, select
+from pocketlink.api.ec2_network_interfaces import (
+    check_groups,
+    group_refs,
+    new_interface,
+)
+from pocketlink.api.handlers import operation
+from pocketlink.model import ids, regions
+from pocketlink.model.base import now
+from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup
+from pocketlink.store import Store
+from pocketlink.wire.errors import Ec2Error
+
+STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
+               "stopping": 64, "stopped": 80}
+MAX_PER_CALL = 50
+USER_DATA_LIMIT = 16 * 1024
+DEFAULT_INSTANCE_TYPE = "m1.small"
+
+INSTANCE_FILTERS: dict[str, filters.Field] = {
+    "instance-id": lambda i: i.id,
+    "instance-state-name": lambda i: i.state,
+    "instance-state-code": lambda i: STATE_CODES[i.state],
+    "instance-type": lambda i: i.instance_type,
+    "image-id": lambda i: i.image_id,
+    "subnet-id": lambda i: i.subnet_id,
+    "vpc-id": lambda i: i.vpc_id,
+    "availability-zone": lambda i: i.availability_zone,
+    "private-ip-address": lambda i: i.private_ip_address,
+    "network-interface.addresses.private-ip-address": lambda i: i.private_ip_address,
+    "network-interface.ipv6-addresses.ipv6-address": lambda i: i.ipv6_addresses,
+    "ipv6-address": lambda i: i.ipv6_addresses,
+    "private-dns-name": lambda i: _dns_name(i),
+    "reservation-id": lambda i: i.reservation_id,
+    "owner-id": lambda i: i.account,
+    "key-name": lambda i: i.key_name,
+    "instance.group-id": lambda i: i.group_ids,
+    "group-id": lambda i: i.group_ids,
+    "network-interface.network-interface-id": lambda i: i.network_interface_id,
+    "ami-launch-index": lambda i: i.launch_index,
+    "client-token": lambda i: i.client_token,
+}
+
+
+def _dns_name(instance: Instance) -> str:
+    if instance.private_ip_address:
+        return regions.private_dns_name(instance.region, instance.private_ip_address)
+    return f"{instance.id}.{regions.internal_domain(instance.region)}"
+
+
+def _state(instance: Instance, name: str | None = None) -> dict:
+    name = name or instance.state
+    return {"Code": STATE_CODES[name], "Name": name}
+
+
+def describe_instance(store: Store, instance: Instance) -> dict:
+    eni = store.get(NetworkInterface, instance.network_interface_id)
+    dns = _dns_name(instance)
+    groups = group_refs(store, instance.group_ids)
+    item: dict = {
+        "InstanceId": instance.id,
+        "ImageId": instance.image_id,
+        "State": _state(instance),
+        "PrivateDnsName": dns if instance.state != "terminated" else "",
+        "PublicDnsName": "",
+        "StateTransitionReason": instance.state_transition_reason,
+        "AmiLaunchIndex": instance.launch_index,
+        "ProductCodes": [],
+        "InstanceType": instance.instance_type,
+        "LaunchTime": instance.created,
+        "Placement": {"AvailabilityZone": instance.availability_zone, "GroupName": "",
+                      "Tenancy": "default"},
+        "Monitoring": {"State": "disabled"},
+        "Architecture": "x86_64",
+        "RootDeviceType": "ebs",
+        "RootDeviceName": "/dev/xvda",
+        "BlockDeviceMappings": [],
+        "EbsOptimized": False,
+        "EnaSupport": True,
+        "Hypervisor": "xen",
+        "VirtualizationType": "hvm",
+        "SourceDestCheck": True,
+        "PlatformDetails": "Linux/UNIX",
+        "UsageOperation": "RunInstances",
+        "SecurityGroups": groups,
+        "PrivateDnsNameOptions": {"HostnameType": "ip-name" if instance.private_ip_address
+                                  else "resource-name",
+                                  "EnableResourceNameDnsARecord": False,
+                                  "EnableResourceNameDnsAAAARecord": False},
+        "MetadataOptions": {"State": "applied", "HttpTokens": "required",
+                            "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"},
+        "NetworkInterfaces": [],
+    }
+    if instance.state != "terminated":
+        item["SubnetId"] = instance.subnet_id
+        item["VpcId"] = instance.vpc_id
+        if instance.private_ip_address:
+            item["PrivateIpAddress"] = instance.private_ip_address
+        if instance.ipv6_addresses:
+            item["Ipv6Address"] = instance.ipv6_addresses[0]
+    for key, value in (("KeyName", instance.key_name), ("ClientToken", instance.client_token)):
+        if value:
+            item[key] = value
+    if instance.state_reason:
+        item["StateReason"] = {"Code": instance.state_reason, "Message": instance.state_reason}
+    if instance.tags:
+        item["Tags"] = tags.tag_set(instance.tags)
+    if eni is not None:
+        private = [{"Primary": True, "PrivateIpAddress": eni.private_ip_address,
+                    "PrivateDnsName": dns}] if eni.private_ip_address else []
+        item["NetworkInterfaces"] = [{
+            "NetworkInterfaceId": eni.id, "SubnetId": eni.subnet_id, "VpcId": eni.vpc_id,
+            "Description": eni.description, "OwnerId": eni.account, "Status": eni.status,
+            "MacAddress": eni.mac_address, "SourceDestCheck": eni.source_dest_check,
+            "Groups": groups, "InterfaceType": eni.interface_type,
+            "Attachment": {"AttachmentId": eni.attachment_id, "DeviceIndex": 0,
+                           "Status": "attached", "AttachTime": instance.created,
+                           "DeleteOnTermination": True, "NetworkCardIndex": 0},
+            "Ipv6Addresses": [{"Ipv6Address": ip, "IsPrimaryIpv6": False}
+                              for ip in eni.ipv6_addresses],
+            "PrivateIpAddresses": private,
+            **({"PrivateIpAddress": eni.private_ip_address, "PrivateDnsName": dns}
+               if eni.private_ip_address else {}),
+        }]
+    return item
+
+
+def _reservations(store: Store, instances: list[Instance]) -> list[dict]:
+    by_reservation: dict[str, list[Instance]] = {}
+    for instance in instances:
+        by_reservation.setdefault(instance.reservation_id, []).append(instance)
+    return [{"ReservationId": rid, "OwnerId": members[0].account, "Groups": [],
+             "Instances": [describe_instance(store, i) for i in members]}
+            for rid, members in by_reservation.items()]
+
+
+def _network_settings(params: dict) -> dict:
+    """RunInstances' two spellings of the primary ENI, folded into one."""
+    interfaces = params.get("NetworkInterfaces") or []
+    if not interfaces:
+        return {
+            "SubnetId": params.get("SubnetId"),
+            "Groups": params.get("SecurityGroupIds") or [],
+            "PrivateIpAddress": params.get("PrivateIpAddress"),
+            "Ipv6AddressCount": params.get("Ipv6AddressCount") or 0,
+            "Ipv6Addresses": [a["Ipv6Address"] for a in params.get("Ipv6Addresses") or []
+                              if "Ipv6Address" in a],
+        }
+    if params.get("SubnetId") or params.get("SecurityGroupIds"):
+        raise Ec2Error("InvalidParameterCombination",
+                       "Network interfaces and an instance-level subnet ID or security groups "
+                       "may not be specified on the same request")
+    primary = next((n for n in interfaces if n.get("DeviceIndex", 0) == 0), interfaces[0])
+    if len(interfaces) > 1:
+        raise Ec2Error("InvalidParameterValue",
+                       "pocketlink launches instances with one network interface")
+    return {
+        "SubnetId": primary.get("SubnetId"),
+        "Groups": primary.get("Groups") or [],
+        "PrivateIpAddress": primary.get("PrivateIpAddress"),
+        "Ipv6AddressCount": primary.get("Ipv6AddressCount") or 0,
+        "Ipv6Addresses": [a["Ipv6Address"] for a in primary.get("Ipv6Addresses") or []
+                          if "Ipv6Address" in a],
+    }
+
+
+def _user_data(params: dict) -> str | None:
+    user_data = params.get("UserData")
+    if user_data is None:
+        return None
+    try:
+        raw = base64.b64decode(user_data, validate=True)
+    except (binascii.Error, ValueError):
+        raise Ec2Error("InvalidParameterValue",
+                       "Invalid BASE64 encoding of user data.") from None
+    if len(raw) > USER_DATA_LIMIT:
+        raise Ec2Error("InvalidParameterValue",
+                       "User data is limited to 16384 bytes")
+    return user_data
+
+
+def _group_ids_by_name(context: RequestContext, vpc_id: str, names: list[str]) -> list[str]:
+    found = []
+    for name in names:
+        group = next((g for g in context.store.all(SecurityGroup)
+                      if g.account == context.account and g.vpc_id == vpc_id
+                      and g.group_name == name), None)
+        if group is None:
+            raise Ec2Error("InvalidGroup.NotFound", name)
+        found.append(group.id)
+    return found
+
+
+@operation("ec2", "RunInstances")
+def run_instances(context: RequestContext, params: dict) -> dict:
+    image_id = params.get("ImageId")
+    if not image_id:
+        raise Ec2Error("MissingParameter", "ImageId")
+    if not ids.looks_like("ami", image_id):
+        raise Ec2Error("InvalidAMIID.Malformed", image_id)
+    low, high = params["MinCount"], params["MaxCount"]
+    if low < 1 or high < 1:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Value ({min(low, high)}) for parameter minCount is invalid. "
+                       "Expected a value greater than or equal to 1.")
+    if low > high:
+        raise Ec2Error("InvalidParameterValue",
+                       "MinCount value must be less than or equal to MaxCount")
+    if low > MAX_PER_CALL:
+        raise Ec2Error("InstanceLimitExceeded",
+                       f"You have requested more instances ({low}) than your current instance "
+                       f"limit of {MAX_PER_CALL} allows.")
+    count = min(high, MAX_PER_CALL)
+    network = _network_settings(params)
+    if not network["SubnetId"]:
+        raise Ec2Error("VPCIdNotSpecified",
+                       "No default VPC for this user. Name a SubnetId: pocketlink makes no "
+                       "default VPC.")
+    subnet = require_subnet(context, network["SubnetId"])
+    if network["PrivateIpAddress"] and count > 1:
+        if low > 1:
+            raise Ec2Error("InvalidParameterCombination",
+                           "Cannot specify a private IP address when launching more than one "
+                           "instance")
+        count = 1
+    group_ids = network["Groups"] + _group_ids_by_name(context, subnet.vpc_id,
+                                                       params.get("SecurityGroups") or [])
+    group_ids = check_groups(context, subnet, group_ids)
+    user_data = _user_data(params)
+    instance_tags = tags.from_specifications(
+        {"TagSpecifications": [s for s in params.get("TagSpecifications") or []
+                               if s.get("ResourceType") == "instance"]}, "instance")
+    eni_tags = tags.from_specifications(
+        {"TagSpecifications": [s for s in params.get("TagSpecifications") or []
+                               if s.get("ResourceType") == "network-interface"]},
+        "network-interface")
+    for spec in params.get("TagSpecifications") or []:
+        if spec.get("ResourceType") not in ("instance", "network-interface", "volume"):
+            raise Ec2Error("InvalidParameterValue",
+                           f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                           "type for this operation.")
+    reservation_id = ids.new_id("r")
+    taken: set[str] = set()
+    launched: list[tuple[Instance, NetworkInterface]] = []
+    for index in range(count):
+        instance_id = ids.new_id("i")
+        eni = new_interface(
+            context, subnet, group_ids=group_ids, private_ip=network["PrivateIpAddress"],
+            ipv6_count=network["Ipv6AddressCount"], ipv6_addresses=network["Ipv6Addresses"],
+            taken=taken, tags=dict(eni_tags), status="in-use",
+            attachment_id=ids.new_id("eni-attach"), instance_id=instance_id,
+        )
+        instance = Instance(
+            id=instance_id, account=context.account, region=context.region,
+            reservation_id=reservation_id, image_id=image_id,
+            instance_type=params.get("InstanceType") or DEFAULT_INSTANCE_TYPE,
+            subnet_id=subnet.id, vpc_id=subnet.vpc_id, availability_zone=subnet.availability_zone,
+            network_interface_id=eni.id, private_ip_address=eni.private_ip_address,
+            ipv6_addresses=list(eni.ipv6_addresses), group_ids=group_ids,
+            key_name=params.get("KeyName"), user_data=user_data, launch_index=index,
+            client_token=params.get("ClientToken"), tags=dict(instance_tags), state="pending",
+        )
+        launched.append((instance, eni))
+    with context.store.transaction() as tx:
+        for instance, eni in launched:
+            tx.put(dataclasses.replace(instance, state="running"))
+            tx.put(eni)
+    return {"ReservationId": reservation_id, "OwnerId": context.account, "Groups": [],
+            "Instances": [describe_instance(context.store, i) | {"State": _state(i)}
+                          for i, _ in launched]}
+
+
+@operation("ec2", "DescribeInstances")
+def describe_instances(context: RequestContext, params: dict) -> dict:
+    instances = select(context, Instance, "i", params.get("InstanceIds"))
+    instances = filters.apply(instances, params.get("Filters"), INSTANCE_FILTERS)
+    chunk, token = pages.page(instances, params, ids_param="InstanceIds")
+    result: dict = {"Reservations": _reservations(context.store, chunk)}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _transition(context: RequestContext, params: dict, via: str, final: str,
+                allowed_from: tuple[str, ...]) -> list[dict]:
+    instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
+    for instance in instances:
+        if instance.state not in allowed_from and instance.state != final:
+            raise Ec2Error("IncorrectInstanceState",
+                           f"The instance '{instance.id}' is not in a state from which it can "
+                           f"be {'stopped' if final == 'stopped' else 'started'}.")
+    changes = []
+    with context.store.transaction() as tx:
+        for instance in instances:
+            changes.append({"InstanceId": instance.id, "PreviousState": _state(instance),
+                            "CurrentState": _state(instance, via if instance.state != final
+                                                   else final)})
+            mine = tx.get(Instance, instance.id)
+            assert mine is not None
+            mine.state = final
+            mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
+    return changes
+
+
+@operation("ec2", "StopInstances")
+def stop_instances(context: RequestContext, params: dict) -> dict:
+    return {"StoppingInstances": _transition(context, params, "stopping", "stopped",
+                                             ("pending", "running"))}
+
+
+@operation("ec2", "StartInstances")
+def start_instances(context: RequestContext, params: dict) -> dict:
+    return {"StartingInstances": _transition(context, params, "pending", "running",
+                                             ("stopped",))}
+
+
+@operation("ec2", "TerminateInstances")
+def terminate_instances(context: RequestContext, params: dict) -> dict:
+    instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
+    changes = []
+    with context.store.transaction() as tx:
+        for instance in instances:
+            current = "terminated" if instance.state == "terminated" else "shutting-down"
+            changes.append({"InstanceId": instance.id, "PreviousState": _state(instance),
+                            "CurrentState": _state(instance, current)})
+            if instance.state == "terminated":
+                continue
+            mine = tx.get(Instance, instance.id)
+            assert mine is not None
+            mine.state = "terminated"
+            mine.state_reason = "Client.UserInitiatedShutdown"
+            mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
+            eni = context.store.get(NetworkInterface, instance.network_interface_id)
+            if eni is not None:
+                tx.delete(eni)
+    return {"TerminatingInstances": changes}
+
+
+@operation("ec2", "DescribeInstanceStatus")
+def describe_instance_status(context: RequestContext, params: dict) -> dict:
+    instances = select(context, Instance, "i", params.get("InstanceIds"))
+    if not params.get("IncludeAllInstances"):
+        instances = [i for i in instances if i.state == "running"]
+    chunk, token = pages.page(instances, params, ids_param="InstanceIds")
+    ok = {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
+    result: dict = {"InstanceStatuses": [
+        {"InstanceId": i.id, "AvailabilityZone": i.availability_zone,
+         "InstanceState": _state(i), "InstanceStatus": ok, "SystemStatus": ok}
+        for i in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result

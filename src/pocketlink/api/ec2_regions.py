@@ -1,0 +1,101 @@
+"""Regions, availability zones and account attributes: what a fresh SDK asks first."""
+
+from __future__ import annotations
+
+from pocketlink.api import filters
+from pocketlink.api.context import RequestContext
+from pocketlink.api.handlers import operation
+from pocketlink.model import regions
+from pocketlink.wire.errors import Ec2Error
+
+
+class _Region:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.tags: dict[str, str] = {}
+
+
+REGION_FILTERS: dict[str, filters.Field] = {
+    "region-name": lambda r: r.name,
+    "endpoint": lambda r: f"ec2.{r.name}.amazonaws.com",
+    "opt-in-status": lambda r: "opt-in-not-required",
+}
+
+
+@operation("ec2", "DescribeRegions")
+def describe_regions(context: RequestContext, params: dict) -> dict:
+    names = list(regions.REGIONS)
+    if context.region not in names:
+        names.append(context.region)
+    for wanted in params.get("RegionNames") or []:
+        if wanted not in names:
+            raise Ec2Error("InvalidParameterValue", f"Invalid region: {wanted}")
+    if params.get("RegionNames"):
+        names = [n for n in names if n in params["RegionNames"]]
+    rows = filters.apply([_Region(n) for n in names], params.get("Filters"),  # type: ignore[arg-type]
+                         REGION_FILTERS)
+    return {"Regions": [{"RegionName": r.name, "Endpoint": f"ec2.{r.name}.amazonaws.com",
+                         "OptInStatus": "opt-in-not-required"} for r in rows]}
+
+
+class _ZoneRow:
+    def __init__(self, zone: regions.Zone) -> None:
+        self.zone = zone
+        self.tags: dict[str, str] = {}
+
+
+ZONE_FILTERS: dict[str, filters.Field] = {
+    "zone-name": lambda z: z.zone.name,
+    "zone-id": lambda z: z.zone.zone_id,
+    "region-name": lambda z: z.zone.region,
+    "state": lambda z: "available",
+    "zone-type": lambda z: "availability-zone",
+    "group-name": lambda z: z.zone.region,
+    "opt-in-status": lambda z: "opt-in-not-required",
+}
+
+
+@operation("ec2", "DescribeAvailabilityZones")
+def describe_availability_zones(context: RequestContext, params: dict) -> dict:
+    if not regions.is_region(context.region):
+        raise Ec2Error("InvalidRegion", context.region)
+    zones = regions.zones(context.account, context.region)
+    for wanted in (params.get("ZoneNames") or []) + (params.get("ZoneIds") or []):
+        if not any(wanted in (z.name, z.zone_id) for z in zones):
+            raise Ec2Error("InvalidParameterValue",
+                           f"The zone '{wanted}' does not exist in region {context.region}")
+    if params.get("ZoneNames"):
+        zones = [z for z in zones if z.name in params["ZoneNames"]]
+    if params.get("ZoneIds"):
+        zones = [z for z in zones if z.zone_id in params["ZoneIds"]]
+    rows = filters.apply([_ZoneRow(z) for z in zones], params.get("Filters"),  # type: ignore[arg-type]
+                         ZONE_FILTERS)
+    return {"AvailabilityZones": [{
+        "State": "available", "OptInStatus": "opt-in-not-required", "Messages": [],
+        "RegionName": r.zone.region, "ZoneName": r.zone.name, "ZoneId": r.zone.zone_id,
+        "GroupName": r.zone.region, "NetworkBorderGroup": r.zone.region,
+        "ZoneType": "availability-zone", "GroupLongName": r.zone.region,
+    } for r in rows]}
+
+
+ACCOUNT_ATTRIBUTES = {
+    "supported-platforms": ["VPC"],
+    "default-vpc": ["none"],
+    "max-instances": ["50"],
+    "vpc-max-security-groups-per-interface": ["5"],
+    "max-elastic-ips": ["5"],
+    "vpc-max-elastic-ips": ["5"],
+}
+
+
+@operation("ec2", "DescribeAccountAttributes")
+def describe_account_attributes(context: RequestContext, params: dict) -> dict:
+    names = params.get("AttributeNames") or list(ACCOUNT_ATTRIBUTES)
+    for name in names:
+        if name not in ACCOUNT_ATTRIBUTES:
+            raise Ec2Error("InvalidParameterValue",
+                           f"Value ({name}) for parameter attributeName is invalid.")
+    return {"AccountAttributes": [
+        {"AttributeName": name, "AttributeValues": [
+            {"AttributeValue": v} for v in ACCOUNT_ATTRIBUTES[name]]}
+        for name in names]}

@@ -1,0 +1,304 @@
+"""Route tables: the main one every VPC is born with, custom ones, subnet associations, routes.
+
+Local routes (``origin CreateRouteTable``) come and go with the VPC's CIDR blocks and
+cannot be deleted. Gateway endpoint routes (prefix-list destinations) arrive with the
+endpoints' issue and, as at AWS, cannot be made or removed through these calls.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pocketlink.api import filters, pages, tags
+from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import (
+    ipv4_network,
+    ipv6_network,
+    owned,
+    require,
+    require_route_table,
+    require_subnet,
+    require_vpc,
+    select,
+)
+from pocketlink.api.handlers import operation
+from pocketlink.model import ids
+from pocketlink.model.ec2 import Route, RouteTable, RouteTableAssociation, Vpc
+from pocketlink.wire.errors import Ec2Error
+
+ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
+    "route-table-id": lambda t: t.id,
+    "vpc-id": lambda t: t.vpc_id,
+    "owner-id": lambda t: t.account,
+    "association.main": lambda t: any(a.main for a in t.associations),
+    "association.subnet-id": lambda t: [a.subnet_id for a in t.associations],
+    "association.route-table-association-id": lambda t: [
+        a.association_id for a in t.associations],
+    "association.route-table-id": lambda t: [t.id for _ in t.associations],
+    "route.destination-cidr-block": lambda t: [r.destination_cidr_block for r in t.routes],
+    "route.destination-ipv6-cidr-block": lambda t: [
+        r.destination_ipv6_cidr_block for r in t.routes],
+    "route.destination-prefix-list-id": lambda t: [r.destination_prefix_list_id for r in t.routes],
+    "route.gateway-id": lambda t: [r.gateway_id for r in t.routes],
+    "route.origin": lambda t: [r.origin for r in t.routes],
+    "route.state": lambda t: [r.state for r in t.routes],
+}
+
+# The route targets the API takes, and the Route field each one fills.
+_TARGETS = {
+    "GatewayId": "gateway_id",
+    "InstanceId": "instance_id",
+    "NetworkInterfaceId": "network_interface_id",
+}
+_UNSUPPORTED_TARGETS = ("NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
+                        "EgressOnlyInternetGatewayId", "LocalGatewayId", "CarrierGatewayId",
+                        "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
+
+
+def describe_route(route: Route) -> dict:
+    item: dict = {"Origin": route.origin, "State": route.state}
+    for key, value in (("DestinationCidrBlock", route.destination_cidr_block),
+                       ("DestinationIpv6CidrBlock", route.destination_ipv6_cidr_block),
+                       ("DestinationPrefixListId", route.destination_prefix_list_id),
+                       ("GatewayId", route.gateway_id), ("InstanceId", route.instance_id),
+                       ("NetworkInterfaceId", route.network_interface_id)):
+        if value:
+            item[key] = value
+    return item
+
+
+def describe_route_table(table: RouteTable) -> dict:
+    item = {
+        "RouteTableId": table.id,
+        "VpcId": table.vpc_id,
+        "OwnerId": table.account,
+        "Routes": [describe_route(r) for r in table.routes],
+        "Associations": [
+            {"Main": a.main, "RouteTableAssociationId": a.association_id,
+             "RouteTableId": table.id, "AssociationState": {"State": a.state},
+             **({"SubnetId": a.subnet_id} if a.subnet_id else {})}
+            for a in table.associations
+        ],
+        "PropagatingVgws": [],
+    }
+    if table.tags:
+        item["Tags"] = tags.tag_set(table.tags)
+    return item
+
+
+@operation("ec2", "CreateRouteTable")
+def create_route_table(context: RequestContext, params: dict) -> dict:
+    vpc = require_vpc(context, params["VpcId"])
+    main = context.store.get(RouteTable, vpc.main_route_table_id)
+    local = [dataclasses.replace(r) for r in (main.routes if main else [])
+             if r.gateway_id == "local"]
+    table = RouteTable(id=ids.new_id("rtb"), account=context.account, region=context.region,
+                       vpc_id=vpc.id, routes=local,
+                       tags=tags.from_specifications(params, "route-table"))
+    with context.store.transaction() as tx:
+        tx.put(table)
+    return {"RouteTable": describe_route_table(table)}
+
+
+@operation("ec2", "DescribeRouteTables")
+def describe_route_tables(context: RequestContext, params: dict) -> dict:
+    tables = select(context, RouteTable, "rtb", params.get("RouteTableIds"))
+    tables = filters.apply(tables, params.get("Filters"), ROUTE_TABLE_FILTERS)
+    chunk, token = pages.page(tables, params, ids_param="RouteTableIds", high=100)
+    result: dict = {"RouteTables": [describe_route_table(t) for t in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+@operation("ec2", "DeleteRouteTable")
+def delete_route_table(context: RequestContext, params: dict) -> dict:
+    table = require_route_table(context, params["RouteTableId"])
+    if table.associations:
+        raise Ec2Error("DependencyViolation",
+                       f"The routeTable '{table.id}' has dependencies and cannot be deleted.")
+    with context.store.transaction() as tx:
+        tx.delete(table)
+    return {}
+
+
+@operation("ec2", "AssociateRouteTable")
+def associate_route_table(context: RequestContext, params: dict) -> dict:
+    table = require_route_table(context, params["RouteTableId"])
+    if not params.get("SubnetId"):
+        raise Ec2Error("MissingParameter", "SubnetId")
+    subnet = require_subnet(context, params["SubnetId"])
+    if subnet.vpc_id != table.vpc_id:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Route table {table.id} and subnet {subnet.id} belong to different "
+                       "networks.")
+    for other in owned(context, RouteTable):
+        if any(a.subnet_id == subnet.id for a in other.associations):
+            raise Ec2Error("Resource.AlreadyAssociated",
+                           f"the specified association for route table {other.id} conflicts "
+                           "with an existing association")
+    association = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
+                                        subnet_id=subnet.id)
+    with context.store.transaction() as tx:
+        mine = tx.get(RouteTable, table.id)
+        assert mine is not None
+        mine.associations.append(association)
+    return {"AssociationId": association.association_id,
+            "AssociationState": {"State": "associated"}}
+
+
+def _association(context: RequestContext, association_id: str
+                 ) -> tuple[RouteTable, RouteTableAssociation]:
+    for table in owned(context, RouteTable):
+        for association in table.associations:
+            if association.association_id == association_id:
+                return table, association
+    raise Ec2Error("InvalidAssociationID.NotFound", association_id)
+
+
+@operation("ec2", "DisassociateRouteTable")
+def disassociate_route_table(context: RequestContext, params: dict) -> dict:
+    table, association = _association(context, params["AssociationId"])
+    if association.main:
+        raise Ec2Error("InvalidParameterValue",
+                       "The main route table association cannot be disassociated; use "
+                       "ReplaceRouteTableAssociation.")
+    with context.store.transaction() as tx:
+        mine = tx.get(RouteTable, table.id)
+        assert mine is not None
+        mine.associations = [a for a in mine.associations
+                             if a.association_id != association.association_id]
+    return {}
+
+
+@operation("ec2", "ReplaceRouteTableAssociation")
+def replace_route_table_association(context: RequestContext, params: dict) -> dict:
+    old_table, association = _association(context, params["AssociationId"])
+    new_table = require_route_table(context, params["RouteTableId"])
+    if new_table.vpc_id != old_table.vpc_id:
+        raise Ec2Error("InvalidParameterValue", "The route tables belong to different networks.")
+    replacement = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
+                                        subnet_id=association.subnet_id, main=association.main)
+    with context.store.transaction() as tx:
+        old = tx.get(RouteTable, old_table.id)
+        assert old is not None
+        old.associations = [a for a in old.associations
+                            if a.association_id != association.association_id]
+        new = tx.get(RouteTable, new_table.id)
+        assert new is not None
+        new.associations.append(replacement)
+        if association.main:
+            vpc = tx.get(Vpc, old_table.vpc_id)
+            assert vpc is not None
+            vpc.main_route_table_id = new_table.id
+    return {"NewAssociationId": replacement.association_id,
+            "AssociationState": {"State": "associated"}}
+
+
+def _destination(params: dict) -> tuple[str, str]:
+    """Which destination a route call names: (Route field, normalized value)."""
+    given = [k for k in ("DestinationCidrBlock", "DestinationIpv6CidrBlock",
+                         "DestinationPrefixListId") if params.get(k)]
+    if len(given) != 1:
+        raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
+                       "Exactly one of destinationCidrBlock, destinationIpv6CidrBlock or "
+                       "destinationPrefixListId must be given" if given else
+                       "destinationCidrBlock")
+    key = given[0]
+    if key == "DestinationCidrBlock":
+        return "destination_cidr_block", str(ipv4_network(params[key], "destinationCidrBlock"))
+    if key == "DestinationIpv6CidrBlock":
+        return "destination_ipv6_cidr_block", str(
+            ipv6_network(params[key], "destinationIpv6CidrBlock"))
+    return "destination_prefix_list_id", params[key]
+
+
+def _route_target(context: RequestContext, table: RouteTable, params: dict) -> dict[str, str]:
+    for key in _UNSUPPORTED_TARGETS:
+        if params.get(key):
+            raise Ec2Error("InvalidParameterValue",
+                           f"pocketlink does not route to {key} targets yet")
+    given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
+    if len(given) != 1:
+        raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
+                       "Exactly one route target must be given" if given else
+                       "gatewayId, instanceId or networkInterfaceId")
+    field, value = next(iter(given.items()))
+    if field == "gateway_id":
+        if value == "local" or value.startswith("vpce-"):
+            raise Ec2Error("InvalidParameterValue",
+                           f"The gateway ID '{value}' cannot be the target of a route you "
+                           "create")
+        raise Ec2Error("InvalidGatewayID.NotFound", value)
+    prefix = "i" if field == "instance_id" else "eni"
+    resource = require(context, prefix, value)
+    if getattr(resource, "vpc_id", None) != table.vpc_id:
+        raise Ec2Error("InvalidParameterValue",
+                       f"{value} is in another network than route table {table.id}")
+    return given
+
+
+def _is_gateway_endpoint_route(route: Route) -> bool:
+    return bool(route.destination_prefix_list_id and (route.gateway_id or "").startswith("vpce-"))
+
+
+@operation("ec2", "CreateRoute")
+def create_route(context: RequestContext, params: dict) -> dict:
+    table = require_route_table(context, params["RouteTableId"])
+    field, destination = _destination(params)
+    target = _route_target(context, table, params)
+    if any(getattr(r, field) == destination for r in table.routes):
+        raise Ec2Error("RouteAlreadyExists",
+                       f"The route identified by {destination} already exists.")
+    with context.store.transaction() as tx:
+        mine = tx.get(RouteTable, table.id)
+        assert mine is not None
+        mine.routes.append(Route(**{field: destination}, **target))
+    return {"Return": True}
+
+
+def _find_route(table: RouteTable, params: dict) -> Route:
+    field, destination = _destination(params)
+    for route in table.routes:
+        if getattr(route, field) == destination:
+            return route
+    raise Ec2Error("InvalidRoute.NotFound", destination, table.id)
+
+
+@operation("ec2", "DeleteRoute")
+def delete_route(context: RequestContext, params: dict) -> dict:
+    table = require_route_table(context, params["RouteTableId"])
+    route = _find_route(table, params)
+    if route.gateway_id == "local":
+        raise Ec2Error("InvalidParameterValue",
+                       f"cannot remove local route {route.destination} in route table "
+                       f"{table.id}")
+    if _is_gateway_endpoint_route(route):
+        raise Ec2Error("InvalidParameterValue",
+                       f"The route {route.destination} is managed by VPC endpoint "
+                       f"{route.gateway_id}; modify the endpoint instead.")
+    with context.store.transaction() as tx:
+        mine = tx.get(RouteTable, table.id)
+        assert mine is not None
+        mine.routes = [r for r in mine.routes if r.destination != route.destination]
+    return {}
+
+
+@operation("ec2", "ReplaceRoute")
+def replace_route(context: RequestContext, params: dict) -> dict:
+    table = require_route_table(context, params["RouteTableId"])
+    route = _find_route(table, params)
+    if route.gateway_id == "local" or _is_gateway_endpoint_route(route):
+        raise Ec2Error("InvalidParameterValue",
+                       f"The route {route.destination} cannot be replaced")
+    target = _route_target(context, table, params)
+    with context.store.transaction() as tx:
+        mine = tx.get(RouteTable, table.id)
+        assert mine is not None
+        for candidate in mine.routes:
+            if candidate.destination == route.destination:
+                candidate.gateway_id = candidate.instance_id = None
+                candidate.network_interface_id = None
+                for field, value in target.items():
+                    setattr(candidate, field, value)
+    return {}

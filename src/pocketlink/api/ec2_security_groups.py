@@ -1,0 +1,417 @@
+"""Security groups and their rules.
+
+AWS stores one rule per (protocol, port range, peer) and shows them two ways: as
+``SecurityGroupRules`` with ids, and grouped into ``IpPermissions``. pocketlink stores the
+rules and derives the grouping. The network issue turns them into nftables rulesets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pocketlink.api import filters, pages, tags
+from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import owned, require_group, require_vpc, select
+from pocketlink.api.handlers import operation
+from pocketlink.model import ids
+from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.wire.errors import Ec2Error
+
+MAX_RULES_PER_DIRECTION = 60
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
+
+
+def group_arn(group: SecurityGroup) -> str:
+    return f"arn:aws:ec2:{group.region}:{group.account}:security-group/{group.id}"
+
+
+def rule_arn(group: SecurityGroup, rule: SecurityGroupRule) -> str:
+    return f"arn:aws:ec2:{group.region}:{group.account}:security-group-rule/{rule.rule_id}"
+
+
+def _permissions(group: SecurityGroup, egress: bool) -> list[dict]:
+    grouped: dict[tuple, dict] = {}
+    for rule in group.rules:
+        if rule.egress != egress:
+            continue
+        key = (rule.ip_protocol, rule.from_port, rule.to_port)
+        permission = grouped.get(key)
+        if permission is None:
+            permission = grouped[key] = {"IpProtocol": rule.ip_protocol, "IpRanges": [],
+                                         "Ipv6Ranges": [], "PrefixListIds": [],
+                                         "UserIdGroupPairs": []}
+            if rule.from_port is not None:
+                permission["FromPort"] = rule.from_port
+                permission["ToPort"] = rule.to_port
+        described = {"Description": rule.description} if rule.description else {}
+        if rule.cidr_ipv4:
+            permission["IpRanges"].append({"CidrIp": rule.cidr_ipv4, **described})
+        elif rule.cidr_ipv6:
+            permission["Ipv6Ranges"].append({"CidrIpv6": rule.cidr_ipv6, **described})
+        elif rule.prefix_list_id:
+            permission["PrefixListIds"].append({"PrefixListId": rule.prefix_list_id, **described})
+        elif rule.referenced_group_id:
+            permission["UserIdGroupPairs"].append({"GroupId": rule.referenced_group_id,
+                                                   "UserId": rule.referenced_user_id, **described})
+    return list(grouped.values())
+
+
+def describe_group(group: SecurityGroup) -> dict:
+    item = {
+        "GroupId": group.id,
+        "GroupName": group.group_name,
+        "Description": group.description,
+        "VpcId": group.vpc_id,
+        "OwnerId": group.account,
+        "SecurityGroupArn": group_arn(group),
+        "IpPermissions": _permissions(group, egress=False),
+        "IpPermissionsEgress": _permissions(group, egress=True),
+    }
+    if group.tags:
+        item["Tags"] = tags.tag_set(group.tags)
+    return item
+
+
+def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
+    item: dict = {
+        "SecurityGroupRuleId": rule.rule_id,
+        "GroupId": group.id,
+        "GroupOwnerId": group.account,
+        "IsEgress": rule.egress,
+        "IpProtocol": rule.ip_protocol,
+        "FromPort": -1 if rule.from_port is None else rule.from_port,
+        "ToPort": -1 if rule.to_port is None else rule.to_port,
+        "SecurityGroupRuleArn": rule_arn(group, rule),
+    }
+    for key, value in (("CidrIpv4", rule.cidr_ipv4), ("CidrIpv6", rule.cidr_ipv6),
+                       ("PrefixListId", rule.prefix_list_id), ("Description", rule.description)):
+        if value:
+            item[key] = value
+    if rule.referenced_group_id:
+        item["ReferencedGroupInfo"] = {"GroupId": rule.referenced_group_id,
+                                       "UserId": rule.referenced_user_id}
+    return item
+
+
+GROUP_FILTERS: dict[str, filters.Field] = {
+    "group-id": lambda g: g.id,
+    "group-name": lambda g: g.group_name,
+    "vpc-id": lambda g: g.vpc_id,
+    "description": lambda g: g.description,
+    "owner-id": lambda g: g.account,
+    "ip-permission.protocol": lambda g: [r.ip_protocol for r in g.rules if not r.egress],
+    "ip-permission.from-port": lambda g: [r.from_port for r in g.rules if not r.egress],
+    "ip-permission.to-port": lambda g: [r.to_port for r in g.rules if not r.egress],
+    "ip-permission.cidr": lambda g: [r.cidr_ipv4 for r in g.rules if not r.egress],
+    "ip-permission.ipv6-cidr": lambda g: [r.cidr_ipv6 for r in g.rules if not r.egress],
+    "ip-permission.group-id": lambda g: [r.referenced_group_id for r in g.rules if not r.egress],
+    "ip-permission.prefix-list-id": lambda g: [r.prefix_list_id for r in g.rules if not r.egress],
+    "egress.ip-permission.protocol": lambda g: [r.ip_protocol for r in g.rules if r.egress],
+    "egress.ip-permission.cidr": lambda g: [r.cidr_ipv4 for r in g.rules if r.egress],
+    "egress.ip-permission.ipv6-cidr": lambda g: [r.cidr_ipv6 for r in g.rules if r.egress],
+    "egress.ip-permission.group-id": lambda g: [r.referenced_group_id for r in g.rules if r.egress],
+}
+
+
+@operation("ec2", "CreateSecurityGroup")
+def create_security_group(context: RequestContext, params: dict) -> dict:
+    name, description = params["GroupName"], params["Description"]
+    if "VpcId" not in params:
+        raise Ec2Error("MissingParameter", "VpcId (pocketlink has no default VPC)")
+    vpc = require_vpc(context, params["VpcId"])
+    if not name or len(name) > 255:
+        raise Ec2Error("InvalidParameterValue",
+                       "Value for parameter GroupName is invalid: length must be 1 to 255.")
+    if name.lower().startswith("sg-"):
+        raise Ec2Error("InvalidParameterValue",
+                       "Group names may not be in the format sg-*.")
+    if not description or len(description) > 255:
+        raise Ec2Error("InvalidParameterValue",
+                       "Value for parameter GroupDescription is invalid: length must be 1 to 255.")
+    if any(g.vpc_id == vpc.id and g.group_name == name for g in owned(context, SecurityGroup)):
+        raise Ec2Error("InvalidGroup.Duplicate", name, vpc.id)
+    group = SecurityGroup(
+        id=ids.new_id("sg"), account=context.account, region=context.region, vpc_id=vpc.id,
+        group_name=name, description=description,
+        tags=tags.from_specifications(params, "security-group"),
+        rules=[SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
+                                 cidr_ipv4="0.0.0.0/0")],
+    )
+    with context.store.transaction() as tx:
+        tx.put(group)
+    result = {"GroupId": group.id, "SecurityGroupArn": group_arn(group)}
+    if group.tags:
+        result["Tags"] = tags.tag_set(group.tags)
+    return result
+
+
+def _by_name(context: RequestContext, name: str) -> SecurityGroup:
+    matches = [g for g in owned(context, SecurityGroup) if g.group_name == name]
+    if len(matches) != 1:
+        raise Ec2Error("InvalidGroup.NotFound", name)
+    return matches[0]
+
+
+@operation("ec2", "DescribeSecurityGroups")
+def describe_security_groups(context: RequestContext, params: dict) -> dict:
+    groups = select(context, SecurityGroup, "sg", params.get("GroupIds"))
+    if params.get("GroupNames"):
+        named = {_by_name(context, n).id for n in params["GroupNames"]}
+        groups = [g for g in groups if g.id in named]
+    groups = filters.apply(groups, params.get("Filters"), GROUP_FILTERS)
+    chunk, token = pages.page(groups, params, ids_param="GroupIds")
+    result: dict = {"SecurityGroups": [describe_group(g) for g in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
+
+
+def _target(context: RequestContext, params: dict) -> SecurityGroup:
+    if params.get("GroupId"):
+        return require_group(context, params["GroupId"])
+    if params.get("GroupName"):
+        return _by_name(context, params["GroupName"])
+    raise Ec2Error("MissingParameter", "GroupId")
+
+
+@operation("ec2", "DeleteSecurityGroup")
+def delete_security_group(context: RequestContext, params: dict) -> dict:
+    group = _target(context, params)
+    vpc = context.store.get(Vpc, group.vpc_id)
+    if vpc is not None and vpc.default_security_group_id == group.id:
+        raise Ec2Error("CannotDelete", f'the specified group: "{group.id}" name: "default" '
+                       "cannot be deleted by a user")
+    in_use = any(group.id in e.group_ids for e in context.store.all(NetworkInterface)) or any(
+        group.id in i.group_ids for i in context.store.all(Instance) if i.state != "terminated")
+    referenced = any(r.referenced_group_id == group.id for g in context.store.all(SecurityGroup)
+                     if g.id != group.id for r in g.rules)
+    if in_use or referenced:
+        raise Ec2Error("DependencyViolation", f"resource {group.id} has a dependent object")
+    with context.store.transaction() as tx:
+        tx.delete(group)
+    return {"Return": True, "GroupId": group.id}
+
+
+def _protocol(value: str) -> str:
+    protocol = str(value).lower()
+    protocol = _PROTOCOL_NAMES.get(protocol, protocol)
+    if protocol in ("tcp", "udp", "icmp", "icmpv6", "-1"):
+        return protocol
+    if protocol.isdigit() and 0 <= int(protocol) <= 255:
+        return protocol
+    raise Ec2Error("InvalidParameterValue",
+                   f"Invalid value '{value}' for IP protocol. Unknown protocol.")
+
+
+def _ports(protocol: str, permission: dict) -> tuple[int | None, int | None]:
+    low, high = permission.get("FromPort"), permission.get("ToPort")
+    if protocol in ("tcp", "udp"):
+        if low is None or high is None:
+            raise Ec2Error("InvalidParameterValue",
+                           "Invalid value for portRange. Must specify both from and to ports "
+                           "with TCP/UDP.")
+        if not (0 <= low <= 65535 and 0 <= high <= 65535) or low > high:
+            raise Ec2Error("InvalidParameterValue",
+                           f"Invalid value for portRange. Must be between 0 and 65535 "
+                           f"({low}-{high}).")
+        return low, high
+    if protocol in ("icmp", "icmpv6"):
+        return (-1 if low is None else low), (-1 if high is None else high)
+    return None, None
+
+
+def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[dict],
+              egress: bool) -> list[SecurityGroupRule]:
+    rules = []
+    for permission in permissions:
+        if "IpProtocol" not in permission:
+            raise Ec2Error("MissingParameter", "IpPermissions.N.IpProtocol")
+        protocol = _protocol(permission["IpProtocol"])
+        low, high = _ports(protocol, permission)
+
+        def rule(protocol: str = protocol, low: int | None = low, high: int | None = high,
+                 **peer: str | None) -> SecurityGroupRule:
+            return SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=egress,
+                                     ip_protocol=protocol, from_port=low, to_port=high, **peer)
+
+        for entry in permission.get("IpRanges") or []:
+            cidr = entry.get("CidrIp", "")
+            try:
+                cidr = str(ipaddress.IPv4Network(cidr, strict=False))
+            except ValueError:
+                raise Ec2Error("InvalidParameterValue",
+                               f"CIDR block {cidr} is malformed") from None
+            rules.append(rule(cidr_ipv4=cidr, description=entry.get("Description")))
+        for entry in permission.get("Ipv6Ranges") or []:
+            cidr = entry.get("CidrIpv6", "")
+            try:
+                cidr = str(ipaddress.IPv6Network(cidr, strict=False))
+            except ValueError:
+                raise Ec2Error("InvalidParameterValue",
+                               f"CIDR block {cidr} is malformed") from None
+            rules.append(rule(cidr_ipv6=cidr, description=entry.get("Description")))
+        for entry in permission.get("PrefixListIds") or []:
+            prefix_list = entry.get("PrefixListId", "")
+            if not prefix_list.startswith("pl-"):
+                raise Ec2Error("InvalidParameterValue",
+                               f"The prefix list ID '{prefix_list}' is malformed")
+            rules.append(rule(prefix_list_id=prefix_list, description=entry.get("Description")))
+        for entry in permission.get("UserIdGroupPairs") or []:
+            if entry.get("GroupId"):
+                peer = context.store.get(SecurityGroup, entry["GroupId"])
+                if peer is None or peer.account != entry.get("UserId", context.account):
+                    raise Ec2Error("InvalidGroup.NotFound", entry["GroupId"])
+            elif entry.get("GroupName"):
+                peer = _by_name(context, entry["GroupName"])
+            else:
+                raise Ec2Error("MissingParameter", "UserIdGroupPairs.N.GroupId")
+            if peer.vpc_id != group.vpc_id and peer.account == group.account:
+                raise Ec2Error("InvalidGroup.NotFound",
+                               f"{peer.id} (it is in another VPC: {peer.vpc_id})")
+            rules.append(rule(referenced_group_id=peer.id, referenced_user_id=peer.account,
+                              description=entry.get("Description")))
+    return rules
+
+
+def _legacy_permissions(params: dict) -> list[dict]:
+    """The flat CidrIp/FromPort/... form that older callers use instead of IpPermissions."""
+    if params.get("IpPermissions"):
+        return params["IpPermissions"]
+    permission: dict = {}
+    if "IpProtocol" in params:
+        permission["IpProtocol"] = params["IpProtocol"]
+    for key in ("FromPort", "ToPort"):
+        if key in params:
+            permission[key] = params[key]
+    if params.get("CidrIp"):
+        permission["IpRanges"] = [{"CidrIp": params["CidrIp"]}]
+    if params.get("SourceSecurityGroupName") or params.get("SourceSecurityGroupOwnerId"):
+        raise Ec2Error("InvalidParameterCombination",
+                       "Use IpPermissions with UserIdGroupPairs to reference another group.")
+    if not permission:
+        raise Ec2Error("MissingParameter", "IpPermissions")
+    permission.setdefault("IpProtocol", "-1")
+    if not permission.get("IpRanges"):
+        raise Ec2Error("MissingParameter", "CidrIp")
+    return [permission]
+
+
+def _same(a: SecurityGroupRule, b: SecurityGroupRule) -> bool:
+    return (a.egress, a.ip_protocol, a.from_port, a.to_port, a.cidr_ipv4, a.cidr_ipv6,
+            a.prefix_list_id, a.referenced_group_id) == (
+        b.egress, b.ip_protocol, b.from_port, b.to_port, b.cidr_ipv4, b.cidr_ipv6,
+        b.prefix_list_id, b.referenced_group_id)
+
+
+def _describe_peer(rule: SecurityGroupRule) -> str:
+    peer = rule.cidr_ipv4 or rule.cidr_ipv6 or rule.prefix_list_id or rule.referenced_group_id
+    protocol = "ALL" if rule.ip_protocol == "-1" else rule.ip_protocol.upper()
+    ports = "" if rule.from_port is None else \
+        f", from port: {rule.from_port}, to port: {rule.to_port}"
+    return f"peer: {peer}, {protocol}{ports}, ALLOW"
+
+
+def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
+    group = _target(context, params)
+    new_rules = _rules_of(context, group, _legacy_permissions(params), egress)
+    rule_tags = tags.from_specifications(params, "security-group-rule")
+    for index, rule in enumerate(new_rules):
+        if any(_same(rule, existing) for existing in group.rules + new_rules[:index]):
+            raise Ec2Error("InvalidPermission.Duplicate", _describe_peer(rule))
+    if sum(1 for r in group.rules if r.egress == egress) + len(new_rules) > \
+            MAX_RULES_PER_DIRECTION:
+        raise Ec2Error("RulesPerSecurityGroupLimitExceeded")
+    with context.store.transaction() as tx:
+        mine = tx.get(SecurityGroup, group.id)
+        assert mine is not None
+        mine.rules.extend(new_rules)
+    described = [describe_rule(group, r) for r in new_rules]
+    if rule_tags:
+        for item in described:
+            item["Tags"] = tags.tag_set(rule_tags)
+    return {"Return": True, "SecurityGroupRules": described}
+
+
+def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
+    group = _target(context, params)
+    if params.get("SecurityGroupRuleIds"):
+        wanted = set(params["SecurityGroupRuleIds"])
+        doomed = [r for r in group.rules if r.rule_id in wanted and r.egress == egress]
+        missing = wanted - {r.rule_id for r in doomed}
+        if missing:
+            raise Ec2Error("InvalidSecurityGroupRuleId.NotFound", sorted(missing)[0])
+        unknown: list[dict] = []
+    else:
+        doomed, unknown = [], []
+        permissions = _legacy_permissions(params)
+        for permission in permissions:
+            for candidate in _rules_of(context, group, [permission], egress):
+                match = next((r for r in group.rules if _same(r, candidate)), None)
+                if match is None:
+                    unknown.append(permission)
+                elif match not in doomed:
+                    doomed.append(match)
+        if not doomed:
+            raise Ec2Error("InvalidPermission.NotFound")
+    gone = {r.rule_id for r in doomed}
+    with context.store.transaction() as tx:
+        mine = tx.get(SecurityGroup, group.id)
+        assert mine is not None
+        mine.rules = [r for r in mine.rules if r.rule_id not in gone]
+    result: dict = {"Return": True, "RevokedSecurityGroupRules": [
+        {"SecurityGroupRuleId": r.rule_id, "GroupId": group.id, "IsEgress": r.egress,
+         "IpProtocol": r.ip_protocol, "FromPort": -1 if r.from_port is None else r.from_port,
+         "ToPort": -1 if r.to_port is None else r.to_port,
+         **({"CidrIpv4": r.cidr_ipv4} if r.cidr_ipv4 else {}),
+         **({"CidrIpv6": r.cidr_ipv6} if r.cidr_ipv6 else {}),
+         **({"PrefixListId": r.prefix_list_id} if r.prefix_list_id else {}),
+         **({"ReferencedSecurityGroupId": r.referenced_group_id}
+            if r.referenced_group_id else {})}
+        for r in doomed]}
+    if unknown:
+        result["UnknownIpPermissions"] = unknown
+    return result
+
+
+@operation("ec2", "AuthorizeSecurityGroupIngress")
+def authorize_ingress(context: RequestContext, params: dict) -> dict:
+    return _authorize(context, params, egress=False)
+
+
+@operation("ec2", "AuthorizeSecurityGroupEgress")
+def authorize_egress(context: RequestContext, params: dict) -> dict:
+    return _authorize(context, params, egress=True)
+
+
+@operation("ec2", "RevokeSecurityGroupIngress")
+def revoke_ingress(context: RequestContext, params: dict) -> dict:
+    return _revoke(context, params, egress=False)
+
+
+@operation("ec2", "RevokeSecurityGroupEgress")
+def revoke_egress(context: RequestContext, params: dict) -> dict:
+    return _revoke(context, params, egress=True)
+
+
+RULE_FILTERS: dict[str, filters.Field] = {
+    "group-id": lambda pair: pair[0].id,
+    "security-group-rule-id": lambda pair: pair[1].rule_id,
+}
+
+
+@operation("ec2", "DescribeSecurityGroupRules")
+def describe_security_group_rules(context: RequestContext, params: dict) -> dict:
+    pairs = [(g, r) for g in owned(context, SecurityGroup) for r in g.rules]
+    wanted = params.get("SecurityGroupRuleIds")
+    if wanted:
+        pairs = [p for p in pairs if p[1].rule_id in wanted]
+    for flt in params.get("Filters") or []:
+        extract = RULE_FILTERS.get(flt.get("Name", ""))
+        if extract is None:
+            raise Ec2Error("InvalidParameterValue", f"The filter '{flt.get('Name')}' is invalid")
+        pairs = [p for p in pairs if extract(p) in (flt.get("Values") or [])]
+    chunk, token = pages.page(pairs, params)
+    result: dict = {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result

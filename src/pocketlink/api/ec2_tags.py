@@ -1,0 +1,85 @@
+"""CreateTags, DeleteTags, DescribeTags: tags on any EC2 resource, found by its id."""
+
+from __future__ import annotations
+
+from pocketlink.api import filters, pages, tags
+from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import KINDS, owned, require
+from pocketlink.api.handlers import operation
+from pocketlink.model.base import Resource
+from pocketlink.wire.errors import Ec2Error
+
+
+def _resource(context: RequestContext, resource_id: str) -> Resource:
+    prefix = resource_id.rsplit("-", 1)[0]
+    if prefix not in KINDS:
+        raise Ec2Error("InvalidID", resource_id)
+    return require(context, prefix, resource_id)
+
+
+def _resource_type(resource: Resource) -> str:
+    return next(kind for cls, _, kind in KINDS.values() if isinstance(resource, cls))
+
+
+@operation("ec2", "CreateTags")
+def create_tags(context: RequestContext, params: dict) -> dict:
+    new = {t.get("Key", ""): t.get("Value", "") for t in params["Tags"]}
+    resources = [_resource(context, r) for r in dict.fromkeys(params["Resources"])]
+    for resource in resources:
+        tags.validate({**resource.tags, **new})
+    with context.store.transaction() as tx:
+        for resource in resources:
+            mine = tx.get(type(resource), resource.id)
+            assert mine is not None
+            mine.tags.update(new)
+    return {}
+
+
+@operation("ec2", "DeleteTags")
+def delete_tags(context: RequestContext, params: dict) -> dict:
+    resources = [_resource(context, r) for r in dict.fromkeys(params["Resources"])]
+    doomed = params.get("Tags")
+    with context.store.transaction() as tx:
+        for resource in resources:
+            mine = tx.get(type(resource), resource.id)
+            assert mine is not None
+            if doomed is None:
+                mine.tags.clear()
+                continue
+            for tag in doomed:
+                key = tag.get("Key")
+                # A value given must match; no value removes the key whatever its value.
+                if key in mine.tags and ("Value" not in tag or mine.tags[key] == tag["Value"]):
+                    del mine.tags[key]
+    return {}
+
+
+class _Tag:
+    """One (resource, key, value) row of DescribeTags, filterable like a resource."""
+
+    def __init__(self, resource: Resource, key: str, value: str) -> None:
+        self.resource, self.key, self.value = resource, key, value
+        self.tags: dict[str, str] = {}
+
+
+TAG_FILTERS: dict[str, filters.Field] = {
+    "resource-id": lambda t: t.resource.id,
+    "resource-type": lambda t: _resource_type(t.resource),
+    "key": lambda t: t.key,
+    "value": lambda t: t.value,
+}
+
+
+@operation("ec2", "DescribeTags")
+def describe_tags(context: RequestContext, params: dict) -> dict:
+    rows = [_Tag(resource, key, value)
+            for cls, _, _ in KINDS.values() for resource in owned(context, cls)
+            for key, value in resource.tags.items()]
+    rows = filters.apply(rows, params.get("Filters"), TAG_FILTERS)  # type: ignore[arg-type]
+    chunk, token = pages.page(rows, params)
+    result: dict = {"Tags": [{"ResourceId": t.resource.id, "ResourceType":
+                              _resource_type(t.resource), "Key": t.key, "Value": t.value}
+                             for t in chunk]}
+    if token:
+        result["NextToken"] = token
+    return result
