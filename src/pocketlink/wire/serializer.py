@@ -28,7 +28,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def text(value: str) -> str:
-    return escape(_NOT_XML.sub("\ufffd", value))
+    """XML text that parses back to ``value``: a bare CR would be read as LF, so it is escaped."""
+    return escape(_NOT_XML.sub("\ufffd", value), {"\r": "&#13;"})
 
 
 def iso8601(moment: datetime) -> str:

@@ -1,0 +1,119 @@
+"""Tests start the real daemon: ``pocketlink up`` in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+PROVIDER = "111111111111"
+CONSUMER = "222222222222"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Daemon:
+    """A running ``pocketlink up``; ``restart(kill=True)`` SIGKILLs it and starts it again."""
+
+    state: Path
+    port: int
+    args: list[str]
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "pocketlink", "up", "--port", str(self.port),
+                   "--state", str(self.state), *self.args]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pocketlink up exited: {self.log.read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/_pocketlink/health", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pocketlink up did not answer within 30 s")
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        self.process.wait(timeout=15)
+        self.process = None
+
+    def restart(self, kill: bool = False) -> None:
+        self.stop(kill=kill)
+        self.start()
+
+    def client(self, service: str, account: str = PROVIDER, region: str = "us-east-1",
+               secret: str = "secret", access_key: str | None = None):
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=region,
+            aws_access_key_id=access_key or account, aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+
+@pytest.fixture(scope="session")
+def make_daemon(tmp_path_factory) -> Iterator[Callable[..., Daemon]]:
+    started: list[Daemon] = []
+
+    def make(*args: str) -> Daemon:
+        folder = tmp_path_factory.mktemp("pocketlink")
+        daemon = Daemon(state=folder / "state.db", port=free_port(), args=list(args),
+                        log=folder / "daemon.log")
+        daemon.start()
+        started.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def daemon(make_daemon) -> Daemon:
+    """One daemon shared by the API tests; each test makes its own resources."""
+    return make_daemon()
+
+
+@pytest.fixture
+def ec2(daemon):
+    return daemon.client("ec2", PROVIDER)
+
+
+@pytest.fixture
+def consumer_ec2(daemon):
+    return daemon.client("ec2", CONSUMER)
+
+
+@pytest.fixture
+def cli_env(daemon) -> dict[str, str]:
+    """Environment for the AWS CLI against the daemon, as the provider account."""
+    return {**os.environ, "AWS_ACCESS_KEY_ID": PROVIDER, "AWS_SECRET_ACCESS_KEY": "secret",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": daemon.endpoint,
+            "AWS_PAGER": "", "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}

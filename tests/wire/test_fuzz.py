@@ -1,0 +1,160 @@
+"""Model-driven fuzzing of the live daemon: whatever a client sends, the answer is a
+well-formed AWS success or AWS error, never a 500 and never a traceback.
+
+Requests are built from the models of the operations pocketlink implements, then bent:
+parameters dropped, unknown ones added, values of the wrong type, random operation names.
+"""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlencode, urlparse
+from xml.etree import ElementTree
+
+import botocore.parsers
+import botocore.serialize
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pocketlink.api.handlers import collect
+from pocketlink.wire import specs
+from tests.wire.strategies import XML_TEXT, structure_for
+
+FUZZ_ACCOUNT = "999999999999"
+IMPLEMENTED = sorted(collect())
+ANSWERS = {200, 400, 403, 412}
+
+junk_key = st.from_regex(r"[A-Z][A-Za-z]{0,12}(\.[0-9]{1,2}(\.[A-Za-z]{1,8})?)?", fullmatch=True)
+junk_value = st.one_of(XML_TEXT, st.integers().map(str), st.sampled_from(
+    ["", "true", "-1", "vpc-00000000", "subnet-0123456789abcdef0", "sg-1", "i-zz", "10.0.0.0/99",
+     "::/0", "fd00::/56", "999999999999999999999", "1e9"]))
+
+
+@st.composite
+def bent_form(draw: st.DrawFn, service: str, operation_name: str,
+              real_ids: tuple[str, ...] = ()) -> dict[str, str]:
+    spec = specs.load(service)
+    operation = spec.model.operation_model(operation_name)
+    params = {} if operation.input_shape is None else draw(
+        structure_for(operation.input_shape, 0))
+    form = botocore.serialize.create_serializer(spec.protocol, include_validation=False) \
+        .serialize_to_request(params, operation)["body"]
+    form = {k: str(v) for k, v in form.items()}
+    if "DryRun" in form and draw(st.integers(0, 4)):
+        del form["DryRun"]  # mostly off, so that handlers run past the dry-run check
+    for key in form:
+        if real_ids and (key.endswith("Id") or "Id." in key) and draw(st.booleans()):
+            form[key] = draw(st.sampled_from(real_ids))
+    keys = [k for k in form if k not in ("Action", "Version")]
+    for key in draw(st.lists(st.sampled_from(keys), max_size=3, unique=True)) if keys else []:
+        bend = draw(st.sampled_from(["drop", "retype", "keep"]))
+        if bend == "drop":
+            del form[key]
+        elif bend == "retype":
+            form[key] = draw(junk_value)
+    for _ in range(draw(st.sampled_from([0, 0, 0, 0, 1, 2]))):
+        form[draw(junk_key)] = draw(junk_value)
+    return form
+
+
+class Client:
+    """Signs with botocore's SigV4, sends on one kept-alive connection."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        url = urlparse(endpoint)
+        self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+
+    def send(self, service: str, form: dict[str, str]) -> tuple[int, bytes]:
+        spec = specs.load(service)
+        body = urlencode(form)
+        request = AWSRequest("POST", self.endpoint + "/", data=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        SigV4Auth(Credentials(FUZZ_ACCOUNT, "secret"), spec.signing_name, "us-east-1") \
+            .add_auth(request)
+        self.connection.request("POST", "/", body=body, headers=dict(request.headers.items()))
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+def check(service: str, operation_name: str | None, status: int, body: bytes) -> None:
+    assert status in ANSWERS, body[:500]
+    root = ElementTree.fromstring(body)  # well-formed XML or this raises
+    spec = specs.load(service)
+    parser = botocore.parsers.create_parser(spec.protocol)
+    if status == 200:
+        assert operation_name is not None
+        operation = spec.model.operation_model(operation_name)
+        parser.parse({"body": body, "headers": {}, "status_code": 200}, operation.output_shape)
+    else:
+        parsed = parser.parse({"body": body, "headers": {}, "status_code": status}, None)
+        assert parsed["Error"]["Code"], body
+        assert parsed["Error"]["Code"] != "InternalError", body
+        assert root is not None
+    assert b"Traceback" not in body
+
+
+@pytest.fixture(scope="module")
+def client(daemon) -> Client:
+    return Client(daemon.endpoint)
+
+
+@pytest.fixture(scope="module")
+def real_ids(daemon) -> tuple[str, ...]:
+    """Ids that exist in the fuzzing account, so that bent requests reach deep into handlers."""
+    ec2 = daemon.client("ec2", FUZZ_ACCOUNT)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.9.1.0/24",
+                               Ipv6CidrBlock=block.replace("00::/56", "01::/64"))["Subnet"]
+    group = ec2.create_security_group(GroupName="fuzz", Description="fuzz",
+                                      VpcId=vpc["VpcId"])["GroupId"]
+    instance = ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,
+                                 SubnetId=subnet["SubnetId"])["Instances"][0]
+    tables = ec2.describe_route_tables()["RouteTables"]
+    return (vpc["VpcId"], subnet["SubnetId"], group, instance["InstanceId"],
+            instance["NetworkInterfaces"][0]["NetworkInterfaceId"], tables[0]["RouteTableId"],
+            tables[0]["Associations"][0]["RouteTableAssociationId"])
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_bent_requests_get_aws_answers(client: Client, real_ids: tuple[str, ...],
+                                       data: st.DataObject) -> None:
+    service, operation_name = data.draw(st.sampled_from(IMPLEMENTED))
+    form = data.draw(bent_form(service, operation_name, real_ids))
+    status, body = client.send(service, form)
+    check(service, operation_name, status, body)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(service=st.sampled_from(["ec2", "elbv2", "sts"]),
+       action=st.one_of(junk_key, st.sampled_from(["", "describe_vpcs", "DescribeVpcs "])))
+def test_unknown_actions_are_invalid_action(client: Client, service: str, action: str) -> None:
+    version = specs.load(service).model.metadata["apiVersion"]
+    status, body = client.send(service, {"Action": action, "Version": version})
+    check(service, None, status, body)
+    assert b"InvalidAction" in body
+
+
+@pytest.mark.parametrize("service", ["ec2", "elbv2", "sts"])
+def test_every_model_operation_answers(client: Client, service: str) -> None:
+    """Implemented or not, each operation of the model gets a well-formed answer."""
+    spec = specs.load(service)
+    version = spec.model.metadata["apiVersion"]
+    for operation_name in spec.model.operation_names:
+        status, body = client.send(service, {"Action": operation_name, "Version": version})
+        check(service, operation_name, status, body)
+
+
+def test_malformed_http_is_refused_cleanly(daemon) -> None:
+    url = urlparse(daemon.endpoint)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.putrequest("POST", "/")
+    connection.putheader("Content-Length", "not-a-number")
+    connection.endheaders()
+    assert connection.getresponse().status == 400
