@@ -43,7 +43,15 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="say whether a daemon is up and what it holds")
     status.add_argument("--host", default="127.0.0.1")
     status.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo = commands.add_parser("demo", help="build seed 000's world through the API")
+    demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
     return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pocketlink import demo
+
+    return demo.run(args.endpoint)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -97,6 +105,6 @@ def _status(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"up": _up, "status": _status}[args.command](args)
+        return {"up": _up, "status": _status, "demo": _demo}[args.command](args)
     except KeyboardInterrupt:
         return 130
