@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import botocore.parsers
 import botocore.serialize
 import pytest
+from botocore.awsrequest import HeadersDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,13 +24,31 @@ from pocketlink.wire.parser import create_parser
 from pocketlink.wire.serializer import create_serializer
 from tests.wire.strategies import normalize, structure_for
 
-SERVICES = ["ec2", "elbv2", "sts"]
+SERVICES = ["ec2", "elbv2", "sts", "route53"]
 PROFILE = settings(max_examples=400, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _operations(name: str) -> list[str]:
     return list(specs.load(name).model.operation_names)
+
+
+def lower(headers: dict[str, str]) -> HeadersDict:
+    """Headers as botocore receives them: names in any case."""
+    return HeadersDict(headers)
+
+
+def as_http_request(wire: dict) -> HttpRequest:
+    """What botocore's serializer produced, as it would arrive over HTTP."""
+    headers = {k.lower(): v for k, v in wire["headers"].items()}
+    body = wire["body"]
+    if isinstance(body, dict):
+        body = urlencode(body).encode()
+    url = urlsplit(wire["url_path"])
+    query = urlencode(wire["query_string"], doseq=True) if isinstance(
+        wire["query_string"], dict) else wire["query_string"]
+    query = "&".join(q for q in (url.query, query) if q)
+    return HttpRequest(wire["method"], url.path, query, headers, body or b"")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -40,11 +59,9 @@ def test_what_botocore_sends_we_parse(service: str, data: st.DataObject) -> None
     operation = spec.model.operation_model(data.draw(st.sampled_from(_operations(service))))
     params = {} if operation.input_shape is None else data.draw(
         structure_for(operation.input_shape, 0))
-    wire = botocore.serialize.create_serializer(spec.protocol, include_validation=False).serialize_to_request(
-        params, operation)
-    request = HttpRequest("POST", "/", "", {
-        "content-type": "application/x-www-form-urlencoded; charset=utf-8"},
-        urlencode(wire["body"]).encode())
+    wire = botocore.serialize.create_serializer(spec.protocol, include_validation=False) \
+        .serialize_to_request(params, operation)
+    request = as_http_request(wire)
     parsed_operation, parsed = create_parser(spec).parse(request)
     assert parsed_operation.name == operation.name
     assert normalize(parsed) == normalize(params)
@@ -60,7 +77,8 @@ def test_what_we_send_botocore_parses(service: str, data: st.DataObject) -> None
         structure_for(operation.output_shape, 0))
     response = create_serializer(spec).serialize(operation, result, "req-1")
     parsed = botocore.parsers.create_parser(spec.protocol).parse(
-        {"body": response.body, "headers": response.headers, "status_code": response.status},
+        {"body": response.body, "headers": lower(response.headers),
+         "status_code": response.status},
         operation.output_shape)
     metadata = parsed.pop("ResponseMetadata")
     assert metadata["RequestId"] == "req-1"
@@ -75,7 +93,8 @@ def test_errors_botocore_parses(service: str, code: str, message: str) -> None:
     spec = specs.load(service)
     response = create_serializer(spec).serialize_error(ServiceError(message, code=code), "req-2")
     parsed = botocore.parsers.create_parser(spec.protocol).parse(
-        {"body": response.body, "headers": response.headers, "status_code": response.status},
+        {"body": response.body, "headers": lower(response.headers),
+         "status_code": response.status},
         None)
     assert response.status == 400
     assert parsed["Error"]["Code"] == code
@@ -85,7 +104,9 @@ def test_errors_botocore_parses(service: str, code: str, message: str) -> None:
 def test_characters_xml_cannot_carry_are_replaced_not_fatal() -> None:
     spec = specs.load("sts")
     operation = spec.model.operation_model("GetCallerIdentity")
-    response = create_serializer(spec).serialize(operation, {"UserId": "a\x00b\x1fc"}, "r")
+    response = create_serializer(spec).serialize(operation, {"UserId": "a\x00b\x1fc",
+                                                             "Arn": "line\r\nnext\r"}, "r")
     parsed = botocore.parsers.create_parser("query").parse(
         {"body": response.body, "headers": {}, "status_code": 200}, operation.output_shape)
     assert parsed["UserId"] == "a\ufffdb\ufffdc"
+    assert parsed["Arn"] == "line\r\nnext\r"

@@ -93,7 +93,6 @@ class Gateway:
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s.%s %s %d %.1fms", spec.name if spec else "?", action, account,
                  response.status, elapsed)
-        response.headers["x-amzn-RequestId"] = request_id
         return response
 
     def _authenticate(self, request: HttpRequest, signature: sigv4.Signature | None) -> None:

@@ -5,15 +5,19 @@ Class tree (one base that walks shapes, one small subclass per wire protocol)::
     RequestParser                 shape walk over a tree of keys, type conversion, required members
      └── QueryRequestParser       Action/Version form; lists as Name.member.N, maps as Name.entry.N
           └── EC2RequestParser    lists as Name.N; names from queryName or capitalized locationName
+     RestXmlRequestParser         method + URI template; uri/querystring/header members; XML body
 
-``rest-xml`` (Route 53) and ``json`` join as siblings of QueryRequestParser when their services do.
+``json`` joins as a sibling when a service needs it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, unquote
+from xml.etree import ElementTree
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
@@ -233,9 +237,118 @@ class EC2RequestParser(QueryRequestParser):
         return f"The request must contain the parameter {path}"
 
 
+
+
+class RestXmlRequestParser(RequestParser):
+    """rest-xml (Route 53): the operation from method and path; members from the URI, the
+    query string, headers and an XML body named by the input shape."""
+
+    invalid_value_code = "InvalidInput"
+    missing_code = "InvalidInput"
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        super().__init__(spec)
+        routes = []
+        for name in spec.model.operation_names:
+            operation = spec.model.operation_model(name)
+            path, _, query = operation.http["requestUri"].partition("?")
+            pattern = re.sub(r"\\{(\w+)\\\+\\}", r"(?P<\1>.+)", re.escape(path))
+            pattern = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern)
+            literal = len(re.sub(r"\{[^}]+\}", "", path))
+            required_query = [q.split("=")[0] for q in query.split("&") if q]
+            routes.append((literal, operation.http["method"], re.compile(pattern.rstrip("/")
+                                                                         + "/?$"),
+                           required_query, operation))
+        self.routes = sorted(routes, key=lambda r: -r[0])
+
+    def parse(self, request: HttpRequest) -> tuple[OperationModel, dict]:
+        query = dict(parse_qsl(request.query, keep_blank_values=True))
+        for _, method, pattern, required_query, operation in self.routes:
+            match = pattern.match(request.path)
+            if match and method == request.method and all(q in query for q in required_query):
+                return operation, self._params(operation, request, match.groupdict(), query)
+        raise UnknownOperation(f"{request.method} {request.path}", self.spec.name)
+
+    def _params(self, operation: OperationModel, request: HttpRequest, uri: dict[str, str],
+                query: dict[str, str]) -> dict:
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        params: dict = {}
+        body_members = {}
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            key = member.serialization.get("name", name)
+            if location == "uri":
+                if key in uri:
+                    params[name] = self._scalar(member, unquote(uri[key]), key)
+            elif location == "querystring":
+                if isinstance(member, ListShape):
+                    values = [v for k, v in parse_qsl(request.query) if k == key]
+                    if values:
+                        params[name] = values
+                elif key in query:
+                    params[name] = self._scalar(member, query[key], key)
+            elif location == "header":
+                if key.lower() in request.headers:
+                    params[name] = self._scalar(member, request.headers[key.lower()], key)
+            elif location is None:
+                body_members[name] = member
+        if body_members and request.body.strip():
+            try:
+                root = ElementTree.fromstring(request.body)
+            except ElementTree.ParseError:
+                raise ServiceError("The XML document is malformed", code="MalformedXML") from None
+            params.update(self._xml_structure(shape, root, body_members))
+        for name in shape.required_members:
+            if name not in params:
+                raise ServiceError(f"Missing required parameter {name}", code=self.missing_code)
+        return params
+
+    def _xml_structure(self, shape: StructureShape, element: ElementTree.Element,
+                       members: dict[str, Shape] | None = None) -> dict:
+        members = shape.members if members is None else members
+        by_tag: dict[str, list[ElementTree.Element]] = {}
+        for child in element:
+            by_tag.setdefault(_local(child.tag), []).append(child)
+        out: dict = {}
+        for name, member in members.items():
+            if isinstance(member, ListShape) and member.serialization.get("flattened"):
+                key = member.member.serialization.get("name", name)
+                if key in by_tag:
+                    out[name] = [self._xml_value(member.member, e) for e in by_tag[key]]
+                continue
+            key = member.serialization.get("name", name)
+            if key in by_tag:
+                out[name] = self._xml_value(member, by_tag[key][0])
+        return out
+
+    def _xml_value(self, shape: Shape, element: ElementTree.Element):
+        if isinstance(shape, StructureShape):
+            return self._xml_structure(shape, element)
+        if isinstance(shape, ListShape):
+            return [self._xml_value(shape.member, child) for child in element]
+        if isinstance(shape, MapShape):
+            out = {}
+            for entry in element:
+                fields = {_local(c.tag): c for c in entry}
+                key_name = shape.key.serialization.get("name", "key")
+                value_name = shape.value.serialization.get("name", "value")
+                if key_name in fields:
+                    out[fields[key_name].text or ""] = self._xml_value(
+                        shape.value, fields.get(value_name, ElementTree.Element(value_name)))
+            return out
+        return self._scalar(shape, element.text or "", _local(element.tag))
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
 _PARSERS: dict[str, type[RequestParser]] = {
     "ec2": EC2RequestParser,
     "query": QueryRequestParser,
+    "rest-xml": RestXmlRequestParser,
 }
 
 

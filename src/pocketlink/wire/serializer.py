@@ -5,6 +5,7 @@ Class tree::
     ResponseSerializer             shape walk to XML text, escaping, timestamps
      └── QueryResponseSerializer   <OpResponse><OpResult>..</OpResult><ResponseMetadata>..
           └── EC2ResponseSerializer  <OpResponse><requestId>..; errors as <Response><Errors>..
+     RestXmlResponseSerializer     headers + <OutputShape xmlns=..>..; the operation's status code
 
 A result key the output shape does not name is a bug in a handler, so it raises.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
@@ -103,8 +105,9 @@ class ResponseSerializer:
     def _element_name(self, shape: Shape, default: str) -> str:
         return shape.serialization.get("name", default)
 
-    def _response(self, status: int, body: str) -> HttpResponse:
-        return HttpResponse(status, body.encode(), {"Content-Type": self.content_type})
+    def _response(self, status: int, body: str, request_id: str) -> HttpResponse:
+        return HttpResponse(status, body.encode(), {"Content-Type": self.content_type,
+                                                    "x-amzn-RequestId": request_id})
 
 
 class QueryResponseSerializer(ResponseSerializer):
@@ -121,7 +124,7 @@ class QueryResponseSerializer(ResponseSerializer):
             f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
             f"</{name}Response>"
         )
-        return self._response(200, "".join(out))
+        return self._response(200, "".join(out), request_id)
 
     def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
         kind = "Sender" if error.sender_fault else "Receiver"
@@ -130,7 +133,7 @@ class QueryResponseSerializer(ResponseSerializer):
             f"<Code>{text(error.code)}</Code><Message>{text(error.message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
-        return self._response(error.status, body)
+        return self._response(error.status, body, request_id)
 
 
 class EC2ResponseSerializer(QueryResponseSerializer):
@@ -141,7 +144,7 @@ class EC2ResponseSerializer(QueryResponseSerializer):
         if operation.output_shape is not None:
             self._members(operation.output_shape, result, out)
         out.append(f"</{name}Response>")
-        return self._response(200, "".join(out))
+        return self._response(200, "".join(out), request_id)
 
     def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
         # <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
@@ -150,12 +153,68 @@ class EC2ResponseSerializer(QueryResponseSerializer):
             f"<Message>{text(error.message)}</Message></Error></Errors>"
             f"<RequestID>{request_id}</RequestID></Response>"
         )
-        return self._response(error.status, body)
+        return self._response(error.status, body, request_id)
+
+
+def _header_value(shape: Shape, value) -> str:
+    """A member sent as an HTTP header: plain text, no XML escaping; RFC 822 timestamps."""
+    if shape.type_name == "boolean":
+        return "true" if value else "false"
+    if shape.type_name == "timestamp" and isinstance(value, datetime):
+        return format_datetime(value.astimezone(UTC), usegmt=True)
+    return str(value)
+
+
+class RestXmlResponseSerializer(ResponseSerializer):
+    """rest-xml (Route 53): header members go to headers, the rest to an XML body named after
+    the output shape; the status is the operation's ``responseCode``."""
+
+    def serialize(self, operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
+        shape = operation.output_shape
+        status = operation.http.get("responseCode", 200)
+        if shape is None:
+            return self._response(status, "", request_id)
+        headers: dict[str, str] = {}
+        body_result = {}
+        for key, value in result.items():
+            member = shape.members.get(key)
+            if member is None:
+                raise ValueError(f"{shape.name} has no member {key}")
+            if member.serialization.get("location") == "header":
+                headers[member.serialization.get("name", key)] = _header_value(member, value)
+            elif value is not None:
+                body_result[key] = value
+        payload = shape.serialization.get("payload")
+        out = [XML_DECL]
+        if payload:
+            member = shape.members[payload]
+            if payload in body_result:
+                self._element(member, self._element_name(member, payload),
+                              body_result[payload], out)
+                out[1] = out[1].replace(">", f' xmlns="{self.namespace}">', 1)
+        else:
+            root = shape.serialization.get("name", shape.name)
+            out.append(f'<{root} xmlns="{self.namespace}">')
+            self._members(shape, body_result, out)
+            out.append(f"</{root}>")
+        response = self._response(status, "".join(out), request_id)
+        response.headers.update(headers)
+        return response
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
+        kind = "Sender" if error.sender_fault else "Receiver"
+        body = (
+            f'{XML_DECL}<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type>'
+            f"<Code>{text(error.code)}</Code><Message>{text(error.message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return self._response(error.status, body, request_id)
 
 
 _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "ec2": EC2ResponseSerializer,
     "query": QueryResponseSerializer,
+    "rest-xml": RestXmlResponseSerializer,
 }
 
 
