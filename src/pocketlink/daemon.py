@@ -15,11 +15,16 @@ from pocketlink.gateway.dispatch import Gateway
 from pocketlink.gateway.http import serve
 from pocketlink.gateway.identity import Credentials
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
+from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
+from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
 
-KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance]
+KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
+         LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
+         ConnectionNotification, HostedZone, Change]
 
 
 @dataclass

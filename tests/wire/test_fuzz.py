@@ -8,7 +8,8 @@ parameters dropped, unknown ones added, values of the wrong type, random operati
 from __future__ import annotations
 
 import http.client
-from urllib.parse import urlencode, urlparse
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode, urlparse
 from xml.etree import ElementTree
 
 import botocore.parsers
@@ -26,7 +27,7 @@ from tests.wire.strategies import XML_TEXT, structure_for
 
 FUZZ_ACCOUNT = "999999999999"
 IMPLEMENTED = sorted(collect())
-ANSWERS = {200, 400, 403, 412}
+ANSWERS = {200, 201, 400, 403, 404, 409, 412}
 
 junk_key = st.from_regex(r"[A-Z][A-Za-z]{0,12}(\.[0-9]{1,2}(\.[A-Za-z]{1,8})?)?", fullmatch=True)
 junk_value = st.one_of(XML_TEXT, st.integers().map(str), st.sampled_from(
@@ -34,15 +35,59 @@ junk_value = st.one_of(XML_TEXT, st.integers().map(str), st.sampled_from(
      "::/0", "fd00::/56", "999999999999999999999", "1e9"]))
 
 
+@dataclass
+class Wire:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def form_request(form: dict[str, str]) -> Wire:
+    return Wire("POST", "/", "", {
+        "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        urlencode(form).encode())
+
+
 @st.composite
-def bent_form(draw: st.DrawFn, service: str, operation_name: str,
-              real_ids: tuple[str, ...] = ()) -> dict[str, str]:
+def bent_request(draw: st.DrawFn, service: str, operation_name: str,
+                 real_ids: tuple[str, ...] = ()) -> Wire:
     spec = specs.load(service)
     operation = spec.model.operation_model(operation_name)
     params = {} if operation.input_shape is None else draw(
         structure_for(operation.input_shape, 0))
-    form = botocore.serialize.create_serializer(spec.protocol, include_validation=False) \
-        .serialize_to_request(params, operation)["body"]
+    wire = botocore.serialize.create_serializer(spec.protocol, include_validation=False) \
+        .serialize_to_request(params, operation)
+    if spec.protocol == "rest-xml":
+        return draw(bent_rest(wire))
+    return form_request(draw(bent_form(wire["body"], real_ids)))
+
+
+@st.composite
+def bent_rest(draw: st.DrawFn, wire: dict) -> Wire:
+    """A rest-xml request, bent: a cut body, a junk path segment, an extra query parameter."""
+    body = wire["body"] if isinstance(wire["body"], bytes) else (wire["body"] or "").encode()
+    path = wire["url_path"]
+    query = urlencode(wire["query_string"], doseq=True) if isinstance(
+        wire["query_string"], dict) else wire["query_string"]
+    bend = draw(st.sampled_from(["keep", "cut", "path", "query", "method"]))
+    method = wire["method"]
+    if bend == "cut" and body:
+        body = body[:draw(st.integers(0, len(body) - 1))]
+    elif bend == "path":
+        parts = path.split("/")
+        parts[draw(st.integers(1, len(parts) - 1))] = quote(draw(junk_value), safe="") or "x"
+        path = "/".join(parts)
+    elif bend == "query":
+        query = "&".join(q for q in (query, urlencode({draw(junk_key): draw(junk_value)})) if q)
+    elif bend == "method":
+        method = draw(st.sampled_from(["GET", "POST", "DELETE", "PUT"]))
+    return Wire(method, path, query, dict(wire["headers"]), body)
+
+
+@st.composite
+def bent_form(draw: st.DrawFn, form: dict, real_ids: tuple[str, ...] = ()) -> dict[str, str]:
     form = {k: str(v) for k, v in form.items()}
     if "DryRun" in form and draw(st.integers(0, 4)):
         del form["DryRun"]  # mostly off, so that handlers run past the dry-run check
@@ -69,14 +114,17 @@ class Client:
         url = urlparse(endpoint)
         self.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
 
-    def send(self, service: str, form: dict[str, str]) -> tuple[int, bytes]:
+    def send(self, service: str, wire: Wire | dict[str, str]) -> tuple[int, bytes]:
+        if isinstance(wire, dict):
+            wire = form_request(wire)
         spec = specs.load(service)
-        body = urlencode(form)
-        request = AWSRequest("POST", self.endpoint + "/", data=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        target = wire.path + (f"?{wire.query}" if wire.query else "")
+        request = AWSRequest(wire.method, self.endpoint + target, data=wire.body,
+                             headers=wire.headers)
         SigV4Auth(Credentials(FUZZ_ACCOUNT, "secret"), spec.signing_name, "us-east-1") \
             .add_auth(request)
-        self.connection.request("POST", "/", body=body, headers=dict(request.headers.items()))
+        self.connection.request(wire.method, target, body=wire.body,
+                                headers=dict(request.headers.items()))
         response = self.connection.getresponse()
         return response.status, response.read()
 
@@ -86,10 +134,11 @@ def check(service: str, operation_name: str | None, status: int, body: bytes) ->
     root = ElementTree.fromstring(body)  # well-formed XML or this raises
     spec = specs.load(service)
     parser = botocore.parsers.create_parser(spec.protocol)
-    if status == 200:
+    if status in (200, 201):
         assert operation_name is not None
         operation = spec.model.operation_model(operation_name)
-        parser.parse({"body": body, "headers": {}, "status_code": 200}, operation.output_shape)
+        parser.parse({"body": body, "headers": {}, "status_code": status},
+                     operation.output_shape)
     else:
         parsed = parser.parse({"body": body, "headers": {}, "status_code": status}, None)
         assert parsed["Error"]["Code"], body
@@ -126,8 +175,8 @@ def real_ids(daemon) -> tuple[str, ...]:
 def test_bent_requests_get_aws_answers(client: Client, real_ids: tuple[str, ...],
                                        data: st.DataObject) -> None:
     service, operation_name = data.draw(st.sampled_from(IMPLEMENTED))
-    form = data.draw(bent_form(service, operation_name, real_ids))
-    status, body = client.send(service, form)
+    wire = data.draw(bent_request(service, operation_name, real_ids))
+    status, body = client.send(service, wire)
     check(service, operation_name, status, body)
 
 
@@ -141,13 +190,23 @@ def test_unknown_actions_are_invalid_action(client: Client, service: str, action
     assert b"InvalidAction" in body
 
 
-@pytest.mark.parametrize("service", ["ec2", "elbv2", "sts"])
+@pytest.mark.parametrize("service", ["ec2", "elbv2", "sts", "route53"])
 def test_every_model_operation_answers(client: Client, service: str) -> None:
     """Implemented or not, each operation of the model gets a well-formed answer."""
     spec = specs.load(service)
-    version = spec.model.metadata["apiVersion"]
+    serializer = botocore.serialize.create_serializer(spec.protocol, include_validation=False)
     for operation_name in spec.model.operation_names:
-        status, body = client.send(service, {"Action": operation_name, "Version": version})
+        operation = spec.model.operation_model(operation_name)
+        uri_members = {} if operation.input_shape is None else {
+            name: "x" for name, member in operation.input_shape.members.items()
+            if member.serialization.get("location") == "uri"}
+        wire = serializer.serialize_to_request(uri_members, operation)
+        if spec.protocol == "rest-xml":
+            body = wire["body"] if isinstance(wire["body"], bytes) else (wire["body"] or "").encode()
+            status, body = client.send(service, Wire(wire["method"], wire["url_path"], urlencode(
+                wire["query_string"], doseq=True), dict(wire["headers"]), body))
+        else:
+            status, body = client.send(service, {k: str(v) for k, v in wire["body"].items()})
         check(service, operation_name, status, body)
 
 

@@ -92,6 +92,29 @@ def allocate_ipv6(store: Store, subnet: Subnet, taken: set[str] | None = None) -
             return candidate
 
 
+def claim_ipv6(store: Store, subnet: Subnet, address: str, taken: set[str] | None = None) -> str:
+    """``address`` (IPv6) for a new ENI in ``subnet``, with EC2's errors when it cannot be had."""
+    if not subnet.ipv6_associations:
+        raise Ec2Error("InvalidParameterValue",
+                       f"The subnet {subnet.id} does not have an IPv6 CIDR block")
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Invalid value '{address}' for IPv6 address") from None
+    network = ipaddress.IPv6Network(subnet.ipv6_associations[0].cidr)
+    if ip not in network:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Address {address} does not fall within the subnet's address range")
+    offset = int(ip) - int(network.network_address)
+    if offset < RESERVED_HEAD or offset >= network.num_addresses - RESERVED_TAIL:
+        raise Ec2Error("InvalidParameterValue",
+                       f"Address {address} is in subnet's reserved address range")
+    if str(ip) in used_ipv6(store, subnet.id) | (taken or set()):
+        raise Ec2Error("InvalidIPAddress.InUse", address)
+    return str(ip)
+
+
 def allocate_vpc_ipv6_block(store: Store) -> str:
     """A /56 from the unique-local range fd00::/8: never one that looks like the internet."""
     used = {a.cidr for vpc in store.all(Vpc) for a in vpc.ipv6_associations}

@@ -13,12 +13,13 @@ import dataclasses
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import require_instance, require_subnet, select
+from pocketlink.api.ec2_common import owned, require_instance, require_subnet, select
 from pocketlink.api.ec2_network_interfaces import (
     check_groups,
     group_refs,
     new_interface,
 )
+from pocketlink.api.ec2_route_tables import blackhole_routes
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids, regions
 from pocketlink.model.base import now
@@ -208,6 +209,11 @@ def _group_ids_by_name(context: RequestContext, vpc_id: str, names: list[str]) -
 
 @operation("ec2", "RunInstances")
 def run_instances(context: RequestContext, params: dict) -> dict:
+    token = params.get("ClientToken")
+    earlier = [i for i in owned(context, Instance) if token and i.client_token == token]
+    if earlier:  # a retry of a launch that happened: the same reservation, nothing new
+        return {"ReservationId": earlier[0].reservation_id, "OwnerId": context.account,
+                "Groups": [], "Instances": [describe_instance(context.store, i) for i in earlier]}
     image_id = params.get("ImageId")
     if not image_id:
         raise Ec2Error("MissingParameter", "ImageId")
@@ -232,11 +238,11 @@ def run_instances(context: RequestContext, params: dict) -> dict:
                        "No default VPC for this user. Name a SubnetId: pocketlink makes no "
                        "default VPC.")
     subnet = require_subnet(context, network["SubnetId"])
-    if network["PrivateIpAddress"] and count > 1:
+    if (network["PrivateIpAddress"] or network["Ipv6Addresses"]) and count > 1:
         if low > 1:
+            what = "a private IP address" if network["PrivateIpAddress"] else "IPv6 addresses"
             raise Ec2Error("InvalidParameterCombination",
-                           "Cannot specify a private IP address when launching more than one "
-                           "instance")
+                           f"Cannot specify {what} when launching more than one instance")
         count = 1
     group_ids = network["Groups"] + _group_ids_by_name(context, subnet.vpc_id,
                                                        params.get("SecurityGroups") or [])
@@ -348,6 +354,7 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
             eni = context.store.get(NetworkInterface, instance.network_interface_id)
             if eni is not None:
                 tx.delete(eni)
+            blackhole_routes(tx, context, {instance.id, instance.network_interface_id})
     return {"TerminatingInstances": changes}
 
 

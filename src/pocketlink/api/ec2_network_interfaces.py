@@ -9,6 +9,7 @@ from __future__ import annotations
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import owned, require, require_group, require_subnet, select
+from pocketlink.api.ec2_route_tables import blackhole_routes
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, Subnet
@@ -103,7 +104,11 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
     elif private_ip:
         raise Ec2Error("InvalidParameterValue",
                        f"Subnet {subnet.id} is IPv6-only and has no IPv4 addresses")
-    ipv6 = list(ipv6_addresses or [])
+    ipv6 = []
+    for wanted in ipv6_addresses or []:
+        address = addresses.claim_ipv6(context.store, subnet, wanted, taken)
+        taken.add(address)
+        ipv6.append(address)
     if not ipv6 and not ipv6_count and subnet.assign_ipv6_address_on_creation:
         ipv6_count = 1
     for _ in range(ipv6_count):
@@ -171,4 +176,5 @@ def delete_network_interface(context: RequestContext, params: dict) -> dict:
                        f"You are not allowed to manage '{eni.interface_type}' attachments.")
     with context.store.transaction() as tx:
         tx.delete(eni)
+        blackhole_routes(tx, context, {eni.id})
     return {}

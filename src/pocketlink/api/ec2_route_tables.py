@@ -23,7 +23,15 @@ from pocketlink.api.ec2_common import (
 )
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids
-from pocketlink.model.ec2 import Route, RouteTable, RouteTableAssociation, Vpc
+from pocketlink.model.ec2 import (
+    Instance,
+    NetworkInterface,
+    Route,
+    RouteTable,
+    RouteTableAssociation,
+    Vpc,
+)
+from pocketlink.store import Transaction
 from pocketlink.wire.errors import Ec2Error
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
@@ -55,7 +63,7 @@ _UNSUPPORTED_TARGETS = ("NatGatewayId", "TransitGatewayId", "VpcPeeringConnectio
                         "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
 
 
-def describe_route(route: Route) -> dict:
+def describe_route(route: Route, owner: str) -> dict:
     item: dict = {"Origin": route.origin, "State": route.state}
     for key, value in (("DestinationCidrBlock", route.destination_cidr_block),
                        ("DestinationIpv6CidrBlock", route.destination_ipv6_cidr_block),
@@ -64,6 +72,8 @@ def describe_route(route: Route) -> dict:
                        ("NetworkInterfaceId", route.network_interface_id)):
         if value:
             item[key] = value
+    if route.instance_id:
+        item["InstanceOwnerId"] = owner
     return item
 
 
@@ -72,7 +82,7 @@ def describe_route_table(table: RouteTable) -> dict:
         "RouteTableId": table.id,
         "VpcId": table.vpc_id,
         "OwnerId": table.account,
-        "Routes": [describe_route(r) for r in table.routes],
+        "Routes": [describe_route(r, table.account) for r in table.routes],
         "Associations": [
             {"Main": a.main, "RouteTableAssociationId": a.association_id,
              "RouteTableId": table.id, "AssociationState": {"State": a.state},
@@ -235,7 +245,26 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
     if getattr(resource, "vpc_id", None) != table.vpc_id:
         raise Ec2Error("InvalidParameterValue",
                        f"{value} is in another network than route table {table.id}")
+    # As at AWS, a route names both ends: an instance's ENI, an attached ENI's instance.
+    if isinstance(resource, Instance):
+        given["network_interface_id"] = resource.network_interface_id
+    elif isinstance(resource, NetworkInterface) and resource.instance_id:
+        given["instance_id"] = resource.instance_id
     return given
+
+
+def blackhole_routes(tx: Transaction, context: RequestContext, target_ids: set[str]) -> None:
+    """Routes to an instance or ENI that is gone stay, as at AWS, in state ``blackhole``."""
+    def doomed(route: Route) -> bool:
+        return bool({route.instance_id, route.network_interface_id} & target_ids)
+
+    for table in owned(context, RouteTable):
+        if any(doomed(r) for r in table.routes):
+            mine = tx.get(RouteTable, table.id)
+            assert mine is not None
+            for route in mine.routes:
+                if doomed(route):
+                    route.state = "blackhole"
 
 
 def _is_gateway_endpoint_route(route: Route) -> bool:
@@ -299,6 +328,7 @@ def replace_route(context: RequestContext, params: dict) -> dict:
             if candidate.destination == route.destination:
                 candidate.gateway_id = candidate.instance_id = None
                 candidate.network_interface_id = None
+                candidate.state = "active"
                 for field, value in target.items():
                     setattr(candidate, field, value)
     return {}

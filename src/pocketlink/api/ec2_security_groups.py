@@ -117,7 +117,7 @@ GROUP_FILTERS: dict[str, filters.Field] = {
 def create_security_group(context: RequestContext, params: dict) -> dict:
     name, description = params["GroupName"], params["Description"]
     if "VpcId" not in params:
-        raise Ec2Error("MissingParameter", "VpcId (pocketlink has no default VPC)")
+        raise Ec2Error("VPCIdNotSpecified", "No default VPC for this user")
     vpc = require_vpc(context, params["VpcId"])
     if not name or len(name) > 255:
         raise Ec2Error("InvalidParameterValue",
@@ -258,6 +258,8 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
             rules.append(rule(prefix_list_id=prefix_list, description=entry.get("Description")))
         for entry in permission.get("UserIdGroupPairs") or []:
             if entry.get("GroupId"):
+                if not ids.looks_like("sg", entry["GroupId"]):
+                    raise Ec2Error("InvalidGroupId.Malformed", entry["GroupId"])
                 peer = context.store.get(SecurityGroup, entry["GroupId"])
                 if peer is None or peer.account != entry.get("UserId", context.account):
                     raise Ec2Error("InvalidGroup.NotFound", entry["GroupId"])
@@ -405,6 +407,9 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
     wanted = params.get("SecurityGroupRuleIds")
     if wanted:
         pairs = [p for p in pairs if p[1].rule_id in wanted]
+        missing = [w for w in wanted if w not in {r.rule_id for _, r in pairs}]
+        if missing:
+            raise Ec2Error("InvalidSecurityGroupRuleId.NotFound", missing[0])
     for flt in params.get("Filters") or []:
         extract = RULE_FILTERS.get(flt.get("Name", ""))
         if extract is None:

@@ -194,6 +194,10 @@ _SUBNET_ATTRIBUTES = {
 @operation("ec2", "ModifySubnetAttribute")
 def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
     subnet = require_subnet(context, params["SubnetId"])
+    unsupported = sorted(set(params) - set(_SUBNET_ATTRIBUTES) - {"SubnetId"})
+    if unsupported:  # answering success without applying it would mislead the caller
+        raise Ec2Error("InvalidParameterValue",
+                       f"pocketlink does not support the subnet attribute {unsupported[0]} yet")
     changes = {field: params[member].get("Value") for member, field in _SUBNET_ATTRIBUTES.items()
                if member in params}
     if changes.get("assign_ipv6_address_on_creation") and not subnet.ipv6_associations:

@@ -13,7 +13,8 @@ def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
 
 def validate(tags: dict[str, str]) -> None:
     if len(tags) > MAX_TAGS:
-        raise Ec2Error("InvalidParameterValue", "The number of tags exceeds the limit of 50.")
+        raise Ec2Error("TagLimitExceeded",
+                       f"The maximum number of tags for a resource ({MAX_TAGS}) has been reached")
     for key, value in tags.items():
         if not key or len(key) > 128:
             raise Ec2Error("InvalidParameterValue",

@@ -1,0 +1,118 @@
+"""What the ELBv2 areas share: ARNs, lookups with ELBv2's errors, Marker/PageSize pages."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from typing import TypeVar
+
+from pocketlink.api.context import RequestContext
+from pocketlink.model.base import Resource
+from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.wire import specs
+from pocketlink.wire.errors import ServiceError
+
+R = TypeVar("R", bound=Resource)
+
+NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+
+# Route 53 zone ids of Network Load Balancer DNS names, per region (AWS's published table).
+NLB_HOSTED_ZONES = {
+    "us-east-1": "Z26RNL4JYFTOTI", "us-east-2": "ZLMOA37VPKANP", "us-west-1": "Z24FKFUX50B4VW",
+    "us-west-2": "Z18D5FSROUN65G", "ca-central-1": "Z2EPGBW3API2WT",
+    "eu-west-1": "Z2IFOLAFXWLO4F", "eu-west-2": "ZD4D7Y8KGAS4G", "eu-west-3": "Z1CMS0P5QUZ6D5",
+    "eu-central-1": "Z3F0SRJ5LGBH90", "eu-north-1": "Z1UDT6IFJ4EJM",
+    "ap-northeast-1": "Z31USIVHYNEOWT", "ap-northeast-2": "ZIBE1TIR4HY56",
+    "ap-northeast-3": "Z1GWIQ4HH19I5X", "ap-southeast-1": "ZKVM4W9LS7TM",
+    "ap-southeast-2": "ZCT6FZBF4DROD", "ap-south-1": "ZVDDRBQ08TROA", "sa-east-1": "ZTK26PT1VY4CU",
+}
+
+
+def error(shape: str, message: str) -> ServiceError:
+    """ELBv2's modelled error ``shape`` (its code is the model's, e.g. LoadBalancerNotFound)."""
+    return specs.load("elbv2").error(shape, message)
+
+
+def validation(message: str) -> ServiceError:
+    return ServiceError(message, code="ValidationError")
+
+
+def hex_id() -> str:
+    return secrets.token_hex(8)
+
+
+def arn(context: RequestContext, resource: str) -> str:
+    return f"arn:aws:elasticloadbalancing:{context.region}:{context.account}:{resource}"
+
+
+def check_name(name: str, what: str) -> None:
+    if not NAME.match(name):
+        raise validation(f"{what} name '{name}' cannot be longer than '32' characters, and can "
+                         "contain only alphanumeric characters and hyphens, not beginning or "
+                         "ending with a hyphen")
+
+
+def _owned(context: RequestContext, resource: Resource | None) -> bool:
+    return resource is not None and resource.account == context.account and \
+        resource.region == context.region
+
+
+def require_load_balancer(context: RequestContext, load_balancer_arn: str) -> LoadBalancer:
+    found = context.store.get(LoadBalancer, load_balancer_arn)
+    if not _owned(context, found):
+        raise error("LoadBalancerNotFoundException",
+                    f"Load balancer '{load_balancer_arn}' not found")
+    return found  # type: ignore[return-value]
+
+
+def require_target_group(context: RequestContext, target_group_arn: str) -> TargetGroup:
+    found = context.store.get(TargetGroup, target_group_arn)
+    if not _owned(context, found):
+        raise error("TargetGroupNotFoundException",
+                    f"Target groups '{target_group_arn}' not found")
+    return found  # type: ignore[return-value]
+
+
+def require_listener(context: RequestContext, listener_arn: str) -> Listener:
+    found = context.store.get(Listener, listener_arn)
+    if not _owned(context, found):
+        raise error("ListenerNotFoundException", f"Listener '{listener_arn}' not found")
+    return found  # type: ignore[return-value]
+
+
+def owned(context: RequestContext, cls: type[R]) -> list[R]:
+    return [r for r in context.store.all(cls) if _owned(context, r)]
+
+
+def page(items: list, params: dict) -> tuple[list, str | None]:
+    """ELBv2's pages: ``PageSize`` (1-400) and an opaque ``Marker``."""
+    size = params.get("PageSize", 400)
+    if not 1 <= size <= 400:
+        raise validation(f"1 validation error detected: Value '{size}' at 'pageSize' failed to "
+                         "satisfy constraint: Member must have value less than or equal to 400")
+    start = 0
+    if params.get("Marker"):
+        try:
+            start = int(base64.urlsafe_b64decode(params["Marker"]).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise validation("Invalid value for marker") from None
+    end = start + size
+    return items[start:end], (base64.urlsafe_b64encode(str(end).encode()).decode()
+                              if end < len(items) else None)
+
+
+def attributes_out(values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in values.items()]
+
+
+def boolean_attribute(key: str, value: str) -> None:
+    if value not in ("true", "false"):
+        raise error("InvalidConfigurationRequestException",
+                    f"The value of '{key}' must be 'true' or 'false'")
+
+
+def integer_attribute(key: str, value: str, low: int, high: int) -> None:
+    if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+        raise error("InvalidConfigurationRequestException",
+                    f"The value of '{key}' must be an integer between {low} and {high}")

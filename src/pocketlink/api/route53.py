@@ -1,0 +1,340 @@
+"""Route 53 hosted zones and record sets: the data behind pocketlink's public DNS.
+
+Route 53 is global: zones belong to an account, not to a region. Changes apply in the
+transaction that accepts them, so the public DNS answers with them at once; GetChange says
+``INSYNC`` as soon as that is true.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+import string
+
+from pocketlink.api.context import RequestContext
+from pocketlink.api.handlers import operation
+from pocketlink.model.route53 import Change, HostedZone, RecordSet
+from pocketlink.wire import specs
+from pocketlink.wire.errors import ServiceError
+
+GLOBAL = "global"  # the region field of global resources
+TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV",
+         "TXT", "HTTPS", "SVCB", "TLSA", "SSHFP")
+LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$")
+ZONE_LIMIT = 500
+
+
+def error(shape: str, message: str) -> ServiceError:
+    return specs.load("route53").error(shape, message)
+
+
+def _token(length: int) -> str:
+    alphabet = string.ascii_uppercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def absolute(name: str) -> str:
+    """``Example.COM`` -> ``example.com.``: Route 53 keeps names lower-case and absolute."""
+    name = name.strip().lower()
+    name = name.replace("\\052", "*")
+    return name if name.endswith(".") else name + "."
+
+
+def _check_domain(name: str) -> str:
+    name = absolute(name)
+    labels = name[:-1].split(".")
+    if len(name) > 255 or not all(LABEL.match(label) for label in labels) or not labels[0]:
+        raise error("InvalidDomainName", f"{name} is not a valid domain name")
+    return name
+
+
+def _require_zone(context: RequestContext, zone_id: str) -> HostedZone:
+    zone_id = zone_id.rsplit("/", 1)[-1]
+    zone = context.store.get(HostedZone, zone_id)
+    if zone is None or zone.account != context.account:
+        raise error("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}")
+    return zone
+
+
+def _change_info(change: Change) -> dict:
+    info = {"Id": f"/change/{change.id}", "Status": "PENDING", "SubmittedAt": change.created}
+    if change.comment:
+        info["Comment"] = change.comment
+    return info
+
+
+def describe_zone(zone: HostedZone) -> dict:
+    config: dict = {"PrivateZone": zone.private}
+    if zone.comment:
+        config["Comment"] = zone.comment
+    return {"Id": f"/hostedzone/{zone.id}", "Name": zone.name,
+            "CallerReference": zone.caller_reference, "Config": config,
+            "ResourceRecordSetCount": len(zone.record_sets)}
+
+
+def describe_record_set(record: RecordSet) -> dict:
+    item: dict = {"Name": record.name.replace("*", "\\052"), "Type": record.type}
+    if record.alias_target is not None:
+        item["AliasTarget"] = record.alias_target
+    else:
+        item["TTL"] = record.ttl
+        item["ResourceRecords"] = [{"Value": v} for v in record.values]
+    return item
+
+
+@operation("route53", "CreateHostedZone")
+def create_hosted_zone(context: RequestContext, params: dict) -> dict:
+    name = _check_domain(params["Name"])
+    reference = params["CallerReference"]
+    mine = [z for z in context.store.all(HostedZone) if z.account == context.account]
+    if any(z.caller_reference == reference for z in mine):
+        raise error("HostedZoneAlreadyExists", "A hosted zone has already been created with "
+                    "the specified caller reference.")
+    if len(mine) >= ZONE_LIMIT:
+        raise error("TooManyHostedZones", f"Limits Exceeded: MAX_HOSTED_ZONES_BY_OWNER ({ZONE_LIMIT})")
+    config = params.get("HostedZoneConfig") or {}
+    vpc = params.get("VPC")
+    private = bool(config.get("PrivateZone")) or vpc is not None
+    if private and not vpc:
+        raise error("InvalidInput", "When you're creating a private hosted zone, you must "
+                    "specify a VPC.")
+    servers = [f"ns-{secrets.randbelow(2048)}.awsdns-{secrets.randbelow(64):02d}.{tld}"
+               for tld in ("com", "net", "org", "co.uk")]
+    zone = HostedZone(
+        id="Z" + _token(20), account=context.account, region=GLOBAL, name=name,
+        caller_reference=reference, comment=config.get("Comment"), private=private,
+        vpcs=[vpc] if vpc else [], name_servers=servers,
+        record_sets=[
+            RecordSet(name=name, type="SOA", ttl=900, values=[
+                f"{servers[0]}. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"]),
+            RecordSet(name=name, type="NS", ttl=172800, values=[s + "." for s in servers]),
+        ])
+    change = Change(id="C" + _token(20), account=context.account, region=GLOBAL)
+    with context.store.transaction() as tx:
+        tx.put(zone)
+        tx.put(change)
+    result: dict = {"HostedZone": describe_zone(zone), "ChangeInfo": _change_info(change),
+                    "Location": f"https://route53.amazonaws.com/2013-04-01/hostedzone/{zone.id}"}
+    if private:
+        result["VPC"] = vpc
+    else:
+        result["DelegationSet"] = {"NameServers": servers}
+    return result
+
+
+@operation("route53", "GetHostedZone")
+def get_hosted_zone(context: RequestContext, params: dict) -> dict:
+    zone = _require_zone(context, params["Id"])
+    result: dict = {"HostedZone": describe_zone(zone)}
+    if zone.private:
+        result["VPCs"] = zone.vpcs
+    else:
+        result["DelegationSet"] = {"NameServers": zone.name_servers}
+    return result
+
+
+def _max_items(params: dict) -> int:
+    raw = params.get("MaxItems", "100")
+    if not str(raw).isdigit() or not 1 <= int(raw) <= 100:
+        raise error("InvalidInput", "MaxItems must be a number from 1 to 100")
+    return int(raw)
+
+
+@operation("route53", "ListHostedZones")
+def list_hosted_zones(context: RequestContext, params: dict) -> dict:
+    zones = [z for z in context.store.all(HostedZone) if z.account == context.account]
+    size = _max_items(params)
+    start = 0
+    if params.get("Marker"):
+        start = next((i for i, z in enumerate(zones) if z.id == params["Marker"]), len(zones))
+    chunk = zones[start:start + size]
+    result: dict = {"HostedZones": [describe_zone(z) for z in chunk],
+                    "IsTruncated": start + size < len(zones), "MaxItems": str(size)}
+    if params.get("Marker"):
+        result["Marker"] = params["Marker"]
+    if result["IsTruncated"]:
+        result["NextMarker"] = zones[start + size].id
+    return result
+
+
+@operation("route53", "ListHostedZonesByName")
+def list_hosted_zones_by_name(context: RequestContext, params: dict) -> dict:
+    def key(zone: HostedZone) -> tuple:
+        return (tuple(reversed(zone.name.rstrip(".").split("."))), zone.id)
+
+    zones = sorted((z for z in context.store.all(HostedZone) if z.account == context.account),
+                   key=key)
+    size = _max_items(params)
+    if params.get("DNSName"):
+        first = absolute(params["DNSName"])
+        zones = [z for z in zones if key(z) >= (tuple(reversed(first.rstrip(".").split("."))),
+                                                params.get("HostedZoneId", ""))]
+    chunk = zones[:size]
+    result: dict = {"HostedZones": [describe_zone(z) for z in chunk],
+                    "IsTruncated": len(zones) > size, "MaxItems": str(size)}
+    if params.get("DNSName"):
+        result["DNSName"] = params["DNSName"]
+    if result["IsTruncated"]:
+        result["NextDNSName"] = zones[size].name
+        result["NextHostedZoneId"] = zones[size].id
+    return result
+
+
+@operation("route53", "DeleteHostedZone")
+def delete_hosted_zone(context: RequestContext, params: dict) -> dict:
+    zone = _require_zone(context, params["Id"])
+    if any(r.type not in ("SOA", "NS") or r.name != zone.name for r in zone.record_sets):
+        raise error("HostedZoneNotEmpty", "The specified hosted zone contains non-required "
+                    "resource record sets and so cannot be deleted.")
+    change = Change(id="C" + _token(20), account=context.account, region=GLOBAL)
+    with context.store.transaction() as tx:
+        tx.delete(zone)
+        tx.put(change)
+    return {"ChangeInfo": _change_info(change)}
+
+
+def _check_values(record: RecordSet) -> None:
+    for value in record.values:
+        try:
+            if record.type == "A":
+                ipaddress.IPv4Address(value)
+            elif record.type == "AAAA":
+                ipaddress.IPv6Address(value)
+        except ValueError:
+            problem = "ARRDATAIllegalIPv4Address" if record.type == "A" else \
+                "AAAARRDATAIllegalIPv6Address"
+            raise error("InvalidChangeBatch", f"Invalid Resource Record: FATAL problem: "
+                        f"{problem} encountered with '{value}'") from None
+        if record.type == "TXT" and len(value) > 4000:
+            raise error("InvalidChangeBatch", "Invalid Resource Record: FATAL problem: "
+                        "TXTRDATATooLong encountered")
+
+
+def _record(zone: HostedZone, raw: dict) -> RecordSet:
+    name = _check_domain(raw["Name"])
+    kind = raw["Type"]
+    if kind not in TYPES:
+        raise error("InvalidInput", f"Invalid type {kind}")
+    if name != zone.name and not name.endswith("." + zone.name):
+        raise error("InvalidChangeBatch",
+                    f"RRSet with DNS name {name} is not permitted in zone {zone.name}")
+    alias = raw.get("AliasTarget")
+    values = [r.get("Value", "") for r in raw.get("ResourceRecords") or []]
+    if alias is None:
+        if "TTL" not in raw:
+            raise error("InvalidInput", "Invalid request: Expected exactly one of "
+                        "[AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId]")
+        if not values:
+            raise error("InvalidInput", "ResourceRecords must contain at least one record")
+    record = RecordSet(name=name, type=kind, ttl=raw.get("TTL"), values=values,
+                       alias_target=alias)
+    _check_values(record)
+    if kind == "CNAME" and name == zone.name:
+        raise error("InvalidChangeBatch", f"RRSet of type CNAME with DNS name {name} is not "
+                    "permitted at apex in zone " + zone.name)
+    return record
+
+
+def _describe(record: RecordSet) -> str:
+    return f"[name='{record.name}', type='{record.type}']"
+
+
+@operation("route53", "ChangeResourceRecordSets")
+def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
+    zone = _require_zone(context, params["HostedZoneId"])
+    batch = params["ChangeBatch"]
+    records = list(zone.record_sets)
+    for change in batch.get("Changes") or []:
+        action = change.get("Action")
+        record = _record(zone, change.get("ResourceRecordSet") or {})
+        index = next((i for i, r in enumerate(records)
+                      if (r.name, r.type) == (record.name, record.type)), None)
+        if action == "CREATE":
+            if index is not None:
+                raise error("InvalidChangeBatch", f"[Tried to create resource record set "
+                            f"{_describe(record)} but it already exists]")
+            if (record.type == "CNAME" and any(r.name == record.name for r in records)) or \
+                    any(r.name == record.name and r.type == "CNAME" for r in records):
+                raise error("InvalidChangeBatch", f"[RRSet of type {record.type} with DNS name "
+                            f"{record.name} is not permitted because a conflicting RRSet of "
+                            "type CNAME with the same DNS name already exists]")
+            records.append(record)
+        elif action == "UPSERT":
+            if index is None:
+                records.append(record)
+            else:
+                records[index] = record
+        elif action == "DELETE":
+            if index is None or ((records[index].values, records[index].ttl) != (
+                    record.values, record.ttl) and record.alias_target is None):
+                raise error("InvalidChangeBatch", f"[Tried to delete resource record set "
+                            f"{_describe(record)} but it was not found]")
+            if record.type in ("SOA", "NS") and record.name == zone.name:
+                raise error("InvalidChangeBatch", "A HostedZone must contain at least one NS "
+                            "record for the zone itself and one SOA record.")
+            del records[index]
+        else:
+            raise error("InvalidInput", f"Invalid action {action}")
+    change = Change(id="C" + _token(20), account=context.account, region=GLOBAL,
+                    comment=batch.get("Comment"))
+    with context.store.transaction() as tx:
+        mine = tx.get(HostedZone, zone.id)
+        assert mine is not None
+        mine.record_sets = records
+        tx.put(change)
+    return {"ChangeInfo": _change_info(change)}
+
+
+def _sort_key(record: RecordSet) -> tuple:
+    return (tuple(reversed(record.name.rstrip(".").split("."))), record.type)
+
+
+@operation("route53", "ListResourceRecordSets")
+def list_resource_record_sets(context: RequestContext, params: dict) -> dict:
+    zone = _require_zone(context, params["HostedZoneId"])
+    records = sorted(zone.record_sets, key=_sort_key)
+    if params.get("StartRecordName"):
+        start = (tuple(reversed(absolute(params["StartRecordName"]).rstrip(".").split("."))),
+                 params.get("StartRecordType", ""))
+        records = [r for r in records if _sort_key(r) >= start]
+    elif params.get("StartRecordType"):
+        raise error("InvalidInput", "The input is not valid: StartRecordType needs "
+                    "StartRecordName")
+    size = _max_items(params)
+    result: dict = {"ResourceRecordSets": [describe_record_set(r) for r in records[:size]],
+                    "IsTruncated": len(records) > size, "MaxItems": str(size)}
+    if len(records) > size:
+        result["NextRecordName"] = records[size].name
+        result["NextRecordType"] = records[size].type
+    return result
+
+
+@operation("route53", "GetChange")
+def get_change(context: RequestContext, params: dict) -> dict:
+    change_id = params["Id"].rsplit("/", 1)[-1]
+    change = context.store.get(Change, change_id)
+    if change is None or change.account != context.account:
+        raise error("NoSuchChange", f"A change with the specified change ID does not exist: "
+                    f"{change_id}")
+    return {"ChangeInfo": {**_change_info(change), "Status": "INSYNC"}}
+
+
+@operation("route53", "ListTagsForResource")
+def list_tags_for_resource(context: RequestContext, params: dict) -> dict:
+    zone = _require_zone(context, params["ResourceId"])
+    return {"ResourceTagSet": {"ResourceType": params["ResourceType"], "ResourceId": zone.id,
+                               "Tags": [{"Key": k, "Value": v} for k, v in zone.tags.items()]}}
+
+
+@operation("route53", "ChangeTagsForResource")
+def change_tags_for_resource(context: RequestContext, params: dict) -> dict:
+    zone = _require_zone(context, params["ResourceId"])
+    with context.store.transaction() as tx:
+        mine = tx.get(HostedZone, zone.id)
+        assert mine is not None
+        for key in params.get("RemoveTagKeys") or []:
+            mine.tags.pop(key, None)
+        for tag in params.get("AddTags") or []:
+            mine.tags[tag["Key"]] = tag.get("Value", "")
+    return {}

@@ -1,0 +1,84 @@
+"""PrivateLink: endpoint services (the provider's side), VPC endpoints (the consumer's), the
+permissions between them and the notifications of their connections.
+
+A connection is not stored apart: it *is* the endpoint, seen from the service's account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pocketlink.model.base import Resource
+
+DEFAULT_POLICY = ('{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
+                  '"Action":"*","Resource":"*"}]}')
+
+
+@dataclass(kw_only=True)
+class AllowedPrincipal:
+    principal: str  # arn:aws:iam::<acct>:root | ...:role/x | ...:user/x | *
+    principal_type: str  # Account | Role | User | All
+    permission_id: str  # vpce-svc-perm-...
+
+
+@dataclass(kw_only=True)
+class EndpointService(Resource):
+    kind = "vpc-endpoint-service"
+
+    service_name: str
+    network_load_balancer_arns: list[str] = field(default_factory=list)
+    acceptance_required: bool = True
+    supported_ip_address_types: list[str] = field(default_factory=lambda: ["ipv4"])
+    private_dns_name: str | None = None
+    private_dns_state: str | None = None  # pendingVerification | verified | failed
+    verification_name: str | None = None  # _ + 20 lowercase alphanumerics
+    verification_value: str | None = None  # vpce:<token>
+    verification_requested: bool = False  # StartVpcEndpointServicePrivateDnsVerification called
+    allowed_principals: list[AllowedPrincipal] = field(default_factory=list)
+    state: str = "Available"
+    client_token: str | None = None
+
+
+@dataclass(kw_only=True)
+class VpcEndpoint(Resource):
+    kind = "vpc-endpoint"
+
+    vpc_id: str
+    service_name: str
+    service_id: str | None  # vpce-svc-... for a custom service, None for AWS's
+    service_owner: str  # the provider's account, or "amazon"
+    endpoint_type: str  # Interface | Gateway
+    state: str
+    dns_label: str = ""  # the 8 random characters of every DNS name
+    subnet_ids: list[str] = field(default_factory=list)
+    network_interface_ids: list[str] = field(default_factory=list)
+    group_ids: list[str] = field(default_factory=list)
+    route_table_ids: list[str] = field(default_factory=list)
+    policy_document: str | None = None
+    private_dns_enabled: bool = False
+    ip_address_type: str = "ipv4"
+    dns_record_ip_type: str = "ipv4"
+    private_dns_only_for_inbound_resolver_endpoint: bool = False
+    last_error: str | None = None
+    deleted_at: str | None = None  # ISO time it reached ``deleted``
+    client_token: str | None = None
+
+
+@dataclass(kw_only=True)
+class ConnectionEvent:
+    event: str  # Connect | Accept | Reject | Delete
+    vpc_endpoint_id: str
+    time: str
+    delivered: bool = False
+
+
+@dataclass(kw_only=True)
+class ConnectionNotification(Resource):
+    kind = "vpc-endpoint-connection-notification"
+
+    arn: str  # the SNS topic
+    events: list[str]
+    service_id: str | None = None
+    vpc_endpoint_id: str | None = None
+    state: str = "Enabled"
+    recorded: list[ConnectionEvent] = field(default_factory=list)

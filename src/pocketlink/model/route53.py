@@ -1,0 +1,38 @@
+"""Route 53 hosted zones and their record sets: what pocketlink's public DNS serves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pocketlink.model.base import Resource
+
+
+@dataclass(kw_only=True)
+class RecordSet:
+    name: str  # absolute, lower-case, with the trailing dot
+    type: str
+    ttl: int | None = None
+    values: list[str] = field(default_factory=list)
+    alias_target: dict | None = None  # {HostedZoneId, DNSName, EvaluateTargetHealth}
+
+
+@dataclass(kw_only=True)
+class HostedZone(Resource):
+    kind = "hosted-zone"
+
+    name: str  # absolute, lower-case, with the trailing dot
+    caller_reference: str
+    comment: str | None = None
+    private: bool = False
+    vpcs: list[dict] = field(default_factory=list)  # [{VPCRegion, VPCId}]
+    name_servers: list[str] = field(default_factory=list)
+    record_sets: list[RecordSet] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Change(Resource):
+    """A submitted change batch, answered by GetChange."""
+
+    kind = "route53-change"
+
+    comment: str | None = None
