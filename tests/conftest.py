@@ -33,6 +33,7 @@ class Daemon:
 
     state: Path
     port: int
+    dns_port: int
     args: list[str]
     log: Path
     process: subprocess.Popen | None = None
@@ -43,7 +44,8 @@ class Daemon:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "pocketlink", "up", "--port", str(self.port),
-                   "--state", str(self.state), *self.args]
+                   "--public-dns-port", str(self.dns_port), "--state", str(self.state),
+                   *self.args]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -83,7 +85,8 @@ def make_daemon(tmp_path_factory) -> Iterator[Callable[..., Daemon]]:
 
     def make(*args: str) -> Daemon:
         folder = tmp_path_factory.mktemp("pocketlink")
-        daemon = Daemon(state=folder / "state.db", port=free_port(), args=list(args),
+        daemon = Daemon(state=folder / "state.db", port=free_port(), dns_port=free_port(),
+                        args=list(args),
                         log=folder / "daemon.log")
         daemon.start()
         started.append(daemon)

@@ -11,6 +11,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from pocketlink.dns.public import CachedZones
+from pocketlink.dns.server import DnsServer
 from pocketlink.gateway.dispatch import Gateway
 from pocketlink.gateway.http import serve
 from pocketlink.gateway.identity import Credentials
@@ -18,9 +20,12 @@ from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, Securit
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
+from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
+
+PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
@@ -33,6 +38,7 @@ class DaemonConfig:
     port: int
     state: Path
     credentials: Credentials
+    public_dns_port: int = 4553
     strict_auth: bool = False
 
 
@@ -48,6 +54,7 @@ async def run(config: DaemonConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    public_dns = DnsServer(CachedZones(store))
     try:
         server = await serve(gateway, config.host, config.port)
     except OSError as error:
@@ -55,12 +62,24 @@ async def run(config: DaemonConfig) -> None:
         raise SystemExit(
             f"pocketlink: cannot listen on {config.host}:{config.port} ({error.strerror}); "
             "is another pocketlink running? Stop it, or pick another --port.") from None
-    log.info("pocketlink is up on http://%s:%d (state %s)", config.host, config.port,
-             config.state)
+    try:
+        await public_dns.start(PUBLIC_DNS_HOST, config.public_dns_port)
+    except OSError as error:
+        server.close()
+        store.close()
+        raise SystemExit(
+            f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
+            f"({error.strerror}); pick another --public-dns-port.") from None
+    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port))
+    reconciling = asyncio.create_task(lifecycle.run(stop))
+    log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d)", config.host,
+             config.port, config.state, PUBLIC_DNS_HOST, config.public_dns_port)
     try:
         await stop.wait()
     finally:
         log.info("pocketlink is stopping")
         server.close()
         await server.wait_closed()
+        await reconciling
+        await public_dns.stop()
         store.close()

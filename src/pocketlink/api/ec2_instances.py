@@ -246,7 +246,7 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         count = 1
     group_ids = network["Groups"] + _group_ids_by_name(context, subnet.vpc_id,
                                                        params.get("SecurityGroups") or [])
-    group_ids = check_groups(context, subnet, group_ids)
+    group_ids = check_groups(context, subnet.vpc_id, group_ids)
     user_data = _user_data(params)
     instance_tags = tags.from_specifications(
         {"TagSpecifications": [s for s in params.get("TagSpecifications") or []

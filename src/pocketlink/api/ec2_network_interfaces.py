@@ -124,25 +124,25 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
     )
 
 
-def check_groups(context: RequestContext, subnet: Subnet, group_ids: list[str]) -> list[str]:
-    """The security groups an ENI in ``subnet`` gets: the VPC's default when none are named."""
+def check_groups(context: RequestContext, vpc_id: str, group_ids: list[str]) -> list[str]:
+    """The security groups an ENI in ``vpc_id`` gets: the VPC's default when none are named."""
     if not group_ids:
         default = next((g for g in owned(context, SecurityGroup)
-                        if g.vpc_id == subnet.vpc_id and g.group_name == "default"), None)
+                        if g.vpc_id == vpc_id and g.group_name == "default"), None)
         return [default.id] if default else []
     for group_id in group_ids:
         group = require_group(context, group_id)
-        if group.vpc_id != subnet.vpc_id:
+        if group.vpc_id != vpc_id:
             raise Ec2Error("InvalidParameter",
-                           f"Security group {group_id} and subnet {subnet.id} belong to "
-                           "different networks.")
+                           f"Security group {group_id} and the network interface's VPC "
+                           f"{vpc_id} belong to different networks.")
     return list(dict.fromkeys(group_ids))
 
 
 @operation("ec2", "CreateNetworkInterface")
 def create_network_interface(context: RequestContext, params: dict) -> dict:
     subnet = require_subnet(context, params["SubnetId"])
-    group_ids = check_groups(context, subnet, params.get("Groups") or [])
+    group_ids = check_groups(context, subnet.vpc_id, params.get("Groups") or [])
     ipv6 = [a["Ipv6Address"] for a in params.get("Ipv6Addresses") or [] if "Ipv6Address" in a]
     eni = new_interface(context, subnet, group_ids=group_ids,
                         private_ip=params.get("PrivateIpAddress"),

@@ -347,13 +347,7 @@ def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: Ser
                        f"({INTERFACE_ENDPOINTS_PER_VPC}) in {vpc.id} has been reached.")
     subnets = _subnets(context, vpc, view, params.get("SubnetIds") or [])
     ip_type, record_type = _ip_types(params, view, subnets)
-    if subnets:
-        group_ids = check_groups(context, subnets[0], params.get("SecurityGroupIds") or [])
-    else:
-        group_ids = check_groups(context, Subnet(
-            id="", account=context.account, region=context.region, vpc_id=vpc.id,
-            cidr_block=None, availability_zone="", availability_zone_id=""),
-            params.get("SecurityGroupIds") or [])
+    group_ids = check_groups(context, vpc.id, params.get("SecurityGroupIds") or [])
     endpoint_id = ids.new_id("vpce")
     private = _private_dns(context, vpc, view, params.get("PrivateDnsEnabled"), endpoint_id)
     custom = view.service
@@ -461,8 +455,7 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
     groups = [g for g in endpoint.group_ids if g not in (params.get("RemoveSecurityGroupIds")
                                                          or [])]
     groups += [g for g in params.get("AddSecurityGroupIds") or [] if g not in groups]
-    if subnets:
-        groups = check_groups(context, subnets[0], groups)
+    groups = check_groups(context, vpc.id, groups)
     if not groups:
         raise Ec2Error("InvalidParameter", "A VPC endpoint must keep at least one security "
                        "group.")

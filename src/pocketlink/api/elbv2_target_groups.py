@@ -4,7 +4,6 @@ attributes, and what DescribeTargetHealth reports."""
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timedelta
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.elbv2_common import (
@@ -24,7 +23,13 @@ from pocketlink.api.elbv2_common import (
 from pocketlink.api.handlers import operation
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, Vpc
-from pocketlink.model.elbv2 import TARGET_GROUP_ATTRIBUTES, Listener, Target, TargetGroup
+from pocketlink.model.elbv2 import (
+    TARGET_GROUP_ATTRIBUTES,
+    Listener,
+    Target,
+    TargetGroup,
+    drained,
+)
 from pocketlink.store import Store
 
 PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
@@ -345,14 +350,6 @@ def target_health(store: Store, group: TargetGroup, target: Target) -> dict:
             "Target.ResponseCodeMismatch": "Health checks failed with these codes",
         }.get(target.health_reason, target.health_reason)
     return health
-
-
-def drained(group: TargetGroup, target: Target, moment: datetime) -> bool:
-    """Whether a draining target's deregistration delay has run out."""
-    if target.deregistered is None:
-        return False
-    delay = timedelta(seconds=int(group.attributes["deregistration_delay.timeout_seconds"]))
-    return datetime.fromisoformat(target.deregistered) + delay <= moment
 
 
 def _health_row(store: Store, group: TargetGroup, target: Target) -> dict:

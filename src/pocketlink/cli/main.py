@@ -16,6 +16,7 @@ import platformdirs
 from pocketlink import __version__
 
 DEFAULT_PORT = 4566
+DEFAULT_PUBLIC_DNS_PORT = 4553
 
 
 def default_state() -> Path:
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
     up.add_argument("--state", type=Path, default=None,
                     help=f"the SQLite state file (default {default_state()})")
+    up.add_argument("--public-dns-port", type=int, default=DEFAULT_PUBLIC_DNS_PORT,
+                    help="where the public DNS (Route 53 public zones) answers, on 127.0.0.1")
     up.add_argument("--credentials", type=Path, default=None,
                     help="a TOML file of access keys, secrets and accounts")
     up.add_argument("--strict-auth", action="store_true",
@@ -68,7 +71,8 @@ def _up(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     config = DaemonConfig(host=args.host, port=args.port, state=args.state or default_state(),
-                          credentials=credentials, strict_auth=args.strict_auth)
+                          credentials=credentials, public_dns_port=args.public_dns_port,
+                          strict_auth=args.strict_auth)
     try:
         import uvloop
         runner = uvloop.run

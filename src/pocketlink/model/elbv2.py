@@ -7,6 +7,7 @@ own key/value strings (``proxy_protocol_v2.enabled`` = ``"false"``), with AWS's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from pocketlink.model.base import Resource
 
@@ -115,3 +116,11 @@ class Listener(Resource):
     ssl_policy: str | None = None
     alpn_policy: list[str] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=lambda: dict(LISTENER_ATTRIBUTES))
+
+
+def drained(group: TargetGroup, target: Target, moment: datetime) -> bool:
+    """Whether a draining target's deregistration delay has run out at ``moment``."""
+    if target.deregistered is None:
+        return False
+    delay = timedelta(seconds=int(group.attributes["deregistration_delay.timeout_seconds"]))
+    return datetime.fromisoformat(target.deregistered) + delay <= moment

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -51,6 +51,8 @@ class Store:
             self._seq_of[id_] = seq
             self._seq = max(self._seq, seq)
         (self.changes,) = self._db.execute("SELECT value FROM meta WHERE key='changes'").fetchone()
+        # Called after every commit: the reconciler's "look again".
+        self.listeners: list[Callable[[], None]] = []
 
     def close(self) -> None:
         self._db.close()
@@ -106,6 +108,8 @@ class Store:
         for id_, resource in deletes.items():
             self._items[resource.kind].pop(id_, None)
             self._seq_of.pop(id_, None)
+        for listener in self.listeners:
+            listener()
 
 
 class Transaction:

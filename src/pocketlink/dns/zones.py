@@ -1,0 +1,127 @@
+"""Authoritative zone data and the lookup an authoritative server does over it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+log = logging.getLogger("pocketlink.dns")
+
+MAX_CHASE = 8
+
+
+@dataclass
+class Zone:
+    origin: dns.name.Name
+    # name -> type -> rrset
+    nodes: dict[dns.name.Name, dict[int, dns.rrset.RRset]] = field(default_factory=dict)
+    # name -> (target name, types) for Route 53 alias records, resolved at query time
+    aliases: dict[dns.name.Name, dict[int, dns.name.Name]] = field(default_factory=dict)
+
+    def add(self, name: str, rtype: str, ttl: int, values: list[str]) -> None:
+        owner = dns.name.from_text(name)
+        try:
+            rrset = dns.rrset.from_text_list(owner, ttl, dns.rdataclass.IN, rtype, values)
+        except Exception as error:  # a value dnspython cannot read: skip it, say so
+            log.warning("skipping %s %s in %s: %s", name, rtype, self.origin, error)
+            return
+        self.nodes.setdefault(owner, {})[rrset.rdtype] = rrset
+
+    def add_alias(self, name: str, rtype: str, target: str) -> None:
+        self.aliases.setdefault(dns.name.from_text(name), {})[
+            dns.rdatatype.from_text(rtype)] = dns.name.from_text(target)
+
+    @property
+    def soa(self) -> dns.rrset.RRset | None:
+        return self.nodes.get(self.origin, {}).get(dns.rdatatype.SOA)
+
+    def has(self, name: dns.name.Name) -> bool:
+        return name in self.nodes or name in self.aliases
+
+    def node(self, name: dns.name.Name) -> dns.name.Name | None:
+        """The owner that answers for ``name``: itself, or the wildcard of its closest
+        encloser when the name does not exist (RFC 4592)."""
+        if self.has(name):
+            return name
+        parent = name
+        while parent != self.origin and len(parent) > 1:
+            parent = parent.parent()
+            if self.has(parent):
+                return None  # an existing ancestor (empty non-terminal or not) blocks wildcards
+            wildcard = dns.name.Name((b"*", *parent.labels))
+            if self.has(wildcard):
+                return wildcard
+        return None
+
+    def exists_below(self, name: dns.name.Name) -> bool:
+        return any(n.is_subdomain(name) and n != name for n in self.nodes)
+
+
+@dataclass
+class Answer:
+    rcode: int
+    answer: list[dns.rrset.RRset] = field(default_factory=list)
+    authority: list[dns.rrset.RRset] = field(default_factory=list)
+    authoritative: bool = True
+
+
+class ZoneSet:
+    """The zones one server is authoritative for; the most specific zone answers a name."""
+
+    def __init__(self, zones: list[Zone]) -> None:
+        self.zones = sorted(zones, key=lambda z: -len(z.origin))
+
+    def zone_for(self, name: dns.name.Name) -> Zone | None:
+        return next((z for z in self.zones if name.is_subdomain(z.origin)), None)
+
+    def lookup(self, name: dns.name.Name, rdtype: int) -> Answer:
+        zone = self.zone_for(name)
+        if zone is None:
+            return Answer(dns.rcode.REFUSED, authoritative=False)
+        result = Answer(dns.rcode.NOERROR)
+        for _ in range(MAX_CHASE):
+            owner = zone.node(name)
+            if owner is None:
+                if not result.answer:
+                    empty_non_terminal = zone.exists_below(name)
+                    result.rcode = dns.rcode.NOERROR if empty_non_terminal else dns.rcode.NXDOMAIN
+                if zone.soa is not None:
+                    result.authority.append(zone.soa)
+                return result
+            types = zone.nodes.get(owner, {})
+            found = types.get(rdtype)
+            alias = zone.aliases.get(owner, {}).get(rdtype)
+            if found is not None:
+                result.answer.append(_owned_by(found, name))
+                return result
+            if alias is not None:
+                chased = self.lookup(alias, rdtype)
+                result.answer += [_owned_by(r, name) for r in chased.answer]
+                return result
+            cname = types.get(dns.rdatatype.CNAME)
+            if cname is None or rdtype == dns.rdatatype.CNAME:
+                if zone.soa is not None:
+                    result.authority.append(zone.soa)
+                return result  # NODATA
+            result.answer.append(_owned_by(cname, name))
+            name = cname[0].target
+            next_zone = self.zone_for(name)
+            if next_zone is None:
+                return result
+            zone = next_zone
+        return result
+
+
+def _owned_by(rrset: dns.rrset.RRset, name: dns.name.Name) -> dns.rrset.RRset:
+    """The rrset under ``name`` (a wildcard's data is answered under the queried name)."""
+    if rrset.name == name:
+        return rrset
+    copy = dns.rrset.RRset(name, rrset.rdclass, rrset.rdtype)
+    copy.update(rrset)
+    return copy

@@ -1,0 +1,170 @@
+"""Resource state machines, advanced when what they wait for is true.
+
+Each pass reads the store, decides every transition that is due (``due_transitions``, no
+I/O), and writes them in one transaction; the commit nudges the next pass, which finds
+nothing more to do. Until pocketlink builds namespaces, "the network is ready" means "the
+records it needs exist"; the network reconciler will make those checks about the kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pocketlink.model.base import now
+from pocketlink.model.ec2 import NetworkInterface
+from pocketlink.model.elbv2 import LoadBalancer, TargetGroup, drained
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.reconcile.verification import verify_private_dns
+from pocketlink.store import Store, Transaction
+
+log = logging.getLogger("pocketlink.reconcile")
+
+# How long a deleted endpoint stays describable, as AWS keeps it for a while.
+DELETED_RETENTION = timedelta(minutes=10)
+# How often verified private DNS names are checked again, and the periodic pass runs.
+RECHECK_INTERVAL = 60.0
+TICK = 5.0
+
+Change = Callable[[Transaction], None]
+
+
+@dataclass
+class Transition:
+    what: str
+    apply: Change
+
+
+def _endpoint_ready(store: Store, endpoint: VpcEndpoint) -> bool:
+    if endpoint.endpoint_type == "Gateway":
+        return True
+    if endpoint.service_id and store.get(EndpointService, endpoint.service_id) is None:
+        return False
+    return all(store.get(NetworkInterface, i) is not None for i in endpoint.network_interface_ids)
+
+
+def _set(cls, resource_id: str, **fields) -> Change:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(cls, resource_id)
+        if mine is not None:
+            for key, value in fields.items():
+                setattr(mine, key, value)
+    return change
+
+
+def _finish_deleting(endpoint: VpcEndpoint) -> Change:
+    def change(tx: Transaction) -> None:
+        for eni_id in endpoint.network_interface_ids:
+            eni = tx.store.get(NetworkInterface, eni_id)
+            if eni is not None:
+                tx.delete(eni)
+        mine = tx.get(VpcEndpoint, endpoint.id)
+        if mine is not None:
+            mine.state = "deleted"
+            mine.network_interface_ids = []
+            mine.deleted_at = now().isoformat()
+    return change
+
+
+def _forget(resource) -> Change:
+    def change(tx: Transaction) -> None:
+        tx.delete(resource)
+    return change
+
+
+def _drop_drained(group: TargetGroup, moment: datetime) -> Change:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(TargetGroup, group.id)
+        if mine is not None:
+            mine.targets = [t for t in mine.targets if not drained(mine, t, moment)]
+    return change
+
+
+def due_transitions(store: Store, moment: datetime) -> list[Transition]:
+    """Every transition the store's state makes due now."""
+    due: list[Transition] = []
+    for balancer in store.all(LoadBalancer):
+        if balancer.state == "provisioning" and all(
+                store.get(NetworkInterface, n.network_interface_id) for n in balancer.nodes):
+            due.append(Transition(f"{balancer.name} active",
+                                  _set(LoadBalancer, balancer.id, state="active")))
+    for endpoint in store.all(VpcEndpoint):
+        if endpoint.state == "pending" and _endpoint_ready(store, endpoint):
+            due.append(Transition(f"{endpoint.id} available",
+                                  _set(VpcEndpoint, endpoint.id, state="available")))
+        elif endpoint.state == "deleting":
+            due.append(Transition(f"{endpoint.id} deleted", _finish_deleting(endpoint)))
+        elif endpoint.state == "deleted" and endpoint.deleted_at and \
+                datetime.fromisoformat(endpoint.deleted_at) + DELETED_RETENTION <= moment:
+            due.append(Transition(f"{endpoint.id} forgotten", _forget(endpoint)))
+    for group in store.all(TargetGroup):
+        if any(drained(group, t, moment) for t in group.targets):
+            due.append(Transition(f"{group.name} drained", _drop_drained(group, moment)))
+    return due
+
+
+class Lifecycle:
+    """Runs passes when the store changes, and every TICK seconds for what time makes due."""
+
+    def __init__(self, store: Store, public_dns: tuple[str, int]) -> None:
+        self.store = store
+        self.public_dns = public_dns
+        self.nudged = asyncio.Event()
+        self._last_recheck = 0.0
+        store.listeners.append(self.nudged.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.nudged.set()
+        while not stop.is_set():
+            waiter = asyncio.ensure_future(self.nudged.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=TICK,
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+            self.nudged.clear()
+            if stop.is_set():
+                return
+            try:
+                await self.converge()
+            except Exception:
+                log.exception("a reconcile pass failed; the next one tries again")
+
+    async def converge(self) -> None:
+        transitions = due_transitions(self.store, now())
+        transitions += await self._verifications()
+        if not transitions:
+            return
+        with self.store.transaction() as tx:
+            for transition in transitions:
+                transition.apply(tx)
+        for transition in transitions:
+            log.info("%s", transition.what)
+
+    async def _verifications(self) -> list[Transition]:
+        """Requested verifications, and a periodic re-check of names already verified: a TXT
+        record taken away makes the name ``failed``, as AWS's re-verification does."""
+        loop = asyncio.get_running_loop()
+        recheck = loop.time() - self._last_recheck >= RECHECK_INTERVAL
+        if recheck:
+            self._last_recheck = loop.time()
+        due = []
+        for service in self.store.all(EndpointService):
+            if not service.private_dns_name:
+                continue
+            asked = service.verification_requested
+            if not asked and not (recheck and service.private_dns_state == "verified"):
+                continue
+            host, port = self.public_dns
+            verified = await verify_private_dns(service, host, port)
+            state = "verified" if verified else ("failed" if asked or
+                                                 service.private_dns_state == "verified"
+                                                 else service.private_dns_state)
+            if asked or state != service.private_dns_state:
+                due.append(Transition(f"{service.id} private DNS {state}",
+                                      _set(EndpointService, service.id, private_dns_state=state,
+                                           verification_requested=False)))
+        return due
