@@ -79,6 +79,34 @@ class Daemon:
         )
 
 
+TRANSITIONAL = ("pending", "stopping", "shutting-down")
+
+
+def settled(ec2, instance_ids: list[str], timeout: float = 30) -> dict[str, str]:
+    """Waits until none of the instances is between states (the reconciler finishes every
+    move), and gives their states."""
+    deadline = time.monotonic() + timeout
+    while True:
+        states = {i["InstanceId"]: i["State"]["Name"]
+                  for r in ec2.describe_instances(InstanceIds=instance_ids)["Reservations"]
+                  for i in r["Instances"]}
+        if not any(s in TRANSITIONAL for s in states.values()) or time.monotonic() > deadline:
+            return states
+        time.sleep(0.05)
+
+
+def wait_for(check: Callable[[], object], timeout: float = 30, every: float = 0.05):
+    """The first truthy ``check()``, or AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {check}")
+        time.sleep(every)
+
+
 @pytest.fixture(scope="session")
 def make_daemon(tmp_path_factory) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
@@ -95,12 +123,26 @@ def make_daemon(tmp_path_factory) -> Iterator[Callable[..., Daemon]]:
     yield make
     for daemon in started:
         daemon.stop()
+        remove_namespaces(daemon)
+
+
+def remove_namespaces(daemon: Daemon) -> None:
+    """The namespaces a test daemon made outlive it by design (a restart keeps them);
+    the test run removes them, and what runs inside them."""
+    if os.geteuid() != 0:
+        return
+    from pocketlink.network import netns, processes
+
+    for namespace in netns.ours(str(daemon.state.resolve())):
+        processes.stop_all(namespace)
+        netns.remove(namespace)
 
 
 @pytest.fixture(scope="session")
 def daemon(make_daemon) -> Daemon:
-    """One daemon shared by the API tests; each test makes its own resources."""
-    return make_daemon()
+    """One API-only daemon shared by the API tests (no namespaces: they test the API);
+    each test makes its own resources. Network tests make their own daemons."""
+    return make_daemon("--no-network")
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import shutil
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,9 @@ from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, Securit
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
+from pocketlink.network.processes import Instances
 from pocketlink.reconcile.lifecycle import Lifecycle
+from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
@@ -40,6 +44,12 @@ class DaemonConfig:
     credentials: Credentials
     public_dns_port: int = 4553
     strict_auth: bool = False
+    network: bool = True
+
+    @property
+    def data_dir(self) -> Path:
+        """Where everything but the state file lives: the instances' consoles, UserData."""
+        return self.state.parent
 
 
 def open_store(path: Path) -> Store:
@@ -47,10 +57,24 @@ def open_store(path: Path) -> Store:
     return Store(path, KINDS)
 
 
+def check_network_tools() -> str | None:
+    """Why the network cannot be built here, in one line, or None when it can."""
+    if os.geteuid() != 0:
+        return ("pocketlink up needs root (CAP_NET_ADMIN) to build VPCs as network "
+                "namespaces: run it as root, or with --no-network for the API alone.")
+    for tool in ("nft", "nsenter", "ip"):
+        if shutil.which(tool) is None:
+            return (f"pocketlink up needs '{tool}' to build the network: install it "
+                    "(scripts/setup does), or run with --no-network.")
+    return None
+
+
 async def run(config: DaemonConfig) -> None:
     store = open_store(config.state)
-    gateway = Gateway(store, config.credentials, config.strict_auth)
     stop = asyncio.Event()
+    instances = Instances(config.data_dir / "instances")
+    gateway = Gateway(store, config.credentials, config.strict_auth, shutdown=stop.set,
+                      consoles=instances.console)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -70,7 +94,9 @@ async def run(config: DaemonConfig) -> None:
         raise SystemExit(
             f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
             f"({error.strerror}); pick another --public-dns-port.") from None
-    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port))
+    network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
+        else None
+    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d)", config.host,
              config.port, config.state, PUBLIC_DNS_HOST, config.public_dns_port)

@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.conftest import settled
+
 AMI = "ami-0123456789abcdef0"
 
 
@@ -79,8 +81,10 @@ def launch(ec2) -> Callable[..., list[dict]]:
 
     def run(subnet: dict, count: int = 1, *, client=None, **params) -> list[dict]:
         params.setdefault("ImageId", AMI)
-        return (client or ec2).run_instances(MinCount=count, MaxCount=count,
-                                             SubnetId=subnet["SubnetId"], **params)["Instances"]
+        instances = (client or ec2).run_instances(MinCount=count, MaxCount=count,
+                                                  SubnetId=subnet["SubnetId"], **params)["Instances"]
+        settled(client or ec2, [i["InstanceId"] for i in instances])
+        return instances
 
     return run
 

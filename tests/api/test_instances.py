@@ -8,6 +8,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import settled
+
 AMI = "ami-0123456789abcdef0"
 
 
@@ -28,6 +30,8 @@ def describe(ec2, instance_id: str) -> dict:
 
 
 def state(ec2, instance_id: str) -> tuple[int, str]:
+    """The state once the reconciler has finished the move under way."""
+    settled(ec2, [instance_id])
     current = describe(ec2, instance_id)["State"]
     return current["Code"], current["Name"]
 
@@ -48,6 +52,7 @@ def test_run_instances_launches_a_reservation(ec2, subnet, vpc):
         assert ipaddress.IPv4Address(instance["PrivateIpAddress"]) in \
             ipaddress.IPv4Network("10.0.1.0/24")
     assert first["PrivateIpAddress"] != second["PrivateIpAddress"]
+    settled(ec2, [first["InstanceId"], second["InstanceId"]])
     [reservation] = ec2.describe_instances(Filters=[
         {"Name": "reservation-id", "Values": [answer["ReservationId"]]}])["Reservations"]
     assert {i["InstanceId"] for i in reservation["Instances"]} == \
@@ -151,6 +156,7 @@ def test_describe_instances_filters(ec2, launch, subnet, vpc):
         {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": "web"}]}])
     [db] = launch(subnet, InstanceType="r5.large")
     ec2.stop_instances(InstanceIds=[db["InstanceId"]])
+    settled(ec2, [db["InstanceId"]])
 
     def ids(name: str, values: list[str]) -> set[str]:
         filters = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}, {"Name": name, "Values": values}]
@@ -194,6 +200,7 @@ def test_stop_start_terminate(ec2, launch, subnet):
 def test_a_terminated_instance_stays_terminated(ec2, launch, subnet):
     [instance] = launch(subnet)
     ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    settled(ec2, [instance["InstanceId"]])
     with pytest.raises(ClientError) as err:
         ec2.stop_instances(InstanceIds=[instance["InstanceId"]])
     assert err.value.response["Error"]["Code"] == "IncorrectInstanceState"
@@ -205,6 +212,7 @@ def test_describe_instance_status(ec2, launch, subnet):
     running, stopped = launch(subnet, 2)
     ec2.stop_instances(InstanceIds=[stopped["InstanceId"]])
     both = [running["InstanceId"], stopped["InstanceId"]]
+    settled(ec2, both)
     statuses = ec2.describe_instance_status(InstanceIds=both)["InstanceStatuses"]
     assert [(s["InstanceId"], s["InstanceState"]["Name"]) for s in statuses] == \
         [(running["InstanceId"], "running")]

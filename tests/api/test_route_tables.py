@@ -7,6 +7,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import settled
+
 
 @pytest.fixture
 def vpc(make_vpc) -> dict:
@@ -144,6 +146,7 @@ def test_a_route_whose_target_is_gone_is_a_blackhole(ec2, table, subnet, launch)
     ec2.create_route(RouteTableId=table["RouteTableId"], DestinationCidrBlock="172.16.0.0/12",
                      NetworkInterfaceId=eni["NetworkInterfaceId"])
     ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    settled(ec2, [instance["InstanceId"]])
     ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
     current = describe(ec2, table["RouteTableId"])
     assert route_to(current, "192.168.0.0/16")["State"] == "blackhole"

@@ -7,6 +7,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import settled
+
 SSH = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22}
 
 
@@ -211,6 +213,7 @@ def test_a_group_in_use_by_an_instance_cannot_be_deleted(ec2, vpc, group, make_s
         ec2.delete_security_group(GroupId=group)
     assert err.value.response["Error"]["Code"] == "DependencyViolation"
     ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    settled(ec2, [instance["InstanceId"]])
     ec2.delete_security_group(GroupId=group)
 
 

@@ -8,6 +8,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import settled
+
 
 def describe(ec2, subnet: dict) -> dict:
     [found] = ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"]
@@ -130,6 +132,7 @@ def test_delete_subnet_is_refused_while_an_instance_has_an_interface_in_it(ec2, 
         ec2.delete_subnet(SubnetId=subnet["SubnetId"])
     assert err.value.response["Error"]["Code"] == "DependencyViolation"
     ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    settled(ec2, [instance["InstanceId"]])
     ec2.delete_subnet(SubnetId=subnet["SubnetId"])
     with pytest.raises(ClientError) as err:
         ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])

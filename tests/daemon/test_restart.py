@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.conftest import CONSUMER, PROVIDER
+from tests.conftest import CONSUMER, PROVIDER, settled
 
 
 def _snapshot(ec2) -> dict:
@@ -34,9 +34,10 @@ def test_sigkill_and_restart_keeps_every_resource(make_daemon) -> None:
         ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
              "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
-        ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=2, MaxCount=2,
-                          SubnetId=subnet["Subnet"]["SubnetId"],
-                          SecurityGroupIds=[group["GroupId"]], Ipv6AddressCount=1)
+        launched = ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=2, MaxCount=2,
+                                     SubnetId=subnet["Subnet"]["SubnetId"],
+                                     SecurityGroupIds=[group["GroupId"]], Ipv6AddressCount=1)
+        settled(ec2, [i["InstanceId"] for i in launched["Instances"]])
         ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
     before = {a: _snapshot(daemon.client("ec2", a, "us-west-2")) for a in (PROVIDER, CONSUMER)}
 
@@ -48,7 +49,7 @@ def test_sigkill_and_restart_keeps_every_resource(make_daemon) -> None:
 
 
 def test_sigkill_during_a_stream_of_writes_loses_no_acknowledged_one(make_daemon) -> None:
-    daemon = make_daemon()
+    daemon = make_daemon("--no-network")
     ec2 = daemon.client("ec2", PROVIDER)
     acknowledged: list[str] = []
     stop = threading.Event()

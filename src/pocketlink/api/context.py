@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pocketlink.store import Store
 
@@ -15,6 +17,8 @@ class RequestContext:
     store: Store
     # The caller's principal ARN (STS GetCallerIdentity, endpoint service permissions).
     principal: str = ""
+    # Where an instance's console output is kept (GetConsoleOutput), when there is one.
+    consoles: Callable[[str], Path] | None = None
 
     def __post_init__(self) -> None:
         if not self.principal:

@@ -1,15 +1,16 @@
-"""Instances: RunInstances with their primary ENI, Describe, Stop/Start, Terminate.
+"""Instances: RunInstances with their primary ENI, Describe, Stop/Start, Terminate, and
+their console output.
 
-Until the network exists (pocketlink's network issue), an instance is a record with
-addresses: it is born ``pending`` in RunInstances' answer, as at AWS, and the record moves
-to ``running`` in the same transaction. When namespaces arrive, the reconciler owns that move.
+A handler only starts a move: an instance is born ``pending``, stops through ``stopping``
+and terminates through ``shutting-down``. The reconciler finishes each move once it is
+true: the namespace is up and UserData started, the processes are gone, the namespace is
+removed. (With ``pocketlink up --no-network`` there is nothing to wait for.)
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
@@ -284,7 +285,7 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         launched.append((instance, eni))
     with context.store.transaction() as tx:
         for instance, eni in launched:
-            tx.put(dataclasses.replace(instance, state="running"))
+            tx.put(instance)
             tx.put(eni)
     return {"ReservationId": reservation_id, "OwnerId": context.account, "Groups": [],
             "Instances": [describe_instance(context.store, i) | {"State": _state(i)}
@@ -304,9 +305,11 @@ def describe_instances(context: RequestContext, params: dict) -> dict:
 
 def _transition(context: RequestContext, params: dict, via: str, final: str,
                 allowed_from: tuple[str, ...]) -> list[dict]:
+    """Start or stop: the instance goes to ``via`` now; the reconciler takes it to ``final``
+    once its processes are up (or gone)."""
     instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
     for instance in instances:
-        if instance.state not in allowed_from and instance.state != final:
+        if instance.state not in allowed_from and instance.state not in (via, final):
             raise Ec2Error("IncorrectInstanceState",
                            f"The instance '{instance.id}' is not in a state from which it can "
                            f"be {'stopped' if final == 'stopped' else 'started'}.")
@@ -314,11 +317,13 @@ def _transition(context: RequestContext, params: dict, via: str, final: str,
     with context.store.transaction() as tx:
         for instance in instances:
             changes.append({"InstanceId": instance.id, "PreviousState": _state(instance),
-                            "CurrentState": _state(instance, via if instance.state != final
-                                                   else final)})
+                            "CurrentState": _state(instance, instance.state
+                                                   if instance.state in (via, final) else via)})
+            if instance.state in (via, final):
+                continue
             mine = tx.get(Instance, instance.id)
             assert mine is not None
-            mine.state = final
+            mine.state = via
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
     return changes
 
@@ -341,14 +346,15 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
     changes = []
     with context.store.transaction() as tx:
         for instance in instances:
-            current = "terminated" if instance.state == "terminated" else "shutting-down"
+            gone = instance.state in ("shutting-down", "terminated")
             changes.append({"InstanceId": instance.id, "PreviousState": _state(instance),
-                            "CurrentState": _state(instance, current)})
-            if instance.state == "terminated":
+                            "CurrentState": _state(instance, instance.state if gone
+                                                   else "shutting-down")})
+            if gone:
                 continue
             mine = tx.get(Instance, instance.id)
             assert mine is not None
-            mine.state = "terminated"
+            mine.state = "shutting-down"
             mine.state_reason = "Client.UserInitiatedShutdown"
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
             eni = context.store.get(NetworkInterface, instance.network_interface_id)
@@ -371,4 +377,19 @@ def describe_instance_status(context: RequestContext, params: dict) -> dict:
         for i in chunk]}
     if token:
         result["NextToken"] = token
+    return result
+
+
+CONSOLE_LIMIT = 64 * 1024
+
+
+@operation("ec2", "GetConsoleOutput")
+def get_console_output(context: RequestContext, params: dict) -> dict:
+    """The instance's console: what its UserData printed, the last 64 KiB, base64 as AWS."""
+    instance = require_instance(context, params["InstanceId"])
+    result: dict = {"InstanceId": instance.id, "Timestamp": now()}
+    path = context.consoles(instance.id) if context.consoles else None
+    if path is not None and path.exists():
+        data = path.read_bytes()[-CONSOLE_LIMIT:]
+        result["Output"] = base64.b64encode(data).decode()
     return result

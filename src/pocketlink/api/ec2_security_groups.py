@@ -113,6 +113,16 @@ GROUP_FILTERS: dict[str, filters.Field] = {
 }
 
 
+def default_egress(vpc: Vpc) -> list[SecurityGroupRule]:
+    """What every new group allows out: all IPv4, and all IPv6 when the VPC has IPv6."""
+    rules = [SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
+                               cidr_ipv4="0.0.0.0/0")]
+    if vpc.ipv6_associations:
+        rules.append(SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
+                                       cidr_ipv6="::/0"))
+    return rules
+
+
 @operation("ec2", "CreateSecurityGroup")
 def create_security_group(context: RequestContext, params: dict) -> dict:
     name, description = params["GroupName"], params["Description"]
@@ -134,8 +144,7 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
         id=ids.new_id("sg"), account=context.account, region=context.region, vpc_id=vpc.id,
         group_name=name, description=description,
         tags=tags.from_specifications(params, "security-group"),
-        rules=[SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                                 cidr_ipv4="0.0.0.0/0")],
+        rules=default_egress(vpc),
     )
     with context.store.transaction() as tx:
         tx.put(group)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from pocketlink.api import filters, pages, tags
+from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import owned, require_vpc
 from pocketlink.api.ec2_network_interfaces import check_groups, new_interface
@@ -272,6 +272,22 @@ def _interfaces(context: RequestContext, endpoint: VpcEndpoint, subnets: list[Su
     return enis
 
 
+def _readdress(context: RequestContext, eni: NetworkInterface, ip_type: str,
+               taken: set[str]) -> None:
+    """A new IpAddressType on a kept subnet: the ENI and its IPv4 address stay (AWS keeps an
+    endpoint's addresses until it is deleted, and clients may have them); only the IPv6
+    address comes or goes. The subnet decides the rest: ipv6 needs IPv6-only subnets,
+    dualstack needs IPv4 ones, so a kept subnet never moves between them."""
+    if ip_type in ("ipv6", "dualstack") and not eni.ipv6_addresses:
+        subnet = context.store.get(Subnet, eni.subnet_id)
+        assert subnet is not None
+        address = addresses.allocate_ipv6(context.store, subnet, taken)
+        taken.add(address)
+        eni.ipv6_addresses = [address]
+    elif ip_type == "ipv4":
+        eni.ipv6_addresses = []
+
+
 @operation("ec2", "CreateVpcEndpoint")
 def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
     endpoint_type = params.get("VpcEndpointType", "Gateway")
@@ -473,16 +489,19 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
             mine.private_dns_only_for_inbound_resolver_endpoint = params["DnsOptions"][
                 "PrivateDnsOnlyForInboundResolverEndpoint"]
         kept_enis = []
+        taken: set[str] = set()
         for eni_id in mine.network_interface_ids:
             eni = context.store.get(NetworkInterface, eni_id)
             if eni is None:
                 continue
-            if eni.subnet_id in removed or readdress:
+            if eni.subnet_id in removed:
                 tx.delete(eni)
             else:
                 changed = tx.get(NetworkInterface, eni_id)
                 assert changed is not None
                 changed.group_ids = list(groups)
+                if readdress:
+                    _readdress(context, changed, ip_type, taken)
                 kept_enis.append(changed)
         have = {e.subnet_id for e in kept_enis}
         fresh = _interfaces(context, mine, [s for s in subnets if s.id not in have], groups)

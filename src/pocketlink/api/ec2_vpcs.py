@@ -10,6 +10,7 @@ import ipaddress
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, owned, require_vpc, select
+from pocketlink.api.ec2_security_groups import default_egress
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
@@ -98,15 +99,9 @@ def _local_routes(vpc: Vpc) -> list[Route]:
 
 def _default_group(vpc: Vpc) -> SecurityGroup:
     group_id = ids.new_id("sg")
-    rules = [
-        SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=False, ip_protocol="-1",
-                          referenced_group_id=group_id, referenced_user_id=vpc.account),
-        SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                          cidr_ipv4="0.0.0.0/0"),
-    ]
-    if vpc.ipv6_associations:
-        rules.append(SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                                       cidr_ipv6="::/0"))
+    rules = [SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=False, ip_protocol="-1",
+                               referenced_group_id=group_id, referenced_user_id=vpc.account),
+             *default_egress(vpc)]
     return SecurityGroup(id=group_id, account=vpc.account, region=vpc.region, vpc_id=vpc.id,
                          group_name="default", description=DEFAULT_GROUP_DESCRIPTION, rules=rules)
 

@@ -6,7 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import shutil
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -42,10 +45,28 @@ def _parser() -> argparse.ArgumentParser:
                     help="accept only the credentials file's keys, and check SigV4 signatures")
     up.add_argument("--log-level", default="info",
                     choices=["debug", "info", "warning", "error"])
+    up.add_argument("--no-network", action="store_true",
+                    help="serve the API only: no namespaces, no traffic (no root needed)")
 
     status = commands.add_parser("status", help="say whether a daemon is up and what it holds")
     status.add_argument("--host", default="127.0.0.1")
     status.add_argument("--port", type=int, default=DEFAULT_PORT)
+    run_in = commands.add_parser(
+        "exec", help="run a command inside an instance, with its addresses and resolver",
+        usage="pocketlink exec [-it] INSTANCE_ID -- COMMAND [ARG...]")
+    run_in.add_argument("-i", "--interactive", action="store_true", help="(implied)")
+    run_in.add_argument("-t", "--tty", action="store_true", help="(implied)")
+    run_in.add_argument("instance_id")
+    run_in.add_argument("argv", nargs=argparse.REMAINDER)
+
+    down = commands.add_parser(
+        "down", help="stop the daemon and remove every namespace, link and process it made")
+    down.add_argument("--host", default="127.0.0.1")
+    down.add_argument("--port", type=int, default=DEFAULT_PORT)
+    down.add_argument("--state", type=Path, default=None)
+    down.add_argument("--purge", action="store_true",
+                      help="also delete the state file and the instances' folders")
+
     demo = commands.add_parser("demo", help="build seed 000's world through the API")
     demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
     return parser
@@ -70,9 +91,16 @@ def _up(args: argparse.Namespace) -> int:
         print(f"pocketlink: cannot read credentials {args.credentials}: {error}",
               file=sys.stderr)
         return 2
+    if not args.no_network:
+        from pocketlink.daemon import check_network_tools
+
+        problem = check_network_tools()
+        if problem:
+            print(f"pocketlink: {problem}", file=sys.stderr)
+            return 2
     config = DaemonConfig(host=args.host, port=args.port, state=args.state or default_state(),
                           credentials=credentials, public_dns_port=args.public_dns_port,
-                          strict_auth=args.strict_auth)
+                          strict_auth=args.strict_auth, network=not args.no_network)
     try:
         import uvloop
         runner = uvloop.run
@@ -106,9 +134,63 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exec(args: argparse.Namespace) -> int:
+    from pocketlink.network import names, netns
+
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        print("pocketlink exec: name a command: pocketlink exec i-... -- curl ...",
+              file=sys.stderr)
+        return 2
+    namespace = names.namespace(args.instance_id)
+    if os.geteuid() != 0:
+        print("pocketlink exec needs root to enter an instance's namespace: run it with sudo.",
+              file=sys.stderr)
+        return 2
+    if namespace not in netns.ours():
+        print(f"pocketlink exec: {args.instance_id} has no namespace here: is it running "
+              "(aws ec2 describe-instances), and is pocketlink up with its network?",
+              file=sys.stderr)
+        return 1
+    os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
+    return 127  # not reached: exec replaced this process
+
+
+def _down(args: argparse.Namespace) -> int:
+    from pocketlink.reconcile.network import tear_down
+
+    if os.geteuid() != 0:
+        print("pocketlink down needs root to remove namespaces: run it with sudo.",
+              file=sys.stderr)
+        return 2
+    base = f"http://{args.host}:{args.port}/_pocketlink"
+    try:
+        request = urllib.request.Request(f"{base}/shutdown", method="POST")
+        urllib.request.urlopen(request, timeout=5).close()
+        print("*** asked the daemon to stop")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            urllib.request.urlopen(f"{base}/health", timeout=1).close()
+            time.sleep(0.1)
+        print("pocketlink down: the daemon did not stop within 30 s", file=sys.stderr)
+        return 1
+    except (urllib.error.URLError, OSError):
+        pass  # not running (any more)
+    removed = tear_down()
+    print(f"*** removed {len(removed)} namespaces" + (f": {', '.join(removed)}" if removed else ""))
+    if args.purge:
+        state = args.state or default_state()
+        for path in (state, Path(f"{state}-wal"), Path(f"{state}-shm")):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(state.parent / "instances", ignore_errors=True)
+        print(f"*** deleted the state {state}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"up": _up, "status": _status, "demo": _demo}[args.command](args)
+        return {"up": _up, "status": _status, "demo": _demo, "exec": _exec,
+                "down": _down}[args.command](args)
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import struct
 from collections.abc import Callable
 
@@ -21,9 +22,13 @@ from pocketlink.dns.zones import ZoneSet
 log = logging.getLogger("pocketlink.dns")
 
 
-def answer(zones: ZoneSet, wire: bytes, tcp: bool = False) -> bytes | None:
+def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = False
+           ) -> bytes | None:
     """The response to one query in wire format, or None when it is not worth one. Over
-    UDP an answer larger than the client takes is truncated (TC), so it asks again by TCP."""
+    UDP an answer larger than the client takes is truncated (TC), so it asks again by TCP.
+
+    A ``recursive`` server is a VPC resolver: it answers for everything (RA), and a name in
+    no zone it knows does not exist, since there is no internet behind it."""
     try:
         query = dns.message.from_wire(wire)
     except Exception:
@@ -36,9 +41,14 @@ def answer(zones: ZoneSet, wire: bytes, tcp: bool = False) -> bytes | None:
         return response.to_wire()
     question = query.question[0]
     result = zones.lookup(question.name, question.rdtype)
-    response.set_rcode(result.rcode)
-    if result.authoritative:
-        response.flags |= dns.flags.AA
+    if recursive:
+        response.flags |= dns.flags.RA
+        response.set_rcode(dns.rcode.NXDOMAIN if result.rcode == dns.rcode.REFUSED
+                           else result.rcode)
+    else:
+        response.set_rcode(result.rcode)
+        if result.authoritative:
+            response.flags |= dns.flags.AA
     response.answer = result.answer
     response.authority = result.authority
     wire = response.to_wire()
@@ -51,26 +61,27 @@ def answer(zones: ZoneSet, wire: bytes, tcp: bool = False) -> bytes | None:
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, zones: Callable[[], ZoneSet]) -> None:
+    def __init__(self, zones: Callable[[], ZoneSet], recursive: bool) -> None:
         self.zones = zones
+        self.recursive = recursive
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr) -> None:
-        reply = answer(self.zones(), data)
+        reply = answer(self.zones(), data, recursive=self.recursive)
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
 
 
-async def _tcp(zones: Callable[[], ZoneSet], reader: asyncio.StreamReader,
+async def _tcp(zones: Callable[[], ZoneSet], recursive: bool, reader: asyncio.StreamReader,
                writer: asyncio.StreamWriter) -> None:
     try:
         while True:
             (length,) = struct.unpack("!H", await reader.readexactly(2))
             query = await reader.readexactly(length)
-            reply = answer(zones(), query, tcp=True)
+            reply = answer(zones(), query, tcp=True, recursive=recursive)
             if reply is None:
                 break
             writer.write(struct.pack("!H", len(reply)) + reply)
@@ -82,23 +93,45 @@ async def _tcp(zones: Callable[[], ZoneSet], reader: asyncio.StreamReader,
 
 
 class DnsServer:
-    """One UDP and one TCP listener on the same address and port."""
+    """UDP and TCP listeners answering from one ZoneSet, on an address it binds itself or on
+    sockets made elsewhere (inside a VPC's namespace)."""
 
-    def __init__(self, zones: Callable[[], ZoneSet]) -> None:
+    def __init__(self, zones: Callable[[], ZoneSet], recursive: bool = False) -> None:
         self.zones = zones
-        self._udp: asyncio.DatagramTransport | None = None
-        self._tcp: asyncio.Server | None = None
+        self.recursive = recursive
+        self._udp: list[asyncio.DatagramTransport] = []
+        self._tcp: list[asyncio.Server] = []
 
     async def start(self, host: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        udp = socket.socket(family, socket.SOCK_DGRAM)
+        tcp = socket.socket(family, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            udp.bind((host, port))
+            tcp.bind((host, port))
+        except OSError:
+            udp.close()
+            tcp.close()
+            raise
+        await self.start_sockets([(udp, tcp)])
+
+    async def start_sockets(self, pairs: list[tuple[socket.socket, socket.socket]]) -> None:
+        """Serve on bound (UDP, TCP) socket pairs; this server owns them from now on."""
         loop = asyncio.get_running_loop()
-        self._udp, _ = await loop.create_datagram_endpoint(
-            lambda: _Udp(self.zones), local_addr=(host, port))
-        self._tcp = await asyncio.start_server(
-            lambda r, w: _tcp(self.zones, r, w), host, port, reuse_address=True)
+        for udp, tcp in pairs:
+            udp.setblocking(False)
+            tcp.setblocking(False)
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Udp(self.zones, self.recursive), sock=udp)
+            self._udp.append(transport)
+            self._tcp.append(await asyncio.start_server(
+                lambda r, w: _tcp(self.zones, self.recursive, r, w), sock=tcp))
 
     async def stop(self) -> None:
-        if self._udp is not None:
-            self._udp.close()
-        if self._tcp is not None:
-            self._tcp.close()
-            await self._tcp.wait_closed()
+        for transport in self._udp:
+            transport.close()
+        for server in self._tcp:
+            server.close()
+            await server.wait_closed()
+        self._udp, self._tcp = [], []

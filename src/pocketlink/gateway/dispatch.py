@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
@@ -42,8 +45,11 @@ class Protocol:
 
 class Gateway:
     def __init__(self, store: Store, credentials: Credentials | None = None,
-                 strict_auth: bool = False) -> None:
+                 strict_auth: bool = False, shutdown: Callable[[], None] | None = None,
+                 consoles: Callable[[str], Path] | None = None) -> None:
         self.store = store
+        self.shutdown = shutdown
+        self.consoles = consoles
         self.credentials = credentials or Credentials()
         self.strict_auth = strict_auth
         specs = all_specs()
@@ -82,7 +88,8 @@ class Gateway:
                 raise NotImplementedOperation(operation.name)
             if params.get("DryRun"):
                 raise DryRun()
-            context = RequestContext(account, region, request_id, self.store)
+            context = RequestContext(account, region, request_id, self.store,
+                                     consoles=self.consoles)
             result = handler(context, params) or {}
             response = protocol.serializer.serialize(operation, result, request_id)
         except ServiceError as error:
@@ -119,7 +126,11 @@ class Gateway:
     def _internal(self, request: HttpRequest) -> HttpResponse:
         """pocketlink's own endpoints, for ``pocketlink status`` and health probes."""
         if request.path == "/_pocketlink/health":
-            body: dict = {"status": "running"}
+            body: dict = {"status": "running", "pid": os.getpid()}
+        elif request.path == "/_pocketlink/shutdown" and request.method == "POST" and \
+                self.shutdown is not None:
+            self.shutdown()
+            body = {"status": "stopping"}
         elif request.path == "/_pocketlink/status":
             body = {"status": "running", "state": self.store.path, "resources": self.store.summary()}
         else:

@@ -1,9 +1,10 @@
 """Resource state machines, advanced when what they wait for is true.
 
-Each pass reads the store, decides every transition that is due (``due_transitions``, no
-I/O), and writes them in one transaction; the commit nudges the next pass, which finds
-nothing more to do. Until pocketlink builds namespaces, "the network is ready" means "the
-records it needs exist"; the network reconciler will make those checks about the kernel.
+Each pass first has the network reconciler converge the kernel (when pocketlink runs with
+a network), then decides every transition that is due (``due_transitions``, no I/O) from
+the store and what the network pass made true, and writes them in one transaction; the
+commit nudges the next pass, which finds nothing more to do. Without a network
+(``--no-network``), what a transition waits for is only that the records exist.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pocketlink.model.base import now
-from pocketlink.model.ec2 import NetworkInterface
+from pocketlink.model.ec2 import Instance, NetworkInterface
 from pocketlink.model.elbv2 import LoadBalancer, TargetGroup, drained
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.network import names
+from pocketlink.network.topology import desired
+from pocketlink.reconcile.network import NetworkReconciler, NetworkStatus
+from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
 from pocketlink.store import Store, Transaction
 
@@ -83,9 +88,27 @@ def _drop_drained(group: TargetGroup, moment: datetime) -> Change:
     return change
 
 
-def due_transitions(store: Store, moment: datetime) -> list[Transition]:
-    """Every transition the store's state makes due now."""
-    due: list[Transition] = []
+def _instance_transitions(store: Store, network: NetworkStatus | None) -> list[Transition]:
+    due = []
+    for instance in store.all(Instance):
+        state = instance.state
+        if state == "pending" and (network is None or instance.id in network.ready):
+            due.append(Transition(f"{instance.id} running",
+                                  _set(Instance, instance.id, state="running")))
+        elif state == "stopping" and (network is None or instance.id in network.halted):
+            due.append(Transition(f"{instance.id} stopped",
+                                  _set(Instance, instance.id, state="stopped")))
+        elif state == "shutting-down" and (
+                network is None or names.namespace(instance.id) not in network.namespaces):
+            due.append(Transition(f"{instance.id} terminated",
+                                  _set(Instance, instance.id, state="terminated")))
+    return due
+
+
+def due_transitions(store: Store, moment: datetime, network: NetworkStatus | None = None
+                    ) -> list[Transition]:
+    """Every transition the store's state (and the last network pass) makes due now."""
+    due: list[Transition] = _instance_transitions(store, network)
     for balancer in store.all(LoadBalancer):
         if balancer.state == "provisioning" and all(
                 store.get(NetworkInterface, n.network_interface_id) for n in balancer.nodes):
@@ -109,9 +132,12 @@ def due_transitions(store: Store, moment: datetime) -> list[Transition]:
 class Lifecycle:
     """Runs passes when the store changes, and every TICK seconds for what time makes due."""
 
-    def __init__(self, store: Store, public_dns: tuple[str, int]) -> None:
+    def __init__(self, store: Store, public_dns: tuple[str, int],
+                 network: NetworkReconciler | None = None) -> None:
         self.store = store
         self.public_dns = public_dns
+        self.network = network
+        self.resolvers = Resolvers(store)
         self.nudged = asyncio.Event()
         self._last_recheck = 0.0
         store.listeners.append(self.nudged.set)
@@ -127,14 +153,20 @@ class Lifecycle:
             stopper.cancel()
             self.nudged.clear()
             if stop.is_set():
-                return
+                break
             try:
                 await self.converge()
             except Exception:
                 log.exception("a reconcile pass failed; the next one tries again")
+        await self.resolvers.stop()
 
     async def converge(self) -> None:
-        transitions = due_transitions(self.store, now())
+        status = None
+        if self.network is not None:
+            topology = desired(self.store)
+            status = await asyncio.to_thread(self.network.converge, topology)
+            await self.resolvers.sync(topology.routers, set(status.failed))
+        transitions = due_transitions(self.store, now(), status)
         transitions += await self._verifications()
         if not transitions:
             return

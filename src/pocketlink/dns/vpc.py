@@ -1,0 +1,59 @@
+"""What a VPC's resolver (AmazonProvidedDNS) knows: the VPC's own instance names and their
+reverse names, private hosted zones associated with the VPC, and the public DNS, which
+stands for the internet. Nothing else resolves: there is no internet behind it.
+"""
+
+from __future__ import annotations
+
+import dns.name
+import dns.reversename
+
+from pocketlink.dns.public import public_zones
+from pocketlink.dns.zones import Zone, ZoneSet
+from pocketlink.model import regions
+from pocketlink.model.ec2 import NetworkInterface, Vpc
+from pocketlink.model.route53 import HostedZone
+from pocketlink.store import Store
+
+TTL = 60
+
+
+def _internal(store: Store, vpc: Vpc) -> list[Zone]:
+    domain = regions.internal_domain(vpc.region) + "."
+    forward = Zone(origin=dns.name.from_text(domain))
+    reverse = Zone(origin=dns.name.from_text("in-addr.arpa."))
+    if not vpc.enable_dns_hostnames:
+        return []
+    for eni in store.all(NetworkInterface):
+        if eni.vpc_id != vpc.id:
+            continue
+        if eni.private_ip_address:
+            name = regions.private_dns_name(vpc.region, eni.private_ip_address) + "."
+            forward.add(name, "A", TTL, [eni.private_ip_address])
+            reverse.add(dns.reversename.from_address(eni.private_ip_address).to_text(), "PTR",
+                        TTL, [name])
+        elif eni.ipv6_addresses and eni.instance_id:
+            forward.add(f"{eni.instance_id}.{domain}", "AAAA", TTL, eni.ipv6_addresses[:1])
+    return [forward, reverse]
+
+
+def _private_hosted(store: Store, vpc: Vpc) -> list[Zone]:
+    zones = []
+    for hosted in store.all(HostedZone):
+        if hosted.private and any(v.get("VPCId") == vpc.id for v in hosted.vpcs):
+            zone = Zone(origin=dns.name.from_text(hosted.name))
+            for record in hosted.record_sets:
+                if record.alias_target is None:
+                    zone.add(record.name, record.type, record.ttl or 300, record.values)
+            zones.append(zone)
+    return zones
+
+
+def vpc_zones(store: Store, vpc_id: str) -> ZoneSet:
+    vpc = store.get(Vpc, vpc_id)
+    if vpc is None:
+        return ZoneSet([])
+    own = _internal(store, vpc) + _private_hosted(store, vpc)
+    own_origins = {z.origin for z in own}
+    public = [z for z in public_zones(store).zones if z.origin not in own_origins]
+    return ZoneSet(own + public)

@@ -1,0 +1,15 @@
+"""The network: what the store's VPCs, subnets, ENIs and security groups become in the kernel.
+
+Nouns, one job each:
+
+- ``names`` (names.py): every namespace and link name pocketlink makes, from ids, with
+  its ``pl`` prefix: what ``pocketlink down`` looks for.
+- ``netns`` (netns.py): namespaces, and running a function inside one (sockets, sysctls).
+- ``topology`` (topology.py): the desired network as plain data, computed from the store
+  with no I/O: VPC routers, their bridges, instance hosts.
+- ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
+- ``kernel`` (kernel.py): observe what exists, apply the difference (pyroute2, nft).
+- ``processes`` (processes.py): what runs inside an instance: UserData, and its end.
+
+Only this package and ``pocketlink.reconcile`` touch the kernel.
+"""

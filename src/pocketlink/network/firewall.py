@@ -1,0 +1,101 @@
+"""Security groups as nftables: one ``inet pocketlink`` table per ENI's namespace.
+
+Stateful like AWS's: replies of an allowed flow pass both ways (conntrack), what no rule
+allows is dropped silently. Traffic to the VPC resolver is never filtered, as at AWS. A
+group reference becomes the set of that group's ENI addresses at the time of rendering;
+the reconciler renders again whenever the store changes, so the set follows membership.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pocketlink.model.aws_services import gateway_prefix_lists
+from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.network.addresses import RESOLVER_IPV6, RESOLVER_LINK_LOCAL, resolver_address
+from pocketlink.store import Store
+
+TABLE = "pocketlink"
+# Neighbour discovery must pass or IPv6 does not work at all; AWS does not filter it either.
+_ND = ("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
+       "nd-router-advert } accept")
+
+
+def _protocol_match(rule: SecurityGroupRule) -> str:
+    protocol = rule.ip_protocol
+    if protocol == "-1":
+        return ""
+    if protocol in ("tcp", "udp"):
+        low, high = rule.from_port, rule.to_port
+        return f"{protocol} dport {low if low == high else f'{low}-{high}'}"
+    if protocol in ("icmp", "icmpv6"):
+        if rule.from_port in (None, -1):
+            return f"meta l4proto {'icmp' if protocol == 'icmp' else 'ipv6-icmp'}"
+        code = f" code {rule.to_port}" if rule.to_port not in (None, -1) else ""
+        return f"{protocol} type {rule.from_port}{code}"
+    return f"meta l4proto {protocol}"
+
+
+def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str], list[str]]:
+    """The rule's peer addresses, IPv4 and IPv6."""
+    if rule.cidr_ipv4:
+        return [rule.cidr_ipv4], []
+    if rule.cidr_ipv6:
+        return [], [rule.cidr_ipv6]
+    if rule.prefix_list_id:
+        cidrs = [c for p in gateway_prefix_lists(region) if p.prefix_list_id == rule.prefix_list_id
+                 for c in p.cidrs]
+        return cidrs, []
+    members = [e for e in store.all(NetworkInterface)
+               if rule.referenced_group_id in e.group_ids]
+    return ([e.private_ip_address for e in members if e.private_ip_address],
+            [a for e in members for a in e.ipv6_addresses])
+
+
+def _lines(store: Store, groups: list[SecurityGroup], egress: bool, region: str) -> list[str]:
+    field = "daddr" if egress else "saddr"
+    lines = []
+    for group in groups:
+        for rule in group.rules:
+            if rule.egress != egress:
+                continue
+            v4, v6 = _peers(store, rule, region)
+            match = _protocol_match(rule)
+            if v4 and rule.ip_protocol != "icmpv6":
+                lines.append(f"ip {field} {{ {', '.join(sorted(set(v4)))} }} {match} accept")
+            if v6 and rule.ip_protocol != "icmp":
+                lines.append(f"ip6 {field} {{ {', '.join(sorted(set(v6)))} }} {match} accept")
+    return [" ".join(line.split()) for line in lines]
+
+
+def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc) -> str:
+    """The whole table for one ENI, with a comment naming its digest (how the reconciler
+    sees whether the kernel already holds it)."""
+    groups = [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
+    resolvers4 = f"{{ {resolver_address(vpc)}, {RESOLVER_LINK_LOCAL} }}"
+    body = "\n".join([
+        "  chain input {",
+        "    type filter hook input priority 0; policy drop;",
+        "    ct state established,related accept",
+        "    ct state invalid drop",
+        "    iif lo accept",
+        f"    {_ND}",
+        *(f"    {line}" for line in _lines(store, groups, False, vpc.region)),
+        "  }",
+        "  chain output {",
+        "    type filter hook output priority 0; policy drop;",
+        "    ct state established,related accept",
+        "    oif lo accept",
+        f"    {_ND}",
+        f"    ip daddr {resolvers4} meta l4proto {{ tcp, udp }} th dport 53 accept",
+        f"    ip6 daddr {RESOLVER_IPV6} meta l4proto {{ tcp, udp }} th dport 53 accept",
+        *(f"    {line}" for line in _lines(store, groups, True, vpc.region)),
+        "  }",
+    ])
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return f'table inet {TABLE} {{\n  comment "{digest}"\n{body}\n}}\n'
+
+
+def digest_of(text: str) -> str:
+    """The digest a rendered ruleset carries in its comment."""
+    return text.split('comment "', 1)[1].split('"', 1)[0]

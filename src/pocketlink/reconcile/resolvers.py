@@ -1,0 +1,69 @@
+"""One AmazonProvidedDNS per VPC: a DNS server listening inside the VPC's namespace on the
+resolver addresses (base + 2, 169.254.169.253, fd00:ec2::253), UDP and TCP, port 53."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+
+from pocketlink.dns.public import CachedZones
+from pocketlink.dns.server import DnsServer
+from pocketlink.dns.vpc import vpc_zones
+from pocketlink.network import netns
+from pocketlink.network.topology import RouterSpec
+from pocketlink.store import Store
+
+log = logging.getLogger("pocketlink.dns")
+
+PORT = 53
+
+
+def _sockets(namespace: str, addresses: tuple[str, ...]) -> list[tuple[socket.socket, socket.socket]]:
+    """Bound UDP and TCP sockets made inside ``namespace``."""
+    def make() -> list[tuple[socket.socket, socket.socket]]:
+        pairs = []
+        for address in addresses:
+            ip = address.split("/")[0]
+            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+            udp = socket.socket(family, socket.SOCK_DGRAM)
+            tcp = socket.socket(family, socket.SOCK_STREAM)
+            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            udp.bind((ip, PORT))
+            tcp.bind((ip, PORT))
+            pairs.append((udp, tcp))
+        return pairs
+    return netns.run_in(namespace, make)
+
+
+class Resolvers:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._servers: dict[str, tuple[tuple[str, ...], DnsServer]] = {}
+
+    async def sync(self, routers: tuple[RouterSpec, ...], failed: set[str]) -> None:
+        wanted = {r.vpc_id: r for r in routers if r.resolver_addresses and r.vpc_id not in failed}
+        for vpc_id in list(self._servers):
+            addresses, server = self._servers[vpc_id]
+            spec = wanted.get(vpc_id)
+            if spec is None or spec.resolver_addresses != addresses:
+                await server.stop()
+                del self._servers[vpc_id]
+        for vpc_id, spec in wanted.items():
+            if vpc_id in self._servers:
+                continue
+            try:
+                pairs = await asyncio.to_thread(_sockets, spec.namespace, spec.resolver_addresses)
+            except OSError as error:
+                log.warning("resolver of %s: %s", vpc_id, error)
+                continue
+            server = DnsServer(CachedZones(self.store, lambda s, v=vpc_id: vpc_zones(s, v)),
+                               recursive=True)
+            await server.start_sockets(pairs)
+            self._servers[vpc_id] = (spec.resolver_addresses, server)
+            log.info("AmazonProvidedDNS of %s listening", vpc_id)
+
+    async def stop(self) -> None:
+        for _, server in self._servers.values():
+            await server.stop()
+        self._servers.clear()
