@@ -96,6 +96,14 @@ def dig(daemon, *args: str) -> str:
     return done.stdout
 
 
+def publish_txt(route53, zone: dict, name: str, value: str) -> dict:
+    """UPSERTs ``"<value>"`` as the TXT record ``name`` of a Route 53 zone."""
+    return route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": name, "Type": "TXT", "TTL": 300,
+            "ResourceRecords": [{"Value": f'"{value}"'}]}}]})["ChangeInfo"]
+
+
 def ipv6_blocks(vpc: dict, count: int = 4) -> list[str]:
     block = ipaddress.IPv6Network(vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"])
     return [str(net) for net, _ in zip(block.subnets(new_prefix=64), range(count), strict=False)]
@@ -193,6 +201,25 @@ class Provider:
 
     def service_zone_ids(self) -> list[str]:
         return self.describe_service()["AvailabilityZoneIds"]
+
+    def private_dns_state(self) -> str:
+        return self.describe_service()["PrivateDnsNameConfiguration"]["State"]
+
+    def verify(self, route53, zone: dict, private_name: str, value: str | None = None) -> str:
+        """Seed 000 section 3: names ``private_name``, publishes the TXT record in ``zone``
+        (``value`` instead of the right one, if given), asks for verification and gives
+        the state it ends in."""
+        self.ec2.modify_vpc_endpoint_service_configuration(ServiceId=self.service_id,
+                                                           PrivateDnsName=private_name)
+        config = self.describe_service()["PrivateDnsNameConfiguration"]
+        publish_txt(route53, zone, f"{config['Name']}.{private_name}", value or config["Value"])
+        return self.start_verification()
+
+    def start_verification(self) -> str:
+        assert self.ec2.start_vpc_endpoint_service_private_dns_verification(
+            ServiceId=self.service_id)["ReturnValue"] is True
+        return wait_for(lambda: (state := self.private_dns_state()) != "pendingVerification"
+                        and state, what="private DNS verification")
 
 
 def build_provider(client, account: str, *, region: str = REGION, dualstack: bool = True,

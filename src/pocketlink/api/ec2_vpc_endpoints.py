@@ -13,7 +13,7 @@ import json
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_vpc
+from pocketlink.api.ec2_common import owned, require_route_table, require_vpc
 from pocketlink.api.ec2_network_interfaces import check_groups, new_interface
 from pocketlink.api.handlers import operation
 from pocketlink.api.privatelink_common import (
@@ -220,12 +220,14 @@ def _private_dns(context: RequestContext, vpc: Vpc, view: ServiceView, wanted: b
 
 
 def _route_tables(context: RequestContext, vpc: Vpc, table_ids: list[str]) -> list[RouteTable]:
+    """The caller's route tables, by EC2's rules: ``InvalidRouteTableID.Malformed`` /
+    ``.NotFound`` (EC2 spells it ``ID``) for a bad id, InvalidParameter for another VPC's."""
     tables = []
     for table_id in dict.fromkeys(table_ids):
-        table = context.store.get(RouteTable, table_id)
-        if table is None or table.account != context.account or table.vpc_id != vpc.id:
-            raise Ec2Error("InvalidRouteTableId.NotFound" if table is None else
-                           "InvalidParameter", table_id)
+        table = require_route_table(context, table_id)
+        if table.vpc_id != vpc.id:
+            raise Ec2Error("InvalidParameter",
+                           f"The route table {table_id} does not belong to the VPC {vpc.id}.")
         tables.append(table)
     return tables
 
@@ -471,10 +473,10 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
     groups = [g for g in endpoint.group_ids if g not in (params.get("RemoveSecurityGroupIds")
                                                          or [])]
     groups += [g for g in params.get("AddSecurityGroupIds") or [] if g not in groups]
-    groups = check_groups(context, vpc.id, groups)
-    if not groups:
+    if not groups:  # before check_groups, which would quietly put the default group back
         raise Ec2Error("InvalidParameter", "A VPC endpoint must keep at least one security "
                        "group.")
+    groups = check_groups(context, vpc.id, groups)
     private = endpoint.private_dns_enabled
     if "PrivateDnsEnabled" in params:
         private = _private_dns(context, vpc, view, params["PrivateDnsEnabled"], endpoint.id)

@@ -8,6 +8,7 @@ end of a veth pair; the other end is a port of its subnet's bridge.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 
@@ -67,6 +68,12 @@ class HostSpec:
     resolv_conf: str
     state: str
     user_data: str | None = None
+
+    @property
+    def kernel_view(self) -> HostSpec:
+        """The spec as far as the kernel cares: the instance's state and UserData are the
+        processes' business, not the network's."""
+        return dataclasses.replace(self, state="", user_data=None)
 
 
 @dataclass(frozen=True)
@@ -151,9 +158,10 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
         instance_id=instance.id, namespace=names.namespace(instance.id),
         router=names.namespace(vpc.id), veth=names.veth(eni.id), bridge=names.bridge(subnet.id),
         mac_address=eni.mac_address, addresses=tuple(addresses),
-        gateway4=str(gateway(subnet.cidr_block)) if subnet.cidr_block else None,
+        gateway4=str(gateway(subnet.cidr_block)) if eni.private_ip_address and
+        subnet.cidr_block else None,
         gateway6=str(gateway(subnet.ipv6_associations[0].cidr))
-        if subnet.ipv6_associations else None,
+        if eni.ipv6_addresses and subnet.ipv6_associations else None,
         ruleset=ruleset(store, eni, vpc), resolv_conf=resolv_conf(vpc, subnet),
         state=instance.state, user_data=instance.user_data)
 

@@ -41,7 +41,7 @@ class NetworkReconciler:
 
     def _current(self, namespace: str, spec: RouterSpec | HostSpec) -> bool:
         applied = self._applied.get(namespace)
-        return applied is not None and applied == (spec, netns.inode(namespace))
+        return applied is not None and applied == (_view(spec), netns.inode(namespace))
 
     def converge(self, topology: Topology) -> NetworkStatus:
         """One pass; runs on a worker thread, never on the event loop."""
@@ -55,7 +55,7 @@ class NetworkReconciler:
                 continue
             try:
                 kernel.converge_router(router, self.owner)
-                self._applied[router.namespace] = (router, netns.inode(router.namespace))
+                self._applied[router.namespace] = (_view(router), netns.inode(router.namespace))
             except Exception as error:
                 log.warning("VPC %s: %s", router.vpc_id, error)
                 status.failed[router.vpc_id] = str(error)
@@ -63,7 +63,7 @@ class NetworkReconciler:
             try:
                 if not self._current(host.namespace, host):
                     kernel.converge_host(host, self.owner)
-                    self._applied[host.namespace] = (host, netns.inode(host.namespace))
+                    self._applied[host.namespace] = (_view(host), netns.inode(host.namespace))
                 if host.state in ("pending", "running"):
                     self.instances.boot(host.instance_id, host.namespace, host.user_data)
                     status.ready.add(host.instance_id)
@@ -82,6 +82,10 @@ class NetworkReconciler:
         self.instances.reap()
         status.namespaces = netns.ours(self.owner)
         return status
+
+
+def _view(spec: RouterSpec | HostSpec) -> object:
+    return spec.kernel_view if isinstance(spec, HostSpec) else spec
 
 
 def tear_down() -> list[str]:

@@ -1,0 +1,63 @@
+"""Network tests: a daemon that builds namespaces (root only), and ways into them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import settled
+
+AMI = "ami-0123456789abcdef0"
+WEB_PORT = 8080
+# A web server that says who it is, started by UserData as on EC2.
+WEB_USER_DATA = f"""#!/bin/sh
+mkdir -p /tmp/www-$$ && cd /tmp/www-$$
+echo "<h1>Hello World from $(cat /proc/sys/kernel/hostname)</h1>" > index.html
+exec python3 -m http.server {WEB_PORT} --bind ::
+"""
+
+
+def pytest_collection_modifyitems(items):
+    if os.geteuid() != 0:
+        for item in items:
+            if "tests/network" in str(item.fspath):
+                item.add_marker(pytest.mark.skip(reason="network tests need root"))
+
+
+@pytest.fixture(scope="module")
+def network_daemon(make_daemon):
+    return make_daemon()
+
+
+def run_in(instance_id: str, *command: str, timeout: float = 20) -> subprocess.CompletedProcess:
+    """``pocketlink exec INSTANCE -- COMMAND``: as a person would type it."""
+    return subprocess.run([sys.executable, "-m", "pocketlink", "exec", instance_id, "--",
+                           *command], capture_output=True, text=True, timeout=timeout)
+
+
+def curl(instance_id: str, url: str, *options: str) -> subprocess.CompletedProcess:
+    return run_in(instance_id, "curl", "-s", "-m", "3", *options, url)
+
+
+def launch(ec2, subnet_id: str, count: int = 1, **params) -> list[dict]:
+    params.setdefault("ImageId", AMI)
+    instances = ec2.run_instances(MinCount=count, MaxCount=count, SubnetId=subnet_id,
+                                  **params)["Instances"]
+    states = settled(ec2, [i["InstanceId"] for i in instances])
+    assert set(states.values()) == {"running"}, states
+    return instances
+
+
+def dual_stack_vpc(ec2, cidr: str = "10.0.0.0/16", hostnames: bool = True) -> tuple[dict, str]:
+    """A dual-stack VPC with one subnet (x.y.1.0/24 and the first /64)."""
+    vpc = ec2.create_vpc(CidrBlock=cidr, AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    if hostnames:
+        ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": True})
+    block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    base = cidr.split(".")
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=f"{base[0]}.{base[1]}.1.0/24",
+                               Ipv6CidrBlock=block.replace("00::/56", "01::/64"))["Subnet"]
+    return vpc, subnet["SubnetId"]
