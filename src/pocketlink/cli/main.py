@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     down.add_argument("--state", type=Path, default=None)
     down.add_argument("--purge", action="store_true",
                       help="also delete the state file and the instances' folders")
+    down.add_argument("--all", action="store_true",
+                      help="remove every pocketlink namespace on the machine, whichever "
+                           "daemon made it")
 
     demo = commands.add_parser("demo", help="build seed 000's world through the API")
     demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
@@ -176,10 +179,10 @@ def _down(args: argparse.Namespace) -> int:
         return 1
     except (urllib.error.URLError, OSError):
         pass  # not running (any more)
-    removed = tear_down()
+    state = args.state or default_state()
+    removed = tear_down(None if args.all else str(state.resolve()))
     print(f"*** removed {len(removed)} namespaces" + (f": {', '.join(removed)}" if removed else ""))
     if args.purge:
-        state = args.state or default_state()
         for path in (state, Path(f"{state}-wal"), Path(f"{state}-shm")):
             path.unlink(missing_ok=True)
         shutil.rmtree(state.parent / "instances", ignore_errors=True)

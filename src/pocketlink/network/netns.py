@@ -33,10 +33,11 @@ def ours(owner: str | None = None) -> set[str]:
     found = {n for n in _netns.listnetns() if n.startswith(NAMESPACE_PREFIX)}
     if owner is None:
         return found
-    return {n for n in found if _owner(n) == owner}
+    return {n for n in found if owner_of(n) == owner}
 
 
-def _owner(name: str) -> str | None:
+def owner_of(name: str) -> str | None:
+    """The state file of the daemon that made namespace ``name``, if any says so."""
     try:
         return (OWNERS / name).read_text()
     except FileNotFoundError:
@@ -57,7 +58,7 @@ def create(name: str, owner: str) -> None:
                 raise OSError(error, f"unshare for {name}: {os.strerror(error)}")
             _netns._create(name, pid=f"self/task/{threading.get_native_id()}")
         _on_thread(make)
-    if _owner(name) != owner:
+    if owner_of(name) != owner:
         OWNERS.mkdir(parents=True, exist_ok=True)
         (OWNERS / name).write_text(owner)
 

@@ -88,11 +88,15 @@ def _view(spec: RouterSpec | HostSpec) -> object:
     return spec.kernel_view if isinstance(spec, HostSpec) else spec
 
 
-def tear_down() -> list[str]:
-    """Every pocketlink namespace and what runs in it, gone, whichever daemon made it:
-    ``pocketlink down``."""
+def tear_down(owner: str | None) -> list[str]:
+    """``pocketlink down``: the namespaces one daemon made (its state file is ``owner``),
+    and any pocketlink namespace no daemon claims, with what runs in them; with ``owner``
+    None, every pocketlink namespace on the machine."""
+    every = netns.ours()
+    doomed = every if owner is None else netns.ours(owner) | {
+        n for n in every if netns.owner_of(n) is None}
     removed = []
-    for namespace in sorted(netns.ours()):
+    for namespace in sorted(doomed):
         processes.stop_all(namespace)
         netns.remove(namespace)
         removed.append(namespace)
