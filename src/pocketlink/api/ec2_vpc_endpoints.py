@@ -13,7 +13,7 @@ import json
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_route_table, require_vpc
+from pocketlink.api.ec2_common import owned, require_route_table, require_subnet, require_vpc
 from pocketlink.api.ec2_network_interfaces import check_groups, new_interface
 from pocketlink.api.handlers import operation
 from pocketlink.api.privatelink_common import (
@@ -125,8 +125,8 @@ def _subnets(context: RequestContext, vpc: Vpc, view: ServiceView, subnet_ids: l
              ) -> list[Subnet]:
     subnets: list[Subnet] = []
     for subnet_id in dict.fromkeys(subnet_ids):
-        subnet = context.store.get(Subnet, subnet_id)
-        if subnet is None or subnet.account != context.account or subnet.vpc_id != vpc.id:
+        subnet = require_subnet(context, subnet_id)  # Malformed / NotFound, as EC2 says
+        if subnet.vpc_id != vpc.id:
             raise Ec2Error("InvalidSubnetID.NotFound", subnet_id)
         if subnet.availability_zone_id not in view.zone_ids:
             raise Ec2Error("InvalidParameter",

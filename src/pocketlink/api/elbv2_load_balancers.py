@@ -196,9 +196,10 @@ def describe_load_balancers(context: RequestContext, params: dict) -> dict:
     if params.get("Names"):
         wanted = params["Names"]
         balancers = [b for b in balancers if b.name in wanted]
-        if len(balancers) != len(set(wanted)):
+        missing = [n for n in wanted if n not in {b.name for b in balancers}]
+        if missing:
             raise error("LoadBalancerNotFoundException",
-                        f"Load balancers '{wanted}' not found")
+                        f"Load balancers '[{', '.join(missing)}]' not found")
     chunk, marker = page(balancers, params)
     result: dict = {"LoadBalancers": [describe_load_balancer(b) for b in chunk]}
     if marker:

@@ -26,6 +26,7 @@ from pocketlink.model.ec2 import Instance, Vpc
 from pocketlink.model.elbv2 import (
     TARGET_GROUP_ATTRIBUTES,
     Listener,
+    LoadBalancer,
     Target,
     TargetGroup,
     drained,
@@ -36,6 +37,8 @@ PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
 HEALTH_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
 TARGET_TYPES = ("instance", "ip")
 MAX_TARGETS = 1000
+# Instance states in which a registered target is unused (Target.InvalidState).
+STOPPED = ("stopping", "stopped", "shutting-down", "terminated")
 
 
 def listeners_of(store: Store, group: TargetGroup) -> list[Listener]:
@@ -78,6 +81,12 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
                          "network load balancer target groups")
     if protocol in ("UDP", "TCP_UDP") and check_protocol not in HEALTH_PROTOCOLS:
         raise validation("UDP target groups need a TCP, HTTP or HTTPS health check")
+    if params.get("HealthCheckEnabled") is False:
+        # NLB target groups of instances and IPs always health-check (AWS: "health checks are
+        # always enabled and can't be disabled"); only lambda targets may go without.
+        raise error("InvalidConfigurationRequestException",
+                    "Health check enabled must be true for target groups with target type "
+                    f"'{current.target_type if current else params.get('TargetType', 'instance')}'")
     http = check_protocol in ("HTTP", "HTTPS")
     path = params.get("HealthCheckPath")
     matcher = (params.get("Matcher") or {}).get("HttpCode")
@@ -117,7 +126,7 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
             raise validation("Health check path must begin with a '/' character")
         matcher = matcher or (current.matcher if current else None) or "200-399"
     return {"health_check_protocol": check_protocol, "health_check_port": port,
-            "health_check_enabled": params.get("HealthCheckEnabled", True),
+            "health_check_enabled": True,
             "health_check_path": path if http else None,
             "health_check_interval": interval, "health_check_timeout": timeout,
             "healthy_threshold": healthy, "unhealthy_threshold": unhealthy,
@@ -333,13 +342,24 @@ def target_health(store: Store, group: TargetGroup, target: Target) -> dict:
     if target.deregistered is not None:
         return {"State": "draining", "Reason": "Target.DeregistrationInProgress",
                 "Description": "Target deregistration is in progress"}
-    if not listeners_of(store, group):
+    listeners = listeners_of(store, group)
+    if not listeners:
         return {"State": "unused", "Reason": "Target.NotInUse",
                 "Description": "Target group is not configured to receive traffic from the "
                                "load balancer"}
-    if not group.health_check_enabled:
-        return {"State": "unavailable", "Reason": "Target.HealthCheckDisabled",
-                "Description": "Health checks are disabled"}
+    if group.target_type == "instance":
+        instance = store.get(Instance, target.id)
+        if instance is None or instance.state in STOPPED:
+            return {"State": "unused", "Reason": "Target.InvalidState",
+                    "Description": "Target is in the stopped or terminated state"}
+    zones = {node.availability_zone for lst in listeners
+             for balancer in [store.get(LoadBalancer, lst.load_balancer_arn)] if balancer
+             for node in balancer.nodes}
+    if target.availability_zone not in (None, "all") and target.availability_zone not in zones:
+        # An NLB sends nothing to a zone it has no node in, cross-zone or not.
+        return {"State": "unused", "Reason": "Target.NotInUse",
+                "Description": "Target is in an Availability Zone that is not enabled for the "
+                               "load balancer"}
     health: dict = {"State": target.health}
     if target.health_reason:
         health["Reason"] = target.health_reason

@@ -1,6 +1,7 @@
 """The public DNS: what the internet would see, here on loopback.
 
-It serves every Route 53 *public* hosted zone. When two accounts host zones of the same
+It serves the names AWS publishes (endpoints', load balancers') and every Route 53
+*public* hosted zone. When two accounts host zones of the same
 name (Route 53 allows it; a registrar's delegation picks one), the oldest zone answers.
 """
 
@@ -10,13 +11,14 @@ from collections.abc import Callable
 
 import dns.name
 
+from pocketlink.dns.aws_names import AWS_ORIGIN, aws_zone
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model.route53 import HostedZone
 from pocketlink.store import Store
 
 
 def public_zones(store: Store) -> ZoneSet:
-    zones: dict[str, Zone] = {}
+    zones: dict[str, Zone] = {AWS_ORIGIN: aws_zone(store)}
     for hosted in store.all(HostedZone):  # oldest first
         if hosted.private or hosted.name in zones:
             continue

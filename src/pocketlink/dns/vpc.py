@@ -1,6 +1,7 @@
-"""What a VPC's resolver (AmazonProvidedDNS) knows: the VPC's own instance names and their
-reverse names, private hosted zones associated with the VPC, and the public DNS, which
-stands for the internet. Nothing else resolves: there is no internet behind it.
+"""What a VPC's resolver (AmazonProvidedDNS) knows: the private DNS names of the VPC's
+endpoints, the VPC's own instance names and their reverse names, private hosted zones
+associated with the VPC, and the public DNS, which stands for the internet. Nothing else
+resolves: there is no internet behind it.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import dns.name
 import dns.reversename
 
+from pocketlink.dns.aws_names import private_zones
 from pocketlink.dns.public import public_zones
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model import regions
@@ -53,7 +55,7 @@ def vpc_zones(store: Store, vpc_id: str) -> ZoneSet:
     vpc = store.get(Vpc, vpc_id)
     if vpc is None:
         return ZoneSet([])
-    own = _internal(store, vpc) + _private_hosted(store, vpc)
+    own = private_zones(store, vpc.id) + _internal(store, vpc) + _private_hosted(store, vpc)
     own_origins = {z.origin for z in own}
     public = [z for z in public_zones(store).zones if z.origin not in own_origins]
     return ZoneSet(own + public)

@@ -96,6 +96,36 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc) -> str:
     return f'table inet {TABLE} {{\n  comment "{digest}"\n{body}\n}}\n'
 
 
+def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
+                   open_enis: set[str]) -> str:
+    """The VPC router's table: the ENIs the router itself holds (interface endpoints, load
+    balancer nodes) filtered by their security groups. An endpoint ENI that may not carry
+    traffic yet (pendingAcceptance, rejected, ...) drops everything, so that a client hangs
+    as it does at AWS instead of being refused."""
+    dispatch, chains = [], []
+    for eni in hosted:
+        chain = "eni_" + eni.id.removeprefix("eni-")
+        guarded = eni.id not in open_enis or bool(eni.group_ids)
+        if not guarded:
+            continue
+        if eni.private_ip_address:
+            dispatch.append(f"    ip daddr {eni.private_ip_address} jump {chain}")
+        dispatch += [f"    ip6 daddr {address} jump {chain}" for address in eni.ipv6_addresses]
+        groups = [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
+        rules = _lines(store, groups, False, vpc.region) if eni.id in open_enis else []
+        chains += [f"  chain {chain} {{", "    ct state established,related accept",
+                   *(f"    {line}" for line in rules), "    drop", "  }"]
+    body = "\n".join([
+        "  chain input {",
+        "    type filter hook input priority 0; policy accept;",
+        *dispatch,
+        "  }",
+        *chains,
+    ])
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return f'table inet {TABLE} {{\n  comment "{digest}"\n{body}\n}}\n'
+
+
 def digest_of(text: str) -> str:
     """The digest a rendered ruleset carries in its comment."""
     return text.split('comment "', 1)[1].split('"', 1)[0]

@@ -93,6 +93,7 @@ def converge_router(spec: RouterSpec, owner: str) -> None:
     netns.sysctl(spec.namespace, "net/ipv4/ip_forward", "1")
     netns.sysctl(spec.namespace, "net/ipv6/conf/all/forwarding", "1")
     _netlink(spec.namespace, lambda ipr: _converge_router_links(ipr, spec))
+    _converge_ruleset(spec.namespace, spec.ruleset)
 
 
 def _converge_router_links(ipr: IPRoute, spec: RouterSpec) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pocketlink.model import regions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, Subnet, Vpc
+from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.network import names
 from pocketlink.network.addresses import (
     RESOLVER_IPV6,
@@ -21,11 +22,15 @@ from pocketlink.network.addresses import (
     gateway,
     resolver_address,
 )
-from pocketlink.network.firewall import ruleset
+from pocketlink.network.firewall import router_ruleset, ruleset
 from pocketlink.store import Store
 
 # Instance states in which the instance's namespace exists.
 HOSTED_STATES = ("pending", "running", "stopping", "stopped")
+# ENIs the VPC router holds itself: the data plane listens on their addresses there.
+ROUTER_HELD = ("vpc_endpoint", "network_load_balancer")
+# Endpoint states in which an endpoint's ENIs let traffic in.
+OPEN_ENDPOINT_STATES = ("pending", "available")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class RouterSpec:
     bridges: tuple[BridgeSpec, ...]
     resolver_addresses: tuple[str, ...]  # on the router's loopback; none without DNS support
     routes: tuple[RouteSpec, ...]
+    ruleset: str  # the security groups of the ENIs the router holds itself
 
 
 @dataclass(frozen=True)
@@ -114,8 +120,19 @@ def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSp
     return out
 
 
+def _open_enis(store: Store, held: list[NetworkInterface]) -> set[str]:
+    """The held ENIs that let traffic in: load balancer nodes always, endpoint ENIs while
+    their endpoint is pending or available."""
+    open_endpoint_enis = {i for e in store.all(VpcEndpoint) if e.state in OPEN_ENDPOINT_STATES
+                          for i in e.network_interface_ids}
+    return {e.id for e in held
+            if e.interface_type == "network_load_balancer" or e.id in open_endpoint_enis}
+
+
 def router(store: Store, vpc: Vpc) -> RouterSpec:
     bridges, routes = [], []
+    held = [e for e in store.all(NetworkInterface)
+            if e.vpc_id == vpc.id and e.interface_type in ROUTER_HELD]
     for subnet in store.all(Subnet):
         if subnet.vpc_id != vpc.id:
             continue
@@ -124,14 +141,19 @@ def router(store: Store, vpc: Vpc) -> RouterSpec:
         if subnet.cidr_block:
             network = ipaddress.ip_network(subnet.cidr_block)
             addresses.append(f"{gateway(subnet.cidr_block)}/{network.prefixlen}")
+            addresses += [f"{e.private_ip_address}/{network.prefixlen}" for e in held
+                          if e.subnet_id == subnet.id and e.private_ip_address]
         for association in subnet.ipv6_associations:
             network = ipaddress.ip_network(association.cidr)
             addresses.append(f"{gateway(association.cidr)}/{network.prefixlen}")
+            addresses += [f"{a}/{network.prefixlen}" for e in held if e.subnet_id == subnet.id
+                          for a in e.ipv6_addresses]
         bridges.append(BridgeSpec(names.bridge(subnet.id), subnet.id, tuple(addresses), number))
         routes += _routes(store, _table_of(store, subnet, vpc), number)
     resolver = (f"{resolver_address(vpc)}/32", f"{RESOLVER_LINK_LOCAL}/32",
                 f"{RESOLVER_IPV6}/128") if vpc.enable_dns_support else ()
-    return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver, tuple(routes))
+    return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver, tuple(routes),
+                      router_ruleset(store, vpc, held, _open_enis(store, held)))
 
 
 def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:

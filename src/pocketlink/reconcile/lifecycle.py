@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pocketlink.dataplane.hyperplane import Hyperplane
+from pocketlink.dataplane.plan import plan
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
 from pocketlink.model.elbv2 import LoadBalancer, TargetGroup, drained
@@ -35,6 +37,12 @@ RECHECK_INTERVAL = 60.0
 TICK = 5.0
 
 Change = Callable[[Transaction], None]
+# Whether the data plane listens for an endpoint or load balancer (always, without one).
+Ready = Callable[[str], bool]
+
+
+def _always(_: str) -> bool:
+    return True
 
 
 @dataclass
@@ -43,9 +51,11 @@ class Transition:
     apply: Change
 
 
-def _endpoint_ready(store: Store, endpoint: VpcEndpoint) -> bool:
+def _endpoint_ready(store: Store, endpoint: VpcEndpoint, listening: Ready) -> bool:
     if endpoint.endpoint_type == "Gateway":
         return True
+    if not listening(endpoint.id):
+        return False
     if endpoint.service_id and store.get(EndpointService, endpoint.service_id) is None:
         return False
     return all(store.get(NetworkInterface, i) is not None for i in endpoint.network_interface_ids)
@@ -105,17 +115,17 @@ def _instance_transitions(store: Store, network: NetworkStatus | None) -> list[T
     return due
 
 
-def due_transitions(store: Store, moment: datetime, network: NetworkStatus | None = None
-                    ) -> list[Transition]:
+def due_transitions(store: Store, moment: datetime, network: NetworkStatus | None = None,
+                    listening: Ready = _always) -> list[Transition]:
     """Every transition the store's state (and the last network pass) makes due now."""
     due: list[Transition] = _instance_transitions(store, network)
     for balancer in store.all(LoadBalancer):
-        if balancer.state == "provisioning" and all(
+        if balancer.state == "provisioning" and listening(balancer.id) and all(
                 store.get(NetworkInterface, n.network_interface_id) for n in balancer.nodes):
             due.append(Transition(f"{balancer.name} active",
                                   _set(LoadBalancer, balancer.id, state="active")))
     for endpoint in store.all(VpcEndpoint):
-        if endpoint.state == "pending" and _endpoint_ready(store, endpoint):
+        if endpoint.state == "pending" and _endpoint_ready(store, endpoint, listening):
             due.append(Transition(f"{endpoint.id} available",
                                   _set(VpcEndpoint, endpoint.id, state="available")))
         elif endpoint.state == "deleting":
@@ -138,6 +148,7 @@ class Lifecycle:
         self.public_dns = public_dns
         self.network = network
         self.resolvers = Resolvers(store)
+        self.hyperplane = Hyperplane() if network is not None else None
         self.nudged = asyncio.Event()
         self._last_recheck = 0.0
         store.listeners.append(self.nudged.set)
@@ -159,14 +170,23 @@ class Lifecycle:
             except Exception:
                 log.exception("a reconcile pass failed; the next one tries again")
         await self.resolvers.stop()
+        if self.hyperplane is not None:
+            await self.hyperplane.close()
 
     async def converge(self) -> None:
         status = None
-        if self.network is not None:
+        listening: Ready = _always
+        if self.network is not None and self.hyperplane is not None:
             topology = desired(self.store)
             status = await asyncio.to_thread(self.network.converge, topology)
             await self.resolvers.sync(topology.routers, set(status.failed))
-        transitions = due_transitions(self.store, now(), status)
+            planned = plan(self.store)
+            await self.hyperplane.sync(planned)
+            hyperplane = self.hyperplane
+
+            def listening(owner: str) -> bool:
+                return hyperplane.ready(owner, planned)
+        transitions = due_transitions(self.store, now(), status, listening)
         transitions += await self._verifications()
         if not transitions:
             return

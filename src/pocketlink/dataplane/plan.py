@@ -1,0 +1,165 @@
+"""The data plane's plan: which listeners exist and where their connections go, computed
+from the store with no I/O.
+
+An interface endpoint listens on each of its ENI addresses (IPv4 and/or IPv6, as its
+IpAddressType says), on every port of its service's NLB listeners. A connection goes to
+the NLB node in the same zone (by zone id: names differ between accounts), which picks a
+target (cross-zone load balancing decides the candidates) and connects from its own
+address inside the provider's VPC. An NLB also listens on its nodes' addresses in its own
+VPC, so that its VPC reaches it directly, as the seeds' target-group checks do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
+from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.network import names
+from pocketlink.store import Store
+
+# Listener protocols whose bytes pocketlink carries (TLS would need its certificates).
+CARRIED = ("TCP", "TCP_UDP")
+# Endpoint states in which an endpoint's listeners are bound; it turns available once
+# they are.
+LISTENING_STATES = ("pending", "available")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where one listener's connections go."""
+
+    namespace: str  # the provider VPC's router, where outbound sockets are made
+    source: str  # the NLB node's address the targets see
+    targets: tuple[tuple[str, int], ...]  # candidates, health and zones applied
+    proxy_protocol: bool
+    endpoint_id: str | None
+    idle_timeout: float
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    namespace: str
+    address: str
+    port: int
+    owner: str  # the endpoint id or load balancer ARN it serves
+    backend: Backend
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.namespace, self.address, self.port)
+
+
+def _cross_zone(balancer: LoadBalancer, group: TargetGroup) -> bool:
+    value = group.attributes.get("load_balancing.cross_zone.enabled",
+                                 "use_load_balancer_configuration")
+    if value == "use_load_balancer_configuration":
+        value = balancer.attributes.get("load_balancing.cross_zone.enabled", "false")
+    return value == "true"
+
+
+def _target_address(store: Store, group: TargetGroup, target_id: str) -> str | None:
+    if group.target_type == "ip":
+        return target_id
+    instance = store.get(Instance, target_id)
+    if instance is None or instance.state != "running":
+        return None
+    if group.ip_address_type == "ipv6":
+        return instance.ipv6_addresses[0] if instance.ipv6_addresses else None
+    return instance.private_ip_address
+
+
+def candidates(store: Store, balancer: LoadBalancer, group: TargetGroup,
+               node: LoadBalancerNode) -> tuple[tuple[str, int], ...]:
+    """The targets a node may send a new flow to: healthy ones of its zone (or of every
+    zone with cross-zone on); when none is healthy the NLB fails open to all of them."""
+    zoned = [t for t in group.targets if t.deregistered is None and (
+        _cross_zone(balancer, group) or t.availability_zone in (node.availability_zone, "all"))]
+    healthy = [t for t in zoned if t.health == "healthy"] or zoned
+    found = []
+    for target in healthy:
+        address = _target_address(store, group, target.id)
+        if address is not None:
+            found.append((address, target.port))
+    return tuple(found)
+
+
+def _backend(store: Store, balancer: LoadBalancer, listener: Listener, node: LoadBalancerNode,
+             endpoint_id: str | None) -> Backend | None:
+    group = store.get(TargetGroup, listener.target_group_arn)
+    if group is None:
+        return None
+    source = node.ipv6_address if group.ip_address_type == "ipv6" else node.private_ipv4_address
+    if source is None:
+        return None
+    return Backend(
+        namespace=names.namespace(balancer.vpc_id), source=source,
+        targets=candidates(store, balancer, group, node),
+        proxy_protocol=group.attributes.get("proxy_protocol_v2.enabled") == "true",
+        endpoint_id=endpoint_id,
+        idle_timeout=float(listener.attributes.get("tcp.idle_timeout.seconds", "350")))
+
+
+def _zone_id(store: Store, subnet_id: str) -> str | None:
+    subnet = store.get(Subnet, subnet_id)
+    return subnet.availability_zone_id if subnet else None
+
+
+def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpec]:
+    service = store.get(EndpointService, endpoint.service_id or "")
+    if service is None:
+        return []
+    specs = []
+    for eni_id in endpoint.network_interface_ids:
+        eni = store.get(NetworkInterface, eni_id)
+        if eni is None:
+            continue
+        zone = _zone_id(store, eni.subnet_id)
+        addresses = []
+        if endpoint.ip_address_type in ("ipv4", "dualstack") and eni.private_ip_address:
+            addresses.append(eni.private_ip_address)
+        if endpoint.ip_address_type in ("ipv6", "dualstack"):
+            addresses += eni.ipv6_addresses
+        for balancer_arn in service.network_load_balancer_arns:
+            balancer = store.get(LoadBalancer, balancer_arn)
+            if balancer is None:
+                continue
+            node = next((n for n in balancer.nodes if _zone_id(store, n.subnet_id) == zone), None)
+            if node is None:
+                continue
+            for listener in store.all(Listener):
+                if listener.load_balancer_arn != balancer.id or listener.protocol not in CARRIED:
+                    continue
+                backend = _backend(store, balancer, listener, node, endpoint.id)
+                if backend is None:
+                    continue
+                specs += [ListenerSpec(names.namespace(endpoint.vpc_id), address, listener.port,
+                                       endpoint.id, backend) for address in addresses]
+    return specs
+
+
+def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSpec]:
+    specs = []
+    for listener in store.all(Listener):
+        if listener.load_balancer_arn != balancer.id or listener.protocol not in CARRIED:
+            continue
+        for node in balancer.nodes:
+            backend = _backend(store, balancer, listener, node, None)
+            if backend is None:
+                continue
+            addresses = [a for a in (node.private_ipv4_address, node.ipv6_address) if a]
+            specs += [ListenerSpec(names.namespace(balancer.vpc_id), address, listener.port,
+                                   balancer.id, backend) for address in addresses]
+    return specs
+
+
+def plan(store: Store) -> dict[tuple[str, str, int], ListenerSpec]:
+    specs: list[ListenerSpec] = []
+    for endpoint in store.all(VpcEndpoint):
+        if endpoint.endpoint_type == "Interface" and endpoint.state in LISTENING_STATES:
+            specs += _endpoint_listeners(store, endpoint)
+    for balancer in store.all(LoadBalancer):
+        if balancer.state in ("provisioning", "active"):
+            specs += _balancer_listeners(store, balancer)
+    return {spec.key: spec for spec in specs}

@@ -1,0 +1,97 @@
+"""The names AWS publishes for PrivateLink: endpoint names (regional and zonal) and NLB
+names, public like AWS's (they resolve from anywhere, to private addresses); and the
+private DNS names an endpoint brings into its consumer's VPC.
+
+Which record types exist follows the reference's DnsRecordIpType table: in the first
+seed, ``curl -6`` fails with "Could not resolve host" until the endpoint is dual-stack,
+because the AAAA records simply do not exist before.
+"""
+
+from __future__ import annotations
+
+import dns.name
+
+from pocketlink.api.privatelink_common import dns_part, endpoint_private_names
+from pocketlink.dns.zones import Zone
+from pocketlink.model.ec2 import NetworkInterface, Subnet
+from pocketlink.model.elbv2 import LoadBalancer
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.store import Store
+
+TTL = 60
+AWS_ORIGIN = "amazonaws.com."
+# Endpoint states whose names resolve.
+NAMED_STATES = ("pendingAcceptance", "pending", "available", "rejected")
+PRIVATE_STATES = ("pending", "available")
+
+
+def _families(endpoint: VpcEndpoint, kind: str) -> tuple[bool, bool]:
+    """(A records?, AAAA records?) for the ``kind`` of name: regional/zonal or private."""
+    record = endpoint.dns_record_ip_type
+    a = record in ("ipv4", "dualstack", "service-defined")
+    aaaa = record in ("ipv6", "dualstack") or (record == "service-defined" and kind != "private")
+    return (a and endpoint.ip_address_type in ("ipv4", "dualstack"),
+            aaaa and endpoint.ip_address_type in ("ipv6", "dualstack"))
+
+
+def _add(zone: Zone, name: str, enis: list[NetworkInterface], a: bool, aaaa: bool) -> None:
+    v4 = [e.private_ip_address for e in enis if e.private_ip_address]
+    v6 = [ip for e in enis for ip in e.ipv6_addresses]
+    if a and v4:
+        zone.add(name, "A", TTL, v4)
+    if aaaa and v6:
+        zone.add(name, "AAAA", TTL, v6)
+
+
+def _enis(store: Store, endpoint: VpcEndpoint) -> list[NetworkInterface]:
+    return [e for e in (store.get(NetworkInterface, i) for i in endpoint.network_interface_ids)
+            if e is not None]
+
+
+def aws_zone(store: Store) -> Zone:
+    zone = Zone(origin=dns.name.from_text(AWS_ORIGIN))
+    for endpoint in store.all(VpcEndpoint):
+        if endpoint.endpoint_type != "Interface" or endpoint.state not in NAMED_STATES:
+            continue
+        enis = _enis(store, endpoint)
+        a, aaaa = _families(endpoint, "regional")
+        tail = f"{dns_part(endpoint)}.{endpoint.region}.vpce.amazonaws.com."
+        _add(zone, f"{endpoint.id}-{endpoint.dns_label}.{tail}", enis, a, aaaa)
+        for eni in enis:
+            subnet = store.get(Subnet, eni.subnet_id)
+            if subnet is not None:
+                _add(zone, f"{endpoint.id}-{endpoint.dns_label}-{subnet.availability_zone}.{tail}",
+                     [eni], a, aaaa)
+    for balancer in store.all(LoadBalancer):
+        v4 = [n.private_ipv4_address for n in balancer.nodes if n.private_ipv4_address]
+        v6 = [n.ipv6_address for n in balancer.nodes if n.ipv6_address]
+        if v4:
+            zone.add(balancer.dns_name + ".", "A", TTL, v4)
+        if v6 and balancer.ip_address_type == "dualstack":
+            zone.add(balancer.dns_name + ".", "AAAA", TTL, v6)
+    return zone
+
+
+def _verified(store: Store, endpoint: VpcEndpoint) -> bool:
+    if endpoint.service_id is None:
+        return True  # AWS's own services' names are always theirs
+    service = store.get(EndpointService, endpoint.service_id)
+    return service is not None and service.private_dns_state == "verified"
+
+
+def private_zones(store: Store, vpc_id: str) -> list[Zone]:
+    """One zone per private DNS name of the VPC's endpoints, as AWS makes a private hosted
+    zone for each: inside the VPC the name resolves to the endpoint's ENIs."""
+    zones = []
+    for endpoint in store.all(VpcEndpoint):
+        if endpoint.vpc_id != vpc_id or not endpoint.private_dns_enabled or \
+                endpoint.state not in PRIVATE_STATES or not _verified(store, endpoint):
+            continue
+        enis = _enis(store, endpoint)
+        a, aaaa = _families(endpoint, "private")
+        for name in endpoint_private_names(store, endpoint):
+            origin = name.removeprefix("*.") + "."
+            zone = Zone(origin=dns.name.from_text(origin))
+            _add(zone, name + ".", enis, a, aaaa)
+            zones.append(zone)
+    return zones
