@@ -139,7 +139,7 @@ def _assemble(command: int, family: int, addresses: bytes, extra_tlvs: bytes) ->
         raise ValueError(f"{len(body)} bytes of addresses and TLVs do not fit the 16-bit length")
     header = _SIGNATURE + bytes([_VERSION << 4 | command, family]) + struct.pack("!H", len(body)) + body
     crc_at = _FIXED + len(addresses) + _TLV_HEADER
-    return header[:crc_at] + bytes(4) + header[crc_at + 4 :]
+    return header[:crc_at] + _crc32c(header, crc_at) + header[crc_at + 4 :]
 
 
 def _tlv(kind: int, value: bytes) -> bytes:

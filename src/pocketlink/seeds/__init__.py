@@ -1,0 +1,7 @@
+"""The seeds' walkthroughs (../shared/seeds), as code: each section's console steps as the
+API calls they stand for. ``pocketlink demo`` narrates them; the tests assert on them.
+
+- ``Seed000`` (seed000.py): NLB, endpoint service, interface endpoint, acceptance,
+  dual-stack, private DNS name, proxy protocol v2.
+- ``httpd_user_data`` (httpd.py): the Apache httpd target the seeds' providers run.
+"""
