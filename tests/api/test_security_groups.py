@@ -233,3 +233,14 @@ def test_unknown_and_malformed_group_ids(ec2, group_id, code):
     with pytest.raises(ClientError) as err:
         ec2.delete_security_group(GroupId=group_id)
     assert err.value.response["Error"]["Code"] == code
+
+
+def test_revoking_a_group_reference_reports_the_referenced_group(ec2, vpc, group):
+    peer = ec2.create_security_group(GroupName="peer", Description="peer",
+                                     VpcId=vpc["VpcId"])["GroupId"]
+    rule = [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+             "UserIdGroupPairs": [{"GroupId": peer}]}]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rule)
+    [revoked] = ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=rule)[
+        "RevokedSecurityGroupRules"]
+    assert revoked["ReferencedGroupId"] == peer

@@ -376,7 +376,7 @@ def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
          **({"CidrIpv4": r.cidr_ipv4} if r.cidr_ipv4 else {}),
          **({"CidrIpv6": r.cidr_ipv6} if r.cidr_ipv6 else {}),
          **({"PrefixListId": r.prefix_list_id} if r.prefix_list_id else {}),
-         **({"ReferencedSecurityGroupId": r.referenced_group_id}
+         **({"ReferencedGroupId": r.referenced_group_id}
             if r.referenced_group_id else {})}
         for r in doomed]}
     if unknown:

@@ -236,6 +236,22 @@ def _record(zone: HostedZone, raw: dict) -> RecordSet:
     return record
 
 
+def _check_cname(zone: HostedZone, records: list[RecordSet], record: RecordSet) -> None:
+    """A CNAME shares its name with no other type (RFC 1034), whether CREATE or UPSERT puts
+    it, or the other record, there; replacing a record of the same type is no conflict."""
+    others = [r for r in records if r.name == record.name and r.type != record.type]
+    if not others:
+        return
+    if record.type == "CNAME":
+        raise error("InvalidChangeBatch", f"[RRSet of type CNAME with DNS name {record.name} is "
+                    "not permitted as it conflicts with other records with the same DNS name "
+                    f"in zone {zone.name}]")
+    if any(r.type == "CNAME" for r in others):
+        raise error("InvalidChangeBatch", f"[RRSet of type {record.type} with DNS name "
+                    f"{record.name} is not permitted because a conflicting RRSet of type CNAME "
+                    f"with the same DNS name already exists in zone {zone.name}]")
+
+
 def _describe(record: RecordSet) -> str:
     return f"[name='{record.name}', type='{record.type}']"
 
@@ -254,13 +270,10 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
             if index is not None:
                 raise error("InvalidChangeBatch", f"[Tried to create resource record set "
                             f"{_describe(record)} but it already exists]")
-            if (record.type == "CNAME" and any(r.name == record.name for r in records)) or \
-                    any(r.name == record.name and r.type == "CNAME" for r in records):
-                raise error("InvalidChangeBatch", f"[RRSet of type {record.type} with DNS name "
-                            f"{record.name} is not permitted because a conflicting RRSet of "
-                            "type CNAME with the same DNS name already exists]")
+            _check_cname(zone, records, record)
             records.append(record)
         elif action == "UPSERT":
+            _check_cname(zone, records, record)
             if index is None:
                 records.append(record)
             else:

@@ -19,6 +19,9 @@ CustomLog {folder}/access.log combined
 TypesConfig /etc/mime.types
 DocumentRoot {folder}/www
 DirectoryIndex index.html
+<Directory />
+    AllowOverride None
+</Directory>
 <Directory {folder}/www>
     Require all granted
 </Directory>
@@ -28,7 +31,8 @@ DirectoryIndex index.html
 def httpd_user_data(folder: str, proxy_protocol: bool = False) -> str:
     """UserData that starts Apache httpd as the seed's target does: a page naming the
     instance (its private DNS name, from the VPC resolver), and an access log in the
-    seed's format. All instances share one filesystem here, so each gets ``folder``.
+    seed's format. All instances share one filesystem here, so each gets ``folder``, which
+    httpd's user (www-data) must be able to reach.
 
     With ``proxy_protocol``, mod_remoteip reads the PROXY v2 header the NLB sends and logs
     the consumer's own address, as the seed's last section shows."""
