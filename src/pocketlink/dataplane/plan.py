@@ -59,7 +59,7 @@ def _cross_zone(balancer: LoadBalancer, group: TargetGroup) -> bool:
     return value == "true"
 
 
-def _target_address(store: Store, group: TargetGroup, target_id: str) -> str | None:
+def target_address(store: Store, group: TargetGroup, target_id: str) -> str | None:
     if group.target_type == "ip":
         return target_id
     instance = store.get(Instance, target_id)
@@ -79,7 +79,7 @@ def candidates(store: Store, balancer: LoadBalancer, group: TargetGroup,
     healthy = [t for t in zoned if t.health == "healthy"] or zoned
     found = []
     for target in healthy:
-        address = _target_address(store, group, target.id)
+        address = target_address(store, group, target.id)
         if address is not None:
             found.append((address, target.port))
     return tuple(found)

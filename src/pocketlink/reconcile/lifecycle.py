@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pocketlink.dataplane.health import HealthChecks
 from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.plan import plan
 from pocketlink.model.base import now
@@ -149,6 +150,7 @@ class Lifecycle:
         self.network = network
         self.resolvers = Resolvers(store)
         self.hyperplane = Hyperplane() if network is not None else None
+        self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.nudged = asyncio.Event()
         self._last_recheck = 0.0
         store.listeners.append(self.nudged.set)
@@ -170,6 +172,8 @@ class Lifecycle:
             except Exception:
                 log.exception("a reconcile pass failed; the next one tries again")
         await self.resolvers.stop()
+        if self.health is not None:
+            await self.health.close()
         if self.hyperplane is not None:
             await self.hyperplane.close()
 
@@ -182,6 +186,8 @@ class Lifecycle:
             await self.resolvers.sync(topology.routers, set(status.failed))
             planned = plan(self.store)
             await self.hyperplane.sync(planned)
+            if self.health is not None:
+                self.health.sync()
             hyperplane = self.hyperplane
 
             def listening(owner: str) -> bool:
