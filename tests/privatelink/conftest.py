@@ -4,7 +4,9 @@
   ``InternalError``, a message, and the HTTP status the service's model gives that code:
   400, or 404 for Route 53's NoSuchHostedZone), as tests/api/conftest.py does for EC2.
 - Each test gets accounts of its own (``new_account``), so quotas and names of one test never
-  meet another's on the shared daemon.
+  meet another's on the shared daemon; only the seeds and the CLI flow use the fixed provider
+  111111111111 and consumer 222222222222. Route 53 domains are per test too: the public DNS
+  is one for all accounts, and the oldest zone of a name answers.
 - ``make_provider`` builds the provider's side of seed 000: a dual-stack VPC, two subnets in
   two zones, an instance, an internal dual-stack NLB, a TCP target group and listener, and the
   endpoint service. ``make_consumer`` builds a VPC with one subnet in each zone of a service.

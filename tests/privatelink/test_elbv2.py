@@ -124,6 +124,14 @@ def test_a_name_is_taken_unless_the_settings_are_the_same(net):
         new_balancer(net, Name=name, Subnets=[net.subnets[0]["SubnetId"]])
 
 
+def test_describe_by_names(net):
+    name = net.balancer["LoadBalancerName"]
+    [found] = net.elbv2.describe_load_balancers(Names=[name])["LoadBalancers"]
+    assert found["LoadBalancerArn"] == net.balancer_arn
+    with aws_error("LoadBalancerNotFound", "Load balancers '[nope]' not found"):
+        net.elbv2.describe_load_balancers(Names=[name, "nope"])
+
+
 def test_nlb_names_are_checked(net):
     with aws_error("ValidationError"):
         new_balancer(net, Name="-bad-")
@@ -342,6 +350,42 @@ def test_target_health_follows_listener_and_registration(net):
     net.elbv2.deregister_targets(TargetGroupArn=group["TargetGroupArn"],
                                  Targets=[{"Id": instance}])
     assert health(net, group) == [(instance, "draining", "Target.DeregistrationInProgress")]
+
+
+def test_a_target_in_a_zone_without_a_node_is_not_in_use(net):
+    """The NLB is in two zones; an instance in the third gets no traffic, cross-zone or not."""
+    [zone] = [z["ZoneId"] for z in net.ec2.describe_availability_zones()["AvailabilityZones"]
+              if z["ZoneId"] not in {s["AvailabilityZoneId"] for s in net.subnets}]
+    subnet = net.ec2.create_subnet(VpcId=net.vpc["VpcId"], CidrBlock="10.0.9.0/24",
+                                   AvailabilityZoneId=zone)["Subnet"]
+    [far] = net.ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,
+                                  SubnetId=subnet["SubnetId"])["Instances"]
+    group = net.target_group
+    net.elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                               Targets=[{"Id": far["InstanceId"]}])
+    assert sorted(health(net, group)) == sorted([
+        (net.instance["InstanceId"], "initial", "Elb.InitialHealthChecking"),
+        (far["InstanceId"], "unused", "Target.NotInUse")])
+
+
+def test_a_stopped_instance_is_an_unused_target(net):
+    instance = net.instance["InstanceId"]
+    wait_for(lambda: net.ec2.describe_instances(InstanceIds=[instance])["Reservations"][0][
+        "Instances"][0]["State"]["Name"] == "running")
+    net.ec2.stop_instances(InstanceIds=[instance])
+    assert wait_for(lambda: health(net, net.target_group) == [
+        (instance, "unused", "Target.InvalidState")])
+
+
+def test_health_checks_cannot_be_disabled(net):
+    with aws_error("InvalidConfigurationRequest"):
+        new_group(net, HealthCheckEnabled=False)
+    with aws_error("InvalidConfigurationRequest"):
+        net.elbv2.modify_target_group(TargetGroupArn=net.target_group["TargetGroupArn"],
+                                      HealthCheckEnabled=False)
+    [group] = net.elbv2.modify_target_group(TargetGroupArn=net.target_group["TargetGroupArn"],
+                                            HealthCheckIntervalSeconds=20)["TargetGroups"]
+    assert (group["HealthCheckEnabled"], group["HealthCheckIntervalSeconds"]) == (True, 20)
 
 
 def test_a_target_never_registered_is_not_registered(net):

@@ -97,6 +97,13 @@ def test_a_private_dns_name_waits_for_verification(provider):
     assert "PrivateDnsName" not in found and "PrivateDnsNameConfiguration" not in found
 
 
+def test_a_private_dns_name_given_at_creation(make_provider):
+    provider = make_provider(PrivateDnsName="api.example.com")
+    found = provider.describe_service()
+    assert found["PrivateDnsName"] == "api.example.com"
+    assert found["PrivateDnsNameConfiguration"]["State"] == "pendingVerification"
+
+
 @pytest.mark.parametrize("name", ["not a name", "api.us-east-1.amazonaws.com", "-x.example.com"])
 def test_bad_private_dns_names_are_refused(provider, name):
     with aws_error("InvalidParameter"):
@@ -255,6 +262,16 @@ def test_accept_then_available(provider, consumer):
     consumer.wait_state(endpoint, "available")
     [connection] = provider.connections()
     assert connection["VpcEndpointState"] == "available"
+
+
+def test_only_the_consumer_deletes_its_endpoint(provider, consumer):
+    endpoint = consumer.create_endpoint(provider.service_name)["VpcEndpointId"]
+    [failure] = provider.ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint])["Unsuccessful"]
+    assert failure["Error"]["Code"] == "InvalidVpcEndpointId.NotFound"
+    assert consumer.state(endpoint) == "pendingAcceptance"
+    assert provider.reject(endpoint) == []
+    [connection] = provider.connections()
+    assert connection["VpcEndpointState"] == "rejected"
 
 
 def test_accept_and_reject_unknown_endpoints(provider, consumer):

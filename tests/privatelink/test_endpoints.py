@@ -136,6 +136,8 @@ def test_subnets_of_another_vpc_are_refused(open_provider, open_consumer, make_c
     other = make_consumer(open_provider, account=open_consumer.account, cidr="10.2.0.0/16")
     with aws_error("InvalidSubnetID.NotFound"):
         open_consumer.create_endpoint(open_provider.service_name, other.subnet_ids)
+    with aws_error("InvalidSubnetID.Malformed"):
+        open_consumer.create_endpoint(open_provider.service_name, ["subnet-1"])
 
 
 # IP address types (the reference's table)

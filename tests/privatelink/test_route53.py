@@ -128,6 +128,9 @@ def test_create_upsert_delete(route53, zone):
     [("CREATE", "www", "AAAA", ["192.0.2.1"])],
     [("CREATE", "", "CNAME", ["target.example.org"])],
     [("CREATE", "www", "CNAME", ["x.example.org"]), ("CREATE", "www", "TXT", ['"x"'])],
+    [("CREATE", "www", "A", ["192.0.2.1"]), ("CREATE", "www", "CNAME", ["x.example.org"])],
+    [("CREATE", "www", "A", ["192.0.2.1"]), ("UPSERT", "www", "CNAME", ["x.example.org"])],
+    [("UPSERT", "www", "CNAME", ["x.example.org"]), ("UPSERT", "www", "TXT", ['"x"'])],
 ])
 def test_invalid_change_batches_change_nothing(route53, zone, changes):
     apex = zone["Name"]
@@ -135,6 +138,13 @@ def test_invalid_change_batches_change_nothing(route53, zone, changes):
     with aws_error("InvalidChangeBatch"):
         change(route53, zone, *named)
     assert records(route53, zone) == []
+
+
+def test_upsert_replaces_a_cname(route53, zone):
+    name = "alias." + zone["Name"]
+    change(route53, zone, ("UPSERT", name, "CNAME", ["a.example.org"]))
+    change(route53, zone, ("UPSERT", name, "CNAME", ["b.example.org"]))
+    assert records(route53, zone) == [(name, "CNAME", ["b.example.org"])]
 
 
 def test_a_name_outside_the_zone_is_refused(route53, zone):

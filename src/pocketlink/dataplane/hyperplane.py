@@ -3,8 +3,9 @@
 A flow: accept on an ENI address inside the consumer's VPC, choose a target by a hash of
 the flow (a connection sticks to one target), connect from the NLB node's address inside
 the provider's VPC, send the PROXY protocol v2 header first when the target group asks,
-then carry bytes both ways until both sides are done (half-close kept) or the flow idles
-past the listener's idle timeout (both sides then get a reset, as at AWS).
+then hand both sockets to the splice pump (pump.py), which carries bytes both ways until
+both sides are done (half-close kept) or the flow idles past the listener's idle timeout
+(both sides then get a reset, as at AWS).
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ import contextlib
 import errno
 import logging
 import socket
+import struct
+import time
 import zlib
 from dataclasses import dataclass
 
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.plan import Backend, ListenerSpec
+from pocketlink.dataplane.pump import Flow
 from pocketlink.dataplane.sockets import NamespaceSockets
 
 log = logging.getLogger("pocketlink.dataplane")
 
 CONNECT_TIMEOUT = 10.0
-CHUNK = 256 * 1024
 BACKLOG = 4096
+ACCEPT_BATCH = 64
+SWEEP_EVERY = 1.0
 
 
 def _family(address: str) -> int:
@@ -44,41 +49,52 @@ def choose(targets: tuple[tuple[str, int], ...], client: tuple, local: tuple
 @dataclass
 class _Listening:
     spec: ListenerSpec
-    server: asyncio.Server
+    sock: socket.socket
 
 
 class Hyperplane:
     def __init__(self) -> None:
         self.sockets = NamespaceSockets()
         self._listening: dict[tuple[str, str, int], _Listening] = {}
-        self._flows: set[asyncio.Task] = set()
+        self._connecting: set[asyncio.Task] = set()
+        self._flows: set[Flow] = set()
+        self._sweeper: asyncio.Task | None = None
 
     def ready(self, owner: str, planned: dict[tuple[str, str, int], ListenerSpec]) -> bool:
         """Whether every listener the plan gives ``owner`` is bound."""
         return all(key in self._listening for key, spec in planned.items() if spec.owner == owner)
 
     async def sync(self, planned: dict[tuple[str, str, int], ListenerSpec]) -> None:
+        loop = asyncio.get_running_loop()
+        if self._sweeper is None:
+            self._sweeper = asyncio.ensure_future(self._sweep())
         for key in list(self._listening):
             if key not in planned:
-                self._listening.pop(key).server.close()
+                self._stop_listening(loop, self._listening.pop(key))
         for key, spec in planned.items():
             current = self._listening.get(key)
             if current is not None:
                 current.spec = spec  # new flows see the new backend; running ones keep theirs
                 continue
             try:
-                server = await self._listen(spec)
+                sock = await self._listen(spec)
             except OSError as error:
                 # An address the network pass has not put in place yet: the next pass binds.
                 level = logging.DEBUG if error.errno == errno.EADDRNOTAVAIL else logging.WARNING
                 log.log(level, "cannot listen on %s:%d in %s: %s", spec.address, spec.port,
                         spec.namespace, error)
                 continue
-            self._listening[key] = _Listening(spec, server)
+            self._listening[key] = _Listening(spec, sock)
+            loop.add_reader(sock.fileno(), self._accept, key)
         self.sockets.keep_only({k[0] for k in self._listening} |
                                {s.backend.namespace for s in planned.values()})
 
-    async def _listen(self, spec: ListenerSpec) -> asyncio.Server:
+    @staticmethod
+    def _stop_listening(loop: asyncio.AbstractEventLoop, listening: _Listening) -> None:
+        loop.remove_reader(listening.sock.fileno())
+        listening.sock.close()
+
+    async def _listen(self, spec: ListenerSpec) -> socket.socket:
         sock = await self.sockets.socket(spec.namespace, _family(spec.address))
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -90,22 +106,26 @@ class Hyperplane:
         except OSError:
             sock.close()
             raise
-        key = spec.key
-        return await asyncio.start_server(
-            lambda reader, writer: self._accept(key, reader, writer), sock=sock, limit=CHUNK)
+        return sock
 
-    def _accept(self, key: tuple[str, str, int], reader: asyncio.StreamReader,
-                writer: asyncio.StreamWriter) -> None:
+    def _accept(self, key: tuple[str, str, int]) -> None:
         listening = self._listening.get(key)
         if listening is None:
-            writer.transport.abort()
             return
-        task = asyncio.ensure_future(self._flow(listening.spec.backend, reader, writer))
-        self._flows.add(task)
-        task.add_done_callback(self._flows.discard)
+        for _ in range(ACCEPT_BATCH):
+            try:
+                client, _ = listening.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:  # out of descriptors, say: the backlog keeps the rest
+                log.warning("accept on %s:%d: %s", key[1], key[2], error)
+                return
+            client.setblocking(False)
+            task = asyncio.ensure_future(self._flow(listening.spec.backend, client))
+            self._connecting.add(task)
+            task.add_done_callback(self._connecting.discard)
 
-    async def _connect(self, backend: Backend, target: tuple[str, int]
-                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connect(self, backend: Backend, target: tuple[str, int]) -> socket.socket:
         sock = await self.sockets.socket(backend.namespace, _family(target[0]))
         try:
             sock.setblocking(False)
@@ -115,69 +135,57 @@ class Hyperplane:
         except BaseException:
             sock.close()
             raise
-        return await asyncio.open_connection(sock=sock, limit=CHUNK)
+        return sock
 
-    async def _flow(self, backend: Backend, reader: asyncio.StreamReader,
-                    writer: asyncio.StreamWriter) -> None:
-        client = writer.get_extra_info("peername")
-        local = writer.get_extra_info("sockname")
-        target = choose(backend.targets, client, local)
+    async def _flow(self, backend: Backend, client: socket.socket) -> None:
+        try:
+            peer, local = client.getpeername(), client.getsockname()
+        except OSError:
+            client.close()
+            return
+        target = choose(backend.targets, peer, local)
         if target is None:
-            writer.transport.abort()
+            _reset(client)
             return
         try:
-            up_reader, up_writer = await self._connect(backend, target)
-        except (TimeoutError, OSError) as error:
-            log.info("flow %s -> %s: %s", client[:2], target, error)
-            writer.transport.abort()
+            upstream = await self._connect(backend, target)
+        except (OSError, TimeoutError) as error:
+            log.info("flow %s -> %s: %s", peer[:2], target, error)
+            _reset(client)
             return
-        if backend.proxy_protocol:
-            up_writer.write(ppv2.encode(client[:2], local[:2], backend.endpoint_id))
-        await _pump(reader, writer, up_reader, up_writer, backend.idle_timeout)
+        try:
+            if backend.proxy_protocol:
+                await asyncio.get_running_loop().sock_sendall(
+                    upstream, ppv2.encode(peer[:2], local[:2], backend.endpoint_id))
+        except OSError:
+            _reset(client)
+            upstream.close()
+            return
+        self._flows.add(Flow(client, upstream, backend.idle_timeout, self._flows.discard))
+
+    async def _sweep(self) -> None:
+        """Flows idle past their listener's idle timeout are forgotten, as an NLB does."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            now = time.monotonic()
+            for flow in [f for f in self._flows if f.idle(now)]:
+                flow.reset()
 
     async def close(self) -> None:
+        loop = asyncio.get_running_loop()
         for listening in self._listening.values():
-            listening.server.close()
+            self._stop_listening(loop, listening)
         self._listening.clear()
-        for task in list(self._flows):
+        for task in list(self._connecting):
             task.cancel()
+        for flow in list(self._flows):
+            flow.reset()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         self.sockets.close()
 
 
-async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                activity: asyncio.Event) -> None:
-    """One direction until EOF, then half-close the other side: the peer may still talk."""
-    try:
-        while data := await reader.read(CHUNK):
-            writer.write(data)
-            activity.set()
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()
-    except (ConnectionError, OSError):
-        writer.transport.abort()
-
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter,
-                idle_timeout: float) -> None:
-    activity = asyncio.Event()
-    both = asyncio.gather(_copy(reader, up_writer, activity), _copy(up_reader, writer, activity))
-    try:
-        while not both.done():
-            activity.clear()
-            waiter = asyncio.ensure_future(activity.wait())
-            await asyncio.wait({both, waiter}, timeout=idle_timeout,
-                               return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            if not both.done() and not activity.is_set():
-                # Idle past the timeout: the NLB forgets the flow; both ends get a reset.
-                writer.transport.abort()
-                up_writer.transport.abort()
-                both.cancel()
-                break
-    finally:
-        with contextlib.suppress(BaseException):
-            await both
-        for side in (writer, up_writer):
-            side.close()
+def _reset(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()

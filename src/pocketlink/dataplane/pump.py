@@ -1,0 +1,158 @@
+"""The byte pump: splice(2) between two sockets through a pipe, driven by the event loop.
+
+Bytes go socket -> pipe -> socket inside the kernel and never reach Python: the loop only
+hears "readable" or "writable" and moves as much as the pipe holds. A full pipe stops the
+reading side until the writing side drains it, so a slow receiver slows its sender (flow
+control without buffers of our own). EOF on one side half-closes the other (SHUT_WR) and
+the other direction goes on; the flow ends when both are done, or when it idles past its
+timeout, which resets both sides as an NLB does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import os
+import socket
+import struct
+import time
+from collections.abc import Callable
+
+CHUNK = 1 << 20
+PIPE_SIZE = 1 << 20
+F_SETPIPE_SZ = 1031
+FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class _Direction:
+    """One way of a flow: from ``source`` into a pipe, from the pipe into ``sink``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, source: socket.socket,
+                 sink: socket.socket, flow: Flow) -> None:
+        self.loop, self.flow = loop, flow
+        self.source, self.sink = source.fileno(), sink.fileno()
+        self.sink_socket = sink
+        self.pipe_read, self.pipe_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            fcntl.fcntl(self.pipe_write, F_SETPIPE_SZ, PIPE_SIZE)
+        except OSError:
+            pass  # the default 64 KiB works too, with more wake-ups
+        self.buffered = 0
+        self.eof = False
+        self.done = False
+        self.reading = self.writing = False
+        self._read(True)
+
+    def _read(self, on: bool) -> None:
+        if on and not self.reading:
+            self.loop.add_reader(self.source, self.readable)
+        elif not on and self.reading:
+            self.loop.remove_reader(self.source)
+        self.reading = on
+
+    def _write(self, on: bool) -> None:
+        if on and not self.writing:
+            self.loop.add_writer(self.sink, self.writable)
+        elif not on and self.writing:
+            self.loop.remove_writer(self.sink)
+        self.writing = on
+
+    def readable(self) -> None:
+        try:
+            moved = os.splice(self.source, self.pipe_write, CHUNK, flags=FLAGS)
+        except BlockingIOError:
+            return  # the pipe is full (or a spurious wake-up): drain first
+        except OSError as error:
+            self.flow.fail(error)
+            return
+        if moved == 0:
+            self.eof = True
+            self._read(False)
+        else:
+            self.buffered += moved
+            self.flow.touch()
+        self.writable()
+
+    def writable(self) -> None:
+        while self.buffered:
+            try:
+                moved = os.splice(self.pipe_read, self.sink, self.buffered, flags=FLAGS)
+            except BlockingIOError:
+                self._read(False)  # the receiver is slow: stop taking more from the sender
+                self._write(True)
+                return
+            except OSError as error:
+                self.flow.fail(error)
+                return
+            self.buffered -= moved
+        self._write(False)
+        if self.eof:
+            self._finish()
+        else:
+            self._read(True)
+
+    def _finish(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.sink_socket.shutdown(socket.SHUT_WR)  # half-close: the peer may still talk
+        except OSError:
+            pass
+        self.flow.direction_done()
+
+    def close(self) -> None:
+        self._read(False)
+        self._write(False)
+        for fd in (self.pipe_read, self.pipe_write):
+            os.close(fd)
+
+
+class Flow:
+    """Both directions between ``client`` and ``upstream``; ``on_end`` runs once, at the end."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket, idle_timeout: float,
+                 on_end: Callable[[Flow], None]) -> None:
+        self.client, self.upstream = client, upstream
+        self.idle_timeout = idle_timeout
+        self.on_end = on_end
+        self.last_activity = time.monotonic()
+        self.finished = False
+        self._remaining = 2
+        loop = asyncio.get_running_loop()
+        self.directions = [_Direction(loop, client, upstream, self),
+                           _Direction(loop, upstream, client, self)]
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    def idle(self, now: float) -> bool:
+        return now - self.last_activity > self.idle_timeout
+
+    def direction_done(self) -> None:
+        self._remaining -= 1
+        if self._remaining == 0:
+            self._end(reset=False)
+
+    def fail(self, error: OSError) -> None:
+        self._end(reset=error.errno not in (errno.EPIPE,))
+
+    def reset(self) -> None:
+        """Idle past the timeout: forget the flow; both sides get a TCP reset."""
+        self._end(reset=True)
+
+    def _end(self, reset: bool) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        for direction in self.directions:
+            direction.close()
+        for sock in (self.client, self.upstream):
+            if reset:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            sock.close()
+        self.on_end(self)
