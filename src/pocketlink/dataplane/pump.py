@@ -36,10 +36,8 @@ class _Direction:
         self.source, self.sink = source.fileno(), sink.fileno()
         self.sink_socket = sink
         self.pipe_read, self.pipe_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
+        with contextlib.suppress(OSError):  # the default 64 KiB works too, with more wake-ups
             fcntl.fcntl(self.pipe_write, F_SETPIPE_SZ, PIPE_SIZE)
-        except OSError:
-            pass  # the default 64 KiB works too, with more wake-ups
         self.buffered = 0
         self.eof = False
         self.done = False
@@ -98,10 +96,8 @@ class _Direction:
         if self.done:
             return
         self.done = True
-        try:
-            self.sink_socket.shutdown(socket.SHUT_WR)  # half-close: the peer may still talk
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):  # half-close: the peer may still talk
+            self.sink_socket.shutdown(socket.SHUT_WR)
         self.flow.direction_done()
 
     def close(self) -> None:
