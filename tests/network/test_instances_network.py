@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import subprocess
+import sys
 
 import pytest
 
@@ -172,3 +173,14 @@ def test_console_output_holds_what_user_data_printed(world):
     ec2, web = world["ec2"], world["web"]
     output = ec2.get_console_output(InstanceId=web["InstanceId"])["Output"]
     assert f"{web['InstanceId']} booted" in output
+
+
+def test_exec_passes_stdin_stdout_and_the_exit_code_through(world):
+    instance = world["client"]["InstanceId"]
+    echoed = subprocess.run([sys.executable, "-m", "pocketlink", "exec", instance, "--", "cat"],
+                            input="through the namespace\n", capture_output=True, text=True,
+                            timeout=20)
+    assert echoed.stdout == "through the namespace\n"
+    assert run_in(instance, "sh", "-c", "exit 3").returncode == 3
+    assert run_in(instance, "cat", "/etc/resolv.conf").stdout.splitlines()[1] == \
+        "nameserver 10.0.0.2"
