@@ -79,6 +79,30 @@ class Daemon:
         )
 
 
+def check_aws_error(http_response, parsed, model, **_) -> None:
+    """botocore's ``after-call`` hook: an error must be a well-formed AWS client error."""
+    status = http_response.status_code
+    if status < 300:
+        return
+    error = parsed.get("Error") or {}
+    code = error.get("Code")
+    assert code and code != "InternalError", f"{model.name} failed with HTTP {status}: {error}"
+    assert "Message" in error, f"{model.name}: error {code} has no message"
+    assert status == expected_status(model.service_model, code), \
+        f"{model.name}: {code} came with HTTP {status}"
+
+
+def expected_status(service_model, code: str) -> int:
+    """The status the model gives ``code`` (Route 53's NoSuchHostedZone: 404), else 400."""
+    if code == "DryRunOperation":
+        return 412
+    for shape in service_model.error_shapes:
+        error = shape.metadata.get("error") or {}
+        if error.get("code", shape.name) == code:
+            return error.get("httpStatusCode", 400)
+    return 400
+
+
 TRANSITIONAL = ("pending", "stopping", "shutting-down")
 
 

@@ -12,22 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.conftest import settled
+from tests.conftest import check_aws_error, settled
 
 AMI = "ami-0123456789abcdef0"
-
-
-def _check_error(http_response, parsed, model, **_) -> None:
-    """botocore's ``after-call`` hook: an error must be a well-formed AWS client error."""
-    status = http_response.status_code
-    if status < 300:
-        return
-    error = parsed.get("Error") or {}
-    code = error.get("Code")
-    assert code and code != "InternalError", f"{model.name} failed with HTTP {status}: {error}"
-    assert "Message" in error, f"{model.name}: error {code} has no message"
-    expected = 412 if code == "DryRunOperation" else 400
-    assert status == expected, f"{model.name}: {code} came with HTTP {status}, not {expected}"
 
 
 @pytest.fixture
@@ -37,7 +24,7 @@ def client(daemon) -> Callable:
     def make(service: str = "ec2", account: str = "111111111111", region: str = "us-east-1",
              **kwargs):
         made = daemon.client(service, account, region, **kwargs)
-        made.meta.events.register("after-call", _check_error)
+        made.meta.events.register("after-call", check_aws_error)
         return made
 
     return make
