@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import socket
@@ -101,6 +102,12 @@ def expected_status(service_model, code: str) -> int:
         if error.get("code", shape.name) == code:
             return error.get("httpStatusCode", 400)
     return 400
+
+
+def ipv6_subnet(block: str, index: int) -> str:
+    """The ``index``-th /64 of a VPC's /56 (string surgery on the block breaks when a group
+    of it is zero and the address is written compressed)."""
+    return str(list(ipaddress.IPv6Network(block).subnets(new_prefix=64))[index])
 
 
 TRANSITIONAL = ("pending", "stopping", "shutting-down")

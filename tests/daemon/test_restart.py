@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.conftest import CONSUMER, PROVIDER, settled
+from tests.conftest import CONSUMER, PROVIDER, ipv6_subnet, settled
 
 
 def _snapshot(ec2) -> dict:
@@ -29,7 +29,7 @@ def test_sigkill_and_restart_keeps_every_resource(make_daemon) -> None:
         vpc_id = vpc["Vpc"]["VpcId"]
         block = vpc["Vpc"]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
         subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24",
-                                   Ipv6CidrBlock=block.replace("00::/56", "01::/64"))
+                                   Ipv6CidrBlock=ipv6_subnet(block, 1))
         group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc_id)
         ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,

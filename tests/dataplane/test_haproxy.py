@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import CONSUMER, PROVIDER, wait_for
+from tests.conftest import CONSUMER, PROVIDER, ipv6_subnet, wait_for
 from tests.network.conftest import dual_stack_vpc, launch, run_in
 
 HAPROXY_USER_DATA = """#!/bin/sh
@@ -59,7 +59,7 @@ def world(make_daemon):
     block = consumer_vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
     consumer_subnet = consumer.create_subnet(
         VpcId=consumer_vpc["VpcId"], CidrBlock="10.0.5.0/24",
-        Ipv6CidrBlock=block.replace("00::/56", "05::/64"),
+        Ipv6CidrBlock=ipv6_subnet(block, 5),
         AvailabilityZoneId=service["AvailabilityZoneIds"][0])["Subnet"]["SubnetId"]
     [instance] = launch(consumer, consumer_subnet, Ipv6AddressCount=1)
     endpoint = consumer.create_vpc_endpoint(

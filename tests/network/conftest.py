@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import settled
+from tests.conftest import ipv6_subnet, settled
 
 AMI = "ami-0123456789abcdef0"
 WEB_PORT = 8080
@@ -59,5 +59,5 @@ def dual_stack_vpc(ec2, cidr: str = "10.0.0.0/16", hostnames: bool = True) -> tu
     block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
     base = cidr.split(".")
     subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=f"{base[0]}.{base[1]}.1.0/24",
-                               Ipv6CidrBlock=block.replace("00::/56", "01::/64"))["Subnet"]
+                               Ipv6CidrBlock=ipv6_subnet(block, 1))["Subnet"]
     return vpc, subnet["SubnetId"]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from pocketlink.api.handlers import collect
 from pocketlink.wire import specs
+from tests.conftest import ipv6_subnet
 from tests.wire.strategies import XML_TEXT, structure_for
 
 FUZZ_ACCOUNT = "999999999999"
@@ -159,7 +160,7 @@ def real_ids(daemon) -> tuple[str, ...]:
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
     subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.9.1.0/24",
-                               Ipv6CidrBlock=block.replace("00::/56", "01::/64"))["Subnet"]
+                               Ipv6CidrBlock=ipv6_subnet(block, 1))["Subnet"]
     group = ec2.create_security_group(GroupName="fuzz", Description="fuzz",
                                       VpcId=vpc["VpcId"])["GroupId"]
     instance = ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,
