@@ -80,20 +80,28 @@ def _up(ipr: IPRoute, index: int) -> None:
     ipr.link("set", index=index, state="up")
 
 
-def _quiet_ipv6(namespace: str) -> None:
-    """No duplicate address detection (addresses usable at once) and no autoconfiguration."""
+def _quiet_ipv6() -> None:
+    """No duplicate address detection (addresses usable at once) and no autoconfiguration,
+    in the calling thread's namespace."""
     for key in ("net/ipv6/conf/default/accept_dad", "net/ipv6/conf/all/accept_dad",
                 "net/ipv6/conf/default/accept_ra", "net/ipv6/conf/default/autoconf"):
-        netns.sysctl(namespace, key, "0")
+        netns.sysctl(key, "0")
+
+
+def _router_sysctls() -> None:
+    _quiet_ipv6()
+    netns.sysctl("net/ipv4/ip_forward", "1")
+    netns.sysctl("net/ipv6/conf/all/forwarding", "1")
 
 
 def converge_router(spec: RouterSpec, owner: str) -> None:
-    netns.create(spec.namespace, owner)
-    _quiet_ipv6(spec.namespace)
-    netns.sysctl(spec.namespace, "net/ipv4/ip_forward", "1")
-    netns.sysctl(spec.namespace, "net/ipv6/conf/all/forwarding", "1")
-    _netlink(spec.namespace, lambda ipr: _converge_router_links(ipr, spec))
-    _converge_ruleset(spec.namespace, spec.ruleset)
+    fresh = netns.create(spec.namespace, owner)
+
+    def converge(ipr: IPRoute) -> None:
+        _router_sysctls()
+        _converge_router_links(ipr, spec)
+    _netlink(spec.namespace, converge)
+    _converge_ruleset(spec.namespace, spec.ruleset, fresh)
 
 
 def _converge_router_links(ipr: IPRoute, spec: RouterSpec) -> None:
@@ -157,14 +165,17 @@ def _converge_routes(ipr: IPRoute, spec: RouterSpec) -> None:
 
 
 def converge_host(spec: HostSpec, owner: str) -> None:
-    netns.create(spec.namespace, owner)
-    _quiet_ipv6(spec.namespace)
-    if _netlink(spec.router, lambda router: _index(router, spec.veth)) is None:
+    fresh = netns.create(spec.namespace, owner)
+    if not fresh and _netlink(spec.router, lambda router: _index(router, spec.veth)) is None:
         # A veth end left from an earlier life would keep the name eth0 taken.
         _netlink(spec.namespace, _drop_instance_interface)
     _netlink(spec.router, lambda router: _plug(router, spec))
-    _netlink(spec.namespace, lambda host: _address_host(host, spec))
-    _converge_ruleset(spec.namespace, spec.ruleset)
+
+    def address(host: IPRoute) -> None:
+        _quiet_ipv6()
+        _address_host(host, spec)
+    _netlink(spec.namespace, address)
+    _converge_ruleset(spec.namespace, spec.ruleset, fresh)
     netns.write_resolv_conf(spec.namespace, spec.resolv_conf)
 
 
@@ -222,8 +233,8 @@ def _loaded_digest(namespace: str) -> str | None:
     return None
 
 
-def _converge_ruleset(namespace: str, ruleset: str) -> None:
-    if _loaded_digest(namespace) == digest_of(ruleset):
+def _converge_ruleset(namespace: str, ruleset: str, fresh: bool) -> None:
+    if not fresh and _loaded_digest(namespace) == digest_of(ruleset):
         return
     script = f"table inet {TABLE}\ndelete table inet {TABLE}\n{ruleset}"
     done = _nft(namespace, "-f", "-", text=script)

@@ -44,14 +44,17 @@ def owner_of(name: str) -> str | None:
         return None
 
 
-def create(name: str, owner: str) -> None:
+def create(name: str, owner: str) -> bool:
     """A new namespace bound at /run/netns/<name>, as ``ip netns add`` makes it.
 
     pyroute2's own ``netns.create`` forks a helper and kills it with SIGTERM; in a daemon
     whose event loop listens for SIGTERM through a wakeup fd that the fork shares, that
     signal would stop the daemon. So the namespace is made on a helper thread instead:
-    ``unshare`` moves only that thread, whose namespace is then bind-mounted."""
-    if name not in _netns.listnetns():
+    ``unshare`` moves only that thread, whose namespace is then bind-mounted.
+
+    Whether it was made now (a new namespace holds nothing yet: no need to look)."""
+    made = name not in _netns.listnetns()
+    if made:
         def make() -> None:
             if _libc.unshare(CLONE_NEWNET) != 0:
                 error = ctypes.get_errno()
@@ -61,6 +64,7 @@ def create(name: str, owner: str) -> None:
     if owner_of(name) != owner:
         OWNERS.mkdir(parents=True, exist_ok=True)
         (OWNERS / name).write_text(owner)
+    return made
 
 
 def remove(name: str) -> None:
@@ -113,13 +117,12 @@ def run_in(name: str, fn: Callable[[], T]) -> T:
     return _on_thread(entered)
 
 
-def sysctl(name: str, key: str, value: str) -> None:
-    """A per-namespace sysctl such as ``net/ipv4/ip_forward``."""
-    def write() -> None:
-        path = Path("/proc/sys") / key
-        if path.read_text().strip() != value:
-            path.write_text(value)
-    run_in(name, write)
+def sysctl(key: str, value: str) -> None:
+    """A sysctl such as ``net/ipv4/ip_forward``, in the namespace of the calling thread:
+    call it inside ``run_in`` (per-namespace sysctls follow the opener's namespace)."""
+    path = Path("/proc/sys") / key
+    if path.read_text().strip() != value:
+        path.write_text(value)
 
 
 def write_resolv_conf(name: str, text: str) -> None:
