@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import resource
 import shutil
 import signal
 from dataclasses import dataclass
@@ -69,7 +70,17 @@ def check_network_tools() -> str | None:
     return None
 
 
+def raise_file_limit() -> int:
+    """Every flow holds two sockets and two pipes: the default 1,024 descriptors would cap
+    the data plane at about 250 connections. Take what the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 async def run(config: DaemonConfig) -> None:
+    descriptors = raise_file_limit()
     store = open_store(config.state)
     stop = asyncio.Event()
     instances = Instances(config.data_dir / "instances")
@@ -98,8 +109,9 @@ async def run(config: DaemonConfig) -> None:
         else None
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network)
     reconciling = asyncio.create_task(lifecycle.run(stop))
-    log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d)", config.host,
-             config.port, config.state, PUBLIC_DNS_HOST, config.public_dns_port)
+    log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
+             "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
+             config.public_dns_port, descriptors)
     try:
         await stop.wait()
     finally:
