@@ -70,12 +70,21 @@ def check_network_tools() -> str | None:
     return None
 
 
+WANTED_DESCRIPTORS = 1 << 18
+
+
 def raise_file_limit() -> int:
-    """Every flow holds two sockets and two pipes: the default 1,024 descriptors would cap
-    the data plane at about 250 connections. Take what the hard limit allows."""
+    """Every flow holds two sockets (and, while bytes move, pipes): the default 1,024
+    descriptors would cap the data plane at a few hundred connections. Root may raise the
+    hard limit too (up to fs.nr_open); others take what their hard limit allows."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    wanted = max(hard, WANTED_DESCRIPTORS)
+    try:
+        ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, ceiling), min(wanted, ceiling)))
+    except (OSError, ValueError):
+        if soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from pocketlink.dataplane.pump import Flow
+from pocketlink.dataplane.pump import Flow, Pipes
 
 
 def _tcp_pair() -> tuple[socket.socket, socket.socket]:
@@ -41,7 +41,7 @@ async def _flow(flow_ends, idle: float = 30.0):
     upstream_side, server = _tcp_pair()
     for sock in (client, client_side, upstream_side, server):
         sock.setblocking(False)
-    flow = Flow(client_side, upstream_side, idle, flow_ends.append)
+    flow = Flow(client_side, upstream_side, idle, flow_ends.append, Pipes())
     return client, server, flow
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.plan import Backend, ListenerSpec
-from pocketlink.dataplane.pump import Flow
+from pocketlink.dataplane.pump import Flow, Pipes
 from pocketlink.dataplane.sockets import NamespaceSockets
 
 log = logging.getLogger("pocketlink.dataplane")
@@ -58,6 +58,7 @@ class Hyperplane:
         self._listening: dict[tuple[str, str, int], _Listening] = {}
         self._connecting: set[asyncio.Task] = set()
         self._flows: set[Flow] = set()
+        self._pipes = Pipes()
         self._sweeper: asyncio.Task | None = None
 
     def ready(self, owner: str, planned: dict[tuple[str, str, int], ListenerSpec]) -> bool:
@@ -161,7 +162,8 @@ class Hyperplane:
             _reset(client)
             upstream.close()
             return
-        self._flows.add(Flow(client, upstream, backend.idle_timeout, self._flows.discard))
+        self._flows.add(Flow(client, upstream, backend.idle_timeout, self._flows.discard,
+                             self._pipes))
 
     async def _sweep(self) -> None:
         """Flows idle past their listener's idle timeout are forgotten, as an NLB does."""
@@ -182,6 +184,7 @@ class Hyperplane:
             flow.reset()
         if self._sweeper is not None:
             self._sweeper.cancel()
+        self._pipes.close()
         self.sockets.close()
 
 

@@ -27,6 +27,34 @@ FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
 _LINGER_RESET = struct.pack("ii", 1, 0)
 
 
+class Pipes:
+    """Pipes lent to flows while bytes are in flight and taken back once drained: an idle
+    flow holds its two sockets and nothing more, so descriptors go further."""
+
+    def __init__(self, spare: int = 256) -> None:
+        self.spare = spare
+        self._free: list[tuple[int, int]] = []
+
+    def take(self) -> tuple[int, int]:
+        if self._free:
+            return self._free.pop()
+        read, write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        with contextlib.suppress(OSError):  # the default 64 KiB works too, with more wake-ups
+            fcntl.fcntl(write, F_SETPIPE_SZ, PIPE_SIZE)
+        return read, write
+
+    def give(self, pipe: tuple[int, int], empty: bool = True) -> None:
+        if empty and len(self._free) < self.spare:
+            self._free.append(pipe)
+        else:
+            for fd in pipe:
+                os.close(fd)
+
+    def close(self) -> None:
+        while self._free:
+            self.give(self._free.pop(), empty=False)
+
+
 class _Direction:
     """One way of a flow: from ``source`` into a pipe, from the pipe into ``sink``."""
 
@@ -35,9 +63,7 @@ class _Direction:
         self.loop, self.flow = loop, flow
         self.source, self.sink = source.fileno(), sink.fileno()
         self.sink_socket = sink
-        self.pipe_read, self.pipe_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        with contextlib.suppress(OSError):  # the default 64 KiB works too, with more wake-ups
-            fcntl.fcntl(self.pipe_write, F_SETPIPE_SZ, PIPE_SIZE)
+        self.pipe: tuple[int, int] | None = None
         self.buffered = 0
         self.eof = False
         self.done = False
@@ -59,8 +85,10 @@ class _Direction:
         self.writing = on
 
     def readable(self) -> None:
+        if self.pipe is None:
+            self.pipe = self.flow.pipes.take()
         try:
-            moved = os.splice(self.source, self.pipe_write, CHUNK, flags=FLAGS)
+            moved = os.splice(self.source, self.pipe[1], CHUNK, flags=FLAGS)
         except BlockingIOError:
             return  # the pipe is full (or a spurious wake-up): drain first
         except OSError as error:
@@ -76,8 +104,9 @@ class _Direction:
 
     def writable(self) -> None:
         while self.buffered:
+            assert self.pipe is not None
             try:
-                moved = os.splice(self.pipe_read, self.sink, self.buffered, flags=FLAGS)
+                moved = os.splice(self.pipe[0], self.sink, self.buffered, flags=FLAGS)
             except BlockingIOError:
                 self._read(False)  # the receiver is slow: stop taking more from the sender
                 self._write(True)
@@ -87,6 +116,9 @@ class _Direction:
                 return
             self.buffered -= moved
         self._write(False)
+        if self.pipe is not None:
+            self.flow.pipes.give(self.pipe)
+            self.pipe = None
         if self.eof:
             self._finish()
         else:
@@ -103,16 +135,18 @@ class _Direction:
     def close(self) -> None:
         self._read(False)
         self._write(False)
-        for fd in (self.pipe_read, self.pipe_write):
-            os.close(fd)
+        if self.pipe is not None:
+            self.flow.pipes.give(self.pipe, empty=self.buffered == 0)
+            self.pipe = None
 
 
 class Flow:
     """Both directions between ``client`` and ``upstream``; ``on_end`` runs once, at the end."""
 
     def __init__(self, client: socket.socket, upstream: socket.socket, idle_timeout: float,
-                 on_end: Callable[[Flow], None]) -> None:
+                 on_end: Callable[[Flow], None], pipes: Pipes) -> None:
         self.client, self.upstream = client, upstream
+        self.pipes = pipes
         self.idle_timeout = idle_timeout
         self.on_end = on_end
         self.last_activity = time.monotonic()
