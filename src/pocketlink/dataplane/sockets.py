@@ -28,9 +28,19 @@ def _enter(namespace: str) -> None:
         os.close(fd)
 
 
+BATCH = 64  # sockets made per hand-off, kept ready for the next connections
+
+
+def _batch(family: int, kind: int) -> list[socket.socket]:
+    return [socket.socket(family, kind) for _ in range(BATCH)]
+
+
 class NamespaceSockets:
     def __init__(self) -> None:
         self._workers: dict[str, ThreadPoolExecutor] = {}
+        # Fresh sockets made ahead, per (namespace, family, type): a new flow takes one at
+        # once instead of waiting for a hand-off to the namespace's thread.
+        self._ready: dict[tuple[str, int, int], list[socket.socket]] = {}
 
     def _worker(self, namespace: str) -> ThreadPoolExecutor:
         worker = self._workers.get(namespace)
@@ -42,15 +52,23 @@ class NamespaceSockets:
 
     async def socket(self, namespace: str, family: int, kind: int = socket.SOCK_STREAM
                      ) -> socket.socket:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker(namespace), socket.socket, family, kind)
+        key = (namespace, family, kind)
+        ready = self._ready.setdefault(key, [])
+        if not ready:
+            loop = asyncio.get_running_loop()
+            ready += await loop.run_in_executor(self._worker(namespace), _batch, family, kind)
+        return ready.pop()
 
     def keep_only(self, namespaces: set[str]) -> None:
-        """Let go of the workers of namespaces no longer in use: a thread inside a removed
-        namespace would keep it alive."""
+        """Let go of the workers (and ready sockets) of namespaces no longer in use: a thread
+        or a socket inside a removed namespace would keep it alive."""
         for namespace in list(self._workers):
             if namespace not in namespaces:
                 self._workers.pop(namespace).shutdown(wait=False)
+        for key in list(self._ready):
+            if key[0] not in namespaces:
+                for sock in self._ready.pop(key):
+                    sock.close()
 
     def close(self) -> None:
         self.keep_only(set())
