@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import socket
 import struct
 import time
@@ -30,6 +31,7 @@ log = logging.getLogger("pocketlink.dataplane")
 CONNECT_TIMEOUT = 10.0
 BACKLOG = 4096
 ACCEPT_BATCH = 64
+ACCEPT_PAUSE = 0.5
 SWEEP_EVERY = 1.0
 
 
@@ -118,21 +120,30 @@ class Hyperplane:
                 client, _ = listening.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as error:  # out of descriptors, say: the backlog keeps the rest
-                log.warning("accept on %s:%d: %s", key[1], key[2], error)
+            except OSError as error:
+                # Out of descriptors, say: the backlog keeps the rest. Stop listening a
+                # moment, or the loop would spin on a socket that stays readable.
+                log.warning("accept on %s:%d: %s; pausing it %.1f s", key[1], key[2], error,
+                            ACCEPT_PAUSE)
+                loop = asyncio.get_running_loop()
+                loop.remove_reader(listening.sock.fileno())
+                loop.call_later(ACCEPT_PAUSE, self._resume_accepting, key, listening)
                 return
             client.setblocking(False)
             task = asyncio.ensure_future(self._flow(listening.spec.backend, client))
             self._connecting.add(task)
             task.add_done_callback(self._connecting.discard)
 
+    def _resume_accepting(self, key: tuple[str, str, int], listening: _Listening) -> None:
+        if self._listening.get(key) is listening:
+            asyncio.get_running_loop().add_reader(listening.sock.fileno(), self._accept, key)
+
     async def _connect(self, backend: Backend, target: tuple[str, int]) -> socket.socket:
         sock = await self.sockets.socket(backend.namespace, _family(target[0]))
         try:
             sock.setblocking(False)
             sock.bind((backend.source, 0))
-            loop = asyncio.get_running_loop()
-            await asyncio.wait_for(loop.sock_connect(sock, target), CONNECT_TIMEOUT)
+            await asyncio.wait_for(_connected(sock, target), CONNECT_TIMEOUT)
         except BaseException:
             sock.close()
             raise
@@ -186,6 +197,26 @@ class Hyperplane:
             self._sweeper.cancel()
         self._pipes.close()
         self.sockets.close()
+
+
+async def _connected(sock: socket.socket, address: tuple[str, int]) -> None:
+    """A non-blocking connect to a numeric address: no resolver on the way (the loop's own
+    sock_connect may hand even a numeric address to a thread pool)."""
+    code = sock.connect_ex(address)
+    if code == 0:
+        return
+    if code != errno.EINPROGRESS:
+        raise OSError(code, os.strerror(code))
+    loop = asyncio.get_running_loop()
+    writable = loop.create_future()
+    loop.add_writer(sock.fileno(), lambda: writable.done() or writable.set_result(None))
+    try:
+        await writable
+    finally:
+        loop.remove_writer(sock.fileno())
+    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, os.strerror(code))
 
 
 def _reset(sock: socket.socket) -> None:

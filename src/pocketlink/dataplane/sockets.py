@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import errno
 import os
 import socket
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 
 from pocketlink.network import netns
 
@@ -28,7 +29,7 @@ def _enter(namespace: str) -> None:
         os.close(fd)
 
 
-BATCH = 64  # sockets made per hand-off, kept ready for the next connections
+BATCH = 16  # sockets made per hand-off, kept ready for the next connections
 
 
 def _batch(family: int, kind: int) -> list[socket.socket]:
@@ -39,8 +40,10 @@ class NamespaceSockets:
     def __init__(self) -> None:
         self._workers: dict[str, ThreadPoolExecutor] = {}
         # Fresh sockets made ahead, per (namespace, family, type): a new flow takes one at
-        # once instead of waiting for a hand-off to the namespace's thread.
+        # once instead of waiting for a hand-off to the namespace's thread. One batch at a
+        # time per key: flows that find none ready wait for the batch under way.
         self._ready: dict[tuple[str, int, int], list[socket.socket]] = {}
+        self._making: dict[tuple[str, int, int], asyncio.Future] = {}
 
     def _worker(self, namespace: str) -> ThreadPoolExecutor:
         worker = self._workers.get(namespace)
@@ -53,11 +56,25 @@ class NamespaceSockets:
     async def socket(self, namespace: str, family: int, kind: int = socket.SOCK_STREAM
                      ) -> socket.socket:
         key = (namespace, family, kind)
-        ready = self._ready.setdefault(key, [])
-        if not ready:
-            loop = asyncio.get_running_loop()
-            ready += await loop.run_in_executor(self._worker(namespace), _batch, family, kind)
-        return ready.pop()
+        while not self._ready.get(key):
+            making = self._making.get(key)
+            if making is None:
+                making = self._making[key] = asyncio.ensure_future(self._make(key))
+                making.add_done_callback(lambda _, k=key: self._making.pop(k, None))
+            await asyncio.shield(making)
+        return self._ready[key].pop()
+
+    async def _make(self, key: tuple[str, int, int]) -> None:
+        namespace, family, kind = key
+        loop = asyncio.get_running_loop()
+        try:
+            made = await loop.run_in_executor(self._worker(namespace), _batch, family, kind)
+        except BrokenExecutor:
+            # The thread could not enter the namespace (not made yet, or gone): forget the
+            # broken worker so that a later pass starts a fresh one.
+            self._workers.pop(namespace, None)
+            raise OSError(errno.ENOENT, f"namespace {namespace} cannot be entered") from None
+        self._ready.setdefault(key, []).extend(made)
 
     def keep_only(self, namespaces: set[str]) -> None:
         """Let go of the workers (and ready sockets) of namespaces no longer in use: a thread
