@@ -58,9 +58,10 @@ class NamespaceSockets:
         key = (namespace, family, kind)
         while not self._ready.get(key):
             making = self._making.get(key)
-            if making is None:
+            if making is None or making.done():
+                # A batch that is done but whose sockets others took: start another (awaiting
+                # a done future would not yield, and this loop would spin).
                 making = self._making[key] = asyncio.ensure_future(self._make(key))
-                making.add_done_callback(lambda _, k=key: self._making.pop(k, None))
             await asyncio.shield(making)
         return self._ready[key].pop()
 
