@@ -53,14 +53,12 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,30 +66,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from common import REGION, STOP_TIMEOUT, Daemon, free_port, rss_kib
 
-HOST = "127.0.0.1"
-REGION = "us-east-1"
 PROVIDER = "111111111111"  # a 12-digit access key id is the account id for pocketlink
 CONSUMER = "222222222222"
-SECRET = "bench-secret"
 AMI = "ami-0123456789abcdef0"  # pocketlink checks only the id's shape
 IPERF_PORT = 5201
 ECHO_PORT = 7000
 PATHS = ("direct", "haproxy", "pocketlink")
 LABELS = {"direct": "direct", "haproxy": "HAProxy", "pocketlink": "pocketlink"}
 LOAD = Path(__file__).resolve().parent / "_load.py"
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 30.0
-DOWN_TIMEOUT = 120.0
 READY_TIMEOUT = 90.0  # instances running, endpoint available, targets healthy
 TICK = os.sysconf("SC_CLK_TCK")
 FDS_PER_FLOW_ROOM = 8  # --daemon-nofile auto: room per held flow (a splice pump needs 2-6)
 CALIBRATE = 200  # flows held briefly before the big hold, to measure the daemon's fds a flow
 
-# Only loopback is spoken to: never let an HTTP(S)_PROXY in the environment take the calls.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 # maxconn left to HAProxy: it derives it from its open-files limit.
 HAPROXY_CFG = """global
@@ -110,19 +99,6 @@ listen echo
 
 
 # --- small readers of /proc ------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
-
-
 def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -187,96 +163,6 @@ def quantile(values: list[float], q: float) -> float:
 
 
 # --- the daemon ------------------------------------------------------------------------
-@dataclass
-class Daemon:
-    """``pocketlink up`` as a subprocess of ours, with its network (root)."""
-
-    state: Path
-    log: Path
-    source: Path | None = None  # a pocketlink source tree to run instead of the installed one
-    port: int = field(default_factory=free_port)
-    dns_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        if self.process is None:
-            raise RuntimeError("the daemon is not running")
-        return self.process.pid
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        if self.source is not None:
-            env["PYTHONPATH"] = os.pathsep.join(
-                [str(self.source), *filter(None, [env.get("PYTHONPATH")])])
-        return env
-
-    def describe(self) -> str:
-        """Which pocketlink the daemon runs: its folder, and the commit when it is a git
-        checkout (with 'modified' if its data plane differs from that commit)."""
-        found = subprocess.run([sys.executable, "-c", "import pocketlink; print(pocketlink.__file__)"],
-                               capture_output=True, text=True, env=self.env, timeout=30)
-        folder = Path(found.stdout.strip()).parent
-        commit = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%h %s"],
-                                capture_output=True, text=True, timeout=30)
-        if commit.returncode != 0:
-            return str(folder)
-        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "dataplane"],
-                               capture_output=True, text=True, timeout=30).stdout.strip()
-        return f"{folder} @ {commit.stdout.strip()[:70]}{' (data plane modified)' if dirty else ''}"
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "pocketlink", "up", "--host", HOST,
-                   "--port", str(self.port), "--public-dns-port", str(self.dns_port),
-                   "--state", str(self.state)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=self.env)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pocketlink up exited early: {self.log.read_text()[-2000:]}")
-            try:
-                _OPENER.open(f"{self.endpoint}/_pocketlink/health", timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"pocketlink up did not answer within {START_TIMEOUT:.0f} s")
-
-    def client(self, service: str, account: str) -> Any:
-        return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=REGION,
-            aws_access_key_id=account, aws_secret_access_key=SECRET,
-            config=Config(retries={"max_attempts": 1}, proxies={}, connect_timeout=5,
-                          read_timeout=60))
-
-    def down(self, port: int | None = None) -> subprocess.CompletedProcess[str]:
-        """``pocketlink down --purge`` for this daemon (its own --port and --state; never
-        --all). ``port``: one where nothing listens, so that down only tears down."""
-        return subprocess.run(
-            [sys.executable, "-m", "pocketlink", "down", "--host", HOST,
-             "--port", str(port or self.port), "--state", str(self.state), "--purge"],
-            capture_output=True, text=True, timeout=DOWN_TIMEOUT, stdin=subprocess.DEVNULL,
-            env=self.env)
-
-    def stop(self) -> None:
-        """Stop our own subprocess by its pid: SIGTERM, then SIGKILL if it lingers."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
-
-
 def wait_until(check: Any, what: str, timeout: float = READY_TIMEOUT, every: float = 0.25) -> Any:
     deadline = time.monotonic() + timeout
     while True:

@@ -28,51 +28,25 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from common import STOP_TIMEOUT, Daemon, free_port, rss_kib
 
-HOST = "127.0.0.1"
-REGION = "us-east-1"
 ACCOUNT = "123456789012"  # a 12-digit access key id is the account id for pocketlink
-SECRET = "bench-secret"
 AMI = "ami-0123456789abcdef0"  # pocketlink checks only the id's shape
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 30.0
-DOWN_TIMEOUT = 120.0
 PROBE_WORKERS = 8  # concurrent dig probes: modest, the daemon shares the machine's cores
 PROBE_TIMEOUT = 10.0
 PROBE_RETRY = 0.5  # seconds before a failed probe of an instance is tried again
 POLL = 0.25  # seconds between DescribeInstances polls
 
-# Only loopback is spoken to: never let an HTTP(S)_PROXY in the environment take the calls.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def rss_kib(pid: int) -> int:
-    """The process's resident set (VmRSS), in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def mem_available_kib() -> int:
@@ -88,74 +62,6 @@ def namespaces() -> set[str]:
     listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
                             timeout=30, check=True).stdout
     return {line.split()[0] for line in listed.splitlines() if line.strip()}
-
-
-@dataclass
-class Daemon:
-    """``pocketlink up`` as a subprocess of ours, with its network (root)."""
-
-    state: Path
-    log: Path
-    port: int = field(default_factory=free_port)
-    dns_port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int:
-        if self.process is None:
-            raise RuntimeError("the daemon is not running")
-        return self.process.pid
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "pocketlink", "up", "--host", HOST,
-                   "--port", str(self.port), "--public-dns-port", str(self.dns_port),
-                   "--state", str(self.state)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pocketlink up exited early: {self.log.read_text()[-2000:]}")
-            try:
-                _OPENER.open(f"{self.endpoint}/_pocketlink/health", timeout=2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"pocketlink up did not answer within {START_TIMEOUT:.0f} s")
-
-    def client(self) -> Any:
-        return boto3.client(
-            "ec2", endpoint_url=self.endpoint, region_name=REGION,
-            aws_access_key_id=ACCOUNT, aws_secret_access_key=SECRET,
-            config=Config(retries={"max_attempts": 1}, proxies={}, connect_timeout=5,
-                          read_timeout=60),
-        )
-
-    def down(self, port: int | None = None) -> subprocess.CompletedProcess[str]:
-        """``pocketlink down --purge`` for this daemon: asks it to stop, then removes its
-        namespaces (and any no daemon claims), and deletes its state. ``port`` another
-        port than the daemon's: one where nothing listens, so that down only tears down."""
-        return subprocess.run(
-            [sys.executable, "-m", "pocketlink", "down", "--host", HOST,
-             "--port", str(port or self.port), "--state", str(self.state), "--purge"],
-            capture_output=True, text=True, timeout=DOWN_TIMEOUT, stdin=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        """Stop our own subprocess by its pid: SIGTERM, then SIGKILL if it lingers."""
-        process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
 
 
 @dataclass
@@ -360,7 +266,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
               f"log {log}", flush=True)
         if args.profile:
             profiler = start_profiler(daemon.pid, args.profile)
-        ec2 = daemon.client()
+        ec2 = daemon.client("ec2", ACCOUNT)
         ec2.describe_vpcs()  # one call first, so the client's own start-up is not measured
         rss_before, available_before = rss_kib(daemon.pid), mem_available_kib()
 
