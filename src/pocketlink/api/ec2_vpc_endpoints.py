@@ -22,7 +22,6 @@ from pocketlink.api.privatelink_common import (
     consumer_zone_names,
     custom_view,
     dns_entries,
-    endpoint_private_names,
     find_service,
     record_event,
     visible_services,
@@ -30,7 +29,12 @@ from pocketlink.api.privatelink_common import (
 from pocketlink.model import ids
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import NetworkInterface, Route, RouteTable, SecurityGroup, Subnet, Vpc
-from pocketlink.model.privatelink import DEFAULT_POLICY, EndpointService, VpcEndpoint
+from pocketlink.model.privatelink import (
+    DEFAULT_POLICY,
+    EndpointService,
+    VpcEndpoint,
+    endpoint_private_names,
+)
 from pocketlink.store import Store, Transaction
 from pocketlink.wire.errors import Ec2Error
 

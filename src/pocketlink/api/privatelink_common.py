@@ -16,6 +16,8 @@ from pocketlink.model.privatelink import (
     ConnectionNotification,
     EndpointService,
     VpcEndpoint,
+    dns_part,
+    endpoint_private_names,
 )
 from pocketlink.store import Store, Transaction
 from pocketlink.wire.errors import Ec2Error
@@ -121,23 +123,6 @@ def private_hosted_zone(endpoint: VpcEndpoint) -> str:
     """The id of the private hosted zone AWS keeps for an endpoint's private DNS names."""
     digest = hashlib.sha256(endpoint.id.encode()).hexdigest().upper()
     return "Z" + "".join(c for c in digest if c.isalnum())[:20]
-
-
-def dns_part(endpoint: VpcEndpoint) -> str:
-    if endpoint.service_id:
-        return endpoint.service_id
-    service = aws_service(endpoint.service_name, endpoint.region)
-    return service.dns_form() if service else endpoint.service_name
-
-
-def endpoint_private_names(store: Store, endpoint: VpcEndpoint) -> list[str]:
-    if not endpoint.private_dns_enabled:
-        return []
-    if endpoint.service_id:
-        service = store.get(EndpointService, endpoint.service_id)
-        return [service.private_dns_name] if service and service.private_dns_name else []
-    service_info = aws_service(endpoint.service_name, endpoint.region)
-    return service_info.private_names(endpoint.region) if service_info else []
 
 
 def dns_entries(store: Store, endpoint: VpcEndpoint, zones: list[str]) -> list[dict]:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import dns.name
 
-from pocketlink.api.privatelink_common import dns_part, endpoint_private_names
 from pocketlink.dns.zones import Zone
 from pocketlink.model.ec2 import NetworkInterface, Subnet
 from pocketlink.model.elbv2 import LoadBalancer
-from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.privatelink import (
+    EndpointService,
+    VpcEndpoint,
+    dns_part,
+    endpoint_private_names,
+)
 from pocketlink.store import Store
 
 TTL = 60

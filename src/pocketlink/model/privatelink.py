@@ -7,8 +7,13 @@ A connection is not stored apart: it *is* the endpoint, seen from the service's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from pocketlink.model.aws_services import aws_service
 from pocketlink.model.base import Resource
+
+if TYPE_CHECKING:
+    from pocketlink.store import Store
 
 DEFAULT_POLICY = ('{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*",'
                   '"Action":"*","Resource":"*"}]}')
@@ -82,3 +87,24 @@ class ConnectionNotification(Resource):
     vpc_endpoint_id: str | None = None
     state: str = "Enabled"
     recorded: list[ConnectionEvent] = field(default_factory=list)
+
+
+def dns_part(endpoint: VpcEndpoint) -> str:
+    """The part of an endpoint's DNS names that names its service: ``vpce-svc-...`` for a
+    custom service, the service's DNS form (``api.ecr``) for AWS's."""
+    if endpoint.service_id:
+        return endpoint.service_id
+    service = aws_service(endpoint.service_name, endpoint.region)
+    return service.dns_form() if service else endpoint.service_name
+
+
+def endpoint_private_names(store: Store, endpoint: VpcEndpoint) -> list[str]:
+    """The private DNS names an endpoint brings into its VPC while private DNS is on: its
+    service's one name, or an AWS service's (``*.dkr.ecr...`` among them)."""
+    if not endpoint.private_dns_enabled:
+        return []
+    if endpoint.service_id:
+        service = store.get(EndpointService, endpoint.service_id)
+        return [service.private_dns_name] if service and service.private_dns_name else []
+    service_info = aws_service(endpoint.service_name, endpoint.region)
+    return service_info.private_names(endpoint.region) if service_info else []
