@@ -64,7 +64,11 @@ class Daemon:
         if self.process is None:
             return
         self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        self.process.wait(timeout=15)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:  # a daemon that does not stop is killed, not left
+            self.process.kill()
+            self.process.wait(timeout=15)
         self.process = None
 
     def restart(self, kill: bool = False) -> None:
