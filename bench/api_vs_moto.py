@@ -267,8 +267,11 @@ def main(argv: list[str] | None = None) -> int:
         servers = [
             Server("moto", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(moto_port)],
                    moto_port, folder / "moto.log", "/moto-api/"),
+            # The API alone (--no-network), as moto serves it: no namespaces to build.
             Server("pocketlink", [sys.executable, "-m", "pocketlink", "up", "--host", HOST,
-                                  "--port", str(pocket_port), "--state", str(folder / "state.db")],
+                                  "--port", str(pocket_port), "--public-dns-port",
+                                  str(free_port()), "--state", str(folder / "state.db"),
+                                  "--no-network"],
                    pocket_port, folder / "pocketlink.log", "/_pocketlink/health"),
         ]
         moto, pocket = servers
