@@ -244,3 +244,11 @@ def test_revoking_a_group_reference_reports_the_referenced_group(ec2, vpc, group
     [revoked] = ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=rule)[
         "RevokedSecurityGroupRules"]
     assert revoked["ReferencedGroupId"] == peer
+
+
+def test_icmp_type_and_code_must_be_in_range(ec2, group):
+    with pytest.raises(ClientError) as err:
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": 300, "ToPort": 0,
+             "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValue"

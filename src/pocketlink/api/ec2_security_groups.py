@@ -225,7 +225,12 @@ def _ports(protocol: str, permission: dict) -> tuple[int | None, int | None]:
                            f"({low}-{high}).")
         return low, high
     if protocol in ("icmp", "icmpv6"):
-        return (-1 if low is None else low), (-1 if high is None else high)
+        low, high = (-1 if low is None else low), (-1 if high is None else high)
+        if not (-1 <= low <= 255 and -1 <= high <= 255):
+            raise Ec2Error("InvalidParameterValue",
+                           f"Invalid value for portRange. ICMP type and code must be between "
+                           f"-1 and 255 ({low}, {high}).")
+        return low, high
     return None, None
 
 

@@ -29,6 +29,18 @@ log = logging.getLogger("pocketlink.health")
 USER_AGENT = "ELB-HealthChecker/2.0"
 
 
+def _unverified_tls() -> ssl.SSLContext:
+    """HTTPS checks trust any certificate, as an NLB's do; made once (loading no CA bundle,
+    which would stall the event loop on every probe)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+_UNVERIFIED_TLS = _unverified_tls()
+
+
 @dataclass(frozen=True)
 class Check:
     """One target's check, as its group's settings say today."""
@@ -139,7 +151,9 @@ class HealthChecks:
             return await asyncio.wait_for(self._attempt(check), check.timeout)
         except TimeoutError:
             return "Target.Timeout"
-        except OSError:
+        except (OSError, ValueError, UnicodeError, ssl.SSLError):
+            # A target answering garbage (no status line, an endless line) fails its check;
+            # it must not end the task that checks it.
             return "Target.FailedHealthChecks"
 
     async def _attempt(self, check: Check) -> str | None:
@@ -152,11 +166,7 @@ class HealthChecks:
         except BaseException:
             sock.close()
             raise
-        context = None
-        if check.protocol == "HTTPS":
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = _UNVERIFIED_TLS if check.protocol == "HTTPS" else None
         reader, writer = await asyncio.open_connection(sock=sock)
         try:
             if check.proxy_protocol:
@@ -172,7 +182,8 @@ class HealthChecks:
                          .encode())
             await writer.drain()
             status_line = (await reader.readline()).decode("latin-1").split()
-            if len(status_line) < 2 or not status_line[1].isdigit():
+            if len(status_line) < 2 or not status_line[1].isascii() or \
+                    not status_line[1].isdigit():
                 return "Target.FailedHealthChecks"
             if not matches(check.matcher or "200-399", int(status_line[1])):
                 return "Target.ResponseCodeMismatch"

@@ -32,6 +32,7 @@ CONNECT_TIMEOUT = 10.0
 BACKLOG = 4096
 ACCEPT_BATCH = 64
 ACCEPT_PAUSE = 0.5
+ONE_CONNECTION_ERRORS = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
 SWEEP_EVERY = 1.0
 
 
@@ -121,6 +122,8 @@ class Hyperplane:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
+                if error.errno in ONE_CONNECTION_ERRORS:
+                    continue  # that client gave up before we took it: take the next
                 # Out of descriptors, say: the backlog keeps the rest. Stop listening a
                 # moment, or the loop would spin on a socket that stays readable.
                 log.warning("accept on %s:%d: %s; pausing it %.1f s", key[1], key[2], error,

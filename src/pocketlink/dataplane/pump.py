@@ -90,7 +90,10 @@ class _Direction:
         try:
             moved = os.splice(self.source, self.pipe[1], CHUNK, flags=FLAGS)
         except BlockingIOError:
-            return  # the pipe is full (or a spurious wake-up): drain first
+            if self.buffered == 0:  # a spurious wake-up: an idle flow holds no pipe
+                self.flow.pipes.give(self.pipe)
+                self.pipe = None
+            return  # else the pipe is full: drain first
         except OSError as error:
             self.flow.fail(error)
             return

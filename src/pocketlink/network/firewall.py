@@ -31,7 +31,7 @@ def _protocol_match(rule: SecurityGroupRule) -> str:
     if protocol in ("icmp", "icmpv6"):
         if rule.from_port in (None, -1):
             return f"meta l4proto {'icmp' if protocol == 'icmp' else 'ipv6-icmp'}"
-        code = f" code {rule.to_port}" if rule.to_port not in (None, -1) else ""
+        code = f" {protocol} code {rule.to_port}" if rule.to_port not in (None, -1) else ""
         return f"{protocol} type {rule.from_port}{code}"
     return f"meta l4proto {protocol}"
 

@@ -1,0 +1,72 @@
+"""Every kind of security group rule renders to a ruleset nft accepts (checked with
+``nft -c``, which loads nothing), and the rules say what the group says."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from pocketlink.daemon import open_store
+from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.network.firewall import router_ruleset, ruleset
+
+
+def rule(n: int, protocol: str, low: int | None = None, high: int | None = None,
+         egress: bool = False, **peer: str) -> SecurityGroupRule:
+    return SecurityGroupRule(rule_id=f"sgr-{n:017x}", egress=egress, ip_protocol=protocol,
+                             from_port=low, to_port=high, **peer)
+
+
+RULES = [
+    rule(1, "tcp", 80, 80, cidr_ipv4="10.0.0.0/16"),
+    rule(2, "udp", 1000, 2000, cidr_ipv6="::/0"),
+    rule(3, "icmp", 3, 4, cidr_ipv4="0.0.0.0/0"),  # fragmentation needed: type and code
+    rule(4, "icmp", 8, -1, cidr_ipv4="10.0.0.0/8"),
+    rule(5, "icmp", -1, -1, cidr_ipv4="10.0.0.0/8"),
+    rule(6, "icmpv6", 1, 4, cidr_ipv6="fd00::/8"),
+    rule(7, "icmpv6", -1, -1, cidr_ipv6="::/0"),
+    rule(8, "50", cidr_ipv4="10.1.0.0/16"),  # a protocol by number (ESP)
+    rule(9, "-1", referenced_group_id="sg-00000000000000001", referenced_user_id="1"),
+    rule(10, "tcp", 443, 443, egress=True, cidr_ipv4="0.0.0.0/0"),
+]
+
+
+@pytest.fixture
+def world(tmp_path):
+    store = open_store(tmp_path / "state.db")
+    vpc = Vpc(id="vpc-00000000000000001", account="1", region="us-east-1",
+              cidr_block="10.0.0.0/16")
+    group = SecurityGroup(id="sg-00000000000000001", account="1", region="us-east-1",
+                          vpc_id=vpc.id, group_name="all", description="all", rules=RULES)
+    eni = NetworkInterface(id="eni-00000000000000001", account="1", region="us-east-1",
+                           vpc_id=vpc.id, subnet_id="subnet-1", availability_zone="us-east-1a",
+                           private_ip_address="10.0.1.5", ipv6_addresses=["fd00::5"],
+                           group_ids=[group.id], interface_type="vpc_endpoint")
+    with store.transaction() as tx:
+        for resource in (vpc, group, eni):
+            tx.put(resource)
+    yield store, vpc, eni
+    store.close()
+
+
+@pytest.mark.skipif(shutil.which("nft") is None, reason="needs nft")
+def test_every_rule_kind_is_valid_nftables(world):
+    store, vpc, eni = world
+    for text in (ruleset(store, eni, vpc), router_ruleset(store, vpc, [eni], {eni.id})):
+        checked = subprocess.run(["nft", "-c", "-f", "-"], input=text, capture_output=True,
+                                 text=True)
+        assert checked.returncode == 0, f"{checked.stderr}\n{text}"
+
+
+def test_the_rules_say_what_the_group_says(world):
+    store, vpc, eni = world
+    text = ruleset(store, eni, vpc)
+    assert "ip saddr { 10.0.0.0/16 } tcp dport 80 accept" in text
+    assert "ip6 saddr { ::/0 } udp dport 1000-2000 accept" in text
+    assert "icmp type 3 icmp code 4 accept" in text
+    assert "icmpv6 type 1 icmpv6 code 4 accept" in text
+    assert "ip saddr { 10.0.1.5 } accept" in text  # the group's own members, by reference
+    assert "ip daddr { 0.0.0.0/0 } tcp dport 443 accept" in text
+    assert "policy drop" in text
