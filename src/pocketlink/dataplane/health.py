@@ -115,11 +115,10 @@ class HealthChecks:
         self.sockets = sockets
         self._tasks: dict[tuple[str, str, int], tuple[Check, asyncio.Task]] = {}
 
-    def sync(self) -> None:
-        wanted = planned_checks(self.store)
+    def sync(self, wanted: dict[tuple[str, str, int], Check]) -> None:
         for key in list(self._tasks):
             check, task = self._tasks[key]
-            if wanted.get(key) != check:
+            if wanted.get(key) != check or task.done():
                 task.cancel()
                 del self._tasks[key]
         for key, check in wanted.items():

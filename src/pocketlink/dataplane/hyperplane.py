@@ -68,7 +68,10 @@ class Hyperplane:
         """Whether every listener the plan gives ``owner`` is bound."""
         return all(key in self._listening for key, spec in planned.items() if spec.owner == owner)
 
-    async def sync(self, planned: dict[tuple[str, str, int], ListenerSpec]) -> None:
+    async def sync(self, planned: dict[tuple[str, str, int], ListenerSpec],
+                   also_used: frozenset[str] | set[str] = frozenset()) -> None:
+        """Listeners as planned; ``also_used``: namespaces others make sockets in (health
+        checks), whose workers must stay."""
         loop = asyncio.get_running_loop()
         if self._sweeper is None:
             self._sweeper = asyncio.ensure_future(self._sweep())
@@ -90,7 +93,7 @@ class Hyperplane:
                 continue
             self._listening[key] = _Listening(spec, sock)
             loop.add_reader(sock.fileno(), self._accept, key)
-        self.sockets.keep_only({k[0] for k in self._listening} |
+        self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening} |
                                {s.backend.namespace for s in planned.values()})
 
     @staticmethod

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pocketlink.dataplane.health import HealthChecks
+from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.plan import plan
 from pocketlink.model.base import now
@@ -185,9 +185,10 @@ class Lifecycle:
             status = await asyncio.to_thread(self.network.converge, topology)
             await self.resolvers.sync(topology.routers, set(status.failed))
             planned = plan(self.store)
-            await self.hyperplane.sync(planned)
+            checks = planned_checks(self.store)
+            await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
             if self.health is not None:
-                self.health.sync()
+                self.health.sync(checks)
             hyperplane = self.hyperplane
 
             def listening(owner: str) -> bool:
