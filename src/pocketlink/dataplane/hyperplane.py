@@ -171,14 +171,19 @@ class Hyperplane:
             log.info("flow %s -> %s: %s", peer[:2], target, error)
             _reset(client)
             return
+        except BaseException:  # cancelled (the daemon stops): nothing stays open
+            client.close()
+            raise
         try:
             if backend.proxy_protocol:
                 await asyncio.get_running_loop().sock_sendall(
                     upstream, ppv2.encode(peer[:2], local[:2], backend.endpoint_id))
-        except OSError:
+        except BaseException as error:
             _reset(client)
             upstream.close()
-            return
+            if isinstance(error, OSError):
+                return
+            raise
         self._flows.add(Flow(client, upstream, backend.idle_timeout, self._flows.discard,
                              self._pipes))
 
