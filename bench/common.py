@@ -132,3 +132,16 @@ class Daemon:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT)
+
+    def tear_down(self) -> None:
+        """After a run that did not finish: stop our daemon by its pid, then remove its
+        namespaces with ``down`` pointed at a fresh free port, so that it asks no daemon to
+        stop (not even one that took our port since) and tears down only this one's."""
+        self.stop()
+        try:
+            cleanup = self.down(port=free_port())
+            if cleanup.returncode != 0:
+                print(f"clean-up: pocketlink down failed: {cleanup.stderr.strip()}",
+                      file=sys.stderr)
+        except subprocess.TimeoutExpired:
+            print("clean-up: pocketlink down timed out", file=sys.stderr)

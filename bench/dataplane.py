@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import REGION, STOP_TIMEOUT, Daemon, free_port, rss_kib
+from common import REGION, STOP_TIMEOUT, Daemon, rss_kib
 
 PROVIDER = "111111111111"  # a 12-digit access key id is the account id for pocketlink
 CONSUMER = "222222222222"
@@ -991,14 +991,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     finally:
         services.stop()
         if not down_ok:
-            daemon.stop()
-            try:
-                cleanup = daemon.down(port=free_port())
-                if cleanup.returncode != 0:
-                    print(f"clean-up: pocketlink down failed: {cleanup.stderr.strip()}",
-                          file=sys.stderr)
-            except subprocess.TimeoutExpired:
-                print("clean-up: pocketlink down timed out", file=sys.stderr)
+            daemon.tear_down()
     results["seconds"] = time.perf_counter() - started
     results["verdicts"] = verdicts(results)
     return results

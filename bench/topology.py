@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import STOP_TIMEOUT, Daemon, free_port, rss_kib
+from common import STOP_TIMEOUT, Daemon, rss_kib
 
 ACCOUNT = "123456789012"  # a 12-digit access key id is the account id for pocketlink
 AMI = "ami-0123456789abcdef0"  # pocketlink checks only the id's shape
@@ -311,17 +311,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     finally:
         stop_profiler(profiler)
         if not down_ok:
-            # Stop our daemon by its pid, then remove its namespaces with down pointed at a
-            # fresh free port: it asks no daemon to stop (not even one that took our port
-            # since), and only tears down this daemon's namespaces (and unowned ones).
-            daemon.stop()
-            try:
-                cleanup = daemon.down(port=free_port())
-                if cleanup.returncode != 0:
-                    print(f"clean-up: pocketlink down failed: {cleanup.stderr.strip()}",
-                          file=sys.stderr)
-            except subprocess.TimeoutExpired:
-                print("clean-up: pocketlink down timed out", file=sys.stderr)
+            daemon.tear_down()
             left = made.namespaces & namespaces()
             if left:
                 print(f"clean-up: namespaces left: {sorted(left)}", file=sys.stderr)

@@ -248,22 +248,17 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
             return SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=egress,
                                      ip_protocol=protocol, from_port=low, to_port=high, **peer)
 
-        for entry in permission.get("IpRanges") or []:
-            cidr = entry.get("CidrIp", "")
-            try:
-                cidr = str(ipaddress.IPv4Network(cidr, strict=False))
-            except ValueError:
-                raise Ec2Error("InvalidParameterValue",
-                               f"CIDR block {cidr} is malformed") from None
-            rules.append(rule(cidr_ipv4=cidr, description=entry.get("Description")))
-        for entry in permission.get("Ipv6Ranges") or []:
-            cidr = entry.get("CidrIpv6", "")
-            try:
-                cidr = str(ipaddress.IPv6Network(cidr, strict=False))
-            except ValueError:
-                raise Ec2Error("InvalidParameterValue",
-                               f"CIDR block {cidr} is malformed") from None
-            rules.append(rule(cidr_ipv6=cidr, description=entry.get("Description")))
+        for ranges, key, network, field in (
+                ("IpRanges", "CidrIp", ipaddress.IPv4Network, "cidr_ipv4"),
+                ("Ipv6Ranges", "CidrIpv6", ipaddress.IPv6Network, "cidr_ipv6")):
+            for entry in permission.get(ranges) or []:
+                cidr = entry.get(key, "")
+                try:
+                    cidr = str(network(cidr, strict=False))
+                except ValueError:
+                    raise Ec2Error("InvalidParameterValue",
+                                   f"CIDR block {cidr} is malformed") from None
+                rules.append(rule(**{field: cidr}, description=entry.get("Description")))
         for entry in permission.get("PrefixListIds") or []:
             prefix_list = entry.get("PrefixListId", "")
             if not prefix_list.startswith("pl-"):
