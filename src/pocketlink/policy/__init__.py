@@ -1,0 +1,28 @@
+"""IAM policy evaluation for endpoint policies: pure functions over plain data, no I/O.
+
+Nouns, one job each:
+
+- ``Policy`` (document.py): a policy document parsed and validated; ``MalformedPolicy`` says why not.
+- ``Condition`` (conditions.py): one key under one condition operator, and whether it holds.
+- ``patterns`` (patterns.py): wildcards, ARN matching and policy variables.
+- ``Request`` / ``Decision`` (evaluate.py): a request (action, resources, caller, context) and
+  the verdict, Allow, ExplicitDeny or ImplicitDeny, with the statement that decided.
+
+The IAM User Guide is the specification; tests/policy cites it case by case. See docs/policy.md.
+"""
+
+from pocketlink.policy.document import MalformedPolicy, Policy, parse_policy
+from pocketlink.policy.evaluate import (
+    ALLOW,
+    EXPLICIT_DENY,
+    IMPLICIT_DENY,
+    Caller,
+    Decision,
+    Request,
+    evaluate,
+)
+
+__all__ = [
+    "ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY", "Caller", "Decision", "MalformedPolicy", "Policy", "Request",
+    "evaluate", "parse_policy",
+]

@@ -1,0 +1,140 @@
+"""The evaluator against AWS's documented answers (the table in cases.py), and the parser's refusals."""
+
+# ruff: noqa: E501 (the MALFORMED table quotes AWS, one row a case: rows stay on their lines)
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pocketlink.policy import (
+    ALLOW,
+    EXPLICIT_DENY,
+    IMPLICIT_DENY,
+    Caller,
+    MalformedPolicy,
+    Request,
+    evaluate,
+    parse_policy,
+)
+from tests.policy.cases import ACCOUNT, CASES, PARAM, VPCE, Case, policy, request, statement
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_documented_decision(case: Case) -> None:
+    decision = evaluate(parse_policy(case.policy, require_principal=True), case.request)
+    assert decision.effect == case.expected, f"{case.source}: {case.quote!r}"
+    # The statement that decided is named, so an AccessDenied can say why.
+    assert (decision.statement is None) == (case.expected == IMPLICIT_DENY)
+    if case.expected == EXPLICIT_DENY:
+        assert decision.statement.effect == "Deny"
+
+
+def test_table_is_large_and_cited() -> None:
+    assert len(CASES) >= 150
+    assert len({c.id for c in CASES}) == len(CASES)
+    assert all(c.source and len(c.quote) >= 10 for c in CASES)
+
+
+def test_reason_names_the_statement() -> None:
+    document = policy(statement(Sid="AllowAll"), statement("Deny", Sid="NoGetParameter", Action="ssm:GetParameter"))
+    parsed = parse_policy(json.dumps(document))
+    assert evaluate(parsed, request()).reason == "explicitly denied by statement 'NoGetParameter'"
+    assert evaluate(parsed, request("ssm:GetParameters")).reason == "allowed by statement 'AllowAll'"
+    unnamed = parse_policy(policy(statement(Action="sqs:*")))
+    assert evaluate(unnamed, request()).reason == "no statement allows it"
+    assert evaluate(unnamed, request("sqs:SendMessage")).reason == "allowed by statement #0"
+
+
+def test_caller_fills_principal_keys() -> None:
+    """aws:PrincipalAccount / aws:PrincipalArn come from the signer; an explicit context value wins."""
+    document = parse_policy(policy(statement(Condition={"StringEquals": {"aws:PrincipalAccount": "999999999999"}})))
+    caller = Caller(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/alice")
+    assert not evaluate(document, Request("ssm:GetParameter", (PARAM,), caller)).allowed
+    forced = Request("ssm:GetParameter", (PARAM,), caller, {"aws:PrincipalAccount": "999999999999"})
+    assert evaluate(document, forced).allowed
+
+
+def test_no_resources_means_star() -> None:
+    document = parse_policy(policy(statement(Resource=PARAM)))
+    assert evaluate(document, Request("sts:GetCallerIdentity", ())).effect == IMPLICIT_DENY
+    assert evaluate(parse_policy(policy(statement())), Request("sts:GetCallerIdentity", ())).effect == ALLOW
+
+
+# A malformed document is refused with a reason: the VPC endpoint API answers it as
+# MalformedPolicyDocument. Each row: id, what AWS says, the document, words of the reason.
+MALFORMED = [
+    ("not-json", "An endpoint policy is a JSON policy document", "{", "Syntax errors in policy"),
+    ("not-object", "An endpoint policy is a JSON policy document", "[]", "must be a JSON object"),
+    ("bad-version", "IAM supports the following Version element values", policy(statement(), version="2020-01-01"),
+     "Version"),
+    ("no-statement", "Statement", {"Version": "2012-10-17"}, "Missing required field Statement"),
+    ("empty-statement", "Statement", {"Version": "2012-10-17", "Statement": []}, "Statement must be"),
+    ("unknown-top", "policy grammar", {"Statement": [statement()], "Foo": 1}, "unknown element: Foo"),
+    ("unknown-element", "policy grammar", policy({**statement(), "Actions": "s3:*"}), "unknown element: Actions"),
+    ("bad-effect", "Effect: Allow or Deny", policy(statement("Permit")), "Effect must be Allow or Deny"),
+    ("no-principal", "It must contain a Principal element", policy({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+     "must have Principal or NotPrincipal"),
+    ("both-principals", "NotPrincipal", policy({**statement(), "NotPrincipal": {"AWS": ACCOUNT}}),
+     "cannot have both Principal and NotPrincipal"),
+    ("no-action", "Statements must include either an Action or NotAction element",
+     policy({"Effect": "Allow", "Principal": "*", "Resource": "*"}), "must have Action or NotAction"),
+    ("both-actions", "Statements must include either an Action or NotAction element",
+     policy({**statement(), "NotAction": "s3:*"}), "cannot have both Action and NotAction"),
+    ("no-resource", "Statements must include either a Resource or a NotResource element",
+     policy({"Effect": "Allow", "Principal": "*", "Action": "*"}), "must have Resource or NotResource"),
+    ("bad-action", "You specify a value using a service namespace as an action prefix",
+     policy(statement(Action="GetParameter")), "must be 'service:Action'"),
+    ("bad-resource", "You specify a resource using an ARN", policy(statement(Resource="bucket")), "must be an ARN"),
+    ("empty-action-list", "You can specify multiple values for the Action element",
+     policy(statement(Action=[])), "non-empty"),
+    ("principal-wildcard-part", "You cannot use a wildcard to match part of a principal name or ARN",
+     policy(statement(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/*"})), "wildcard"),
+    ("principal-bad-type", "You can specify any of the following principals",
+     policy(statement(Principal={"Group": "x"})), "unknown principal type"),
+    ("principal-bad-account", "the account ARN (arn:aws:iam::account-ID:root), or a shortened form",
+     policy(statement(Principal={"AWS": "1234"})), "invalid principal"),
+    ("unknown-operator", "The condition operators can be grouped into the following categories",
+     policy(statement(Condition={"StringEqual": {"aws:SourceVpce": "vpce-1"}})), "Unknown condition operator"),
+    ("unknown-set-operator", "IAM defines two set operators, ForAnyValue and ForAllValues",
+     policy(statement(Condition={"ForSomeValues:StringEquals": {"aws:TagKeys": "a"}})), "Unknown set operator"),
+    ("null-ifexists", "You can add IfExists to the end of any condition operator name except the Null condition",
+     policy(statement(Condition={"NullIfExists": {"aws:SourceVpce": "true"}})), "IfExists cannot"),
+    ("bad-number", "comparing a key to an integer or decimal value",
+     policy(statement(Condition={"NumericLessThan": {"s3:max-keys": "ten"}})), "Invalid value"),
+    ("bad-date", "You must specify date/time values with one of the W3C implementations",
+     policy(statement(Condition={"DateLessThan": {"aws:CurrentTime": "next tuesday"}})), "Invalid value"),
+    ("bad-ip", "The value must be in the standard CIDR format",
+     policy(statement(Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/33"}})), "Invalid value"),
+    ("bad-bool", 'comparing a key to "true" or "false."',
+     policy(statement(Condition={"Bool": {"aws:SecureTransport": "yes"}})), "Invalid value"),
+    ("bad-null", "use either true ... or false",
+     policy(statement(Condition={"Null": {"aws:SourceVpce": "maybe"}})), "Invalid value"),
+    ("bad-binary", "a base-64 encoded representation of the binary value",
+     policy(statement(Condition={"BinaryEquals": {"aws:PrincipalTag/blob": "not base64!"}})), "Invalid value"),
+    ("condition-not-object", 'Condition : { "{condition-operator}" : { "{condition-key}" : "{condition-value}" }}',
+     policy(statement(Condition=["StringEquals"])), "Condition must be an object"),
+    ("condition-value-object", "condition-value",
+     policy(statement(Condition={"StringEquals": {"aws:SourceVpce": {"a": 1}}})), "values must be"),
+    ("duplicate-sid", "Sid", policy(statement(Sid="A"), statement(Sid="A")), "must be unique"),
+    ("bad-sid", "Sid", policy(statement(Sid="has space")), "Sid must be"),
+]
+
+
+@pytest.mark.parametrize(("quote", "document", "reason"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_malformed_policy_is_refused(quote: str, document: object, reason: str) -> None:
+    with pytest.raises(MalformedPolicy) as refused:
+        parse_policy(document if isinstance(document, str) else json.dumps(document), require_principal=True)
+    assert reason in str(refused.value), quote
+
+
+def test_principal_optional_outside_resource_policies() -> None:
+    """Identity-style documents (no Principal) parse when a Principal is not required."""
+    parsed = parse_policy({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})
+    assert evaluate(parsed, request()).allowed
+
+
+def test_default_endpoint_policy_has_no_version() -> None:
+    """VPCE: the default policy names no Version; 2008-10-17 applies and variables are literal."""
+    assert parse_policy({"Statement": [statement()]}).version == "2008-10-17"
+    assert VPCE
