@@ -15,6 +15,7 @@ from pocketlink.policy import (
     MalformedPolicy,
     Request,
     evaluate,
+    parse_endpoint_policy,
     parse_policy,
 )
 from tests.policy.cases import ACCOUNT, CASES, PARAM, VPCE, Case, policy, request, statement
@@ -138,3 +139,17 @@ def test_default_endpoint_policy_has_no_version() -> None:
     """VPCE: the default policy names no Version; 2008-10-17 applies and variables are literal."""
     assert parse_policy({"Statement": [statement()]}).version == "2008-10-17"
     assert VPCE
+
+
+def test_endpoint_policy_size_limit() -> None:
+    """VPCE: "The size of an endpoint policy cannot exceed 20,480 characters, including white space." """
+    document = json.dumps(policy(statement(Action="ssm:GetParameter")))
+    assert parse_endpoint_policy(document.ljust(20480)).statements
+    with pytest.raises(MalformedPolicy, match="at most 20480"):
+        parse_endpoint_policy(document.ljust(20481))
+
+
+def test_endpoint_policy_needs_principal() -> None:
+    """VPCE: "It must contain a Principal element." """
+    with pytest.raises(MalformedPolicy, match="Principal"):
+        parse_endpoint_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})

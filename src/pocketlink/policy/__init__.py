@@ -13,7 +13,7 @@ Nouns, one job each:
 The IAM User Guide is the specification; tests/policy cites it case by case. See docs/policy.md.
 """
 
-from pocketlink.policy.document import MalformedPolicy, Policy, parse_policy
+from pocketlink.policy.document import MalformedPolicy, Policy, parse_endpoint_policy, parse_policy
 from pocketlink.policy.evaluate import (
     ALLOW,
     EXPLICIT_DENY,
@@ -26,5 +26,5 @@ from pocketlink.policy.evaluate import (
 
 __all__ = [
     "ALLOW", "EXPLICIT_DENY", "IMPLICIT_DENY", "Caller", "Decision", "MalformedPolicy", "Policy", "Request",
-    "evaluate", "parse_policy",
+    "evaluate", "parse_endpoint_policy", "parse_policy",
 ]

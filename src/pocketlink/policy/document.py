@@ -21,6 +21,9 @@ VERSIONS = ("2012-10-17", "2008-10-17")
 # The version that applies when a document names none (the IAM User Guide, "Version").
 DEFAULT_VERSION = "2008-10-17"
 
+# "The size of an endpoint policy cannot exceed 20,480 characters, including white space."
+ENDPOINT_POLICY_MAX_CHARS = 20480
+
 _DOCUMENT_KEYS = {"Version", "Id", "Statement"}
 _STATEMENT_KEYS = {
     "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
@@ -106,6 +109,17 @@ def parse_policy(document: str | Mapping, *, require_principal: bool = False) ->
     if duplicate:
         raise MalformedPolicy(f"Statement IDs (SID) in a single policy must be unique: {duplicate}")
     return Policy(version=version, statements=statements)
+
+
+def parse_endpoint_policy(document: str | Mapping) -> Policy:
+    """A VPC endpoint's PolicyDocument: a resource-based policy, so every statement names a
+    principal, and at most 20,480 characters ("Control access to VPC endpoints using endpoint
+    policies", Considerations)."""
+    text = document if isinstance(document, str) else json.dumps(document)
+    if len(text) > ENDPOINT_POLICY_MAX_CHARS:
+        raise MalformedPolicy(f"The policy is {len(text)} characters; an endpoint policy has at most "
+                              f"{ENDPOINT_POLICY_MAX_CHARS}")
+    return parse_policy(document, require_principal=True)
 
 
 def _statement(index: int, raw: object, require_principal: bool) -> Statement:
