@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pocketlink.policy import (
     ALLOW,
@@ -153,3 +155,20 @@ def test_endpoint_policy_needs_principal() -> None:
     """VPCE: "It must contain a Principal element." """
     with pytest.raises(MalformedPolicy, match="Principal"):
         parse_endpoint_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+CONTEXT_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.binary(max_size=8),
+    st.text(max_size=24), st.sampled_from(["10.0.1.5", "fd00::7", "2026-12-01T02:00:00Z", "1e400", "nan", "0000"]),
+    st.lists(st.text(max_size=8), max_size=3),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=st.sampled_from(CASES), values=st.lists(CONTEXT_VALUES, min_size=1, max_size=12))
+def test_any_context_gets_a_decision(case: Case, values: list) -> None:
+    """Whatever the caller puts in the context, a decision comes back: never a traceback."""
+    keys = sorted({c.key for s in parse_policy(case.policy).statements for c in s.conditions}) or ["aws:sourcevpce"]
+    context = {key: values[i % len(values)] for i, key in enumerate(keys)}
+    req = Request(case.request.action, case.request.resources, case.request.caller, context)
+    assert evaluate(parse_policy(case.policy), req).effect in (ALLOW, EXPLICIT_DENY, IMPLICIT_DENY)
