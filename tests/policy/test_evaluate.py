@@ -78,6 +78,8 @@ MALFORMED = [
     ("bad-effect", "Effect: Allow or Deny", policy(statement("Permit")), "Effect must be Allow or Deny"),
     ("no-principal", "It must contain a Principal element", policy({"Effect": "Allow", "Action": "*", "Resource": "*"}),
      "must have Principal or NotPrincipal"),
+    ("null-principal", "It must contain a Principal element", policy({**statement(), "Principal": None}),
+     "Principal cannot be null"),
     ("both-principals", "NotPrincipal", policy({**statement(), "NotPrincipal": {"AWS": ACCOUNT}}),
      "cannot have both Principal and NotPrincipal"),
     ("no-action", "Statements must include either an Action or NotAction element",

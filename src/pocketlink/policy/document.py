@@ -153,9 +153,7 @@ def _statement(index: int, raw: object, require_principal: bool) -> Statement:
         index=index, sid=sid, effect=effect,
         principal=_principals(principal, index) if principal is not None else None,
         not_principal=_principals(not_principal, index) if not_principal is not None else None,
-        actions=_strings(actions, index, "Action"), not_actions=_strings(not_actions, index, "NotAction"),
-        resources=_strings(resources, index, "Resource"),
-        not_resources=_strings(not_resources, index, "NotResource"),
+        actions=actions, not_actions=not_actions, resources=resources, not_resources=not_resources,
         conditions=conditions,
     )
 
@@ -168,6 +166,8 @@ def _pair(raw: Mapping, index: int, positive: str, negative: str, *, required: b
     if positive in raw or negative in raw:
         name = positive if positive in raw else negative
         value = raw[name]
+        if value is None:
+            raise MalformedPolicy(f"Statement #{index}: {name} cannot be null")
         if name.endswith("Principal"):
             return (value, None) if name == positive else (None, value)
         values = _strings(value, index, name)
@@ -175,9 +175,7 @@ def _pair(raw: Mapping, index: int, positive: str, negative: str, *, required: b
     return None, None
 
 
-def _strings(value: object, index: int, element: str) -> tuple[str, ...] | None:
-    if value is None or isinstance(value, tuple):
-        return value
+def _strings(value: object, index: int, element: str) -> tuple[str, ...]:
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
         raise MalformedPolicy(f"Statement #{index}: {element} must be a string or a non-empty string list")
