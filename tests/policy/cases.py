@@ -129,7 +129,7 @@ case("eval-deny-condition-false", EVAL, "looks for a Deny statement that applies
 case("eval-deny-condition-true", EVAL, "returns a final decision of Deny",
      policy(statement(), statement("Deny", Condition={"Bool": {"aws:SecureTransport": "false"}})),
      request(aws_SecureTransport=False), EXPLICIT_DENY)
-case("eval-statement-object", EVAL, "Statement as one object: the enforcement code evaluates all policies",
+case("eval-statement-object", EVAL, "The AWS enforcement code evaluates all policies within the account that apply to the request",
      {"Version": "2012-10-17", "Statement": statement(Action="ssm:GetParameter")}, request(), ALLOW)
 case("eval-allow-among-many", EVAL, "evaluates all the permissions granted by the policies for at least one Allow",
      policy(statement(Action="sqs:SendMessage"), statement(Action="ssm:GetParameter")), request(), ALLOW)
@@ -159,7 +159,7 @@ case("action-list", ACTION, "You can specify multiple values for the Action elem
      policy(statement(Action=["sqs:SendMessage", "ssm:GetParameter"])), request(), ALLOW)
 case("action-list-none", ACTION, "You can specify multiple values for the Action element",
      policy(statement(Action=["sqs:SendMessage", "ec2:StartInstances"])), request(), IMPLICIT_DENY)
-case("action-service-wildcard", ACTION, '"Action": "s3:*" applies to all S3 actions',
+case("action-service-wildcard", ACTION, "the following Action element applies to all S3 actions",
      policy(statement(Action="ssm:*")), request(), ALLOW)
 case("action-service-wildcard-other", ACTION, "give access to all the actions the specific AWS product offers",
      policy(statement(Action="s3:*")), request(), IMPLICIT_DENY)
@@ -201,7 +201,7 @@ case("notaction-deny-condition", NOTACTION, '"BoolIfExists": {"aws:MultiFactorAu
      policy(statement(), statement("Deny", NotAction="iam:*",
                                    Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})),
      request(), EXPLICIT_DENY)
-case("notaction-deny-condition-mfa", NOTACTION, "If the user is signed in with MFA, then the Condition test fails",
+case("notaction-deny-condition-mfa", NOTACTION, "If the user is signed in with MFA",
      policy(statement(), statement("Deny", NotAction="iam:*",
                                    Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}})),
      request(aws_MultiFactorAuthPresent=True), ALLOW)
@@ -268,7 +268,7 @@ case("notresource-deny-other", NOTRESOURCE, "explicitly denies access to all Ama
 case("notresource-deny-listed", NOTRESOURCE, "resources specified in this element are the only resources that are not limited",
      policy(statement(), statement("Deny", Action="s3:*", NotResource=[BUCKET + "/Payroll", BUCKET + "/Payroll/*"])),
      request("s3:GetObject", BUCKET + "/Payroll/june.csv"), ALLOW)
-case("notresource-deny-listed-no-allow", NOTRESOURCE, "this policy does not grant the user access to any actions",
+case("notresource-deny-listed-no-allow", NOTRESOURCE, "this policy does not grant the user access to any resources",
      policy(statement("Deny", Action="s3:*", NotResource=BUCKET + "/Payroll/*")),
      request("s3:GetObject", BUCKET + "/Payroll/june.csv"), IMPLICIT_DENY)
 case("notresource-allow-other", NOTRESOURCE, "NotResource allows all services and resources that are not explicitly listed",
@@ -301,7 +301,7 @@ case("principal-user", PRINCIPAL, '"Principal": { "AWS": "arn:aws:iam::AWS-accou
      policy(statement(Principal={"AWS": ALICE.arn})), request(), ALLOW)
 case("principal-user-other", PRINCIPAL, "Principals must always name specific users",
      policy(statement(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/carol"})), request(), IMPLICIT_DENY)
-case("principal-user-case", PRINCIPAL, "the user name part of the Amazon Resource Name (ARN) is case sensitive",
+case("principal-user-case", PRINCIPAL, "In a Principal element, the user name part of the",
      policy(statement(Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:user/Alice"})), request(), IMPLICIT_DENY)
 case("principal-role-session", PRINCIPAL, "the role session principal is granted the permissions based on the ARN of role",
      policy(statement(Principal={"AWS": ROLE_ARN})), request(caller=SESSION), ALLOW)
@@ -376,7 +376,7 @@ condition_case("string-not-equals-nor", MULTI, "the string cannot match any of t
 condition_case("string-not-equals-nor-none", MULTI, "the effective permissions work like a logical AND",
                {"StringNotEquals": {"aws:PrincipalAccount": [OTHER, "999988887777"]}},
                {"aws:PrincipalAccount": ACCOUNT}, True)
-condition_case("string-not-equals-case", OPS, "Negated matching (case sensitive)",
+condition_case("string-not-equals-case", OPS, "StringNotEquals | Negated matching",
                {"StringNotEquals": {"aws:username": "johndoe"}}, {"aws:username": "JohnDoe"}, True)
 condition_case("string-not-equals-ignorecase", OPS, "Negated matching, ignoring case",
                {"StringNotEqualsIgnoreCase": {"aws:username": "johndoe"}}, {"aws:username": "JohnDoe"}, False)
@@ -390,7 +390,7 @@ condition_case("string-like-question", OPS, "single-character match wildcards (?
                {"StringLike": {"aws:PrincipalTag/team": "team-?"}}, {"aws:PrincipalTag/team": "team-a"}, True)
 condition_case("string-like-question-two", OPS, "single-character match wildcards (?)",
                {"StringLike": {"aws:PrincipalTag/team": "team-?"}}, {"aws:PrincipalTag/team": "team-ab"}, False)
-condition_case("string-like-empty", OPS, 'StringLike ... "s3:prefix": ["", "home/", ...]',
+condition_case("string-like-empty", OPS, "as long as the s3:prefix matches any one of the specified patterns",
                {"StringLike": {"s3:prefix": ["", "home/"]}}, {"s3:prefix": ""}, True,
                req=request("s3:ListBucket", BUCKET))
 condition_case("string-like-prefix-s3", OPS, "as long as the s3:prefix matches any one of the specified patterns",
@@ -451,7 +451,7 @@ condition_case("date-gt-before", OPS, "Matching after a specific a date and time
                {"aws:TokenIssueTime": "2019-12-31T23:59:59Z"}, False)
 condition_case("date-missing", OPS, "The key is not present in AWS CLI, AWS API, or AWS SDK requests that are made using access keys",
                {"DateGreaterThan": {"aws:TokenIssueTime": "2020-01-01T00:00:01Z"}}, {}, False)
-condition_case("date-lt-current", OPS, "You use these condition operators with aws:CurrentTime",
+condition_case("date-lt-current", OPS, "restrict access based on comparing a key to a date/time value",
                {"DateLessThan": {"aws:CurrentTime": "2030-01-01T00:00:00Z"}}, {"aws:CurrentTime": "2026-12-01T02:00:00Z"},
                True)
 condition_case("date-lt-current-after", OPS, "Matching before a specific date and time",
@@ -471,7 +471,7 @@ condition_case("date-not-equals", OPS, "DateNotEquals: Negated matching",
                {"aws:CurrentTime": "2026-12-01T02:00:01Z"}, True)
 condition_case("date-epoch", OPS, "or in epoch (UNIX) time",
                {"DateGreaterThan": {"aws:EpochTime": "1577836800"}}, {"aws:EpochTime": "1796090400"}, True)
-condition_case("date-epoch-vs-iso", OPS, "You must specify date/time values with one of the W3C implementations ... or in epoch",
+condition_case("date-epoch-vs-iso", OPS, "W3C implementations of the ISO 8601 date formats ... or in epoch (UNIX) time",
                {"DateLessThan": {"aws:CurrentTime": "1577836800"}}, {"aws:CurrentTime": "2019-12-31T00:00:00Z"}, True,
                cross_check=False, note="iam-simulate compares epoch seconds with ISO dates in milliseconds")
 condition_case("date-day-only", OPS, "W3C implementations of the ISO 8601 date formats",
@@ -499,7 +499,7 @@ case("bool-deny-secure", OPS, "deny ... if the request is not over SSL",
      request("s3:GetObject", BUCKET + "/k", aws_SecureTransport=True), ALLOW)
 
 # --- Binary ------------------------------------------------------------------------------------------
-condition_case("binary-equals", OPS, "compares the value of the specified key byte for byte against a base-64",
+condition_case("binary-equals", OPS, "compares the value of the specified key byte for byte",
                {"BinaryEquals": {"aws:PrincipalTag/blob": "QmluYXJ5VmFsdWVJbkJhc2U2NA=="}},
                {"aws:PrincipalTag/blob": b"BinaryValueInBase64"}, True, cross_check=False,
                note="iam-simulate's context has no bytes")
@@ -532,7 +532,7 @@ condition_case("ip-not-in-bare-v4-v6-request", OPS, "IAM uses the default prefix
                cross_check=False, note="iam-simulate's bare IPv4 value never matches an IPv6 request, even negated")
 condition_case("ip-not-in-missing", OPS, "If the policy condition requires that the key is not matched ... true",
                {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}, {}, True)
-condition_case("ip-vpc-source", KEYS, "aws:VpcSourceIp ... the IP address from which a request was made through a VPC endpoint",
+condition_case("ip-vpc-source", KEYS, "the request originates from the specified IP address and it goes through a VPC endpoint",
                {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/16"}}, {"aws:VpcSourceIp": "10.0.1.5"}, True)
 condition_case("ip-vpc-source-other", KEYS, "aws:VpcSourceIp",
                {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/16"}}, {"aws:VpcSourceIp": "10.1.1.5"}, False)
@@ -618,7 +618,7 @@ condition_case("multi-key-and", MULTI, "multiple keys attached to a single condi
                CONDITION_BLOCK, {**FINANCE_AUDIT, "aws:PrincipalTag/role": "dev"}, False)
 condition_case("multi-key-missing", MULTI, "must have both principal tag keys, department and role",
                CONDITION_BLOCK, {k: v for k, v in FINANCE_AUDIT.items() if not k.endswith("/role")}, False)
-condition_case("multi-operator-and", MULTI, "If your policy has multiple condition operators ... logical AND",
+condition_case("multi-operator-and", MULTI, "the conditions are evaluated using a logical AND",
                CONDITION_BLOCK, {**FINANCE_AUDIT, "aws:PrincipalAccount": OTHER}, False)
 condition_case("multi-value-or", MULTI, "a single condition operator includes multiple values for one key ... OR",
                CONDITION_BLOCK, {**FINANCE_AUDIT, "aws:PrincipalTag/department": "legal"}, True)
@@ -639,7 +639,7 @@ condition_case("forall-empty", MULTI, "If the key values in the request resolve 
                ATTRS, {"dynamodb:Attributes": []}, True, req=GET_ITEM)
 condition_case("forall-single-value", MULTI, "Tests whether the value of every member of the request set is a subset",
                ATTRS, {"dynamodb:Attributes": "Message"}, True, req=GET_ITEM)
-condition_case("forall-like", MULTI, "you must also use the StringLike condition operator",
+condition_case("forall-like", MULTI, "you must also use the StringLike",
                {"ForAllValues:StringLike": {"aws:TagKeys": ["Created*"]}}, {"aws:TagKeys": ["CreatedBy", "CreatedAt"]},
                True)
 condition_case("forall-like-miss", MULTI, "every key value in the request matches at least one value in the policy",
@@ -678,18 +678,18 @@ condition_case("foranyvalue-ifexists-missing", OPS, "You can add IfExists to the
                note="iam-simulate's ForAnyValue is false for a missing key even with IfExists")
 
 # --- Endpoint policy condition keys -----------------------------------------------------------------
-case("vpce-source-vpce", KEYS, "aws:SourceVpce ... Compare the VPC endpoint identifier of the request",
+case("vpce-source-vpce", KEYS, "compare the VPC endpoint identifier of the request with the endpoint ID",
      policy(statement(Condition={"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})),
      request(aws_SourceVpce="vpce-1a2b3c4d"), ALLOW)
 case("vpce-source-vpce-other", KEYS, "aws:SourceVpce", policy(statement(Condition={"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}})),
      request(aws_SourceVpce="vpce-9999"), IMPLICIT_DENY)
-case("vpce-source-vpc", KEYS, "aws:SourceVpc ... checks whether the request comes from the VPC",
+case("vpce-source-vpc", KEYS, "check whether the request comes from the VPC that you specify in the policy",
      policy(statement(Condition={"StringEquals": {"aws:SourceVpc": "vpc-111bbb22"}})),
      request(aws_SourceVpc="vpc-111bbb22"), ALLOW)
 case("vpce-source-vpc-deny-other", KEYS, "aws:SourceVpc",
      policy(statement(), statement("Deny", Condition={"StringNotEquals": {"aws:SourceVpc": "vpc-111bbb22"}})),
      request(aws_SourceVpc="vpc-999"), EXPLICIT_DENY)
-case("vpce-principal-account", KEYS, "aws:PrincipalAccount ... the AWS account to which the requesting principal belongs",
+case("vpce-principal-account", KEYS, "compare the account to which the requesting principal belongs",
      policy(statement(Condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})), request(), ALLOW)
 case("vpce-principal-account-other", KEYS, "aws:PrincipalAccount",
      policy(statement(Condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})), request(caller=BOB_OTHER),
@@ -702,13 +702,15 @@ case("vpce-principal-arn-user", VPCE, '"aws:PrincipalArn": "arn:aws:iam::1234567
 case("vpce-principal-arn-other", VPCE, "use the aws:PrincipalArn condition key",
      policy(statement(Condition={"StringEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:user/endpointuser"}})),
      request(), IMPLICIT_DENY)
-case("vpce-anonymous-principal-account", KEYS, "aws:PrincipalAccount ... not present ... anonymous",
+case("vpce-anonymous-principal-account-present", KEYS, "This key is included in the request context for all requests, including anonymous requests",
+     policy(statement(Condition={"Null": {"aws:PrincipalAccount": "false"}})), request(caller=ANONYMOUS), ALLOW)
+case("vpce-anonymous-principal-account", KEYS, "For anonymous requests, the request context returns anonymous",
      policy(statement(Condition={"StringEquals": {"aws:PrincipalAccount": ACCOUNT}})), request(caller=ANONYMOUS),
      IMPLICIT_DENY)
 
 # --- Policy variables --------------------------------------------------------------------------------
 HOME = "arn:aws:s3:::amzn-s3-demo-bucket/home/${aws:username}/*"
-case("vars-username-resource", VARS, "IAM replaces the variable ${aws:username} with the friendly name",
+case("vars-username-resource", VARS, "When this policy is evaluated, IAM replaces the variable",
      policy(statement(Action="s3:GetObject", Resource=HOME)), request("s3:GetObject", BUCKET + "/home/alice/a.txt"),
      ALLOW)
 case("vars-username-resource-other", VARS, "a single policy applied to a group of users can control access",

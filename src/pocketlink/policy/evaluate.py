@@ -95,12 +95,13 @@ def request_context(request: Request) -> dict[str, Value]:
     """The request's condition keys, lower-cased, with what the caller implies filled in.
 
     aws:PrincipalAccount, aws:PrincipalArn and (for an IAM user) aws:username come from the
-    caller unless the context already holds them.
+    caller unless the context already holds them. An anonymous caller's account is the word
+    ``anonymous`` ("For anonymous requests, the request context returns anonymous").
     """
     context = normalize_context(request.context)
     caller = request.caller
-    if caller.account:
-        context.setdefault("aws:principalaccount", caller.account)
+    if caller.account or not caller.service:
+        context.setdefault("aws:principalaccount", caller.account or "anonymous")
     if caller.principal_arn:
         context.setdefault("aws:principalarn", caller.principal_arn)
     if caller.arn and caller.arn.split(":", 5)[-1].startswith("user/"):
