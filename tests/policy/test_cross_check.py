@@ -22,6 +22,7 @@ from pocketlink.policy.evaluate import request_context
 from tests.policy.cases import (
     ACCOUNT,
     ALICE,
+    ANONYMOUS,
     BOB_OTHER,
     BUCKET,
     CASES,
@@ -169,7 +170,7 @@ def corpus(size: int, seed: int = 8) -> list[tuple[dict, Request]]:
             body, values = _statement(rng, action, resource)
             statements.append(body)
             context.update(values)
-        caller = rng.choice([ALICE, SESSION, BOB_OTHER])
+        caller = rng.choice([ALICE, SESSION, BOB_OTHER, ANONYMOUS])
         pairs.append(({"Version": "2012-10-17", "Statement": statements},
                       Request(action, (resource,), caller, context)))
     return pairs
