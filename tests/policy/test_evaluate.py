@@ -121,8 +121,8 @@ MALFORMED = [
      policy(statement(Condition=["StringEquals"])), "Condition must be an object"),
     ("condition-value-object", "condition-value",
      policy(statement(Condition={"StringEquals": {"aws:SourceVpce": {"a": 1}}})), "values must be"),
-    ("duplicate-sid", "Sid", policy(statement(Sid="A"), statement(Sid="A")), "must be unique"),
-    ("bad-sid", "Sid", policy(statement(Sid="has space")), "Sid must be"),
+    ("bad-sid", "You can provide Sid (statement ID) as an optional identifier", policy(statement(Sid=7)),
+     "Sid must be a string"),
 ]
 
 
@@ -131,6 +131,12 @@ def test_malformed_policy_is_refused(quote: str, document: object, reason: str) 
     with pytest.raises(MalformedPolicy) as refused:
         parse_policy(document if isinstance(document, str) else json.dumps(document), require_principal=True)
     assert reason in str(refused.value), quote
+
+
+def test_sid_rules_are_iams_own() -> None:
+    """Sid: "In IAM, the Sid value must be unique within a JSON policy" - IAM's rule, not every service's."""
+    parsed = parse_endpoint_policy(policy(statement(Sid="Allow reads"), statement(Sid="Allow reads")))
+    assert evaluate(parsed, request()).reason == "allowed by statement 'Allow reads'"
 
 
 def test_principal_optional_outside_resource_policies() -> None:

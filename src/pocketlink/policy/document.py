@@ -104,10 +104,6 @@ def parse_policy(document: str | Mapping, *, require_principal: bool = False) ->
     if not isinstance(raws, list) or not raws:
         raise MalformedPolicy("Statement must be an object or a non-empty list of objects")
     statements = tuple(_statement(index, item, require_principal) for index, item in enumerate(raws))
-    sids = [s.sid for s in statements if s.sid]
-    duplicate = next((sid for sid in sids if sids.count(sid) > 1), None)
-    if duplicate:
-        raise MalformedPolicy(f"Statement IDs (SID) in a single policy must be unique: {duplicate}")
     return Policy(version=version, statements=statements)
 
 
@@ -129,9 +125,9 @@ def _statement(index: int, raw: object, require_principal: bool) -> Statement:
     if unknown:
         raise MalformedPolicy(f"Statement #{index} has an unknown element: {sorted(unknown)[0]}")
     sid = raw.get("Sid")
-    if sid is not None and (not isinstance(sid, str) or not sid.replace("_", "").replace("-", "").isalnum()):
-        # IAM's own rule is [A-Za-z0-9]; resource policies (S3, VPC endpoints) also take - and _.
-        raise MalformedPolicy(f"Statement #{index}: Sid must be a string of letters, digits, - and _")
+    if sid is not None and not isinstance(sid, str):
+        # Only "In IAM" must a Sid be unique and alphanumeric; other services set their own rules.
+        raise MalformedPolicy(f"Statement #{index}: Sid must be a string")
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise MalformedPolicy(f"Statement #{index}: Effect must be Allow or Deny, not {effect!r}")
