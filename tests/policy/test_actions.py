@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.loaders import Loader
 
-from pocketlink.policy.actions import SERVICES, iam_actions, iam_prefix
+from pocketlink.policy.actions import SERVICES, iam_actions, iam_prefix, registry_action
 
 REFERENCE = {prefix: {name.lower() for name in names} for prefix, names in
              json.loads((Path(__file__).parent / "iam-actions.json").read_text())["actions"].items()}
@@ -44,7 +44,8 @@ def test_every_operation_maps_to_a_real_action(service: str) -> None:
 
 
 @pytest.mark.parametrize(("service", "operation", "actions"), [
-    # "You must have permission to perform the s3:ListBucket action" (ListObjectsV2, Amazon S3 API Reference)
+    # "You must have permission to perform the s3:ListBucket action" (ListObjectsV2, Amazon S3 API Reference);
+    # "to use the HeadObject API operation, the s3:GetObject is required" (S3 User Guide, "Policy actions")
     ("s3", "ListObjectsV2", ("s3:ListBucket",)),
     ("s3", "ListObjects", ("s3:ListBucket",)),
     ("s3", "HeadBucket", ("s3:ListBucket",)),
@@ -68,3 +69,25 @@ def test_every_operation_maps_to_a_real_action(service: str) -> None:
 ])
 def test_documented_actions(service: str, operation: str, actions: tuple[str, ...]) -> None:
     assert iam_actions(service, operation) == actions
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), [
+    # Pull ("docker pull"): the manifest, then the layers.
+    ("GET", "/v2/app/web/manifests/latest", ("ecr:BatchGetImage", "app/web")),
+    ("HEAD", "/v2/app/web/manifests/sha256:0123", ("ecr:BatchGetImage", "app/web")),
+    ("GET", "/v2/web/blobs/sha256:abcd", ("ecr:GetDownloadUrlForLayer", "web")),
+    # Push: "ecr:CompleteLayerUpload", "ecr:UploadLayerPart", "ecr:InitiateLayerUpload",
+    # "ecr:BatchCheckLayerAvailability", "ecr:PutImage" (ECR User Guide, pushing an image).
+    ("HEAD", "/v2/web/blobs/sha256:abcd", ("ecr:BatchCheckLayerAvailability", "web")),
+    ("POST", "/v2/web/blobs/uploads/", ("ecr:InitiateLayerUpload", "web")),
+    ("PATCH", "/v2/web/blobs/uploads/5f0c", ("ecr:UploadLayerPart", "web")),
+    ("PUT", "/v2/web/blobs/uploads/5f0c?digest=sha256:abcd", ("ecr:CompleteLayerUpload", "web")),
+    ("PUT", "/v2/web/manifests/v1", ("ecr:PutImage", "web")),
+    ("DELETE", "/v2/web/manifests/sha256:0123", ("ecr:BatchDeleteImage", "web")),
+    ("GET", "/v2/web/tags/list", ("ecr:ListImages", "web")),
+    ("GET", "/v2/", None),
+])
+def test_registry_actions(method: str, path: str, expected: tuple[str, str] | None) -> None:
+    assert registry_action(method, path) == expected
+    if expected:
+        assert _known(expected[0])

@@ -8,7 +8,8 @@ Nouns, one job each:
 - ``Request`` / ``Decision`` (evaluate.py): a request (action, resources, caller, context) and
   the verdict, Allow, ExplicitDeny or ImplicitDeny, with the statement that decided.
 - ``iam_actions`` (actions.py): the IAM actions an AWS operation needs (S3's ListObjectsV2 is
-  s3:ListBucket), from botocore's models and operations.json.
+  s3:ListBucket), from botocore's models and operations.json; ``registry_action`` for ECR's
+  registry API.
 
 The IAM User Guide is the specification; tests/policy cites it case by case. See docs/policy.md.
 """

@@ -9,10 +9,15 @@ tests/policy/test_actions.py; nothing here guesses by pattern.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 
 from botocore.loaders import Loader
+
+# The registry API's routes (the OCI distribution spec): /v2/<name>/manifests/<reference>,
+# /v2/<name>/blobs/<digest>, /v2/<name>/blobs/uploads/[<id>], /v2/<name>/tags/list.
+_REGISTRY_ROUTE = re.compile(r"^/v2/(?P<name>.+?)/(?P<kind>manifests|blobs/uploads|blobs|tags)(/.*)?$")
 
 # The services the service front puts behind interface endpoints (issue 8), by botocore name.
 SERVICES = ("dynamodb", "ec2", "ecr", "kms", "logs", "s3", "secretsmanager", "sns", "sqs", "ssm", "sts")
@@ -43,3 +48,16 @@ def iam_actions(service: str, operation: str) -> tuple[str, ...]:
     if mapped is None:
         return (f"{iam_prefix(service)}:{operation}",)
     return (mapped,) if isinstance(mapped, str) else tuple(mapped)
+
+
+def registry_action(method: str, path: str) -> tuple[str, str] | None:
+    """The IAM action of a request to ECR's registry API (``docker pull``), with its repository.
+
+    None for the routes that name no repository (``/v2/``, the version check), which the
+    authorization token alone admits.
+    """
+    route = _REGISTRY_ROUTE.match(path.split("?", 1)[0])
+    if route is None:
+        return None
+    action = _exceptions()["ecr"]["registry"].get(f"{method.upper()} {route['kind']}")
+    return (action, route["name"]) if action else None
