@@ -20,7 +20,7 @@ from pocketlink.policy import (
     parse_endpoint_policy,
     parse_policy,
 )
-from tests.policy.cases import ACCOUNT, CASES, PARAM, VPCE, Case, policy, request, statement
+from tests.policy.cases import ACCOUNT, CASES, PARAM, Case, policy, request, statement
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -147,8 +147,10 @@ def test_principal_optional_outside_resource_policies() -> None:
 
 def test_default_endpoint_policy_has_no_version() -> None:
     """VPCE: the default policy names no Version; 2008-10-17 applies and variables are literal."""
-    assert parse_policy({"Statement": [statement()]}).version == "2008-10-17"
-    assert VPCE
+    parsed = parse_policy({"Statement": [statement(Resource="arn:aws:s3:::b-${aws:username}")]})
+    assert parsed.version == "2008-10-17"
+    assert not evaluate(parsed, request("s3:ListBucket", "arn:aws:s3:::b-alice")).allowed
+    assert evaluate(parsed, request("s3:ListBucket", "arn:aws:s3:::b-${aws:username}")).allowed
 
 
 def test_endpoint_policy_size_limit() -> None:
