@@ -83,7 +83,7 @@ class RequestParser:
         if node == "":
             return []
         items = self._list_items(shape, node)
-        if not isinstance(items, dict) or not all(k.isdigit() for k in items):
+        if not isinstance(items, dict) or not all(_index(k) for k in items):
             raise self._invalid(path, node if isinstance(node, str) else "", "a list")
         return [
             self._value(shape.member, items[k], f"{path}.{k}")
@@ -98,7 +98,7 @@ class RequestParser:
             return {}
         flattened = shape.serialization.get("flattened")
         entries = node.get("entry", "") if isinstance(node, dict) and not flattened else node
-        if not isinstance(entries, dict) or not all(k.isdigit() for k in entries):
+        if not isinstance(entries, dict) or not all(_index(k) for k in entries):
             raise self._invalid(path, "", "a map")
         key_name = self._member_key(shape.key, "key")
         value_name = self._member_key(shape.value, "value")
@@ -161,6 +161,11 @@ class RequestParser:
 
     def _missing_message(self, path: str) -> str:
         return f"The request must contain the parameter {path}"
+
+
+def _index(key: str) -> bool:
+    """A list index on the wire: ASCII digits only (``str.isdigit`` takes '²' too)."""
+    return key.isascii() and key.isdigit()
 
 
 def _tree(pairs: dict[str, str]) -> Tree:
@@ -299,11 +304,22 @@ class RestXmlRequestParser(RequestParser):
                 root = ElementTree.fromstring(request.body)
             except ElementTree.ParseError:
                 raise ServiceError("The XML document is malformed", code="MalformedXML") from None
+            self._check_root(shape, root)
             params.update(self._xml_structure(shape, root, body_members))
         for name in shape.required_members:
             if name not in params:
                 raise ServiceError(f"Missing required parameter {name}", code=self.missing_code)
         return params
+
+    def _check_root(self, shape: StructureShape, root: ElementTree.Element) -> None:
+        """The body's root is the input's element in the service's namespace, or the
+        service's schema does not know it (Route 53 answers with its validator's words)."""
+        namespace = shape.serialization.get("xmlNamespace", {}).get("uri") or \
+            self.spec.model.metadata.get("xmlNamespace", "")
+        expected = f"{{{namespace}}}{shape.serialization.get('name', shape.name)}"
+        if root.tag != expected:
+            raise ServiceError("Invalid XML ; cvc-elt.1.a: Cannot find the declaration of "
+                               f"element '{_local(root.tag)}'.", code=self.invalid_value_code)
 
     def _xml_structure(self, shape: StructureShape, element: ElementTree.Element,
                        members: dict[str, Shape] | None = None) -> dict:
@@ -321,6 +337,11 @@ class RestXmlRequestParser(RequestParser):
             key = member.serialization.get("name", name)
             if key in by_tag:
                 out[name] = self._xml_value(member, by_tag[key][0])
+        if members is shape.members:
+            for name in shape.required_members:
+                if name not in out:
+                    raise ServiceError(f"Missing required parameter {name} in "
+                                       f"{_local(element.tag)}", code=self.missing_code)
         return out
 
     def _xml_value(self, shape: Shape, element: ElementTree.Element):
