@@ -29,6 +29,7 @@ import dns.rdatatype
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
+from pocketlink.api.tags import printable
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
 from pocketlink.wire import specs
@@ -436,6 +437,11 @@ def list_tags_for_resource(context: RequestContext, params: dict) -> dict:
 @operation("route53", "ChangeTagsForResource")
 def change_tags_for_resource(context: RequestContext, params: dict) -> dict:
     zone = require_zone(context, params["ResourceId"])
+    for tag in params.get("AddTags") or []:
+        key, value = tag.get("Key", ""), tag.get("Value", "")
+        if not 1 <= len(key) <= 128 or len(value) > 256 or not printable(key + value):
+            raise error("InvalidInput", f"Invalid tag: key '{key[:128]}' must be 1 to 128 and "
+                        "its value at most 256 characters, none of them control characters")
     with context.store.transaction() as tx:
         mine = tx.get(HostedZone, zone.id)
         assert mine is not None

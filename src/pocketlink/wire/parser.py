@@ -34,6 +34,16 @@ _ENVELOPE = frozenset(
 )
 
 
+# What XML 1.0 cannot carry (NUL and the other C0 controls but tab, LF and CR; lone
+# surrogates; U+FFFE, U+FFFF): a value holding any could never be described back.
+_UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _shown(text: str) -> str:
+    """``text`` as an error message may quote it: escaped when XML cannot carry it."""
+    return ascii(text) if _UNCARRIABLE.search(text) else text
+
+
 class InvalidParameter(ServiceError):
     """A parameter whose value does not fit its shape; the code is the protocol's own."""
 
@@ -113,6 +123,10 @@ class RequestParser:
 
     def _scalar(self, shape: Shape, text: str, path: str):
         kind = shape.type_name
+        if _UNCARRIABLE.search(text):
+            raise InvalidParameter(f"Value for parameter {_shown(path)} is invalid: it holds "
+                                   "characters that XML cannot carry.",
+                                   code=self.invalid_value_code)
         if kind == "string":
             return text
         if kind in ("integer", "long"):
@@ -155,7 +169,7 @@ class RequestParser:
 
     def _invalid(self, path: str, value: str, expected: str) -> ServiceError:
         return InvalidParameter(
-            f"Value ({value}) for parameter {path} is invalid. Expected {expected}.",
+            _shown(f"Value ({value}) for parameter {path} is invalid. Expected {expected}."),
             code=self.invalid_value_code,
         )
 
@@ -193,7 +207,7 @@ class QueryRequestParser(RequestParser):
         action = form.get("Action", "")
         operation = self.spec.operation(action) if action else None
         if operation is None:
-            raise UnknownOperation(action or "(none)", self.spec.name)
+            raise UnknownOperation(_shown(action) or "(none)", self.spec.name)
         tree = _tree({k: v for k, v in form.items() if k not in _ENVELOPE and
                       not k.startswith("X-Amz-")})
         shape = operation.input_shape
@@ -206,7 +220,7 @@ class QueryRequestParser(RequestParser):
         if self.reject_unknown:
             for key in tree:
                 if key not in known:
-                    raise ServiceError(f"The parameter {key} is not recognized",
+                    raise ServiceError(f"The parameter {_shown(key)} is not recognized",
                                        code="UnknownParameter")
         return operation, params
 
@@ -272,7 +286,7 @@ class RestXmlRequestParser(RequestParser):
             match = pattern.match(request.path)
             if match and method == request.method and all(q in query for q in required_query):
                 return operation, self._params(operation, request, match.groupdict(), query)
-        raise UnknownOperation(f"{request.method} {request.path}", self.spec.name)
+        raise UnknownOperation(_shown(f"{request.method} {request.path}"), self.spec.name)
 
     def _params(self, operation: OperationModel, request: HttpRequest, uri: dict[str, str],
                 query: dict[str, str]) -> dict:
