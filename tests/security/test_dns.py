@@ -201,7 +201,7 @@ def test_a_public_zone_takes_no_vpc(two_accounts):
 def test_a_top_level_domain_is_reserved(daemon):
     route53 = client(daemon, "route53", new_account())
     assert refused("InvalidDomainName", route53.create_hosted_zone, Name="aws",
-                   CallerReference="tld") == "aws. is reserved by AWS!"
+                   CallerReference="tld") == "aws is reserved by AWS!"
 
 
 # --- the DNS server itself ----------------------------------------------------------------

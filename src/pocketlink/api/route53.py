@@ -145,7 +145,7 @@ def create_hosted_zone(context: RequestContext, params: dict) -> dict:
     if private:
         vpc = own_vpc(context, vpc)
     elif name.count(".") == 1:  # a top-level domain; AWS: "test2 is reserved by AWS!"
-        raise error("InvalidDomainName", f"{name} is reserved by AWS!")
+        raise error("InvalidDomainName", f"{name[:-1]} is reserved by AWS!")
     servers = [f"ns-{secrets.randbelow(2048)}.awsdns-{secrets.randbelow(64):02d}.{tld}"
                for tld in ("com", "net", "org", "co.uk")]
     zone = HostedZone(
