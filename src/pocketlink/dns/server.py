@@ -77,7 +77,10 @@ class _Quiet:
             self._held += 1
             return
         held, self._held, self._last = self._held, 0, now
-        log.log(level, message + " (%d more since the last such line)", *args, held)
+        if held:
+            log.log(level, message + " (and %d more since the last such line)", *args, held)
+        else:
+            log.log(level, message, *args)
 
 
 def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = False,
