@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from tests.privatelink.conftest import aws_error, dig, publish_txt
+from tests.privatelink.conftest import aws_error, dig, new_account, publish_txt
 
 
 @pytest.fixture
@@ -191,3 +191,13 @@ def test_an_aws_service_and_its_private_name_conflict_too(make_consumer):
         consumer.create_endpoint("com.amazonaws.us-east-1.ssm", PrivateDnsEnabled=True)
     assert consumer.create_endpoint("com.amazonaws.us-east-1.ssm",
                                     PrivateDnsEnabled=False)["PrivateDnsEnabled"] is False
+
+
+def test_a_squatters_zone_does_not_verify_another_accounts_domain(client, provider, route53):
+    """Issue 14: a second zone of a name is not the delegated one, so a TXT record in it
+    proves nothing; the domain's owner's zone (the oldest) is the one asked."""
+    domain = f"t{secrets.token_hex(4)}.example.com"
+    owner = client("route53", new_account())
+    owner.create_hosted_zone(Name=domain, CallerReference="owner")
+    squatted = route53.create_hosted_zone(Name=domain, CallerReference="squatter")["HostedZone"]
+    assert provider.verify(route53, squatted, f"api.{domain}") == "failed"

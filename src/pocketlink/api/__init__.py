@@ -6,6 +6,8 @@
 - ``addresses``: the one allocator of private IPv4 and IPv6 addresses and CIDR blocks.
 - ``ec2_*``: VPCs, subnets, security groups, route tables, ENIs, instances, tags, regions.
 - ``sts``: caller identity.
+- ``route53``: hosted zones and record sets; ``route53_vpcs``: private zones and the VPCs
+  they answer in (associations and authorizations).
 
 Handlers never touch the kernel and never set a state that the network has to make true.
 """

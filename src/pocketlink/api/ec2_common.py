@@ -78,12 +78,16 @@ def select(context: RequestContext, cls: type[R], prefix: str, wanted: list[str]
 
 
 def ipv4_network(value: str, parameter: str = "cidrBlock") -> ipaddress.IPv4Network:
+    """A CIDR block in its one text (``10.0.0.0/016`` and ``010.0.0.0/16`` are refused)."""
     try:
-        return ipaddress.IPv4Network(value, strict=True)
+        network = ipaddress.IPv4Network(value, strict=True)
     except ValueError:
+        network = None
+    if network is None or str(network) != value:
         raise Ec2Error("InvalidParameterValue",
                        f"Value ({value}) for parameter {parameter} is invalid. "
-                       "This is not a valid CIDR block.") from None
+                       "This is not a valid CIDR block.")
+    return network
 
 
 def ipv6_network(value: str, parameter: str = "ipv6CidrBlock") -> ipaddress.IPv6Network:

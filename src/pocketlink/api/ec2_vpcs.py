@@ -76,9 +76,15 @@ def describe_vpc(vpc: Vpc) -> dict:
     return item
 
 
+# Ranges no VPC may hold: "this network", loopback, link-local (where the resolver and IMDS
+# live), multicast and the reserved 240/4. AWS refuses them; the code is AWS's range error.
+_RESERVED = tuple(ipaddress.IPv4Network(n) for n in (
+    "0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4"))
+
+
 def _check_vpc_cidr(value: str) -> ipaddress.IPv4Network:
     network = ipv4_network(value)
-    if not 16 <= network.prefixlen <= 28:
+    if not 16 <= network.prefixlen <= 28 or any(network.overlaps(r) for r in _RESERVED):
         raise Ec2Error("InvalidVpc.Range", value)
     return network
 

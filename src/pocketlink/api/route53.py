@@ -3,33 +3,54 @@
 Route 53 is global: zones belong to an account, not to a region. Changes apply in the
 transaction that accepts them, so the public DNS answers with them at once; GetChange says
 ``INSYNC`` as soon as that is true.
+
+Record sets are checked as Route 53 checks them before anything is stored: the type one of
+the model's, the TTL within the model's range, every value read as that type's data (by
+dnspython, the parser the DNS server uses, so that what is accepted can be served), at most
+1,000 values per batch (UPSERT counts twice, as at AWS), no TTL beside an alias.
+
+A zone may be made for any well-formed name, as AWS allows (a private zone for
+``ssm.us-west-2.amazonaws.com`` is how centralized endpoints work), but whether the DNS
+serves it is the DNS's rule (see pocketlink.dns.public): a public zone for a name AWS owns,
+or one that is not the delegated zone of its name, is kept and never answered from.
+Private zones and their VPCs are route53_vpcs.py's.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 import string
 
+import dns.exception
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
+from pocketlink.api.tags import printable
+from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
 from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
 
 GLOBAL = "global"  # the region field of global resources
-TYPES = ("A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "NS", "PTR", "SOA", "SPF", "SRV",
-         "TXT", "HTTPS", "SVCB", "TLSA", "SSHFP")
+_MODEL = specs.load("route53").model
+TYPES = tuple(_MODEL.shape_for("RRType").enum)
+TTL_RANGE = (_MODEL.shape_for("TTL").metadata["min"], _MODEL.shape_for("TTL").metadata["max"])
 LABEL = re.compile(r"^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$")
 ZONE_LIMIT = 500
+# ChangeResourceRecordSets: values per batch and their characters (UPSERT counts twice).
+RECORDS_LIMIT = 1000
+CHARACTERS_LIMIT = 32000
 
 
 def error(shape: str, message: str) -> ServiceError:
     return specs.load("route53").error(shape, message)
 
 
-def _token(length: int) -> str:
+def token(length: int) -> str:
     alphabet = string.ascii_uppercase + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
@@ -49,7 +70,29 @@ def _check_domain(name: str) -> str:
     return name
 
 
-def _require_zone(context: RequestContext, zone_id: str) -> HostedZone:
+def vpc_named(context: RequestContext, raw: dict | None) -> Vpc:
+    """The VPC a request names; it must exist in the region it names."""
+    raw = raw or {}
+    vpc = context.store.get(Vpc, raw.get("VPCId", ""))
+    if vpc is None or raw.get("VPCRegion", vpc.region) != vpc.region:
+        raise error("InvalidVPCId", "The VPC ID is invalid.")
+    return vpc
+
+
+def described_vpc(vpc: Vpc) -> dict:
+    return {"VPCRegion": vpc.region, "VPCId": vpc.id}
+
+
+def own_vpc(context: RequestContext, raw: dict | None) -> dict:
+    """``{VPCRegion, VPCId}`` of the caller's own VPC. Another account's VPC is refused with
+    the same words as one that does not exist, so that nobody learns of others' VPCs."""
+    vpc = vpc_named(context, raw)
+    if vpc.account != context.account:
+        raise error("InvalidVPCId", "The VPC ID is invalid.")
+    return described_vpc(vpc)
+
+
+def require_zone(context: RequestContext, zone_id: str) -> HostedZone:
     zone_id = zone_id.rsplit("/", 1)[-1]
     zone = context.store.get(HostedZone, zone_id)
     if zone is None or zone.account != context.account:
@@ -57,7 +100,7 @@ def _require_zone(context: RequestContext, zone_id: str) -> HostedZone:
     return zone
 
 
-def _change_info(change: Change) -> dict:
+def change_info(change: Change) -> dict:
     info = {"Id": f"/change/{change.id}", "Status": "PENDING", "SubmittedAt": change.created}
     if change.comment:
         info["Comment"] = change.comment
@@ -99,10 +142,14 @@ def create_hosted_zone(context: RequestContext, params: dict) -> dict:
     if private and not vpc:
         raise error("InvalidInput", "When you're creating a private hosted zone, you must "
                     "specify a VPC.")
+    if private:
+        vpc = own_vpc(context, vpc)
+    elif name.count(".") == 1:  # a top-level domain; AWS: "test2 is reserved by AWS!"
+        raise error("InvalidDomainName", f"{name[:-1]} is reserved by AWS!")
     servers = [f"ns-{secrets.randbelow(2048)}.awsdns-{secrets.randbelow(64):02d}.{tld}"
                for tld in ("com", "net", "org", "co.uk")]
     zone = HostedZone(
-        id="Z" + _token(20), account=context.account, region=GLOBAL, name=name,
+        id="Z" + token(20), account=context.account, region=GLOBAL, name=name,
         caller_reference=reference, comment=config.get("Comment"), private=private,
         vpcs=[vpc] if vpc else [], name_servers=servers,
         record_sets=[
@@ -110,11 +157,11 @@ def create_hosted_zone(context: RequestContext, params: dict) -> dict:
                 f"{servers[0]}. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"]),
             RecordSet(name=name, type="NS", ttl=172800, values=[s + "." for s in servers]),
         ])
-    change = Change(id="C" + _token(20), account=context.account, region=GLOBAL)
+    change = Change(id="C" + token(20), account=context.account, region=GLOBAL)
     with context.store.transaction() as tx:
         tx.put(zone)
         tx.put(change)
-    result: dict = {"HostedZone": describe_zone(zone), "ChangeInfo": _change_info(change),
+    result: dict = {"HostedZone": describe_zone(zone), "ChangeInfo": change_info(change),
                     "Location": f"https://route53.amazonaws.com/2013-04-01/hostedzone/{zone.id}"}
     if private:
         result["VPC"] = vpc
@@ -125,7 +172,7 @@ def create_hosted_zone(context: RequestContext, params: dict) -> dict:
 
 @operation("route53", "GetHostedZone")
 def get_hosted_zone(context: RequestContext, params: dict) -> dict:
-    zone = _require_zone(context, params["Id"])
+    zone = require_zone(context, params["Id"])
     result: dict = {"HostedZone": describe_zone(zone)}
     if zone.private:
         result["VPCs"] = zone.vpcs
@@ -183,57 +230,102 @@ def list_hosted_zones_by_name(context: RequestContext, params: dict) -> dict:
 
 @operation("route53", "DeleteHostedZone")
 def delete_hosted_zone(context: RequestContext, params: dict) -> dict:
-    zone = _require_zone(context, params["Id"])
+    zone = require_zone(context, params["Id"])
     if any(r.type not in ("SOA", "NS") or r.name != zone.name for r in zone.record_sets):
         raise error("HostedZoneNotEmpty", "The specified hosted zone contains non-required "
                     "resource record sets and so cannot be deleted.")
-    change = Change(id="C" + _token(20), account=context.account, region=GLOBAL)
+    change = Change(id="C" + token(20), account=context.account, region=GLOBAL)
     with context.store.transaction() as tx:
         tx.delete(zone)
         tx.put(change)
-    return {"ChangeInfo": _change_info(change)}
+    return {"ChangeInfo": change_info(change)}
+
+
+def _bad_value(record: RecordSet, value: str, problem: str) -> ServiceError:
+    return error("InvalidChangeBatch", f"[Invalid Resource Record: FATAL problem: {problem} "
+                 f"encountered with '{value}']")
 
 
 def _check_values(record: RecordSet) -> None:
+    """Each value read as its type's data, as the DNS server will read it. AWS names the
+    problem per type and field; the A, AAAA and TXT names below are AWS's, the others
+    (``<TYPE>RRDATAIllegal``) are pocketlink's guess in the same style."""
+    rdtype = dns.rdatatype.from_text(record.type)
     for value in record.values:
         try:
+            dns.rdata.from_text(dns.rdataclass.IN, rdtype, value)
+        except (dns.exception.DNSException, ValueError, UnicodeError) as refused:
             if record.type == "A":
-                ipaddress.IPv4Address(value)
+                problem = "ARRDATAIllegalIPv4Address"
             elif record.type == "AAAA":
-                ipaddress.IPv6Address(value)
-        except ValueError:
-            problem = "ARRDATAIllegalIPv4Address" if record.type == "A" else \
-                "AAAARRDATAIllegalIPv6Address"
-            raise error("InvalidChangeBatch", f"Invalid Resource Record: FATAL problem: "
-                        f"{problem} encountered with '{value}'") from None
+                problem = "AAAARRDATAIllegalIPv6Address"
+            elif record.type in ("TXT", "SPF") and "too long" in str(refused):
+                problem = "CharacterStringTooLong (Value is too long)"
+            else:
+                problem = f"{record.type}RRDATAIllegal"
+            raise _bad_value(record, value, problem) from None
         if record.type == "TXT" and len(value) > 4000:
-            raise error("InvalidChangeBatch", "Invalid Resource Record: FATAL problem: "
-                        "TXTRDATATooLong encountered")
+            raise _bad_value(record, value[:64], "TXTRDATATooLong")
 
 
-def _record(zone: HostedZone, raw: dict) -> RecordSet:
-    name = _check_domain(raw["Name"])
+def _describe_change(action: str, raw: dict) -> str:
+    return (f"[Action={action}, Name={raw.get('Name')}, Type={raw.get('Type')}, "
+            f"SetIdentifier={raw.get('SetIdentifier', 'null')}]")
+
+
+def _record(zone: HostedZone, raw: dict, action: str = "CREATE") -> RecordSet:
+    """A record set as the change names it; refused the way Route 53's schema refuses."""
     kind = raw["Type"]
     if kind not in TYPES:
-        raise error("InvalidInput", f"Invalid type {kind}")
+        raise error("InvalidInput", f"Invalid XML ; cvc-enumeration-valid: Value '{kind}' is "
+                    f"not facet-valid with respect to enumeration '[{', '.join(TYPES)}]'. It "
+                    "must be a value from the enumeration.")
+    ttl = raw.get("TTL")
+    if ttl is not None and not TTL_RANGE[0] <= ttl <= TTL_RANGE[1]:
+        facet, limit = ("minInclusive", TTL_RANGE[0]) if ttl < TTL_RANGE[0] else \
+            ("maxInclusive", TTL_RANGE[1])
+        raise error("InvalidInput", f"Invalid XML ; cvc-{facet}-valid: Value '{ttl}' is not "
+                    f"facet-valid with respect to {facet} '{limit}' for type 'TTL'.")
+    name = _check_domain(raw["Name"])
     if name != zone.name and not name.endswith("." + zone.name):
         raise error("InvalidChangeBatch",
                     f"RRSet with DNS name {name} is not permitted in zone {zone.name}")
     alias = raw.get("AliasTarget")
     values = [r.get("Value", "") for r in raw.get("ResourceRecords") or []]
     if alias is None:
-        if "TTL" not in raw:
+        if ttl is None:
             raise error("InvalidInput", "Invalid request: Expected exactly one of "
                         "[AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId]")
         if not values:
             raise error("InvalidInput", "ResourceRecords must contain at least one record")
-    record = RecordSet(name=name, type=kind, ttl=raw.get("TTL"), values=values,
-                       alias_target=alias)
+    elif ttl is not None or values:
+        raise error("InvalidInput", "Invalid request: Expected exactly one of [AliasTarget, "
+                    "all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found "
+                    f"more than one in Change with {_describe_change(action, raw)}")
+    record = RecordSet(name=name, type=kind, ttl=ttl, values=values, alias_target=alias)
     _check_values(record)
     if kind == "CNAME" and name == zone.name:
         raise error("InvalidChangeBatch", f"RRSet of type CNAME with DNS name {name} is not "
                     "permitted at apex in zone " + zone.name)
     return record
+
+
+def _check_size(changes: list[dict]) -> None:
+    """Route 53's limits on one request: 1,000 values and 32,000 characters of values, an
+    UPSERT counting twice."""
+    records = characters = 0
+    for change in changes:
+        weight = 2 if change.get("Action") == "UPSERT" else 1
+        values = [r.get("Value", "") for r in
+                  (change.get("ResourceRecordSet") or {}).get("ResourceRecords") or []]
+        records += weight * max(1, len(values))
+        characters += weight * sum(len(v) for v in values)
+    if records > RECORDS_LIMIT:
+        raise error("InvalidChangeBatch", f"[Number of records limit of {RECORDS_LIMIT} "
+                    "exceeded.]")
+    if characters > CHARACTERS_LIMIT:  # AWS's wording of this one is a guess
+        raise error("InvalidChangeBatch", f"[Number of characters limit of {CHARACTERS_LIMIT} "
+                    "exceeded.]")
 
 
 def _check_cname(zone: HostedZone, records: list[RecordSet], record: RecordSet) -> None:
@@ -258,12 +350,14 @@ def _describe(record: RecordSet) -> str:
 
 @operation("route53", "ChangeResourceRecordSets")
 def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
-    zone = _require_zone(context, params["HostedZoneId"])
+    zone = require_zone(context, params["HostedZoneId"])
     batch = params["ChangeBatch"]
     records = list(zone.record_sets)
-    for change in batch.get("Changes") or []:
+    changes = batch.get("Changes") or []
+    _check_size(changes)
+    for change in changes:
         action = change.get("Action")
-        record = _record(zone, change.get("ResourceRecordSet") or {})
+        record = _record(zone, change.get("ResourceRecordSet") or {}, action)
         index = next((i for i, r in enumerate(records)
                       if (r.name, r.type) == (record.name, record.type)), None)
         if action == "CREATE":
@@ -289,14 +383,14 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
             del records[index]
         else:
             raise error("InvalidInput", f"Invalid action {action}")
-    change = Change(id="C" + _token(20), account=context.account, region=GLOBAL,
+    change = Change(id="C" + token(20), account=context.account, region=GLOBAL,
                     comment=batch.get("Comment"))
     with context.store.transaction() as tx:
         mine = tx.get(HostedZone, zone.id)
         assert mine is not None
         mine.record_sets = records
         tx.put(change)
-    return {"ChangeInfo": _change_info(change)}
+    return {"ChangeInfo": change_info(change)}
 
 
 def _sort_key(record: RecordSet) -> tuple:
@@ -305,7 +399,7 @@ def _sort_key(record: RecordSet) -> tuple:
 
 @operation("route53", "ListResourceRecordSets")
 def list_resource_record_sets(context: RequestContext, params: dict) -> dict:
-    zone = _require_zone(context, params["HostedZoneId"])
+    zone = require_zone(context, params["HostedZoneId"])
     records = sorted(zone.record_sets, key=_sort_key)
     if params.get("StartRecordName"):
         start = (tuple(reversed(absolute(params["StartRecordName"]).rstrip(".").split("."))),
@@ -330,19 +424,24 @@ def get_change(context: RequestContext, params: dict) -> dict:
     if change is None or change.account != context.account:
         raise error("NoSuchChange", f"A change with the specified change ID does not exist: "
                     f"{change_id}")
-    return {"ChangeInfo": {**_change_info(change), "Status": "INSYNC"}}
+    return {"ChangeInfo": {**change_info(change), "Status": "INSYNC"}}
 
 
 @operation("route53", "ListTagsForResource")
 def list_tags_for_resource(context: RequestContext, params: dict) -> dict:
-    zone = _require_zone(context, params["ResourceId"])
+    zone = require_zone(context, params["ResourceId"])
     return {"ResourceTagSet": {"ResourceType": params["ResourceType"], "ResourceId": zone.id,
                                "Tags": [{"Key": k, "Value": v} for k, v in zone.tags.items()]}}
 
 
 @operation("route53", "ChangeTagsForResource")
 def change_tags_for_resource(context: RequestContext, params: dict) -> dict:
-    zone = _require_zone(context, params["ResourceId"])
+    zone = require_zone(context, params["ResourceId"])
+    for tag in params.get("AddTags") or []:
+        key, value = tag.get("Key", ""), tag.get("Value", "")
+        if not 1 <= len(key) <= 128 or len(value) > 256 or not printable(key + value):
+            raise error("InvalidInput", f"Invalid tag: key '{key[:128]}' must be 1 to 128 and "
+                        "its value at most 256 characters, none of them control characters")
     with context.store.transaction() as tx:
         mine = tx.get(HostedZone, zone.id)
         assert mine is not None

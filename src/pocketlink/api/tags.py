@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pocketlink.wire.errors import Ec2Error
 
 MAX_TAGS = 50
+
+
+def printable(text: str) -> bool:
+    """No control characters (NUL, tab, newline, DEL...): AWS's tag pattern allows letters,
+    numbers, separators and ``_ . : / = + - @``; EC2 allows more, but no tool shows a tag
+    with a control character in it. The message below is pocketlink's, in EC2's words."""
+    return not any(unicodedata.category(c) == "Cc" for c in text)
 
 
 def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -25,6 +34,10 @@ def validate(tags: dict[str, str]) -> None:
         if len(value) > 256:
             raise Ec2Error("InvalidParameterValue",
                            "Tag value exceeds the maximum length of 256 characters")
+        if not printable(key) or not printable(value):
+            raise Ec2Error("InvalidParameterValue",
+                           f"Tag {'key' if not printable(key) else 'value'} contains invalid "
+                           "characters")
 
 
 def from_specifications(params: dict, resource_type: str) -> dict[str, str]:

@@ -2,12 +2,21 @@
 names, public like AWS's (they resolve from anywhere, to private addresses); and the
 private DNS names an endpoint brings into its consumer's VPC.
 
+The names AWS owns are no tenant's to serve: ``aws_owned`` says which (amazonaws.com,
+compute.internal, ec2.internal, aws and all below them). The names pocketlink itself
+publishes there (``published``: the vpce and NLB names, the VPC-internal domains) are
+served from zones of their own, ``vpce.amazonaws.com`` and ``elb.<region>.amazonaws.com``,
+so that the most specific zone, theirs, answers for them even in a VPC that has a private
+hosted zone for ``amazonaws.com``.
+
 Which record types exist follows the reference's DnsRecordIpType table: in the first
 seed, ``curl -6`` fails with "Could not resolve host" until the endpoint is dual-stack,
 because the AAAA records simply do not exist before.
 """
 
 from __future__ import annotations
+
+import re
 
 import dns.name
 
@@ -23,7 +32,13 @@ from pocketlink.model.privatelink import (
 from pocketlink.store import Store
 
 TTL = 60
-AWS_ORIGIN = "amazonaws.com."
+VPCE_ORIGIN = "vpce.amazonaws.com."
+# Domains AWS owns: no user's public zone answers at or below them.
+AWS_DOMAINS = tuple(dns.name.from_text(d) for d in (
+    "amazonaws.com.", "compute.internal.", "ec2.internal.", "aws."))
+# Where pocketlink publishes names of its own; even a private zone does not answer there.
+_PUBLISHED = re.compile(r"(^|\.)(vpce\.amazonaws\.com|elb\.[a-z0-9-]+\.amazonaws\.com|"
+                        r"compute\.internal|ec2\.internal)\.$")
 # Endpoint states whose names resolve.
 NAMED_STATES = ("pendingAcceptance", "pending", "available", "rejected")
 PRIVATE_STATES = ("pending", "available")
@@ -52,8 +67,23 @@ def _enis(store: Store, endpoint: VpcEndpoint) -> list[NetworkInterface]:
             if e is not None]
 
 
-def aws_zone(store: Store) -> Zone:
-    zone = Zone(origin=dns.name.from_text(AWS_ORIGIN))
+def aws_owned(name: str) -> bool:
+    """Is ``name`` (absolute) at or below a domain AWS owns?"""
+    owner = dns.name.from_text(name)
+    return any(owner.is_subdomain(domain) for domain in AWS_DOMAINS)
+
+
+def published(name: str) -> bool:
+    """Is ``name`` (absolute, lower-case) at or below a domain where pocketlink publishes
+    AWS's own names (endpoint and NLB names, instance names)?"""
+    return _PUBLISHED.search(name) is not None
+
+
+def aws_zones(store: Store) -> list[Zone]:
+    """The endpoint names in ``vpce.amazonaws.com`` and the NLB names in one zone per
+    ``elb.<region>.amazonaws.com``."""
+    zone = Zone(origin=dns.name.from_text(VPCE_ORIGIN))
+    balancers: dict[str, Zone] = {}
     for endpoint in store.all(VpcEndpoint):
         if endpoint.endpoint_type != "Interface" or endpoint.state not in NAMED_STATES:
             continue
@@ -67,13 +97,16 @@ def aws_zone(store: Store) -> Zone:
                 _add(zone, f"{endpoint.id}-{endpoint.dns_label}-{subnet.availability_zone}.{tail}",
                      [eni], a, aaaa)
     for balancer in store.all(LoadBalancer):
+        name = balancer.dns_name + "."
+        origin = name.split(".", 1)[1]
+        own = balancers.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
         v4 = [n.private_ipv4_address for n in balancer.nodes if n.private_ipv4_address]
         v6 = [n.ipv6_address for n in balancer.nodes if n.ipv6_address]
         if v4:
-            zone.add(balancer.dns_name + ".", "A", TTL, v4)
+            own.add(name, "A", TTL, v4)
         if v6 and balancer.ip_address_type == "dualstack":
-            zone.add(balancer.dns_name + ".", "AAAA", TTL, v6)
-    return zone
+            own.add(name, "AAAA", TTL, v6)
+    return [zone, *balancers.values()]
 
 
 def _verified(store: Store, endpoint: VpcEndpoint) -> bool:

@@ -2,6 +2,16 @@
 
 The zone data is asked for per query through ``zones()``, so that whoever owns the data
 (the store) decides when it is rebuilt; the server keeps no copy of its own.
+
+Its clients are tenants, so nothing they send may cost more than its answer:
+
+- A datagram that is not a query (garbage, or a response: QR set) is dropped, with at most
+  one debug line per ``QUIET`` seconds, never a traceback.
+- TCP connections are held to ``TcpLimits``: an idle timeout (BIND's tcp-idle-timeout is
+  30 s; 10 s here, as a stub resolver asks at once), at most ``per_client`` connections
+  from one address and ``total`` in all. A connection over a cap is closed at once, so one
+  tenant holding thousands of idle connections cannot take the daemon's descriptors. The
+  VPC resolvers share one ``TcpLimits``: the cap is on the process, not per VPC.
 """
 
 from __future__ import annotations
@@ -10,8 +20,11 @@ import asyncio
 import logging
 import socket
 import struct
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.opcode
@@ -21,17 +34,70 @@ from pocketlink.dns.zones import ZoneSet
 
 log = logging.getLogger("pocketlink.dns")
 
+QUIET = 60.0  # seconds between two log lines about dropped packets
 
-def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = False
-           ) -> bytes | None:
+
+@dataclass
+class TcpLimits:
+    """How many DNS-over-TCP connections may be open, from one client and in all. A client
+    is an address as one server sees it (``(server, address)``): VPCs overlap."""
+
+    idle_timeout: float = 10.0
+    per_client: int = 16
+    total: int = 512
+    _open: dict[tuple[object, str], int] = field(default_factory=dict)
+    _total: int = 0
+
+    def admit(self, client: tuple[object, str]) -> bool:
+        if self._open.get(client, 0) >= self.per_client or self._total >= self.total:
+            return False
+        self._open[client] = self._open.get(client, 0) + 1
+        self._total += 1
+        return True
+
+    def release(self, client: tuple[object, str]) -> None:
+        self._total -= 1
+        left = self._open.get(client, 0) - 1
+        if left > 0:
+            self._open[client] = left
+        else:
+            self._open.pop(client, None)
+
+
+class _Quiet:
+    """Says something at most once per ``QUIET`` seconds, and how much it kept to itself."""
+
+    def __init__(self) -> None:
+        self._last = -QUIET
+        self._held = 0
+
+    def say(self, level: int, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last < QUIET:
+            self._held += 1
+            return
+        held, self._held, self._last = self._held, 0, now
+        if held:
+            log.log(level, message + " (and %d more since the last such line)", *args, held)
+        else:
+            log.log(level, message, *args)
+
+
+def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = False,
+           quiet: _Quiet | None = None) -> bytes | None:
     """The response to one query in wire format, or None when it is not worth one. Over
     UDP an answer larger than the client takes is truncated (TC), so it asks again by TCP.
 
     A ``recursive`` server is a VPC resolver: it answers for everything (RA), and a name in
     no zone it knows does not exist, since there is no internet behind it."""
+    quiet = quiet or _Quiet()
     try:
         query = dns.message.from_wire(wire)
-    except Exception:
+    except (dns.exception.DNSException, ValueError, UnicodeError) as refused:
+        quiet.say(logging.DEBUG, "dropped a packet that is not DNS: %s", refused)
+        return None
+    if query.flags & dns.flags.QR:
+        quiet.say(logging.DEBUG, "dropped a DNS response sent as a query")
         return None
     response = dns.message.make_response(query)
     response.flags &= ~dns.flags.RA
@@ -40,7 +106,12 @@ def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = Fal
                            else dns.rcode.FORMERR)
         return response.to_wire()
     question = query.question[0]
-    result = zones.lookup(question.name, question.rdtype)
+    try:
+        result = zones.lookup(question.name, question.rdtype)
+    except Exception as failed:  # a bug: SERVFAIL, and one line, not a flood
+        quiet.say(logging.WARNING, "SERVFAIL for %s: %r", question.name, failed)
+        response.set_rcode(dns.rcode.SERVFAIL)
+        return response.to_wire()
     if recursive:
         response.flags |= dns.flags.RA
         response.set_rcode(dns.rcode.NXDOMAIN if result.rcode == dns.rcode.REFUSED
@@ -61,46 +132,62 @@ def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = Fal
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, zones: Callable[[], ZoneSet], recursive: bool) -> None:
-        self.zones = zones
-        self.recursive = recursive
+    def __init__(self, server: DnsServer) -> None:
+        self.server = server
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr) -> None:
-        reply = answer(self.zones(), data, recursive=self.recursive)
+        server = self.server
+        reply = answer(server.zones(), data, recursive=server.recursive, quiet=server.quiet)
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
 
-
-async def _tcp(zones: Callable[[], ZoneSet], recursive: bool, reader: asyncio.StreamReader,
-               writer: asyncio.StreamWriter) -> None:
-    try:
-        while True:
-            (length,) = struct.unpack("!H", await reader.readexactly(2))
-            query = await reader.readexactly(length)
-            reply = answer(zones(), query, tcp=True, recursive=recursive)
-            if reply is None:
-                break
-            writer.write(struct.pack("!H", len(reply)) + reply)
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    finally:
-        writer.close()
+    def error_received(self, exc: Exception) -> None:
+        self.server.quiet.say(logging.DEBUG, "UDP error: %s", exc)
 
 
 class DnsServer:
     """UDP and TCP listeners answering from one ZoneSet, on an address it binds itself or on
     sockets made elsewhere (inside a VPC's namespace)."""
 
-    def __init__(self, zones: Callable[[], ZoneSet], recursive: bool = False) -> None:
+    def __init__(self, zones: Callable[[], ZoneSet], recursive: bool = False,
+                 limits: TcpLimits | None = None) -> None:
         self.zones = zones
         self.recursive = recursive
+        self.limits = limits or TcpLimits()
+        self.quiet = _Quiet()
         self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: list[asyncio.Server] = []
+
+    async def _connection(self, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        client = (self, peer[0] if isinstance(peer, tuple) else str(peer))
+        if not self.limits.admit(client):
+            writer.transport.abort()
+            self.quiet.say(logging.DEBUG, "refused a DNS TCP connection from %s: over the "
+                           "limit", client[1])
+            return
+        timeout = self.limits.idle_timeout
+        try:
+            while True:
+                (length,) = struct.unpack(
+                    "!H", await asyncio.wait_for(reader.readexactly(2), timeout))
+                query = await asyncio.wait_for(reader.readexactly(length), timeout)
+                reply = answer(self.zones(), query, tcp=True, recursive=self.recursive,
+                               quiet=self.quiet)
+                if reply is None:
+                    break
+                writer.write(struct.pack("!H", len(reply)) + reply)
+                await asyncio.wait_for(writer.drain(), timeout)
+        except (asyncio.IncompleteReadError, OSError):  # OSError: TimeoutError, resets
+            pass
+        finally:
+            self.limits.release(client)
+            writer.close()
 
     async def start(self, host: str, port: int) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -122,11 +209,9 @@ class DnsServer:
         for udp, tcp in pairs:
             udp.setblocking(False)
             tcp.setblocking(False)
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda: _Udp(self.zones, self.recursive), sock=udp)
+            transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp)
             self._udp.append(transport)
-            self._tcp.append(await asyncio.start_server(
-                lambda r, w: _tcp(self.zones, self.recursive, r, w), sock=tcp))
+            self._tcp.append(await asyncio.start_server(self._connection, sock=tcp))
 
     async def stop(self) -> None:
         for transport in self._udp:

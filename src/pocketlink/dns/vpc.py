@@ -2,6 +2,12 @@
 endpoints, the VPC's own instance names and their reverse names, private hosted zones
 associated with the VPC, and the public DNS, which stands for the internet. Nothing else
 resolves: there is no internet behind it.
+
+A private hosted zone answers only inside the VPCs it is associated with (the API lets only
+the VPC's owner, or an account the zone's owner authorized, make that association). It may
+be for a name AWS owns (``ssm.us-west-2.amazonaws.com``, as for centralized endpoints), but
+never where pocketlink publishes AWS's own names (``aws_names.published``): the endpoint,
+NLB and instance names always come from pocketlink.
 """
 
 from __future__ import annotations
@@ -9,8 +15,8 @@ from __future__ import annotations
 import dns.name
 import dns.reversename
 
-from pocketlink.dns.aws_names import private_zones
-from pocketlink.dns.public import public_zones
+from pocketlink.dns.aws_names import private_zones, published
+from pocketlink.dns.public import hosted_zone, public_zones
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model import regions
 from pocketlink.model.ec2 import NetworkInterface, Vpc
@@ -42,12 +48,9 @@ def _internal(store: Store, vpc: Vpc) -> list[Zone]:
 def _private_hosted(store: Store, vpc: Vpc) -> list[Zone]:
     zones = []
     for hosted in store.all(HostedZone):
-        if hosted.private and any(v.get("VPCId") == vpc.id for v in hosted.vpcs):
-            zone = Zone(origin=dns.name.from_text(hosted.name))
-            for record in hosted.record_sets:
-                if record.alias_target is None:
-                    zone.add(record.name, record.type, record.ttl or 300, record.values)
-            zones.append(zone)
+        if hosted.private and not published(hosted.name) and \
+                any(v.get("VPCId") == vpc.id for v in hosted.vpcs):
+            zones.append(hosted_zone(hosted))
     return zones
 
 

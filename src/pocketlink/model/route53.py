@@ -25,6 +25,8 @@ class HostedZone(Resource):
     comment: str | None = None
     private: bool = False
     vpcs: list[dict] = field(default_factory=list)  # [{VPCRegion, VPCId}]
+    # VPCs of other accounts whose owners may associate them (CreateVPCAssociationAuthorization)
+    authorized_vpcs: list[dict] = field(default_factory=list)  # [{VPCRegion, VPCId}]
     name_servers: list[str] = field(default_factory=list)
     record_sets: list[RecordSet] = field(default_factory=list)
 

@@ -8,7 +8,7 @@ import logging
 import socket
 
 from pocketlink.dns.public import CachedZones
-from pocketlink.dns.server import DnsServer
+from pocketlink.dns.server import DnsServer, TcpLimits
 from pocketlink.dns.vpc import vpc_zones
 from pocketlink.network import netns
 from pocketlink.network.topology import RouterSpec
@@ -40,6 +40,7 @@ class Resolvers:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._servers: dict[str, tuple[tuple[str, ...], DnsServer]] = {}
+        self.tcp_limits = TcpLimits()  # one cap for every VPC's resolver
 
     async def sync(self, routers: tuple[RouterSpec, ...], failed: set[str]) -> None:
         wanted = {r.vpc_id: r for r in routers if r.resolver_addresses and r.vpc_id not in failed}
@@ -58,7 +59,7 @@ class Resolvers:
                 log.warning("resolver of %s: %s", vpc_id, error)
                 continue
             server = DnsServer(CachedZones(self.store, lambda s, v=vpc_id: vpc_zones(s, v)),
-                               recursive=True)
+                               recursive=True, limits=self.tcp_limits)
             await server.start_sockets(pairs)
             self._servers[vpc_id] = (spec.resolver_addresses, server)
             log.info("AmazonProvidedDNS of %s listening", vpc_id)

@@ -34,6 +34,16 @@ _ENVELOPE = frozenset(
 )
 
 
+# What XML 1.0 cannot carry (NUL and the other C0 controls but tab, LF and CR; lone
+# surrogates; U+FFFE, U+FFFF): a value holding any could never be described back.
+_UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _shown(text: str) -> str:
+    """``text`` as an error message may quote it: escaped when XML cannot carry it."""
+    return ascii(text) if _UNCARRIABLE.search(text) else text
+
+
 class InvalidParameter(ServiceError):
     """A parameter whose value does not fit its shape; the code is the protocol's own."""
 
@@ -83,7 +93,7 @@ class RequestParser:
         if node == "":
             return []
         items = self._list_items(shape, node)
-        if not isinstance(items, dict) or not all(k.isdigit() for k in items):
+        if not isinstance(items, dict) or not all(_index(k) for k in items):
             raise self._invalid(path, node if isinstance(node, str) else "", "a list")
         return [
             self._value(shape.member, items[k], f"{path}.{k}")
@@ -98,7 +108,7 @@ class RequestParser:
             return {}
         flattened = shape.serialization.get("flattened")
         entries = node.get("entry", "") if isinstance(node, dict) and not flattened else node
-        if not isinstance(entries, dict) or not all(k.isdigit() for k in entries):
+        if not isinstance(entries, dict) or not all(_index(k) for k in entries):
             raise self._invalid(path, "", "a map")
         key_name = self._member_key(shape.key, "key")
         value_name = self._member_key(shape.value, "value")
@@ -113,6 +123,10 @@ class RequestParser:
 
     def _scalar(self, shape: Shape, text: str, path: str):
         kind = shape.type_name
+        if _UNCARRIABLE.search(text):
+            raise InvalidParameter(f"Value for parameter {_shown(path)} is invalid: it holds "
+                                   "characters that XML cannot carry.",
+                                   code=self.invalid_value_code)
         if kind == "string":
             return text
         if kind in ("integer", "long"):
@@ -155,12 +169,17 @@ class RequestParser:
 
     def _invalid(self, path: str, value: str, expected: str) -> ServiceError:
         return InvalidParameter(
-            f"Value ({value}) for parameter {path} is invalid. Expected {expected}.",
+            _shown(f"Value ({value}) for parameter {path} is invalid. Expected {expected}."),
             code=self.invalid_value_code,
         )
 
     def _missing_message(self, path: str) -> str:
         return f"The request must contain the parameter {path}"
+
+
+def _index(key: str) -> bool:
+    """A list index on the wire: ASCII digits only (``str.isdigit`` takes '²' too)."""
+    return key.isascii() and key.isdigit()
 
 
 def _tree(pairs: dict[str, str]) -> Tree:
@@ -188,7 +207,7 @@ class QueryRequestParser(RequestParser):
         action = form.get("Action", "")
         operation = self.spec.operation(action) if action else None
         if operation is None:
-            raise UnknownOperation(action or "(none)", self.spec.name)
+            raise UnknownOperation(_shown(action) or "(none)", self.spec.name)
         tree = _tree({k: v for k, v in form.items() if k not in _ENVELOPE and
                       not k.startswith("X-Amz-")})
         shape = operation.input_shape
@@ -201,7 +220,7 @@ class QueryRequestParser(RequestParser):
         if self.reject_unknown:
             for key in tree:
                 if key not in known:
-                    raise ServiceError(f"The parameter {key} is not recognized",
+                    raise ServiceError(f"The parameter {_shown(key)} is not recognized",
                                        code="UnknownParameter")
         return operation, params
 
@@ -267,7 +286,7 @@ class RestXmlRequestParser(RequestParser):
             match = pattern.match(request.path)
             if match and method == request.method and all(q in query for q in required_query):
                 return operation, self._params(operation, request, match.groupdict(), query)
-        raise UnknownOperation(f"{request.method} {request.path}", self.spec.name)
+        raise UnknownOperation(_shown(f"{request.method} {request.path}"), self.spec.name)
 
     def _params(self, operation: OperationModel, request: HttpRequest, uri: dict[str, str],
                 query: dict[str, str]) -> dict:
@@ -299,11 +318,22 @@ class RestXmlRequestParser(RequestParser):
                 root = ElementTree.fromstring(request.body)
             except ElementTree.ParseError:
                 raise ServiceError("The XML document is malformed", code="MalformedXML") from None
+            self._check_root(shape, root)
             params.update(self._xml_structure(shape, root, body_members))
         for name in shape.required_members:
             if name not in params:
                 raise ServiceError(f"Missing required parameter {name}", code=self.missing_code)
         return params
+
+    def _check_root(self, shape: StructureShape, root: ElementTree.Element) -> None:
+        """The body's root is the input's element in the service's namespace, or the
+        service's schema does not know it (Route 53 answers with its validator's words)."""
+        namespace = shape.serialization.get("xmlNamespace", {}).get("uri") or \
+            self.spec.model.metadata.get("xmlNamespace", "")
+        expected = f"{{{namespace}}}{shape.serialization.get('name', shape.name)}"
+        if root.tag != expected:
+            raise ServiceError("Invalid XML ; cvc-elt.1.a: Cannot find the declaration of "
+                               f"element '{_local(root.tag)}'.", code=self.invalid_value_code)
 
     def _xml_structure(self, shape: StructureShape, element: ElementTree.Element,
                        members: dict[str, Shape] | None = None) -> dict:
@@ -321,6 +351,11 @@ class RestXmlRequestParser(RequestParser):
             key = member.serialization.get("name", name)
             if key in by_tag:
                 out[name] = self._xml_value(member, by_tag[key][0])
+        if members is shape.members:
+            for name in shape.required_members:
+                if name not in out:
+                    raise ServiceError(f"Missing required parameter {name} in "
+                                       f"{_local(element.tag)}", code=self.missing_code)
         return out
 
     def _xml_value(self, shape: Shape, element: ElementTree.Element):
