@@ -108,8 +108,7 @@ def modify_notification(context: RequestContext, params: dict) -> dict:
     arn = params.get("ConnectionNotificationArn", notification.arn)
     events = _check(arn, params.get("ConnectionEvents") or notification.events)
     with context.store.transaction() as tx:
-        mine = tx.get(ConnectionNotification, notification.id)
-        assert mine is not None
+        mine = tx.edit(ConnectionNotification, notification.id)
         mine.arn, mine.events = arn, events
     return {"ReturnValue": True}
 

@@ -233,8 +233,7 @@ def modify_service(context: RequestContext, params: dict) -> dict:
     elif params.get("PrivateDnsName"):
         private_name = _check_domain(params["PrivateDnsName"])
     with context.store.transaction() as tx:
-        mine = tx.get(EndpointService, service.id)
-        assert mine is not None
+        mine = tx.edit(EndpointService, service.id)
         mine.network_load_balancer_arns = arns
         mine.supported_ip_address_types = types
         if "AcceptanceRequired" in params:
@@ -282,8 +281,7 @@ def modify_permissions(context: RequestContext, params: dict) -> dict:
             raise Ec2Error("InvalidParameter", f"Invalid principal {principal}")
     removed = set(params.get("RemoveAllowedPrincipals") or [])
     with context.store.transaction() as tx:
-        mine = tx.get(EndpointService, service.id)
-        assert mine is not None
+        mine = tx.edit(EndpointService, service.id)
         mine.allowed_principals = [p for p in mine.allowed_principals
                                    if p.principal not in removed]
         for principal in dict.fromkeys(params.get("AddAllowedPrincipals") or []):
@@ -333,8 +331,7 @@ def start_private_dns_verification(context: RequestContext, params: dict) -> dic
         raise Ec2Error("InvalidParameter",
                        f"The service {service.id} does not have a private DNS name.")
     with context.store.transaction() as tx:
-        mine = tx.get(EndpointService, service.id)
-        assert mine is not None
+        mine = tx.edit(EndpointService, service.id)
         mine.verification_requested = True
         if mine.private_dns_state == "failed":
             mine.private_dns_state = "pendingVerification"
@@ -410,8 +407,7 @@ def _decide(context: RequestContext, params: dict, accept: bool) -> dict:
                     "Message": f"Endpoint {endpoint_id} is in state {endpoint.state}; it "
                                f"cannot be {'accepted' if accept else 'rejected'}."}})
                 continue
-            mine = tx.get(VpcEndpoint, endpoint_id)
-            assert mine is not None
+            mine = tx.edit(VpcEndpoint, endpoint_id)
             mine.state = "pending" if accept else "rejected"
             record_event(tx, context.store, mine, "Accept" if accept else "Reject")
     return {"Unsuccessful": unsuccessful}

@@ -321,8 +321,7 @@ def _transition(context: RequestContext, params: dict, via: str, final: str,
                                                    if instance.state in (via, final) else via)})
             if instance.state in (via, final):
                 continue
-            mine = tx.get(Instance, instance.id)
-            assert mine is not None
+            mine = tx.edit(Instance, instance.id)
             mine.state = via
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
     return changes
@@ -352,8 +351,7 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
                                                    else "shutting-down")})
             if gone:
                 continue
-            mine = tx.get(Instance, instance.id)
-            assert mine is not None
+            mine = tx.edit(Instance, instance.id)
             mine.state = "shutting-down"
             mine.state_reason = "Client.UserInitiatedShutdown"
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"

@@ -150,8 +150,7 @@ def associate_route_table(context: RequestContext, params: dict) -> dict:
     association = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
                                         subnet_id=subnet.id)
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.associations.append(association)
     return {"AssociationId": association.association_id,
             "AssociationState": {"State": "associated"}}
@@ -174,8 +173,7 @@ def disassociate_route_table(context: RequestContext, params: dict) -> dict:
                        "The main route table association cannot be disassociated; use "
                        "ReplaceRouteTableAssociation.")
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.associations = [a for a in mine.associations
                              if a.association_id != association.association_id]
     return {}
@@ -190,16 +188,13 @@ def replace_route_table_association(context: RequestContext, params: dict) -> di
     replacement = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
                                         subnet_id=association.subnet_id, main=association.main)
     with context.store.transaction() as tx:
-        old = tx.get(RouteTable, old_table.id)
-        assert old is not None
+        old = tx.edit(RouteTable, old_table.id)
         old.associations = [a for a in old.associations
                             if a.association_id != association.association_id]
-        new = tx.get(RouteTable, new_table.id)
-        assert new is not None
+        new = tx.edit(RouteTable, new_table.id)
         new.associations.append(replacement)
         if association.main:
-            vpc = tx.get(Vpc, old_table.vpc_id)
-            assert vpc is not None
+            vpc = tx.edit(Vpc, old_table.vpc_id)
             vpc.main_route_table_id = new_table.id
     return {"NewAssociationId": replacement.association_id,
             "AssociationState": {"State": "associated"}}
@@ -260,8 +255,7 @@ def blackhole_routes(tx: Transaction, context: RequestContext, target_ids: set[s
 
     for table in owned(context, RouteTable):
         if any(doomed(r) for r in table.routes):
-            mine = tx.get(RouteTable, table.id)
-            assert mine is not None
+            mine = tx.edit(RouteTable, table.id)
             for route in mine.routes:
                 if doomed(route):
                     route.state = "blackhole"
@@ -280,8 +274,7 @@ def create_route(context: RequestContext, params: dict) -> dict:
         raise Ec2Error("RouteAlreadyExists",
                        f"The route identified by {destination} already exists.")
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.routes.append(Route(**{field: destination}, **target))
     return {"Return": True}
 
@@ -307,8 +300,7 @@ def delete_route(context: RequestContext, params: dict) -> dict:
                        f"The route {route.destination} is managed by VPC endpoint "
                        f"{route.gateway_id}; modify the endpoint instead.")
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.routes = [r for r in mine.routes if r.destination != route.destination]
     return {}
 
@@ -322,8 +314,7 @@ def replace_route(context: RequestContext, params: dict) -> dict:
                        f"The route {route.destination} cannot be replaced")
     target = _route_target(context, table, params)
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         for candidate in mine.routes:
             if candidate.destination == route.destination:
                 candidate.gateway_id = candidate.instance_id = None

@@ -333,8 +333,7 @@ def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
             MAX_RULES_PER_DIRECTION:
         raise Ec2Error("RulesPerSecurityGroupLimitExceeded")
     with context.store.transaction() as tx:
-        mine = tx.get(SecurityGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(SecurityGroup, group.id)
         mine.rules.extend(new_rules)
     described = [describe_rule(group, r) for r in new_rules]
     if rule_tags:
@@ -366,8 +365,7 @@ def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
             raise Ec2Error("InvalidPermission.NotFound")
     gone = {r.rule_id for r in doomed}
     with context.store.transaction() as tx:
-        mine = tx.get(SecurityGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(SecurityGroup, group.id)
         mine.rules = [r for r in mine.rules if r.rule_id not in gone]
     result: dict = {"Return": True, "RevokedSecurityGroupRules": [
         {"SecurityGroupRuleId": r.rule_id, "GroupId": group.id, "IsEgress": r.egress,

@@ -178,8 +178,7 @@ def delete_subnet(context: RequestContext, params: dict) -> dict:
     with context.store.transaction() as tx:
         for table in owned(context, RouteTable):
             if any(a.subnet_id == subnet.id for a in table.associations):
-                mine = tx.get(RouteTable, table.id)
-                assert mine is not None
+                mine = tx.edit(RouteTable, table.id)
                 mine.associations = [a for a in mine.associations if a.subnet_id != subnet.id]
         tx.delete(subnet)
     return {}
@@ -204,8 +203,7 @@ def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
         raise Ec2Error("InvalidParameterValue",
                        f"Subnet {subnet.id} does not have an IPv6 CIDR block")
     with context.store.transaction() as tx:
-        mine = tx.get(Subnet, subnet.id)
-        assert mine is not None
+        mine = tx.edit(Subnet, subnet.id)
         for field, value in changes.items():
             if value is not None:
                 setattr(mine, field, value)
@@ -224,8 +222,7 @@ def associate_subnet_cidr_block(context: RequestContext, params: dict) -> dict:
     association = CidrAssociation(association_id=ids.new_id("subnet-cidr-assoc"),
                                   cidr=_check_ipv6(context, vpc, params["Ipv6CidrBlock"]))
     with context.store.transaction() as tx:
-        mine = tx.get(Subnet, subnet.id)
-        assert mine is not None
+        mine = tx.edit(Subnet, subnet.id)
         mine.ipv6_associations.append(association)
     return {"SubnetId": subnet.id, "Ipv6CidrBlockAssociation": {
         "AssociationId": association.association_id, "Ipv6CidrBlock": association.cidr,

@@ -29,8 +29,7 @@ def create_tags(context: RequestContext, params: dict) -> dict:
         tags.validate({**resource.tags, **new})
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             mine.tags.update(new)
     return {}
 
@@ -41,8 +40,7 @@ def delete_tags(context: RequestContext, params: dict) -> dict:
     doomed = params.get("Tags")
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             if doomed is None:
                 mine.tags.clear()
                 continue

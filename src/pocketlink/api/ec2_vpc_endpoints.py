@@ -247,8 +247,7 @@ def _add_gateway_routes(tx: Transaction, endpoint: VpcEndpoint, tables: list[Rou
             raise Ec2Error("RouteAlreadyExists",
                            f"route table {table.id} already has a route with "
                            f"destination-prefix-list-id {prefix_list}")
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.routes.append(Route(destination_prefix_list_id=prefix_list, gateway_id=endpoint.id,
                                  origin="CreateRoute"))
 
@@ -258,8 +257,7 @@ def _remove_gateway_routes(tx: Transaction, store: Store, endpoint: VpcEndpoint,
     for table_id in table_ids:
         if store.get(RouteTable, table_id) is None:
             continue
-        mine = tx.get(RouteTable, table_id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table_id)
         mine.routes = [r for r in mine.routes if r.gateway_id != endpoint.id]
 
 
@@ -454,8 +452,7 @@ def _modify_gateway(context: RequestContext, params: dict, endpoint: VpcEndpoint
                                          if t not in endpoint.route_table_ids])
     removed = [t for t in params.get("RemoveRouteTableIds") or [] if t in endpoint.route_table_ids]
     with context.store.transaction() as tx:
-        mine = tx.get(VpcEndpoint, endpoint.id)
-        assert mine is not None
+        mine = tx.edit(VpcEndpoint, endpoint.id)
         _add_gateway_routes(tx, mine, added, _prefix_list_id(view, context.region))
         _remove_gateway_routes(tx, context.store, mine, removed)
         mine.route_table_ids = [t for t in mine.route_table_ids if t not in removed] + \
@@ -485,8 +482,7 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
     if "PrivateDnsEnabled" in params:
         private = _private_dns(context, vpc, view, params["PrivateDnsEnabled"], endpoint.id)
     with context.store.transaction() as tx:
-        mine = tx.get(VpcEndpoint, endpoint.id)
-        assert mine is not None
+        mine = tx.edit(VpcEndpoint, endpoint.id)
         readdress = ip_type != mine.ip_address_type
         mine.ip_address_type, mine.dns_record_ip_type = ip_type, record_type
         mine.group_ids, mine.private_dns_enabled, mine.policy_document = groups, private, policy
@@ -503,8 +499,7 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
             if eni.subnet_id in removed:
                 tx.delete(eni)
             else:
-                changed = tx.get(NetworkInterface, eni_id)
-                assert changed is not None
+                changed = tx.edit(NetworkInterface, eni_id)
                 changed.group_ids = list(groups)
                 if readdress:
                     _readdress(context, changed, ip_type, taken)
@@ -533,8 +528,7 @@ def delete_vpc_endpoints(context: RequestContext, params: dict) -> dict:
                 continue
             if endpoint.state in ("deleting", "deleted"):
                 continue
-            mine = tx.get(VpcEndpoint, endpoint_id)
-            assert mine is not None
+            mine = tx.edit(VpcEndpoint, endpoint_id)
             if mine.endpoint_type == "Gateway":
                 _remove_gateway_routes(tx, context.store, mine, mine.route_table_ids)
             mine.state = "deleting"

@@ -222,8 +222,7 @@ def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
                        "Cannot enable DNS hostnames when DNS support is disabled for "
                        f"{vpc.id}.")
     with context.store.transaction() as tx:
-        mine = tx.get(Vpc, vpc.id)
-        assert mine is not None
+        mine = tx.edit(Vpc, vpc.id)
         setattr(mine, field, value)
         if field == "enable_dns_support" and not value:
             mine.enable_dns_hostnames = False
@@ -233,8 +232,7 @@ def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
 def _add_local_route(tx: Transaction, context: RequestContext, vpc: Vpc, route: Route) -> None:
     for table in context.store.all(RouteTable):
         if table.vpc_id == vpc.id:
-            mine = tx.get(RouteTable, table.id)
-            assert mine is not None
+            mine = tx.edit(RouteTable, table.id)
             mine.routes.append(dataclasses.replace(route))
 
 
@@ -248,8 +246,7 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
         association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"),
                                       cidr=addresses.allocate_vpc_ipv6_block(context.store))
         with context.store.transaction() as tx:
-            mine = tx.get(Vpc, vpc.id)
-            assert mine is not None
+            mine = tx.edit(Vpc, vpc.id)
             mine.ipv6_associations.append(association)
             _add_local_route(tx, context, vpc, Route(
                 destination_ipv6_cidr_block=association.cidr, gateway_id="local",
@@ -270,8 +267,7 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
             raise Ec2Error("InvalidVpc.Range", str(network))
     association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"), cidr=str(network))
     with context.store.transaction() as tx:
-        mine = tx.get(Vpc, vpc.id)
-        assert mine is not None
+        mine = tx.edit(Vpc, vpc.id)
         mine.cidr_associations.append(association)
         _add_local_route(tx, context, vpc, Route(destination_cidr_block=association.cidr,
                                                  gateway_id="local", origin="CreateRouteTable"))
@@ -318,15 +314,13 @@ def _disassociate(context: RequestContext, vpc: Vpc, association: CidrAssociatio
                            f"The vpc CIDR block {association.cidr} has subnets and cannot be "
                            "disassociated.")
     with context.store.transaction() as tx:
-        mine = tx.get(Vpc, vpc.id)
-        assert mine is not None
+        mine = tx.edit(Vpc, vpc.id)
         mine.cidr_associations = [a for a in mine.cidr_associations
                                   if a.association_id != association.association_id]
         mine.ipv6_associations = [a for a in mine.ipv6_associations
                                   if a.association_id != association.association_id]
         for table in context.store.all(RouteTable):
             if table.vpc_id == vpc.id:
-                rt = tx.get(RouteTable, table.id)
-                assert rt is not None
+                rt = tx.edit(RouteTable, table.id)
                 rt.routes = [r for r in rt.routes
                              if not (r.gateway_id == "local" and r.destination == association.cidr)]

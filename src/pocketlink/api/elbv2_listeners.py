@@ -154,8 +154,7 @@ def modify_listener(context: RequestContext, params: dict) -> dict:
         "DefaultActions") else require_target_group(context, listener.target_group_arn)
     _check(context, balancer, protocol, port, group, params, listener)
     with context.store.transaction() as tx:
-        mine = tx.get(Listener, listener.id)
-        assert mine is not None
+        mine = tx.edit(Listener, listener.id)
         mine.protocol, mine.port, mine.target_group_arn = protocol, port, group.id
         if params.get("Certificates"):
             mine.certificates = [c["CertificateArn"] for c in params["Certificates"]
@@ -193,7 +192,6 @@ def modify_listener_attributes(context: RequestContext, params: dict) -> dict:
         raise error("InvalidConfigurationRequestException",
                     "The idle timeout can be set on TCP, TLS and TCP_UDP listeners only")
     with context.store.transaction() as tx:
-        mine = tx.get(Listener, listener.id)
-        assert mine is not None
+        mine = tx.edit(Listener, listener.id)
         mine.attributes.update(changes)
     return {"Attributes": attributes_out(mine.attributes)}

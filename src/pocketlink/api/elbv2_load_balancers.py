@@ -252,8 +252,7 @@ def modify_load_balancer_attributes(context: RequestContext, params: dict) -> di
                         "The value of 'access_logs.s3.bucket' cannot be empty when access logs "
                         "are enabled")
     with context.store.transaction() as tx:
-        mine = tx.get(LoadBalancer, balancer.id)
-        assert mine is not None
+        mine = tx.edit(LoadBalancer, balancer.id)
         mine.attributes.update(changes)
     return {"Attributes": attributes_out(mine.attributes)}
 
@@ -270,8 +269,7 @@ def set_ip_address_type(context: RequestContext, params: dict) -> dict:
         raise error("InvalidConfigurationRequestException",
                     "The load balancer is used by an endpoint service that supports IPv6")
     with context.store.transaction() as tx:
-        mine = tx.get(LoadBalancer, balancer.id)
-        assert mine is not None
+        mine = tx.edit(LoadBalancer, balancer.id)
         mine.ip_address_type = ip_address_type
         for node, subnet in zip(mine.nodes, subnets, strict=True):
             eni = tx.get(NetworkInterface, node.network_interface_id)
@@ -302,8 +300,7 @@ def set_security_groups(context: RequestContext, params: dict) -> dict:
         raise validation("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic must be 'on' or "
                          "'off'")
     with context.store.transaction() as tx:
-        mine = tx.get(LoadBalancer, balancer.id)
-        assert mine is not None
+        mine = tx.edit(LoadBalancer, balancer.id)
         mine.security_group_ids = groups
         mine.enforce_inbound_rules_on_privatelink = enforce
         for node in mine.nodes:

@@ -34,8 +34,7 @@ def add_tags(context: RequestContext, params: dict) -> dict:
     resources = [_resource(context, a) for a in params["ResourceArns"]]
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             mine.tags.update(new)
             if len(mine.tags) > MAX_TAGS:
                 raise error("TooManyTagsException", "You've reached the limit on the number of "
@@ -48,8 +47,7 @@ def remove_tags(context: RequestContext, params: dict) -> dict:
     resources = [_resource(context, a) for a in params["ResourceArns"]]
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             for key in params["TagKeys"]:
                 mine.tags.pop(key, None)
     return {}

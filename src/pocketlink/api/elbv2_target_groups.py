@@ -204,8 +204,7 @@ def modify_target_group(context: RequestContext, params: dict) -> dict:
     group = require_target_group(context, params["TargetGroupArn"])
     health = _health_check(params, group.protocol, group)
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         for field, value in health.items():
             setattr(mine, field, value)
     return {"TargetGroups": [describe_target_group(context.store, mine)]}
@@ -252,8 +251,7 @@ def modify_target_group_attributes(context: RequestContext, params: dict) -> dic
     for key, value in changes.items():
         _check_attribute(key, value)
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         mine.attributes.update(changes)
     return {"Attributes": attributes_out(mine.attributes)}
 
@@ -301,8 +299,7 @@ def register_targets(context: RequestContext, params: dict) -> dict:
     group = require_target_group(context, params["TargetGroupArn"])
     new = [_check_target(context, group, t) for t in params["Targets"]]
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         for target in new:
             mine.targets = [t for t in mine.targets
                             if (t.id, t.port) != (target.id, target.port)]
@@ -326,8 +323,7 @@ def deregister_targets(context: RequestContext, params: dict) -> dict:
         doomed.add(key)
     delay = int(group.attributes["deregistration_delay.timeout_seconds"])
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         if delay == 0 or not listeners_of(context.store, group):
             mine.targets = [t for t in mine.targets if (t.id, t.port) not in doomed]
         else:

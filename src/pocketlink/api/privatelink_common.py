@@ -147,8 +147,7 @@ def record_event(tx: Transaction, store: Store, endpoint: VpcEndpoint, event: st
             or notification.vpc_endpoint_id == endpoint.id
         if not covers or event not in notification.events or notification.state != "Enabled":
             continue
-        mine = tx.get(ConnectionNotification, notification.id)
-        assert mine is not None
+        mine = tx.edit(ConnectionNotification, notification.id)
         mine.recorded.append(ConnectionEvent(event=event, vpc_endpoint_id=endpoint.id,
                                              time=now().isoformat()))
         del mine.recorded[:-MAX_RECORDED_EVENTS]

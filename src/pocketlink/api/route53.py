@@ -292,8 +292,7 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
     change = Change(id="C" + _token(20), account=context.account, region=GLOBAL,
                     comment=batch.get("Comment"))
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         mine.record_sets = records
         tx.put(change)
     return {"ChangeInfo": _change_info(change)}
@@ -344,8 +343,7 @@ def list_tags_for_resource(context: RequestContext, params: dict) -> dict:
 def change_tags_for_resource(context: RequestContext, params: dict) -> dict:
     zone = _require_zone(context, params["ResourceId"])
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         for key in params.get("RemoveTagKeys") or []:
             mine.tags.pop(key, None)
         for tag in params.get("AddTags") or []:

@@ -112,6 +112,10 @@ class Store:
             listener()
 
 
+class Vanished(LookupError):
+    """A resource a transaction edits is gone: another change deleted it in between (a bug)."""
+
+
 class Transaction:
     """One change: resources read for update are copies; nothing is seen until commit."""
 
@@ -138,6 +142,13 @@ class Transaction:
             return None
         mine = copy.deepcopy(current)
         self._puts[id_] = mine
+        return mine
+
+    def edit(self, cls: type[R], id_: str) -> R:
+        """Like ``get``, for a resource the caller has just seen: its absence is a bug."""
+        mine = self.get(cls, id_)
+        if mine is None:
+            raise Vanished(f"{cls.kind} {id_} vanished under a transaction")
         return mine
 
     def put(self, resource: Resource) -> None:
