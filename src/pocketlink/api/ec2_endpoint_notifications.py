@@ -95,11 +95,8 @@ def describe_notifications(context: RequestContext, params: dict) -> dict:
     if params.get("ConnectionNotificationId"):
         notifications = [_require(context, params["ConnectionNotificationId"])]
     notifications = filters.apply(notifications, params.get("Filters"), NOTIFICATION_FILTERS)
-    chunk, token = pages.page(notifications, params)
-    result: dict = {"ConnectionNotificationSet": [describe_notification(n) for n in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(notifications, params)
+    return {"ConnectionNotificationSet": [describe_notification(n) for n in chunk], **more}
 
 
 @operation("ec2", "ModifyVpcEndpointConnectionNotification")

@@ -191,12 +191,9 @@ def describe_services(context: RequestContext, params: dict) -> dict:
     if params.get("ServiceIds"):
         services = [require_service(context, i) for i in dict.fromkeys(params["ServiceIds"])]
     services = filters.apply(services, params.get("Filters"), SERVICE_FILTERS)
-    chunk, token = pages.page(services, params)
-    result: dict = {"ServiceConfigurations": [describe_configuration(context.store, s)
-                                              for s in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(services, params)
+    return {"ServiceConfigurations": [describe_configuration(context.store, s)
+                                      for s in chunk], **more}
 
 
 def _live_connections(store: Store, service: EndpointService) -> list[VpcEndpoint]:
@@ -317,11 +314,8 @@ def describe_permissions(context: RequestContext, params: dict) -> dict:
     service = require_service(context, params["ServiceId"])
     rows = filters.apply([_PrincipalRow(p) for p in service.allowed_principals],  # type: ignore[arg-type]
                          params.get("Filters"), PERMISSION_FILTERS)
-    chunk, token = pages.page(rows, params)
-    result: dict = {"AllowedPrincipals": [_described_principal(service, r.entry) for r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(rows, params)
+    return {"AllowedPrincipals": [_described_principal(service, r.entry) for r in chunk], **more}
 
 
 @operation("ec2", "StartVpcEndpointServicePrivateDnsVerification")
@@ -379,12 +373,9 @@ def describe_connections(context: RequestContext, params: dict) -> dict:
     rows = [_ConnectionRow(services[e.service_id], e) for e in context.store.all(VpcEndpoint)
             if e.service_id in services and e.state != "deleted"]
     rows = filters.apply(rows, params.get("Filters"), CONNECTION_FILTERS)  # type: ignore[arg-type]
-    chunk, token = pages.page(rows, params)
-    result: dict = {"VpcEndpointConnections": [
-        _described_connection(context, r.service, r.endpoint) for r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(rows, params)
+    return {"VpcEndpointConnections": [
+        _described_connection(context, r.service, r.endpoint) for r in chunk], **more}
 
 
 def _decide(context: RequestContext, params: dict, accept: bool) -> dict:

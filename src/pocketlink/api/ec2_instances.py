@@ -296,11 +296,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
 def describe_instances(context: RequestContext, params: dict) -> dict:
     instances = select(context, Instance, "i", params.get("InstanceIds"))
     instances = filters.apply(instances, params.get("Filters"), INSTANCE_FILTERS)
-    chunk, token = pages.page(instances, params, ids_param="InstanceIds")
-    result: dict = {"Reservations": _reservations(context.store, chunk)}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(instances, params, ids_param="InstanceIds")
+    return {"Reservations": _reservations(context.store, chunk), **more}
 
 
 def _transition(context: RequestContext, params: dict, via: str, final: str,
@@ -367,15 +364,12 @@ def describe_instance_status(context: RequestContext, params: dict) -> dict:
     instances = select(context, Instance, "i", params.get("InstanceIds"))
     if not params.get("IncludeAllInstances"):
         instances = [i for i in instances if i.state == "running"]
-    chunk, token = pages.page(instances, params, ids_param="InstanceIds")
+    chunk, more = pages.page(instances, params, ids_param="InstanceIds")
     ok = {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
-    result: dict = {"InstanceStatuses": [
+    return {"InstanceStatuses": [
         {"InstanceId": i.id, "AvailabilityZone": i.availability_zone,
          "InstanceState": _state(i), "InstanceStatus": ok, "SystemStatus": ok}
-        for i in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+        for i in chunk], **more}
 
 
 CONSOLE_LIMIT = 64 * 1024

@@ -158,11 +158,8 @@ def create_network_interface(context: RequestContext, params: dict) -> dict:
 def describe_network_interfaces(context: RequestContext, params: dict) -> dict:
     enis = select(context, NetworkInterface, "eni", params.get("NetworkInterfaceIds"))
     enis = filters.apply(enis, params.get("Filters"), ENI_FILTERS)
-    chunk, token = pages.page(enis, params, ids_param="NetworkInterfaceIds")
-    result: dict = {"NetworkInterfaces": [describe_interface(context.store, e) for e in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(enis, params, ids_param="NetworkInterfaceIds")
+    return {"NetworkInterfaces": [describe_interface(context.store, e) for e in chunk], **more}
 
 
 @operation("ec2", "DeleteNetworkInterface")

@@ -114,11 +114,8 @@ def create_route_table(context: RequestContext, params: dict) -> dict:
 def describe_route_tables(context: RequestContext, params: dict) -> dict:
     tables = select(context, RouteTable, "rtb", params.get("RouteTableIds"))
     tables = filters.apply(tables, params.get("Filters"), ROUTE_TABLE_FILTERS)
-    chunk, token = pages.page(tables, params, ids_param="RouteTableIds", high=100)
-    result: dict = {"RouteTables": [describe_route_table(t) for t in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(tables, params, ids_param="RouteTableIds", high=100)
+    return {"RouteTables": [describe_route_table(t) for t in chunk], **more}
 
 
 @operation("ec2", "DeleteRouteTable")

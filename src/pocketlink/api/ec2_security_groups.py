@@ -168,11 +168,8 @@ def describe_security_groups(context: RequestContext, params: dict) -> dict:
         named = {_by_name(context, n).id for n in params["GroupNames"]}
         groups = [g for g in groups if g.id in named]
     groups = filters.apply(groups, params.get("Filters"), GROUP_FILTERS)
-    chunk, token = pages.page(groups, params, ids_param="GroupIds")
-    result: dict = {"SecurityGroups": [describe_group(g) for g in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(groups, params, ids_param="GroupIds")
+    return {"SecurityGroups": [describe_group(g) for g in chunk], **more}
 
 
 def _target(context: RequestContext, params: dict) -> SecurityGroup:
@@ -422,8 +419,5 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
         if extract is None:
             raise Ec2Error("InvalidParameterValue", f"The filter '{flt.get('Name')}' is invalid")
         pairs = [p for p in pairs if extract(p) in (flt.get("Values") or [])]
-    chunk, token = pages.page(pairs, params)
-    result: dict = {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(pairs, params)
+    return {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk], **more}

@@ -162,11 +162,8 @@ def create_subnet(context: RequestContext, params: dict) -> dict:
 def describe_subnets(context: RequestContext, params: dict) -> dict:
     subnets = select(context, Subnet, "subnet", params.get("SubnetIds"))
     subnets = filters.apply(subnets, params.get("Filters"), SUBNET_FILTERS)
-    chunk, token = pages.page(subnets, params, ids_param="SubnetIds")
-    result: dict = {"Subnets": [describe_subnet(context, s) for s in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(subnets, params, ids_param="SubnetIds")
+    return {"Subnets": [describe_subnet(context, s) for s in chunk], **more}
 
 
 @operation("ec2", "DeleteSubnet")

@@ -74,10 +74,7 @@ def describe_tags(context: RequestContext, params: dict) -> dict:
             for cls, _, _ in KINDS.values() for resource in owned(context, cls)
             for key, value in resource.tags.items()]
     rows = filters.apply(rows, params.get("Filters"), TAG_FILTERS)  # type: ignore[arg-type]
-    chunk, token = pages.page(rows, params)
-    result: dict = {"Tags": [{"ResourceId": t.resource.id, "ResourceType":
-                              _resource_type(t.resource), "Key": t.key, "Value": t.value}
-                             for t in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(rows, params)
+    return {"Tags": [{"ResourceId": t.resource.id, "ResourceType":
+                      _resource_type(t.resource), "Key": t.key, "Value": t.value}
+                     for t in chunk], **more}

@@ -401,11 +401,8 @@ def describe_vpc_endpoints(context: RequestContext, params: dict) -> dict:
     if params.get("VpcEndpointIds"):
         endpoints = [require_endpoint(context, i) for i in dict.fromkeys(params["VpcEndpointIds"])]
     endpoints = filters.apply(endpoints, params.get("Filters"), ENDPOINT_FILTERS)
-    chunk, token = pages.page(endpoints, params)
-    result: dict = {"VpcEndpoints": [describe_endpoint(context.store, e) for e in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(endpoints, params)
+    return {"VpcEndpoints": [describe_endpoint(context.store, e) for e in chunk], **more}
 
 
 def _view_of(context: RequestContext, endpoint: VpcEndpoint) -> ServiceView:
@@ -562,7 +559,7 @@ def describe_vpc_endpoint_services(context: RequestContext, params: dict) -> dic
         views = visible_services(context)
     rows = filters.apply([_ServiceRow(v, context.region) for v in views],  # type: ignore[arg-type]
                          params.get("Filters"), SERVICE_FILTERS)
-    chunk, token = pages.page(rows, params)
+    chunk, more = pages.page(rows, params)
     details = []
     for row in chunk:
         view = row.view
@@ -590,8 +587,5 @@ def describe_vpc_endpoint_services(context: RequestContext, params: dict) -> dic
         if row.tags:
             detail["Tags"] = tags.tag_set(row.tags)
         details.append(detail)
-    result: dict = {"ServiceNames": sorted({d["ServiceName"] for d in details}),
-                    "ServiceDetails": details}
-    if token:
-        result["NextToken"] = token
-    return result
+    return {"ServiceNames": sorted({d["ServiceName"] for d in details}),
+            "ServiceDetails": details, **more}

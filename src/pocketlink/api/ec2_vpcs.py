@@ -147,11 +147,8 @@ def create_vpc(context: RequestContext, params: dict) -> dict:
 def describe_vpcs(context: RequestContext, params: dict) -> dict:
     vpcs = select(context, Vpc, "vpc", params.get("VpcIds"))
     vpcs = filters.apply(vpcs, params.get("Filters"), VPC_FILTERS)
-    chunk, token = pages.page(vpcs, params, ids_param="VpcIds")
-    result: dict = {"Vpcs": [describe_vpc(v) for v in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(vpcs, params, ids_param="VpcIds")
+    return {"Vpcs": [describe_vpc(v) for v in chunk], **more}
 
 
 def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:

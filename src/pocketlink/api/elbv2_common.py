@@ -85,8 +85,9 @@ def owned(context: RequestContext, cls: type[R]) -> list[R]:
     return [r for r in context.store.all(cls) if _owned(context, r)]
 
 
-def page(items: list, params: dict) -> tuple[list, str | None]:
-    """ELBv2's pages: ``PageSize`` (1-400) and an opaque ``Marker``."""
+def page(items: list, params: dict) -> tuple[list, dict[str, str]]:
+    """ELBv2's pages: ``PageSize`` (1-400) and an opaque ``Marker``; the ``NextMarker`` to add
+    to the result, as ``pages.page`` gives EC2's ``NextToken``."""
     size = params.get("PageSize", 400)
     if not 1 <= size <= 400:
         raise validation(f"1 validation error detected: Value '{size}' at 'pageSize' failed to "
@@ -98,8 +99,8 @@ def page(items: list, params: dict) -> tuple[list, str | None]:
         except (ValueError, UnicodeDecodeError):
             raise validation("Invalid value for marker") from None
     end = start + size
-    return items[start:end], (base64.urlsafe_b64encode(str(end).encode()).decode()
-                              if end < len(items) else None)
+    more = {"NextMarker": base64.urlsafe_b64encode(str(end).encode()).decode()}
+    return items[start:end], more if end < len(items) else {}
 
 
 def attributes_out(values: dict[str, str]) -> list[dict[str, str]]:

@@ -137,11 +137,8 @@ def describe_listeners(context: RequestContext, params: dict) -> dict:
             raise error("ListenerNotFoundException", "One or more listeners not found")
     else:
         raise validation("You must specify either listener ARNs or a load balancer ARN")
-    chunk, marker = page(listeners, params)
-    result: dict = {"Listeners": [describe_listener(lst) for lst in chunk]}
-    if marker:
-        result["NextMarker"] = marker
-    return result
+    chunk, more = page(listeners, params)
+    return {"Listeners": [describe_listener(lst) for lst in chunk], **more}
 
 
 @operation("elbv2", "ModifyListener")

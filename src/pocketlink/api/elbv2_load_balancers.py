@@ -200,11 +200,8 @@ def describe_load_balancers(context: RequestContext, params: dict) -> dict:
         if missing:
             raise error("LoadBalancerNotFoundException",
                         f"Load balancers '[{', '.join(missing)}]' not found")
-    chunk, marker = page(balancers, params)
-    result: dict = {"LoadBalancers": [describe_load_balancer(b) for b in chunk]}
-    if marker:
-        result["NextMarker"] = marker
-    return result
+    chunk, more = page(balancers, params)
+    return {"LoadBalancers": [describe_load_balancer(b) for b in chunk], **more}
 
 
 @operation("elbv2", "DeleteLoadBalancer")

@@ -192,11 +192,8 @@ def describe_target_groups(context: RequestContext, params: dict) -> dict:
         groups = [g for g in groups if g.name in wanted]
         if len(groups) != len(set(wanted)):
             raise error("TargetGroupNotFoundException", "One or more target groups not found")
-    chunk, marker = page(groups, params)
-    result: dict = {"TargetGroups": [describe_target_group(context.store, g) for g in chunk]}
-    if marker:
-        result["NextMarker"] = marker
-    return result
+    chunk, more = page(groups, params)
+    return {"TargetGroups": [describe_target_group(context.store, g) for g in chunk], **more}
 
 
 @operation("elbv2", "ModifyTargetGroup")

@@ -26,12 +26,13 @@ def _offset(token: str) -> int:
 
 
 def page(items: list[T], params: dict, *, low: int = 5, high: int = 1000,
-         ids_param: str | None = None) -> tuple[list[T], str | None]:
-    """This page of ``items`` and the token of the next one (None on the last page)."""
+         ids_param: str | None = None) -> tuple[list[T], dict[str, str]]:
+    """This page of ``items``, and the ``NextToken`` of the next one to add to the result
+    (empty on the last page): ``chunk, more = page(...)``, ``{"Vpcs": ..., **more}``."""
     max_results = params.get("MaxResults")
     token = params.get("NextToken")
     if max_results is None and token is None:
-        return items, None
+        return items, {}
     if ids_param and params.get(ids_param) and max_results is not None:
         raise Ec2Error("InvalidParameterCombination",
                        f"The parameter {ids_param} cannot be used with the parameter maxResults")
@@ -43,4 +44,4 @@ def page(items: list[T], params: dict, *, low: int = 5, high: int = 1000,
     size = max_results if max_results is not None else high
     chunk = items[start:start + size]
     more = start + size < len(items)
-    return chunk, _token(start + size) if more else None
+    return chunk, {"NextToken": _token(start + size)} if more else {}
