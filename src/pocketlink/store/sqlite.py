@@ -65,9 +65,6 @@ class Store:
         """Every resource of a kind, oldest first."""
         yield from self._items[cls.kind].values()  # type: ignore[misc]
 
-    def count(self, cls: type[Resource]) -> int:
-        return len(self._items[cls.kind])
-
     def summary(self) -> dict[str, dict[str, int]]:
         """How many resources of each kind every account holds."""
         table: dict[str, dict[str, int]] = {}

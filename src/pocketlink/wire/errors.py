@@ -58,14 +58,9 @@ class NotImplementedOperation(ServiceError):
 
 # EC2's error codes and their messages, as EC2 words them. ``{}`` takes the offending value.
 EC2_ERRORS: dict[str, str] = {
-    "AuthFailure": "AWS was not able to validate the provided access credentials",
     "DependencyViolation": "{}",
     "DryRunOperation": "Request would have succeeded, but DryRun flag is set.",
-    "Gateway.NotAttached": "{}",
     "IncorrectState": "{}",
-    "InvalidAction": "The action {} is not valid for this web service.",
-    "InvalidAvailabilityZone": "Value ({}) for parameter availabilityZone is invalid. "
-    "Subnets can currently only be created in the following availability zones: {}.",
     "InvalidGroup.Duplicate": "The security group '{}' already exists for VPC '{}'",
     "InvalidGroup.NotFound": "The security group '{}' does not exist",
     "InvalidGroupId.Malformed": "Invalid id: \"{}\"",
@@ -91,8 +86,6 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidVpcID.Malformed": "Invalid id: \"{}\"",
     "InvalidVpcID.NotFound": "The vpc ID '{}' does not exist",
     "InvalidID": "The ID '{}' is not valid",
-    "InvalidFilter": "The filter '{}' is invalid",
-    "InvalidNextToken": "The token '{}' is invalid",
     "InvalidPaginationToken": "Invalid pagination token: {}",
     "InvalidIPAddress.InUse": "Address {} is in use.",
     "InsufficientFreeAddressesInSubnet": "Insufficient Free IP Addresses in subnet.",
@@ -101,8 +94,6 @@ EC2_ERRORS: dict[str, str] = {
     "UnknownParameter": "The parameter {} is not recognized",
     "CannotDelete": "{}",
     "TagLimitExceeded": "{}",
-    "InvalidSecurityGroupRuleId.Malformed": "Invalid id: \"{}\"",
-    "IdempotentParameterMismatch": "{}",
     "InvalidAMIID.Malformed": "Invalid id: \"{}\" (expecting \"ami-...\")",
     "InstanceLimitExceeded": "{}",
     "IncorrectInstanceState": "{}",
@@ -115,9 +106,6 @@ EC2_ERRORS: dict[str, str] = {
     "not exist",
     "RulesPerSecurityGroupLimitExceeded": "The maximum number of rules per security group has been "
     "reached.",
-    "SecurityGroupLimitExceeded": "The maximum number of security groups has been reached.",
-    "VpcLimitExceeded": "The maximum number of VPCs has been reached.",
-    "UnauthorizedOperation": "You are not authorized to perform this operation. {}",
     "OperationNotPermitted": "{}",
     "InvalidInstanceID": "{}",
     "InvalidVpcEndpointId.Malformed": "Invalid Id: '{}'",
