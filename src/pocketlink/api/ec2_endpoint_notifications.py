@@ -13,10 +13,10 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import owned
 from pocketlink.api.ec2_endpoint_services import require_service
 from pocketlink.api.ec2_vpc_endpoints import require_endpoint
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids
 from pocketlink.model.privatelink import ConnectionNotification
-from pocketlink.wire.errors import Ec2Error
 
 EVENTS = ("Accept", "Connect", "Delete", "Reject")
 SNS_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
@@ -47,21 +47,20 @@ def describe_notification(notification: ConnectionNotification) -> dict:
 
 def _check(arn: str, events: list[str]) -> list[str]:
     if not SNS_ARN.match(arn):
-        raise Ec2Error("InvalidParameter", f"Invalid SNS topic ARN: {arn}")
+        raise ec2.InvalidParameter(f"Invalid SNS topic ARN: {arn}")
     if not events:
-        raise Ec2Error("InvalidParameter", "ConnectionEvents must name at least one event.")
+        raise ec2.InvalidParameter("ConnectionEvents must name at least one event.")
     for event in events:
         if event not in EVENTS:
-            raise Ec2Error("InvalidParameter",
-                           f"Invalid connection event {event}: use Accept, Connect, Delete or "
-                           "Reject.")
+            raise ec2.InvalidParameter(f"Invalid connection event {event}: use Accept, Connect, Delete or "
+                                       "Reject.")
     return list(dict.fromkeys(events))
 
 
 def _require(context: RequestContext, notification_id: str) -> ConnectionNotification:
     found = context.store.get(ConnectionNotification, notification_id)
     if found is None or found.account != context.account:
-        raise Ec2Error("InvalidConnectionNotification", notification_id)
+        raise ec2.InvalidConnectionNotification(notification_id)
     return found
 
 
@@ -69,8 +68,7 @@ def _require(context: RequestContext, notification_id: str) -> ConnectionNotific
 def create_notification(context: RequestContext, params: dict) -> dict:
     service_id, endpoint_id = params.get("ServiceId"), params.get("VpcEndpointId")
     if bool(service_id) == bool(endpoint_id):
-        raise Ec2Error("InvalidParameter",
-                       "Specify exactly one of ServiceId and VpcEndpointId.")
+        raise ec2.InvalidParameter("Specify exactly one of ServiceId and VpcEndpointId.")
     if service_id:
         require_service(context, service_id)
     else:

@@ -14,6 +14,7 @@ import string
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import owned
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.privatelink_common import (
     base_dns_name,
@@ -73,11 +74,11 @@ def describe_configuration(store: Store, service: EndpointService) -> dict:
 
 def require_service(context: RequestContext, service_id: str) -> EndpointService:
     if not ids.looks_like("vpce-svc", service_id):
-        raise Ec2Error("InvalidVpcEndpointServiceId.Malformed", service_id)
+        raise ec2.InvalidVpcEndpointServiceIdMalformed(service_id)
     service = context.store.get(EndpointService, service_id)
     if service is None or service.account != context.account or \
             service.region != context.region or service.state != "Available":
-        raise Ec2Error("InvalidVpcEndpointServiceId.NotFound", service_id)
+        raise ec2.InvalidVpcEndpointServiceIdNotFound(service_id)
     return service
 
 
@@ -88,12 +89,11 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
         balancer = context.store.get(LoadBalancer, balancer_arn)
         if balancer is None or balancer.account != context.account or \
                 balancer.region != context.region:
-            raise Ec2Error("InvalidParameter", f"Load balancer {balancer_arn} does not exist")
+            raise ec2.InvalidParameter(f"Load balancer {balancer_arn} does not exist")
         for other in context.store.all(EndpointService):
             if other.id != service_id and balancer_arn in other.network_load_balancer_arns:
-                raise Ec2Error("InvalidParameter",
-                               f"Load balancer {balancer_arn} is already associated with "
-                               f"another VPC Endpoint Service: {other.id}")
+                raise ec2.InvalidParameter(f"Load balancer {balancer_arn} is already associated with "
+                                           f"another VPC Endpoint Service: {other.id}")
         found.append(balancer)
     return found
 
@@ -101,28 +101,25 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
 def _check_ip_types(types: list[str], balancers: list[LoadBalancer]) -> list[str]:
     for kind in types:
         if kind not in ("ipv4", "ipv6"):
-            raise Ec2Error("InvalidParameter",
-                           f"Supported IP address type {kind} is invalid. Valid types are "
-                           "ipv4 and ipv6.")
+            raise ec2.InvalidParameter(f"Supported IP address type {kind} is invalid. Valid types are "
+                                       "ipv4 and ipv6.")
     if not types:
-        raise Ec2Error("InvalidParameter", "An endpoint service supports at least one IP "
-                       "address type.")
+        raise ec2.InvalidParameter("An endpoint service supports at least one IP "
+                                   "address type.")
     if "ipv6" in types:
         for balancer in balancers:
             if balancer.ip_address_type != "dualstack":
-                raise Ec2Error("InvalidParameter",
-                               f"Load balancer {balancer.id} does not support IPv6: make it "
-                               "dualstack (SetIpAddressType) before the service supports ipv6.")
+                raise ec2.InvalidParameter(f"Load balancer {balancer.id} does not support IPv6: make it "
+                                           "dualstack (SetIpAddressType) before the service supports ipv6.")
     return list(dict.fromkeys(types))
 
 
 def _check_domain(name: str) -> str:
     name = name.lower().rstrip(".")
     if len(name) > 255 or not DOMAIN.match(name):
-        raise Ec2Error("InvalidParameter", f"The private DNS name '{name}' is not valid.")
+        raise ec2.InvalidParameter(f"The private DNS name '{name}' is not valid.")
     if name.endswith("amazonaws.com") or name.endswith(".internal"):
-        raise Ec2Error("InvalidParameter",
-                       f"The private DNS name '{name}' is in a domain reserved by AWS.")
+        raise ec2.InvalidParameter(f"The private DNS name '{name}' is in a domain reserved by AWS.")
     return name
 
 
@@ -150,11 +147,11 @@ def _set_private_dns_name(service: EndpointService, name: str | None) -> None:
 @operation("ec2", "CreateVpcEndpointServiceConfiguration")
 def create_service(context: RequestContext, params: dict) -> dict:
     if params.get("GatewayLoadBalancerArns"):
-        raise Ec2Error("InvalidParameter", "pocketlink serves endpoint services backed by "
-                       "Network Load Balancers, not Gateway Load Balancers.")
+        raise ec2.InvalidParameter("pocketlink serves endpoint services backed by "
+                                   "Network Load Balancers, not Gateway Load Balancers.")
     arns = params.get("NetworkLoadBalancerArns") or []
     if not arns:
-        raise Ec2Error("InvalidParameter", "NetworkLoadBalancerArns must be specified.")
+        raise ec2.InvalidParameter("NetworkLoadBalancerArns must be specified.")
     token = params.get("ClientToken")
     if token:
         for existing in owned(context, EndpointService):
@@ -165,8 +162,8 @@ def create_service(context: RequestContext, params: dict) -> dict:
     types = _check_ip_types(params.get("SupportedIpAddressTypes") or ["ipv4"], balancers)
     for region in params.get("SupportedRegions") or []:
         if region != context.region:
-            raise Ec2Error("InvalidParameter", "pocketlink serves endpoint services in their "
-                           "own region only.")
+            raise ec2.InvalidParameter("pocketlink serves endpoint services in their "
+                                       "own region only.")
     service_id = ids.new_id("vpce-svc")
     service = EndpointService(
         id=service_id, account=context.account, region=context.region,
@@ -205,20 +202,20 @@ def _live_connections(store: Store, service: EndpointService) -> list[VpcEndpoin
 def modify_service(context: RequestContext, params: dict) -> dict:
     service = require_service(context, params["ServiceId"])
     if params.get("AddGatewayLoadBalancerArns"):
-        raise Ec2Error("InvalidParameter", "pocketlink serves endpoint services backed by "
-                       "Network Load Balancers, not Gateway Load Balancers.")
+        raise ec2.InvalidParameter("pocketlink serves endpoint services backed by "
+                                   "Network Load Balancers, not Gateway Load Balancers.")
     if params.get("PrivateDnsName") and params.get("RemovePrivateDnsName"):
-        raise Ec2Error("InvalidParameter", "PrivateDnsName and RemovePrivateDnsName cannot be "
-                       "specified together.")
+        raise ec2.InvalidParameter("PrivateDnsName and RemovePrivateDnsName cannot be "
+                                   "specified together.")
     arns = [a for a in service.network_load_balancer_arns
             if a not in (params.get("RemoveNetworkLoadBalancerArns") or [])]
     arns += [a for a in params.get("AddNetworkLoadBalancerArns") or [] if a not in arns]
     if not arns:
-        raise Ec2Error("InvalidParameter", "An endpoint service needs at least one load "
-                       "balancer.")
+        raise ec2.InvalidParameter("An endpoint service needs at least one load "
+                                   "balancer.")
     removed = set(service.network_load_balancer_arns) - set(arns)
     if removed and _live_connections(context.store, service):
-        raise Ec2Error("ExistingVpcEndpointConnections")
+        raise ec2.ExistingVpcEndpointConnections()
     balancers = _balancers(context, arns, service.id)
     types = [t for t in service.supported_ip_address_types
              if t not in (params.get("RemoveSupportedIpAddressTypes") or [])]
@@ -247,7 +244,7 @@ def delete_services(context: RequestContext, params: dict) -> dict:
             try:
                 service = require_service(context, service_id)
                 if _live_connections(context.store, service):
-                    raise Ec2Error("ExistingVpcEndpointConnections")
+                    raise ec2.ExistingVpcEndpointConnections()
             except Ec2Error as failure:
                 unsuccessful.append({"ResourceId": service_id, "Error": {
                     "Code": failure.code, "Message": failure.message}})
@@ -275,7 +272,7 @@ def modify_permissions(context: RequestContext, params: dict) -> dict:
     added = []
     for principal in dict.fromkeys(params.get("AddAllowedPrincipals") or []):
         if not PRINCIPAL.match(principal):
-            raise Ec2Error("InvalidParameter", f"Invalid principal {principal}")
+            raise ec2.InvalidParameter(f"Invalid principal {principal}")
     removed = set(params.get("RemoveAllowedPrincipals") or [])
     with context.store.transaction() as tx:
         mine = tx.edit(EndpointService, service.id)
@@ -322,8 +319,7 @@ def describe_permissions(context: RequestContext, params: dict) -> dict:
 def start_private_dns_verification(context: RequestContext, params: dict) -> dict:
     service = require_service(context, params["ServiceId"])
     if not service.private_dns_name:
-        raise Ec2Error("InvalidParameter",
-                       f"The service {service.id} does not have a private DNS name.")
+        raise ec2.InvalidParameter(f"The service {service.id} does not have a private DNS name.")
     with context.store.transaction() as tx:
         mine = tx.edit(EndpointService, service.id)
         mine.verification_requested = True

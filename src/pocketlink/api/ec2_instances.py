@@ -21,12 +21,12 @@ from pocketlink.api.ec2_network_interfaces import (
     new_interface,
 )
 from pocketlink.api.ec2_route_tables import blackhole_routes
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids, regions
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup
 from pocketlink.store import Store
-from pocketlink.wire.errors import Ec2Error
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
                "stopping": 64, "stopped": 80}
@@ -164,13 +164,12 @@ def _network_settings(params: dict) -> dict:
                               if "Ipv6Address" in a],
         }
     if params.get("SubnetId") or params.get("SecurityGroupIds"):
-        raise Ec2Error("InvalidParameterCombination",
-                       "Network interfaces and an instance-level subnet ID or security groups "
-                       "may not be specified on the same request")
+        raise ec2.InvalidParameterCombination(
+            "Network interfaces and an instance-level subnet ID or security groups "
+            "may not be specified on the same request")
     primary = next((n for n in interfaces if n.get("DeviceIndex", 0) == 0), interfaces[0])
     if len(interfaces) > 1:
-        raise Ec2Error("InvalidParameterValue",
-                       "pocketlink launches instances with one network interface")
+        raise ec2.InvalidParameterValue("pocketlink launches instances with one network interface")
     return {
         "SubnetId": primary.get("SubnetId"),
         "Groups": primary.get("Groups") or [],
@@ -188,11 +187,9 @@ def _user_data(params: dict) -> str | None:
     try:
         raw = base64.b64decode(user_data, validate=True)
     except (binascii.Error, ValueError):
-        raise Ec2Error("InvalidParameterValue",
-                       "Invalid BASE64 encoding of user data.") from None
+        raise ec2.InvalidParameterValue("Invalid BASE64 encoding of user data.") from None
     if len(raw) > USER_DATA_LIMIT:
-        raise Ec2Error("InvalidParameterValue",
-                       "User data is limited to 16384 bytes")
+        raise ec2.InvalidParameterValue("User data is limited to 16384 bytes")
     return user_data
 
 
@@ -203,7 +200,7 @@ def _group_ids_by_name(context: RequestContext, vpc_id: str, names: list[str]) -
                       if g.account == context.account and g.vpc_id == vpc_id
                       and g.group_name == name), None)
         if group is None:
-            raise Ec2Error("InvalidGroup.NotFound", name)
+            raise ec2.InvalidGroupNotFound(name)
         found.append(group.id)
     return found
 
@@ -217,33 +214,30 @@ def run_instances(context: RequestContext, params: dict) -> dict:
                 "Groups": [], "Instances": [describe_instance(context.store, i) for i in earlier]}
     image_id = params.get("ImageId")
     if not image_id:
-        raise Ec2Error("MissingParameter", "ImageId")
+        raise ec2.MissingParameter("ImageId")
     if not ids.looks_like("ami", image_id):
-        raise Ec2Error("InvalidAMIID.Malformed", image_id)
+        raise ec2.InvalidAMIIDMalformed(image_id)
     low, high = params["MinCount"], params["MaxCount"]
     if low < 1 or high < 1:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({min(low, high)}) for parameter minCount is invalid. "
-                       "Expected a value greater than or equal to 1.")
+        raise ec2.InvalidParameterValue(f"Value ({min(low, high)}) for parameter minCount is invalid. "
+                                        "Expected a value greater than or equal to 1.")
     if low > high:
-        raise Ec2Error("InvalidParameterValue",
-                       "MinCount value must be less than or equal to MaxCount")
+        raise ec2.InvalidParameterValue("MinCount value must be less than or equal to MaxCount")
     if low > MAX_PER_CALL:
-        raise Ec2Error("InstanceLimitExceeded",
-                       f"You have requested more instances ({low}) than your current instance "
-                       f"limit of {MAX_PER_CALL} allows.")
+        raise ec2.InstanceLimitExceeded(
+            f"You have requested more instances ({low}) than your current instance "
+            f"limit of {MAX_PER_CALL} allows.")
     count = min(high, MAX_PER_CALL)
     network = _network_settings(params)
     if not network["SubnetId"]:
-        raise Ec2Error("VPCIdNotSpecified",
-                       "No default VPC for this user. Name a SubnetId: pocketlink makes no "
-                       "default VPC.")
+        raise ec2.VPCIdNotSpecified("No default VPC for this user. Name a SubnetId: pocketlink makes no "
+                                    "default VPC.")
     subnet = require_subnet(context, network["SubnetId"])
     if (network["PrivateIpAddress"] or network["Ipv6Addresses"]) and count > 1:
         if low > 1:
             what = "a private IP address" if network["PrivateIpAddress"] else "IPv6 addresses"
-            raise Ec2Error("InvalidParameterCombination",
-                           f"Cannot specify {what} when launching more than one instance")
+            raise ec2.InvalidParameterCombination(
+                f"Cannot specify {what} when launching more than one instance")
         count = 1
     group_ids = network["Groups"] + _group_ids_by_name(context, subnet.vpc_id,
                                                        params.get("SecurityGroups") or [])
@@ -258,9 +252,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         "network-interface")
     for spec in params.get("TagSpecifications") or []:
         if spec.get("ResourceType") not in ("instance", "network-interface", "volume"):
-            raise Ec2Error("InvalidParameterValue",
-                           f"'{spec.get('ResourceType')}' is not a valid taggable resource "
-                           "type for this operation.")
+            raise ec2.InvalidParameterValue(f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                                            "type for this operation.")
     reservation_id = ids.new_id("r")
     taken: set[str] = set()
     launched: list[tuple[Instance, NetworkInterface]] = []
@@ -307,9 +300,9 @@ def _transition(context: RequestContext, params: dict, via: str, final: str,
     instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
     for instance in instances:
         if instance.state not in allowed_from and instance.state not in (via, final):
-            raise Ec2Error("IncorrectInstanceState",
-                           f"The instance '{instance.id}' is not in a state from which it can "
-                           f"be {'stopped' if final == 'stopped' else 'started'}.")
+            raise ec2.IncorrectInstanceState(
+                f"The instance '{instance.id}' is not in a state from which it can "
+                f"be {'stopped' if final == 'stopped' else 'started'}.")
     changes = []
     with context.store.transaction() as tx:
         for instance in instances:

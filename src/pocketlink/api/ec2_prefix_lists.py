@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pocketlink.api import filters, pages
 from pocketlink.api.context import RequestContext
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model.aws_services import PrefixList, gateway_prefix_lists
-from pocketlink.wire.errors import Ec2Error
 
 
 class _Row:
@@ -26,9 +26,9 @@ def _selected(context: RequestContext, params: dict) -> list[_Row]:
     lists = gateway_prefix_lists(context.region)
     for wanted in params.get("PrefixListIds") or []:
         if not wanted.startswith("pl-"):
-            raise Ec2Error("InvalidPrefixListID.Malformed", wanted)
+            raise ec2.InvalidPrefixListIDMalformed(wanted)
         if not any(p.prefix_list_id == wanted for p in lists):
-            raise Ec2Error("InvalidPrefixListId.NotFound", wanted)
+            raise ec2.InvalidPrefixListIdNotFound(wanted)
     if params.get("PrefixListIds"):
         lists = [p for p in lists if p.prefix_list_id in params["PrefixListIds"]]
     return filters.apply([_Row(p) for p in lists], params.get("Filters"),  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from pocketlink.api.ec2_common import (
     require_vpc,
     select,
 )
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
@@ -122,8 +123,7 @@ def describe_route_tables(context: RequestContext, params: dict) -> dict:
 def delete_route_table(context: RequestContext, params: dict) -> dict:
     table = require_route_table(context, params["RouteTableId"])
     if table.associations:
-        raise Ec2Error("DependencyViolation",
-                       f"The routeTable '{table.id}' has dependencies and cannot be deleted.")
+        raise ec2.DependencyViolation(f"The routeTable '{table.id}' has dependencies and cannot be deleted.")
     with context.store.transaction() as tx:
         tx.delete(table)
     return {}
@@ -133,17 +133,16 @@ def delete_route_table(context: RequestContext, params: dict) -> dict:
 def associate_route_table(context: RequestContext, params: dict) -> dict:
     table = require_route_table(context, params["RouteTableId"])
     if not params.get("SubnetId"):
-        raise Ec2Error("MissingParameter", "SubnetId")
+        raise ec2.MissingParameter("SubnetId")
     subnet = require_subnet(context, params["SubnetId"])
     if subnet.vpc_id != table.vpc_id:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Route table {table.id} and subnet {subnet.id} belong to different "
-                       "networks.")
+        raise ec2.InvalidParameterValue(f"Route table {table.id} and subnet {subnet.id} belong to different "
+                                        "networks.")
     for other in owned(context, RouteTable):
         if any(a.subnet_id == subnet.id for a in other.associations):
-            raise Ec2Error("Resource.AlreadyAssociated",
-                           f"the specified association for route table {other.id} conflicts "
-                           "with an existing association")
+            raise ec2.ResourceAlreadyAssociated(
+                f"the specified association for route table {other.id} conflicts "
+                "with an existing association")
     association = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
                                         subnet_id=subnet.id)
     with context.store.transaction() as tx:
@@ -159,16 +158,15 @@ def _association(context: RequestContext, association_id: str
         for association in table.associations:
             if association.association_id == association_id:
                 return table, association
-    raise Ec2Error("InvalidAssociationID.NotFound", association_id)
+    raise ec2.InvalidAssociationIDNotFound(association_id)
 
 
 @operation("ec2", "DisassociateRouteTable")
 def disassociate_route_table(context: RequestContext, params: dict) -> dict:
     table, association = _association(context, params["AssociationId"])
     if association.main:
-        raise Ec2Error("InvalidParameterValue",
-                       "The main route table association cannot be disassociated; use "
-                       "ReplaceRouteTableAssociation.")
+        raise ec2.InvalidParameterValue("The main route table association cannot be disassociated; use "
+                                        "ReplaceRouteTableAssociation.")
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.associations = [a for a in mine.associations
@@ -181,7 +179,7 @@ def replace_route_table_association(context: RequestContext, params: dict) -> di
     old_table, association = _association(context, params["AssociationId"])
     new_table = require_route_table(context, params["RouteTableId"])
     if new_table.vpc_id != old_table.vpc_id:
-        raise Ec2Error("InvalidParameterValue", "The route tables belong to different networks.")
+        raise ec2.InvalidParameterValue("The route tables belong to different networks.")
     replacement = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
                                         subnet_id=association.subnet_id, main=association.main)
     with context.store.transaction() as tx:
@@ -218,8 +216,7 @@ def _destination(params: dict) -> tuple[str, str]:
 def _route_target(context: RequestContext, table: RouteTable, params: dict) -> dict[str, str]:
     for key in _UNSUPPORTED_TARGETS:
         if params.get(key):
-            raise Ec2Error("InvalidParameterValue",
-                           f"pocketlink does not route to {key} targets yet")
+            raise ec2.InvalidParameterValue(f"pocketlink does not route to {key} targets yet")
     given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
     if len(given) != 1:
         raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
@@ -228,15 +225,13 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
     field, value = next(iter(given.items()))
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
-            raise Ec2Error("InvalidParameterValue",
-                           f"The gateway ID '{value}' cannot be the target of a route you "
-                           "create")
-        raise Ec2Error("InvalidGatewayID.NotFound", value)
+            raise ec2.InvalidParameterValue(f"The gateway ID '{value}' cannot be the target of a route you "
+                                            "create")
+        raise ec2.InvalidGatewayIDNotFound(value)
     prefix = "i" if field == "instance_id" else "eni"
     resource = require(context, prefix, value)
     if getattr(resource, "vpc_id", None) != table.vpc_id:
-        raise Ec2Error("InvalidParameterValue",
-                       f"{value} is in another network than route table {table.id}")
+        raise ec2.InvalidParameterValue(f"{value} is in another network than route table {table.id}")
     # As at AWS, a route names both ends: an instance's ENI, an attached ENI's instance.
     if isinstance(resource, Instance):
         given["network_interface_id"] = resource.network_interface_id
@@ -268,8 +263,7 @@ def create_route(context: RequestContext, params: dict) -> dict:
     field, destination = _destination(params)
     target = _route_target(context, table, params)
     if any(getattr(r, field) == destination for r in table.routes):
-        raise Ec2Error("RouteAlreadyExists",
-                       f"The route identified by {destination} already exists.")
+        raise ec2.RouteAlreadyExists(f"The route identified by {destination} already exists.")
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.routes.append(Route(**{field: destination}, **target))
@@ -281,7 +275,7 @@ def _find_route(table: RouteTable, params: dict) -> Route:
     for route in table.routes:
         if getattr(route, field) == destination:
             return route
-    raise Ec2Error("InvalidRoute.NotFound", destination, table.id)
+    raise ec2.InvalidRouteNotFound(destination, table.id)
 
 
 @operation("ec2", "DeleteRoute")
@@ -289,13 +283,11 @@ def delete_route(context: RequestContext, params: dict) -> dict:
     table = require_route_table(context, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local":
-        raise Ec2Error("InvalidParameterValue",
-                       f"cannot remove local route {route.destination} in route table "
-                       f"{table.id}")
+        raise ec2.InvalidParameterValue(f"cannot remove local route {route.destination} in route table "
+                                        f"{table.id}")
     if _is_gateway_endpoint_route(route):
-        raise Ec2Error("InvalidParameterValue",
-                       f"The route {route.destination} is managed by VPC endpoint "
-                       f"{route.gateway_id}; modify the endpoint instead.")
+        raise ec2.InvalidParameterValue(f"The route {route.destination} is managed by VPC endpoint "
+                                        f"{route.gateway_id}; modify the endpoint instead.")
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.routes = [r for r in mine.routes if r.destination != route.destination]
@@ -307,8 +299,7 @@ def replace_route(context: RequestContext, params: dict) -> dict:
     table = require_route_table(context, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local" or _is_gateway_endpoint_route(route):
-        raise Ec2Error("InvalidParameterValue",
-                       f"The route {route.destination} cannot be replaced")
+        raise ec2.InvalidParameterValue(f"The route {route.destination} cannot be replaced")
     target = _route_target(context, table, params)
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)

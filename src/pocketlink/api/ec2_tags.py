@@ -5,15 +5,15 @@ from __future__ import annotations
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import KINDS, owned, require
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model.base import Resource
-from pocketlink.wire.errors import Ec2Error
 
 
 def _resource(context: RequestContext, resource_id: str) -> Resource:
     prefix = resource_id.rsplit("-", 1)[0]
     if prefix not in KINDS:
-        raise Ec2Error("InvalidID", resource_id)
+        raise ec2.InvalidID(resource_id)
     return require(context, prefix, resource_id)
 
 

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from pocketlink.api.context import RequestContext
+from pocketlink.api.errors import ec2
 from pocketlink.model import regions
 from pocketlink.model.aws_services import AWS_SERVICES, VPCE_HOSTED_ZONES, aws_service
 from pocketlink.model.base import now
@@ -20,7 +21,6 @@ from pocketlink.model.privatelink import (
     endpoint_private_names,
 )
 from pocketlink.store import Store, Transaction
-from pocketlink.wire.errors import Ec2Error
 
 MAX_RECORDED_EVENTS = 100
 
@@ -111,7 +111,7 @@ def find_service(context: RequestContext, name: str) -> list[ServiceView]:
         if service.service_name == name and service.region == context.region and \
                 service.state == "Available" and allows(service, context):
             return [custom_view(context.store, service)]
-    raise Ec2Error("InvalidServiceName", name)
+    raise ec2.InvalidServiceName(name)
 
 
 def consumer_zone_names(context: RequestContext, zone_ids: list[str]) -> list[str]:

@@ -1,8 +1,10 @@
 """AWS errors as exceptions: what a handler raises, what the serializer turns into XML.
 
 EC2's model has no error shapes, so its codes and messages live in one table here
-(``EC2_ERRORS``). The query and rest-xml services carry their errors in the model; those
-classes are built from the model's error shapes by ``ServiceSpec`` (see specs.py).
+(``EC2_ERRORS``), and one class per code is made from it (``EC2_ERROR_CLASSES``). The query
+and rest-xml services carry their errors in the model; those classes are built from the
+model's error shapes by ``ServiceSpec`` (see specs.py). Handlers import both, per service,
+from ``pocketlink.api.errors``.
 """
 
 from __future__ import annotations
@@ -140,3 +142,20 @@ class DryRun(Ec2Error):
 
     def __init__(self) -> None:
         super().__init__("DryRunOperation")
+
+
+def _ec2_class(code: str) -> type[Ec2Error]:
+    """The class of one EC2 code, named by it without its dots (``InvalidVpcIDNotFound``), whose
+    arguments fill the code's message."""
+
+    def __init__(self: Ec2Error, *args: object) -> None:
+        Ec2Error.__init__(self, code, *args)
+
+    return type(code.replace(".", ""), (Ec2Error,),
+                {"__init__": __init__, "code": code, "__module__": __name__,
+                 "__doc__": f"EC2's {code}: {EC2_ERRORS[code]}"})
+
+
+# One class per EC2 code, by class name, as LocalStack writes them for EC2 by hand.
+EC2_ERROR_CLASSES: dict[str, type[Ec2Error]] = {
+    cls.__name__: cls for cls in map(_ec2_class, EC2_ERRORS)} | {"DryRunOperation": DryRun}
