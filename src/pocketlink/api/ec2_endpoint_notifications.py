@@ -52,8 +52,9 @@ def _check(arn: str, events: list[str]) -> list[str]:
         raise ec2.InvalidParameter("ConnectionEvents must name at least one event.")
     for event in events:
         if event not in EVENTS:
-            raise ec2.InvalidParameter(f"Invalid connection event {event}: use Accept, Connect, Delete or "
-                                       "Reject.")
+            raise ec2.InvalidParameter(
+                f"Invalid connection event {event}: use Accept, Connect, Delete or "
+                "Reject.")
     return list(dict.fromkeys(events))
 
 

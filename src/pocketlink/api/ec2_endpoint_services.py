@@ -92,8 +92,9 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
             raise ec2.InvalidParameter(f"Load balancer {balancer_arn} does not exist")
         for other in context.store.all(EndpointService):
             if other.id != service_id and balancer_arn in other.network_load_balancer_arns:
-                raise ec2.InvalidParameter(f"Load balancer {balancer_arn} is already associated with "
-                                           f"another VPC Endpoint Service: {other.id}")
+                raise ec2.InvalidParameter(
+                    f"Load balancer {balancer_arn} is already associated with "
+                    f"another VPC Endpoint Service: {other.id}")
         found.append(balancer)
     return found
 
@@ -101,16 +102,18 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
 def _check_ip_types(types: list[str], balancers: list[LoadBalancer]) -> list[str]:
     for kind in types:
         if kind not in ("ipv4", "ipv6"):
-            raise ec2.InvalidParameter(f"Supported IP address type {kind} is invalid. Valid types are "
-                                       "ipv4 and ipv6.")
+            raise ec2.InvalidParameter(
+                f"Supported IP address type {kind} is invalid. Valid types are "
+                "ipv4 and ipv6.")
     if not types:
         raise ec2.InvalidParameter("An endpoint service supports at least one IP "
                                    "address type.")
     if "ipv6" in types:
         for balancer in balancers:
             if balancer.ip_address_type != "dualstack":
-                raise ec2.InvalidParameter(f"Load balancer {balancer.id} does not support IPv6: make it "
-                                           "dualstack (SetIpAddressType) before the service supports ipv6.")
+                raise ec2.InvalidParameter(
+                    f"Load balancer {balancer.id} does not support IPv6: make it "
+                    "dualstack (SetIpAddressType) before the service supports ipv6.")
     return list(dict.fromkeys(types))
 
 

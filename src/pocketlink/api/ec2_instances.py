@@ -219,8 +219,9 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         raise ec2.InvalidAMIIDMalformed(image_id)
     low, high = params["MinCount"], params["MaxCount"]
     if low < 1 or high < 1:
-        raise ec2.InvalidParameterValue(f"Value ({min(low, high)}) for parameter minCount is invalid. "
-                                        "Expected a value greater than or equal to 1.")
+        raise ec2.InvalidParameterValue(
+            f"Value ({min(low, high)}) for parameter minCount is invalid. "
+            "Expected a value greater than or equal to 1.")
     if low > high:
         raise ec2.InvalidParameterValue("MinCount value must be less than or equal to MaxCount")
     if low > MAX_PER_CALL:
@@ -230,8 +231,9 @@ def run_instances(context: RequestContext, params: dict) -> dict:
     count = min(high, MAX_PER_CALL)
     network = _network_settings(params)
     if not network["SubnetId"]:
-        raise ec2.VPCIdNotSpecified("No default VPC for this user. Name a SubnetId: pocketlink makes no "
-                                    "default VPC.")
+        raise ec2.VPCIdNotSpecified(
+            "No default VPC for this user. Name a SubnetId: pocketlink makes no "
+            "default VPC.")
     subnet = require_subnet(context, network["SubnetId"])
     if (network["PrivateIpAddress"] or network["Ipv6Addresses"]) and count > 1:
         if low > 1:
@@ -252,8 +254,9 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         "network-interface")
     for spec in params.get("TagSpecifications") or []:
         if spec.get("ResourceType") not in ("instance", "network-interface", "volume"):
-            raise ec2.InvalidParameterValue(f"'{spec.get('ResourceType')}' is not a valid taggable resource "
-                                            "type for this operation.")
+            raise ec2.InvalidParameterValue(
+                f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                "type for this operation.")
     reservation_id = ids.new_id("r")
     taken: set[str] = set()
     launched: list[tuple[Instance, NetworkInterface]] = []

@@ -136,8 +136,9 @@ def associate_route_table(context: RequestContext, params: dict) -> dict:
         raise ec2.MissingParameter("SubnetId")
     subnet = require_subnet(context, params["SubnetId"])
     if subnet.vpc_id != table.vpc_id:
-        raise ec2.InvalidParameterValue(f"Route table {table.id} and subnet {subnet.id} belong to different "
-                                        "networks.")
+        raise ec2.InvalidParameterValue(
+            f"Route table {table.id} and subnet {subnet.id} belong to different "
+            "networks.")
     for other in owned(context, RouteTable):
         if any(a.subnet_id == subnet.id for a in other.associations):
             raise ec2.ResourceAlreadyAssociated(
@@ -165,8 +166,9 @@ def _association(context: RequestContext, association_id: str
 def disassociate_route_table(context: RequestContext, params: dict) -> dict:
     table, association = _association(context, params["AssociationId"])
     if association.main:
-        raise ec2.InvalidParameterValue("The main route table association cannot be disassociated; use "
-                                        "ReplaceRouteTableAssociation.")
+        raise ec2.InvalidParameterValue(
+            "The main route table association cannot be disassociated; use "
+            "ReplaceRouteTableAssociation.")
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.associations = [a for a in mine.associations
@@ -225,8 +227,9 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
     field, value = next(iter(given.items()))
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
-            raise ec2.InvalidParameterValue(f"The gateway ID '{value}' cannot be the target of a route you "
-                                            "create")
+            raise ec2.InvalidParameterValue(
+                f"The gateway ID '{value}' cannot be the target of a route you "
+                "create")
         raise ec2.InvalidGatewayIDNotFound(value)
     prefix = "i" if field == "instance_id" else "eni"
     resource = require(context, prefix, value)
@@ -283,8 +286,9 @@ def delete_route(context: RequestContext, params: dict) -> dict:
     table = require_route_table(context, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local":
-        raise ec2.InvalidParameterValue(f"cannot remove local route {route.destination} in route table "
-                                        f"{table.id}")
+        raise ec2.InvalidParameterValue(
+            f"cannot remove local route {route.destination} in route table "
+            f"{table.id}")
     if _is_gateway_endpoint_route(route):
         raise ec2.InvalidParameterValue(f"The route {route.destination} is managed by VPC endpoint "
                                         f"{route.gateway_id}; modify the endpoint instead.")

@@ -214,8 +214,9 @@ def _ports(protocol: str, permission: dict) -> tuple[int | None, int | None]:
                 "Invalid value for portRange. Must specify both from and to ports "
                 "with TCP/UDP.")
         if not (0 <= low <= 65535 and 0 <= high <= 65535) or low > high:
-            raise ec2.InvalidParameterValue(f"Invalid value for portRange. Must be between 0 and 65535 "
-                                            f"({low}-{high}).")
+            raise ec2.InvalidParameterValue(
+                f"Invalid value for portRange. Must be between 0 and 65535 "
+                f"({low}-{high}).")
         return low, high
     if protocol in ("icmp", "icmpv6"):
         low, high = (-1 if low is None else low), (-1 if high is None else high)

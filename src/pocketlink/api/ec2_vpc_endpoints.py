@@ -163,8 +163,9 @@ def _ip_types(params: dict, view: ServiceView, subnets: list[Subnet],
         raise ec2.InvalidParameter(f"IpAddressType {ip_type} is not valid.")
     for family in needs[ip_type]:
         if family not in supported:
-            raise ec2.InvalidParameter(f"The VPC endpoint service {view.name} does not support IP address "
-                                       f"type {ip_type}.")
+            raise ec2.InvalidParameter(
+                f"The VPC endpoint service {view.name} does not support IP address "
+                f"type {ip_type}.")
     if ip_type in ("ipv4", "dualstack") and not has4:
         raise ec2.InvalidParameter(f"IpAddressType {ip_type} needs subnets with IPv4 CIDR blocks.")
     if ip_type in ("ipv6", "dualstack") and not has6:
@@ -181,8 +182,9 @@ def _ip_types(params: dict, view: ServiceView, subnets: list[Subnet],
     if record_type not in DNS_RECORD_TYPES:
         raise ec2.InvalidParameter(f"DnsRecordIpType {record_type} is not valid.")
     if ip_type not in DNS_RECORD_TYPES[record_type]:
-        raise ec2.InvalidParameter(f"DnsRecordIpType {record_type} is incompatible with IpAddressType "
-                                   f"{ip_type}.")
+        raise ec2.InvalidParameter(
+            f"DnsRecordIpType {record_type} is incompatible with IpAddressType "
+            f"{ip_type}.")
     return ip_type, record_type
 
 
@@ -195,11 +197,13 @@ def _private_dns(context: RequestContext, vpc: Vpc, view: ServiceView, wanted: b
     if not wanted:
         return False
     if not view.private_dns_names:
-        raise ec2.InvalidParameter(f"Private DNS can't be enabled because the service {view.name} does not "
-                                   "provide a private DNS name.")
+        raise ec2.InvalidParameter(
+            f"Private DNS can't be enabled because the service {view.name} does not "
+            "provide a private DNS name.")
     if view.private_dns_state != "verified":
-        raise ec2.InvalidParameter(f"Private DNS can't be enabled because the service {view.name} has not "
-                                   "verified the private DNS name.")
+        raise ec2.InvalidParameter(
+            f"Private DNS can't be enabled because the service {view.name} has not "
+            "verified the private DNS name.")
     if not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
         raise ec2.InvalidParameter("Enabling private DNS requires both enableDnsSupport and "
                                    f"enableDnsHostnames VPC attributes set to true for {vpc.id}")
@@ -208,8 +212,9 @@ def _private_dns(context: RequestContext, vpc: Vpc, view: ServiceView, wanted: b
             continue
         for name in set(endpoint_private_names(context.store, other)) & set(
                 view.private_dns_names):
-            raise ec2.InvalidParameter("private-dns-enabled cannot be set because there is already a "
-                                       f"conflicting DNS domain for {name} in the VPC {vpc.id}")
+            raise ec2.InvalidParameter(
+                "private-dns-enabled cannot be set because there is already a "
+                f"conflicting DNS domain for {name} in the VPC {vpc.id}")
     return True
 
 
@@ -284,8 +289,9 @@ def _readdress(context: RequestContext, eni: NetworkInterface, ip_type: str,
 def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
     endpoint_type = params.get("VpcEndpointType", "Gateway")
     if endpoint_type in UNSUPPORTED_TYPES:
-        raise ec2.InvalidParameter(f"pocketlink does not support VPC endpoints of type {endpoint_type}; "
-                                   "it serves Interface and Gateway endpoints.")
+        raise ec2.InvalidParameter(
+            f"pocketlink does not support VPC endpoints of type {endpoint_type}; "
+            "it serves Interface and Gateway endpoints.")
     if endpoint_type not in ("Interface", "Gateway"):
         raise ec2.InvalidParameter(f"VpcEndpointType {endpoint_type} is not valid.")
     token = params.get("ClientToken")
@@ -301,8 +307,9 @@ def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
     views = find_service(context, name)
     view = next((v for v in views if v.service_type == endpoint_type), None)
     if view is None:
-        raise ec2.InvalidVpcEndpointType(f"Endpoint type ({endpoint_type}) does not match available service "
-                                         f"types ({[v.service_type for v in views]}).")
+        raise ec2.InvalidVpcEndpointType(
+            f"Endpoint type ({endpoint_type}) does not match available service "
+            f"types ({[v.service_type for v in views]}).")
     if endpoint_type == "Gateway":
         return _create_gateway(context, params, vpc, view, token)
     return _create_interface(context, params, vpc, view, token)
@@ -406,8 +413,9 @@ def _view_of(context: RequestContext, endpoint: VpcEndpoint) -> ServiceView:
 def modify_vpc_endpoint(context: RequestContext, params: dict) -> dict:
     endpoint = require_endpoint(context, params["VpcEndpointId"])
     if endpoint.state in ("deleting", "deleted", "rejected", "failed"):
-        raise ec2.IncorrectState(f"VPC endpoint {endpoint.id} is in state {endpoint.state} and cannot be "
-                                 "modified.")
+        raise ec2.IncorrectState(
+            f"VPC endpoint {endpoint.id} is in state {endpoint.state} and cannot be "
+            "modified.")
     vpc = require_vpc(context, endpoint.vpc_id)
     view = _view_of(context, endpoint)
     if params.get("ResetPolicy") and params.get("PolicyDocument"):

@@ -8,9 +8,9 @@ import secrets
 from typing import TypeVar
 
 from pocketlink.api.context import RequestContext
+from pocketlink.api.errors import elbv2
 from pocketlink.model.base import Resource
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
-from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
 
 R = TypeVar("R", bound=Resource)
@@ -27,11 +27,6 @@ NLB_HOSTED_ZONES = {
     "ap-northeast-3": "Z1GWIQ4HH19I5X", "ap-southeast-1": "ZKVM4W9LS7TM",
     "ap-southeast-2": "ZCT6FZBF4DROD", "ap-south-1": "ZVDDRBQ08TROA", "sa-east-1": "ZTK26PT1VY4CU",
 }
-
-
-def error(shape: str, message: str) -> ServiceError:
-    """ELBv2's modelled error ``shape`` (its code is the model's, e.g. LoadBalancerNotFound)."""
-    return specs.load("elbv2").error(shape, message)
 
 
 def validation(message: str) -> ServiceError:
@@ -61,23 +56,21 @@ def _owned(context: RequestContext, resource: Resource | None) -> bool:
 def require_load_balancer(context: RequestContext, load_balancer_arn: str) -> LoadBalancer:
     found = context.store.get(LoadBalancer, load_balancer_arn)
     if not _owned(context, found):
-        raise error("LoadBalancerNotFoundException",
-                    f"Load balancer '{load_balancer_arn}' not found")
+        raise elbv2.LoadBalancerNotFoundException(f"Load balancer '{load_balancer_arn}' not found")
     return found  # type: ignore[return-value]
 
 
 def require_target_group(context: RequestContext, target_group_arn: str) -> TargetGroup:
     found = context.store.get(TargetGroup, target_group_arn)
     if not _owned(context, found):
-        raise error("TargetGroupNotFoundException",
-                    f"Target groups '{target_group_arn}' not found")
+        raise elbv2.TargetGroupNotFoundException(f"Target groups '{target_group_arn}' not found")
     return found  # type: ignore[return-value]
 
 
 def require_listener(context: RequestContext, listener_arn: str) -> Listener:
     found = context.store.get(Listener, listener_arn)
     if not _owned(context, found):
-        raise error("ListenerNotFoundException", f"Listener '{listener_arn}' not found")
+        raise elbv2.ListenerNotFoundException(f"Listener '{listener_arn}' not found")
     return found  # type: ignore[return-value]
 
 
@@ -109,11 +102,10 @@ def attributes_out(values: dict[str, str]) -> list[dict[str, str]]:
 
 def boolean_attribute(key: str, value: str) -> None:
     if value not in ("true", "false"):
-        raise error("InvalidConfigurationRequestException",
-                    f"The value of '{key}' must be 'true' or 'false'")
+        raise elbv2.InvalidConfigurationRequestException(f"The value of '{key}' must be 'true' or 'false'")
 
 
 def integer_attribute(key: str, value: str, low: int, high: int) -> None:
     if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
-        raise error("InvalidConfigurationRequestException",
-                    f"The value of '{key}' must be an integer between {low} and {high}")
+        raise elbv2.InvalidConfigurationRequestException(
+            f"The value of '{key}' must be an integer between {low} and {high}")

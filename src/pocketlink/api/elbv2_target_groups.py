@@ -11,7 +11,6 @@ from pocketlink.api.elbv2_common import (
     attributes_out,
     boolean_attribute,
     check_name,
-    error,
     hex_id,
     integer_attribute,
     owned,
@@ -20,6 +19,7 @@ from pocketlink.api.elbv2_common import (
     require_target_group,
     validation,
 )
+from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, Vpc
@@ -84,18 +84,18 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
     if params.get("HealthCheckEnabled") is False:
         # NLB target groups of instances and IPs always health-check (AWS: "health checks are
         # always enabled and can't be disabled"); only lambda targets may go without.
-        raise error("InvalidConfigurationRequestException",
-                    "Health check enabled must be true for target groups with target type "
-                    f"'{current.target_type if current else params.get('TargetType', 'instance')}'")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check enabled must be true for target groups with target type "
+            f"'{current.target_type if current else params.get('TargetType', 'instance')}'")
     http = check_protocol in ("HTTP", "HTTPS")
     path = params.get("HealthCheckPath")
     matcher = (params.get("Matcher") or {}).get("HttpCode")
     if not http and path:
-        raise error("InvalidConfigurationRequestException",
-                    "Health check paths are not supported for TCP health checks")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check paths are not supported for TCP health checks")
     if not http and matcher:
-        raise error("InvalidConfigurationRequestException",
-                    "Health check matchers are not supported for TCP health checks")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check matchers are not supported for TCP health checks")
     port = str(params.get("HealthCheckPort") or (current.health_check_port if current
                                                   else "traffic-port"))
     if port != "traffic-port" and not (port.isdigit() and 1 <= int(port) <= 65535):
@@ -118,8 +118,8 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
                              f"'{name[0].lower() + name[1:]}' failed to satisfy constraint: "
                              f"Member must have value between {low} and {high}")
     if timeout > interval:
-        raise error("InvalidConfigurationRequestException",
-                    "Health check timeout must be smaller than or equal to the interval")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check timeout must be smaller than or equal to the interval")
     if http:
         path = path or (current.health_check_path if current else None) or "/"
         if not path.startswith("/"):
@@ -162,8 +162,8 @@ def create_target_group(context: RequestContext, params: dict) -> dict:
     if existing is not None:
         if (existing.protocol, existing.port, existing.vpc_id) == (protocol, port, vpc_id):
             return {"TargetGroups": [describe_target_group(context.store, existing)]}
-        raise error("DuplicateTargetGroupNameException",
-                    "A target group with the same name exists, but with different settings")
+        raise elbv2.DuplicateTargetGroupNameException(
+            "A target group with the same name exists, but with different settings")
     group = TargetGroup(
         id=arn(context, f"targetgroup/{name}/{hex_id()}"), account=context.account,
         region=context.region, name=name, protocol=protocol, port=port, vpc_id=vpc_id,
@@ -186,12 +186,12 @@ def describe_target_groups(context: RequestContext, params: dict) -> dict:
         wanted = params["TargetGroupArns"]
         groups = [g for g in groups if g.id in wanted]
         if len(groups) != len(set(wanted)):
-            raise error("TargetGroupNotFoundException", "One or more target groups not found")
+            raise elbv2.TargetGroupNotFoundException("One or more target groups not found")
     if params.get("Names"):
         wanted = params["Names"]
         groups = [g for g in groups if g.name in wanted]
         if len(groups) != len(set(wanted)):
-            raise error("TargetGroupNotFoundException", "One or more target groups not found")
+            raise elbv2.TargetGroupNotFoundException("One or more target groups not found")
     chunk, more = page(groups, params)
     return {"TargetGroups": [describe_target_group(context.store, g) for g in chunk], **more}
 
@@ -211,8 +211,8 @@ def modify_target_group(context: RequestContext, params: dict) -> dict:
 def delete_target_group(context: RequestContext, params: dict) -> dict:
     group = require_target_group(context, params["TargetGroupArn"])
     if listeners_of(context.store, group):
-        raise error("ResourceInUseException",
-                    f"Target group '{group.id}' is currently in use by a listener or a rule")
+        raise elbv2.ResourceInUseException(
+            f"Target group '{group.id}' is currently in use by a listener or a rule")
     with context.store.transaction() as tx:
         tx.delete(group)
     return {}
@@ -226,13 +226,13 @@ def _check_attribute(key: str, value: str) -> None:
     elif key == "deregistration_delay.timeout_seconds":
         integer_attribute(key, value, 0, 3600)
     elif key == "stickiness.type" and value != "source_ip":
-        raise error("InvalidConfigurationRequestException",
-                    "Network load balancer target groups support only 'source_ip' stickiness")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Network load balancer target groups support only 'source_ip' stickiness")
     elif key == "load_balancing.cross_zone.enabled" and value not in (
             "true", "false", "use_load_balancer_configuration"):
-        raise error("InvalidConfigurationRequestException",
-                    f"The value of '{key}' must be 'true', 'false' or "
-                    "'use_load_balancer_configuration'")
+        raise elbv2.InvalidConfigurationRequestException(
+            f"The value of '{key}' must be 'true', 'false' or "
+            "'use_load_balancer_configuration'")
 
 
 @operation("elbv2", "DescribeTargetGroupAttributes")
@@ -263,31 +263,31 @@ def _check_target(context: RequestContext, group: TargetGroup, target: dict) -> 
         instance = context.store.get(Instance, target_id)
         if instance is None or instance.account != context.account or \
                 instance.vpc_id != group.vpc_id:
-            raise error("InvalidTargetException",
-                        f"The following targets are not in the target group's VPC "
-                        f"'{group.vpc_id}': '{target_id}'")
+            raise elbv2.InvalidTargetException(
+                f"The following targets are not in the target group's VPC "
+                f"'{group.vpc_id}': '{target_id}'")
         if instance.state not in ("pending", "running"):
-            raise error("InvalidTargetException",
-                        "The following targets are not in a running state and cannot be "
-                        f"registered: '{target_id}'")
+            raise elbv2.InvalidTargetException(
+                "The following targets are not in a running state and cannot be "
+                f"registered: '{target_id}'")
         zone = instance.availability_zone
     else:
         try:
             address = ipaddress.ip_address(target_id)
         except ValueError:
-            raise error("InvalidTargetException",
-                        f"The IP address '{target_id}' is not a valid IP address") from None
+            raise elbv2.InvalidTargetException(
+                f"The IP address '{target_id}' is not a valid IP address") from None
         if (address.version == 6) != (group.ip_address_type == "ipv6"):
-            raise error("InvalidTargetException",
-                        f"The IP address '{target_id}' does not match the target group's IP "
-                        f"address type '{group.ip_address_type}'")
+            raise elbv2.InvalidTargetException(
+                f"The IP address '{target_id}' does not match the target group's IP "
+                f"address type '{group.ip_address_type}'")
         vpc = context.store.get(Vpc, group.vpc_id or "")
         blocks = [a.cidr for a in vpc.cidr_associations + vpc.ipv6_associations] if vpc else []
         inside = any(address in ipaddress.ip_network(b) for b in blocks)
         if not inside and zone != "all":
-            raise error("InvalidTargetException",
-                        f"The IP address '{target_id}' is not within the target group's VPC; "
-                        "register it with AvailabilityZone 'all'")
+            raise elbv2.InvalidTargetException(
+                f"The IP address '{target_id}' is not within the target group's VPC; "
+                "register it with AvailabilityZone 'all'")
     return Target(id=target_id, port=port, availability_zone=zone, registered=now().isoformat())
 
 
@@ -302,8 +302,8 @@ def register_targets(context: RequestContext, params: dict) -> dict:
                             if (t.id, t.port) != (target.id, target.port)]
             mine.targets.append(target)
         if len(mine.targets) > MAX_TARGETS:
-            raise error("TooManyTargetsException",
-                        f"You've reached the limit on the number of targets ({MAX_TARGETS})")
+            raise elbv2.TooManyTargetsException(
+                f"You've reached the limit on the number of targets ({MAX_TARGETS})")
     return {}
 
 
@@ -314,9 +314,9 @@ def deregister_targets(context: RequestContext, params: dict) -> dict:
     for target in params["Targets"]:
         key = (target["Id"], target.get("Port", group.port))
         if not any((t.id, t.port) == key and t.deregistered is None for t in group.targets):
-            raise error("InvalidTargetException",
-                        f"The following targets are not registered in target group "
-                        f"'{group.id}': '{target['Id']}'")
+            raise elbv2.InvalidTargetException(
+                f"The following targets are not registered in target group "
+                f"'{group.id}': '{target['Id']}'")
         doomed.add(key)
     delay = int(group.attributes["deregistration_delay.timeout_seconds"])
     with context.store.transaction() as tx:

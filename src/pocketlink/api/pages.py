@@ -37,8 +37,9 @@ def page(items: list[T], params: dict, *, low: int = 5, high: int = 1000,
         raise ec2.InvalidParameterCombination(
             f"The parameter {ids_param} cannot be used with the parameter maxResults")
     if max_results is not None and not low <= max_results <= high:
-        raise ec2.InvalidParameterValue(f"Value ( {max_results} ) for parameter maxResults is invalid. "
-                                        f"Parameter must be between {low} and {high}.")
+        raise ec2.InvalidParameterValue(
+            f"Value ( {max_results} ) for parameter maxResults is invalid. "
+            f"Parameter must be between {low} and {high}.")
     start = _offset(token) if token else 0
     size = max_results if max_results is not None else high
     chunk = items[start:start + size]
