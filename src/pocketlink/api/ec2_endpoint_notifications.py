@@ -10,13 +10,12 @@ import re
 
 from pocketlink.api import filters, pages
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned
 from pocketlink.api.ec2_endpoint_services import require_service
-from pocketlink.api.ec2_vpc_endpoints import require_endpoint
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require
 from pocketlink.model import ids
-from pocketlink.model.privatelink import ConnectionNotification
+from pocketlink.model.privatelink import ConnectionNotification, VpcEndpoint
 
 EVENTS = ("Accept", "Connect", "Delete", "Reject")
 SNS_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
@@ -58,13 +57,6 @@ def _check(arn: str, events: list[str]) -> list[str]:
     return list(dict.fromkeys(events))
 
 
-def _require(context: RequestContext, notification_id: str) -> ConnectionNotification:
-    found = context.store.get(ConnectionNotification, notification_id)
-    if found is None or found.account != context.account:
-        raise ec2.InvalidConnectionNotification(notification_id)
-    return found
-
-
 @operation("ec2", "CreateVpcEndpointConnectionNotification")
 def create_notification(context: RequestContext, params: dict) -> dict:
     service_id, endpoint_id = params.get("ServiceId"), params.get("VpcEndpointId")
@@ -73,7 +65,7 @@ def create_notification(context: RequestContext, params: dict) -> dict:
     if service_id:
         require_service(context, service_id)
     else:
-        require_endpoint(context, endpoint_id)
+        require(context, VpcEndpoint, endpoint_id)
     token = params.get("ClientToken")
     events = _check(params["ConnectionNotificationArn"], params["ConnectionEvents"])
     notification = ConnectionNotification(
@@ -92,7 +84,7 @@ def create_notification(context: RequestContext, params: dict) -> dict:
 def describe_notifications(context: RequestContext, params: dict) -> dict:
     notifications = owned(context, ConnectionNotification)
     if params.get("ConnectionNotificationId"):
-        notifications = [_require(context, params["ConnectionNotificationId"])]
+        notifications = [require(context, ConnectionNotification, params["ConnectionNotificationId"])]
     notifications = filters.apply(notifications, params.get("Filters"), NOTIFICATION_FILTERS)
     chunk, more = pages.page(notifications, params)
     return {"ConnectionNotificationSet": [describe_notification(n) for n in chunk], **more}
@@ -100,7 +92,7 @@ def describe_notifications(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "ModifyVpcEndpointConnectionNotification")
 def modify_notification(context: RequestContext, params: dict) -> dict:
-    notification = _require(context, params["ConnectionNotificationId"])
+    notification = require(context, ConnectionNotification, params["ConnectionNotificationId"])
     arn = params.get("ConnectionNotificationArn", notification.arn)
     events = _check(arn, params.get("ConnectionEvents") or notification.events)
     with context.store.transaction() as tx:

@@ -13,9 +13,9 @@ import string
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.api.privatelink_common import (
     base_dns_name,
     custom_view,
@@ -73,11 +73,9 @@ def describe_configuration(store: Store, service: EndpointService) -> dict:
 
 
 def require_service(context: RequestContext, service_id: str) -> EndpointService:
-    if not ids.looks_like("vpce-svc", service_id):
-        raise ec2.InvalidVpcEndpointServiceIdMalformed(service_id)
-    service = context.store.get(EndpointService, service_id)
-    if service is None or service.account != context.account or \
-            service.region != context.region or service.state != "Available":
+    """The caller's service, as ``require`` finds it: one being deleted is not found."""
+    service = require(context, EndpointService, service_id)
+    if service.state != "Available":
         raise ec2.InvalidVpcEndpointServiceIdNotFound(service_id)
     return service
 
@@ -86,9 +84,8 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
                ) -> list[LoadBalancer]:
     found = []
     for balancer_arn in dict.fromkeys(arns):
-        balancer = context.store.get(LoadBalancer, balancer_arn)
-        if balancer is None or balancer.account != context.account or \
-                balancer.region != context.region:
+        balancer = find(context, LoadBalancer, balancer_arn)
+        if balancer is None:
             raise ec2.InvalidParameter(f"Load balancer {balancer_arn} does not exist")
         for other in context.store.all(EndpointService):
             if other.id != service_id and balancer_arn in other.network_load_balancer_arns:

@@ -14,7 +14,6 @@ import binascii
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_instance, require_subnet, select
 from pocketlink.api.ec2_network_interfaces import (
     check_groups,
     group_refs,
@@ -23,9 +22,10 @@ from pocketlink.api.ec2_network_interfaces import (
 from pocketlink.api.ec2_route_tables import blackhole_routes
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.base import now
-from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup
+from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, Subnet
 from pocketlink.store import Store
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
@@ -234,7 +234,7 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         raise ec2.VPCIdNotSpecified(
             "No default VPC for this user. Name a SubnetId: pocketlink makes no "
             "default VPC.")
-    subnet = require_subnet(context, network["SubnetId"])
+    subnet = require(context, Subnet, network["SubnetId"])
     if (network["PrivateIpAddress"] or network["Ipv6Addresses"]) and count > 1:
         if low > 1:
             what = "a private IP address" if network["PrivateIpAddress"] else "IPv6 addresses"
@@ -290,7 +290,7 @@ def run_instances(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeInstances")
 def describe_instances(context: RequestContext, params: dict) -> dict:
-    instances = select(context, Instance, "i", params.get("InstanceIds"))
+    instances = select(context, Instance, params.get("InstanceIds"))
     instances = filters.apply(instances, params.get("Filters"), INSTANCE_FILTERS)
     chunk, more = pages.page(instances, params, ids_param="InstanceIds")
     return {"Reservations": _reservations(context.store, chunk), **more}
@@ -300,7 +300,7 @@ def _transition(context: RequestContext, params: dict, via: str, final: str,
                 allowed_from: tuple[str, ...]) -> list[dict]:
     """Start or stop: the instance goes to ``via`` now; the reconciler takes it to ``final``
     once its processes are up (or gone)."""
-    instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
+    instances = [require(context, Instance, i) for i in dict.fromkeys(params["InstanceIds"])]
     for instance in instances:
         if instance.state not in allowed_from and instance.state not in (via, final):
             raise ec2.IncorrectInstanceState(
@@ -334,7 +334,7 @@ def start_instances(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "TerminateInstances")
 def terminate_instances(context: RequestContext, params: dict) -> dict:
-    instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
+    instances = [require(context, Instance, i) for i in dict.fromkeys(params["InstanceIds"])]
     changes = []
     with context.store.transaction() as tx:
         for instance in instances:
@@ -357,7 +357,7 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeInstanceStatus")
 def describe_instance_status(context: RequestContext, params: dict) -> dict:
-    instances = select(context, Instance, "i", params.get("InstanceIds"))
+    instances = select(context, Instance, params.get("InstanceIds"))
     if not params.get("IncludeAllInstances"):
         instances = [i for i in instances if i.state == "running"]
     chunk, more = pages.page(instances, params, ids_param="InstanceIds")
@@ -374,7 +374,7 @@ CONSOLE_LIMIT = 64 * 1024
 @operation("ec2", "GetConsoleOutput")
 def get_console_output(context: RequestContext, params: dict) -> dict:
     """The instance's console: what its UserData printed, the last 64 KiB, base64 as AWS."""
-    instance = require_instance(context, params["InstanceId"])
+    instance = require(context, Instance, params["InstanceId"])
     result: dict = {"InstanceId": instance.id, "Timestamp": now()}
     path = context.consoles(instance.id) if context.consoles else None
     if path is not None and path.exists():

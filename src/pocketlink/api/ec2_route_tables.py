@@ -11,18 +11,10 @@ import dataclasses
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import (
-    ipv4_network,
-    ipv6_network,
-    owned,
-    require,
-    require_route_table,
-    require_subnet,
-    require_vpc,
-    select,
-)
+from pocketlink.api.ec2_common import ipv4_network, ipv6_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
     Instance,
@@ -30,6 +22,7 @@ from pocketlink.model.ec2 import (
     Route,
     RouteTable,
     RouteTableAssociation,
+    Subnet,
     Vpc,
 )
 from pocketlink.store import Transaction
@@ -99,7 +92,7 @@ def describe_route_table(table: RouteTable) -> dict:
 
 @operation("ec2", "CreateRouteTable")
 def create_route_table(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     main = context.store.get(RouteTable, vpc.main_route_table_id)
     local = [dataclasses.replace(r) for r in (main.routes if main else [])
              if r.gateway_id == "local"]
@@ -113,7 +106,7 @@ def create_route_table(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeRouteTables")
 def describe_route_tables(context: RequestContext, params: dict) -> dict:
-    tables = select(context, RouteTable, "rtb", params.get("RouteTableIds"))
+    tables = select(context, RouteTable, params.get("RouteTableIds"))
     tables = filters.apply(tables, params.get("Filters"), ROUTE_TABLE_FILTERS)
     chunk, more = pages.page(tables, params, ids_param="RouteTableIds", high=100)
     return {"RouteTables": [describe_route_table(t) for t in chunk], **more}
@@ -121,7 +114,7 @@ def describe_route_tables(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteRouteTable")
 def delete_route_table(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     if table.associations:
         raise ec2.DependencyViolation(f"The routeTable '{table.id}' has dependencies and cannot be deleted.")
     with context.store.transaction() as tx:
@@ -131,10 +124,10 @@ def delete_route_table(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "AssociateRouteTable")
 def associate_route_table(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     if not params.get("SubnetId"):
         raise ec2.MissingParameter("SubnetId")
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     if subnet.vpc_id != table.vpc_id:
         raise ec2.InvalidParameterValue(
             f"Route table {table.id} and subnet {subnet.id} belong to different "
@@ -179,7 +172,7 @@ def disassociate_route_table(context: RequestContext, params: dict) -> dict:
 @operation("ec2", "ReplaceRouteTableAssociation")
 def replace_route_table_association(context: RequestContext, params: dict) -> dict:
     old_table, association = _association(context, params["AssociationId"])
-    new_table = require_route_table(context, params["RouteTableId"])
+    new_table = require(context, RouteTable, params["RouteTableId"])
     if new_table.vpc_id != old_table.vpc_id:
         raise ec2.InvalidParameterValue("The route tables belong to different networks.")
     replacement = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
@@ -231,8 +224,7 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
                 f"The gateway ID '{value}' cannot be the target of a route you "
                 "create")
         raise ec2.InvalidGatewayIDNotFound(value)
-    prefix = "i" if field == "instance_id" else "eni"
-    resource = require(context, prefix, value)
+    resource = require(context, Instance if field == "instance_id" else NetworkInterface, value)
     if getattr(resource, "vpc_id", None) != table.vpc_id:
         raise ec2.InvalidParameterValue(f"{value} is in another network than route table {table.id}")
     # As at AWS, a route names both ends: an instance's ENI, an attached ENI's instance.
@@ -262,7 +254,7 @@ def _is_gateway_endpoint_route(route: Route) -> bool:
 
 @operation("ec2", "CreateRoute")
 def create_route(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     field, destination = _destination(params)
     target = _route_target(context, table, params)
     if any(getattr(r, field) == destination for r in table.routes):
@@ -283,7 +275,7 @@ def _find_route(table: RouteTable, params: dict) -> Route:
 
 @operation("ec2", "DeleteRoute")
 def delete_route(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local":
         raise ec2.InvalidParameterValue(
@@ -300,7 +292,7 @@ def delete_route(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "ReplaceRoute")
 def replace_route(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local" or _is_gateway_endpoint_route(route):
         raise ec2.InvalidParameterValue(f"The route {route.destination} cannot be replaced")

@@ -11,9 +11,9 @@ import ipaddress
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_group, require_vpc, select
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
 
@@ -128,7 +128,7 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
     name, description = params["GroupName"], params["Description"]
     if "VpcId" not in params:
         raise ec2.VPCIdNotSpecified("No default VPC for this user")
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     if not name or len(name) > 255:
         raise ec2.InvalidParameterValue("Value for parameter GroupName is invalid: length must be 1 to 255.")
     if name.lower().startswith("sg-"):
@@ -161,7 +161,7 @@ def _by_name(context: RequestContext, name: str) -> SecurityGroup:
 
 @operation("ec2", "DescribeSecurityGroups")
 def describe_security_groups(context: RequestContext, params: dict) -> dict:
-    groups = select(context, SecurityGroup, "sg", params.get("GroupIds"))
+    groups = select(context, SecurityGroup, params.get("GroupIds"))
     if params.get("GroupNames"):
         named = {_by_name(context, n).id for n in params["GroupNames"]}
         groups = [g for g in groups if g.id in named]
@@ -172,7 +172,7 @@ def describe_security_groups(context: RequestContext, params: dict) -> dict:
 
 def _target(context: RequestContext, params: dict) -> SecurityGroup:
     if params.get("GroupId"):
-        return require_group(context, params["GroupId"])
+        return require(context, SecurityGroup, params["GroupId"])
     if params.get("GroupName"):
         return _by_name(context, params["GroupName"])
     raise ec2.MissingParameter("GroupId")

@@ -7,16 +7,10 @@ import secrets
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import (
-    ipv4_network,
-    ipv6_network,
-    owned,
-    require_subnet,
-    require_vpc,
-    select,
-)
+from pocketlink.api.ec2_common import ipv4_network, ipv6_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import CidrAssociation, NetworkInterface, RouteTable, Subnet, Vpc
 
@@ -129,7 +123,7 @@ def _check_ipv6(context: RequestContext, vpc: Vpc, value: str) -> str:
 
 @operation("ec2", "CreateSubnet")
 def create_subnet(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     ipv6_native = bool(params.get("Ipv6Native"))
     cidr, cidr6 = params.get("CidrBlock"), params.get("Ipv6CidrBlock")
     if ipv6_native:
@@ -158,7 +152,7 @@ def create_subnet(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeSubnets")
 def describe_subnets(context: RequestContext, params: dict) -> dict:
-    subnets = select(context, Subnet, "subnet", params.get("SubnetIds"))
+    subnets = select(context, Subnet, params.get("SubnetIds"))
     subnets = filters.apply(subnets, params.get("Filters"), SUBNET_FILTERS)
     chunk, more = pages.page(subnets, params, ids_param="SubnetIds")
     return {"Subnets": [describe_subnet(context, s) for s in chunk], **more}
@@ -166,7 +160,7 @@ def describe_subnets(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteSubnet")
 def delete_subnet(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     if any(eni.subnet_id == subnet.id for eni in context.store.all(NetworkInterface)):
         raise ec2.DependencyViolation(f"The subnet '{subnet.id}' has dependencies and cannot be deleted.")
     with context.store.transaction() as tx:
@@ -186,7 +180,7 @@ _SUBNET_ATTRIBUTES = {
 
 @operation("ec2", "ModifySubnetAttribute")
 def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     unsupported = sorted(set(params) - set(_SUBNET_ATTRIBUTES) - {"SubnetId"})
     if unsupported:  # answering success without applying it would mislead the caller
         raise ec2.InvalidParameterValue(
@@ -205,12 +199,12 @@ def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "AssociateSubnetCidrBlock")
 def associate_subnet_cidr_block(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     if "Ipv6CidrBlock" not in params:
         raise ec2.MissingParameter("Ipv6CidrBlock")
     if subnet.ipv6_associations:
         raise ec2.InvalidParameterValue(f"The subnet {subnet.id} already has an IPv6 CIDR block associated")
-    vpc = require_vpc(context, subnet.vpc_id)
+    vpc = require(context, Vpc, subnet.vpc_id)
     association = CidrAssociation(association_id=ids.new_id("subnet-cidr-assoc"),
                                   cidr=_check_ipv6(context, vpc, params["Ipv6CidrBlock"]))
     with context.store.transaction() as tx:

@@ -13,10 +13,10 @@ import json
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_route_table, require_subnet, require_vpc
 from pocketlink.api.ec2_network_interfaces import check_groups, new_interface
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.api.privatelink_common import (
     ServiceView,
     base_dns_name,
@@ -94,16 +94,6 @@ def describe_endpoint(store: Store, endpoint: VpcEndpoint) -> dict:
     return item
 
 
-def require_endpoint(context: RequestContext, endpoint_id: str) -> VpcEndpoint:
-    if not ids.looks_like("vpce", endpoint_id):
-        raise ec2.InvalidVpcEndpointIdMalformed(endpoint_id)
-    endpoint = context.store.get(VpcEndpoint, endpoint_id)
-    if endpoint is None or endpoint.account != context.account or \
-            endpoint.region != context.region:
-        raise ec2.InvalidVpcEndpointIdNotFound(endpoint_id)
-    return endpoint
-
-
 def _policy(params: dict, view: ServiceView) -> str | None:
     document = params.get("PolicyDocument")
     if not view.policy_supported:
@@ -129,7 +119,7 @@ def _subnets(context: RequestContext, vpc: Vpc, view: ServiceView, subnet_ids: l
              ) -> list[Subnet]:
     subnets: list[Subnet] = []
     for subnet_id in dict.fromkeys(subnet_ids):
-        subnet = require_subnet(context, subnet_id)  # Malformed / NotFound, as EC2 says
+        subnet = require(context, Subnet, subnet_id)  # Malformed / NotFound, as EC2 says
         if subnet.vpc_id != vpc.id:
             raise ec2.InvalidSubnetIDNotFound(subnet_id)
         if subnet.availability_zone_id not in view.zone_ids:
@@ -223,7 +213,7 @@ def _route_tables(context: RequestContext, vpc: Vpc, table_ids: list[str]) -> li
     ``.NotFound`` (EC2 spells it ``ID``) for a bad id, InvalidParameter for another VPC's."""
     tables = []
     for table_id in dict.fromkeys(table_ids):
-        table = require_route_table(context, table_id)
+        table = require(context, RouteTable, table_id)
         if table.vpc_id != vpc.id:
             raise ec2.InvalidParameter(f"The route table {table_id} does not belong to the VPC {vpc.id}.")
         tables.append(table)
@@ -300,7 +290,7 @@ def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
             if existing.client_token == token:
                 return {"VpcEndpoint": describe_endpoint(context.store, existing),
                         "ClientToken": token}
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     name = params.get("ServiceName")
     if not name:
         raise ec2.MissingParameter("ServiceName")
@@ -389,9 +379,7 @@ def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: Ser
 
 @operation("ec2", "DescribeVpcEndpoints")
 def describe_vpc_endpoints(context: RequestContext, params: dict) -> dict:
-    endpoints = [e for e in owned(context, VpcEndpoint)]
-    if params.get("VpcEndpointIds"):
-        endpoints = [require_endpoint(context, i) for i in dict.fromkeys(params["VpcEndpointIds"])]
+    endpoints = select(context, VpcEndpoint, params.get("VpcEndpointIds"))
     endpoints = filters.apply(endpoints, params.get("Filters"), ENDPOINT_FILTERS)
     chunk, more = pages.page(endpoints, params)
     return {"VpcEndpoints": [describe_endpoint(context.store, e) for e in chunk], **more}
@@ -411,12 +399,12 @@ def _view_of(context: RequestContext, endpoint: VpcEndpoint) -> ServiceView:
 
 @operation("ec2", "ModifyVpcEndpoint")
 def modify_vpc_endpoint(context: RequestContext, params: dict) -> dict:
-    endpoint = require_endpoint(context, params["VpcEndpointId"])
+    endpoint = require(context, VpcEndpoint, params["VpcEndpointId"])
     if endpoint.state in ("deleting", "deleted", "rejected", "failed"):
         raise ec2.IncorrectState(
             f"VPC endpoint {endpoint.id} is in state {endpoint.state} and cannot be "
             "modified.")
-    vpc = require_vpc(context, endpoint.vpc_id)
+    vpc = require(context, Vpc, endpoint.vpc_id)
     view = _view_of(context, endpoint)
     if params.get("ResetPolicy") and params.get("PolicyDocument"):
         raise ec2.InvalidParameterCombination("ResetPolicy and PolicyDocument cannot be specified together.")
@@ -509,7 +497,7 @@ def delete_vpc_endpoints(context: RequestContext, params: dict) -> dict:
     with context.store.transaction() as tx:
         for endpoint_id in dict.fromkeys(params["VpcEndpointIds"]):
             try:
-                endpoint = require_endpoint(context, endpoint_id)
+                endpoint = require(context, VpcEndpoint, endpoint_id)
             except Ec2Error as failure:
                 unsuccessful.append({"ResourceId": endpoint_id, "Error": {
                     "Code": failure.code, "Message": failure.message}})

@@ -9,9 +9,10 @@ import ipaddress
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import ipv4_network, owned, require_vpc, select
+from pocketlink.api.ec2_common import ipv4_network
 from pocketlink.api.ec2_security_groups import default_egress
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
     CidrAssociation,
@@ -145,7 +146,7 @@ def create_vpc(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeVpcs")
 def describe_vpcs(context: RequestContext, params: dict) -> dict:
-    vpcs = select(context, Vpc, "vpc", params.get("VpcIds"))
+    vpcs = select(context, Vpc, params.get("VpcIds"))
     vpcs = filters.apply(vpcs, params.get("Filters"), VPC_FILTERS)
     chunk, more = pages.page(vpcs, params, ids_param="VpcIds")
     return {"Vpcs": [describe_vpc(v) for v in chunk], **more}
@@ -165,7 +166,7 @@ def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
 
 @operation("ec2", "DeleteVpc")
 def delete_vpc(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     if _dependents(context, vpc):
         raise Ec2Error("DependencyViolation",
                        f"The vpc '{vpc.id}' has dependencies and cannot be deleted.")
@@ -188,7 +189,7 @@ _ATTRIBUTES = {
 
 @operation("ec2", "DescribeVpcAttribute")
 def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     attribute = params["Attribute"]
     if attribute not in _ATTRIBUTES:
         raise Ec2Error("InvalidParameterValue",
@@ -201,7 +202,7 @@ def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "ModifyVpcAttribute")
 def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     given = [(member, field) for member, field in _ATTRIBUTES.values() if member in params]
     if len(given) != 1:
         raise Ec2Error("InvalidParameterCombination",
@@ -235,7 +236,7 @@ def _add_local_route(tx: Transaction, context: RequestContext, vpc: Vpc, route: 
 
 @operation("ec2", "AssociateVpcCidrBlock")
 def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     if params.get("AmazonProvidedIpv6CidrBlock"):
         if vpc.ipv6_associations:
             raise Ec2Error("InvalidParameterValue",

@@ -1,19 +1,14 @@
-"""What the ELBv2 areas share: ARNs, lookups with ELBv2's errors, Marker/PageSize pages."""
+"""What the ELBv2 areas share: ARNs, names, Marker/PageSize pages, attribute checks."""
 
 from __future__ import annotations
 
 import base64
 import re
 import secrets
-from typing import TypeVar
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import elbv2
-from pocketlink.model.base import Resource
-from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.wire.errors import ServiceError
-
-R = TypeVar("R", bound=Resource)
 
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
@@ -46,36 +41,6 @@ def check_name(name: str, what: str) -> None:
         raise validation(f"{what} name '{name}' cannot be longer than '32' characters, and can "
                          "contain only alphanumeric characters and hyphens, not beginning or "
                          "ending with a hyphen")
-
-
-def _owned(context: RequestContext, resource: Resource | None) -> bool:
-    return resource is not None and resource.account == context.account and \
-        resource.region == context.region
-
-
-def require_load_balancer(context: RequestContext, load_balancer_arn: str) -> LoadBalancer:
-    found = context.store.get(LoadBalancer, load_balancer_arn)
-    if not _owned(context, found):
-        raise elbv2.LoadBalancerNotFoundException(f"Load balancer '{load_balancer_arn}' not found")
-    return found  # type: ignore[return-value]
-
-
-def require_target_group(context: RequestContext, target_group_arn: str) -> TargetGroup:
-    found = context.store.get(TargetGroup, target_group_arn)
-    if not _owned(context, found):
-        raise elbv2.TargetGroupNotFoundException(f"Target groups '{target_group_arn}' not found")
-    return found  # type: ignore[return-value]
-
-
-def require_listener(context: RequestContext, listener_arn: str) -> Listener:
-    found = context.store.get(Listener, listener_arn)
-    if not _owned(context, found):
-        raise elbv2.ListenerNotFoundException(f"Listener '{listener_arn}' not found")
-    return found  # type: ignore[return-value]
-
-
-def owned(context: RequestContext, cls: type[R]) -> list[R]:
-    return [r for r in context.store.all(cls) if _owned(context, r)]
 
 
 def page(items: list, params: dict) -> tuple[list, dict[str, str]]:

@@ -7,20 +7,10 @@ certificates too) for the day the data plane terminates TLS.
 from __future__ import annotations
 
 from pocketlink.api.context import RequestContext
-from pocketlink.api.elbv2_common import (
-    arn,
-    attributes_out,
-    hex_id,
-    integer_attribute,
-    owned,
-    page,
-    require_listener,
-    require_load_balancer,
-    require_target_group,
-    validation,
-)
+from pocketlink.api.elbv2_common import arn, attributes_out, hex_id, integer_attribute, page, validation
 from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require
 from pocketlink.model.elbv2 import LISTENER_ATTRIBUTES, Listener, LoadBalancer, TargetGroup
 
 PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
@@ -62,7 +52,7 @@ def _forward_target(context: RequestContext, actions: list[dict]) -> TargetGroup
     if not group_arn:
         raise elbv2.InvalidLoadBalancerActionException(
             "A network load balancer forwards to exactly one target group")
-    return require_target_group(context, group_arn)
+    return require(context, TargetGroup, group_arn)
 
 
 def _check(context: RequestContext, balancer: LoadBalancer, protocol: str, port: int,
@@ -96,7 +86,7 @@ def _check(context: RequestContext, balancer: LoadBalancer, protocol: str, port:
 
 @operation("elbv2", "CreateListener")
 def create_listener(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     protocol = params.get("Protocol", "TCP")
     port = params.get("Port")
     if port is None:
@@ -127,7 +117,7 @@ def create_listener(context: RequestContext, params: dict) -> dict:
 def describe_listeners(context: RequestContext, params: dict) -> dict:
     listeners = owned(context, Listener)
     if params.get("LoadBalancerArn"):
-        balancer = require_load_balancer(context, params["LoadBalancerArn"])
+        balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
         listeners = [lst for lst in listeners if lst.load_balancer_arn == balancer.id]
     elif params.get("ListenerArns"):
         wanted = params["ListenerArns"]
@@ -142,12 +132,12 @@ def describe_listeners(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "ModifyListener")
 def modify_listener(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
-    balancer = require_load_balancer(context, listener.load_balancer_arn)
+    listener = require(context, Listener, params["ListenerArn"])
+    balancer = require(context, LoadBalancer, listener.load_balancer_arn)
     protocol = params.get("Protocol", listener.protocol)
     port = params.get("Port", listener.port)
     group = _forward_target(context, params["DefaultActions"]) if params.get(
-        "DefaultActions") else require_target_group(context, listener.target_group_arn)
+        "DefaultActions") else require(context, TargetGroup, listener.target_group_arn)
     _check(context, balancer, protocol, port, group, params, listener)
     with context.store.transaction() as tx:
         mine = tx.edit(Listener, listener.id)
@@ -164,7 +154,7 @@ def modify_listener(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DeleteListener")
 def delete_listener(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
+    listener = require(context, Listener, params["ListenerArn"])
     with context.store.transaction() as tx:
         tx.delete(listener)
     return {}
@@ -172,13 +162,13 @@ def delete_listener(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DescribeListenerAttributes")
 def describe_listener_attributes(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
+    listener = require(context, Listener, params["ListenerArn"])
     return {"Attributes": attributes_out(listener.attributes)}
 
 
 @operation("elbv2", "ModifyListenerAttributes")
 def modify_listener_attributes(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
+    listener = require(context, Listener, params["ListenerArn"])
     changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
     for key, value in changes.items():
         if key not in LISTENER_ATTRIBUTES:

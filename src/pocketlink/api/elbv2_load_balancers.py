@@ -15,13 +15,12 @@ from pocketlink.api.elbv2_common import (
     boolean_attribute,
     check_name,
     hex_id,
-    owned,
     page,
-    require_load_balancer,
     validation,
 )
 from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, Subnet
 from pocketlink.model.elbv2 import (
     LOAD_BALANCER_ATTRIBUTES,
@@ -86,9 +85,8 @@ def _subnet_mappings(context: RequestContext, params: dict) -> list[dict]:
 def _subnets(context: RequestContext, mappings: list[dict]) -> list[Subnet]:
     subnets = []
     for mapping in mappings:
-        subnet = context.store.get(Subnet, mapping.get("SubnetId", ""))
-        if subnet is None or subnet.account != context.account or \
-                subnet.region != context.region:
+        subnet = find(context, Subnet, mapping.get("SubnetId", ""))
+        if subnet is None:
             raise elbv2.SubnetNotFoundException(f"The subnet ID '{mapping.get('SubnetId')}' is not valid")
         subnets.append(subnet)
     if len({s.vpc_id for s in subnets}) > 1:
@@ -202,7 +200,7 @@ def describe_load_balancers(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DeleteLoadBalancer")
 def delete_load_balancer(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     if balancer.attributes.get("deletion_protection.enabled") == "true":
         raise elbv2.OperationNotPermittedException(
             f"Load balancer '{balancer.id}' cannot be deleted because deletion "
@@ -226,13 +224,13 @@ def delete_load_balancer(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DescribeLoadBalancerAttributes")
 def describe_load_balancer_attributes(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     return {"Attributes": attributes_out(balancer.attributes)}
 
 
 @operation("elbv2", "ModifyLoadBalancerAttributes")
 def modify_load_balancer_attributes(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
     for key, value in changes.items():
         if key not in LOAD_BALANCER_ATTRIBUTES:
@@ -252,7 +250,7 @@ def modify_load_balancer_attributes(context: RequestContext, params: dict) -> di
 
 @operation("elbv2", "SetIpAddressType")
 def set_ip_address_type(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     ip_address_type = params["IpAddressType"]
     subnets = [context.store.get(Subnet, n.subnet_id) for n in balancer.nodes]
     _check_ip_address_type(ip_address_type, [s for s in subnets if s is not None])
@@ -278,7 +276,7 @@ def set_ip_address_type(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "SetSecurityGroups")
 def set_security_groups(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     if not balancer.security_group_ids:
         raise elbv2.InvalidConfigurationRequestException(
             "You cannot add security groups to a Network Load Balancer that was "

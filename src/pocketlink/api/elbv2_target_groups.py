@@ -13,14 +13,12 @@ from pocketlink.api.elbv2_common import (
     check_name,
     hex_id,
     integer_attribute,
-    owned,
     page,
-    require_load_balancer,
-    require_target_group,
     validation,
 )
 from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, Vpc
 from pocketlink.model.elbv2 import (
@@ -151,8 +149,8 @@ def create_target_group(context: RequestContext, params: dict) -> dict:
     vpc_id = params.get("VpcId")
     if not vpc_id:
         raise validation("A VPC ID must be specified")
-    vpc = context.store.get(Vpc, vpc_id)
-    if vpc is None or vpc.account != context.account or vpc.region != context.region:
+    vpc = find(context, Vpc, vpc_id)
+    if vpc is None:
         raise validation(f"The VPC ID '{vpc_id}' is not found")
     ip_address_type = params.get("IpAddressType", "ipv4")
     if ip_address_type not in ("ipv4", "ipv6"):
@@ -178,7 +176,7 @@ def create_target_group(context: RequestContext, params: dict) -> dict:
 def describe_target_groups(context: RequestContext, params: dict) -> dict:
     groups = owned(context, TargetGroup)
     if params.get("LoadBalancerArn"):
-        balancer = require_load_balancer(context, params["LoadBalancerArn"])
+        balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
         attached = {lst.target_group_arn for lst in context.store.all(Listener)
                     if lst.load_balancer_arn == balancer.id}
         groups = [g for g in groups if g.id in attached]
@@ -198,7 +196,7 @@ def describe_target_groups(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "ModifyTargetGroup")
 def modify_target_group(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     health = _health_check(params, group.protocol, group)
     with context.store.transaction() as tx:
         mine = tx.edit(TargetGroup, group.id)
@@ -209,7 +207,7 @@ def modify_target_group(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DeleteTargetGroup")
 def delete_target_group(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     if listeners_of(context.store, group):
         raise elbv2.ResourceInUseException(
             f"Target group '{group.id}' is currently in use by a listener or a rule")
@@ -237,13 +235,13 @@ def _check_attribute(key: str, value: str) -> None:
 
 @operation("elbv2", "DescribeTargetGroupAttributes")
 def describe_target_group_attributes(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     return {"Attributes": attributes_out(group.attributes)}
 
 
 @operation("elbv2", "ModifyTargetGroupAttributes")
 def modify_target_group_attributes(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
     for key, value in changes.items():
         _check_attribute(key, value)
@@ -293,7 +291,7 @@ def _check_target(context: RequestContext, group: TargetGroup, target: dict) -> 
 
 @operation("elbv2", "RegisterTargets")
 def register_targets(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     new = [_check_target(context, group, t) for t in params["Targets"]]
     with context.store.transaction() as tx:
         mine = tx.edit(TargetGroup, group.id)
@@ -309,7 +307,7 @@ def register_targets(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DeregisterTargets")
 def deregister_targets(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     doomed = set()
     for target in params["Targets"]:
         key = (target["Id"], target.get("Port", group.port))
@@ -376,7 +374,7 @@ def _health_row(store: Store, group: TargetGroup, target: Target) -> dict:
 
 @operation("elbv2", "DescribeTargetHealth")
 def describe_target_health(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     moment = now()
     targets = [t for t in group.targets if not drained(group, t, moment)]
     if not params.get("Targets"):

@@ -14,6 +14,7 @@ import string
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import require
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
 from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
@@ -50,11 +51,7 @@ def _check_domain(name: str) -> str:
 
 
 def _require_zone(context: RequestContext, zone_id: str) -> HostedZone:
-    zone_id = zone_id.rsplit("/", 1)[-1]
-    zone = context.store.get(HostedZone, zone_id)
-    if zone is None or zone.account != context.account:
-        raise error("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}")
-    return zone
+    return require(context, HostedZone, zone_id.rsplit("/", 1)[-1])
 
 
 def _change_info(change: Change) -> dict:
