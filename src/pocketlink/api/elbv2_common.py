@@ -8,6 +8,7 @@ import secrets
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import elbv2
+from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.wire.errors import ServiceError
 
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
@@ -63,6 +64,25 @@ def page(items: list, params: dict) -> tuple[list, dict[str, str]]:
 
 def attributes_out(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in values.items()]
+
+
+def attribute_changes(params: dict, known: dict[str, str], what: str) -> dict[str, str]:
+    """The Attributes a Modify*Attributes call sets, every key one ``what`` has; each
+    resource checks the values its own way before ``set_attributes``."""
+    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    for key in changes:
+        if key not in known:
+            raise validation(f"{what} attribute key '{key}' is not recognized")
+    return changes
+
+
+def set_attributes(context: RequestContext, resource: LoadBalancer | TargetGroup | Listener,
+                   changes: dict[str, str]) -> dict:
+    """Checked ``changes`` written onto ``resource``, answered with all its attributes."""
+    with context.store.transaction() as tx:
+        mine = tx.edit(type(resource), resource.id)
+        mine.attributes.update(changes)
+    return {"Attributes": attributes_out(mine.attributes)}
 
 
 def boolean_attribute(key: str, value: str) -> None:

@@ -7,7 +7,16 @@ certificates too) for the day the data plane terminates TLS.
 from __future__ import annotations
 
 from pocketlink.api.context import RequestContext
-from pocketlink.api.elbv2_common import arn, attributes_out, hex_id, integer_attribute, page, validation
+from pocketlink.api.elbv2_common import (
+    arn,
+    attribute_changes,
+    attributes_out,
+    hex_id,
+    integer_attribute,
+    page,
+    set_attributes,
+    validation,
+)
 from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require
@@ -169,15 +178,10 @@ def describe_listener_attributes(context: RequestContext, params: dict) -> dict:
 @operation("elbv2", "ModifyListenerAttributes")
 def modify_listener_attributes(context: RequestContext, params: dict) -> dict:
     listener = require(context, Listener, params["ListenerArn"])
-    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    changes = attribute_changes(params, LISTENER_ATTRIBUTES, "Listener")
     for key, value in changes.items():
-        if key not in LISTENER_ATTRIBUTES:
-            raise validation(f"Listener attribute key '{key}' is not recognized")
         integer_attribute(key, value, 60, 6000)
     if listener.protocol not in ("TCP", "TLS", "TCP_UDP") and changes:
         raise elbv2.InvalidConfigurationRequestException(
             "The idle timeout can be set on TCP, TLS and TCP_UDP listeners only")
-    with context.store.transaction() as tx:
-        mine = tx.edit(Listener, listener.id)
-        mine.attributes.update(changes)
-    return {"Attributes": attributes_out(mine.attributes)}
+    return set_attributes(context, listener, changes)

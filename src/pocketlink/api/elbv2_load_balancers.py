@@ -11,11 +11,13 @@ from pocketlink.api.ec2_network_interfaces import new_interface
 from pocketlink.api.elbv2_common import (
     NLB_HOSTED_ZONES,
     arn,
+    attribute_changes,
     attributes_out,
     boolean_attribute,
     check_name,
     hex_id,
     page,
+    set_attributes,
     validation,
 )
 from pocketlink.api.errors import elbv2
@@ -231,10 +233,8 @@ def describe_load_balancer_attributes(context: RequestContext, params: dict) -> 
 @operation("elbv2", "ModifyLoadBalancerAttributes")
 def modify_load_balancer_attributes(context: RequestContext, params: dict) -> dict:
     balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
-    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    changes = attribute_changes(params, LOAD_BALANCER_ATTRIBUTES, "Load balancer")
     for key, value in changes.items():
-        if key not in LOAD_BALANCER_ATTRIBUTES:
-            raise validation(f"Load balancer attribute key '{key}' is not recognized")
         if key.endswith(".enabled"):
             boolean_attribute(key, value)
         if key == "access_logs.s3.enabled" and value == "true" and not changes.get(
@@ -242,10 +242,7 @@ def modify_load_balancer_attributes(context: RequestContext, params: dict) -> di
             raise elbv2.InvalidConfigurationRequestException(
                 "The value of 'access_logs.s3.bucket' cannot be empty when access logs "
                 "are enabled")
-    with context.store.transaction() as tx:
-        mine = tx.edit(LoadBalancer, balancer.id)
-        mine.attributes.update(changes)
-    return {"Attributes": attributes_out(mine.attributes)}
+    return set_attributes(context, balancer, changes)
 
 
 @operation("elbv2", "SetIpAddressType")

@@ -8,12 +8,14 @@ import ipaddress
 from pocketlink.api.context import RequestContext
 from pocketlink.api.elbv2_common import (
     arn,
+    attribute_changes,
     attributes_out,
     boolean_attribute,
     check_name,
     hex_id,
     integer_attribute,
     page,
+    set_attributes,
     validation,
 )
 from pocketlink.api.errors import elbv2
@@ -217,8 +219,6 @@ def delete_target_group(context: RequestContext, params: dict) -> dict:
 
 
 def _check_attribute(key: str, value: str) -> None:
-    if key not in TARGET_GROUP_ATTRIBUTES:
-        raise validation(f"Target group attribute key '{key}' is not recognized")
     if key.endswith(".enabled"):
         boolean_attribute(key, value)
     elif key == "deregistration_delay.timeout_seconds":
@@ -242,13 +242,10 @@ def describe_target_group_attributes(context: RequestContext, params: dict) -> d
 @operation("elbv2", "ModifyTargetGroupAttributes")
 def modify_target_group_attributes(context: RequestContext, params: dict) -> dict:
     group = require(context, TargetGroup, params["TargetGroupArn"])
-    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    changes = attribute_changes(params, TARGET_GROUP_ATTRIBUTES, "Target group")
     for key, value in changes.items():
         _check_attribute(key, value)
-    with context.store.transaction() as tx:
-        mine = tx.edit(TargetGroup, group.id)
-        mine.attributes.update(changes)
-    return {"Attributes": attributes_out(mine.attributes)}
+    return set_attributes(context, group, changes)
 
 
 def _check_target(context: RequestContext, group: TargetGroup, target: dict) -> Target:
