@@ -219,18 +219,18 @@ def delete_target_group(context: RequestContext, params: dict) -> dict:
 
 
 def _check_attribute(key: str, value: str) -> None:
-    if key.endswith(".enabled"):
+    if key == "load_balancing.cross_zone.enabled":  # the one .enabled that is not a boolean
+        if value not in ("true", "false", "use_load_balancer_configuration"):
+            raise elbv2.InvalidConfigurationRequestException(
+                f"The value of '{key}' must be 'true', 'false' or "
+                "'use_load_balancer_configuration'")
+    elif key.endswith(".enabled"):
         boolean_attribute(key, value)
     elif key == "deregistration_delay.timeout_seconds":
         integer_attribute(key, value, 0, 3600)
     elif key == "stickiness.type" and value != "source_ip":
         raise elbv2.InvalidConfigurationRequestException(
             "Network load balancer target groups support only 'source_ip' stickiness")
-    elif key == "load_balancing.cross_zone.enabled" and value not in (
-            "true", "false", "use_load_balancer_configuration"):
-        raise elbv2.InvalidConfigurationRequestException(
-            f"The value of '{key}' must be 'true', 'false' or "
-            "'use_load_balancer_configuration'")
 
 
 @operation("elbv2", "DescribeTargetGroupAttributes")
