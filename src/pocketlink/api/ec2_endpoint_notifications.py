@@ -14,6 +14,7 @@ from pocketlink.api.ec2_endpoint_services import require_service
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require
+from pocketlink.api.privatelink_common import Unsuccessful
 from pocketlink.model import ids
 from pocketlink.model.privatelink import ConnectionNotification, VpcEndpoint
 
@@ -103,15 +104,9 @@ def modify_notification(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteVpcEndpointConnectionNotifications")
 def delete_notifications(context: RequestContext, params: dict) -> dict:
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for notification_id in dict.fromkeys(params["ConnectionNotificationIds"]):
-            found = context.store.get(ConnectionNotification, notification_id)
-            if found is None or found.account != context.account:
-                unsuccessful.append({"ResourceId": notification_id, "Error": {
-                    "Code": "InvalidConnectionNotification",
-                    "Message": f"The connection notification '{notification_id}' does not "
-                               "exist"}})
-                continue
-            tx.delete(found)
+            with unsuccessful.of(notification_id):
+                tx.delete(require(context, ConnectionNotification, notification_id))
     return {"Unsuccessful": unsuccessful}

@@ -17,6 +17,7 @@ from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import find, owned, require
 from pocketlink.api.privatelink_common import (
+    Unsuccessful,
     base_dns_name,
     custom_view,
     dns_entries,
@@ -28,7 +29,6 @@ from pocketlink.model.ec2 import Subnet
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import AllowedPrincipal, EndpointService, VpcEndpoint
 from pocketlink.store import Store
-from pocketlink.wire.errors import Ec2Error
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PRINCIPAL = re.compile(r"^(\*|arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$")
@@ -238,18 +238,14 @@ def modify_service(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteVpcEndpointServiceConfigurations")
 def delete_services(context: RequestContext, params: dict) -> dict:
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for service_id in dict.fromkeys(params["ServiceIds"]):
-            try:
+            with unsuccessful.of(service_id):
                 service = require_service(context, service_id)
                 if _live_connections(context.store, service):
                     raise ec2.ExistingVpcEndpointConnections()
-            except Ec2Error as failure:
-                unsuccessful.append({"ResourceId": service_id, "Error": {
-                    "Code": failure.code, "Message": failure.message}})
-                continue
-            tx.delete(service)
+                tx.delete(service)
     return {"Unsuccessful": unsuccessful}
 
 
@@ -376,23 +372,20 @@ def describe_connections(context: RequestContext, params: dict) -> dict:
 
 def _decide(context: RequestContext, params: dict, accept: bool) -> dict:
     service = require_service(context, params["ServiceId"])
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for endpoint_id in dict.fromkeys(params["VpcEndpointIds"]):
             endpoint = context.store.get(VpcEndpoint, endpoint_id)
             if endpoint is None or endpoint.service_id != service.id or \
                     endpoint.state == "deleted":
-                unsuccessful.append({"ResourceId": endpoint_id, "Error": {
-                    "Code": "InvalidVpcEndpointId.NotFound",
-                    "Message": f"The Vpc Endpoint Id '{endpoint_id}' does not exist"}})
+                unsuccessful.add(endpoint_id, ec2.InvalidVpcEndpointIdNotFound(endpoint_id))
                 continue
             allowed = ("pendingAcceptance",) if accept else ("pendingAcceptance", "available",
                                                               "pending")
             if endpoint.state not in allowed:
-                unsuccessful.append({"ResourceId": endpoint_id, "Error": {
-                    "Code": "InvalidState",
-                    "Message": f"Endpoint {endpoint_id} is in state {endpoint.state}; it "
-                               f"cannot be {'accepted' if accept else 'rejected'}."}})
+                unsuccessful.add(endpoint_id, ec2.InvalidState(
+                    f"Endpoint {endpoint_id} is in state {endpoint.state}; it cannot be "
+                    f"{'accepted' if accept else 'rejected'}."))
                 continue
             mine = tx.edit(VpcEndpoint, endpoint_id)
             mine.state = "pending" if accept else "rejected"

@@ -19,6 +19,7 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.api.privatelink_common import (
     ServiceView,
+    Unsuccessful,
     base_dns_name,
     consumer_zone_names,
     custom_view,
@@ -493,14 +494,13 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
 
 @operation("ec2", "DeleteVpcEndpoints")
 def delete_vpc_endpoints(context: RequestContext, params: dict) -> dict:
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for endpoint_id in dict.fromkeys(params["VpcEndpointIds"]):
             try:
                 endpoint = require(context, VpcEndpoint, endpoint_id)
             except Ec2Error as failure:
-                unsuccessful.append({"ResourceId": endpoint_id, "Error": {
-                    "Code": failure.code, "Message": failure.message}})
+                unsuccessful.add(endpoint_id, failure)
                 continue
             if endpoint.state in ("deleting", "deleted"):
                 continue

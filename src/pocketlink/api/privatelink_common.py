@@ -4,6 +4,8 @@ caller may see, their zones, the endpoints' DNS names, and connection events."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pocketlink.api.context import RequestContext
@@ -21,8 +23,26 @@ from pocketlink.model.privatelink import (
     endpoint_private_names,
 )
 from pocketlink.store import Store, Transaction
+from pocketlink.wire.errors import Ec2Error
 
 MAX_RECORDED_EVENTS = 100
+
+
+class Unsuccessful(list[dict]):
+    """The ``Unsuccessful`` list of EC2's batch calls: one entry per id that failed, with its
+    error; the other ids go ahead."""
+
+    def add(self, resource_id: str, failure: Ec2Error) -> None:
+        self.append({"ResourceId": resource_id,
+                     "Error": {"Code": failure.code, "Message": failure.message}})
+
+    @contextmanager
+    def of(self, resource_id: str) -> Iterator[None]:
+        """Records an EC2 error raised for ``resource_id`` and goes on with the next id."""
+        try:
+            yield
+        except Ec2Error as failure:
+            self.add(resource_id, failure)
 
 
 @dataclass
