@@ -21,8 +21,10 @@ from pocketlink.api.privatelink_common import (
     base_dns_name,
     custom_view,
     dns_entries,
+    made_with,
     record_event,
     service_zone_ids,
+    token_echo,
 )
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import Subnet
@@ -153,11 +155,9 @@ def create_service(context: RequestContext, params: dict) -> dict:
     if not arns:
         raise ec2.InvalidParameter("NetworkLoadBalancerArns must be specified.")
     token = params.get("ClientToken")
-    if token:
-        for existing in owned(context, EndpointService):
-            if existing.client_token == token:
-                return {"ServiceConfiguration": describe_configuration(context.store, existing),
-                        "ClientToken": token}
+    if existing := made_with(context, EndpointService, token):
+        return {"ServiceConfiguration": describe_configuration(context.store, existing),
+                **token_echo(token)}
     balancers = _balancers(context, arns, None)
     types = _check_ip_types(params.get("SupportedIpAddressTypes") or ["ipv4"], balancers)
     for region in params.get("SupportedRegions") or []:
@@ -176,10 +176,8 @@ def create_service(context: RequestContext, params: dict) -> dict:
         _set_private_dns_name(service, _check_domain(params["PrivateDnsName"]))
     with context.store.transaction() as tx:
         tx.put(service)
-    result: dict = {"ServiceConfiguration": describe_configuration(context.store, service)}
-    if token:
-        result["ClientToken"] = token
-    return result
+    return {"ServiceConfiguration": describe_configuration(context.store, service),
+            **token_echo(token)}
 
 
 @operation("ec2", "DescribeVpcEndpointServiceConfigurations")

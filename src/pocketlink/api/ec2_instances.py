@@ -155,14 +155,7 @@ def _network_settings(params: dict) -> dict:
     """RunInstances' two spellings of the primary ENI, folded into one."""
     interfaces = params.get("NetworkInterfaces") or []
     if not interfaces:
-        return {
-            "SubnetId": params.get("SubnetId"),
-            "Groups": params.get("SecurityGroupIds") or [],
-            "PrivateIpAddress": params.get("PrivateIpAddress"),
-            "Ipv6AddressCount": params.get("Ipv6AddressCount") or 0,
-            "Ipv6Addresses": [a["Ipv6Address"] for a in params.get("Ipv6Addresses") or []
-                              if "Ipv6Address" in a],
-        }
+        return _interface_spec(params, groups="SecurityGroupIds")
     if params.get("SubnetId") or params.get("SecurityGroupIds"):
         raise ec2.InvalidParameterCombination(
             "Network interfaces and an instance-level subnet ID or security groups "
@@ -170,12 +163,17 @@ def _network_settings(params: dict) -> dict:
     primary = next((n for n in interfaces if n.get("DeviceIndex", 0) == 0), interfaces[0])
     if len(interfaces) > 1:
         raise ec2.InvalidParameterValue("pocketlink launches instances with one network interface")
+    return _interface_spec(primary, groups="Groups")
+
+
+def _interface_spec(given: dict, groups: str) -> dict:
+    """One spelling's ENI fields; the instance-level one names its groups SecurityGroupIds."""
     return {
-        "SubnetId": primary.get("SubnetId"),
-        "Groups": primary.get("Groups") or [],
-        "PrivateIpAddress": primary.get("PrivateIpAddress"),
-        "Ipv6AddressCount": primary.get("Ipv6AddressCount") or 0,
-        "Ipv6Addresses": [a["Ipv6Address"] for a in primary.get("Ipv6Addresses") or []
+        "SubnetId": given.get("SubnetId"),
+        "Groups": given.get(groups) or [],
+        "PrivateIpAddress": given.get("PrivateIpAddress"),
+        "Ipv6AddressCount": given.get("Ipv6AddressCount") or 0,
+        "Ipv6Addresses": [a["Ipv6Address"] for a in given.get("Ipv6Addresses") or []
                           if "Ipv6Address" in a],
     }
 

@@ -8,14 +8,7 @@ from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import LOOKUPS, owned, require
 from pocketlink.model.base import Resource
-from pocketlink.model.ec2 import (
-    Instance,
-    NetworkInterface,
-    RouteTable,
-    SecurityGroup,
-    Subnet,
-    Vpc,
-)
+from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 
 # The kinds CreateTags takes, with the ResourceType DescribeTags gives them.
 RESOURCE_TYPES: dict[type[Resource], str] = {

@@ -25,7 +25,9 @@ from pocketlink.api.privatelink_common import (
     custom_view,
     dns_entries,
     find_service,
+    made_with,
     record_event,
+    token_echo,
     visible_services,
 )
 from pocketlink.model import ids
@@ -286,11 +288,8 @@ def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
     if endpoint_type not in ("Interface", "Gateway"):
         raise ec2.InvalidParameter(f"VpcEndpointType {endpoint_type} is not valid.")
     token = params.get("ClientToken")
-    if token:
-        for existing in owned(context, VpcEndpoint):
-            if existing.client_token == token:
-                return {"VpcEndpoint": describe_endpoint(context.store, existing),
-                        "ClientToken": token}
+    if existing := made_with(context, VpcEndpoint, token):
+        return {"VpcEndpoint": describe_endpoint(context.store, existing), **token_echo(token)}
     vpc = require(context, Vpc, params["VpcId"])
     name = params.get("ServiceName")
     if not name:
@@ -332,10 +331,7 @@ def _create_gateway(context: RequestContext, params: dict, vpc: Vpc, view: Servi
     with context.store.transaction() as tx:
         _add_gateway_routes(tx, endpoint, tables, _prefix_list_id(view, context.region))
         tx.put(endpoint)
-    result: dict = {"VpcEndpoint": describe_endpoint(context.store, endpoint)}
-    if token:
-        result["ClientToken"] = token
-    return result
+    return {"VpcEndpoint": describe_endpoint(context.store, endpoint), **token_echo(token)}
 
 
 def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: ServiceView,
@@ -372,10 +368,7 @@ def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: Ser
             tx.put(eni)
         tx.put(endpoint)
         record_event(tx, context.store, endpoint, "Connect")
-    result: dict = {"VpcEndpoint": describe_endpoint(context.store, endpoint)}
-    if token:
-        result["ClientToken"] = token
-    return result
+    return {"VpcEndpoint": describe_endpoint(context.store, endpoint), **token_echo(token)}
 
 
 @operation("ec2", "DescribeVpcEndpoints")

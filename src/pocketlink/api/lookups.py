@@ -16,14 +16,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2, elbv2, route53
 from pocketlink.model import ids
 from pocketlink.model.base import Resource
-from pocketlink.model.ec2 import (
-    Instance,
-    NetworkInterface,
-    RouteTable,
-    SecurityGroup,
-    Subnet,
-    Vpc,
-)
+from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import HostedZone

@@ -7,9 +7,11 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
+from pocketlink.api.lookups import owned
 from pocketlink.model import regions
 from pocketlink.model.aws_services import AWS_SERVICES, VPCE_HOSTED_ZONES, aws_service
 from pocketlink.model.base import now
@@ -24,6 +26,8 @@ from pocketlink.model.privatelink import (
 )
 from pocketlink.store import Store, Transaction
 from pocketlink.wire.errors import Ec2Error
+
+R = TypeVar("R", VpcEndpoint, EndpointService)
 
 MAX_RECORDED_EVENTS = 100
 
@@ -157,6 +161,16 @@ def dns_entries(store: Store, endpoint: VpcEndpoint, zones: list[str]) -> list[d
     entries += [{"DnsName": name, "HostedZoneId": private_hosted_zone(endpoint)}
                 for name in endpoint_private_names(store, endpoint)]
     return entries
+
+
+def made_with(context: RequestContext, cls: type[R], token: str | None) -> R | None:
+    """What an earlier call with this ClientToken made: EC2 answers a retry with it."""
+    return next((r for r in owned(context, cls) if token and r.client_token == token), None)
+
+
+def token_echo(token: str | None) -> dict[str, str]:
+    """The ClientToken a create answer repeats, when the call gave one."""
+    return {"ClientToken": token} if token else {}
 
 
 def record_event(tx: Transaction, store: Store, endpoint: VpcEndpoint, event: str) -> None:
