@@ -26,7 +26,6 @@ from pocketlink.model.ec2 import (
     Vpc,
 )
 from pocketlink.store import Transaction
-from pocketlink.wire.errors import Ec2Error
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
     "route-table-id": lambda t: t.id,
@@ -194,11 +193,12 @@ def _destination(params: dict) -> tuple[str, str]:
     """Which destination a route call names: (Route field, normalized value)."""
     given = [k for k in ("DestinationCidrBlock", "DestinationIpv6CidrBlock",
                          "DestinationPrefixListId") if params.get(k)]
-    if len(given) != 1:
-        raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
-                       "Exactly one of destinationCidrBlock, destinationIpv6CidrBlock or "
-                       "destinationPrefixListId must be given" if given else
-                       "destinationCidrBlock")
+    if not given:
+        raise ec2.MissingParameter("destinationCidrBlock")
+    if len(given) > 1:
+        raise ec2.InvalidParameterCombination(
+            "Exactly one of destinationCidrBlock, destinationIpv6CidrBlock or "
+            "destinationPrefixListId must be given")
     key = given[0]
     if key == "DestinationCidrBlock":
         return "destination_cidr_block", str(ipv4_network(params[key], "destinationCidrBlock"))
@@ -213,10 +213,10 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
         if params.get(key):
             raise ec2.InvalidParameterValue(f"pocketlink does not route to {key} targets yet")
     given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
-    if len(given) != 1:
-        raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
-                       "Exactly one route target must be given" if given else
-                       "gatewayId, instanceId or networkInterfaceId")
+    if not given:
+        raise ec2.MissingParameter("gatewayId, instanceId or networkInterfaceId")
+    if len(given) > 1:
+        raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
