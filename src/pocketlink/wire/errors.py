@@ -138,6 +138,7 @@ class Ec2Error(ServiceError):
 class DryRun(Ec2Error):
     """A DryRun request that would have succeeded: AWS reports it as a 412 error."""
 
+    code = "DryRunOperation"
     status = 412
 
     def __init__(self) -> None:
