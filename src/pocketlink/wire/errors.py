@@ -109,7 +109,6 @@ EC2_ERRORS: dict[str, str] = {
     "RulesPerSecurityGroupLimitExceeded": "The maximum number of rules per security group has been "
     "reached.",
     "OperationNotPermitted": "{}",
-    "InvalidInstanceID": "{}",
     "InvalidVpcEndpointId.Malformed": "Invalid Id: '{}'",
     "InvalidVpcEndpointId.NotFound": "The Vpc Endpoint Id '{}' does not exist",
     "InvalidVpcEndpointServiceId.Malformed": "Invalid Id: '{}'",
