@@ -68,6 +68,8 @@ from typing import Any
 
 from common import REGION, STOP_TIMEOUT, Daemon, rss_kib
 
+from pocketlink.polling import wait_for
+
 PROVIDER = "111111111111"  # a 12-digit access key id is the account id for pocketlink
 CONSUMER = "222222222222"
 AMI = "ami-0123456789abcdef0"  # pocketlink checks only the id's shape
@@ -163,17 +165,6 @@ def quantile(values: list[float], q: float) -> float:
 
 
 # --- the daemon ------------------------------------------------------------------------
-def wait_until(check: Any, what: str, timeout: float = READY_TIMEOUT, every: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(every)
-
-
 # --- the world -------------------------------------------------------------------------
 @dataclass
 class World:
@@ -260,9 +251,10 @@ def build(daemon: Daemon, world: World) -> None:
     # listener planned before its namespace exists wedges the daemon's reconciler (its
     # per-namespace socket worker fails to start and stays broken; seen with pocketlink
     # 0.1.0, src/pocketlink/dataplane/sockets.py).
-    wait_until(lambda: _running(ec2, [world.target, world.haproxy, world.client]),
-               "the provider's instances running")
-    wait_until(lambda: _running(consumer, [world.consumer]), "the consumer instance running")
+    wait_for(lambda: _running(ec2, [world.target, world.haproxy, world.client]),
+             "the provider's instances running", READY_TIMEOUT)
+    wait_for(lambda: _running(consumer, [world.consumer]), "the consumer instance running",
+             READY_TIMEOUT)
 
     balancer = elb.create_load_balancer(Name="bench-nlb", Type="network", Scheme="internal",
                                         Subnets=[servers])["LoadBalancers"][0]
@@ -291,8 +283,8 @@ def build(daemon: Daemon, world: World) -> None:
     world.endpoint_id = endpoint["VpcEndpointId"]
     world.endpoint_name = endpoint["DnsEntries"][0]["DnsName"]
 
-    wait_until(lambda: consumer.describe_vpc_endpoints(VpcEndpointIds=[world.endpoint_id])[
-        "VpcEndpoints"][0]["State"] == "available", "the endpoint available")
+    wait_for(lambda: consumer.describe_vpc_endpoints(VpcEndpointIds=[world.endpoint_id])[
+        "VpcEndpoints"][0]["State"] == "available", "the endpoint available", READY_TIMEOUT)
     eni = consumer.describe_network_interfaces(
         NetworkInterfaceIds=endpoint["NetworkInterfaceIds"])["NetworkInterfaces"][0]
     world.endpoint_ip = eni["PrivateIpAddress"]
@@ -314,7 +306,7 @@ def wait_healthy(daemon: Daemon, world: World) -> bool:
                    for d in elb.describe_target_health(TargetGroupArn=arn)[
                        "TargetHealthDescriptions"])
     try:
-        wait_until(healthy, "the target healthy", timeout=60, every=1.0)
+        wait_for(healthy, "the target healthy", timeout=60, every=1.0)
         return True
     except TimeoutError:
         return False
@@ -353,8 +345,8 @@ class Services:
         self._adopt("haproxy", pidfile, w.haproxy)
 
     def _adopt(self, name: str, pidfile: Path, instance: str) -> None:
-        pid = int(wait_until(lambda: pidfile.exists() and pidfile.read_text().split()[:1],
-                             f"{name}'s pidfile", timeout=10, every=0.05)[0])
+        pid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text().split()[:1],
+                           f"{name}'s pidfile", timeout=10)[0])
         if not lives_in(pid, f"pl-{instance}"):
             raise RuntimeError(f"{name} (pid {pid}) is not running in pl-{instance}")
         self.pids[name] = (pid, f"pl-{instance}")
@@ -473,7 +465,7 @@ class Bench:
                     return True
                 except (RuntimeError, subprocess.TimeoutExpired):
                     return False
-            wait_until(answers, f"the {LABELS[path]} path answering", timeout=60, every=1.0)
+            wait_for(answers, f"the {LABELS[path]} path answering", timeout=60, every=1.0)
             self.latency(path, "new", 200)
             self.iperf(path, 1)
 

@@ -1,87 +1,20 @@
-"""Tests start the real daemon: ``pocketlink up`` in a subprocess on a free loopback port."""
+"""Tests start the real daemon: ``pocketlink up`` in a subprocess on a free loopback port
+(``pocketlink.harness.Daemon``), and poll with ``pocketlink.polling.wait_for``."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from pocketlink.harness import Daemon
+from pocketlink.polling import wait_for as wait_for  # the tests import it from here
 
 PROVIDER = "111111111111"
 CONSUMER = "222222222222"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Daemon:
-    """A running ``pocketlink up``; ``restart(kill=True)`` SIGKILLs it and starts it again."""
-
-    state: Path
-    port: int
-    dns_port: int
-    args: list[str]
-    log: Path
-    process: subprocess.Popen | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "pocketlink", "up", "--port", str(self.port),
-                   "--public-dns-port", str(self.dns_port), "--state", str(self.state),
-                   *self.args]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pocketlink up exited: {self.log.read_text()[-2000:]}")
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/_pocketlink/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("pocketlink up did not answer within 30 s")
-
-    def stop(self, kill: bool = False) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # a daemon that does not stop is killed, not left
-            self.process.kill()
-            self.process.wait(timeout=15)
-        self.process = None
-
-    def restart(self, kill: bool = False) -> None:
-        self.stop(kill=kill)
-        self.start()
-
-    def client(self, service: str, account: str = PROVIDER, region: str = "us-east-1",
-               secret: str = "secret", access_key: str | None = None):
-        return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=region,
-            aws_access_key_id=access_key or account, aws_secret_access_key=secret,
-            config=Config(retries={"max_attempts": 1}),
-        )
 
 
 def check_aws_error(http_response, parsed, model, **_) -> None:
@@ -130,27 +63,13 @@ def settled(ec2, instance_ids: list[str], timeout: float = 30) -> dict[str, str]
         time.sleep(0.05)
 
 
-def wait_for(check: Callable[[], object], timeout: float = 30, every: float = 0.05):
-    """The first truthy ``check()``, or AssertionError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not true after {timeout} s: {check}")
-        time.sleep(every)
-
-
 @pytest.fixture(scope="session")
 def make_daemon(tmp_path_factory) -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
     def make(*args: str) -> Daemon:
         folder = tmp_path_factory.mktemp("pocketlink")
-        daemon = Daemon(state=folder / "state.db", port=free_port(), dns_port=free_port(),
-                        args=list(args),
-                        log=folder / "daemon.log")
+        daemon = Daemon(state=folder / "state.db", log=folder / "daemon.log", args=list(args))
         daemon.start()
         started.append(daemon)
         return daemon

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from tests.conftest import free_port
+from pocketlink.harness import free_port
 
 
 def aws(cli_env: dict[str, str], *args: str) -> dict:

@@ -10,7 +10,8 @@
 - ``make_provider`` builds the provider's side of seed 000: a dual-stack VPC, two subnets in
   two zones, an instance, an internal dual-stack NLB, a TCP target group and listener, and the
   endpoint service. ``make_consumer`` builds a VPC with one subnet in each zone of a service.
-- The reconciler moves states right after each change: tests poll with ``wait_for``.
+- The reconciler moves states right after each change: tests poll with ``wait_for``
+  (``pocketlink.polling``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from pocketlink.polling import wait_for
 from tests.conftest import check_aws_error
 
 AMI = "ami-0123456789abcdef0"
@@ -43,18 +44,6 @@ def new_account() -> str:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
-    """Polls ``predicate`` until it gives something true, and returns that."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what or predicate}: last {last!r}")
 
 
 @contextmanager
@@ -266,7 +255,7 @@ class Consumer:
 
     def wait_state(self, endpoint_id: str, state: str, timeout: float = 10.0) -> dict:
         return wait_for(lambda: (found := self.describe(endpoint_id))["State"] == state
-                        and found, timeout, f"{endpoint_id} {state}")
+                        and found, f"{endpoint_id} {state}", timeout)
 
 
 def build_consumer(client, account: str, zones: list[str], *, region: str = REGION,

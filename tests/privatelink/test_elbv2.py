@@ -315,10 +315,19 @@ def test_target_group_attributes(net):
         == ("true", "3600")
 
 
+def test_target_group_cross_zone_follows_its_balancer_again(net):
+    arn = new_group(net)["TargetGroupArn"]
+    for value in ("true", "use_load_balancer_configuration"):
+        changed = attributes(net.elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "load_balancing.cross_zone.enabled", "Value": value}]))
+        assert changed["load_balancing.cross_zone.enabled"] == value
+
+
 @pytest.mark.parametrize(("key", "value", "code"), [
     ("deregistration_delay.timeout_seconds", "3601", "InvalidConfigurationRequest"),
     ("deregistration_delay.timeout_seconds", "-1", "InvalidConfigurationRequest"),
     ("proxy_protocol_v2.enabled", "maybe", "InvalidConfigurationRequest"),
+    ("load_balancing.cross_zone.enabled", "maybe", "InvalidConfigurationRequest"),
     ("no_such.key", "1", "ValidationError")])
 def test_bad_target_group_attributes_are_refused(net, key, value, code):
     arn = new_group(net)["TargetGroupArn"]

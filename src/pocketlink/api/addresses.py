@@ -10,9 +10,9 @@ from __future__ import annotations
 import ipaddress
 import secrets
 
+from pocketlink.api.errors import ec2
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.store import Store
-from pocketlink.wire.errors import Ec2Error
 
 RESERVED_HEAD = 4  # network, router, DNS, future use
 RESERVED_TAIL = 1  # broadcast
@@ -56,7 +56,7 @@ def allocate_ipv4(store: Store, subnet: Subnet, taken: set[str] | None = None) -
         candidate = str(ipaddress.IPv4Address(base + offset))
         if candidate not in used:
             return candidate
-    raise Ec2Error("InsufficientFreeAddressesInSubnet")
+    raise ec2.InsufficientFreeAddressesInSubnet()
 
 
 def claim_ipv4(store: Store, subnet: Subnet, address: str, taken: set[str] | None = None) -> str:
@@ -64,23 +64,19 @@ def claim_ipv4(store: Store, subnet: Subnet, address: str, taken: set[str] | Non
     try:
         ip = ipaddress.IPv4Address(address)
     except ValueError:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Invalid value '{address}' for IP address") from None
+        raise ec2.InvalidParameterValue(f"Invalid value '{address}' for IP address") from None
     if not subnet.cidr_block or ip not in ipaddress.IPv4Network(subnet.cidr_block):
-        raise Ec2Error("InvalidParameterValue",
-                       f"Address {address} does not fall within the subnet's address range")
+        raise ec2.InvalidParameterValue(f"Address {address} does not fall within the subnet's address range")
     if is_reserved(subnet, address):
-        raise Ec2Error("InvalidParameterValue",
-                       f"Address {address} is in subnet's reserved address range")
+        raise ec2.InvalidParameterValue(f"Address {address} is in subnet's reserved address range")
     if str(ip) in used_ipv4(store, subnet.id) | (taken or set()):
-        raise Ec2Error("InvalidIPAddress.InUse", address)
+        raise ec2.InvalidIPAddressInUse(address)
     return str(ip)
 
 
 def allocate_ipv6(store: Store, subnet: Subnet, taken: set[str] | None = None) -> str:
     if not subnet.ipv6_associations:
-        raise Ec2Error("InvalidParameterValue",
-                       f"The subnet {subnet.id} does not have an IPv6 CIDR block")
+        raise ec2.InvalidParameterValue(f"The subnet {subnet.id} does not have an IPv6 CIDR block")
     network = ipaddress.IPv6Network(subnet.ipv6_associations[0].cidr)
     used = used_ipv6(store, subnet.id) | (taken or set())
     base = int(network.network_address)
@@ -95,23 +91,19 @@ def allocate_ipv6(store: Store, subnet: Subnet, taken: set[str] | None = None) -
 def claim_ipv6(store: Store, subnet: Subnet, address: str, taken: set[str] | None = None) -> str:
     """``address`` (IPv6) for a new ENI in ``subnet``, with EC2's errors when it cannot be had."""
     if not subnet.ipv6_associations:
-        raise Ec2Error("InvalidParameterValue",
-                       f"The subnet {subnet.id} does not have an IPv6 CIDR block")
+        raise ec2.InvalidParameterValue(f"The subnet {subnet.id} does not have an IPv6 CIDR block")
     try:
         ip = ipaddress.IPv6Address(address)
     except ValueError:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Invalid value '{address}' for IPv6 address") from None
+        raise ec2.InvalidParameterValue(f"Invalid value '{address}' for IPv6 address") from None
     network = ipaddress.IPv6Network(subnet.ipv6_associations[0].cidr)
     if ip not in network:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Address {address} does not fall within the subnet's address range")
+        raise ec2.InvalidParameterValue(f"Address {address} does not fall within the subnet's address range")
     offset = int(ip) - int(network.network_address)
     if offset < RESERVED_HEAD or offset >= network.num_addresses - RESERVED_TAIL:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Address {address} is in subnet's reserved address range")
+        raise ec2.InvalidParameterValue(f"Address {address} is in subnet's reserved address range")
     if str(ip) in used_ipv6(store, subnet.id) | (taken or set()):
-        raise Ec2Error("InvalidIPAddress.InUse", address)
+        raise ec2.InvalidIPAddressInUse(address)
     return str(ip)
 
 

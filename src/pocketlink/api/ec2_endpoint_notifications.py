@@ -10,13 +10,13 @@ import re
 
 from pocketlink.api import filters, pages
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned
 from pocketlink.api.ec2_endpoint_services import require_service
-from pocketlink.api.ec2_vpc_endpoints import require_endpoint
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require
+from pocketlink.api.privatelink_common import Unsuccessful
 from pocketlink.model import ids
-from pocketlink.model.privatelink import ConnectionNotification
-from pocketlink.wire.errors import Ec2Error
+from pocketlink.model.privatelink import ConnectionNotification, VpcEndpoint
 
 EVENTS = ("Accept", "Connect", "Delete", "Reject")
 SNS_ARN = re.compile(r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$")
@@ -47,34 +47,26 @@ def describe_notification(notification: ConnectionNotification) -> dict:
 
 def _check(arn: str, events: list[str]) -> list[str]:
     if not SNS_ARN.match(arn):
-        raise Ec2Error("InvalidParameter", f"Invalid SNS topic ARN: {arn}")
+        raise ec2.InvalidParameter(f"Invalid SNS topic ARN: {arn}")
     if not events:
-        raise Ec2Error("InvalidParameter", "ConnectionEvents must name at least one event.")
+        raise ec2.InvalidParameter("ConnectionEvents must name at least one event.")
     for event in events:
         if event not in EVENTS:
-            raise Ec2Error("InvalidParameter",
-                           f"Invalid connection event {event}: use Accept, Connect, Delete or "
-                           "Reject.")
+            raise ec2.InvalidParameter(
+                f"Invalid connection event {event}: use Accept, Connect, Delete or "
+                "Reject.")
     return list(dict.fromkeys(events))
-
-
-def _require(context: RequestContext, notification_id: str) -> ConnectionNotification:
-    found = context.store.get(ConnectionNotification, notification_id)
-    if found is None or found.account != context.account:
-        raise Ec2Error("InvalidConnectionNotification", notification_id)
-    return found
 
 
 @operation("ec2", "CreateVpcEndpointConnectionNotification")
 def create_notification(context: RequestContext, params: dict) -> dict:
     service_id, endpoint_id = params.get("ServiceId"), params.get("VpcEndpointId")
     if bool(service_id) == bool(endpoint_id):
-        raise Ec2Error("InvalidParameter",
-                       "Specify exactly one of ServiceId and VpcEndpointId.")
+        raise ec2.InvalidParameter("Specify exactly one of ServiceId and VpcEndpointId.")
     if service_id:
         require_service(context, service_id)
     else:
-        require_endpoint(context, endpoint_id)
+        require(context, VpcEndpoint, endpoint_id)
     token = params.get("ClientToken")
     events = _check(params["ConnectionNotificationArn"], params["ConnectionEvents"])
     notification = ConnectionNotification(
@@ -93,38 +85,28 @@ def create_notification(context: RequestContext, params: dict) -> dict:
 def describe_notifications(context: RequestContext, params: dict) -> dict:
     notifications = owned(context, ConnectionNotification)
     if params.get("ConnectionNotificationId"):
-        notifications = [_require(context, params["ConnectionNotificationId"])]
+        notifications = [require(context, ConnectionNotification, params["ConnectionNotificationId"])]
     notifications = filters.apply(notifications, params.get("Filters"), NOTIFICATION_FILTERS)
-    chunk, token = pages.page(notifications, params)
-    result: dict = {"ConnectionNotificationSet": [describe_notification(n) for n in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(notifications, params)
+    return {"ConnectionNotificationSet": [describe_notification(n) for n in chunk], **more}
 
 
 @operation("ec2", "ModifyVpcEndpointConnectionNotification")
 def modify_notification(context: RequestContext, params: dict) -> dict:
-    notification = _require(context, params["ConnectionNotificationId"])
+    notification = require(context, ConnectionNotification, params["ConnectionNotificationId"])
     arn = params.get("ConnectionNotificationArn", notification.arn)
     events = _check(arn, params.get("ConnectionEvents") or notification.events)
     with context.store.transaction() as tx:
-        mine = tx.get(ConnectionNotification, notification.id)
-        assert mine is not None
+        mine = tx.edit(ConnectionNotification, notification.id)
         mine.arn, mine.events = arn, events
     return {"ReturnValue": True}
 
 
 @operation("ec2", "DeleteVpcEndpointConnectionNotifications")
 def delete_notifications(context: RequestContext, params: dict) -> dict:
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for notification_id in dict.fromkeys(params["ConnectionNotificationIds"]):
-            found = context.store.get(ConnectionNotification, notification_id)
-            if found is None or found.account != context.account:
-                unsuccessful.append({"ResourceId": notification_id, "Error": {
-                    "Code": "InvalidConnectionNotification",
-                    "Message": f"The connection notification '{notification_id}' does not "
-                               "exist"}})
-                continue
-            tx.delete(found)
+            with unsuccessful.of(notification_id):
+                tx.delete(require(context, ConnectionNotification, notification_id))
     return {"Unsuccessful": unsuccessful}

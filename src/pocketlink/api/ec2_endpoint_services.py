@@ -13,21 +13,24 @@ import string
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.api.privatelink_common import (
+    Unsuccessful,
     base_dns_name,
     custom_view,
     dns_entries,
+    made_with,
     record_event,
     service_zone_ids,
+    token_echo,
 )
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import Subnet
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import AllowedPrincipal, EndpointService, VpcEndpoint
 from pocketlink.store import Store
-from pocketlink.wire.errors import Ec2Error
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PRINCIPAL = re.compile(r"^(\*|arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$")
@@ -72,12 +75,10 @@ def describe_configuration(store: Store, service: EndpointService) -> dict:
 
 
 def require_service(context: RequestContext, service_id: str) -> EndpointService:
-    if not ids.looks_like("vpce-svc", service_id):
-        raise Ec2Error("InvalidVpcEndpointServiceId.Malformed", service_id)
-    service = context.store.get(EndpointService, service_id)
-    if service is None or service.account != context.account or \
-            service.region != context.region or service.state != "Available":
-        raise Ec2Error("InvalidVpcEndpointServiceId.NotFound", service_id)
+    """The caller's service, as ``require`` finds it: one being deleted is not found."""
+    service = require(context, EndpointService, service_id)
+    if service.state != "Available":
+        raise ec2.InvalidVpcEndpointServiceIdNotFound(service_id)
     return service
 
 
@@ -85,15 +86,14 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
                ) -> list[LoadBalancer]:
     found = []
     for balancer_arn in dict.fromkeys(arns):
-        balancer = context.store.get(LoadBalancer, balancer_arn)
-        if balancer is None or balancer.account != context.account or \
-                balancer.region != context.region:
-            raise Ec2Error("InvalidParameter", f"Load balancer {balancer_arn} does not exist")
+        balancer = find(context, LoadBalancer, balancer_arn)
+        if balancer is None:
+            raise ec2.InvalidParameter(f"Load balancer {balancer_arn} does not exist")
         for other in context.store.all(EndpointService):
             if other.id != service_id and balancer_arn in other.network_load_balancer_arns:
-                raise Ec2Error("InvalidParameter",
-                               f"Load balancer {balancer_arn} is already associated with "
-                               f"another VPC Endpoint Service: {other.id}")
+                raise ec2.InvalidParameter(
+                    f"Load balancer {balancer_arn} is already associated with "
+                    f"another VPC Endpoint Service: {other.id}")
         found.append(balancer)
     return found
 
@@ -101,28 +101,27 @@ def _balancers(context: RequestContext, arns: list[str], service_id: str | None
 def _check_ip_types(types: list[str], balancers: list[LoadBalancer]) -> list[str]:
     for kind in types:
         if kind not in ("ipv4", "ipv6"):
-            raise Ec2Error("InvalidParameter",
-                           f"Supported IP address type {kind} is invalid. Valid types are "
-                           "ipv4 and ipv6.")
+            raise ec2.InvalidParameter(
+                f"Supported IP address type {kind} is invalid. Valid types are "
+                "ipv4 and ipv6.")
     if not types:
-        raise Ec2Error("InvalidParameter", "An endpoint service supports at least one IP "
-                       "address type.")
+        raise ec2.InvalidParameter("An endpoint service supports at least one IP "
+                                   "address type.")
     if "ipv6" in types:
         for balancer in balancers:
             if balancer.ip_address_type != "dualstack":
-                raise Ec2Error("InvalidParameter",
-                               f"Load balancer {balancer.id} does not support IPv6: make it "
-                               "dualstack (SetIpAddressType) before the service supports ipv6.")
+                raise ec2.InvalidParameter(
+                    f"Load balancer {balancer.id} does not support IPv6: make it "
+                    "dualstack (SetIpAddressType) before the service supports ipv6.")
     return list(dict.fromkeys(types))
 
 
 def _check_domain(name: str) -> str:
     name = name.lower().rstrip(".")
     if len(name) > 255 or not DOMAIN.match(name):
-        raise Ec2Error("InvalidParameter", f"The private DNS name '{name}' is not valid.")
+        raise ec2.InvalidParameter(f"The private DNS name '{name}' is not valid.")
     if name.endswith("amazonaws.com") or name.endswith(".internal"):
-        raise Ec2Error("InvalidParameter",
-                       f"The private DNS name '{name}' is in a domain reserved by AWS.")
+        raise ec2.InvalidParameter(f"The private DNS name '{name}' is in a domain reserved by AWS.")
     return name
 
 
@@ -150,23 +149,21 @@ def _set_private_dns_name(service: EndpointService, name: str | None) -> None:
 @operation("ec2", "CreateVpcEndpointServiceConfiguration")
 def create_service(context: RequestContext, params: dict) -> dict:
     if params.get("GatewayLoadBalancerArns"):
-        raise Ec2Error("InvalidParameter", "pocketlink serves endpoint services backed by "
-                       "Network Load Balancers, not Gateway Load Balancers.")
+        raise ec2.InvalidParameter("pocketlink serves endpoint services backed by "
+                                   "Network Load Balancers, not Gateway Load Balancers.")
     arns = params.get("NetworkLoadBalancerArns") or []
     if not arns:
-        raise Ec2Error("InvalidParameter", "NetworkLoadBalancerArns must be specified.")
+        raise ec2.InvalidParameter("NetworkLoadBalancerArns must be specified.")
     token = params.get("ClientToken")
-    if token:
-        for existing in owned(context, EndpointService):
-            if existing.client_token == token:
-                return {"ServiceConfiguration": describe_configuration(context.store, existing),
-                        "ClientToken": token}
+    if existing := made_with(context, EndpointService, token):
+        return {"ServiceConfiguration": describe_configuration(context.store, existing),
+                **token_echo(token)}
     balancers = _balancers(context, arns, None)
     types = _check_ip_types(params.get("SupportedIpAddressTypes") or ["ipv4"], balancers)
     for region in params.get("SupportedRegions") or []:
         if region != context.region:
-            raise Ec2Error("InvalidParameter", "pocketlink serves endpoint services in their "
-                           "own region only.")
+            raise ec2.InvalidParameter("pocketlink serves endpoint services in their "
+                                       "own region only.")
     service_id = ids.new_id("vpce-svc")
     service = EndpointService(
         id=service_id, account=context.account, region=context.region,
@@ -179,10 +176,8 @@ def create_service(context: RequestContext, params: dict) -> dict:
         _set_private_dns_name(service, _check_domain(params["PrivateDnsName"]))
     with context.store.transaction() as tx:
         tx.put(service)
-    result: dict = {"ServiceConfiguration": describe_configuration(context.store, service)}
-    if token:
-        result["ClientToken"] = token
-    return result
+    return {"ServiceConfiguration": describe_configuration(context.store, service),
+            **token_echo(token)}
 
 
 @operation("ec2", "DescribeVpcEndpointServiceConfigurations")
@@ -191,12 +186,9 @@ def describe_services(context: RequestContext, params: dict) -> dict:
     if params.get("ServiceIds"):
         services = [require_service(context, i) for i in dict.fromkeys(params["ServiceIds"])]
     services = filters.apply(services, params.get("Filters"), SERVICE_FILTERS)
-    chunk, token = pages.page(services, params)
-    result: dict = {"ServiceConfigurations": [describe_configuration(context.store, s)
-                                              for s in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(services, params)
+    return {"ServiceConfigurations": [describe_configuration(context.store, s)
+                                      for s in chunk], **more}
 
 
 def _live_connections(store: Store, service: EndpointService) -> list[VpcEndpoint]:
@@ -208,20 +200,20 @@ def _live_connections(store: Store, service: EndpointService) -> list[VpcEndpoin
 def modify_service(context: RequestContext, params: dict) -> dict:
     service = require_service(context, params["ServiceId"])
     if params.get("AddGatewayLoadBalancerArns"):
-        raise Ec2Error("InvalidParameter", "pocketlink serves endpoint services backed by "
-                       "Network Load Balancers, not Gateway Load Balancers.")
+        raise ec2.InvalidParameter("pocketlink serves endpoint services backed by "
+                                   "Network Load Balancers, not Gateway Load Balancers.")
     if params.get("PrivateDnsName") and params.get("RemovePrivateDnsName"):
-        raise Ec2Error("InvalidParameter", "PrivateDnsName and RemovePrivateDnsName cannot be "
-                       "specified together.")
+        raise ec2.InvalidParameter("PrivateDnsName and RemovePrivateDnsName cannot be "
+                                   "specified together.")
     arns = [a for a in service.network_load_balancer_arns
             if a not in (params.get("RemoveNetworkLoadBalancerArns") or [])]
     arns += [a for a in params.get("AddNetworkLoadBalancerArns") or [] if a not in arns]
     if not arns:
-        raise Ec2Error("InvalidParameter", "An endpoint service needs at least one load "
-                       "balancer.")
+        raise ec2.InvalidParameter("An endpoint service needs at least one load "
+                                   "balancer.")
     removed = set(service.network_load_balancer_arns) - set(arns)
     if removed and _live_connections(context.store, service):
-        raise Ec2Error("ExistingVpcEndpointConnections")
+        raise ec2.ExistingVpcEndpointConnections()
     balancers = _balancers(context, arns, service.id)
     types = [t for t in service.supported_ip_address_types
              if t not in (params.get("RemoveSupportedIpAddressTypes") or [])]
@@ -233,8 +225,7 @@ def modify_service(context: RequestContext, params: dict) -> dict:
     elif params.get("PrivateDnsName"):
         private_name = _check_domain(params["PrivateDnsName"])
     with context.store.transaction() as tx:
-        mine = tx.get(EndpointService, service.id)
-        assert mine is not None
+        mine = tx.edit(EndpointService, service.id)
         mine.network_load_balancer_arns = arns
         mine.supported_ip_address_types = types
         if "AcceptanceRequired" in params:
@@ -245,18 +236,14 @@ def modify_service(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteVpcEndpointServiceConfigurations")
 def delete_services(context: RequestContext, params: dict) -> dict:
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for service_id in dict.fromkeys(params["ServiceIds"]):
-            try:
+            with unsuccessful.of(service_id):
                 service = require_service(context, service_id)
                 if _live_connections(context.store, service):
-                    raise Ec2Error("ExistingVpcEndpointConnections")
-            except Ec2Error as failure:
-                unsuccessful.append({"ResourceId": service_id, "Error": {
-                    "Code": failure.code, "Message": failure.message}})
-                continue
-            tx.delete(service)
+                    raise ec2.ExistingVpcEndpointConnections()
+                tx.delete(service)
     return {"Unsuccessful": unsuccessful}
 
 
@@ -279,11 +266,10 @@ def modify_permissions(context: RequestContext, params: dict) -> dict:
     added = []
     for principal in dict.fromkeys(params.get("AddAllowedPrincipals") or []):
         if not PRINCIPAL.match(principal):
-            raise Ec2Error("InvalidParameter", f"Invalid principal {principal}")
+            raise ec2.InvalidParameter(f"Invalid principal {principal}")
     removed = set(params.get("RemoveAllowedPrincipals") or [])
     with context.store.transaction() as tx:
-        mine = tx.get(EndpointService, service.id)
-        assert mine is not None
+        mine = tx.edit(EndpointService, service.id)
         mine.allowed_principals = [p for p in mine.allowed_principals
                                    if p.principal not in removed]
         for principal in dict.fromkeys(params.get("AddAllowedPrincipals") or []):
@@ -319,22 +305,17 @@ def describe_permissions(context: RequestContext, params: dict) -> dict:
     service = require_service(context, params["ServiceId"])
     rows = filters.apply([_PrincipalRow(p) for p in service.allowed_principals],  # type: ignore[arg-type]
                          params.get("Filters"), PERMISSION_FILTERS)
-    chunk, token = pages.page(rows, params)
-    result: dict = {"AllowedPrincipals": [_described_principal(service, r.entry) for r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(rows, params)
+    return {"AllowedPrincipals": [_described_principal(service, r.entry) for r in chunk], **more}
 
 
 @operation("ec2", "StartVpcEndpointServicePrivateDnsVerification")
 def start_private_dns_verification(context: RequestContext, params: dict) -> dict:
     service = require_service(context, params["ServiceId"])
     if not service.private_dns_name:
-        raise Ec2Error("InvalidParameter",
-                       f"The service {service.id} does not have a private DNS name.")
+        raise ec2.InvalidParameter(f"The service {service.id} does not have a private DNS name.")
     with context.store.transaction() as tx:
-        mine = tx.get(EndpointService, service.id)
-        assert mine is not None
+        mine = tx.edit(EndpointService, service.id)
         mine.verification_requested = True
         if mine.private_dns_state == "failed":
             mine.private_dns_state = "pendingVerification"
@@ -382,36 +363,29 @@ def describe_connections(context: RequestContext, params: dict) -> dict:
     rows = [_ConnectionRow(services[e.service_id], e) for e in context.store.all(VpcEndpoint)
             if e.service_id in services and e.state != "deleted"]
     rows = filters.apply(rows, params.get("Filters"), CONNECTION_FILTERS)  # type: ignore[arg-type]
-    chunk, token = pages.page(rows, params)
-    result: dict = {"VpcEndpointConnections": [
-        _described_connection(context, r.service, r.endpoint) for r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(rows, params)
+    return {"VpcEndpointConnections": [
+        _described_connection(context, r.service, r.endpoint) for r in chunk], **more}
 
 
 def _decide(context: RequestContext, params: dict, accept: bool) -> dict:
     service = require_service(context, params["ServiceId"])
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for endpoint_id in dict.fromkeys(params["VpcEndpointIds"]):
             endpoint = context.store.get(VpcEndpoint, endpoint_id)
             if endpoint is None or endpoint.service_id != service.id or \
                     endpoint.state == "deleted":
-                unsuccessful.append({"ResourceId": endpoint_id, "Error": {
-                    "Code": "InvalidVpcEndpointId.NotFound",
-                    "Message": f"The Vpc Endpoint Id '{endpoint_id}' does not exist"}})
+                unsuccessful.add(endpoint_id, ec2.InvalidVpcEndpointIdNotFound(endpoint_id))
                 continue
             allowed = ("pendingAcceptance",) if accept else ("pendingAcceptance", "available",
                                                               "pending")
             if endpoint.state not in allowed:
-                unsuccessful.append({"ResourceId": endpoint_id, "Error": {
-                    "Code": "InvalidState",
-                    "Message": f"Endpoint {endpoint_id} is in state {endpoint.state}; it "
-                               f"cannot be {'accepted' if accept else 'rejected'}."}})
+                unsuccessful.add(endpoint_id, ec2.InvalidState(
+                    f"Endpoint {endpoint_id} is in state {endpoint.state}; it cannot be "
+                    f"{'accepted' if accept else 'rejected'}."))
                 continue
-            mine = tx.get(VpcEndpoint, endpoint_id)
-            assert mine is not None
+            mine = tx.edit(VpcEndpoint, endpoint_id)
             mine.state = "pending" if accept else "rejected"
             record_event(tx, context.store, mine, "Accept" if accept else "Reject")
     return {"Unsuccessful": unsuccessful}

@@ -14,19 +14,19 @@ import binascii
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_instance, require_subnet, select
 from pocketlink.api.ec2_network_interfaces import (
     check_groups,
     group_refs,
     new_interface,
 )
 from pocketlink.api.ec2_route_tables import blackhole_routes
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.base import now
-from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup
+from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, Subnet
 from pocketlink.store import Store
-from pocketlink.wire.errors import Ec2Error
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
                "stopping": 64, "stopped": 80}
@@ -155,28 +155,25 @@ def _network_settings(params: dict) -> dict:
     """RunInstances' two spellings of the primary ENI, folded into one."""
     interfaces = params.get("NetworkInterfaces") or []
     if not interfaces:
-        return {
-            "SubnetId": params.get("SubnetId"),
-            "Groups": params.get("SecurityGroupIds") or [],
-            "PrivateIpAddress": params.get("PrivateIpAddress"),
-            "Ipv6AddressCount": params.get("Ipv6AddressCount") or 0,
-            "Ipv6Addresses": [a["Ipv6Address"] for a in params.get("Ipv6Addresses") or []
-                              if "Ipv6Address" in a],
-        }
+        return _interface_spec(params, groups="SecurityGroupIds")
     if params.get("SubnetId") or params.get("SecurityGroupIds"):
-        raise Ec2Error("InvalidParameterCombination",
-                       "Network interfaces and an instance-level subnet ID or security groups "
-                       "may not be specified on the same request")
+        raise ec2.InvalidParameterCombination(
+            "Network interfaces and an instance-level subnet ID or security groups "
+            "may not be specified on the same request")
     primary = next((n for n in interfaces if n.get("DeviceIndex", 0) == 0), interfaces[0])
     if len(interfaces) > 1:
-        raise Ec2Error("InvalidParameterValue",
-                       "pocketlink launches instances with one network interface")
+        raise ec2.InvalidParameterValue("pocketlink launches instances with one network interface")
+    return _interface_spec(primary, groups="Groups")
+
+
+def _interface_spec(given: dict, groups: str) -> dict:
+    """One spelling's ENI fields; the instance-level one names its groups SecurityGroupIds."""
     return {
-        "SubnetId": primary.get("SubnetId"),
-        "Groups": primary.get("Groups") or [],
-        "PrivateIpAddress": primary.get("PrivateIpAddress"),
-        "Ipv6AddressCount": primary.get("Ipv6AddressCount") or 0,
-        "Ipv6Addresses": [a["Ipv6Address"] for a in primary.get("Ipv6Addresses") or []
+        "SubnetId": given.get("SubnetId"),
+        "Groups": given.get(groups) or [],
+        "PrivateIpAddress": given.get("PrivateIpAddress"),
+        "Ipv6AddressCount": given.get("Ipv6AddressCount") or 0,
+        "Ipv6Addresses": [a["Ipv6Address"] for a in given.get("Ipv6Addresses") or []
                           if "Ipv6Address" in a],
     }
 
@@ -188,11 +185,9 @@ def _user_data(params: dict) -> str | None:
     try:
         raw = base64.b64decode(user_data, validate=True)
     except (binascii.Error, ValueError):
-        raise Ec2Error("InvalidParameterValue",
-                       "Invalid BASE64 encoding of user data.") from None
+        raise ec2.InvalidParameterValue("Invalid BASE64 encoding of user data.") from None
     if len(raw) > USER_DATA_LIMIT:
-        raise Ec2Error("InvalidParameterValue",
-                       "User data is limited to 16384 bytes")
+        raise ec2.InvalidParameterValue("User data is limited to 16384 bytes")
     return user_data
 
 
@@ -203,7 +198,7 @@ def _group_ids_by_name(context: RequestContext, vpc_id: str, names: list[str]) -
                       if g.account == context.account and g.vpc_id == vpc_id
                       and g.group_name == name), None)
         if group is None:
-            raise Ec2Error("InvalidGroup.NotFound", name)
+            raise ec2.InvalidGroupNotFound(name)
         found.append(group.id)
     return found
 
@@ -217,33 +212,32 @@ def run_instances(context: RequestContext, params: dict) -> dict:
                 "Groups": [], "Instances": [describe_instance(context.store, i) for i in earlier]}
     image_id = params.get("ImageId")
     if not image_id:
-        raise Ec2Error("MissingParameter", "ImageId")
+        raise ec2.MissingParameter("ImageId")
     if not ids.looks_like("ami", image_id):
-        raise Ec2Error("InvalidAMIID.Malformed", image_id)
+        raise ec2.InvalidAMIIDMalformed(image_id)
     low, high = params["MinCount"], params["MaxCount"]
     if low < 1 or high < 1:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({min(low, high)}) for parameter minCount is invalid. "
-                       "Expected a value greater than or equal to 1.")
+        raise ec2.InvalidParameterValue(
+            f"Value ({min(low, high)}) for parameter minCount is invalid. "
+            "Expected a value greater than or equal to 1.")
     if low > high:
-        raise Ec2Error("InvalidParameterValue",
-                       "MinCount value must be less than or equal to MaxCount")
+        raise ec2.InvalidParameterValue("MinCount value must be less than or equal to MaxCount")
     if low > MAX_PER_CALL:
-        raise Ec2Error("InstanceLimitExceeded",
-                       f"You have requested more instances ({low}) than your current instance "
-                       f"limit of {MAX_PER_CALL} allows.")
+        raise ec2.InstanceLimitExceeded(
+            f"You have requested more instances ({low}) than your current instance "
+            f"limit of {MAX_PER_CALL} allows.")
     count = min(high, MAX_PER_CALL)
     network = _network_settings(params)
     if not network["SubnetId"]:
-        raise Ec2Error("VPCIdNotSpecified",
-                       "No default VPC for this user. Name a SubnetId: pocketlink makes no "
-                       "default VPC.")
-    subnet = require_subnet(context, network["SubnetId"])
+        raise ec2.VPCIdNotSpecified(
+            "No default VPC for this user. Name a SubnetId: pocketlink makes no "
+            "default VPC.")
+    subnet = require(context, Subnet, network["SubnetId"])
     if (network["PrivateIpAddress"] or network["Ipv6Addresses"]) and count > 1:
         if low > 1:
             what = "a private IP address" if network["PrivateIpAddress"] else "IPv6 addresses"
-            raise Ec2Error("InvalidParameterCombination",
-                           f"Cannot specify {what} when launching more than one instance")
+            raise ec2.InvalidParameterCombination(
+                f"Cannot specify {what} when launching more than one instance")
         count = 1
     group_ids = network["Groups"] + _group_ids_by_name(context, subnet.vpc_id,
                                                        params.get("SecurityGroups") or [])
@@ -258,9 +252,9 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         "network-interface")
     for spec in params.get("TagSpecifications") or []:
         if spec.get("ResourceType") not in ("instance", "network-interface", "volume"):
-            raise Ec2Error("InvalidParameterValue",
-                           f"'{spec.get('ResourceType')}' is not a valid taggable resource "
-                           "type for this operation.")
+            raise ec2.InvalidParameterValue(
+                f"'{spec.get('ResourceType')}' is not a valid taggable resource "
+                "type for this operation.")
     reservation_id = ids.new_id("r")
     taken: set[str] = set()
     launched: list[tuple[Instance, NetworkInterface]] = []
@@ -294,25 +288,22 @@ def run_instances(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeInstances")
 def describe_instances(context: RequestContext, params: dict) -> dict:
-    instances = select(context, Instance, "i", params.get("InstanceIds"))
+    instances = select(context, Instance, params.get("InstanceIds"))
     instances = filters.apply(instances, params.get("Filters"), INSTANCE_FILTERS)
-    chunk, token = pages.page(instances, params, ids_param="InstanceIds")
-    result: dict = {"Reservations": _reservations(context.store, chunk)}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(instances, params, ids_param="InstanceIds")
+    return {"Reservations": _reservations(context.store, chunk), **more}
 
 
 def _transition(context: RequestContext, params: dict, via: str, final: str,
                 allowed_from: tuple[str, ...]) -> list[dict]:
     """Start or stop: the instance goes to ``via`` now; the reconciler takes it to ``final``
     once its processes are up (or gone)."""
-    instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
+    instances = [require(context, Instance, i) for i in dict.fromkeys(params["InstanceIds"])]
     for instance in instances:
         if instance.state not in allowed_from and instance.state not in (via, final):
-            raise Ec2Error("IncorrectInstanceState",
-                           f"The instance '{instance.id}' is not in a state from which it can "
-                           f"be {'stopped' if final == 'stopped' else 'started'}.")
+            raise ec2.IncorrectInstanceState(
+                f"The instance '{instance.id}' is not in a state from which it can "
+                f"be {'stopped' if final == 'stopped' else 'started'}.")
     changes = []
     with context.store.transaction() as tx:
         for instance in instances:
@@ -321,8 +312,7 @@ def _transition(context: RequestContext, params: dict, via: str, final: str,
                                                    if instance.state in (via, final) else via)})
             if instance.state in (via, final):
                 continue
-            mine = tx.get(Instance, instance.id)
-            assert mine is not None
+            mine = tx.edit(Instance, instance.id)
             mine.state = via
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
     return changes
@@ -342,7 +332,7 @@ def start_instances(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "TerminateInstances")
 def terminate_instances(context: RequestContext, params: dict) -> dict:
-    instances = [require_instance(context, i) for i in dict.fromkeys(params["InstanceIds"])]
+    instances = [require(context, Instance, i) for i in dict.fromkeys(params["InstanceIds"])]
     changes = []
     with context.store.transaction() as tx:
         for instance in instances:
@@ -352,8 +342,7 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
                                                    else "shutting-down")})
             if gone:
                 continue
-            mine = tx.get(Instance, instance.id)
-            assert mine is not None
+            mine = tx.edit(Instance, instance.id)
             mine.state = "shutting-down"
             mine.state_reason = "Client.UserInitiatedShutdown"
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
@@ -366,18 +355,15 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeInstanceStatus")
 def describe_instance_status(context: RequestContext, params: dict) -> dict:
-    instances = select(context, Instance, "i", params.get("InstanceIds"))
+    instances = select(context, Instance, params.get("InstanceIds"))
     if not params.get("IncludeAllInstances"):
         instances = [i for i in instances if i.state == "running"]
-    chunk, token = pages.page(instances, params, ids_param="InstanceIds")
+    chunk, more = pages.page(instances, params, ids_param="InstanceIds")
     ok = {"Status": "ok", "Details": [{"Name": "reachability", "Status": "passed"}]}
-    result: dict = {"InstanceStatuses": [
+    return {"InstanceStatuses": [
         {"InstanceId": i.id, "AvailabilityZone": i.availability_zone,
          "InstanceState": _state(i), "InstanceStatus": ok, "SystemStatus": ok}
-        for i in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+        for i in chunk], **more}
 
 
 CONSOLE_LIMIT = 64 * 1024
@@ -386,7 +372,7 @@ CONSOLE_LIMIT = 64 * 1024
 @operation("ec2", "GetConsoleOutput")
 def get_console_output(context: RequestContext, params: dict) -> dict:
     """The instance's console: what its UserData printed, the last 64 KiB, base64 as AWS."""
-    instance = require_instance(context, params["InstanceId"])
+    instance = require(context, Instance, params["InstanceId"])
     result: dict = {"InstanceId": instance.id, "Timestamp": now()}
     path = context.consoles(instance.id) if context.consoles else None
     if path is not None and path.exists():

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require, require_group, require_subnet, select
 from pocketlink.api.ec2_route_tables import blackhole_routes
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, Subnet
 from pocketlink.store import Store
-from pocketlink.wire.errors import Ec2Error
 
 ENI_FILTERS: dict[str, filters.Field] = {
     "network-interface-id": lambda e: e.id,
@@ -102,8 +102,7 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
             else addresses.allocate_ipv4(context.store, subnet, taken)
         taken.add(ipv4)
     elif private_ip:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Subnet {subnet.id} is IPv6-only and has no IPv4 addresses")
+        raise ec2.InvalidParameterValue(f"Subnet {subnet.id} is IPv6-only and has no IPv4 addresses")
     ipv6 = []
     for wanted in ipv6_addresses or []:
         address = addresses.claim_ipv6(context.store, subnet, wanted, taken)
@@ -131,17 +130,16 @@ def check_groups(context: RequestContext, vpc_id: str, group_ids: list[str]) -> 
                         if g.vpc_id == vpc_id and g.group_name == "default"), None)
         return [default.id] if default else []
     for group_id in group_ids:
-        group = require_group(context, group_id)
+        group = require(context, SecurityGroup, group_id)
         if group.vpc_id != vpc_id:
-            raise Ec2Error("InvalidParameter",
-                           f"Security group {group_id} and the network interface's VPC "
-                           f"{vpc_id} belong to different networks.")
+            raise ec2.InvalidParameter(f"Security group {group_id} and the network interface's VPC "
+                                       f"{vpc_id} belong to different networks.")
     return list(dict.fromkeys(group_ids))
 
 
 @operation("ec2", "CreateNetworkInterface")
 def create_network_interface(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     group_ids = check_groups(context, subnet.vpc_id, params.get("Groups") or [])
     ipv6 = [a["Ipv6Address"] for a in params.get("Ipv6Addresses") or [] if "Ipv6Address" in a]
     eni = new_interface(context, subnet, group_ids=group_ids,
@@ -156,24 +154,19 @@ def create_network_interface(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeNetworkInterfaces")
 def describe_network_interfaces(context: RequestContext, params: dict) -> dict:
-    enis = select(context, NetworkInterface, "eni", params.get("NetworkInterfaceIds"))
+    enis = select(context, NetworkInterface, params.get("NetworkInterfaceIds"))
     enis = filters.apply(enis, params.get("Filters"), ENI_FILTERS)
-    chunk, token = pages.page(enis, params, ids_param="NetworkInterfaceIds")
-    result: dict = {"NetworkInterfaces": [describe_interface(context.store, e) for e in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(enis, params, ids_param="NetworkInterfaceIds")
+    return {"NetworkInterfaces": [describe_interface(context.store, e) for e in chunk], **more}
 
 
 @operation("ec2", "DeleteNetworkInterface")
 def delete_network_interface(context: RequestContext, params: dict) -> dict:
-    eni: NetworkInterface = require(context, "eni", params["NetworkInterfaceId"])  # type: ignore[assignment]
+    eni = require(context, NetworkInterface, params["NetworkInterfaceId"])
     if eni.attachment_id:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Network interface '{eni.id}' is currently in use.")
+        raise ec2.InvalidParameterValue(f"Network interface '{eni.id}' is currently in use.")
     if eni.requester_managed:
-        raise Ec2Error("OperationNotPermitted",
-                       f"You are not allowed to manage '{eni.interface_type}' attachments.")
+        raise ec2.OperationNotPermitted(f"You are not allowed to manage '{eni.interface_type}' attachments.")
     with context.store.transaction() as tx:
         tx.delete(eni)
         blackhole_routes(tx, context, {eni.id})

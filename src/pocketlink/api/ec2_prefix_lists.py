@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pocketlink.api import filters, pages
 from pocketlink.api.context import RequestContext
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model.aws_services import PrefixList, gateway_prefix_lists
-from pocketlink.wire.errors import Ec2Error
 
 
 class _Row:
@@ -26,9 +26,9 @@ def _selected(context: RequestContext, params: dict) -> list[_Row]:
     lists = gateway_prefix_lists(context.region)
     for wanted in params.get("PrefixListIds") or []:
         if not wanted.startswith("pl-"):
-            raise Ec2Error("InvalidPrefixListID.Malformed", wanted)
+            raise ec2.InvalidPrefixListIDMalformed(wanted)
         if not any(p.prefix_list_id == wanted for p in lists):
-            raise Ec2Error("InvalidPrefixListId.NotFound", wanted)
+            raise ec2.InvalidPrefixListIdNotFound(wanted)
     if params.get("PrefixListIds"):
         lists = [p for p in lists if p.prefix_list_id in params["PrefixListIds"]]
     return filters.apply([_Row(p) for p in lists], params.get("Filters"),  # type: ignore[arg-type]
@@ -37,35 +37,26 @@ def _selected(context: RequestContext, params: dict) -> list[_Row]:
 
 @operation("ec2", "DescribePrefixLists")
 def describe_prefix_lists(context: RequestContext, params: dict) -> dict:
-    chunk, token = pages.page(_selected(context, params), params)
-    result: dict = {"PrefixLists": [{"PrefixListId": r.prefix_list.prefix_list_id,
-                                     "PrefixListName": r.prefix_list.name,
-                                     "Cidrs": list(r.prefix_list.cidrs)} for r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(_selected(context, params), params)
+    return {"PrefixLists": [{"PrefixListId": r.prefix_list.prefix_list_id,
+                             "PrefixListName": r.prefix_list.name,
+                             "Cidrs": list(r.prefix_list.cidrs)} for r in chunk], **more}
 
 
 @operation("ec2", "DescribeManagedPrefixLists")
 def describe_managed_prefix_lists(context: RequestContext, params: dict) -> dict:
-    chunk, token = pages.page(_selected(context, params), params, low=1, high=100)
-    result: dict = {"PrefixLists": [{
+    chunk, more = pages.page(_selected(context, params), params, low=1, high=100)
+    return {"PrefixLists": [{
         "PrefixListId": r.prefix_list.prefix_list_id, "AddressFamily": "IPv4",
         "State": "create-complete", "PrefixListName": r.prefix_list.name, "Version": 1,
         "OwnerId": "AWS", "Tags": [],
         "PrefixListArn": f"arn:aws:ec2:{context.region}:aws:prefix-list/"
-                         f"{r.prefix_list.prefix_list_id}"} for r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+                         f"{r.prefix_list.prefix_list_id}"} for r in chunk], **more}
 
 
 @operation("ec2", "GetManagedPrefixListEntries")
 def get_managed_prefix_list_entries(context: RequestContext, params: dict) -> dict:
     rows = _selected(context, {"PrefixListIds": [params["PrefixListId"]]})
     entries = [{"Cidr": c} for c in rows[0].prefix_list.cidrs]
-    chunk, token = pages.page(entries, params, low=1, high=100)
-    result: dict = {"Entries": chunk}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(entries, params, low=1, high=100)
+    return {"Entries": chunk, **more}

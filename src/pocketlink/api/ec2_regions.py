@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pocketlink.api import filters
 from pocketlink.api.context import RequestContext
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.model import regions
-from pocketlink.wire.errors import Ec2Error
 
 
 class _Region:
@@ -29,7 +29,7 @@ def describe_regions(context: RequestContext, params: dict) -> dict:
         names.append(context.region)
     for wanted in params.get("RegionNames") or []:
         if wanted not in names:
-            raise Ec2Error("InvalidParameterValue", f"Invalid region: {wanted}")
+            raise ec2.InvalidParameterValue(f"Invalid region: {wanted}")
     if params.get("RegionNames"):
         names = [n for n in names if n in params["RegionNames"]]
     rows = filters.apply([_Region(n) for n in names], params.get("Filters"),  # type: ignore[arg-type]
@@ -58,12 +58,11 @@ ZONE_FILTERS: dict[str, filters.Field] = {
 @operation("ec2", "DescribeAvailabilityZones")
 def describe_availability_zones(context: RequestContext, params: dict) -> dict:
     if not regions.is_region(context.region):
-        raise Ec2Error("InvalidRegion", context.region)
+        raise ec2.InvalidRegion(context.region)
     zones = regions.zones(context.account, context.region)
     for wanted in (params.get("ZoneNames") or []) + (params.get("ZoneIds") or []):
         if not any(wanted in (z.name, z.zone_id) for z in zones):
-            raise Ec2Error("InvalidParameterValue",
-                           f"The zone '{wanted}' does not exist in region {context.region}")
+            raise ec2.InvalidParameterValue(f"The zone '{wanted}' does not exist in region {context.region}")
     if params.get("ZoneNames"):
         zones = [z for z in zones if z.name in params["ZoneNames"]]
     if params.get("ZoneIds"):
@@ -93,8 +92,7 @@ def describe_account_attributes(context: RequestContext, params: dict) -> dict:
     names = params.get("AttributeNames") or list(ACCOUNT_ATTRIBUTES)
     for name in names:
         if name not in ACCOUNT_ATTRIBUTES:
-            raise Ec2Error("InvalidParameterValue",
-                           f"Value ({name}) for parameter attributeName is invalid.")
+            raise ec2.InvalidParameterValue(f"Value ({name}) for parameter attributeName is invalid.")
     return {"AccountAttributes": [
         {"AttributeName": name, "AttributeValues": [
             {"AttributeValue": v} for v in ACCOUNT_ATTRIBUTES[name]]}

@@ -11,17 +11,10 @@ import dataclasses
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import (
-    ipv4_network,
-    ipv6_network,
-    owned,
-    require,
-    require_route_table,
-    require_subnet,
-    require_vpc,
-    select,
-)
+from pocketlink.api.ec2_common import ipv4_network, ipv6_network
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
     Instance,
@@ -29,10 +22,10 @@ from pocketlink.model.ec2 import (
     Route,
     RouteTable,
     RouteTableAssociation,
+    Subnet,
     Vpc,
 )
 from pocketlink.store import Transaction
-from pocketlink.wire.errors import Ec2Error
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
     "route-table-id": lambda t: t.id,
@@ -98,7 +91,7 @@ def describe_route_table(table: RouteTable) -> dict:
 
 @operation("ec2", "CreateRouteTable")
 def create_route_table(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     main = context.store.get(RouteTable, vpc.main_route_table_id)
     local = [dataclasses.replace(r) for r in (main.routes if main else [])
              if r.gateway_id == "local"]
@@ -112,21 +105,17 @@ def create_route_table(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeRouteTables")
 def describe_route_tables(context: RequestContext, params: dict) -> dict:
-    tables = select(context, RouteTable, "rtb", params.get("RouteTableIds"))
+    tables = select(context, RouteTable, params.get("RouteTableIds"))
     tables = filters.apply(tables, params.get("Filters"), ROUTE_TABLE_FILTERS)
-    chunk, token = pages.page(tables, params, ids_param="RouteTableIds", high=100)
-    result: dict = {"RouteTables": [describe_route_table(t) for t in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(tables, params, ids_param="RouteTableIds", high=100)
+    return {"RouteTables": [describe_route_table(t) for t in chunk], **more}
 
 
 @operation("ec2", "DeleteRouteTable")
 def delete_route_table(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     if table.associations:
-        raise Ec2Error("DependencyViolation",
-                       f"The routeTable '{table.id}' has dependencies and cannot be deleted.")
+        raise ec2.DependencyViolation(f"The routeTable '{table.id}' has dependencies and cannot be deleted.")
     with context.store.transaction() as tx:
         tx.delete(table)
     return {}
@@ -134,24 +123,23 @@ def delete_route_table(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "AssociateRouteTable")
 def associate_route_table(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     if not params.get("SubnetId"):
-        raise Ec2Error("MissingParameter", "SubnetId")
-    subnet = require_subnet(context, params["SubnetId"])
+        raise ec2.MissingParameter("SubnetId")
+    subnet = require(context, Subnet, params["SubnetId"])
     if subnet.vpc_id != table.vpc_id:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Route table {table.id} and subnet {subnet.id} belong to different "
-                       "networks.")
+        raise ec2.InvalidParameterValue(
+            f"Route table {table.id} and subnet {subnet.id} belong to different "
+            "networks.")
     for other in owned(context, RouteTable):
         if any(a.subnet_id == subnet.id for a in other.associations):
-            raise Ec2Error("Resource.AlreadyAssociated",
-                           f"the specified association for route table {other.id} conflicts "
-                           "with an existing association")
+            raise ec2.ResourceAlreadyAssociated(
+                f"the specified association for route table {other.id} conflicts "
+                "with an existing association")
     association = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
                                         subnet_id=subnet.id)
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.associations.append(association)
     return {"AssociationId": association.association_id,
             "AssociationState": {"State": "associated"}}
@@ -163,19 +151,18 @@ def _association(context: RequestContext, association_id: str
         for association in table.associations:
             if association.association_id == association_id:
                 return table, association
-    raise Ec2Error("InvalidAssociationID.NotFound", association_id)
+    raise ec2.InvalidAssociationIDNotFound(association_id)
 
 
 @operation("ec2", "DisassociateRouteTable")
 def disassociate_route_table(context: RequestContext, params: dict) -> dict:
     table, association = _association(context, params["AssociationId"])
     if association.main:
-        raise Ec2Error("InvalidParameterValue",
-                       "The main route table association cannot be disassociated; use "
-                       "ReplaceRouteTableAssociation.")
+        raise ec2.InvalidParameterValue(
+            "The main route table association cannot be disassociated; use "
+            "ReplaceRouteTableAssociation.")
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.associations = [a for a in mine.associations
                              if a.association_id != association.association_id]
     return {}
@@ -184,22 +171,19 @@ def disassociate_route_table(context: RequestContext, params: dict) -> dict:
 @operation("ec2", "ReplaceRouteTableAssociation")
 def replace_route_table_association(context: RequestContext, params: dict) -> dict:
     old_table, association = _association(context, params["AssociationId"])
-    new_table = require_route_table(context, params["RouteTableId"])
+    new_table = require(context, RouteTable, params["RouteTableId"])
     if new_table.vpc_id != old_table.vpc_id:
-        raise Ec2Error("InvalidParameterValue", "The route tables belong to different networks.")
+        raise ec2.InvalidParameterValue("The route tables belong to different networks.")
     replacement = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
                                         subnet_id=association.subnet_id, main=association.main)
     with context.store.transaction() as tx:
-        old = tx.get(RouteTable, old_table.id)
-        assert old is not None
+        old = tx.edit(RouteTable, old_table.id)
         old.associations = [a for a in old.associations
                             if a.association_id != association.association_id]
-        new = tx.get(RouteTable, new_table.id)
-        assert new is not None
+        new = tx.edit(RouteTable, new_table.id)
         new.associations.append(replacement)
         if association.main:
-            vpc = tx.get(Vpc, old_table.vpc_id)
-            assert vpc is not None
+            vpc = tx.edit(Vpc, old_table.vpc_id)
             vpc.main_route_table_id = new_table.id
     return {"NewAssociationId": replacement.association_id,
             "AssociationState": {"State": "associated"}}
@@ -209,11 +193,12 @@ def _destination(params: dict) -> tuple[str, str]:
     """Which destination a route call names: (Route field, normalized value)."""
     given = [k for k in ("DestinationCidrBlock", "DestinationIpv6CidrBlock",
                          "DestinationPrefixListId") if params.get(k)]
-    if len(given) != 1:
-        raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
-                       "Exactly one of destinationCidrBlock, destinationIpv6CidrBlock or "
-                       "destinationPrefixListId must be given" if given else
-                       "destinationCidrBlock")
+    if not given:
+        raise ec2.MissingParameter("destinationCidrBlock")
+    if len(given) > 1:
+        raise ec2.InvalidParameterCombination(
+            "Exactly one of destinationCidrBlock, destinationIpv6CidrBlock or "
+            "destinationPrefixListId must be given")
     key = given[0]
     if key == "DestinationCidrBlock":
         return "destination_cidr_block", str(ipv4_network(params[key], "destinationCidrBlock"))
@@ -226,25 +211,22 @@ def _destination(params: dict) -> tuple[str, str]:
 def _route_target(context: RequestContext, table: RouteTable, params: dict) -> dict[str, str]:
     for key in _UNSUPPORTED_TARGETS:
         if params.get(key):
-            raise Ec2Error("InvalidParameterValue",
-                           f"pocketlink does not route to {key} targets yet")
+            raise ec2.InvalidParameterValue(f"pocketlink does not route to {key} targets yet")
     given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
-    if len(given) != 1:
-        raise Ec2Error("InvalidParameterCombination" if given else "MissingParameter",
-                       "Exactly one route target must be given" if given else
-                       "gatewayId, instanceId or networkInterfaceId")
+    if not given:
+        raise ec2.MissingParameter("gatewayId, instanceId or networkInterfaceId")
+    if len(given) > 1:
+        raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
-            raise Ec2Error("InvalidParameterValue",
-                           f"The gateway ID '{value}' cannot be the target of a route you "
-                           "create")
-        raise Ec2Error("InvalidGatewayID.NotFound", value)
-    prefix = "i" if field == "instance_id" else "eni"
-    resource = require(context, prefix, value)
+            raise ec2.InvalidParameterValue(
+                f"The gateway ID '{value}' cannot be the target of a route you "
+                "create")
+        raise ec2.InvalidGatewayIDNotFound(value)
+    resource = require(context, Instance if field == "instance_id" else NetworkInterface, value)
     if getattr(resource, "vpc_id", None) != table.vpc_id:
-        raise Ec2Error("InvalidParameterValue",
-                       f"{value} is in another network than route table {table.id}")
+        raise ec2.InvalidParameterValue(f"{value} is in another network than route table {table.id}")
     # As at AWS, a route names both ends: an instance's ENI, an attached ENI's instance.
     if isinstance(resource, Instance):
         given["network_interface_id"] = resource.network_interface_id
@@ -260,8 +242,7 @@ def blackhole_routes(tx: Transaction, context: RequestContext, target_ids: set[s
 
     for table in owned(context, RouteTable):
         if any(doomed(r) for r in table.routes):
-            mine = tx.get(RouteTable, table.id)
-            assert mine is not None
+            mine = tx.edit(RouteTable, table.id)
             for route in mine.routes:
                 if doomed(route):
                     route.state = "blackhole"
@@ -273,15 +254,13 @@ def _is_gateway_endpoint_route(route: Route) -> bool:
 
 @operation("ec2", "CreateRoute")
 def create_route(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     field, destination = _destination(params)
     target = _route_target(context, table, params)
     if any(getattr(r, field) == destination for r in table.routes):
-        raise Ec2Error("RouteAlreadyExists",
-                       f"The route identified by {destination} already exists.")
+        raise ec2.RouteAlreadyExists(f"The route identified by {destination} already exists.")
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.routes.append(Route(**{field: destination}, **target))
     return {"Return": True}
 
@@ -291,39 +270,35 @@ def _find_route(table: RouteTable, params: dict) -> Route:
     for route in table.routes:
         if getattr(route, field) == destination:
             return route
-    raise Ec2Error("InvalidRoute.NotFound", destination, table.id)
+    raise ec2.InvalidRouteNotFound(destination, table.id)
 
 
 @operation("ec2", "DeleteRoute")
 def delete_route(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local":
-        raise Ec2Error("InvalidParameterValue",
-                       f"cannot remove local route {route.destination} in route table "
-                       f"{table.id}")
+        raise ec2.InvalidParameterValue(
+            f"cannot remove local route {route.destination} in route table "
+            f"{table.id}")
     if _is_gateway_endpoint_route(route):
-        raise Ec2Error("InvalidParameterValue",
-                       f"The route {route.destination} is managed by VPC endpoint "
-                       f"{route.gateway_id}; modify the endpoint instead.")
+        raise ec2.InvalidParameterValue(f"The route {route.destination} is managed by VPC endpoint "
+                                        f"{route.gateway_id}; modify the endpoint instead.")
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         mine.routes = [r for r in mine.routes if r.destination != route.destination]
     return {}
 
 
 @operation("ec2", "ReplaceRoute")
 def replace_route(context: RequestContext, params: dict) -> dict:
-    table = require_route_table(context, params["RouteTableId"])
+    table = require(context, RouteTable, params["RouteTableId"])
     route = _find_route(table, params)
     if route.gateway_id == "local" or _is_gateway_endpoint_route(route):
-        raise Ec2Error("InvalidParameterValue",
-                       f"The route {route.destination} cannot be replaced")
+        raise ec2.InvalidParameterValue(f"The route {route.destination} cannot be replaced")
     target = _route_target(context, table, params)
     with context.store.transaction() as tx:
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table.id)
         for candidate in mine.routes:
             if candidate.destination == route.destination:
                 candidate.gateway_id = candidate.instance_id = None

@@ -11,11 +11,11 @@ import ipaddress
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_group, require_vpc, select
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
-from pocketlink.wire.errors import Ec2Error
 
 MAX_RULES_PER_DIRECTION = 60
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
@@ -127,19 +127,17 @@ def default_egress(vpc: Vpc) -> list[SecurityGroupRule]:
 def create_security_group(context: RequestContext, params: dict) -> dict:
     name, description = params["GroupName"], params["Description"]
     if "VpcId" not in params:
-        raise Ec2Error("VPCIdNotSpecified", "No default VPC for this user")
-    vpc = require_vpc(context, params["VpcId"])
+        raise ec2.VPCIdNotSpecified("No default VPC for this user")
+    vpc = require(context, Vpc, params["VpcId"])
     if not name or len(name) > 255:
-        raise Ec2Error("InvalidParameterValue",
-                       "Value for parameter GroupName is invalid: length must be 1 to 255.")
+        raise ec2.InvalidParameterValue("Value for parameter GroupName is invalid: length must be 1 to 255.")
     if name.lower().startswith("sg-"):
-        raise Ec2Error("InvalidParameterValue",
-                       "Group names may not be in the format sg-*.")
+        raise ec2.InvalidParameterValue("Group names may not be in the format sg-*.")
     if not description or len(description) > 255:
-        raise Ec2Error("InvalidParameterValue",
-                       "Value for parameter GroupDescription is invalid: length must be 1 to 255.")
+        raise ec2.InvalidParameterValue(
+            "Value for parameter GroupDescription is invalid: length must be 1 to 255.")
     if any(g.vpc_id == vpc.id and g.group_name == name for g in owned(context, SecurityGroup)):
-        raise Ec2Error("InvalidGroup.Duplicate", name, vpc.id)
+        raise ec2.InvalidGroupDuplicate(name, vpc.id)
     group = SecurityGroup(
         id=ids.new_id("sg"), account=context.account, region=context.region, vpc_id=vpc.id,
         group_name=name, description=description,
@@ -157,30 +155,27 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
 def _by_name(context: RequestContext, name: str) -> SecurityGroup:
     matches = [g for g in owned(context, SecurityGroup) if g.group_name == name]
     if len(matches) != 1:
-        raise Ec2Error("InvalidGroup.NotFound", name)
+        raise ec2.InvalidGroupNotFound(name)
     return matches[0]
 
 
 @operation("ec2", "DescribeSecurityGroups")
 def describe_security_groups(context: RequestContext, params: dict) -> dict:
-    groups = select(context, SecurityGroup, "sg", params.get("GroupIds"))
+    groups = select(context, SecurityGroup, params.get("GroupIds"))
     if params.get("GroupNames"):
         named = {_by_name(context, n).id for n in params["GroupNames"]}
         groups = [g for g in groups if g.id in named]
     groups = filters.apply(groups, params.get("Filters"), GROUP_FILTERS)
-    chunk, token = pages.page(groups, params, ids_param="GroupIds")
-    result: dict = {"SecurityGroups": [describe_group(g) for g in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(groups, params, ids_param="GroupIds")
+    return {"SecurityGroups": [describe_group(g) for g in chunk], **more}
 
 
 def _target(context: RequestContext, params: dict) -> SecurityGroup:
     if params.get("GroupId"):
-        return require_group(context, params["GroupId"])
+        return require(context, SecurityGroup, params["GroupId"])
     if params.get("GroupName"):
         return _by_name(context, params["GroupName"])
-    raise Ec2Error("MissingParameter", "GroupId")
+    raise ec2.MissingParameter("GroupId")
 
 
 @operation("ec2", "DeleteSecurityGroup")
@@ -188,14 +183,14 @@ def delete_security_group(context: RequestContext, params: dict) -> dict:
     group = _target(context, params)
     vpc = context.store.get(Vpc, group.vpc_id)
     if vpc is not None and vpc.default_security_group_id == group.id:
-        raise Ec2Error("CannotDelete", f'the specified group: "{group.id}" name: "default" '
-                       "cannot be deleted by a user")
+        raise ec2.CannotDelete(f'the specified group: "{group.id}" name: "default" '
+                               "cannot be deleted by a user")
     in_use = any(group.id in e.group_ids for e in context.store.all(NetworkInterface)) or any(
         group.id in i.group_ids for i in context.store.all(Instance) if i.state != "terminated")
     referenced = any(r.referenced_group_id == group.id for g in context.store.all(SecurityGroup)
                      if g.id != group.id for r in g.rules)
     if in_use or referenced:
-        raise Ec2Error("DependencyViolation", f"resource {group.id} has a dependent object")
+        raise ec2.DependencyViolation(f"resource {group.id} has a dependent object")
     with context.store.transaction() as tx:
         tx.delete(group)
     return {"Return": True, "GroupId": group.id}
@@ -208,28 +203,27 @@ def _protocol(value: str) -> str:
         return protocol
     if protocol.isdigit() and 0 <= int(protocol) <= 255:
         return protocol
-    raise Ec2Error("InvalidParameterValue",
-                   f"Invalid value '{value}' for IP protocol. Unknown protocol.")
+    raise ec2.InvalidParameterValue(f"Invalid value '{value}' for IP protocol. Unknown protocol.")
 
 
 def _ports(protocol: str, permission: dict) -> tuple[int | None, int | None]:
     low, high = permission.get("FromPort"), permission.get("ToPort")
     if protocol in ("tcp", "udp"):
         if low is None or high is None:
-            raise Ec2Error("InvalidParameterValue",
-                           "Invalid value for portRange. Must specify both from and to ports "
-                           "with TCP/UDP.")
+            raise ec2.InvalidParameterValue(
+                "Invalid value for portRange. Must specify both from and to ports "
+                "with TCP/UDP.")
         if not (0 <= low <= 65535 and 0 <= high <= 65535) or low > high:
-            raise Ec2Error("InvalidParameterValue",
-                           f"Invalid value for portRange. Must be between 0 and 65535 "
-                           f"({low}-{high}).")
+            raise ec2.InvalidParameterValue(
+                f"Invalid value for portRange. Must be between 0 and 65535 "
+                f"({low}-{high}).")
         return low, high
     if protocol in ("icmp", "icmpv6"):
         low, high = (-1 if low is None else low), (-1 if high is None else high)
         if not (-1 <= low <= 255 and -1 <= high <= 255):
-            raise Ec2Error("InvalidParameterValue",
-                           f"Invalid value for portRange. ICMP type and code must be between "
-                           f"-1 and 255 ({low}, {high}).")
+            raise ec2.InvalidParameterValue(
+                f"Invalid value for portRange. ICMP type and code must be between "
+                f"-1 and 255 ({low}, {high}).")
         return low, high
     return None, None
 
@@ -239,7 +233,7 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
     rules = []
     for permission in permissions:
         if "IpProtocol" not in permission:
-            raise Ec2Error("MissingParameter", "IpPermissions.N.IpProtocol")
+            raise ec2.MissingParameter("IpPermissions.N.IpProtocol")
         protocol = _protocol(permission["IpProtocol"])
         low, high = _ports(protocol, permission)
 
@@ -256,29 +250,26 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
                 try:
                     cidr = str(network(cidr, strict=False))
                 except ValueError:
-                    raise Ec2Error("InvalidParameterValue",
-                                   f"CIDR block {cidr} is malformed") from None
+                    raise ec2.InvalidParameterValue(f"CIDR block {cidr} is malformed") from None
                 rules.append(rule(**{field: cidr}, description=entry.get("Description")))
         for entry in permission.get("PrefixListIds") or []:
             prefix_list = entry.get("PrefixListId", "")
             if not prefix_list.startswith("pl-"):
-                raise Ec2Error("InvalidParameterValue",
-                               f"The prefix list ID '{prefix_list}' is malformed")
+                raise ec2.InvalidParameterValue(f"The prefix list ID '{prefix_list}' is malformed")
             rules.append(rule(prefix_list_id=prefix_list, description=entry.get("Description")))
         for entry in permission.get("UserIdGroupPairs") or []:
             if entry.get("GroupId"):
                 if not ids.looks_like("sg", entry["GroupId"]):
-                    raise Ec2Error("InvalidGroupId.Malformed", entry["GroupId"])
+                    raise ec2.InvalidGroupIdMalformed(entry["GroupId"])
                 peer = context.store.get(SecurityGroup, entry["GroupId"])
                 if peer is None or peer.account != entry.get("UserId", context.account):
-                    raise Ec2Error("InvalidGroup.NotFound", entry["GroupId"])
+                    raise ec2.InvalidGroupNotFound(entry["GroupId"])
             elif entry.get("GroupName"):
                 peer = _by_name(context, entry["GroupName"])
             else:
-                raise Ec2Error("MissingParameter", "UserIdGroupPairs.N.GroupId")
+                raise ec2.MissingParameter("UserIdGroupPairs.N.GroupId")
             if peer.vpc_id != group.vpc_id and peer.account == group.account:
-                raise Ec2Error("InvalidGroup.NotFound",
-                               f"{peer.id} (it is in another VPC: {peer.vpc_id})")
+                raise ec2.InvalidGroupNotFound(f"{peer.id} (it is in another VPC: {peer.vpc_id})")
             rules.append(rule(referenced_group_id=peer.id, referenced_user_id=peer.account,
                               description=entry.get("Description")))
     return rules
@@ -297,13 +288,13 @@ def _legacy_permissions(params: dict) -> list[dict]:
     if params.get("CidrIp"):
         permission["IpRanges"] = [{"CidrIp": params["CidrIp"]}]
     if params.get("SourceSecurityGroupName") or params.get("SourceSecurityGroupOwnerId"):
-        raise Ec2Error("InvalidParameterCombination",
-                       "Use IpPermissions with UserIdGroupPairs to reference another group.")
+        raise ec2.InvalidParameterCombination(
+            "Use IpPermissions with UserIdGroupPairs to reference another group.")
     if not permission:
-        raise Ec2Error("MissingParameter", "IpPermissions")
+        raise ec2.MissingParameter("IpPermissions")
     permission.setdefault("IpProtocol", "-1")
     if not permission.get("IpRanges"):
-        raise Ec2Error("MissingParameter", "CidrIp")
+        raise ec2.MissingParameter("CidrIp")
     return [permission]
 
 
@@ -328,13 +319,12 @@ def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
     rule_tags = tags.from_specifications(params, "security-group-rule")
     for index, rule in enumerate(new_rules):
         if any(_same(rule, existing) for existing in group.rules + new_rules[:index]):
-            raise Ec2Error("InvalidPermission.Duplicate", _describe_peer(rule))
+            raise ec2.InvalidPermissionDuplicate(_describe_peer(rule))
     if sum(1 for r in group.rules if r.egress == egress) + len(new_rules) > \
             MAX_RULES_PER_DIRECTION:
-        raise Ec2Error("RulesPerSecurityGroupLimitExceeded")
+        raise ec2.RulesPerSecurityGroupLimitExceeded()
     with context.store.transaction() as tx:
-        mine = tx.get(SecurityGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(SecurityGroup, group.id)
         mine.rules.extend(new_rules)
     described = [describe_rule(group, r) for r in new_rules]
     if rule_tags:
@@ -350,7 +340,7 @@ def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
         doomed = [r for r in group.rules if r.rule_id in wanted and r.egress == egress]
         missing = wanted - {r.rule_id for r in doomed}
         if missing:
-            raise Ec2Error("InvalidSecurityGroupRuleId.NotFound", sorted(missing)[0])
+            raise ec2.InvalidSecurityGroupRuleIdNotFound(sorted(missing)[0])
         unknown: list[dict] = []
     else:
         doomed, unknown = [], []
@@ -363,11 +353,10 @@ def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
                 elif match not in doomed:
                     doomed.append(match)
         if not doomed:
-            raise Ec2Error("InvalidPermission.NotFound")
+            raise ec2.InvalidPermissionNotFound()
     gone = {r.rule_id for r in doomed}
     with context.store.transaction() as tx:
-        mine = tx.get(SecurityGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(SecurityGroup, group.id)
         mine.rules = [r for r in mine.rules if r.rule_id not in gone]
     result: dict = {"Return": True, "RevokedSecurityGroupRules": [
         {"SecurityGroupRuleId": r.rule_id, "GroupId": group.id, "IsEgress": r.egress,
@@ -418,14 +407,11 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
         pairs = [p for p in pairs if p[1].rule_id in wanted]
         missing = [w for w in wanted if w not in {r.rule_id for _, r in pairs}]
         if missing:
-            raise Ec2Error("InvalidSecurityGroupRuleId.NotFound", missing[0])
+            raise ec2.InvalidSecurityGroupRuleIdNotFound(missing[0])
     for flt in params.get("Filters") or []:
         extract = RULE_FILTERS.get(flt.get("Name", ""))
         if extract is None:
-            raise Ec2Error("InvalidParameterValue", f"The filter '{flt.get('Name')}' is invalid")
+            raise ec2.InvalidParameterValue(f"The filter '{flt.get('Name')}' is invalid")
         pairs = [p for p in pairs if extract(p) in (flt.get("Values") or [])]
-    chunk, token = pages.page(pairs, params)
-    result: dict = {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(pairs, params)
+    return {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk], **more}

@@ -7,18 +7,12 @@ import secrets
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import (
-    ipv4_network,
-    ipv6_network,
-    owned,
-    require_subnet,
-    require_vpc,
-    select,
-)
+from pocketlink.api.ec2_common import ipv4_network, ipv6_network
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import CidrAssociation, NetworkInterface, RouteTable, Subnet, Vpc
-from pocketlink.wire.errors import Ec2Error
 
 SUBNET_FILTERS: dict[str, filters.Field] = {
     "subnet-id": lambda s: s.id,
@@ -83,8 +77,8 @@ def describe_subnet(context: RequestContext, subnet: Subnet) -> dict:
 def _zone(context: RequestContext, params: dict) -> regions.Zone:
     name, zone_id = params.get("AvailabilityZone"), params.get("AvailabilityZoneId")
     if name and zone_id:
-        raise Ec2Error("InvalidParameterCombination",
-                       "Only one of availabilityZone or availabilityZoneId may be specified.")
+        raise ec2.InvalidParameterCombination(
+            "Only one of availabilityZone or availabilityZoneId may be specified.")
     zones = regions.zones(context.account, context.region)
     wanted = name or zone_id
     if not wanted:
@@ -93,10 +87,10 @@ def _zone(context: RequestContext, params: dict) -> regions.Zone:
         if wanted in (zone.name, zone.zone_id):
             return zone
     parameter = "availabilityZone" if name else "availabilityZoneId"
-    raise Ec2Error("InvalidParameterValue",
-                   f"Value ({wanted}) for parameter {parameter} is invalid. Subnets can currently "
-                   "only be created in the following availability zones: "
-                   + ", ".join(z.name if name else z.zone_id for z in zones) + ".")
+    raise ec2.InvalidParameterValue(
+        f"Value ({wanted}) for parameter {parameter} is invalid. Subnets can currently "
+        "only be created in the following availability zones: "
+        + ", ".join(z.name if name else z.zone_id for z in zones) + ".")
 
 
 def _check_ipv4(context: RequestContext, vpc: Vpc, value: str) -> str:
@@ -104,44 +98,42 @@ def _check_ipv4(context: RequestContext, vpc: Vpc, value: str) -> str:
     if not 16 <= network.prefixlen <= 28 or not any(
         network.subnet_of(ipaddress.IPv4Network(a.cidr)) for a in vpc.cidr_associations
     ):
-        raise Ec2Error("InvalidSubnet.Range", value)
+        raise ec2.InvalidSubnetRange(value)
     for other in context.store.all(Subnet):
         if other.vpc_id == vpc.id and other.cidr_block and network.overlaps(
                 ipaddress.IPv4Network(other.cidr_block)):
-            raise Ec2Error("InvalidSubnet.Conflict", value)
+            raise ec2.InvalidSubnetConflict(value)
     return str(network)
 
 
 def _check_ipv6(context: RequestContext, vpc: Vpc, value: str) -> str:
     network = ipv6_network(value)
     if not vpc.ipv6_associations:
-        raise Ec2Error("InvalidParameterValue",
-                       f"The VPC {vpc.id} does not have an IPv6 CIDR block associated")
+        raise ec2.InvalidParameterValue(f"The VPC {vpc.id} does not have an IPv6 CIDR block associated")
     if network.prefixlen != 64 or not any(
         network.subnet_of(ipaddress.IPv6Network(a.cidr)) for a in vpc.ipv6_associations
     ):
-        raise Ec2Error("InvalidSubnet.Range", value)
+        raise ec2.InvalidSubnetRange(value)
     for other in context.store.all(Subnet):
         if other.vpc_id == vpc.id and any(
                 network.overlaps(ipaddress.IPv6Network(a.cidr)) for a in other.ipv6_associations):
-            raise Ec2Error("InvalidSubnet.Conflict", value)
+            raise ec2.InvalidSubnetConflict(value)
     return str(network)
 
 
 @operation("ec2", "CreateSubnet")
 def create_subnet(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     ipv6_native = bool(params.get("Ipv6Native"))
     cidr, cidr6 = params.get("CidrBlock"), params.get("Ipv6CidrBlock")
     if ipv6_native:
         if cidr:
-            raise Ec2Error("InvalidParameterCombination",
-                           "Cannot specify an IPv4 CIDR block for an IPv6-only subnet.")
+            raise ec2.InvalidParameterCombination(
+                "Cannot specify an IPv4 CIDR block for an IPv6-only subnet.")
         if not cidr6:
-            raise Ec2Error("MissingParameter", "Ipv6CidrBlock")
+            raise ec2.MissingParameter("Ipv6CidrBlock")
     elif not cidr:
-        raise Ec2Error("MissingParameter",
-                       "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+        raise ec2.MissingParameter("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
     zone = _zone(context, params)
     subnet_tags = tags.from_specifications(params, "subnet")
     subnet = Subnet(
@@ -160,26 +152,21 @@ def create_subnet(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeSubnets")
 def describe_subnets(context: RequestContext, params: dict) -> dict:
-    subnets = select(context, Subnet, "subnet", params.get("SubnetIds"))
+    subnets = select(context, Subnet, params.get("SubnetIds"))
     subnets = filters.apply(subnets, params.get("Filters"), SUBNET_FILTERS)
-    chunk, token = pages.page(subnets, params, ids_param="SubnetIds")
-    result: dict = {"Subnets": [describe_subnet(context, s) for s in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(subnets, params, ids_param="SubnetIds")
+    return {"Subnets": [describe_subnet(context, s) for s in chunk], **more}
 
 
 @operation("ec2", "DeleteSubnet")
 def delete_subnet(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     if any(eni.subnet_id == subnet.id for eni in context.store.all(NetworkInterface)):
-        raise Ec2Error("DependencyViolation",
-                       f"The subnet '{subnet.id}' has dependencies and cannot be deleted.")
+        raise ec2.DependencyViolation(f"The subnet '{subnet.id}' has dependencies and cannot be deleted.")
     with context.store.transaction() as tx:
         for table in owned(context, RouteTable):
             if any(a.subnet_id == subnet.id for a in table.associations):
-                mine = tx.get(RouteTable, table.id)
-                assert mine is not None
+                mine = tx.edit(RouteTable, table.id)
                 mine.associations = [a for a in mine.associations if a.subnet_id != subnet.id]
         tx.delete(subnet)
     return {}
@@ -193,19 +180,17 @@ _SUBNET_ATTRIBUTES = {
 
 @operation("ec2", "ModifySubnetAttribute")
 def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     unsupported = sorted(set(params) - set(_SUBNET_ATTRIBUTES) - {"SubnetId"})
     if unsupported:  # answering success without applying it would mislead the caller
-        raise Ec2Error("InvalidParameterValue",
-                       f"pocketlink does not support the subnet attribute {unsupported[0]} yet")
+        raise ec2.InvalidParameterValue(
+            f"pocketlink does not support the subnet attribute {unsupported[0]} yet")
     changes = {field: params[member].get("Value") for member, field in _SUBNET_ATTRIBUTES.items()
                if member in params}
     if changes.get("assign_ipv6_address_on_creation") and not subnet.ipv6_associations:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Subnet {subnet.id} does not have an IPv6 CIDR block")
+        raise ec2.InvalidParameterValue(f"Subnet {subnet.id} does not have an IPv6 CIDR block")
     with context.store.transaction() as tx:
-        mine = tx.get(Subnet, subnet.id)
-        assert mine is not None
+        mine = tx.edit(Subnet, subnet.id)
         for field, value in changes.items():
             if value is not None:
                 setattr(mine, field, value)
@@ -214,18 +199,16 @@ def modify_subnet_attribute(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "AssociateSubnetCidrBlock")
 def associate_subnet_cidr_block(context: RequestContext, params: dict) -> dict:
-    subnet = require_subnet(context, params["SubnetId"])
+    subnet = require(context, Subnet, params["SubnetId"])
     if "Ipv6CidrBlock" not in params:
-        raise Ec2Error("MissingParameter", "Ipv6CidrBlock")
+        raise ec2.MissingParameter("Ipv6CidrBlock")
     if subnet.ipv6_associations:
-        raise Ec2Error("InvalidParameterValue",
-                       f"The subnet {subnet.id} already has an IPv6 CIDR block associated")
-    vpc = require_vpc(context, subnet.vpc_id)
+        raise ec2.InvalidParameterValue(f"The subnet {subnet.id} already has an IPv6 CIDR block associated")
+    vpc = require(context, Vpc, subnet.vpc_id)
     association = CidrAssociation(association_id=ids.new_id("subnet-cidr-assoc"),
                                   cidr=_check_ipv6(context, vpc, params["Ipv6CidrBlock"]))
     with context.store.transaction() as tx:
-        mine = tx.get(Subnet, subnet.id)
-        assert mine is not None
+        mine = tx.edit(Subnet, subnet.id)
         mine.ipv6_associations.append(association)
     return {"SubnetId": subnet.id, "Ipv6CidrBlockAssociation": {
         "AssociationId": association.association_id, "Ipv6CidrBlock": association.cidr,

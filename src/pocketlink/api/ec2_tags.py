@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import KINDS, owned, require
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import LOOKUPS, owned, require
 from pocketlink.model.base import Resource
-from pocketlink.wire.errors import Ec2Error
+from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
+
+# The kinds CreateTags takes, with the ResourceType DescribeTags gives them.
+RESOURCE_TYPES: dict[type[Resource], str] = {
+    Vpc: "vpc", Subnet: "subnet", SecurityGroup: "security-group", RouteTable: "route-table",
+    NetworkInterface: "network-interface", Instance: "instance",
+}
+_BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 
 
 def _resource(context: RequestContext, resource_id: str) -> Resource:
-    prefix = resource_id.rsplit("-", 1)[0]
-    if prefix not in KINDS:
-        raise Ec2Error("InvalidID", resource_id)
-    return require(context, prefix, resource_id)
+    cls = _BY_PREFIX.get(resource_id.rsplit("-", 1)[0])
+    if cls is None:
+        raise ec2.InvalidID(resource_id)
+    return require(context, cls, resource_id)
 
 
 def _resource_type(resource: Resource) -> str:
-    return next(kind for cls, _, kind in KINDS.values() if isinstance(resource, cls))
+    return RESOURCE_TYPES[type(resource)]
 
 
 @operation("ec2", "CreateTags")
@@ -29,8 +37,7 @@ def create_tags(context: RequestContext, params: dict) -> dict:
         tags.validate({**resource.tags, **new})
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             mine.tags.update(new)
     return {}
 
@@ -41,8 +48,7 @@ def delete_tags(context: RequestContext, params: dict) -> dict:
     doomed = params.get("Tags")
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             if doomed is None:
                 mine.tags.clear()
                 continue
@@ -73,13 +79,10 @@ TAG_FILTERS: dict[str, filters.Field] = {
 @operation("ec2", "DescribeTags")
 def describe_tags(context: RequestContext, params: dict) -> dict:
     rows = [_Tag(resource, key, value)
-            for cls, _, _ in KINDS.values() for resource in owned(context, cls)
+            for cls in RESOURCE_TYPES for resource in owned(context, cls)
             for key, value in resource.tags.items()]
     rows = filters.apply(rows, params.get("Filters"), TAG_FILTERS)  # type: ignore[arg-type]
-    chunk, token = pages.page(rows, params)
-    result: dict = {"Tags": [{"ResourceId": t.resource.id, "ResourceType":
-                              _resource_type(t.resource), "Key": t.key, "Value": t.value}
-                             for t in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(rows, params)
+    return {"Tags": [{"ResourceId": t.resource.id, "ResourceType":
+                      _resource_type(t.resource), "Key": t.key, "Value": t.value}
+                     for t in chunk], **more}

@@ -13,17 +13,21 @@ import json
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import owned, require_route_table, require_subnet, require_vpc
 from pocketlink.api.ec2_network_interfaces import check_groups, new_interface
+from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.api.privatelink_common import (
     ServiceView,
+    Unsuccessful,
     base_dns_name,
     consumer_zone_names,
     custom_view,
     dns_entries,
     find_service,
+    made_with,
     record_event,
+    token_echo,
     visible_services,
 )
 from pocketlink.model import ids
@@ -93,35 +97,24 @@ def describe_endpoint(store: Store, endpoint: VpcEndpoint) -> dict:
     return item
 
 
-def require_endpoint(context: RequestContext, endpoint_id: str) -> VpcEndpoint:
-    if not ids.looks_like("vpce", endpoint_id):
-        raise Ec2Error("InvalidVpcEndpointId.Malformed", endpoint_id)
-    endpoint = context.store.get(VpcEndpoint, endpoint_id)
-    if endpoint is None or endpoint.account != context.account or \
-            endpoint.region != context.region:
-        raise Ec2Error("InvalidVpcEndpointId.NotFound", endpoint_id)
-    return endpoint
-
-
 def _policy(params: dict, view: ServiceView) -> str | None:
     document = params.get("PolicyDocument")
     if not view.policy_supported:
         if document:
-            raise Ec2Error("InvalidParameter",
-                           f"VPC endpoint policies are not supported by the service "
-                           f"{view.name}.")
+            raise ec2.InvalidParameter(f"VPC endpoint policies are not supported by the service "
+                                       f"{view.name}.")
         return None
     if document is None:
         return DEFAULT_POLICY
     if len(document) > POLICY_LIMIT:
-        raise Ec2Error("InvalidPolicyDocument",
-                       f"The policy document exceeds the limit of {POLICY_LIMIT} characters.")
+        raise ec2.InvalidPolicyDocument(
+            f"The policy document exceeds the limit of {POLICY_LIMIT} characters.")
     try:
         parsed = json.loads(document)
     except ValueError:
-        raise Ec2Error("InvalidPolicyDocument", "The policy document is not valid JSON.") from None
+        raise ec2.InvalidPolicyDocument("The policy document is not valid JSON.") from None
     if not isinstance(parsed, dict) or "Statement" not in parsed:
-        raise Ec2Error("InvalidPolicyDocument", "The policy document has no Statement.")
+        raise ec2.InvalidPolicyDocument("The policy document has no Statement.")
     return document
 
 
@@ -129,18 +122,17 @@ def _subnets(context: RequestContext, vpc: Vpc, view: ServiceView, subnet_ids: l
              ) -> list[Subnet]:
     subnets: list[Subnet] = []
     for subnet_id in dict.fromkeys(subnet_ids):
-        subnet = require_subnet(context, subnet_id)  # Malformed / NotFound, as EC2 says
+        subnet = require(context, Subnet, subnet_id)  # Malformed / NotFound, as EC2 says
         if subnet.vpc_id != vpc.id:
-            raise Ec2Error("InvalidSubnetID.NotFound", subnet_id)
+            raise ec2.InvalidSubnetIDNotFound(subnet_id)
         if subnet.availability_zone_id not in view.zone_ids:
-            raise Ec2Error("InvalidParameter",
-                           f"The VPC endpoint service {view.name} does not support the "
-                           f"availability zone of the subnet: {subnet_id}.")
+            raise ec2.InvalidParameter(f"The VPC endpoint service {view.name} does not support the "
+                                       f"availability zone of the subnet: {subnet_id}.")
         if any(s.availability_zone == subnet.availability_zone for s in subnets):
-            raise Ec2Error("DuplicateSubnetsInSameZone",
-                           f"Found another VPC endpoint subnet in the availability zone of "
-                           f"{subnet_id}. VPC endpoint subnets should be in different "
-                           "availability zones supported by the VPC endpoint service.")
+            raise ec2.DuplicateSubnetsInSameZone(
+                f"Found another VPC endpoint subnet in the availability zone of "
+                f"{subnet_id}. VPC endpoint subnets should be in different "
+                "availability zones supported by the VPC endpoint service.")
         subnets.append(subnet)
     return subnets
 
@@ -161,21 +153,18 @@ def _ip_types(params: dict, view: ServiceView, subnets: list[Subnet],
             "ipv6" if "ipv6" in supported and has6 else "ipv4")
     needs = {"ipv4": ("ipv4",), "ipv6": ("ipv6",), "dualstack": ("ipv4", "ipv6")}
     if ip_type not in needs:
-        raise Ec2Error("InvalidParameter", f"IpAddressType {ip_type} is not valid.")
+        raise ec2.InvalidParameter(f"IpAddressType {ip_type} is not valid.")
     for family in needs[ip_type]:
         if family not in supported:
-            raise Ec2Error("InvalidParameter",
-                           f"The VPC endpoint service {view.name} does not support IP address "
-                           f"type {ip_type}.")
+            raise ec2.InvalidParameter(
+                f"The VPC endpoint service {view.name} does not support IP address "
+                f"type {ip_type}.")
     if ip_type in ("ipv4", "dualstack") and not has4:
-        raise Ec2Error("InvalidParameter",
-                       f"IpAddressType {ip_type} needs subnets with IPv4 CIDR blocks.")
+        raise ec2.InvalidParameter(f"IpAddressType {ip_type} needs subnets with IPv4 CIDR blocks.")
     if ip_type in ("ipv6", "dualstack") and not has6:
-        raise Ec2Error("InvalidParameter",
-                       f"IpAddressType {ip_type} needs subnets with IPv6 CIDR blocks.")
+        raise ec2.InvalidParameter(f"IpAddressType {ip_type} needs subnets with IPv6 CIDR blocks.")
     if ip_type == "ipv6" and has4:
-        raise Ec2Error("InvalidParameter",
-                       "IpAddressType ipv6 needs IPv6-only subnets.")
+        raise ec2.InvalidParameter("IpAddressType ipv6 needs IPv6-only subnets.")
     options = params.get("DnsOptions") or {}
     if "DnsRecordIpType" in options:
         record_type = options["DnsRecordIpType"]
@@ -184,11 +173,11 @@ def _ip_types(params: dict, view: ServiceView, subnets: list[Subnet],
     else:
         record_type = ip_type
     if record_type not in DNS_RECORD_TYPES:
-        raise Ec2Error("InvalidParameter", f"DnsRecordIpType {record_type} is not valid.")
+        raise ec2.InvalidParameter(f"DnsRecordIpType {record_type} is not valid.")
     if ip_type not in DNS_RECORD_TYPES[record_type]:
-        raise Ec2Error("InvalidParameter",
-                       f"DnsRecordIpType {record_type} is incompatible with IpAddressType "
-                       f"{ip_type}.")
+        raise ec2.InvalidParameter(
+            f"DnsRecordIpType {record_type} is incompatible with IpAddressType "
+            f"{ip_type}.")
     return ip_type, record_type
 
 
@@ -201,25 +190,24 @@ def _private_dns(context: RequestContext, vpc: Vpc, view: ServiceView, wanted: b
     if not wanted:
         return False
     if not view.private_dns_names:
-        raise Ec2Error("InvalidParameter",
-                       f"Private DNS can't be enabled because the service {view.name} does not "
-                       "provide a private DNS name.")
+        raise ec2.InvalidParameter(
+            f"Private DNS can't be enabled because the service {view.name} does not "
+            "provide a private DNS name.")
     if view.private_dns_state != "verified":
-        raise Ec2Error("InvalidParameter",
-                       f"Private DNS can't be enabled because the service {view.name} has not "
-                       "verified the private DNS name.")
+        raise ec2.InvalidParameter(
+            f"Private DNS can't be enabled because the service {view.name} has not "
+            "verified the private DNS name.")
     if not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
-        raise Ec2Error("InvalidParameter",
-                       "Enabling private DNS requires both enableDnsSupport and "
-                       f"enableDnsHostnames VPC attributes set to true for {vpc.id}")
+        raise ec2.InvalidParameter("Enabling private DNS requires both enableDnsSupport and "
+                                   f"enableDnsHostnames VPC attributes set to true for {vpc.id}")
     for other in context.store.all(VpcEndpoint):
         if other.vpc_id != vpc.id or other.id == endpoint_id or other.state in GONE:
             continue
         for name in set(endpoint_private_names(context.store, other)) & set(
                 view.private_dns_names):
-            raise Ec2Error("InvalidParameter",
-                           "private-dns-enabled cannot be set because there is already a "
-                           f"conflicting DNS domain for {name} in the VPC {vpc.id}")
+            raise ec2.InvalidParameter(
+                "private-dns-enabled cannot be set because there is already a "
+                f"conflicting DNS domain for {name} in the VPC {vpc.id}")
     return True
 
 
@@ -228,10 +216,9 @@ def _route_tables(context: RequestContext, vpc: Vpc, table_ids: list[str]) -> li
     ``.NotFound`` (EC2 spells it ``ID``) for a bad id, InvalidParameter for another VPC's."""
     tables = []
     for table_id in dict.fromkeys(table_ids):
-        table = require_route_table(context, table_id)
+        table = require(context, RouteTable, table_id)
         if table.vpc_id != vpc.id:
-            raise Ec2Error("InvalidParameter",
-                           f"The route table {table_id} does not belong to the VPC {vpc.id}.")
+            raise ec2.InvalidParameter(f"The route table {table_id} does not belong to the VPC {vpc.id}.")
         tables.append(table)
     return tables
 
@@ -244,11 +231,9 @@ def _add_gateway_routes(tx: Transaction, endpoint: VpcEndpoint, tables: list[Rou
                         prefix_list: str) -> None:
     for table in tables:
         if any(r.destination_prefix_list_id == prefix_list for r in table.routes):
-            raise Ec2Error("RouteAlreadyExists",
-                           f"route table {table.id} already has a route with "
-                           f"destination-prefix-list-id {prefix_list}")
-        mine = tx.get(RouteTable, table.id)
-        assert mine is not None
+            raise ec2.RouteAlreadyExists(f"route table {table.id} already has a route with "
+                                         f"destination-prefix-list-id {prefix_list}")
+        mine = tx.edit(RouteTable, table.id)
         mine.routes.append(Route(destination_prefix_list_id=prefix_list, gateway_id=endpoint.id,
                                  origin="CreateRoute"))
 
@@ -258,8 +243,7 @@ def _remove_gateway_routes(tx: Transaction, store: Store, endpoint: VpcEndpoint,
     for table_id in table_ids:
         if store.get(RouteTable, table_id) is None:
             continue
-        mine = tx.get(RouteTable, table_id)
-        assert mine is not None
+        mine = tx.edit(RouteTable, table_id)
         mine.routes = [r for r in mine.routes if r.gateway_id != endpoint.id]
 
 
@@ -298,27 +282,24 @@ def _readdress(context: RequestContext, eni: NetworkInterface, ip_type: str,
 def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
     endpoint_type = params.get("VpcEndpointType", "Gateway")
     if endpoint_type in UNSUPPORTED_TYPES:
-        raise Ec2Error("InvalidParameter",
-                       f"pocketlink does not support VPC endpoints of type {endpoint_type}; "
-                       "it serves Interface and Gateway endpoints.")
+        raise ec2.InvalidParameter(
+            f"pocketlink does not support VPC endpoints of type {endpoint_type}; "
+            "it serves Interface and Gateway endpoints.")
     if endpoint_type not in ("Interface", "Gateway"):
-        raise Ec2Error("InvalidParameter", f"VpcEndpointType {endpoint_type} is not valid.")
+        raise ec2.InvalidParameter(f"VpcEndpointType {endpoint_type} is not valid.")
     token = params.get("ClientToken")
-    if token:
-        for existing in owned(context, VpcEndpoint):
-            if existing.client_token == token:
-                return {"VpcEndpoint": describe_endpoint(context.store, existing),
-                        "ClientToken": token}
-    vpc = require_vpc(context, params["VpcId"])
+    if existing := made_with(context, VpcEndpoint, token):
+        return {"VpcEndpoint": describe_endpoint(context.store, existing), **token_echo(token)}
+    vpc = require(context, Vpc, params["VpcId"])
     name = params.get("ServiceName")
     if not name:
-        raise Ec2Error("MissingParameter", "ServiceName")
+        raise ec2.MissingParameter("ServiceName")
     views = find_service(context, name)
     view = next((v for v in views if v.service_type == endpoint_type), None)
     if view is None:
-        raise Ec2Error("InvalidVpcEndpointType",
-                       f"Endpoint type ({endpoint_type}) does not match available service "
-                       f"types ({[v.service_type for v in views]}).")
+        raise ec2.InvalidVpcEndpointType(
+            f"Endpoint type ({endpoint_type}) does not match available service "
+            f"types ({[v.service_type for v in views]}).")
     if endpoint_type == "Gateway":
         return _create_gateway(context, params, vpc, view, token)
     return _create_interface(context, params, vpc, view, token)
@@ -327,19 +308,19 @@ def create_vpc_endpoint(context: RequestContext, params: dict) -> dict:
 def _create_gateway(context: RequestContext, params: dict, vpc: Vpc, view: ServiceView,
                     token: str | None) -> dict:
     if params.get("SubnetIds"):
-        raise Ec2Error("InvalidParameter", "Subnet IDs are only supported for Interface and "
-                       "GatewayLoadBalancer type VPC Endpoints.")
+        raise ec2.InvalidParameter("Subnet IDs are only supported for Interface and "
+                                   "GatewayLoadBalancer type VPC Endpoints.")
     if params.get("SecurityGroupIds"):
-        raise Ec2Error("InvalidParameter", "Security group IDs are only supported for "
-                       "Interface type VPC Endpoints.")
+        raise ec2.InvalidParameter("Security group IDs are only supported for "
+                                   "Interface type VPC Endpoints.")
     if params.get("PrivateDnsEnabled"):
-        raise Ec2Error("InvalidParameter", "Private DNS is only supported for Interface type "
-                       "VPC Endpoints.")
+        raise ec2.InvalidParameter("Private DNS is only supported for Interface type "
+                                   "VPC Endpoints.")
     if sum(1 for e in owned(context, VpcEndpoint) if e.endpoint_type == "Gateway" and
            e.state not in GONE) >= GATEWAY_ENDPOINTS_PER_REGION:
-        raise Ec2Error("VpcEndpointLimitExceeded",
-                       f"The maximum number of gateway endpoints ({GATEWAY_ENDPOINTS_PER_REGION}) "
-                       "in this region has been reached.")
+        raise ec2.VpcEndpointLimitExceeded(
+            f"The maximum number of gateway endpoints ({GATEWAY_ENDPOINTS_PER_REGION}) "
+            "in this region has been reached.")
     tables = _route_tables(context, vpc, params.get("RouteTableIds") or [])
     endpoint = VpcEndpoint(
         id=ids.new_id("vpce"), account=context.account, region=context.region, vpc_id=vpc.id,
@@ -350,23 +331,19 @@ def _create_gateway(context: RequestContext, params: dict, vpc: Vpc, view: Servi
     with context.store.transaction() as tx:
         _add_gateway_routes(tx, endpoint, tables, _prefix_list_id(view, context.region))
         tx.put(endpoint)
-    result: dict = {"VpcEndpoint": describe_endpoint(context.store, endpoint)}
-    if token:
-        result["ClientToken"] = token
-    return result
+    return {"VpcEndpoint": describe_endpoint(context.store, endpoint), **token_echo(token)}
 
 
 def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: ServiceView,
                       token: str | None) -> dict:
     if params.get("RouteTableIds"):
-        raise Ec2Error("InvalidParameter", "Route table IDs are only supported for Gateway "
-                       "type VPC Endpoints.")
+        raise ec2.InvalidParameter("Route table IDs are only supported for Gateway "
+                                   "type VPC Endpoints.")
     if sum(1 for e in context.store.all(VpcEndpoint) if e.vpc_id == vpc.id and
            e.endpoint_type == "Interface" and e.state not in GONE) >= \
             INTERFACE_ENDPOINTS_PER_VPC:
-        raise Ec2Error("VpcEndpointLimitExceeded",
-                       f"The maximum number of interface endpoints "
-                       f"({INTERFACE_ENDPOINTS_PER_VPC}) in {vpc.id} has been reached.")
+        raise ec2.VpcEndpointLimitExceeded(f"The maximum number of interface endpoints "
+                                           f"({INTERFACE_ENDPOINTS_PER_VPC}) in {vpc.id} has been reached.")
     subnets = _subnets(context, vpc, view, params.get("SubnetIds") or [])
     ip_type, record_type = _ip_types(params, view, subnets)
     group_ids = check_groups(context, vpc.id, params.get("SecurityGroupIds") or [])
@@ -391,23 +368,15 @@ def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: Ser
             tx.put(eni)
         tx.put(endpoint)
         record_event(tx, context.store, endpoint, "Connect")
-    result: dict = {"VpcEndpoint": describe_endpoint(context.store, endpoint)}
-    if token:
-        result["ClientToken"] = token
-    return result
+    return {"VpcEndpoint": describe_endpoint(context.store, endpoint), **token_echo(token)}
 
 
 @operation("ec2", "DescribeVpcEndpoints")
 def describe_vpc_endpoints(context: RequestContext, params: dict) -> dict:
-    endpoints = [e for e in owned(context, VpcEndpoint)]
-    if params.get("VpcEndpointIds"):
-        endpoints = [require_endpoint(context, i) for i in dict.fromkeys(params["VpcEndpointIds"])]
+    endpoints = select(context, VpcEndpoint, params.get("VpcEndpointIds"))
     endpoints = filters.apply(endpoints, params.get("Filters"), ENDPOINT_FILTERS)
-    chunk, token = pages.page(endpoints, params)
-    result: dict = {"VpcEndpoints": [describe_endpoint(context.store, e) for e in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(endpoints, params)
+    return {"VpcEndpoints": [describe_endpoint(context.store, e) for e in chunk], **more}
 
 
 def _view_of(context: RequestContext, endpoint: VpcEndpoint) -> ServiceView:
@@ -416,7 +385,7 @@ def _view_of(context: RequestContext, endpoint: VpcEndpoint) -> ServiceView:
     if endpoint.service_id:
         service = context.store.get(EndpointService, endpoint.service_id)
         if service is None:
-            raise Ec2Error("InvalidServiceName", endpoint.service_name)
+            raise ec2.InvalidServiceName(endpoint.service_name)
         return custom_view(context.store, service)
     views = find_service(context, endpoint.service_name)
     return next(v for v in views if v.service_type == endpoint.endpoint_type)
@@ -424,16 +393,15 @@ def _view_of(context: RequestContext, endpoint: VpcEndpoint) -> ServiceView:
 
 @operation("ec2", "ModifyVpcEndpoint")
 def modify_vpc_endpoint(context: RequestContext, params: dict) -> dict:
-    endpoint = require_endpoint(context, params["VpcEndpointId"])
+    endpoint = require(context, VpcEndpoint, params["VpcEndpointId"])
     if endpoint.state in ("deleting", "deleted", "rejected", "failed"):
-        raise Ec2Error("IncorrectState",
-                       f"VPC endpoint {endpoint.id} is in state {endpoint.state} and cannot be "
-                       "modified.")
-    vpc = require_vpc(context, endpoint.vpc_id)
+        raise ec2.IncorrectState(
+            f"VPC endpoint {endpoint.id} is in state {endpoint.state} and cannot be "
+            "modified.")
+    vpc = require(context, Vpc, endpoint.vpc_id)
     view = _view_of(context, endpoint)
     if params.get("ResetPolicy") and params.get("PolicyDocument"):
-        raise Ec2Error("InvalidParameterCombination",
-                       "ResetPolicy and PolicyDocument cannot be specified together.")
+        raise ec2.InvalidParameterCombination("ResetPolicy and PolicyDocument cannot be specified together.")
     policy = endpoint.policy_document
     if params.get("ResetPolicy"):
         policy = DEFAULT_POLICY if view.policy_supported else None
@@ -448,14 +416,13 @@ def _modify_gateway(context: RequestContext, params: dict, endpoint: VpcEndpoint
                     view: ServiceView, policy: str | None) -> dict:
     for key in ("AddSubnetIds", "RemoveSubnetIds"):
         if params.get(key):
-            raise Ec2Error("InvalidParameter", "Subnet IDs are only supported for Interface "
-                           "and GatewayLoadBalancer type VPC Endpoints.")
+            raise ec2.InvalidParameter("Subnet IDs are only supported for Interface "
+                                       "and GatewayLoadBalancer type VPC Endpoints.")
     added = _route_tables(context, vpc, [t for t in params.get("AddRouteTableIds") or []
                                          if t not in endpoint.route_table_ids])
     removed = [t for t in params.get("RemoveRouteTableIds") or [] if t in endpoint.route_table_ids]
     with context.store.transaction() as tx:
-        mine = tx.get(VpcEndpoint, endpoint.id)
-        assert mine is not None
+        mine = tx.edit(VpcEndpoint, endpoint.id)
         _add_gateway_routes(tx, mine, added, _prefix_list_id(view, context.region))
         _remove_gateway_routes(tx, context.store, mine, removed)
         mine.route_table_ids = [t for t in mine.route_table_ids if t not in removed] + \
@@ -467,8 +434,8 @@ def _modify_gateway(context: RequestContext, params: dict, endpoint: VpcEndpoint
 def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoint, vpc: Vpc,
                       view: ServiceView, policy: str | None) -> dict:
     if params.get("AddRouteTableIds") or params.get("RemoveRouteTableIds"):
-        raise Ec2Error("InvalidParameter", "Route table IDs are only supported for Gateway "
-                       "type VPC Endpoints.")
+        raise ec2.InvalidParameter("Route table IDs are only supported for Gateway "
+                                   "type VPC Endpoints.")
     removed = set(params.get("RemoveSubnetIds") or [])
     keep = [i for i in endpoint.subnet_ids if i not in removed]
     subnet_ids = keep + [i for i in params.get("AddSubnetIds") or [] if i not in keep]
@@ -478,15 +445,14 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
                                                          or [])]
     groups += [g for g in params.get("AddSecurityGroupIds") or [] if g not in groups]
     if not groups:  # before check_groups, which would quietly put the default group back
-        raise Ec2Error("InvalidParameter", "A VPC endpoint must keep at least one security "
-                       "group.")
+        raise ec2.InvalidParameter("A VPC endpoint must keep at least one security "
+                                   "group.")
     groups = check_groups(context, vpc.id, groups)
     private = endpoint.private_dns_enabled
     if "PrivateDnsEnabled" in params:
         private = _private_dns(context, vpc, view, params["PrivateDnsEnabled"], endpoint.id)
     with context.store.transaction() as tx:
-        mine = tx.get(VpcEndpoint, endpoint.id)
-        assert mine is not None
+        mine = tx.edit(VpcEndpoint, endpoint.id)
         readdress = ip_type != mine.ip_address_type
         mine.ip_address_type, mine.dns_record_ip_type = ip_type, record_type
         mine.group_ids, mine.private_dns_enabled, mine.policy_document = groups, private, policy
@@ -503,8 +469,7 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
             if eni.subnet_id in removed:
                 tx.delete(eni)
             else:
-                changed = tx.get(NetworkInterface, eni_id)
-                assert changed is not None
+                changed = tx.edit(NetworkInterface, eni_id)
                 changed.group_ids = list(groups)
                 if readdress:
                     _readdress(context, changed, ip_type, taken)
@@ -522,19 +487,17 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
 
 @operation("ec2", "DeleteVpcEndpoints")
 def delete_vpc_endpoints(context: RequestContext, params: dict) -> dict:
-    unsuccessful = []
+    unsuccessful = Unsuccessful()
     with context.store.transaction() as tx:
         for endpoint_id in dict.fromkeys(params["VpcEndpointIds"]):
             try:
-                endpoint = require_endpoint(context, endpoint_id)
+                endpoint = require(context, VpcEndpoint, endpoint_id)
             except Ec2Error as failure:
-                unsuccessful.append({"ResourceId": endpoint_id, "Error": {
-                    "Code": failure.code, "Message": failure.message}})
+                unsuccessful.add(endpoint_id, failure)
                 continue
             if endpoint.state in ("deleting", "deleted"):
                 continue
-            mine = tx.get(VpcEndpoint, endpoint_id)
-            assert mine is not None
+            mine = tx.edit(VpcEndpoint, endpoint_id)
             if mine.endpoint_type == "Gateway":
                 _remove_gateway_routes(tx, context.store, mine, mine.route_table_ids)
             mine.state = "deleting"
@@ -568,7 +531,7 @@ def describe_vpc_endpoint_services(context: RequestContext, params: dict) -> dic
         views = visible_services(context)
     rows = filters.apply([_ServiceRow(v, context.region) for v in views],  # type: ignore[arg-type]
                          params.get("Filters"), SERVICE_FILTERS)
-    chunk, token = pages.page(rows, params)
+    chunk, more = pages.page(rows, params)
     details = []
     for row in chunk:
         view = row.view
@@ -596,8 +559,5 @@ def describe_vpc_endpoint_services(context: RequestContext, params: dict) -> dic
         if row.tags:
             detail["Tags"] = tags.tag_set(row.tags)
         details.append(detail)
-    result: dict = {"ServiceNames": sorted({d["ServiceName"] for d in details}),
-                    "ServiceDetails": details}
-    if token:
-        result["NextToken"] = token
-    return result
+    return {"ServiceNames": sorted({d["ServiceName"] for d in details}),
+            "ServiceDetails": details, **more}

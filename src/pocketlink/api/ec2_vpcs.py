@@ -9,9 +9,10 @@ import ipaddress
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import ipv4_network, owned, require_vpc, select
+from pocketlink.api.ec2_common import ipv4_network
 from pocketlink.api.ec2_security_groups import default_egress
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
     CidrAssociation,
@@ -151,13 +152,10 @@ def create_vpc(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeVpcs")
 def describe_vpcs(context: RequestContext, params: dict) -> dict:
-    vpcs = select(context, Vpc, "vpc", params.get("VpcIds"))
+    vpcs = select(context, Vpc, params.get("VpcIds"))
     vpcs = filters.apply(vpcs, params.get("Filters"), VPC_FILTERS)
-    chunk, token = pages.page(vpcs, params, ids_param="VpcIds")
-    result: dict = {"Vpcs": [describe_vpc(v) for v in chunk]}
-    if token:
-        result["NextToken"] = token
-    return result
+    chunk, more = pages.page(vpcs, params, ids_param="VpcIds")
+    return {"Vpcs": [describe_vpc(v) for v in chunk], **more}
 
 
 def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
@@ -174,7 +172,7 @@ def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
 
 @operation("ec2", "DeleteVpc")
 def delete_vpc(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     if _dependents(context, vpc):
         raise Ec2Error("DependencyViolation",
                        f"The vpc '{vpc.id}' has dependencies and cannot be deleted.")
@@ -197,7 +195,7 @@ _ATTRIBUTES = {
 
 @operation("ec2", "DescribeVpcAttribute")
 def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     attribute = params["Attribute"]
     if attribute not in _ATTRIBUTES:
         raise Ec2Error("InvalidParameterValue",
@@ -210,7 +208,7 @@ def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "ModifyVpcAttribute")
 def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     given = [(member, field) for member, field in _ATTRIBUTES.values() if member in params]
     if len(given) != 1:
         raise Ec2Error("InvalidParameterCombination",
@@ -228,8 +226,7 @@ def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
                        "Cannot enable DNS hostnames when DNS support is disabled for "
                        f"{vpc.id}.")
     with context.store.transaction() as tx:
-        mine = tx.get(Vpc, vpc.id)
-        assert mine is not None
+        mine = tx.edit(Vpc, vpc.id)
         setattr(mine, field, value)
         if field == "enable_dns_support" and not value:
             mine.enable_dns_hostnames = False
@@ -239,14 +236,13 @@ def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
 def _add_local_route(tx: Transaction, context: RequestContext, vpc: Vpc, route: Route) -> None:
     for table in context.store.all(RouteTable):
         if table.vpc_id == vpc.id:
-            mine = tx.get(RouteTable, table.id)
-            assert mine is not None
+            mine = tx.edit(RouteTable, table.id)
             mine.routes.append(dataclasses.replace(route))
 
 
 @operation("ec2", "AssociateVpcCidrBlock")
 def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
-    vpc = require_vpc(context, params["VpcId"])
+    vpc = require(context, Vpc, params["VpcId"])
     if params.get("AmazonProvidedIpv6CidrBlock"):
         if vpc.ipv6_associations:
             raise Ec2Error("InvalidParameterValue",
@@ -254,8 +250,7 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
         association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"),
                                       cidr=addresses.allocate_vpc_ipv6_block(context.store))
         with context.store.transaction() as tx:
-            mine = tx.get(Vpc, vpc.id)
-            assert mine is not None
+            mine = tx.edit(Vpc, vpc.id)
             mine.ipv6_associations.append(association)
             _add_local_route(tx, context, vpc, Route(
                 destination_ipv6_cidr_block=association.cidr, gateway_id="local",
@@ -276,8 +271,7 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
             raise Ec2Error("InvalidVpc.Range", str(network))
     association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"), cidr=str(network))
     with context.store.transaction() as tx:
-        mine = tx.get(Vpc, vpc.id)
-        assert mine is not None
+        mine = tx.edit(Vpc, vpc.id)
         mine.cidr_associations.append(association)
         _add_local_route(tx, context, vpc, Route(destination_cidr_block=association.cidr,
                                                  gateway_id="local", origin="CreateRouteTable"))
@@ -324,15 +318,13 @@ def _disassociate(context: RequestContext, vpc: Vpc, association: CidrAssociatio
                            f"The vpc CIDR block {association.cidr} has subnets and cannot be "
                            "disassociated.")
     with context.store.transaction() as tx:
-        mine = tx.get(Vpc, vpc.id)
-        assert mine is not None
+        mine = tx.edit(Vpc, vpc.id)
         mine.cidr_associations = [a for a in mine.cidr_associations
                                   if a.association_id != association.association_id]
         mine.ipv6_associations = [a for a in mine.ipv6_associations
                                   if a.association_id != association.association_id]
         for table in context.store.all(RouteTable):
             if table.vpc_id == vpc.id:
-                rt = tx.get(RouteTable, table.id)
-                assert rt is not None
+                rt = tx.edit(RouteTable, table.id)
                 rt.routes = [r for r in rt.routes
                              if not (r.gateway_id == "local" and r.destination == association.cidr)]

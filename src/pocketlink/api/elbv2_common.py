@@ -1,19 +1,15 @@
-"""What the ELBv2 areas share: ARNs, lookups with ELBv2's errors, Marker/PageSize pages."""
+"""What the ELBv2 areas share: ARNs, names, Marker/PageSize pages, attribute checks."""
 
 from __future__ import annotations
 
 import base64
 import re
 import secrets
-from typing import TypeVar
 
 from pocketlink.api.context import RequestContext
-from pocketlink.model.base import Resource
+from pocketlink.api.errors import elbv2
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
-from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
-
-R = TypeVar("R", bound=Resource)
 
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
@@ -27,11 +23,6 @@ NLB_HOSTED_ZONES = {
     "ap-northeast-3": "Z1GWIQ4HH19I5X", "ap-southeast-1": "ZKVM4W9LS7TM",
     "ap-southeast-2": "ZCT6FZBF4DROD", "ap-south-1": "ZVDDRBQ08TROA", "sa-east-1": "ZTK26PT1VY4CU",
 }
-
-
-def error(shape: str, message: str) -> ServiceError:
-    """ELBv2's modelled error ``shape`` (its code is the model's, e.g. LoadBalancerNotFound)."""
-    return specs.load("elbv2").error(shape, message)
 
 
 def validation(message: str) -> ServiceError:
@@ -53,40 +44,9 @@ def check_name(name: str, what: str) -> None:
                          "ending with a hyphen")
 
 
-def _owned(context: RequestContext, resource: Resource | None) -> bool:
-    return resource is not None and resource.account == context.account and \
-        resource.region == context.region
-
-
-def require_load_balancer(context: RequestContext, load_balancer_arn: str) -> LoadBalancer:
-    found = context.store.get(LoadBalancer, load_balancer_arn)
-    if not _owned(context, found):
-        raise error("LoadBalancerNotFoundException",
-                    f"Load balancer '{load_balancer_arn}' not found")
-    return found  # type: ignore[return-value]
-
-
-def require_target_group(context: RequestContext, target_group_arn: str) -> TargetGroup:
-    found = context.store.get(TargetGroup, target_group_arn)
-    if not _owned(context, found):
-        raise error("TargetGroupNotFoundException",
-                    f"Target groups '{target_group_arn}' not found")
-    return found  # type: ignore[return-value]
-
-
-def require_listener(context: RequestContext, listener_arn: str) -> Listener:
-    found = context.store.get(Listener, listener_arn)
-    if not _owned(context, found):
-        raise error("ListenerNotFoundException", f"Listener '{listener_arn}' not found")
-    return found  # type: ignore[return-value]
-
-
-def owned(context: RequestContext, cls: type[R]) -> list[R]:
-    return [r for r in context.store.all(cls) if _owned(context, r)]
-
-
-def page(items: list, params: dict) -> tuple[list, str | None]:
-    """ELBv2's pages: ``PageSize`` (1-400) and an opaque ``Marker``."""
+def page(items: list, params: dict) -> tuple[list, dict[str, str]]:
+    """ELBv2's pages: ``PageSize`` (1-400) and an opaque ``Marker``; the ``NextMarker`` to add
+    to the result, as ``pages.page`` gives EC2's ``NextToken``."""
     size = params.get("PageSize", 400)
     if not 1 <= size <= 400:
         raise validation(f"1 validation error detected: Value '{size}' at 'pageSize' failed to "
@@ -98,21 +58,39 @@ def page(items: list, params: dict) -> tuple[list, str | None]:
         except (ValueError, UnicodeDecodeError):
             raise validation("Invalid value for marker") from None
     end = start + size
-    return items[start:end], (base64.urlsafe_b64encode(str(end).encode()).decode()
-                              if end < len(items) else None)
+    more = {"NextMarker": base64.urlsafe_b64encode(str(end).encode()).decode()}
+    return items[start:end], more if end < len(items) else {}
 
 
 def attributes_out(values: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in values.items()]
 
 
+def attribute_changes(params: dict, known: dict[str, str], what: str) -> dict[str, str]:
+    """The Attributes a Modify*Attributes call sets, every key one ``what`` has; each
+    resource checks the values its own way before ``set_attributes``."""
+    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    for key in changes:
+        if key not in known:
+            raise validation(f"{what} attribute key '{key}' is not recognized")
+    return changes
+
+
+def set_attributes(context: RequestContext, resource: LoadBalancer | TargetGroup | Listener,
+                   changes: dict[str, str]) -> dict:
+    """Checked ``changes`` written onto ``resource``, answered with all its attributes."""
+    with context.store.transaction() as tx:
+        mine = tx.edit(type(resource), resource.id)
+        mine.attributes.update(changes)
+    return {"Attributes": attributes_out(mine.attributes)}
+
+
 def boolean_attribute(key: str, value: str) -> None:
     if value not in ("true", "false"):
-        raise error("InvalidConfigurationRequestException",
-                    f"The value of '{key}' must be 'true' or 'false'")
+        raise elbv2.InvalidConfigurationRequestException(f"The value of '{key}' must be 'true' or 'false'")
 
 
 def integer_attribute(key: str, value: str, low: int, high: int) -> None:
     if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
-        raise error("InvalidConfigurationRequestException",
-                    f"The value of '{key}' must be an integer between {low} and {high}")
+        raise elbv2.InvalidConfigurationRequestException(
+            f"The value of '{key}' must be an integer between {low} and {high}")

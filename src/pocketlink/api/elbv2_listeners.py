@@ -9,18 +9,17 @@ from __future__ import annotations
 from pocketlink.api.context import RequestContext
 from pocketlink.api.elbv2_common import (
     arn,
+    attribute_changes,
     attributes_out,
-    error,
     hex_id,
     integer_attribute,
-    owned,
     page,
-    require_listener,
-    require_load_balancer,
-    require_target_group,
+    set_attributes,
     validation,
 )
+from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned, require
 from pocketlink.model.elbv2 import LISTENER_ATTRIBUTES, Listener, LoadBalancer, TargetGroup
 
 PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
@@ -52,52 +51,51 @@ def describe_listener(listener: Listener) -> dict:
 
 def _forward_target(context: RequestContext, actions: list[dict]) -> TargetGroup:
     if len(actions) != 1 or actions[0].get("Type") != "forward":
-        raise error("InvalidLoadBalancerActionException",
-                    "A network load balancer listener takes exactly one 'forward' action")
+        raise elbv2.InvalidLoadBalancerActionException(
+            "A network load balancer listener takes exactly one 'forward' action")
     action = actions[0]
     group_arn = action.get("TargetGroupArn")
     groups = (action.get("ForwardConfig") or {}).get("TargetGroups") or []
     if not group_arn and len(groups) == 1:
         group_arn = groups[0].get("TargetGroupArn")
     if not group_arn:
-        raise error("InvalidLoadBalancerActionException",
-                    "A network load balancer forwards to exactly one target group")
-    return require_target_group(context, group_arn)
+        raise elbv2.InvalidLoadBalancerActionException(
+            "A network load balancer forwards to exactly one target group")
+    return require(context, TargetGroup, group_arn)
 
 
 def _check(context: RequestContext, balancer: LoadBalancer, protocol: str, port: int,
            group: TargetGroup, params: dict, listener: Listener | None = None) -> None:
     if protocol not in PROTOCOLS:
-        raise error("UnsupportedProtocolException",
-                    f"Protocol '{protocol}' is not supported by network load balancers")
+        raise elbv2.UnsupportedProtocolException(
+            f"Protocol '{protocol}' is not supported by network load balancers")
     if not 1 <= port <= 65535:
         raise validation(f"Port {port} must be between 1 and 65535")
     if group.protocol not in COMPATIBLE[protocol]:
-        raise error("IncompatibleProtocolsException",
-                    f"Listener protocol '{protocol}' is not compatible with target group "
-                    f"protocol '{group.protocol}'")
+        raise elbv2.IncompatibleProtocolsException(
+            f"Listener protocol '{protocol}' is not compatible with target group "
+            f"protocol '{group.protocol}'")
     if group.vpc_id != balancer.vpc_id:
-        raise error("InvalidConfigurationRequestException",
-                    f"Target group '{group.id}' is in another VPC than load balancer "
-                    f"'{balancer.id}'")
+        raise elbv2.InvalidConfigurationRequestException(
+            f"Target group '{group.id}' is in another VPC than load balancer "
+            f"'{balancer.id}'")
     for other in context.store.all(Listener):
         if other.target_group_arn == group.id and other.load_balancer_arn != balancer.id:
-            raise error("TargetGroupAssociationLimitException",
-                        f"The following target groups cannot be associated with more than one "
-                        f"load balancer: {group.id}")
+            raise elbv2.TargetGroupAssociationLimitException(
+                f"The following target groups cannot be associated with more than one "
+                f"load balancer: {group.id}")
         if other.load_balancer_arn == balancer.id and other.port == port and \
                 (listener is None or other.id != listener.id):
-            raise error("DuplicateListenerException", "A listener already exists on this port "
-                        "for this load balancer")
+            raise elbv2.DuplicateListenerException("A listener already exists on this port "
+                                                   "for this load balancer")
     if protocol == "TLS" and not (params.get("Certificates") or (listener and
                                                                  listener.certificates)):
-        raise error("CertificateNotFoundException",
-                    "A certificate must be specified for TLS listeners")
+        raise elbv2.CertificateNotFoundException("A certificate must be specified for TLS listeners")
 
 
 @operation("elbv2", "CreateListener")
 def create_listener(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     protocol = params.get("Protocol", "TCP")
     port = params.get("Port")
     if port is None:
@@ -106,8 +104,8 @@ def create_listener(context: RequestContext, params: dict) -> dict:
     _check(context, balancer, protocol, port, group, params)
     if sum(1 for lst in context.store.all(Listener)
            if lst.load_balancer_arn == balancer.id) >= MAX_LISTENERS:
-        raise error("TooManyListenersException", "You've reached the limit on the number of "
-                    "listeners per load balancer")
+        raise elbv2.TooManyListenersException("You've reached the limit on the number of "
+                                              "listeners per load balancer")
     listener = Listener(
         id=arn(context, f"listener/net/{balancer.name}/{balancer.load_balancer_id}/{hex_id()}"),
         account=context.account, region=context.region, load_balancer_arn=balancer.id,
@@ -128,34 +126,30 @@ def create_listener(context: RequestContext, params: dict) -> dict:
 def describe_listeners(context: RequestContext, params: dict) -> dict:
     listeners = owned(context, Listener)
     if params.get("LoadBalancerArn"):
-        balancer = require_load_balancer(context, params["LoadBalancerArn"])
+        balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
         listeners = [lst for lst in listeners if lst.load_balancer_arn == balancer.id]
     elif params.get("ListenerArns"):
         wanted = params["ListenerArns"]
         listeners = [lst for lst in listeners if lst.id in wanted]
         if len(listeners) != len(set(wanted)):
-            raise error("ListenerNotFoundException", "One or more listeners not found")
+            raise elbv2.ListenerNotFoundException("One or more listeners not found")
     else:
         raise validation("You must specify either listener ARNs or a load balancer ARN")
-    chunk, marker = page(listeners, params)
-    result: dict = {"Listeners": [describe_listener(lst) for lst in chunk]}
-    if marker:
-        result["NextMarker"] = marker
-    return result
+    chunk, more = page(listeners, params)
+    return {"Listeners": [describe_listener(lst) for lst in chunk], **more}
 
 
 @operation("elbv2", "ModifyListener")
 def modify_listener(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
-    balancer = require_load_balancer(context, listener.load_balancer_arn)
+    listener = require(context, Listener, params["ListenerArn"])
+    balancer = require(context, LoadBalancer, listener.load_balancer_arn)
     protocol = params.get("Protocol", listener.protocol)
     port = params.get("Port", listener.port)
     group = _forward_target(context, params["DefaultActions"]) if params.get(
-        "DefaultActions") else require_target_group(context, listener.target_group_arn)
+        "DefaultActions") else require(context, TargetGroup, listener.target_group_arn)
     _check(context, balancer, protocol, port, group, params, listener)
     with context.store.transaction() as tx:
-        mine = tx.get(Listener, listener.id)
-        assert mine is not None
+        mine = tx.edit(Listener, listener.id)
         mine.protocol, mine.port, mine.target_group_arn = protocol, port, group.id
         if params.get("Certificates"):
             mine.certificates = [c["CertificateArn"] for c in params["Certificates"]
@@ -169,7 +163,7 @@ def modify_listener(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DeleteListener")
 def delete_listener(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
+    listener = require(context, Listener, params["ListenerArn"])
     with context.store.transaction() as tx:
         tx.delete(listener)
     return {}
@@ -177,23 +171,17 @@ def delete_listener(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DescribeListenerAttributes")
 def describe_listener_attributes(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
+    listener = require(context, Listener, params["ListenerArn"])
     return {"Attributes": attributes_out(listener.attributes)}
 
 
 @operation("elbv2", "ModifyListenerAttributes")
 def modify_listener_attributes(context: RequestContext, params: dict) -> dict:
-    listener = require_listener(context, params["ListenerArn"])
-    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    listener = require(context, Listener, params["ListenerArn"])
+    changes = attribute_changes(params, LISTENER_ATTRIBUTES, "Listener")
     for key, value in changes.items():
-        if key not in LISTENER_ATTRIBUTES:
-            raise validation(f"Listener attribute key '{key}' is not recognized")
         integer_attribute(key, value, 60, 6000)
     if listener.protocol not in ("TCP", "TLS", "TCP_UDP") and changes:
-        raise error("InvalidConfigurationRequestException",
-                    "The idle timeout can be set on TCP, TLS and TCP_UDP listeners only")
-    with context.store.transaction() as tx:
-        mine = tx.get(Listener, listener.id)
-        assert mine is not None
-        mine.attributes.update(changes)
-    return {"Attributes": attributes_out(mine.attributes)}
+        raise elbv2.InvalidConfigurationRequestException(
+            "The idle timeout can be set on TCP, TLS and TCP_UDP listeners only")
+    return set_attributes(context, listener, changes)

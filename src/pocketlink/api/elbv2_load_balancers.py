@@ -11,17 +11,18 @@ from pocketlink.api.ec2_network_interfaces import new_interface
 from pocketlink.api.elbv2_common import (
     NLB_HOSTED_ZONES,
     arn,
+    attribute_changes,
     attributes_out,
     boolean_attribute,
     check_name,
-    error,
     hex_id,
-    owned,
     page,
-    require_load_balancer,
+    set_attributes,
     validation,
 )
+from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, Subnet
 from pocketlink.model.elbv2 import (
     LOAD_BALANCER_ATTRIBUTES,
@@ -78,28 +79,25 @@ def _subnet_mappings(context: RequestContext, params: dict) -> list[dict]:
         raise validation("At least one subnet must be specified")
     for mapping in mappings:
         if mapping.get("AllocationId"):
-            raise error("InvalidConfigurationRequestException",
-                        "pocketlink has no Elastic IP addresses: internal addresses only")
+            raise elbv2.InvalidConfigurationRequestException(
+                "pocketlink has no Elastic IP addresses: internal addresses only")
     return mappings
 
 
 def _subnets(context: RequestContext, mappings: list[dict]) -> list[Subnet]:
     subnets = []
     for mapping in mappings:
-        subnet = context.store.get(Subnet, mapping.get("SubnetId", ""))
-        if subnet is None or subnet.account != context.account or \
-                subnet.region != context.region:
-            raise error("SubnetNotFoundException",
-                        f"The subnet ID '{mapping.get('SubnetId')}' is not valid")
+        subnet = find(context, Subnet, mapping.get("SubnetId", ""))
+        if subnet is None:
+            raise elbv2.SubnetNotFoundException(f"The subnet ID '{mapping.get('SubnetId')}' is not valid")
         subnets.append(subnet)
     if len({s.vpc_id for s in subnets}) > 1:
-        raise error("InvalidConfigurationRequestException",
-                    "All subnets must belong to the same VPC")
+        raise elbv2.InvalidConfigurationRequestException("All subnets must belong to the same VPC")
     zones = [s.availability_zone for s in subnets]
     if len(set(zones)) != len(zones):
-        raise error("InvalidConfigurationRequestException",
-                    "A load balancer cannot be attached to multiple subnets in the same "
-                    "Availability Zone")
+        raise elbv2.InvalidConfigurationRequestException(
+            "A load balancer cannot be attached to multiple subnets in the same "
+            "Availability Zone")
     return subnets
 
 
@@ -107,8 +105,7 @@ def _security_groups(context: RequestContext, vpc_id: str, group_ids: list[str])
     for group_id in group_ids:
         group = context.store.get(SecurityGroup, group_id)
         if group is None or group.account != context.account or group.vpc_id != vpc_id:
-            raise error("InvalidSecurityGroupException",
-                        f"One or more security groups are invalid: {group_id}")
+            raise elbv2.InvalidSecurityGroupException(f"One or more security groups are invalid: {group_id}")
     return list(dict.fromkeys(group_ids))
 
 
@@ -119,9 +116,9 @@ def _check_ip_address_type(ip_address_type: str, subnets: list[Subnet]) -> None:
     if ip_address_type == "dualstack":
         for subnet in subnets:
             if not subnet.ipv6_associations:
-                raise error("InvalidConfigurationRequestException",
-                            f"Subnet '{subnet.id}' does not have an IPv6 CIDR block; a "
-                            "dualstack load balancer needs IPv6 in every subnet")
+                raise elbv2.InvalidConfigurationRequestException(
+                    f"Subnet '{subnet.id}' does not have an IPv6 CIDR block; a "
+                    "dualstack load balancer needs IPv6 in every subnet")
 
 
 @operation("elbv2", "CreateLoadBalancer")
@@ -132,11 +129,11 @@ def create_load_balancer(context: RequestContext, params: dict) -> dict:
         raise validation("Load balancer names cannot start with 'internal-'")
     kind = params.get("Type", "application")
     if kind != "network":
-        raise error("InvalidConfigurationRequestException",
-                    f"pocketlink serves network load balancers; '{kind}' is not supported")
+        raise elbv2.InvalidConfigurationRequestException(
+            f"pocketlink serves network load balancers; '{kind}' is not supported")
     scheme = params.get("Scheme", "internet-facing")
     if scheme not in ("internet-facing", "internal"):
-        raise error("InvalidSchemeException", f"Scheme '{scheme}' is not valid")
+        raise elbv2.InvalidSchemeException(f"Scheme '{scheme}' is not valid")
     mappings = _subnet_mappings(context, params)
     subnets = _subnets(context, mappings)
     ip_address_type = params.get("IpAddressType", "ipv4")
@@ -145,11 +142,11 @@ def create_load_balancer(context: RequestContext, params: dict) -> dict:
     if existing is not None:
         if {n.subnet_id for n in existing.nodes} == {s.id for s in subnets}:
             return {"LoadBalancers": [describe_load_balancer(existing)]}
-        raise error("DuplicateLoadBalancerNameException",
-                    "A load balancer with the same name exists, but with different settings")
+        raise elbv2.DuplicateLoadBalancerNameException(
+            "A load balancer with the same name exists, but with different settings")
     if len(owned(context, LoadBalancer)) >= LOAD_BALANCER_LIMIT:
-        raise error("TooManyLoadBalancersException",
-                    f"You've reached the limit on the number of load balancers ({LOAD_BALANCER_LIMIT})")
+        raise elbv2.TooManyLoadBalancersException(
+            f"You've reached the limit on the number of load balancers ({LOAD_BALANCER_LIMIT})")
     vpc_id = subnets[0].vpc_id
     groups = _security_groups(context, vpc_id, params.get("SecurityGroups") or [])
     balancer_id = hex_id()
@@ -192,33 +189,29 @@ def describe_load_balancers(context: RequestContext, params: dict) -> dict:
         wanted = params["LoadBalancerArns"]
         balancers = [b for b in balancers if b.id in wanted]
         if len(balancers) != len(set(wanted)):
-            raise error("LoadBalancerNotFoundException", "One or more load balancers not found")
+            raise elbv2.LoadBalancerNotFoundException("One or more load balancers not found")
     if params.get("Names"):
         wanted = params["Names"]
         balancers = [b for b in balancers if b.name in wanted]
         missing = [n for n in wanted if n not in {b.name for b in balancers}]
         if missing:
-            raise error("LoadBalancerNotFoundException",
-                        f"Load balancers '[{', '.join(missing)}]' not found")
-    chunk, marker = page(balancers, params)
-    result: dict = {"LoadBalancers": [describe_load_balancer(b) for b in chunk]}
-    if marker:
-        result["NextMarker"] = marker
-    return result
+            raise elbv2.LoadBalancerNotFoundException(f"Load balancers '[{', '.join(missing)}]' not found")
+    chunk, more = page(balancers, params)
+    return {"LoadBalancers": [describe_load_balancer(b) for b in chunk], **more}
 
 
 @operation("elbv2", "DeleteLoadBalancer")
 def delete_load_balancer(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     if balancer.attributes.get("deletion_protection.enabled") == "true":
-        raise error("OperationNotPermittedException",
-                    f"Load balancer '{balancer.id}' cannot be deleted because deletion "
-                    "protection is enabled")
+        raise elbv2.OperationNotPermittedException(
+            f"Load balancer '{balancer.id}' cannot be deleted because deletion "
+            "protection is enabled")
     if any(balancer.id in s.network_load_balancer_arns
            for s in context.store.all(EndpointService)):
-        raise error("ResourceInUseException",
-                    f"Load balancer '{balancer.id}' cannot be deleted because it is currently "
-                    "associated with another service")
+        raise elbv2.ResourceInUseException(
+            f"Load balancer '{balancer.id}' cannot be deleted because it is currently "
+            "associated with another service")
     with context.store.transaction() as tx:
         for listener in context.store.all(Listener):
             if listener.load_balancer_arn == balancer.id:
@@ -233,45 +226,38 @@ def delete_load_balancer(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DescribeLoadBalancerAttributes")
 def describe_load_balancer_attributes(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     return {"Attributes": attributes_out(balancer.attributes)}
 
 
 @operation("elbv2", "ModifyLoadBalancerAttributes")
 def modify_load_balancer_attributes(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
-    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
+    changes = attribute_changes(params, LOAD_BALANCER_ATTRIBUTES, "Load balancer")
     for key, value in changes.items():
-        if key not in LOAD_BALANCER_ATTRIBUTES:
-            raise validation(f"Load balancer attribute key '{key}' is not recognized")
         if key.endswith(".enabled"):
             boolean_attribute(key, value)
         if key == "access_logs.s3.enabled" and value == "true" and not changes.get(
                 "access_logs.s3.bucket", balancer.attributes.get("access_logs.s3.bucket")):
-            raise error("InvalidConfigurationRequestException",
-                        "The value of 'access_logs.s3.bucket' cannot be empty when access logs "
-                        "are enabled")
-    with context.store.transaction() as tx:
-        mine = tx.get(LoadBalancer, balancer.id)
-        assert mine is not None
-        mine.attributes.update(changes)
-    return {"Attributes": attributes_out(mine.attributes)}
+            raise elbv2.InvalidConfigurationRequestException(
+                "The value of 'access_logs.s3.bucket' cannot be empty when access logs "
+                "are enabled")
+    return set_attributes(context, balancer, changes)
 
 
 @operation("elbv2", "SetIpAddressType")
 def set_ip_address_type(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     ip_address_type = params["IpAddressType"]
     subnets = [context.store.get(Subnet, n.subnet_id) for n in balancer.nodes]
     _check_ip_address_type(ip_address_type, [s for s in subnets if s is not None])
     if ip_address_type == "ipv4" and any(
             balancer.id in s.network_load_balancer_arns and "ipv6" in s.supported_ip_address_types
             for s in context.store.all(EndpointService)):
-        raise error("InvalidConfigurationRequestException",
-                    "The load balancer is used by an endpoint service that supports IPv6")
+        raise elbv2.InvalidConfigurationRequestException(
+            "The load balancer is used by an endpoint service that supports IPv6")
     with context.store.transaction() as tx:
-        mine = tx.get(LoadBalancer, balancer.id)
-        assert mine is not None
+        mine = tx.edit(LoadBalancer, balancer.id)
         mine.ip_address_type = ip_address_type
         for node, subnet in zip(mine.nodes, subnets, strict=True):
             eni = tx.get(NetworkInterface, node.network_interface_id)
@@ -287,23 +273,22 @@ def set_ip_address_type(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "SetSecurityGroups")
 def set_security_groups(context: RequestContext, params: dict) -> dict:
-    balancer = require_load_balancer(context, params["LoadBalancerArn"])
+    balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     if not balancer.security_group_ids:
-        raise error("InvalidConfigurationRequestException",
-                    "You cannot add security groups to a Network Load Balancer that was "
-                    "created without security groups")
+        raise elbv2.InvalidConfigurationRequestException(
+            "You cannot add security groups to a Network Load Balancer that was "
+            "created without security groups")
     groups = _security_groups(context, balancer.vpc_id, params["SecurityGroups"])
     if not groups:
-        raise error("InvalidConfigurationRequestException",
-                    "A Network Load Balancer created with security groups must keep at least one")
+        raise elbv2.InvalidConfigurationRequestException(
+            "A Network Load Balancer created with security groups must keep at least one")
     enforce = params.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
                          balancer.enforce_inbound_rules_on_privatelink)
     if enforce not in ("on", "off"):
         raise validation("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic must be 'on' or "
                          "'off'")
     with context.store.transaction() as tx:
-        mine = tx.get(LoadBalancer, balancer.id)
-        assert mine is not None
+        mine = tx.edit(LoadBalancer, balancer.id)
         mine.security_group_ids = groups
         mine.enforce_inbound_rules_on_privatelink = enforce
         for node in mine.nodes:

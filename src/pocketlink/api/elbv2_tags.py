@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pocketlink.api.context import RequestContext
-from pocketlink.api.elbv2_common import error, validation
+from pocketlink.api.elbv2_common import validation
+from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
 from pocketlink.model.base import Resource
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 
 MAX_TAGS = 50
-_KINDS = {"loadbalancer": (LoadBalancer, "LoadBalancerNotFoundException"),
-          "targetgroup": (TargetGroup, "TargetGroupNotFoundException"),
-          "listener": (Listener, "ListenerNotFoundException")}
+_KINDS = {"loadbalancer": (LoadBalancer, elbv2.LoadBalancerNotFoundException),
+          "targetgroup": (TargetGroup, elbv2.TargetGroupNotFoundException),
+          "listener": (Listener, elbv2.ListenerNotFoundException)}
 
 
 def _resource(context: RequestContext, resource_arn: str) -> Resource:
@@ -22,7 +23,7 @@ def _resource(context: RequestContext, resource_arn: str) -> Resource:
     cls, missing = _KINDS[kind]
     found = context.store.get(cls, resource_arn)
     if found is None or found.account != context.account:
-        raise error(missing, f"'{resource_arn}' not found")
+        raise missing(f"'{resource_arn}' not found")
     return found
 
 
@@ -30,16 +31,15 @@ def _resource(context: RequestContext, resource_arn: str) -> Resource:
 def add_tags(context: RequestContext, params: dict) -> dict:
     new = {t["Key"]: t.get("Value", "") for t in params["Tags"]}
     if len(new) != len(params["Tags"]):
-        raise error("DuplicateTagKeysException", "Tag keys must be unique")
+        raise elbv2.DuplicateTagKeysException("Tag keys must be unique")
     resources = [_resource(context, a) for a in params["ResourceArns"]]
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             mine.tags.update(new)
             if len(mine.tags) > MAX_TAGS:
-                raise error("TooManyTagsException", "You've reached the limit on the number of "
-                            "tags for this resource")
+                raise elbv2.TooManyTagsException("You've reached the limit on the number of "
+                                                 "tags for this resource")
     return {}
 
 
@@ -48,8 +48,7 @@ def remove_tags(context: RequestContext, params: dict) -> dict:
     resources = [_resource(context, a) for a in params["ResourceArns"]]
     with context.store.transaction() as tx:
         for resource in resources:
-            mine = tx.get(type(resource), resource.id)
-            assert mine is not None
+            mine = tx.edit(type(resource), resource.id)
             for key in params["TagKeys"]:
                 mine.tags.pop(key, None)
     return {}

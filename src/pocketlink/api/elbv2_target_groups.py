@@ -8,19 +8,19 @@ import ipaddress
 from pocketlink.api.context import RequestContext
 from pocketlink.api.elbv2_common import (
     arn,
+    attribute_changes,
     attributes_out,
     boolean_attribute,
     check_name,
-    error,
     hex_id,
     integer_attribute,
-    owned,
     page,
-    require_load_balancer,
-    require_target_group,
+    set_attributes,
     validation,
 )
+from pocketlink.api.errors import elbv2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, Vpc
 from pocketlink.model.elbv2 import (
@@ -84,18 +84,18 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
     if params.get("HealthCheckEnabled") is False:
         # NLB target groups of instances and IPs always health-check (AWS: "health checks are
         # always enabled and can't be disabled"); only lambda targets may go without.
-        raise error("InvalidConfigurationRequestException",
-                    "Health check enabled must be true for target groups with target type "
-                    f"'{current.target_type if current else params.get('TargetType', 'instance')}'")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check enabled must be true for target groups with target type "
+            f"'{current.target_type if current else params.get('TargetType', 'instance')}'")
     http = check_protocol in ("HTTP", "HTTPS")
     path = params.get("HealthCheckPath")
     matcher = (params.get("Matcher") or {}).get("HttpCode")
     if not http and path:
-        raise error("InvalidConfigurationRequestException",
-                    "Health check paths are not supported for TCP health checks")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check paths are not supported for TCP health checks")
     if not http and matcher:
-        raise error("InvalidConfigurationRequestException",
-                    "Health check matchers are not supported for TCP health checks")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check matchers are not supported for TCP health checks")
     port = str(params.get("HealthCheckPort") or (current.health_check_port if current
                                                   else "traffic-port"))
     if port != "traffic-port" and not (port.isdigit() and 1 <= int(port) <= 65535):
@@ -118,8 +118,8 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
                              f"'{name[0].lower() + name[1:]}' failed to satisfy constraint: "
                              f"Member must have value between {low} and {high}")
     if timeout > interval:
-        raise error("InvalidConfigurationRequestException",
-                    "Health check timeout must be smaller than or equal to the interval")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Health check timeout must be smaller than or equal to the interval")
     if http:
         path = path or (current.health_check_path if current else None) or "/"
         if not path.startswith("/"):
@@ -151,8 +151,8 @@ def create_target_group(context: RequestContext, params: dict) -> dict:
     vpc_id = params.get("VpcId")
     if not vpc_id:
         raise validation("A VPC ID must be specified")
-    vpc = context.store.get(Vpc, vpc_id)
-    if vpc is None or vpc.account != context.account or vpc.region != context.region:
+    vpc = find(context, Vpc, vpc_id)
+    if vpc is None:
         raise validation(f"The VPC ID '{vpc_id}' is not found")
     ip_address_type = params.get("IpAddressType", "ipv4")
     if ip_address_type not in ("ipv4", "ipv6"):
@@ -162,8 +162,8 @@ def create_target_group(context: RequestContext, params: dict) -> dict:
     if existing is not None:
         if (existing.protocol, existing.port, existing.vpc_id) == (protocol, port, vpc_id):
             return {"TargetGroups": [describe_target_group(context.store, existing)]}
-        raise error("DuplicateTargetGroupNameException",
-                    "A target group with the same name exists, but with different settings")
+        raise elbv2.DuplicateTargetGroupNameException(
+            "A target group with the same name exists, but with different settings")
     group = TargetGroup(
         id=arn(context, f"targetgroup/{name}/{hex_id()}"), account=context.account,
         region=context.region, name=name, protocol=protocol, port=port, vpc_id=vpc_id,
@@ -178,7 +178,7 @@ def create_target_group(context: RequestContext, params: dict) -> dict:
 def describe_target_groups(context: RequestContext, params: dict) -> dict:
     groups = owned(context, TargetGroup)
     if params.get("LoadBalancerArn"):
-        balancer = require_load_balancer(context, params["LoadBalancerArn"])
+        balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
         attached = {lst.target_group_arn for lst in context.store.all(Listener)
                     if lst.load_balancer_arn == balancer.id}
         groups = [g for g in groups if g.id in attached]
@@ -186,26 +186,22 @@ def describe_target_groups(context: RequestContext, params: dict) -> dict:
         wanted = params["TargetGroupArns"]
         groups = [g for g in groups if g.id in wanted]
         if len(groups) != len(set(wanted)):
-            raise error("TargetGroupNotFoundException", "One or more target groups not found")
+            raise elbv2.TargetGroupNotFoundException("One or more target groups not found")
     if params.get("Names"):
         wanted = params["Names"]
         groups = [g for g in groups if g.name in wanted]
         if len(groups) != len(set(wanted)):
-            raise error("TargetGroupNotFoundException", "One or more target groups not found")
-    chunk, marker = page(groups, params)
-    result: dict = {"TargetGroups": [describe_target_group(context.store, g) for g in chunk]}
-    if marker:
-        result["NextMarker"] = marker
-    return result
+            raise elbv2.TargetGroupNotFoundException("One or more target groups not found")
+    chunk, more = page(groups, params)
+    return {"TargetGroups": [describe_target_group(context.store, g) for g in chunk], **more}
 
 
 @operation("elbv2", "ModifyTargetGroup")
 def modify_target_group(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     health = _health_check(params, group.protocol, group)
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         for field, value in health.items():
             setattr(mine, field, value)
     return {"TargetGroups": [describe_target_group(context.store, mine)]}
@@ -213,49 +209,43 @@ def modify_target_group(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "DeleteTargetGroup")
 def delete_target_group(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     if listeners_of(context.store, group):
-        raise error("ResourceInUseException",
-                    f"Target group '{group.id}' is currently in use by a listener or a rule")
+        raise elbv2.ResourceInUseException(
+            f"Target group '{group.id}' is currently in use by a listener or a rule")
     with context.store.transaction() as tx:
         tx.delete(group)
     return {}
 
 
 def _check_attribute(key: str, value: str) -> None:
-    if key not in TARGET_GROUP_ATTRIBUTES:
-        raise validation(f"Target group attribute key '{key}' is not recognized")
-    if key.endswith(".enabled"):
+    if key == "load_balancing.cross_zone.enabled":  # the one .enabled that is not a boolean
+        if value not in ("true", "false", "use_load_balancer_configuration"):
+            raise elbv2.InvalidConfigurationRequestException(
+                f"The value of '{key}' must be 'true', 'false' or "
+                "'use_load_balancer_configuration'")
+    elif key.endswith(".enabled"):
         boolean_attribute(key, value)
     elif key == "deregistration_delay.timeout_seconds":
         integer_attribute(key, value, 0, 3600)
     elif key == "stickiness.type" and value != "source_ip":
-        raise error("InvalidConfigurationRequestException",
-                    "Network load balancer target groups support only 'source_ip' stickiness")
-    elif key == "load_balancing.cross_zone.enabled" and value not in (
-            "true", "false", "use_load_balancer_configuration"):
-        raise error("InvalidConfigurationRequestException",
-                    f"The value of '{key}' must be 'true', 'false' or "
-                    "'use_load_balancer_configuration'")
+        raise elbv2.InvalidConfigurationRequestException(
+            "Network load balancer target groups support only 'source_ip' stickiness")
 
 
 @operation("elbv2", "DescribeTargetGroupAttributes")
 def describe_target_group_attributes(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     return {"Attributes": attributes_out(group.attributes)}
 
 
 @operation("elbv2", "ModifyTargetGroupAttributes")
 def modify_target_group_attributes(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
-    changes = {a.get("Key", ""): a.get("Value", "") for a in params["Attributes"]}
+    group = require(context, TargetGroup, params["TargetGroupArn"])
+    changes = attribute_changes(params, TARGET_GROUP_ATTRIBUTES, "Target group")
     for key, value in changes.items():
         _check_attribute(key, value)
-    with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
-        mine.attributes.update(changes)
-    return {"Attributes": attributes_out(mine.attributes)}
+    return set_attributes(context, group, changes)
 
 
 def _check_target(context: RequestContext, group: TargetGroup, target: dict) -> Target:
@@ -268,66 +258,64 @@ def _check_target(context: RequestContext, group: TargetGroup, target: dict) -> 
         instance = context.store.get(Instance, target_id)
         if instance is None or instance.account != context.account or \
                 instance.vpc_id != group.vpc_id:
-            raise error("InvalidTargetException",
-                        f"The following targets are not in the target group's VPC "
-                        f"'{group.vpc_id}': '{target_id}'")
+            raise elbv2.InvalidTargetException(
+                f"The following targets are not in the target group's VPC "
+                f"'{group.vpc_id}': '{target_id}'")
         if instance.state not in ("pending", "running"):
-            raise error("InvalidTargetException",
-                        "The following targets are not in a running state and cannot be "
-                        f"registered: '{target_id}'")
+            raise elbv2.InvalidTargetException(
+                "The following targets are not in a running state and cannot be "
+                f"registered: '{target_id}'")
         zone = instance.availability_zone
     else:
         try:
             address = ipaddress.ip_address(target_id)
         except ValueError:
-            raise error("InvalidTargetException",
-                        f"The IP address '{target_id}' is not a valid IP address") from None
+            raise elbv2.InvalidTargetException(
+                f"The IP address '{target_id}' is not a valid IP address") from None
         if (address.version == 6) != (group.ip_address_type == "ipv6"):
-            raise error("InvalidTargetException",
-                        f"The IP address '{target_id}' does not match the target group's IP "
-                        f"address type '{group.ip_address_type}'")
+            raise elbv2.InvalidTargetException(
+                f"The IP address '{target_id}' does not match the target group's IP "
+                f"address type '{group.ip_address_type}'")
         vpc = context.store.get(Vpc, group.vpc_id or "")
         blocks = [a.cidr for a in vpc.cidr_associations + vpc.ipv6_associations] if vpc else []
         inside = any(address in ipaddress.ip_network(b) for b in blocks)
         if not inside and zone != "all":
-            raise error("InvalidTargetException",
-                        f"The IP address '{target_id}' is not within the target group's VPC; "
-                        "register it with AvailabilityZone 'all'")
+            raise elbv2.InvalidTargetException(
+                f"The IP address '{target_id}' is not within the target group's VPC; "
+                "register it with AvailabilityZone 'all'")
     return Target(id=target_id, port=port, availability_zone=zone, registered=now().isoformat())
 
 
 @operation("elbv2", "RegisterTargets")
 def register_targets(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     new = [_check_target(context, group, t) for t in params["Targets"]]
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         for target in new:
             mine.targets = [t for t in mine.targets
                             if (t.id, t.port) != (target.id, target.port)]
             mine.targets.append(target)
         if len(mine.targets) > MAX_TARGETS:
-            raise error("TooManyTargetsException",
-                        f"You've reached the limit on the number of targets ({MAX_TARGETS})")
+            raise elbv2.TooManyTargetsException(
+                f"You've reached the limit on the number of targets ({MAX_TARGETS})")
     return {}
 
 
 @operation("elbv2", "DeregisterTargets")
 def deregister_targets(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     doomed = set()
     for target in params["Targets"]:
         key = (target["Id"], target.get("Port", group.port))
         if not any((t.id, t.port) == key and t.deregistered is None for t in group.targets):
-            raise error("InvalidTargetException",
-                        f"The following targets are not registered in target group "
-                        f"'{group.id}': '{target['Id']}'")
+            raise elbv2.InvalidTargetException(
+                f"The following targets are not registered in target group "
+                f"'{group.id}': '{target['Id']}'")
         doomed.add(key)
     delay = int(group.attributes["deregistration_delay.timeout_seconds"])
     with context.store.transaction() as tx:
-        mine = tx.get(TargetGroup, group.id)
-        assert mine is not None
+        mine = tx.edit(TargetGroup, group.id)
         if delay == 0 or not listeners_of(context.store, group):
             mine.targets = [t for t in mine.targets if (t.id, t.port) not in doomed]
         else:
@@ -383,7 +371,7 @@ def _health_row(store: Store, group: TargetGroup, target: Target) -> dict:
 
 @operation("elbv2", "DescribeTargetHealth")
 def describe_target_health(context: RequestContext, params: dict) -> dict:
-    group = require_target_group(context, params["TargetGroupArn"])
+    group = require(context, TargetGroup, params["TargetGroupArn"])
     moment = now()
     targets = [t for t in group.targets if not drained(group, t, moment)]
     if not params.get("Targets"):

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
+from pocketlink.api.errors import ec2
 from pocketlink.model.base import Resource
-from pocketlink.wire.errors import Ec2Error
 
 R = TypeVar("R", bound=Resource)
 Field = Callable[[Any], Any]
@@ -44,7 +44,7 @@ def apply(items: Iterable[R], filters: list[dict] | None, fields: dict[str, Fiel
     for flt in filters or []:
         name = flt.get("Name")
         if not name:
-            raise Ec2Error("MissingParameter", "Filter.N.Name")
+            raise ec2.MissingParameter("Filter.N.Name")
         wanted = flt.get("Values") or []
         if name in fields:
             extract = fields[name]
@@ -52,7 +52,7 @@ def apply(items: Iterable[R], filters: list[dict] | None, fields: dict[str, Fiel
             def extract(resource: Resource, _name: str = name) -> list[str]:
                 return _tag_values(resource, _name)
         else:
-            raise Ec2Error("InvalidParameterValue", f"The filter '{name}' is invalid")
+            raise ec2.InvalidParameterValue(f"The filter '{name}' is invalid")
         items = [
             r for r in items
             if any(fnmatchcase(have, want) for have in _values(extract(r)) for want in wanted)

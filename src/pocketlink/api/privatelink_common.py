@@ -4,9 +4,14 @@ caller may see, their zones, the endpoints' DNS names, and connection events."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from pocketlink.api.context import RequestContext
+from pocketlink.api.errors import ec2
+from pocketlink.api.lookups import owned
 from pocketlink.model import regions
 from pocketlink.model.aws_services import AWS_SERVICES, VPCE_HOSTED_ZONES, aws_service
 from pocketlink.model.base import now
@@ -22,7 +27,26 @@ from pocketlink.model.privatelink import (
 from pocketlink.store import Store, Transaction
 from pocketlink.wire.errors import Ec2Error
 
+R = TypeVar("R", VpcEndpoint, EndpointService)
+
 MAX_RECORDED_EVENTS = 100
+
+
+class Unsuccessful(list[dict]):
+    """The ``Unsuccessful`` list of EC2's batch calls: one entry per id that failed, with its
+    error; the other ids go ahead."""
+
+    def add(self, resource_id: str, failure: Ec2Error) -> None:
+        self.append({"ResourceId": resource_id,
+                     "Error": {"Code": failure.code, "Message": failure.message}})
+
+    @contextmanager
+    def of(self, resource_id: str) -> Iterator[None]:
+        """Records an EC2 error raised for ``resource_id`` and goes on with the next id."""
+        try:
+            yield
+        except Ec2Error as failure:
+            self.add(resource_id, failure)
 
 
 @dataclass
@@ -111,7 +135,7 @@ def find_service(context: RequestContext, name: str) -> list[ServiceView]:
         if service.service_name == name and service.region == context.region and \
                 service.state == "Available" and allows(service, context):
             return [custom_view(context.store, service)]
-    raise Ec2Error("InvalidServiceName", name)
+    raise ec2.InvalidServiceName(name)
 
 
 def consumer_zone_names(context: RequestContext, zone_ids: list[str]) -> list[str]:
@@ -139,6 +163,16 @@ def dns_entries(store: Store, endpoint: VpcEndpoint, zones: list[str]) -> list[d
     return entries
 
 
+def made_with(context: RequestContext, cls: type[R], token: str | None) -> R | None:
+    """What an earlier call with this ClientToken made: EC2 answers a retry with it."""
+    return next((r for r in owned(context, cls) if token and r.client_token == token), None)
+
+
+def token_echo(token: str | None) -> dict[str, str]:
+    """The ClientToken a create answer repeats, when the call gave one."""
+    return {"ClientToken": token} if token else {}
+
+
 def record_event(tx: Transaction, store: Store, endpoint: VpcEndpoint, event: str) -> None:
     """An Accept/Connect/Reject/Delete event, kept on every notification that covers it,
     ready to be delivered to its SNS topic when pocketlink has SNS."""
@@ -147,8 +181,7 @@ def record_event(tx: Transaction, store: Store, endpoint: VpcEndpoint, event: st
             or notification.vpc_endpoint_id == endpoint.id
         if not covers or event not in notification.events or notification.state != "Enabled":
             continue
-        mine = tx.get(ConnectionNotification, notification.id)
-        assert mine is not None
+        mine = tx.edit(ConnectionNotification, notification.id)
         mine.recorded.append(ConnectionEvent(event=event, vpc_endpoint_id=endpoint.id,
                                              time=now().isoformat()))
         del mine.recorded[:-MAX_RECORDED_EVENTS]

@@ -29,6 +29,7 @@ import dns.rdatatype
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import require
 from pocketlink.api.tags import printable
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
@@ -93,11 +94,7 @@ def own_vpc(context: RequestContext, raw: dict | None) -> dict:
 
 
 def require_zone(context: RequestContext, zone_id: str) -> HostedZone:
-    zone_id = zone_id.rsplit("/", 1)[-1]
-    zone = context.store.get(HostedZone, zone_id)
-    if zone is None or zone.account != context.account:
-        raise error("NoSuchHostedZone", f"No hosted zone found with ID: {zone_id}")
-    return zone
+    return require(context, HostedZone, zone_id.rsplit("/", 1)[-1])
 
 
 def change_info(change: Change) -> dict:
@@ -386,8 +383,7 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
     change = Change(id="C" + token(20), account=context.account, region=GLOBAL,
                     comment=batch.get("Comment"))
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         mine.record_sets = records
         tx.put(change)
     return {"ChangeInfo": change_info(change)}
@@ -443,8 +439,7 @@ def change_tags_for_resource(context: RequestContext, params: dict) -> dict:
             raise error("InvalidInput", f"Invalid tag: key '{key[:128]}' must be 1 to 128 and "
                         "its value at most 256 characters, none of them control characters")
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         for key in params.get("RemoveTagKeys") or []:
             mine.tags.pop(key, None)
         for tag in params.get("AddTags") or []:

@@ -4,6 +4,12 @@
 - ``ids`` (ids.py): AWS-shaped ids (``vpc-`` + 17 hex).
 - ``regions`` (regions.py): regions and availability zones, with each account's own zone ids.
 - ``ec2`` (ec2.py): VPCs, subnets, security groups, route tables, ENIs, instances.
+- ``elbv2`` (elbv2.py): Network Load Balancers and their nodes, target groups, listeners.
+- ``privatelink`` (privatelink.py): endpoint services, VPC endpoints, their permissions and
+  connection notifications.
+- ``aws_services`` (aws_services.py): the AWS services an endpoint can reach, and the gateway
+  services' prefix lists.
+- ``route53`` (route53.py): hosted zones, record sets and their changes.
 
 Nothing here does I/O; ``pocketlink.store`` keeps these, ``pocketlink.api`` changes them.
 """

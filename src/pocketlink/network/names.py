@@ -34,7 +34,3 @@ def veth(eni_id: str) -> str:
 def route_table_number(subnet_id: str) -> int:
     """The kernel routing table of a subnet's route table (policy routing by bridge)."""
     return 10_000 + int(_short(subnet_id), 16) % 1_000_000
-
-
-def is_ours(name: str) -> bool:
-    return name.startswith(PREFIX)

@@ -26,6 +26,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from pocketlink.polling import wait_for
 from pocketlink.seeds.httpd import httpd_user_data
 
 PROVIDER = "111111111111"
@@ -34,17 +35,6 @@ REGION = "us-west-2"
 AMI = "ami-0c55b159cbfafe1f0"
 PRIVATE_NAME = "demoprivatelink.shiun.me"
 PLAIN_PORT, PROXY_PORT = 80, 8080
-
-
-def wait(check: Callable[[], object], what: str, timeout: float = 60) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(0.1)
 
 
 @dataclass
@@ -156,7 +146,7 @@ class Seed000:
         for account, ids in ((PROVIDER, [self.ids["plain"], self.ids["proxy"]]),
                              (CONSUMER, [instance["InstanceId"]])):
             client = self.client("ec2", account)
-            wait(lambda c=client, i=ids: all(
+            wait_for(lambda c=client, i=ids: all(
                 x["State"]["Name"] == "running" for r in c.describe_instances(
                     InstanceIds=i)["Reservations"] for x in r["Instances"]), "instances running")
 
@@ -167,7 +157,7 @@ class Seed000:
         return endpoint["State"]
 
     def wait_available(self) -> None:
-        wait(lambda: self.endpoint_state() == "available", "the endpoint available")
+        wait_for(lambda: self.endpoint_state() == "available", "the endpoint available")
 
     def section1_create_and_accept(self) -> dict:
         self.say("[Consumer] aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface "
@@ -220,7 +210,7 @@ class Seed000:
                     "ResourceRecords": [{"Value": f'"{record["Value"]}"'}]}}]})
         provider.start_vpc_endpoint_service_private_dns_verification(
             ServiceId=self.ids["service"])
-        wait(lambda: provider.describe_vpc_endpoint_service_configurations(
+        wait_for(lambda: provider.describe_vpc_endpoint_service_configurations(
             ServiceIds=[self.ids["service"]])["ServiceConfigurations"][0][
             "PrivateDnsNameConfiguration"]["State"] == "verified", "the name verified")
         self.say("    verified")

@@ -65,9 +65,6 @@ class Store:
         """Every resource of a kind, oldest first."""
         yield from self._items[cls.kind].values()  # type: ignore[misc]
 
-    def count(self, cls: type[Resource]) -> int:
-        return len(self._items[cls.kind])
-
     def summary(self) -> dict[str, dict[str, int]]:
         """How many resources of each kind every account holds."""
         table: dict[str, dict[str, int]] = {}
@@ -112,6 +109,10 @@ class Store:
             listener()
 
 
+class Vanished(LookupError):
+    """A resource a transaction edits is gone: another change deleted it in between (a bug)."""
+
+
 class Transaction:
     """One change: resources read for update are copies; nothing is seen until commit."""
 
@@ -138,6 +139,13 @@ class Transaction:
             return None
         mine = copy.deepcopy(current)
         self._puts[id_] = mine
+        return mine
+
+    def edit(self, cls: type[R], id_: str) -> R:
+        """Like ``get``, for a resource the caller has just seen: its absence is a bug."""
+        mine = self.get(cls, id_)
+        if mine is None:
+            raise Vanished(f"{cls.kind} {id_} vanished under a transaction")
         return mine
 
     def put(self, resource: Resource) -> None:

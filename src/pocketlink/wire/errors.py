@@ -1,8 +1,10 @@
 """AWS errors as exceptions: what a handler raises, what the serializer turns into XML.
 
 EC2's model has no error shapes, so its codes and messages live in one table here
-(``EC2_ERRORS``). The query and rest-xml services carry their errors in the model; those
-classes are built from the model's error shapes by ``ServiceSpec`` (see specs.py).
+(``EC2_ERRORS``), and one class per code is made from it (``EC2_ERROR_CLASSES``). The query
+and rest-xml services carry their errors in the model; those classes are built from the
+model's error shapes by ``ServiceSpec`` (see specs.py). Handlers import both, per service,
+from ``pocketlink.api.errors``.
 """
 
 from __future__ import annotations
@@ -58,14 +60,9 @@ class NotImplementedOperation(ServiceError):
 
 # EC2's error codes and their messages, as EC2 words them. ``{}`` takes the offending value.
 EC2_ERRORS: dict[str, str] = {
-    "AuthFailure": "AWS was not able to validate the provided access credentials",
     "DependencyViolation": "{}",
     "DryRunOperation": "Request would have succeeded, but DryRun flag is set.",
-    "Gateway.NotAttached": "{}",
     "IncorrectState": "{}",
-    "InvalidAction": "The action {} is not valid for this web service.",
-    "InvalidAvailabilityZone": "Value ({}) for parameter availabilityZone is invalid. "
-    "Subnets can currently only be created in the following availability zones: {}.",
     "InvalidGroup.Duplicate": "The security group '{}' already exists for VPC '{}'",
     "InvalidGroup.NotFound": "The security group '{}' does not exist",
     "InvalidGroupId.Malformed": "Invalid id: \"{}\"",
@@ -91,8 +88,6 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidVpcID.Malformed": "Invalid id: \"{}\"",
     "InvalidVpcID.NotFound": "The vpc ID '{}' does not exist",
     "InvalidID": "The ID '{}' is not valid",
-    "InvalidFilter": "The filter '{}' is invalid",
-    "InvalidNextToken": "The token '{}' is invalid",
     "InvalidPaginationToken": "Invalid pagination token: {}",
     "InvalidIPAddress.InUse": "Address {} is in use.",
     "InsufficientFreeAddressesInSubnet": "Insufficient Free IP Addresses in subnet.",
@@ -101,8 +96,6 @@ EC2_ERRORS: dict[str, str] = {
     "UnknownParameter": "The parameter {} is not recognized",
     "CannotDelete": "{}",
     "TagLimitExceeded": "{}",
-    "InvalidSecurityGroupRuleId.Malformed": "Invalid id: \"{}\"",
-    "IdempotentParameterMismatch": "{}",
     "InvalidAMIID.Malformed": "Invalid id: \"{}\" (expecting \"ami-...\")",
     "InstanceLimitExceeded": "{}",
     "IncorrectInstanceState": "{}",
@@ -115,11 +108,7 @@ EC2_ERRORS: dict[str, str] = {
     "not exist",
     "RulesPerSecurityGroupLimitExceeded": "The maximum number of rules per security group has been "
     "reached.",
-    "SecurityGroupLimitExceeded": "The maximum number of security groups has been reached.",
-    "VpcLimitExceeded": "The maximum number of VPCs has been reached.",
-    "UnauthorizedOperation": "You are not authorized to perform this operation. {}",
     "OperationNotPermitted": "{}",
-    "InvalidInstanceID": "{}",
     "InvalidVpcEndpointId.Malformed": "Invalid Id: '{}'",
     "InvalidVpcEndpointId.NotFound": "The Vpc Endpoint Id '{}' does not exist",
     "InvalidVpcEndpointServiceId.Malformed": "Invalid Id: '{}'",
@@ -148,7 +137,25 @@ class Ec2Error(ServiceError):
 class DryRun(Ec2Error):
     """A DryRun request that would have succeeded: AWS reports it as a 412 error."""
 
+    code = "DryRunOperation"
     status = 412
 
     def __init__(self) -> None:
         super().__init__("DryRunOperation")
+
+
+def _ec2_class(code: str) -> type[Ec2Error]:
+    """The class of one EC2 code, named by it without its dots (``InvalidVpcIDNotFound``), whose
+    arguments fill the code's message."""
+
+    def __init__(self: Ec2Error, *args: object) -> None:
+        Ec2Error.__init__(self, code, *args)
+
+    return type(code.replace(".", ""), (Ec2Error,),
+                {"__init__": __init__, "code": code, "__module__": __name__,
+                 "__doc__": f"EC2's {code}: {EC2_ERRORS[code]}"})
+
+
+# One class per EC2 code, by class name, as LocalStack writes them for EC2 by hand.
+EC2_ERROR_CLASSES: dict[str, type[Ec2Error]] = {
+    cls.__name__: cls for cls in map(_ec2_class, EC2_ERRORS)} | {"DryRunOperation": DryRun}

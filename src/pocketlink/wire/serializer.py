@@ -2,7 +2,7 @@
 
 Class tree::
 
-    ResponseSerializer             shape walk to XML text, escaping, timestamps
+    ResponseSerializer             shape walk to XML text, escaping, timestamps; <ErrorResponse>
      └── QueryResponseSerializer   <OpResponse><OpResult>..</OpResult><ResponseMetadata>..
           └── EC2ResponseSerializer  <OpResponse><requestId>..; errors as <Response><Errors>..
      RestXmlResponseSerializer     headers + <OutputShape xmlns=..>..; the operation's status code
@@ -50,7 +50,14 @@ class ResponseSerializer:
         raise NotImplementedError
 
     def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
-        raise NotImplementedError
+        """``<ErrorResponse>``, as the query and rest-xml services send it (EC2 differs)."""
+        kind = "Sender" if error.sender_fault else "Receiver"
+        body = (
+            f'{XML_DECL}<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type>'
+            f"<Code>{text(error.code)}</Code><Message>{text(error.message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        return self._response(error.status, body, request_id)
 
     # --- the walk ---------------------------------------------------------------------------
     def _members(self, shape: StructureShape, value: dict, out: list[str]) -> None:
@@ -126,15 +133,6 @@ class QueryResponseSerializer(ResponseSerializer):
         )
         return self._response(200, "".join(out), request_id)
 
-    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
-        kind = "Sender" if error.sender_fault else "Receiver"
-        body = (
-            f'{XML_DECL}<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type>'
-            f"<Code>{text(error.code)}</Code><Message>{text(error.message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return self._response(error.status, body, request_id)
-
 
 class EC2ResponseSerializer(QueryResponseSerializer):
     def serialize(self, operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
@@ -200,15 +198,6 @@ class RestXmlResponseSerializer(ResponseSerializer):
         response = self._response(status, "".join(out), request_id)
         response.headers.update(headers)
         return response
-
-    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
-        kind = "Sender" if error.sender_fault else "Receiver"
-        body = (
-            f'{XML_DECL}<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type>'
-            f"<Code>{text(error.code)}</Code><Message>{text(error.message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        return self._response(error.status, body, request_id)
 
 
 _SERIALIZERS: dict[str, type[ResponseSerializer]] = {

@@ -49,30 +49,24 @@ def _scope(credential: str) -> CredentialScope | None:
     return CredentialScope(*parts[:4])
 
 
+def _signature(credential: str, signed_headers: str, signature: str, amz_date: str
+               ) -> Signature | None:
+    scope = _scope(credential)
+    if scope is None:
+        return None
+    return Signature(scope, tuple(signed_headers.split(";")), signature, amz_date)
+
+
 def signature_of(request: HttpRequest) -> Signature | None:
     """The signature the request carries, in its Authorization header or presigned query."""
     fields = _parse_authorization(request.headers.get("authorization", ""))
     if fields is not None:
-        scope = _scope(fields.get("Credential", ""))
-        if scope is None:
-            return None
-        return Signature(
-            scope,
-            tuple(fields.get("SignedHeaders", "").split(";")),
-            fields.get("Signature", ""),
-            request.headers.get("x-amz-date", ""),
-        )
+        return _signature(fields.get("Credential", ""), fields.get("SignedHeaders", ""),
+                          fields.get("Signature", ""), request.headers.get("x-amz-date", ""))
     query = dict(parse_qsl(request.query))
     if query.get("X-Amz-Algorithm") == ALGORITHM:
-        scope = _scope(query.get("X-Amz-Credential", ""))
-        if scope is None:
-            return None
-        return Signature(
-            scope,
-            tuple(query.get("X-Amz-SignedHeaders", "").split(";")),
-            query.get("X-Amz-Signature", ""),
-            query.get("X-Amz-Date", ""),
-        )
+        return _signature(query.get("X-Amz-Credential", ""), query.get("X-Amz-SignedHeaders", ""),
+                          query.get("X-Amz-Signature", ""), query.get("X-Amz-Date", ""))
     return None
 
 

@@ -1,0 +1,150 @@
+"""A ``pocketlink up`` of one's own, as a subprocess: what the tests and the benchmarks run
+against.
+
+It listens on free loopback ports with its own state file, is stopped by its own pid (never by
+name), and its network is torn down with ``pocketlink down`` scoped to its port and state (never
+``--all``: other runs on the machine keep their namespaces).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+DOWN_TIMEOUT = 120.0
+# Only loopback is spoken to: never let an HTTP(S)_PROXY in the environment take the calls.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Daemon:
+    """``pocketlink up`` as our subprocess; ``restart(kill=True)`` SIGKILLs it and starts it
+    again (what a crash would do)."""
+
+    state: Path
+    log: Path
+    args: list[str] = field(default_factory=list)  # more ``pocketlink up`` options
+    source: Path | None = None  # a pocketlink source tree to run instead of the installed one
+    port: int = field(default_factory=free_port)
+    dns_port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError("the daemon is not running")
+        return self.process.pid
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.source is not None:
+            env["PYTHONPATH"] = os.pathsep.join(
+                [str(self.source), *filter(None, [env.get("PYTHONPATH")])])
+        return env
+
+    def describe(self) -> str:
+        """Which pocketlink the daemon runs: its folder, and the commit when it is a git
+        checkout (with 'modified' if its data plane differs from that commit)."""
+        found = subprocess.run([sys.executable, "-c", "import pocketlink; print(pocketlink.__file__)"],
+                               capture_output=True, text=True, env=self.env, timeout=30)
+        folder = Path(found.stdout.strip()).parent
+        commit = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%h %s"],
+                                capture_output=True, text=True, timeout=30)
+        if commit.returncode != 0:
+            return str(folder)
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain", "dataplane"],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+        return f"{folder} @ {commit.stdout.strip()[:70]}{' (data plane modified)' if dirty else ''}"
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "pocketlink", "up", "--host", HOST,
+                   "--port", str(self.port), "--public-dns-port", str(self.dns_port),
+                   "--state", str(self.state), *self.args]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=self.env)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pocketlink up exited early: {self.log.read_text()[-2000:]}")
+            try:
+                _OPENER.open(f"{self.endpoint}/_pocketlink/health", timeout=2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"pocketlink up did not answer within {START_TIMEOUT:.0f} s")
+
+    def stop(self, kill: bool = False) -> None:
+        """Stop our own subprocess by its pid: SIGTERM (SIGKILL with ``kill``), then SIGKILL
+        if it lingers: a daemon that does not stop is killed, not left."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+
+    def restart(self, kill: bool = False) -> None:
+        self.stop(kill=kill)
+        self.start()
+
+    def client(self, service: str, account: str = "000000000000", region: str = REGION,
+               secret: str = "secret", access_key: str | None = None) -> Any:
+        """A boto3 client for ``account`` (a 12-digit access key id *is* that account), or
+        for ``access_key`` when given."""
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=region,
+            aws_access_key_id=access_key or account, aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1}, proxies={}, connect_timeout=5,
+                          read_timeout=60))
+
+    def down(self, port: int | None = None) -> subprocess.CompletedProcess[str]:
+        """``pocketlink down --purge`` for this daemon (its own --port and --state; never
+        --all). ``port``: one where nothing listens, so that down only tears down."""
+        return subprocess.run(
+            [sys.executable, "-m", "pocketlink", "down", "--host", HOST,
+             "--port", str(port or self.port), "--state", str(self.state), "--purge"],
+            capture_output=True, text=True, timeout=DOWN_TIMEOUT, stdin=subprocess.DEVNULL,
+            env=self.env)
+
+    def tear_down(self) -> None:
+        """After a run that did not finish: stop our daemon by its pid, then remove its
+        namespaces with ``down`` pointed at a fresh free port, so that it asks no daemon to
+        stop (not even one that took our port since) and tears down only this one's."""
+        self.stop()
+        try:
+            cleanup = self.down(port=free_port())
+            if cleanup.returncode != 0:
+                print(f"clean-up: pocketlink down failed: {cleanup.stderr.strip()}",
+                      file=sys.stderr)
+        except subprocess.TimeoutExpired:
+            print("clean-up: pocketlink down timed out", file=sys.stderr)
