@@ -123,9 +123,6 @@ def _status(args: argparse.Namespace) -> int:
               "'pocketlink up'.")
         return 1
     print(f"pocketlink is running on {args.host}:{args.port} (state {status['state']})")
-    if backend := status.get("backend"):
-        print(f"backend (moto): pid {backend['pid'] or '-'}, port {backend['port'] or '-'}, "
-              f"{backend['restarts']} restarts, data {backend['data']}")
     table = status["resources"]
     kinds = sorted({kind for row in table.values() for kind in row})
     if not table:
