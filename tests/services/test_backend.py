@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -90,6 +91,21 @@ def test_s3_object_path_style(daemon) -> None:
     assert head["ContentLength"] == len(BODY)
     listed = s3.list_objects_v2(Bucket="pocketlink-objects")["Contents"]
     assert [(o["Key"], o["Size"]) for o in listed] == [("dir/blob.bin", len(BODY))]
+
+
+def test_s3_virtual_host_style(daemon, monkeypatch) -> None:
+    """``bucket.localhost``: the Host names the bucket. Nothing here resolves
+    ``*.localhost``, so the test's own lookups send those names to 127.0.0.1."""
+    lookup = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: lookup(
+        "127.0.0.1" if host.endswith(".localhost") else host, *args, **kwargs))
+    s3 = boto3.client("s3", endpoint_url=f"http://localhost:{daemon.port}",
+                      region_name="us-east-1", aws_access_key_id=PROVIDER,
+                      aws_secret_access_key="secret",
+                      config=Config(s3={"addressing_style": "virtual"}))
+    s3.create_bucket(Bucket="pocketlink-vhost")
+    s3.put_object(Bucket="pocketlink-vhost", Key="k", Body=b"by host")
+    assert s3.get_object(Bucket="pocketlink-vhost", Key="k")["Body"].read() == b"by host"
 
 
 def test_logs_events(daemon) -> None:
@@ -241,3 +257,18 @@ def test_down_purge_removes_the_backends_data(make_daemon) -> None:
     assert done.returncode == 0, done.stderr
     assert not folder.exists()
     wait_for(lambda: gone(pid))  # the daemon stops it on its way out
+
+
+def test_strict_auth_guards_the_backend_too(make_daemon, tmp_path) -> None:
+    credentials = tmp_path / "credentials.toml"
+    credentials.write_text('[[credentials]]\naccess_key = "AKIAPROVIDER"\n'
+                           f'secret_key = "provider-secret"\naccount = "{PROVIDER}"\n')
+    daemon = make_daemon("--no-network", "--strict-auth", "--credentials", str(credentials))
+    forged = daemon.client("ssm", access_key="AKIAPROVIDER", secret="wrong")
+    with pytest.raises(ClientError) as refused:
+        forged.put_parameter(Name="/forged", Value="x", Type="String")
+    assert refused.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    signed = daemon.client("ssm", access_key="AKIAPROVIDER", secret="provider-secret")
+    signed.put_parameter(Name="/signed", Value="x", Type="String")
+    assert signed.get_parameter(Name="/signed")["Parameter"]["Value"] == "x"
