@@ -112,7 +112,8 @@ class HttpProtocol(asyncio.Protocol):
         headers.setdefault("Content-Length", str(len(response.body)))  # a HEAD's is given
         headers["Connection"] = "keep-alive" if keep_alive else "close"
         head += [f"{k}: {v}" for k, v in headers.items()]
-        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
+        self.transport.writelines([("\r\n".join(head) + "\r\n\r\n").encode("latin-1"),
+                                   response.body])  # a body of megabytes is not copied
         if not keep_alive:
             self.transport.close()
 

@@ -105,7 +105,7 @@ class Backend:
             started = time.monotonic()
             try:
                 restored = await self._start()
-            except (OSError, ValueError, TimeoutError, ConnectionError) as error:
+            except Exception as error:  # the supervisor must outlive every failure
                 log.error("backend (moto) could not start (%s); trying again in %.1f s",
                           error, backoff)
             else:
@@ -135,9 +135,8 @@ class Backend:
             sys.executable, "-m", "pocketlink.services.backend_main", str(self.folder),
             str(os.getpid()), stdout=asyncio.subprocess.PIPE, start_new_session=True)
         try:
-            line = await asyncio.wait_for(process.stdout.readline(), STARTUP)  # type: ignore[union-attr]
-            hello = json.loads(line)
-        except (TimeoutError, ValueError):
+            hello = await asyncio.wait_for(_hello(process), STARTUP)
+        except (TimeoutError, EOFError):
             if process.returncode is None:
                 process.kill()
             await process.wait()
@@ -145,6 +144,17 @@ class Backend:
         self.port = int(hello["port"])
         self._ready.set()
         return hello["restored"]
+
+
+async def _hello(process: asyncio.subprocess.Process) -> dict:
+    """The backend's first JSON line on stdout (a library may print before it)."""
+    assert process.stdout is not None
+    while line := await process.stdout.readline():
+        with contextlib.suppress(ValueError):
+            hello = json.loads(line)
+            if isinstance(hello, dict) and "port" in hello:
+                return hello
+    raise EOFError("the backend ended before it listened")
 
 
 def _restored(restored: dict[str, list[str]]) -> str:

@@ -95,9 +95,13 @@ class _Unpickler(pickle.Unpickler):
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BufferedWriter, objects: Path) -> None:
+    """Pickles one account's state of one service; its S3 bodies go to that account's
+    folder (an object another account put into this account's bucket included)."""
+
+    def __init__(self, file: io.BufferedWriter, objects: Path, account: str) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.objects = objects
+        self.account = account
         self.bodies: set[str] = set()
 
     def reducer_override(self, obj: Any) -> Any:
@@ -120,8 +124,9 @@ class _Pickler(pickle.Pickler):
 
     def _key(self, key: FakeKey) -> Any:
         name = key.__dict__.get(STORED_BODY)
-        if name is None or not (self.objects / name).exists():
-            name = f"{key.account_id}/{uuid.uuid4().hex}"
+        if name is None or not name.startswith(f"{self.account}/") or \
+                not (self.objects / name).exists():
+            name = f"{self.account}/{uuid.uuid4().hex}"
             self._save_body(key, self.objects / name)
             key.__dict__[STORED_BODY] = name
         self.bodies.add(name)
@@ -190,7 +195,7 @@ class Snapshots:
         path.parent.mkdir(parents=True, exist_ok=True)
         aside = path.with_suffix(".part")
         with aside.open("wb") as out:
-            pickler = _Pickler(out, self.objects)
+            pickler = _Pickler(out, self.objects, account)
             pickler.dump((backends.backend.__module__, backends.service_name, state))
         os.replace(aside, path)
         if pickler.bodies or backends.service_name == "s3":
