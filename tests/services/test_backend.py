@@ -230,8 +230,41 @@ def test_killed_backend_is_restarted_with_its_data(daemon) -> None:
     check_items(daemon, "killed", items)
     assert backend_pid(daemon) != pid
     lines = [line for line in daemon.log.read_text().splitlines() if "exited with" in line]
-    assert len(lines) == 1, lines
+    assert len(lines) == 1, lines  # one line says it all
     assert "restored" in lines[0] and "ssm" in lines[0] and "s3" in lines[0]
+
+
+def test_every_backend_service_comes_back(daemon) -> None:
+    """The other services' states pickle and load too (each has had its own unpicklable
+    part: locks, local lambdas, private keys)."""
+    sqs = daemon.client("sqs")
+    queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    sns = daemon.client("sns")
+    topic = sns.create_topic(Name="events")["TopicArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs",
+                  Endpoint=queue_arn["Attributes"]["QueueArn"])
+    sns.publish(TopicArn=topic, Message="published")
+    dynamodb = daemon.client("dynamodb")
+    dynamodb.create_table(TableName="items", BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
+    dynamodb.put_item(TableName="items", Item={"id": {"S": "1"}, "v": {"S": "one"}})
+    role = daemon.client("iam").create_role(RoleName="app", AssumeRolePolicyDocument="{}")
+    repository = daemon.client("ecr").create_repository(repositoryName="app")["repository"]
+    os.kill(backend_pid(daemon), signal.SIGKILL)
+    wait_for(lambda: daemon.log.read_text().count("backend (moto) exited with") == 2)
+    message = sqs.receive_message(QueueUrl=queue)["Messages"][0]
+    assert "published" in message["Body"]
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    item = dynamodb.get_item(TableName="items", Key={"id": {"S": "1"}})["Item"]
+    assert item["v"] == {"S": "one"}
+    got = daemon.client("iam").get_role(RoleName="app")["Role"]
+    assert (got["Arn"], got["RoleId"]) == (role["Role"]["Arn"], role["Role"]["RoleId"])
+    described = daemon.client("ecr").describe_repositories()["repositories"]
+    assert [r["repositoryArn"] for r in described] == [repository["repositoryArn"]]
+    assert "cannot save" not in daemon.log.read_text()
+    assert "cannot restore" not in daemon.log.read_text()
 
 
 def test_daemon_sigkill_and_restart_keeps_the_backends_data(daemon) -> None:
