@@ -14,7 +14,7 @@ from pathlib import Path
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
-from pocketlink.services.backend import Backend, error_response
+from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.store import Store
 from pocketlink.wire import sigv4
 from pocketlink.wire.errors import (
@@ -129,8 +129,8 @@ class Gateway:
             response = error_response(service, InternalError())
         else:
             response = await backend.forward(service, request, account)
-        log.info("%s %s %s %d %.1fms", service, request.method, account, response.status,
-                 (time.perf_counter() - started) * 1000)
+        log.info("%s.%s %s %d %.1fms", service, operation_of(request), account,
+                 response.status, (time.perf_counter() - started) * 1000)
         return response
 
     def _authenticate(self, request: HttpRequest, signature: sigv4.Signature | None) -> None:

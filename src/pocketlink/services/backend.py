@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httptools
 
@@ -49,6 +50,7 @@ STARTUP = 60.0  # seconds moto may take to import, restore and listen
 READY_WAIT = 60.0  # seconds a request waits for a (re)starting backend
 QUICK_EXIT = 30.0  # a backend that dies sooner than this after starting is restarted later
 MAX_BACKOFF = 30.0
+READ_SIZE = 1 << 20  # an S3 body comes in few, large reads
 
 
 class Backend:
@@ -192,7 +194,7 @@ class _Answer:
 
 async def _exchange(port: int, request: HttpRequest, account: str) -> HttpResponse:
     """One request to the backend on a connection of its own (moto's server closes each)."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=READ_SIZE)
     try:
         target = request.path + (f"?{request.query}" if request.query else "")
         headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
@@ -206,7 +208,7 @@ async def _exchange(port: int, request: HttpRequest, account: str) -> HttpRespon
         answer = _Answer(head_only=request.method == "HEAD")
         parser = httptools.HttpResponseParser(answer)
         while not answer.complete:
-            data = await reader.read(1 << 16)
+            data = await reader.read(READ_SIZE)
             if not data:
                 break
             parser.feed_data(data)
@@ -221,6 +223,24 @@ async def _exchange(port: int, request: HttpRequest, account: str) -> HttpRespon
         return HttpResponse(parser.get_status_code(), b"".join(answer.body), response_headers)
     finally:
         writer.close()
+
+
+def operation_name(target: str, query: str, content_type: str, body: bytes) -> str:
+    """The operation a request calls, by json's ``X-Amz-Target`` or query's ``Action``;
+    "" for REST (S3), whose operation is its method and path."""
+    if target:
+        return target.rpartition(".")[2]
+    fields = parse_qs(query)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        fields.update(parse_qs(body.decode("utf-8", "replace")))
+    return (fields.get("Action") or [""])[0]
+
+
+def operation_of(request: HttpRequest) -> str:
+    """For the log line."""
+    return operation_name(request.headers.get("x-amz-target", ""), request.query,
+                          request.headers.get("content-type", ""), request.body) or \
+        f"{request.method} {request.path}"
 
 
 def error_response(service: str, error: ServiceError) -> HttpResponse:

@@ -23,7 +23,8 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+
+from pocketlink.services.backend import operation_name
 
 log = logging.getLogger("pocketlink.backend")
 
@@ -39,12 +40,9 @@ READS = ("Get", "Describe", "List", "BatchGet", "Query", "Scan", "Lookup", "Sear
 def changes(environ: dict[str, Any], body: bytes) -> bool:
     if environ["REQUEST_METHOD"] in ("GET", "HEAD", "OPTIONS"):
         return False
-    operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
-    if not operation:
-        form = parse_qs(environ.get("QUERY_STRING", ""))
-        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-            form.update(parse_qs(body.decode("utf-8", "replace")))
-        operation = (form.get("Action") or [""])[0]
+    operation = operation_name(environ.get("HTTP_X_AMZ_TARGET", ""),
+                               environ.get("QUERY_STRING", ""),
+                               environ.get("CONTENT_TYPE", ""), body)
     return not operation.startswith(READS) if operation else True
 
 
