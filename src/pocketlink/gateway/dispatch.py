@@ -122,13 +122,12 @@ class Gateway:
         account = self.credentials.account_for(signature.scope.access_key)
         try:
             self._authenticate(request, signature)
+            response = await backend.forward(service, request, account)
         except AuthError as error:
             response = error_response(service, error)
         except Exception:
             log.exception("%s %s failed", service, request.method)
             response = error_response(service, InternalError())
-        else:
-            response = await backend.forward(service, request, account)
         log.info("%s.%s %s %d %.1fms", service, operation_of(request), account,
                  response.status, (time.perf_counter() - started) * 1000)
         return response

@@ -74,15 +74,18 @@ class Backend:
                 "restarts": self.restarts, "data": str(self.folder)}
 
     async def forward(self, service: str, request: HttpRequest, account: str) -> HttpResponse:
+        unavailable = error_response(service, ServiceError(
+            f"the {service} backend is not available (starting, restarting or stopping); "
+            "try again", code="ServiceUnavailable", status=503))
+        if self._stopping:
+            return unavailable
         if self._supervisor is None:
             self._supervisor = asyncio.create_task(self._supervise())
         try:
             await asyncio.wait_for(self._ready.wait(), READY_WAIT)
             return await _exchange(self.port, request, account)  # type: ignore[arg-type]
-        except (OSError, TimeoutError, ConnectionError):
-            return error_response(service, ServiceError(
-                f"the {service} backend is restarting; try again", code="ServiceUnavailable",
-                status=503))
+        except (OSError, TimeoutError, ConnectionError, httptools.HttpParserError):
+            return unavailable
 
     async def stop(self) -> None:
         self._stopping = True
