@@ -108,20 +108,17 @@ class Gateway:
     def forwarding(self, request: HttpRequest) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
-        if self.backend is None:
+        caller = self.backend.caller(request) if self.backend is not None else None
+        if caller is None:
             return None
-        signature = sigv4.signature_of(request)
-        if signature is None or not self.backend.serves(signature.scope.service):
-            return None
-        return self._forward(self.backend, request, signature)
+        return self._forward(self.backend, request, *caller)  # type: ignore[arg-type]
 
-    async def _forward(self, backend: Backend, request: HttpRequest,
-                       signature: sigv4.Signature) -> HttpResponse:
+    async def _forward(self, backend: Backend, request: HttpRequest, service: str,
+                       access_key: str) -> HttpResponse:
         started = time.perf_counter()
-        service = signature.scope.service
-        account = self.credentials.account_for(signature.scope.access_key)
+        account = self.credentials.account_for(access_key)
         try:
-            self._authenticate(request, signature)
+            self._authenticate(request, sigv4.signature_of(request))
             response = await backend.forward(service, request, account)
         except AuthError as error:
             response = error_response(service, error)

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs
 
 import httptools
 
+from pocketlink.wire import sigv4
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
@@ -64,8 +65,17 @@ class Backend:
         self._stopping = False
 
     @staticmethod
-    def serves(service: str) -> bool:
-        return service in SERVICES
+    def caller(request: HttpRequest) -> tuple[str, str] | None:
+        """(service, access key id) of a request for the backend, or None. The SigV4 scope
+        says; without one, SigV2's query (``AWSAccessKeyId``, ``Signature``) can only be
+        S3's: boto3 presigns S3 URLs that way unless told ``s3v4``."""
+        scope = sigv4.credential_scope(request)
+        if scope is not None:
+            return (scope.service, scope.access_key) if scope.service in SERVICES else None
+        query = parse_qs(request.query)
+        if "AWSAccessKeyId" in query and "Signature" in query:
+            return "s3", query["AWSAccessKeyId"][0]
+        return None
 
     def status(self) -> dict:
         process = self._process
