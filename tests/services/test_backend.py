@@ -125,6 +125,18 @@ def test_s3_virtual_host_style(daemon, monkeypatch) -> None:
     assert s3.get_object(Bucket="pocketlink-vhost", Key="k")["Body"].read() == b"by host"
 
 
+def test_s3_bodies_on_disk_follow_the_objects(daemon) -> None:
+    """Each body is a file of its own in the state dir, kept while an object holds it."""
+    s3 = s3_client(daemon, CONSUMER)
+    s3.create_bucket(Bucket="pocketlink-bodies")
+    s3.put_object(Bucket="pocketlink-bodies", Key="kept", Body=b"first")
+    s3.put_object(Bucket="pocketlink-bodies", Key="kept", Body=b"second")  # overwritten
+    s3.put_object(Bucket="pocketlink-bodies", Key="gone", Body=b"deleted")
+    s3.delete_object(Bucket="pocketlink-bodies", Key="gone")
+    bodies = daemon.state.parent / "backend" / "objects" / CONSUMER
+    assert sorted(p.read_bytes() for p in bodies.iterdir()) == [b"second"]
+
+
 def test_logs_events(daemon) -> None:
     logs = daemon.client("logs")
     logs.create_log_group(logGroupName="/app/web")
