@@ -180,17 +180,31 @@ def test_accounts_see_their_own_data(daemon) -> None:
     assert f":{PROVIDER}:" in parameter["ARN"]
 
 
-def test_aws_cli_on_the_host(daemon) -> None:
+def aws(daemon: Daemon, *args: str) -> None:
+    """The AWS CLI on the host, as the provider, against the daemon."""
     env = {**os.environ, "AWS_ACCESS_KEY_ID": PROVIDER, "AWS_SECRET_ACCESS_KEY": "secret",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_PAGER": "", "AWS_CONFIG_FILE": "/dev/null",
            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
     done = subprocess.run([sys.executable, "-m", "awscli", "--endpoint-url", daemon.endpoint,
-                           "ssm", "put-parameter", "--name", "/cli/seeded", "--value", "from-cli",
-                           "--type", "String"], env=env, capture_output=True, text=True,
-                          timeout=120)
+                           *args], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+def test_aws_cli_on_the_host(daemon) -> None:
+    aws(daemon, "ssm", "put-parameter", "--name", "/cli/seeded", "--value", "from-cli",
+        "--type", "String")
     parameter = daemon.client("ssm").get_parameter(Name="/cli/seeded")["Parameter"]
     assert parameter["Value"] == "from-cli"
+
+
+def test_aws_cli_copies_20_mb_to_s3_and_back(daemon, tmp_path) -> None:
+    """``aws s3 cp`` uploads in 8 MB parts (multipart), and downloads in ranges."""
+    source, back = tmp_path / "big.bin", tmp_path / "back.bin"
+    source.write_bytes(os.urandom(20 * 1024 * 1024 + 1))
+    aws(daemon, "s3", "mb", "s3://pocketlink-cli")
+    aws(daemon, "s3", "cp", str(source), "s3://pocketlink-cli/big.bin")
+    aws(daemon, "s3", "cp", "s3://pocketlink-cli/big.bin", str(back))
+    assert back.read_bytes() == source.read_bytes()
 
 
 def test_errors_pass_through_in_aws_format(daemon) -> None:
