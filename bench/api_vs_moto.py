@@ -11,7 +11,7 @@ p50/p99 latency for each server, then pocketlink/moto ratios: throughput above x
 latency below x1 mean pocketlink is faster.
 
 Run: ``python3 bench/api_vs_moto.py [--rounds N] [--warmup N] [--json FILE]``
-(needs the ``bench`` extra: boto3 and moto[server]).
+(boto3 and moto[server] come with pocketlink).
 """
 
 from __future__ import annotations

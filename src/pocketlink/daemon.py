@@ -26,6 +26,7 @@ from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.network.processes import Instances
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
+from pocketlink.services.backend import Backend
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
@@ -49,7 +50,8 @@ class DaemonConfig:
 
     @property
     def data_dir(self) -> Path:
-        """Where everything but the state file lives: the instances' consoles, UserData."""
+        """Where everything but the state file lives: the instances' consoles, UserData,
+        the backend's data (``backend/``)."""
         return self.state.parent
 
 
@@ -93,8 +95,9 @@ async def run(config: DaemonConfig) -> None:
     store = open_store(config.state)
     stop = asyncio.Event()
     instances = Instances(config.data_dir / "instances")
+    backend = Backend(config.data_dir / "backend")
     gateway = Gateway(store, config.credentials, config.strict_auth, shutdown=stop.set,
-                      consoles=instances.console)
+                      consoles=instances.console, backend=backend)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -128,5 +131,6 @@ async def run(config: DaemonConfig) -> None:
         server.close()
         await server.wait_closed()
         await reconciling
+        await backend.stop()
         await public_dns.stop()
         store.close()

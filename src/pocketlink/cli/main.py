@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     down.add_argument("--port", type=int, default=DEFAULT_PORT)
     down.add_argument("--state", type=Path, default=None)
     down.add_argument("--purge", action="store_true",
-                      help="also delete the state file and the instances' folders")
+                      help="also delete the state file, the instances' folders and the backend's data")
     down.add_argument("--all", action="store_true",
                       help="remove every pocketlink namespace on the machine, whichever "
                            "daemon made it")
@@ -186,6 +186,7 @@ def _down(args: argparse.Namespace) -> int:
         for path in (state, Path(f"{state}-wal"), Path(f"{state}-shm")):
             path.unlink(missing_ok=True)
         shutil.rmtree(state.parent / "instances", ignore_errors=True)
+        shutil.rmtree(state.parent / "backend", ignore_errors=True)
         print(f"*** deleted the state {state}")
     return 0
 

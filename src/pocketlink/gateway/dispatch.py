@@ -7,13 +7,14 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
+from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.store import Store
 from pocketlink.wire import sigv4
 from pocketlink.wire.errors import (
@@ -46,8 +47,10 @@ class Protocol:
 class Gateway:
     def __init__(self, store: Store, credentials: Credentials | None = None,
                  strict_auth: bool = False, shutdown: Callable[[], None] | None = None,
-                 consoles: Callable[[str], Path] | None = None) -> None:
+                 consoles: Callable[[str], Path] | None = None,
+                 backend: Backend | None = None) -> None:
         self.store = store
+        self.backend = backend
         self.shutdown = shutdown
         self.consoles = consoles
         self.credentials = credentials or Credentials()
@@ -102,6 +105,30 @@ class Gateway:
                  response.status, elapsed)
         return response
 
+    def forwarding(self, request: HttpRequest) -> Awaitable[HttpResponse] | None:
+        """The answer to come for a request the backend serves (its SigV4 scope names one
+        of the backend's services), or None: pocketlink answers it itself (``handle``)."""
+        caller = self.backend.caller(request) if self.backend is not None else None
+        if caller is None:
+            return None
+        return self._forward(self.backend, request, *caller)  # type: ignore[arg-type]
+
+    async def _forward(self, backend: Backend, request: HttpRequest, service: str,
+                       access_key: str) -> HttpResponse:
+        started = time.perf_counter()
+        account = self.credentials.account_for(access_key)
+        try:
+            self._authenticate(request, sigv4.signature_of(request))
+            response = await backend.forward(service, request, account)
+        except AuthError as error:
+            response = error_response(service, error)
+        except Exception:
+            log.exception("%s %s failed", service, request.method)
+            response = error_response(service, InternalError())
+        log.info("%s.%s %s %d %.1fms", service, operation_of(request), account,
+                 response.status, (time.perf_counter() - started) * 1000)
+        return response
+
     def _authenticate(self, request: HttpRequest, signature: sigv4.Signature | None) -> None:
         if not self.strict_auth:
             return
@@ -133,6 +160,8 @@ class Gateway:
             body = {"status": "stopping"}
         elif request.path == "/_pocketlink/status":
             body = {"status": "running", "state": self.store.path, "resources": self.store.summary()}
+            if self.backend is not None:
+                body["backend"] = self.backend.status()
         else:
             return HttpResponse(404, b'{"error": "not found"}',
                                 {"Content-Type": "application/json"})

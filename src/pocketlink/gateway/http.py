@@ -1,13 +1,16 @@
 """A small HTTP/1.1 server on asyncio: httptools parses, the gateway answers.
 
 AWS SDKs send one request at a time per connection with keep-alive; that is all this
-serves. Handlers are quick and synchronous, so a request is answered inline on the loop.
+serves. pocketlink's own handlers are quick and synchronous, so their requests are answered
+inline on the loop; a request for the backend is answered when the backend has, and the
+connection reads nothing more until then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from http import HTTPStatus
 
 import httptools
@@ -29,6 +32,7 @@ class HttpProtocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
+        self._pending: asyncio.Future[HttpResponse] | None = None
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -55,6 +59,11 @@ class HttpProtocol(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
+    def on_headers_complete(self) -> None:
+        """boto3 asks before sending an S3 body over 1 MB and waits a second for the go."""
+        if self._headers.get("expect", "").lower() == "100-continue" and self.transport:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def on_body(self, body: bytes) -> None:
         self._size += len(body)
         if self._size <= MAX_BODY:
@@ -72,7 +81,27 @@ class HttpProtocol(asyncio.Protocol):
             headers=self._headers,
             body=b"".join(self._body),
         )
-        self._reply(self.gateway.handle(request), keep_alive=self.parser.should_keep_alive())
+        keep_alive = self.parser.should_keep_alive()
+        pending = self.gateway.forwarding(request)
+        if pending is not None:
+            self._reply_later(pending, keep_alive)
+            return
+        self._reply(self.gateway.handle(request), keep_alive=keep_alive)
+
+    def _reply_later(self, pending: Awaitable[HttpResponse], keep_alive: bool) -> None:
+        assert self.transport is not None
+        self.transport.pause_reading()
+        self._pending = asyncio.ensure_future(pending)
+
+        def done(task: asyncio.Future[HttpResponse]) -> None:
+            self._pending = None
+            if task.cancelled():
+                return
+            self._reply(task.result(), keep_alive)
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.resume_reading()
+
+        self._pending.add_done_callback(done)
 
     def _reply(self, response: HttpResponse, keep_alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -80,10 +109,11 @@ class HttpProtocol(asyncio.Protocol):
         reason = HTTPStatus(response.status).phrase
         head = [f"HTTP/1.1 {response.status} {reason}"]
         headers = {"Content-Type": "text/plain", **response.headers}
-        headers["Content-Length"] = str(len(response.body))
+        headers.setdefault("Content-Length", str(len(response.body)))  # a HEAD's is given
         headers["Connection"] = "keep-alive" if keep_alive else "close"
         head += [f"{k}: {v}" for k, v in headers.items()]
-        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
+        self.transport.writelines([("\r\n".join(head) + "\r\n\r\n").encode("latin-1"),
+                                   response.body])  # a body of megabytes is not copied
         if not keep_alive:
             self.transport.close()
 

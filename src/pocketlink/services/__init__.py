@@ -1,0 +1,9 @@
+"""The AWS side: services pocketlink does not implement itself, behind its front door.
+
+- ``Backend`` (backend.py): moto's server as the daemon's supervised child on loopback
+  (started on first use, restarted when it dies), and the forwarding of a request to it
+  with the caller's account.
+- backend_main.py: that child process: moto's WSGI app, one request at a time.
+- ``Snapshots`` (snapshots.py): moto's state saved after every change and restored at
+  start, one pickle per service and account, S3 object bodies in files of their own.
+"""

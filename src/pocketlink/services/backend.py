@@ -1,0 +1,278 @@
+"""The backend: moto's server as the daemon's supervised child, and the way requests reach it.
+
+AWS services pocketlink does not implement itself are served by moto in a process of its
+own (backend_main.py), so its memory, its GIL and its races stay away from the data plane.
+It starts with the first request for one of its services, listens on a free loopback
+port, and is started again whenever it exits, with one log line saying so; its state
+lives in FOLDER (the state dir's ``backend/``) and comes back with it. A request is
+forwarded as it came (method, path, query, headers, body) with the account in
+``x-moto-account-id``, and moto's answer goes back unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import httptools
+
+from pocketlink.wire import sigv4
+from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.message import HttpRequest, HttpResponse
+
+log = logging.getLogger("pocketlink.backend")
+
+# The services the backend serves, by SigV4 signing name, and the protocol their errors use.
+SERVICES = {
+    "s3": "rest-xml",
+    "dynamodb": "json",
+    "ssm": "json",
+    "secretsmanager": "json",
+    "logs": "json",
+    "kms": "json",
+    "ecr": "json",
+    "sqs": "json",
+    "iam": "query",
+    "sns": "query",
+}
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer",
+                        "upgrade", "proxy-connection", "expect", "content-length"})
+STARTUP = 60.0  # seconds moto may take to import, restore and listen
+READY_WAIT = 60.0  # seconds a request waits for a (re)starting backend
+QUICK_EXIT = 30.0  # a backend that dies sooner than this after starting is restarted later
+MAX_BACKOFF = 30.0
+READ_SIZE = 1 << 20  # an S3 body comes in few, large reads
+
+
+class Backend:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port: int | None = None
+        self.restarts = 0
+        self._process: asyncio.subprocess.Process | None = None
+        self._ready = asyncio.Event()
+        self._supervisor: asyncio.Task | None = None
+        self._stopping = False
+
+    @staticmethod
+    def caller(request: HttpRequest) -> tuple[str, str] | None:
+        """(service, access key id) of a request for the backend, or None. The SigV4 scope
+        says; without one, SigV2's query (``AWSAccessKeyId``, ``Signature``) can only be
+        S3's: boto3 presigns S3 URLs that way unless told ``s3v4``."""
+        scope = sigv4.credential_scope(request)
+        if scope is not None:
+            return (scope.service, scope.access_key) if scope.service in SERVICES else None
+        query = parse_qs(request.query)
+        if "AWSAccessKeyId" in query and "Signature" in query:
+            return "s3", query["AWSAccessKeyId"][0]
+        return None
+
+    def status(self) -> dict:
+        process = self._process
+        return {"pid": process.pid if process and process.returncode is None else None,
+                "port": self.port if self._ready.is_set() else None,
+                "restarts": self.restarts, "data": str(self.folder)}
+
+    async def forward(self, service: str, request: HttpRequest, account: str) -> HttpResponse:
+        unavailable = error_response(service, ServiceError(
+            f"the {service} backend is not available (starting, restarting or stopping); "
+            "try again", code="ServiceUnavailable", status=503))
+        if self._stopping:
+            return unavailable
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise())
+        try:
+            await asyncio.wait_for(self._ready.wait(), READY_WAIT)
+            return await _exchange(self.port, request, account)  # type: ignore[arg-type]
+        except (OSError, TimeoutError, ConnectionError, httptools.HttpParserError):
+            return unavailable
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._supervisor is None:
+            return
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        self._supervisor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._supervisor
+
+    async def _supervise(self) -> None:
+        exited: str | None = None
+        backoff = 0.5
+        while not self._stopping:
+            started = time.monotonic()
+            try:
+                restored = await self._start()
+            except Exception as error:  # the supervisor must outlive every failure
+                log.error("backend (moto) could not start (%s); trying again in %.1f s",
+                          error, backoff)
+            else:
+                what = _restored(restored)
+                if exited is None:
+                    log.info("backend (moto) is up on 127.0.0.1:%d (pid %d)%s", self.port,
+                             self._process.pid, f"; restored {what}" if what else "")
+                else:
+                    self.restarts += 1
+                    log.warning("backend (moto) exited with %s; restarted (pid %d, port %d), "
+                                "restored %s", exited, self._process.pid, self.port,
+                                what or "nothing (it held nothing)")
+                code = await self._process.wait()
+                self._ready.clear()
+                if self._stopping:
+                    return
+                exited = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
+                if time.monotonic() - started > QUICK_EXIT:
+                    backoff = 0.5
+                    continue
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _start(self) -> dict[str, list[str]]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        process = self._process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "pocketlink.services.backend_main", str(self.folder),
+            str(os.getpid()), stdout=asyncio.subprocess.PIPE, start_new_session=True)
+        try:
+            hello = await asyncio.wait_for(_hello(process), STARTUP)
+        except (TimeoutError, EOFError):
+            if process.returncode is None:
+                process.kill()
+            await process.wait()
+            raise ConnectionError(f"it exited with code {process.returncode}") from None
+        self.port = int(hello["port"])
+        self._ready.set()
+        return hello["restored"]
+
+
+async def _hello(process: asyncio.subprocess.Process) -> dict:
+    """The backend's first JSON line on stdout (a library may print before it)."""
+    assert process.stdout is not None
+    while line := await process.stdout.readline():
+        with contextlib.suppress(ValueError):
+            hello = json.loads(line)
+            if isinstance(hello, dict) and "port" in hello:
+                return hello
+    raise EOFError("the backend ended before it listened")
+
+
+def _restored(restored: dict[str, list[str]]) -> str:
+    accounts = {account for owners in restored.values() for account in owners}
+    if not restored:
+        return ""
+    states = sum(len(owners) for owners in restored.values())
+    return (f"{states} service states ({', '.join(sorted(restored))}) of "
+            f"{len(accounts)} account{'s' if len(accounts) != 1 else ''}")
+
+
+class _Answer:
+    """httptools' callbacks for one response."""
+
+    def __init__(self, head_only: bool) -> None:
+        self.head_only = head_only
+        self.headers: list[tuple[str, str]] = []
+        self.body: list[bytes] = []
+        self.headers_done = False
+        self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+        self.complete = self.head_only
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+async def _exchange(port: int, request: HttpRequest, account: str) -> HttpResponse:
+    """One request to the backend on a connection of its own (moto's server closes each)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=READ_SIZE)
+    try:
+        target = request.path + (f"?{request.query}" if request.query else "")
+        headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
+        headers.update({"x-moto-account-id": account, "content-length": str(len(request.body)),
+                        "connection": "close"})
+        head = f"{request.method} {target} HTTP/1.1\r\n" + \
+            "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        writer.write(head.encode("latin-1"))
+        writer.write(request.body)
+        await writer.drain()
+        answer = _Answer(head_only=request.method == "HEAD")
+        parser = httptools.HttpResponseParser(answer)
+        while not answer.complete:
+            data = await reader.read(READ_SIZE)
+            if not data:
+                break
+            parser.feed_data(data)
+        if not answer.headers_done:
+            raise ConnectionError("the backend closed the connection without answering")
+        response_headers = {("Content-Type" if k.lower() == "content-type" else k): v
+                            for k, v in answer.headers if k.lower() not in HOP_BY_HOP}
+        if answer.head_only:
+            length = next((v for k, v in answer.headers if k.lower() == "content-length"), None)
+            if length is not None:
+                response_headers["Content-Length"] = length
+        return HttpResponse(parser.get_status_code(), b"".join(answer.body), response_headers)
+    finally:
+        writer.close()
+
+
+def operation_name(target: str, query: str, content_type: str, body: bytes) -> str:
+    """The operation a request calls, by json's ``X-Amz-Target`` or query's ``Action``;
+    "" for REST (S3), whose operation is its method and path."""
+    if target:
+        return target.rpartition(".")[2]
+    fields = parse_qs(query)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        fields.update(parse_qs(body.decode("utf-8", "replace")))
+    return (fields.get("Action") or [""])[0]
+
+
+def operation_of(request: HttpRequest) -> str:
+    """For the log line."""
+    return operation_name(request.headers.get("x-amz-target", ""), request.query,
+                          request.headers.get("content-type", ""), request.body) or \
+        f"{request.method} {request.path}"
+
+
+def error_response(service: str, error: ServiceError) -> HttpResponse:
+    """``error`` as ``service``'s protocol writes errors, for answers the backend did not
+    give (a refused signature, a backend that is restarting)."""
+    request_id = str(uuid.uuid4())
+    protocol = SERVICES.get(service, "json")
+    if protocol == "json":
+        body = json.dumps({"__type": error.code, "message": error.message}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1",
+                   "x-amzn-ErrorType": error.code, "x-amzn-RequestId": request_id}
+    else:
+        fields = (f"<Code>{error.code}</Code><Message>{_xml(error.message)}</Message>")
+        body = (f"<ErrorResponse><Error><Type>Sender</Type>{fields}</Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>" if protocol == "query"
+                else f"<Error>{fields}<RequestId>{request_id}</RequestId></Error>").encode()
+        headers = {"Content-Type": "text/xml", "x-amz-request-id": request_id}
+    return HttpResponse(error.status, body, headers)
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
