@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pocketlink.harness import Daemon
+from pocketlink.harness import PROVIDER, Daemon
 from pocketlink.polling import wait_for as wait_for  # the tests import it from here
 
-PROVIDER = "111111111111"
+
 CONSUMER = "222222222222"
 
 

@@ -24,6 +24,8 @@ from botocore.config import Config
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
+# The account a client acts for unless told otherwise: the seeds' provider.
+PROVIDER = "111111111111"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
 DOWN_TIMEOUT = 120.0
@@ -117,7 +119,7 @@ class Daemon:
         self.stop(kill=kill)
         self.start()
 
-    def client(self, service: str, account: str = "000000000000", region: str = REGION,
+    def client(self, service: str, account: str = PROVIDER, region: str = REGION,
                secret: str = "secret", access_key: str | None = None) -> Any:
         """A boto3 client for ``account`` (a 12-digit access key id *is* that account), or
         for ``access_key`` when given."""
