@@ -1,53 +1,170 @@
-"""A small HTTP/1.1 server on asyncio: httptools parses, the gateway answers.
+"""A small HTTP/1.1 server on asyncio: httptools parses, a front (the AWS gateway, or the
+daemon's control) answers.
 
 AWS SDKs send one request at a time per connection with keep-alive; that is all this
 serves. Handlers are quick and synchronous, so a request is answered inline on the loop.
+
+Nothing a client sends can make it hold more than its limits: the request line and headers
+together are cut off at ``MAX_HEAD`` bytes (431), a body larger than the front allows is
+refused from its Content-Length before a byte of it is kept (413), a connection idle
+between requests closes after ``KEEP_ALIVE_TIMEOUT`` (as uvicorn's 5 s), and a request
+must arrive whole within ``REQUEST_TIMEOUT``. Every such refusal is an error in AWS's
+format, from the front. ``HttpServer.close`` stops accepting, lets a request under way
+finish within a grace period, and closes the idle connections.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from http import HTTPStatus
+from pathlib import Path
+from typing import Protocol
 
 import httptools
 
-from pocketlink.gateway.dispatch import Gateway
+from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
 log = logging.getLogger("pocketlink.http")
 
-MAX_BODY = 16 * 1024 * 1024
+# The request line and every header, together. AWS publishes no figure for its APIs
+# (S3 caps its headers at 8 KiB of metadata; CloudFront takes 20 KiB of headers); 16 KiB
+# is what Node.js and many front ends allow, and far above what an SDK sends.
+MAX_HEAD = 16 * 1024
+KEEP_ALIVE_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 30.0
+SHUTDOWN_GRACE = 2.0
+
+
+class Front(Protocol):
+    """What answers requests: the AWS API (``Gateway``) or the daemon's control."""
+
+    def handle(self, request: HttpRequest, peer: str) -> HttpResponse: ...
+
+    def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse: ...
+
+    def body_limit(self, request: HttpRequest) -> int: ...
+
+
+# HTTP-level errors, with the codes of AWS's common errors where it has one.
+class MalformedHttpRequest(ServiceError):
+    code = "MalformedHttpRequestException"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"Problems with the request at the HTTP level: {why}.")
+
+
+class RequestEntityTooLarge(ServiceError):
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Problems with the request at the HTTP level. The request entity is "
+                         f"too large: at most {limit} bytes are accepted.")
+
+
+class RequestHeaderSectionTooLarge(ServiceError):
+    code = "RequestHeaderSectionTooLarge"  # S3's name for it; the status is HTTP's
+    status = 431
+
+    def __init__(self) -> None:
+        super().__init__(f"Your request header section exceeds the maximum allowed size "
+                         f"({MAX_HEAD} bytes, request line included).")
+
+
+class Connections:
+    """The open connections of a server, so that shutdown can close them."""
+
+    def __init__(self) -> None:
+        self.open: set[HttpProtocol] = set()
+        self._none = asyncio.Event()
+        self._none.set()
+
+    def add(self, connection: HttpProtocol) -> None:
+        self.open.add(connection)
+        self._none.clear()
+
+    def discard(self, connection: HttpProtocol) -> None:
+        self.open.discard(connection)
+        if not self.open:
+            self._none.set()
+
+    async def close(self, grace: float) -> None:
+        for connection in list(self.open):
+            connection.shutdown()
+        try:
+            await asyncio.wait_for(self._none.wait(), grace)
+        except TimeoutError:
+            for connection in list(self.open):
+                connection.abort()
 
 
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
+    def __init__(self, front: Front, connections: Connections) -> None:
+        # shared
+        self.front = front
+        self.connections = connections
+        # per connection
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self._timer: asyncio.TimerHandle | None = None
+        self._closing = False  # shutdown asked: close once the request under way is answered
+        self._in_head = True  # reading a request line and headers (or waiting for one)
+        self._head_size = 0
+        # per request
+        self._busy = False
+        self._refused = False
         self._url = b""
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._size = 0
+        self._limit = 0
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if isinstance(peer, tuple) else "local"
+        self.connections.add(self)
+        self._arm(KEEP_ALIVE_TIMEOUT)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+        self._body = []
 
     def data_received(self, data: bytes) -> None:
         try:
-            self.parser.feed_data(data)
+            while data and not self._refused:
+                if not self._in_head:
+                    self.parser.feed_data(data)
+                    return
+                # The head is fed no further than its limit, so an endless header costs
+                # MAX_HEAD bytes, not what the client sends.
+                room = MAX_HEAD - self._head_size
+                part, data = data[:room], data[room:]
+                self._head_size += len(part)
+                self.parser.feed_data(part)
+                if self._in_head and self._head_size >= MAX_HEAD:
+                    self._refuse(None, RequestHeaderSectionTooLarge())
         except httptools.HttpParserUpgrade:
-            self._reply(HttpResponse(400, b"upgrades are not supported\n"), keep_alive=False)
-        except httptools.HttpParserError:
-            self._reply(HttpResponse(400, b"malformed HTTP request\n"), keep_alive=False)
+            self._refuse(None, MalformedHttpRequest("protocol upgrades are not supported"))
+        except httptools.HttpParserError as error:
+            self._refuse(None, MalformedHttpRequest(str(error) or "malformed request"))
 
     # httptools callbacks
     def on_message_begin(self) -> None:
+        self._busy = True
         self._url = b""
         self._headers = {}
         self._body = []
         self._size = 0
+        self._arm(REQUEST_TIMEOUT)
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -55,24 +172,61 @@ class HttpProtocol(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        head = self._request(b"")
+        self._limit = self.front.body_limit(head)
+        declared = self._headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > self._limit:
+            self._refuse(head, RequestEntityTooLarge(self._limit))
+
     def on_body(self, body: bytes) -> None:
+        if self._refused:
+            return
         self._size += len(body)
-        if self._size <= MAX_BODY:
-            self._body.append(body)
+        if self._size > self._limit:  # a chunked body, with no length said up front
+            self._refuse(self._request(b""), RequestEntityTooLarge(self._limit))
+            return
+        self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._size > MAX_BODY:
-            self._reply(HttpResponse(413, b"request body too large\n"), keep_alive=False)
+        if self._refused:
             return
-        url = httptools.parse_url(self._url)
-        request = HttpRequest(
+        self._in_head = True
+        self._head_size = 0
+        self._busy = False
+        request = self._request(b"".join(self._body))
+        self._body = []
+        response = self.front.handle(request, self.peer)
+        self._reply(response, keep_alive=self.parser.should_keep_alive() and not self._closing)
+
+    # the server's side
+    def shutdown(self) -> None:
+        """Close now if idle, else once the request under way is answered."""
+        self._closing = True
+        if not self._busy and self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _request(self, body: bytes) -> HttpRequest:
+        url = httptools.parse_url(self._url or b"/")
+        return HttpRequest(
             method=self.parser.get_method().decode(),
             path=(url.path or b"/").decode("latin-1"),
             query=(url.query or b"").decode("latin-1"),
             headers=self._headers,
-            body=b"".join(self._body),
+            body=body,
         )
-        self._reply(self.gateway.handle(request), keep_alive=self.parser.should_keep_alive())
+
+    def _refuse(self, request: HttpRequest | None, error: ServiceError) -> None:
+        """An HTTP-level error, then the connection closes: what follows cannot be framed."""
+        self._refused = True
+        self._body = []
+        log.info("refused a request from %s: %s", self.peer, error.code)
+        self._reply(self.front.refuse(request, error), keep_alive=False)
 
     def _reply(self, response: HttpResponse, keep_alive: bool) -> None:
         if self.transport is None or self.transport.is_closing():
@@ -84,10 +238,55 @@ class HttpProtocol(asyncio.Protocol):
         headers["Connection"] = "keep-alive" if keep_alive else "close"
         head += [f"{k}: {v}" for k, v in headers.items()]
         self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
-        if not keep_alive:
+        if keep_alive:
+            self._arm(KEEP_ALIVE_TIMEOUT)
+        else:
+            self.transport.close()
+
+    def _arm(self, seconds: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(seconds, self._expire)
+
+    def _expire(self) -> None:
+        """Idle too long between requests, or a request too slow to arrive: closed without
+        an answer, as uvicorn does."""
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
 
-async def serve(gateway: Gateway, host: str, port: int) -> asyncio.Server:
-    loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: HttpProtocol(gateway), host, port, reuse_address=True)
+class HttpServer:
+    """One front, on a TCP port or a unix socket, with its connections."""
+
+    def __init__(self, front: Front) -> None:
+        self.front = front
+        self.connections = Connections()
+        self._servers: list[asyncio.Server] = []
+
+    def _protocol(self) -> HttpProtocol:
+        return HttpProtocol(self.front, self.connections)
+
+    async def listen_tcp(self, host: str, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        self._servers.append(
+            await loop.create_server(self._protocol, host, port, reuse_address=True))
+
+    async def listen_unix(self, path: Path) -> None:
+        """A socket only this user can connect to (0600), made so from its first moment."""
+        path.unlink(missing_ok=True)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        previous = os.umask(0o177)
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(previous)
+        os.chmod(path, 0o600)
+        loop = asyncio.get_running_loop()
+        self._servers.append(await loop.create_unix_server(self._protocol, sock=sock))
+
+    async def close(self, grace: float = SHUTDOWN_GRACE) -> None:
+        for server in self._servers:
+            server.close()
+        await self.connections.close(grace)
+        for server in self._servers:
+            await server.wait_closed()
