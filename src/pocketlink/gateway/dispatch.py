@@ -111,6 +111,10 @@ class Gateway:
                 raise ServiceError(f"pocketlink does not serve {spec.name} yet",
                                    code="UnknownService")
             signature = sigv4.signature_of(request)
+            if signature is None and sigv4.claims_signature(request):
+                raise AuthError("Authorization header requires 'Credential' parameter in "
+                                "the form <key>/<date>/<region>/<service>/aws4_request.",
+                                code="IncompleteSignature", status=403)
             access_key = signature.scope.access_key if signature else ""
             self._throttle(spec, access_key, peer)
             account = self.credentials.account_for(access_key)

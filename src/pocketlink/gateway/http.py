@@ -36,6 +36,11 @@ log = logging.getLogger("pocketlink.http")
 MAX_HEAD = 16 * 1024
 KEEP_ALIVE_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 30.0
+# After a refusal the rest of what the client sends is read and dropped for a moment
+# before the close (nginx's lingering close): closing with unread bytes would reset the
+# connection, and the client would lose the error it is owed.
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 4 * 1024 * 1024
 SHUTDOWN_GRACE = 2.0
 
 
@@ -139,6 +144,11 @@ class HttpProtocol(asyncio.Protocol):
         self._body = []
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:  # lingering: dropped, never kept
+            self._size += len(data)
+            if self._size > LINGER_BYTES and self.transport is not None:
+                self.transport.close()
+            return
         try:
             while data and not self._refused:
                 if not self._in_head:
@@ -224,11 +234,13 @@ class HttpProtocol(asyncio.Protocol):
     def _refuse(self, request: HttpRequest | None, error: ServiceError) -> None:
         """An HTTP-level error, then the connection closes: what follows cannot be framed."""
         self._refused = True
+        self._busy = False
         self._body = []
+        self._size = 0
         log.info("refused a request from %s: %s", self.peer, error.code)
-        self._reply(self.front.refuse(request, error), keep_alive=False)
+        self._reply(self.front.refuse(request, error), keep_alive=False, linger=True)
 
-    def _reply(self, response: HttpResponse, keep_alive: bool) -> None:
+    def _reply(self, response: HttpResponse, keep_alive: bool, linger: bool = False) -> None:
         if self.transport is None or self.transport.is_closing():
             return
         reason = HTTPStatus(response.status).phrase
@@ -240,6 +252,9 @@ class HttpProtocol(asyncio.Protocol):
         self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + response.body)
         if keep_alive:
             self._arm(KEEP_ALIVE_TIMEOUT)
+        elif linger and self.transport.can_write_eof():
+            self.transport.write_eof()
+            self._arm(LINGER_SECONDS)
         else:
             self.transport.close()
 

@@ -121,6 +121,12 @@ def signature_of(request: HttpRequest) -> Signature | None:
     return None
 
 
+def claims_signature(request: HttpRequest) -> bool:
+    """Whether the request says it is signed with SigV4 (well-formed or not)."""
+    return request.headers.get("authorization", "").startswith(ALGORITHM + " ") or \
+        "X-Amz-Algorithm=" in request.query
+
+
 def credential_scope(request: HttpRequest) -> CredentialScope | None:
     signature = signature_of(request)
     return signature.scope if signature else None

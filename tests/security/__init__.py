@@ -1,0 +1,1 @@
+"""Security tests: each attack of issue 14, refused."""
