@@ -163,7 +163,10 @@ class HttpProtocol(asyncio.Protocol):
                 if self._in_head and self._head_size >= MAX_HEAD:
                     self._refuse(None, RequestHeaderSectionTooLarge())
         except httptools.HttpParserUpgrade:
-            self._refuse(None, MalformedHttpRequest("protocol upgrades are not supported"))
+            # The request was answered as plain HTTP (the Upgrade header ignored, as HTTP
+            # allows); what follows it would be another protocol.
+            if self.transport is not None:
+                self.transport.close()
         except httptools.HttpParserError as error:
             self._refuse(None, MalformedHttpRequest(str(error) or "malformed request"))
 
