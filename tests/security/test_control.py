@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -132,3 +133,47 @@ def test_a_second_daemon_on_one_state_is_refused(daemon) -> None:
     assert "Traceback" not in done.stderr
     assert f"already serves {daemon.state}" in done.stderr
     assert health(daemon) == 200
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
+def test_a_namespace_is_claimed_before_it_is_made(monkeypatch) -> None:
+    """Another daemon's ``down`` sweeps namespaces nobody claims: the claim comes first."""
+    from pocketlink.network import netns
+
+    name = f"pl-claimtest-{os.getpid()}"
+    seen: list[str | None] = []
+    make = netns._netns._create
+
+    def watched(*args, **kwargs):
+        seen.append(netns.owner_of(name))
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(netns._netns, "_create", watched)
+    try:
+        assert netns.create(name, "/some/state.db")
+        assert seen == ["/some/state.db"]
+        assert netns.owner_of(name) == "/some/state.db"
+    finally:
+        netns.remove(name)
+
+
+def test_stopping_closes_idle_connections_and_lets_a_request_finish(make_daemon) -> None:
+    daemon = make_daemon("--no-network")
+    idle = socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+    idle.sendall(b"GET /_pocketlink/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"200 OK" in idle.recv(4096)
+    half = socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+    body = form("DescribeVpcs").encode()
+    half.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-"
+                 b"urlencoded\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+    record = control.RuntimeRecord.read(daemon.state)
+    assert control.ask(record, "POST", "/_pocketlink/shutdown") == {"status": "stopping"}
+    half.sendall(body)
+    answer = b""
+    while piece := half.recv(65536):
+        answer += piece
+    assert answer.startswith(b"HTTP/1.1 200 OK"), answer[:300]
+    assert idle.recv(1) == b""  # closed by the daemon
+    assert daemon.process.wait(timeout=30) == 0
+    idle.close()
+    half.close()
