@@ -73,7 +73,9 @@ def raw(endpoint: str, method: str, target: str, body: bytes | None = None,
     url = urlparse(endpoint)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     try:
-        connection.request(method, target, body=body, headers=headers or {})
+        # as UTF-8 bytes: a header may carry what latin-1 cannot
+        connection.request(method, target, body=body, headers={
+            name: value.encode() for name, value in (headers or {}).items()})
         response = connection.getresponse()
         return Sent(response.status, {k.lower(): v for k, v in response.getheaders()},
                     response.read().decode())

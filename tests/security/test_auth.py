@@ -171,7 +171,8 @@ def test_a_region_that_is_not_one_is_refused_strict(strict, region) -> None:
     assert vpcs(strict, "10.68.0.0/16") == []
 
 
-@pytest.mark.parametrize("region", ["", "us-west-2.evil.com", "mars-north-1", "us-west-2/x"])
+@pytest.mark.parametrize("region", ["", "us-west-2.evil.com", "mars-north-1", "us-west-2/x",
+                                    "us-west-\u0662"])
 def test_a_region_that_is_not_one_is_refused_by_default_too(daemon, region) -> None:
     account = "444444444444"
     sent = send(daemon.endpoint, sign(daemon.endpoint, form(

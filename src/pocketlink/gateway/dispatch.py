@@ -66,12 +66,21 @@ class Protocol:
 def _region_patterns() -> tuple[re.Pattern[str], ...]:
     """What a region looks like in each AWS partition, from botocore's endpoints data."""
     endpoints = botocore.loaders.create_loader().load_data("endpoints")
-    return tuple(re.compile(p["regionRegex"]) for p in endpoints["partitions"])
+    return tuple(re.compile(p["regionRegex"], re.ASCII) for p in endpoints["partitions"])
 
 
 def is_real_region(name: str) -> bool:
-    return name in regions.REGIONS or (
-        regions.is_region(name) and any(p.match(name) for p in _region_patterns()))
+    """Listed by DescribeRegions, or shaped as a region of an AWS partition (in ASCII:
+    an Arabic-Indic digit is a digit to Python, not in a region)."""
+    return name in regions.REGIONS or any(p.fullmatch(name) for p in _region_patterns())
+
+
+def own_origins(host: str, port: int) -> frozenset[str]:
+    """The origins a page served by this daemon itself would have (its console's)."""
+    names = {"localhost", "127.0.0.1", "[::1]"}
+    if host not in ("0.0.0.0", "::", ""):
+        names.add(f"[{host}]" if ":" in host else host)
+    return frozenset(f"http://{name}:{port}" for name in names)
 
 
 class Gateway:
@@ -251,10 +260,3 @@ def _auth_error(spec: ServiceSpec, problem: sigv4.Problem) -> AuthError:
         return AuthError(_MISMATCH, code="SignatureDoesNotMatch", status=403)
     return AuthError(problem.message, code="SignatureDoesNotMatch", status=403)
 
-
-def own_origins(host: str, port: int) -> frozenset[str]:
-    """The origins a page served by this daemon itself would have (its console's)."""
-    names = {"localhost", "127.0.0.1", "[::1]"}
-    if host not in ("0.0.0.0", "::", ""):
-        names.add(f"[{host}]" if ":" in host else host)
-    return frozenset(f"http://{name}:{port}" for name in names)
