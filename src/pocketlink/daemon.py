@@ -125,10 +125,16 @@ async def run(config: DaemonConfig) -> None:
             "is another pocketlink running? Stop it, or pick another --port.") from None
     record = control.RuntimeRecord(os.getpid(), config.host, config.port,
                                    str(config.state.resolve()),
-                                   str(control.control_socket(config.state)))
+                                   str(control.RuntimeRecord.socket_for(config.state)))
     controller = HttpServer(control.Control(store, record, stop.set))
-    await controller.listen_unix(Path(record.socket))
-    record.write()
+    try:
+        await controller.listen_unix(control.private_socket_path(config.state))
+        record.write()
+    except OSError as error:
+        await server.close()
+        store.close()
+        raise SystemExit(f"pocketlink: cannot serve its control socket {record.socket} "
+                         f"({error.strerror or error})") from None
     try:
         await public_dns.start(PUBLIC_DNS_HOST, config.public_dns_port)
     except OSError as error:

@@ -92,7 +92,7 @@ class RuntimeRecord:
         Path(self.socket).unlink(missing_ok=True)
 
 
-def control_socket(state: Path) -> Path:
+def private_socket_path(state: Path) -> Path:
     """Where the daemon of ``state`` will listen for control, its folder made private."""
     path = RuntimeRecord.socket_for(state)
     _private_dir(path.parent)
