@@ -177,3 +177,10 @@ def test_stopping_closes_idle_connections_and_lets_a_request_finish(make_daemon)
     assert daemon.process.wait(timeout=30) == 0
     idle.close()
     half.close()
+
+
+def test_a_foreign_origin_is_refused_in_the_services_own_format(daemon) -> None:
+    sent = raw(daemon.endpoint, "GET", "/2013-04-01/hostedzone",
+               headers={"Origin": "http://evil.example"})
+    assert sent.status == 403
+    assert "<ErrorResponse" in sent.body and "<Code>AccessDenied</Code>" in sent.body

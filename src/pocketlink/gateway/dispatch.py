@@ -113,8 +113,8 @@ class Gateway:
         action = "-"
         account = "-"
         try:
+            spec = self.router.route(request)  # first: an error is in the service's format
             self._check_origin(request)
-            spec = self.router.route(request)
             protocol = self.protocols.get(spec.name)
             if protocol is None:
                 raise ServiceError(f"pocketlink does not serve {spec.name} yet",
