@@ -113,8 +113,10 @@ class Gateway:
         action = "-"
         account = "-"
         try:
-            spec = self.router.route(request)  # first: an error is in the service's format
-            self._check_origin(request)
+            try:  # routed first, so that a refusal is in the service's format
+                spec = self.router.route(request)
+            finally:
+                self._check_origin(request)
             protocol = self.protocols.get(spec.name)
             if protocol is None:
                 raise ServiceError(f"pocketlink does not serve {spec.name} yet",
