@@ -13,7 +13,6 @@ import pytest
 from pocketlink.harness import PROVIDER, Daemon
 from pocketlink.polling import wait_for as wait_for  # the tests import it from here
 
-
 CONSUMER = "222222222222"
 
 
@@ -95,8 +94,9 @@ def remove_namespaces(daemon: Daemon) -> None:
 @pytest.fixture(scope="session")
 def daemon(make_daemon) -> Daemon:
     """One API-only daemon shared by the API tests (no namespaces: they test the API);
-    each test makes its own resources. Network tests make their own daemons."""
-    return make_daemon("--no-network")
+    each test makes its own resources. Network tests make their own daemons. The fuzz and
+    round-trip tests call faster than any client should: no rate limit here."""
+    return make_daemon("--no-network", "--max-request-rate", "1000000")
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """The daemon's life: open the state, start the API server, stop cleanly on a signal.
 
-Signal handlers only set an event; the main coroutine closes the listener, then the store.
+Signal handlers (and ``pocketlink down``, through the control socket) only set an event;
+the main coroutine closes the listeners and their connections, then the store. While it
+runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 
 from pocketlink.dns.public import CachedZones
 from pocketlink.dns.server import DnsServer
-from pocketlink.gateway.dispatch import Gateway
-from pocketlink.gateway.http import serve
+from pocketlink.gateway import control
+from pocketlink.gateway.dispatch import Gateway, own_origins
+from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
+from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
@@ -47,6 +51,7 @@ class DaemonConfig:
     public_dns_port: int = 4553
     strict_auth: bool = False
     network: bool = True
+    max_request_rate: float = DEFAULT_RATE
 
     @property
     def data_dir(self) -> Path:
@@ -56,7 +61,7 @@ class DaemonConfig:
 
 
 def open_store(path: Path) -> Store:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     return Store(path, KINDS)
 
 
@@ -92,27 +97,53 @@ def raise_file_limit() -> int:
 
 async def run(config: DaemonConfig) -> None:
     descriptors = raise_file_limit()
+    running = control.RuntimeRecord.read(config.state)
+    if running is not None:
+        try:
+            control.ask(running, "GET", "/_pocketlink/status", timeout=2)
+        except OSError:
+            running.remove()  # a daemon that died without cleaning up
+        else:
+            raise SystemExit(f"pocketlink: a daemon (pid {running.pid}, port {running.port}) "
+                             f"already serves {config.state}; stop it with 'pocketlink down "
+                             f"--state {config.state}'.")
     store = open_store(config.state)
     stop = asyncio.Event()
     instances = Instances(config.data_dir / "instances")
     backend = Backend(config.data_dir / "backend")
-    gateway = Gateway(store, config.credentials, config.strict_auth, shutdown=stop.set,
-                      consoles=instances.console, backend=backend)
+    gateway = Gateway(store, config.credentials, config.strict_auth,
+                      consoles=instances.console, origins=own_origins(config.host, config.port),
+                      limiter=RateLimiter(config.max_request_rate), backend=backend)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     public_dns = DnsServer(CachedZones(store))
+    server = HttpServer(gateway)
     try:
-        server = await serve(gateway, config.host, config.port)
+        await server.listen_tcp(config.host, config.port)
     except OSError as error:
         store.close()
         raise SystemExit(
             f"pocketlink: cannot listen on {config.host}:{config.port} ({error.strerror}); "
             "is another pocketlink running? Stop it, or pick another --port.") from None
+    record = control.RuntimeRecord(os.getpid(), config.host, config.port,
+                                   str(config.state.resolve()),
+                                   str(control.RuntimeRecord.socket_for(config.state)))
+    controller = HttpServer(control.Control(store, record, stop.set, backend))
+    try:
+        await controller.listen_unix(control.private_socket_path(config.state))
+        record.write()
+    except OSError as error:
+        await server.close()
+        store.close()
+        raise SystemExit(f"pocketlink: cannot serve its control socket {record.socket} "
+                         f"({error.strerror or error})") from None
     try:
         await public_dns.start(PUBLIC_DNS_HOST, config.public_dns_port)
     except OSError as error:
-        server.close()
+        await server.close()
+        await controller.close()
+        record.remove()
         store.close()
         raise SystemExit(
             f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
@@ -128,9 +159,10 @@ async def run(config: DaemonConfig) -> None:
         await stop.wait()
     finally:
         log.info("pocketlink is stopping")
-        server.close()
-        await server.wait_closed()
+        await server.close()
         await reconciling
         await backend.stop()
         await public_dns.stop()
         store.close()
+        await controller.close()
+        record.remove()

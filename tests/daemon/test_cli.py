@@ -1,12 +1,11 @@
-"""The commands a person types: the AWS CLI against the daemon, and ``pocketlink status``."""
+"""The commands a person types: the AWS CLI against the daemon, and ``pocketlink status``
+(which asks the daemon of a state over its control socket)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-
-from pocketlink.harness import free_port
 
 
 def aws(cli_env: dict[str, str], *args: str) -> dict:
@@ -39,17 +38,17 @@ def test_aws_cli_shows_aws_errors(cli_env) -> None:
 
 def test_status_reports_what_the_daemon_holds(daemon, ec2) -> None:
     ec2.create_vpc(CidrBlock="10.43.0.0/16")
-    done = subprocess.run([sys.executable, "-m", "pocketlink", "status", "--port",
-                           str(daemon.port)], capture_output=True, text=True, timeout=30)
+    done = subprocess.run([sys.executable, "-m", "pocketlink", "status", "--state",
+                           str(daemon.state)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0
     assert f"running on 127.0.0.1:{daemon.port}" in done.stdout
     assert "111111111111" in done.stdout
     assert "vpc" in done.stdout.splitlines()[1]
 
 
-def test_status_says_when_nothing_runs() -> None:
-    done = subprocess.run([sys.executable, "-m", "pocketlink", "status", "--port",
-                           str(free_port())], capture_output=True, text=True, timeout=30)
+def test_status_says_when_nothing_runs(tmp_path) -> None:
+    done = subprocess.run([sys.executable, "-m", "pocketlink", "status", "--state",
+                           str(tmp_path / "none.db")], capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "not running" in done.stdout and "pocketlink up" in done.stdout
 

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import shutil
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import platformdirs
@@ -47,10 +44,14 @@ def _parser() -> argparse.ArgumentParser:
                     choices=["debug", "info", "warning", "error"])
     up.add_argument("--no-network", action="store_true",
                     help="serve the API only: no namespaces, no traffic (no root needed)")
+    up.add_argument("--max-request-rate", type=float, default=None, metavar="PER_SECOND",
+                    help="API requests per second one client (access key) may make, "
+                         "bursts of twice that (default 200)")
 
-    status = commands.add_parser("status", help="say whether a daemon is up and what it holds")
-    status.add_argument("--host", default="127.0.0.1")
-    status.add_argument("--port", type=int, default=DEFAULT_PORT)
+    status = commands.add_parser(
+        "status", help="say whether the daemon of a state is up and what it holds")
+    status.add_argument("--state", type=Path, default=None,
+                        help=f"the daemon's state file (default {default_state()})")
     run_in = commands.add_parser(
         "exec", help="run a command inside an instance, with its addresses and resolver",
         usage="pocketlink exec [-it] INSTANCE_ID -- COMMAND [ARG...]")
@@ -61,9 +62,13 @@ def _parser() -> argparse.ArgumentParser:
 
     down = commands.add_parser(
         "down", help="stop the daemon and remove every namespace, link and process it made")
-    down.add_argument("--host", default="127.0.0.1")
-    down.add_argument("--port", type=int, default=DEFAULT_PORT)
-    down.add_argument("--state", type=Path, default=None)
+    # Accepted for scripts written when down found its daemon by port; the state's runtime
+    # record names the daemon now, whatever holds the port.
+    down.add_argument("--host", help=argparse.SUPPRESS)
+    down.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    down.add_argument("--state", type=Path, default=None,
+                      help=f"the daemon's state file (default {default_state()}): down stops "
+                           "that daemon only")
     down.add_argument("--purge", action="store_true",
                       help="also delete the state file, the instances' folders and the backend's data")
     down.add_argument("--all", action="store_true",
@@ -104,6 +109,8 @@ def _up(args: argparse.Namespace) -> int:
     config = DaemonConfig(host=args.host, port=args.port, state=args.state or default_state(),
                           credentials=credentials, public_dns_port=args.public_dns_port,
                           strict_auth=args.strict_auth, network=not args.no_network)
+    if args.max_request_rate is not None:
+        config.max_request_rate = args.max_request_rate
     try:
         import uvloop
         runner = uvloop.run
@@ -114,15 +121,25 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    url = f"http://{args.host}:{args.port}/_pocketlink/status"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            status = json.load(response)
-    except (urllib.error.URLError, OSError):
-        print(f"pocketlink is not running on {args.host}:{args.port}: start it with "
-              "'pocketlink up'.")
+    from pocketlink.gateway import control
+
+    state = args.state or default_state()
+    record = control.RuntimeRecord.read(state)
+    if record is None:
+        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
         return 1
-    print(f"pocketlink is running on {args.host}:{args.port} (state {status['state']})")
+    try:
+        status = control.ask(record, "GET", "/_pocketlink/status")
+    except PermissionError:
+        print(f"pocketlink status: only the user who started the daemon of {state} may ask "
+              "it (run as that user, e.g. with sudo).", file=sys.stderr)
+        return 2
+    except OSError:
+        print(f"pocketlink is not running on {state} (its pid {record.pid} left no answer): "
+              "start it with 'pocketlink up'.")
+        return 1
+    print(f"pocketlink is running on {status['host']}:{status['port']} (pid {status['pid']}, "
+          f"state {status['state']})")
     table = status["resources"]
     kinds = sorted({kind for row in table.values() for kind in row})
     if not table:
@@ -166,20 +183,9 @@ def _down(args: argparse.Namespace) -> int:
         print("pocketlink down needs root to remove namespaces: run it with sudo.",
               file=sys.stderr)
         return 2
-    base = f"http://{args.host}:{args.port}/_pocketlink"
-    try:
-        request = urllib.request.Request(f"{base}/shutdown", method="POST")
-        urllib.request.urlopen(request, timeout=5).close()
-        print("*** asked the daemon to stop")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            urllib.request.urlopen(f"{base}/health", timeout=1).close()
-            time.sleep(0.1)
-        print("pocketlink down: the daemon did not stop within 30 s", file=sys.stderr)
-        return 1
-    except (urllib.error.URLError, OSError):
-        pass  # not running (any more)
     state = args.state or default_state()
+    if not _stop_daemon(state):
+        return 1
     removed = tear_down(None if args.all else str(state.resolve()))
     print(f"*** removed {len(removed)} namespaces" + (f": {', '.join(removed)}" if removed else ""))
     if args.purge:
@@ -189,6 +195,38 @@ def _down(args: argparse.Namespace) -> int:
         shutil.rmtree(state.parent / "backend", ignore_errors=True)
         print(f"*** deleted the state {state}")
     return 0
+
+
+def _stop_daemon(state: Path) -> bool:
+    """Stops the daemon of ``state``, found by its runtime record, and only that one;
+    True once none runs (or none did)."""
+    from pocketlink.gateway import control
+
+    record = control.RuntimeRecord.read(state)
+    if record is None:
+        return True
+    try:
+        control.ask(record, "POST", "/_pocketlink/shutdown")
+    except OSError:
+        record.remove()  # its daemon died without cleaning up
+        return True
+    print(f"*** asked the daemon to stop (pid {record.pid}, port {record.port})")
+    deadline = time.monotonic() + 30
+    while _alive(record.pid):
+        if time.monotonic() > deadline:
+            print("pocketlink down: the daemon did not stop within 30 s", file=sys.stderr)
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, waiting for its parent to reap it, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,13 @@
 """The front door: HTTP in, AWS responses out.
 
-- ``Gateway`` (dispatch.py): one request -> route, identify, parse, call the handler,
+- ``Gateway`` (dispatch.py): one request -> refuse foreign web pages, throttle, route,
+  identify, check the region and (strict) the signature, parse, call the handler,
   serialize; every failure becomes an AWS error, never a traceback. A request for a
   service of the backend (services/) is forwarded there instead, with its account.
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret.
-- ``serve`` (http.py): the asyncio HTTP/1.1 server (httptools) around the gateway.
+- ``RateLimiter`` (limits.py): a token bucket per client (access key, else address).
+- ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
+  its limits (head and body sizes, timeouts) and its connections, closed on shutdown.
+- ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
+  0600 unix socket, and the record that says which daemon serves which state.
 """

@@ -1,22 +1,34 @@
-"""One request, start to finish: route, identify, parse, handle, serialize."""
+"""One request, start to finish: who may send it, route, identify, parse, handle, serialize.
+
+Before a request reaches a handler it must come from no foreign web page (a browser's
+``Origin`` or ``Sec-Fetch-Site`` saying so is refused, as LocalStack's CORS checks do),
+stay within its client's request rate, name a real region, and, with ``--strict-auth``,
+carry a SigV4 signature that holds (``wire.sigv4.check``). The daemon's own control
+(status, shutdown) is not here: it is served on a unix socket (``gateway.control``).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+import botocore.loaders
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
+from pocketlink.gateway.limits import RateLimiter
+from pocketlink.model import regions
 from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.store import Store
-from pocketlink.wire import sigv4
+from pocketlink.wire import sigv4, specs
 from pocketlink.wire.errors import (
     DryRun,
     InternalError,
@@ -32,6 +44,16 @@ from pocketlink.wire.specs import ServiceSpec, all_specs
 log = logging.getLogger("pocketlink.api")
 
 DEFAULT_REGION = "us-east-1"
+# The largest body an API request may have. No EC2, ELBv2, STS or Route 53 request comes
+# near it (UserData is at most 16 KiB; 1,000 Route 53 changes of 32,000 value characters
+# are well under). AWS publishes no figure for its query APIs: this one is pocketlink's.
+MAX_BODY = 1024 * 1024
+# What the backend's services take in one request: S3 parts (the CLI sends 8 MiB ones) and
+# objects. The body passes through memory whole (docs/limitations.md), hence a bound.
+BACKEND_MAX_BODY = 64 * 1024 * 1024
+# Fetch metadata values a browser sends for a request made by the page's own origin, or
+# typed by the user; anything else (same-site, cross-site) comes from another page.
+_OWN_FETCH_SITES = ("same-origin", "none")
 
 
 class AuthError(ServiceError):
@@ -44,17 +66,39 @@ class Protocol:
     serializer: ResponseSerializer
 
 
+@cache
+def _region_patterns() -> tuple[re.Pattern[str], ...]:
+    """What a region looks like in each AWS partition, from botocore's endpoints data."""
+    endpoints = botocore.loaders.create_loader().load_data("endpoints")
+    return tuple(re.compile(p["regionRegex"], re.ASCII) for p in endpoints["partitions"])
+
+
+def is_real_region(name: str) -> bool:
+    """Listed by DescribeRegions, or shaped as a region of an AWS partition (in ASCII:
+    an Arabic-Indic digit is a digit to Python, not in a region)."""
+    return name in regions.REGIONS or any(p.fullmatch(name) for p in _region_patterns())
+
+
+def own_origins(host: str, port: int) -> frozenset[str]:
+    """The origins a page served by this daemon itself would have (its console's)."""
+    names = {"localhost", "127.0.0.1", "[::1]"}
+    if host not in ("0.0.0.0", "::", ""):
+        names.add(f"[{host}]" if ":" in host else host)
+    return frozenset(f"http://{name}:{port}" for name in names)
+
+
 class Gateway:
     def __init__(self, store: Store, credentials: Credentials | None = None,
-                 strict_auth: bool = False, shutdown: Callable[[], None] | None = None,
-                 consoles: Callable[[str], Path] | None = None,
-                 backend: Backend | None = None) -> None:
+                 strict_auth: bool = False, consoles: Callable[[str], Path] | None = None,
+                 origins: frozenset[str] = frozenset(),
+                 limiter: RateLimiter | None = None, backend: Backend | None = None) -> None:
         self.store = store
         self.backend = backend
-        self.shutdown = shutdown
         self.consoles = consoles
         self.credentials = credentials or Credentials()
         self.strict_auth = strict_auth
+        self.origins = origins  # the daemon's own (http://localhost:<port>...): a console's
+        self.limiter = limiter or RateLimiter()
         specs = all_specs()
         self.router = Router(specs)
         self.protocols: dict[str, Protocol] = {}
@@ -65,7 +109,7 @@ class Gateway:
                 continue  # its protocol arrives with its first handler
         self.handlers: dict[tuple[str, str], Handler] = collect()
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    def handle(self, request: HttpRequest, peer: str = "") -> HttpResponse:
         if request.path.startswith("/_pocketlink/"):
             return self._internal(request)
         request_id = str(uuid.uuid4())
@@ -74,16 +118,26 @@ class Gateway:
         action = "-"
         account = "-"
         try:
-            spec = self.router.route(request)
+            try:  # routed first, so that a refusal is in the service's format
+                spec = self.router.route(request)
+            finally:
+                self._check_origin(request)
             protocol = self.protocols.get(spec.name)
             if protocol is None:
                 raise ServiceError(f"pocketlink does not serve {spec.name} yet",
                                    code="UnknownService")
             signature = sigv4.signature_of(request)
+            if signature is None and sigv4.claims_signature(request):
+                raise AuthError("Authorization header requires 'Credential' parameter in "
+                                "the form <key>/<date>/<region>/<service>/aws4_request.",
+                                code="IncompleteSignature", status=403)
             access_key = signature.scope.access_key if signature else ""
+            self._throttle(spec, access_key, peer)
             account = self.credentials.account_for(access_key)
-            self._authenticate(request, signature)
             region = signature.scope.region if signature else DEFAULT_REGION
+            if not is_real_region(region):
+                raise _region_error(spec, region)
+            self._authenticate(spec, request, signature)
             operation, params = protocol.parser.parse(request)
             action = operation.name
             handler = self.handlers.get((spec.name, operation.name))
@@ -105,22 +159,29 @@ class Gateway:
                  response.status, elapsed)
         return response
 
-    def forwarding(self, request: HttpRequest) -> Awaitable[HttpResponse] | None:
+    def forwarding(self, request: HttpRequest, peer: str = ""
+                   ) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
-        return self._forward(self.backend, request, *caller)  # type: ignore[arg-type]
+        return self._forward(self.backend, request, *caller, peer)  # type: ignore[arg-type]
 
     async def _forward(self, backend: Backend, request: HttpRequest, service: str,
-                       access_key: str) -> HttpResponse:
+                       access_key: str, peer: str) -> HttpResponse:
         started = time.perf_counter()
         account = self.credentials.account_for(access_key)
+        spec = specs.load(service)
         try:
-            self._authenticate(request, sigv4.signature_of(request))
+            self._check_origin(request)
+            self._throttle(spec, access_key, peer)
+            signature = sigv4.signature_of(request)
+            if signature is not None and not is_real_region(signature.scope.region):
+                raise _region_error(spec, signature.scope.region)
+            self._authenticate(spec, request, signature)
             response = await backend.forward(service, request, account)
-        except AuthError as error:
+        except ServiceError as error:
             response = error_response(service, error)
         except Exception:
             log.exception("%s %s failed", service, request.method)
@@ -129,7 +190,49 @@ class Gateway:
                  response.status, (time.perf_counter() - started) * 1000)
         return response
 
-    def _authenticate(self, request: HttpRequest, signature: sigv4.Signature | None) -> None:
+    def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse:
+        """An HTTP-level error (too large, malformed) in the format of the service the
+        request is for, when its head says; in EC2's when nothing was understood."""
+        spec = None
+        if request is not None:
+            try:
+                spec = self.router.route(request)
+            except ServiceError:
+                spec = None
+        return self._error(spec, error, str(uuid.uuid4()))
+
+    def body_limit(self, request: HttpRequest) -> int:
+        if self.backend is not None and self.backend.caller(request) is not None:
+            return BACKEND_MAX_BODY
+        return MAX_BODY
+
+    def _check_origin(self, request: HttpRequest) -> None:
+        """A page in a local browser must not drive the API: a request that a browser made
+        for another origin is refused, whatever it carries (a query-string signature, a
+        form post). Programs (SDKs, the CLI, curl) send neither header."""
+        origin = request.headers.get("origin")
+        site = request.headers.get("sec-fetch-site")
+        if (origin is not None and origin not in self.origins) or (
+                site is not None and site not in _OWN_FETCH_SITES):
+            # LocalStack answers a forbidden origin with a bare 403; the code is pocketlink's.
+            raise AuthError(f"Requests from the web page of origin {origin or site!r} are "
+                            "refused: only programs and the daemon's own origin may call "
+                            "this API.", code="AccessDenied", status=403)
+
+    def _throttle(self, spec: ServiceSpec, access_key: str, peer: str) -> None:
+        known = not self.strict_auth or self.credentials.secret_for(access_key) is not None
+        client = f"key:{access_key}" if access_key and known else f"address:{peer}"
+        if self.limiter.allow(client):
+            return
+        if "ThrottlingException" in spec.errors:  # Route 53 models it
+            raise spec.error("ThrottlingException", "Rate exceeded")
+        if spec.protocol == "ec2":
+            raise ServiceError("Request limit exceeded.", code="RequestLimitExceeded",
+                               status=503)
+        raise ServiceError("Rate exceeded", code="Throttling", status=400)
+
+    def _authenticate(self, spec: ServiceSpec, request: HttpRequest,
+                      signature: sigv4.Signature | None) -> None:
         if not self.strict_auth:
             return
         if signature is None:
@@ -139,11 +242,9 @@ class Gateway:
         if secret is None:
             raise AuthError("The security token included in the request is invalid.",
                             code="InvalidClientTokenId", status=403)
-        if not sigv4.verify(request, signature, secret):
-            raise AuthError(
-                "The request signature we calculated does not match the signature you provided. "
-                "Check your AWS Secret Access Key and signing method. Consult the service "
-                "documentation for details.", code="SignatureDoesNotMatch", status=403)
+        problem = sigv4.check(request, signature, secret)
+        if problem is not None:
+            raise _auth_error(spec, problem)
 
     def _error(self, spec: ServiceSpec | None, error: ServiceError, request_id: str
                ) -> HttpResponse:
@@ -151,18 +252,51 @@ class Gateway:
         return protocol.serializer.serialize_error(error, request_id)
 
     def _internal(self, request: HttpRequest) -> HttpResponse:
-        """pocketlink's own endpoints, for ``pocketlink status`` and health probes."""
+        """Whether the daemon is up, for probes: nothing else about it is on the web."""
         if request.path == "/_pocketlink/health":
-            body: dict = {"status": "running", "pid": os.getpid()}
-        elif request.path == "/_pocketlink/shutdown" and request.method == "POST" and \
-                self.shutdown is not None:
-            self.shutdown()
-            body = {"status": "stopping"}
-        elif request.path == "/_pocketlink/status":
-            body = {"status": "running", "state": self.store.path, "resources": self.store.summary()}
-            if self.backend is not None:
-                body["backend"] = self.backend.status()
-        else:
-            return HttpResponse(404, b'{"error": "not found"}',
+            return HttpResponse(200, json.dumps({"status": "running"}).encode(),
                                 {"Content-Type": "application/json"})
-        return HttpResponse(200, json.dumps(body).encode(), {"Content-Type": "application/json"})
+        return HttpResponse(404, b'{"error": "not found"}', {"Content-Type": "application/json"})
+
+
+def _region_error(spec: ServiceSpec, region: str) -> AuthError:
+    message = f"Credential should be scoped to a valid region, not '{region}'. "
+    if spec.protocol == "ec2":
+        return AuthError(message, code="AuthFailure", status=401)
+    return AuthError(message, code="SignatureDoesNotMatch", status=403)
+
+
+# (who, Problem.kind) -> (code, HTTP status, message or None for the Problem's own).
+# "who" is the signing name where a service differs from its protocol (S3), else the
+# protocol. EC2 reports a time out of range as RequestExpired (its common errors), the
+# query and rest-xml services as SignatureDoesNotMatch with the times spelt out, S3 as
+# RequestTimeTooSkewed; S3 refuses an expired presigned URL as AccessDenied.
+_AUTH_ERRORS: dict[tuple[str, str], tuple[str, int, str | None]] = {
+    ("ec2", "expired"): ("RequestExpired", 400, "Request has expired."),
+    ("ec2", "not-yet-current"): ("RequestExpired", 400, "Request has expired."),
+    ("ec2", "presign-expired"): ("RequestExpired", 400, "Request has expired."),
+    ("ec2", "incomplete"): ("IncompleteSignature", 400, None),
+    ("s3", "expired"): ("RequestTimeTooSkewed", 403, "The difference between the request "
+                        "time and the current time is too large."),
+    ("s3", "not-yet-current"): ("RequestTimeTooSkewed", 403, "The difference between the "
+                                "request time and the current time is too large."),
+    ("s3", "presign-expired"): ("AccessDenied", 403, "Request has expired"),
+    ("s3", "body-hash"): ("XAmzContentSHA256Mismatch", 400, None),
+}
+_MISMATCH = ("The request signature we calculated does not match the signature you provided. "
+             "Check your AWS Secret Access Key and signing method. Consult the service "
+             "documentation for details.")
+
+
+def _auth_error(spec: ServiceSpec, problem: sigv4.Problem) -> AuthError:
+    who = spec.signing_name if spec.signing_name == "s3" else spec.protocol
+    known = _AUTH_ERRORS.get((who, problem.kind))
+    if known is not None:
+        code, status, message = known
+        return AuthError(message or problem.message, code=code, status=status)
+    if problem.kind == "incomplete":
+        return AuthError(problem.message, code="IncompleteSignature", status=403)
+    if problem.kind == "body-hash":  # any service but S3 hashes the body itself
+        return AuthError(_MISMATCH, code="SignatureDoesNotMatch", status=403)
+    return AuthError(problem.message, code="SignatureDoesNotMatch", status=403)
+

@@ -16,9 +16,12 @@ signatures are checked.
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("pocketlink")
 
 DEFAULT_ACCOUNT = "000000000000"
 
@@ -36,6 +39,10 @@ class Credentials:
 
     @classmethod
     def from_file(cls, path: Path) -> Credentials:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            log.warning("%s holds secret keys but is readable by others (mode %o): "
+                        "chmod 600 it", path, mode & 0o777)
         data = tomllib.loads(path.read_text())
         entries = []
         for item in data.get("credentials", []):

@@ -52,7 +52,13 @@ def create(name: str, owner: str) -> bool:
     signal would stop the daemon. So the namespace is made on a helper thread instead:
     ``unshare`` moves only that thread, whose namespace is then bind-mounted.
 
+    The owner file is written first: between the namespace's birth and its claim, another
+    daemon's ``pocketlink down`` (which sweeps namespaces nobody claims) could take it.
+
     Whether it was made now (a new namespace holds nothing yet: no need to look)."""
+    if owner_of(name) != owner:
+        OWNERS.mkdir(parents=True, exist_ok=True)
+        (OWNERS / name).write_text(owner)
     made = name not in _netns.listnetns()
     if made:
         def make() -> None:
@@ -61,9 +67,6 @@ def create(name: str, owner: str) -> bool:
                 raise OSError(error, f"unshare for {name}: {os.strerror(error)}")
             _netns._create(name, pid=f"self/task/{threading.get_native_id()}")
         _on_thread(make)
-    if owner_of(name) != owner:
-        OWNERS.mkdir(parents=True, exist_ok=True)
-        (OWNERS / name).write_text(owner)
     return made
 
 

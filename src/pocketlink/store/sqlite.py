@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,12 +28,26 @@ INSERT OR IGNORE INTO meta VALUES ('changes', 0);
 """
 
 
+def _private_file(path: str) -> None:
+    """The state is every account's: readable by its owner only (0600). SQLite gives the
+    -wal and -shm files it makes the database file's mode; files an older pocketlink
+    left readable to others are closed up too."""
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except FileNotFoundError:
+            continue
+
+
 class Store:
     """Desired state. Reads come from memory; ``transaction()`` is the only way to write."""
 
     def __init__(self, path: Path | str, kinds: list[type[Resource]]) -> None:
         self.path = str(path)
         self._kinds = {cls.kind: cls for cls in kinds}
+        _private_file(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

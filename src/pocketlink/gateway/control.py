@@ -1,0 +1,171 @@
+"""The daemon's control, off the web: status and shutdown over a unix socket.
+
+A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/shutdown``) on a unix
+socket that only its own user may open (0600, in a 0700 folder), never on its TCP port:
+no web page and no other user can stop it or read what every account holds. Beside the
+socket lies the daemon's ``RuntimeRecord`` (pid, port, state file, socket; 0600), named
+after its state file, which is how ``pocketlink status`` and ``pocketlink down`` find the
+daemon of the state they are given, and only that one.
+
+Where: /run/pocketlink/daemons for root, else $XDG_RUNTIME_DIR/pocketlink/daemons, else a
+0700 folder of the user's in the temporary directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import socket
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pocketlink.services.backend import Backend
+from pocketlink.store import Store
+from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.message import HttpRequest, HttpResponse
+
+ROOT_RUNTIME_DIR = Path("/run/pocketlink/daemons")
+
+
+def runtime_dir() -> Path:
+    if os.geteuid() == 0:
+        return ROOT_RUNTIME_DIR
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg:
+        return Path(xdg) / "pocketlink" / "daemons"
+    return Path(tempfile.gettempdir()) / f"pocketlink-{os.geteuid()}" / "daemons"
+
+
+def _private_dir(path: Path) -> Path:
+    """``path``, made 0700 and checked to be this user's own (a folder someone else made
+    in a shared place could hand them the socket)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = path.lstat()
+    if info.st_uid != os.geteuid() or not path.is_dir() or path.is_symlink():
+        raise PermissionError(f"{path} is not a folder of this user's own")
+    if info.st_mode & 0o077:
+        path.chmod(0o700)
+    return path
+
+
+@dataclass(frozen=True)
+class RuntimeRecord:
+    """A running daemon: how to reach it, and which state it serves."""
+
+    pid: int
+    host: str
+    port: int
+    state: str
+    socket: str
+
+    @staticmethod
+    def key(state: Path) -> str:
+        return hashlib.sha256(str(state.resolve()).encode()).hexdigest()[:16]
+
+    @classmethod
+    def path_for(cls, state: Path) -> Path:
+        return runtime_dir() / f"{cls.key(state)}.json"
+
+    @classmethod
+    def socket_for(cls, state: Path) -> Path:
+        return runtime_dir() / f"{cls.key(state)}.sock"
+
+    @classmethod
+    def read(cls, state: Path) -> RuntimeRecord | None:
+        try:
+            return cls(**json.loads(cls.path_for(state).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def write(self) -> None:
+        path = self.path_for(Path(self.state))
+        _private_dir(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(self), out)
+
+    def remove(self) -> None:
+        self.path_for(Path(self.state)).unlink(missing_ok=True)
+        Path(self.socket).unlink(missing_ok=True)
+
+
+def private_socket_path(state: Path) -> Path:
+    """Where the daemon of ``state`` will listen for control, its folder made private."""
+    path = RuntimeRecord.socket_for(state)
+    _private_dir(path.parent)
+    return path
+
+
+class Control:
+    """The control front: what ``pocketlink status`` and ``pocketlink down`` ask."""
+
+    MAX_BODY = 4096
+
+    def __init__(self, store: Store, record: RuntimeRecord, stop: Callable[[], None],
+                 backend: Backend | None = None) -> None:
+        self.store = store
+        self.record = record
+        self.stop = stop
+        self.backend = backend
+
+    def handle(self, request: HttpRequest, peer: str) -> HttpResponse:
+        if request.path == "/_pocketlink/status" and request.method == "GET":
+            body = {"status": "running", **asdict(self.record),
+                    "resources": self.store.summary()}
+            if self.backend is not None:
+                body["backend"] = self.backend.status()
+            return _json(200, body)
+        if request.path == "/_pocketlink/shutdown" and request.method == "POST":
+            self.stop()
+            return _json(200, {"status": "stopping"})
+        return _json(404, {"error": "not found"})
+
+    def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse:
+        return _json(error.status, {"error": error.code, "message": error.message})
+
+    def body_limit(self, request: HttpRequest) -> int:
+        return self.MAX_BODY
+
+    def forwarding(self, request: HttpRequest, peer: str) -> None:
+        """The control answers everything itself."""
+        return None
+
+
+def _json(status: int, body: dict) -> HttpResponse:
+    return HttpResponse(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.socket_path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def ask(record: RuntimeRecord, method: str, path: str, timeout: float = 5) -> dict:
+    """The daemon's answer on its control socket; OSError when it does not answer."""
+    connection = _UnixConnection(record.socket, timeout)
+    try:
+        connection.request(method, path)
+        response = connection.getresponse()
+        body = response.read()
+    except http.client.HTTPException as error:
+        raise OSError(f"no answer on {record.socket}: {error}") from None
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise OSError(f"{path} answered {response.status}: {body[:200]!r}")
+    return json.loads(body)

@@ -1,0 +1,52 @@
+"""Request rate per client: a token bucket per access key (or, unsigned, per address).
+
+Every caller reaches the daemon from 127.0.0.1, so the address alone cannot tell tenants
+apart; the access key does. Buckets of callers who stopped calling are forgotten once
+full again, so a flood of made-up keys costs memory only while it lasts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+DEFAULT_RATE = 200.0  # requests per second, per client: generous; bursts of twice that
+_FORGET_ABOVE = 10_000  # buckets kept before full ones are swept
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+class RateLimiter:
+    def __init__(self, rate: float = DEFAULT_RATE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = max(1.0, 2 * rate)
+        self.clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+
+    def allow(self, client: str) -> bool:
+        """Take one token from ``client``'s bucket; False when it has none left."""
+        now = self.clock()
+        bucket = self._buckets.get(client)
+        if bucket is None:
+            if len(self._buckets) >= _FORGET_ABOVE:
+                self._sweep(now)
+            bucket = self._buckets[client] = _Bucket(self.burst, now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.at) * self.rate)
+        bucket.at = now
+        if bucket.tokens < 1:
+            return False
+        bucket.tokens -= 1
+        return True
+
+    def _sweep(self, now: float) -> None:
+        kept = {key: b for key, b in self._buckets.items()
+                if b.tokens + (now - b.at) * self.rate < self.burst}
+        if len(kept) >= _FORGET_ABOVE:  # all busy: the older half starts afresh
+            kept = dict(list(kept.items())[len(kept) // 2:])
+        self._buckets = kept
