@@ -1,6 +1,8 @@
 """The daemon's life: open the state, start the API server, stop cleanly on a signal.
 
-Signal handlers only set an event; the main coroutine closes the listener, then the store.
+Signal handlers only set flags, as uvicorn's do: the first asks for a stop, a second forces
+exit at once. A stop closes in order, each step bounded: the API listener, the reconciler
+(its last pass, then its network workers), the data plane, the DNS, the store.
 """
 
 from __future__ import annotations
@@ -71,6 +73,9 @@ def check_network_tools() -> str | None:
 
 
 WANTED_DESCRIPTORS = 1 << 18
+# How long a stop waits for the reconciler's pass under way, and for each network worker.
+LAST_PASS_TIMEOUT = 10.0
+WORKER_TIMEOUT = 5.0
 
 
 def raise_file_limit() -> int:
@@ -91,13 +96,18 @@ def raise_file_limit() -> int:
 async def run(config: DaemonConfig) -> None:
     descriptors = raise_file_limit()
     store = open_store(config.state)
-    stop = asyncio.Event()
+    stop, force = asyncio.Event(), asyncio.Event()
     instances = Instances(config.data_dir / "instances")
     gateway = Gateway(store, config.credentials, config.strict_auth, shutdown=stop.set,
                       consoles=instances.console)
     loop = asyncio.get_running_loop()
+
+    def signalled() -> None:
+        if stop.is_set():
+            force.set()
+        stop.set()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, signalled)
     public_dns = DnsServer(CachedZones(store))
     try:
         server = await serve(gateway, config.host, config.port)
@@ -126,7 +136,35 @@ async def run(config: DaemonConfig) -> None:
     finally:
         log.info("pocketlink is stopping")
         server.close()
-        await server.wait_closed()
-        await reconciling
+        forced = not await _bounded(server.wait_closed(), LAST_PASS_TIMEOUT, force)
+        forced = forced or not await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
+        reconciling.cancel()
+        forced = forced or not await _bounded(lifecycle.close(WORKER_TIMEOUT),
+                                              LAST_PASS_TIMEOUT, force)
+        if forced and force.is_set():
+            _exit_now(store)
         await public_dns.stop()
         store.close()
+
+
+async def _bounded(step, timeout: float, force: asyncio.Event) -> bool:
+    """Whether ``step`` finished within ``timeout`` seconds, before a forced exit."""
+    task = asyncio.ensure_future(step)
+    forcing = asyncio.ensure_future(force.wait())
+    await asyncio.wait({task, forcing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    forcing.cancel()
+    if task.done():
+        return True
+    log.warning("a step of the stop did not finish in time%s",
+                " (a second signal)" if force.is_set() else "")
+    task.cancel()
+    return False
+
+
+def _exit_now(store: Store) -> None:
+    """A second signal: the store is closed (every acknowledged change is already in its
+    file), and the process ends without waiting for threads still inside the kernel."""
+    log.warning("pocketlink forced to stop")
+    store.close()
+    logging.shutdown()
+    os._exit(1)

@@ -26,12 +26,13 @@ from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import Subnet
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import AllowedPrincipal, EndpointService, VpcEndpoint
+from pocketlink.model.states import ENDPOINT_CONNECTED
 from pocketlink.store import Store
 from pocketlink.wire.errors import Ec2Error
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PRINCIPAL = re.compile(r"^(\*|arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$")
-LIVE_CONNECTIONS = ("available", "pendingAcceptance", "pending")
+LIVE_CONNECTIONS = ENDPOINT_CONNECTED
 
 SERVICE_FILTERS: dict[str, filters.Field] = {
     "service-name": lambda s: s.service_name,

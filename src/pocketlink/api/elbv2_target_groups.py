@@ -31,6 +31,7 @@ from pocketlink.model.elbv2 import (
     TargetGroup,
     drained,
 )
+from pocketlink.model.states import INSTANCE_STOPPED
 from pocketlink.store import Store
 
 PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
@@ -38,7 +39,7 @@ HEALTH_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
 TARGET_TYPES = ("instance", "ip")
 MAX_TARGETS = 1000
 # Instance states in which a registered target is unused (Target.InvalidState).
-STOPPED = ("stopping", "stopped", "shutting-down", "terminated")
+STOPPED = INSTANCE_STOPPED
 
 
 def listeners_of(store: Store, group: TargetGroup) -> list[Listener]:

@@ -20,13 +20,14 @@ from pocketlink.model.privatelink import (
     dns_part,
     endpoint_private_names,
 )
+from pocketlink.model.states import ENDPOINT_LISTENING, ENDPOINT_NAMED
 from pocketlink.store import Store
 
 TTL = 60
 AWS_ORIGIN = "amazonaws.com."
 # Endpoint states whose names resolve.
-NAMED_STATES = ("pendingAcceptance", "pending", "available", "rejected")
-PRIVATE_STATES = ("pending", "available")
+NAMED_STATES = ENDPOINT_NAMED
+PRIVATE_STATES = ENDPOINT_LISTENING
 
 
 def _families(endpoint: VpcEndpoint, kind: str) -> tuple[bool, bool]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
+from pocketlink.model.states import failures
 from pocketlink.store import Store
 from pocketlink.wire import sigv4
 from pocketlink.wire.errors import (
@@ -132,7 +133,8 @@ class Gateway:
             self.shutdown()
             body = {"status": "stopping"}
         elif request.path == "/_pocketlink/status":
-            body = {"status": "running", "state": self.store.path, "resources": self.store.summary()}
+            body = {"status": "running", "state": self.store.path, "resources": self.store.summary(),
+                    "failures": failures(self.store)}
         else:
             return HttpResponse(404, b'{"error": "not found"}',
                                 {"Content-Type": "application/json"})
