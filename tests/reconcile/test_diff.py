@@ -14,6 +14,7 @@ from pocketlink.network.changes import (
     AddBridge,
     AddRule,
     AddVeth,
+    Announce,
     CreateNamespace,
     DeleteAddress,
     DeleteLink,
@@ -86,6 +87,10 @@ def converged_host(**changes) -> Observed:
                              "plb0000000099": Link(True, frozenset())}),
      [DeleteAddress(NS, BRIDGE.name, "10.0.1.7/24"), SetLink(NS, BRIDGE.name),
       DeleteLink(NS, "plb0000000099")]),
+    # An endpoint ENI's address, new on the bridge, is announced once added.
+    (converged_router(links={**converged_router().links,
+                             BRIDGE.name: Link(True, frozenset())}),
+     [AddAddress(NS, BRIDGE.name, "10.0.1.1/24"), Announce(NS, BRIDGE.name, "10.0.1.1/24")]),
     (converged_router(rules=frozenset({(socket.AF_INET, BRIDGE.name, 10_001)})),
      [AddRule(NS, socket.AF_INET6, BRIDGE.name, 10_001)]),
 ])

@@ -105,6 +105,15 @@ class AddAddress(Action):
 
 
 @dataclass(frozen=True)
+class Announce(Action):
+    """A gratuitous ARP for an IPv4 address just added to a bridge: a client that asked for
+    it before it was there gets its answer now, not at its next ARP try a second later."""
+
+    link: str
+    address: str
+
+
+@dataclass(frozen=True)
 class DeleteAddress(Action):
     link: str
     address: str
@@ -190,9 +199,12 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
         have = observed.links.get(bridge.name)
         if have is None:
             actions.append(AddBridge(ns, bridge.name))
-        actions += _addresses(ns, bridge.name, have, bridge.addresses)
+        added = _addresses(ns, bridge.name, have, bridge.addresses)
+        actions += added
         if have is None or not have.up:
             actions.append(SetLink(ns, bridge.name))
+        actions += [Announce(ns, a.link, a.address) for a in added
+                    if isinstance(a, AddAddress) and ":" not in a.address]
     actions += [DeleteLink(ns, name) for name in sorted(observed.links)
                 if name.startswith(names.PREFIX + "b") and name not in wanted_bridges]
     wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}

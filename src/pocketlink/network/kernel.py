@@ -9,9 +9,12 @@ namespace, and the resolv.conf files.
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import json
 import os
 import socket
+import struct
 import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
@@ -30,6 +33,7 @@ from pocketlink.network.changes import (
     AddBridge,
     AddRule,
     AddVeth,
+    Announce,
     CreateNamespace,
     DeleteAddress,
     DeleteLink,
@@ -57,6 +61,7 @@ IFA_F_NODAD = 0x02
 IFF_UP = 0x1
 RTN_BLACKHOLE = 6
 RULE_PRIORITY = 1000
+ETH_P_ARP, ETH_P_IP, ARP_REQUEST = 0x0806, 0x0800, 1
 OUR_TABLES = 10_000  # the subnets' routing tables are numbered from here
 
 
@@ -137,17 +142,21 @@ def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True) ->
                     observed.sysctls, resolv.read_text() if resolv.exists() else None)
 
 
-def observe_router(spec: RouterSpec) -> Observed:
-    return observe(spec.namespace, {b.table for b in spec.bridges})
+def _with_ruleset(observed: Observed, loaded: str | None) -> Observed:
+    return dataclasses.replace(observed, ruleset=loaded) if loaded else observed
 
 
-def plan_router(spec: RouterSpec) -> list[Action]:
-    return diff_router(spec, observe_router(spec))
+def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
+    """The router's actions; ``loaded``: the digest of the ruleset this daemon loaded there
+    last, taken as observed (asking nft costs a process), or None to ask."""
+    observed = observe(spec.namespace, {b.table for b in spec.bridges}, ruleset=not loaded)
+    return diff_router(spec, _with_ruleset(observed, loaded))
 
 
-def plan_host(spec: HostSpec) -> list[Action]:
+def plan_host(spec: HostSpec, loaded: str | None = None) -> list[Action]:
     router = observe(spec.router, ruleset=False)
-    return diff_host(spec, observe(spec.namespace, (MAIN_TABLE,)), router)
+    observed = observe(spec.namespace, (MAIN_TABLE,), ruleset=not loaded)
+    return diff_host(spec, _with_ruleset(observed, loaded), router)
 
 
 # --- apply --------------------------------------------------------------------------------
@@ -194,7 +203,12 @@ def _run_all(ipr: IPRoute, actions: list[Action]) -> list[Failure]:
     for action in actions:
         try:
             _run(ipr, action)
-        except (NetlinkError, OSError, RuntimeError) as error:
+        except NetlinkError as error:
+            # What an earlier action brought with it (lo's own addresses once it is up)
+            # is already there: an add that finds its object done is done.
+            if not (error.code == errno.EEXIST and isinstance(action, (AddAddress, AddRule))):
+                failures.append(Failure(action, _reason(error)))
+        except (OSError, RuntimeError) as error:
             failures.append(Failure(action, _reason(error)))
     return failures
 
@@ -244,6 +258,8 @@ def _run(ipr: IPRoute, action: Action) -> None:
             ip, prefix = address.split("/")
             ipr.addr("add", index=_index(ipr, link), address=ip, prefixlen=int(prefix),
                      family=family(ip), flags=IFA_F_NODAD if ":" in ip else 0)
+        case Announce(link=link, address=address):
+            _announce(link, address)
         case DeleteAddress(link=link, address=address):
             ip, prefix = address.split("/")
             ipr.addr("del", index=_index(ipr, link), address=ip, prefixlen=int(prefix),
@@ -263,6 +279,18 @@ def _run(ipr: IPRoute, action: Action) -> None:
                       family=family(route.destination))
         case _:
             raise RuntimeError(f"no way to apply {action}")
+
+
+def _announce(link: str, address: str) -> None:
+    """One gratuitous ARP request (sender and target both ``address``) broadcast on
+    ``link``: a neighbour entry waiting for the address takes the answer at once."""
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+        raw.bind((link, 0))
+        mac = raw.getsockname()[4]  # the link's own address
+        ip = socket.inet_aton(address.split("/")[0])
+        raw.send(b"\xff" * 6 + mac + struct.pack("!H", ETH_P_ARP)
+                 + struct.pack("!HHBBH", 1, ETH_P_IP, 6, 4, ARP_REQUEST) + mac + ip
+                 + bytes(6) + ip)
 
 
 def _nft(namespace: str, *args: str, text: str | None = None) -> subprocess.CompletedProcess:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from pocketlink.model.states import INSTANCE_BOOTED
 from pocketlink.network import kernel, netns, processes
+from pocketlink.network.firewall import digest_of
 from pocketlink.network.names import NAMESPACE_PREFIX
 from pocketlink.network.processes import Instances
 from pocketlink.network.topology import HostSpec, RouterSpec, VpcTopology
@@ -60,6 +61,7 @@ class _Key:
     nudged: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
     status: NetworkStatus = field(default_factory=NetworkStatus)
+    built: bool = False  # its router converged once in this daemon's life
 
 
 class NetworkReconciler:
@@ -72,6 +74,8 @@ class NetworkReconciler:
         self._keys: dict[str, _Key] = {}
         self._applied: dict[str, tuple[object, int | None]] = {}  # namespace -> (spec, inode)
         self._foreign: dict[str, int | None] = {}  # namespaces of other daemons, by inode
+        # What a past life left: its routers hold their addresses already.
+        self._inherited = _existing()
         self._sweeping: asyncio.Future | None = None
         self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="pocketlink-network")
 
@@ -98,9 +102,11 @@ class NetworkReconciler:
         return status
 
     def routers(self) -> list[RouterSpec]:
-        """The routers of VPCs whose namespace exists and did not fail last."""
+        """The routers that can hold listeners: built in this life, or left by the last
+        one (at a restart), and not failed in their last run."""
         return [k.wanted.router for vpc_id, k in self._keys.items() if k.wanted is not None
-                and vpc_id not in k.status.failed and netns.inode(k.wanted.router.namespace)]
+                and vpc_id not in k.status.failed
+                and (k.built or k.wanted.router.namespace in self._inherited)]
 
     async def _work(self, vpc_id: str, key: _Key) -> None:
         loop = asyncio.get_running_loop()
@@ -125,6 +131,7 @@ class NetworkReconciler:
             except Exception as error:  # a bug, not the kernel: say so and try again
                 log.exception("VPC %s", vpc_id)
                 key.status = NetworkStatus(failed={vpc_id: str(error)})
+            key.built = key.built or vpc_id not in key.status.failed
             delay = min(delay * 2, RETRY_MAX) if key.status.failed else RETRY_FIRST
             self.changed()
 
@@ -132,12 +139,21 @@ class NetworkReconciler:
         applied = self._applied.get(namespace)
         return applied is not None and applied == (_view(spec), netns.inode(namespace))
 
+    def _loaded(self, namespace: str, force: bool) -> str | None:
+        """The digest of the ruleset this daemon last loaded into ``namespace`` (still the
+        same namespace), unless a full pass asks the kernel again."""
+        applied = self._applied.get(namespace)
+        if force or applied is None or applied[1] != netns.inode(namespace):
+            return None
+        return digest_of(applied[0].ruleset)  # type: ignore[attr-defined]
+
     def converge_vpc(self, vpc: VpcTopology, force: bool = False) -> NetworkStatus:
         """One run of one key; runs on a worker thread, never on the event loop."""
         status = NetworkStatus()
         router = vpc.router
         if force or not self._current(router.namespace, router):
-            failures = kernel.apply(kernel.plan_router(router), self.owner)
+            failures = kernel.apply(
+                kernel.plan_router(router, self._loaded(router.namespace, force)), self.owner)
             if failures:
                 self._applied.pop(router.namespace, None)
                 status.failed[router.vpc_id] = _reason(failures)
@@ -146,7 +162,8 @@ class NetworkReconciler:
                 self._applied[router.namespace] = (router, netns.inode(router.namespace))
         for host in vpc.hosts:
             if force or not self._current(host.namespace, host):
-                failures = kernel.apply(kernel.plan_host(host), self.owner)
+                failures = kernel.apply(
+                    kernel.plan_host(host, self._loaded(host.namespace, force)), self.owner)
                 if failures:
                     self._applied.pop(host.namespace, None)
                     status.failed[host.instance_id] = _reason(failures)

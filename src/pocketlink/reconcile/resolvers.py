@@ -22,17 +22,24 @@ PORT = 53
 def _sockets(namespace: str, addresses: tuple[str, ...]) -> list[tuple[socket.socket, socket.socket]]:
     """Bound UDP and TCP sockets made inside ``namespace``."""
     def make() -> list[tuple[socket.socket, socket.socket]]:
-        pairs = []
-        for address in addresses:
-            ip = address.split("/")[0]
-            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            udp = socket.socket(family, socket.SOCK_DGRAM)
-            tcp = socket.socket(family, socket.SOCK_STREAM)
-            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            udp.bind((ip, PORT))
-            tcp.bind((ip, PORT))
-            pairs.append((udp, tcp))
-        return pairs
+        made: list[socket.socket] = []
+        try:
+            for address in addresses:
+                ip = address.split("/")[0]
+                family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+                udp = socket.socket(family, socket.SOCK_DGRAM)
+                made.append(udp)
+                tcp = socket.socket(family, socket.SOCK_STREAM)
+                made.append(tcp)
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                udp.bind((ip, PORT))
+                tcp.bind((ip, PORT))
+        except OSError:
+            # One address not there yet: none stays bound, or the next try finds it taken.
+            for sock in made:
+                sock.close()
+            raise
+        return list(zip(made[::2], made[1::2], strict=True))
     return netns.run_in(namespace, make)
 
 
