@@ -136,29 +136,25 @@ async def run(config: DaemonConfig) -> None:
     finally:
         log.info("pocketlink is stopping")
         server.close()
-        forced = not await _bounded(server.wait_closed(), LAST_PASS_TIMEOUT, force)
-        forced = forced or not await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
-        reconciling.cancel()
-        forced = forced or not await _bounded(lifecycle.close(WORKER_TIMEOUT),
-                                              LAST_PASS_TIMEOUT, force)
-        if forced and force.is_set():
+        await _bounded(server.wait_closed(), LAST_PASS_TIMEOUT, force)
+        await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
+        await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
+        if force.is_set():
             _exit_now(store)
         await public_dns.stop()
         store.close()
 
 
-async def _bounded(step, timeout: float, force: asyncio.Event) -> bool:
-    """Whether ``step`` finished within ``timeout`` seconds, before a forced exit."""
+async def _bounded(step, timeout: float, force: asyncio.Event) -> None:
+    """``step``, given ``timeout`` seconds (none once a second signal came), then cancelled."""
     task = asyncio.ensure_future(step)
     forcing = asyncio.ensure_future(force.wait())
     await asyncio.wait({task, forcing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     forcing.cancel()
-    if task.done():
-        return True
-    log.warning("a step of the stop did not finish in time%s",
-                " (a second signal)" if force.is_set() else "")
-    task.cancel()
-    return False
+    if not task.done():
+        log.warning("a step of the stop did not finish in time%s",
+                    " (a second signal)" if force.is_set() else "")
+        task.cancel()
 
 
 def _exit_now(store: Store) -> None:

@@ -77,6 +77,7 @@ class NetworkReconciler:
         # What a past life left: its routers hold their addresses already.
         self._inherited = _existing()
         self._sweeping: asyncio.Future | None = None
+        self._closing = False
         self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="pocketlink-network")
 
     # --- the keys -------------------------------------------------------------------------
@@ -119,6 +120,8 @@ class NetworkReconciler:
                 key.force = True  # a retry looks again at everything
             key.nudged.clear()
             await self.hold.wait()
+            if self._closing:
+                return
             wanted, force = key.wanted, key.force
             key.force = False
             if wanted is None:
@@ -192,28 +195,46 @@ class NetworkReconciler:
             return
         loop = asyncio.get_running_loop()
         self._sweeping = loop.run_in_executor(self._threads, self._remove, strays)
-        self._sweeping.add_done_callback(lambda _: self.changed())
+        self._sweeping.add_done_callback(self._swept)
 
-    def _remove(self, strays: set[str]) -> None:
+    def _swept(self, done: asyncio.Future) -> None:
+        if not done.cancelled() and done.result():
+            self.changed()  # namespaces went: instances may now be terminated
+
+    def _remove(self, strays: set[str]) -> int:
+        removed = 0
         for namespace in strays:
             if netns.owner_of(namespace) != self.owner:
                 self._foreign[namespace] = netns.inode(namespace)
                 continue
-            processes.stop_all(namespace)
-            netns.remove(namespace)
+            try:
+                processes.stop_all(namespace)
+                netns.remove(namespace)
+            except OSError as error:
+                log.warning("cannot remove namespace %s: %s", namespace, error)
+                continue
             self._applied.pop(namespace, None)
+            removed += 1
             log.info("removed namespace %s", namespace)
         self.instances.reap()
+        return removed
 
     async def close(self, timeout: float) -> None:
-        """Stop the workers: a run under way gets ``timeout`` seconds to finish."""
-        tasks: list[asyncio.Future] = [k.task for k in self._keys.values() if k.task]
-        if self._sweeping is not None:
+        """Stop the workers: runs under way get ``timeout`` seconds to finish, then the
+        workers are cancelled (as kopf ends its queues: a stop token, a bounded wait)."""
+        self._closing = True
+        self.hold.set()
+        keys = list(self._keys.values())
+        for key in keys:
+            key.nudged.set()
+        tasks: list[asyncio.Future] = [k.task for k in keys if k.task and not k.task.done()]
+        if self._sweeping is not None and not self._sweeping.done():
             tasks.append(self._sweeping)
-        for task in tasks:
-            task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+            _, late = await asyncio.wait(tasks, timeout=timeout)
+            for task in late:
+                log.warning("network work still under way at stop; left to end on its own")
+                task.cancel()
         # Threads still inside the kernel are left to finish on their own.
         self._threads.shutdown(wait=False, cancel_futures=True)
 
