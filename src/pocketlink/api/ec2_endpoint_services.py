@@ -32,7 +32,6 @@ from pocketlink.wire.errors import Ec2Error
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PRINCIPAL = re.compile(r"^(\*|arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$")
-LIVE_CONNECTIONS = ENDPOINT_CONNECTED
 
 SERVICE_FILTERS: dict[str, filters.Field] = {
     "service-name": lambda s: s.service_name,
@@ -202,7 +201,7 @@ def describe_services(context: RequestContext, params: dict) -> dict:
 
 def _live_connections(store: Store, service: EndpointService) -> list[VpcEndpoint]:
     return [e for e in store.all(VpcEndpoint)
-            if e.service_id == service.id and e.state in LIVE_CONNECTIONS]
+            if e.service_id == service.id and e.state in ENDPOINT_CONNECTED]
 
 
 @operation("ec2", "ModifyVpcEndpointServiceConfiguration")

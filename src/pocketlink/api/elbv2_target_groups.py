@@ -38,8 +38,6 @@ PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
 HEALTH_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
 TARGET_TYPES = ("instance", "ip")
 MAX_TARGETS = 1000
-# Instance states in which a registered target is unused (Target.InvalidState).
-STOPPED = INSTANCE_STOPPED
 
 
 def listeners_of(store: Store, group: TargetGroup) -> list[Listener]:
@@ -350,7 +348,7 @@ def target_health(store: Store, group: TargetGroup, target: Target) -> dict:
                                "load balancer"}
     if group.target_type == "instance":
         instance = store.get(Instance, target.id)
-        if instance is None or instance.state in STOPPED:
+        if instance is None or instance.state in INSTANCE_STOPPED:  # unused: Target.InvalidState
             return {"State": "unused", "Reason": "Target.InvalidState",
                     "Description": "Target is in the stopped or terminated state"}
     zones = {node.availability_zone for lst in listeners

@@ -25,9 +25,6 @@ from pocketlink.store import Store
 
 TTL = 60
 AWS_ORIGIN = "amazonaws.com."
-# Endpoint states whose names resolve.
-NAMED_STATES = ENDPOINT_NAMED
-PRIVATE_STATES = ENDPOINT_LISTENING
 
 
 def _families(endpoint: VpcEndpoint, kind: str) -> tuple[bool, bool]:
@@ -56,7 +53,7 @@ def _enis(store: Store, endpoint: VpcEndpoint) -> list[NetworkInterface]:
 def aws_zone(store: Store) -> Zone:
     zone = Zone(origin=dns.name.from_text(AWS_ORIGIN))
     for endpoint in store.all(VpcEndpoint):
-        if endpoint.endpoint_type != "Interface" or endpoint.state not in NAMED_STATES:
+        if endpoint.endpoint_type != "Interface" or endpoint.state not in ENDPOINT_NAMED:
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "regional")
@@ -90,7 +87,7 @@ def private_zones(store: Store, vpc_id: str) -> list[Zone]:
     zones = []
     for endpoint in store.all(VpcEndpoint):
         if endpoint.vpc_id != vpc_id or not endpoint.private_dns_enabled or \
-                endpoint.state not in PRIVATE_STATES or not _verified(store, endpoint):
+                endpoint.state not in ENDPOINT_LISTENING or not _verified(store, endpoint):
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "private")
