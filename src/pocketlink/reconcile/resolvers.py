@@ -56,19 +56,21 @@ class Resolvers:
             if spec is None or spec.resolver_addresses != addresses:
                 await server.stop()
                 del self._servers[vpc_id]
-        for vpc_id, spec in wanted.items():
-            if vpc_id in self._servers:
-                continue
-            try:
-                pairs = await asyncio.to_thread(_sockets, spec.namespace, spec.resolver_addresses)
-            except OSError as error:
-                log.warning("resolver of %s: %s", vpc_id, error)
-                continue
-            server = DnsServer(CachedZones(self.store, lambda s, v=vpc_id: vpc_zones(s, v)),
-                               recursive=True)
-            await server.start_sockets(pairs)
-            self._servers[vpc_id] = (spec.resolver_addresses, server)
-            log.info("AmazonProvidedDNS of %s listening", vpc_id)
+        # Started side by side: at a restart every VPC's resolver comes back at once.
+        await asyncio.gather(*(self._start(spec) for vpc_id, spec in wanted.items()
+                               if vpc_id not in self._servers))
+
+    async def _start(self, spec: RouterSpec) -> None:
+        try:
+            pairs = await asyncio.to_thread(_sockets, spec.namespace, spec.resolver_addresses)
+        except OSError as error:
+            log.warning("resolver of %s: %s", spec.vpc_id, error)
+            return
+        server = DnsServer(CachedZones(self.store, lambda s, v=spec.vpc_id: vpc_zones(s, v)),
+                           recursive=True)
+        await server.start_sockets(pairs)
+        self._servers[spec.vpc_id] = (spec.resolver_addresses, server)
+        log.info("AmazonProvidedDNS of %s listening", spec.vpc_id)
 
     async def stop(self) -> None:
         for _, server in self._servers.values():
