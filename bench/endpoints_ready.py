@@ -46,13 +46,16 @@ PORT = 8080
 CREATORS = 8  # concurrent CreateVpcEndpoint calls: "at once", as a stack would send them
 SETTLE_TIMEOUT = 120.0
 FIRST_BYTE_TIMEOUT = 30.0
+RETRY = 0.02  # seconds between a prober's tries of one endpoint, after its creation
+RESTART_RETRY = 0.1  # the same, while the daemon restarts
 WEB_SERVER = f"#!/bin/sh\ncd /tmp && exec python3 -m http.server {PORT} --bind 0.0.0.0\n"
-# Runs inside a consumer instance: reads "address" lines, answers "address time" lines
-# once a connection to address:PORT gave the first byte of an HTTP answer.
+# Runs inside a consumer instance: reads "address retry" lines, answers "address time"
+# lines once a connection to address:PORT gave the first byte of an HTTP answer, trying
+# again every ``retry`` seconds until then.
 PROBER = f"""
 import asyncio, sys, time
-RETRY, CONNECT, ANSWER = 0.02, 0.25, 10.0
-async def probe(address):
+CONNECT, ANSWER = 0.25, 10.0
+async def probe(address, retry):
     while True:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(address, {PORT}), CONNECT)
@@ -65,14 +68,15 @@ async def probe(address):
                 return
         except (OSError, asyncio.TimeoutError):
             pass
-        await asyncio.sleep(RETRY)
+        await asyncio.sleep(retry)
 async def main():
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     tasks = set()
     while line := await reader.readline():
-        tasks.add(asyncio.ensure_future(probe(line.decode().strip())))
+        address, retry = line.decode().split()
+        tasks.add(asyncio.ensure_future(probe(address, float(retry))))
     await asyncio.gather(*tasks)
 asyncio.run(main())
 """
@@ -156,10 +160,10 @@ class Probers:
                 self.first_byte[address] = float(moment)
                 self.done.notify_all()
 
-    def probe(self, instance_id: str, address: str) -> None:
+    def probe(self, instance_id: str, address: str, retry: float) -> None:
         stdin = self._processes[instance_id].stdin
         assert stdin is not None
-        stdin.write(address + "\n")
+        stdin.write(f"{address} {retry}\n")
         stdin.flush()
 
     def wait(self, count: int, timeout: float) -> None:
@@ -181,8 +185,31 @@ def create(ec2: Any, name: str, consumer: dict[str, str], probers: Probers
     [eni] = endpoint["NetworkInterfaceIds"]
     address = ec2.describe_network_interfaces(
         NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["PrivateIpAddress"]
-    probers.probe(consumer["instance"], address)
+    probers.probe(consumer["instance"], address, RETRY)
     return address, (created, endpoint["VpcEndpointId"])
+
+
+def restarted(daemon: Daemon, probers: Probers, created: dict[str, tuple[float, str]],
+              wanted: list[dict[str, str]]) -> dict[str, Any]:
+    """Stop the daemon (SIGTERM), start it again on the same state, and time each endpoint
+    from the start to its first byte again: how soon traffic resumes after a restart."""
+    daemon.stop()
+    with probers.done:
+        probers.first_byte.clear()
+    # ``created`` is in the order of ``wanted``: the consumer each endpoint was made for.
+    for address, consumer in zip(created, wanted, strict=True):
+        # Refused while it is down; tried less often than at creation, where each endpoint
+        # is probed only from its own creation on (200 probes every 20 ms would take the
+        # cores the starting daemon needs).
+        probers.probe(consumer["instance"], address, RESTART_RETRY)
+    started = time.time()
+    daemon.start()
+    up = time.time() - started
+    probers.wait(len(created), FIRST_BYTE_TIMEOUT)
+    delays = sorted(t - started for t in probers.first_byte.values())
+    return {"api_up": up, "carried": len(delays),
+            "p50": statistics.median(delays) if delays else None,
+            "max": delays[-1] if delays else None}
 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -215,13 +242,14 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         probers.wait(len(created), FIRST_BYTE_TIMEOUT)
         delays = sorted(probers.first_byte[a] - t for a, (t, _) in created.items()
                         if a in probers.first_byte)
-        return {"vpcs": args.vpcs, "endpoints": len(created), "api_seconds": api_seconds,
+        last = max(probers.first_byte.values()) - started if probers.first_byte else None
+        restart = restarted(daemon, probers, created, wanted) if args.restart else None
+        return {"restart": restart,"vpcs": args.vpcs, "endpoints": len(created), "api_seconds": api_seconds,
                 "carried": len(delays), "never": len(created) - len(delays),
                 "p50": statistics.median(delays) if delays else None,
                 "p90": delays[int(len(delays) * 0.9) - 1] if delays else None,
                 "max": delays[-1] if delays else None,
-                "last_first_byte_after_start": (max(probers.first_byte.values()) - started)
-                if probers.first_byte else None,
+                "last_first_byte_after_start": last,
                 "each": [{"id": i, "created": t, "first_byte": probers.first_byte.get(a)}
                          for a, (t, i) in created.items()]}
     finally:
@@ -239,6 +267,12 @@ def report(results: dict[str, Any]) -> None:
               f"p90 {results['p90']:.3f} s, max {results['max']:.3f} s")
         print(f"last first byte {results['last_first_byte_after_start']:.2f} s after the "
               "first CreateVpcEndpoint")
+    restart = results["restart"]
+    if restart and restart["carried"]:
+        print(f"after a restart (SIGTERM, start again): the API answered in "
+              f"{restart['api_up']:.2f} s; {restart['carried']}/{results['endpoints']} endpoints "
+              f"carried again, p50 {restart['p50']:.3f} s, max {restart['max']:.3f} s after the "
+              "start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-vpc", type=int, default=10, help="endpoints per VPC (default 10)")
     parser.add_argument("--source", type=Path, default=None,
                         help="run the daemon from this pocketlink source folder instead")
+    parser.add_argument("--restart", action="store_true",
+                        help="then restart the daemon and time each endpoint's first byte again")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--daemon-log", type=Path, default=None,
                         help="keep the daemon's log here (default: in the temp dir, deleted)")
