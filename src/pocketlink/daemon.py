@@ -1,7 +1,9 @@
 """The daemon's life: open the state, start the API server, stop cleanly on a signal.
 
-Signal handlers (and ``pocketlink down``, through the control socket) only set an event;
-the main coroutine closes the listeners and their connections, then the store. While it
+Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
+uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
+order, each step bounded: the API listener and its connections, the reconciler (its last
+pass, then its network workers), the data plane, the backend, the DNS, the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
@@ -78,6 +80,9 @@ def check_network_tools() -> str | None:
 
 
 WANTED_DESCRIPTORS = 1 << 18
+# How long a stop waits for the reconciler's pass under way, and for each network worker.
+LAST_PASS_TIMEOUT = 10.0
+WORKER_TIMEOUT = 5.0
 
 
 def raise_file_limit() -> int:
@@ -108,15 +113,20 @@ async def run(config: DaemonConfig) -> None:
                              f"already serves {config.state}; stop it with 'pocketlink down "
                              f"--state {config.state}'.")
     store = open_store(config.state)
-    stop = asyncio.Event()
+    stop, force = asyncio.Event(), asyncio.Event()
     instances = Instances(config.data_dir / "instances")
     backend = Backend(config.data_dir / "backend")
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
                       limiter=RateLimiter(config.max_request_rate), backend=backend)
     loop = asyncio.get_running_loop()
+
+    def signalled() -> None:
+        if stop.is_set():
+            force.set()
+        stop.set()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, signalled)
     public_dns = DnsServer(CachedZones(store))
     server = HttpServer(gateway)
     try:
@@ -159,10 +169,35 @@ async def run(config: DaemonConfig) -> None:
         await stop.wait()
     finally:
         log.info("pocketlink is stopping")
-        await server.close()
-        await reconciling
-        await backend.stop()
+        await _bounded(server.close(), LAST_PASS_TIMEOUT, force)
+        await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
+        await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
+        if force.is_set():
+            record.remove()
+            _exit_now(store)
+        await _bounded(backend.stop(), LAST_PASS_TIMEOUT, force)
         await public_dns.stop()
         store.close()
         await controller.close()
         record.remove()
+
+
+async def _bounded(step, timeout: float, force: asyncio.Event) -> None:
+    """``step``, given ``timeout`` seconds (none once a second signal came), then cancelled."""
+    task = asyncio.ensure_future(step)
+    forcing = asyncio.ensure_future(force.wait())
+    await asyncio.wait({task, forcing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    forcing.cancel()
+    if not task.done():
+        log.warning("a step of the stop did not finish in time%s",
+                    " (a second signal)" if force.is_set() else "")
+        task.cancel()
+
+
+def _exit_now(store: Store) -> None:
+    """A second signal: the store is closed (every acknowledged change is already in its
+    file), and the process ends without waiting for threads still inside the kernel."""
+    log.warning("pocketlink forced to stop")
+    store.close()
+    logging.shutdown()
+    os._exit(1)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 
-from tests.conftest import CONSUMER, PROVIDER, ipv6_subnet, settled
+import pytest
+
+from tests.conftest import CONSUMER, PROVIDER, ipv6_subnet, settled, wait_for
+from tests.network.conftest import WEB_PORT, curl, launch
+from tests.reconcile.web import consumer_vpc, endpoint, endpoint_address, service_of_a_web_server
 
 
 def _snapshot(ec2) -> dict:
@@ -72,3 +78,43 @@ def test_sigkill_during_a_stream_of_writes_loses_no_acknowledged_one(make_daemon
     daemon.start()
     present = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
     assert set(acknowledged) <= present
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="builds namespaces: needs root")
+def test_an_endpoint_carries_traffic_right_after_a_restart(make_daemon) -> None:
+    """Listeners come back before the network is checked again: here that check is made
+    slow on purpose (two stopped instances of the consumer's VPC each hold a process that
+    ignores SIGTERM, which the check must wait out and kill, 3 s apiece), and the endpoint
+    must carry a request before the check is done. The check then does its job: the
+    processes go."""
+    daemon = make_daemon()
+    service, zone = service_of_a_web_server(daemon)
+    ec2 = daemon.client("ec2", CONSUMER, "us-west-2")
+    vpc, subnet = consumer_vpc(ec2, "10.1.0.0/16", zone)
+    [client] = launch(ec2, subnet)
+    endpoint_id = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=service,
+                                          VpcEndpointType="Interface",
+                                          SubnetIds=[subnet])["VpcEndpoint"]["VpcEndpointId"]
+    wait_for(lambda: endpoint(ec2, endpoint_id)["State"] == "available")
+    url = f"http://{endpoint_address(ec2, endpoint_id)}:{WEB_PORT}/"
+    assert "Hello World" in curl(client["InstanceId"], url).stdout
+    stopped = [i["InstanceId"] for i in launch(ec2, subnet, count=2)]
+    ec2.stop_instances(InstanceIds=stopped)
+    assert set(settled(ec2, stopped).values()) == {"stopped"}
+
+    daemon.stop()
+    stubborn = [subprocess.Popen(["ip", "netns", "exec", f"pl-{i}", "sh", "-c",
+                                  "trap '' TERM; sleep 120"]) for i in stopped]
+    try:
+        daemon.start()
+        # Well before the check could have waited out both processes (6 s).
+        wait_for(lambda: "Hello World" in curl(client["InstanceId"], url, "-m", "1").stdout,
+                 timeout=4)
+        assert all(p.poll() is None for p in stubborn)  # the check was still under way
+        for process in stubborn:
+            process.wait(timeout=30)  # then it stopped them: SIGKILL after the grace
+    finally:
+        for process in stubborn:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -30,11 +30,11 @@ from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import Subnet
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import AllowedPrincipal, EndpointService, VpcEndpoint
+from pocketlink.model.states import ENDPOINT_CONNECTED
 from pocketlink.store import Store
 
 DOMAIN = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 PRINCIPAL = re.compile(r"^(\*|arn:aws:iam::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+))$")
-LIVE_CONNECTIONS = ("available", "pendingAcceptance", "pending")
 
 SERVICE_FILTERS: dict[str, filters.Field] = {
     "service-name": lambda s: s.service_name,
@@ -193,7 +193,7 @@ def describe_services(context: RequestContext, params: dict) -> dict:
 
 def _live_connections(store: Store, service: EndpointService) -> list[VpcEndpoint]:
     return [e for e in store.all(VpcEndpoint)
-            if e.service_id == service.id and e.state in LIVE_CONNECTIONS]
+            if e.service_id == service.id and e.state in ENDPOINT_CONNECTED]
 
 
 @operation("ec2", "ModifyVpcEndpointServiceConfiguration")

@@ -119,7 +119,8 @@ def describe_instance(store: Store, instance: Instance) -> dict:
         if value:
             item[key] = value
     if instance.state_reason:
-        item["StateReason"] = {"Code": instance.state_reason, "Message": instance.state_reason}
+        item["StateReason"] = {"Code": instance.state_reason,
+                               "Message": instance.state_reason_message or instance.state_reason}
     if instance.tags:
         item["Tags"] = tags.tag_set(instance.tags)
     if eni is not None:

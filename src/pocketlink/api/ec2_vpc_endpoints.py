@@ -91,7 +91,8 @@ def describe_endpoint(store: Store, endpoint: VpcEndpoint) -> dict:
     if endpoint.policy_document is not None:
         item["PolicyDocument"] = endpoint.policy_document
     if endpoint.last_error:
-        item["LastError"] = {"Code": "Failed", "Message": endpoint.last_error}
+        item["LastError"] = {"Code": endpoint.last_error.code,
+                             "Message": endpoint.last_error.message}
     if endpoint.tags:
         item["Tags"] = tags.tag_set(endpoint.tags)
     return item

@@ -31,14 +31,13 @@ from pocketlink.model.elbv2 import (
     TargetGroup,
     drained,
 )
+from pocketlink.model.states import INSTANCE_STOPPED
 from pocketlink.store import Store
 
 PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
 HEALTH_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
 TARGET_TYPES = ("instance", "ip")
 MAX_TARGETS = 1000
-# Instance states in which a registered target is unused (Target.InvalidState).
-STOPPED = ("stopping", "stopped", "shutting-down", "terminated")
 
 
 def listeners_of(store: Store, group: TargetGroup) -> list[Listener]:
@@ -337,7 +336,7 @@ def target_health(store: Store, group: TargetGroup, target: Target) -> dict:
                                "load balancer"}
     if group.target_type == "instance":
         instance = store.get(Instance, target.id)
-        if instance is None or instance.state in STOPPED:
+        if instance is None or instance.state in INSTANCE_STOPPED:  # unused: Target.InvalidState
             return {"State": "unused", "Reason": "Target.InvalidState",
                     "Description": "Target is in the stopped or terminated state"}
     zones = {node.availability_zone for lst in listeners

@@ -140,6 +140,9 @@ def _status(args: argparse.Namespace) -> int:
         return 1
     print(f"pocketlink is running on {status['host']}:{status['port']} (pid {status['pid']}, "
           f"state {status['state']})")
+    for failure in status.get("failures", []):
+        print(f"{failure['id']} ({failure['account']}) is {failure['state']}: "
+              f"{failure['message']}")
     table = status["resources"]
     kinds = sorted({kind for row in table.values() for kind in row})
     if not table:

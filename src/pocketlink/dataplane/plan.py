@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.states import BALANCER_LISTENING, ENDPOINT_LISTENING, InstanceState
 from pocketlink.network import names
 from pocketlink.store import Store
 
 # Listener protocols whose bytes pocketlink carries (TLS would need its certificates).
 CARRIED = ("TCP", "TCP_UDP")
-# Endpoint states in which an endpoint's listeners are bound; it turns available once
-# they are.
-LISTENING_STATES = ("pending", "available")
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def target_address(store: Store, group: TargetGroup, target_id: str) -> str | No
     if group.target_type == "ip":
         return target_id
     instance = store.get(Instance, target_id)
-    if instance is None or instance.state != "running":
+    if instance is None or instance.state != InstanceState.RUNNING:
         return None
     if group.ip_address_type == "ipv6":
         return instance.ipv6_addresses[0] if instance.ipv6_addresses else None
@@ -157,9 +155,9 @@ def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSp
 def plan(store: Store) -> dict[tuple[str, str, int], ListenerSpec]:
     specs: list[ListenerSpec] = []
     for endpoint in store.all(VpcEndpoint):
-        if endpoint.endpoint_type == "Interface" and endpoint.state in LISTENING_STATES:
+        if endpoint.endpoint_type == "Interface" and endpoint.state in ENDPOINT_LISTENING:
             specs += _endpoint_listeners(store, endpoint)
     for balancer in store.all(LoadBalancer):
-        if balancer.state in ("provisioning", "active"):
+        if balancer.state in BALANCER_LISTENING:
             specs += _balancer_listeners(store, balancer)
     return {spec.key: spec for spec in specs}

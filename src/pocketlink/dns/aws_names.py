@@ -29,6 +29,7 @@ from pocketlink.model.privatelink import (
     dns_part,
     endpoint_private_names,
 )
+from pocketlink.model.states import ENDPOINT_LISTENING, ENDPOINT_NAMED
 from pocketlink.store import Store
 
 TTL = 60
@@ -39,9 +40,6 @@ AWS_DOMAINS = tuple(dns.name.from_text(d) for d in (
 # Where pocketlink publishes names of its own; even a private zone does not answer there.
 _PUBLISHED = re.compile(r"(^|\.)(vpce\.amazonaws\.com|elb\.[a-z0-9-]+\.amazonaws\.com|"
                         r"compute\.internal|ec2\.internal)\.$")
-# Endpoint states whose names resolve.
-NAMED_STATES = ("pendingAcceptance", "pending", "available", "rejected")
-PRIVATE_STATES = ("pending", "available")
 
 
 def _families(endpoint: VpcEndpoint, kind: str) -> tuple[bool, bool]:
@@ -85,7 +83,7 @@ def aws_zones(store: Store) -> list[Zone]:
     zone = Zone(origin=dns.name.from_text(VPCE_ORIGIN))
     balancers: dict[str, Zone] = {}
     for endpoint in store.all(VpcEndpoint):
-        if endpoint.endpoint_type != "Interface" or endpoint.state not in NAMED_STATES:
+        if endpoint.endpoint_type != "Interface" or endpoint.state not in ENDPOINT_NAMED:
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "regional")
@@ -122,7 +120,7 @@ def private_zones(store: Store, vpc_id: str) -> list[Zone]:
     zones = []
     for endpoint in store.all(VpcEndpoint):
         if endpoint.vpc_id != vpc_id or not endpoint.private_dns_enabled or \
-                endpoint.state not in PRIVATE_STATES or not _verified(store, endpoint):
+                endpoint.state not in ENDPOINT_LISTENING or not _verified(store, endpoint):
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "private")

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pocketlink.model.states import failures
 from pocketlink.services.backend import Backend
 from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
@@ -115,7 +116,7 @@ class Control:
     def handle(self, request: HttpRequest, peer: str) -> HttpResponse:
         if request.path == "/_pocketlink/status" and request.method == "GET":
             body = {"status": "running", **asdict(self.record),
-                    "resources": self.store.summary()}
+                    "resources": self.store.summary(), "failures": failures(self.store)}
             if self.backend is not None:
                 body["backend"] = self.backend.status()
             return _json(200, body)

@@ -1,15 +1,21 @@
-"""The resources as plain dataclasses, and their rules: id formats, zones, state names.
+"""The resources as plain dataclasses, and their rules: id formats, zones, state machines.
 
-- ``Resource`` (base.py): what every stored thing shares: id, owner account, region, tags.
+- ``Resource`` (base.py): what every stored thing shares: id, owner account, region, tags;
+  and how a resource becomes JSON for the store and back.
 - ``ids`` (ids.py): AWS-shaped ids (``vpc-`` + 17 hex).
 - ``regions`` (regions.py): regions and availability zones, with each account's own zone ids.
 - ``ec2`` (ec2.py): VPCs, subnets, security groups, route tables, ENIs, instances.
-- ``elbv2`` (elbv2.py): Network Load Balancers and their nodes, target groups, listeners.
-- ``privatelink`` (privatelink.py): endpoint services, VPC endpoints, their permissions and
-  connection notifications.
+- ``elbv2`` (elbv2.py): Network Load Balancers and their nodes, target groups, listeners,
+  and draining.
+- ``privatelink`` (privatelink.py): endpoint services, VPC endpoints (and their
+  ``LastError``), their permissions and connection notifications.
 - ``aws_services`` (aws_services.py): the AWS services an endpoint can reach, and the gateway
   services' prefix lists.
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
+- ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s
+  of AWS's own strings, its transitions, the groups of states other layers act on
+  (``ENDPOINT_LISTENING``), and the failures ``pocketlink status`` lists.
 
-Nothing here does I/O; ``pocketlink.store`` keeps these, ``pocketlink.api`` changes them.
+Nothing here does I/O; ``pocketlink.store`` keeps these, ``pocketlink.api`` changes them,
+``pocketlink.reconcile`` moves them through their states.
 """

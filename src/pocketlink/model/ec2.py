@@ -156,5 +156,6 @@ class Instance(Resource):
     launch_index: int = 0
     client_token: str | None = None
     state: str = "pending"
-    state_reason: str | None = None
+    state_reason: str | None = None  # StateReason's code
+    state_reason_message: str | None = None  # its message, when it says more than the code
     state_transition_reason: str = ""

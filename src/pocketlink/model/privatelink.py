@@ -45,6 +45,14 @@ class EndpointService(Resource):
 
 
 @dataclass(kw_only=True)
+class LastError:
+    """Why an endpoint is ``failed``, as DescribeVpcEndpoints shows it."""
+
+    code: str
+    message: str
+
+
+@dataclass(kw_only=True)
 class VpcEndpoint(Resource):
     kind = "vpc-endpoint"
 
@@ -64,7 +72,7 @@ class VpcEndpoint(Resource):
     ip_address_type: str = "ipv4"
     dns_record_ip_type: str = "ipv4"
     private_dns_only_for_inbound_resolver_endpoint: bool = False
-    last_error: str | None = None
+    last_error: LastError | None = None
     deleted_at: str | None = None  # ISO time it reached ``deleted``
     client_token: str | None = None
 

@@ -6,9 +6,12 @@ Nouns, one job each:
   its ``pl`` prefix: what ``pocketlink down`` looks for.
 - ``netns`` (netns.py): namespaces, and running a function inside one (sockets, sysctls).
 - ``topology`` (topology.py): the desired network as plain data, computed from the store
-  with no I/O: VPC routers, their bridges, instance hosts.
+  with no I/O, one VPC at a time (its router, bridges and instance hosts).
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
-- ``kernel`` (kernel.py): observe what exists, apply the difference (pyroute2, nft).
+- ``changes`` (changes.py): what a namespace holds (``Observed``), the ``Action``s that
+  change it, and the pure ``diff_router`` / ``diff_host`` between a spec and what is held.
+- ``kernel`` (kernel.py): observe a namespace, apply actions, each failure with the
+  kernel's reason (pyroute2, nft).
 - ``processes`` (processes.py): what runs inside an instance: UserData, and its end.
 
 Only this package and ``pocketlink.reconcile`` touch the kernel.

@@ -1,34 +1,86 @@
-"""Observe what exists in the kernel and apply the difference to what the topology wants.
+"""Observe what a namespace holds, and apply the actions that ``changes.diff_*`` plans.
 
-Every step is idempotent: it looks first (a dump), then adds what is missing and removes
-what is extra, touching only objects that carry pocketlink's names. pyroute2 does all of
-it but the nftables rulesets, each loaded whole in one ``nft -f`` inside its namespace.
+Observing reads the kernel into plain data (``Observed``); applying runs each action and
+says which failed and why, carrying on with the rest (a refused route does not stop the
+addresses after it). Only objects that carry pocketlink's names are touched. pyroute2 does
+all of it but the nftables rulesets, each loaded whole in one ``nft -f`` inside its
+namespace, and the resolv.conf files.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
+import errno
 import json
-import logging
 import os
 import socket
+import struct
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import TypeVar
 
 from pyroute2 import IPRoute, NetlinkError
 
 from pocketlink.network import names, netns
-from pocketlink.network.firewall import TABLE, digest_of
+from pocketlink.network.changes import (
+    FAMILIES,
+    MAIN_TABLE,
+    SYSCTL_KEYS,
+    Action,
+    AddAddress,
+    AddBridge,
+    AddRule,
+    AddVeth,
+    Announce,
+    CreateNamespace,
+    DeleteAddress,
+    DeleteLink,
+    DeleteRoute,
+    DeleteRule,
+    Link,
+    LoadRuleset,
+    Observed,
+    ReplaceRoute,
+    Route,
+    SetLink,
+    SetSysctl,
+    WriteResolvConf,
+    diff_host,
+    diff_router,
+    family,
+    network,
+    normal,
+)
+from pocketlink.network.firewall import TABLE
 from pocketlink.network.topology import HostSpec, RouterSpec
-
-log = logging.getLogger("pocketlink.network")
 
 T = TypeVar("T")
 IFA_F_NODAD = 0x02
-LOOPBACK = ("127.0.0.1/8", "::1/128")
+IFF_UP = 0x1
+RTN_BLACKHOLE = 6
 RULE_PRIORITY = 1000
-FAMILIES = (socket.AF_INET, socket.AF_INET6)
+ETH_P_ARP, ETH_P_IP, ARP_REQUEST = 0x0806, 0x0800, 1
+OUR_TABLES = 10_000  # the subnets' routing tables are numbered from here
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An action the kernel refused, and its words."""
+
+    action: Action
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{describe(self.action)}: {self.reason}"
+
+
+def describe(action: Action) -> str:
+    """An action as a person reads it in a log or a LastError."""
+    detail = " ".join(str(getattr(action, f.name)) for f in fields(action)
+                      if f.name not in ("namespace", "ruleset", "text"))
+    return f"{type(action).__name__} {detail} in {action.namespace}".replace("  ", " ")
 
 
 def _netlink(namespace: str, work: Callable[[IPRoute], T]) -> T:
@@ -40,181 +92,205 @@ def _netlink(namespace: str, work: Callable[[IPRoute], T]) -> T:
     return netns.run_in(namespace, run)
 
 
-def _family(address: str) -> int:
-    return socket.AF_INET6 if ":" in address else socket.AF_INET
+# --- observe ------------------------------------------------------------------------------
+def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True) -> Observed:
+    """What ``namespace`` holds: links and addresses always, the routes of ``tables``, the
+    loaded ruleset's digest when asked."""
+    if netns.inode(namespace) is None:
+        return Observed(exists=False)
+    wanted_tables = tuple(tables)
 
-
-def _index(ipr: IPRoute, name: str) -> int | None:
-    found = ipr.link_lookup(ifname=name)
-    return found[0] if found else None
-
-
-def _links(ipr: IPRoute) -> dict[str, int]:
-    return {link.get_attr("IFLA_IFNAME"): link["index"] for link in ipr.get_links()}
-
-
-def _addresses(ipr: IPRoute, index: int) -> set[str]:
-    return {f"{a.get_attr('IFA_ADDRESS')}/{a['prefixlen']}" for a in ipr.get_addr(index=index)
-            if not a.get_attr("IFA_ADDRESS", "").startswith("fe80:")}
-
-
-def _ensure_addresses(ipr: IPRoute, index: int, wanted: tuple[str, ...]) -> None:
-    have = _addresses(ipr, index)
-    for address in wanted:
-        if _normal(address) in {_normal(h) for h in have}:
-            continue
-        ip, prefix = address.split("/")
-        ipr.addr("add", index=index, address=ip, prefixlen=int(prefix),
-                 family=_family(ip), flags=IFA_F_NODAD if ":" in ip else 0)
-    for address in have:
-        if _normal(address) not in {_normal(w) for w in wanted}:
-            ip, prefix = address.split("/")
-            ipr.addr("del", index=index, address=ip, prefixlen=int(prefix), family=_family(ip))
-
-
-def _normal(address: str) -> str:
-    return str(ipaddress.ip_interface(address))
-
-
-def _up(ipr: IPRoute, index: int) -> None:
-    ipr.link("set", index=index, state="up")
-
-
-def _quiet_ipv6() -> None:
-    """No duplicate address detection (addresses usable at once) and no autoconfiguration,
-    in the calling thread's namespace."""
-    for key in ("net/ipv6/conf/default/accept_dad", "net/ipv6/conf/all/accept_dad",
-                "net/ipv6/conf/default/accept_ra", "net/ipv6/conf/default/autoconf"):
-        netns.sysctl(key, "0")
-
-
-def _router_sysctls() -> None:
-    _quiet_ipv6()
-    netns.sysctl("net/ipv4/ip_forward", "1")
-    netns.sysctl("net/ipv6/conf/all/forwarding", "1")
-
-
-def converge_router(spec: RouterSpec, owner: str) -> None:
-    fresh = netns.create(spec.namespace, owner)
-
-    def converge(ipr: IPRoute) -> None:
-        _router_sysctls()
-        _converge_router_links(ipr, spec)
-    _netlink(spec.namespace, converge)
-    _converge_ruleset(spec.namespace, spec.ruleset, fresh)
-
-
-def _converge_router_links(ipr: IPRoute, spec: RouterSpec) -> None:
-    links = _links(ipr)
-    _up(ipr, links["lo"])
-    # The resolver's addresses live on the router's loopback: packets for them that
-    # arrive on a bridge are delivered locally, to AmazonProvidedDNS.
-    _ensure_addresses(ipr, links["lo"], LOOPBACK + spec.resolver_addresses)
-    for bridge in spec.bridges:
-        if bridge.name not in links:
-            ipr.link("add", ifname=bridge.name, kind="bridge")
-            links = _links(ipr)
-        _ensure_addresses(ipr, links[bridge.name], bridge.addresses)
-        _up(ipr, links[bridge.name])
-    wanted_bridges = {b.name for b in spec.bridges}
-    for name, index in links.items():
-        if name.startswith(names.PREFIX + "b") and name not in wanted_bridges:
-            ipr.link("del", index=index)
-    _converge_rules(ipr, spec)
-    _converge_routes(ipr, spec)
-
-
-def _converge_rules(ipr: IPRoute, spec: RouterSpec) -> None:
-    wanted = {(family, b.name, b.table) for b in spec.bridges for family in FAMILIES}
-    have = set()
-    for family in FAMILIES:
-        for rule in ipr.get_rules(family=family):
-            table = rule.get_attr("FRA_TABLE")
-            if table and table >= 10_000:
-                have.add((family, rule.get_attr("FRA_IIFNAME"), table))
-    for family, bridge, table in wanted - have:
-        ipr.rule("add", family=family, iifname=bridge, table=table, priority=RULE_PRIORITY)
-    for family, bridge, table in have - wanted:
-        try:
-            ipr.rule("del", family=family, iifname=bridge, table=table, priority=RULE_PRIORITY)
-        except NetlinkError:
-            continue
-
-
-def _converge_routes(ipr: IPRoute, spec: RouterSpec) -> None:
-    wanted = {(r.table, str(ipaddress.ip_network(r.destination))): r for r in spec.routes}
-    tables = {b.table for b in spec.bridges}
-    for family in FAMILIES:
-        unspecified = "::" if family == socket.AF_INET6 else "0.0.0.0"
-        for table in tables:
-            for route in ipr.get_routes(family=family, table=table):
-                destination = f"{route.get_attr('RTA_DST') or unspecified}/{route['dst_len']}"
-                if (table, str(ipaddress.ip_network(destination, strict=False))) not in wanted:
-                    ipr.route("del", table=table, dst=destination, family=family)
-    for (table, destination), route in wanted.items():
-        family = _family(destination)
-        if route.blackhole:
-            ipr.route("replace", table=table, dst=destination, type="blackhole", family=family)
-        elif route.via:
+    def read(ipr: IPRoute) -> Observed:
+        by_index = {link["index"]: link for link in ipr.get_links()}
+        addresses: dict[int, set[str]] = {}
+        for a in ipr.get_addr():
+            address = a.get_attr("IFA_ADDRESS") or ""
+            if not address.startswith("fe80:"):
+                addresses.setdefault(a["index"], set()).add(normal(f"{address}/{a['prefixlen']}"))
+        links = {}
+        for index, link in by_index.items():
+            master = by_index.get(link.get_attr("IFLA_MASTER") or -1)
+            links[link.get_attr("IFLA_IFNAME")] = Link(
+                up=bool(link["flags"] & IFF_UP), addresses=frozenset(addresses.get(index, ())),
+                master=master.get_attr("IFLA_IFNAME") if master is not None else None)
+        rules, routes = set(), set()
+        for fam in FAMILIES:
+            for rule in ipr.get_rules(family=fam):
+                table = rule.get_attr("FRA_TABLE")
+                if table and table >= OUR_TABLES:
+                    rules.add((fam, rule.get_attr("FRA_IIFNAME"), table))
+            unspecified = "::" if fam == socket.AF_INET6 else "0.0.0.0"
+            for table in wanted_tables:
+                for route in ipr.get_routes(family=fam, table=table):
+                    if route.get_attr("RTA_TABLE", table) != table:
+                        continue
+                    destination = f"{route.get_attr('RTA_DST') or unspecified}/{route['dst_len']}"
+                    routes.add(Route(table, network(destination), route.get_attr("RTA_GATEWAY"),
+                                     route["type"] == RTN_BLACKHOLE))
+        sysctls = {}
+        for key in SYSCTL_KEYS:
             try:
-                ipr.route("replace", table=table, dst=destination, gateway=route.via,
-                          family=family)
-            except NetlinkError as error:
-                log.warning("route %s via %s in %s: %s", destination, route.via,
-                            spec.namespace, error)
+                sysctls[key] = (Path("/proc/sys") / key).read_text().strip()
+            except OSError:
+                continue
+        return Observed(True, links, frozenset(rules), frozenset(routes), None, sysctls)
+
+    observed = _netlink(namespace, read)
+    digest = _loaded_digest(namespace) if ruleset else None
+    resolv = netns.ETC_NETNS / namespace / "resolv.conf"
+    return Observed(True, observed.links, observed.rules, observed.routes, digest,
+                    observed.sysctls, resolv.read_text() if resolv.exists() else None)
 
 
-def converge_host(spec: HostSpec, owner: str) -> None:
-    fresh = netns.create(spec.namespace, owner)
-    if not fresh and _netlink(spec.router, lambda router: _index(router, spec.veth)) is None:
-        # A veth end left from an earlier life would keep the name eth0 taken.
-        _netlink(spec.namespace, _drop_instance_interface)
-    _netlink(spec.router, lambda router: _plug(router, spec))
-
-    def address(host: IPRoute) -> None:
-        _quiet_ipv6()
-        _address_host(host, spec)
-    _netlink(spec.namespace, address)
-    _converge_ruleset(spec.namespace, spec.ruleset, fresh)
-    netns.write_resolv_conf(spec.namespace, spec.resolv_conf)
+def _with_ruleset(observed: Observed, loaded: str | None) -> Observed:
+    return dataclasses.replace(observed, ruleset=loaded) if loaded else observed
 
 
-def _drop_instance_interface(host: IPRoute) -> None:
-    stale = _index(host, names.INSTANCE_INTERFACE)
-    if stale is not None:
-        host.link("del", index=stale)
+def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
+    """The router's actions; ``loaded``: the digest of the ruleset this daemon loaded there
+    last, taken as observed (asking nft costs a process), or None to ask."""
+    observed = observe(spec.namespace, {b.table for b in spec.bridges}, ruleset=not loaded)
+    return diff_router(spec, _with_ruleset(observed, loaded))
 
 
-def _plug(router: IPRoute, spec: HostSpec) -> None:
-    """The veth pair: one end a port of the subnet's bridge, the other the instance's eth0
-    with the ENI's MAC address."""
-    bridge = _index(router, spec.bridge)
-    if bridge is None:
-        raise RuntimeError(f"bridge {spec.bridge} of {spec.router} is missing")
-    veth = _index(router, spec.veth)
-    if veth is None:
-        target = os.open(netns.NETNS_DIR / spec.namespace, os.O_RDONLY)
+def plan_host(spec: HostSpec, loaded: str | None = None) -> list[Action]:
+    router = observe(spec.router, ruleset=False)
+    observed = observe(spec.namespace, (MAIN_TABLE,), ruleset=not loaded)
+    return diff_host(spec, _with_ruleset(observed, loaded), router)
+
+
+# --- apply --------------------------------------------------------------------------------
+def apply(actions: list[Action], owner: str) -> list[Failure]:
+    """Run ``actions`` in order; those the kernel refuses come back with its reason."""
+    failures: list[Failure] = []
+    batch: list[Action] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        done = list(batch)
+        batch.clear()
         try:
-            router.link("add", ifname=spec.veth, kind="veth",
-                        peer={"ifname": names.INSTANCE_INTERFACE, "net_ns_fd": target,
-                              "address": spec.mac_address})
-        finally:
-            os.close(target)
-        veth = _index(router, spec.veth)
-    router.link("set", index=veth, master=bridge, state="up")
+            failures.extend(_netlink(done[0].namespace, lambda ipr: _run_all(ipr, done)))
+        except OSError as error:
+            failures.extend(Failure(a, error.strerror or str(error)) for a in done)
+
+    for action in actions:
+        if batch and batch[0].namespace != action.namespace:
+            flush()
+        if isinstance(action, (CreateNamespace, LoadRuleset, WriteResolvConf)):
+            flush()
+            try:
+                _run_outside(action, owner)
+            except (OSError, RuntimeError) as error:
+                failures.append(Failure(action, _reason(error)))
+        else:
+            batch.append(action)
+    flush()
+    return failures
 
 
-def _address_host(host: IPRoute, spec: HostSpec) -> None:
-    links = _links(host)
-    _up(host, links["lo"])
-    _ensure_addresses(host, links["lo"], LOOPBACK)
-    eth0 = links[names.INSTANCE_INTERFACE]
-    _ensure_addresses(host, eth0, spec.addresses)
-    _up(host, eth0)
-    if spec.gateway4:
-        host.route("replace", dst="0.0.0.0/0", gateway=spec.gateway4, family=socket.AF_INET)
-    if spec.gateway6:
-        host.route("replace", dst="::/0", gateway=spec.gateway6, family=socket.AF_INET6)
+def _reason(error: Exception) -> str:
+    if isinstance(error, NetlinkError):
+        return os.strerror(error.code) if error.code else str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def _run_all(ipr: IPRoute, actions: list[Action]) -> list[Failure]:
+    failures = []
+    for action in actions:
+        try:
+            _run(ipr, action)
+        except NetlinkError as error:
+            # What an earlier action brought with it (lo's own addresses once it is up)
+            # is already there: an add that finds its object done is done.
+            if not (error.code == errno.EEXIST and isinstance(action, (AddAddress, AddRule))):
+                failures.append(Failure(action, _reason(error)))
+        except (OSError, RuntimeError) as error:
+            failures.append(Failure(action, _reason(error)))
+    return failures
+
+
+def _run_outside(action: Action, owner: str) -> None:
+    match action:
+        case CreateNamespace(namespace=namespace):
+            netns.create(namespace, owner)
+        case LoadRuleset(namespace=namespace, ruleset=ruleset):
+            script = f"table inet {TABLE}\ndelete table inet {TABLE}\n{ruleset}"
+            done = _nft(namespace, "-f", "-", text=script)
+            if done.returncode != 0:
+                raise RuntimeError(f"nft: {done.stderr.strip()}")
+        case WriteResolvConf(namespace=namespace, text=text):
+            netns.write_resolv_conf(namespace, text)
+
+
+def _index(ipr: IPRoute, name: str) -> int:
+    found = ipr.link_lookup(ifname=name)
+    if not found:
+        raise RuntimeError(f"link {name} is missing")
+    return found[0]
+
+
+def _run(ipr: IPRoute, action: Action) -> None:
+    match action:
+        case SetSysctl(key=key, value=value):
+            netns.sysctl(key, value)
+        case AddBridge(name=name):
+            ipr.link("add", ifname=name, kind="bridge")
+        case DeleteLink(name=name):
+            ipr.link("del", index=_index(ipr, name))
+        case AddVeth(name=name, peer=peer, mac_address=mac):
+            # One end a port of the subnet's bridge, the other the instance's eth0 with the
+            # ENI's MAC address.
+            target = os.open(netns.NETNS_DIR / peer, os.O_RDONLY)
+            try:
+                ipr.link("add", ifname=name, kind="veth",
+                         peer={"ifname": names.INSTANCE_INTERFACE, "net_ns_fd": target, "address": mac})
+            finally:
+                os.close(target)
+        case SetLink(name=name, master=None):
+            ipr.link("set", index=_index(ipr, name), state="up")
+        case SetLink(name=name, master=master):
+            ipr.link("set", index=_index(ipr, name), master=_index(ipr, master), state="up")
+        case AddAddress(link=link, address=address):
+            ip, prefix = address.split("/")
+            ipr.addr("add", index=_index(ipr, link), address=ip, prefixlen=int(prefix),
+                     family=family(ip), flags=IFA_F_NODAD if ":" in ip else 0)
+        case Announce(link=link, address=address):
+            _announce(link, address)
+        case DeleteAddress(link=link, address=address):
+            ip, prefix = address.split("/")
+            ipr.addr("del", index=_index(ipr, link), address=ip, prefixlen=int(prefix),
+                     family=family(ip))
+        case AddRule(family=fam, bridge=bridge, table=table):
+            ipr.rule("add", family=fam, iifname=bridge, table=table, priority=RULE_PRIORITY)
+        case DeleteRule(family=fam, bridge=bridge, table=table):
+            ipr.rule("del", family=fam, iifname=bridge, table=table, priority=RULE_PRIORITY)
+        case ReplaceRoute(route=route) if route.blackhole:
+            ipr.route("replace", table=route.table, dst=route.destination, type="blackhole",
+                      family=family(route.destination))
+        case ReplaceRoute(route=route):
+            ipr.route("replace", table=route.table, dst=route.destination, gateway=route.via,
+                      family=family(route.destination))
+        case DeleteRoute(route=route):
+            ipr.route("del", table=route.table, dst=route.destination,
+                      family=family(route.destination))
+        case _:
+            raise RuntimeError(f"no way to apply {action}")
+
+
+def _announce(link: str, address: str) -> None:
+    """One gratuitous ARP request (sender and target both ``address``) broadcast on
+    ``link``: a neighbour entry waiting for the address takes the answer at once."""
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as raw:
+        raw.bind((link, 0))
+        mac = raw.getsockname()[4]  # the link's own address
+        ip = socket.inet_aton(address.split("/")[0])
+        raw.send(b"\xff" * 6 + mac + struct.pack("!H", ETH_P_ARP)
+                 + struct.pack("!HHBBH", 1, ETH_P_IP, 6, 4, ARP_REQUEST) + mac + ip
+                 + bytes(6) + ip)
 
 
 def _nft(namespace: str, *args: str, text: str | None = None) -> subprocess.CompletedProcess:
@@ -231,12 +307,3 @@ def _loaded_digest(namespace: str) -> str | None:
         if table and table.get("name") == TABLE and table.get("family") == "inet":
             return table.get("comment")
     return None
-
-
-def _converge_ruleset(namespace: str, ruleset: str, fresh: bool) -> None:
-    if not fresh and _loaded_digest(namespace) == digest_of(ruleset):
-        return
-    script = f"table inet {TABLE}\ndelete table inet {TABLE}\n{ruleset}"
-    done = _nft(namespace, "-f", "-", text=script)
-    if done.returncode != 0:
-        raise RuntimeError(f"nft in {namespace}: {done.stderr.strip()}")

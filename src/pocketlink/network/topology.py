@@ -13,8 +13,17 @@ import ipaddress
 from dataclasses import dataclass
 
 from pocketlink.model import regions
-from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, Subnet, Vpc
+from pocketlink.model.base import Resource
+from pocketlink.model.ec2 import (
+    Instance,
+    NetworkInterface,
+    RouteTable,
+    SecurityGroup,
+    Subnet,
+    Vpc,
+)
 from pocketlink.model.privatelink import VpcEndpoint
+from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED
 from pocketlink.network import names
 from pocketlink.network.addresses import (
     RESOLVER_IPV6,
@@ -25,12 +34,8 @@ from pocketlink.network.addresses import (
 from pocketlink.network.firewall import router_ruleset, ruleset
 from pocketlink.store import Store
 
-# Instance states in which the instance's namespace exists.
-HOSTED_STATES = ("pending", "running", "stopping", "stopped")
 # ENIs the VPC router holds itself: the data plane listens on their addresses there.
 ROUTER_HELD = ("vpc_endpoint", "network_load_balancer")
-# Endpoint states in which an endpoint's ENIs let traffic in.
-OPEN_ENDPOINT_STATES = ("pending", "available")
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,22 @@ class HostSpec:
 
 
 @dataclass(frozen=True)
+class VpcTopology:
+    """One VPC's network: its router and its instances, the reconciler's unit of work."""
+
+    router: RouterSpec
+    hosts: tuple[HostSpec, ...]
+
+    @property
+    def vpc_id(self) -> str:
+        return self.router.vpc_id
+
+    @property
+    def namespaces(self) -> set[str]:
+        return {self.router.namespace} | {h.namespace for h in self.hosts}
+
+
+@dataclass(frozen=True)
 class Topology:
     routers: tuple[RouterSpec, ...]
     hosts: tuple[HostSpec, ...]
@@ -92,11 +113,47 @@ class Topology:
         return {r.namespace for r in self.routers} | {h.namespace for h in self.hosts}
 
 
-def _table_of(store: Store, subnet: Subnet, vpc: Vpc) -> RouteTable | None:
-    for table in store.all(RouteTable):
-        if table.vpc_id == vpc.id and any(a.subnet_id == subnet.id for a in table.associations):
+@dataclass
+class VpcInputs:
+    """The stored resources one VPC's network is computed from, gathered in one scan."""
+
+    vpc: Vpc
+    subnets: list[Subnet] = dataclasses.field(default_factory=list)
+    route_tables: list[RouteTable] = dataclasses.field(default_factory=list)
+    network_interfaces: list[NetworkInterface] = dataclasses.field(default_factory=list)
+    instances: list[Instance] = dataclasses.field(default_factory=list)
+    security_groups: list[SecurityGroup] = dataclasses.field(default_factory=list)
+    endpoints: list[VpcEndpoint] = dataclasses.field(default_factory=list)
+
+    def members(self) -> tuple[Resource, ...]:
+        """Every input, as the objects the store holds: a commit replaces what it changes,
+        so the same objects in the same order mean nothing changed (compare with ``is``)."""
+        return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
+                *self.instances, *self.security_groups, *self.endpoints)
+
+
+def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
+    return before is not None and len(before) == len(after) and \
+        all(a is b for a, b in zip(before, after, strict=True))
+
+
+def inputs(store: Store) -> dict[str, VpcInputs]:
+    found = {vpc.id: VpcInputs(vpc) for vpc in store.all(Vpc)}
+    for kind, bucket in ((Subnet, "subnets"), (RouteTable, "route_tables"),
+                         (NetworkInterface, "network_interfaces"), (Instance, "instances"),
+                         (SecurityGroup, "security_groups"), (VpcEndpoint, "endpoints")):
+        for resource in store.all(kind):
+            group = found.get(resource.vpc_id)  # type: ignore[attr-defined]
+            if group is not None:
+                getattr(group, bucket).append(resource)
+    return found
+
+
+def _table_of(store: Store, subnet: Subnet, vpc: VpcInputs) -> RouteTable | None:
+    for table in vpc.route_tables:
+        if any(a.subnet_id == subnet.id for a in table.associations):
             return table
-    return store.get(RouteTable, vpc.main_route_table_id)
+    return store.get(RouteTable, vpc.vpc.main_route_table_id)
 
 
 def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSpec]:
@@ -120,22 +177,20 @@ def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSp
     return out
 
 
-def _open_enis(store: Store, held: list[NetworkInterface]) -> set[str]:
+def _open_enis(vpc: VpcInputs, held: list[NetworkInterface]) -> set[str]:
     """The held ENIs that let traffic in: load balancer nodes always, endpoint ENIs while
     their endpoint is pending or available."""
-    open_endpoint_enis = {i for e in store.all(VpcEndpoint) if e.state in OPEN_ENDPOINT_STATES
+    open_endpoint_enis = {i for e in vpc.endpoints if e.state in ENDPOINT_LISTENING
                           for i in e.network_interface_ids}
     return {e.id for e in held
             if e.interface_type == "network_load_balancer" or e.id in open_endpoint_enis}
 
 
-def router(store: Store, vpc: Vpc) -> RouterSpec:
+def router(store: Store, inputs: VpcInputs) -> RouterSpec:
+    vpc = inputs.vpc
     bridges, routes = [], []
-    held = [e for e in store.all(NetworkInterface)
-            if e.vpc_id == vpc.id and e.interface_type in ROUTER_HELD]
-    for subnet in store.all(Subnet):
-        if subnet.vpc_id != vpc.id:
-            continue
+    held = [e for e in inputs.network_interfaces if e.interface_type in ROUTER_HELD]
+    for subnet in inputs.subnets:
         number = names.route_table_number(subnet.id)
         addresses = []
         if subnet.cidr_block:
@@ -149,11 +204,11 @@ def router(store: Store, vpc: Vpc) -> RouterSpec:
             addresses += [f"{a}/{network.prefixlen}" for e in held if e.subnet_id == subnet.id
                           for a in e.ipv6_addresses]
         bridges.append(BridgeSpec(names.bridge(subnet.id), subnet.id, tuple(addresses), number))
-        routes += _routes(store, _table_of(store, subnet, vpc), number)
+        routes += _routes(store, _table_of(store, subnet, inputs), number)
     resolver = (f"{resolver_address(vpc)}/32", f"{RESOLVER_LINK_LOCAL}/32",
                 f"{RESOLVER_IPV6}/128") if vpc.enable_dns_support else ()
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver, tuple(routes),
-                      router_ruleset(store, vpc, held, _open_enis(store, held)))
+                      router_ruleset(store, vpc, held, _open_enis(inputs, held)))
 
 
 def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:
@@ -188,8 +243,12 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
         state=instance.state, user_data=instance.user_data)
 
 
+def desired_vpc(store: Store, inputs: VpcInputs) -> VpcTopology:
+    hosts = tuple(h for h in (host(store, i) for i in inputs.instances
+                              if i.state in INSTANCE_HOSTED) if h is not None)
+    return VpcTopology(router(store, inputs), hosts)
+
+
 def desired(store: Store) -> Topology:
-    routers = tuple(router(store, vpc) for vpc in store.all(Vpc))
-    hosts = tuple(h for h in (host(store, i) for i in store.all(Instance)
-                              if i.state in HOSTED_STATES) if h is not None)
-    return Topology(routers, hosts)
+    vpcs = [desired_vpc(store, group) for group in inputs(store).values()]
+    return Topology(tuple(v.router for v in vpcs), tuple(h for v in vpcs for h in v.hosts))

@@ -1,9 +1,21 @@
-"""The reconciler: level-triggered, it compares what the store wants with what is, and
-converges. A change in the store only means "look again".
+"""The reconciler: level-triggered, it compares what the store wants with what the kernel
+holds, and converges. The store is the desired state, the kernel the actual state; a
+change in the store only means "look again". A full pass runs at start and on a slow timer.
 
-- ``Lifecycle`` (lifecycle.py): the state machines of resources whose next state depends on
-  something being true (an NLB's nodes exist, an endpoint's network is ready, a TXT record
-  is published), not on a timer.
+Nouns, one job each:
+
+- ``Lifecycle`` (lifecycle.py): the passes. Each hands the VPCs whose stored inputs changed
+  to the network reconciler, brings the resolvers and the data plane's listeners in line,
+  and writes the state transitions that are due (``due_transitions``, pure): an endpoint
+  turns available when its listeners are bound, ``failed`` with a ``LastError`` when its
+  VPC's network cannot be built (and back once it can); an instance stays pending with a
+  ``StateReason``. At start the listeners and resolvers come back before the network is
+  looked at again, so that traffic resumes at once.
+- ``NetworkReconciler`` (network.py): one worker per VPC (its router and its instances),
+  so that one broken or slow VPC holds up no other; each run observes the kernel, plans
+  with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a
+  failed action records nothing as applied and is retried after a back-off.
+- ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC, listening inside it.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
 """

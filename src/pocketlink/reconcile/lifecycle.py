@@ -1,10 +1,16 @@
 """Resource state machines, advanced when what they wait for is true.
 
-Each pass first has the network reconciler converge the kernel (when pocketlink runs with
-a network), then decides every transition that is due (``due_transitions``, no I/O) from
-the store and what the network pass made true, and writes them in one transaction; the
+Each pass hands every VPC whose stored inputs changed its desired topology (the network
+reconciler's per-VPC workers converge the kernel in the background and nudge a pass when
+they finish), brings the resolvers and the data plane's listeners in line, then decides
+every transition that is due (``due_transitions``, no I/O) from the store and what the
+network's last runs made true (or failed to), and writes them in one transaction; the
 commit nudges the next pass, which finds nothing more to do. Without a network
 (``--no-network``), what a transition waits for is only that the records exist.
+
+A failure is state, not a log line: an endpoint whose VPC's network cannot be built turns
+``failed`` with a ``LastError`` (and back to ``pending`` once it can), an instance stays
+``pending`` with a ``StateReason``.
 """
 
 from __future__ import annotations
@@ -21,10 +27,19 @@ from pocketlink.dataplane.plan import plan
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
 from pocketlink.model.elbv2 import LoadBalancer, TargetGroup, drained
-from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.privatelink import EndpointService, LastError, VpcEndpoint
+from pocketlink.model.states import (
+    ENDPOINT_LISTENING,
+    InstanceState,
+    LoadBalancerState,
+    PrivateDnsState,
+    State,
+    VpcEndpointState,
+    may_become,
+)
 from pocketlink.network import names
-from pocketlink.network.topology import desired
-from pocketlink.reconcile.network import NetworkReconciler, NetworkStatus
+from pocketlink.network.topology import desired_vpc, inputs, unchanged
+from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
 from pocketlink.store import Store, Transaction
@@ -36,6 +51,11 @@ DELETED_RETENTION = timedelta(minutes=10)
 # How often verified private DNS names are checked again, and the periodic pass runs.
 RECHECK_INTERVAL = 60.0
 TICK = 5.0
+# What a resource whose network cannot be built shows: an instance's StateReason code, as
+# AWS's for a launch it could not complete, and an endpoint's LastError code (AWS documents
+# no list of these; the name is pocketlink's guess).
+LAUNCH_ERROR = "Server.InternalError"
+ENDPOINT_ERROR = "InternalError"
 
 Change = Callable[[Transaction], None]
 # Whether the data plane listens for an endpoint or load balancer (always, without one).
@@ -79,7 +99,7 @@ def _finish_deleting(endpoint: VpcEndpoint) -> Change:
                 tx.delete(eni)
         mine = tx.get(VpcEndpoint, endpoint.id)
         if mine is not None:
-            mine.state = "deleted"
+            mine.state = VpcEndpointState.DELETED
             mine.network_interface_ids = []
             mine.deleted_at = now().isoformat()
     return change
@@ -99,41 +119,81 @@ def _drop_drained(group: TargetGroup, moment: datetime) -> Change:
     return change
 
 
+def _network_reason(network: NetworkStatus | None, *ids: str) -> str | None:
+    """Why the network of any of ``ids`` (an instance, its VPC) could not be built."""
+    if network is None:
+        return None
+    return next((network.failed[i] for i in ids if i in network.failed), None)
+
+
 def _instance_transitions(store: Store, network: NetworkStatus | None) -> list[Transition]:
     due = []
     for instance in store.all(Instance):
         state = instance.state
-        if state == "pending" and (network is None or instance.id in network.ready):
-            due.append(Transition(f"{instance.id} running",
-                                  _set(Instance, instance.id, state="running")))
-        elif state == "stopping" and (network is None or instance.id in network.halted):
-            due.append(Transition(f"{instance.id} stopped",
-                                  _set(Instance, instance.id, state="stopped")))
-        elif state == "shutting-down" and (
+        failure = _network_reason(network, instance.id, instance.vpc_id)
+        if state == InstanceState.PENDING and failure is not None:
+            # As AWS shows an instance it could not launch; it stays pending and is tried
+            # again until its network can be built.
+            message = f"{LAUNCH_ERROR}: {failure}"
+            if instance.state_reason_message != message:
+                due.append(Transition(f"{instance.id} pending: {failure}", _set(
+                    Instance, instance.id, state_reason=LAUNCH_ERROR,
+                    state_reason_message=message)))
+        elif state == InstanceState.PENDING and (network is None or instance.id in network.ready):
+            cleared = {"state_reason": None, "state_reason_message": None} \
+                if instance.state_reason == LAUNCH_ERROR else {}
+            due.append(_move(Instance, instance, InstanceState.RUNNING, **cleared))
+        elif state == InstanceState.STOPPING and (network is None or
+                                                  instance.id in network.halted):
+            due.append(_move(Instance, instance, InstanceState.STOPPED))
+        elif state == InstanceState.SHUTTING_DOWN and (
                 network is None or names.namespace(instance.id) not in network.namespaces):
-            due.append(Transition(f"{instance.id} terminated",
-                                  _set(Instance, instance.id, state="terminated")))
+            due.append(_move(Instance, instance, InstanceState.TERMINATED))
+    return due
+
+
+def _move(cls, resource, state: State, **fields) -> Transition:
+    """A transition of the resource's state machine (model/states.py), checked."""
+    if not may_become(resource.state, state):
+        raise ValueError(f"{resource.id}: no move from {resource.state} to {state}")
+    return Transition(f"{resource.id} {state}", _set(cls, resource.id, state=state, **fields))
+
+
+def _endpoint_transitions(store: Store, moment: datetime, network: NetworkStatus | None,
+                          listening: Ready) -> list[Transition]:
+    due = []
+    for endpoint in store.all(VpcEndpoint):
+        failure = _network_reason(network, endpoint.vpc_id) \
+            if endpoint.endpoint_type == "Interface" else None
+        ours = endpoint.last_error is not None and endpoint.last_error.code == ENDPOINT_ERROR
+        if endpoint.state in ENDPOINT_LISTENING and failure is not None:
+            due.append(_move(VpcEndpoint, endpoint, VpcEndpointState.FAILED, last_error=LastError(
+                code=ENDPOINT_ERROR, message=f"The network of {endpoint.vpc_id} could not be "
+                f"built: {failure}")))
+        elif endpoint.state == VpcEndpointState.FAILED and ours and network is not None \
+                and failure is None:
+            due.append(_move(VpcEndpoint, endpoint, VpcEndpointState.PENDING, last_error=None))
+        elif endpoint.state == VpcEndpointState.PENDING and \
+                _endpoint_ready(store, endpoint, listening):
+            due.append(_move(VpcEndpoint, endpoint, VpcEndpointState.AVAILABLE))
+        elif endpoint.state == VpcEndpointState.DELETING:
+            due.append(Transition(f"{endpoint.id} deleted", _finish_deleting(endpoint)))
+        elif endpoint.state == VpcEndpointState.DELETED and endpoint.deleted_at and \
+                datetime.fromisoformat(endpoint.deleted_at) + DELETED_RETENTION <= moment:
+            due.append(Transition(f"{endpoint.id} forgotten", _forget(endpoint)))
     return due
 
 
 def due_transitions(store: Store, moment: datetime, network: NetworkStatus | None = None,
                     listening: Ready = _always) -> list[Transition]:
-    """Every transition the store's state (and the last network pass) makes due now."""
+    """Every transition the store's state (and the network's last runs) makes due now."""
     due: list[Transition] = _instance_transitions(store, network)
     for balancer in store.all(LoadBalancer):
-        if balancer.state == "provisioning" and listening(balancer.id) and all(
+        if balancer.state == LoadBalancerState.PROVISIONING and listening(balancer.id) and \
+                _network_reason(network, balancer.vpc_id) is None and all(
                 store.get(NetworkInterface, n.network_interface_id) for n in balancer.nodes):
-            due.append(Transition(f"{balancer.name} active",
-                                  _set(LoadBalancer, balancer.id, state="active")))
-    for endpoint in store.all(VpcEndpoint):
-        if endpoint.state == "pending" and _endpoint_ready(store, endpoint, listening):
-            due.append(Transition(f"{endpoint.id} available",
-                                  _set(VpcEndpoint, endpoint.id, state="available")))
-        elif endpoint.state == "deleting":
-            due.append(Transition(f"{endpoint.id} deleted", _finish_deleting(endpoint)))
-        elif endpoint.state == "deleted" and endpoint.deleted_at and \
-                datetime.fromisoformat(endpoint.deleted_at) + DELETED_RETENTION <= moment:
-            due.append(Transition(f"{endpoint.id} forgotten", _forget(endpoint)))
+            due.append(_move(LoadBalancer, balancer, LoadBalancerState.ACTIVE))
+    due += _endpoint_transitions(store, moment, network, listening)
     for group in store.all(TargetGroup):
         if any(drained(group, t, moment) for t in group.targets):
             due.append(Transition(f"{group.name} drained", _drop_drained(group, moment)))
@@ -141,7 +201,8 @@ def due_transitions(store: Store, moment: datetime, network: NetworkStatus | Non
 
 
 class Lifecycle:
-    """Runs passes when the store changes, and every TICK seconds for what time makes due."""
+    """Runs passes when the store changes or a network worker finishes, and every TICK
+    seconds for what time makes due."""
 
     def __init__(self, store: Store, public_dns: tuple[str, int],
                  network: NetworkReconciler | None = None) -> None:
@@ -153,9 +214,15 @@ class Lifecycle:
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.nudged = asyncio.Event()
         self._last_recheck = 0.0
+        self._last_full = -FULL_PASS
+        self._inputs: dict[str, tuple] = {}  # vpc id -> the stored objects last handed over
         store.listeners.append(self.nudged.set)
+        if network is not None:
+            network.changed = self.nudged.set
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Passes until ``stop``; the pass under way then finishes (the caller bounds how
+        long it waits, see ``close``)."""
         self.nudged.set()
         while not stop.is_set():
             waiter = asyncio.ensure_future(self.nudged.wait())
@@ -171,24 +238,54 @@ class Lifecycle:
                 await self.converge()
             except Exception:
                 log.exception("a reconcile pass failed; the next one tries again")
+
+    async def close(self, timeout: float) -> None:
+        """Stop the network workers (each run under way gets ``timeout`` seconds), then
+        the resolvers, health checks and the data plane."""
+        if self.network is not None:
+            await self.network.close(timeout)
         await self.resolvers.stop()
         if self.health is not None:
             await self.health.close()
         if self.hyperplane is not None:
             await self.hyperplane.close()
 
+    def _want_network(self, network: NetworkReconciler) -> None:
+        """Hand each VPC whose stored inputs changed (or all, on a full pass) its desired
+        topology; the others' workers have theirs already."""
+        loop = asyncio.get_running_loop()
+        full = loop.time() - self._last_full >= FULL_PASS
+        if full:
+            self._last_full = loop.time()
+        groups = inputs(self.store)
+        for vpc_id, group in groups.items():
+            members = group.members()
+            if full or not unchanged(self._inputs.get(vpc_id), members):
+                self._inputs[vpc_id] = members
+                network.want(vpc_id, desired_vpc(self.store, group), force=full)
+        for vpc_id in set(self._inputs) - set(groups):
+            del self._inputs[vpc_id]
+            network.want(vpc_id, None)
+        network.sweep()
+
     async def converge(self) -> None:
         status = None
         listening: Ready = _always
         if self.network is not None and self.hyperplane is not None:
-            topology = desired(self.store)
-            status = await asyncio.to_thread(self.network.converge, topology)
-            await self.resolvers.sync(topology.routers, set(status.failed))
+            first = not self._inputs
+            if first:
+                # At start the namespaces of the last life are there already: listeners
+                # and resolvers come back before the network is looked at again.
+                self.network.hold.clear()
+            self._want_network(self.network)
+            status = self.network.status()
+            await self.resolvers.sync(tuple(self.network.routers()), set(status.failed))
             planned = plan(self.store)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
             if self.health is not None:
                 self.health.sync(checks)
+            self.network.hold.set()
             hyperplane = self.hyperplane
 
             def listening(owner: str) -> bool:
@@ -215,13 +312,15 @@ class Lifecycle:
             if not service.private_dns_name:
                 continue
             asked = service.verification_requested
-            if not asked and not (recheck and service.private_dns_state == "verified"):
+            if not asked and not (recheck and
+                                  service.private_dns_state == PrivateDnsState.VERIFIED):
                 continue
             host, port = self.public_dns
             verified = await verify_private_dns(service, host, port)
-            state = "verified" if verified else ("failed" if asked or
-                                                 service.private_dns_state == "verified"
-                                                 else service.private_dns_state)
+            state = PrivateDnsState.VERIFIED if verified else (
+                PrivateDnsState.FAILED if asked or
+                service.private_dns_state == PrivateDnsState.VERIFIED
+                else service.private_dns_state)
             if asked or state != service.private_dns_state:
                 due.append(Transition(f"{service.id} private DNS {state}",
                                       _set(EndpointService, service.id, private_dns_state=state,

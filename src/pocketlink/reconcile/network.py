@@ -1,87 +1,253 @@
-"""The network reconciler: makes the kernel match the topology the store describes.
+"""The network reconciler: makes the kernel match the topology the store describes, one
+worker per VPC.
 
-A pass takes the desired ``Topology`` (computed on the event loop, where the store lives)
-to a worker thread, converges each VPC router and instance host, boots or stops what runs
-inside, and removes every pocketlink namespace nothing wants any more. A spec already
-applied is skipped unless its namespace vanished; a full pass at start and every
-``FULL_PASS`` seconds repairs whatever drifted behind pocketlink's back.
+Each VPC (its router, its instances) is one key with one worker, as kopf queues per
+object: a key is converged serially, different keys in parallel, so a VPC whose process
+will not stop or whose route the kernel refuses holds up no other. ``want`` hands a key
+its latest desired ``VpcTopology``; nudges that arrive while the worker is busy merge into
+its next run. A run observes each namespace, plans the actions with the pure
+``changes.diff_*`` and applies them; a spec is recorded as applied only when every one of
+its actions succeeded, otherwise the key is tried again after a back-off and its
+``failures`` say why, for the state machines to show. A spec already applied is skipped
+unless its namespace vanished; ``want(..., force=True)`` (the full pass at start and every
+``FULL_PASS`` seconds) looks again whatever it holds.
+
+One more key sweeps away the namespaces nothing wants any more.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import time
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pocketlink.model.states import INSTANCE_BOOTED
 from pocketlink.network import kernel, netns, processes
+from pocketlink.network.firewall import digest_of
+from pocketlink.network.names import NAMESPACE_PREFIX
 from pocketlink.network.processes import Instances
-from pocketlink.network.topology import HostSpec, RouterSpec, Topology
+from pocketlink.network.topology import HostSpec, RouterSpec, VpcTopology
 
 log = logging.getLogger("pocketlink.network")
 
 FULL_PASS = 60.0
+# Back-off before a key whose last run failed is tried again.
+RETRY_FIRST = 0.5
+RETRY_MAX = 10.0
+# Threads for kernel work: one per busy key, so that a stuck key keeps only its own.
+THREADS = 16
 
 
 @dataclass
 class NetworkStatus:
-    """What the last pass made true, for the state machines to act on."""
+    """What the last runs made true, for the state machines to act on."""
 
     ready: set[str] = field(default_factory=set)  # instances whose network is up
     halted: set[str] = field(default_factory=set)  # instances with no process left
-    failed: dict[str, str] = field(default_factory=dict)  # resource id -> reason
-    namespaces: set[str] = field(default_factory=set)  # the pocketlink namespaces after it
+    failed: dict[str, str] = field(default_factory=dict)  # vpc or instance id -> reason
+    namespaces: set[str] = field(default_factory=set)  # the pocketlink namespaces now
+
+
+@dataclass
+class _Key:
+    """One VPC's worker and its inbox: the latest wanted topology (None: the VPC is gone)."""
+
+    wanted: VpcTopology | None
+    force: bool = False
+    nudged: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+    status: NetworkStatus = field(default_factory=NetworkStatus)
+    built: bool = False  # its router converged once in this daemon's life
 
 
 class NetworkReconciler:
     def __init__(self, instances: Instances, owner: str) -> None:
         self.instances = instances
         self.owner = owner  # the state file: which namespaces are this daemon's
+        self.changed: Callable[[], None] = lambda: None  # a run finished: look again
+        self.hold = asyncio.Event()  # cleared: workers wait (the daemon starts listening first)
+        self.hold.set()
+        self._keys: dict[str, _Key] = {}
         self._applied: dict[str, tuple[object, int | None]] = {}  # namespace -> (spec, inode)
-        self._last_full = 0.0
+        self._foreign: dict[str, int | None] = {}  # namespaces of other daemons, by inode
+        # What a past life left: its routers hold their addresses already.
+        self._inherited = _existing()
+        self._sweeping: asyncio.Future | None = None
+        self._closing = False
+        self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="pocketlink-network")
+
+    # --- the keys -------------------------------------------------------------------------
+    def want(self, vpc_id: str, wanted: VpcTopology | None, force: bool = False) -> None:
+        key = self._keys.get(vpc_id)
+        if key is None:
+            if wanted is None:
+                return
+            key = self._keys[vpc_id] = _Key(wanted)
+        key.wanted = wanted
+        key.force = key.force or force
+        key.nudged.set()
+        if key.task is None or key.task.done():
+            key.task = asyncio.ensure_future(self._work(vpc_id, key))
+
+    def status(self) -> NetworkStatus:
+        status = NetworkStatus()
+        for key in self._keys.values():
+            status.ready |= key.status.ready
+            status.halted |= key.status.halted
+            status.failed.update(key.status.failed)
+        status.namespaces = _existing()
+        return status
+
+    def routers(self) -> list[RouterSpec]:
+        """The routers that can hold listeners: built in this life, or left by the last
+        one (at a restart), and not failed in their last run."""
+        return [k.wanted.router for vpc_id, k in self._keys.items() if k.wanted is not None
+                and vpc_id not in k.status.failed
+                and (k.built or k.wanted.router.namespace in self._inherited)]
+
+    async def _work(self, vpc_id: str, key: _Key) -> None:
+        loop = asyncio.get_running_loop()
+        delay = RETRY_FIRST
+        while True:
+            try:
+                await asyncio.wait_for(key.nudged.wait(), timeout=None if not
+                                       key.status.failed else delay)
+            except TimeoutError:
+                key.force = True  # a retry looks again at everything
+            key.nudged.clear()
+            await self.hold.wait()
+            if self._closing:
+                return
+            wanted, force = key.wanted, key.force
+            key.force = False
+            if wanted is None:
+                del self._keys[vpc_id]
+                self.changed()
+                return
+            try:
+                key.status = await loop.run_in_executor(self._threads, self.converge_vpc,
+                                                        wanted, force)
+            except Exception as error:  # a bug, not the kernel: say so and try again
+                log.exception("VPC %s", vpc_id)
+                key.status = NetworkStatus(failed={vpc_id: str(error)})
+            key.built = key.built or vpc_id not in key.status.failed
+            delay = min(delay * 2, RETRY_MAX) if key.status.failed else RETRY_FIRST
+            self.changed()
 
     def _current(self, namespace: str, spec: RouterSpec | HostSpec) -> bool:
         applied = self._applied.get(namespace)
         return applied is not None and applied == (_view(spec), netns.inode(namespace))
 
-    def converge(self, topology: Topology) -> NetworkStatus:
-        """One pass; runs on a worker thread, never on the event loop."""
-        full = time.monotonic() - self._last_full >= FULL_PASS
-        if full:
-            self._applied.clear()
-            self._last_full = time.monotonic()
+    def _loaded(self, namespace: str, force: bool) -> str | None:
+        """The digest of the ruleset this daemon last loaded into ``namespace`` (still the
+        same namespace), unless a full pass asks the kernel again."""
+        applied = self._applied.get(namespace)
+        if force or applied is None or applied[1] != netns.inode(namespace):
+            return None
+        return digest_of(applied[0].ruleset)  # type: ignore[attr-defined]
+
+    def converge_vpc(self, vpc: VpcTopology, force: bool = False) -> NetworkStatus:
+        """One run of one key; runs on a worker thread, never on the event loop."""
         status = NetworkStatus()
-        for router in topology.routers:
-            if self._current(router.namespace, router):
+        router = vpc.router
+        if force or not self._current(router.namespace, router):
+            failures = kernel.apply(
+                kernel.plan_router(router, self._loaded(router.namespace, force)), self.owner)
+            if failures:
+                self._applied.pop(router.namespace, None)
+                status.failed[router.vpc_id] = _reason(failures)
+                log.warning("VPC %s: %s", router.vpc_id, status.failed[router.vpc_id])
+            else:
+                self._applied[router.namespace] = (router, netns.inode(router.namespace))
+        for host in vpc.hosts:
+            if force or not self._current(host.namespace, host):
+                failures = kernel.apply(
+                    kernel.plan_host(host, self._loaded(host.namespace, force)), self.owner)
+                if failures:
+                    self._applied.pop(host.namespace, None)
+                    status.failed[host.instance_id] = _reason(failures)
+                    log.warning("instance %s: %s", host.instance_id,
+                                status.failed[host.instance_id])
+                    continue
+                self._applied[host.namespace] = (_view(host), netns.inode(host.namespace))
+            if host.state in INSTANCE_BOOTED:
+                self.instances.boot(host.instance_id, host.namespace, host.user_data)
+                if router.vpc_id not in status.failed:
+                    status.ready.add(host.instance_id)
+            else:
+                processes.stop_all(host.namespace)
+                status.halted.add(host.instance_id)
+        return status
+
+    # --- the sweep ------------------------------------------------------------------------
+    def sweep(self) -> None:
+        """Remove the namespaces of this daemon that no key wants, in the background
+        (stopping what runs there may take a while); one sweep at a time."""
+        wanted = {n for k in self._keys.values() if k.wanted is not None
+                  for n in k.wanted.namespaces}
+        strays = {n for n in _existing() - wanted
+                  if self._foreign.get(n, -1) != netns.inode(n)}
+        if not strays or (self._sweeping is not None and not self._sweeping.done()):
+            return
+        loop = asyncio.get_running_loop()
+        self._sweeping = loop.run_in_executor(self._threads, self._remove, strays)
+        self._sweeping.add_done_callback(self._swept)
+
+    def _swept(self, done: asyncio.Future) -> None:
+        if not done.cancelled() and done.result():
+            self.changed()  # namespaces went: instances may now be terminated
+
+    def _remove(self, strays: set[str]) -> int:
+        removed = 0
+        for namespace in strays:
+            if netns.owner_of(namespace) != self.owner:
+                self._foreign[namespace] = netns.inode(namespace)
                 continue
             try:
-                kernel.converge_router(router, self.owner)
-                self._applied[router.namespace] = (_view(router), netns.inode(router.namespace))
-            except Exception as error:
-                log.warning("VPC %s: %s", router.vpc_id, error)
-                status.failed[router.vpc_id] = str(error)
-        for host in topology.hosts:
-            try:
-                if not self._current(host.namespace, host):
-                    kernel.converge_host(host, self.owner)
-                    self._applied[host.namespace] = (_view(host), netns.inode(host.namespace))
-                if host.state in ("pending", "running"):
-                    self.instances.boot(host.instance_id, host.namespace, host.user_data)
-                    status.ready.add(host.instance_id)
-                else:
-                    processes.stop_all(host.namespace)
-                    status.halted.add(host.instance_id)
-            except Exception as error:
-                log.warning("instance %s: %s", host.instance_id, error)
-                status.failed[host.instance_id] = str(error)
-                self._applied.pop(host.namespace, None)
-        for namespace in netns.ours(self.owner) - topology.namespaces:
-            processes.stop_all(namespace)
-            netns.remove(namespace)
+                processes.stop_all(namespace)
+                netns.remove(namespace)
+            except OSError as error:
+                log.warning("cannot remove namespace %s: %s", namespace, error)
+                continue
             self._applied.pop(namespace, None)
+            removed += 1
             log.info("removed namespace %s", namespace)
         self.instances.reap()
-        status.namespaces = netns.ours(self.owner)
-        return status
+        return removed
+
+    async def close(self, timeout: float) -> None:
+        """Stop the workers: runs under way get ``timeout`` seconds to finish, then the
+        workers are cancelled (as kopf ends its queues: a stop token, a bounded wait)."""
+        self._closing = True
+        self.hold.set()
+        keys = list(self._keys.values())
+        for key in keys:
+            key.nudged.set()
+        tasks: list[asyncio.Future] = [k.task for k in keys if k.task and not k.task.done()]
+        if self._sweeping is not None and not self._sweeping.done():
+            tasks.append(self._sweeping)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=timeout)
+            for task in late:
+                log.warning("network work still under way at stop; left to end on its own")
+                task.cancel()
+        # Threads still inside the kernel are left to finish on their own.
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+
+def _existing() -> set[str]:
+    with contextlib.suppress(FileNotFoundError):
+        return {n for n in os.listdir(netns.NETNS_DIR) if n.startswith(NAMESPACE_PREFIX)}
+    return set()
+
+
+def _reason(failures: list[kernel.Failure]) -> str:
+    first = str(failures[0])
+    return first if len(failures) == 1 else f"{first} (and {len(failures) - 1} more)"
 
 
 def _view(spec: RouterSpec | HostSpec) -> object:

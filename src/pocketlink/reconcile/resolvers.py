@@ -22,17 +22,24 @@ PORT = 53
 def _sockets(namespace: str, addresses: tuple[str, ...]) -> list[tuple[socket.socket, socket.socket]]:
     """Bound UDP and TCP sockets made inside ``namespace``."""
     def make() -> list[tuple[socket.socket, socket.socket]]:
-        pairs = []
-        for address in addresses:
-            ip = address.split("/")[0]
-            family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-            udp = socket.socket(family, socket.SOCK_DGRAM)
-            tcp = socket.socket(family, socket.SOCK_STREAM)
-            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            udp.bind((ip, PORT))
-            tcp.bind((ip, PORT))
-            pairs.append((udp, tcp))
-        return pairs
+        made: list[socket.socket] = []
+        try:
+            for address in addresses:
+                ip = address.split("/")[0]
+                family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+                udp = socket.socket(family, socket.SOCK_DGRAM)
+                made.append(udp)
+                tcp = socket.socket(family, socket.SOCK_STREAM)
+                made.append(tcp)
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                udp.bind((ip, PORT))
+                tcp.bind((ip, PORT))
+        except OSError:
+            # One address not there yet: none stays bound, or the next try finds it taken.
+            for sock in made:
+                sock.close()
+            raise
+        return list(zip(made[::2], made[1::2], strict=True))
     return netns.run_in(namespace, make)
 
 
@@ -50,19 +57,21 @@ class Resolvers:
             if spec is None or spec.resolver_addresses != addresses:
                 await server.stop()
                 del self._servers[vpc_id]
-        for vpc_id, spec in wanted.items():
-            if vpc_id in self._servers:
-                continue
-            try:
-                pairs = await asyncio.to_thread(_sockets, spec.namespace, spec.resolver_addresses)
-            except OSError as error:
-                log.warning("resolver of %s: %s", vpc_id, error)
-                continue
-            server = DnsServer(CachedZones(self.store, lambda s, v=vpc_id: vpc_zones(s, v)),
-                               recursive=True, limits=self.tcp_limits)
-            await server.start_sockets(pairs)
-            self._servers[vpc_id] = (spec.resolver_addresses, server)
-            log.info("AmazonProvidedDNS of %s listening", vpc_id)
+        # Started side by side: at a restart every VPC's resolver comes back at once.
+        await asyncio.gather(*(self._start(spec) for vpc_id, spec in wanted.items()
+                               if vpc_id not in self._servers))
+
+    async def _start(self, spec: RouterSpec) -> None:
+        try:
+            pairs = await asyncio.to_thread(_sockets, spec.namespace, spec.resolver_addresses)
+        except OSError as error:
+            log.warning("resolver of %s: %s", spec.vpc_id, error)
+            return
+        server = DnsServer(CachedZones(self.store, lambda s, v=spec.vpc_id: vpc_zones(s, v)),
+                           recursive=True, limits=self.tcp_limits)
+        await server.start_sockets(pairs)
+        self._servers[spec.vpc_id] = (spec.resolver_addresses, server)
+        log.info("AmazonProvidedDNS of %s listening", spec.vpc_id)
 
     async def stop(self) -> None:
         for _, server in self._servers.values():

@@ -1,0 +1,260 @@
+"""What the kernel holds, what must change, with no I/O: ``diff(desired, observed) -> actions``.
+
+``kernel.observe_*`` reads a namespace into an ``Observed`` (links, addresses, rules,
+routes, the loaded ruleset's digest, sysctls); ``diff_router`` and ``diff_host`` compare it
+with a ``RouterSpec`` or ``HostSpec`` and return the ``Action``s that close the gap, in the
+order they must run; ``kernel.apply`` runs them. Keeping the middle step pure is what lets
+the planners be tested table-driven, without root (tests/reconcile).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass, field
+
+from pocketlink.network import names
+from pocketlink.network.firewall import digest_of
+from pocketlink.network.topology import HostSpec, RouterSpec
+
+LOOPBACK = ("127.0.0.1/8", "::1/128")
+FAMILIES = (socket.AF_INET, socket.AF_INET6)
+# No duplicate address detection (addresses usable at once) and no autoconfiguration.
+QUIET_IPV6 = (("net/ipv6/conf/default/accept_dad", "0"), ("net/ipv6/conf/all/accept_dad", "0"),
+              ("net/ipv6/conf/default/accept_ra", "0"), ("net/ipv6/conf/default/autoconf", "0"))
+ROUTER_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_forward", "1"),
+                  ("net/ipv6/conf/all/forwarding", "1"))
+SYSCTL_KEYS = tuple(key for key, _ in ROUTER_SYSCTLS)
+MAIN_TABLE = 254  # where an instance's default routes live
+
+
+@dataclass(frozen=True)
+class Link:
+    up: bool
+    addresses: frozenset[str]  # normalised, "10.0.1.1/24"; link-local IPv6 left out
+    master: str | None = None  # the bridge a port belongs to
+
+
+@dataclass(frozen=True)
+class Route:
+    table: int
+    destination: str  # normalised network, "0.0.0.0/0"
+    via: str | None = None
+    blackhole: bool = False
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One namespace as the kernel holds it (``exists`` False: nothing else is read)."""
+
+    exists: bool
+    links: dict[str, Link] = field(default_factory=dict)
+    rules: frozenset[tuple[int, str, int]] = frozenset()  # (family, bridge, table)
+    routes: frozenset[Route] = frozenset()
+    ruleset: str | None = None  # the digest of pocketlink's loaded table
+    sysctls: dict[str, str] = field(default_factory=dict)
+    resolv_conf: str | None = None
+
+
+# --- actions: each one kernel change, in one namespace -------------------------------------
+@dataclass(frozen=True)
+class Action:
+    namespace: str
+
+
+@dataclass(frozen=True)
+class CreateNamespace(Action):
+    pass
+
+
+@dataclass(frozen=True)
+class SetSysctl(Action):
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class AddBridge(Action):
+    name: str
+
+
+@dataclass(frozen=True)
+class DeleteLink(Action):
+    name: str
+
+
+@dataclass(frozen=True)
+class AddVeth(Action):
+    """A veth pair from ``namespace`` (the router): ``name`` there, ``eth0`` in ``peer``."""
+
+    name: str
+    peer: str
+    mac_address: str
+
+
+@dataclass(frozen=True)
+class SetLink(Action):
+    name: str
+    master: str | None = None
+
+
+@dataclass(frozen=True)
+class AddAddress(Action):
+    link: str
+    address: str
+
+
+@dataclass(frozen=True)
+class Announce(Action):
+    """A gratuitous ARP for an IPv4 address just added to a bridge: a client that asked for
+    it before it was there gets its answer now, not at its next ARP try a second later."""
+
+    link: str
+    address: str
+
+
+@dataclass(frozen=True)
+class DeleteAddress(Action):
+    link: str
+    address: str
+
+
+@dataclass(frozen=True)
+class AddRule(Action):
+    family: int
+    bridge: str
+    table: int
+
+
+@dataclass(frozen=True)
+class DeleteRule(Action):
+    family: int
+    bridge: str
+    table: int
+
+
+@dataclass(frozen=True)
+class ReplaceRoute(Action):
+    route: Route
+
+
+@dataclass(frozen=True)
+class DeleteRoute(Action):
+    route: Route
+
+
+@dataclass(frozen=True)
+class LoadRuleset(Action):
+    ruleset: str
+
+
+@dataclass(frozen=True)
+class WriteResolvConf(Action):
+    text: str
+
+
+def normal(address: str) -> str:
+    return str(ipaddress.ip_interface(address))
+
+
+def network(destination: str) -> str:
+    return str(ipaddress.ip_network(destination, strict=False))
+
+
+def family(address: str) -> int:
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+# --- diff ---------------------------------------------------------------------------------
+def _addresses(namespace: str, link: str, have: Link | None, wanted: tuple[str, ...]
+               ) -> list[Action]:
+    present = have.addresses if have else frozenset()
+    wanted_set = {normal(a) for a in wanted}
+    return [AddAddress(namespace, link, a) for a in sorted(wanted_set - present)] + \
+        [DeleteAddress(namespace, link, a) for a in sorted(present - wanted_set)]
+
+
+def _sysctls(namespace: str, wanted: tuple[tuple[str, str], ...], observed: Observed
+             ) -> list[Action]:
+    return [SetSysctl(namespace, key, value) for key, value in wanted
+            if observed.sysctls.get(key) != value]
+
+
+def _ruleset(namespace: str, ruleset: str, observed: Observed) -> list[Action]:
+    return [] if observed.ruleset == digest_of(ruleset) else [LoadRuleset(namespace, ruleset)]
+
+
+def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
+    ns = spec.namespace
+    actions: list[Action] = [] if observed.exists else [CreateNamespace(ns)]
+    actions += _sysctls(ns, ROUTER_SYSCTLS, observed)
+    lo = observed.links.get("lo")
+    if lo is None or not lo.up:
+        actions.append(SetLink(ns, "lo"))
+    # The resolver's addresses live on the router's loopback: packets for them that
+    # arrive on a bridge are delivered locally, to AmazonProvidedDNS.
+    actions += _addresses(ns, "lo", lo, LOOPBACK + spec.resolver_addresses)
+    wanted_bridges = {b.name for b in spec.bridges}
+    for bridge in spec.bridges:
+        have = observed.links.get(bridge.name)
+        if have is None:
+            actions.append(AddBridge(ns, bridge.name))
+        added = _addresses(ns, bridge.name, have, bridge.addresses)
+        actions += added
+        if have is None or not have.up:
+            actions.append(SetLink(ns, bridge.name))
+        actions += [Announce(ns, a.link, a.address) for a in added
+                    if isinstance(a, AddAddress) and ":" not in a.address]
+    actions += [DeleteLink(ns, name) for name in sorted(observed.links)
+                if name.startswith(names.PREFIX + "b") and name not in wanted_bridges]
+    wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}
+    actions += [AddRule(ns, *rule) for rule in sorted(wanted_rules - observed.rules)]
+    actions += [DeleteRule(ns, *rule) for rule in sorted(observed.rules - wanted_rules)]
+    wanted_routes = {Route(r.table, network(r.destination), r.via, r.blackhole)
+                     for r in spec.routes if r.via or r.blackhole}
+    tables = {b.table for b in spec.bridges}
+    wanted_keys = {(r.table, r.destination) for r in wanted_routes}
+    actions += [DeleteRoute(ns, r) for r in sorted(observed.routes, key=_route_order)
+                if r.table in tables and (r.table, r.destination) not in wanted_keys]
+    actions += [ReplaceRoute(ns, r) for r in sorted(wanted_routes - observed.routes,
+                                                    key=_route_order)]
+    actions += _ruleset(ns, spec.ruleset, observed)
+    return actions
+
+
+def _route_order(route: Route) -> tuple:
+    return (route.table, route.destination, route.via or "")
+
+
+def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Action]:
+    """The instance's namespace (``observed``) and its port on the VPC router (``router``)."""
+    ns = spec.namespace
+    actions: list[Action] = [] if observed.exists else [CreateNamespace(ns)]
+    eth0 = observed.links.get(names.INSTANCE_INTERFACE)
+    port = router.links.get(spec.veth)
+    if port is None:
+        if eth0 is not None:
+            # A veth end left from an earlier life would keep the name eth0 taken.
+            actions.append(DeleteLink(ns, names.INSTANCE_INTERFACE))
+        actions.append(AddVeth(spec.router, spec.veth, ns, spec.mac_address))
+        eth0 = None
+    if port is None or port.master != spec.bridge or not port.up:
+        actions.append(SetLink(spec.router, spec.veth, master=spec.bridge))
+    actions += _sysctls(ns, QUIET_IPV6, observed)
+    lo = observed.links.get("lo")
+    if lo is None or not lo.up:
+        actions.append(SetLink(ns, "lo"))
+    actions += _addresses(ns, "lo", lo, LOOPBACK)
+    actions += _addresses(ns, names.INSTANCE_INTERFACE, eth0, spec.addresses)
+    if eth0 is None or not eth0.up:
+        actions.append(SetLink(ns, names.INSTANCE_INTERFACE))
+    defaults = {r.destination: r for r in observed.routes}
+    for gateway, default in ((spec.gateway4, "0.0.0.0/0"), (spec.gateway6, "::/0")):
+        if gateway:
+            route = Route(MAIN_TABLE, default, gateway)
+            if defaults.get(default) != route:
+                actions.append(ReplaceRoute(ns, route))
+    actions += _ruleset(ns, spec.ruleset, observed)
+    if observed.resolv_conf != spec.resolv_conf:
+        actions.append(WriteResolvConf(ns, spec.resolv_conf))
+    return actions

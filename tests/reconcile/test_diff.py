@@ -1,0 +1,141 @@
+"""``diff(desired, observed) -> actions``, table-driven: what the kernel must be told for
+each gap between a spec and what a namespace holds. No root: observations are data."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from pocketlink.network.changes import (
+    MAIN_TABLE,
+    ROUTER_SYSCTLS,
+    AddAddress,
+    AddBridge,
+    AddRule,
+    AddVeth,
+    Announce,
+    CreateNamespace,
+    DeleteAddress,
+    DeleteLink,
+    DeleteRoute,
+    Link,
+    LoadRuleset,
+    Observed,
+    ReplaceRoute,
+    Route,
+    SetLink,
+    SetSysctl,
+    WriteResolvConf,
+    diff_host,
+    diff_router,
+)
+from pocketlink.network.firewall import digest_of
+from pocketlink.network.topology import BridgeSpec, HostSpec, RouterSpec, RouteSpec
+
+RULESET = 'table inet pocketlink {\n  comment "0123456789abcdef"\n}\n'
+NS = "pl-vpc-1"
+BRIDGE = BridgeSpec("plb0000000001", "subnet-1", ("10.0.1.1/24",), 10_001)
+ROUTER = RouterSpec("vpc-1", NS, (BRIDGE,), ("10.0.0.2/32",),
+                    (RouteSpec(10_001, "10.9.0.0/16", via="10.0.1.5"),), RULESET)
+HOST = HostSpec("i-1", "pl-i-1", NS, "plv0000000001", BRIDGE.name, "02:00:00:00:00:01",
+                ("10.0.1.5/24",), "10.0.1.1", None, RULESET, "nameserver 10.0.0.2\n", "running")
+
+
+def converged_router(**changes) -> Observed:
+    """What the kernel holds once ``ROUTER`` is applied, with ``changes``."""
+    fields = {
+        "exists": True,
+        "links": {"lo": Link(True, frozenset({"127.0.0.1/8", "::1/128", "10.0.0.2/32"})),
+                  BRIDGE.name: Link(True, frozenset({"10.0.1.1/24"})),
+                  HOST.veth: Link(True, frozenset(), master=BRIDGE.name)},
+        "rules": frozenset({(f, BRIDGE.name, 10_001) for f in (socket.AF_INET, socket.AF_INET6)}),
+        "routes": frozenset({Route(10_001, "10.9.0.0/16", "10.0.1.5")}),
+        "ruleset": digest_of(RULESET),
+        "sysctls": dict(ROUTER_SYSCTLS),
+    }
+    return Observed(**{**fields, **changes})
+
+
+def converged_host(**changes) -> Observed:
+    fields = {
+        "exists": True,
+        "links": {"lo": Link(True, frozenset({"127.0.0.1/8", "::1/128"})),
+                  "eth0": Link(True, frozenset({"10.0.1.5/24"}))},
+        "routes": frozenset({Route(MAIN_TABLE, "0.0.0.0/0", "10.0.1.1")}),
+        "ruleset": digest_of(RULESET),
+        "sysctls": dict(ROUTER_SYSCTLS),
+        "resolv_conf": HOST.resolv_conf,
+    }
+    return Observed(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(("observed", "expected"), [
+    (converged_router(), []),
+    (converged_router(ruleset="stale"), [LoadRuleset(NS, RULESET)]),
+    (converged_router(routes=frozenset()),
+     [ReplaceRoute(NS, Route(10_001, "10.9.0.0/16", "10.0.1.5"))]),
+    (converged_router(routes=frozenset({Route(10_001, "10.9.0.0/16", "10.0.1.6")})),
+     [ReplaceRoute(NS, Route(10_001, "10.9.0.0/16", "10.0.1.5"))]),
+    (converged_router(routes=frozenset({Route(10_001, "10.9.0.0/16", "10.0.1.5"),
+                                        Route(10_001, "10.8.0.0/16", None, True)})),
+     [DeleteRoute(NS, Route(10_001, "10.8.0.0/16", None, True))]),
+    (converged_router(sysctls={**dict(ROUTER_SYSCTLS), "net/ipv4/ip_forward": "0"}),
+     [SetSysctl(NS, "net/ipv4/ip_forward", "1")]),
+    (converged_router(links={**converged_router().links,
+                             BRIDGE.name: Link(False, frozenset({"10.0.1.1/24", "10.0.1.7/24"})),
+                             "plb0000000099": Link(True, frozenset())}),
+     [DeleteAddress(NS, BRIDGE.name, "10.0.1.7/24"), SetLink(NS, BRIDGE.name),
+      DeleteLink(NS, "plb0000000099")]),
+    # An endpoint ENI's address, new on the bridge, is announced once added.
+    (converged_router(links={**converged_router().links,
+                             BRIDGE.name: Link(True, frozenset())}),
+     [AddAddress(NS, BRIDGE.name, "10.0.1.1/24"), Announce(NS, BRIDGE.name, "10.0.1.1/24")]),
+    (converged_router(rules=frozenset({(socket.AF_INET, BRIDGE.name, 10_001)})),
+     [AddRule(NS, socket.AF_INET6, BRIDGE.name, 10_001)]),
+])
+def test_diff_router(observed, expected) -> None:
+    assert diff_router(ROUTER, observed) == expected
+
+
+def test_a_missing_router_is_built_whole_in_order() -> None:
+    actions = diff_router(ROUTER, Observed(exists=False))
+    kinds = [type(a).__name__ for a in actions]
+    assert actions[0] == CreateNamespace(NS)
+    # sysctls before links (new bridges inherit "default"), bridge before its addresses,
+    # addresses before the routes through them, the ruleset last.
+    assert kinds.index("SetSysctl") < kinds.index("AddBridge")
+    assert actions.index(AddBridge(NS, BRIDGE.name)) < \
+        actions.index(AddAddress(NS, BRIDGE.name, "10.0.1.1/24"))
+    assert kinds.index("AddAddress") < kinds.index("ReplaceRoute")
+    assert kinds[-1] == "LoadRuleset"
+    assert AddAddress(NS, "lo", "10.0.0.2/32") in actions
+
+
+@pytest.mark.parametrize(("observed", "router", "expected"), [
+    (converged_host(), converged_router(), []),
+    (converged_host(resolv_conf=None), converged_router(),
+     [WriteResolvConf("pl-i-1", HOST.resolv_conf)]),
+    (converged_host(routes=frozenset()), converged_router(),
+     [ReplaceRoute("pl-i-1", Route(MAIN_TABLE, "0.0.0.0/0", "10.0.1.1"))]),
+    # The port fell off its bridge.
+    (converged_host(), converged_router(links={**converged_router().links,
+                                               HOST.veth: Link(True, frozenset())}),
+     [SetLink(NS, HOST.veth, master=BRIDGE.name)]),
+    # The router side is gone but an old eth0 is left: it goes first, the pair is made anew.
+    (converged_host(), converged_router(links={"lo": converged_router().links["lo"]}),
+     [DeleteLink("pl-i-1", "eth0"), AddVeth(NS, HOST.veth, "pl-i-1", HOST.mac_address),
+      SetLink(NS, HOST.veth, master=BRIDGE.name), AddAddress("pl-i-1", "eth0", "10.0.1.5/24"),
+      SetLink("pl-i-1", "eth0")]),
+])
+def test_diff_host(observed, router, expected) -> None:
+    assert diff_host(HOST, observed, router) == expected
+
+
+def test_a_missing_host_is_made_then_plugged() -> None:
+    actions = diff_host(HOST, Observed(exists=False), converged_router(
+        links={"lo": converged_router().links["lo"]}))
+    assert actions[:2] == [CreateNamespace("pl-i-1"),
+                           AddVeth(NS, HOST.veth, "pl-i-1", HOST.mac_address)]
+    assert actions[-2:] == [LoadRuleset("pl-i-1", RULESET),
+                            WriteResolvConf("pl-i-1", HOST.resolv_conf)]

@@ -1,0 +1,201 @@
+"""The pure planners, table-driven against an in-memory store: desired topology, the data
+plane's plan and the due state transitions. No daemon, no root, no kernel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from pocketlink.dataplane.plan import plan
+from pocketlink.model.privatelink import LastError, VpcEndpoint
+from pocketlink.model.states import (
+    InstanceState,
+    LoadBalancerState,
+    VpcEndpointState,
+    may_become,
+)
+from pocketlink.network import names
+from pocketlink.network.topology import desired, desired_vpc, inputs, unchanged
+from pocketlink.reconcile.lifecycle import ENDPOINT_ERROR, LAUNCH_ERROR, due_transitions
+from pocketlink.reconcile.network import NetworkStatus
+from tests.reconcile.conftest import (
+    BALANCER,
+    PROVIDER_VPC,
+    VPC,
+    add_endpoint,
+    add_instance,
+)
+
+MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _applied(store, transitions) -> None:
+    with store.transaction() as tx:
+        for transition in transitions:
+            transition.apply(tx)
+
+
+# --- desired topology ----------------------------------------------------------------------
+@pytest.mark.parametrize(("state", "hosted"), [
+    ("pending", True), ("running", True), ("stopping", True), ("stopped", True),
+    ("shutting-down", False), ("terminated", False),
+])
+def test_an_instance_has_a_namespace_while_hosted(store, state, hosted) -> None:
+    instance = add_instance(store, 1, state)
+    topology = desired(store)
+    assert (names.namespace(instance.id) in topology.namespaces) is hosted
+    assert {r.vpc_id for r in topology.routers} == {VPC, PROVIDER_VPC}
+
+
+def test_a_router_has_a_bridge_per_subnet_with_its_gateway_and_the_resolver(store) -> None:
+    router = next(r for r in desired(store).routers if r.vpc_id == VPC)
+    (bridge,) = router.bridges
+    assert bridge.addresses == ("10.0.1.1/24",)
+    assert "10.0.0.2/32" in router.resolver_addresses
+
+
+@pytest.mark.parametrize(("state", "open_"), [
+    ("pendingAcceptance", False), ("pending", True), ("available", True),
+    ("rejected", False), ("failed", False),
+])
+def test_an_endpoint_eni_lets_traffic_in_only_while_listening(store, state, open_) -> None:
+    add_endpoint(store, 1, state)
+    router = next(r for r in desired(store).routers if r.vpc_id == VPC)
+    # A closed ENI is dispatched to a chain that drops; an open one without groups is not.
+    assert ("ip daddr 10.0.1.101 jump" in router.ruleset) is not open_
+    assert "10.0.1.101/24" in router.bridges[0].addresses
+
+
+def test_only_a_changed_vpc_has_new_inputs(store) -> None:
+    before = {v: g.members() for v, g in inputs(store).items()}
+    add_instance(store, 1, "pending")
+    after = {v: g.members() for v, g in inputs(store).items()}
+    assert unchanged(before[PROVIDER_VPC], after[PROVIDER_VPC])
+    assert not unchanged(before[VPC], after[VPC])
+    assert len(desired_vpc(store, inputs(store)[VPC]).hosts) == 1
+
+
+# --- the data plane's plan -----------------------------------------------------------------
+@pytest.mark.parametrize(("state", "listens"), [
+    ("pendingAcceptance", False), ("pending", True), ("available", True),
+    ("rejected", False), ("failed", False), ("deleting", False),
+])
+def test_an_endpoint_is_planned_while_listening(store, state, listens) -> None:
+    endpoint = add_endpoint(store, 1, state)
+    owners = {spec.owner for spec in plan(store).values()}
+    assert (endpoint.id in owners) is listens
+    assert BALANCER in owners
+
+
+def test_an_endpoint_listener_goes_to_the_node_of_its_zone(store) -> None:
+    endpoint = add_endpoint(store, 1, "available")
+    (spec,) = [s for s in plan(store).values() if s.owner == endpoint.id]
+    assert (spec.namespace, spec.address, spec.port) == (names.namespace(VPC), "10.0.1.101", 80)
+    assert spec.backend.source == "10.1.1.9"
+    assert spec.backend.namespace == names.namespace(PROVIDER_VPC)
+
+
+# --- due transitions -----------------------------------------------------------------------
+@pytest.mark.parametrize(("state", "network", "expected"), [
+    ("pending", None, "running"),
+    ("pending", NetworkStatus(), "pending"),
+    ("pending", NetworkStatus(ready={"i-00000000000000001"}), "running"),
+    ("pending", NetworkStatus(failed={VPC: "no"}), "pending"),
+    ("stopping", NetworkStatus(), "stopping"),
+    ("stopping", NetworkStatus(halted={"i-00000000000000001"}), "stopped"),
+    ("shutting-down", NetworkStatus(namespaces={"pl-i-00000000000000001"}), "shutting-down"),
+    ("shutting-down", NetworkStatus(), "terminated"),
+    ("running", NetworkStatus(failed={VPC: "no"}), "running"),
+])
+def test_instance_transitions(store, state, network, expected) -> None:
+    instance = add_instance(store, 1, state)
+    _applied(store, due_transitions(store, MOMENT, network))
+    assert store.get(type(instance), instance.id).state == expected
+
+
+def test_an_instance_whose_network_fails_stays_pending_with_a_reason_then_runs(store) -> None:
+    instance = add_instance(store, 1, "pending")
+    failed = NetworkStatus(failed={instance.id: "AddAddress eth0 10.0.1.11/24: Permission denied"})
+    _applied(store, due_transitions(store, MOMENT, failed))
+    seen = store.get(type(instance), instance.id)
+    assert (seen.state, seen.state_reason) == ("pending", LAUNCH_ERROR)
+    assert "Permission denied" in seen.state_reason_message
+    assert due_transitions(store, MOMENT, failed) == []  # said once, not again each pass
+    _applied(store, due_transitions(store, MOMENT, NetworkStatus(ready={instance.id})))
+    seen = store.get(type(instance), instance.id)
+    assert (seen.state, seen.state_reason) == ("running", None)
+
+
+@pytest.mark.parametrize(("state", "network", "listening", "expected"), [
+    ("pending", None, True, "available"),
+    ("pending", NetworkStatus(), False, "pending"),
+    ("pending", NetworkStatus(), True, "available"),
+    ("pending", NetworkStatus(failed={VPC: "refused"}), True, "failed"),
+    ("available", NetworkStatus(failed={VPC: "refused"}), True, "failed"),
+    ("available", NetworkStatus(failed={PROVIDER_VPC: "refused"}), True, "available"),
+    ("pendingAcceptance", NetworkStatus(failed={VPC: "refused"}), True, "pendingAcceptance"),
+    ("deleting", NetworkStatus(), True, "deleted"),
+])
+def test_endpoint_transitions(store, state, network, listening, expected) -> None:
+    endpoint = add_endpoint(store, 1, state)
+    _applied(store, due_transitions(store, MOMENT, network, lambda _: listening))
+    seen = store.get(VpcEndpoint, endpoint.id)
+    assert seen.state == expected
+    if expected == "failed":
+        assert seen.last_error.code == ENDPOINT_ERROR
+        assert "refused" in seen.last_error.message
+
+
+@pytest.mark.parametrize(("code", "network", "expected"), [
+    (ENDPOINT_ERROR, NetworkStatus(), "pending"),  # the network converged again
+    (ENDPOINT_ERROR, NetworkStatus(failed={VPC: "still"}), "failed"),
+    (ENDPOINT_ERROR, None, "failed"),  # no network: nothing says it is repaired
+    ("SomethingElse", NetworkStatus(), "failed"),  # not the reconciler's failure
+])
+def test_a_failed_endpoint_recovers_only_from_its_network_failure(store, code, network,
+                                                                   expected) -> None:
+    endpoint = add_endpoint(store, 1, "failed")
+    with store.transaction() as tx:
+        tx.get(VpcEndpoint, endpoint.id).last_error = LastError(code=code, message="x")
+    _applied(store, due_transitions(store, MOMENT, network))
+    seen = store.get(VpcEndpoint, endpoint.id)
+    assert seen.state == expected
+    assert (seen.last_error is None) is (expected == "pending")
+
+
+@pytest.mark.parametrize(("listening", "network", "expected"), [
+    (True, NetworkStatus(), "active"),
+    (False, NetworkStatus(), "provisioning"),
+    (True, NetworkStatus(failed={PROVIDER_VPC: "no"}), "provisioning"),
+])
+def test_load_balancer_transitions(store, listening, network, expected) -> None:
+    from pocketlink.model.elbv2 import LoadBalancer
+    with store.transaction() as tx:
+        tx.get(LoadBalancer, BALANCER).state = "provisioning"
+    _applied(store, due_transitions(store, MOMENT, network, lambda _: listening))
+    assert store.get(LoadBalancer, BALANCER).state == expected
+
+
+# --- the state machines --------------------------------------------------------------------
+@pytest.mark.parametrize(("current", "new", "allowed"), [
+    ("pending", InstanceState.RUNNING, True),
+    ("running", InstanceState.PENDING, False),
+    ("terminated", InstanceState.RUNNING, False),
+    ("pending", VpcEndpointState.AVAILABLE, True),
+    ("pending", VpcEndpointState.FAILED, True),
+    ("failed", VpcEndpointState.PENDING, True),
+    ("deleted", VpcEndpointState.PENDING, False),
+    ("rejected", VpcEndpointState.AVAILABLE, False),
+    ("provisioning", LoadBalancerState.ACTIVE, True),
+    ("active", LoadBalancerState.PROVISIONING, False),
+    ("pending", LoadBalancerState.ACTIVE, False),  # another machine's "pending"
+])
+def test_may_become(current, new, allowed) -> None:
+    assert may_become(current, new) is allowed
+
+
+def test_states_are_stored_as_aws_strings() -> None:
+    import json
+    assert json.dumps(VpcEndpointState.PENDING_ACCEPTANCE) == '"pendingAcceptance"'
+    assert InstanceState.SHUTTING_DOWN == "shutting-down"
