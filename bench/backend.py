@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,12 +57,6 @@ def calls(endpoint: str, direct: bool) -> dict[str, Callable[[], object]]:
     }
 
 
-def status(daemon: Daemon) -> dict:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(f"{daemon.endpoint}/_pocketlink/status", timeout=5) as response:
-        return json.load(response)
-
-
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
@@ -85,7 +78,7 @@ def main() -> int:
         s3 = client("s3", daemon.endpoint, False)
         s3.create_bucket(Bucket="bench-objects")
         s3.put_object(Bucket="bench-objects", Key="1mib", Body=OBJECT)
-        backend = status(daemon)["backend"]
+        backend = daemon.status()["backend"]
         direct = calls(f"http://{HOST}:{backend['port']}", direct=True)
         paths = {"front": front, "direct": direct}
         samples: dict[tuple[str, str], list[float]] = {}

@@ -119,6 +119,15 @@ class Daemon:
         self.stop(kill=kill)
         self.start()
 
+    def status(self) -> dict:
+        """What ``pocketlink status`` reads: the daemon's answer on its control socket."""
+        from pocketlink.gateway import control
+
+        record = control.RuntimeRecord.read(self.state)
+        if record is None:
+            raise RuntimeError(f"no daemon serves {self.state}")
+        return control.ask(record, "GET", "/_pocketlink/status")
+
     def client(self, service: str, account: str = PROVIDER, region: str = REGION,
                secret: str = "secret", access_key: str | None = None) -> Any:
         """A boto3 client for ``account`` (a 12-digit access key id *is* that account), or

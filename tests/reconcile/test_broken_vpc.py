@@ -8,10 +8,8 @@ links (EACCES)."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import urllib.request
 
 import pytest
 
@@ -28,12 +26,6 @@ def ipv6(namespace: str, on: bool) -> None:
     subprocess.run(["ip", "netns", "exec", namespace, "sysctl", "-q", "-w",
                     f"net.ipv6.conf.all.disable_ipv6={value}",
                     f"net.ipv6.conf.default.disable_ipv6={value}"], check=True)
-
-
-def status(daemon) -> dict:
-    """What ``pocketlink status`` reads."""
-    with urllib.request.urlopen(f"{daemon.endpoint}/_pocketlink/status", timeout=5) as answer:
-        return json.load(answer)
 
 
 def instance(ec2, instance_id: str) -> dict:
@@ -64,7 +56,7 @@ def test_a_broken_vpc_shows_why_and_holds_up_no_other(make_daemon) -> None:
         assert reason["Code"] == "Server.InternalError"
         assert "Permission denied" in reason["Message"]
         assert instance(ec2, stuck["InstanceId"])["State"]["Name"] == "pending"
-        assert {f["id"] for f in status(daemon)["failures"]} >= {broken, stuck["InstanceId"]}
+        assert {f["id"] for f in daemon.status()["failures"]} >= {broken, stuck["InstanceId"]}
 
         # Meanwhile the other VPC converges: a new instance runs, a new endpoint carries bytes.
         [client] = launch(ec2, healthy_subnet)
@@ -85,4 +77,4 @@ def test_a_broken_vpc_shows_why_and_holds_up_no_other(make_daemon) -> None:
     assert "StateReason" not in instance(ec2, stuck["InstanceId"])
     page = curl(broken_client["InstanceId"], f"http://{endpoint_address(ec2, broken)}:{WEB_PORT}/")
     assert "Hello World" in page.stdout, page
-    assert status(daemon)["failures"] == []
+    assert daemon.status()["failures"] == []
