@@ -68,7 +68,7 @@ def world(make_daemon):
         IpAddressType="dualstack", DnsOptions={"DnsRecordIpType": "dualstack"})["VpcEndpoint"]
     wait_for(lambda: consumer.describe_vpc_endpoints(VpcEndpointIds=[endpoint["VpcEndpointId"]])[
         "VpcEndpoints"][0]["State"] == "available")
-    return {"instance": instance, "name": endpoint["DnsEntries"][0]["DnsName"]}
+    return {"instance": instance, "name": endpoint["DnsEntries"][0]["DnsName"], "daemon": daemon}
 
 
 @pytest.mark.parametrize("family,address", [("-4", "PrivateIpAddress"), ("-6", "Ipv6Address")])
