@@ -46,6 +46,7 @@ ACCEPT_PAUSE = 0.5
 ONE_CONNECTION_ERRORS = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
 SWEEP_EVERY = 1.0
 DRAIN_POLL = 0.05
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux 4.2+
 
 Key = tuple[str, str, int]
 
@@ -179,8 +180,11 @@ class Worker:
         sock = await self.sockets.socket(backend.namespace, family(target[0]))
         try:
             sock.setblocking(False)
+            # The port is picked at connect, per destination: a node's address is not held
+            # to one flow per ephemeral port across every target.
+            sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
             sock.bind((backend.source, 0))
-            await asyncio.wait_for(_connected(sock, target), CONNECT_TIMEOUT)
+            await _connected(sock, target, CONNECT_TIMEOUT)
         except BaseException:
             sock.close()
             raise
@@ -259,9 +263,10 @@ class Worker:
         self.done.set()
 
 
-async def _connected(sock: socket.socket, address: tuple[str, int]) -> None:
+async def _connected(sock: socket.socket, address: tuple[str, int], timeout: float) -> None:
     """A non-blocking connect to a numeric address: no resolver on the way (the loop's own
-    sock_connect may hand even a numeric address to a thread pool)."""
+    sock_connect may hand even a numeric address to a thread pool), and a timer rather
+    than wait_for (which costs a task per connection)."""
     code = sock.connect_ex(address)
     if code == 0:
         return
@@ -269,14 +274,25 @@ async def _connected(sock: socket.socket, address: tuple[str, int]) -> None:
         raise OSError(code, os.strerror(code))
     loop = asyncio.get_running_loop()
     writable = loop.create_future()
-    loop.add_writer(sock.fileno(), lambda: writable.done() or writable.set_result(None))
+    loop.add_writer(sock.fileno(), _settle, writable, None)
+    timer = loop.call_later(timeout, _settle, writable, TimeoutError())
     try:
         await writable
     finally:
+        timer.cancel()
         loop.remove_writer(sock.fileno())
     code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if code:
         raise OSError(code, os.strerror(code))
+
+
+def _settle(future: asyncio.Future, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 def _reset(sock: socket.socket) -> None:
