@@ -30,7 +30,12 @@ exec haproxy -f /tmp/pl-haproxy-$$/haproxy.cfg
 
 @pytest.fixture(scope="module")
 def world(make_daemon):
-    daemon = make_daemon()
+    return build_world(make_daemon())
+
+
+def build_world(daemon) -> dict:
+    """A provider's HAProxy behind an NLB and an endpoint service; a consumer's instance and
+    interface endpoint to it, available."""
     ec2, elb = daemon.client("ec2", PROVIDER, "us-west-2"), daemon.client("elbv2", PROVIDER,
                                                                           "us-west-2")
     vpc, subnet = dual_stack_vpc(ec2)
