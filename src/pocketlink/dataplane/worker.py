@@ -153,7 +153,7 @@ class Worker:
             return
         for _ in range(ACCEPT_BATCH):
             try:
-                client, _ = listening.sock.accept()
+                client, peer = listening.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
@@ -168,7 +168,9 @@ class Worker:
                 loop.call_later(ACCEPT_PAUSE, self._resume_accepting, key, listening)
                 return
             client.setblocking(False)
-            task = asyncio.ensure_future(self._flow(listening.spec.backend, client))
+            spec = listening.spec  # bound to one address: the flow's local end is known
+            task = asyncio.ensure_future(self._flow(spec.backend, client, peer[:2],
+                                                    (spec.address, spec.port)))
             self._connecting.add(task)
             task.add_done_callback(self._connecting.discard)
 
@@ -190,12 +192,8 @@ class Worker:
             raise
         return sock
 
-    async def _flow(self, backend: Backend, client: socket.socket) -> None:
-        try:
-            peer, local = client.getpeername(), client.getsockname()
-        except OSError:
-            client.close()
-            return
+    async def _flow(self, backend: Backend, client: socket.socket, peer: tuple[str, int],
+                    local: tuple[str, int]) -> None:
         target = choose(backend.targets, peer, local)
         if target is None:
             _reset(client)
@@ -203,7 +201,7 @@ class Worker:
         try:
             upstream = await self._connect(backend, target)
         except (OSError, TimeoutError) as error:
-            log.info("flow %s -> %s: %s", peer[:2], target, error)
+            log.info("flow %s -> %s: %s", peer, target, error)
             _reset(client)
             return
         except BaseException:  # cancelled (the worker stops): nothing stays open
@@ -212,7 +210,7 @@ class Worker:
         try:
             if backend.proxy_protocol:
                 await asyncio.get_running_loop().sock_sendall(
-                    upstream, ppv2.encode(peer[:2], local[:2], backend.endpoint_id))
+                    upstream, ppv2.encode(peer, local, backend.endpoint_id))
         except BaseException as error:
             _reset(client)
             _reset(upstream)
