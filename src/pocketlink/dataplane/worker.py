@@ -46,6 +46,7 @@ ACCEPT_PAUSE = 0.5
 ONE_CONNECTION_ERRORS = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
 SWEEP_EVERY = 1.0
 DRAIN_POLL = 0.05
+UPSTREAM_BATCH = 64  # sockets made ahead per provider namespace and family
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux 4.2+
 
 Key = tuple[str, str, int]
@@ -72,7 +73,7 @@ class _Listening:
 class Worker:
     def __init__(self, grace: float) -> None:
         self.grace = grace
-        self.sockets = NamespaceSockets()
+        self.sockets = NamespaceSockets(UPSTREAM_BATCH)
         self.channel: Channel | None = None
         self.done = asyncio.Event()
         self._listening: dict[Key, _Listening] = {}
