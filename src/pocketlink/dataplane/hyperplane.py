@@ -200,8 +200,9 @@ class Hyperplane:
 
     # --- stopping ----------------------------------------------------------------------
     async def drain(self, grace: float) -> None:
-        """Stop accepting, give open flows ``grace`` seconds to finish, reset the rest. A
-        SIGINT or SIGTERM meanwhile (the second one the daemon gets) ends the wait now."""
+        """Stop accepting, give open flows ``grace`` seconds to finish, reset the rest. The
+        daemon forces an end by cancelling this wait (the workers are then told to stop
+        now), or by exiting (a worker whose daemon is gone while it drains stops now)."""
         if self._stopping:
             return
         self._stopping = True
@@ -212,29 +213,26 @@ class Hyperplane:
             listening.close()  # with every copy closed, the kernel stops taking connections
         self._listening.clear()
         processes = [w.process for w in self._workers if w is not None]
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, _forward, processes)
         try:
             exits = [asyncio.ensure_future(p.wait()) for p in processes]
             if exits:
                 await asyncio.wait(exits, timeout=grace + EXIT_MARGIN)
-            for process in processes:
-                if process.returncode is None:
-                    log.warning("data-plane worker (pid %d) did not stop; killing it",
-                                process.pid)
-                    process.kill()
-                    await process.wait()
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        except asyncio.CancelledError:
+            _stop_now(processes)
+            raise
+        for process in processes:
+            if process.returncode is None:
+                log.warning("data-plane worker (pid %d) did not stop; killing it", process.pid)
+                process.kill()
+                await process.wait()
 
     async def close(self) -> None:
         await self.drain(self.grace)
         self.sockets.close()
 
 
-def _forward(processes: list[asyncio.subprocess.Process]) -> None:
+def _stop_now(processes: list[asyncio.subprocess.Process]) -> None:
+    """SIGTERM to a draining worker: reset its flows and exit now."""
     for process in processes:
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError):

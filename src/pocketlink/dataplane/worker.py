@@ -12,7 +12,8 @@ at AWS).
 
 Stopping is bounded (as uvicorn's): on ``drain``, on end of file from the daemon or on a
 first SIGINT/SIGTERM the worker closes its listeners, lets its flows finish for the grace
-period, resets what is left and exits; another signal meanwhile ends the wait at once.
+period, resets what is left and exits; another signal, or the daemon gone, meanwhile ends
+the wait at once (a second Ctrl-C reaches the workers too: they share its process group).
 
 Run by the daemon as ``python -m pocketlink.dataplane.worker FD --grace S``.
 """
@@ -132,9 +133,13 @@ class Worker:
                                 for listening in self._listening.values()})
 
     def _on_daemon_gone(self) -> None:
+        """The daemon died (flows get the grace period), or exited while this worker
+        drained: then no one waits for it any more, and it stops now."""
         if self._draining is None:
             log.warning("data-plane worker %d: the daemon is gone; draining", os.getpid())
-        self.drain(self.grace)
+            self.drain(self.grace)
+        else:
+            self._forced.set()
 
     def _signalled(self) -> None:
         if self._draining is None:
