@@ -13,6 +13,10 @@ sockets, and the connections that queued meanwhile are still there.
 
 A listener is ready (its endpoint may turn ``available``) once every worker has said it
 accepts on it: available means traffic flows.
+
+Stopping is bounded, as uvicorn's: ``close`` drains, the workers stop accepting, open
+flows get ``grace`` seconds (DRAIN_GRACE) to finish, the rest are reset, and the workers
+exit.
 """
 
 from __future__ import annotations
