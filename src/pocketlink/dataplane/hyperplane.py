@@ -44,6 +44,9 @@ DRAIN_GRACE = 5.0  # seconds open flows get to finish when the daemon stops
 EXIT_MARGIN = 5.0  # past the grace, a worker that has not exited is killed
 ACK_TIMEOUT = 2.0  # how long a pass waits for the workers to take new listeners
 RESTART_PAUSE = 0.2
+# A worker that dies this soon after its start is likely to die again (a broken install):
+# the next start waits longer, so that the log gets a line every few seconds, not a flood.
+EARLY_DEATH, EARLY_DEATH_PAUSE = 5.0, 5.0
 
 
 @dataclass
@@ -60,6 +63,7 @@ class _Listening:
 class _Worker:
     index: int
     process: asyncio.subprocess.Process
+    started: float
     channel: control.Channel | None = None
     accepting: set[Key] = field(default_factory=set)
     waiters: dict[Key, list[asyncio.Future]] = field(default_factory=dict)
@@ -161,7 +165,7 @@ class Hyperplane:
                 "--grace", str(self.grace),
                 "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
-        worker = _Worker(index, process)
+        worker = _Worker(index, process, asyncio.get_running_loop().time())
         worker.channel = control.Channel(
             mine, lambda message, fds: self._heard(worker, message, fds),
             lambda: self._gone(worker))
@@ -198,7 +202,8 @@ class Hyperplane:
         log.warning("data-plane worker %d (pid %d) exited with %s; starting another with "
                     "its %d listeners", worker.index, worker.process.pid, code,
                     len(self._listening))
-        await asyncio.sleep(RESTART_PAUSE)
+        lived = asyncio.get_running_loop().time() - worker.started
+        await asyncio.sleep(RESTART_PAUSE if lived > EARLY_DEATH else EARLY_DEATH_PAUSE)
         if not self._stopping and self._workers[worker.index] is worker:
             self._workers[worker.index] = await self._start(worker.index)
 
