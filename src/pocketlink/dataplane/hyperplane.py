@@ -102,25 +102,27 @@ class Hyperplane:
                 self._tell_all({"op": "close", "key": list(key)})
                 for worker in self._live():
                     worker.accepting.discard(key)
-        taken: list[asyncio.Future] = []
+        new = []
         for key, spec in planned.items():
             current = self._listening.get(key)
-            if current is not None:
-                if current.spec != spec:
-                    current.spec = spec
-                    self._tell_all({"op": "update", "spec": control.spec_message(spec)})
+            if current is None:
+                new.append(spec)
+            elif current.spec != spec:
+                current.spec = spec
+                self._tell_all({"op": "update", "spec": control.spec_message(spec)})
+        # Bound side by side: each namespace has its own socket thread.
+        bound = await asyncio.gather(*(self._bind(spec) for spec in new))
+        taken: list[asyncio.Future] = []
+        for spec, socks in zip(new, bound, strict=True):
+            if socks is None:
                 continue
-            try:
-                socks = [await self._listen(spec) for _ in range(self._count)]
-            except OSError as error:
-                # An address the network pass has not put in place yet: the next pass binds.
-                level = logging.DEBUG if error.errno == errno.EADDRNOTAVAIL else logging.WARNING
-                log.log(level, "cannot listen on %s:%d in %s: %s", spec.address, spec.port,
-                        spec.namespace, error)
+            if self._stopping:  # a stop came while binding
+                for sock in socks:
+                    sock.close()
                 continue
-            self._listening[key] = listening = _Listening(spec, socks)
+            self._listening[spec.key] = listening = _Listening(spec, socks)
             for worker in self._live():
-                taken.append(self._hand(worker, key, listening))
+                taken.append(self._hand(worker, spec.key, listening))
         if taken:
             await asyncio.wait(taken, timeout=ACK_TIMEOUT)
         self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening})
@@ -141,6 +143,23 @@ class Hyperplane:
         worker.channel.send({"op": "listen", "spec": control.spec_message(listening.spec)},
                             [listening.socks[worker.index].fileno()])
         return taken
+
+    async def _bind(self, spec: ListenerSpec) -> list[socket.socket] | None:
+        """One listening socket per worker, or None (logged) when the address cannot be
+        bound yet."""
+        socks: list[socket.socket] = []
+        try:
+            for _ in range(self._count):
+                socks.append(await self._listen(spec))
+        except OSError as error:
+            for sock in socks:
+                sock.close()
+            # An address the network pass has not put in place yet: the next pass binds.
+            level = logging.DEBUG if error.errno == errno.EADDRNOTAVAIL else logging.WARNING
+            log.log(level, "cannot listen on %s:%d in %s: %s", spec.address, spec.port,
+                    spec.namespace, error)
+            return None
+        return socks
 
     async def _listen(self, spec: ListenerSpec) -> socket.socket:
         sock = await self.sockets.socket(spec.namespace, family(spec.address))
