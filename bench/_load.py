@@ -1,5 +1,5 @@
 """The data-plane benchmark's two ends: a tiny echo server for the target, and the load
-generator for the client. bench/dataplane.py runs each inside a namespace with
+generator for the client. The bench/dataplane_*.py benchmarks run each inside a namespace with
 ``ip netns exec pl-<instance-id> python3 bench/_load.py MODE ...``.
 
 Why a program of our own: iperf3 measures bulk bytes, but not new connections per second,

@@ -30,7 +30,12 @@ exec haproxy -f /tmp/pl-haproxy-$$/haproxy.cfg
 
 @pytest.fixture(scope="module")
 def world(make_daemon):
-    daemon = make_daemon()
+    return build_world(make_daemon())
+
+
+def build_world(daemon) -> dict:
+    """A provider's HAProxy behind an NLB and an endpoint service; a consumer's instance and
+    interface endpoint to it, available."""
     ec2, elb = daemon.client("ec2", PROVIDER, "us-west-2"), daemon.client("elbv2", PROVIDER,
                                                                           "us-west-2")
     vpc, subnet = dual_stack_vpc(ec2)
@@ -68,7 +73,7 @@ def world(make_daemon):
         IpAddressType="dualstack", DnsOptions={"DnsRecordIpType": "dualstack"})["VpcEndpoint"]
     wait_for(lambda: consumer.describe_vpc_endpoints(VpcEndpointIds=[endpoint["VpcEndpointId"]])[
         "VpcEndpoints"][0]["State"] == "available")
-    return {"instance": instance, "name": endpoint["DnsEntries"][0]["DnsName"]}
+    return {"instance": instance, "name": endpoint["DnsEntries"][0]["DnsName"], "daemon": daemon}
 
 
 @pytest.mark.parametrize("family,address", [("-4", "PrivateIpAddress"), ("-6", "Ipv6Address")])

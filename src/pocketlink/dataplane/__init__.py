@@ -1,8 +1,24 @@
 """The data plane: the "hyperplane" that carries bytes from endpoint ENIs through NLB nodes to targets.
 
+The daemon plans and binds; worker processes (one per core, each with its own event loop
+and descriptor limit) carry the flows, off the loop that serves the API.
+
 Nouns, one job each:
 
+- ``plan`` (plan.py): which listeners exist and where their connections go, from the
+  store, no I/O (``ListenerSpec``, ``Backend``).
+- ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
+  its namespace (one SO_REUSEPORT socket per worker), hands the sockets and plan updates to
+  the workers, restarts a worker that dies, says when a listener is ready, and drains on
+  stop.
+- ``control`` (control.py): the channel between daemon and worker: JSON messages over a
+  seqpacket socketpair, sockets passed as descriptors.
+- ``worker`` (worker.py): a worker process: accepts, chooses the target by flow hash,
+  connects from the NLB node's address, writes the PROXY v2 header, hands the flow to the
+  pump, resets idle flows, and drains within a grace period when told to stop.
+- ``pump`` (pump.py): splice(2) both ways between two sockets, half-close and idle time kept.
+- ``sockets`` (sockets.py): sockets made inside other namespaces, by one thread per namespace.
 - ``ppv2`` (ppv2.py): the PROXY protocol v2 header, sans-I/O.
-
-Listeners, target choice, the byte pump and health checks join this list as they are written.
+- ``health`` (health.py): the target groups' health checks, run from the daemon, their
+  findings written to the store for the plan and DescribeTargetHealth.
 """

@@ -1,11 +1,22 @@
-"""The hyperplane: listeners on endpoint ENIs and NLB nodes, and the flows between them.
+"""The hyperplane, the daemon's side: listeners on endpoint ENIs and NLB nodes, bound here
+and carried by data-plane worker processes (worker.py).
 
-A flow: accept on an ENI address inside the consumer's VPC, choose a target by a hash of
-the flow (a connection sticks to one target), connect from the NLB node's address inside
-the provider's VPC, send the PROXY protocol v2 header first when the target group asks,
-then hand both sockets to the splice pump (pump.py), which carries bytes both ways until
-both sides are done (half-close kept) or the flow idles past the listener's idle timeout
-(both sides then get a reset, as at AWS).
+The daemon's event loop also serves the API; a flow on it would be stalled by a heavy
+request, and one loop is one core and one process's descriptors. So the flows live in
+``WORKERS`` processes (one per core), each with its own loop and descriptor limit. For
+every planned listener the daemon makes one socket per worker inside the listener's
+namespace, all bound to the same address with SO_REUSEPORT, so that the kernel spreads new
+connections over the workers (a shared socket would let whichever worker wakes first take
+a whole batch), and hands each worker its socket over the control channel (control.py).
+The daemon keeps its copies: a worker that dies is started again and handed the same
+sockets, and the connections that queued meanwhile are still there.
+
+A listener is ready (its endpoint may turn ``available``) once every worker has said it
+accepts on it: available means traffic flows.
+
+Stopping is bounded, as uvicorn's: ``close`` drains, the workers stop accepting, open
+flows get ``grace`` seconds (DRAIN_GRACE) to finish, the rest are reset, and the workers
+exit.
 """
 
 from __future__ import annotations
@@ -15,222 +26,242 @@ import contextlib
 import errno
 import logging
 import os
+import signal
 import socket
-import struct
-import time
-import zlib
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 
-from pocketlink.dataplane import ppv2
-from pocketlink.dataplane.plan import Backend, ListenerSpec
-from pocketlink.dataplane.pump import Flow, Pipes
+from pocketlink.dataplane import control
+from pocketlink.dataplane.plan import ListenerSpec
 from pocketlink.dataplane.sockets import NamespaceSockets
+from pocketlink.dataplane.worker import Key, family
 
 log = logging.getLogger("pocketlink.dataplane")
 
-CONNECT_TIMEOUT = 10.0
 BACKLOG = 4096
-ACCEPT_BATCH = 64
-ACCEPT_PAUSE = 0.5
-ONE_CONNECTION_ERRORS = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
-SWEEP_EVERY = 1.0
-
-
-def _family(address: str) -> int:
-    return socket.AF_INET6 if ":" in address else socket.AF_INET
-
-
-def choose(targets: tuple[tuple[str, int], ...], client: tuple, local: tuple
-           ) -> tuple[str, int] | None:
-    """The flow's target: a hash of the 4-tuple, so a flow always lands on the same one."""
-    if not targets:
-        return None
-    key = f"{client[0]}|{client[1]}|{local[0]}|{local[1]}".encode()
-    return targets[zlib.crc32(key) % len(targets)]
+WORKERS = len(os.sched_getaffinity(0))  # the cores this daemon may use
+DRAIN_GRACE = 5.0  # seconds open flows get to finish when the daemon stops
+EXIT_MARGIN = 5.0  # past the grace, a worker that has not exited is killed
+ACK_TIMEOUT = 2.0  # how long a pass waits for the workers to take new listeners
+RESTART_PAUSE = 0.2
+# A worker that dies this soon after its start is likely to die again (a broken install):
+# the next start waits longer, so that the log gets a line every few seconds, not a flood.
+EARLY_DEATH, EARLY_DEATH_PAUSE = 5.0, 5.0
 
 
 @dataclass
 class _Listening:
     spec: ListenerSpec
-    sock: socket.socket
+    socks: list[socket.socket]  # one per worker, by index
+
+    def close(self) -> None:
+        for sock in self.socks:
+            sock.close()
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: asyncio.subprocess.Process
+    started: float
+    channel: control.Channel | None = None
+    accepting: set[Key] = field(default_factory=set)
+    waiters: dict[Key, list[asyncio.Future]] = field(default_factory=dict)
 
 
 class Hyperplane:
-    def __init__(self) -> None:
-        self.sockets = NamespaceSockets()
-        self._listening: dict[tuple[str, str, int], _Listening] = {}
-        self._connecting: set[asyncio.Task] = set()
-        self._flows: set[Flow] = set()
-        self._pipes = Pipes()
-        self._sweeper: asyncio.Task | None = None
+    def __init__(self, workers: int = WORKERS, grace: float = DRAIN_GRACE) -> None:
+        self.sockets = NamespaceSockets()  # binding here, and the health checks' probes
+        self.grace = grace
+        self._count = workers
+        self._workers: list[_Worker | None] = [None] * workers
+        self._listening: dict[Key, _Listening] = {}
+        self._restarting: set[asyncio.Task] = set()
+        self._stopping = False
 
-    def ready(self, owner: str, planned: dict[tuple[str, str, int], ListenerSpec]) -> bool:
-        """Whether every listener the plan gives ``owner`` is bound."""
-        return all(key in self._listening for key, spec in planned.items() if spec.owner == owner)
+    def ready(self, owner: str, planned: dict[Key, ListenerSpec]) -> bool:
+        """Whether every worker accepts on every listener the plan gives ``owner``."""
+        keys = [key for key, spec in planned.items() if spec.owner == owner]
+        return all(key in self._listening for key in keys) and all(
+            worker is not None and all(key in worker.accepting for key in keys)
+            for worker in self._workers)
 
-    async def sync(self, planned: dict[tuple[str, str, int], ListenerSpec],
+    async def sync(self, planned: dict[Key, ListenerSpec],
                    also_used: frozenset[str] | set[str] = frozenset()) -> None:
         """Listeners as planned; ``also_used``: namespaces others make sockets in (health
-        checks), whose workers must stay."""
-        loop = asyncio.get_running_loop()
-        if self._sweeper is None:
-            self._sweeper = asyncio.ensure_future(self._sweep())
+        checks), whose socket threads must stay. Waits (a little) for the workers to take
+        the listeners it hands them."""
+        if self._stopping:
+            return
+        for index, worker in enumerate(self._workers):
+            if worker is None:
+                self._workers[index] = await self._start(index)
         for key in list(self._listening):
             if key not in planned:
-                self._stop_listening(loop, self._listening.pop(key))
+                self._listening.pop(key).close()
+                self._tell_all({"op": "close", "key": list(key)})
+                for worker in self._live():
+                    worker.accepting.discard(key)
+        new = []
         for key, spec in planned.items():
             current = self._listening.get(key)
-            if current is not None:
-                current.spec = spec  # new flows see the new backend; running ones keep theirs
+            if current is None:
+                new.append(spec)
+            elif current.spec != spec:
+                current.spec = spec
+                self._tell_all({"op": "update", "spec": control.spec_message(spec)})
+        # Bound side by side: each namespace has its own socket thread.
+        bound = await asyncio.gather(*(self._bind(spec) for spec in new))
+        taken: list[asyncio.Future] = []
+        for spec, socks in zip(new, bound, strict=True):
+            if socks is None:
                 continue
-            try:
-                sock = await self._listen(spec)
-            except OSError as error:
-                # An address the network pass has not put in place yet: the next pass binds.
-                level = logging.DEBUG if error.errno == errno.EADDRNOTAVAIL else logging.WARNING
-                log.log(level, "cannot listen on %s:%d in %s: %s", spec.address, spec.port,
-                        spec.namespace, error)
+            if self._stopping:  # a stop came while binding
+                for sock in socks:
+                    sock.close()
                 continue
-            self._listening[key] = _Listening(spec, sock)
-            loop.add_reader(sock.fileno(), self._accept, key)
-        self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening} |
-                               {s.backend.namespace for s in planned.values()})
+            self._listening[spec.key] = listening = _Listening(spec, socks)
+            for worker in self._live():
+                taken.append(self._hand(worker, spec.key, listening))
+        if taken:
+            await asyncio.wait(taken, timeout=ACK_TIMEOUT)
+        self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening})
 
-    @staticmethod
-    def _stop_listening(loop: asyncio.AbstractEventLoop, listening: _Listening) -> None:
-        loop.remove_reader(listening.sock.fileno())
-        listening.sock.close()
+    def _live(self) -> list[_Worker]:
+        return [w for w in self._workers if w is not None and w.channel is not None]
+
+    def _tell_all(self, message: control.Message) -> None:
+        for worker in self._live():
+            assert worker.channel is not None
+            worker.channel.send(message)
+
+    def _hand(self, worker: _Worker, key: Key, listening: _Listening) -> asyncio.Future:
+        """Gives ``worker`` its socket of a listener; the future is done once it accepts."""
+        assert worker.channel is not None
+        taken = asyncio.get_running_loop().create_future()
+        worker.waiters.setdefault(key, []).append(taken)
+        worker.channel.send({"op": "listen", "spec": control.spec_message(listening.spec)},
+                            [listening.socks[worker.index].fileno()])
+        return taken
+
+    async def _bind(self, spec: ListenerSpec) -> list[socket.socket] | None:
+        """One listening socket per worker, or None (logged) when the address cannot be
+        bound yet."""
+        socks: list[socket.socket] = []
+        try:
+            for _ in range(self._count):
+                socks.append(await self._listen(spec))
+        except OSError as error:
+            for sock in socks:
+                sock.close()
+            # An address the network pass has not put in place yet: the next pass binds.
+            level = logging.DEBUG if error.errno == errno.EADDRNOTAVAIL else logging.WARNING
+            log.log(level, "cannot listen on %s:%d in %s: %s", spec.address, spec.port,
+                    spec.namespace, error)
+            return None
+        return socks
 
     async def _listen(self, spec: ListenerSpec) -> socket.socket:
-        sock = await self.sockets.socket(spec.namespace, _family(spec.address))
+        sock = await self.sockets.socket(spec.namespace, family(spec.address))
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if sock.family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             sock.bind((spec.address, spec.port))
             sock.listen(BACKLOG)
-            sock.setblocking(False)
         except OSError:
             sock.close()
             raise
         return sock
 
-    def _accept(self, key: tuple[str, str, int]) -> None:
-        listening = self._listening.get(key)
-        if listening is None:
+    # --- the worker processes ----------------------------------------------------------
+    async def _start(self, index: int) -> _Worker:
+        mine, theirs = control.pair()
+        with theirs:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "pocketlink.dataplane.worker", str(theirs.fileno()),
+                "--grace", str(self.grace),
+                "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+                pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
+        worker = _Worker(index, process, asyncio.get_running_loop().time())
+        worker.channel = control.Channel(
+            mine, lambda message, fds: self._heard(worker, message, fds),
+            lambda: self._gone(worker))
+        for key, listening in self._listening.items():
+            self._hand(worker, key, listening)
+        return worker
+
+    def _heard(self, worker: _Worker, message: control.Message, fds: list[int]) -> None:
+        for fd in fds:
+            socket.close(fd)
+        if message["op"] == "listening":
+            key = tuple(message["key"])
+            worker.accepting.add(key)
+            for taken in worker.waiters.pop(key, []):
+                if not taken.done():
+                    taken.set_result(None)
+
+    def _gone(self, worker: _Worker) -> None:
+        worker.channel = None
+        worker.accepting.clear()
+        for waiters in worker.waiters.values():
+            for taken in waiters:
+                taken.cancel()
+        worker.waiters.clear()
+        if not self._stopping:
+            task = asyncio.ensure_future(self._restart(worker))
+            self._restarting.add(task)
+            task.add_done_callback(self._restarting.discard)
+
+    async def _restart(self, worker: _Worker) -> None:
+        code = await worker.process.wait()
+        if self._stopping:
             return
-        for _ in range(ACCEPT_BATCH):
-            try:
-                client, _ = listening.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError as error:
-                if error.errno in ONE_CONNECTION_ERRORS:
-                    continue  # that client gave up before we took it: take the next
-                # Out of descriptors, say: the backlog keeps the rest. Stop listening a
-                # moment, or the loop would spin on a socket that stays readable.
-                log.warning("accept on %s:%d: %s; pausing it %.1f s", key[1], key[2], error,
-                            ACCEPT_PAUSE)
-                loop = asyncio.get_running_loop()
-                loop.remove_reader(listening.sock.fileno())
-                loop.call_later(ACCEPT_PAUSE, self._resume_accepting, key, listening)
-                return
-            client.setblocking(False)
-            task = asyncio.ensure_future(self._flow(listening.spec.backend, client))
-            self._connecting.add(task)
-            task.add_done_callback(self._connecting.discard)
+        log.warning("data-plane worker %d (pid %d) exited with %s; starting another with "
+                    "its %d listeners", worker.index, worker.process.pid, code,
+                    len(self._listening))
+        lived = asyncio.get_running_loop().time() - worker.started
+        await asyncio.sleep(RESTART_PAUSE if lived > EARLY_DEATH else EARLY_DEATH_PAUSE)
+        if not self._stopping and self._workers[worker.index] is worker:
+            self._workers[worker.index] = await self._start(worker.index)
 
-    def _resume_accepting(self, key: tuple[str, str, int], listening: _Listening) -> None:
-        if self._listening.get(key) is listening:
-            asyncio.get_running_loop().add_reader(listening.sock.fileno(), self._accept, key)
-
-    async def _connect(self, backend: Backend, target: tuple[str, int]) -> socket.socket:
-        sock = await self.sockets.socket(backend.namespace, _family(target[0]))
+    # --- stopping ----------------------------------------------------------------------
+    async def drain(self, grace: float) -> None:
+        """Stop accepting, give open flows ``grace`` seconds to finish, reset the rest. The
+        daemon forces an end by cancelling this wait (the workers are then told to stop
+        now), or by exiting (a worker whose daemon is gone while it drains stops now)."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for task in list(self._restarting):
+            task.cancel()
+        self._tell_all({"op": "drain", "grace": grace})
+        for listening in self._listening.values():
+            listening.close()  # with every copy closed, the kernel stops taking connections
+        self._listening.clear()
+        processes = [w.process for w in self._workers if w is not None]
         try:
-            sock.setblocking(False)
-            sock.bind((backend.source, 0))
-            await asyncio.wait_for(_connected(sock, target), CONNECT_TIMEOUT)
-        except BaseException:
-            sock.close()
+            exits = [asyncio.ensure_future(p.wait()) for p in processes]
+            if exits:
+                await asyncio.wait(exits, timeout=grace + EXIT_MARGIN)
+        except asyncio.CancelledError:
+            _stop_now(processes)
             raise
-        return sock
-
-    async def _flow(self, backend: Backend, client: socket.socket) -> None:
-        try:
-            peer, local = client.getpeername(), client.getsockname()
-        except OSError:
-            client.close()
-            return
-        target = choose(backend.targets, peer, local)
-        if target is None:
-            _reset(client)
-            return
-        try:
-            upstream = await self._connect(backend, target)
-        except (OSError, TimeoutError) as error:
-            log.info("flow %s -> %s: %s", peer[:2], target, error)
-            _reset(client)
-            return
-        except BaseException:  # cancelled (the daemon stops): nothing stays open
-            client.close()
-            raise
-        try:
-            if backend.proxy_protocol:
-                await asyncio.get_running_loop().sock_sendall(
-                    upstream, ppv2.encode(peer[:2], local[:2], backend.endpoint_id))
-        except BaseException as error:
-            _reset(client)
-            upstream.close()
-            if isinstance(error, OSError):
-                return
-            raise
-        self._flows.add(Flow(client, upstream, backend.idle_timeout, self._flows.discard,
-                             self._pipes))
-
-    async def _sweep(self) -> None:
-        """Flows idle past their listener's idle timeout are forgotten, as an NLB does."""
-        while True:
-            await asyncio.sleep(SWEEP_EVERY)
-            now = time.monotonic()
-            for flow in [f for f in self._flows if f.idle(now)]:
-                flow.reset()
+        for process in processes:
+            if process.returncode is None:
+                log.warning("data-plane worker (pid %d) did not stop; killing it", process.pid)
+                process.kill()
+                await process.wait()
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        for listening in self._listening.values():
-            self._stop_listening(loop, listening)
-        self._listening.clear()
-        for task in list(self._connecting):
-            task.cancel()
-        for flow in list(self._flows):
-            flow.reset()
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        self._pipes.close()
+        await self.drain(self.grace)
         self.sockets.close()
 
 
-async def _connected(sock: socket.socket, address: tuple[str, int]) -> None:
-    """A non-blocking connect to a numeric address: no resolver on the way (the loop's own
-    sock_connect may hand even a numeric address to a thread pool)."""
-    code = sock.connect_ex(address)
-    if code == 0:
-        return
-    if code != errno.EINPROGRESS:
-        raise OSError(code, os.strerror(code))
-    loop = asyncio.get_running_loop()
-    writable = loop.create_future()
-    loop.add_writer(sock.fileno(), lambda: writable.done() or writable.set_result(None))
-    try:
-        await writable
-    finally:
-        loop.remove_writer(sock.fileno())
-    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if code:
-        raise OSError(code, os.strerror(code))
-
-
-def _reset(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
+def _stop_now(processes: list[asyncio.subprocess.Process]) -> None:
+    """SIGTERM to a draining worker: reset its flows and exit now."""
+    for process in processes:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)

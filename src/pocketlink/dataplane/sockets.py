@@ -32,12 +32,16 @@ def _enter(namespace: str) -> None:
 BATCH = 16  # sockets made per hand-off, kept ready for the next connections
 
 
-def _batch(family: int, kind: int) -> list[socket.socket]:
-    return [socket.socket(family, kind) for _ in range(BATCH)]
+def _batch(family: int, kind: int, count: int) -> list[socket.socket]:
+    return [socket.socket(family, kind) for _ in range(count)]
 
 
 class NamespaceSockets:
-    def __init__(self) -> None:
+    """``batch``: sockets made per hand-off; more, for a data-plane worker's stream of new
+    flows, means fewer hand-offs (each wakes a thread) for a few more idle descriptors."""
+
+    def __init__(self, batch: int = BATCH) -> None:
+        self.batch = batch
         self._workers: dict[str, ThreadPoolExecutor] = {}
         # Fresh sockets made ahead, per (namespace, family, type): a new flow takes one at
         # once instead of waiting for a hand-off to the namespace's thread. One batch at a
@@ -69,7 +73,8 @@ class NamespaceSockets:
         namespace, family, kind = key
         loop = asyncio.get_running_loop()
         try:
-            made = await loop.run_in_executor(self._worker(namespace), _batch, family, kind)
+            made = await loop.run_in_executor(self._worker(namespace), _batch, family, kind,
+                                              self.batch)
         except BrokenExecutor:
             # The thread could not enter the namespace (not made yet, or gone): forget the
             # broken worker so that a later pass starts a fresh one.

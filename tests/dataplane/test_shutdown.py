@@ -1,0 +1,66 @@
+"""A daemon stop is bounded, as uvicorn's: the data plane stops accepting, lets open flows
+finish for its grace period, resets what is left, and every process exits."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import pytest
+
+from pocketlink.dataplane.hyperplane import DRAIN_GRACE
+from tests.dataplane.holding import hold, how_they_ended, workers
+from tests.dataplane.test_haproxy import build_world
+
+# A correctness bound, not a speed figure: past it, something waited for what never ends.
+BOUND = DRAIN_GRACE + 10
+FLOWS = 1000
+
+
+@pytest.fixture
+def world(make_daemon):
+    """A world of its own: the test stops its daemon."""
+    return build_world(make_daemon())
+
+
+def test_a_stop_with_open_flows_ends_within_the_grace_period(world):
+    daemon = world["daemon"]
+    pids = workers(daemon.process.pid)
+    client = hold(world["instance"]["InstanceId"], world["name"], FLOWS, seconds=60)
+    started = time.monotonic()
+    daemon.process.send_signal(signal.SIGTERM)
+    try:
+        code = daemon.process.wait(timeout=BOUND)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the daemon did not exit within {BOUND} s of SIGTERM")
+    took = time.monotonic() - started
+    daemon.process = None
+    assert code == 0
+    ended = how_they_ended(client, timeout=BOUND)
+    assert ended == {"eof": 0, "reset": FLOWS, "open": 0}, ended
+    assert not [pid for pid in pids if _alive(pid)]
+    print(f"stopped with {FLOWS} open flows in {took:.1f} s (grace {DRAIN_GRACE} s)")
+
+
+def test_workers_outlive_a_killed_daemon_only_for_the_grace_period(world):
+    """SIGKILL gives the daemon no say: its workers hear it gone, stop accepting, give
+    their flows the grace period, reset them and exit. No orphan stays."""
+    daemon = world["daemon"]
+    pids = workers(daemon.process.pid)
+    client = hold(world["instance"]["InstanceId"], world["name"], 100, seconds=60)
+    daemon.stop(kill=True)
+    ended = how_they_ended(client, timeout=BOUND)
+    assert ended == {"eof": 0, "reset": 100, "open": 0}, ended
+    deadline = time.monotonic() + BOUND
+    while [pid for pid in pids if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -1,0 +1,48 @@
+"""Flows live in data-plane worker processes, not on the daemon's event loop (which also
+serves the API): the workers hold the flows' sockets, and a worker that dies is started
+again with the listeners it had."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+from tests.conftest import wait_for
+from tests.dataplane.holding import hold, how_they_ended, sockets_of, workers
+from tests.dataplane.test_concurrency import CLIENT
+from tests.dataplane.test_haproxy import world  # noqa: F401  (the fixture: an endpoint to HAProxy)
+from tests.network.conftest import run_in
+
+HELD = 100
+
+
+def test_one_worker_per_core_holds_the_flows(world):  # noqa: F811
+    daemon = world["daemon"].process.pid
+    pids = workers(daemon)
+    assert len(pids) == len(os.sched_getaffinity(0))
+    before = {pid: sockets_of(pid) for pid in [daemon, *pids]}
+    client = hold(world["instance"]["InstanceId"], world["name"], HELD, seconds=20)
+    try:
+        # Two sockets a flow (the consumer's and the one to the target), all in the workers.
+        carried = wait_for(lambda: sum(sockets_of(p) - before[p] for p in pids) >= 2 * HELD)
+        assert carried
+        assert sockets_of(daemon) - before[daemon] < HELD // 10
+    finally:
+        client.kill()
+        client.wait()
+
+
+def test_a_worker_that_dies_is_started_again_with_its_listeners(world):  # noqa: F811
+    daemon = world["daemon"].process.pid
+    first = workers(daemon)
+    client = hold(world["instance"]["InstanceId"], world["name"], HELD, seconds=20)
+    os.kill(first[0], signal.SIGKILL)
+    ended = how_they_ended(client, timeout=60)
+    assert ended["eof"] + ended["reset"] > 0, ended  # the dead worker's flows went with it
+    wait_for(lambda: len(workers(daemon)) == len(first) and first[0] not in workers(daemon))
+    done = run_in(world["instance"]["InstanceId"], "python3", "-c", CLIENT, world["name"],
+                  "100", timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == {"ok": 100, "count": 100}
+    assert "exited with -9; starting another" in world["daemon"].log.read_text()
