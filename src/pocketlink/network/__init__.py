@@ -9,7 +9,7 @@ Nouns, one job each:
   with no I/O: VPC routers, their bridges, instance hosts.
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
 - ``kernel`` (kernel.py): observe what exists, apply the difference (pyroute2, nft).
-- ``processes`` (processes.py): what runs inside an instance: UserData, and its end.
 
-Only this package and ``pocketlink.reconcile`` touch the kernel.
+Only this package, ``pocketlink.instances`` (what runs inside an instance) and
+``pocketlink.reconcile`` touch the kernel.
 """

@@ -173,6 +173,9 @@ def converge_host(spec: HostSpec, owner: str) -> None:
 
     def address(host: IPRoute) -> None:
         _quiet_ipv6()
+        # Root in the instance's sandbox is root of its own user namespace only: ports
+        # below 1024 (httpd's 80) are open to every uid in this namespace instead.
+        netns.sysctl("net/ipv4/ip_unprivileged_port_start", "0")
         _address_host(host, spec)
     _netlink(spec.namespace, address)
     _converge_ruleset(spec.namespace, spec.ruleset, fresh)

@@ -13,8 +13,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from pocketlink.network import kernel, netns, processes
-from pocketlink.network.processes import Instances
+from pocketlink.instances import processes
+from pocketlink.instances.userdata import Instances
+from pocketlink.network import kernel, netns
 from pocketlink.network.topology import HostSpec, RouterSpec, Topology
 
 log = logging.getLogger("pocketlink.network")
@@ -65,7 +66,7 @@ class NetworkReconciler:
                     kernel.converge_host(host, self.owner)
                     self._applied[host.namespace] = (_view(host), netns.inode(host.namespace))
                 if host.state in ("pending", "running"):
-                    self.instances.boot(host.instance_id, host.namespace, host.user_data)
+                    self.instances.boot(host)
                     status.ready.add(host.instance_id)
                 else:
                     processes.stop_all(host.namespace)
