@@ -43,6 +43,7 @@ from pocketlink.network import netns
 ROOT_INSIDE = 100_000  # the host uid that root inside a sandbox is
 IDS = 65_536  # ids 0..65535 inside are ROOT_INSIDE.. outside
 PRIVATE = ("/tmp", "/var", "/home", "/root")  # writable, kept in the instance's folder
+OWN = ("/proc", "/dev", "/run")  # fresh in each sandbox
 STAGE = Path("/run/pocketlink/sandbox")  # an empty mount point on the host (see ``start``)
 # What root inside needs (Apache switches to www-data and signals its children; package
 # scripts chown), all of it bounded by the user namespace: it acts on the sandbox's own
@@ -153,7 +154,7 @@ def _copy_skeleton(source: Path, target: Path) -> None:
 def _arguments(namespace: str, name: str, hidden: list[Path]) -> list[str]:
     """bwrap's arguments: the instance's own files come from ``STAGE``."""
     args = ["--unshare-pid", "--unshare-uts", "--unshare-ipc", "--hostname", name,
-            "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run",
+            *_host_root(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run",
             "--dir", "/run/lock"]
     for private in PRIVATE:
         args += ["--bind", f"{STAGE}{private}", private]
@@ -167,9 +168,24 @@ def _arguments(namespace: str, name: str, hidden: list[Path]) -> list[str]:
     args += ["--cap-drop", "ALL"]
     for capability in CAPABILITIES:
         args += ["--cap-add", capability]
-    args += ["--new-session", "--chdir", "/", "--clearenv"]
+    args += ["--remount-ro", "/", "--new-session", "--chdir", "/", "--clearenv"]
     for key, value in ENVIRONMENT.items():
         args += ["--setenv", key, value]
+    return args
+
+
+def _host_root() -> list[str]:
+    """The host's root read-only, entry by entry but for what the sandbox has its own of:
+    not ``--ro-bind / /``, whose submounts would show every namespace's name under /run
+    in the sandbox's /proc/self/mountinfo."""
+    args = []
+    for entry in sorted(Path("/").iterdir()):
+        if str(entry) in (*PRIVATE, *OWN):
+            continue
+        if entry.is_symlink():
+            args += ["--symlink", os.readlink(entry), str(entry)]
+        else:
+            args += ["--ro-bind", str(entry), str(entry)]
     return args
 
 
