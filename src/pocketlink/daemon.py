@@ -125,8 +125,10 @@ async def run(config: DaemonConfig) -> None:
         await stop.wait()
     finally:
         log.info("pocketlink is stopping")
+        # The reconciler first: once the API stops answering (what ``down`` waits for),
+        # nothing more is built, such as an instance's sandbox in a namespace ``down`` removes.
+        await reconciling
         server.close()
         await server.wait_closed()
-        await reconciling
         await public_dns.stop()
         store.close()

@@ -23,12 +23,12 @@ def pids_in(namespace: str) -> list[int]:
         return []
     wanted = f"net:[{inode}]"
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+    for name in os.listdir("/proc"):  # plain strings: this runs once per namespace torn down
+        if not name.isdigit():
             continue
         try:
-            if os.readlink(entry / "ns" / "net") == wanted:
-                found.append(int(entry.name))
+            if os.readlink(f"/proc/{name}/ns/net") == wanted:
+                found.append(int(name))
         except OSError:
             continue
     return found
@@ -44,11 +44,13 @@ def stop_all(namespace: str, grace: float = 3.0) -> None:
             except ProcessLookupError:
                 continue
         deadline = time.monotonic() + grace
-        while pids and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while True:  # most are gone at once: look before waiting, and wait briefly
             pids = [p for p in pids if Path(f"/proc/{p}").exists() and not _zombie(p)]
-        if not pids:
-            return
+            if not pids:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
 
 
 def _zombie(pid: int) -> bool:

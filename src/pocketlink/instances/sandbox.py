@@ -108,6 +108,7 @@ def prepare(folder: Path, name: str, addresses: tuple[str, ...]) -> None:
         if path.exists():
             continue
         if private == "/var":
+            path.parent.mkdir(parents=True, exist_ok=True)
             _copy_skeleton(Path("/var"), path)
         else:
             path.mkdir(parents=True)
@@ -133,22 +134,17 @@ def _copy_skeleton(source: Path, target: Path) -> None:
         uid, gid = (i if i < IDS else IDS - 2 for i in (stat.st_uid, stat.st_gid))
         os.chown(path, ROOT_INSIDE + uid, ROOT_INSIDE + gid, follow_symlinks=False)
 
-    target.mkdir(parents=True)
-    shift(target, source.stat())
-    target.chmod(source.stat().st_mode & 0o7777)
-    for root, folders, files in os.walk(source):
-        here = target / Path(root).relative_to(source)
-        for name in [*folders, *files]:
-            origin, copy = Path(root) / name, here / name
-            stat = origin.lstat()
-            if origin.is_symlink():
-                copy.symlink_to(os.readlink(origin))
-            elif name in folders:
-                copy.mkdir()
-                copy.chmod(stat.st_mode & 0o7777)
-            else:
-                continue
-            shift(copy, stat)
+    stat = source.stat()
+    target.mkdir()
+    target.chmod(stat.st_mode & 0o7777)
+    shift(target, stat)
+    with os.scandir(source) as entries:  # their types without a stat of every file
+        for entry in entries:
+            if entry.is_symlink():
+                (target / entry.name).symlink_to(os.readlink(entry.path))
+                shift(target / entry.name, entry.stat(follow_symlinks=False))
+            elif entry.is_dir(follow_symlinks=False):
+                _copy_skeleton(Path(entry.path), target / entry.name)
 
 
 def _arguments(namespace: str, name: str, hidden: list[Path]) -> list[str]:

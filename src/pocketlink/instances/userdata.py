@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import subprocess
 import time
@@ -17,6 +18,8 @@ CONSOLE = "console.log"
 RAN = "user-data.ran"
 INIT = "sandbox.pid"  # the host's pid of the sandbox's PID 1, for a restarted daemon
 SCRIPT = "/var/lib/cloud/instance/scripts/part-001"  # where cloud-init keeps it
+
+log = logging.getLogger("pocketlink.instances")
 
 
 class Instances:
@@ -91,6 +94,7 @@ class Instances:
                                               console.fileno())
             self._children.append(process)
             pid_file.write_text(str(init))
+            log.info("instance %s: sandbox up (its PID 1 is %d)", host.instance_id, init)
         self._inits[host.instance_id] = init
         return init
 
