@@ -35,6 +35,7 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pocketlink.instances.processes import pids_in
@@ -217,9 +218,9 @@ def start(folder: Path, namespace: str, name: str, hidden: list[Path],
     # command line: bwrap reads it only there).
     os.write(args_w, b"\0".join(a.encode() for a in arguments) + b"\0")
     os.close(args_w)
-    # bwrap runs as root inside, a stranger to the folders above the instance's (the
-    # daemon's data dir may be in root's 0700 home): ``ip netns exec``'s own mount
-    # namespace shows them to it at ``STAGE`` first.
+    # bwrap runs as ROOT_INSIDE, a stranger to the folders above the instance's (the
+    # daemon's data dir may be in root's 0700 home), and resolves its sources as that uid:
+    # ``ip netns exec``'s own mount namespace shows the instance's folder at ``STAGE``.
     STAGE.mkdir(parents=True, exist_ok=True)
     command = ["ip", "netns", "exec", namespace,
                "sh", "-c", 'mount --bind "$0" "$1" && shift && exec "$@"',
@@ -265,7 +266,7 @@ def _refuse_nested_user_namespaces(init: int) -> None:
         raise RuntimeError(f"cannot limit user namespaces: {done.stderr.strip()}")
 
 
-def _read_until(fd: int, deadline: float, enough) -> bytes:
+def _read_until(fd: int, deadline: float, enough: Callable[[bytes], bool]) -> bytes:
     data = b""
     while not enough(data):
         left = deadline - time.monotonic()

@@ -99,18 +99,22 @@ class Instances:
         return init
 
     def _install(self, home: Path, script: bytes) -> None:
-        """The UserData where cloud-init keeps it, owned by root inside. The sandbox is
-        new: nothing inside has had a chance to plant a link on the way."""
-        path = home / "fs" / SCRIPT.lstrip("/")
+        """The UserData where cloud-init keeps it, owned by root inside. The daemon writes
+        as the host's root into the instance's /var: a link planted on the way is refused."""
         folder = home / "fs" / "var"
         for part in PurePosixPath(SCRIPT).parent.relative_to("/var").parts:
             folder = folder / part
+            if folder.is_symlink():
+                raise RuntimeError(f"{folder} is a link: UserData not installed")
             if not folder.exists():
                 folder.mkdir()
                 os.chown(folder, sandbox.ROOT_INSIDE, sandbox.ROOT_INSIDE)
-        path.write_bytes(script)
-        path.chmod(0o700)
-        os.chown(path, sandbox.ROOT_INSIDE, sandbox.ROOT_INSIDE)
+        fd = os.open(folder / PurePosixPath(SCRIPT).name,
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o700)
+        with os.fdopen(fd, "wb") as file:
+            file.write(script)
+            os.fchmod(fd, 0o700)
+            os.fchown(fd, sandbox.ROOT_INSIDE, sandbox.ROOT_INSIDE)
 
     def reap(self) -> None:
         self._children = [c for c in self._children if c.poll() is None]
