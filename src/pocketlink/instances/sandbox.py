@@ -128,9 +128,13 @@ def prepare(folder: Path, name: str, addresses: tuple[str, ...]) -> None:
             os.chown(path, ROOT_INSIDE, ROOT_INSIDE)
 
 
-def _copy_skeleton(source: Path, target: Path) -> None:
+SKELETON_DEPTH = 2  # /var/log/apache2, not /var/cache/man/de/man1: each costs every boot
+
+
+def _copy_skeleton(source: Path, target: Path, depth: int = SKELETON_DEPTH) -> None:
     """The host's /var as folders and links, without their files, owned inside as on the
-    host: what services expect to find (/var/log/apache2, /var/lib/haproxy, /var/run)."""
+    host, ``depth`` levels down: where services keep their own (/var/log/apache2,
+    /var/lib/haproxy, /var/run)."""
     def shift(path: Path, stat: os.stat_result) -> None:
         uid, gid = (i if i < IDS else IDS - 2 for i in (stat.st_uid, stat.st_gid))
         os.chown(path, ROOT_INSIDE + uid, ROOT_INSIDE + gid, follow_symlinks=False)
@@ -144,8 +148,8 @@ def _copy_skeleton(source: Path, target: Path) -> None:
             if entry.is_symlink():
                 (target / entry.name).symlink_to(os.readlink(entry.path))
                 shift(target / entry.name, entry.stat(follow_symlinks=False))
-            elif entry.is_dir(follow_symlinks=False):
-                _copy_skeleton(Path(entry.path), target / entry.name)
+            elif entry.is_dir(follow_symlinks=False) and depth > 0:
+                _copy_skeleton(Path(entry.path), target / entry.name, depth - 1)
 
 
 def _arguments(namespace: str, name: str, hidden: list[Path]) -> list[str]:
