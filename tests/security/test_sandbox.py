@@ -88,7 +88,9 @@ def _console(world) -> str:
 
 
 def test_every_escape_fails_from_user_data(world):
-    console = wait_for(lambda: (text := _console(world)) and "processes" in text and text)
+    # the probes' last line says they are done
+    console = wait_for(lambda: (text := _console(world))
+                       and re.search(r"^processes \d+$", text, re.MULTILINE) and text)
     results = _results(console)
     assert len(results) == PROBES.count("\nprobe "), console
     assert {name for name, result in results.items() if result != "held"} == set(), console
