@@ -84,7 +84,8 @@ def remove_namespaces(daemon: Daemon) -> None:
     the test run removes them, and what runs inside them."""
     if os.geteuid() != 0:
         return
-    from pocketlink.network import netns, processes
+    from pocketlink.instances import processes
+    from pocketlink.network import netns
 
     for namespace in netns.ours(str(daemon.state.resolve())):
         processes.stop_all(namespace)

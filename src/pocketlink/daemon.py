@@ -25,11 +25,11 @@ from pocketlink.gateway.dispatch import Gateway, own_origins
 from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
+from pocketlink.instances.userdata import Instances
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
-from pocketlink.network.processes import Instances
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.backend import Backend
@@ -72,7 +72,7 @@ def check_network_tools() -> str | None:
     if os.geteuid() != 0:
         return ("pocketlink up needs root (CAP_NET_ADMIN) to build VPCs as network "
                 "namespaces: run it as root, or with --no-network for the API alone.")
-    for tool in ("nft", "nsenter", "ip"):
+    for tool in ("nft", "nsenter", "ip", "bwrap", "setpriv"):
         if shutil.which(tool) is None:
             return (f"pocketlink up needs '{tool}' to build the network: install it "
                     "(scripts/setup does), or run with --no-network.")

@@ -7,9 +7,6 @@ instance with its answer, and the target's httpd access log.
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from pocketlink.seeds.seed000 import PRIVATE_NAME, PROXY_PORT, Seed000
 
 
@@ -21,9 +18,7 @@ def _curl(seed: Seed000, *arguments: str) -> None:
 
 
 def run(endpoint: str) -> int:
-    folder = Path(tempfile.mkdtemp(prefix="pocketlink-demo-"))
-    folder.chmod(0o755)
-    seed = Seed000(endpoint, folder, say=lambda line: print(f"*** {line}", flush=True))
+    seed = Seed000(endpoint, say=lambda line: print(f"*** {line}", flush=True))
     seed.build_provider()
     seed.build_consumer()
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 
-from pocketlink.seeds.httpd import httpd_user_data
+from pocketlink.instances.userdata import Instances
+from pocketlink.seeds.httpd import ACCESS_LOG, PID_FILE, httpd_user_data
 from tests.conftest import PROVIDER, settled, wait_for
 from tests.network.conftest import dual_stack_vpc, launch, run_in
 
@@ -16,8 +13,6 @@ from tests.network.conftest import dual_stack_vpc, launch, run_in
 @pytest.fixture(scope="module")
 def pool(make_daemon):
     """Two httpd targets behind an NLB whose HTTP health checks run every 5 s."""
-    folder = Path(tempfile.mkdtemp(prefix="pocketlink-health-"))
-    folder.chmod(0o755)
     daemon = make_daemon()
     ec2 = daemon.client("ec2", PROVIDER, "us-west-2")
     elb = daemon.client("elbv2", PROVIDER, "us-west-2")
@@ -27,7 +22,7 @@ def pool(make_daemon):
     ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
     targets = [launch(ec2, subnet, SecurityGroupIds=[group],
-                      UserData=httpd_user_data(str(folder / name)))[0] for name in ("a", "b")]
+                      UserData=httpd_user_data())[0] for _ in range(2)]
     [client] = launch(ec2, subnet)
     balancer = elb.create_load_balancer(Name="pool", Type="network", Scheme="internal",
                                         Subnets=[subnet])["LoadBalancers"][0]
@@ -41,9 +36,8 @@ def pool(make_daemon):
                          Targets=[{"Id": t["InstanceId"]} for t in targets])
     elb.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP", Port=80,
                         DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
-    yield {"ec2": ec2, "elb": elb, "group": target_group, "targets": targets, "client": client,
-           "name": balancer["DNSName"], "folder": folder}
-    shutil.rmtree(folder, ignore_errors=True)
+    return {"ec2": ec2, "elb": elb, "group": target_group, "targets": targets, "client": client,
+            "name": balancer["DNSName"], "instances": Instances(daemon.state.parent / "instances")}
 
 
 def health(pool) -> dict[str, tuple[str, str | None]]:
@@ -60,7 +54,7 @@ def served_by(pool) -> str:
 def test_targets_turn_healthy_and_the_checks_say_who_they_are(pool):
     a, b = (t["InstanceId"] for t in pool["targets"])
     wait_for(lambda: health(pool) == {a: ("healthy", None), b: ("healthy", None)}, timeout=40)
-    log = (pool["folder"] / "a" / "access.log").read_text()
+    log = pool["instances"].path(a, ACCESS_LOG).read_text()  # from the host
     assert '"GET / HTTP/1.1" 200' in log and '"ELB-HealthChecker/2.0"' in log
 
 
@@ -69,8 +63,7 @@ def test_a_target_whose_server_stops_turns_unhealthy_and_new_flows_avoid_it(pool
     wait_for(lambda: {s for s, _ in health(pool).values()} == {"healthy"}, timeout=40)
     pages = {served_by(pool) for _ in range(12)}
     assert len(pages) == 2  # the flow hash spreads flows over both
-    stopped = run_in(a["InstanceId"], "sh", "-c",
-                     f"kill $(cat {pool['folder'] / 'a' / 'httpd.pid'})")
+    stopped = run_in(a["InstanceId"], "sh", "-c", f"kill $(cat {PID_FILE})")
     assert stopped.returncode == 0, stopped.stderr
     # interval 5 s x unhealthy threshold 2, and some slack for a busy machine
     wait_for(lambda: health(pool)[a["InstanceId"]][0] == "unhealthy", timeout=25)

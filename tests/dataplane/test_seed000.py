@@ -7,11 +7,7 @@ consumer instance's own addresses. The sections run in the seed's order, on one 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,17 +19,13 @@ ACCESS = re.compile(r'^(\S+) - - \[[^]]+\] "GET / HTTP/1\.1" 200 \d+ "-" "curl/[
 
 
 @pytest.fixture(scope="module")
-def seed(make_daemon) -> Iterator[Seed000]:
-    # httpd runs as www-data: its folder must be reachable by it, unlike pytest's tmp dirs.
-    folder = Path(tempfile.mkdtemp(prefix="pocketlink-httpd-"))
-    folder.chmod(0o755)
+def seed(make_daemon) -> Seed000:
     daemon = make_daemon()
-    world = Seed000(daemon.endpoint, folder, say=lambda line: None)
+    world = Seed000(daemon.endpoint, say=lambda line: None)
     world.daemon = daemon  # type: ignore[attr-defined]
     world.build_provider()
     world.build_consumer()
-    yield world
-    shutil.rmtree(folder, ignore_errors=True)
+    return world
 
 
 def _page(answer: subprocess.CompletedProcess) -> str:

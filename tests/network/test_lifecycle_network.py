@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pocketlink.network import netns, processes
+from pocketlink.instances import processes
+from pocketlink.network import netns
 from tests.conftest import PROVIDER, settled, wait_for
 from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, dual_stack_vpc, launch, run_in
 

@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--state", type=Path, default=None,
                         help=f"the daemon's state file (default {default_state()})")
     run_in = commands.add_parser(
-        "exec", help="run a command inside an instance, with its addresses and resolver",
+        "exec", help="run a command inside an instance's sandbox, as root there",
         usage="pocketlink exec [-it] INSTANCE_ID -- COMMAND [ARG...]")
     run_in.add_argument("-i", "--interactive", action="store_true", help="(implied)")
     run_in.add_argument("-t", "--tty", action="store_true", help="(implied)")
@@ -158,6 +158,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _exec(args: argparse.Namespace) -> int:
+    from pocketlink.instances import sandbox
     from pocketlink.network import names, netns
 
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
@@ -175,7 +176,13 @@ def _exec(args: argparse.Namespace) -> int:
               "(aws ec2 describe-instances), and is pocketlink up with its network?",
               file=sys.stderr)
         return 1
-    os.execvp("ip", ["ip", "netns", "exec", namespace, *argv])
+    init = sandbox.init_of(namespace)
+    if init is None:
+        print(f"pocketlink exec: {args.instance_id} is not running (its sandbox is not up): "
+              "start it (aws ec2 start-instances).", file=sys.stderr)
+        return 1
+    command = sandbox.enter(init)
+    os.execvp(command[0], [*command, *argv])
     return 127  # not reached: exec replaced this process
 
 

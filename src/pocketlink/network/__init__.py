@@ -12,7 +12,7 @@ Nouns, one job each:
   change it, and the pure ``diff_router`` / ``diff_host`` between a spec and what is held.
 - ``kernel`` (kernel.py): observe a namespace, apply actions, each failure with the
   kernel's reason (pyroute2, nft).
-- ``processes`` (processes.py): what runs inside an instance: UserData, and its end.
 
-Only this package and ``pocketlink.reconcile`` touch the kernel.
+Only this package, ``pocketlink.instances`` (what runs inside an instance) and
+``pocketlink.reconcile`` touch the kernel.
 """

@@ -24,7 +24,10 @@ QUIET_IPV6 = (("net/ipv6/conf/default/accept_dad", "0"), ("net/ipv6/conf/all/acc
               ("net/ipv6/conf/default/accept_ra", "0"), ("net/ipv6/conf/default/autoconf", "0"))
 ROUTER_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_forward", "1"),
                   ("net/ipv6/conf/all/forwarding", "1"))
-SYSCTL_KEYS = tuple(key for key, _ in ROUTER_SYSCTLS)
+# Root in an instance's sandbox is root of its own user namespace only: ports below 1024
+# (httpd's 80) are open to every uid of the instance's network namespace instead.
+HOST_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_unprivileged_port_start", "0"))
+SYSCTL_KEYS = tuple(dict.fromkeys(key for key, _ in (*ROUTER_SYSCTLS, *HOST_SYSCTLS)))
 MAIN_TABLE = 254  # where an instance's default routes live
 
 
@@ -240,7 +243,7 @@ def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Acti
         eth0 = None
     if port is None or port.master != spec.bridge or not port.up:
         actions.append(SetLink(spec.router, spec.veth, master=spec.bridge))
-    actions += _sysctls(ns, QUIET_IPV6, observed)
+    actions += _sysctls(ns, HOST_SYSCTLS, observed)
     lo = observed.links.get("lo")
     if lo is None or not lo.up:
         actions.append(SetLink(ns, "lo"))

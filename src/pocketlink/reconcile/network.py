@@ -25,11 +25,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pocketlink.instances import processes
+from pocketlink.instances.userdata import Instances
 from pocketlink.model.states import INSTANCE_BOOTED
-from pocketlink.network import kernel, netns, processes
+from pocketlink.network import kernel, netns
 from pocketlink.network.firewall import digest_of
 from pocketlink.network.names import NAMESPACE_PREFIX
-from pocketlink.network.processes import Instances
 from pocketlink.network.topology import HostSpec, RouterSpec, VpcTopology
 
 log = logging.getLogger("pocketlink.network")
@@ -175,7 +176,7 @@ class NetworkReconciler:
                     continue
                 self._applied[host.namespace] = (_view(host), netns.inode(host.namespace))
             if host.state in INSTANCE_BOOTED:
-                self.instances.boot(host.instance_id, host.namespace, host.user_data)
+                self.instances.boot(host)
                 if router.vpc_id not in status.failed:
                     status.ready.add(host.instance_id)
             else:

@@ -21,13 +21,12 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
 from pocketlink.polling import wait_for
-from pocketlink.seeds.httpd import httpd_user_data
+from pocketlink.seeds.httpd import ACCESS_LOG, httpd_user_data
 
 PROVIDER = "111111111111"
 CONSUMER = "222222222222"
@@ -40,7 +39,6 @@ PLAIN_PORT, PROXY_PORT = 80, 8080
 @dataclass
 class Seed000:
     endpoint: str
-    folder: Path  # where the httpd targets keep their pages and logs
     say: Callable[[str], None] = print
     ids: dict[str, str] = field(default_factory=dict)
 
@@ -86,7 +84,7 @@ class Seed000:
             [instance] = ec2.run_instances(
                 ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=subnets[0],
                 SecurityGroupIds=[group], Ipv6AddressCount=1,
-                UserData=httpd_user_data(str(self.folder / kind), proxy_protocol=proxy),
+                UserData=httpd_user_data(proxy_protocol=proxy),
                 TagSpecifications=[{"ResourceType": "instance",
                                     "Tags": [{"Key": "Name", "Value": f"httpd-{kind}"}]}],
             )["Instances"]
@@ -220,13 +218,16 @@ class Seed000:
         self.wait_available()
 
     # --- inside the consumer's private instance -------------------------------------------
-    def run(self, *command: str, timeout: float = 20) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "pocketlink", "exec", self.ids["instance"],
+    def run(self, *command: str, timeout: float = 20, on: str = "instance"
+            ) -> subprocess.CompletedProcess:
+        """``command`` inside an instance: the consumer's (``on`` names another by its key
+        in ``ids``: "plain", "proxy")."""
+        return subprocess.run([sys.executable, "-m", "pocketlink", "exec", self.ids[on],
                                "--", *command], capture_output=True, text=True, timeout=timeout)
 
     def curl(self, *arguments: str) -> subprocess.CompletedProcess:
         return self.run("curl", "-sS", "-m", "5", *arguments)
 
     def access_log(self, kind: str) -> list[str]:
-        path = self.folder / kind / "access.log"
-        return path.read_text().splitlines() if path.exists() else []
+        """The httpd target's access log, read inside it (a log not written yet: none)."""
+        return self.run("cat", ACCESS_LOG, on=kind).stdout.splitlines()
