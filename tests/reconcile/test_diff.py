@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from pocketlink.network.changes import (
+    HOST_SYSCTLS,
     MAIN_TABLE,
     ROUTER_SYSCTLS,
     AddAddress,
@@ -64,7 +65,7 @@ def converged_host(**changes) -> Observed:
                   "eth0": Link(True, frozenset({"10.0.1.5/24"}))},
         "routes": frozenset({Route(MAIN_TABLE, "0.0.0.0/0", "10.0.1.1")}),
         "ruleset": digest_of(RULESET),
-        "sysctls": dict(ROUTER_SYSCTLS),
+        "sysctls": dict(HOST_SYSCTLS),
         "resolv_conf": HOST.resolv_conf,
     }
     return Observed(**{**fields, **changes})
