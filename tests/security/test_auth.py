@@ -23,7 +23,12 @@ from tests.security.signed import (
 )
 
 KEY, SECRET, ACCOUNT = "AKIASTRICT", "strict-secret", "111111111111"
-NOW = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def now() -> datetime.datetime:
+    """Now, when the test runs (not when the module was collected: a long run would age
+    every "recent" signature)."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 @pytest.fixture(scope="module")
@@ -122,20 +127,20 @@ def test_a_request_signed_in_2015_is_refused(strict) -> None:
 
 
 def test_a_request_signed_in_the_future_is_refused(strict) -> None:
-    with signing_at(NOW + datetime.timedelta(hours=1)):
+    with signing_at(now() + datetime.timedelta(hours=1)):
         ahead = sign(strict.endpoint, form("GetCallerIdentity", STS_VERSION), KEY, SECRET,
                      service="sts")
     sent = send(strict.endpoint, ahead)
     assert sent.status == 403
     assert "Signature not yet current:" in sent.body and "+ 15 min.)" in sent.body
-    with signing_at(NOW + datetime.timedelta(hours=1)):
+    with signing_at(now() + datetime.timedelta(hours=1)):
         ahead = sign(strict.endpoint, form("CreateVpc", CidrBlock="10.66.0.0/16"), KEY, SECRET)
     assert error_code(send(strict.endpoint, ahead).body) == "RequestExpired"
     assert vpcs(strict, "10.66.0.0/16") == []
 
 
 def test_a_few_minutes_of_clock_skew_are_forgiven(strict) -> None:
-    with signing_at(NOW - datetime.timedelta(minutes=10)):
+    with signing_at(now() - datetime.timedelta(minutes=10)):
         late = sign(strict.endpoint, form("DescribeVpcs"), KEY, SECRET)
     assert send(strict.endpoint, late).status == 200
 
@@ -144,13 +149,13 @@ def test_a_presigned_url_holds_until_it_expires(strict) -> None:
     query = form("DescribeVpcs")
     good = raw(strict.endpoint, "GET", presign(strict.endpoint, query, KEY, SECRET, 300))
     assert good.status == 200, good.body
-    with signing_at(NOW - datetime.timedelta(seconds=120)):
+    with signing_at(now() - datetime.timedelta(seconds=120)):
         stale = presign(strict.endpoint, query, KEY, SECRET, 60)
     sent = raw(strict.endpoint, "GET", stale)
     assert sent.status == 400
     assert error_code(sent.body) == "RequestExpired"
     # a week is the most a presigned URL may say
-    with signing_at(NOW):
+    with signing_at(now()):
         too_long = presign(strict.endpoint, query, KEY, SECRET, 604801)
     assert raw(strict.endpoint, "GET", too_long).status == 400
 

@@ -143,6 +143,22 @@ class NetworkReconciler:
         applied = self._applied.get(namespace)
         return applied is not None and applied == (_view(spec), netns.inode(namespace))
 
+    def _converge(self, spec: RouterSpec | HostSpec, plan: Callable[..., list], resource_id: str,
+                  what: str, force: bool, status: NetworkStatus) -> bool:
+        """One namespace planned and applied, unless already current; recorded as applied
+        only when every action held, else its failure is ``resource_id``'s. Whether it holds."""
+        namespace = spec.namespace
+        if not force and self._current(namespace, spec):
+            return True
+        failures = kernel.apply(plan(spec, self._loaded(namespace, force)), self.owner)
+        if failures:
+            self._applied.pop(namespace, None)
+            status.failed[resource_id] = _reason(failures)
+            log.warning("%s %s: %s", what, resource_id, status.failed[resource_id])
+            return False
+        self._applied[namespace] = (_view(spec), netns.inode(namespace))
+        return True
+
     def _loaded(self, namespace: str, force: bool) -> str | None:
         """The digest of the ruleset this daemon last loaded into ``namespace`` (still the
         same namespace), unless a full pass asks the kernel again."""
@@ -155,26 +171,11 @@ class NetworkReconciler:
         """One run of one key; runs on a worker thread, never on the event loop."""
         status = NetworkStatus()
         router = vpc.router
-        if force or not self._current(router.namespace, router):
-            failures = kernel.apply(
-                kernel.plan_router(router, self._loaded(router.namespace, force)), self.owner)
-            if failures:
-                self._applied.pop(router.namespace, None)
-                status.failed[router.vpc_id] = _reason(failures)
-                log.warning("VPC %s: %s", router.vpc_id, status.failed[router.vpc_id])
-            else:
-                self._applied[router.namespace] = (router, netns.inode(router.namespace))
+        self._converge(router, kernel.plan_router, router.vpc_id, "VPC", force, status)
         for host in vpc.hosts:
-            if force or not self._current(host.namespace, host):
-                failures = kernel.apply(
-                    kernel.plan_host(host, self._loaded(host.namespace, force)), self.owner)
-                if failures:
-                    self._applied.pop(host.namespace, None)
-                    status.failed[host.instance_id] = _reason(failures)
-                    log.warning("instance %s: %s", host.instance_id,
-                                status.failed[host.instance_id])
-                    continue
-                self._applied[host.namespace] = (_view(host), netns.inode(host.namespace))
+            if not self._converge(host, kernel.plan_host, host.instance_id, "instance", force,
+                                  status):
+                continue
             if host.state in INSTANCE_BOOTED:
                 self.instances.boot(host)
                 if router.vpc_id not in status.failed:
