@@ -7,8 +7,8 @@ attack). The world is built through the API with the helpers the other network t
 
 - the provider (111111111111): a web server behind an NLB, an endpoint service open to all;
 - the *victim*, an account of its own: a VPC, an instance, an interface endpoint to the
-  service. Its instance asks for the page through the endpoint, one new connection per
-  request, and its API client keeps calling (reads and a write);
+  service. Its instance asks for the page through the endpoint by its DNS name, one new
+  connection per request, and its API client keeps calling (reads and a write);
 - the *attacker*, another account: a VPC with an instance of its own. For a bounded time it
   at once (each part stops by itself):
 
@@ -42,7 +42,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tests.network.conftest import WEB_PORT, launch
-from tests.reconcile.web import consumer_vpc, endpoint, endpoint_address, service_of_a_web_server
+from tests.reconcile.web import consumer_vpc, endpoint, service_of_a_web_server
 
 REGION = "us-west-2"
 VICTIM = "310000000001"
@@ -51,18 +51,22 @@ HOST = "127.0.0.1"
 PARTS = ("dns", "api", "fill")
 ROOT = Path(__file__).resolve().parents[2]  # tests.security.hostile runs as a module from here
 
-# Runs inside the victim's instance: one GET through the endpoint after another, each on a
-# new connection, for a while; prints the successes' latencies and the failures.
+# Runs inside the victim's instance: one GET through the endpoint after another, each
+# resolving the endpoint's name at the VPC's resolver and on a new connection (as curl
+# does), for a while; prints each success's latency and the part of it the name lookup
+# took, and the failures.
 PROBE = """
 import json, socket, sys, time
-address, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+name, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 request = b"GET / HTTP/1.0\\r\\nHost: victim\\r\\n\\r\\n"
-latencies, failures = [], []
+latencies, lookups, failures = [], [], []
 end = time.monotonic() + seconds
 while time.monotonic() < end:
     begun = time.perf_counter()
     try:
-        with socket.create_connection((address, port), timeout=10) as s:
+        address = socket.getaddrinfo(name, port, socket.AF_INET, socket.SOCK_STREAM)[0][4]
+        looked_up = time.perf_counter()
+        with socket.create_connection(address, timeout=10) as s:
             s.sendall(request)
             answer = b""
             while chunk := s.recv(65536):
@@ -70,11 +74,13 @@ while time.monotonic() < end:
         if not answer.startswith(b"HTTP/1.0 200") or b"Hello World" not in answer:
             raise ConnectionError(answer[:80].decode(errors="replace") or "empty answer")
         latencies.append(time.perf_counter() - begun)
+        lookups.append(looked_up - begun)
     except (OSError, ConnectionError) as error:
         failures.append(f"{type(error).__name__}: {error}")
     time.sleep(0.01)
-print(json.dumps({"latencies": latencies, "failures": failures}))
+print(json.dumps({"latencies": latencies, "lookups": lookups, "failures": failures}))
 """
+
 
 # Floods one DNS server: opens up to ``count`` TCP connections and holds them idle (for at
 # most half the time), then sends some 5,000 UDP queries a second until ``seconds`` are up;
@@ -147,7 +153,7 @@ def last_json(process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
 class World:
     victim_instance: str
     victim_vpc: str
-    endpoint_address: str
+    endpoint_name: str
     attacker_instance: str
     attacker_vpc: str
     attacker_subnet: str
@@ -171,7 +177,8 @@ def build(daemon) -> World:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{endpoint_id} did not turn available")
         time.sleep(0.1)
-    world = World(instance["InstanceId"], vpc, endpoint_address(victim, endpoint_id),
+    world = World(instance["InstanceId"], vpc,
+                  endpoint(victim, endpoint_id)["DnsEntries"][0]["DnsName"],
                   bad["InstanceId"], attacker_vpc, attacker_subnet)
     deadline = time.monotonic() + 30
     while victim_traffic(world, 0.2)["failures"] or not victim_traffic(world, 0.2)["latencies"]:
@@ -186,7 +193,7 @@ def victim_traffic(world: World, seconds: float) -> dict[str, Any]:
 
 
 def start_victim_traffic(world: World, seconds: float) -> subprocess.Popen[str]:
-    return exec_in(world.victim_instance, "python3", "-c", PROBE, world.endpoint_address,
+    return exec_in(world.victim_instance, "python3", "-c", PROBE, world.endpoint_name,
                    str(WEB_PORT), str(seconds))
 
 
