@@ -277,6 +277,36 @@ def test_an_idle_tcp_connection_is_closed(daemon):
         assert idle.recv(1) == b""  # the server hung up (after its idle timeout)
 
 
+def test_one_address_is_answered_up_to_its_query_rate(daemon):
+    """A UDP flood from one address is answered up to 1,024 queries a second (bursts of
+    2,048), as AWS's resolver takes 1,024 packets a second per interface; the rest are
+    dropped unanswered, and another address is answered meanwhile."""
+    wire = dns.message.make_query("nothing.invalid", "A").to_wire()
+    answers = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as flood:
+        flood.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        flood.settimeout(1.0)
+        begun = time.monotonic()
+        for _ in range(60):  # 6,000 queries in about a second
+            for _ in range(100):
+                flood.sendto(wire, ("127.0.0.1", daemon.dns_port))
+            time.sleep(0.015)
+        elapsed = time.monotonic() - begun
+        # meanwhile, another address (another client) is answered
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.bind(("127.0.0.2", 0))
+            other.settimeout(5)
+            other.sendto(wire, ("127.0.0.1", daemon.dns_port))
+            assert dns.message.from_wire(other.recv(65535)).rcode() == dns.rcode.REFUSED
+        try:
+            while flood.recv(65535):
+                answers += 1
+        except TimeoutError:
+            pass
+    # a bound, not a timing: what the bucket holds plus what it refilled while we sent
+    assert 0 < answers <= 2048 + 1024 * (elapsed + 1.0), (answers, elapsed)
+
+
 # --- inside a VPC: the resolver ------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,10 @@ Its clients are tenants, so nothing they send may cost more than its answer:
   from one address and ``total`` in all. A connection over a cap is closed at once, so one
   tenant holding thousands of idle connections cannot take the daemon's descriptors. The
   VPC resolvers share one ``TcpLimits``: the cap is on the process, not per VPC.
+- UDP queries from one address are answered up to ``UDP_RATE`` a second (AWS's Route 53
+  Resolver takes 1,024 packets per second per network interface and drops the rest); the
+  rest are dropped unread, so that a flood costs the daemon a receive and a count, not
+  an answer, on the event loop the API shares.
 """
 
 from __future__ import annotations
@@ -31,10 +35,12 @@ import dns.opcode
 import dns.rcode
 
 from pocketlink.dns.zones import ZoneSet
+from pocketlink.gateway.limits import RateLimiter
 
 log = logging.getLogger("pocketlink.dns")
 
 QUIET = 60.0  # seconds between two log lines about dropped packets
+UDP_RATE = 1024.0  # queries a second from one address (bursts of twice that)
 
 
 @dataclass
@@ -141,6 +147,10 @@ class _Udp(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr) -> None:
         server = self.server
+        if not server.queries.allow(addr[0]):
+            server.quiet.say(logging.DEBUG, "dropped DNS queries from %s: over %d a second",
+                             addr[0], UDP_RATE)
+            return
         reply = answer(server.zones(), data, recursive=server.recursive, quiet=server.quiet)
         if reply is not None and self.transport is not None:
             self.transport.sendto(reply, addr)
@@ -158,6 +168,7 @@ class DnsServer:
         self.zones = zones
         self.recursive = recursive
         self.limits = limits or TcpLimits()
+        self.queries = RateLimiter(UDP_RATE)  # per server: the same address in two VPCs
         self.quiet = _Quiet()
         self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: list[asyncio.Server] = []

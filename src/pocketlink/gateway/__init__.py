@@ -5,9 +5,12 @@
   serialize; every failure becomes an AWS error, never a traceback. A request for a
   service of the backend (services/) is forwarded there instead, with its account.
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret.
-- ``RateLimiter`` (limits.py): a token bucket per client (access key, else address).
+- ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
+  throttled client's connection is held off (not read) for a second. The DNS servers
+  use the same bucket for UDP queries per address.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
-  its limits (head and body sizes, timeouts) and its connections, closed on shutdown.
+  its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
+  shutdown.
 - ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
   0600 unix socket, and the record that says which daemon serves which state.
 """

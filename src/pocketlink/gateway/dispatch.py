@@ -24,7 +24,7 @@ import botocore.loaders
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
-from pocketlink.gateway.limits import RateLimiter
+from pocketlink.gateway.limits import RateLimiter, held_off
 from pocketlink.model import regions
 from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.store import Store
@@ -183,6 +183,7 @@ class Gateway:
             response = await backend.forward(service, request, account)
         except ServiceError as error:
             response = error_response(service, error)
+            held_off(response, error)
         except Exception:
             log.exception("%s %s failed", service, request.method)
             response = error_response(service, InternalError())
@@ -249,7 +250,9 @@ class Gateway:
     def _error(self, spec: ServiceSpec | None, error: ServiceError, request_id: str
                ) -> HttpResponse:
         protocol = self.protocols.get(spec.name if spec else "ec2") or self.protocols["ec2"]
-        return protocol.serializer.serialize_error(error, request_id)
+        response = protocol.serializer.serialize_error(error, request_id)
+        held_off(response, error)
+        return response
 
     def _internal(self, request: HttpRequest) -> HttpResponse:
         """Whether the daemon is up, for probes: nothing else about it is on the web."""

@@ -10,9 +10,11 @@ Nothing a client sends can make it hold more than its limits: the request line a
 together are cut off at ``MAX_HEAD`` bytes (431), a body larger than the front allows is
 refused from its Content-Length before a byte of it is kept (413), a connection idle
 between requests closes after ``KEEP_ALIVE_TIMEOUT`` (as uvicorn's 5 s), and a request
-must arrive whole within ``REQUEST_TIMEOUT``. Every such refusal is an error in AWS's
-format, from the front. ``HttpServer.close`` stops accepting, lets a request under way
-finish within a grace period, and closes the idle connections.
+must arrive whole within ``REQUEST_TIMEOUT``, and a connection whose answer says
+``hold_off`` (a client throttled for its rate) is not read for that long. Every such
+refusal is an error in AWS's format, from the front. ``HttpServer.close`` stops
+accepting, lets a request under way finish within a grace period, and closes the idle
+connections.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ class HttpProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self._timer: asyncio.TimerHandle | None = None
+        self._held: asyncio.TimerHandle | None = None  # not read until then (throttled)
         self._closing = False  # shutdown asked: close once the request under way is answered
         self._in_head = True  # reading a request line and headers (or waiting for one)
         self._head_size = 0
@@ -146,8 +149,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in (self._timer, self._held):
+            if timer is not None:
+                timer.cancel()
         if self._pending is not None:
             self._pending.cancel()
         self._body = []
@@ -242,7 +246,8 @@ class HttpProtocol(asyncio.Protocol):
             if task.cancelled():
                 return
             self._reply(task.result(), keep_alive=keep_alive and not self._closing)
-            if self.transport is not None and not self.transport.is_closing():
+            if self._held is None and self.transport is not None \
+                    and not self.transport.is_closing():
                 self.transport.resume_reading()
 
         self._pending.add_done_callback(done)
@@ -290,11 +295,28 @@ class HttpProtocol(asyncio.Protocol):
                                    response.body])  # a body of megabytes is not copied
         if keep_alive:
             self._arm(KEEP_ALIVE_TIMEOUT)
+            if response.hold_off:
+                self._hold(response.hold_off)
         elif linger and self.transport.can_write_eof():
             self.transport.write_eof()
             self._arm(LINGER_SECONDS)
         else:
             self.transport.close()
+
+    def _hold(self, seconds: float) -> None:
+        """Not read for ``seconds``: what a throttled client sends next waits in its socket,
+        costing the daemon nothing, rather than being parsed and refused again."""
+        assert self.transport is not None
+        if self._held is not None:
+            self._held.cancel()
+        self.transport.pause_reading()
+        self._held = asyncio.get_running_loop().call_later(seconds, self._release)
+
+    def _release(self) -> None:
+        self._held = None
+        if self._pending is None and self.transport is not None \
+                and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def _arm(self, seconds: float) -> None:
         if self._timer is not None:

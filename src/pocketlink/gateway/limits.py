@@ -11,7 +11,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.message import HttpResponse
+
 DEFAULT_RATE = 200.0  # requests per second, per client: generous; bursts of twice that
+# After a refusal for its rate, the client's connection is not read for this long: refusing
+# costs the daemon too (routing, the error, the log line), and a client sending faster than
+# it is refused would otherwise take the event loop that every other client and every VPC
+# resolver share. The throttled client's answer goes out at once; only what it sends next
+# waits. (AWS does not say how it paces throttled callers; its SDKs back off after one.)
+HOLD_OFF = 1.0
+THROTTLING_CODES = frozenset({"RequestLimitExceeded", "Throttling", "ThrottlingException"})
 _FORGET_ABOVE = 10_000  # buckets kept before full ones are swept
 
 
@@ -19,6 +29,12 @@ _FORGET_ABOVE = 10_000  # buckets kept before full ones are swept
 class _Bucket:
     tokens: float
     at: float
+
+
+def held_off(response: HttpResponse, error: ServiceError) -> None:
+    """Marks the answer to a refusal for rate (``error``'s code) to hold its connection."""
+    if error.code in THROTTLING_CODES:
+        response.hold_off = HOLD_OFF
 
 
 class RateLimiter:

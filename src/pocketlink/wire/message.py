@@ -32,3 +32,5 @@ class HttpResponse:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # Seconds the connection is not read after this answer (a client throttled for its rate).
+    hold_off: float = 0.0
