@@ -69,6 +69,7 @@ def choose(targets: tuple[tuple[str, int], ...], client: tuple, local: tuple
 class _Listening:
     def __init__(self, spec: ListenerSpec, sock: socket.socket) -> None:
         self.spec, self.sock = spec, sock
+        self.family = int(sock.family)  # once: socket.accept() converts it to an enum a call
 
 
 class Worker:
@@ -159,7 +160,7 @@ class Worker:
             return
         for _ in range(ACCEPT_BATCH):
             try:
-                client, peer = listening.sock.accept()
+                fd, peer = listening.sock._accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
@@ -173,6 +174,7 @@ class Worker:
                 loop.remove_reader(listening.sock.fileno())
                 loop.call_later(ACCEPT_PAUSE, self._resume_accepting, key, listening)
                 return
+            client = socket.socket(listening.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fd)
             client.setblocking(False)
             spec = listening.spec  # bound to one address: the flow's local end is known
             backend = spec.backend
