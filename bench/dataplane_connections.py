@@ -88,6 +88,10 @@ def _heavy(endpoint: str, size: int, opener: urllib.request.OpenerDirector) -> i
             return answer.status
     except urllib.error.HTTPError as error:
         return error.code  # an AWS error is an answer
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, (BrokenPipeError, ConnectionResetError)):
+            return 413  # refused as too large before the body was read, and closed
+        raise
 
 
 def heavy_size(endpoint: str) -> int:

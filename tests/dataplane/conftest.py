@@ -7,7 +7,8 @@ import os
 import pytest
 
 # The files that build namespaces; the codec and the pump run anywhere.
-NEED_ROOT = ("test_seed000.py", "test_health.py", "test_haproxy.py", "test_concurrency.py")
+NEED_ROOT = ("test_seed000.py", "test_health.py", "test_haproxy.py", "test_concurrency.py",
+             "test_sockets.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -110,22 +110,26 @@ class Hyperplane:
             elif current.spec != spec:
                 current.spec = spec
                 self._tell_all({"op": "update", "spec": control.spec_message(spec)})
-        # Bound side by side: each namespace has its own socket thread.
-        bound = await asyncio.gather(*(self._bind(spec) for spec in new))
-        taken: list[asyncio.Future] = []
-        for spec, socks in zip(new, bound, strict=True):
-            if socks is None:
-                continue
-            if self._stopping:  # a stop came while binding
-                for sock in socks:
-                    sock.close()
-                continue
-            self._listening[spec.key] = listening = _Listening(spec, socks)
-            for worker in self._live():
-                taken.append(self._hand(worker, spec.key, listening))
+        # Bound side by side (each namespace has its own socket thread), each handed to the
+        # workers as soon as it is bound: a client the kernel has queued on it waits for a
+        # worker to accept, not for every other new listener to be bound.
+        handed = await asyncio.gather(*(self._add(spec) for spec in new))
+        taken = [future for futures in handed for future in futures]
         if taken:
             await asyncio.wait(taken, timeout=ACK_TIMEOUT)
         self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening})
+
+    async def _add(self, spec: ListenerSpec) -> list[asyncio.Future]:
+        """Binds a new listener and hands it to the workers; futures done as they accept."""
+        socks = await self._bind(spec)
+        if socks is None:
+            return []
+        if self._stopping:  # a stop came while binding
+            for sock in socks:
+                sock.close()
+            return []
+        self._listening[spec.key] = listening = _Listening(spec, socks)
+        return [self._hand(worker, spec.key, listening) for worker in self._live()]
 
     def _live(self) -> list[_Worker]:
         return [w for w in self._workers if w is not None and w.channel is not None]

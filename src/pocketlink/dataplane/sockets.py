@@ -12,11 +12,15 @@ import ctypes
 import errno
 import os
 import socket
+from collections import deque
+from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, ThreadPoolExecutor
 
 from pocketlink.network import netns
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+Key = tuple[str, int, int]  # namespace, family, type
 
 
 def _enter(namespace: str) -> None:
@@ -31,23 +35,36 @@ def _enter(namespace: str) -> None:
 
 BATCH = 16  # sockets made per hand-off, kept ready for the next connections
 
+Prepare = Callable[[socket.socket], None]
 
-def _batch(family: int, kind: int, count: int) -> list[socket.socket]:
-    return [socket.socket(family, kind) for _ in range(count)]
+
+def _batch(family: int, kind: int, count: int, prepare: Prepare | None
+           ) -> list[socket.socket]:
+    made = [socket.socket(family, kind) for _ in range(count)]
+    if prepare is not None:
+        for sock in made:
+            prepare(sock)
+    return made
 
 
 class NamespaceSockets:
     """``batch``: sockets made per hand-off; more, for a data-plane worker's stream of new
-    flows, means fewer hand-offs (each wakes a thread) for a few more idle descriptors."""
+    flows, means fewer hand-offs (each wakes a thread) for a few more idle descriptors.
+    ``prepare``: socket options set in the namespace's thread as each socket is made, off
+    the event loop's time."""
 
-    def __init__(self, batch: int = BATCH) -> None:
+    def __init__(self, batch: int = BATCH, prepare: Prepare | None = None) -> None:
         self.batch = batch
+        self.prepare = prepare
         self._workers: dict[str, ThreadPoolExecutor] = {}
         # Fresh sockets made ahead, per (namespace, family, type): a new flow takes one at
         # once instead of waiting for a hand-off to the namespace's thread. One batch at a
-        # time per key: flows that find none ready wait for the batch under way.
-        self._ready: dict[tuple[str, int, int], list[socket.socket]] = {}
-        self._making: dict[tuple[str, int, int], asyncio.Future] = {}
+        # time per key, started when the ready ones run low; callers that find none ready
+        # wait in line, and each batch serves them in order, one socket each (waking only
+        # those it serves).
+        self._ready: dict[Key, list[socket.socket]] = {}
+        self._waiting: dict[Key, deque[asyncio.Future]] = {}
+        self._making: dict[Key, asyncio.Future] = {}
 
     def _worker(self, namespace: str) -> ThreadPoolExecutor:
         worker = self._workers.get(namespace)
@@ -57,30 +74,73 @@ class NamespaceSockets:
             self._workers[namespace] = worker
         return worker
 
-    async def socket(self, namespace: str, family: int, kind: int = socket.SOCK_STREAM
-                     ) -> socket.socket:
+    def take(self, namespace: str, family: int, kind: int = socket.SOCK_STREAM
+             ) -> socket.socket | None:
+        """A ready socket at once, or None when there is none (then ``socket`` waits)."""
         key = (namespace, family, kind)
-        while not self._ready.get(key):
-            making = self._making.get(key)
-            if making is None or making.done():
-                # A batch that is done but whose sockets others took: start another (awaiting
-                # a done future would not yield, and this loop would spin).
-                making = self._making[key] = asyncio.ensure_future(self._make(key))
-            await asyncio.shield(making)
-        return self._ready[key].pop()
+        ready = self._ready.get(key)
+        if not ready:
+            return None
+        sock = ready.pop()
+        if len(ready) < self.batch // 2:
+            self._refill(key)
+        return sock
 
-    async def _make(self, key: tuple[str, int, int]) -> None:
+    def socket(self, namespace: str, family: int, kind: int = socket.SOCK_STREAM
+               ) -> asyncio.Future[socket.socket]:
+        """A socket, once one is made: a ready one at once, else the next one a batch
+        makes after those asked for before it."""
+        waiter = asyncio.get_running_loop().create_future()
+        sock = self.take(namespace, family, kind)
+        if sock is not None:
+            waiter.set_result(sock)
+            return waiter
+        key = (namespace, family, kind)
+        self._waiting.setdefault(key, deque()).append(waiter)
+        self._refill(key)
+        return waiter
+
+    def _refill(self, key: Key) -> None:
+        if key not in self._making:
+            self._making[key] = asyncio.ensure_future(self._make(key))
+
+    async def _make(self, key: Key) -> None:
         namespace, family, kind = key
         loop = asyncio.get_running_loop()
         try:
             made = await loop.run_in_executor(self._worker(namespace), _batch, family, kind,
-                                              self.batch)
-        except BrokenExecutor:
-            # The thread could not enter the namespace (not made yet, or gone): forget the
-            # broken worker so that a later pass starts a fresh one.
-            self._workers.pop(namespace, None)
-            raise OSError(errno.ENOENT, f"namespace {namespace} cannot be entered") from None
-        self._ready.setdefault(key, []).extend(made)
+                                              self.batch, self.prepare)
+        except BaseException as error:
+            del self._making[key]
+            if isinstance(error, BrokenExecutor):
+                # The thread could not enter the namespace (not made yet, or gone): forget
+                # the broken worker so that a later call starts a fresh one.
+                self._workers.pop(namespace, None)
+                error = OSError(errno.ENOENT, f"namespace {namespace} cannot be entered")
+            stopped = not isinstance(error, Exception)  # cancelled: the loop stops
+            for waiter in self._waiting.pop(key, ()):
+                if stopped:
+                    waiter.cancel()
+                elif not waiter.done():
+                    waiter.set_exception(error)
+            if stopped:
+                raise
+            return
+        del self._making[key]
+        waiting = self._waiting.get(key)
+        while waiting and made:
+            waiter = waiting.popleft()
+            if not waiter.done():  # a caller that gave up leaves its socket to the next
+                waiter.set_result(made.pop())
+        if waiting:
+            self._refill(key)
+        elif waiting is not None:
+            del self._waiting[key]
+        if key[0] in self._workers:
+            self._ready.setdefault(key, []).extend(made)
+        else:  # the namespace was let go of while this batch was made
+            for sock in made:
+                sock.close()
 
     def keep_only(self, namespaces: set[str]) -> None:
         """Let go of the workers (and ready sockets) of namespaces no longer in use: a thread

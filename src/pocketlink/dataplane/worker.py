@@ -60,8 +60,8 @@ def family(address: str) -> int:
 def choose(targets: tuple[tuple[str, int], ...], client: tuple, local: tuple
            ) -> tuple[str, int] | None:
     """The flow's target: a hash of the 4-tuple, so a flow always lands on the same one."""
-    if not targets:
-        return None
+    if len(targets) < 2:
+        return targets[0] if targets else None
     key = f"{client[0]}|{client[1]}|{local[0]}|{local[1]}".encode()
     return targets[zlib.crc32(key) % len(targets)]
 
@@ -69,16 +69,17 @@ def choose(targets: tuple[tuple[str, int], ...], client: tuple, local: tuple
 class _Listening:
     def __init__(self, spec: ListenerSpec, sock: socket.socket) -> None:
         self.spec, self.sock = spec, sock
+        self.family = int(sock.family)  # once: socket.accept() converts it to an enum a call
 
 
 class Worker:
     def __init__(self, grace: float) -> None:
         self.grace = grace
-        self.sockets = NamespaceSockets(UPSTREAM_BATCH)
+        self.sockets = NamespaceSockets(UPSTREAM_BATCH, _upstream_options)
         self.channel: Channel | None = None
         self.done = asyncio.Event()
         self._listening: dict[Key, _Listening] = {}
-        self._connecting: set[asyncio.Task] = set()
+        self._connecting: set[_Connecting] = set()
         self._flows: set[Flow] = set()
         self._pipes = Pipes()
         self._sweeper: asyncio.Task | None = None
@@ -159,7 +160,7 @@ class Worker:
             return
         for _ in range(ACCEPT_BATCH):
             try:
-                client, peer = listening.sock.accept()
+                fd, peer = listening.sock._accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
@@ -173,58 +174,26 @@ class Worker:
                 loop.remove_reader(listening.sock.fileno())
                 loop.call_later(ACCEPT_PAUSE, self._resume_accepting, key, listening)
                 return
+            client = socket.socket(listening.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fd)
             client.setblocking(False)
             spec = listening.spec  # bound to one address: the flow's local end is known
-            task = asyncio.ensure_future(self._flow(spec.backend, client, peer[:2],
-                                                    (spec.address, spec.port)))
-            self._connecting.add(task)
-            task.add_done_callback(self._connecting.discard)
+            backend = spec.backend
+            target = choose(backend.targets, peer, (spec.address, spec.port))
+            if target is None:
+                _reset(client)
+                continue
+            connecting = _Connecting(self, backend, client, peer[:2], (spec.address, spec.port),
+                                     target)
+            self._connecting.add(connecting)
+            upstream = self.sockets.take(backend.namespace, family(target[0]))
+            if upstream is not None:
+                connecting.start(upstream)
+            else:
+                connecting.wait(self.sockets.socket(backend.namespace, family(target[0])))
 
     def _resume_accepting(self, key: Key, listening: _Listening) -> None:
         if self._listening.get(key) is listening:
             asyncio.get_running_loop().add_reader(listening.sock.fileno(), self._accept, key)
-
-    async def _connect(self, backend: Backend, target: tuple[str, int]) -> socket.socket:
-        sock = await self.sockets.socket(backend.namespace, family(target[0]))
-        try:
-            sock.setblocking(False)
-            # The port is picked at connect, per destination: a node's address is not held
-            # to one flow per ephemeral port across every target.
-            sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
-            sock.bind((backend.source, 0))
-            await _connected(sock, target, CONNECT_TIMEOUT)
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-
-    async def _flow(self, backend: Backend, client: socket.socket, peer: tuple[str, int],
-                    local: tuple[str, int]) -> None:
-        target = choose(backend.targets, peer, local)
-        if target is None:
-            _reset(client)
-            return
-        try:
-            upstream = await self._connect(backend, target)
-        except (OSError, TimeoutError) as error:
-            log.info("flow %s -> %s: %s", peer, target, error)
-            _reset(client)
-            return
-        except BaseException:  # cancelled (the worker stops): nothing stays open
-            _reset(client)
-            raise
-        try:
-            if backend.proxy_protocol:
-                await asyncio.get_running_loop().sock_sendall(
-                    upstream, ppv2.encode(peer, local, backend.endpoint_id))
-        except BaseException as error:
-            _reset(client)
-            _reset(upstream)
-            if isinstance(error, OSError):
-                return
-            raise
-        self._flows.add(Flow(client, upstream, backend.idle_timeout, self._flows.discard,
-                             self._pipes))
 
     async def _sweep(self) -> None:
         """Flows idle past their listener's idle timeout are forgotten, as an NLB does."""
@@ -250,8 +219,8 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._forced.wait(), DRAIN_POLL)
         left = len(self._flows) + len(self._connecting)
-        for task in list(self._connecting):
-            task.cancel()
+        for connecting in list(self._connecting):
+            connecting.end(None)
         for flow in list(self._flows):
             flow.reset()
         if flows:
@@ -259,7 +228,6 @@ class Worker:
                      flows - left, left)
         if self._sweeper is not None:
             self._sweeper.cancel()
-        await asyncio.sleep(0)  # the cancelled connects close their sockets
         self._pipes.close()
         self.sockets.close()
         if self.channel is not None:
@@ -267,36 +235,116 @@ class Worker:
         self.done.set()
 
 
-async def _connected(sock: socket.socket, address: tuple[str, int], timeout: float) -> None:
-    """A non-blocking connect to a numeric address: no resolver on the way (the loop's own
-    sock_connect may hand even a numeric address to a thread pool), and a timer rather
-    than wait_for (which costs a task per connection)."""
-    code = sock.connect_ex(address)
-    if code == 0:
-        return
-    if code != errno.EINPROGRESS:
-        raise OSError(code, os.strerror(code))
-    loop = asyncio.get_running_loop()
-    writable = loop.create_future()
-    loop.add_writer(sock.fileno(), _settle, writable, None)
-    timer = loop.call_later(timeout, _settle, writable, TimeoutError())
-    try:
-        await writable
-    finally:
-        timer.cancel()
-        loop.remove_writer(sock.fileno())
-    code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    if code:
-        raise OSError(code, os.strerror(code))
+class _Connecting:
+    """A flow from its accept to its target's answer, as a chain of callbacks (a writer
+    callback for the connect, a timer for its timeout): no task or future of its own."""
+
+    __slots__ = ("backend", "client", "ended", "local", "peer", "target", "timer", "upstream",
+                 "waiter", "worker")
+
+    def __init__(self, worker: Worker, backend: Backend, client: socket.socket,
+                 peer: tuple[str, int], local: tuple[str, int], target: tuple[str, int]
+                 ) -> None:
+        self.worker, self.backend, self.client = worker, backend, client
+        self.peer, self.local, self.target = peer, local, target
+        self.upstream: socket.socket | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.waiter: asyncio.Future | None = None
+        self.ended = False
+
+    def wait(self, waiter: asyncio.Future) -> None:
+        """No socket ready in the provider's namespace: start once the pool has one."""
+        self.waiter = waiter
+        waiter.add_done_callback(self._got)
+
+    def _got(self, waiter: asyncio.Future) -> None:
+        self.waiter = None
+        if waiter.cancelled():
+            return
+        if waiter.exception() is not None:
+            self.end(waiter.exception())
+        elif self.ended:
+            waiter.result().close()
+        else:
+            self.start(waiter.result())
+
+    def start(self, upstream: socket.socket) -> None:
+        """A non-blocking connect to a numeric address: no resolver on the way (the loop's
+        own sock_connect may hand even a numeric address to a thread pool). The socket is
+        non-blocking and picks its port at connect already (``_upstream_options``)."""
+        self.upstream = upstream
+        try:
+            upstream.bind((self.backend.source, 0))
+            code = upstream.connect_ex(self.target)
+        except OSError as error:
+            self.end(error)
+            return
+        if code == 0:
+            self._connected()
+        elif code != errno.EINPROGRESS:
+            self.end(OSError(code, os.strerror(code)))
+        else:
+            loop = asyncio.get_running_loop()
+            loop.add_writer(upstream.fileno(), self._writable)
+            self.timer = loop.call_later(CONNECT_TIMEOUT, self.end, TimeoutError())
+
+    def _writable(self) -> None:
+        assert self.upstream is not None and self.timer is not None
+        asyncio.get_running_loop().remove_writer(self.upstream.fileno())
+        self.timer.cancel()
+        self.timer = None
+        code = self.upstream.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if code:
+            self.end(OSError(code, os.strerror(code)))
+        else:
+            self._connected()
+
+    def _connected(self) -> None:
+        assert self.upstream is not None
+        backend = self.backend
+        if backend.proxy_protocol:
+            header = ppv2.encode(self.peer, self.local, backend.endpoint_id)
+            try:
+                # A socket that has just connected has its whole send buffer free.
+                sent = self.upstream.send(header)
+            except OSError as error:
+                self.end(error)
+                return
+            if sent != len(header):
+                self.end(OSError(errno.EAGAIN, "the PROXY header did not fit"))
+                return
+        self.ended = True
+        worker = self.worker
+        worker._connecting.discard(self)
+        worker._flows.add(Flow(self.client, self.upstream, backend.idle_timeout,
+                               worker._flows.discard, worker._pipes))
+
+    def end(self, error: BaseException | None) -> None:
+        """The connect failed (``error``), or the worker stops (None): both sides reset."""
+        if self.ended:
+            return
+        self.ended = True
+        self.worker._connecting.discard(self)
+        if error is not None:
+            log.info("flow %s -> %s: %s", self.peer, self.target,
+                     error if str(error) else type(error).__name__)
+        if self.waiter is not None:
+            self.waiter.cancel()
+        if self.timer is not None:
+            self.timer.cancel()
+        _reset(self.client)
+        if self.upstream is not None:
+            with contextlib.suppress(ValueError, OSError):  # a writer while connecting
+                asyncio.get_running_loop().remove_writer(self.upstream.fileno())
+            _reset(self.upstream)
 
 
-def _settle(future: asyncio.Future, error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _upstream_options(sock: socket.socket) -> None:
+    """Set in the provider namespace's thread as the socket is made. The port is picked at
+    connect, per destination: a node's address is not held to one flow per ephemeral port
+    across every target."""
+    sock.setblocking(False)
+    sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
 
 
 def _reset(sock: socket.socket) -> None:

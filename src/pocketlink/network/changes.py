@@ -191,6 +191,10 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
     ns = spec.namespace
     actions: list[Action] = [] if observed.exists else [CreateNamespace(ns)]
     actions += _sysctls(ns, ROUTER_SYSCTLS, observed)
+    # The ruleset before any address it names: an address (an endpoint's ENI, whose
+    # listener may be bound the moment it exists) is filtered by its own groups from its
+    # first packet, not open to every source (the input policy accepts) until a later load.
+    actions += _ruleset(ns, spec.ruleset, observed)
     lo = observed.links.get("lo")
     if lo is None or not lo.up:
         actions.append(SetLink(ns, "lo"))
@@ -221,7 +225,6 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
                 if r.table in tables and (r.table, r.destination) not in wanted_keys]
     actions += [ReplaceRoute(ns, r) for r in sorted(wanted_routes - observed.routes,
                                                     key=_route_order)]
-    actions += _ruleset(ns, spec.ruleset, observed)
     return actions
 
 
