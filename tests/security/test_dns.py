@@ -21,37 +21,17 @@ import struct
 import subprocess
 import time
 
-import boto3
 import dns.message
 import dns.rcode
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from pocketlink.network import names
-from tests.conftest import check_aws_error, wait_for
-
-REGION = "us-east-1"
+from tests.conftest import wait_for
+from tests.security.aws import REGION, client, refused
 
 
 def new_account() -> str:
     return f"8{secrets.randbelow(10**11):011d}"
-
-
-def client(daemon, service: str, account: str):
-    made = boto3.client(service, endpoint_url=daemon.endpoint, region_name=REGION,
-                        aws_access_key_id=account, aws_secret_access_key="secret",
-                        config=Config(retries={"max_attempts": 1}))
-    made.meta.events.register("after-call", check_aws_error)
-    return made
-
-
-def refused(code: str, call, **params) -> str:
-    """Runs ``call`` expecting the AWS error ``code``; gives its message."""
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    assert caught.value.response["Error"]["Code"] == code, caught.value.response
-    return caught.value.response["Error"]["Message"]
 
 
 def query(port: int, name: str, rdtype: str = "A", host: str = "127.0.0.1") -> dns.message.Message:

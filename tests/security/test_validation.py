@@ -13,39 +13,18 @@ import secrets
 from urllib.parse import urlencode, urlparse
 from xml.etree import ElementTree
 
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
-from botocore.exceptions import ClientError
 
-from tests.conftest import check_aws_error
+from tests.security.aws import REGION, client, refused
 
-REGION = "us-east-1"
 R53 = "https://route53.amazonaws.com/doc/2013-04-01/"
 
 
 def new_account() -> str:
     return f"7{secrets.randbelow(10**11):011d}"
-
-
-def client(daemon, service: str, account: str):
-    """A boto3 client that sends what it is given (no client-side validation) and checks
-    that every error is a proper AWS error."""
-    made = boto3.client(service, endpoint_url=daemon.endpoint, region_name=REGION,
-                        aws_access_key_id=account, aws_secret_access_key="secret",
-                        config=Config(retries={"max_attempts": 1}, parameter_validation=False))
-    made.meta.events.register("after-call", check_aws_error)
-    return made
-
-
-def refused(code: str, call, **params) -> str:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    assert caught.value.response["Error"]["Code"] == code, caught.value.response
-    return caught.value.response["Error"]["Message"]
 
 
 def send(daemon, account: str, service: str, method: str, path: str, body: bytes,
@@ -76,7 +55,7 @@ def account() -> str:
 
 @pytest.fixture
 def route53(daemon, account):
-    return client(daemon, "route53", account)
+    return client(daemon, "route53", account, validate=False)
 
 
 @pytest.fixture
@@ -195,7 +174,7 @@ def test_a_route53_tag_with_a_control_character_is_invalid_input(route53, zone):
 
 @pytest.fixture
 def ec2(daemon):
-    return client(daemon, "ec2", new_account())
+    return client(daemon, "ec2", new_account(), validate=False)
 
 
 @pytest.mark.parametrize("cidr", ["127.0.0.0/16", "224.0.0.0/16", "169.254.0.0/16",
@@ -254,7 +233,7 @@ def test_nul_anywhere_is_refused_before_it_reaches_a_handler(daemon):
                               "application/x-www-form-urlencoded; charset=utf-8")
         assert status == 400 and error_code(answer) in (
             "InvalidParameterValue", "InvalidAction", "UnknownParameter"), form
-    assert client(daemon, "ec2", account).describe_vpcs()["Vpcs"] == []
+    assert client(daemon, "ec2", account, validate=False).describe_vpcs()["Vpcs"] == []
 
 
 @pytest.mark.parametrize("index", ["\u00b2", "\u0661", "\uff11", "1\u00b2"])
