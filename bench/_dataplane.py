@@ -49,6 +49,7 @@ from typing import Any
 
 from common import REGION, STOP_TIMEOUT, Daemon
 
+from pocketlink.harness import data_plane_workers
 from pocketlink.polling import wait_for
 
 PROVIDER = "111111111111"  # a 12-digit access key id is the account id for pocketlink
@@ -61,7 +62,6 @@ LABELS = {"direct": "direct", "haproxy": "HAProxy", "pocketlink": "pocketlink"}
 LOAD = Path(__file__).resolve().parent / "_load.py"
 READY_TIMEOUT = 90.0  # instances running, endpoint available, targets healthy
 TICK = os.sysconf("SC_CLK_TCK")
-WORKER_MODULE = b"pocketlink.dataplane.worker"
 
 HAPROXY_CFG = """global
 defaults
@@ -142,23 +142,6 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def children(pid: int, module: bytes = WORKER_MODULE) -> list[int]:
-    """The daemon's data-plane worker processes (``python -m pocketlink.dataplane.worker``)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == pid and module in command:
-            found.append(int(entry.name))
-    return sorted(found)
-
-
-# --- the daemon ------------------------------------------------------------------------
 # --- the world -------------------------------------------------------------------------
 @dataclass
 class World:
@@ -481,7 +464,7 @@ class Rig:
         if path == "haproxy":
             pids["proxy"] = [self.services.pid("haproxy")]
         elif path == "pocketlink":
-            pids["proxy"] = [self.daemon.pid, *children(self.daemon.pid)]
+            pids["proxy"] = [self.daemon.pid, *data_plane_workers(self.daemon.pid)]
         return pids
 
     def rounds(self) -> Iterator[tuple[int, tuple[str, ...]]]:
@@ -567,7 +550,7 @@ def _run(args: argparse.Namespace, folder: Path, measure: Callable[[Rig], None]
         build(daemon, world)
         services.start()
         healthy = wait_healthy(daemon, world)
-        workers = children(daemon.pid)
+        workers = data_plane_workers(daemon.pid)
         say(f"world built in {time.perf_counter() - started:.1f} s: target {world.target_ip}, "
             f"HAProxy {world.haproxy_ip}, endpoint {world.endpoint_name} -> "
             f"{world.endpoint_ip}; target {'healthy' if healthy else 'NOT yet healthy'}; "

@@ -35,7 +35,6 @@ from _dataplane import (
     Rig,
     arguments,
     checked_arguments,
-    children,
     cpu_ticks,
     load,
     main,
@@ -45,12 +44,14 @@ from _dataplane import (
 )
 from common import rss_kib
 
+from pocketlink.harness import data_plane_workers
+
 CALIBRATE = 200  # flows held briefly before the big hold, to measure the fds a flow costs
 
 
 def proxy(rig: Rig) -> list[int]:
     """The processes that carry pocketlink's flows: the daemon and its workers."""
-    return [rig.daemon.pid, *children(rig.daemon.pid)]
+    return [rig.daemon.pid, *data_plane_workers(rig.daemon.pid)]
 
 
 def fds(pids: list[int]) -> int:

@@ -33,6 +33,23 @@ DOWN_TIMEOUT = 120.0
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def data_plane_workers(daemon_pid: int) -> list[int]:
+    """The daemon's data-plane worker processes (``python -m pocketlink.dataplane.worker``),
+    found in /proc by their parent and command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == daemon_pid and b"pocketlink.dataplane.worker" in command:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))

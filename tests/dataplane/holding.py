@@ -69,22 +69,6 @@ def how_they_ended(process: subprocess.Popen, timeout: float) -> dict[str, int]:
     return json.loads(out.splitlines()[-1])
 
 
-def workers(daemon_pid: int) -> list[int]:
-    """The daemon's data-plane worker processes."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == daemon_pid and b"pocketlink.dataplane.worker" in command:
-            found.append(int(entry.name))
-    return sorted(found)
-
-
 def sockets_of(pid: int) -> int:
     """How many sockets a process holds."""
     count = 0

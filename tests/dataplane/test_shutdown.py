@@ -10,7 +10,8 @@ import time
 import pytest
 
 from pocketlink.dataplane.hyperplane import DRAIN_GRACE
-from tests.dataplane.holding import hold, how_they_ended, workers
+from pocketlink.harness import data_plane_workers
+from tests.dataplane.holding import hold, how_they_ended
 from tests.dataplane.test_haproxy import build_world
 
 # A correctness bound, not a speed figure: past it, something waited for what never ends.
@@ -26,7 +27,7 @@ def world(make_daemon):
 
 def test_a_stop_with_open_flows_ends_within_the_grace_period(world):
     daemon = world["daemon"]
-    pids = workers(daemon.process.pid)
+    pids = data_plane_workers(daemon.process.pid)
     client = hold(world["instance"]["InstanceId"], world["name"], FLOWS, seconds=60)
     started = time.monotonic()
     daemon.process.send_signal(signal.SIGTERM)
@@ -47,7 +48,7 @@ def test_workers_outlive_a_killed_daemon_only_for_the_grace_period(world):
     """SIGKILL gives the daemon no say: its workers hear it gone, stop accepting, give
     their flows the grace period, reset them and exit. No orphan stays."""
     daemon = world["daemon"]
-    pids = workers(daemon.process.pid)
+    pids = data_plane_workers(daemon.process.pid)
     client = hold(world["instance"]["InstanceId"], world["name"], 100, seconds=60)
     daemon.stop(kill=True)
     ended = how_they_ended(client, timeout=BOUND)

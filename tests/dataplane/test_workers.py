@@ -8,8 +8,9 @@ import json
 import os
 import signal
 
+from pocketlink.harness import data_plane_workers
 from tests.conftest import wait_for
-from tests.dataplane.holding import hold, how_they_ended, sockets_of, workers
+from tests.dataplane.holding import hold, how_they_ended, sockets_of
 from tests.dataplane.test_concurrency import CLIENT
 from tests.dataplane.test_haproxy import world  # noqa: F401  (the fixture: an endpoint to HAProxy)
 from tests.network.conftest import run_in
@@ -19,7 +20,7 @@ HELD = 100
 
 def test_one_worker_per_core_holds_the_flows(world):  # noqa: F811
     daemon = world["daemon"].process.pid
-    pids = workers(daemon)
+    pids = data_plane_workers(daemon)
     assert len(pids) == len(os.sched_getaffinity(0))
     before = {pid: sockets_of(pid) for pid in [daemon, *pids]}
     client = hold(world["instance"]["InstanceId"], world["name"], HELD, seconds=20)
@@ -35,12 +36,15 @@ def test_one_worker_per_core_holds_the_flows(world):  # noqa: F811
 
 def test_a_worker_that_dies_is_started_again_with_its_listeners(world):  # noqa: F811
     daemon = world["daemon"].process.pid
-    first = workers(daemon)
+    first = data_plane_workers(daemon)
     client = hold(world["instance"]["InstanceId"], world["name"], HELD, seconds=20)
     os.kill(first[0], signal.SIGKILL)
     ended = how_they_ended(client, timeout=60)
     assert ended["eof"] + ended["reset"] > 0, ended  # the dead worker's flows went with it
-    wait_for(lambda: len(workers(daemon)) == len(first) and first[0] not in workers(daemon))
+    def replaced() -> bool:
+        now = data_plane_workers(daemon)
+        return len(now) == len(first) and first[0] not in now
+    wait_for(replaced)
     done = run_in(world["instance"]["InstanceId"], "python3", "-c", CLIENT, world["name"],
                   "100", timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
