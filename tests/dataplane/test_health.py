@@ -7,7 +7,7 @@ import pytest
 from pocketlink.instances.userdata import Instances
 from pocketlink.seeds.httpd import ACCESS_LOG, PID_FILE, httpd_user_data
 from tests.conftest import PROVIDER, settled, wait_for
-from tests.network.conftest import dual_stack_vpc, launch, run_in
+from tests.network.conftest import dual_stack_vpc, launch, run_in, web_group
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,7 @@ def pool(make_daemon):
     ec2 = daemon.client("ec2", PROVIDER, "us-west-2")
     elb = daemon.client("elbv2", PROVIDER, "us-west-2")
     vpc, subnet = dual_stack_vpc(ec2)
-    group = ec2.create_security_group(GroupName="web", Description="web",
-                                      VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    group = web_group(ec2, vpc["VpcId"], 80)
     targets = [launch(ec2, subnet, SecurityGroupIds=[group],
                       UserData=httpd_user_data())[0] for _ in range(2)]
     [client] = launch(ec2, subnet)

@@ -51,6 +51,19 @@ def launch(ec2, subnet_id: str, count: int = 1, **params) -> list[dict]:
     return instances
 
 
+def web_group(ec2, vpc_id: str, port: int = WEB_PORT, ipv6: bool = False) -> str:
+    """A security group "web" that lets the VPC's 10.0.0.0/16 (and, with ``ipv6``, any IPv6
+    peer) reach ``port``: its id."""
+    group = ec2.create_security_group(GroupName="web", Description="web",
+                                      VpcId=vpc_id)["GroupId"]
+    permission = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                  "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
+    if ipv6:
+        permission["Ipv6Ranges"] = [{"CidrIpv6": "::/0"}]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+    return group
+
+
 def dual_stack_vpc(ec2, cidr: str = "10.0.0.0/16", hostnames: bool = True) -> tuple[dict, str]:
     """A dual-stack VPC with one subnet (x.y.1.0/24 and the first /64)."""
     vpc = ec2.create_vpc(CidrBlock=cidr, AmazonProvidedIpv6CidrBlock=True)["Vpc"]

@@ -10,7 +10,15 @@ import pytest
 
 from pocketlink.network import netns
 from tests.conftest import PROVIDER, wait_for
-from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, dual_stack_vpc, launch, run_in
+from tests.network.conftest import (
+    WEB_PORT,
+    WEB_USER_DATA,
+    curl,
+    dual_stack_vpc,
+    launch,
+    run_in,
+    web_group,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +26,8 @@ def world(network_daemon):
     """VPC A with a web instance and a client; VPC B with the same CIDR and one instance."""
     ec2 = network_daemon.client("ec2", PROVIDER, "us-west-2")
     vpc, subnet = dual_stack_vpc(ec2)
-    web_group = ec2.create_security_group(GroupName="web", Description="web",
-                                          VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=web_group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": WEB_PORT, "ToPort": WEB_PORT,
-         "IpRanges": [{"CidrIp": "10.0.0.0/16"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-    [web] = launch(ec2, subnet, SecurityGroupIds=[web_group], Ipv6AddressCount=1,
+    group = web_group(ec2, vpc["VpcId"], ipv6=True)
+    [web] = launch(ec2, subnet, SecurityGroupIds=[group], Ipv6AddressCount=1,
                    UserData=WEB_USER_DATA)
     [client] = launch(ec2, subnet, Ipv6AddressCount=1)
     other_vpc, other_subnet = dual_stack_vpc(ec2)
@@ -31,7 +35,7 @@ def world(network_daemon):
     wait_for(lambda: "Hello" in curl(client["InstanceId"],
                                      f"http://{web['PrivateIpAddress']}:{WEB_PORT}/").stdout)
     return {"ec2": ec2, "vpc": vpc, "subnet": subnet, "web": web, "client": client,
-            "web_group": web_group, "stranger": stranger, "other_vpc": other_vpc}
+            "web_group": group, "stranger": stranger, "other_vpc": other_vpc}
 
 
 def test_an_instance_has_its_eni_addresses_and_mac(world):

@@ -8,16 +8,12 @@ import sys
 from pocketlink.instances import processes
 from pocketlink.network import netns
 from tests.conftest import PROVIDER, settled, wait_for
-from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, dual_stack_vpc, launch, run_in
+from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, dual_stack_vpc, launch, run_in, web_group
 
 
 def _web_pair(ec2) -> tuple[dict, dict]:
     vpc, subnet = dual_stack_vpc(ec2)
-    group = ec2.create_security_group(GroupName="web", Description="web",
-                                      VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": WEB_PORT, "ToPort": WEB_PORT,
-         "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    group = web_group(ec2, vpc["VpcId"])
     [web] = launch(ec2, subnet, SecurityGroupIds=[group], UserData=WEB_USER_DATA)
     [client] = launch(ec2, subnet)
     return web, client

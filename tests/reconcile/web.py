@@ -4,7 +4,7 @@ tests that carry bytes through endpoints share (root: they build namespaces)."""
 from __future__ import annotations
 
 from tests.conftest import PROVIDER, ipv6_subnet
-from tests.network.conftest import WEB_PORT, WEB_USER_DATA, dual_stack_vpc, launch
+from tests.network.conftest import WEB_PORT, WEB_USER_DATA, dual_stack_vpc, launch, web_group
 
 
 def consumer_vpc(ec2, cidr: str, zone_id: str) -> tuple[str, str]:
@@ -22,11 +22,7 @@ def service_of_a_web_server(daemon) -> tuple[str, str]:
     ec2 = daemon.client("ec2", PROVIDER, "us-west-2")
     elb = daemon.client("elbv2", PROVIDER, "us-west-2")
     vpc, subnet = dual_stack_vpc(ec2)
-    group = ec2.create_security_group(GroupName="web", Description="web",
-                                      VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": WEB_PORT, "ToPort": WEB_PORT,
-         "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    group = web_group(ec2, vpc["VpcId"])
     [web] = launch(ec2, subnet, SecurityGroupIds=[group], UserData=WEB_USER_DATA)
     balancer = elb.create_load_balancer(Name="web", Type="network", Scheme="internal",
                                         Subnets=[subnet])["LoadBalancers"][0]

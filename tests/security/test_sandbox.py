@@ -17,7 +17,7 @@ from pocketlink.instances import processes, sandbox
 from pocketlink.instances.userdata import Instances
 from pocketlink.seeds.httpd import ACCESS_LOG, httpd_user_data
 from tests.conftest import PROVIDER, wait_for
-from tests.network.conftest import dual_stack_vpc, launch, run_in
+from tests.network.conftest import dual_stack_vpc, launch, run_in, web_group
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 
@@ -67,10 +67,7 @@ def world(make_daemon):
     daemon = make_daemon()
     ec2 = daemon.client("ec2", PROVIDER, "us-west-2")
     vpc, subnet = dual_stack_vpc(ec2)
-    group = ec2.create_security_group(GroupName="web", Description="web",
-                                      VpcId=vpc["VpcId"])["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    group = web_group(ec2, vpc["VpcId"], 80)
     [web] = launch(ec2, subnet, SecurityGroupIds=[group], UserData=httpd_user_data())
     [tenant] = launch(ec2, subnet, UserData=_probes(daemon) + TENANT_USER_DATA + "\n")
     return {"daemon": daemon, "ec2": ec2, "web": web, "tenant": tenant,
