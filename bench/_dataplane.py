@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import signal
 import subprocess
 import sys
@@ -47,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import REGION, STOP_TIMEOUT, Daemon
+from common import REGION, STOP_TIMEOUT, Daemon, preflight
 
 from pocketlink.harness import data_plane_workers
 from pocketlink.polling import wait_for
@@ -508,15 +507,8 @@ def main(name: str, args: argparse.Namespace, measure: Callable[[Rig], None],
          report: Callable[[dict[str, Any]], None]) -> int:
     """Checks the machine, builds the world, runs ``measure``, tears it all down, then
     ``report``s (and writes --json)."""
-    if os.geteuid() != 0:
-        print(f"bench/{name} builds network namespaces: run it as root.", file=sys.stderr)
+    if not preflight(name, ("ip", "nft", "dig", "iperf3", "haproxy")):
         return 2
-    for tool in ("ip", "nft", "dig", "iperf3", "haproxy"):
-        if shutil.which(tool) is None:
-            print(f"bench/{name} needs '{tool}' (scripts/setup installs it)", file=sys.stderr)
-            return 2
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     with tempfile.TemporaryDirectory(prefix="pocketlink-dataplane-") as temp:
         results = _run(args, Path(temp), measure)
     report(results)

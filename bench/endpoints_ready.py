@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -38,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import Daemon
+from common import Daemon, preflight
 
 ACCOUNT = "123456789012"
 AMI = "ami-0123456789abcdef0"
@@ -295,17 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.vpcs <= 199 or not 1 <= args.per_vpc <= 50:
         parser.error("--vpcs must be 1..199 and --per-vpc 1..50")
-    if os.geteuid() != 0:
-        print("bench/endpoints_ready.py builds network namespaces: run it as root.",
-              file=sys.stderr)
+    if not preflight("endpoints_ready.py", ("ip", "nft", "nsenter")):
         return 2
-    for tool in ("ip", "nft", "nsenter"):
-        if shutil.which(tool) is None:
-            print(f"bench/endpoints_ready.py needs '{tool}' (scripts/setup installs it)",
-                  file=sys.stderr)
-            return 2
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     with tempfile.TemporaryDirectory(prefix="pocketlink-endpoints-") as temp:
         results = run(args, Path(temp))
     report(results)

@@ -37,7 +37,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from common import Daemon
+from common import Daemon, preflight
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the attack is the test's
 
@@ -128,14 +128,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="which attacks to run, of dns,api,fill (default: all)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args(argv)
-    if os.geteuid() != 0:
-        print("bench/hostile_tenant.py builds network namespaces: run it as root.",
-              file=sys.stderr)
-        return 2
     if not set(args.parts) <= set(PARTS) or not 1 <= args.seconds <= 300:
         parser.error(f"--parts takes some of {','.join(PARTS)}; --seconds 1..300")
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    if not preflight("hostile_tenant.py", ()):
+        return 2
     with tempfile.TemporaryDirectory(prefix="pocketlink-hostile-") as temp:
         results = run(args, Path(temp))
     report(results)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import statistics
@@ -38,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import STOP_TIMEOUT, Daemon, rss_kib
+from common import STOP_TIMEOUT, Daemon, preflight, rss_kib
 
 ACCOUNT = "123456789012"  # a 12-digit access key id is the account id for pocketlink
 AMI = "ami-0123456789abcdef0"  # pocketlink checks only the id's shape
@@ -353,17 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.vpcs <= 250 or not 1 <= args.instances <= 250:
         parser.error("--vpcs and --instances must be between 1 and 250")
-    if os.geteuid() != 0:
-        print("bench/topology.py builds network namespaces: run it as root "
-              "(sudo python3 bench/topology.py).", file=sys.stderr)
+    if not preflight("topology.py", ("ip", "dig", "nft", "nsenter")):
         return 2
-    for tool in ("ip", "dig", "nft", "nsenter"):
-        if shutil.which(tool) is None:
-            print(f"bench/topology.py needs '{tool}' (scripts/setup installs it)", file=sys.stderr)
-            return 2
-    # No profile or credentials file of the user's may change what the client does.
-    os.environ["AWS_CONFIG_FILE"] = os.devnull
-    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
     with tempfile.TemporaryDirectory(prefix="pocketlink-topology-") as temp:
         results = run(args, Path(temp))
