@@ -272,12 +272,22 @@ def test_one_address_is_answered_up_to_its_query_rate(daemon):
                 flood.sendto(wire, ("127.0.0.1", daemon.dns_port))
             time.sleep(0.015)
         elapsed = time.monotonic() - begun
-        # meanwhile, another address (another client) is answered
+        # meanwhile, another address (another client) is answered. It asks again after a
+        # second's silence, as a stub resolver does: its first packet may find the server's
+        # receive buffer still full of the flood, and the kernel drops it there.
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
             other.bind(("127.0.0.2", 0))
-            other.settimeout(5)
-            other.sendto(wire, ("127.0.0.1", daemon.dns_port))
-            assert dns.message.from_wire(other.recv(65535)).rcode() == dns.rcode.REFUSED
+            other.settimeout(1)
+            reply = None
+            for _ in range(5):
+                other.sendto(wire, ("127.0.0.1", daemon.dns_port))
+                try:
+                    reply = other.recv(65535)
+                    break
+                except TimeoutError:
+                    continue
+            assert reply is not None, "another address was not answered during the flood"
+            assert dns.message.from_wire(reply).rcode() == dns.rcode.REFUSED
         try:
             while flood.recv(65535):
                 answers += 1
