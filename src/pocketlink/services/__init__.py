@@ -6,4 +6,7 @@
 - backend_main.py: that child process: moto's WSGI app, one request at a time.
 - ``Snapshots`` (snapshots.py): moto's state saved after every change and restored at
   start, one pickle per service and account, S3 object bodies in files of their own.
+- ``CertificateAuthority`` (ca.py): pocketlink's own CA, name-constrained to AWS's domains,
+  kept in the state dir; the TLS certificates of the service front, and the bundle
+  instances trust.
 """
