@@ -13,4 +13,6 @@
   shutdown.
 - ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
   0600 unix socket, and the record that says which daemon serves which state.
+- ``NetworkPath`` (paths.py): how a request came (endpoint, VPC, caller address), known
+  only for requests through the service front.
 """
