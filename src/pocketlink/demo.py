@@ -1,13 +1,17 @@
-"""``pocketlink demo``: seed 000 replayed against a running pocketlink, narrated.
+"""``pocketlink demo``: the seeds replayed against a running pocketlink, narrated.
 
-Sections 1 to 3 of the walkthrough and its proxy protocol part: every API call as the
-console steps stand for it, every ``curl`` the seed runs in the consumer's private
-instance with its answer, and the target's httpd access log.
+- 000: sections 1 to 3 of the walkthrough and its proxy protocol part: every API call as
+  the console steps stand for it, every ``curl`` the seed runs in the consumer's private
+  instance with its answer, and the target's httpd access log.
+- 004: an application in an isolated subnet calling SSM, Secrets Manager and CloudWatch
+  Logs with the AWS CLI: timing out with no endpoint, working through the seed's interface
+  endpoints, and refused by an endpoint policy.
 """
 
 from __future__ import annotations
 
 from pocketlink.seeds.seed000 import PRIVATE_NAME, PROXY_PORT, Seed000
+from pocketlink.seeds.seed004 import Seed004
 
 
 def _curl(seed: Seed000, *arguments: str) -> None:
@@ -17,7 +21,7 @@ def _curl(seed: Seed000, *arguments: str) -> None:
     print((answer.stdout or answer.stderr).rstrip())
 
 
-def run(endpoint: str) -> int:
+def seed000(endpoint: str) -> int:
     seed = Seed000(endpoint, say=lambda line: print(f"*** {line}", flush=True))
     seed.build_provider()
     seed.build_consumer()
@@ -47,3 +51,35 @@ def run(endpoint: str) -> int:
     for line in seed.access_log("proxy"):
         print(line)
     return 0
+
+
+def _calls(seed: Seed004) -> tuple[int, int]:
+    """The application's calls, each with what it printed: how many, how many failed."""
+    answers = seed.calls()
+    for shown, answer in answers:
+        print(f"[ec2-user@{seed.ids['instance']} ~]$ {shown} ...")
+        print((answer.stdout or answer.stderr).strip())
+    return len(answers), sum(answer.returncode != 0 for _, answer in answers)
+
+
+def seed004(endpoint: str) -> int:
+    seed = Seed004(endpoint, say=lambda line: print(f"*** {line}", flush=True))
+    seed.build()
+    print("\n=== No VPC endpoint: the isolated subnet reaches nothing (the seed's "
+          "ResourceInitializationError)")
+    calls, timed_out = _calls(seed)
+    print("\n=== The seed's endpoints: ecr.api, ecr.dkr, logs, secretsmanager, ssm, "
+          "ssmmessages (private DNS on) and the S3 gateway")
+    seed.create_endpoints()
+    _, failed = _calls(seed)
+    print("\n=== An endpoint policy denying ssm:GetParameter")
+    seed.deny_get_parameter()
+    _, refused = _calls(seed)
+    # The story holds when nothing worked without endpoints, everything with them, and
+    # the policy refused the one call it names.
+    told = timed_out == calls and failed == 0 and refused == 1
+    return 0 if told else 1
+
+
+def run(endpoint: str, seed: str = "000") -> int:
+    return {"000": seed000, "004": seed004}[seed](endpoint)

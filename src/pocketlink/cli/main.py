@@ -75,7 +75,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="remove every pocketlink namespace on the machine, whichever "
                            "daemon made it")
 
-    demo = commands.add_parser("demo", help="build seed 000's world through the API")
+    demo = commands.add_parser("demo", help="replay a seed's story through the API, narrated")
+    demo.add_argument("seed", nargs="?", choices=("000", "004"), default="000",
+                      help="000: PrivateLink to a provider's NLB (the default); 004: an "
+                           "isolated subnet reaching AWS services through endpoints")
     demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
     return parser
 
@@ -83,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 def _demo(args: argparse.Namespace) -> int:
     from pocketlink import demo
 
-    return demo.run(args.endpoint)
+    return demo.run(args.endpoint, args.seed)
 
 
 def _up(args: argparse.Namespace) -> int:

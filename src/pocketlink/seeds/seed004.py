@@ -1,0 +1,162 @@
+"""Seed 004, step by step: an application in a PRIVATE_ISOLATED subnet (no internet, no NAT)
+reaching AWS services only through interface endpoints with private DNS.
+
+The seed runs ECS on Fargate in ap-northeast-1 with interface endpoints for ecr.api,
+ecr.dkr, logs, secretsmanager, ssm and ssmmessages, and an S3 gateway endpoint. Here the
+application is an instance with an instance profile, calling the services with the real AWS
+CLI, its credentials from the instance metadata service and no ``--endpoint-url``:
+
+- with no endpoint each call times out, as the seed's ResourceInitializationError says;
+- with the seed's endpoints (private DNS on) the same calls succeed, over verified TLS;
+- an endpoint policy that denies ``ssm:GetParameter`` turns that call into AccessDenied.
+
+(The image pull from ECR through ecr.dkr and the S3 gateway endpoint is not here yet.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.config import Config
+
+from pocketlink.polling import wait_for
+
+APP = "444444444444"
+REGION = "ap-northeast-1"
+ZONES = (f"{REGION}a", f"{REGION}c")
+AMI = "ami-0c55b159cbfafe1f0"
+INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages")
+PARAMETER, PARAMETER_VALUE = "/app/db-host", "db.app.internal"
+SECRET = "app/db"
+LOG_GROUP, LOG_STREAM = "/app/web", "instance"
+# A call that cannot connect gives up after one attempt of CONNECT_TIMEOUT seconds (the
+# CLI's default is 60 s and five attempts): the demo shows the failure, not the wait.
+CONNECT_TIMEOUT = 3
+DENY_GET_PARAMETER = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "ssm:GetParameter", "Resource": "*"},
+    ],
+}
+
+
+@dataclass
+class Seed004:
+    endpoint: str
+    say: Callable[[str], None] = print
+    ids: dict[str, str] = field(default_factory=dict)
+    endpoints: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
+                            aws_access_key_id=APP, aws_secret_access_key="seed",
+                            config=Config(retries={"max_attempts": 2}))
+
+    # --- the world ----------------------------------------------------------------------
+    def build(self) -> None:
+        ec2 = self.client("ec2")
+        self.say("[App] a VPC with two PRIVATE_ISOLATED subnets (no internet gateway, no NAT)")
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{16 * i}.0/20",
+                                     AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                   for i, zone in enumerate(ZONES)]
+        app_group = ec2.create_security_group(GroupName="app", Description="the application",
+                                              VpcId=vpc)["GroupId"]
+        # The CDK's InterfaceVpcEndpoint opens its port to the VPC's CIDR (open: true).
+        endpoint_group = ec2.create_security_group(
+            GroupName="vpce", Description="interface endpoints", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=endpoint_group, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+        self.say("[App] an IAM role for the instance, and its instance profile")
+        iam = self.client("iam")
+        iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole"}]}))
+        iam.create_instance_profile(InstanceProfileName="app")
+        iam.add_role_to_instance_profile(InstanceProfileName="app", RoleName="app")
+        self.say(f"[App] aws ssm put-parameter --name {PARAMETER}; aws secretsmanager "
+                 f"create-secret --name {SECRET}; aws logs create-log-group --log-group-name "
+                 f"{LOG_GROUP}")
+        self.client("ssm").put_parameter(Name=PARAMETER, Value=PARAMETER_VALUE, Type="String")
+        self.client("secretsmanager").create_secret(
+            Name=SECRET, SecretString=json.dumps({"username": "app", "password": "s3cr3t"}))
+        logs = self.client("logs")
+        logs.create_log_group(logGroupName=LOG_GROUP)
+        logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=LOG_STREAM)
+        self.say("[App] aws ec2 run-instances --iam-instance-profile Name=app "
+                 "--metadata-options HttpTokens=required (no public IP)")
+        [instance] = ec2.run_instances(
+            ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=subnets[0],
+            SecurityGroupIds=[app_group], IamInstanceProfile={"Name": "app"},
+            MetadataOptions={"HttpTokens": "required"})["Instances"]
+        self.ids.update(vpc=vpc, subnets=",".join(subnets), endpoint_group=endpoint_group,
+                        instance=instance["InstanceId"])
+        wait_for(lambda: ec2.describe_instances(InstanceIds=[instance["InstanceId"]])[
+            "Reservations"][0]["Instances"][0]["State"]["Name"] == "running", "the app running")
+        route_tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+        self.ids["route_table"] = route_tables["RouteTables"][0]["RouteTableId"]
+
+    # --- the sections -------------------------------------------------------------------
+    def create_endpoints(self) -> None:
+        ec2 = self.client("ec2")
+        for short in INTERFACE_SERVICES:
+            name = f"com.amazonaws.{REGION}.{short}"
+            self.say(f"[App] aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface "
+                     f"--service-name {name} --private-dns-enabled")
+            endpoint = ec2.create_vpc_endpoint(
+                VpcEndpointType="Interface", VpcId=self.ids["vpc"], ServiceName=name,
+                SubnetIds=self.ids["subnets"].split(","),
+                SecurityGroupIds=[self.ids["endpoint_group"]],
+                PrivateDnsEnabled=True)["VpcEndpoint"]
+            self.endpoints[short] = endpoint["VpcEndpointId"]
+        self.say(f"[App] aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway "
+                 f"--service-name com.amazonaws.{REGION}.s3 --route-table-ids ...")
+        gateway = ec2.create_vpc_endpoint(
+            VpcEndpointType="Gateway", VpcId=self.ids["vpc"],
+            ServiceName=f"com.amazonaws.{REGION}.s3",
+            RouteTableIds=[self.ids["route_table"]])["VpcEndpoint"]
+        self.endpoints["s3"] = gateway["VpcEndpointId"]
+        ids = list(self.endpoints.values())
+        wait_for(lambda: all(e["State"] == "available" for e in ec2.describe_vpc_endpoints(
+            VpcEndpointIds=ids)["VpcEndpoints"]), "the endpoints available")
+        self.say(f"    {len(ids)} endpoints available")
+
+    def deny_get_parameter(self) -> None:
+        self.say("[App] aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
+                 f"{self.endpoints['ssm']} --policy-document "
+                 "'{... \"Effect\": \"Deny\", \"Action\": \"ssm:GetParameter\" ...}'")
+        self.client("ec2").modify_vpc_endpoint(VpcEndpointId=self.endpoints["ssm"],
+                                               PolicyDocument=json.dumps(DENY_GET_PARAMETER))
+
+    # --- inside the application's instance -------------------------------------------------
+    def aws(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """The AWS CLI inside the instance: no endpoint URL, no keys, the default region
+        only (as an application's configuration would give it)."""
+        command = ["env", f"AWS_DEFAULT_REGION={REGION}", "AWS_MAX_ATTEMPTS=1",
+                   "aws", "--cli-connect-timeout", str(CONNECT_TIMEOUT), *arguments]
+        return subprocess.run([sys.executable, "-m", "pocketlink", "exec", self.ids["instance"],
+                               "--", *command], capture_output=True, text=True, timeout=timeout)
+
+    def calls(self) -> list[tuple[str, subprocess.CompletedProcess]]:
+        """The application's three calls, as the seed's task makes them at start."""
+        commands = [
+            ("aws ssm get-parameter", ("ssm", "get-parameter", "--name", PARAMETER,
+                                       "--query", "Parameter.Value", "--output", "text")),
+            ("aws secretsmanager get-secret-value",
+             ("secretsmanager", "get-secret-value", "--secret-id", SECRET,
+              "--query", "SecretString", "--output", "text")),
+            ("aws logs put-log-events", ("logs", "put-log-events", "--log-group-name", LOG_GROUP,
+                                         "--log-stream-name", LOG_STREAM, "--log-events",
+                                         f"timestamp={int(time.time() * 1000)},message=started")),
+        ]
+        return [(shown, self.aws(*arguments)) for shown, arguments in commands]
