@@ -118,6 +118,19 @@ def request_context(path: NetworkPath, caller: Caller, call: Call, region: str,
     return context
 
 
+def policy_requests(call: Call, caller: Caller, path: NetworkPath, region: str,
+                    now: datetime | None = None) -> tuple[Request, ...]:
+    """The request as IAM evaluates it: one per IAM action the operation needs, each with
+    the resources that action concerns. A request whose operation is unknown is asked as
+    action ``*``, which only a policy allowing every action lets through."""
+    context = request_context(path, caller, call, region, now)
+    actions = iam_actions(call.service, call.operation) if call.operation else ("*",)
+    arns = resource_arns(call.service, call.operation, call.params, caller.account or "",
+                         region)
+    return tuple(Request(action, arns[i] if i < len(arns) else ("*",), caller, context)
+                 for i, action in enumerate(actions))
+
+
 def denial_message(service: str, caller: Caller, action: str, decision: Decision) -> str:
     if service == "s3":
         return "Access Denied"  # S3 gives IAM's words only to its own account and organization
@@ -149,18 +162,13 @@ class EndpointPolicies:
             return  # a service without endpoint policies: "we allow full access"
         request = call()
         caller = caller_of(self.credentials, access_key)
-        context = request_context(path, caller, request, region)
-        actions = iam_actions(request.service, request.operation) if request.operation else ("*",)
-        arns = resource_arns(request.service, request.operation, request.params,
-                             caller.account or "", region)
-        for index, action in enumerate(actions):
-            resources = arns[index] if index < len(arns) else ("*",)
-            decision = evaluate(policy, Request(action, resources, caller, context))
+        for asked in policy_requests(request, caller, path, region):
+            decision = evaluate(policy, asked)
             if not decision.allowed:
-                log.info("%s %s through %s: %s", request.service, action, path.vpce_id,
+                log.info("%s %s through %s: %s", request.service, asked.action, path.vpce_id,
                          decision.reason)
                 raise EndpointPolicyDenied(request.service, denial_message(
-                    request.service, caller, action, decision))
+                    request.service, caller, asked.action, decision))
 
     def policy_of(self, endpoint: VpcEndpoint) -> Policy | None:
         """The endpoint's policy, parsed once per version of its document; None for an
