@@ -5,6 +5,8 @@
   serialize; every failure becomes an AWS error, never a traceback. A request for a
   service of the backend (services/) is forwarded there instead, with its account.
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret.
+- ``EndpointPolicies`` (endpoint_policy.py): the PolicyDocument of the endpoint a request
+  came through, evaluated before its service sees it; a denial in the service's own error.
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
   throttled client's connection is held off (not read) for a second. The DNS servers
   use the same bucket for UDP queries per address.

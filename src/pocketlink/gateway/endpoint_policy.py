@@ -65,6 +65,11 @@ _DENIED: dict[str, tuple[str, int]] = {
     "sns": ("AuthorizationError", 403),
 }
 _JSON_DENIED = ("AccessDeniedException", 400)
+# Operations AWS authorizes against no policy: "No permissions are required to perform this
+# operation. If an administrator attaches a policy to your identity that explicitly denies
+# access to the sts:GetCallerIdentity action, you can still perform this operation" (the STS
+# API Reference).
+_UNAUTHORIZED = frozenset({("sts", "GetCallerIdentity")})
 
 
 class EndpointPolicyDenied(ServiceError):
@@ -161,6 +166,8 @@ class EndpointPolicies:
         if policy is None:
             return  # a service without endpoint policies: "we allow full access"
         request = call()
+        if (request.service, request.operation) in _UNAUTHORIZED:
+            return
         caller = caller_of(self.credentials, access_key)
         for asked in policy_requests(request, caller, path, region):
             decision = evaluate(policy, asked)
