@@ -44,10 +44,9 @@ class Call:
 
 @dataclass(frozen=True)
 class _Route:
-    method: str
     pattern: re.Pattern[str]
     query: tuple[tuple[str, str | None], ...]  # the requestUri's own query: name, value
-    required: tuple[tuple[str, str, str], ...]  # (member, location, wire name) it must carry
+    required: tuple[tuple[str, str], ...]  # (location, wire name) of members it must carry
     literal: int  # characters of the path that are not labels: the more, the more specific
     deprecated: bool
     operation: OperationModel
@@ -59,9 +58,10 @@ def _model(service: str) -> ServiceModel:
 
 
 @cache
-def _routes(service: str) -> tuple[_Route, ...]:
+def _routes(service: str) -> dict[str, tuple[_Route, ...]]:
+    """The service's routes by HTTP method."""
     model = _model(service)
-    routes = []
+    routes: dict[str, list[_Route]] = {}
     for name in model.operation_names:
         operation = model.operation_model(name)
         path, _, query = operation.http["requestUri"].partition("?")
@@ -71,14 +71,14 @@ def _routes(service: str) -> tuple[_Route, ...]:
                       (q.partition("=") for q in query.split("&") if q))
         shape = operation.input_shape
         required = tuple(
-            (member, shape.members[member].serialization["location"],
+            (shape.members[member].serialization["location"],
              shape.members[member].serialization.get("name", member))
             for member in (shape.required_members if shape else ())
             if shape.members[member].serialization.get("location") in ("querystring", "header"))
-        routes.append(_Route(operation.http["method"], re.compile(pattern.rstrip("/") + "/?$"),
-                             fixed, required, len(re.sub(r"\{[^}]+\}", "", path)),
-                             bool(operation.deprecated), operation))
-    return tuple(routes)
+        routes.setdefault(operation.http["method"], []).append(_Route(
+            re.compile(pattern.rstrip("/") + "/?$"), fixed, required,
+            len(re.sub(r"\{[^}]+\}", "", path)), bool(operation.deprecated), operation))
+    return {method: tuple(group) for method, group in routes.items()}
 
 
 def rest_call(service: str, method: str, path: str, query: str,
@@ -89,15 +89,14 @@ def rest_call(service: str, method: str, path: str, query: str,
     operation over a deprecated one (GetBucketLifecycle), then the name."""
     fields = dict(parse_qsl(query, keep_blank_values=True))
     best: tuple | None = None
-    for route in _routes(service):
-        if route.method != method:
+    for route in _routes(service).get(method, ()):
+        if not all(k in fields and (v is None or fields[k] == v) for k, v in route.query):
             continue
         match = route.pattern.match(path)
-        if match is None or not all(k in fields and (v is None or fields[k] == v)
-                                    for k, v in route.query):
+        if match is None:
             continue
         if not all((wire in fields) if location == "querystring" else (wire.lower() in headers)
-                   for _, location, wire in route.required):
+                   for location, wire in route.required):
             continue
         rank = (len(route.query) + len(route.required), route.literal, not route.deprecated,
                 [-ord(c) for c in route.operation.name])
