@@ -102,6 +102,7 @@ class Gateway:
         self.strict_auth = strict_auth
         self.origins = origins  # the daemon's own (http://localhost:<port>...): a console's
         self.limiter = limiter or RateLimiter()
+        self.endpoint_policies = EndpointPolicies(store, self.credentials)
         specs = all_specs()
         self.router = Router(specs)
         self.protocols: dict[str, Protocol] = {}
@@ -111,7 +112,6 @@ class Gateway:
             except NotImplementedError:
                 continue  # its protocol arrives with its first handler
         self.handlers: dict[tuple[str, str], Handler] = collect()
-        self.endpoint_policies = EndpointPolicies(store, self.credentials)
 
     def handle(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                ) -> HttpResponse:
@@ -176,8 +176,7 @@ class Gateway:
         return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
 
     async def _forward(self, backend: Backend, request: HttpRequest, service: str,
-                       access_key: str, peer: str, path: NetworkPath | None = None
-                       ) -> HttpResponse:
+                       access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:
         started = time.perf_counter()
         account = self.credentials.account_for(access_key)
         spec = specs.load(service)
