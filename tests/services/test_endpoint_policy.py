@@ -235,6 +235,29 @@ def test_a_policy_change_applies_to_the_next_request(world, vpc) -> None:
     assert ssm.get_parameter(Name="/changing")["Parameter"]["Value"] == "c"
 
 
+def test_what_cannot_be_read_allows_nothing(world, vpc) -> None:
+    """A stored document IAM's grammar refuses (the API takes any JSON with a Statement; an
+    endpoint policy must name a Principal), and an endpoint that is gone, fail closed."""
+    world.client("ssm").put_parameter(Name="/closed", Value="c", Type="String")
+    endpoint = world.endpoint(*vpc, "ssm", {"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    error = denied(lambda: world.client("ssm", through(vpc[0], endpoint)).get_parameter(
+        Name="/closed"))
+    assert "because no VPC endpoint policy allows the ssm:GetParameter action" in \
+        error.response["Error"]["Message"]
+    gone = world.client("ssm", through(vpc[0], "vpce-0123456789abcdef0"))
+    denied(lambda: gone.get_parameter(Name="/closed"))
+
+
+def test_a_service_without_endpoint_policies_allows_everything(world) -> None:
+    """A custom endpoint service takes no policy (PolicyDocument absent): full access."""
+    endpoint = VpcEndpoint(id="vpce-0fedcba9876543210", account=ACCOUNT, region=REGION,
+                           vpc_id="vpc-1", service_name="com.amazonaws.vpce.us-west-2.vpce-svc-1",
+                           service_id="vpce-svc-1", service_owner=OTHER,
+                           endpoint_type="Interface", state="available")
+    assert world.gateway.endpoint_policies.policy_of(endpoint) is None
+
+
 def test_pocketlinks_own_services_too(world, vpc) -> None:
     """EC2 and STS through their endpoints."""
     ec2_endpoint = world.endpoint(*vpc, "ec2", deny("ec2:Describe*"))
