@@ -162,6 +162,8 @@ class EndpointPolicies:
         if path is None or not path.vpce_id:
             return
         endpoint = self.store.get(VpcEndpoint, path.vpce_id)
+        if endpoint is None:
+            self._parsed.pop(path.vpce_id, None)
         policy = self.policy_of(endpoint) if endpoint is not None else _NOTHING
         if policy is None:
             return  # a service without endpoint policies: "we allow full access"
