@@ -115,6 +115,8 @@ class Gateway:
 
     def handle(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                ) -> HttpResponse:
+        """``path``: how the request came, when through an interface endpoint (the service
+        front's socket says; None for a request on the daemon's own port)."""
         if request.path.startswith("/_pocketlink/"):
             return self._internal(request)
         request_id = str(uuid.uuid4())
