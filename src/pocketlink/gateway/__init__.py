@@ -8,6 +8,8 @@
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
   throttled client's connection is held off (not read) for a second. The DNS servers
   use the same bucket for UDP queries per address.
+- ``EndpointPolicies`` (endpoint_policy.py): the PolicyDocument of the endpoint a request
+  came through, evaluated before its service sees it; a denial in the service's own error.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
   its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
   shutdown.

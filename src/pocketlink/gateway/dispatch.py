@@ -23,10 +23,13 @@ import botocore.loaders
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
+from pocketlink.gateway.endpoint_policy import EndpointPolicies
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import RateLimiter, held_off
+from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model import regions
 from pocketlink.services.backend import Backend, error_response, operation_of
+from pocketlink.services.operations import Call, call_of
 from pocketlink.store import Store
 from pocketlink.wire import sigv4, specs
 from pocketlink.wire.errors import (
@@ -99,6 +102,7 @@ class Gateway:
         self.strict_auth = strict_auth
         self.origins = origins  # the daemon's own (http://localhost:<port>...): a console's
         self.limiter = limiter or RateLimiter()
+        self.endpoint_policies = EndpointPolicies(store, self.credentials)
         specs = all_specs()
         self.router = Router(specs)
         self.protocols: dict[str, Protocol] = {}
@@ -109,7 +113,10 @@ class Gateway:
                 continue  # its protocol arrives with its first handler
         self.handlers: dict[tuple[str, str], Handler] = collect()
 
-    def handle(self, request: HttpRequest, peer: str = "") -> HttpResponse:
+    def handle(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
+               ) -> HttpResponse:
+        """``path``: how the request came, when through an interface endpoint (the service
+        front's socket says; None for a request on the daemon's own port)."""
         if request.path.startswith("/_pocketlink/"):
             return self._internal(request)
         request_id = str(uuid.uuid4())
@@ -143,6 +150,8 @@ class Gateway:
             handler = self.handlers.get((spec.name, operation.name))
             if handler is None:
                 raise NotImplementedOperation(operation.name)
+            self.endpoint_policies.authorize(
+                path, lambda: Call(spec.name, operation.name, params), access_key, region)
             if params.get("DryRun"):
                 raise DryRun()
             context = RequestContext(account, region, request_id, self.store,
@@ -159,17 +168,17 @@ class Gateway:
                  response.status, elapsed)
         return response
 
-    def forwarding(self, request: HttpRequest, peer: str = ""
+    def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
-        return self._forward(self.backend, request, *caller, peer)  # type: ignore[arg-type]
+        return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
 
     async def _forward(self, backend: Backend, request: HttpRequest, service: str,
-                       access_key: str, peer: str) -> HttpResponse:
+                       access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:
         started = time.perf_counter()
         account = self.credentials.account_for(access_key)
         spec = specs.load(service)
@@ -180,6 +189,9 @@ class Gateway:
             if signature is not None and not is_real_region(signature.scope.region):
                 raise _region_error(spec, signature.scope.region)
             self._authenticate(spec, request, signature)
+            self.endpoint_policies.authorize(
+                path, lambda: call_of(service, request), access_key,
+                signature.scope.region if signature else DEFAULT_REGION)
             response = await backend.forward(service, request, account)
         except ServiceError as error:
             response = error_response(service, error)

@@ -10,6 +10,8 @@ Nouns, one job each:
 - ``iam_actions`` (actions.py): the IAM actions an AWS operation needs (S3's ListObjectsV2 is
   s3:ListBucket), from botocore's models and operations.json; ``registry_action`` for ECR's
   registry API.
+- ``resource_arns`` (resources.py): the ARNs a request acts on, from resources.json (the
+  Service Authorization Reference's ARN formats and the request members that fill them).
 
 The IAM User Guide is the specification; tests/policy cites it case by case. See docs/policy.md.
 """

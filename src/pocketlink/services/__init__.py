@@ -4,6 +4,8 @@
   (started on first use, restarted when it dies), and the forwarding of a request to it
   with the caller's account.
 - backend_main.py: that child process: moto's WSGI app, one request at a time.
+- ``call_of`` (operations.py): the operation a backend request calls and the members that
+  name its resources, from botocore's models (S3's routes matched by requestUri and method).
 - ``Snapshots`` (snapshots.py): moto's state saved after every change and restored at
   start, one pickle per service and account, S3 object bodies in files of their own.
 - ``CertificateAuthority`` (ca.py): pocketlink's own CA, name-constrained to AWS's domains,
