@@ -1,0 +1,201 @@
+"""The instance metadata service, from inside real instances with curl, boto3 and the AWS
+CLI: IMDSv1 and v2, the metadata options, each path's format, and the credentials of an
+instance profile's role (what they act for, their rotation, a restart)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from pocketlink.network import names
+from tests.conftest import PROVIDER
+from tests.network.conftest import dual_stack_vpc, launch, run_in
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+
+IMDS = "http://169.254.169.254"
+IMDS6 = "http://[fd00:ec2::254]"
+TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+    "Action": "sts:AssumeRole"}]})
+
+
+def curl(instance_id: str, path: str, *options: str, base: str = IMDS
+         ) -> subprocess.CompletedProcess:
+    """curl inside the instance; stdout ends with the status on a line of its own."""
+    return run_in(instance_id, "curl", "-s", "-m", "5", "-w", "\n%{http_code}", *options,
+                  base + path)
+
+
+def answer(result: subprocess.CompletedProcess) -> tuple[int, str]:
+    body, _, status = result.stdout.rpartition("\n")
+    return int(status), body
+
+
+def token(instance_id: str, ttl: int = 21600, base: str = IMDS) -> str:
+    status, body = answer(curl(instance_id, "/latest/api/token", "-X", "PUT", "-H",
+                               f"X-aws-ec2-metadata-token-ttl-seconds: {ttl}", base=base))
+    assert status == 200, body
+    return body
+
+
+def v2(instance_id: str, path: str, base: str = IMDS) -> tuple[int, str]:
+    return answer(curl(instance_id, path, "-H",
+                       f"X-aws-ec2-metadata-token: {token(instance_id, base=base)}", base=base))
+
+
+@pytest.fixture(scope="module")
+def world(make_daemon):
+    daemon = make_daemon()
+    ec2 = daemon.client("ec2", PROVIDER, "us-west-2")
+    iam = daemon.client("iam", PROVIDER, "us-east-1")
+    iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=TRUST)
+    iam.create_instance_profile(InstanceProfileName="app-profile")
+    iam.add_role_to_instance_profile(InstanceProfileName="app-profile", RoleName="app-role")
+    vpc, subnet = dual_stack_vpc(ec2)
+    [plain] = launch(ec2, subnet, Ipv6AddressCount=1, UserData="echo hello\n")
+    [strict] = launch(ec2, subnet, Ipv6AddressCount=1,
+                      MetadataOptions={"HttpTokens": "required", "HttpProtocolIpv6": "enabled"},
+                      IamInstanceProfile={"Name": "app-profile"})
+    return {"daemon": daemon, "ec2": ec2, "iam": iam, "vpc": vpc, "subnet": subnet,
+            "plain": plain["InstanceId"], "strict": strict["InstanceId"]}
+
+
+def test_v1_answers_when_tokens_are_optional(world):
+    assert answer(curl(world["plain"], "/latest/meta-data/instance-id")) == (200, world["plain"])
+
+
+def test_v1_is_refused_when_tokens_are_required(world):
+    assert answer(curl(world["strict"], "/latest/meta-data/instance-id"))[0] == 401
+    assert v2(world["strict"], "/latest/meta-data/instance-id") == (200, world["strict"])
+
+
+def test_token_rules(world):
+    instance = world["strict"]
+    for ttl in ("0", "21601", "x"):
+        result = curl(instance, "/latest/api/token", "-X", "PUT", "-H",
+                      f"X-aws-ec2-metadata-token-ttl-seconds: {ttl}")
+        assert answer(result)[0] == 400, ttl
+    missing = curl(instance, "/latest/api/token", "-X", "PUT")
+    assert answer(missing)[0] == 400
+    forwarded = curl(instance, "/latest/api/token", "-X", "PUT", "-H",
+                     "X-aws-ec2-metadata-token-ttl-seconds: 60", "-H", "X-Forwarded-For: 1.2.3.4")
+    assert answer(forwarded)[0] == 403
+    bad = curl(instance, "/latest/meta-data/", "-H", "X-aws-ec2-metadata-token: forged")
+    assert answer(bad)[0] == 401
+    # A token is the instance's own: another instance's is refused.
+    other = token(world["plain"])
+    assert answer(curl(instance, "/latest/meta-data/", "-H",
+                       f"X-aws-ec2-metadata-token: {other}"))[0] == 401
+
+
+def test_token_ttl_is_honoured(world):
+    instance = world["strict"]
+    short = token(instance, ttl=1)
+    script = (f"curl -s -o /dev/null -w '%{{http_code}} ' -H 'X-aws-ec2-metadata-token: {short}' "
+              f"{IMDS}/latest/meta-data/instance-id; sleep 2; "
+              f"curl -s -o /dev/null -w '%{{http_code}}' -H 'X-aws-ec2-metadata-token: {short}' "
+              f"{IMDS}/latest/meta-data/instance-id")
+    # The first may already be late on a slow machine; the one after two seconds must be.
+    assert run_in(instance, "sh", "-c", script).stdout.split()[-1] == "401"
+
+
+def test_paths_and_formats(world):
+    ec2, instance = world["ec2"], world["plain"]
+    described = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
+    eni = described["NetworkInterfaces"][0]
+    subnet = ec2.describe_subnets(SubnetIds=[world["subnet"]])["Subnets"][0]
+    ip = described["PrivateIpAddress"]
+    mac = eni["MacAddress"]
+    expected = {
+        "instance-id": instance,
+        "ami-id": described["ImageId"],
+        "instance-type": described["InstanceType"],
+        "local-ipv4": ip,
+        "local-hostname": f"ip-{ip.replace('.', '-')}.us-west-2.compute.internal",
+        "mac": mac,
+        "placement/availability-zone": subnet["AvailabilityZone"],
+        "placement/availability-zone-id": subnet["AvailabilityZoneId"],
+        "placement/region": "us-west-2",
+        f"network/interfaces/macs/{mac}/device-number": "0",
+        f"network/interfaces/macs/{mac}/interface-id": eni["NetworkInterfaceId"],
+        f"network/interfaces/macs/{mac}/local-ipv4s": ip,
+        f"network/interfaces/macs/{mac}/ipv6s": eni["Ipv6Addresses"][0]["Ipv6Address"],
+        f"network/interfaces/macs/{mac}/subnet-id": world["subnet"],
+        f"network/interfaces/macs/{mac}/vpc-id": world["vpc"]["VpcId"],
+        f"network/interfaces/macs/{mac}/vpc-ipv4-cidr-block": "10.0.0.0/16",
+        f"network/interfaces/macs/{mac}/subnet-ipv4-cidr-block": "10.0.1.0/24",
+        f"network/interfaces/macs/{mac}/security-group-ids":
+            "\n".join(g["GroupId"] for g in described["SecurityGroups"]),
+    }
+    script = "; ".join(f"echo '== {p}'; curl -s {IMDS}/latest/meta-data/{p}; echo"
+                       for p in expected)
+    out = run_in(instance, "sh", "-c", script).stdout
+    found = dict(re.findall(r"^== (\S+)\n(.*?)\n(?=== |\Z)", out, re.MULTILINE | re.DOTALL))
+    assert found == expected
+    status, listing = answer(curl(instance, "/latest/meta-data/"))
+    assert status == 200
+    assert {"instance-id", "placement/", "network/", "mac"} <= set(listing.splitlines())
+    assert "iam/" not in listing.splitlines()  # no instance profile
+    assert answer(curl(instance, "/latest/meta-data/no-such-thing"))[0] == 404
+    assert answer(curl(instance, "/latest/user-data")) == (200, "echo hello\n")  # as given
+    assert answer(curl(world["strict"], "/latest/user-data", "-H",
+                       f"X-aws-ec2-metadata-token: {token(world['strict'])}"))[0] == 404
+    status, document = answer(curl(instance, "/latest/dynamic/instance-identity/document"))
+    assert status == 200
+    assert '"instanceId" : "' in document  # AWS's spacing
+    identity = json.loads(document)
+    assert identity | {"pendingTime": None} == {
+        "accountId": PROVIDER, "architecture": "x86_64",
+        "availabilityZone": subnet["AvailabilityZone"], "billingProducts": None,
+        "devpayProductCodes": None, "marketplaceProductCodes": None,
+        "imageId": described["ImageId"], "instanceId": instance,
+        "instanceType": described["InstanceType"], "kernelId": None, "pendingTime": None,
+        "privateIp": ip, "ramdiskId": None, "region": "us-west-2", "version": "2017-09-30"}
+
+
+def test_ipv6_endpoint_follows_http_protocol_ipv6(world):
+    assert v2(world["strict"], "/latest/meta-data/instance-id", base=IMDS6) == \
+        (200, world["strict"])
+    # Disabled (the default): nothing answers at the IPv6 address.
+    assert answer(curl(world["plain"], "/latest/meta-data/instance-id", base=IMDS6))[0] == 0
+
+
+def test_describe_and_modify_metadata_options(world):
+    ec2, instance = world["ec2"], world["plain"]
+    described = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
+    assert described["MetadataOptions"] == {
+        "State": "applied", "HttpTokens": "optional", "HttpPutResponseHopLimit": 1,
+        "HttpEndpoint": "enabled", "HttpProtocolIpv6": "disabled",
+        "InstanceMetadataTags": "disabled"}
+    assert "IamInstanceProfile" not in described
+    changed = ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="required",
+                                                   HttpPutResponseHopLimit=3)
+    assert changed["InstanceMetadataOptions"]["HttpTokens"] == "required"
+    try:
+        assert answer(curl(instance, "/latest/meta-data/instance-id"))[0] == 401
+        options = ec2.describe_instances(InstanceIds=[instance])[
+            "Reservations"][0]["Instances"][0]["MetadataOptions"]
+        assert options["HttpPutResponseHopLimit"] == 3
+        ec2.modify_instance_metadata_options(InstanceId=instance, HttpEndpoint="disabled")
+        assert answer(curl(instance, "/latest/meta-data/instance-id"))[0] == 403
+    finally:
+        ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="optional",
+                                             HttpEndpoint="enabled", HttpPutResponseHopLimit=1)
+    assert answer(curl(instance, "/latest/meta-data/instance-id")) == (200, instance)
+    with pytest.raises(ec2.exceptions.ClientError, match="InvalidParameterValue"):
+        ec2.modify_instance_metadata_options(InstanceId=instance, HttpTokens="sometimes")
+
+
+def test_a_non_instance_address_gets_nothing(world):
+    """The router's own side of the network (no instance has its address) is refused."""
+    namespace = names.namespace(world["vpc"]["VpcId"])
+    result = subprocess.run(["ip", "netns", "exec", namespace, "curl", "-s", "-m", "3", "-w",
+                             "%{http_code}", "--interface", "10.0.1.1",
+                             f"{IMDS}/latest/meta-data/instance-id"],
+                            capture_output=True, text=True, timeout=20)
+    assert result.stdout == "000"
