@@ -199,3 +199,127 @@ def test_a_non_instance_address_gets_nothing(world):
                              f"{IMDS}/latest/meta-data/instance-id"],
                             capture_output=True, text=True, timeout=20)
     assert result.stdout == "000"
+
+
+def _credentials(world) -> dict:
+    status, body = v2(world["strict"], "/latest/meta-data/iam/security-credentials/app-role")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_instance_profile_paths(world):
+    instance = world["strict"]
+    status, listing = v2(instance, "/latest/meta-data/")
+    assert "iam/" in listing.splitlines()
+    profile = world["iam"].get_instance_profile(InstanceProfileName="app-profile")[
+        "InstanceProfile"]
+    status, info = v2(instance, "/latest/meta-data/iam/info")
+    assert status == 200
+    assert json.loads(info) | {"LastUpdated": None} == {
+        "Code": "Success", "LastUpdated": None, "InstanceProfileArn": profile["Arn"],
+        "InstanceProfileId": profile["InstanceProfileId"]}
+    assert v2(instance, "/latest/meta-data/iam/security-credentials/") == (200, "app-role")
+    credentials = _credentials(world)
+    assert set(credentials) == {"Code", "LastUpdated", "Type", "AccessKeyId",
+                                "SecretAccessKey", "Token", "Expiration"}
+    assert credentials["Code"] == "Success" and credentials["Type"] == "AWS-HMAC"
+    assert re.fullmatch(r"ASIA[A-Z2-7]{16}", credentials["AccessKeyId"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", credentials["Expiration"])
+    # The same set until it is due for renewal.
+    assert _credentials(world)["AccessKeyId"] == credentials["AccessKeyId"]
+    described = world["ec2"].describe_instances(InstanceIds=[instance])[
+        "Reservations"][0]["Instances"][0]
+    assert described["IamInstanceProfile"] == {"Arn": profile["Arn"],
+                                               "Id": profile["InstanceProfileId"]}
+
+
+def test_sdk_default_chain_finds_the_role(world):
+    """botocore's InstanceMetadataFetcher (IMDSv2 first) in the instance's own python, and
+    the AWS CLI's ``configure list``, with no credentials set."""
+    found = run_in(world["strict"], "python3", "-c",
+                   "import boto3; c = boto3.Session().get_credentials(); "
+                   "print(c.method, c.get_frozen_credentials().access_key)")
+    method, key = found.stdout.split()
+    assert (method, key) == ("iam-role", _credentials(world)["AccessKeyId"]), found.stderr
+    listed = run_in(world["strict"], "aws", "configure", "list")
+    assert re.search(r"access_key\s+\*+\w+\s+iam-role", listed.stdout), listed.stdout
+
+
+def _as_role(world, service: str, credentials: dict, region: str = "us-west-2"):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, endpoint_url=world["daemon"].endpoint, region_name=region,
+                        aws_access_key_id=credentials["AccessKeyId"],
+                        aws_secret_access_key=credentials["SecretAccessKey"],
+                        aws_session_token=credentials["Token"],
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def test_role_credentials_act_for_the_instances_account(world):
+    credentials = _credentials(world)
+    identity = _as_role(world, "sts", credentials).get_caller_identity()
+    role = world["iam"].get_role(RoleName="app-role")["Role"]
+    assert identity["Account"] == PROVIDER
+    assert identity["Arn"] == f"arn:aws:sts::{PROVIDER}:assumed-role/app-role/{world['strict']}"
+    assert identity["UserId"] == f"{role['RoleId']}:{world['strict']}"
+    # Every service: EC2 (pocketlink's own) sees the account's instances, and the backend's
+    # IAM the account's roles.
+    reservations = _as_role(world, "ec2", credentials).describe_instances()["Reservations"]
+    assert world["strict"] in {i["InstanceId"] for r in reservations for i in r["Instances"]}
+    roles = _as_role(world, "iam", credentials, "us-east-1").list_roles()["Roles"]
+    assert "app-role" in {r["RoleName"] for r in roles}
+
+
+def test_run_instances_checks_the_profile(world):
+    ec2 = world["ec2"]
+    for given, what in (({"Name": "no-such-profile"}, "name"),
+                        ({"Arn": f"arn:aws:iam::{PROVIDER}:instance-profile/nope"}, "arn")):
+        with pytest.raises(ec2.exceptions.ClientError) as raised:
+            ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,
+                              SubnetId=world["subnet"], IamInstanceProfile=given)
+        error = raised.value.response["Error"]
+        assert error["Code"] == "InvalidParameterValue"
+        assert f"for parameter iamInstanceProfile.{what} is invalid" in error["Message"]
+    # Another account's profile is not this one's.
+    other = world["daemon"].client("ec2", "222222222222", "us-west-2")
+    vpc = other.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = other.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    with pytest.raises(other.exceptions.ClientError, match="InvalidParameterValue"):
+        other.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,
+                            SubnetId=subnet, IamInstanceProfile={"Name": "app-profile"})
+
+
+def test_associations(world):
+    ec2, instance = world["ec2"], world["plain"]
+    associated = ec2.associate_iam_instance_profile(
+        InstanceId=instance, IamInstanceProfile={"Name": "app-profile"})[
+        "IamInstanceProfileAssociation"]
+    try:
+        assert associated["State"] == "associating"
+        listed = ec2.describe_iam_instance_profile_associations(
+            Filters=[{"Name": "instance-id", "Values": [instance]}])[
+            "IamInstanceProfileAssociations"]
+        assert [a["AssociationId"] for a in listed] == [associated["AssociationId"]]
+        assert answer(curl(instance, "/latest/meta-data/iam/security-credentials/")) == \
+            (200, "app-role")
+        with pytest.raises(ec2.exceptions.ClientError, match="IncorrectState"):
+            ec2.associate_iam_instance_profile(InstanceId=instance,
+                                               IamInstanceProfile={"Name": "app-profile"})
+    finally:
+        ec2.disassociate_iam_instance_profile(AssociationId=associated["AssociationId"])
+    assert answer(curl(instance, "/latest/meta-data/iam/info"))[0] == 404
+    with pytest.raises(ec2.exceptions.ClientError, match=r"InvalidAssociationID\.NotFound"):
+        ec2.disassociate_iam_instance_profile(AssociationId=associated["AssociationId"])
+
+
+def test_restart_keeps_the_keys_working(world):
+    credentials = _credentials(world)
+    world["daemon"].restart()
+    identity = _as_role(world, "sts", credentials).get_caller_identity()
+    assert identity["Arn"].endswith(f"assumed-role/app-role/{world['strict']}")
+    for _ in range(100):  # the metadata service is back once the router's pass ran
+        if answer(curl(world["strict"], "/latest/meta-data/instance-id",
+                       "-H", "X-aws-ec2-metadata-token: x"))[0] == 401:
+            break
+    assert _credentials(world)["AccessKeyId"] == credentials["AccessKeyId"]
