@@ -1,6 +1,7 @@
 """The instance metadata service, from inside real instances with curl, boto3 and the AWS
 CLI: IMDSv1 and v2, the metadata options, each path's format, and the credentials of an
-instance profile's role (what they act for, their rotation, a restart)."""
+instance profile's role (what they act for, a restart), under ``--strict-auth`` so that
+the role's keys are shown to sign as AWS's temporary keys do."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
 
 IMDS = "http://169.254.169.254"
 IMDS6 = "http://[fd00:ec2::254]"
+KEYS = """
+[[credentials]]
+access_key = "AKIAPROVIDER"
+secret_key = "provider-secret"
+account = "111111111111"
+
+[[credentials]]
+access_key = "AKIACONSUMER"
+secret_key = "consumer-secret"
+account = "222222222222"
+"""
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
     "Action": "sts:AssumeRole"}]})
@@ -49,10 +61,15 @@ def v2(instance_id: str, path: str, base: str = IMDS) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def world(make_daemon):
-    daemon = make_daemon()
-    ec2 = daemon.client("ec2", PROVIDER, "us-west-2")
-    iam = daemon.client("iam", PROVIDER, "us-east-1")
+def world(make_daemon, tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys") / "credentials.toml"
+    path.write_text(KEYS)
+    path.chmod(0o600)
+    daemon = make_daemon("--credentials", str(path), "--strict-auth")
+    ec2 = daemon.client("ec2", region="us-west-2", access_key="AKIAPROVIDER",
+                        secret="provider-secret")
+    iam = daemon.client("iam", region="us-east-1", access_key="AKIAPROVIDER",
+                        secret="provider-secret")
     iam.create_role(RoleName="app-role", AssumeRolePolicyDocument=TRUST)
     iam.create_instance_profile(InstanceProfileName="app-profile")
     iam.add_role_to_instance_profile(InstanceProfileName="app-profile", RoleName="app-role")
@@ -271,6 +288,18 @@ def test_role_credentials_act_for_the_instances_account(world):
     assert "app-role" in {r["RoleName"] for r in roles}
 
 
+def test_strict_auth_needs_the_session_token(world):
+    credentials = _credentials(world)
+    for token, code in ((None, "InvalidClientTokenId"), ("forged", "InvalidClientTokenId")):
+        sts = _as_role(world, "sts", {**credentials, "Token": token})
+        with pytest.raises(sts.exceptions.ClientError) as raised:
+            sts.get_caller_identity()
+        assert raised.value.response["Error"]["Code"] == code
+    sts = _as_role(world, "sts", {**credentials, "SecretAccessKey": "not-the-secret"})
+    with pytest.raises(sts.exceptions.ClientError, match="SignatureDoesNotMatch"):
+        sts.get_caller_identity()
+
+
 def test_run_instances_checks_the_profile(world):
     ec2 = world["ec2"]
     for given, what in (({"Name": "no-such-profile"}, "name"),
@@ -282,7 +311,8 @@ def test_run_instances_checks_the_profile(world):
         assert error["Code"] == "InvalidParameterValue"
         assert f"for parameter iamInstanceProfile.{what} is invalid" in error["Message"]
     # Another account's profile is not this one's.
-    other = world["daemon"].client("ec2", "222222222222", "us-west-2")
+    other = world["daemon"].client("ec2", region="us-west-2", access_key="AKIACONSUMER",
+                                   secret="consumer-secret")
     vpc = other.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnet = other.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
     with pytest.raises(other.exceptions.ClientError, match="InvalidParameterValue"):
