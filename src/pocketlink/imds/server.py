@@ -191,7 +191,7 @@ class MetadataService:
 
     async def _serve(self, source: tuple[str, str], family: int,
                      reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        for _ in range(MAX_REQUESTS):
+        for count in range(1, MAX_REQUESTS + 1):
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE)
             parsed = _parse(head)
             if parsed is None:
@@ -205,7 +205,8 @@ class MetadataService:
             if int(length):
                 await asyncio.wait_for(reader.readexactly(int(length)), IDLE)
             answer = await self._answer(source, family, method, target, headers)
-            keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+            keep = version == "HTTP/1.1" and count < MAX_REQUESTS and \
+                headers.get("connection", "").lower() != "close"
             sock = writer.get_extra_info("socket")
             if answer.hop_limit is not None:
                 _hop_limit(sock, family, answer.hop_limit)
