@@ -62,7 +62,7 @@ class DaemonConfig:
     @property
     def data_dir(self) -> Path:
         """Where everything but the state file lives: the instances' consoles, UserData,
-        the backend's data (``backend/``)."""
+        the backend's data (``backend/``), the CA instances trust (``ca/``)."""
         return self.state.parent
 
 
