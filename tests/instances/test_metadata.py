@@ -236,6 +236,7 @@ def test_instance_profile_paths(world):
         "Code": "Success", "LastUpdated": None, "InstanceProfileArn": profile["Arn"],
         "InstanceProfileId": profile["InstanceProfileId"]}
     assert v2(instance, "/latest/meta-data/iam/security-credentials/") == (200, "app-role")
+    assert v2(instance, "/latest/meta-data/iam") == (200, "info\nsecurity-credentials/")
     credentials = _credentials(world)
     assert set(credentials) == {"Code", "LastUpdated", "Type", "AccessKeyId",
                                 "SecretAccessKey", "Token", "Expiration"}

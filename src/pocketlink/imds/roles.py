@@ -134,11 +134,14 @@ class InstanceProfiles:
             "authorization": f"AWS4-HMAC-SHA256 Credential={account}/{stamp}/us-east-1/iam/"
                              "aws4_request, SignedHeaders=host, Signature=0"}, body)
         response = await self.backend.forward("iam", request, account)
-        if response.status == 404:
+        if 400 <= response.status < 500:  # NoSuchEntity, or a name IAM does not accept
             return None
         if response.status != 200:
             raise Unavailable(f"IAM answered {response.status}")
-        return _profile(response.body)
+        try:
+            return _profile(response.body)
+        except ElementTree.ParseError as error:
+            raise Unavailable(f"IAM's answer is not XML: {error}") from None
 
 
 def _profile(body: bytes) -> Profile:

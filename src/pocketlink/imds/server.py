@@ -270,7 +270,7 @@ class MetadataService:
             # Listing meta-data/ needs only to know there is a profile; IAM is asked
             # when its folder is read.
             profile = Profile(association.arn, association.arn, association.profile_id, ())
-            if rest.startswith("meta-data/iam/") and self.profiles is not None:
+            if f"{rest}/".startswith("meta-data/iam/") and self.profiles is not None:
                 try:
                     profile = await self.profiles.fetch(instance.account, association.arn)
                 except Unavailable:
