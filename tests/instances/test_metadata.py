@@ -337,6 +337,16 @@ def test_associations(world):
         with pytest.raises(ec2.exceptions.ClientError, match="IncorrectState"):
             ec2.associate_iam_instance_profile(InstanceId=instance,
                                                IamInstanceProfile={"Name": "app-profile"})
+        world["iam"].create_role(RoleName="other-role", AssumeRolePolicyDocument=TRUST)
+        world["iam"].create_instance_profile(InstanceProfileName="other-profile")
+        world["iam"].add_role_to_instance_profile(InstanceProfileName="other-profile",
+                                                  RoleName="other-role")
+        associated = ec2.replace_iam_instance_profile_association(
+            AssociationId=associated["AssociationId"],
+            IamInstanceProfile={"Name": "other-profile"})["IamInstanceProfileAssociation"]
+        assert associated["IamInstanceProfile"]["Arn"].endswith(":instance-profile/other-profile")
+        assert answer(curl(instance, "/latest/meta-data/iam/security-credentials/")) == \
+            (200, "other-role")
     finally:
         ec2.disassociate_iam_instance_profile(AssociationId=associated["AssociationId"])
     assert answer(curl(instance, "/latest/meta-data/iam/info"))[0] == 404

@@ -1,6 +1,6 @@
 """An instance's metadata options and IAM instance profile: RunInstances' ``MetadataOptions``
 and ``IamInstanceProfile``, their part of DescribeInstances, ModifyInstanceMetadataOptions,
-and the instance profile associations (Associate, Describe, Disassociate).
+and the instance profile associations (Associate, Describe, Replace, Disassociate).
 
 The instance profile is IAM's (the backend's): the gateway asks IAM for it before the
 handler runs (``imds.roles.InstanceProfiles.prefetch``), so a handler finds IAM's answer in
@@ -148,13 +148,29 @@ def describe_iam_instance_profile_associations(context: RequestContext, params: 
     return {"IamInstanceProfileAssociations": [_association(i) for i in chunk], **more}
 
 
-@operation("ec2", "DisassociateIamInstanceProfile")
-def disassociate_iam_instance_profile(context: RequestContext, params: dict) -> dict:
-    association_id = params["AssociationId"]
+def _associated_by_id(context: RequestContext, association_id: str) -> Instance:
     instance = next((i for i in _associated(context)
                      if i.iam_instance_profile.association_id == association_id), None)  # type: ignore[union-attr]
     if instance is None:
         raise ec2.InvalidAssociationIDNotFound(association_id)
+    return instance
+
+
+@operation("ec2", "ReplaceIamInstanceProfileAssociation")
+def replace_iam_instance_profile_association(context: RequestContext, params: dict) -> dict:
+    instance = _associated_by_id(context, params["AssociationId"])
+    association = instance_profile(context, params.get("IamInstanceProfile"))
+    if association is None:
+        raise ec2.MissingParameter("IamInstanceProfile")
+    with context.store.transaction() as tx:
+        mine = tx.edit(Instance, instance.id)
+        mine.iam_instance_profile = association
+    return {"IamInstanceProfileAssociation": _association(mine, "associating")}
+
+
+@operation("ec2", "DisassociateIamInstanceProfile")
+def disassociate_iam_instance_profile(context: RequestContext, params: dict) -> dict:
+    instance = _associated_by_id(context, params["AssociationId"])
     answer = _association(instance, "disassociating")
     with context.store.transaction() as tx:
         tx.edit(Instance, instance.id).iam_instance_profile = None
