@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 import botocore.loaders
@@ -27,7 +28,6 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import RateLimiter, held_off
-from pocketlink.imds.roles import InstanceProfiles
 from pocketlink.model import regions
 from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.store import Store
@@ -43,6 +43,9 @@ from pocketlink.wire.parser import RequestParser, create_parser
 from pocketlink.wire.router import Router
 from pocketlink.wire.serializer import ResponseSerializer, create_serializer
 from pocketlink.wire.specs import ServiceSpec, all_specs
+
+if TYPE_CHECKING:  # only annotations name it
+    from pocketlink.imds.roles import InstanceProfiles
 
 log = logging.getLogger("pocketlink.api")
 
@@ -172,11 +175,13 @@ class Gateway:
                    ) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
+        looking = self.instance_profiles.prefetch(request, self.credentials) \
+            if self.instance_profiles is not None else None
+        if looking is not None:  # EC2 naming an instance profile: IAM is asked first
+            return self._after(looking, request, peer)
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
-            looking = self.instance_profiles.prefetch(request, self.credentials) \
-                if self.instance_profiles is not None else None
-            return None if looking is None else self._after(looking, request, peer)
+            return None
         return self._forward(self.backend, request, *caller, peer)  # type: ignore[arg-type]
 
     async def _after(self, looking: Awaitable[None], request: HttpRequest, peer: str
