@@ -405,3 +405,30 @@ def test_one_instance_cannot_load_the_service(world):
     assert ok >= 100 and throttled > 0 and ok + throttled == 400
     answered, reset = map(int, rate["connections"].split())
     assert reset >= 20 - 16 and answered + reset == 20
+
+
+def test_the_token_answer_leaves_with_the_hop_limit(world):
+    """The PUT's answer carries HttpPutResponseHopLimit as its IP TTL (counted by an nft
+    rule of the test's own in the instance's namespace); other answers the default."""
+    ec2, instance = world["ec2"], world["plain"]
+    namespace = names.namespace(instance)
+
+    def nft(*command: str) -> str:
+        return subprocess.run(["ip", "netns", "exec", namespace, "nft", *command],
+                              capture_output=True, text=True, check=True, timeout=20).stdout
+
+    nft("add", "table", "ip", "hops")
+    try:
+        nft("add", "chain", "ip", "hops", "seen", "{ type filter hook input priority -10; }")
+        nft("add", "rule", "ip", "hops", "seen", "ip", "saddr", "169.254.169.254", "ip", "ttl",
+            "7", "tcp", "flags", "&", "fin", "==", "0", "counter")
+        ec2.modify_instance_metadata_options(InstanceId=instance, HttpPutResponseHopLimit=7)
+        before = nft("list", "chain", "ip", "hops", "seen")
+        assert "packets 0" in before
+        answer(curl(instance, "/latest/meta-data/instance-id"))
+        assert "packets 0" in nft("list", "chain", "ip", "hops", "seen")
+        token(instance)
+        assert "packets 0" not in nft("list", "chain", "ip", "hops", "seen")
+    finally:
+        ec2.modify_instance_metadata_options(InstanceId=instance, HttpPutResponseHopLimit=1)
+        nft("delete", "table", "ip", "hops")
