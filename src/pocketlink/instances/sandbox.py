@@ -142,7 +142,7 @@ def prepare(folder: Path, name: str, addresses: tuple[str, ...],
         if not path.exists():
             path.write_text(text)
             os.chown(path, ROOT_INSIDE, ROOT_INSIDE)
-    if ca_bundle is not None:
+    if ca_bundle is not None and CA_STORE.is_dir():  # a host with no store: the variables only
         trust_store(fs / OWN_STORE, ca_bundle)
 
 
