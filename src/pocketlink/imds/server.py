@@ -36,6 +36,7 @@ from pocketlink.imds import roles, tree
 from pocketlink.imds.roles import InstanceProfiles, Profile, Unavailable
 from pocketlink.imds.tokens import MAX_TTL, MIN_TTL, Tokens
 from pocketlink.model.ec2 import Instance
+from pocketlink.model.iam import RoleSession
 from pocketlink.network import netns
 from pocketlink.network.topology import RouterSpec
 from pocketlink.store import Store
@@ -279,7 +280,7 @@ class MetadataService:
                     return Answer(404)
         now = datetime.now(UTC)
 
-        def credentials() -> roles.RoleSession:
+        def credentials() -> RoleSession:
             assert profile is not None
             return roles.session_for(self.store, instance, profile.roles[0], now)
         found = tree.lookup(tree.instance_tree(self.store, instance, profile, credentials, now),
