@@ -25,14 +25,18 @@ from pocketlink.gateway.dispatch import Gateway, own_origins
 from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
+from pocketlink.imds import roles
+from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.model.iam import RoleSession
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.backend import Backend
+from pocketlink.services.ca import CertificateAuthority
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
@@ -41,7 +45,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change]
+         ConnectionNotification, HostedZone, Change, RoleSession]
 
 
 @dataclass
@@ -58,7 +62,7 @@ class DaemonConfig:
     @property
     def data_dir(self) -> Path:
         """Where everything but the state file lives: the instances' consoles, UserData,
-        the backend's data (``backend/``)."""
+        the backend's data (``backend/``), the CA instances trust (``ca/``)."""
         return self.state.parent
 
 
@@ -114,11 +118,15 @@ async def run(config: DaemonConfig) -> None:
                              f"--state {config.state}'.")
     store = open_store(config.state)
     stop, force = asyncio.Event(), asyncio.Event()
-    instances = Instances(config.data_dir / "instances")
     backend = Backend(config.data_dir / "backend")
+    ca = CertificateAuthority(config.data_dir / "ca")
+    instances = Instances(config.data_dir / "instances", ca.bundle)
+    profiles = roles.InstanceProfiles(backend)
+    config.credentials.sessions = lambda key: roles.credential(store, key)
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
-                      limiter=RateLimiter(config.max_request_rate), backend=backend)
+                      limiter=RateLimiter(config.max_request_rate), backend=backend,
+                      instance_profiles=profiles)
     loop = asyncio.get_running_loop()
 
     def signalled() -> None:
@@ -160,7 +168,8 @@ async def run(config: DaemonConfig) -> None:
             f"({error.strerror}); pick another --public-dns-port.") from None
     network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
         else None
-    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network)
+    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network,
+                          MetadataService(store, profiles) if network else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,

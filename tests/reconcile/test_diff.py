@@ -47,7 +47,8 @@ def converged_router(**changes) -> Observed:
     """What the kernel holds once ``ROUTER`` is applied, with ``changes``."""
     fields = {
         "exists": True,
-        "links": {"lo": Link(True, frozenset({"127.0.0.1/8", "::1/128", "10.0.0.2/32"})),
+        "links": {"lo": Link(True, frozenset({"127.0.0.1/8", "::1/128", "10.0.0.2/32",
+                                               *ROUTER.metadata_addresses})),
                   BRIDGE.name: Link(True, frozenset({"10.0.1.1/24"})),
                   HOST.veth: Link(True, frozenset(), master=BRIDGE.name)},
         "rules": frozenset({(f, BRIDGE.name, 10_001) for f in (socket.AF_INET, socket.AF_INET6)}),

@@ -15,7 +15,8 @@ The machinery every area shares:
 The areas, by service:
 
 - EC2: ``ec2_vpcs``, ``ec2_subnets``, ``ec2_route_tables``, ``ec2_security_groups``,
-  ``ec2_network_interfaces``, ``ec2_instances``, ``ec2_tags``, ``ec2_regions`` (regions,
+  ``ec2_network_interfaces``, ``ec2_instances``, ``ec2_instance_metadata`` (metadata
+  options, instance profiles), ``ec2_tags``, ``ec2_regions`` (regions,
   zones, account attributes), ``ec2_prefix_lists`` (the gateway services' prefix lists);
   ``ec2_common`` parses CIDR blocks for them.
 - PrivateLink (EC2's API): ``ec2_endpoint_services`` (the provider's side),

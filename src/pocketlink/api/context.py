@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pocketlink.store import Store
+
+if TYPE_CHECKING:
+    from pocketlink.imds.roles import InstanceProfiles
 
 
 @dataclass
@@ -19,7 +23,13 @@ class RequestContext:
     principal: str = ""
     # Where an instance's console output is kept (GetConsoleOutput), when there is one.
     consoles: Callable[[str], Path] | None = None
+    # IAM's instance profiles, as asked of the backend before the handler ran.
+    instance_profiles: InstanceProfiles | None = None
+    # GetCallerIdentity's UserId: the account, or ROLEID:SESSION for an assumed role.
+    user_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.principal:
             self.principal = f"arn:aws:iam::{self.account}:root"
+        if not self.user_id:
+            self.user_id = self.account

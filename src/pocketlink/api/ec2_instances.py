@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_instance_metadata import (
+    describe_metadata_options,
+    describe_profile,
+    instance_profile,
+    metadata_options,
+)
 from pocketlink.api.ec2_network_interfaces import (
     check_groups,
     group_refs,
@@ -104,8 +111,7 @@ def describe_instance(store: Store, instance: Instance) -> dict:
                                   else "resource-name",
                                   "EnableResourceNameDnsARecord": False,
                                   "EnableResourceNameDnsAAAARecord": False},
-        "MetadataOptions": {"State": "applied", "HttpTokens": "required",
-                            "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"},
+        "MetadataOptions": describe_metadata_options(instance.metadata_options),
         "NetworkInterfaces": [],
     }
     if instance.state != "terminated":
@@ -118,6 +124,8 @@ def describe_instance(store: Store, instance: Instance) -> dict:
     for key, value in (("KeyName", instance.key_name), ("ClientToken", instance.client_token)):
         if value:
             item[key] = value
+    if instance.iam_instance_profile is not None:
+        item["IamInstanceProfile"] = describe_profile(instance.iam_instance_profile)
     if instance.state_reason:
         item["StateReason"] = {"Code": instance.state_reason,
                                "Message": instance.state_reason_message or instance.state_reason}
@@ -244,6 +252,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
                                                        params.get("SecurityGroups") or [])
     group_ids = check_groups(context, subnet.vpc_id, group_ids)
     user_data = _user_data(params)
+    options = metadata_options(params.get("MetadataOptions"))
+    profile = instance_profile(context, params.get("IamInstanceProfile"))
     instance_tags = tags.from_specifications(
         {"TagSpecifications": [s for s in params.get("TagSpecifications") or []
                                if s.get("ResourceType") == "instance"]}, "instance")
@@ -276,6 +286,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
             ipv6_addresses=list(eni.ipv6_addresses), group_ids=group_ids,
             key_name=params.get("KeyName"), user_data=user_data, launch_index=index,
             client_token=params.get("ClientToken"), tags=dict(instance_tags), state="pending",
+            metadata_options=options, iam_instance_profile=profile and dataclasses.replace(
+                profile, association_id=ids.new_id("iip-assoc")),
         )
         launched.append((instance, eni))
     with context.store.transaction() as tx:

@@ -4,7 +4,8 @@
   identify, check the region and (strict) the signature, parse, call the handler,
   serialize; every failure becomes an AWS error, never a traceback. A request for a
   service of the backend (services/) is forwarded there instead, with its account.
-- ``Credentials`` (identity.py): which account an access key acts for, and its secret.
+- ``Credentials`` (identity.py): which account an access key acts for, and its secret
+  (instances' temporary role keys included, with their session token).
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
   throttled client's connection is held off (not read) for a second. The DNS servers
   use the same bucket for UDP queries per address.

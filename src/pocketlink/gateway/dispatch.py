@@ -16,8 +16,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 import botocore.loaders
 
@@ -43,6 +46,9 @@ from pocketlink.wire.parser import RequestParser, create_parser
 from pocketlink.wire.router import Router
 from pocketlink.wire.serializer import ResponseSerializer, create_serializer
 from pocketlink.wire.specs import ServiceSpec, all_specs
+
+if TYPE_CHECKING:  # only annotations name it
+    from pocketlink.imds.roles import InstanceProfiles
 
 log = logging.getLogger("pocketlink.api")
 
@@ -94,9 +100,11 @@ class Gateway:
     def __init__(self, store: Store, credentials: Credentials | None = None,
                  strict_auth: bool = False, consoles: Callable[[str], Path] | None = None,
                  origins: frozenset[str] = frozenset(),
-                 limiter: RateLimiter | None = None, backend: Backend | None = None) -> None:
+                 limiter: RateLimiter | None = None, backend: Backend | None = None,
+                 instance_profiles: InstanceProfiles | None = None) -> None:
         self.store = store
         self.backend = backend
+        self.instance_profiles = instance_profiles
         self.consoles = consoles
         self.credentials = credentials or Credentials()
         self.strict_auth = strict_auth
@@ -154,8 +162,12 @@ class Gateway:
                 path, lambda: Call(spec.name, operation.name, params), access_key, region)
             if params.get("DryRun"):
                 raise DryRun()
+            caller = self.credentials.caller(access_key)
             context = RequestContext(account, region, request_id, self.store,
-                                     consoles=self.consoles)
+                                     consoles=self.consoles,
+                                     instance_profiles=self.instance_profiles,
+                                     **({"user_id": caller[0], "principal": caller[1]}
+                                        if caller else {}))
             result = handler(context, params) or {}
             response = protocol.serializer.serialize(operation, result, request_id)
         except ServiceError as error:
@@ -172,10 +184,20 @@ class Gateway:
                    ) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
+        looking = self.instance_profiles.prefetch(request, self.credentials) \
+            if self.instance_profiles is not None else None
+        if looking is not None:  # EC2 naming an instance profile: IAM is asked first
+            return self._after(looking, request, peer)
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
         return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
+
+    async def _after(self, looking: Awaitable[None], request: HttpRequest, peer: str
+                     ) -> HttpResponse:
+        """``handle``, once what it needs of IAM (an instance profile) has been asked."""
+        await looking
+        return self.handle(request, peer)
 
     async def _forward(self, backend: Backend, request: HttpRequest, service: str,
                        access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:
@@ -255,6 +277,12 @@ class Gateway:
         if secret is None:
             raise AuthError("The security token included in the request is invalid.",
                             code="InvalidClientTokenId", status=403)
+        token = request.headers.get("x-amz-security-token") or \
+            dict(parse_qsl(request.query)).get("X-Amz-Security-Token")
+        refused = self.credentials.session_refusal(signature.scope.access_key, token,
+                                                   datetime.now(UTC))
+        if refused is not None:
+            raise AuthError(refused[1], code=refused[0], status=403)
         problem = sigv4.check(request, signature, secret)
         if problem is not None:
             raise _auth_error(spec, problem)

@@ -15,6 +15,11 @@ enter it with ``nsenter``, so both see the same files, processes and hostname.
   daemon restart; /run a fresh tmpfs each boot; its own /etc/hostname, /etc/hosts and
   /etc/resolv.conf (the VPC resolver); the daemon's data and the other namespaces'
   configuration (/etc/netns) hidden.
+- Its own system CA store (``trust_store``): the host's /etc/ssl/certs with pocketlink's
+  CA added (the bundle, its hashed link), bound over the host's, and over RHEL's and
+  BSD's single files where the host has them; and ``CA_VARIABLES`` point every process
+  at that bundle: whatever a tool reads, it trusts the certificates of pocketlink's
+  service front (``pocketlink.services.ca``).
 - PID, UTS and IPC namespaces: ``ps`` shows the instance's processes only, the hostname is
   ``ip-10-0-1-5`` as on EC2. No new privileges, and a session of its own.
 
@@ -33,6 +38,7 @@ import ipaddress
 import json
 import os
 import select
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -51,8 +57,15 @@ STAGE = Path("/run/pocketlink/sandbox")  # an empty mount point on the host (see
 # processes and on files whose owners are mapped in it, never on the host's.
 CAPABILITIES = ("CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
                 "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_SYS_CHROOT")
+CA_STORE = Path("/etc/ssl/certs")  # the system CA store (Debian's layout)
+CA_FILE = "ca-certificates.crt"  # its bundle of every trusted root
+OTHER_CA_FILES = (Path("/etc/pki/tls/certs/ca-bundle.crt"), Path("/etc/ssl/cert.pem"))
+OWN_STORE = "etc/ca-store"  # in the instance's folder
+CA_VARIABLES = {name: f"{CA_STORE}/{CA_FILE}" for name in (
+    "AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS")}
 ENVIRONMENT = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-               "HOME": "/root", "LANG": "C.UTF-8"}
+               "HOME": "/root", "LANG": "C.UTF-8", **CA_VARIABLES}
 START_TIMEOUT = 15.0
 
 
@@ -97,12 +110,15 @@ def enter(init: int) -> list[str]:
     keep = ",".join(f"+{c.removeprefix('CAP_').lower()}" for c in CAPABILITIES)
     return ["nsenter", f"--target={init}", "--user", "--mount", "--pid", "--uts", "--ipc",
             "--net", "--root", "--wd", "--",
-            "setpriv", "--no-new-privs", "--inh-caps=-all", f"--bounding-set=-all,{keep}", "--"]
+            "setpriv", "--no-new-privs", "--inh-caps=-all", f"--bounding-set=-all,{keep}", "--",
+            "env", *(f"{k}={v}" for k, v in CA_VARIABLES.items())]
 
 
-def prepare(folder: Path, name: str, addresses: tuple[str, ...]) -> None:
+def prepare(folder: Path, name: str, addresses: tuple[str, ...],
+            ca_bundle: Path | None = None) -> None:
     """The instance's own files in ``folder`` (``fs``): its private folders on first boot,
-    the /var skeleton from the host's, and /etc/hostname and /etc/hosts."""
+    the /var skeleton from the host's, /etc/hostname and /etc/hosts, and its CA store
+    (made again at each boot, from ``ca_bundle``: the host's roots plus pocketlink's CA)."""
     fs = folder / "fs"
     for private in PRIVATE:
         path = fs / private.lstrip("/")
@@ -126,6 +142,38 @@ def prepare(folder: Path, name: str, addresses: tuple[str, ...]) -> None:
         if not path.exists():
             path.write_text(text)
             os.chown(path, ROOT_INSIDE, ROOT_INSIDE)
+    if ca_bundle is not None and CA_STORE.is_dir():  # a host with no store: the variables only
+        trust_store(fs / OWN_STORE, ca_bundle)
+
+
+def trust_store(target: Path, bundle: Path) -> None:
+    """The host's CA store (its links to each root, its hashed names) with ``bundle`` as
+    its bundle file and pocketlink's CA (the bundle's last certificate) added with its
+    OpenSSL subject-hash name, so that a tool reading the folder trusts it too. Owned by
+    the host's root: read-only inside."""
+    partial = target.with_name(target.name + ".new")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True, mode=0o755)
+    with os.scandir(CA_STORE) as entries:
+        for entry in entries:
+            if entry.is_symlink():
+                (partial / entry.name).symlink_to(os.readlink(entry.path))
+            elif entry.is_dir():
+                (partial / entry.name).mkdir()  # the host's, bound on it (``_arguments``)
+            elif entry.name != CA_FILE:
+                shutil.copyfile(entry.path, partial / entry.name)
+    shutil.copyfile(bundle, partial / CA_FILE)
+    text = bundle.read_text()
+    ours = text[text.rindex("-----BEGIN CERTIFICATE-----"):]
+    (partial / "pocketlink-ca.pem").write_text(ours)
+    subject_hash = subprocess.run(["openssl", "x509", "-noout", "-subject_hash"], input=ours,
+                                  capture_output=True, text=True, check=True).stdout.strip()
+    (partial / f"{subject_hash}.0").symlink_to("pocketlink-ca.pem")
+    for path in partial.iterdir():
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
 
 
 SKELETON_DEPTH = 2  # /var/log/apache2, not /var/cache/man/de/man1: each costs every boot
@@ -152,7 +200,7 @@ def _copy_skeleton(source: Path, target: Path, depth: int = SKELETON_DEPTH) -> N
                 _copy_skeleton(Path(entry.path), target / entry.name, depth - 1)
 
 
-def _arguments(namespace: str, name: str, hidden: list[Path]) -> list[str]:
+def _arguments(namespace: str, name: str, hidden: list[Path], trust: bool) -> list[str]:
     """bwrap's arguments: the instance's own files come from ``STAGE``."""
     args = ["--unshare-pid", "--unshare-uts", "--unshare-ipc", "--hostname", name,
             *_host_root(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/run",
@@ -166,6 +214,15 @@ def _arguments(namespace: str, name: str, hidden: list[Path]) -> list[str]:
         args += ["--bind", f"{STAGE}{file}", os.path.realpath(file)]
     args += ["--ro-bind", str(netns.ETC_NETNS / namespace / "resolv.conf"),
              os.path.realpath("/etc/resolv.conf")]
+    if trust:
+        store = os.path.realpath(CA_STORE)
+        args += ["--ro-bind", f"{STAGE}/{OWN_STORE}", store]
+        for entry in sorted(CA_STORE.iterdir()):
+            if entry.is_dir() and not entry.is_symlink():  # java/: the host's keystore
+                args += ["--ro-bind", f"{store}/{entry.name}", f"{store}/{entry.name}"]
+        for other in OTHER_CA_FILES:
+            if other.exists():
+                args += ["--ro-bind", f"{STAGE}/{OWN_STORE}/{CA_FILE}", os.path.realpath(other)]
     args += ["--cap-drop", "ALL"]
     for capability in CAPABILITIES:
         args += ["--cap-add", capability]
@@ -217,7 +274,7 @@ def start(folder: Path, namespace: str, name: str, hidden: list[Path],
     block_r, block_w = os.pipe()
     ready_r, ready_w = os.pipe()
     args_r, args_w = os.pipe()
-    arguments = _arguments(namespace, name, hidden)
+    arguments = _arguments(namespace, name, hidden, (folder / "fs" / OWN_STORE).is_dir())
     # Through a pipe, so that ``ps`` inside shows no host path (the command stays on the
     # command line: bwrap reads it only there).
     os.write(args_w, b"\0".join(a.encode() for a in arguments) + b"\0")

@@ -26,8 +26,9 @@ class Instances:
     """The instances' folders (console log, UserData, the sandbox's own files), and the
     processes this daemon started, kept only so that they are reaped when they exit."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, ca_bundle: Path | None = None) -> None:
         self.folder = folder
+        self.ca_bundle = ca_bundle  # what the instances trust: the system's roots and ours
         self._children: list[subprocess.Popen] = []
         self._inits: dict[str, int] = {}
 
@@ -86,7 +87,7 @@ class Instances:
         init = sandbox.init_of(host.namespace, hint)
         if init is None:
             name = sandbox.hostname(host.instance_id, host.addresses)
-            sandbox.prepare(home, name, host.addresses)
+            sandbox.prepare(home, name, host.addresses, self.ca_bundle)
             # The daemon's data folder: the state, and every instance's folder.
             hidden = sandbox.hidden_paths(self.folder.parent)
             with (home / CONSOLE).open("ab") as console:

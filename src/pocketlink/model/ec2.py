@@ -138,6 +138,29 @@ class NetworkInterface(Resource):
 
 
 @dataclass(kw_only=True)
+class MetadataOptions:
+    """The instance metadata service's settings (RunInstances ``MetadataOptions``), with
+    AWS's defaults for an AMI that says nothing (no ``ImdsSupport``)."""
+
+    http_tokens: str = "optional"
+    http_put_response_hop_limit: int = 1
+    http_endpoint: str = "enabled"
+    http_protocol_ipv6: str = "disabled"
+    instance_metadata_tags: str = "disabled"
+
+
+@dataclass(kw_only=True)
+class InstanceProfileAssociation:
+    """The IAM instance profile an instance runs with: IAM's own ARN and id for it, as
+    IAM answered when it was associated."""
+
+    association_id: str
+    arn: str
+    profile_id: str
+    state: str = "associated"
+
+
+@dataclass(kw_only=True)
 class Instance(Resource):
     kind = "instance"
 
@@ -159,3 +182,5 @@ class Instance(Resource):
     state_reason: str | None = None  # StateReason's code
     state_reason_message: str | None = None  # its message, when it says more than the code
     state_transition_reason: str = ""
+    metadata_options: MetadataOptions = field(default_factory=MetadataOptions)
+    iam_instance_profile: InstanceProfileAssociation | None = None

@@ -8,6 +8,8 @@ from pocketlink.model.ec2 import Vpc
 
 RESOLVER_LINK_LOCAL = "169.254.169.253"
 RESOLVER_IPV6 = "fd00:ec2::253"
+METADATA_IPV4 = "169.254.169.254"  # the instance metadata service (pocketlink.imds)
+METADATA_IPV6 = "fd00:ec2::254"
 
 
 def gateway(cidr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:

@@ -199,8 +199,10 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
     if lo is None or not lo.up:
         actions.append(SetLink(ns, "lo"))
     # The resolver's addresses live on the router's loopback: packets for them that
-    # arrive on a bridge are delivered locally, to AmazonProvidedDNS.
-    actions += _addresses(ns, "lo", lo, LOOPBACK + spec.resolver_addresses)
+    # arrive on a bridge are delivered locally, to AmazonProvidedDNS (and the metadata
+    # service's, to it).
+    actions += _addresses(ns, "lo", lo,
+                          LOOPBACK + spec.resolver_addresses + spec.metadata_addresses)
     wanted_bridges = {b.name for b in spec.bridges}
     for bridge in spec.bridges:
         have = observed.links.get(bridge.name)

@@ -1,7 +1,8 @@
 """Security groups as nftables: one ``inet pocketlink`` table per ENI's namespace.
 
 Stateful like AWS's: replies of an allowed flow pass both ways (conntrack), what no rule
-allows is dropped silently. Traffic to the VPC resolver is never filtered, as at AWS. A
+allows is dropped silently. Traffic to the VPC resolver and to the instance metadata
+service is never filtered, as at AWS. A
 group reference becomes the set of that group's ENI addresses at the time of rendering;
 the reconciler renders again whenever the store changes, so the set follows membership.
 """
@@ -12,7 +13,13 @@ import hashlib
 
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
-from pocketlink.network.addresses import RESOLVER_IPV6, RESOLVER_LINK_LOCAL, resolver_address
+from pocketlink.network.addresses import (
+    METADATA_IPV4,
+    METADATA_IPV6,
+    RESOLVER_IPV6,
+    RESOLVER_LINK_LOCAL,
+    resolver_address,
+)
 from pocketlink.store import Store
 
 TABLE = "pocketlink"
@@ -89,6 +96,8 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc) -> str:
         f"    {_ND}",
         f"    ip daddr {resolvers4} meta l4proto {{ tcp, udp }} th dport 53 accept",
         f"    ip6 daddr {RESOLVER_IPV6} meta l4proto {{ tcp, udp }} th dport 53 accept",
+        f"    ip daddr {METADATA_IPV4} tcp dport 80 accept",
+        f"    ip6 daddr {METADATA_IPV6} tcp dport 80 accept",
         *(f"    {line}" for line in _lines(store, groups, True, vpc.region)),
         "  }",
     ])

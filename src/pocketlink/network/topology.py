@@ -26,6 +26,8 @@ from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED
 from pocketlink.network import names
 from pocketlink.network.addresses import (
+    METADATA_IPV4,
+    METADATA_IPV6,
     RESOLVER_IPV6,
     RESOLVER_LINK_LOCAL,
     gateway,
@@ -62,6 +64,8 @@ class RouterSpec:
     resolver_addresses: tuple[str, ...]  # on the router's loopback; none without DNS support
     routes: tuple[RouteSpec, ...]
     ruleset: str  # the security groups of the ENIs the router holds itself
+    # On the router's loopback too: the instance metadata service listens there.
+    metadata_addresses: tuple[str, ...] = (f"{METADATA_IPV4}/32", f"{METADATA_IPV6}/128")
 
 
 @dataclass(frozen=True)

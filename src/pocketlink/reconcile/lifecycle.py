@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.plan import plan
+from pocketlink.imds.server import MetadataService
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
 from pocketlink.model.elbv2 import LoadBalancer, TargetGroup, drained
@@ -205,8 +206,10 @@ class Lifecycle:
     seconds for what time makes due."""
 
     def __init__(self, store: Store, public_dns: tuple[str, int],
-                 network: NetworkReconciler | None = None) -> None:
+                 network: NetworkReconciler | None = None,
+                 metadata: MetadataService | None = None) -> None:
         self.store = store
+        self.metadata = metadata
         self.public_dns = public_dns
         self.network = network
         self.resolvers = Resolvers(store)
@@ -245,6 +248,8 @@ class Lifecycle:
         if self.network is not None:
             await self.network.close(timeout)
         await self.resolvers.stop()
+        if self.metadata is not None:
+            await self.metadata.stop()
         if self.health is not None:
             await self.health.close()
         if self.hyperplane is not None:
@@ -280,6 +285,8 @@ class Lifecycle:
             self._want_network(self.network)
             status = self.network.status()
             await self.resolvers.sync(tuple(self.network.routers()), set(status.failed))
+            if self.metadata is not None:
+                await self.metadata.sync(tuple(self.network.routers()), set(status.failed))
             planned = plan(self.store)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
