@@ -187,17 +187,17 @@ class Gateway:
         looking = self.instance_profiles.prefetch(request, self.credentials) \
             if self.instance_profiles is not None else None
         if looking is not None:  # EC2 naming an instance profile: IAM is asked first
-            return self._after(looking, request, peer)
+            return self._after(looking, request, peer, path)
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
         return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
 
-    async def _after(self, looking: Awaitable[None], request: HttpRequest, peer: str
-                     ) -> HttpResponse:
+    async def _after(self, looking: Awaitable[None], request: HttpRequest, peer: str,
+                     path: NetworkPath | None) -> HttpResponse:
         """``handle``, once what it needs of IAM (an instance profile) has been asked."""
         await looking
-        return self.handle(request, peer)
+        return self.handle(request, peer, path)
 
     async def _forward(self, backend: Backend, request: HttpRequest, service: str,
                        access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:

@@ -82,11 +82,19 @@ class EndpointPolicyDenied(ServiceError):
 
 def caller_of(credentials: Credentials, access_key: str) -> Caller:
     """Who signed the request, as a policy's Principal and aws:PrincipalArn see it: an account's
-    own key acts as the account (``arn:aws:iam::ACCOUNT:root``); no key is anonymous."""
+    own key acts as the account (``arn:aws:iam::ACCOUNT:root``); an instance role's key as its
+    session (``arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-...``), which a policy may also name
+    by the role's ARN; no key is anonymous."""
     if not access_key:
         return Caller()
     account = credentials.account_for(access_key)
-    return Caller(account=account, arn=f"arn:aws:iam::{account}:root")
+    session = credentials.caller(access_key)
+    if session is None:
+        return Caller(account=account, arn=f"arn:aws:iam::{account}:root")
+    arn = session[1]
+    role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0] if ":assumed-role/" in arn else None
+    return Caller(account=account, arn=arn,
+                  role_arn=f"arn:aws:iam::{account}:role/{role}" if role else None)
 
 
 def network_context(path: NetworkPath) -> dict[str, object]:
