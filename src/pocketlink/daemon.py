@@ -26,7 +26,15 @@ from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.instances.userdata import Instances
-from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
+from pocketlink.model.ec2 import (
+    AccountAttributes,
+    Instance,
+    NetworkInterface,
+    RouteTable,
+    SecurityGroup,
+    Subnet,
+    Vpc,
+)
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
@@ -41,7 +49,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change]
+         ConnectionNotification, HostedZone, Change, AccountAttributes]
 
 
 @dataclass

@@ -73,12 +73,6 @@ def test_group_names_are_unique_per_vpc(ec2, vpc, group, make_vpc):
                                      Description="elsewhere")["GroupId"] != group
 
 
-def test_create_without_a_vpc_when_there_is_no_default_vpc(ec2):
-    with pytest.raises(ClientError) as err:
-        ec2.create_security_group(GroupName="lost", Description="no vpc")
-    assert err.value.response["Error"]["Code"] == "VPCIdNotSpecified"
-
-
 def test_authorize_ingress_with_a_cidr(ec2, group):
     answer = ec2.authorize_security_group_ingress(
         GroupId=group, IpPermissions=[{**SSH, "IpRanges": [{"CidrIp": "10.0.0.0/8",

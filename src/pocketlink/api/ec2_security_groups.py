@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
@@ -113,22 +114,16 @@ GROUP_FILTERS: dict[str, filters.Field] = {
 }
 
 
-def default_egress(vpc: Vpc) -> list[SecurityGroupRule]:
-    """What every new group allows out: all IPv4, and all IPv6 when the VPC has IPv6."""
-    rules = [SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                               cidr_ipv4="0.0.0.0/0")]
-    if vpc.ipv6_associations:
-        rules.append(SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                                       cidr_ipv6="::/0"))
-    return rules
-
-
 @operation("ec2", "CreateSecurityGroup")
 def create_security_group(context: RequestContext, params: dict) -> dict:
     name, description = params["GroupName"], params["Description"]
-    if "VpcId" not in params:
-        raise ec2.VPCIdNotSpecified("No default VPC for this user")
-    vpc = require(context, Vpc, params["VpcId"])
+    if params.get("VpcId"):
+        vpc = require(context, Vpc, params["VpcId"])
+    else:
+        default = defaults.ensure(context)
+        if default is None:
+            raise ec2.VPCIdNotSpecified("No default VPC for this user")
+        vpc = default
     if not name or len(name) > 255:
         raise ec2.InvalidParameterValue("Value for parameter GroupName is invalid: length must be 1 to 255.")
     if name.lower().startswith("sg-"):
@@ -142,7 +137,7 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
         id=ids.new_id("sg"), account=context.account, region=context.region, vpc_id=vpc.id,
         group_name=name, description=description,
         tags=tags.from_specifications(params, "security-group"),
-        rules=default_egress(vpc),
+        rules=defaults.default_egress(vpc),
     )
     with context.store.transaction() as tx:
         tx.put(group)
@@ -161,6 +156,7 @@ def _by_name(context: RequestContext, name: str) -> SecurityGroup:
 
 @operation("ec2", "DescribeSecurityGroups")
 def describe_security_groups(context: RequestContext, params: dict) -> dict:
+    defaults.ensure(context)
     groups = select(context, SecurityGroup, params.get("GroupIds"))
     if params.get("GroupNames"):
         named = {_by_name(context, n).id for n in params["GroupNames"]}

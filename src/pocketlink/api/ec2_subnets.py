@@ -6,6 +6,7 @@ import ipaddress
 import secrets
 
 from pocketlink.api import addresses, filters, pages, tags
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
 from pocketlink.api.errors import ec2
@@ -24,8 +25,8 @@ SUBNET_FILTERS: dict[str, filters.Field] = {
     "availabilityZone": lambda s: s.availability_zone,
     "availability-zone-id": lambda s: s.availability_zone_id,
     "state": lambda s: s.state,
-    "default-for-az": lambda s: False,
-    "defaultForAz": lambda s: False,
+    "default-for-az": lambda s: s.default_for_az,
+    "defaultForAz": lambda s: s.default_for_az,
     "ipv6-cidr-block-association.ipv6-cidr-block": lambda s: [
         a.cidr for a in s.ipv6_associations],
     "ipv6-cidr-block-association.association-id": lambda s: [
@@ -51,7 +52,7 @@ def describe_subnet(context: RequestContext, subnet: Subnet) -> dict:
         "AvailabilityZone": subnet.availability_zone,
         "AvailabilityZoneId": subnet.availability_zone_id,
         "AvailableIpAddressCount": addresses.available_ipv4_count(context.store, subnet),
-        "DefaultForAz": False,
+        "DefaultForAz": subnet.default_for_az,
         "MapPublicIpOnLaunch": subnet.map_public_ip_on_launch,
         "AssignIpv6AddressOnCreation": subnet.assign_ipv6_address_on_creation,
         "Ipv6Native": subnet.ipv6_native,
@@ -150,8 +151,32 @@ def create_subnet(context: RequestContext, params: dict) -> dict:
     return {"Subnet": describe_subnet(context, subnet)}
 
 
+@operation("ec2", "CreateDefaultSubnet")
+def create_default_subnet(context: RequestContext, params: dict) -> dict:
+    if not params.get("AvailabilityZone") and not params.get("AvailabilityZoneId"):
+        raise ec2.MissingParameter("AvailabilityZone")
+    zone = _zone(context, params)
+    vpc = defaults.ensure(context)
+    if vpc is None:
+        raise ec2.DefaultVpcDoesNotExist()
+    existing = next((s for s in defaults.default_subnets(context, vpc)
+                     if s.availability_zone == zone.name), None)
+    if existing is not None:
+        raise ec2.DefaultSubnetAlreadyExistsInAvailabilityZone(existing.id, zone.name)
+    if params.get("Ipv6Native"):
+        raise ec2.InvalidParameterValue(
+            "pocketlink does not make IPv6-only default subnets yet: create an IPv6-only "
+            "subnet with CreateSubnet (Ipv6Native)")
+    subnet = defaults.default_subnet(
+        vpc, zone, [s for s in context.store.all(Subnet) if s.vpc_id == vpc.id])
+    with context.store.transaction() as tx:
+        tx.put(subnet)
+    return {"Subnet": describe_subnet(context, subnet)}
+
+
 @operation("ec2", "DescribeSubnets")
 def describe_subnets(context: RequestContext, params: dict) -> dict:
+    defaults.ensure(context)
     subnets = select(context, Subnet, params.get("SubnetIds"))
     subnets = filters.apply(subnets, params.get("Filters"), SUBNET_FILTERS)
     chunk, more = pages.page(subnets, params, ids_param="SubnetIds")
