@@ -17,6 +17,7 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.wire.errors import ServiceError
 
 MAX_RULES_PER_DIRECTION = 60
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
@@ -91,6 +92,8 @@ def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
     if rule.referenced_group_id:
         item["ReferencedGroupInfo"] = {"GroupId": rule.referenced_group_id,
                                        "UserId": rule.referenced_user_id}
+    if rule.tags:
+        item["Tags"] = tags.tag_set(rule.tags)
     return item
 
 
@@ -319,14 +322,12 @@ def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
     if sum(1 for r in group.rules if r.egress == egress) + len(new_rules) > \
             MAX_RULES_PER_DIRECTION:
         raise ec2.RulesPerSecurityGroupLimitExceeded()
+    for rule in new_rules:
+        rule.tags = dict(rule_tags)
     with context.store.transaction() as tx:
         mine = tx.edit(SecurityGroup, group.id)
         mine.rules.extend(new_rules)
-    described = [describe_rule(group, r) for r in new_rules]
-    if rule_tags:
-        for item in described:
-            item["Tags"] = tags.tag_set(rule_tags)
-    return {"Return": True, "SecurityGroupRules": described}
+    return {"Return": True, "SecurityGroupRules": [describe_rule(group, r) for r in new_rules]}
 
 
 def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
@@ -389,25 +390,42 @@ def revoke_egress(context: RequestContext, params: dict) -> dict:
     return _revoke(context, params, egress=True)
 
 
+class RuleRow:
+    """One rule with its group: a row of DescribeSecurityGroupRules, filterable and taggable
+    like a resource (its tags are the rule's)."""
+
+    def __init__(self, group: SecurityGroup, rule: SecurityGroupRule) -> None:
+        self.group, self.rule, self.tags = group, rule, rule.tags
+
+
+def rule_rows(context: RequestContext) -> list[RuleRow]:
+    return [RuleRow(g, r) for g in owned(context, SecurityGroup) for r in g.rules]
+
+
 RULE_FILTERS: dict[str, filters.Field] = {
-    "group-id": lambda pair: pair[0].id,
-    "security-group-rule-id": lambda pair: pair[1].rule_id,
+    "group-id": lambda row: row.group.id,
+    "security-group-rule-id": lambda row: row.rule.rule_id,
 }
 
 
 @operation("ec2", "DescribeSecurityGroupRules")
 def describe_security_group_rules(context: RequestContext, params: dict) -> dict:
-    pairs = [(g, r) for g in owned(context, SecurityGroup) for r in g.rules]
+    rows = rule_rows(context)
     wanted = params.get("SecurityGroupRuleIds")
     if wanted:
-        pairs = [p for p in pairs if p[1].rule_id in wanted]
-        missing = [w for w in wanted if w not in {r.rule_id for _, r in pairs}]
+        rows = [r for r in rows if r.rule.rule_id in wanted]
+        missing = [w for w in wanted if w not in {r.rule.rule_id for r in rows}]
         if missing:
             raise ec2.InvalidSecurityGroupRuleIdNotFound(missing[0])
     for flt in params.get("Filters") or []:
-        extract = RULE_FILTERS.get(flt.get("Name", ""))
-        if extract is None:
-            raise ec2.InvalidParameterValue(f"The filter '{flt.get('Name')}' is invalid")
-        pairs = [p for p in pairs if extract(p) in (flt.get("Values") or [])]
-    chunk, more = pages.page(pairs, params)
-    return {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk], **more}
+        if flt.get("Name") != "group-id":
+            continue
+        # AWS checks a group id's shape here (moto's aws_verified
+        # test_invalid_security_group_id_in_rules_search); an unknown one matches nothing.
+        for value in flt.get("Values") or []:
+            if not ids.looks_like("sg", value) and not set(value) & set("*?"):
+                raise ServiceError(f"The security group ID '{value}' is malformed",
+                                   code="InvalidGroupId.Malformed")
+    rows = filters.apply(rows, params.get("Filters"), RULE_FILTERS)  # type: ignore[arg-type]
+    chunk, more = pages.page(rows, params)
+    return {"SecurityGroupRules": [describe_rule(r.group, r.rule) for r in chunk], **more}

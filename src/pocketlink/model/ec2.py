@@ -79,6 +79,7 @@ class SecurityGroupRule:
     referenced_group_id: str | None = None
     referenced_user_id: str | None = None
     description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # a rule is taggable by its sgr- id
 
 
 @dataclass(kw_only=True)
