@@ -14,6 +14,10 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import CidrAssociation, NetworkInterface, RouteTable, Subnet, Vpc
+from pocketlink.wire.errors import ServiceError
+
+# A subnet's IPv6 block: /44 to /64 (CreateSubnet's reference), inside one of the VPC's.
+IPV6_PREFIXES = (44, 64)
 
 SUBNET_FILTERS: dict[str, filters.Field] = {
     "subnet-id": lambda s: s.id,
@@ -111,7 +115,7 @@ def _check_ipv6(context: RequestContext, vpc: Vpc, value: str) -> str:
     network = ipv6_network(value)
     if not vpc.ipv6_associations:
         raise ec2.InvalidParameterValue(f"The VPC {vpc.id} does not have an IPv6 CIDR block associated")
-    if network.prefixlen != 64 or not any(
+    if not IPV6_PREFIXES[0] <= network.prefixlen <= IPV6_PREFIXES[1] or not any(
         network.subnet_of(ipaddress.IPv6Network(a.cidr)) for a in vpc.ipv6_associations
     ):
         raise ec2.InvalidSubnetRange(value)
@@ -127,14 +131,19 @@ def create_subnet(context: RequestContext, params: dict) -> dict:
     vpc = require(context, Vpc, params["VpcId"])
     ipv6_native = bool(params.get("Ipv6Native"))
     cidr, cidr6 = params.get("CidrBlock"), params.get("Ipv6CidrBlock")
+    # The three refusals and their words are AWS's (moto's aws_verified
+    # test_create_ipv6native_subnet_* in tests/test_ec2/test_subnets.py).
     if ipv6_native:
+        if not cidr6:
+            raise ServiceError("Either 'ipv6CidrBlock' or 'ipv6IpamPoolId' should be provided.",
+                               code="MissingParameter")
         if cidr:
             raise ec2.InvalidParameterCombination(
-                "Cannot specify an IPv4 CIDR block for an IPv6-only subnet.")
-        if not cidr6:
-            raise ec2.MissingParameter("Ipv6CidrBlock")
+                "When specifying ipv4 parameters, cidrBlock or ipv4IpamPoolId, you cannot set "
+                "ipv6Native to true.")
     elif not cidr:
-        raise ec2.MissingParameter("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+        raise ServiceError("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.",
+                           code="MissingParameter")
     zone = _zone(context, params)
     subnet_tags = tags.from_specifications(params, "subnet")
     subnet = Subnet(

@@ -26,7 +26,7 @@ from pocketlink.model.ec2 import (
     Vpc,
 )
 from pocketlink.store import Transaction
-from pocketlink.wire.errors import Ec2Error
+from pocketlink.wire.errors import Ec2Error, ServiceError
 
 MAX_CIDR_BLOCKS = 5  # of each family
 
@@ -93,8 +93,8 @@ def create_vpc(context: RequestContext, params: dict) -> dict:
     if "Ipv4IpamPoolId" in params or "Ipv6IpamPoolId" in params or "Ipv6Pool" in params:
         raise Ec2Error("InvalidParameterValue", "pocketlink has no IPAM pools: give a CidrBlock")
     if "CidrBlock" not in params:
-        raise Ec2Error("MissingParameter",
-                       "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.")
+        raise ServiceError("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.",
+                           code="MissingParameter")
     network = _check_vpc_cidr(params["CidrBlock"])
     tenancy = params.get("InstanceTenancy", "default")
     if tenancy not in ("default", "dedicated"):
@@ -234,8 +234,9 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
             "Ipv6CidrBlockState": {"State": "associating"}, "NetworkBorderGroup": vpc.region,
             "Ipv6Pool": "Amazon"}}
     if "CidrBlock" not in params:
-        raise Ec2Error("MissingParameter",
-                       "Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' should be provided.")
+        raise ServiceError(
+            "Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' should be provided.",
+            code="MissingParameter")
     network = _check_vpc_cidr(params["CidrBlock"])
     if len(vpc.cidr_associations) >= MAX_CIDR_BLOCKS:
         raise _cidr_limit(vpc)
