@@ -136,6 +136,7 @@ class NetworkInterface(Resource):
     subnet_id: str
     availability_zone: str
     private_ip_address: str | None
+    secondary_private_ip_addresses: list[str] = field(default_factory=list)
     ipv6_addresses: list[str] = field(default_factory=list)
     mac_address: str = ""
     interface_type: str = "interface"  # vpc_endpoint, network_load_balancer, ...
