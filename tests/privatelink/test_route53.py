@@ -314,3 +314,34 @@ def test_an_alias_with_a_ttl_is_refused(route53, zone):
             "Name": f"alias.{zone['Name']}", "Type": "A", "TTL": 60,
             "AliasTarget": {"HostedZoneId": zone["Id"].rsplit("/", 1)[-1],
                             "DNSName": f"x.{zone['Name']}", "EvaluateTargetHealth": False}}))
+
+
+def test_an_action_route53_does_not_have_is_invalid_input(route53, zone):
+    """moto's test_change_resource_record_invalid_action_value (test_route53.py): Route 53's
+    schema refuses it before anything else."""
+    with aws_error("InvalidInput", "Invalid XML ; cvc-enumeration-valid: Value "
+                   "'INVALID_ACTION' is not facet-valid with respect to enumeration "
+                   "'[CREATE, DELETE, UPSERT]'. It must be a value from the enumeration."):
+        _apply(route53, zone, ("INVALID_ACTION", _set(zone, "x", "10.0.0.1")))
+    assert _listed(route53, zone) == []
+
+
+@pytest.mark.parametrize("character", [" ", "\t"])
+def test_a_name_with_an_unsupported_character(route53, zone, character):
+    """moto's test_list_resource_record_set_invalid_start_record_name (test_route53.py)."""
+    name = f"i{character}d.{zone['Name']}"
+    message = ("FATAL problem: UnsupportedCharacter (Value contains unsupported characters) "
+               f"encountered with '{character}'")
+    with aws_error("InvalidInput", message):
+        route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=name)
+    with aws_error("InvalidChangeBatch", message):
+        _apply(route53, zone, ("CREATE", {"Name": name, "Type": "TXT", "TTL": 60,
+                                          "ResourceRecords": [{"Value": '"x"'}]}))
+
+
+def test_a_delegation_set_pocketlink_never_made(route53):
+    """CreateHostedZone's reference: an unknown DelegationSetId is NoSuchDelegationSet; there
+    are no reusable delegation sets here, so every one is unknown."""
+    with aws_error("NoSuchDelegationSet"):
+        route53.create_hosted_zone(Name=domain(), CallerReference=secrets.token_hex(8),
+                                   DelegationSetId="N0123456789ABCDEFGHIJ")

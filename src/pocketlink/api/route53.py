@@ -72,6 +72,16 @@ def absolute(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
+def unsupported_character(name: str, code: str) -> None:
+    """Route 53 refuses a name with a character it cannot even escape (whitespace, controls,
+    non-ASCII), in these words (moto's test_list_resource_record_set_invalid_start_record_name,
+    tests/test_route53/test_route53.py); ``code`` is the calling operation's."""
+    bad = next((c for c in name if not "!" <= c <= "~"), None)
+    if bad is not None:
+        raise error(code, "FATAL problem: UnsupportedCharacter (Value contains unsupported "
+                    f"characters) encountered with '{bad}'")
+
+
 def _check_domain(name: str) -> str:
     name = absolute(name)
     labels = name[:-1].split(".")
@@ -145,6 +155,9 @@ def create_hosted_zone(context: RequestContext, params: dict) -> dict:
                     "the specified caller reference.")
     if len(mine) >= ZONE_LIMIT:
         raise error("TooManyHostedZones", f"Limits Exceeded: MAX_HOSTED_ZONES_BY_OWNER ({ZONE_LIMIT})")
+    if params.get("DelegationSetId"):  # pocketlink makes no reusable delegation sets
+        raise error("NoSuchDelegationSet", f"A reusable delegation set with the specified ID "
+                    f"does not exist: {params['DelegationSetId']}")
     config = params.get("HostedZoneConfig") or {}
     vpc = params.get("VPC")
     private = bool(config.get("PrivateZone")) or vpc is not None
@@ -284,6 +297,7 @@ def _describe_change(action: str, raw: dict) -> str:
 
 def _record(zone: HostedZone, raw: dict, action: str = "CREATE") -> RecordSet:
     """A record set as the change names it; refused the way Route 53's schema refuses."""
+    unsupported_character(raw["Name"], "InvalidChangeBatch")
     kind = raw["Type"]
     if kind not in TYPES:
         raise error("InvalidInput", f"Invalid XML ; cvc-enumeration-valid: Value '{kind}' is "
@@ -403,6 +417,8 @@ def _check_size(changes: list[dict]) -> None:
         records += weight * max(1, len(values))
         characters += weight * sum(len(v) for v in values)
     if records > RECORDS_LIMIT:
+        # AWS's words, brackets and all, as the SDKs quote them (external-dns#2537,
+        # dnscontrol#1114); moto's test has them without the brackets.
         raise error("InvalidChangeBatch", f"[Number of records limit of {RECORDS_LIMIT} "
                     "exceeded.]")
     if characters > CHARACTERS_LIMIT:  # AWS's wording of this one is a guess
@@ -445,6 +461,9 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
     _check_size(changes)
     for change in changes:
         action = change.get("Action")
+        refusal = _facet(action, "ChangeAction")
+        if refusal is not None:
+            raise refusal
         record = _record(zone, change.get("ResourceRecordSet") or {}, action)
         index = next((i for i, r in enumerate(records) if _same_set(r, record)), None)
         if action == "CREATE":
@@ -461,7 +480,7 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
                 records.append(record)
             else:
                 records[index] = record
-        elif action == "DELETE":
+        else:  # DELETE
             if index is None or records[index].routing != record.routing or (
                     (records[index].values, records[index].ttl) != (record.values, record.ttl)
                     and record.alias_target is None):
@@ -471,8 +490,6 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
                 raise error("InvalidChangeBatch", "A HostedZone must contain at least one NS "
                             "record for the zone itself and one SOA record.")
             del records[index]
-        else:
-            raise error("InvalidInput", f"Invalid action {action}")
     change = Change(id="C" + token(20), account=context.account, region=GLOBAL,
                     comment=batch.get("Comment"))
     with context.store.transaction() as tx:
@@ -492,6 +509,7 @@ def list_resource_record_sets(context: RequestContext, params: dict) -> dict:
     zone = require_zone(context, params["HostedZoneId"])
     records = sorted(zone.record_sets, key=_sort_key)
     if params.get("StartRecordName"):
+        unsupported_character(params["StartRecordName"], "InvalidInput")
         start = (tuple(reversed(absolute(params["StartRecordName"]).rstrip(".").split("."))),
                  params.get("StartRecordType", ""), params.get("StartRecordIdentifier", ""))
         records = [r for r in records if _sort_key(r) >= start]
