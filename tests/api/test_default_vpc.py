@@ -199,3 +199,25 @@ def test_a_boto3_script_written_for_aws_runs_unchanged(daemon):
     assert instance.vpc_id == vpc.id == group.vpc_id
     assert instance.subnet.default_for_az is True
     assert vpc.is_default is True
+
+
+def test_group_names_name_groups_of_the_default_vpc(fresh):
+    """GroupName and GroupNames are "[Default VPC]" parameters (the DescribeSecurityGroups,
+    AuthorizeSecurityGroupIngress and DeleteSecurityGroup references): a group of another
+    VPC is named by its id."""
+    vpc = default_vpc(fresh)
+    [default] = fresh.describe_security_groups(GroupNames=["default"])["SecurityGroups"]
+    assert default["VpcId"] == vpc["VpcId"]
+    fresh.create_security_group(GroupName="web", Description="web")
+    fresh.authorize_security_group_ingress(GroupName="web", IpProtocol="tcp", FromPort=80,
+                                           ToPort=80, CidrIp="0.0.0.0/0")
+    [web] = fresh.describe_security_groups(GroupNames=["web"])["SecurityGroups"]
+    assert [p["FromPort"] for p in web["IpPermissions"]] == [80]
+    other = fresh.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]
+    fresh.create_security_group(GroupName="app", Description="app", VpcId=other["VpcId"])
+    err = error(fresh.describe_security_groups, GroupNames=["app"])
+    assert err == {"Code": "InvalidGroup.NotFound",
+                   "Message": f"The security group 'app' does not exist in default VPC "
+                              f"'{vpc['VpcId']}'"}
+    fresh.delete_security_group(GroupName="web")
+    assert error(fresh.delete_security_group, GroupName="web")["Code"] == "InvalidGroup.NotFound"

@@ -151,10 +151,17 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
 
 
 def _by_name(context: RequestContext, name: str) -> SecurityGroup:
-    matches = [g for g in owned(context, SecurityGroup) if g.group_name == name]
-    if len(matches) != 1:
+    """A group by its name, as the API references say of GroupName(s): "[Default VPC]", a
+    group of the default VPC; a group of another VPC is named by its id."""
+    vpc = defaults.ensure(context)
+    found = next((g for g in owned(context, SecurityGroup)
+                  if vpc is not None and g.vpc_id == vpc.id and g.group_name == name), None)
+    if found is None and vpc is not None:
+        raise ServiceError(f"The security group '{name}' does not exist in default VPC "
+                           f"'{vpc.id}'", code="InvalidGroup.NotFound")
+    if found is None:
         raise ec2.InvalidGroupNotFound(name)
-    return matches[0]
+    return found
 
 
 @operation("ec2", "DescribeSecurityGroups")
