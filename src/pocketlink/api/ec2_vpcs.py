@@ -237,9 +237,9 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
         raise ServiceError(
             "Either 'cidrBlock' or 'amazonProvidedIpv6CidrBlock' should be provided.",
             code="MissingParameter")
+    if len(vpc.cidr_associations) >= MAX_CIDR_BLOCKS:  # before the block is even read, as
+        raise _cidr_limit(vpc)  # AWS (moto's aws_verified test asks a sixth non-canonical one)
     network = _check_vpc_cidr(params["CidrBlock"])
-    if len(vpc.cidr_associations) >= MAX_CIDR_BLOCKS:
-        raise _cidr_limit(vpc)
     for existing in vpc.cidr_associations:
         if network.overlaps(ipaddress.IPv4Network(existing.cidr)):
             raise Ec2Error("InvalidVpc.Range", str(network))
