@@ -337,6 +337,20 @@ def test_a_name_with_an_unsupported_character(route53, zone, character):
     with aws_error("InvalidChangeBatch", message):
         _apply(route53, zone, ("CREATE", {"Name": name, "Type": "TXT", "TTL": 60,
                                           "ResourceRecords": [{"Value": '"x"'}]}))
+    # escaped, or not whitespace at all, it is a name to start from
+    for fine in (f"i\\{character}d", "i国d", "i}d"):
+        route53.list_resource_record_sets(HostedZoneId=zone["Id"],
+                                          StartRecordName=f"{fine}.{zone['Name']}")
+
+
+def test_a_set_with_neither_values_nor_alias(route53, zone):
+    """moto's test_change_resource_record_set__delete_should_match_create quotes the whole
+    message, the change described at its end."""
+    name = f"x.{zone['Name']}"
+    with aws_error("InvalidInput", "Invalid request: Expected exactly one of [AliasTarget, all "
+                   "of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none "
+                   f"in Change with [Action=DELETE, Name={name}, Type=A, SetIdentifier=null]"):
+        _apply(route53, zone, ("DELETE", {"Name": name, "Type": "A"}))
 
 
 def test_a_delegation_set_pocketlink_never_made(route53):

@@ -73,10 +73,12 @@ def absolute(name: str) -> str:
 
 
 def unsupported_character(name: str, code: str) -> None:
-    """Route 53 refuses a name with a character it cannot even escape (whitespace, controls,
-    non-ASCII), in these words (moto's test_list_resource_record_set_invalid_start_record_name,
-    tests/test_route53/test_route53.py); ``code`` is the calling operation's."""
-    bad = next((c for c in name if not "!" <= c <= "~"), None)
+    """Route 53 refuses a name with whitespace or a control character that no backslash
+    escapes, in these words (moto's test_list_resource_record_set_invalid_start_record_name
+    and _valid_characters, tests/test_route53/test_route53.py); ``code`` is the calling
+    operation's."""
+    bad = next((c for i, c in enumerate(name)
+                if (c.isspace() or not c.isprintable()) and name[i - 1:i] != "\\"), None)
     if bad is not None:
         raise error(code, "FATAL problem: UnsupportedCharacter (Value contains unsupported "
                     f"characters) encountered with '{bad}'")
@@ -318,7 +320,9 @@ def _record(zone: HostedZone, raw: dict, action: str = "CREATE") -> RecordSet:
     if alias is None:
         if ttl is None:
             raise error("InvalidInput", "Invalid request: Expected exactly one of "
-                        "[AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId]")
+                        "[AliasTarget, all of [TTL, and ResourceRecords], or "
+                        "TrafficPolicyInstanceId], but found none in Change with "
+                        f"{_describe_change(action, raw)}")
         if not values:
             raise error("InvalidInput", "ResourceRecords must contain at least one record")
     elif ttl is not None or values:
