@@ -202,6 +202,7 @@ def test_secondary_private_addresses_given_and_counted(ec2, subnet):
     assert all(ipaddress.IPv4Address(ip) in ipaddress.IPv4Network("10.0.1.0/24")
                for ip in addresses)
     by_secondary = ec2.describe_network_interfaces(Filters=[
+        {"Name": "subnet-id", "Values": [subnet["SubnetId"]]},
         {"Name": "addresses.private-ip-address", "Values": ["10.0.1.11"]}])["NetworkInterfaces"]
     assert [e["NetworkInterfaceId"] for e in by_secondary] == [eni["NetworkInterfaceId"]]
     # a secondary address is taken: no other interface gets it
