@@ -28,7 +28,15 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
-from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
+from pocketlink.model.ec2 import (
+    AccountAttributes,
+    Instance,
+    NetworkInterface,
+    RouteTable,
+    SecurityGroup,
+    Subnet,
+    Vpc,
+)
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
@@ -45,7 +53,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change, RoleSession]
+         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes]
 
 
 @dataclass

@@ -262,12 +262,6 @@ def test_an_address_the_subnet_cannot_give(launch, subnet, address):
     assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
 
 
-def test_without_a_subnet_there_is_no_default_vpc(ec2):
-    with pytest.raises(ClientError) as err:
-        ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1)
-    assert err.value.response["Error"]["Code"] == "VPCIdNotSpecified"
-
-
 @pytest.mark.parametrize("image", ["ami-xyz", "ubuntu", "i-0123456789abcdef0"])
 def test_malformed_image_id(launch, subnet, image):
     with pytest.raises(ClientError) as err:

@@ -176,3 +176,58 @@ def test_an_ipv6_address_the_subnet_cannot_give(ec2, make_vpc, make_subnet, ipv6
         ec2.create_network_interface(SubnetId=subnet["SubnetId"],
                                      Ipv6Addresses=[{"Ipv6Address": address}])
     assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def _private(eni: dict) -> list[tuple[str, bool]]:
+    return [(a["PrivateIpAddress"], a["Primary"]) for a in eni["PrivateIpAddresses"]]
+
+
+def test_secondary_private_addresses_given_and_counted(ec2, subnet):
+    """CreateNetworkInterface's PrivateIpAddresses (one Primary) and
+    SecondaryPrivateIpAddressCount, as the API reference describes them; moto's
+    test_elastic_network_interfaces.py reads them back from PrivateIpAddresses the same way."""
+    eni = ec2.create_network_interface(
+        SubnetId=subnet["SubnetId"],
+        PrivateIpAddresses=[{"PrivateIpAddress": "10.0.1.10", "Primary": True},
+                            {"PrivateIpAddress": "10.0.1.11", "Primary": False}])[
+        "NetworkInterface"]
+    assert eni["PrivateIpAddress"] == "10.0.1.10"
+    assert _private(eni) == [("10.0.1.10", True), ("10.0.1.11", False)]
+    assert _private(describe(ec2, eni["NetworkInterfaceId"])) == _private(eni)
+    counted = ec2.create_network_interface(SubnetId=subnet["SubnetId"],
+                                           SecondaryPrivateIpAddressCount=3)["NetworkInterface"]
+    addresses = [ip for ip, _ in _private(counted)]
+    assert [primary for _, primary in _private(counted)] == [True, False, False, False]
+    assert len(set(addresses)) == 4 and not {"10.0.1.10", "10.0.1.11"} & set(addresses)
+    assert all(ipaddress.IPv4Address(ip) in ipaddress.IPv4Network("10.0.1.0/24")
+               for ip in addresses)
+    by_secondary = ec2.describe_network_interfaces(Filters=[
+        {"Name": "subnet-id", "Values": [subnet["SubnetId"]]},
+        {"Name": "addresses.private-ip-address", "Values": ["10.0.1.11"]}])["NetworkInterfaces"]
+    assert [e["NetworkInterfaceId"] for e in by_secondary] == [eni["NetworkInterfaceId"]]
+    # a secondary address is taken: no other interface gets it
+    with pytest.raises(ClientError) as err:
+        ec2.create_network_interface(SubnetId=subnet["SubnetId"], PrivateIpAddress="10.0.1.11")
+    assert err.value.response["Error"]["Code"] == "InvalidIPAddress.InUse"
+    free = ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"][0]
+    assert free["AvailableIpAddressCount"] == 251 - 6
+
+
+@pytest.mark.parametrize(("params", "code"), [
+    ({"SecondaryPrivateIpAddressCount": 1,
+      "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.20", "Primary": True},
+                             {"PrivateIpAddress": "10.0.1.21"}]},
+     "InvalidParameterCombination"),
+    ({"PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.20", "Primary": True},
+                             {"PrivateIpAddress": "10.0.1.21", "Primary": True}]},
+     "InvalidParameterValue"),
+    ({"PrivateIpAddress": "10.0.1.22",
+      "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.20", "Primary": True}]},
+     "InvalidParameterValue"),
+    ({"PrivateIpAddresses": [{"PrivateIpAddress": "10.0.2.20"}]}, "InvalidParameterValue"),
+    ({"SecondaryPrivateIpAddressCount": 0}, "InvalidParameterValue"),
+])
+def test_secondary_private_addresses_refused(ec2, subnet, params, code):
+    with pytest.raises(ClientError) as err:
+        ec2.create_network_interface(SubnetId=subnet["SubnetId"], **params)
+    assert err.value.response["Error"]["Code"] == code

@@ -83,6 +83,7 @@ def test_describe_account_attributes(ec2):
     attributes = {a["AttributeName"]: [v["AttributeValue"] for v in a["AttributeValues"]]
                   for a in answer}
     assert attributes["supported-platforms"] == ["VPC"]
-    assert attributes["default-vpc"] == ["none"]
+    [default] = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    assert attributes["default-vpc"] == [default["VpcId"]]
     [only] = ec2.describe_account_attributes(AttributeNames=["default-vpc"])["AccountAttributes"]
     assert only["AttributeName"] == "default-vpc"

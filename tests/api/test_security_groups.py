@@ -73,12 +73,6 @@ def test_group_names_are_unique_per_vpc(ec2, vpc, group, make_vpc):
                                      Description="elsewhere")["GroupId"] != group
 
 
-def test_create_without_a_vpc_when_there_is_no_default_vpc(ec2):
-    with pytest.raises(ClientError) as err:
-        ec2.create_security_group(GroupName="lost", Description="no vpc")
-    assert err.value.response["Error"]["Code"] == "VPCIdNotSpecified"
-
-
 def test_authorize_ingress_with_a_cidr(ec2, group):
     answer = ec2.authorize_security_group_ingress(
         GroupId=group, IpPermissions=[{**SSH, "IpRanges": [{"CidrIp": "10.0.0.0/8",
@@ -252,3 +246,53 @@ def test_icmp_type_and_code_must_be_in_range(ec2, group):
             {"IpProtocol": "icmp", "FromPort": 300, "ToPort": 0,
              "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
     assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_a_group_id_filter_of_the_wrong_shape_is_malformed(ec2, group):
+    """moto's aws_verified test_invalid_security_group_id_in_rules_search
+    (tests/test_ec2/test_security_groups.py): AWS refuses a malformed id in the group-id
+    filter of DescribeSecurityGroupRules; a well-formed unknown one matches nothing."""
+    with pytest.raises(ClientError) as err:
+        ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": ["foobar"]}])
+    assert err.value.response["Error"] == {
+        "Code": "InvalidGroupId.Malformed", "Message": "The security group ID 'foobar' is malformed"}
+    assert rules(ec2, "sg-005216b55886f0fdc") == []
+
+
+def test_rules_are_tagged_by_their_own_ids(ec2, group):
+    """CreateTags takes a rule's sgr- id (the CreateTags reference lists security group rules
+    among its resources), and DescribeSecurityGroupRules filters by tag:KEY and tag-key
+    (moto's test_security_group_rule_filtering_tags in test_security_groups.py:
+    TagSpecifications, then the tag filters)."""
+    made = ec2.authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[{**SSH, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}],
+        TagSpecifications=[{"ResourceType": "security-group-rule",
+                            "Tags": [{"Key": "Partner", "Value": "test"}]}])
+    [ssh] = made["SecurityGroupRules"]
+    assert ssh["Tags"] == [{"Key": "Partner", "Value": "test"}]
+    [egress] = [r for r in rules(ec2, group) if r["IsEgress"]]
+    ec2.create_tags(Resources=[egress["SecurityGroupRuleId"]],
+                    Tags=[{"Key": "Name", "Value": "out"}])
+
+    def tagged(*filters: tuple[str, str]) -> set[str]:
+        answer = ec2.describe_security_group_rules(Filters=[
+            {"Name": "group-id", "Values": [group]},
+            *({"Name": name, "Values": [value]} for name, value in filters)])
+        return {r["SecurityGroupRuleId"] for r in answer["SecurityGroupRules"]}
+
+    assert tagged(("tag:Partner", "test")) == {ssh["SecurityGroupRuleId"]}
+    assert tagged(("tag:Name", "out")) == {egress["SecurityGroupRuleId"]}
+    assert tagged(("tag-key", "*")) == {ssh["SecurityGroupRuleId"], egress["SecurityGroupRuleId"]}
+    [described] = ec2.describe_security_group_rules(
+        SecurityGroupRuleIds=[egress["SecurityGroupRuleId"]])["SecurityGroupRules"]
+    assert described["Tags"] == [{"Key": "Name", "Value": "out"}]
+    listed = ec2.describe_tags(Filters=[{"Name": "resource-id",
+                                         "Values": [egress["SecurityGroupRuleId"]]}])["Tags"]
+    assert listed == [{"ResourceId": egress["SecurityGroupRuleId"],
+                       "ResourceType": "security-group-rule", "Key": "Name", "Value": "out"}]
+    ec2.delete_tags(Resources=[egress["SecurityGroupRuleId"]], Tags=[{"Key": "Name"}])
+    assert tagged(("tag:Name", "out")) == set()
+    assert "Tags" not in describe(ec2, group)  # the group's own tags were never touched
+    with pytest.raises(ClientError) as err:
+        ec2.create_tags(Resources=["sgr-0123456789abcdef0"], Tags=[{"Key": "k", "Value": "v"}])
+    assert err.value.response["Error"]["Code"] == "InvalidSecurityGroupRuleId.NotFound"

@@ -63,6 +63,50 @@ def test_ipv6_block_must_lie_in_the_vpc_block(ec2, make_vpc):
     assert err.value.response["Error"]["Code"] == "InvalidSubnet.Range"
 
 
+@pytest.mark.parametrize("prefix", [56, 60, 64])
+def test_ipv6_blocks_of_56_to_64(ec2, make_vpc, make_subnet, launch, prefix):
+    """CreateSubnet's reference allows an IPv6 subnet between /44 and /64; moto's
+    aws_verified test_create_ipv6native_subnet (tests/test_ec2/test_subnets.py) makes one of
+    the VPC's whole /56."""
+    vpc = make_vpc("10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)
+    block = ipaddress.IPv6Network(vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"])
+    wanted = str(next(block.subnets(new_prefix=prefix)))
+    subnet = make_subnet(vpc, "10.0.1.0/24", Ipv6CidrBlock=wanted)
+    assert [a["Ipv6CidrBlock"] for a in subnet["Ipv6CidrBlockAssociationSet"]] == [wanted]
+    [instance] = launch(subnet, Ipv6AddressCount=1)
+    assert ipaddress.IPv6Address(instance["Ipv6Address"]) in ipaddress.IPv6Network(wanted)
+
+
+@pytest.mark.parametrize("prefix", [65, 80])
+def test_ipv6_blocks_smaller_than_64_are_refused(ec2, make_vpc, prefix):
+    vpc = make_vpc("10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)
+    block = ipaddress.IPv6Network(vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"])
+    with pytest.raises(ClientError) as err:
+        ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.0.1.0/24",
+                          Ipv6CidrBlock=str(next(block.subnets(new_prefix=prefix))))
+    assert err.value.response["Error"]["Code"] == "InvalidSubnet.Range"
+
+
+@pytest.mark.parametrize(("params", "code", "message"), [
+    ({}, "MissingParameter", "Either 'ipv6CidrBlock' or 'ipv6IpamPoolId' should be provided."),
+    ({"CidrBlock": "10.0.0.0/24"}, "MissingParameter",
+     "Either 'ipv6CidrBlock' or 'ipv6IpamPoolId' should be provided."),
+    ({"CidrBlock": "10.0.0.0/24", "Ipv6CidrBlock": "BLOCK"}, "InvalidParameterCombination",
+     "When specifying ipv4 parameters, cidrBlock or ipv4IpamPoolId, you cannot set "
+     "ipv6Native to true."),
+])
+def test_ipv6_native_refusals_as_aws_words_them(ec2, make_vpc, ipv6_blocks, params, code,
+                                                message):
+    """moto's aws_verified test_create_ipv6native_subnet_without_cidr, _with_ipv4_cidr and
+    _with_ipv4_and_ipv6_cidr (tests/test_ec2/test_subnets.py)."""
+    vpc = make_vpc("10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)
+    if params.get("Ipv6CidrBlock"):
+        params = {**params, "Ipv6CidrBlock": ipv6_blocks(vpc)[0]}
+    with pytest.raises(ClientError) as err:
+        ec2.create_subnet(VpcId=vpc["VpcId"], Ipv6Native=True, **params)
+    assert err.value.response["Error"] == {"Code": code, "Message": message}
+
+
 def test_subnet_in_zone_by_name_and_by_id(ec2, make_vpc, make_subnet):
     vpc = make_vpc("10.0.0.0/16")
     zones = ec2.describe_availability_zones()["AvailabilityZones"]

@@ -202,10 +202,13 @@ def test_associate_and_disassociate_a_secondary_ipv4_block(ec2, make_vpc, make_s
     answer = ec2.associate_vpc_cidr_block(VpcId=vpc["VpcId"], CidrBlock="10.41.0.0/16")
     association = answer["CidrBlockAssociation"]
     assert association["CidrBlock"] == "10.41.0.0/16"
-    assert association["CidrBlockState"]["State"] == "associated"
+    # AWS answers "associating", then describes it "associated" (moto's aws_verified
+    # test_associate_vpc_ipv4_cidr_block, tests/test_ec2/test_vpcs.py)
+    assert association["CidrBlockState"]["State"] == "associating"
     [described] = ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"]
-    assert {a["CidrBlock"] for a in described["CidrBlockAssociationSet"]} == \
-        {"10.40.0.0/16", "10.41.0.0/16"}
+    assert {(a["CidrBlock"], a["CidrBlockState"]["State"])
+            for a in described["CidrBlockAssociationSet"]} == \
+        {("10.40.0.0/16", "associated"), ("10.41.0.0/16", "associated")}
     assert local_routes(ec2, vpc) == {"10.40.0.0/16", "10.41.0.0/16"}
     subnet = make_subnet(vpc, "10.41.1.0/24")
     ec2.delete_subnet(SubnetId=subnet["SubnetId"])
@@ -223,9 +226,42 @@ def test_associate_and_disassociate_an_ipv6_block(ec2, make_vpc):
     association = answer["Ipv6CidrBlockAssociation"]
     block = ipaddress.IPv6Network(association["Ipv6CidrBlock"])
     assert block.prefixlen == 56 and block.subnet_of(ULA)
+    assert association["Ipv6CidrBlockState"]["State"] == "associating"
     assert local_routes(ec2, vpc) == {"10.0.0.0/16", str(block)}
     ec2.disassociate_vpc_cidr_block(AssociationId=association["AssociationId"])
     assert local_routes(ec2, vpc) == {"10.0.0.0/16"}
+
+
+def test_up_to_five_ipv6_blocks(ec2, make_vpc):
+    """The VPC quotas (docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html):
+    five IPv6 CIDR blocks per VPC, as for IPv4; the sixth is CidrLimitExceeded, worded as
+    for IPv4 (moto's aws_verified test_associate_vpc_ipv4_cidr_block)."""
+    vpc = make_vpc("10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)
+    for _ in range(4):
+        ec2.associate_vpc_cidr_block(VpcId=vpc["VpcId"], AmazonProvidedIpv6CidrBlock=True)
+    [described] = ec2.describe_vpcs(VpcIds=[vpc["VpcId"]])["Vpcs"]
+    blocks = {a["Ipv6CidrBlock"] for a in described["Ipv6CidrBlockAssociationSet"]}
+    assert len(blocks) == 5
+    with pytest.raises(ClientError) as err:
+        ec2.associate_vpc_cidr_block(VpcId=vpc["VpcId"], AmazonProvidedIpv6CidrBlock=True)
+    assert err.value.response["Error"] == {
+        "Code": "CidrLimitExceeded",
+        "Message": f"This network {vpc['VpcId']} has met its maximum number of allowed CIDRs: 5"}
+
+
+def test_network_address_usage_metrics_is_kept(ec2, make_vpc):
+    """moto's test_vpc_modify_enable_network_address_usage_metrics (test_vpcs.py); the
+    attribute as the ModifyVpcAttribute reference describes it."""
+    vpc = make_vpc("10.0.0.0/16")
+
+    def value() -> bool:
+        return ec2.describe_vpc_attribute(VpcId=vpc["VpcId"],
+                                          Attribute="enableNetworkAddressUsageMetrics")[
+            "EnableNetworkAddressUsageMetrics"]["Value"]
+
+    assert value() is False
+    ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableNetworkAddressUsageMetrics={"Value": True})
+    assert value() is True
 
 
 def test_disassociate_an_unknown_association(ec2):

@@ -139,6 +139,46 @@ def test_nlb_names_are_checked(net):
         new_balancer(net, Name="n" * 33)
 
 
+PROTOCOL_ENUM = "[HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE, QUIC, TCP_QUIC]"
+IP_TYPE_ENUM = "[ipv4, dualstack, dualstack-without-public-ipv4]"
+
+
+def test_values_outside_an_enum_get_aws_validation_message(net):
+    """AWS's request validation: "1 validation error detected: Value 'X' at 'member' failed
+    to satisfy constraint: Member must satisfy enum value set: [...]" (moto's
+    test_create_listeners_with_invalid_protocol, test_ip_address_type_validation in
+    tests/test_elbv2/test_elbv2.py); the set is the service model's, in its order."""
+    group = new_group(net)
+    with aws_error("ValidationError", "1 validation error detected: Value 'INVALID' at "
+                   "'protocol' failed to satisfy constraint: Member must satisfy enum value "
+                   f"set: {PROTOCOL_ENUM}"):
+        net.elbv2.create_listener(LoadBalancerArn=net.balancer_arn, Protocol="INVALID",
+                                  Port=8443, DefaultActions=forward(group))
+    message = ("1 validation error detected: Value 'invalid' at 'ipAddressType' failed to "
+               f"satisfy constraint: Member must satisfy enum value set: {IP_TYPE_ENUM}")
+    with aws_error("ValidationError", message):
+        net.elbv2.set_ip_address_type(LoadBalancerArn=net.balancer_arn, IpAddressType="invalid")
+    with aws_error("ValidationError", message):
+        new_balancer(net, IpAddressType="invalid")
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("A" * 33, "Target group name '{}' cannot be longer than '32' characters"),
+    ("tg_1", "Target group name '{}' can only contain characters that are alphanumeric "
+             "characters or hyphens(-)"),
+    *((bad, "1 validation error detected: Value '{}' at "
+            "'targetGroup.targetGroupArn.targetGroupName' failed to satisfy constraint: Member "
+            "must satisfy regular expression pattern: (?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$")
+      for bad in ("-name", "name-", "-name-", "Na--me")),
+])
+def test_target_group_names_are_refused_in_aws_words(net, name, message):
+    """moto's test_create_invalid_target_group_long_name and _invalid_characters
+    (tests/test_elbv2/test_elbv2_target_groups.py)."""
+    with aws_error("ValidationError", message.format(name)):
+        net.elbv2.create_target_group(Name=name, Protocol="TCP", Port=80,
+                                      VpcId=net.vpc["VpcId"])
+
+
 def test_two_subnets_in_one_zone_are_refused(net):
     other = net.ec2.create_subnet(VpcId=net.vpc["VpcId"], CidrBlock="10.0.9.0/24",
                                   AvailabilityZoneId=net.subnets[0]["AvailabilityZoneId"])["Subnet"]

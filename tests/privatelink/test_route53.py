@@ -222,3 +222,140 @@ def test_dig_nxdomain_in_a_zone_and_refused_outside(daemon, route53, zone):
 def test_a_deleted_zone_is_no_longer_served(daemon, route53, zone):
     route53.delete_hosted_zone(Id=zone["Id"])
     assert status(dig(daemon, "SOA", zone["Name"])) == "REFUSED"
+
+
+def _set(zone: dict, name: str, value: str, **policy) -> dict:
+    return {"Name": f"{name}.{zone['Name']}", "Type": "A", "TTL": 60,
+            "ResourceRecords": [{"Value": value}], **policy}
+
+
+def _apply(route53, zone: dict, *changes: tuple[str, dict]) -> None:
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": action, "ResourceRecordSet": rrset} for action, rrset in changes]})
+
+
+def _listed(route53, zone: dict) -> list[dict]:
+    return [r for r in route53.list_resource_record_sets(HostedZoneId=zone["Id"])[
+        "ResourceRecordSets"] if r["Type"] == "A"]
+
+
+def test_routing_policies_are_kept(route53, zone):
+    """Two weighted sets of one name and type are two sets (moto's
+    test_change_weighted_resource_record_sets and test_deleting_weighted_route,
+    tests/test_route53/test_route53.py), and Failover, GeoLocation and MultiValueAnswer come
+    back as given (test_failover_record_sets, test_geolocation_record_sets), each with the
+    SetIdentifier the ResourceRecordSet reference requires of them."""
+    _apply(route53, zone,
+           ("CREATE", _set(zone, "w", "10.0.0.1", SetIdentifier="one", Weight=90)),
+           ("CREATE", _set(zone, "w", "10.0.0.2", SetIdentifier="two", Weight=10)),
+           ("CREATE", _set(zone, "f", "10.0.0.3", SetIdentifier="main", Failover="PRIMARY",
+                           HealthCheckId="abcdef01-2345-6789-abcd-ef0123456789")),
+           ("CREATE", _set(zone, "g", "10.0.0.4", SetIdentifier="eu",
+                           GeoLocation={"ContinentCode": "EU"})),
+           ("CREATE", _set(zone, "g", "10.0.0.5", SetIdentifier="ny",
+                           GeoLocation={"CountryCode": "US", "SubdivisionCode": "NY"})),
+           ("CREATE", _set(zone, "m", "10.0.0.6", SetIdentifier="m1", MultiValueAnswer=True)))
+    listed = {(r["Name"].split(".")[0], r["SetIdentifier"]): r for r in _listed(route53, zone)}
+    assert sorted(listed) == [("f", "main"), ("g", "eu"), ("g", "ny"), ("m", "m1"),
+                              ("w", "one"), ("w", "two")]
+    assert (listed["w", "one"]["Weight"], listed["w", "two"]["Weight"]) == (90, 10)
+    assert listed["f", "main"]["Failover"] == "PRIMARY"
+    assert listed["f", "main"]["HealthCheckId"] == "abcdef01-2345-6789-abcd-ef0123456789"
+    assert listed["g", "ny"]["GeoLocation"] == {"CountryCode": "US", "SubdivisionCode": "NY"}
+    assert listed["m", "m1"]["MultiValueAnswer"] is True
+    _apply(route53, zone, ("UPSERT", _set(zone, "w", "10.0.0.1", SetIdentifier="one", Weight=5)))
+    with aws_error("InvalidChangeBatch"):  # a DELETE names the set as it is, weight and all
+        _apply(route53, zone, ("DELETE", _set(zone, "w", "10.0.0.1", SetIdentifier="one",
+                                              Weight=90)))
+    _apply(route53, zone, ("DELETE", _set(zone, "w", "10.0.0.1", SetIdentifier="one", Weight=5)))
+    assert [r["SetIdentifier"] for r in _listed(route53, zone) if r["Name"].startswith("w.")] \
+        == ["two"]
+    name = f"w.{zone['Name']}"
+    with aws_error("InvalidChangeBatch", f"[Tried to create resource record set [name='{name}', "
+                   "type='A', set-identifier='two'] but it already exists]"):
+        _apply(route53, zone, ("CREATE", _set(zone, "w", "10.0.0.9", SetIdentifier="two",
+                                              Weight=1)))
+
+
+def test_routing_policies_are_checked(route53, zone):
+    name = f"x.{zone['Name']}"
+    described = f"[Action=CREATE, Name={name}, Type=A, SetIdentifier="
+    with aws_error("InvalidInput", "Invalid request: Missing field 'SetIdentifier' in Change "
+                   f"with {described}null]"):
+        _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.1", Weight=1)))
+    policies = ("[Weight, Region, Failover, GeoLocation, MultiValueAnswer, "
+                "GeoProximityLocation, or CidrRoutingConfig]")
+    with aws_error("InvalidInput", f"Invalid request: Expected exactly one of {policies}, but "
+                   f"found none in Change with {described}a]"):
+        _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.1", SetIdentifier="a")))
+    with aws_error("InvalidInput", f"Invalid request: Expected exactly one of {policies}, but "
+                   f"found more than one in Change with {described}a]"):
+        _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.1", SetIdentifier="a",
+                                              Weight=1, Failover="PRIMARY")))
+    with aws_error("InvalidInput"):
+        _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.1", SetIdentifier="a",
+                                              Weight=256)))
+    with aws_error("InvalidInput"):
+        _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.1", SetIdentifier="a",
+                                              Failover="TERTIARY")))
+    _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.1")))
+    with aws_error("InvalidChangeBatch", f"[RRSet with DNS name {name}, type A, SetIdentifier "
+                   "a cannot be created as a non-weighted set exists with the same name and "
+                   "type.]"):
+        _apply(route53, zone, ("CREATE", _set(zone, "x", "10.0.0.2", SetIdentifier="a",
+                                              Weight=1)))
+
+
+def test_an_alias_with_a_ttl_is_refused(route53, zone):
+    """An alias takes its TTL from its target: Route 53 refuses one beside it ("Expected
+    exactly one of [AliasTarget, all of [TTL, and ResourceRecords], ...]")."""
+    with aws_error("InvalidInput"):
+        _apply(route53, zone, ("CREATE", {
+            "Name": f"alias.{zone['Name']}", "Type": "A", "TTL": 60,
+            "AliasTarget": {"HostedZoneId": zone["Id"].rsplit("/", 1)[-1],
+                            "DNSName": f"x.{zone['Name']}", "EvaluateTargetHealth": False}}))
+
+
+def test_an_action_route53_does_not_have_is_invalid_input(route53, zone):
+    """moto's test_change_resource_record_invalid_action_value (test_route53.py): Route 53's
+    schema refuses it before anything else."""
+    with aws_error("InvalidInput", "Invalid XML ; cvc-enumeration-valid: Value "
+                   "'INVALID_ACTION' is not facet-valid with respect to enumeration "
+                   "'[CREATE, DELETE, UPSERT]'. It must be a value from the enumeration."):
+        _apply(route53, zone, ("INVALID_ACTION", _set(zone, "x", "10.0.0.1")))
+    assert _listed(route53, zone) == []
+
+
+@pytest.mark.parametrize("character", [" ", "\t"])
+def test_a_name_with_an_unsupported_character(route53, zone, character):
+    """moto's test_list_resource_record_set_invalid_start_record_name (test_route53.py)."""
+    name = f"i{character}d.{zone['Name']}"
+    message = ("FATAL problem: UnsupportedCharacter (Value contains unsupported characters) "
+               f"encountered with '{character}'")
+    with aws_error("InvalidInput", message):
+        route53.list_resource_record_sets(HostedZoneId=zone["Id"], StartRecordName=name)
+    with aws_error("InvalidChangeBatch", message):
+        _apply(route53, zone, ("CREATE", {"Name": name, "Type": "TXT", "TTL": 60,
+                                          "ResourceRecords": [{"Value": '"x"'}]}))
+    # escaped, or not whitespace at all, it is a name to start from
+    for fine in (f"i\\{character}d", "i国d", "i}d"):
+        route53.list_resource_record_sets(HostedZoneId=zone["Id"],
+                                          StartRecordName=f"{fine}.{zone['Name']}")
+
+
+def test_a_set_with_neither_values_nor_alias(route53, zone):
+    """moto's test_change_resource_record_set__delete_should_match_create quotes the whole
+    message, the change described at its end."""
+    name = f"x.{zone['Name']}"
+    with aws_error("InvalidInput", "Invalid request: Expected exactly one of [AliasTarget, all "
+                   "of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none "
+                   f"in Change with [Action=DELETE, Name={name}, Type=A, SetIdentifier=null]"):
+        _apply(route53, zone, ("DELETE", {"Name": name, "Type": "A"}))
+
+
+def test_a_delegation_set_pocketlink_never_made(route53):
+    """CreateHostedZone's reference: an unknown DelegationSetId is NoSuchDelegationSet; there
+    are no reusable delegation sets here, so every one is unknown."""
+    with aws_error("NoSuchDelegationSet"):
+        route53.create_hosted_zone(Name=domain(), CallerReference=secrets.token_hex(8),
+                                   DelegationSetId="N0123456789ABCDEFGHIJ")

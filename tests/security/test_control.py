@@ -83,7 +83,7 @@ def test_a_request_from_a_foreign_web_page_is_refused(daemon) -> None:
     assert raw(daemon.endpoint, "GET", url, headers={"Origin": "http://localhost:8080"}).status \
         == 403
     ec2 = daemon.client("ec2", "131313131313")
-    assert ec2.describe_vpcs()["Vpcs"] == []
+    assert ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"] == []
 
 
 def test_a_foreign_preflight_gets_no_cors_allowance(daemon) -> None:
@@ -115,7 +115,7 @@ def test_down_stops_only_the_daemon_of_its_state(make_daemon) -> None:
     assert f"pid {mine.process.pid}" in done.stdout
     mine.process.wait(timeout=30)
     assert health(other) == 200
-    assert len(other_ec2.describe_vpcs()["Vpcs"]) == 1
+    assert len(other_ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["false"]}])["Vpcs"]) == 1
     assert control.RuntimeRecord.read(mine.state) is None
     # a state no daemon serves stops nothing
     done = subprocess.run([sys.executable, "-m", "pocketlink", "down", "--state",

@@ -18,7 +18,9 @@ The areas, by service:
   ``ec2_network_interfaces``, ``ec2_instances``, ``ec2_instance_metadata`` (metadata
   options, instance profiles), ``ec2_tags``, ``ec2_regions`` (regions,
   zones, account attributes), ``ec2_prefix_lists`` (the gateway services' prefix lists);
-  ``ec2_common`` parses CIDR blocks for them.
+  ``ec2_common`` parses CIDR blocks for them; ``ec2_defaults`` is what EC2 makes for you:
+  each VPC's main route table and default group, and each account's default VPC, made on
+  first use by the calls that list or need it.
 - PrivateLink (EC2's API): ``ec2_endpoint_services`` (the provider's side),
   ``ec2_vpc_endpoints`` (the consumer's), ``ec2_endpoint_notifications`` (connection
   notifications); ``privatelink_common`` is what both sides share (visible services, DNS

@@ -20,8 +20,8 @@ ULA = ipaddress.IPv6Network("fd00::/8")
 
 
 def used_ipv4(store: Store, subnet_id: str) -> set[str]:
-    return {eni.private_ip_address for eni in store.all(NetworkInterface)
-            if eni.subnet_id == subnet_id and eni.private_ip_address}
+    return {ip for eni in store.all(NetworkInterface) if eni.subnet_id == subnet_id
+            for ip in (eni.private_ip_address, *eni.secondary_private_ip_addresses) if ip}
 
 
 def used_ipv6(store: Store, subnet_id: str) -> set[str]:

@@ -13,6 +13,7 @@ import base64
 import binascii
 import dataclasses
 
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_instance_metadata import (
@@ -237,11 +238,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
             f"limit of {MAX_PER_CALL} allows.")
     count = min(high, MAX_PER_CALL)
     network = _network_settings(params)
-    if not network["SubnetId"]:
-        raise ec2.VPCIdNotSpecified(
-            "No default VPC for this user. Name a SubnetId: pocketlink makes no "
-            "default VPC.")
-    subnet = require(context, Subnet, network["SubnetId"])
+    subnet = require(context, Subnet, network["SubnetId"]) if network["SubnetId"] else \
+        defaults.launch_subnet(context, (params.get("Placement") or {}).get("AvailabilityZone"))
     if (network["PrivateIpAddress"] or network["Ipv6Addresses"]) and count > 1:
         if low > 1:
             what = "a private IP address" if network["PrivateIpAddress"] else "IPv6 addresses"

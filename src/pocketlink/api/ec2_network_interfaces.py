@@ -28,8 +28,10 @@ ENI_FILTERS: dict[str, filters.Field] = {
     "requester-id": lambda e: e.requester_id,
     "status": lambda e: e.status,
     "mac-address": lambda e: e.mac_address,
-    "private-ip-address": lambda e: e.private_ip_address,
-    "addresses.private-ip-address": lambda e: e.private_ip_address,
+    "private-ip-address": lambda e: [e.private_ip_address, *e.secondary_private_ip_addresses],
+    "addresses.private-ip-address": lambda e: [e.private_ip_address,
+                                               *e.secondary_private_ip_addresses],
+    "addresses.primary": lambda e: [True] + [False] * len(e.secondary_private_ip_addresses),
     "ipv6-addresses.ipv6-address": lambda e: e.ipv6_addresses,
     "group-id": lambda e: e.group_ids,
     "attachment.instance-id": lambda e: e.instance_id,
@@ -76,7 +78,10 @@ def describe_interface(store: Store, eni: NetworkInterface) -> dict:
         item["PrivateIpAddress"] = eni.private_ip_address
         item["PrivateDnsName"] = dns
         item["PrivateIpAddresses"] = [{"Primary": True, "PrivateIpAddress":
-                                       eni.private_ip_address, "PrivateDnsName": dns}]
+                                       eni.private_ip_address, "PrivateDnsName": dns}] + [
+            {"Primary": False, "PrivateIpAddress": ip,
+             "PrivateDnsName": regions.private_dns_name(eni.region, ip)}
+            for ip in eni.secondary_private_ip_addresses]
     if eni.ipv6_addresses:
         item["Ipv6Address"] = eni.ipv6_addresses[0]
     if eni.attachment_id:
@@ -93,6 +98,7 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
                   private_ip: str | None = None, ipv6_count: int = 0,
                   ipv6_addresses: list[str] | None = None, description: str = "",
                   interface_type: str = "interface", taken: set[str] | None = None,
+                  secondary_ips: list[str] | None = None, secondary_count: int = 0,
                   **fields: object) -> NetworkInterface:
     """An ENI in ``subnet`` with fresh addresses; ``taken`` collects picks of one request."""
     taken = taken if taken is not None else set()
@@ -101,8 +107,15 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
         ipv4 = addresses.claim_ipv4(context.store, subnet, private_ip, taken) if private_ip \
             else addresses.allocate_ipv4(context.store, subnet, taken)
         taken.add(ipv4)
-    elif private_ip:
+    elif private_ip or secondary_ips or secondary_count:
         raise ec2.InvalidParameterValue(f"Subnet {subnet.id} is IPv6-only and has no IPv4 addresses")
+    secondary = []
+    for wanted in secondary_ips or []:
+        secondary.append(addresses.claim_ipv4(context.store, subnet, wanted, taken))
+        taken.add(secondary[-1])
+    for _ in range(secondary_count):
+        secondary.append(addresses.allocate_ipv4(context.store, subnet, taken))
+        taken.add(secondary[-1])
     ipv6 = []
     for wanted in ipv6_addresses or []:
         address = addresses.claim_ipv6(context.store, subnet, wanted, taken)
@@ -117,7 +130,8 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
     return NetworkInterface(
         id=ids.new_id("eni"), account=context.account, region=context.region,
         vpc_id=subnet.vpc_id, subnet_id=subnet.id, availability_zone=subnet.availability_zone,
-        private_ip_address=ipv4, ipv6_addresses=ipv6, mac_address=ids.mac_address(),
+        private_ip_address=ipv4, secondary_private_ip_addresses=secondary,
+        ipv6_addresses=ipv6, mac_address=ids.mac_address(),
         group_ids=group_ids, description=description, interface_type=interface_type,
         **fields,  # type: ignore[arg-type]
     )
@@ -137,13 +151,43 @@ def check_groups(context: RequestContext, vpc_id: str, group_ids: list[str]) -> 
     return list(dict.fromkeys(group_ids))
 
 
+def _private_addresses(params: dict) -> tuple[str | None, list[str]]:
+    """CreateNetworkInterface's primary and secondary private IPv4 addresses, from
+    PrivateIpAddress and PrivateIpAddresses (one of which may be Primary). As the reference
+    says of SecondaryPrivateIpAddressCount: it cannot come with more than one address in
+    PrivateIpAddresses. The other refusals' words are pocketlink's, in EC2's style."""
+    listed = params.get("PrivateIpAddresses") or []
+    count = params.get("SecondaryPrivateIpAddressCount")
+    if count is not None and count < 1:
+        raise ec2.InvalidParameterValue(
+            f"Value ({count}) for parameter secondaryPrivateIpAddressCount is invalid. "
+            "Expected a value greater than or equal to 1.")
+    if count and len(listed) > 1:
+        raise ec2.InvalidParameterCombination(
+            "You may specify secondaryPrivateIpAddressCount or specific secondary private "
+            "IP addresses, but not both.")
+    primaries = [a.get("PrivateIpAddress") for a in listed if a.get("Primary")]
+    primary = params.get("PrivateIpAddress")
+    if len(primaries) > 1 or (primary and primaries and primaries != [primary]):
+        raise ec2.InvalidParameterValue("Only one primary private IP address may be specified.")
+    primary = primary or (primaries[0] if primaries else None)
+    secondary = [a.get("PrivateIpAddress") for a in listed if not a.get("Primary")]
+    if any(not ip for ip in secondary):
+        raise ec2.MissingParameter("PrivateIpAddresses.N.PrivateIpAddress")
+    if len(set(secondary) | {primary} - {None}) != len(secondary) + (primary is not None):
+        raise ec2.InvalidParameterValue("The same private IP address is specified twice.")
+    return primary, secondary
+
+
 @operation("ec2", "CreateNetworkInterface")
 def create_network_interface(context: RequestContext, params: dict) -> dict:
     subnet = require(context, Subnet, params["SubnetId"])
     group_ids = check_groups(context, subnet.vpc_id, params.get("Groups") or [])
     ipv6 = [a["Ipv6Address"] for a in params.get("Ipv6Addresses") or [] if "Ipv6Address" in a]
-    eni = new_interface(context, subnet, group_ids=group_ids,
-                        private_ip=params.get("PrivateIpAddress"),
+    primary, secondary = _private_addresses(params)
+    eni = new_interface(context, subnet, group_ids=group_ids, private_ip=primary,
+                        secondary_ips=secondary,
+                        secondary_count=params.get("SecondaryPrivateIpAddressCount") or 0,
                         ipv6_count=params.get("Ipv6AddressCount") or 0, ipv6_addresses=ipv6,
                         description=params.get("Description", ""),
                         tags=tags.from_specifications(params, "network-interface"))

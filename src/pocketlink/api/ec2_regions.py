@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
@@ -79,7 +80,7 @@ def describe_availability_zones(context: RequestContext, params: dict) -> dict:
 
 ACCOUNT_ATTRIBUTES = {
     "supported-platforms": ["VPC"],
-    "default-vpc": ["none"],
+    "default-vpc": ["none"],  # the default VPC's id while there is one
     "max-instances": ["50"],
     "vpc-max-security-groups-per-interface": ["5"],
     "max-elastic-ips": ["5"],
@@ -93,7 +94,8 @@ def describe_account_attributes(context: RequestContext, params: dict) -> dict:
     for name in names:
         if name not in ACCOUNT_ATTRIBUTES:
             raise ec2.InvalidParameterValue(f"Value ({name}) for parameter attributeName is invalid.")
+    default_vpc = defaults.ensure(context)
+    values = ACCOUNT_ATTRIBUTES | {"default-vpc": [default_vpc.id if default_vpc else "none"]}
     return {"AccountAttributes": [
-        {"AttributeName": name, "AttributeValues": [
-            {"AttributeValue": v} for v in ACCOUNT_ATTRIBUTES[name]]}
+        {"AttributeName": name, "AttributeValues": [{"AttributeValue": v} for v in values[name]]}
         for name in names]}

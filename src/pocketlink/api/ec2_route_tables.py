@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
@@ -105,6 +106,7 @@ def create_route_table(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeRouteTables")
 def describe_route_tables(context: RequestContext, params: dict) -> dict:
+    defaults.ensure(context)
     tables = select(context, RouteTable, params.get("RouteTableIds"))
     tables = filters.apply(tables, params.get("Filters"), ROUTE_TABLE_FILTERS)
     chunk, more = pages.page(tables, params, ids_param="RouteTableIds", high=100)

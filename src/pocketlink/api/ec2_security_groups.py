@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
@@ -16,6 +17,7 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.wire.errors import ServiceError
 
 MAX_RULES_PER_DIRECTION = 60
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
@@ -90,6 +92,8 @@ def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
     if rule.referenced_group_id:
         item["ReferencedGroupInfo"] = {"GroupId": rule.referenced_group_id,
                                        "UserId": rule.referenced_user_id}
+    if rule.tags:
+        item["Tags"] = tags.tag_set(rule.tags)
     return item
 
 
@@ -113,22 +117,16 @@ GROUP_FILTERS: dict[str, filters.Field] = {
 }
 
 
-def default_egress(vpc: Vpc) -> list[SecurityGroupRule]:
-    """What every new group allows out: all IPv4, and all IPv6 when the VPC has IPv6."""
-    rules = [SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                               cidr_ipv4="0.0.0.0/0")]
-    if vpc.ipv6_associations:
-        rules.append(SecurityGroupRule(rule_id=ids.new_id("sgr"), egress=True, ip_protocol="-1",
-                                       cidr_ipv6="::/0"))
-    return rules
-
-
 @operation("ec2", "CreateSecurityGroup")
 def create_security_group(context: RequestContext, params: dict) -> dict:
     name, description = params["GroupName"], params["Description"]
-    if "VpcId" not in params:
-        raise ec2.VPCIdNotSpecified("No default VPC for this user")
-    vpc = require(context, Vpc, params["VpcId"])
+    if params.get("VpcId"):
+        vpc = require(context, Vpc, params["VpcId"])
+    else:
+        default = defaults.ensure(context)
+        if default is None:
+            raise ec2.VPCIdNotSpecified("No default VPC for this user")
+        vpc = default
     if not name or len(name) > 255:
         raise ec2.InvalidParameterValue("Value for parameter GroupName is invalid: length must be 1 to 255.")
     if name.lower().startswith("sg-"):
@@ -142,7 +140,7 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
         id=ids.new_id("sg"), account=context.account, region=context.region, vpc_id=vpc.id,
         group_name=name, description=description,
         tags=tags.from_specifications(params, "security-group"),
-        rules=default_egress(vpc),
+        rules=defaults.default_egress(vpc),
     )
     with context.store.transaction() as tx:
         tx.put(group)
@@ -153,14 +151,22 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
 
 
 def _by_name(context: RequestContext, name: str) -> SecurityGroup:
-    matches = [g for g in owned(context, SecurityGroup) if g.group_name == name]
-    if len(matches) != 1:
+    """A group by its name, as the API references say of GroupName(s): "[Default VPC]", a
+    group of the default VPC; a group of another VPC is named by its id."""
+    vpc = defaults.ensure(context)
+    found = next((g for g in owned(context, SecurityGroup)
+                  if vpc is not None and g.vpc_id == vpc.id and g.group_name == name), None)
+    if found is None and vpc is not None:
+        raise ServiceError(f"The security group '{name}' does not exist in default VPC "
+                           f"'{vpc.id}'", code="InvalidGroup.NotFound")
+    if found is None:
         raise ec2.InvalidGroupNotFound(name)
-    return matches[0]
+    return found
 
 
 @operation("ec2", "DescribeSecurityGroups")
 def describe_security_groups(context: RequestContext, params: dict) -> dict:
+    defaults.ensure(context)
     groups = select(context, SecurityGroup, params.get("GroupIds"))
     if params.get("GroupNames"):
         named = {_by_name(context, n).id for n in params["GroupNames"]}
@@ -323,14 +329,12 @@ def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
     if sum(1 for r in group.rules if r.egress == egress) + len(new_rules) > \
             MAX_RULES_PER_DIRECTION:
         raise ec2.RulesPerSecurityGroupLimitExceeded()
+    for rule in new_rules:
+        rule.tags = dict(rule_tags)
     with context.store.transaction() as tx:
         mine = tx.edit(SecurityGroup, group.id)
         mine.rules.extend(new_rules)
-    described = [describe_rule(group, r) for r in new_rules]
-    if rule_tags:
-        for item in described:
-            item["Tags"] = tags.tag_set(rule_tags)
-    return {"Return": True, "SecurityGroupRules": described}
+    return {"Return": True, "SecurityGroupRules": [describe_rule(group, r) for r in new_rules]}
 
 
 def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
@@ -393,25 +397,42 @@ def revoke_egress(context: RequestContext, params: dict) -> dict:
     return _revoke(context, params, egress=True)
 
 
+class RuleRow:
+    """One rule with its group: a row of DescribeSecurityGroupRules, filterable and taggable
+    like a resource (its tags are the rule's)."""
+
+    def __init__(self, group: SecurityGroup, rule: SecurityGroupRule) -> None:
+        self.group, self.rule, self.tags = group, rule, rule.tags
+
+
+def rule_rows(context: RequestContext) -> list[RuleRow]:
+    return [RuleRow(g, r) for g in owned(context, SecurityGroup) for r in g.rules]
+
+
 RULE_FILTERS: dict[str, filters.Field] = {
-    "group-id": lambda pair: pair[0].id,
-    "security-group-rule-id": lambda pair: pair[1].rule_id,
+    "group-id": lambda row: row.group.id,
+    "security-group-rule-id": lambda row: row.rule.rule_id,
 }
 
 
 @operation("ec2", "DescribeSecurityGroupRules")
 def describe_security_group_rules(context: RequestContext, params: dict) -> dict:
-    pairs = [(g, r) for g in owned(context, SecurityGroup) for r in g.rules]
+    rows = rule_rows(context)
     wanted = params.get("SecurityGroupRuleIds")
     if wanted:
-        pairs = [p for p in pairs if p[1].rule_id in wanted]
-        missing = [w for w in wanted if w not in {r.rule_id for _, r in pairs}]
+        rows = [r for r in rows if r.rule.rule_id in wanted]
+        missing = [w for w in wanted if w not in {r.rule.rule_id for r in rows}]
         if missing:
             raise ec2.InvalidSecurityGroupRuleIdNotFound(missing[0])
     for flt in params.get("Filters") or []:
-        extract = RULE_FILTERS.get(flt.get("Name", ""))
-        if extract is None:
-            raise ec2.InvalidParameterValue(f"The filter '{flt.get('Name')}' is invalid")
-        pairs = [p for p in pairs if extract(p) in (flt.get("Values") or [])]
-    chunk, more = pages.page(pairs, params)
-    return {"SecurityGroupRules": [describe_rule(g, r) for g, r in chunk], **more}
+        if flt.get("Name") != "group-id":
+            continue
+        # AWS checks a group id's shape here (moto's aws_verified
+        # test_invalid_security_group_id_in_rules_search); an unknown one matches nothing.
+        for value in flt.get("Values") or []:
+            if not ids.looks_like("sg", value) and not set(value) & set("*?"):
+                raise ServiceError(f"The security group ID '{value}' is malformed",
+                                   code="InvalidGroupId.Malformed")
+    rows = filters.apply(rows, params.get("Filters"), RULE_FILTERS)  # type: ignore[arg-type]
+    chunk, more = pages.page(rows, params)
+    return {"SecurityGroupRules": [describe_rule(r.group, r.rule) for r in chunk], **more}

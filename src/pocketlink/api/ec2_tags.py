@@ -1,4 +1,5 @@
-"""CreateTags, DeleteTags, DescribeTags: tags on any EC2 resource, found by its id."""
+"""CreateTags, DeleteTags, DescribeTags: tags on any EC2 resource, found by its id (a
+security group rule's, ``sgr-...``, included)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,27 @@ _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 
 
 def _resource(context: RequestContext, resource_id: str) -> Resource:
+    if resource_id.startswith("sgr-"):
+        return _group_of_rule(context, resource_id)
     cls = _BY_PREFIX.get(resource_id.rsplit("-", 1)[0])
     if cls is None:
         raise ec2.InvalidID(resource_id)
     return require(context, cls, resource_id)
+
+
+def _group_of_rule(context: RequestContext, rule_id: str) -> SecurityGroup:
+    """A security group rule is tagged by its own id (sgr-...), and kept in its group."""
+    for group in owned(context, SecurityGroup):
+        if any(r.rule_id == rule_id for r in group.rules):
+            return group
+    raise ec2.InvalidSecurityGroupRuleIdNotFound(rule_id)
+
+
+def _tags_of(holder: Resource, resource_id: str) -> dict[str, str]:
+    """The tags ``resource_id`` names in ``holder``: its own, or one of its rules'."""
+    if isinstance(holder, SecurityGroup) and resource_id != holder.id:
+        return next(r.tags for r in holder.rules if r.rule_id == resource_id)
+    return holder.tags
 
 
 def _resource_type(resource: Resource) -> str:
@@ -32,57 +50,64 @@ def _resource_type(resource: Resource) -> str:
 @operation("ec2", "CreateTags")
 def create_tags(context: RequestContext, params: dict) -> dict:
     new = {t.get("Key", ""): t.get("Value", "") for t in params["Tags"]}
-    resources = [_resource(context, r) for r in dict.fromkeys(params["Resources"])]
-    for resource in resources:
-        tags.validate({**resource.tags, **new})
+    targets = [(r, _resource(context, r)) for r in dict.fromkeys(params["Resources"])]
+    for resource_id, holder in targets:
+        tags.validate({**_tags_of(holder, resource_id), **new})
     with context.store.transaction() as tx:
-        for resource in resources:
-            mine = tx.edit(type(resource), resource.id)
-            mine.tags.update(new)
+        for resource_id, holder in targets:
+            _tags_of(tx.edit(type(holder), holder.id), resource_id).update(new)
     return {}
 
 
 @operation("ec2", "DeleteTags")
 def delete_tags(context: RequestContext, params: dict) -> dict:
-    resources = [_resource(context, r) for r in dict.fromkeys(params["Resources"])]
+    targets = [(r, _resource(context, r)) for r in dict.fromkeys(params["Resources"])]
     doomed = params.get("Tags")
     with context.store.transaction() as tx:
-        for resource in resources:
-            mine = tx.edit(type(resource), resource.id)
+        for resource_id, holder in targets:
+            mine = _tags_of(tx.edit(type(holder), holder.id), resource_id)
             if doomed is None:
-                mine.tags.clear()
+                mine.clear()
                 continue
             for tag in doomed:
                 key = tag.get("Key")
                 # A value given must match; no value removes the key whatever its value.
-                if key in mine.tags and ("Value" not in tag or mine.tags[key] == tag["Value"]):
-                    del mine.tags[key]
+                if key in mine and ("Value" not in tag or mine[key] == tag["Value"]):
+                    del mine[key]
     return {}
 
 
 class _Tag:
     """One (resource, key, value) row of DescribeTags, filterable like a resource."""
 
-    def __init__(self, resource: Resource, key: str, value: str) -> None:
-        self.resource, self.key, self.value = resource, key, value
+    def __init__(self, resource_id: str, resource_type: str, key: str, value: str) -> None:
+        self.resource_id, self.resource_type = resource_id, resource_type
+        self.key, self.value = key, value
         self.tags: dict[str, str] = {}
 
 
 TAG_FILTERS: dict[str, filters.Field] = {
-    "resource-id": lambda t: t.resource.id,
-    "resource-type": lambda t: _resource_type(t.resource),
+    "resource-id": lambda t: t.resource_id,
+    "resource-type": lambda t: t.resource_type,
     "key": lambda t: t.key,
     "value": lambda t: t.value,
 }
 
 
-@operation("ec2", "DescribeTags")
-def describe_tags(context: RequestContext, params: dict) -> dict:
-    rows = [_Tag(resource, key, value)
+def _rows(context: RequestContext) -> list[_Tag]:
+    rows = [_Tag(resource.id, _resource_type(resource), key, value)
             for cls in RESOURCE_TYPES for resource in owned(context, cls)
             for key, value in resource.tags.items()]
-    rows = filters.apply(rows, params.get("Filters"), TAG_FILTERS)  # type: ignore[arg-type]
+    rows += [_Tag(rule.rule_id, "security-group-rule", key, value)
+             for group in owned(context, SecurityGroup) for rule in group.rules
+             for key, value in rule.tags.items()]
+    return rows
+
+
+@operation("ec2", "DescribeTags")
+def describe_tags(context: RequestContext, params: dict) -> dict:
+    rows = filters.apply(_rows(context), params.get("Filters"),  # type: ignore[arg-type]
+                         TAG_FILTERS)
     chunk, more = pages.page(rows, params)
-    return {"Tags": [{"ResourceId": t.resource.id, "ResourceType":
-                      _resource_type(t.resource), "Key": t.key, "Value": t.value}
-                     for t in chunk], **more}
+    return {"Tags": [{"ResourceId": t.resource_id, "ResourceType": t.resource_type,
+                      "Key": t.key, "Value": t.value} for t in chunk], **more}

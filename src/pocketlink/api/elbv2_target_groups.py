@@ -4,6 +4,7 @@ attributes, and what DescribeTargetHealth reports."""
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.elbv2_common import (
@@ -11,7 +12,6 @@ from pocketlink.api.elbv2_common import (
     attribute_changes,
     attributes_out,
     boolean_attribute,
-    check_name,
     hex_id,
     integer_attribute,
     page,
@@ -132,10 +132,29 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
             "matcher": matcher if http else None}
 
 
+# AWS's pattern for a target group's name, which its request validation quotes.
+GROUP_NAME_PATTERN = r"(?!.*--)(?!^-)(?!.*-$)^[A-Za-z0-9-]+$"
+
+
+def _check_group_name(name: str) -> None:
+    """A target group's name, refused in AWS's three messages (moto's
+    test_create_invalid_target_group_* in tests/test_elbv2/test_elbv2_target_groups.py)."""
+    if len(name) > 32:
+        raise validation(f"Target group name '{name}' cannot be longer than '32' characters")
+    if not re.fullmatch(r"[A-Za-z0-9-]*", name):
+        raise validation(f"Target group name '{name}' can only contain characters that are "
+                         "alphanumeric characters or hyphens(-)")
+    if not re.match(GROUP_NAME_PATTERN, name):
+        raise validation(f"1 validation error detected: Value '{name}' at "
+                         "'targetGroup.targetGroupArn.targetGroupName' failed to satisfy "
+                         f"constraint: Member must satisfy regular expression pattern: "
+                         f"{GROUP_NAME_PATTERN}")
+
+
 @operation("elbv2", "CreateTargetGroup")
 def create_target_group(context: RequestContext, params: dict) -> dict:
     name = params["Name"]
-    check_name(name, "Target group")
+    _check_group_name(name)
     protocol = params.get("Protocol")
     target_type = params.get("TargetType", "instance")
     if target_type not in TARGET_TYPES:

@@ -4,7 +4,8 @@
   and how a resource becomes JSON for the store and back.
 - ``ids`` (ids.py): AWS-shaped ids (``vpc-`` + 17 hex).
 - ``regions`` (regions.py): regions and availability zones, with each account's own zone ids.
-- ``ec2`` (ec2.py): VPCs, subnets, security groups, route tables, ENIs, instances.
+- ``ec2`` (ec2.py): VPCs, subnets, security groups, route tables, ENIs, instances, and the
+  account attributes EC2 keeps per account and region (its default VPC).
 - ``elbv2`` (elbv2.py): Network Load Balancers and their nodes, target groups, listeners,
   and draining.
 - ``privatelink`` (privatelink.py): endpoint services, VPC endpoints (and their

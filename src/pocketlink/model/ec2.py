@@ -29,11 +29,23 @@ class Vpc(Resource):
     is_default: bool = False
     enable_dns_support: bool = True
     enable_dns_hostnames: bool = False
+    enable_network_address_usage_metrics: bool = False
     dhcp_options_id: str = ""
     main_route_table_id: str = ""
     default_security_group_id: str = ""
     default_network_acl_id: str = ""
     state: str = "available"
+
+
+@dataclass(kw_only=True)
+class AccountAttributes(Resource):
+    """What DescribeAccountAttributes says of one account in one region that pocketlink has
+    to remember: its default VPC, made on first use, "none" once deleted (until
+    CreateDefaultVpc). Its id is ``account/region``."""
+
+    kind = "account-attributes"
+
+    default_vpc: str = "none"
 
 
 @dataclass(kw_only=True)
@@ -47,6 +59,7 @@ class Subnet(Resource):
     ipv6_associations: list[CidrAssociation] = field(default_factory=list)
     ipv6_native: bool = False
     map_public_ip_on_launch: bool = False
+    default_for_az: bool = False
     assign_ipv6_address_on_creation: bool = False
     state: str = "available"
 
@@ -66,6 +79,7 @@ class SecurityGroupRule:
     referenced_group_id: str | None = None
     referenced_user_id: str | None = None
     description: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # a rule is taggable by its sgr- id
 
 
 @dataclass(kw_only=True)
@@ -122,6 +136,7 @@ class NetworkInterface(Resource):
     subnet_id: str
     availability_zone: str
     private_ip_address: str | None
+    secondary_private_ip_addresses: list[str] = field(default_factory=list)
     ipv6_addresses: list[str] = field(default_factory=list)
     mac_address: str = ""
     interface_type: str = "interface"  # vpc_endpoint, network_load_balancer, ...

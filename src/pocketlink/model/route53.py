@@ -14,6 +14,10 @@ class RecordSet:
     ttl: int | None = None
     values: list[str] = field(default_factory=list)
     alias_target: dict | None = None  # {HostedZoneId, DNSName, EvaluateTargetHealth}
+    # A routing policy other than simple: the set's identifier among the sets of its name
+    # and type, and its policy's members as the API gave them ({"Weight": 50} ...).
+    set_identifier: str | None = None
+    routing: dict = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

@@ -150,7 +150,10 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
             group = found.get(resource.vpc_id)  # type: ignore[attr-defined]
             if group is not None:
                 getattr(group, bucket).append(resource)
-    return found
+    # Every account that lists its VPCs has a default VPC, and most never use it: it gets
+    # its namespace once something holds an address in it, and loses it when nothing does.
+    return {vpc_id: group for vpc_id, group in found.items()
+            if group.network_interfaces or not group.vpc.is_default}
 
 
 def _table_of(store: Store, subnet: Subnet, vpc: VpcInputs) -> RouteTable | None:
