@@ -49,14 +49,16 @@ class Zone:
         encloser when the name does not exist (RFC 4592)."""
         if self.has(name):
             return name
+        if self.exists_below(name):
+            return None  # an empty non-terminal exists: no wildcard answers for it
         parent = name
         while parent != self.origin and len(parent) > 1:
             parent = parent.parent()
-            if self.has(parent):
-                return None  # an existing ancestor (empty non-terminal or not) blocks wildcards
             wildcard = dns.name.Name((b"*", *parent.labels))
             if self.has(wildcard):
                 return wildcard
+            if self.has(parent) or self.exists_below(parent):
+                return None  # the closest encloser has no wildcard: nothing is synthesized
         return None
 
     def exists_below(self, name: dns.name.Name) -> bool:
