@@ -20,6 +20,7 @@ from pocketlink.model.aws_services import (
     AWS_SERVICES,
     gateway_prefix_lists,
 )
+from pocketlink.model.ec2 import Vpc
 from pocketlink.model.regions import REGIONS
 from pocketlink.store import Store
 
@@ -106,6 +107,10 @@ def lookup(store, name: str, rdtype: str):
 
 def test_the_public_dns_answers_them(store):
     names = by_name()
+    assert lookup(store, "ssm.us-west-2.amazonaws.com.", "A").rcode == dns.rcode.REFUSED
+    with store.transaction() as tx:  # a region's names are served once a VPC is there
+        tx.put(Vpc(id="vpc-0123456789abcdef0", account="111111111111", region=REGION,
+                   cidr_block="10.0.0.0/16"))
     answer = lookup(store, "ssm.us-west-2.amazonaws.com.", "A")
     assert [r.to_text() for r in answer.answer[0]] == [names["ssm.us-west-2.amazonaws.com"].ipv4]
     assert lookup(store, "ssm.us-west-2.amazonaws.com.", "AAAA").answer == []  # NODATA

@@ -34,7 +34,6 @@ from pocketlink.model.privatelink import (
     endpoint_private_names,
     vpce_names,
 )
-from pocketlink.model.regions import REGIONS
 from pocketlink.model.states import ENDPOINT_LISTENING, ENDPOINT_NAMED
 from pocketlink.store import Store
 
@@ -128,9 +127,10 @@ def _region_public_zones(region: str) -> tuple[Zone, ...]:
 
 
 def aws_public_zones(store: Store) -> list[Zone]:
-    """The AWS services' public names (``aws_public``) of every region DescribeRegions
-    lists and of every other region a VPC is in."""
-    regions = dict.fromkeys(REGIONS) | dict.fromkeys(v.region for v in store.all(Vpc))
+    """The AWS services' public names (``aws_public``) of every region a VPC is in: the
+    regions anything here can call from (a region's zones cost a tenth of a second to
+    build, too much for all of them on the first query's path)."""
+    regions = dict.fromkeys(v.region for v in store.all(Vpc))
     return [zone for region in regions for zone in _region_public_zones(region)]
 
 
@@ -165,7 +165,7 @@ def private_zones(store: Store, vpc_id: str) -> list[Zone]:
     the VPC's gateway endpoint (a condition of that option) routes; only queries that come
     in through a Route 53 Resolver inbound endpoint, which pocketlink does not have, would
     get the ENIs (AWS PrivateLink for Amazon S3, "Private DNS")."""
-    zones = []
+    zones: dict[str, Zone] = {}  # by origin: ``s3.<region>`` holds ``*.s3.<region>`` too
     for endpoint in store.all(VpcEndpoint):
         if endpoint.vpc_id != vpc_id or not endpoint.private_dns_enabled or \
                 endpoint.private_dns_only_for_inbound_resolver_endpoint or \
@@ -175,7 +175,6 @@ def private_zones(store: Store, vpc_id: str) -> list[Zone]:
         a, aaaa = _families(endpoint, "private")
         for name in _private_names(store, endpoint):
             origin = name.removeprefix("*.") + "."
-            zone = Zone(origin=dns.name.from_text(origin))
+            zone = zones.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
             _add(zone, name + ".", enis, a, aaaa)
-            zones.append(zone)
-    return zones
+    return list(zones.values())

@@ -110,25 +110,26 @@ def _region_index(region: str) -> int:
     return len(REGIONS) + digest % (_REGION_BLOCKS - len(REGIONS))
 
 
-def _region_ipv4(region: str) -> ipaddress.IPv4Network:
-    return list(AWS_PUBLIC_IPV4.subnets(new_prefix=22))[_region_index(region)]
+def _region_ipv4(region: str) -> int:
+    """The first address of the region's /22, as a number."""
+    return int(AWS_PUBLIC_IPV4.network_address) + (_region_index(region) << 10)
 
 
 def gateway_network(region: str, short: str) -> ipaddress.IPv4Network:
     """The /24 of a gateway service (s3, dynamodb) in ``region``: its prefix list's CIDR."""
-    return list(_region_ipv4(region).subnets(new_prefix=24))[_SLOTS.index(short)]
+    return ipaddress.IPv4Network((_region_ipv4(region) + (_SLOTS.index(short) << 8), 24))
 
 
 def public_addresses(region: str, short: str) -> tuple[str, str]:
     """The (IPv4, IPv6) address of a service's public names in ``region``."""
     slot = _SLOTS.index(short)
     if slot < _GATEWAY_SLOTS:
-        ipv4 = gateway_network(region, short)[1]
-    else:
-        ipv4 = list(_region_ipv4(region).subnets(new_prefix=23))[1][1 + slot - _GATEWAY_SLOTS]
+        ipv4 = _region_ipv4(region) + (slot << 8) + 1
+    else:  # the /23 after the gateway services' /24s
+        ipv4 = _region_ipv4(region) + (_GATEWAY_SLOTS << 8) + 1 + slot - _GATEWAY_SLOTS
     region_ipv6 = int(AWS_PUBLIC_IPV6.network_address) + (_region_index(region) << 80)
     ipv6 = ipaddress.IPv6Address(region_ipv6 + (slot << 64) + 1)
-    return str(ipv4), str(ipv6)
+    return str(ipaddress.IPv4Address(ipv4)), str(ipv6)
 
 
 def gateway_prefix_lists(region: str) -> list[PrefixList]:
