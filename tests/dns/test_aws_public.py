@@ -14,6 +14,7 @@ import pytest
 from pocketlink.daemon import KINDS
 from pocketlink.dns.aws_public import public_names
 from pocketlink.dns.public import public_zones
+from pocketlink.dns.vpc import vpc_zones
 from pocketlink.model.aws_services import (
     AWS_PUBLIC_IPV4,
     AWS_PUBLIC_IPV6,
@@ -22,6 +23,7 @@ from pocketlink.model.aws_services import (
 )
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.regions import REGIONS
+from pocketlink.model.route53 import HostedZone, RecordSet
 from pocketlink.store import Store
 
 REGION = "us-west-2"
@@ -119,3 +121,27 @@ def test_the_public_dns_answers_them(store):
     bucket = lookup(store, "my-bucket.s3.us-west-2.amazonaws.com.", "A")
     assert bucket.answer[0].name.to_text() == "my-bucket.s3.us-west-2.amazonaws.com."
     assert lookup(store, "nothing.us-west-2.amazonaws.com.", "A").rcode == dns.rcode.NXDOMAIN
+
+
+def test_a_private_zone_for_amazonaws_com_shadows_the_public_names_below_it(store):
+    """As Route 53 Resolver answers: once a private zone matches, nothing public below its
+    name is asked (a centralized-endpoint zone for ``amazonaws.com`` answers ssm, or
+    NXDOMAIN), except the names pocketlink publishes (vpce, elb)."""
+    vpc = Vpc(id="vpc-0123456789abcdef0", account="111111111111", region=REGION,
+              cidr_block="10.0.0.0/16")
+    zone = HostedZone(id="ZPRIVATE", account="111111111111", region=REGION,
+                      name="amazonaws.com.", caller_reference="c", private=True,
+                      vpcs=[{"VPCRegion": REGION, "VPCId": vpc.id}], record_sets=[RecordSet(name=
+                          "ssm.us-west-2.amazonaws.com.", type="A", ttl=60, values=["10.9.9.9"])])
+    with store.transaction() as tx:
+        tx.put(vpc)
+        tx.put(zone)
+    inside = vpc_zones(store, vpc.id)
+
+    def answer(name: str):
+        return inside.lookup(dns.name.from_text(name), dns.rdatatype.A)
+
+    assert [r.to_text() for r in answer("ssm.us-west-2.amazonaws.com.").answer[0]] == [
+        "10.9.9.9"]
+    assert answer("kms.us-west-2.amazonaws.com.").rcode == dns.rcode.NXDOMAIN
+    assert lookup(store, "kms.us-west-2.amazonaws.com.", "A").answer  # outside: public
