@@ -118,7 +118,10 @@ def _region_public_zones(region: str) -> tuple[Zone, ...]:
     ``<region>.api.aws``: built once, as nothing in the store changes them."""
     zones: dict[str, Zone] = {}
     for name in public_names(region):
-        origin = f"{region}.{name.name.split(f'.{region}.', 1)[1]}."
+        _, regional, suffix = name.name.partition(f".{region}.")
+        if not regional:
+            continue  # a global name (iam.amazonaws.com): not served yet
+        origin = f"{region}.{suffix}."
         zone = zones.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
         zone.add(name.name + ".", "A", TTL, [name.ipv4])
         if name.ipv6:
