@@ -156,6 +156,9 @@ def test_without_private_dns_only_the_vpce_names_reach_the_enis(world):
     for zonal in entries[1:]:
         assert len(dig(world, zonal)) == 1 and dig(world, zonal)[0] in v4
     assert dig(world, name) == public_v4(name)
+    world["ec2"].modify_vpc_endpoint(VpcEndpointId=endpoint["VpcEndpointId"],
+                                     PrivateDnsEnabled=True)
+    wait_for(lambda: dig(world, name) == v4, "the regional name at the ENIs once turned on")
     delete(world, endpoint)
 
 
