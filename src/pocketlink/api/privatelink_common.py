@@ -66,7 +66,8 @@ class ServiceView:
     service: EndpointService | None = None
     # Private DNS when the call does not say: on for AWS's services, but off for those that
     # have gateway endpoints too (S3, DynamoDB), whose private DNS needs more (see
-    # ec2_vpc_endpoints._inbound_only).
+    # ec2_vpc_endpoints._inbound_only). The "off" is a guess: AWS's docs show S3's private
+    # DNS only as something to turn on.
     private_dns_default: bool = True
     gateway_too: bool = False  # an AWS service that also has a Gateway endpoint
 
