@@ -3,6 +3,7 @@ each gap between a spec and what a namespace holds. No root: observations are da
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import pytest
@@ -32,7 +33,7 @@ from pocketlink.network.changes import (
     diff_router,
 )
 from pocketlink.network.firewall import digest_of
-from pocketlink.network.topology import BridgeSpec, HostSpec, RouterSpec, RouteSpec
+from pocketlink.network.topology import NOWHERE, BridgeSpec, HostSpec, RouterSpec, RouteSpec
 
 RULESET = 'table inet pocketlink {\n  comment "0123456789abcdef"\n}\n'
 NS = "pl-vpc-1"
@@ -98,6 +99,19 @@ def converged_host(**changes) -> Observed:
 ])
 def test_diff_router(observed, expected) -> None:
     assert diff_router(ROUTER, observed) == expected
+
+
+def test_the_routers_last_resort_is_a_silent_blackhole_beside_the_kernels_own_routes(
+        ) -> None:
+    """What no route takes is dropped with no ICMP (a call out times out, as at AWS); the
+    main table's connected routes, the kernel's, are left alone."""
+    router = dataclasses.replace(ROUTER, routes=ROUTER.routes + NOWHERE)
+    connected = Route(MAIN_TABLE, "10.0.1.0/24", None)
+    blackholes = {Route(MAIN_TABLE, "0.0.0.0/0", None, True), Route(MAIN_TABLE, "::/0", None, True)}
+    held = converged_router(routes=converged_router().routes | {connected})
+    assert sorted(diff_router(router, held), key=str) == sorted(
+        (ReplaceRoute(NS, r) for r in blackholes), key=str)
+    assert diff_router(router, converged_router(routes=held.routes | blackholes)) == []
 
 
 def test_a_missing_router_is_built_whole_in_order() -> None:

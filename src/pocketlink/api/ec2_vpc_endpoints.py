@@ -187,7 +187,7 @@ def _private_dns(context: RequestContext, vpc: Vpc, view: ServiceView, wanted: b
     """Whether private DNS is on, with AWS's three refusals when it cannot be."""
     if wanted is None:
         wanted = bool(view.private_dns_names) and view.private_dns_state == "verified" and \
-            vpc.enable_dns_support and vpc.enable_dns_hostnames
+            view.private_dns_default and vpc.enable_dns_support and vpc.enable_dns_hostnames
     if not wanted:
         return False
     if not view.private_dns_names:
@@ -210,6 +210,30 @@ def _private_dns(context: RequestContext, vpc: Vpc, view: ServiceView, wanted: b
                 "private-dns-enabled cannot be set because there is already a "
                 f"conflicting DNS domain for {name} in the VPC {vpc.id}")
     return True
+
+
+def _inbound_only(context: RequestContext, vpc: Vpc, view: ServiceView, params: dict,
+                  private: bool, current: bool = False) -> bool:
+    """``PrivateDnsOnlyForInboundResolverEndpoint``: only for a service that has gateway
+    endpoints too (S3, DynamoDB), where it is on by default with private DNS and needs the
+    VPC's gateway endpoint for the service, which then carries the VPC's own traffic.
+    (AWS's message as users report it; the default is the console's and Terraform's.)"""
+    options = params.get("DnsOptions") or {}
+    wanted = options.get("PrivateDnsOnlyForInboundResolverEndpoint")
+    if wanted is None:
+        wanted = current if "PrivateDnsEnabled" not in params else (private and view.gateway_too)
+    if not wanted:
+        return False
+    if not view.gateway_too:
+        raise ec2.InvalidParameter(  # guessed wording
+            "PrivateDnsOnlyForInboundResolverEndpoint is only supported for services that "
+            "support both gateway and interface endpoints.")
+    if private and not any(e.vpc_id == vpc.id and e.endpoint_type == "Gateway" and
+                           e.service_name == view.name and e.state not in GONE
+                           for e in context.store.all(VpcEndpoint)):
+        raise ec2.InvalidParameter("To set PrivateDnsOnlyForInboundResolverEndpoint to true, "
+                                   "the VPC must have a Gateway endpoint for the service.")
+    return private
 
 
 def _route_tables(context: RequestContext, vpc: Vpc, table_ids: list[str]) -> list[RouteTable]:
@@ -359,8 +383,8 @@ def _create_interface(context: RequestContext, params: dict, vpc: Vpc, view: Ser
         dns_label=ids.random_label(8), subnet_ids=[s.id for s in subnets], group_ids=group_ids,
         policy_document=_policy(params, view), private_dns_enabled=private,
         ip_address_type=ip_type, dns_record_ip_type=record_type,
-        private_dns_only_for_inbound_resolver_endpoint=bool(
-            (params.get("DnsOptions") or {}).get("PrivateDnsOnlyForInboundResolverEndpoint")),
+        private_dns_only_for_inbound_resolver_endpoint=_inbound_only(
+            context, vpc, view, params, private),
         client_token=token, tags=tags.from_specifications(params, "vpc-endpoint"))
     enis = _interfaces(context, endpoint, subnets, group_ids)
     endpoint.network_interface_ids = [e.id for e in enis]
@@ -452,15 +476,14 @@ def _modify_interface(context: RequestContext, params: dict, endpoint: VpcEndpoi
     private = endpoint.private_dns_enabled
     if "PrivateDnsEnabled" in params:
         private = _private_dns(context, vpc, view, params["PrivateDnsEnabled"], endpoint.id)
+    inbound_only = _inbound_only(context, vpc, view, params, private,
+                                 endpoint.private_dns_only_for_inbound_resolver_endpoint)
     with context.store.transaction() as tx:
         mine = tx.edit(VpcEndpoint, endpoint.id)
         readdress = ip_type != mine.ip_address_type
         mine.ip_address_type, mine.dns_record_ip_type = ip_type, record_type
         mine.group_ids, mine.private_dns_enabled, mine.policy_document = groups, private, policy
-        if "DnsOptions" in params and "PrivateDnsOnlyForInboundResolverEndpoint" in params[
-                "DnsOptions"]:
-            mine.private_dns_only_for_inbound_resolver_endpoint = params["DnsOptions"][
-                "PrivateDnsOnlyForInboundResolverEndpoint"]
+        mine.private_dns_only_for_inbound_resolver_endpoint = inbound_only
         kept_enis = []
         taken: set[str] = set()
         for eni_id in mine.network_interface_ids:

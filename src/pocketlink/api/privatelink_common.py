@@ -21,8 +21,8 @@ from pocketlink.model.privatelink import (
     ConnectionNotification,
     EndpointService,
     VpcEndpoint,
-    dns_part,
     endpoint_private_names,
+    vpce_names,
 )
 from pocketlink.store import Store, Transaction
 from pocketlink.wire.errors import Ec2Error
@@ -64,6 +64,12 @@ class ServiceView:
     supported_ip_address_types: list[str] = field(default_factory=lambda: ["ipv4"])
     policy_supported: bool = True
     service: EndpointService | None = None
+    # Private DNS when the call does not say: on for AWS's services, but off for those that
+    # have gateway endpoints too (S3, DynamoDB), whose private DNS needs more (see
+    # ec2_vpc_endpoints._inbound_only). The "off" is a guess: AWS's docs show S3's private
+    # DNS only as something to turn on.
+    private_dns_default: bool = True
+    gateway_too: bool = False  # an AWS service that also has a Gateway endpoint
 
     @property
     def service_id(self) -> str | None:
@@ -116,7 +122,9 @@ def aws_views(region: str) -> list[ServiceView]:
                         zone_ids=zone_ids, dns_part=s.dns_form(),
                         private_dns_names=s.private_names(region) if kind == "Interface" else [],
                         private_dns_state="verified" if kind == "Interface" else None,
-                        supported_ip_address_types=["ipv4", "ipv6"])
+                        supported_ip_address_types=["ipv4", "ipv6"],
+                        private_dns_default="Gateway" not in s.types,
+                        gateway_too="Gateway" in s.types)
             for s in AWS_SERVICES for kind in s.types]
 
 
@@ -154,10 +162,7 @@ def dns_entries(store: Store, endpoint: VpcEndpoint, zones: list[str]) -> list[d
     if endpoint.endpoint_type != "Interface":
         return []
     zone_id = vpce_hosted_zone(endpoint.region)
-    tail = f"{dns_part(endpoint)}.{endpoint.region}.vpce.amazonaws.com"
-    entries = [{"DnsName": f"{endpoint.id}-{endpoint.dns_label}.{tail}", "HostedZoneId": zone_id}]
-    entries += [{"DnsName": f"{endpoint.id}-{endpoint.dns_label}-{zone}.{tail}",
-                 "HostedZoneId": zone_id} for zone in zones]
+    entries = [{"DnsName": name, "HostedZoneId": zone_id} for name in vpce_names(endpoint, zones)]
     entries += [{"DnsName": name, "HostedZoneId": private_hosted_zone(endpoint)}
                 for name in endpoint_private_names(store, endpoint)]
     return entries

@@ -5,10 +5,15 @@
 - ``DnsServer`` (server.py): UDP and TCP on asyncio, answering from a ZoneSet, with
   ``TcpLimits`` (idle timeout, per-client and total caps) so no client exhausts it.
 - ``aws_zones`` (aws_names.py): the names AWS publishes (endpoints', NLBs'), and which names
-  AWS owns, that no tenant's public zone may answer for.
+  AWS owns, that no tenant's public zone may answer for; ``aws_public_zones``: the AWS
+  services' public names (``ssm.us-west-2.amazonaws.com``, ``ssm.us-west-2.api.aws``,
+  ``*.s3...``), derived from botocore's endpoint data, each at its address on the emulated
+  AWS public range (198.18.0.0/15, 2001:db8::/32), which ``public_names`` (aws_public.py)
+  lists in one place.
 - ``public_zones`` (public.py): what the public internet would see: the delegated Route 53
   public hosted zone of each name. This is where
   StartVpcEndpointServicePrivateDnsVerification looks for its TXT record.
 - ``vpc_zones`` (vpc.py): what a VPC's resolver knows: its instances, its endpoints' private
-  names, the private hosted zones associated with it, and the public DNS.
+  names (an AWS service's regional name -> the endpoint's ENIs while private DNS is on),
+  the private hosted zones associated with it, and the public DNS.
 """

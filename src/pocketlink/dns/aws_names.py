@@ -1,5 +1,7 @@
-"""The names AWS publishes for PrivateLink: endpoint names (regional and zonal) and NLB
-names, public like AWS's (they resolve from anywhere, to private addresses); and the
+"""The names AWS publishes for PrivateLink: endpoint names (regional and zonal; S3's are
+wildcards, ``*.vpce-...s3.<region>.vpce.amazonaws.com``) and NLB names, public like AWS's
+(they resolve from anywhere, to private addresses); the AWS services' own public names
+(``aws_public``: ``ssm.<region>.amazonaws.com`` on the emulated AWS public range); and the
 private DNS names an endpoint brings into its consumer's VPC.
 
 The names AWS owns are no tenant's to serve: ``aws_owned`` says which (amazonaws.com,
@@ -17,17 +19,20 @@ because the AAAA records simply do not exist before.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import dns.name
 
+from pocketlink.dns.aws_public import dualstack_name, public_names
 from pocketlink.dns.zones import Zone
-from pocketlink.model.ec2 import NetworkInterface, Subnet
+from pocketlink.model.aws_services import aws_service
+from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import (
     EndpointService,
     VpcEndpoint,
-    dns_part,
     endpoint_private_names,
+    vpce_names,
 )
 from pocketlink.model.states import ENDPOINT_LISTENING, ENDPOINT_NAMED
 from pocketlink.store import Store
@@ -87,13 +92,13 @@ def aws_zones(store: Store) -> list[Zone]:
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "regional")
-        tail = f"{dns_part(endpoint)}.{endpoint.region}.vpce.amazonaws.com."
-        _add(zone, f"{endpoint.id}-{endpoint.dns_label}.{tail}", enis, a, aaaa)
+        [regional] = vpce_names(endpoint, [])
+        _add(zone, regional + ".", enis, a, aaaa)
         for eni in enis:
             subnet = store.get(Subnet, eni.subnet_id)
             if subnet is not None:
-                _add(zone, f"{endpoint.id}-{endpoint.dns_label}-{subnet.availability_zone}.{tail}",
-                     [eni], a, aaaa)
+                _add(zone, vpce_names(endpoint, [subnet.availability_zone])[1] + ".", [eni],
+                     a, aaaa)
     for balancer in store.all(LoadBalancer):
         name = balancer.dns_name + "."
         origin = name.split(".", 1)[1]
@@ -107,6 +112,31 @@ def aws_zones(store: Store) -> list[Zone]:
     return [zone, *balancers.values()]
 
 
+@cache
+def _region_public_zones(region: str) -> tuple[Zone, ...]:
+    """The zones of one region's AWS public names, ``<region>.amazonaws.com`` and
+    ``<region>.api.aws``: built once, as nothing in the store changes them."""
+    zones: dict[str, Zone] = {}
+    for name in public_names(region):
+        _, regional, suffix = name.name.partition(f".{region}.")
+        if not regional:
+            continue  # a global name (iam.amazonaws.com): not served yet
+        origin = f"{region}.{suffix}."
+        zone = zones.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
+        zone.add(name.name + ".", "A", TTL, [name.ipv4])
+        if name.ipv6:
+            zone.add(name.name + ".", "AAAA", TTL, [name.ipv6])
+    return tuple(zones.values())
+
+
+def aws_public_zones(store: Store) -> list[Zone]:
+    """The AWS services' public names (``aws_public``) of every region a VPC is in: the
+    regions anything here can call from (a region's zones cost a tenth of a second to
+    build, too much for all of them on the first query's path)."""
+    regions = dict.fromkeys(v.region for v in store.all(Vpc))
+    return [zone for region in regions for zone in _region_public_zones(region)]
+
+
 def _verified(store: Store, endpoint: VpcEndpoint) -> bool:
     if endpoint.service_id is None:
         return True  # AWS's own services' names are always theirs
@@ -114,19 +144,40 @@ def _verified(store: Store, endpoint: VpcEndpoint) -> bool:
     return service is not None and service.private_dns_state == "verified"
 
 
+def _private_names(store: Store, endpoint: VpcEndpoint) -> list[str]:
+    """The names the endpoint's private hosted zone answers inside its VPC. A dual-stack
+    (or IPv6) endpoint to an AWS service also answers for the service's dual-stack name
+    (``ssm.us-west-2.api.aws``), the one an SDK set to use dual-stack endpoints calls.
+    (A guess from AWS's docs on dual-stack endpoints; DnsEntries do not list it.)"""
+    names = endpoint_private_names(store, endpoint)
+    service = None if endpoint.service_id else aws_service(endpoint.service_name,
+                                                           endpoint.region)
+    if service is not None and endpoint.ip_address_type in ("dualstack", "ipv6"):
+        dual = dualstack_name(service, endpoint.region)
+        if dual is not None:
+            names = names + [dual] + ([f"*.{dual}"] if service.wildcard else [])
+    return names
+
+
 def private_zones(store: Store, vpc_id: str) -> list[Zone]:
     """One zone per private DNS name of the VPC's endpoints, as AWS makes a private hosted
-    zone for each: inside the VPC the name resolves to the endpoint's ENIs."""
-    zones = []
+    zone for each: inside the VPC the name resolves to the endpoint's ENIs.
+
+    Not so with ``PrivateDnsOnlyForInboundResolverEndpoint`` (S3's and DynamoDB's default
+    with private DNS): the VPC's own resolver then answers with the public addresses, which
+    the VPC's gateway endpoint (a condition of that option) routes; only queries that come
+    in through a Route 53 Resolver inbound endpoint, which pocketlink does not have, would
+    get the ENIs (AWS PrivateLink for Amazon S3, "Private DNS")."""
+    zones: dict[str, Zone] = {}  # by origin: ``s3.<region>`` holds ``*.s3.<region>`` too
     for endpoint in store.all(VpcEndpoint):
         if endpoint.vpc_id != vpc_id or not endpoint.private_dns_enabled or \
+                endpoint.private_dns_only_for_inbound_resolver_endpoint or \
                 endpoint.state not in ENDPOINT_LISTENING or not _verified(store, endpoint):
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "private")
-        for name in endpoint_private_names(store, endpoint):
+        for name in _private_names(store, endpoint):
             origin = name.removeprefix("*.") + "."
-            zone = Zone(origin=dns.name.from_text(origin))
+            zone = zones.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
             _add(zone, name + ".", enis, a, aaaa)
-            zones.append(zone)
-    return zones
+    return list(zones.values())

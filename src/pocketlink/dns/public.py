@@ -1,7 +1,9 @@
 """The public DNS: what the internet would see, here on loopback.
 
-It serves the names AWS publishes (endpoints', load balancers') and the Route 53 *public*
-hosted zones that the internet would reach, which are not all of them:
+It serves the names AWS publishes (endpoints', load balancers', and the AWS services' own
+public names, ``ssm.us-west-2.amazonaws.com``, at their addresses on the emulated AWS public
+network: ``aws_public``) and the Route 53 *public* hosted zones that the internet would
+reach, which are not all of them:
 
 - No zone for a name AWS owns (``aws_names.aws_owned``: amazonaws.com, compute.internal,
   ec2.internal, aws) is served, whoever made it: nobody but AWS answers for those names.
@@ -20,7 +22,7 @@ from collections.abc import Callable, Iterable
 
 import dns.name
 
-from pocketlink.dns.aws_names import aws_owned, aws_zones
+from pocketlink.dns.aws_names import aws_owned, aws_public_zones, aws_zones
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model.route53 import HostedZone
 from pocketlink.store import Store
@@ -67,7 +69,8 @@ def hosted_zone(hosted: HostedZone) -> Zone:
 
 
 def public_zones(store: Store) -> ZoneSet:
-    return ZoneSet(aws_zones(store) + [hosted_zone(h) for h in delegated_zones(store)])
+    return ZoneSet(aws_zones(store) + aws_public_zones(store) +
+                   [hosted_zone(h) for h in delegated_zones(store)])
 
 
 class CachedZones:

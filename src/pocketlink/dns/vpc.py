@@ -1,7 +1,10 @@
 """What a VPC's resolver (AmazonProvidedDNS) knows: the private DNS names of the VPC's
 endpoints, the VPC's own instance names and their reverse names, private hosted zones
 associated with the VPC, and the public DNS, which stands for the internet. Nothing else
-resolves: there is no internet behind it.
+resolves: there is no internet behind it. An AWS service's regional name
+(``ssm.us-west-2.amazonaws.com``) resolves to its endpoint's ENIs while the VPC has an
+endpoint with private DNS for it, and to the AWS public range otherwise, where, with no
+route out of the VPC, a connection times out as at AWS.
 
 A private hosted zone answers only inside the VPCs it is associated with (the API lets only
 the VPC's owner, or an account the zone's owner authorized, make that association). It may
@@ -58,7 +61,12 @@ def vpc_zones(store: Store, vpc_id: str) -> ZoneSet:
     vpc = store.get(Vpc, vpc_id)
     if vpc is None:
         return ZoneSet([])
-    own = private_zones(store, vpc.id) + _internal(store, vpc) + _private_hosted(store, vpc)
+    hosted = _private_hosted(store, vpc)
+    own = private_zones(store, vpc.id) + _internal(store, vpc) + hosted
     own_origins = {z.origin for z in own}
-    public = [z for z in public_zones(store).zones if z.origin not in own_origins]
+    # A private hosted zone answers for everything below its name, as the Resolver asks no
+    # further once one matches; only the names pocketlink publishes stay public.
+    shadows = [z.origin for z in hosted]
+    public = [z for z in public_zones(store).zones if z.origin not in own_origins and not (
+        any(z.origin.is_subdomain(o) for o in shadows) and not published(z.origin.to_text()))]
     return ZoneSet(own + public)

@@ -23,6 +23,7 @@ class Zone:
     nodes: dict[dns.name.Name, dict[int, dns.rrset.RRset]] = field(default_factory=dict)
     # name -> (target name, types) for Route 53 alias records, resolved at query time
     aliases: dict[dns.name.Name, dict[int, dns.name.Name]] = field(default_factory=dict)
+    _ancestors: set[dns.name.Name] | None = field(default=None, repr=False, compare=False)
 
     def add(self, name: str, rtype: str, ttl: int, values: list[str]) -> None:
         owner = dns.name.from_text(name)
@@ -32,8 +33,10 @@ class Zone:
             log.warning("skipping %s %s in %s: %s", name, rtype, self.origin, error)
             return
         self.nodes.setdefault(owner, {})[rrset.rdtype] = rrset
+        self._ancestors = None
 
     def add_alias(self, name: str, rtype: str, target: str) -> None:
+        self._ancestors = None
         self.aliases.setdefault(dns.name.from_text(name), {})[
             dns.rdatatype.from_text(rtype)] = dns.name.from_text(target)
 
@@ -49,18 +52,35 @@ class Zone:
         encloser when the name does not exist (RFC 4592)."""
         if self.has(name):
             return name
+        if self.exists_below(name):
+            return None  # an empty non-terminal exists: no wildcard answers for it
         parent = name
         while parent != self.origin and len(parent) > 1:
             parent = parent.parent()
-            if self.has(parent):
-                return None  # an existing ancestor (empty non-terminal or not) blocks wildcards
             wildcard = dns.name.Name((b"*", *parent.labels))
             if self.has(wildcard):
                 return wildcard
+            if self.has(parent) or self.exists_below(parent):
+                return None  # the closest encloser has no wildcard: nothing is synthesized
         return None
 
     def exists_below(self, name: dns.name.Name) -> bool:
-        return any(n.is_subdomain(name) and n != name for n in self.nodes)
+        """Has ``name`` a descendant here (is it an empty non-terminal, if not a node)? A set
+        of every node's ancestors, made on first use, answers it at once: a lookup asks at
+        every label of a name that is not here."""
+        if self._ancestors is None:
+            self._ancestors = {a for n in (*self.nodes, *self.aliases)
+                               for a in _between(n, self.origin)}
+        return name in self._ancestors
+
+
+def _between(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
+    """The ancestors of ``name`` (not itself) up to and including ``origin``."""
+    found = []
+    while name != origin and len(name) > 1 and name.is_subdomain(origin):
+        name = name.parent()
+        found.append(name)
+    return found
 
 
 @dataclass

@@ -1,15 +1,27 @@
-"""The AWS services a VPC endpoint can reach, and the prefix lists of the gateway ones.
+"""The AWS services a VPC endpoint can reach, the prefix lists of the gateway ones, and the
+addresses of the emulated "AWS public" network where the services' public names point.
 
 Names and DNS forms are AWS's (``com.amazonaws.<region>.ecr.api``, base name
 ``api.ecr.<region>.vpce.amazonaws.com``, private name ``api.ecr.<region>.amazonaws.com``).
-Prefix list CIDRs come from 198.18.0.0/15, the range RFC 2544 reserves for benchmarks, so
-nothing pocketlink routes can look like a real AWS address.
+
+The AWS public range is 198.18.0.0/15, the range RFC 2544 reserves for benchmarks, and
+2001:db8::/32, the IPv6 documentation prefix (RFC 3849): neither is ever routed on the
+internet, and the second is disjoint from the fd00::/8 that VPCs' IPv6 blocks come from,
+so nothing pocketlink routes can look like a real AWS address or a tenant's. Each region
+has a /22 and a /48 of its own (the regions DescribeRegions lists in order, any other
+region by hash): its first /24 is S3's, its second DynamoDB's (each the CIDR of that
+service's prefix list, so a gateway endpoint's route covers exactly the addresses its
+service's names resolve to), and the /23 after them holds one address for every other
+service. In IPv6 each service has a /64 of the region's /48 in the same order.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
+
+from pocketlink.model.regions import REGIONS
 
 # Hosted zone ids of the vpce.amazonaws.com names, per region (observed; others fall back).
 VPCE_HOSTED_ZONES = {"us-east-1": "Z7HUB22UULQXV", "us-east-2": "ZC8PG0KIFKBRI",
@@ -23,6 +35,9 @@ class AwsService:
     short: str  # s3, ecr.api, ...
     types: tuple[str, ...]  # Interface and/or Gateway
     private_dns: tuple[str, ...]  # templates with {region}
+    # The endpoint's own names are wildcards, one label per bucket, access point or control
+    # (S3's ``*.vpce-0abc-1x2y3z4w.s3.us-east-1.vpce.amazonaws.com``).
+    vpce_wildcard: bool = False
 
     def name(self, region: str) -> str:
         return f"com.amazonaws.{region}.{self.short}"
@@ -34,10 +49,15 @@ class AwsService:
     def private_names(self, region: str) -> list[str]:
         return [p.format(region=region) for p in self.private_dns]
 
+    @property
+    def wildcard(self) -> bool:
+        """Are names below the service's own name its too (S3's buckets, ECR's registries)?"""
+        return any(p.startswith("*.") for p in self.private_dns)
+
 
 AWS_SERVICES = (
     AwsService("s3", ("Gateway", "Interface"), ("s3.{region}.amazonaws.com",
-                                                "*.s3.{region}.amazonaws.com")),
+                                                "*.s3.{region}.amazonaws.com"), True),
     AwsService("dynamodb", ("Gateway", "Interface"), ("dynamodb.{region}.amazonaws.com",)),
     AwsService("ecr.api", ("Interface",), ("api.ecr.{region}.amazonaws.com",)),
     AwsService("ecr.dkr", ("Interface",), ("dkr.ecr.{region}.amazonaws.com",
@@ -72,12 +92,51 @@ class PrefixList:
     cidrs: tuple[str, ...]
 
 
+AWS_PUBLIC_IPV4 = ipaddress.IPv4Network("198.18.0.0/15")
+AWS_PUBLIC_IPV6 = ipaddress.IPv6Network("2001:db8::/32")
+_REGION_BLOCKS = 2 ** (22 - AWS_PUBLIC_IPV4.prefixlen)  # /22s in the range
+# The gateway services first, each a /24 of its region's /22; the rest share the /23 after.
+_SLOTS = tuple(s.short for s in AWS_SERVICES if "Gateway" in s.types) + tuple(
+    s.short for s in AWS_SERVICES if "Gateway" not in s.types)
+_GATEWAY_SLOTS = sum(1 for s in AWS_SERVICES if "Gateway" in s.types)
+
+
+def _region_index(region: str) -> int:
+    """The region's block: the listed regions in order, any other by hash after them (two
+    unlisted regions may then share a block; nothing but the addresses is shared)."""
+    if region in REGIONS:
+        return REGIONS.index(region)
+    digest = int.from_bytes(hashlib.sha256(region.encode()).digest()[:4], "big")
+    return len(REGIONS) + digest % (_REGION_BLOCKS - len(REGIONS))
+
+
+def _region_ipv4(region: str) -> int:
+    """The first address of the region's /22, as a number."""
+    return int(AWS_PUBLIC_IPV4.network_address) + (_region_index(region) << 10)
+
+
+def gateway_network(region: str, short: str) -> ipaddress.IPv4Network:
+    """The /24 of a gateway service (s3, dynamodb) in ``region``: its prefix list's CIDR."""
+    return ipaddress.IPv4Network((_region_ipv4(region) + (_SLOTS.index(short) << 8), 24))
+
+
+def public_addresses(region: str, short: str) -> tuple[str, str]:
+    """The (IPv4, IPv6) address of a service's public names in ``region``."""
+    slot = _SLOTS.index(short)
+    if slot < _GATEWAY_SLOTS:
+        ipv4 = _region_ipv4(region) + (slot << 8) + 1
+    else:  # the /23 after the gateway services' /24s
+        ipv4 = _region_ipv4(region) + (_GATEWAY_SLOTS << 8) + 1 + slot - _GATEWAY_SLOTS
+    region_ipv6 = int(AWS_PUBLIC_IPV6.network_address) + (_region_index(region) << 80)
+    ipv6 = ipaddress.IPv6Address(region_ipv6 + (slot << 64) + 1)
+    return str(ipaddress.IPv4Address(ipv4)), str(ipv6)
+
+
 def gateway_prefix_lists(region: str) -> list[PrefixList]:
     """The AWS-managed prefix lists of the gateway services in ``region``."""
     lists = []
-    for index, service in enumerate(s for s in AWS_SERVICES if "Gateway" in s.types):
+    for service in (s for s in AWS_SERVICES if "Gateway" in s.types):
         digest = hashlib.sha256(f"{region}/{service.short}".encode()).digest()
-        third = digest[0]
-        cidrs = (f"198.{18 + index}.{third}.0/24", f"198.{18 + index}.{(third + 1) % 256}.0/24")
+        cidrs = (str(gateway_network(region, service.short)),)
         lists.append(PrefixList(f"pl-{digest[1:5].hex()}", service.name(region), cidrs))
     return lists

@@ -106,6 +106,18 @@ def dns_part(endpoint: VpcEndpoint) -> str:
     return service.dns_form() if service else endpoint.service_name
 
 
+def vpce_names(endpoint: VpcEndpoint, zones: list[str]) -> list[str]:
+    """The endpoint's own DNS names: the regional one, then one per zone (by zone name),
+    as DnsEntries lists them. S3's are wildcards, as AWS publishes them: a client names
+    ``bucket.vpce-...``, ``accesspoint.vpce-...`` or ``control.vpce-...``."""
+    service = None if endpoint.service_id else aws_service(endpoint.service_name,
+                                                           endpoint.region)
+    star = "*." if service is not None and service.vpce_wildcard else ""
+    tail = f"{dns_part(endpoint)}.{endpoint.region}.vpce.amazonaws.com"
+    return [f"{star}{endpoint.id}-{endpoint.dns_label}.{tail}"] + [
+        f"{star}{endpoint.id}-{endpoint.dns_label}-{zone}.{tail}" for zone in zones]
+
+
 def endpoint_private_names(store: Store, endpoint: VpcEndpoint) -> list[str]:
     """The private DNS names an endpoint brings into its VPC while private DNS is on: its
     service's one name, or an AWS service's (``*.dkr.ecr...`` among them)."""

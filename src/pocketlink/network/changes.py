@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pocketlink.network import names
 from pocketlink.network.firewall import digest_of
-from pocketlink.network.topology import HostSpec, RouterSpec
+from pocketlink.network.topology import MAIN_TABLE, HostSpec, RouterSpec
 
 LOOPBACK = ("127.0.0.1/8", "::1/128")
 FAMILIES = (socket.AF_INET, socket.AF_INET6)
@@ -28,7 +28,6 @@ ROUTER_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_forward", "1"),
 # (httpd's 80) are open to every uid of the instance's network namespace instead.
 HOST_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_unprivileged_port_start", "0"))
 SYSCTL_KEYS = tuple(dict.fromkeys(key for key, _ in (*ROUTER_SYSCTLS, *HOST_SYSCTLS)))
-MAIN_TABLE = 254  # where an instance's default routes live
 
 
 @dataclass(frozen=True)

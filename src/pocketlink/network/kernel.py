@@ -149,7 +149,8 @@ def _with_ruleset(observed: Observed, loaded: str | None) -> Observed:
 def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
     """The router's actions; ``loaded``: the digest of the ruleset this daemon loaded there
     last, taken as observed (asking nft costs a process), or None to ask."""
-    observed = observe(spec.namespace, {b.table for b in spec.bridges}, ruleset=not loaded)
+    observed = observe(spec.namespace, {b.table for b in spec.bridges} |
+                       {r.table for r in spec.routes}, ruleset=not loaded)
     return diff_router(spec, _with_ruleset(observed, loaded))
 
 

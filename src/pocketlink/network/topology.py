@@ -38,6 +38,7 @@ from pocketlink.store import Store
 
 # ENIs the VPC router holds itself: the data plane listens on their addresses there.
 ROUTER_HELD = ("vpc_endpoint", "network_load_balancer")
+MAIN_TABLE = 254  # an instance's default routes; the router's last resort
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,14 @@ class RouteSpec:
     destination: str
     via: str | None = None
     blackhole: bool = False
+
+
+# Where a VPC router sends what no route of the subnet's table and no subnet of the VPC
+# takes: nowhere, silently (a blackhole route sends no ICMP, an unreachable one would), so
+# that a call to an AWS service with no endpoint and no way out times out, as at AWS,
+# instead of failing at once with "No route to host".
+NOWHERE = (RouteSpec(MAIN_TABLE, "0.0.0.0/0", blackhole=True),
+           RouteSpec(MAIN_TABLE, "::/0", blackhole=True))
 
 
 @dataclass(frozen=True)
@@ -214,8 +223,8 @@ def router(store: Store, inputs: VpcInputs) -> RouterSpec:
         routes += _routes(store, _table_of(store, subnet, inputs), number)
     resolver = (f"{resolver_address(vpc)}/32", f"{RESOLVER_LINK_LOCAL}/32",
                 f"{RESOLVER_IPV6}/128") if vpc.enable_dns_support else ()
-    return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver, tuple(routes),
-                      router_ruleset(store, vpc, held, _open_enis(inputs, held)))
+    return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
+                      (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)))
 
 
 def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:

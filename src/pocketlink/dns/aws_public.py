@@ -1,0 +1,78 @@
+"""AWS's public service names and the address each has on the emulated "AWS public"
+network: the one place that says so. The public DNS and every VPC resolver serve them,
+and the "internet" namespace (a later issue) will hold the addresses.
+
+The names are what an SDK calls, taken from botocore's endpoint data (endpoints.json, the
+data its endpoint resolver reads) by each service's endpoint prefix, the DNS form of its
+endpoint service name (``ssm``, ``api.ecr``, ``s3``): the regional name
+(``ssm.us-west-2.amazonaws.com``, A) and, where botocore knows a dual-stack variant, that
+one (``ssm.us-west-2.api.aws``, ``s3.dualstack.us-west-2.amazonaws.com``: A and AAAA).
+A service whose names reach below its own (S3's virtual-hosted buckets, ECR's
+``<account>.dkr.ecr`` registries) has a wildcard beside each. Only the hand-kept table
+``AWS_SERVICES`` says which services there are; a service botocore does not know
+(``dkr.ecr``, ``ssmmessages``) gets the regional name of the partition's default form and
+no dual-stack one.
+
+Global names (``iam.amazonaws.com``, ``sts.amazonaws.com``) are not served yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
+
+from pocketlink.model.aws_services import AWS_SERVICES, AwsService, public_addresses
+
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class PublicName:
+    name: str  # without the final dot; ``*.`` for a wildcard
+    service: str  # the service's short name: s3, ecr.api, ...
+    ipv4: str
+    ipv6: str | None  # only dual-stack names have AAAA records
+
+
+@cache
+def _endpoints() -> tuple[EndpointResolver, frozenset[str]]:
+    data = create_loader().load_data("endpoints")
+    partition = next(p for p in data["partitions"] if p["partition"] == PARTITION)
+    return EndpointResolver(data), frozenset(partition["services"])
+
+
+def _hostname(prefix: str, region: str, dualstack: bool) -> str:
+    resolver, _ = _endpoints()
+    found = resolver.construct_endpoint(prefix, region, partition_name=PARTITION,
+                                        use_dualstack_endpoint=dualstack)
+    return found["hostname"]
+
+
+def service_names(service: AwsService, region: str) -> list[PublicName]:
+    """The public names of one service in ``region``."""
+    prefix = service.dns_form()
+    ipv4, ipv6 = public_addresses(region, service.short)
+    regional = _hostname(prefix, region, dualstack=False)
+    names = [PublicName(regional, service.short, ipv4, None)]
+    if prefix in _endpoints()[1]:
+        dual = _hostname(prefix, region, dualstack=True)
+        if dual != regional:
+            names.append(PublicName(dual, service.short, ipv4, ipv6))
+    if service.wildcard:
+        names += [PublicName(f"*.{n.name}", n.service, n.ipv4, n.ipv6) for n in names]
+    return names
+
+
+@cache
+def public_names(region: str) -> tuple[PublicName, ...]:
+    """Every AWS service's public names in ``region``."""
+    return tuple(n for s in AWS_SERVICES for n in service_names(s, region))
+
+
+def dualstack_name(service: AwsService, region: str) -> str | None:
+    """The service's dual-stack name (``ssm.us-west-2.api.aws``), if it has one."""
+    return next((n.name for n in service_names(service, region)
+                 if n.ipv6 and not n.name.startswith("*.")), None)
