@@ -91,6 +91,19 @@ def encode_local() -> bytes:
     return _assemble(0x0, _UNSPEC, b"", b"")
 
 
+FIXED = _FIXED  # the bytes that say how long the whole header is
+
+
+def size(fixed: bytes) -> int:
+    """The whole header's length from its first ``FIXED`` bytes, so that a receiver reads
+    exactly the header and not a byte of what follows it (a TLS ClientHello that another
+    layer must see whole); ValueError when they cannot start one."""
+    if len(fixed) < _FIXED:
+        raise ValueError(f"a PROXY protocol v2 header starts with {_FIXED} bytes")
+    decode(fixed[:_FIXED])  # refuses what cannot start one
+    return _FIXED + struct.unpack_from("!H", fixed, 14)[0]
+
+
 def decode(data: bytes) -> tuple[ProxyHeader, int] | None:
     """Parse the header at the start of ``data``: None until it is whole, ValueError once it cannot be one.
 

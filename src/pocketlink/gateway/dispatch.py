@@ -25,6 +25,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import RateLimiter, held_off
+from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model import regions
 from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.store import Store
@@ -109,7 +110,10 @@ class Gateway:
                 continue  # its protocol arrives with its first handler
         self.handlers: dict[tuple[str, str], Handler] = collect()
 
-    def handle(self, request: HttpRequest, peer: str = "") -> HttpResponse:
+    def handle(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
+               ) -> HttpResponse:
+        """``path``: how the request came, when through an interface endpoint (the service
+        front's socket says; None for a request on the daemon's own port)."""
         if request.path.startswith("/_pocketlink/"):
             return self._internal(request)
         request_id = str(uuid.uuid4())
@@ -155,21 +159,21 @@ class Gateway:
             log.exception("%s %s failed", spec.name if spec else "?", action)
             response = self._error(spec, InternalError(), request_id)
         elapsed = (time.perf_counter() - started) * 1000
-        log.info("%s.%s %s %d %.1fms", spec.name if spec else "?", action, account,
-                 response.status, elapsed)
+        log.info("%s.%s %s %d %.1fms%s", spec.name if spec else "?", action, account,
+                 response.status, elapsed, _via(path))
         return response
 
-    def forwarding(self, request: HttpRequest, peer: str = ""
+    def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
-        return self._forward(self.backend, request, *caller, peer)  # type: ignore[arg-type]
+        return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
 
     async def _forward(self, backend: Backend, request: HttpRequest, service: str,
-                       access_key: str, peer: str) -> HttpResponse:
+                       access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:
         started = time.perf_counter()
         account = self.credentials.account_for(access_key)
         spec = specs.load(service)
@@ -187,8 +191,8 @@ class Gateway:
         except Exception:
             log.exception("%s %s failed", service, request.method)
             response = error_response(service, InternalError())
-        log.info("%s.%s %s %d %.1fms", service, operation_of(request), account,
-                 response.status, (time.perf_counter() - started) * 1000)
+        log.info("%s.%s %s %d %.1fms%s", service, operation_of(request), account,
+                 response.status, (time.perf_counter() - started) * 1000, _via(path))
         return response
 
     def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse:
@@ -260,6 +264,11 @@ class Gateway:
             return HttpResponse(200, json.dumps({"status": "running"}).encode(),
                                 {"Content-Type": "application/json"})
         return HttpResponse(404, b'{"error": "not found"}', {"Content-Type": "application/json"})
+
+
+def _via(path: NetworkPath | None) -> str:
+    """The request log line's account of a request through an interface endpoint."""
+    return f" via {path.vpce_id} from {path.source_ip}" if path is not None else ""
 
 
 def _region_error(spec: ServiceSpec, region: str) -> AuthError:

@@ -205,10 +205,12 @@ class Lifecycle:
     seconds for what time makes due."""
 
     def __init__(self, store: Store, public_dns: tuple[str, int],
-                 network: NetworkReconciler | None = None) -> None:
+                 network: NetworkReconciler | None = None,
+                 front: tuple[str, int] | None = None) -> None:
         self.store = store
         self.public_dns = public_dns
         self.network = network
+        self.front = front  # the service front's address (AWS services' endpoints)
         self.resolvers = Resolvers(store)
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
@@ -280,7 +282,7 @@ class Lifecycle:
             self._want_network(self.network)
             status = self.network.status()
             await self.resolvers.sync(tuple(self.network.routers()), set(status.failed))
-            planned = plan(self.store)
+            planned = plan(self.store, self.front)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
             if self.health is not None:
