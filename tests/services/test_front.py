@@ -188,6 +188,25 @@ def test_over_ipv6_with_boto3(world):
     assert value == "six"
 
 
+def test_the_aws_cli_inside_with_no_endpoint_url(world):
+    """The instance's own AWS CLI, as a person would run it: its default endpoint, the
+    service's name answered by /etc/hosts with the endpoint's IPv6 address, pocketlink's
+    CA through AWS_CA_BUNDLE."""
+    host_cli(world, "ssm", "put-parameter", "--name", "/app/cli", "--value", "from the cli",
+             "--type", "String", "--overwrite")
+    script = f"""cat > /tmp/ca.pem && cp /etc/hosts /tmp/hosts.kept
+echo "{world.ssm_v6} {SSM}" >> /etc/hosts
+AWS_CA_BUNDLE=/tmp/ca.pem AWS_ACCESS_KEY_ID={ACCOUNT} AWS_SECRET_ACCESS_KEY=secret \\
+AWS_DEFAULT_REGION={REGION} AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \\
+AWS_PAGER= aws ssm get-parameter --name /app/cli --query Parameter.Value --output text
+status=$?
+cp /tmp/hosts.kept /etc/hosts
+exit $status"""
+    done = inside(world, "sh", "-c", script, stdin=world.ca)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().strip() == "from the cli"
+
+
 def test_tls_verifies_only_against_pocketlinks_ca(world):
     """Without the CA (the system's roots only), curl refuses the certificate."""
     resolve = f"{SSM}:443:{world.ssm_v4}"

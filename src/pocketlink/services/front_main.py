@@ -134,13 +134,27 @@ class _Side(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.other: _Side | None = None
+        self.early: list[bytes] = []  # what came before the other side was there
         self.lost = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        transport.pause_reading()  # type: ignore[attr-defined]  # until ``link``
+
+    def link(self, other: _Side) -> None:
+        """Relays to ``other`` from now on, starting with what came before."""
+        self.other = other
+        assert other.transport is not None and self.transport is not None
+        for data in self.early:
+            other.transport.write(data)
+        self.early = []
+        if not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
-        if self.other is not None and self.other.transport is not None:
+        if self.other is None:
+            self.early.append(data)
+        elif self.other.transport is not None:
             self.other.transport.write(data)
 
     def eof_received(self) -> bool:
@@ -203,21 +217,18 @@ class Front:
             log.debug("front: TLS handshake failed: %s", error)
             connection.close()
             return
-        assert client.transport is not None
-        client.transport.pause_reading()
         upstream = _Side()
         try:
             await loop.create_unix_connection(lambda: upstream, self.gateway)
         except OSError as error:
             self._unavailable(client, error)
             return
-        assert upstream.transport is not None
-        client.other, upstream.other = upstream, client
+        assert upstream.transport is not None and client.transport is not None
         upstream.transport.write(header)
-        if client.transport.is_closing():
+        upstream.link(client)
+        client.link(upstream)
+        if client.lost.done():  # the client left while the gateway was being reached
             upstream.transport.close()
-        else:
-            client.transport.resume_reading()
         await asyncio.gather(client.lost, upstream.lost)
 
     def _unavailable(self, client: _Side, error: OSError) -> None:
