@@ -30,13 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from backend import calls, client, percentile
-from common import HOST, Daemon, preflight, rss_kib
+import boto3
+from botocore.config import Config
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REGION, Daemon, preflight, rss_kib
+
+from pocketlink.harness import HOST, PROVIDER
 from pocketlink.polling import wait_for
 
-REGION = "us-east-1"  # backend.py's clients
 OBJECT = os.urandom(1 << 20)
 SITE_PACKAGES = next(p for p in sys.path if p.endswith("site-packages"))
 # Inside the instance: argv[1] is JSON (addresses, calls per operation), the CA on stdin;
@@ -80,6 +82,31 @@ print(json.dumps(times))
 """
 
 
+def client(service: str, endpoint: str, direct: bool) -> Any:
+    made = boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id=PROVIDER, aws_secret_access_key="secret",
+                        config=Config(retries={"max_attempts": 1}, proxies={},
+                                      s3={"addressing_style": "path"}))
+    if direct:  # what the gateway adds to every forwarded request
+        made.meta.events.register(
+            "before-send", lambda request, **_: request.headers.__setitem__(
+                "x-moto-account-id", PROVIDER))
+    return made
+
+
+def calls(endpoint: str, direct: bool) -> dict[str, Callable[[], object]]:
+    ssm, s3 = client("ssm", endpoint, direct), client("s3", endpoint, direct)
+    return {
+        "GetParameter": lambda: ssm.get_parameter(Name="/bench/parameter"),
+        "GetObject 1 MiB": lambda: s3.get_object(Bucket="bench-objects", Key="1mib")["Body"].read(),
+    }
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
 def build(daemon: Daemon) -> dict[str, str]:
     """A VPC, a subnet, an instance, a security group open on 443, SSM and S3 endpoints:
     the instance's id and the endpoints' addresses."""
@@ -110,7 +137,7 @@ def build(daemon: Daemon) -> dict[str, str]:
 
 
 def through_endpoint(daemon: Daemon, world: dict[str, str], count: int) -> dict[str, list[float]]:
-    job = {**world, "account": "111111111111", "region": REGION, "calls": count}
+    job = {**world, "account": PROVIDER, "region": REGION, "calls": count}
     done = subprocess.run(
         [sys.executable, "-m", "pocketlink", "exec", world["instance"], "--", "env",
          f"PYTHONPATH={SITE_PACKAGES}", "/usr/bin/python3", "-c", INSIDE, json.dumps(job)],
