@@ -1,8 +1,8 @@
 """The PROXY protocol v2 header an AWS Network Load Balancer puts in front of a target's connection.
 
-Sans-I/O: bytes in, bytes out, so the listeners, the health checker and the tests share one codec and
-a provider's parser can be checked against exactly what AWS would send (haproxy's doc/proxy-protocol.txt,
-privatelink-behavior.md section 7).
+Sans-I/O: bytes in, bytes out, so the listeners, the health checker, the service front, the gateway's
+front socket and the tests share one codec and a provider's parser can be checked against exactly what
+AWS would send (haproxy's doc/proxy-protocol.txt, privatelink-behavior.md section 7).
 
 What AWS sends, and so what ``encode`` sends:
 
