@@ -346,3 +346,20 @@ def test_certificates_are_issued_per_name_and_wildcard_for_buckets():
     assert service_of("vpce-1-2.ssm.us-west-2.vpce.amazonaws.com") == "ssm"
     assert service_of("b.s3.us-west-2.amazonaws.com") == "s3"
     assert service_of("api.ecr.us-west-2.amazonaws.com") == "ecr"
+
+
+def test_the_gateways_front_socket_closes_a_connection_without_a_header(world):
+    """The gateway's side: 0600, and nothing served on it without the front's header."""
+    from pocketlink.services.front import gateway_socket_path
+
+    path = gateway_socket_path(world.daemon.state)
+    assert path.stat().st_mode & 0o777 == 0o600
+    with socket.socket(socket.AF_UNIX) as raw:
+        raw.settimeout(30)
+        raw.connect(str(path))
+        raw.sendall(b"GET /_pocketlink/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            answer = raw.recv(100)
+        except ConnectionResetError:
+            answer = b""
+    assert answer == b""

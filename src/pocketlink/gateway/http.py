@@ -213,6 +213,8 @@ class HttpProtocol(asyncio.Protocol):
             decoded = ppv2.decode(self._preamble)
             if decoded is None and len(self._preamble) > MAX_PREAMBLE:
                 raise ValueError(f"no header within {MAX_PREAMBLE} bytes")
+            if decoded is not None and decoded[0].source is None:
+                raise ValueError("the header names no client")
         except ValueError as error:
             log.warning("closed a front connection without a PROXY header: %s", error)
             self._preamble = None
