@@ -282,6 +282,24 @@ def test_removing_the_endpoint_stops_the_flow(world):
     assert b"Parameter" not in done.stdout
 
 
+def test_the_endpoints_security_group_applies(world):
+    """An endpoint whose group lets in 8080 but not 443 hangs HTTPS, as at AWS."""
+    ec2 = world.daemon.client("ec2", ACCOUNT, REGION)
+    closed = ec2.create_security_group(GroupName="no-https", Description="8080 only",
+                                       VpcId=world.vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=closed, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+        "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    endpoint = create_endpoint(ec2, world.vpc, world.subnet, closed, "ssm")
+    v4, _ = addresses(ec2, endpoint)
+    done = curl_ssm(world, v4, "/app/db-host", "--connect-timeout", "3")
+    assert done.returncode == 28, done  # dropped: the connection times out
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint["VpcEndpointId"],
+                            AddSecurityGroupIds=[world.group])
+    wait_for(lambda: curl_ssm(world, v4, "/app/db-host").returncode == 0, timeout=60)
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint["VpcEndpointId"]])
+
+
 # --- the front on its own: the host speaks to its loopback port -------------------------
 
 def front_address(world: World) -> tuple[str, int]:
