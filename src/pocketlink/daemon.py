@@ -2,8 +2,9 @@
 
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
-order, each step bounded: the API listener and its connections, the reconciler (its last
-pass, then its network workers), the data plane, the backend, the DNS, the store. While it
+order, each step bounded: the API listener and its connections, the service front, the
+reconciler (its last pass, then its network workers), the data plane, the backend, the
+DNS, the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
@@ -16,6 +17,7 @@ import resource
 import shutil
 import signal
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from pocketlink.dns.public import CachedZones
@@ -45,6 +47,7 @@ from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.backend import Backend
 from pocketlink.services.ca import CertificateAuthority
+from pocketlink.services.front import ServiceFront, gateway_socket_path, network_path
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
@@ -155,9 +158,16 @@ async def run(config: DaemonConfig) -> None:
     record = control.RuntimeRecord(os.getpid(), config.host, config.port,
                                    str(config.state.resolve()),
                                    str(control.RuntimeRecord.socket_for(config.state)))
-    controller = HttpServer(control.Control(store, record, stop.set, backend))
+    # With a network, interface endpoints to AWS services send their flows to the front.
+    front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
+        if config.network else None
+    fronted = HttpServer(gateway, paths=partial(network_path, store))
+    controller = HttpServer(control.Control(store, record, stop.set, backend, front))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
+        if front is not None:
+            await fronted.listen_unix(front.gateway_socket)
+            front.serve()
         record.write()
     except OSError as error:
         await server.close()
@@ -177,7 +187,8 @@ async def run(config: DaemonConfig) -> None:
     network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
         else None
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network,
-                          MetadataService(store, profiles) if network else None)
+                          MetadataService(store, profiles) if network else None,
+                          front.address if front is not None else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
@@ -187,6 +198,10 @@ async def run(config: DaemonConfig) -> None:
     finally:
         log.info("pocketlink is stopping")
         await _bounded(server.close(), LAST_PASS_TIMEOUT, force)
+        if front is not None:
+            await _bounded(front.stop(), LAST_PASS_TIMEOUT, force)
+            await _bounded(fronted.close(), LAST_PASS_TIMEOUT, force)
+            front.gateway_socket.unlink(missing_ok=True)
         await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():

@@ -251,3 +251,14 @@ def test_ipv6_addresses_are_16_bytes_each() -> None:
     assert header[32:48] == ipaddress.IPv6Address("fd00:ec2::253").packed
     assert header[48:52] == bytes.fromhex("1234 01bb")
     assert header[52:55] == bytes.fromhex("03 0004") and header[59:62] == bytes.fromhex("ea 0017")
+
+
+def test_size_reads_exactly_the_header_from_its_first_16_bytes() -> None:
+    """What the service front reads before TLS: the header and not a byte of what follows."""
+    header = ppv2.encode(("10.0.1.5", 40000), ("10.0.1.9", 443), VPCE)
+    assert ppv2.size(header[:ppv2.FIXED]) == len(header) == 100
+    assert ppv2.size(AWS_HEALTH_CHECK[:ppv2.FIXED]) == 100
+    with pytest.raises(ValueError):
+        ppv2.size(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(5))  # a ClientHello
+    with pytest.raises(ValueError):
+        ppv2.size(header[:10])

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pocketlink.dataplane.plan import plan
+from pocketlink.dataplane.sockets import ROOT_NAMESPACE
 from pocketlink.model.privatelink import LastError, VpcEndpoint
 from pocketlink.model.states import (
     InstanceState,
@@ -94,6 +95,22 @@ def test_an_endpoint_listener_goes_to_the_node_of_its_zone(store) -> None:
     assert (spec.namespace, spec.address, spec.port) == (names.namespace(VPC), "10.0.1.101", 80)
     assert spec.backend.source == "10.1.1.9"
     assert spec.backend.namespace == names.namespace(PROVIDER_VPC)
+
+
+def test_an_endpoint_to_an_aws_service_goes_to_the_service_front(store) -> None:
+    """From the daemon's own namespace to the front's loopback port, with the PROXY header
+    that names the endpoint; nowhere without a front."""
+    endpoint = add_endpoint(store, 2, "available")
+    with store.transaction() as tx:
+        mine = tx.get(VpcEndpoint, endpoint.id)
+        mine.service_id, mine.service_name = None, "com.amazonaws.us-west-2.ssm"
+        mine.ip_address_type = "ipv4"
+    assert not [s for s in plan(store).values() if s.owner == endpoint.id]
+    (spec,) = [s for s in plan(store, ("127.0.0.1", 40123)).values() if s.owner == endpoint.id]
+    assert (spec.namespace, spec.address, spec.port) == (names.namespace(VPC), "10.0.1.102", 443)
+    assert spec.backend.namespace == ROOT_NAMESPACE
+    assert (spec.backend.targets, spec.backend.proxy_protocol, spec.backend.endpoint_id) == (
+        (("127.0.0.1", 40123),), True, endpoint.id)
 
 
 # --- due transitions -----------------------------------------------------------------------

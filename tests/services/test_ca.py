@@ -40,6 +40,15 @@ def test_the_ca_is_kept_across_restarts_and_bundled_with_the_system_roots(tmp_pa
     assert bundle.count(b"BEGIN CERTIFICATE") > 1  # the host's roots come first
 
 
+def test_a_name_longer_than_a_common_name_may_be_is_in_the_san_alone(tmp_path):
+    """S3's endpoint-specific names pass the 64 characters a common name may have."""
+    ca = CertificateAuthority(tmp_path / "ca")
+    name = "*.bucket.vpce-0123456789abcdef0-abcdefgh.s3.us-west-2.vpce.amazonaws.com"
+    chain, _ = ca.issue(name)
+    verified = _verify(tmp_path, ca, chain, "my-bucket" + name[1:])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 def test_it_refuses_to_issue_outside_aws_domains(tmp_path):
     with pytest.raises(ValueError):
         CertificateAuthority(tmp_path / "ca").issue("example.com")

@@ -6,7 +6,8 @@ and descriptor limit) carry the flows, off the loop that serves the API.
 Nouns, one job each:
 
 - ``plan`` (plan.py): which listeners exist and where their connections go, from the
-  store, no I/O (``ListenerSpec``, ``Backend``).
+  store, no I/O (``ListenerSpec``, ``Backend``); an endpoint to an AWS service goes to
+  the service front (services/front.py).
 - ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
   its namespace (one SO_REUSEPORT socket per worker), hands the sockets and plan updates to
   the workers, restarts a worker that dies, says when a listener is ready, and drains on
@@ -17,7 +18,8 @@ Nouns, one job each:
   connects from the NLB node's address, writes the PROXY v2 header, hands the flow to the
   pump, resets idle flows, and drains within a grace period when told to stop.
 - ``pump`` (pump.py): splice(2) both ways between two sockets, half-close and idle time kept.
-- ``sockets`` (sockets.py): sockets made inside other namespaces, by one thread per namespace.
+- ``sockets`` (sockets.py): sockets made inside other namespaces, by one thread per namespace
+  (or in the daemon's own, ``ROOT_NAMESPACE``: the way to the service front).
 - ``ppv2`` (ppv2.py): the PROXY protocol v2 header, sans-I/O.
 - ``health`` (health.py): the target groups' health checks, run from the daemon, their
   findings written to the store for the plan and DescribeTargetHealth.

@@ -7,12 +7,19 @@ the NLB node in the same zone (by zone id: names differ between accounts), which
 target (cross-zone load balancing decides the candidates) and connects from its own
 address inside the provider's VPC. An NLB also listens on its nodes' addresses in its own
 VPC, so that its VPC reaches it directly, as the seeds' target-group checks do.
+
+An interface endpoint to an AWS service (``com.amazonaws.REGION.ssm``: no endpoint service
+of a tenant behind it) listens on its ENI addresses on port 443, and its connections go to
+the service front (services/front.py) on the daemon's own loopback, with a PROXY protocol
+v2 header that names the endpoint: the front terminates TLS and hands the requests to the
+gateway with their network path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pocketlink.dataplane.sockets import ROOT_NAMESPACE
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
@@ -22,6 +29,9 @@ from pocketlink.store import Store
 
 # Listener protocols whose bytes pocketlink carries (TLS would need its certificates).
 CARRIED = ("TCP", "TCP_UDP")
+AWS_SERVICE_PORT = 443  # HTTPS: every AWS service's API
+# PrivateLink's idle timeout for TCP flows (privatelink-behavior.md), as an NLB listener's.
+ENDPOINT_IDLE_TIMEOUT = 350.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,30 @@ def _zone_id(store: Store, subnet_id: str) -> str | None:
     return subnet.availability_zone_id if subnet else None
 
 
+def _addresses(endpoint: VpcEndpoint, eni: NetworkInterface) -> list[str]:
+    """The ENI's addresses the endpoint listens on, as its IpAddressType says."""
+    addresses = []
+    if endpoint.ip_address_type in ("ipv4", "dualstack") and eni.private_ip_address:
+        addresses.append(eni.private_ip_address)
+    if endpoint.ip_address_type in ("ipv6", "dualstack"):
+        addresses += eni.ipv6_addresses
+    return addresses
+
+
+def _aws_service_listeners(store: Store, endpoint: VpcEndpoint, front: tuple[str, int]
+                           ) -> list[ListenerSpec]:
+    backend = Backend(namespace=ROOT_NAMESPACE, source=front[0], targets=(front,),
+                      proxy_protocol=True, endpoint_id=endpoint.id,
+                      idle_timeout=ENDPOINT_IDLE_TIMEOUT)
+    specs = []
+    for eni_id in endpoint.network_interface_ids:
+        eni = store.get(NetworkInterface, eni_id)
+        if eni is not None:
+            specs += [ListenerSpec(names.namespace(endpoint.vpc_id), address, AWS_SERVICE_PORT,
+                                   endpoint.id, backend) for address in _addresses(endpoint, eni)]
+    return specs
+
+
 def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpec]:
     service = store.get(EndpointService, endpoint.service_id or "")
     if service is None:
@@ -114,11 +148,7 @@ def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpe
         if eni is None:
             continue
         zone = _zone_id(store, eni.subnet_id)
-        addresses = []
-        if endpoint.ip_address_type in ("ipv4", "dualstack") and eni.private_ip_address:
-            addresses.append(eni.private_ip_address)
-        if endpoint.ip_address_type in ("ipv6", "dualstack"):
-            addresses += eni.ipv6_addresses
+        addresses = _addresses(endpoint, eni)
         for balancer_arn in service.network_load_balancer_arns:
             balancer = store.get(LoadBalancer, balancer_arn)
             if balancer is None:
@@ -152,11 +182,18 @@ def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSp
     return specs
 
 
-def plan(store: Store) -> dict[tuple[str, str, int], ListenerSpec]:
+def plan(store: Store, front: tuple[str, int] | None = None
+         ) -> dict[tuple[str, str, int], ListenerSpec]:
+    """``front``: the service front's address, where AWS services' endpoints send their
+    flows (without one, those endpoints carry nothing)."""
     specs: list[ListenerSpec] = []
     for endpoint in store.all(VpcEndpoint):
-        if endpoint.endpoint_type == "Interface" and endpoint.state in ENDPOINT_LISTENING:
+        if endpoint.endpoint_type != "Interface" or endpoint.state not in ENDPOINT_LISTENING:
+            continue
+        if endpoint.service_id:
             specs += _endpoint_listeners(store, endpoint)
+        elif front is not None:
+            specs += _aws_service_listeners(store, endpoint, front)
     for balancer in store.all(LoadBalancer):
         if balancer.state in BALANCER_LISTENING:
             specs += _balancer_listeners(store, balancer)

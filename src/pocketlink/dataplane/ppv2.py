@@ -1,8 +1,8 @@
 """The PROXY protocol v2 header an AWS Network Load Balancer puts in front of a target's connection.
 
-Sans-I/O: bytes in, bytes out, so the listeners, the health checker and the tests share one codec and
-a provider's parser can be checked against exactly what AWS would send (haproxy's doc/proxy-protocol.txt,
-privatelink-behavior.md section 7).
+Sans-I/O: bytes in, bytes out, so the listeners, the health checker, the service front, the gateway's
+front socket and the tests share one codec and a provider's parser can be checked against exactly what
+AWS would send (haproxy's doc/proxy-protocol.txt, privatelink-behavior.md section 7).
 
 What AWS sends, and so what ``encode`` sends:
 
@@ -89,6 +89,19 @@ def encode_local() -> bytes:
     AWS's family byte there is 0x11 with no address block; the spec says LOCAL's family is ignored.
     """
     return _assemble(0x0, _UNSPEC, b"", b"")
+
+
+FIXED = _FIXED  # the bytes that say how long the whole header is
+
+
+def size(fixed: bytes) -> int:
+    """The whole header's length from its first ``FIXED`` bytes, so that a receiver reads
+    exactly the header and not a byte of what follows it (a TLS ClientHello that another
+    layer must see whole); ValueError when they cannot start one."""
+    if len(fixed) < _FIXED:
+        raise ValueError(f"a PROXY protocol v2 header starts with {_FIXED} bytes")
+    decode(fixed[:_FIXED])  # refuses what cannot start one
+    return _FIXED + struct.unpack_from("!H", fixed, 14)[0]
 
 
 def decode(data: bytes) -> tuple[ProxyHeader, int] | None:

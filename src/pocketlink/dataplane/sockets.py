@@ -23,7 +23,12 @@ _libc = ctypes.CDLL(None, use_errno=True)
 Key = tuple[str, int, int]  # namespace, family, type
 
 
+ROOT_NAMESPACE = ""  # the daemon's own: its sockets reach its loopback (the service front)
+
+
 def _enter(namespace: str) -> None:
+    if namespace == ROOT_NAMESPACE:
+        return  # the thread is in it already
     fd = os.open(netns.NETNS_DIR / namespace, os.O_RDONLY)
     try:
         if _libc.setns(fd, netns.CLONE_NEWNET) != 0:

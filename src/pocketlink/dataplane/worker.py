@@ -345,6 +345,7 @@ def _upstream_options(sock: socket.socket) -> None:
     across every target."""
     sock.setblocking(False)
     sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _reset(sock: socket.socket) -> None:

@@ -13,7 +13,8 @@
   came through, evaluated before its service sees it; a denial in the service's own error.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
   its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
-  shutdown.
+  shutdown. On the service front's socket (``paths``), each connection first states the
+  network path of its requests, in the hyperplane's PROXY v2 header.
 - ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
   0600 unix socket, and the record that says which daemon serves which state.
 - ``NetworkPath`` (paths.py): how a request came (endpoint, VPC, caller address), known

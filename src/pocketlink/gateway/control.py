@@ -22,12 +22,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model.states import failures
 from pocketlink.services.backend import Backend
 from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from pocketlink.services.front import ServiceFront
 
 ROOT_RUNTIME_DIR = Path("/run/pocketlink/daemons")
 
@@ -107,18 +112,22 @@ class Control:
     MAX_BODY = 4096
 
     def __init__(self, store: Store, record: RuntimeRecord, stop: Callable[[], None],
-                 backend: Backend | None = None) -> None:
+                 backend: Backend | None = None, front: ServiceFront | None = None) -> None:
         self.store = store
         self.record = record
         self.stop = stop
         self.backend = backend
+        self.front = front
 
-    def handle(self, request: HttpRequest, peer: str) -> HttpResponse:
+    def handle(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
+               ) -> HttpResponse:
         if request.path == "/_pocketlink/status" and request.method == "GET":
             body = {"status": "running", **asdict(self.record),
                     "resources": self.store.summary(), "failures": failures(self.store)}
             if self.backend is not None:
                 body["backend"] = self.backend.status()
+            if self.front is not None:
+                body["front"] = self.front.status()
             return _json(200, body)
         if request.path == "/_pocketlink/shutdown" and request.method == "POST":
             self.stop()
@@ -131,7 +140,8 @@ class Control:
     def body_limit(self, request: HttpRequest) -> int:
         return self.MAX_BODY
 
-    def forwarding(self, request: HttpRequest, peer: str) -> None:
+    def forwarding(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
+                   ) -> None:
         """The control answers everything itself."""
         return None
 

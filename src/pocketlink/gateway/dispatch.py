@@ -176,8 +176,8 @@ class Gateway:
             log.exception("%s %s failed", spec.name if spec else "?", action)
             response = self._error(spec, InternalError(), request_id)
         elapsed = (time.perf_counter() - started) * 1000
-        log.info("%s.%s %s %d %.1fms", spec.name if spec else "?", action, account,
-                 response.status, elapsed)
+        log.info("%s.%s %s %d %.1fms%s", spec.name if spec else "?", action, account,
+                 response.status, elapsed, _via(path))
         return response
 
     def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
@@ -221,8 +221,8 @@ class Gateway:
         except Exception:
             log.exception("%s %s failed", service, request.method)
             response = error_response(service, InternalError())
-        log.info("%s.%s %s %d %.1fms", service, operation_of(request), account,
-                 response.status, (time.perf_counter() - started) * 1000)
+        log.info("%s.%s %s %d %.1fms%s", service, operation_of(request), account,
+                 response.status, (time.perf_counter() - started) * 1000, _via(path))
         return response
 
     def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse:
@@ -300,6 +300,11 @@ class Gateway:
             return HttpResponse(200, json.dumps({"status": "running"}).encode(),
                                 {"Content-Type": "application/json"})
         return HttpResponse(404, b'{"error": "not found"}', {"Content-Type": "application/json"})
+
+
+def _via(path: NetworkPath | None) -> str:
+    """The request log line's account of a request through an interface endpoint."""
+    return f" via {path.vpce_id} from {path.source_ip}" if path is not None else ""
 
 
 def _region_error(spec: ServiceSpec, region: str) -> AuthError:

@@ -15,6 +15,12 @@ must arrive whole within ``REQUEST_TIMEOUT``, and a connection whose answer says
 refusal is an error in AWS's format, from the front. ``HttpServer.close`` stops
 accepting, lets a request under way finish within a grace period, and closes the idle
 connections.
+
+A server made with ``paths`` serves the service front's socket (services/front.py): each
+of its connections starts with the PROXY protocol v2 header the hyperplane wrote, which
+``paths`` turns into the ``NetworkPath`` handed with every request of that connection; a
+connection that does not start with one is closed unanswered. No other server reads a
+path from anything a client sends.
 """
 
 from __future__ import annotations
@@ -23,13 +29,15 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Protocol
 
 import httptools
 
+from pocketlink.dataplane import ppv2
+from pocketlink.gateway.paths import NetworkPath
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
@@ -47,14 +55,19 @@ REQUEST_TIMEOUT = 30.0
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 4 * 1024 * 1024
 SHUTDOWN_GRACE = 2.0
+MAX_PREAMBLE = 1024  # the hyperplane's PROXY header is 100 bytes (dataplane/ppv2.py)
+
+Paths = Callable[[ppv2.ProxyHeader], NetworkPath]
 
 
 class Front(Protocol):
     """What answers requests: the AWS API (``Gateway``) or the daemon's control."""
 
-    def handle(self, request: HttpRequest, peer: str) -> HttpResponse: ...
+    def handle(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
+               ) -> HttpResponse: ...
 
-    def forwarding(self, request: HttpRequest, peer: str) -> Awaitable[HttpResponse] | None:
+    def forwarding(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
+                   ) -> Awaitable[HttpResponse] | None:
         """The answer to come from elsewhere (the backend), or None: ``handle`` answers."""
 
     def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse: ...
@@ -116,14 +129,18 @@ class Connections:
 
 
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, front: Front, connections: Connections) -> None:
+    def __init__(self, front: Front, connections: Connections, paths: Paths | None = None
+                 ) -> None:
         # shared
         self.front = front
         self.connections = connections
+        self.paths = paths
         # per connection
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.peer = ""
+        self.path: NetworkPath | None = None  # from the service front's header (``paths``)
+        self._preamble: bytes | None = b"" if paths is not None else None
         self._timer: asyncio.TimerHandle | None = None
         self._held: asyncio.TimerHandle | None = None  # not read until then (throttled)
         self._closing = False  # shutdown asked: close once the request under way is answered
@@ -157,6 +174,10 @@ class HttpProtocol(asyncio.Protocol):
         self._body = []
 
     def data_received(self, data: bytes) -> None:
+        if self._preamble is not None:
+            data = self._read_preamble(data)
+            if not data:
+                return
         if self._refused:  # lingering: dropped, never kept
             self._size += len(data)
             if self._size > LINGER_BYTES and self.transport is not None:
@@ -182,6 +203,31 @@ class HttpProtocol(asyncio.Protocol):
                 self.transport.close()
         except httptools.HttpParserError as error:
             self._refuse(None, MalformedHttpRequest(str(error) or "malformed request"))
+
+    def _read_preamble(self, data: bytes) -> bytes:
+        """The service front's PROXY header, then what follows it; b"" until it is whole.
+        A connection that does not start with one is closed: no request on it is served."""
+        assert self._preamble is not None and self.paths is not None
+        self._preamble += data
+        try:
+            decoded = ppv2.decode(self._preamble)
+            if decoded is None and len(self._preamble) > MAX_PREAMBLE:
+                raise ValueError(f"no header within {MAX_PREAMBLE} bytes")
+            if decoded is not None and decoded[0].source is None:
+                raise ValueError("the header names no client")
+        except ValueError as error:
+            log.warning("closed a front connection without a PROXY header: %s", error)
+            self._preamble = None
+            if self.transport is not None:
+                self.transport.abort()
+            return b""
+        if decoded is None:
+            return b""
+        header, size = decoded
+        rest, self._preamble = self._preamble[size:], None
+        self.path = self.paths(header)
+        self.peer = self.path.source_ip
+        return rest
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -226,12 +272,12 @@ class HttpProtocol(asyncio.Protocol):
         request = self._request(b"".join(self._body))
         self._body = []
         keep_alive = self.parser.should_keep_alive()
-        pending = self.front.forwarding(request, self.peer)
+        pending = self.front.forwarding(request, self.peer, self.path)
         if pending is not None:
             self._reply_later(pending, keep_alive)
             return
         self._busy = False
-        response = self.front.handle(request, self.peer)
+        response = self.front.handle(request, self.peer, self.path)
         self._reply(response, keep_alive=keep_alive and not self._closing)
 
     def _reply_later(self, pending: Awaitable[HttpResponse], keep_alive: bool) -> None:
@@ -333,13 +379,14 @@ class HttpProtocol(asyncio.Protocol):
 class HttpServer:
     """One front, on a TCP port or a unix socket, with its connections."""
 
-    def __init__(self, front: Front) -> None:
+    def __init__(self, front: Front, paths: Paths | None = None) -> None:
         self.front = front
+        self.paths = paths  # the service front's socket: each connection states its path
         self.connections = Connections()
         self._servers: list[asyncio.Server] = []
 
     def _protocol(self) -> HttpProtocol:
-        return HttpProtocol(self.front, self.connections)
+        return HttpProtocol(self.front, self.connections, self.paths)
 
     async def listen_tcp(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()

@@ -207,11 +207,13 @@ class Lifecycle:
 
     def __init__(self, store: Store, public_dns: tuple[str, int],
                  network: NetworkReconciler | None = None,
-                 metadata: MetadataService | None = None) -> None:
+                 metadata: MetadataService | None = None,
+                 front: tuple[str, int] | None = None) -> None:
         self.store = store
         self.metadata = metadata
         self.public_dns = public_dns
         self.network = network
+        self.front = front  # the service front's address (AWS services' endpoints)
         self.resolvers = Resolvers(store)
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
@@ -287,7 +289,7 @@ class Lifecycle:
             await self.resolvers.sync(tuple(self.network.routers()), set(status.failed))
             if self.metadata is not None:
                 await self.metadata.sync(tuple(self.network.routers()), set(status.failed))
-            planned = plan(self.store)
+            planned = plan(self.store, self.front)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
             if self.health is not None:

@@ -11,4 +11,13 @@
 - ``CertificateAuthority`` (ca.py): pocketlink's own CA, name-constrained to AWS's domains,
   kept in the state dir; the TLS certificates of the service front, and the bundle
   instances trust.
+- ``ServiceFront`` (front.py): where interface endpoints to AWS services send their flows:
+  a loopback port the daemon owns, served by its supervised child (started on the first
+  connection, restarted when it dies); and ``network_path``, what the gateway makes of the
+  PROXY header on the front's socket.
+- front_main.py: that child: reads the hyperplane's PROXY v2 header, terminates TLS with a
+  certificate per server name, and relays the connection to the gateway's front socket,
+  header first.
+- ``regional_host`` (s3_names.py): S3's endpoint-specific names
+  (``bucket.vpce-...s3.REGION.vpce.amazonaws.com``) as the regional names moto knows.
 """

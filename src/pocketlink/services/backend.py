@@ -6,7 +6,8 @@ It starts with the first request for one of its services, listens on a free loop
 port, and is started again whenever it exits, with one log line saying so; its state
 lives in FOLDER (the state dir's ``backend/``) and comes back with it. A request is
 forwarded as it came (method, path, query, headers, body) with the account in
-``x-moto-account-id``, and moto's answer goes back unchanged.
+``x-moto-account-id`` (and an S3 endpoint-specific host name as the regional name
+meaning the same bucket, s3_names.py), and moto's answer goes back unchanged.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import signal
 import sys
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs
 
 import httptools
 
+from pocketlink.services.s3_names import regional_host
 from pocketlink.wire import sigv4
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
@@ -91,6 +94,9 @@ class Backend:
             return unavailable
         if self._supervisor is None:
             self._supervisor = asyncio.create_task(self._supervise())
+        host = request.headers.get("host", "")
+        if service == "s3" and regional_host(host) != host:
+            request = replace(request, headers={**request.headers, "host": regional_host(host)})
         try:
             await asyncio.wait_for(self._ready.wait(), READY_WAIT)
             return await _exchange(self.port, request, account)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ PERMITTED = ("amazonaws.com", "api.aws")
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 CA_DAYS = 3650
 LEAF_DAYS = 397  # the longest life browsers accept for a leaf
+MAX_COMMON_NAME = 64
 _CLOCK_SLACK = datetime.timedelta(days=1)  # a certificate made now is valid on a clock a little behind
 
 
@@ -59,15 +60,21 @@ class CertificateAuthority:
     def _leaf(self, name: str) -> tuple[bytes, bytes]:
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
+        # A common name holds at most 64 characters (RFC 5280's ub-common-name); an S3
+        # endpoint's names are longer. Verifiers read the SAN; without a subject it is
+        # critical, as RFC 5280 section 4.2.1.6 asks.
+        short = len(name) <= MAX_COMMON_NAME
         certificate = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)] if short
+                                    else []))
             .issuer_name(self._certificate.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - _CLOCK_SLACK)
             .not_valid_after(now + datetime.timedelta(days=LEAF_DAYS))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]),
+                           critical=not short)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(
                 digital_signature=True, key_encipherment=False, content_commitment=False,
