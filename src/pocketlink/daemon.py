@@ -3,7 +3,7 @@
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
 order, each step bounded: the API listener and its connections, the reconciler (its last
-pass, then its network workers), the data plane, the backend, the DNS, the store. While it
+pass, then its network workers), the data plane, the backend, the DNS process, the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
@@ -18,8 +18,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from pocketlink.dns.public import CachedZones
-from pocketlink.dns.server import DnsServer
+from pocketlink.dns.process import DnsProcess, bind_pair
+from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
 from pocketlink.gateway.dispatch import Gateway, own_origins
 from pocketlink.gateway.http import HttpServer
@@ -127,7 +127,7 @@ async def run(config: DaemonConfig) -> None:
         stop.set()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signalled)
-    public_dns = DnsServer(CachedZones(store))
+    dns = DnsProcess(store)
     server = HttpServer(gateway)
     try:
         await server.listen_tcp(config.host, config.port)
@@ -149,7 +149,7 @@ async def run(config: DaemonConfig) -> None:
         raise SystemExit(f"pocketlink: cannot serve its control socket {record.socket} "
                          f"({error.strerror or error})") from None
     try:
-        await public_dns.start(PUBLIC_DNS_HOST, config.public_dns_port)
+        public_dns = bind_pair(PUBLIC_DNS_HOST, config.public_dns_port)
     except OSError as error:
         await server.close()
         await controller.close()
@@ -158,9 +158,11 @@ async def run(config: DaemonConfig) -> None:
         raise SystemExit(
             f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
             f"({error.strerror}); pick another --public-dns-port.") from None
+    await dns.start()
+    dns.serve("public", [public_dns], public_zones, recursive=False)
     network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
         else None
-    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network)
+    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
@@ -176,7 +178,7 @@ async def run(config: DaemonConfig) -> None:
             record.remove()
             _exit_now(store)
         await _bounded(backend.stop(), LAST_PASS_TIMEOUT, force)
-        await public_dns.stop()
+        await dns.stop()
         store.close()
         await controller.close()
         record.remove()
