@@ -22,6 +22,7 @@ from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
 from pocketlink.gateway.dispatch import Gateway, own_origins
+from pocketlink.gateway.fair import FairFront
 from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
@@ -128,7 +129,7 @@ async def run(config: DaemonConfig) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signalled)
     dns = DnsProcess(store)
-    server = HttpServer(gateway)
+    server = HttpServer(FairFront(gateway, settle=dns.current))
     try:
         await server.listen_tcp(config.host, config.port)
     except OSError as error:

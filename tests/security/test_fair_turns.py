@@ -1,0 +1,70 @@
+"""Issue 14, "limits everywhere": one account's flood of API requests does not starve
+another's (gateway/fair.py). Requests wait in one queue per caller, served in turns; a
+client that pipelines gets its answers in order.
+
+The turns are shown on the gateway itself (the order in which it handles requests); the
+pipelining on a real daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+
+from pocketlink.daemon import open_store
+from pocketlink.gateway.dispatch import Gateway
+from pocketlink.gateway.fair import FairFront
+from pocketlink.wire.message import HttpRequest
+from tests.security.signed import form, sign
+
+
+def signed(vpc_id: str, account: str) -> HttpRequest:
+    """A DescribeVpcs of one (made-up) VPC id, signed as ``account``."""
+    request = sign("http://127.0.0.1:1", form("DescribeVpcs", **{"VpcId.1": vpc_id}),
+                   account, "secret")
+    return HttpRequest("POST", "/", "", {k.lower(): v for k, v in request.headers.items()},
+                       request.body)
+
+
+def test_a_quiet_account_waits_for_one_request_of_a_busy_one_not_for_its_flood(tmp_path):
+    gateway = Gateway(open_store(tmp_path / "state.db"))
+    handled: list[str] = []
+    real = gateway.handle
+
+    def recording(request, peer=""):
+        handled.append(request.form["VpcId.1"])
+        return real(request, peer)
+    gateway.handle = recording  # type: ignore[method-assign]
+    front = FairFront(gateway)
+
+    async def flood_then_one() -> list[int]:
+        answers = [front.forwarding(signed(f"vpc-flood{i:03d}", "222222222222"), "127.0.0.1")
+                   for i in range(50)]
+        answers.append(front.forwarding(signed("vpc-quiet", "333333333333"), "127.0.0.1"))
+        return [(await answer).status for answer in answers]  # type: ignore[misc]
+
+    statuses = asyncio.run(flood_then_one())
+    assert len(handled) == 51 and set(statuses) == {400}  # every one answered (not found)
+    # the quiet account's request was the second handled, not the 51st
+    assert handled.index("vpc-quiet") == 1, handled[:5]
+
+
+def test_pipelined_requests_are_answered_in_order(daemon):
+    ids = [f"vpc-{n:017x}" for n in (1, 2, 3)]
+    requests = b""
+    for vpc_id in ids:
+        request = sign(daemon.endpoint, form("DescribeVpcs", **{"VpcId.1": vpc_id}),
+                       "444444444444", "secret")
+        head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+        requests += (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                     f"{len(request.body)}\r\n{head}\r\n").encode() + request.body
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=30) as sock:
+        sock.sendall(requests)  # all three at once: one read holds them all
+        answer = b""
+        while answer.count(b"</Response>") < 3:
+            piece = sock.recv(65536)
+            assert piece, answer
+            answer += piece
+    named = re.findall(rb"vpc-0{16}[123]", answer)
+    assert [n.decode() for n in named] == ids, answer
