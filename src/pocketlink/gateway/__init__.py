@@ -8,6 +8,8 @@
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
   throttled client's connection is held off (not read) for a second. The DNS servers
   use the same bucket for UDP queries per address.
+- ``FairFront`` (fair.py): the gateway behind one queue per account, served in turns, so
+  that one account's flood does not starve another's calls.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
   its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
   shutdown.

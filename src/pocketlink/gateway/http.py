@@ -242,9 +242,11 @@ class HttpProtocol(asyncio.Protocol):
         if pending is not None:
             self._reply_later(pending, keep_alive)
             return
-        self._busy = False
+        self._busy = bool(self._waiting)
         response = self.front.handle(request, self.peer)
         self._reply(response, keep_alive=keep_alive and not self._closing)
+        if self._waiting:
+            self._next()
 
     def _reply_later(self, pending: Awaitable[HttpResponse], keep_alive: bool) -> None:
         """Busy (shutdown waits for it) and not reading until the answer is written."""
@@ -258,8 +260,7 @@ class HttpProtocol(asyncio.Protocol):
             if task.cancelled():
                 return
             self._reply(task.result(), keep_alive=keep_alive and not self._closing)
-            if self._held is None:
-                self._next()
+            self._next()
 
         self._pending.add_done_callback(done)
 
@@ -329,12 +330,13 @@ class HttpProtocol(asyncio.Protocol):
             self._next()
 
     def _next(self) -> None:
-        """The next pipelined request, or, with none waiting, reading again."""
+        """The next pipelined request (those already read are answered, even to a client
+        held off: only what it sends next waits), or, with none, reading again."""
         if self.transport is None or self.transport.is_closing():
             self._waiting.clear()
         elif self._waiting:
             self._dispatch(*self._waiting.popleft())
-        else:
+        elif self._held is None:
             self.transport.resume_reading()
 
     def _arm(self, seconds: float) -> None:
