@@ -64,7 +64,10 @@ def test_a_hostile_tenant_costs_its_neighbour_nothing(make_daemon):
     api = results["api"]
     assert "413" in api["oversized_bodies"], api
     assert "431" in api["endless_headers"], api
-    assert api["rate"].get("503", 0) + api["rate_2"].get("503", 0) > 0, api
+    # its pipelined flood is held to its rate: what it got answered fits its token bucket
+    # (200/s, bursts of 400); the rest was refused (503), or waited its turns (fair.py)
+    accepted = api["rate"].get("200", 0) + api["rate_2"].get("200", 0)
+    assert 0 < accepted <= 200 * ATTACK_SECONDS + 400, api
     for server in ("vpc_resolver", "public_dns"):
         flood = results[server]
         # more connections than one client may hold (16), and a flood of queries

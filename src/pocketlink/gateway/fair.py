@@ -1,10 +1,13 @@
 """Fair turns for the API's callers: one account's flood of requests must not starve
 another account's calls.
 
-Every API request joins its caller's queue; the queues are served round-robin, one
-request each in turn, a few milliseconds of handlers at a time before the event loop polls
-its sockets again (``TURN_BUDGET``), so that a quiet caller's request waits behind at most
-one request of each busy caller, not behind a burst that one of them pipelined. A caller
+A request is answered at once when nobody waits and its caller has had no other request
+answered at once in this pass of the event loop: a quiet caller's call costs no queue.
+Any other joins its caller's queue; the queues are served round-robin, one request each in
+turn, a few milliseconds of handlers at a time before the event loop polls its sockets
+again (``TURN_BUDGET``), so that a quiet caller's request waits behind at most one request
+of each busy caller, not behind a burst that one of them pipelined (http.py then hands on
+a connection's pipelined requests one at a time, each in its turn). A caller
 is an account (the SigV4 access key's; under ``--strict-auth`` only a key the daemon
 knows names one, any other is its address, as for the rate limit, limits.py, which still
 applies per access key within the turns). Requests the backend serves wait for the
@@ -45,18 +48,27 @@ class FairFront:
         self._turns: deque[str] = deque()  # callers with requests waiting, in turn order
         self._scheduled = False
         self._forwarded: dict[str, tuple[asyncio.Semaphore, int]] = {}
+        self._answered_now: set[str] = set()  # callers answered at once in this pass
 
     def forwarding(self, request: HttpRequest, peer: str = "") -> Awaitable[HttpResponse] | None:
         if request.path.startswith("/_pocketlink/"):
             return None  # probes: answered at once
         signature = sigv4.signature_of(request)
         caller = self._caller(signature, peer)
+        service = signature.scope.service if signature else ""
+        if not self._turns and caller not in self._answered_now and \
+                service not in SETTLED_SERVICES:
+            if not self._answered_now:
+                asyncio.get_running_loop().call_soon(self._answered_now.clear)
+            self._answered_now.add(caller)
+            pending = self.gateway.forwarding(request, peer)
+            return None if pending is None else self._forward(caller, pending)
         answer = asyncio.get_running_loop().create_future()
         queue = self._queues.get(caller)
         if queue is None:
             queue = self._queues[caller] = deque()
             self._turns.append(caller)
-        queue.append((request, peer, answer, signature.scope.service if signature else ""))
+        queue.append((request, peer, answer, service))
         if not self._scheduled:
             asyncio.get_running_loop().call_soon(self._serve)
             self._scheduled = True

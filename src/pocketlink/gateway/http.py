@@ -335,6 +335,7 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             self._waiting.clear()
         elif self._waiting:
+            self._arm(REQUEST_TIMEOUT)  # under way, as from its first byte: not idle
             self._dispatch(*self._waiting.popleft())
         elif self._held is None:
             self.transport.resume_reading()
