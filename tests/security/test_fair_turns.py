@@ -75,3 +75,27 @@ def test_pipelined_requests_are_answered_in_order(daemon):
             answer += piece
     named = re.findall(rb"vpc-0{16}[123]|running", answer)
     assert [n.decode() for n in named] == [ids[0], "running", *ids[1:]], answer
+
+
+def test_two_connections_of_one_account_get_every_pipelined_answer(daemon):
+    """Its requests take turns with each other, some answered at once, some queued: every
+    one is answered, and each connection reads on after its last."""
+    request = sign(daemon.endpoint, form("DescribeVpcs"), "555555555555", "secret")
+    head = "".join(f"{k}: {v}\r\n" for k, v in request.headers.items())
+    one = (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(request.body)}\r\n"
+           f"{head}\r\n").encode() + request.body
+    connections = [socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+                   for _ in range(2)]
+    try:
+        for _ in range(5):  # batch after batch: a connection left unread would stop here
+            for sock in connections:
+                sock.sendall(one * 20)
+            for sock in connections:
+                answer = b""
+                while answer.count(b"HTTP/1.1 200 OK") < 20:
+                    piece = sock.recv(65536)
+                    assert piece, answer[-300:]
+                    answer += piece
+    finally:
+        for sock in connections:
+            sock.close()

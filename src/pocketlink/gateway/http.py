@@ -245,12 +245,14 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = bool(self._waiting)
         response = self.front.handle(request, self.peer)
         self._reply(response, keep_alive=keep_alive and not self._closing)
-        if self._waiting:
-            self._next()
+        self._next()  # a pipelined request answered at once may be the last one waiting
 
     def _reply_later(self, pending: Awaitable[HttpResponse], keep_alive: bool) -> None:
-        """Busy (shutdown waits for it) and not reading until the answer is written."""
+        """Busy (shutdown waits for it) and not reading until the answer is written. Timed
+        as a request under way, not as an idle connection: it may have begun (pipelined)
+        before an answer that armed the keep-alive timeout."""
         assert self.transport is not None
+        self._arm(REQUEST_TIMEOUT)
         self.transport.pause_reading()
         self._pending = asyncio.ensure_future(pending)
 
@@ -335,7 +337,6 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             self._waiting.clear()
         elif self._waiting:
-            self._arm(REQUEST_TIMEOUT)  # under way, as from its first byte: not idle
             self._dispatch(*self._waiting.popleft())
         elif self._held is None:
             self.transport.resume_reading()
