@@ -10,9 +10,10 @@ of each busy caller, not behind a burst that one of them pipelined (http.py then
 a connection's pipelined requests one at a time, each in its turn). A caller
 is an account (the SigV4 access key's; under ``--strict-auth`` only a key the daemon
 knows names one, any other is its address, as for the rate limit, limits.py, which still
-applies per access key within the turns). Requests the backend serves wait for the
-backend on their own; at most ``BACKEND_PER_CALLER`` of one caller's are forwarded at a
-time, the rest wait their turn in order.
+applies per access key within the turns; without strict auth any 12-digit key names an
+account, so a caller may split its flood over made-up accounts, as it may for its rate).
+Requests the backend serves wait for the backend on their own; at most
+``BACKEND_PER_CALLER`` of one caller's are forwarded at a time, the rest wait, in order.
 
 A Route 53 request that changed the store is answered once the DNS servers answer from
 the change (``settle``), as ``INSYNC`` promises: the DNS runs in its own process
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 
 from pocketlink.gateway.dispatch import Gateway
 from pocketlink.wire import sigv4
+from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
 TURN_BUDGET = 0.005  # seconds of handlers between two polls of the loop
@@ -77,7 +79,7 @@ class FairFront:
     def handle(self, request: HttpRequest, peer: str = "") -> HttpResponse:
         return self.gateway.handle(request, peer)
 
-    def refuse(self, request, error) -> HttpResponse:
+    def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse:
         return self.gateway.refuse(request, error)
 
     def body_limit(self, request: HttpRequest) -> int:
