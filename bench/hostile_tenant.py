@@ -21,7 +21,9 @@ then for ``--seconds`` under attack; ``--parts`` runs only some of the attack, t
 which part costs what.
 
 Run as root (it builds namespaces): ``sudo .venv/bin/python bench/hostile_tenant.py
-[--seconds 20] [--parts dns,api,fill] [--json FILE]``. The daemon is started on free
+[--seconds 20] [--parts dns,api,fill] [--compare SRC] [--json FILE]``; ``--compare`` runs
+the same first with another source tree (``git archive COMMIT src | tar -x -C DIR``, then
+``--compare DIR/src``), so that before and after are measured in one sitting. The daemon is started on free
 loopback ports with a fresh state file in a temp dir, stopped by its own pid, and its
 namespaces removed (``pocketlink down`` with its own --port and --state).
 """
@@ -87,8 +89,8 @@ def window(daemon: Daemon, world, seconds: float, attack: Attack | None) -> dict
         "load_average": load, "attack": attacked}
 
 
-def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    daemon = Daemon(state=folder / "state.db", log=folder / "daemon.log")
+def run(args: argparse.Namespace, folder: Path, source: Path | None = None) -> dict[str, Any]:
+    daemon = Daemon(state=folder / "state.db", log=folder / "daemon.log", source=source)
     load = os.getloadavg()
     daemon.start()
     try:
@@ -99,10 +101,11 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     finally:
         daemon.tear_down()
     return {"seconds": args.seconds, "parts": args.parts, "load_before": load,
-            "quiet": quiet, "attack": loud}
+            "quiet": quiet, "attack": loud, "pocketlink": daemon.describe()}
 
 
 def report(results: dict[str, Any]) -> None:
+    print(f"pocketlink: {results['pocketlink']}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in results['load_before'])}; "
           f"attack parts: {','.join(results['parts'])}; {results['seconds']:.0f} s each")
     print(f"{'victim':<22}{'quiet':>18}{'under attack':>18}{'ratio':>8}")
@@ -127,16 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", type=lambda text: text.split(","), default=list(PARTS),
                         help="which attacks to run, of dns,api,fill (default: all)")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--compare", type=Path, default=None, metavar="SRC",
+                        help="first run the same against the pocketlink source tree SRC "
+                             "(its src/ folder, e.g. an older commit's), then this one")
     args = parser.parse_args(argv)
     if not set(args.parts) <= set(PARTS) or not 1 <= args.seconds <= 300:
         parser.error(f"--parts takes some of {','.join(PARTS)}; --seconds 1..300")
     if not preflight("hostile_tenant.py", ()):
         return 2
-    with tempfile.TemporaryDirectory(prefix="pocketlink-hostile-") as temp:
-        results = run(args, Path(temp))
-    report(results)
+    runs = []
+    for source in ([args.compare] if args.compare else []) + [None]:
+        with tempfile.TemporaryDirectory(prefix="pocketlink-hostile-") as temp:
+            runs.append(run(args, Path(temp), source))
+        report(runs[-1])
     if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(runs if args.compare else runs[0], indent=2))
     return 0
 
 

@@ -4,7 +4,7 @@ Signal handlers (and ``pocketlink down``, through the control socket) only set f
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
 order, each step bounded: the API listener and its connections, the service front, the
 reconciler (its last pass, then its network workers), the data plane, the backend, the
-DNS, the store. While it
+DNS process, the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from pocketlink.dns.public import CachedZones
-from pocketlink.dns.server import DnsServer
+from pocketlink.dns.process import DnsProcess, bind_pair
+from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
 from pocketlink.gateway.dispatch import Gateway, own_origins
+from pocketlink.gateway.fair import FairFront
 from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
@@ -146,8 +147,11 @@ async def run(config: DaemonConfig) -> None:
         stop.set()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signalled)
-    public_dns = DnsServer(CachedZones(store))
-    server = HttpServer(gateway)
+    dns = DnsProcess(store)
+    # One set of turns for both doors: the host's port and the service front's socket,
+    # where instances' calls through endpoints arrive.
+    fair = FairFront(gateway, settle=dns.current)
+    server = HttpServer(fair)
     try:
         await server.listen_tcp(config.host, config.port)
     except OSError as error:
@@ -161,7 +165,7 @@ async def run(config: DaemonConfig) -> None:
     # With a network, interface endpoints to AWS services send their flows to the front.
     front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
         if config.network else None
-    fronted = HttpServer(gateway, paths=partial(network_path, store))
+    fronted = HttpServer(fair, paths=partial(network_path, store))
     controller = HttpServer(control.Control(store, record, stop.set, backend, front))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
@@ -175,7 +179,7 @@ async def run(config: DaemonConfig) -> None:
         raise SystemExit(f"pocketlink: cannot serve its control socket {record.socket} "
                          f"({error.strerror or error})") from None
     try:
-        await public_dns.start(PUBLIC_DNS_HOST, config.public_dns_port)
+        public_dns = bind_pair(PUBLIC_DNS_HOST, config.public_dns_port)
     except OSError as error:
         await server.close()
         await controller.close()
@@ -184,9 +188,11 @@ async def run(config: DaemonConfig) -> None:
         raise SystemExit(
             f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
             f"({error.strerror}); pick another --public-dns-port.") from None
+    await dns.start()
+    dns.serve("public", [public_dns], public_zones, recursive=False)
     network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
         else None
-    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), network,
+    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
                           front.address if front is not None else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
@@ -208,7 +214,7 @@ async def run(config: DaemonConfig) -> None:
             record.remove()
             _exit_now(store)
         await _bounded(backend.stop(), LAST_PASS_TIMEOUT, force)
-        await public_dns.stop()
+        await dns.stop()
         store.close()
         await controller.close()
         record.remove()

@@ -34,8 +34,13 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def data_plane_workers(daemon_pid: int) -> list[int]:
-    """The daemon's data-plane worker processes (``python -m pocketlink.dataplane.worker``),
-    found in /proc by their parent and command line."""
+    """The daemon's data-plane worker processes (``python -m pocketlink.dataplane.worker``)."""
+    return children(daemon_pid, "pocketlink.dataplane.worker")
+
+
+def children(daemon_pid: int, module: str) -> list[int]:
+    """The daemon's child processes running ``python -m MODULE``, found in /proc by their
+    parent and command line."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -45,7 +50,7 @@ def data_plane_workers(daemon_pid: int) -> list[int]:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == daemon_pid and b"pocketlink.dataplane.worker" in command:
+        if ppid == daemon_pid and module.encode() in command:
             found.append(int(entry.name))
     return sorted(found)
 

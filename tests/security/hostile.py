@@ -374,7 +374,7 @@ STATUS = re.compile(rb"HTTP/1\.1 (\d{3}) ")
 
 def past_the_rate(port: int, end: float, pipeline: int = 64) -> dict[str, int]:
     """DescribeVpcs, ``pipeline`` requests sent at a time on a keep-alive connection, the
-    answers counted by status as they come."""
+    answers counted by status as they come (until the end, a batch's answers or not)."""
     batch = _signed(port, b"Action=DescribeVpcs&Version=2016-11-15") * pipeline
     statuses: Counter[str] = Counter()
     while time.monotonic() < end:
@@ -383,14 +383,18 @@ def past_the_rate(port: int, end: float, pipeline: int = 64) -> dict[str, int]:
                 while time.monotonic() < end:
                     sock.sendall(batch)
                     seen, buffer = 0, b""
-                    while seen < pipeline:
-                        chunk = sock.recv(1 << 20)
+                    while seen < pipeline and time.monotonic() < end:
+                        sock.settimeout(max(0.05, min(10.0, end - time.monotonic())))
+                        try:
+                            chunk = sock.recv(1 << 20)
+                        except TimeoutError:
+                            continue  # silence: wait on, until the end
                         if not chunk:
                             raise ConnectionError("closed")
                         buffer += chunk
                         found = STATUS.findall(buffer)
+                        statuses.update(code.decode() for code in found[seen:])
                         seen = len(found)
-                    statuses.update(code.decode() for code in found)
         except (OSError, ConnectionError) as error:
             statuses[type(error).__name__] += 1
     return dict(statuses)

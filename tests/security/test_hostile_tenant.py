@@ -4,9 +4,10 @@ VPC, while another account's endpoint traffic and API calls all succeed.
 The attack and the world are in tests/security/hostile.py. What is asserted is functional:
 every request the victim's instance sends through its endpoint is answered, every API call
 of the victim succeeds (no throttling, no reset), and the attack really happened (the
-attacker was refused: 413, 431, throttled, its DNS connections capped, its VPC full). The
-victim's p99 quiet and under attack is printed, never asserted (no timed assertions on this
-noisy machine): bench/hostile_tenant.py measures it.
+attacker was refused: 413, 431, throttled, its DNS connections capped, its VPC full), and
+the DNS process the floods aimed at (dns/child.py, apart from the API's event loop) took
+them without dying. The victim's p99 quiet and under attack is printed, never asserted (no
+timed assertions on this noisy machine): bench/hostile_tenant.py measures it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 
 import pytest
 
+from pocketlink.harness import children
 from tests.security.hostile import ApiCalls, Attack, build, last_json, p99, start_victim_traffic
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="builds namespaces: needs root")
@@ -40,6 +42,7 @@ def test_a_hostile_tenant_costs_its_neighbour_nothing(make_daemon):
     quiet, quiet_calls = victim_window(daemon, world, QUIET_SECONDS)
     assert not quiet["failures"] and not quiet_calls.failures
 
+    [dns_process] = children(daemon.process.pid, "pocketlink.dns.child")
     attack = Attack(daemon, world, ATTACK_SECONDS)
     attack.start()
     try:
@@ -61,10 +64,16 @@ def test_a_hostile_tenant_costs_its_neighbour_nothing(make_daemon):
     api = results["api"]
     assert "413" in api["oversized_bodies"], api
     assert "431" in api["endless_headers"], api
-    assert api["rate"].get("503", 0) + api["rate_2"].get("503", 0) > 0, api
+    # its pipelined flood is held to its rate: what it got answered fits its token bucket
+    # (200/s, bursts of 400); the rest was refused (503), or waited its turns (fair.py)
+    accepted = api["rate"].get("200", 0) + api["rate_2"].get("200", 0)
+    assert 0 < accepted <= 200 * ATTACK_SECONDS + 400, api
     for server in ("vpc_resolver", "public_dns"):
         flood = results[server]
         # more connections than one client may hold (16), and a flood of queries
         assert flood["opened"] > 16 and flood["udp_sent"] > 0, flood
     fill = results["fill"]
     assert fill["refused"].get("instances") == "InsufficientFreeAddressesInSubnet", fill
+    # the DNS servers took the floods in their own process, which is still the same one
+    assert children(daemon.process.pid, "pocketlink.dns.child") == [dns_process]
+    assert "DNS process (pid" not in daemon.log.read_text()

@@ -1,9 +1,20 @@
 """DNS: the names pocketlink answers for, and the servers that answer.
 
+The zones are built in the daemon, from the store; the servers run in a process of their
+own (the DNS process), so that no API request delays a lookup and no query flood delays
+the API. The daemon binds every DNS socket, hands the process a copy, keeps its own, and
+ships it the zones that changed.
+
 - ``Zone``/``ZoneSet`` (zones.py): authoritative data — record sets by name and type,
-  wildcards, CNAME and alias chasing — built from the store.
+  wildcards, CNAME and alias chasing — built from the store; ``Zone.plain`` is the form
+  it travels in.
 - ``DnsServer`` (server.py): UDP and TCP on asyncio, answering from a ZoneSet, with
   ``TcpLimits`` (idle timeout, per-client and total caps) so no client exhausts it.
+- ``DnsProcess`` (process.py): the daemon's side: starts and restarts the DNS process,
+  hands it sockets, builds each server's zones (a *view*: ``public`` or a VPC id) when the
+  store changed and ships the views that changed, versioned.
+- ``DnsChild`` (child.py): the DNS process: one ``DnsServer`` per view, on the sockets
+  and from the zones it was handed.
 - ``aws_zones`` (aws_names.py): the names AWS publishes (endpoints', NLBs'), and which names
   AWS owns, that no tenant's public zone may answer for; ``aws_public_zones``: the AWS
   services' public names (``ssm.us-west-2.amazonaws.com``, ``ssm.us-west-2.api.aws``,

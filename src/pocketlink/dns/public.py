@@ -18,7 +18,7 @@ reach, which are not all of them:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import dns.name
 
@@ -72,18 +72,3 @@ def public_zones(store: Store) -> ZoneSet:
     return ZoneSet(aws_zones(store) + aws_public_zones(store) +
                    [hosted_zone(h) for h in delegated_zones(store)])
 
-
-class CachedZones:
-    """A ZoneSet rebuilt only when the store has changed since it was built."""
-
-    def __init__(self, store: Store, build: Callable[[Store], ZoneSet] = public_zones) -> None:
-        self.store = store
-        self.build = build
-        self._built_at = -1
-        self._zones = ZoneSet([])
-
-    def __call__(self) -> ZoneSet:
-        if self._built_at != self.store.changes:
-            self._zones = self.build(self.store)
-            self._built_at = self.store.changes
-        return self._zones

@@ -1,7 +1,7 @@
 """An authoritative DNS server on asyncio, over UDP and TCP, answering from a ZoneSet.
 
 The zone data is asked for per query through ``zones()``, so that whoever owns the data
-(the store) decides when it is rebuilt; the server keeps no copy of its own.
+(the DNS process, which the daemon ships zones to) swaps it whole when it changes.
 
 Its clients are tenants, so nothing they send may cost more than its answer:
 
@@ -10,12 +10,12 @@ Its clients are tenants, so nothing they send may cost more than its answer:
 - TCP connections are held to ``TcpLimits``: an idle timeout (BIND's tcp-idle-timeout is
   30 s; 10 s here, as a stub resolver asks at once), at most ``per_client`` connections
   from one address and ``total`` in all. A connection over a cap is closed at once, so one
-  tenant holding thousands of idle connections cannot take the daemon's descriptors. The
-  VPC resolvers share one ``TcpLimits``: the cap is on the process, not per VPC.
+  tenant holding thousands of idle connections cannot take the DNS process's descriptors.
+  The VPC resolvers share one ``TcpLimits``: the cap is on the process, not per VPC.
 - UDP queries from one address are answered up to ``UDP_RATE`` a second (AWS's Route 53
   Resolver takes 1,024 packets per second per network interface and drops the rest); the
-  rest are dropped unread, so that a flood costs the daemon a receive and a count, not
-  an answer, on the event loop the API shares.
+  rest are dropped unread, so that a flood costs the DNS process a receive and a count,
+  not an answer.
 """
 
 from __future__ import annotations
@@ -160,8 +160,8 @@ class _Udp(asyncio.DatagramProtocol):
 
 
 class DnsServer:
-    """UDP and TCP listeners answering from one ZoneSet, on an address it binds itself or on
-    sockets made elsewhere (inside a VPC's namespace)."""
+    """UDP and TCP listeners answering from one ZoneSet, on sockets the daemon bound (on
+    loopback, or inside a VPC's namespace) and handed to the DNS process (child.py)."""
 
     def __init__(self, zones: Callable[[], ZoneSet], recursive: bool = False,
                  limits: TcpLimits | None = None) -> None:
@@ -199,20 +199,6 @@ class DnsServer:
         finally:
             self.limits.release(client)
             writer.close()
-
-    async def start(self, host: str, port: int) -> None:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        udp = socket.socket(family, socket.SOCK_DGRAM)
-        tcp = socket.socket(family, socket.SOCK_STREAM)
-        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            udp.bind((host, port))
-            tcp.bind((host, port))
-        except OSError:
-            udp.close()
-            tcp.close()
-            raise
-        await self.start_sockets([(udp, tcp)])
 
     async def start_sockets(self, pairs: list[tuple[socket.socket, socket.socket]]) -> None:
         """Serve on bound (UDP, TCP) socket pairs; this server owns them from now on."""

@@ -82,6 +82,26 @@ def _between(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
         found.append(name)
     return found
 
+    def plain(self) -> dict:
+        """The zone as JSON takes it (the daemon ships zones to its DNS process this way)."""
+        return {"origin": self.origin.to_text(),
+                "records": [[owner.to_text(), dns.rdatatype.to_text(rdtype), rrset.ttl,
+                             [rdata.to_text() for rdata in rrset]]
+                            for owner, types in self.nodes.items()
+                            for rdtype, rrset in types.items()],
+                "aliases": [[owner.to_text(), dns.rdatatype.to_text(rdtype), target.to_text()]
+                            for owner, types in self.aliases.items()
+                            for rdtype, target in types.items()]}
+
+    @classmethod
+    def from_plain(cls, plain: dict) -> Zone:
+        zone = cls(origin=dns.name.from_text(plain["origin"]))
+        for name, rtype, ttl, values in plain["records"]:
+            zone.add(name, rtype, ttl, values)
+        for name, rtype, target in plain["aliases"]:
+            zone.add_alias(name, rtype, target)
+        return zone
+
 
 @dataclass
 class Answer:

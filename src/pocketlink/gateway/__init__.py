@@ -11,6 +11,8 @@
   use the same bucket for UDP queries per address.
 - ``EndpointPolicies`` (endpoint_policy.py): the PolicyDocument of the endpoint a request
   came through, evaluated before its service sees it; a denial in the service's own error.
+- ``FairFront`` (fair.py): the gateway behind one queue per account, served in turns, so
+  that one account's flood does not starve another's calls.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
   its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
   shutdown. On the service front's socket (``paths``), each connection first states the

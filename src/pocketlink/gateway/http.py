@@ -1,10 +1,10 @@
 """A small HTTP/1.1 server on asyncio: httptools parses, a front (the AWS gateway, or the
 daemon's control) answers.
 
-AWS SDKs send one request at a time per connection with keep-alive; that is all this
-serves. pocketlink's own handlers are quick and synchronous, so their requests are answered
-inline on the loop; a request for the backend is answered when the backend has, and the
-connection reads nothing more until then.
+AWS SDKs send one request at a time per connection with keep-alive. A front answers a
+request inline, or later (the backend's requests; every API request once it waits its
+turn, gateway/fair.py): the connection then reads nothing more until the answer is out,
+and requests a client pipelined behind it are answered after it, in order.
 
 Nothing a client sends can make it hold more than its limits: the request line and headers
 together are cut off at ``MAX_HEAD`` bytes (431), a body larger than the front allows is
@@ -29,6 +29,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -155,6 +156,8 @@ class HttpProtocol(asyncio.Protocol):
         self._size = 0
         self._limit = 0
         self._pending: asyncio.Future[HttpResponse] | None = None
+        # pipelined behind the request whose answer is to come: answered in order, after it
+        self._waiting: deque[tuple[HttpRequest, bool]] = deque()
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -171,6 +174,7 @@ class HttpProtocol(asyncio.Protocol):
                 timer.cancel()
         if self._pending is not None:
             self._pending.cancel()
+        self._waiting.clear()
         self._body = []
 
     def data_received(self, data: bytes) -> None:
@@ -197,9 +201,11 @@ class HttpProtocol(asyncio.Protocol):
                 if self._in_head and self._head_size >= MAX_HEAD:
                     self._refuse(None, RequestHeaderSectionTooLarge())
         except httptools.HttpParserUpgrade:
-            # The request was answered as plain HTTP (the Upgrade header ignored, as HTTP
+            # The request is answered as plain HTTP (the Upgrade header ignored, as HTTP
             # allows); what follows it would be another protocol.
-            if self.transport is not None:
+            if self._pending is not None:
+                self._closing = True  # closed once its answer is out
+            elif self.transport is not None:
                 self.transport.close()
         except httptools.HttpParserError as error:
             self._refuse(None, MalformedHttpRequest(str(error) or "malformed request"))
@@ -272,29 +278,37 @@ class HttpProtocol(asyncio.Protocol):
         request = self._request(b"".join(self._body))
         self._body = []
         keep_alive = self.parser.should_keep_alive()
+        if self._pending is not None or self._waiting:
+            self._waiting.append((request, keep_alive))
+            return
+        self._dispatch(request, keep_alive)
+
+    def _dispatch(self, request: HttpRequest, keep_alive: bool) -> None:
         pending = self.front.forwarding(request, self.peer, self.path)
         if pending is not None:
             self._reply_later(pending, keep_alive)
             return
-        self._busy = False
+        self._busy = bool(self._waiting)
         response = self.front.handle(request, self.peer, self.path)
         self._reply(response, keep_alive=keep_alive and not self._closing)
+        self._next()  # a pipelined request answered at once may be the last one waiting
 
     def _reply_later(self, pending: Awaitable[HttpResponse], keep_alive: bool) -> None:
-        """Busy (shutdown waits for it) and not reading until the answer is written."""
+        """Busy (shutdown waits for it) and not reading until the answer is written. Timed
+        as a request under way, not as an idle connection: it may have begun (pipelined)
+        before an answer that armed the keep-alive timeout."""
         assert self.transport is not None
+        self._arm(REQUEST_TIMEOUT)
         self.transport.pause_reading()
         self._pending = asyncio.ensure_future(pending)
 
         def done(task: asyncio.Future[HttpResponse]) -> None:
             self._pending = None
-            self._busy = False
+            self._busy = bool(self._waiting)
             if task.cancelled():
                 return
             self._reply(task.result(), keep_alive=keep_alive and not self._closing)
-            if self._held is None and self.transport is not None \
-                    and not self.transport.is_closing():
-                self.transport.resume_reading()
+            self._next()
 
         self._pending.add_done_callback(done)
 
@@ -360,8 +374,17 @@ class HttpProtocol(asyncio.Protocol):
 
     def _release(self) -> None:
         self._held = None
-        if self._pending is None and self.transport is not None \
-                and not self.transport.is_closing():
+        if self._pending is None:
+            self._next()
+
+    def _next(self) -> None:
+        """The next pipelined request (those already read are answered, even to a client
+        held off: only what it sends next waits), or, with none, reading again."""
+        if self.transport is None or self.transport.is_closing():
+            self._waiting.clear()
+        elif self._waiting:
+            self._dispatch(*self._waiting.popleft())
+        elif self._held is None:
             self.transport.resume_reading()
 
     def _arm(self, seconds: float) -> None:

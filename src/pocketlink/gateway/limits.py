@@ -17,9 +17,10 @@ from pocketlink.wire.message import HttpResponse
 DEFAULT_RATE = 200.0  # requests per second, per client: generous; bursts of twice that
 # After a refusal for its rate, the client's connection is not read for this long: refusing
 # costs the daemon too (routing, the error, the log line), and a client sending faster than
-# it is refused would otherwise take the event loop that every other client and every VPC
-# resolver share. The throttled client's answer goes out at once; only what it sends next
-# waits. (AWS does not say how it paces throttled callers; its SDKs back off after one.)
+# it is refused would otherwise take the event loop that every other client shares. The
+# throttled client's answer goes out at once (and those of the requests it had pipelined
+# behind it); only what it sends next waits. (AWS does not say how it paces throttled
+# callers; its SDKs back off after one.)
 HOLD_OFF = 1.0
 THROTTLING_CODES = frozenset({"RequestLimitExceeded", "Throttling", "ThrottlingException"})
 _FORGET_ABOVE = 10_000  # buckets kept before full ones are swept

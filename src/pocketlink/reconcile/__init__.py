@@ -15,8 +15,9 @@ Nouns, one job each:
   so that one broken or slow VPC holds up no other; each run observes the kernel, plans
   with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a
   failed action records nothing as applied and is retried after a back-off.
-- ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC, listening inside it
-  (and, beside it, each VPC's instance metadata service, ``pocketlink.imds``).
+- ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC: its sockets, bound
+  inside the VPC's router, served by the DNS process (dns/process.py); beside it, each
+  VPC's instance metadata service (``pocketlink.imds``), served by the daemon.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
 """

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.plan import plan
+from pocketlink.dns.process import DnsProcess
 from pocketlink.imds.server import MetadataService
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
@@ -205,16 +206,17 @@ class Lifecycle:
     """Runs passes when the store changes or a network worker finishes, and every TICK
     seconds for what time makes due."""
 
-    def __init__(self, store: Store, public_dns: tuple[str, int],
+    def __init__(self, store: Store, public_dns: tuple[str, int], dns: DnsProcess,
                  network: NetworkReconciler | None = None,
                  metadata: MetadataService | None = None,
                  front: tuple[str, int] | None = None) -> None:
         self.store = store
         self.metadata = metadata
         self.public_dns = public_dns
+        self.dns = dns
         self.network = network
         self.front = front  # the service front's address (AWS services' endpoints)
-        self.resolvers = Resolvers(store)
+        self.resolvers = Resolvers(store, dns)
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.nudged = asyncio.Event()
@@ -249,7 +251,7 @@ class Lifecycle:
         the resolvers, health checks and the data plane."""
         if self.network is not None:
             await self.network.close(timeout)
-        await self.resolvers.stop()
+        self.resolvers.stop()
         if self.metadata is not None:
             await self.metadata.stop()
         if self.health is not None:
@@ -324,6 +326,7 @@ class Lifecycle:
             if not asked and not (recheck and
                                   service.private_dns_state == PrivateDnsState.VERIFIED):
                 continue
+            await self.dns.current()  # the public DNS answers from the store as it is
             host, port = self.public_dns
             verified = await verify_private_dns(service, host, port)
             state = PrivateDnsState.VERIFIED if verified else (

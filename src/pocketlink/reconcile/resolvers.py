@@ -1,5 +1,6 @@
 """One AmazonProvidedDNS per VPC: a DNS server listening inside the VPC's namespace on the
-resolver addresses (base + 2, 169.254.169.253, fd00:ec2::253), UDP and TCP, port 53."""
+resolver addresses (base + 2, 169.254.169.253, fd00:ec2::253), UDP and TCP, port 53. The
+daemon binds the sockets; the DNS process (dns/process.py) answers on them."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ import asyncio
 import logging
 import socket
 
-from pocketlink.dns.public import CachedZones
-from pocketlink.dns.server import DnsServer, TcpLimits
+from pocketlink.dns.process import DnsProcess
 from pocketlink.dns.vpc import vpc_zones
 from pocketlink.network import netns
 from pocketlink.network.topology import RouterSpec
@@ -44,22 +44,21 @@ def _sockets(namespace: str, addresses: tuple[str, ...]) -> list[tuple[socket.so
 
 
 class Resolvers:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dns: DnsProcess) -> None:
         self.store = store
-        self._servers: dict[str, tuple[tuple[str, ...], DnsServer]] = {}
-        self.tcp_limits = TcpLimits()  # one cap for every VPC's resolver
+        self.dns = dns
+        self._serving: dict[str, tuple[str, ...]] = {}  # vpc id -> its resolver addresses
 
     async def sync(self, routers: tuple[RouterSpec, ...], failed: set[str]) -> None:
         wanted = {r.vpc_id: r for r in routers if r.resolver_addresses and r.vpc_id not in failed}
-        for vpc_id in list(self._servers):
-            addresses, server = self._servers[vpc_id]
+        for vpc_id, addresses in list(self._serving.items()):
             spec = wanted.get(vpc_id)
             if spec is None or spec.resolver_addresses != addresses:
-                await server.stop()
-                del self._servers[vpc_id]
-        # Started side by side: at a restart every VPC's resolver comes back at once.
+                self.dns.close(vpc_id)
+                del self._serving[vpc_id]
+        # Bound side by side: at a restart every VPC's resolver comes back at once.
         await asyncio.gather(*(self._start(spec) for vpc_id, spec in wanted.items()
-                               if vpc_id not in self._servers))
+                               if vpc_id not in self._serving))
 
     async def _start(self, spec: RouterSpec) -> None:
         try:
@@ -67,13 +66,12 @@ class Resolvers:
         except OSError as error:
             log.warning("resolver of %s: %s", spec.vpc_id, error)
             return
-        server = DnsServer(CachedZones(self.store, lambda s, v=spec.vpc_id: vpc_zones(s, v)),
-                           recursive=True, limits=self.tcp_limits)
-        await server.start_sockets(pairs)
-        self._servers[spec.vpc_id] = (spec.resolver_addresses, server)
+        self.dns.serve(spec.vpc_id, pairs, lambda store, v=spec.vpc_id: vpc_zones(store, v),
+                       recursive=True)
+        self._serving[spec.vpc_id] = spec.resolver_addresses
         log.info("AmazonProvidedDNS of %s listening", spec.vpc_id)
 
-    async def stop(self) -> None:
-        for _, server in self._servers.values():
-            await server.stop()
-        self._servers.clear()
+    def stop(self) -> None:
+        for vpc_id in self._serving:
+            self.dns.close(vpc_id)
+        self._serving.clear()

@@ -15,6 +15,7 @@ CLI, its credentials from the instance metadata service and no ``--endpoint-url`
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import sys
@@ -51,6 +52,7 @@ DENY_GET_PARAMETER = {
 class Seed004:
     endpoint: str
     say: Callable[[str], None] = print
+    dual_stack: bool = False  # the seed's VPC is IPv4; the tests add IPv6 to it
     ids: dict[str, str] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
 
@@ -63,10 +65,16 @@ class Seed004:
     def build(self) -> None:
         ec2 = self.client("ec2")
         self.say("[App] a VPC with two PRIVATE_ISOLATED subnets (no internet gateway, no NAT)")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        made = ec2.create_vpc(CidrBlock="10.0.0.0/16",
+                              AmazonProvidedIpv6CidrBlock=self.dual_stack)["Vpc"]
+        vpc = made["VpcId"]
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        sixes = list(ipaddress.IPv6Network(made["Ipv6CidrBlockAssociationSet"][0][
+            "Ipv6CidrBlock"]).subnets(new_prefix=64)) if self.dual_stack else []
         subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{16 * i}.0/20",
-                                     AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                                     AvailabilityZone=zone,
+                                     **({"Ipv6CidrBlock": str(sixes[i])} if sixes else {})
+                                     )["Subnet"]["SubnetId"]
                    for i, zone in enumerate(ZONES)]
         app_group = ec2.create_security_group(GroupName="app", Description="the application",
                                               VpcId=vpc)["GroupId"]
@@ -75,7 +83,8 @@ class Seed004:
             GroupName="vpce", Description="interface endpoints", VpcId=vpc)["GroupId"]
         ec2.authorize_security_group_ingress(GroupId=endpoint_group, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-             "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+             "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+             "Ipv6Ranges": [{"CidrIpv6": str(sixes[0].supernet(new_prefix=56))}] if sixes else []}])
         self.say("[App] an IAM role for the instance, and its instance profile")
         iam = self.client("iam")
         iam.create_role(RoleName="app", AssumeRolePolicyDocument=json.dumps({
@@ -98,18 +107,21 @@ class Seed004:
         [instance] = ec2.run_instances(
             ImageId=AMI, MinCount=1, MaxCount=1, SubnetId=subnets[0],
             SecurityGroupIds=[app_group], IamInstanceProfile={"Name": "app"},
-            MetadataOptions={"HttpTokens": "required"})["Instances"]
+            MetadataOptions={"HttpTokens": "required"},
+            Ipv6AddressCount=1 if self.dual_stack else 0)["Instances"]
         self.ids.update(vpc=vpc, subnets=",".join(subnets), endpoint_group=endpoint_group,
-                        instance=instance["InstanceId"])
+                        instance=instance["InstanceId"],
+                        instance_ipv6=instance.get("Ipv6Address", ""))
         wait_for(lambda: ec2.describe_instances(InstanceIds=[instance["InstanceId"]])[
             "Reservations"][0]["Instances"][0]["State"]["Name"] == "running", "the app running")
         route_tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
         self.ids["route_table"] = route_tables["RouteTables"][0]["RouteTableId"]
 
     # --- the sections -------------------------------------------------------------------
-    def create_endpoints(self) -> None:
+    def create_endpoints(self, services: tuple[str, ...] = INTERFACE_SERVICES,
+                         s3_gateway: bool = True) -> None:
         ec2 = self.client("ec2")
-        for short in INTERFACE_SERVICES:
+        for short in services:
             name = f"com.amazonaws.{REGION}.{short}"
             self.say(f"[App] aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface "
                      f"--service-name {name} --private-dns-enabled")
@@ -117,19 +129,29 @@ class Seed004:
                 VpcEndpointType="Interface", VpcId=self.ids["vpc"], ServiceName=name,
                 SubnetIds=self.ids["subnets"].split(","),
                 SecurityGroupIds=[self.ids["endpoint_group"]],
-                PrivateDnsEnabled=True)["VpcEndpoint"]
+                PrivateDnsEnabled=True, **self._endpoint_options(short))["VpcEndpoint"]
             self.endpoints[short] = endpoint["VpcEndpointId"]
-        self.say(f"[App] aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway "
-                 f"--service-name com.amazonaws.{REGION}.s3 --route-table-ids ...")
-        gateway = ec2.create_vpc_endpoint(
-            VpcEndpointType="Gateway", VpcId=self.ids["vpc"],
-            ServiceName=f"com.amazonaws.{REGION}.s3",
-            RouteTableIds=[self.ids["route_table"]])["VpcEndpoint"]
-        self.endpoints["s3"] = gateway["VpcEndpointId"]
+        if s3_gateway:
+            self.say(f"[App] aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway "
+                     f"--service-name com.amazonaws.{REGION}.s3 --route-table-ids ...")
+            gateway = ec2.create_vpc_endpoint(
+                VpcEndpointType="Gateway", VpcId=self.ids["vpc"],
+                ServiceName=f"com.amazonaws.{REGION}.s3",
+                RouteTableIds=[self.ids["route_table"]])["VpcEndpoint"]
+            self.endpoints["s3-gateway"] = gateway["VpcEndpointId"]
         ids = list(self.endpoints.values())
         wait_for(lambda: all(e["State"] == "available" for e in ec2.describe_vpc_endpoints(
             VpcEndpointIds=ids)["VpcEndpoints"]), "the endpoints available")
         self.say(f"    {len(ids)} endpoints available")
+
+    def _endpoint_options(self, short: str) -> dict:
+        options: dict = {}
+        if self.dual_stack:
+            options.update(IpAddressType="dualstack", DnsOptions={"DnsRecordIpType": "dualstack"})
+        if short == "s3":  # S3's names inside the VPC go to the interface endpoint, not
+            # to the gateway endpoint beside it (which carries no traffic yet)
+            options.setdefault("DnsOptions", {})["PrivateDnsOnlyForInboundResolverEndpoint"] = False
+        return options
 
     def deny_get_parameter(self) -> None:
         self.say("[App] aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
@@ -142,10 +164,14 @@ class Seed004:
     def aws(self, *arguments: str, timeout: float = 60) -> subprocess.CompletedProcess:
         """The AWS CLI inside the instance: no endpoint URL, no keys, the default region
         only (as an application's configuration would give it)."""
-        command = ["env", f"AWS_DEFAULT_REGION={REGION}", "AWS_MAX_ATTEMPTS=1",
-                   "aws", "--cli-connect-timeout", str(CONNECT_TIMEOUT), *arguments]
+        return self.run("aws", "--cli-connect-timeout", str(CONNECT_TIMEOUT), *arguments,
+                        timeout=timeout)
+
+    def run(self, *command: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        """``command`` inside the instance, with the region set and one attempt per call."""
         return subprocess.run([sys.executable, "-m", "pocketlink", "exec", self.ids["instance"],
-                               "--", *command], capture_output=True, text=True, timeout=timeout)
+                               "--", "env", f"AWS_DEFAULT_REGION={REGION}", "AWS_MAX_ATTEMPTS=1",
+                               *command], capture_output=True, text=True, timeout=timeout)
 
     def calls(self) -> list[tuple[str, subprocess.CompletedProcess]]:
         """The application's three calls, as the seed's task makes them at start."""

@@ -1,0 +1,260 @@
+"""The DNS process, the daemon's side: the daemon binds every DNS socket, builds the zones
+from the store and ships them; the child (child.py) answers the queries.
+
+Why a process: a query answered on the daemon's event loop waits behind whatever the API
+is doing, and a tenant's API flood or DNS flood becomes its neighbours' slow lookups. In a
+process of its own the DNS has its own loop and its own core's worth of time.
+
+- Sockets: the daemon binds each (UDP, TCP) pair (inside a VPC router's namespace for a
+  resolver, on loopback for the public DNS), hands the child a copy, and keeps its own. A
+  child that dies is started again (one log line) and handed the same sockets: the
+  queries the kernel queued meanwhile are still there, and a stub's retry finds an answer.
+- Zones: a *view* is what one server answers from (``public``, or a VPC id), built by the
+  zone builders (public.py, vpc.py) when the store changed, at most every ``gap`` seconds
+  (twice the time the last build took, at least PUBLISH_GAP: building never takes more than
+  a third of the loop). Each zone travels in its plain form, under an id that is a hash of
+  its content, once: a view is shipped as its zones' ids, and only when those changed, so
+  a change in one VPC ships that VPC's view and the zones that are new, not the others'.
+  A shipment is versioned; ``current()`` waits until the child answers from the store as
+  it is (the private DNS verification asks the public DNS right after a change).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pocketlink.dataplane import control
+from pocketlink.dns.zones import ZoneSet
+from pocketlink.store import Store
+
+log = logging.getLogger("pocketlink.dns")
+
+PUBLISH_GAP = 0.05  # seconds between two shipments of zones, at least
+SYNC_TIMEOUT = 2.0  # how long ``current()`` waits for the child
+STOP_TIMEOUT = 5.0
+RESTART_PAUSE = 0.2
+EARLY_DEATH, EARLY_DEATH_PAUSE = 5.0, 5.0  # as the data-plane workers (hyperplane.py)
+
+Pair = tuple[socket.socket, socket.socket]
+
+
+def bind_pair(host: str, port: int) -> Pair:
+    """A bound UDP and TCP socket on ``host``:``port``, in this namespace."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    udp = socket.socket(family, socket.SOCK_DGRAM)
+    tcp = socket.socket(family, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        udp.bind((host, port))
+        tcp.bind((host, port))
+    except OSError:
+        udp.close()
+        tcp.close()
+        raise
+    return udp, tcp
+
+
+@dataclass
+class _View:
+    build: Callable[[Store], ZoneSet]
+    recursive: bool
+    pairs: list[Pair]
+
+
+class DnsProcess:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pid: int | None = None
+        self._views: dict[str, _View] = {}
+        self._shipped: dict[str, list[str]] = {}  # view -> its zones' ids, as the child has it
+        self._plain: dict[str, dict] = {}  # zone id -> plain form, for a restarted child
+        self._built_at = -1
+        self._version = 0
+        self._acked = 0
+        self._synced = asyncio.Event()
+        self._gap = PUBLISH_GAP
+        self._next = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._channel: control.Channel | None = None
+        self._restarting: asyncio.Task | None = None
+        self._stopping = False
+        store.listeners.append(self._changed)
+
+    # --- what the daemon asks ----------------------------------------------------------
+    async def start(self) -> None:
+        await self._start()
+
+    def serve(self, view: str, pairs: list[Pair], build: Callable[[Store], ZoneSet],
+              recursive: bool) -> None:
+        """Answer for ``view`` on ``pairs`` (from now on this object's), from ``build``."""
+        self._views[view] = _View(build, recursive, pairs)
+        self.publish(only=view)  # its zones before its sockets: no query finds it empty
+        for pair in pairs:
+            self._hand(view, self._views[view], pair)
+
+    def close(self, view: str) -> None:
+        closed = self._views.pop(view, None)
+        if closed is None:
+            return
+        self._send({"op": "close", "view": view})
+        for udp, tcp in closed.pairs:
+            udp.close()
+            tcp.close()
+        if self._shipped.pop(view, None) is not None:
+            self._ship({"zones": {}, "views": {}, "dropped": [view]})
+
+    async def current(self) -> None:
+        """Returns once the child answers from the store as it is now (or SYNC_TIMEOUT
+        passed: a child that is restarting gets the zones when it is back). A build already
+        due is waited for, not brought forward: callers in a flood of changes share it."""
+        wanted = self.store.changes
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SYNC_TIMEOUT):
+                while self._built_at < wanted or self._acked < self._version:
+                    if self._built_at < wanted and self._timer is None:
+                        self._changed()
+                    self._synced.clear()
+                    await self._synced.wait()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._restarting is not None:
+            self._restarting.cancel()
+        if self._channel is not None:
+            self._channel.close()  # end of file: the child stops
+        if self._process is not None and self._process.returncode is None:
+            try:
+                await asyncio.wait_for(self._process.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                log.warning("DNS process (pid %d) did not stop; killing it", self._process.pid)
+                self._process.kill()
+                await self._process.wait()
+        for view in self._views.values():
+            for udp, tcp in view.pairs:
+                udp.close()
+                tcp.close()
+        self._views.clear()
+
+    # --- zones -------------------------------------------------------------------------
+    def _changed(self) -> None:
+        """Soon after a quiet spell (what the API just wrote is answered at once), else
+        once the gap since the last build has passed."""
+        if self._timer is None and not self._stopping:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(max(loop.time(), self._next), self.publish)
+
+    def publish(self, only: str | None = None) -> None:
+        """Builds every view (or ``only`` that one) now, and ships what changed."""
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        if only is None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._built_at = self.store.changes
+            views: dict[str, list[str]] = {}
+        else:
+            views = dict(self._shipped)
+        plain = dict(self._plain)
+        for name in [only] if only is not None else list(self._views):
+            try:
+                zones = self._views[name].build(self.store)
+            except Exception:
+                log.exception("the zones of %s could not be built; it keeps its last", name)
+                views[name] = self._shipped.get(name, [])
+                continue
+            views[name] = []
+            for zone in zones.zones:
+                form = zone.plain()
+                zone_id = hashlib.blake2b(json.dumps(form, sort_keys=True).encode(),
+                                          digest_size=12).hexdigest()
+                plain.setdefault(zone_id, form)
+                views[name].append(zone_id)
+        changed = {name: ids for name, ids in views.items() if self._shipped.get(name) != ids}
+        dropped = [name for name in self._shipped if name not in views]
+        named = {i for ids in views.values() for i in ids}
+        new = {i: plain[i] for i in named if i not in self._plain}
+        self._plain, self._shipped = {i: plain[i] for i in named}, views
+        if changed or dropped:
+            self._ship({"zones": new, "views": changed, "dropped": dropped})
+        self._synced.set()  # built: whoever waits for it looks again
+        if only is None:
+            self._gap = max(PUBLISH_GAP, 2 * (time.perf_counter() - started))
+            self._next = loop.time() + self._gap
+
+    def _ship(self, shipment: dict) -> None:
+        if self._channel is None:
+            return  # no child now: the next one is shipped everything as it starts
+        self._version += 1
+        fd = os.memfd_create("pocketlink-zones", os.MFD_CLOEXEC)
+        try:
+            with os.fdopen(os.dup(fd), "w") as out:
+                json.dump(shipment, out)
+            os.lseek(fd, 0, os.SEEK_SET)
+            self._send({"op": "zones", "version": self._version}, [fd])
+        finally:
+            os.close(fd)
+
+    # --- the child ---------------------------------------------------------------------
+    def _send(self, message: control.Message, fds: list[int] | tuple[int, ...] = ()) -> None:
+        if self._channel is not None:
+            self._channel.send(message, fds)
+
+    def _hand(self, name: str, view: _View, pair: Pair) -> None:
+        self._send({"op": "serve", "view": name, "recursive": view.recursive},
+                   [pair[0].fileno(), pair[1].fileno()])
+
+    async def _start(self) -> None:
+        mine, theirs = control.pair()
+        with theirs:
+            self._process = process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "pocketlink.dns.child", str(theirs.fileno()),
+                "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+                pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
+        self.pid = process.pid
+        started = asyncio.get_running_loop().time()
+        self._channel = control.Channel(mine, self._heard,
+                                        lambda: self._gone(process, started))
+        if self._shipped:  # a restart: everything the last child had, then its sockets
+            self._ship({"zones": self._plain, "views": self._shipped, "dropped": []})
+        for name, view in self._views.items():
+            for pair in view.pairs:
+                self._hand(name, view, pair)
+
+    def _heard(self, message: control.Message, fds: list[int]) -> None:
+        for fd in fds:
+            os.close(fd)
+        if message["op"] == "zones":
+            self._acked = max(self._acked, message["version"])
+            self._synced.set()
+
+    def _gone(self, process: asyncio.subprocess.Process, started: float) -> None:
+        self._channel = None
+        self._acked = self._version  # nothing to wait for: the next child gets it all
+        self._synced.set()
+        if not self._stopping:
+            self._restarting = asyncio.ensure_future(self._restart(process, started))
+
+    async def _restart(self, process: asyncio.subprocess.Process, started: float) -> None:
+        code = await process.wait()
+        if self._stopping:
+            return
+        log.warning("DNS process (pid %d) exited with %s; starting another with its %d "
+                    "servers", process.pid, code, len(self._views))
+        lived = asyncio.get_running_loop().time() - started
+        await asyncio.sleep(RESTART_PAUSE if lived > EARLY_DEATH else EARLY_DEATH_PAUSE)
+        if not self._stopping:
+            await self._start()
