@@ -321,17 +321,20 @@ def test_daemon_sigkill_and_restart_keeps_the_backends_data(daemon) -> None:
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="pocketlink down needs root")
-def test_down_purge_removes_the_backends_data(make_daemon) -> None:
+def test_down_purge_removes_the_backends_data_and_the_ca(make_daemon) -> None:
     daemon = make_daemon("--no-network")
     daemon.client("ssm").put_parameter(Name="/purged", Value="x", Type="String")
     folder = daemon.state.parent / "backend"
     assert any(folder.rglob("*.pickle"))
+    ca = daemon.state.parent / "ca"
+    assert (ca / "ca.key").exists()
     pid = backend_pid(daemon)
     done = subprocess.run([sys.executable, "-m", "pocketlink", "down", "--purge", "--port",
                            str(daemon.port), "--state", str(daemon.state)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert not folder.exists()
+    assert not ca.exists()
     wait_for(lambda: gone(pid))  # the daemon stops it on its way out
 
 

@@ -70,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                       help=f"the daemon's state file (default {default_state()}): down stops "
                            "that daemon only")
     down.add_argument("--purge", action="store_true",
-                      help="also delete the state file, the instances' folders and the backend's data")
+                      help="also delete the state file, the instances' folders, the backend's data "
+                           "and the CA")
     down.add_argument("--all", action="store_true",
                       help="remove every pocketlink namespace on the machine, whichever "
                            "daemon made it")
@@ -206,6 +207,7 @@ def _down(args: argparse.Namespace) -> int:
             path.unlink(missing_ok=True)
         shutil.rmtree(state.parent / "instances", ignore_errors=True)
         shutil.rmtree(state.parent / "backend", ignore_errors=True)
+        shutil.rmtree(state.parent / "ca", ignore_errors=True)
         print(f"*** deleted the state {state}")
     return 0
 
