@@ -73,15 +73,6 @@ class Zone:
                                for a in _between(n, self.origin)}
         return name in self._ancestors
 
-
-def _between(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
-    """The ancestors of ``name`` (not itself) up to and including ``origin``."""
-    found = []
-    while name != origin and len(name) > 1 and name.is_subdomain(origin):
-        name = name.parent()
-        found.append(name)
-    return found
-
     def plain(self) -> dict:
         """The zone as JSON takes it (the daemon ships zones to its DNS process this way)."""
         return {"origin": self.origin.to_text(),
@@ -101,6 +92,15 @@ def _between(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
         for name, rtype, target in plain["aliases"]:
             zone.add_alias(name, rtype, target)
         return zone
+
+
+def _between(name: dns.name.Name, origin: dns.name.Name) -> list[dns.name.Name]:
+    """The ancestors of ``name`` (not itself) up to and including ``origin``."""
+    found = []
+    while name != origin and len(name) > 1 and name.is_subdomain(origin):
+        name = name.parent()
+        found.append(name)
+    return found
 
 
 @dataclass
