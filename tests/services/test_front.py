@@ -208,10 +208,16 @@ exit $status"""
 
 
 def test_tls_verifies_only_against_pocketlinks_ca(world):
-    """Without the CA (the system's roots only), curl refuses the certificate."""
+    """Trusting a real public root instead of pocketlink's CA, curl refuses the certificate;
+    with the instance's own store (which holds the CA) it accepts it."""
     resolve = f"{SSM}:443:{world.ssm_v4}"
-    done = inside(world, "curl", "-sS", "-m", "30", "--resolve", resolve, f"https://{SSM}/")
+    public_root = "/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt"
+    # --capath too: Debian's curl also reads the default hashed store, which holds the CA
+    done = inside(world, "curl", "-sS", "-m", "30", "--cacert", public_root, "--capath",
+                  "/usr/share/ca-certificates/mozilla", "--resolve", resolve, f"https://{SSM}/")
     assert done.returncode == 60, done.stderr  # CURLE_PEER_FAILED_VERIFICATION
+    trusted = inside(world, "curl", "-sS", "-m", "30", "--resolve", resolve, f"https://{SSM}/")
+    assert trusted.returncode == 0, trusted.stderr
 
 
 def test_the_gateway_sees_the_endpoint_and_the_callers_address(world):
