@@ -7,7 +7,7 @@ check alone.
 Why: every request through an interface endpoint is read (operation, resources) and evaluated
 before it is forwarded; the number worth knowing is what that adds to a request's own time.
 The gateway runs in this process (the service front's TLS and the data plane are not in the
-figures: bench/backend.py measures the front door), the backend is a real moto child.
+figures: bench/front.py measures the whole path), the backend is a real moto child.
 
 Run: ``python3 bench/endpoint_policy.py [--rounds N]`` (no root needed: no namespaces).
 """
