@@ -44,24 +44,16 @@ BATCH = 16  # sockets made per hand-off, kept ready for the next connections
 Prepare = Callable[[socket.socket], None]
 
 
-def _batch(family: int, kind: int, count: int, prepare: Prepare | None
-           ) -> list[socket.socket]:
-    made = [socket.socket(family, kind) for _ in range(count)]
-    if prepare is not None:
-        for sock in made:
-            prepare(sock)
-    return made
+def _batch(family: int, kind: int, count: int) -> list[socket.socket]:
+    return [socket.socket(family, kind) for _ in range(count)]
 
 
 class NamespaceSockets:
-    """``batch``: sockets made per hand-off; more, for a data-plane worker's stream of new
-    flows, means fewer hand-offs (each wakes a thread) for a few more idle descriptors.
-    ``prepare``: socket options set in the namespace's thread as each socket is made, off
-    the event loop's time."""
+    """``batch``: sockets made per hand-off; more means fewer hand-offs (each wakes a
+    thread) for a few more idle descriptors."""
 
-    def __init__(self, batch: int = BATCH, prepare: Prepare | None = None) -> None:
+    def __init__(self, batch: int = BATCH) -> None:
         self.batch = batch
-        self.prepare = prepare
         self._workers: dict[str, ThreadPoolExecutor] = {}
         # Fresh sockets made ahead, per (namespace, family, type): a new flow takes one at
         # once instead of waiting for a hand-off to the namespace's thread. One batch at a
@@ -115,7 +107,7 @@ class NamespaceSockets:
         loop = asyncio.get_running_loop()
         try:
             made = await loop.run_in_executor(self._worker(namespace), _batch, family, kind,
-                                              self.batch, self.prepare)
+                                              self.batch)
         except BaseException as error:
             del self._making[key]
             if isinstance(error, BrokenExecutor):
