@@ -15,11 +15,14 @@ Nouns, one job each:
 - ``control`` (control.py): the channel between daemon and worker: JSON messages over a
   seqpacket socketpair, sockets passed as descriptors.
 - ``worker`` (worker.py): a worker process: accepts, chooses the target by flow hash,
-  connects from the NLB node's address, writes the PROXY v2 header, hands the flow to the
-  pump, resets idle flows, and drains within a grace period when told to stop.
-- ``pump`` (pump.py): splice(2) both ways between two sockets, half-close and idle time kept.
-- ``sockets`` (sockets.py): sockets made inside other namespaces, by one thread per namespace
-  (or in the daemon's own, ``ROOT_NAMESPACE``: the way to the service front).
+  starts the connect from the NLB node's address and hands the flow (with the PROXY v2
+  header to send first) to the pump at once, times out connects, resets idle flows, and
+  drains within a grace period when told to stop.
+- ``pump`` (pump.py): a worker's flows on one edge-triggered epoll set: bytes both ways,
+  copied while a flow is short and spliced (splice(2)) once it is bulk, half-close kept.
+- ``sockets`` (sockets.py): sockets made inside other namespaces: by one thread per
+  namespace for the daemon, a batch at a time on its own thread for a worker (or in the
+  daemon's own, ``ROOT_NAMESPACE``: the way to the service front).
 - ``ppv2`` (ppv2.py): the PROXY protocol v2 header, sans-I/O.
 - ``health`` (health.py): the target groups' health checks, run from the daemon, their
   findings written to the store for the plan and DescribeTargetHealth.

@@ -1,11 +1,30 @@
-"""The byte pump: splice(2) between two sockets through a pipe, driven by the event loop.
+"""The byte pump: carries a flow's bytes both ways between two sockets, with as few system
+calls and Python calls a flow as it can, since a connection's cost (not bulk bytes) bounds
+a Python data plane (bench/README.md has the measurements behind each choice).
 
-Bytes go socket -> pipe -> socket inside the kernel and never reach Python: the loop only
-hears "readable" or "writable" and moves as much as the pipe holds. A full pipe stops the
-reading side until the writing side drains it, so a slow receiver slows its sender (flow
-control without buffers of our own). EOF on one side half-closes the other (SHUT_WR) and
-the other direction goes on; the flow ends when both are done, or when it idles past its
-timeout, which resets both sides as an NLB does.
+- One epoll set per worker (``Pump``), edge-triggered, that the event loop watches as one
+  descriptor: a flow's two sockets are added once each and leave it by being closed, with
+  no loop reader or writer per socket to add and remove (uvloop's cost several epoll_ctl
+  and ioctl calls each, and a handle). An edge names the socket; the flow moves what
+  there is until the kernel says "would block". Writable edges are asked for only once a
+  sink has refused bytes: a flow that never fills a buffer never hears them.
+- Short flows are copied: ``recv_into`` one buffer the pump shares, ``send`` from it, the
+  accepted socket left blocking (MSG_DONTWAIT on each call). A read shorter than the
+  buffer drained the socket (TCP reads all it holds), so the next edge is the next news;
+  with the peer's FIN already seen (EPOLLRDHUP) such a read also means end of file, with
+  no read of zero bytes to learn it.
+- A direction whose read fills the buffer is a bulk flow: it turns to splice(2) through a
+  pipe lent by the pump's pool, and its bytes no longer reach Python. A full sink stops
+  the reading until it drains: a slow receiver slows its sender, with no buffers of our
+  own beyond one read's worth.
+- End of file on one side half-closes the other (SHUT_WR) and the other direction goes on;
+  when both are done, closing both sockets sends the last FIN (no second shutdown). A flow
+  idle past its timeout, or failed, resets both sides (SO_LINGER 0), as an NLB does.
+- The upstream socket may still be connecting when its flow starts: bytes for it wait (a
+  send would block) for its writable edge, a refused connect fails the flow at its first
+  read, and the worker's sweep times out a connect that nothing answers. A PROXY protocol
+  header goes ahead of the client's bytes, in the same send when they are there, alone
+  at the connect's edge when they are not (a server that speaks first waits for it).
 """
 
 from __future__ import annotations
@@ -14,17 +33,33 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import logging
 import os
+import select
 import socket
 import struct
 import time
 from collections.abc import Callable
 
+COPY_BUFFER = 1 << 16  # a read that fills it makes the direction splice
 CHUNK = 1 << 20
 PIPE_SIZE = 1 << 20
 F_SETPIPE_SZ = 1031
 FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
+DONTWAIT = socket.MSG_DONTWAIT
+EVENTS_A_POLL = 512
+EDGE_READ = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET
+EDGE_BOTH = EDGE_READ | select.EPOLLOUT
+READABLE = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLERR | select.EPOLLHUP
+LISTENING = select.EPOLLIN
+WRITABLE = select.EPOLLOUT | select.EPOLLERR | select.EPOLLHUP
+RDHUP, ERROR = select.EPOLLRDHUP, select.EPOLLERR
+HANGUP = RDHUP | ERROR  # RDHUP alone: the FIN has come, every byte before it is queued
 _LINGER_RESET = struct.pack("ii", 1, 0)
+
+log = logging.getLogger("pocketlink.dataplane")
+
+Handler = Callable[[int], None]
 
 
 class Pipes:
@@ -55,137 +90,269 @@ class Pipes:
             self.give(self._free.pop(), empty=False)
 
 
-class _Direction:
-    """One way of a flow: from ``source`` into a pipe, from the pipe into ``sink``."""
+class Pump:
+    """What a worker's flows share, on its running loop: the epoll set (the loop watches
+    it as one reader), the copy buffer, the pipe pool, and the time of the current batch
+    of events (an idle timeout needs no finer clock).
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, source: socket.socket,
-                 sink: socket.socket, flow: Flow) -> None:
-        self.loop, self.flow = loop, flow
-        self.source, self.sink = source.fileno(), sink.fileno()
-        self.sink_socket = sink
-        self.pipe: tuple[int, int] | None = None
-        self.buffered = 0
-        self.eof = False
-        self.done = False
-        self.reading = self.writing = False
-        self._read(True)
+    ``watch`` adds a socket with its handler, called with the epoll event mask: flows' sockets
+    edge-triggered, a listener level-triggered (``LISTENING``: its backlog is read a batch
+    at a time). A flow's socket leaves the set by being closed."""
 
-    def _read(self, on: bool) -> None:
-        if on and not self.reading:
-            self.loop.add_reader(self.source, self.readable)
-        elif not on and self.reading:
-            self.loop.remove_reader(self.source)
-        self.reading = on
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.epoll = select.epoll()
+        self.handlers: dict[int, Handler] = {}
+        self.buffer = memoryview(bytearray(COPY_BUFFER))
+        self.pipes = Pipes()
+        self.now = time.monotonic()
+        self.closed: set[int] = set()  # descriptors closed during the current batch
+        self.loop.add_reader(self.epoll.fileno(), self._events)
 
-    def _write(self, on: bool) -> None:
-        if on and not self.writing:
-            self.loop.add_writer(self.sink, self.writable)
-        elif not on and self.writing:
-            self.loop.remove_writer(self.sink)
-        self.writing = on
+    def watch(self, fd: int, handler: Handler, events: int = EDGE_READ) -> None:
+        self.handlers[fd] = handler
+        self.epoll.register(fd, events)
 
-    def readable(self) -> None:
-        if self.pipe is None:
-            self.pipe = self.flow.pipes.take()
-        try:
-            moved = os.splice(self.source, self.pipe[1], CHUNK, flags=FLAGS)
-        except BlockingIOError:
-            if self.buffered == 0:  # a spurious wake-up: an idle flow holds no pipe
-                self.flow.pipes.give(self.pipe)
-                self.pipe = None
-            return  # else the pipe is full: drain first
-        except OSError as error:
-            self.flow.fail(error)
-            return
-        if moved == 0:
-            self.eof = True
-            self._read(False)
-        else:
-            self.buffered += moved
-            self.flow.touch()
-        self.writable()
+    def unwatch(self, fd: int) -> None:
+        """A socket that stays open (a listener paused or given up) leaves the set."""
+        self.handlers.pop(fd, None)
+        with contextlib.suppress(OSError):
+            self.epoll.unregister(fd)
 
-    def writable(self) -> None:
-        while self.buffered:
-            assert self.pipe is not None
-            try:
-                moved = os.splice(self.pipe[0], self.sink, self.buffered, flags=FLAGS)
-            except BlockingIOError:
-                self._read(False)  # the receiver is slow: stop taking more from the sender
-                self._write(True)
-                return
-            except OSError as error:
-                self.flow.fail(error)
-                return
-            self.buffered -= moved
-        self._write(False)
-        if self.pipe is not None:
-            self.flow.pipes.give(self.pipe)
-            self.pipe = None
-        if self.eof:
-            self._finish()
-        else:
-            self._read(True)
-
-    def _finish(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        with contextlib.suppress(OSError):  # half-close: the peer may still talk
-            self.sink_socket.shutdown(socket.SHUT_WR)
-        self.flow.direction_done()
+    def _events(self) -> None:
+        self.now = time.monotonic()
+        handlers, closed = self.handlers, self.closed
+        for fd, mask in self.epoll.poll(0, EVENTS_A_POLL):
+            if closed and fd in closed:
+                continue
+            handler = handlers.get(fd)
+            if handler is not None:
+                handler(mask)
+        closed.clear()
 
     def close(self) -> None:
-        self._read(False)
-        self._write(False)
+        self.loop.remove_reader(self.epoll.fileno())
+        self.epoll.close()
+        self.pipes.close()
+
+
+class _Direction:
+    """One way of a flow, from ``source`` to ``sink``: copied while short, spliced once a
+    read fills the copy buffer. ``prefix`` goes out ahead of the first bytes (in their
+    send), or alone once the sink is connected and the source has none. ``blocked``:
+    bytes wait for the sink to take them (in ``pending`` or in the pipe), so the source is
+    not read until it has. The sink's writable edges are asked for the first time it
+    blocks (``watching``): a flow that never fills a buffer never hears them.
+
+    The flow is an argument of the methods, not an attribute: no cycle for the garbage
+    collector to find, so a flow's objects go as soon as the worker lets go of it."""
+
+    __slots__ = ("blocked", "buffered", "done", "eof", "pending", "pipe", "prefix", "sink",
+                 "sink_fd", "source", "source_fd", "splicing", "watching")
+
+    def __init__(self, source: socket.socket, source_fd: int, sink: socket.socket,
+                 sink_fd: int, prefix: bytes = b"") -> None:
+        self.source, self.source_fd, self.sink, self.sink_fd = source, source_fd, sink, sink_fd
+        self.prefix = prefix
+        self.watching = bool(prefix)  # the connect's edge sends it if no bytes come first
+        self.pending = b""
+        self.pipe: tuple[int, int] | None = None
+        self.buffered = 0
+        self.blocked = self.splicing = self.eof = self.done = False
+
+    def move(self, flow: Flow, hangup: bool) -> None:
+        """Move what there is until the source or the sink would block, or the source ends
+        (``hangup``: the event said the peer's FIN has arrived, after all its bytes)."""
+        try:
+            if self.splicing:
+                self._splice(flow)
+                return
+            pump = flow.pump
+            if self.pending and not self._send(pump, self.pending):
+                return
+            if self.eof:  # seen while bytes waited for the sink
+                self._finish(flow)
+                return
+            source, view = self.source, pump.buffer
+            while True:
+                try:
+                    size = source.recv_into(view, COPY_BUFFER, DONTWAIT)
+                except BlockingIOError:
+                    if self.prefix and flow.connected:  # no bytes to go with it
+                        self._send(pump, b"")
+                    return
+                if size == 0:
+                    break
+                flow.last_activity = pump.now
+                if not self._send(pump, view[:size]):
+                    return
+                if size == COPY_BUFFER:  # a bulk flow: its bytes stay in the kernel now
+                    self.splicing = True
+                    source.setblocking(False)  # splice reads block on a blocking socket
+                    self.sink.setblocking(False)
+                    self._splice(flow)
+                    return
+                if hangup:
+                    break  # all there was, and the FIN after it
+                return  # a short read took all there was: the next edge is the next news
+            self.eof = True
+            if self.prefix and not self._send(pump, b""):  # owed even to a silent client
+                return
+            self._finish(flow)
+        except OSError as error:
+            flow.fail(error)
+
+    def _send(self, pump: Pump, data: bytes | memoryview) -> bool:
+        """Whether the sink took all of ``data`` (after the prefix); the rest waits."""
+        if self.prefix:
+            data, self.prefix = self.prefix + data, b""
+        try:
+            sent = self.sink.send(data, DONTWAIT)
+        except BlockingIOError:  # full, or still connecting
+            sent = 0
+        if sent < len(data):
+            self.pending = bytes(data[sent:])
+            self._block(pump)
+            return False
+        self.pending = b""
+        self.blocked = False
+        return True
+
+    def _block(self, pump: Pump) -> None:
+        self.blocked = True
+        if not self.watching:
+            self.watching = True
+            pump.epoll.modify(self.sink_fd, EDGE_BOTH)
+
+    def _splice(self, flow: Flow) -> None:
+        pump = flow.pump
+        pipes = pump.pipes
+        while True:
+            while self.buffered:
+                assert self.pipe is not None
+                try:
+                    moved = os.splice(self.pipe[0], self.sink_fd, self.buffered, None, None,
+                                      FLAGS)
+                except BlockingIOError:
+                    self._block(pump)
+                    return
+                self.buffered -= moved
+            self.blocked = False
+            if self.eof:
+                self._finish(flow)
+                return
+            if self.pipe is None:
+                self.pipe = pipes.take()
+            try:
+                moved = os.splice(self.source_fd, self.pipe[1], CHUNK, None, None, FLAGS)
+            except BlockingIOError:
+                pipes.give(self.pipe)  # drained: an idle flow holds no pipe
+                self.pipe = None
+                return
+            if moved == 0:
+                self.eof = True
+            else:
+                self.buffered = moved
+                flow.last_activity = pump.now
+
+    def _finish(self, flow: Flow) -> None:
+        """End of file from the source, every byte before it delivered: the sink is
+        half-closed (the peer may still talk), or, the other way done too, the flow ends
+        (closing sends the last FIN)."""
+        self.eof = self.done = True
         if self.pipe is not None:
-            self.flow.pipes.give(self.pipe, empty=self.buffered == 0)
+            flow.pump.pipes.give(self.pipe)
             self.pipe = None
+        if flow.up.done and flow.down.done:
+            flow.end(reset=False)
+            return
+        try:
+            self.sink.shutdown(socket.SHUT_WR)
+        except OSError:  # the sink's peer has reset: nothing more will come from it either
+            flow.end(reset=True)
 
 
 class Flow:
-    """Both directions between ``client`` and ``upstream``; ``on_end`` runs once, at the end."""
+    """Both directions between ``client`` and ``upstream``, which may still be connecting
+    to ``target`` (named in the log if it fails); ``header`` goes to the upstream ahead of
+    the client's bytes; ``on_end`` runs once, at the end.
 
-    def __init__(self, client: socket.socket, upstream: socket.socket, idle_timeout: float,
-                 on_end: Callable[[Flow], None], pipes: Pipes) -> None:
-        self.client, self.upstream = client, upstream
-        self.pipes = pipes
+    ``connected``: an event from the upstream without an error has been seen. A flow with
+    no header asks for no writable edge, so the connect's own may go unheard: the sweep
+    asks the socket (``check_connected``) before it times a connect out."""
+
+    __slots__ = ("client", "connected", "down", "finished", "idle_timeout", "last_activity",
+                 "on_end", "pump", "started", "target", "up", "upstream")
+
+    def __init__(self, pump: Pump, client: socket.socket, upstream: socket.socket,
+                 target: tuple[str, int], idle_timeout: float, on_end: Callable[[Flow], None],
+                 header: bytes = b"") -> None:
+        self.pump, self.client, self.upstream, self.target = pump, client, upstream, target
         self.idle_timeout = idle_timeout
         self.on_end = on_end
-        self.last_activity = time.monotonic()
-        self.finished = False
-        self._remaining = 2
-        loop = asyncio.get_running_loop()
-        self.directions = [_Direction(loop, client, upstream, self),
-                           _Direction(loop, upstream, client, self)]
+        self.started = self.last_activity = pump.now
+        self.connected = self.finished = False
+        client_fd, upstream_fd = client.fileno(), upstream.fileno()
+        self.up = _Direction(client, client_fd, upstream, upstream_fd, header)
+        self.down = _Direction(upstream, upstream_fd, client, client_fd)
+        pump.handlers[upstream_fd] = self._upstream_event
+        pump.handlers[client_fd] = self._client_event
+        pump.epoll.register(upstream_fd, EDGE_BOTH if header else EDGE_READ)
+        pump.epoll.register(client_fd, EDGE_READ)
 
-    def touch(self) -> None:
-        self.last_activity = time.monotonic()
+    def _client_event(self, mask: int) -> None:
+        if mask & WRITABLE and self.down.blocked:
+            self.down.move(self, False)
+        up = self.up
+        if mask & READABLE and not (up.blocked or up.done or self.finished):
+            up.move(self, mask & HANGUP == RDHUP)
+
+    def _upstream_event(self, mask: int) -> None:
+        if not mask & ERROR:
+            self.connected = True
+        up = self.up
+        if mask & WRITABLE and (up.blocked or up.prefix):
+            up.move(self, False)
+        down = self.down
+        if mask & READABLE and not (down.blocked or down.done or self.finished):
+            down.move(self, mask & HANGUP == RDHUP)
+
+    def check_connected(self) -> bool:
+        if not self.connected:
+            with contextlib.suppress(OSError):  # ENOTCONN while it still tries
+                self.upstream.getpeername()
+                self.connected = True
+        return self.connected
 
     def idle(self, now: float) -> bool:
         return now - self.last_activity > self.idle_timeout
 
-    def direction_done(self) -> None:
-        self._remaining -= 1
-        if self._remaining == 0:
-            self._end(reset=False)
-
     def fail(self, error: OSError) -> None:
-        self._end(reset=error.errno not in (errno.EPIPE,))
+        if not self.connected or isinstance(error, TimeoutError):
+            log.info("flow to %s:%d: %s", *self.target,
+                     error if str(error) else type(error).__name__)
+        self.end(reset=error.errno != errno.EPIPE)
 
     def reset(self) -> None:
         """Idle past the timeout: forget the flow; both sides get a TCP reset."""
-        self._end(reset=True)
+        self.end(reset=True)
 
-    def _end(self, reset: bool) -> None:
+    def end(self, reset: bool) -> None:
         if self.finished:
             return
         self.finished = True
-        for direction in self.directions:
-            direction.close()
-        for sock in (self.client, self.upstream):
+        pump = self.pump
+        for direction in (self.up, self.down):
+            if direction.pipe is not None:
+                pump.pipes.give(direction.pipe, empty=direction.buffered == 0)
+                direction.pipe = None
+            # Closing takes the socket out of the epoll set; an event of it still in the
+            # batch being handled must not reach a new socket given the same number.
+            del pump.handlers[direction.source_fd]
+            pump.closed.add(direction.source_fd)
             if reset:
                 with contextlib.suppress(OSError):
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-            sock.close()
+                    direction.source.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                _LINGER_RESET)
+            direction.source.close()
         self.on_end(self)
