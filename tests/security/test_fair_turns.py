@@ -32,9 +32,9 @@ def test_a_quiet_account_waits_for_one_request_of_a_busy_one_not_for_its_flood(t
     handled: list[str] = []
     real = gateway.handle
 
-    def recording(request, peer=""):
+    def recording(request, peer="", path=None):
         handled.append(request.form["VpcId.1"])
-        return real(request, peer)
+        return real(request, peer, path)
     gateway.handle = recording  # type: ignore[method-assign]
     front = FairFront(gateway)
 

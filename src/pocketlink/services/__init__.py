@@ -18,6 +18,7 @@
 - front_main.py: that child: reads the hyperplane's PROXY v2 header, terminates TLS with a
   certificate per server name, and relays the connection to the gateway's front socket,
   header first.
-- ``regional_host`` (s3_names.py): S3's endpoint-specific names
-  (``bucket.vpce-...s3.REGION.vpce.amazonaws.com``) as the regional names moto knows.
+- ``regional_host`` (endpoint_names.py): interface endpoints' own names
+  (``vpce-...ssm.REGION.vpce.amazonaws.com``, S3's ``bucket.vpce-...``) as the regional
+  names moto knows.
 """

@@ -7,7 +7,7 @@ port, and is started again whenever it exits, with one log line saying so; its s
 lives in FOLDER (the state dir's ``backend/``) and comes back with it. A request is
 forwarded as it came (method, path, query, headers, body) with the account in
 ``x-moto-account-id`` (and an S3 endpoint-specific host name as the regional name
-meaning the same bucket, s3_names.py), and moto's answer goes back unchanged.
+meaning the same bucket or service, endpoint_names.py), and moto's answer goes back unchanged.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from urllib.parse import parse_qs
 
 import httptools
 
-from pocketlink.services.s3_names import regional_host
+from pocketlink.services.endpoint_names import regional_host
 from pocketlink.wire import sigv4
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
@@ -95,7 +95,7 @@ class Backend:
         if self._supervisor is None:
             self._supervisor = asyncio.create_task(self._supervise())
         host = request.headers.get("host", "")
-        if service == "s3" and regional_host(host) != host:
+        if regional_host(host) != host:
             request = replace(request, headers={**request.headers, "host": regional_host(host)})
         try:
             await asyncio.wait_for(self._ready.wait(), READY_WAIT)
