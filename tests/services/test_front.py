@@ -69,9 +69,7 @@ class World:
     ssm_v6: str
     s3_endpoint: str
     s3_v4: str
-    # the S3 endpoint's regional name, vpce-...s3.us-west-2.vpce.amazonaws.com (its DNS
-    # entry is the wildcard *.vpce-..., as AWS's)
-    s3_dns: str
+    s3_dns: str  # the S3 endpoint's regional name, vpce-...s3.us-west-2.vpce.amazonaws.com
 
     @property
     def ca(self) -> bytes:
@@ -114,7 +112,7 @@ def world(make_daemon) -> World:
     return World(daemon, instance["InstanceId"], described["PrivateIpAddress"],
                  described["Ipv6Address"], subnet, group, vpc["VpcId"],
                  ssm["VpcEndpointId"], ssm_v4, ssm_v6, s3["VpcEndpointId"], s3_v4,
-                 s3["DnsEntries"][0]["DnsName"].removeprefix("*."))
+                 s3["DnsEntries"][0]["DnsName"].removeprefix("*."))  # AWS's wildcard form
 
 
 def host_cli(world: World, *args: str) -> str:
