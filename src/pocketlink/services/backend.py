@@ -89,10 +89,10 @@ class Backend(ChildSupervisor):
             "try again", code="ServiceUnavailable", status=503))
         if self.stopping:
             return unavailable
-        self.supervise()
         host = request.headers.get("host", "")
         if service == "s3" and regional_host(host) != host:
             request = replace(request, headers={**request.headers, "host": regional_host(host)})
+        self.supervise()
         try:
             await asyncio.wait_for(self._ready.wait(), READY_WAIT)
             return await _exchange(self.port, request, account)  # type: ignore[arg-type]
