@@ -36,31 +36,15 @@ from botocore.config import Config
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REGION, Daemon, preflight, rss_kib
 
-from pocketlink.harness import HOST, PROVIDER
+from pocketlink.harness import HOST, PROVIDER, boto3_in_instance
 from pocketlink.polling import wait_for
 
 OBJECT = os.urandom(1 << 20)
-SITE_PACKAGES = next(p for p in sys.path if p.endswith("site-packages"))
-# Inside the instance: argv[1] is JSON (addresses, calls per operation), the CA on stdin;
-# prints {operation: [seconds per call]} after a warm-up.
+# Inside the instance (after harness's boto3 prelude): job["calls"] per operation; prints
+# {operation: [seconds per call]} after a warm-up.
 INSIDE = r"""
-import json, socket, sys, tempfile, time
-import boto3
-from botocore.config import Config
+import time
 
-job = json.loads(sys.argv[1])
-with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as ca:
-    ca.write(sys.stdin.buffer.read())
-real = socket.getaddrinfo
-
-def resolve(host, *rest, **named):
-    if isinstance(host, str) and host.endswith(".amazonaws.com"):
-        host = job["s3" if ".s3." in host or host.startswith("s3.") else "ssm"]
-    return real(host, *rest, **named)
-
-socket.getaddrinfo = resolve
-session = boto3.session.Session(aws_access_key_id=job["account"],
-                                aws_secret_access_key="secret", region_name=job["region"])
 config = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"})
 ssm = session.client("ssm", verify=ca.name, config=config)
 s3 = session.client("s3", verify=ca.name, config=config)
@@ -137,10 +121,11 @@ def build(daemon: Daemon) -> dict[str, str]:
 
 
 def through_endpoint(daemon: Daemon, world: dict[str, str], count: int) -> dict[str, list[float]]:
-    job = {**world, "account": PROVIDER, "region": REGION, "calls": count}
+    job = {"addresses": {"s3": world["s3"], "ssm": world["ssm"]}, "account": PROVIDER,
+           "region": REGION, "calls": count}
     done = subprocess.run(
-        [sys.executable, "-m", "pocketlink", "exec", world["instance"], "--", "env",
-         f"PYTHONPATH={SITE_PACKAGES}", "/usr/bin/python3", "-c", INSIDE, json.dumps(job)],
+        [sys.executable, "-m", "pocketlink", "exec", world["instance"], "--",
+         *boto3_in_instance(INSIDE, job)],
         input=(daemon.state.parent / "ca" / "ca.pem").read_bytes(), capture_output=True,
         timeout=600)
     if done.returncode != 0:

@@ -8,6 +8,7 @@ name), and its network is torn down with ``pocketlink down`` scoped to its port 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -31,6 +32,44 @@ STOP_TIMEOUT = 30.0
 DOWN_TIMEOUT = 120.0
 # Only loopback is spoken to: never let an HTTP(S)_PROXY in the environment take the calls.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# The instance's python3 is the host's system one (a venv's interpreter may live under a
+# home the sandbox hides): it is given this run's boto3.
+SITE_PACKAGES = next(p for p in sys.path if p.endswith("site-packages"))
+# What every boto3 script run inside an instance starts with: the job (JSON, argv[1]) and
+# pocketlink's CA (stdin) read, and the AWS names answered with the endpoints' ENI
+# addresses (``job["addresses"]``, by a label of the name: "ssm", "s3") by a patched
+# ``getaddrinfo`` (the VPC's resolver is not asked), so that the names the client asks
+# for (SNI, Host, the signature) stay AWS's own. It leaves ``job``, ``ca`` (the CA's file)
+# and ``session`` (for ``job["account"]`` in ``job["region"]``) to the calls after it.
+_BOTO3_PRELUDE = r"""
+import json, socket, sys, tempfile
+import boto3
+from botocore.config import Config
+
+job = json.loads(sys.argv[1])
+with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as ca:
+    ca.write(sys.stdin.buffer.read())
+real = socket.getaddrinfo
+
+def resolve(host, *rest, **named):
+    if isinstance(host, str) and host.endswith(".amazonaws.com"):
+        labels = host.split(".")
+        host = next(a for service, a in job["addresses"].items() if service in labels)
+    return real(host, *rest, **named)
+
+socket.getaddrinfo = resolve
+session = boto3.session.Session(aws_access_key_id=job["account"],
+                                aws_secret_access_key="secret", region_name=job["region"])
+"""
+
+
+def boto3_in_instance(calls: str, job: dict[str, Any]) -> list[str]:
+    """The command (for ``pocketlink exec INSTANCE --``) that runs the python ``calls``
+    inside an instance with boto3, after the prelude above; give it the CA on stdin."""
+    return ["env", f"PYTHONPATH={SITE_PACKAGES}", "/usr/bin/python3", "-c",
+            _BOTO3_PRELUDE + calls, json.dumps(job)]
 
 
 def data_plane_workers(daemon_pid: int) -> list[int]:

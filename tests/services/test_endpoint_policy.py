@@ -16,7 +16,6 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
@@ -33,7 +32,7 @@ from pocketlink.policy import Caller
 from pocketlink.services.backend import Backend
 from pocketlink.services.operations import Call
 from pocketlink.store import Store
-from pocketlink.wire.message import HttpRequest
+from tests.services.conftest import http_request
 
 ACCOUNT, OTHER, REGION = "111122223333", "444455556666", "us-west-2"
 # The endpoint service of a botocore service, where its name differs.
@@ -68,14 +67,7 @@ class World:
         return client
 
     def _send(self, request, path: NetworkPath | None) -> AWSResponse:
-        url = urlsplit(request.url)
-        body = request.body or b""
-        body = body.read() if hasattr(body, "read") else body
-        headers = {k.lower(): v.decode() if isinstance(v, bytes) else v
-                   for k, v in request.headers.items()}
-        headers.setdefault("host", url.netloc)
-        http = HttpRequest(request.method, url.path or "/", url.query, headers,
-                           body.encode() if isinstance(body, str) else body)
+        http = http_request(request)
         answer = self.gateway.forwarding(http, CALLER_IP, path)
         response = (self.loop.run_until_complete(answer) if answer is not None
                     else self.gateway.handle(http, CALLER_IP, path))

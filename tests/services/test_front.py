@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pytest
 
 from pocketlink.dataplane import ppv2
+from pocketlink.harness import boto3_in_instance
 from tests.conftest import Daemon, wait_for
 from tests.network.conftest import dual_stack_vpc, launch, web_group
 
@@ -32,29 +33,11 @@ ACCOUNT = "333333333333"
 SSM = f"ssm.{REGION}.amazonaws.com"
 BUCKET = "front-bucket"
 
-# The instance's python3 is the host's system one (a venv's interpreter may live under a
-# home the sandbox hides): it is given this run's boto3.
-SITE_PACKAGES = next(p for p in sys.path if p.endswith("site-packages"))
-# boto3 inside the instance: argv[1] is JSON (address for the AWS names, the call), the CA
-# comes on stdin; prints the call's answer as JSON.
+# boto3 inside the instance (after harness's boto3 prelude): job is the call; prints the
+# call's answer as JSON.
 CLIENT = r"""
-import hashlib, json, socket, sys, tempfile
-import boto3
-from botocore.config import Config
+import hashlib
 
-job = json.loads(sys.argv[1])
-with tempfile.NamedTemporaryFile("wb", suffix=".pem", delete=False) as ca:
-    ca.write(sys.stdin.buffer.read())
-real = socket.getaddrinfo
-
-def resolve(host, *rest, **named):
-    if isinstance(host, str) and host.endswith(".amazonaws.com"):
-        host = job["address"]
-    return real(host, *rest, **named)
-
-socket.getaddrinfo = resolve
-session = boto3.session.Session(aws_access_key_id=job["account"],
-                                aws_secret_access_key="secret", region_name=job["region"])
 config = Config(retries={"max_attempts": 1}, connect_timeout=10, read_timeout=60,
                 s3={"addressing_style": job.get("style", "auto")})
 client = session.client(job["service"], verify=ca.name, config=config,
@@ -150,9 +133,9 @@ def inside(world: World, *command: str, stdin: bytes = b"", timeout: float = 120
 
 
 def boto3_inside(world: World, **job) -> object:
-    job = {"account": ACCOUNT, "region": REGION, **job}
-    done = inside(world, "env", f"PYTHONPATH={SITE_PACKAGES}", "/usr/bin/python3", "-c", CLIENT,
-                  json.dumps(job), stdin=world.ca)
+    job = {"account": ACCOUNT, "region": REGION, "addresses": {job["service"]: job["address"]},
+           **job}
+    done = inside(world, *boto3_in_instance(CLIENT, job), stdin=world.ca)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return json.loads(done.stdout)
 

@@ -4,14 +4,13 @@ query's Action."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import boto3
 import pytest
 from botocore.config import Config
 
 from pocketlink.services.operations import call_of, rest_call
 from pocketlink.wire.message import HttpRequest
+from tests.services.conftest import http_request
 
 
 def sent(service: str, operation: str, params: dict, addressing: str = "path",
@@ -23,14 +22,7 @@ def sent(service: str, operation: str, params: dict, addressing: str = "path",
     caught: list[HttpRequest] = []
 
     def catch(request, **_) -> None:
-        url = urlsplit(request.url)
-        body = request.body or b""
-        body = body.read() if hasattr(body, "read") else body
-        headers = {k.lower(): v.decode() if isinstance(v, bytes) else v
-                   for k, v in request.headers.items()}
-        headers.setdefault("host", url.netloc)
-        caught.append(HttpRequest(request.method, url.path or "/", url.query, headers,
-                                  body.encode() if isinstance(body, str) else body))
+        caught.append(http_request(request))
         raise _Caught
 
     client.meta.events.register("before-send", catch)

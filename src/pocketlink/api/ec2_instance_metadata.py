@@ -113,6 +113,12 @@ def associate_iam_instance_profile(context: RequestContext, params: dict) -> dic
         raise ec2.IncorrectInstanceState(
             f"The instance '{instance.id}' is not in a state from which an IAM instance "
             "profile can be associated.")
+    return _associate(context, instance, params)
+
+
+def _associate(context: RequestContext, instance: Instance, params: dict) -> dict:
+    """Where associating and replacing meet, once the instance is checked: ``params``'
+    instance profile becomes ``instance``'s (in place of any it had), "associating"."""
     association = instance_profile(context, params.get("IamInstanceProfile"))
     if association is None:
         raise ec2.MissingParameter("IamInstanceProfile")
@@ -159,13 +165,7 @@ def _associated_by_id(context: RequestContext, association_id: str) -> Instance:
 @operation("ec2", "ReplaceIamInstanceProfileAssociation")
 def replace_iam_instance_profile_association(context: RequestContext, params: dict) -> dict:
     instance = _associated_by_id(context, params["AssociationId"])
-    association = instance_profile(context, params.get("IamInstanceProfile"))
-    if association is None:
-        raise ec2.MissingParameter("IamInstanceProfile")
-    with context.store.transaction() as tx:
-        mine = tx.edit(Instance, instance.id)
-        mine.iam_instance_profile = association
-    return {"IamInstanceProfileAssociation": _association(mine, "associating")}
+    return _associate(context, instance, params)
 
 
 @operation("ec2", "DisassociateIamInstanceProfile")

@@ -1,8 +1,8 @@
 """The AWS side: services pocketlink does not implement itself, behind its front door.
 
 - ``Backend`` (backend.py): moto's server as the daemon's supervised child on loopback
-  (started on first use, restarted when it dies), and the forwarding of a request to it
-  with the caller's account.
+  (started on first use, restarted when it dies: a ``ChildSupervisor``, supervisor.py),
+  and the forwarding of a request to it with the caller's account.
 - backend_main.py: that child process: moto's WSGI app, one request at a time.
 - ``call_of`` (operations.py): the operation a backend request calls and the members that
   name its resources, from botocore's models (S3's routes matched by requestUri and method).

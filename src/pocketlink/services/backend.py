@@ -17,9 +17,7 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import sys
-import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +26,7 @@ from urllib.parse import parse_qs
 import httptools
 
 from pocketlink.services.endpoint_names import regional_host
+from pocketlink.supervisor import ChildSupervisor
 from pocketlink.wire import sigv4
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
@@ -52,20 +51,20 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "
                         "upgrade", "proxy-connection", "expect", "content-length"})
 STARTUP = 60.0  # seconds moto may take to import, restore and listen
 READY_WAIT = 60.0  # seconds a request waits for a (re)starting backend
-QUICK_EXIT = 30.0  # a backend that dies sooner than this after starting is restarted later
-MAX_BACKOFF = 30.0
 READ_SIZE = 1 << 20  # an S3 body comes in few, large reads
 
 
-class Backend:
+class Backend(ChildSupervisor):
+    name = "backend (moto)"
+    log = log
+    startup = STARTUP
+
     def __init__(self, folder: Path) -> None:
+        super().__init__()
         self.folder = folder
         self.port: int | None = None
-        self.restarts = 0
-        self._process: asyncio.subprocess.Process | None = None
+        self._restored = ""  # what the running child restored, for the log line
         self._ready = asyncio.Event()
-        self._supervisor: asyncio.Task | None = None
-        self._stopping = False
 
     @staticmethod
     def caller(request: HttpRequest) -> tuple[str, str] | None:
@@ -81,90 +80,50 @@ class Backend:
         return None
 
     def status(self) -> dict:
-        process = self._process
-        return {"pid": process.pid if process and process.returncode is None else None,
-                "port": self.port if self._ready.is_set() else None,
+        return {"pid": self.pid, "port": self.port if self._ready.is_set() else None,
                 "restarts": self.restarts, "data": str(self.folder)}
 
     async def forward(self, service: str, request: HttpRequest, account: str) -> HttpResponse:
         unavailable = error_response(service, ServiceError(
             f"the {service} backend is not available (starting, restarting or stopping); "
             "try again", code="ServiceUnavailable", status=503))
-        if self._stopping:
+        if self.stopping:
             return unavailable
-        if self._supervisor is None:
-            self._supervisor = asyncio.create_task(self._supervise())
         host = request.headers.get("host", "")
         if regional_host(host) != host:
             request = replace(request, headers={**request.headers, "host": regional_host(host)})
+        self.supervise()
         try:
             await asyncio.wait_for(self._ready.wait(), READY_WAIT)
             return await _exchange(self.port, request, account)  # type: ignore[arg-type]
         except (OSError, TimeoutError, ConnectionError, httptools.HttpParserError):
             return unavailable
 
-    async def stop(self) -> None:
-        self._stopping = True
-        if self._supervisor is None:
-            return
-        process = self._process
-        if process is not None and process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 10)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-        self._supervisor.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._supervisor
-
-    async def _supervise(self) -> None:
-        exited: str | None = None
-        backoff = 0.5
-        while not self._stopping:
-            started = time.monotonic()
-            try:
-                restored = await self._start()
-            except Exception as error:  # the supervisor must outlive every failure
-                log.error("backend (moto) could not start (%s); trying again in %.1f s",
-                          error, backoff)
-            else:
-                what = _restored(restored)
-                if exited is None:
-                    log.info("backend (moto) is up on 127.0.0.1:%d (pid %d)%s", self.port,
-                             self._process.pid, f"; restored {what}" if what else "")
-                else:
-                    self.restarts += 1
-                    log.warning("backend (moto) exited with %s; restarted (pid %d, port %d), "
-                                "restored %s", exited, self._process.pid, self.port,
-                                what or "nothing (it held nothing)")
-                code = await self._process.wait()
-                self._ready.clear()
-                if self._stopping:
-                    return
-                exited = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
-                if time.monotonic() - started > QUICK_EXIT:
-                    backoff = 0.5
-                    continue
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
-
-    async def _start(self) -> dict[str, list[str]]:
+    async def spawn(self) -> asyncio.subprocess.Process:
         self.folder.mkdir(parents=True, exist_ok=True)
-        process = self._process = await asyncio.create_subprocess_exec(
+        return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "pocketlink.services.backend_main", str(self.folder),
             str(os.getpid()), stdout=asyncio.subprocess.PIPE, start_new_session=True)
-        try:
-            hello = await asyncio.wait_for(_hello(process), STARTUP)
-        except (TimeoutError, EOFError):
-            if process.returncode is None:
-                process.kill()
-            await process.wait()
-            raise ConnectionError(f"it exited with code {process.returncode}") from None
+
+    async def ready(self, process: asyncio.subprocess.Process) -> None:
+        hello = await _hello(process)
         self.port = int(hello["port"])
+        self._restored = _restored(hello["restored"])
         self._ready.set()
-        return hello["restored"]
+
+    def announce(self, exited: str | None) -> None:
+        assert self.process is not None
+        what = self._restored
+        if exited is None:
+            log.info("backend (moto) is up on 127.0.0.1:%d (pid %d)%s", self.port,
+                     self.process.pid, f"; restored {what}" if what else "")
+        else:
+            log.warning("backend (moto) exited with %s; restarted (pid %d, port %d), "
+                        "restored %s", exited, self.process.pid, self.port,
+                        what or "nothing (it held nothing)")
+
+    def ended(self) -> None:
+        self._ready.clear()
 
 
 async def _hello(process: asyncio.subprocess.Process) -> dict:

@@ -20,10 +20,8 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import socket
 import sys
-import time
 from pathlib import Path
 
 from pocketlink.dataplane.ppv2 import ProxyHeader
@@ -32,14 +30,13 @@ from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.services.ca import CertificateAuthority
 from pocketlink.store import Store
+from pocketlink.supervisor import ChildSupervisor
 
 log = logging.getLogger("pocketlink.front")
 
 HOST = "127.0.0.1"
 BACKLOG = 4096
 STARTUP = 30.0  # seconds the front may take to import and say it is ready
-QUICK_EXIT = 30.0  # a front that dies sooner than this after starting is restarted later
-MAX_BACKOFF = 30.0
 
 
 def gateway_socket_path(state: Path) -> Path:
@@ -59,8 +56,13 @@ def network_path(store: Store, header: ProxyHeader) -> NetworkPath:
                        vpc_id=endpoint.vpc_id if endpoint else None)
 
 
-class ServiceFront:
+class ServiceFront(ChildSupervisor):
+    name = "service front"
+    log = log
+    startup = STARTUP
+
     def __init__(self, ca_folder: Path, gateway_socket: Path) -> None:
+        super().__init__()
         self.ca_folder = ca_folder
         # Made (or loaded) now, once: instances are handed it before any TLS is served,
         # and no process but this one ever writes it.
@@ -71,10 +73,6 @@ class ServiceFront:
         self.listening.listen(BACKLOG)
         self.listening.setblocking(False)
         self.address: tuple[str, int] = self.listening.getsockname()[:2]
-        self.restarts = 0
-        self._process: asyncio.subprocess.Process | None = None
-        self._supervisor: asyncio.Task | None = None
-        self._stopping = False
 
     def serve(self) -> None:
         """The process starts with the first connection (most daemons never need it)."""
@@ -82,81 +80,39 @@ class ServiceFront:
 
     def _first(self) -> None:
         asyncio.get_running_loop().remove_reader(self.listening.fileno())
-        if self._supervisor is None and not self._stopping:
-            self._supervisor = asyncio.create_task(self._supervise())
+        self.supervise()
 
     def status(self) -> dict:
-        process = self._process
-        return {"pid": process.pid if process and process.returncode is None else None,
-                "address": f"{self.address[0]}:{self.address[1]}", "restarts": self.restarts}
+        return {"pid": self.pid, "address": f"{self.address[0]}:{self.address[1]}",
+                "restarts": self.restarts}
 
     async def stop(self) -> None:
-        self._stopping = True
+        self.stopping = True
         with contextlib.suppress(ValueError, OSError):
             asyncio.get_running_loop().remove_reader(self.listening.fileno())
-        if self._supervisor is not None:
-            process = self._process
-            if process is not None and process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 10)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+        await super().stop()
         self.listening.close()
 
-    async def _supervise(self) -> None:
-        exited: str | None = None
-        backoff = 0.5
-        while not self._stopping:
-            started = time.monotonic()
-            try:
-                await self._start()
-            except Exception as error:  # the supervisor must outlive every failure
-                log.error("service front could not start (%s); trying again in %.1f s",
-                          error, backoff)
-            else:
-                assert self._process is not None
-                if exited is None:
-                    log.info("service front is up on %s:%d (pid %d)", *self.address,
-                             self._process.pid)
-                else:
-                    self.restarts += 1
-                    log.warning("service front exited with %s; restarted (pid %d, still "
-                                "on %s:%d)", exited, self._process.pid, *self.address)
-                code = await self._process.wait()
-                if self._stopping:
-                    return
-                exited = f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
-                if time.monotonic() - started > QUICK_EXIT:
-                    backoff = 0.5
-                    continue
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF)
-
-    async def _start(self) -> None:
+    async def spawn(self) -> asyncio.subprocess.Process:
         fd = self.listening.fileno()
-        process = self._process = await asyncio.create_subprocess_exec(
+        return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "pocketlink.services.front_main", str(fd),
             str(self.gateway_socket), str(self.ca_folder), str(os.getpid()),
             stdout=asyncio.subprocess.PIPE, pass_fds=(fd,), start_new_session=True)
-        try:
-            await asyncio.wait_for(_ready(process), STARTUP)
-        except (TimeoutError, EOFError):
-            if process.returncode is None:
-                process.kill()
-            await process.wait()
-            raise ConnectionError(f"it exited with code {process.returncode}") from None
 
+    async def ready(self, process: asyncio.subprocess.Process) -> None:
+        """The front's ``{"ready": true}`` line on stdout (a library may print before it)."""
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            with contextlib.suppress(ValueError):
+                if json.loads(line) == {"ready": True}:
+                    return
+        raise EOFError("the front ended before it served")
 
-async def _ready(process: asyncio.subprocess.Process) -> None:
-    """The front's ``{"ready": true}`` line on stdout (a library may print before it)."""
-    assert process.stdout is not None
-    while line := await process.stdout.readline():
-        with contextlib.suppress(ValueError):
-            if json.loads(line) == {"ready": True}:
-                return
-    raise EOFError("the front ended before it served")
+    def announce(self, exited: str | None) -> None:
+        assert self.process is not None
+        if exited is None:
+            log.info("service front is up on %s:%d (pid %d)", *self.address, self.process.pid)
+        else:
+            log.warning("service front exited with %s; restarted (pid %d, still on %s:%d)",
+                        exited, self.process.pid, *self.address)
