@@ -53,6 +53,14 @@ def _batch(family: int, kind: int, count: int) -> list[socket.socket]:
     return [socket.socket(family, kind) for _ in range(count)]
 
 
+def _let_go(ready: dict[Key, list[socket.socket]], namespaces: set[str]) -> None:
+    """Closes the ready sockets of every namespace not in ``namespaces``."""
+    for key in list(ready):
+        if key[0] not in namespaces:
+            for sock in ready.pop(key):
+                sock.close()
+
+
 class NamespaceSockets:
     """``batch``: sockets made per hand-off; more means fewer hand-offs (each wakes a
     thread) for a few more idle descriptors."""
@@ -151,10 +159,7 @@ class NamespaceSockets:
         for namespace in list(self._workers):
             if namespace not in namespaces:
                 self._workers.pop(namespace).shutdown(wait=False)
-        for key in list(self._ready):
-            if key[0] not in namespaces:
-                for sock in self._ready.pop(key):
-                    sock.close()
+        _let_go(self._ready, namespaces)
 
     def close(self) -> None:
         self.keep_only(set())
@@ -199,10 +204,7 @@ class Stock:
     def keep_only(self, namespaces: set[str]) -> None:
         """Let go of the ready sockets of namespaces no longer in use (a socket inside a
         removed namespace would keep it alive)."""
-        for key in list(self._ready):
-            if key[0] not in namespaces:
-                for sock in self._ready.pop(key):
-                    sock.close()
+        _let_go(self._ready, namespaces)
 
     def close(self) -> None:
         self.keep_only(set())
