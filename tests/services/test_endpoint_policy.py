@@ -227,18 +227,21 @@ def test_a_policy_change_applies_to_the_next_request(world, vpc) -> None:
     assert ssm.get_parameter(Name="/changing")["Parameter"]["Value"] == "c"
 
 
-def test_what_cannot_be_read_allows_nothing(world, vpc) -> None:
-    """A stored document IAM's grammar refuses (the API takes any JSON with a Statement; an
-    endpoint policy must name a Principal), and an endpoint that is gone, fail closed."""
+def test_a_document_the_grammar_refuses_is_refused_and_a_gone_endpoint_allows_nothing(
+        world, vpc) -> None:
+    """An endpoint policy must name a Principal: the API refuses one that does not, as AWS
+    answers InvalidPolicyDocument, rather than store what would deny everything. A request
+    through an endpoint that is gone fails closed."""
+    with pytest.raises(ClientError) as refused:
+        world.endpoint(*vpc, "ssm", {"Statement": [{"Effect": "Allow", "Action": "*",
+                                                    "Resource": "*"}]})
+    assert refused.value.response["Error"]["Code"] == "InvalidPolicyDocument"
+    assert "Principal" in refused.value.response["Error"]["Message"]
     world.client("ssm").put_parameter(Name="/closed", Value="c", Type="String")
-    endpoint = world.endpoint(*vpc, "ssm", {"Statement": [
-        {"Effect": "Allow", "Action": "*", "Resource": "*"}]})
-    error = denied(lambda: world.client("ssm", through(vpc[0], endpoint)).get_parameter(
-        Name="/closed"))
+    gone = world.client("ssm", through(vpc[0], "vpce-0123456789abcdef0"))
+    error = denied(lambda: gone.get_parameter(Name="/closed"))
     assert "because no VPC endpoint policy allows the ssm:GetParameter action" in \
         error.response["Error"]["Message"]
-    gone = world.client("ssm", through(vpc[0], "vpce-0123456789abcdef0"))
-    denied(lambda: gone.get_parameter(Name="/closed"))
 
 
 def test_a_service_without_endpoint_policies_allows_everything(world) -> None:

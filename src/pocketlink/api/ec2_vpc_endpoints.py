@@ -39,6 +39,7 @@ from pocketlink.model.privatelink import (
     VpcEndpoint,
     endpoint_private_names,
 )
+from pocketlink.policy import MalformedPolicy, parse_endpoint_policy
 from pocketlink.store import Store, Transaction
 from pocketlink.wire.errors import Ec2Error
 
@@ -111,11 +112,15 @@ def _policy(params: dict, view: ServiceView) -> str | None:
         raise ec2.InvalidPolicyDocument(
             f"The policy document exceeds the limit of {POLICY_LIMIT} characters.")
     try:
-        parsed = json.loads(document)
+        json.loads(document)
     except ValueError:
         raise ec2.InvalidPolicyDocument("The policy document is not valid JSON.") from None
-    if not isinstance(parsed, dict) or "Statement" not in parsed:
-        raise ec2.InvalidPolicyDocument("The policy document has no Statement.")
+    try:  # what is enforced must parse: a document the grammar refuses would deny everything
+        parse_endpoint_policy(document)
+    except MalformedPolicy as error:
+        # AWS: "The Policy Document is not valid. Syntax error at position (1,75)"; its
+        # wording for each grammar rule is not published, the reason here is pocketlink's.
+        raise ec2.InvalidPolicyDocument(f"The Policy Document is not valid. {error}") from None
     return document
 
 
