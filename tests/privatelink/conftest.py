@@ -24,9 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pocketlink.polling import wait_for
@@ -84,13 +82,7 @@ def client(daemon) -> Callable[..., Any]:
     checked; ``validate=False`` turns botocore's own parameter checks off."""
 
     def make(service: str, account: str, region: str = REGION, validate: bool = True):
-        if validate:
-            made = daemon.client(service, account, region)
-        else:  # values botocore would refuse before sending, to see the server refuse them
-            made = boto3.client(service, endpoint_url=daemon.endpoint, region_name=region,
-                                aws_access_key_id=account, aws_secret_access_key="secret",
-                                config=Config(retries={"max_attempts": 1},
-                                              parameter_validation=False))
+        made = daemon.client(service, account, region, validate=validate)
         made.meta.events.register("after-call", check_aws_error)
         return made
 
