@@ -373,3 +373,19 @@ def test_an_unsigned_request_is_anonymous() -> None:
     (asked,) = policy_requests(Call("s3", "GetObject", {"Bucket": "b", "Key": "k"}), caller,
                                PATH, REGION)
     assert asked.context["aws:PrincipalType"] == "Anonymous"
+
+
+def test_an_instance_roles_key_is_its_session_and_its_role() -> None:
+    """A policy may name the session's role ARN ("IAM role principals"); an account's own key
+    is the account's root."""
+    from pocketlink.gateway.identity import Credential, Credentials
+
+    credentials = Credentials()
+    session = Credential("ASIAEXAMPLE", "s", ACCOUNT, session_token="t",
+                         principal=f"arn:aws:sts::{ACCOUNT}:assumed-role/app/i-0123",
+                         role_arn=f"arn:aws:iam::{ACCOUNT}:role/app")
+    credentials.sessions = {"ASIAEXAMPLE": session}.get
+    caller = caller_of(credentials, "ASIAEXAMPLE")
+    assert caller == Caller(account=ACCOUNT, arn=session.principal, role_arn=session.role_arn)
+    assert caller.principal_arn == f"arn:aws:iam::{ACCOUNT}:role/app"
+    assert caller_of(credentials, OTHER) == Caller(account=OTHER, arn=f"arn:aws:iam::{OTHER}:root")

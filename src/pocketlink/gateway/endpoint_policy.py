@@ -87,14 +87,11 @@ def caller_of(credentials: Credentials, access_key: str) -> Caller:
     by the role's ARN; no key is anonymous."""
     if not access_key:
         return Caller()
-    account = credentials.account_for(access_key)
-    session = credentials.caller(access_key)
-    if session is None:
+    known = credentials.find(access_key)
+    if known is None or known.principal is None:
+        account = credentials.account_for(access_key)
         return Caller(account=account, arn=f"arn:aws:iam::{account}:root")
-    arn = session[1]
-    role = arn.split(":assumed-role/", 1)[1].split("/", 1)[0] if ":assumed-role/" in arn else None
-    return Caller(account=account, arn=arn,
-                  role_arn=f"arn:aws:iam::{account}:role/{role}" if role else None)
+    return Caller(account=known.account, arn=known.principal, role_arn=known.role_arn)
 
 
 def network_context(path: NetworkPath) -> dict[str, object]:

@@ -42,6 +42,7 @@ class Credential:
     expiration: datetime | None = None
     principal: str | None = None
     user_id: str | None = None
+    role_arn: str | None = None  # the role behind the session, which a policy may name
 
 
 class Credentials:

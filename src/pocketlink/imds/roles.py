@@ -200,4 +200,5 @@ def credential(store: Store, access_key: str) -> Credential | None:
     return Credential(session.id, session.secret_access_key, session.account,
                       session_token=session.session_token, expiration=session.expiration,
                       principal=session.assumed_role_arn,
-                      user_id=f"{session.role_id}:{session.instance_id}")
+                      user_id=f"{session.role_id}:{session.instance_id}",
+                      role_arn=f"arn:aws:iam::{session.account}:role/{session.role_name}")

@@ -288,9 +288,10 @@ class Lifecycle:
                 self.network.hold.clear()
             self._want_network(self.network)
             status = self.network.status()
-            await self.resolvers.sync(tuple(self.network.routers()), set(status.failed))
+            routers = tuple(self.network.routers())
+            await self.resolvers.sync(routers, set(status.failed))
             if self.metadata is not None:
-                await self.metadata.sync(tuple(self.network.routers()), set(status.failed))
+                await self.metadata.sync(routers, set(status.failed))
             planned = plan(self.store, self.front)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
