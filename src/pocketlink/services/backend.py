@@ -90,8 +90,9 @@ class Backend(ChildSupervisor):
         if self.stopping:
             return unavailable
         host = request.headers.get("host", "")
-        if regional_host(host) != host:
-            request = replace(request, headers={**request.headers, "host": regional_host(host)})
+        regional = regional_host(host)
+        if regional != host:
+            request = replace(request, headers={**request.headers, "host": regional})
         self.supervise()
         try:
             await asyncio.wait_for(self._ready.wait(), READY_WAIT)

@@ -125,7 +125,7 @@ class CertificateAuthority:
                            critical=False)
             .sign(key, hashes.SHA256())
         )
-        _write_private(key_path, key.private_bytes(serialization.Encoding.PEM,
+        write_private(key_path, key.private_bytes(serialization.Encoding.PEM,
                                                    serialization.PrivateFormat.PKCS8,
                                                    serialization.NoEncryption()))
         self.certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
@@ -142,7 +142,8 @@ class CertificateAuthority:
         partial.replace(self.bundle)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """``data`` in a file only its owner may read, from its creation on."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "wb") as file:
         file.write(data)

@@ -28,7 +28,6 @@ from pocketlink.dataplane.ppv2 import ProxyHeader
 from pocketlink.gateway.control import RuntimeRecord
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model.privatelink import VpcEndpoint
-from pocketlink.services.ca import CertificateAuthority
 from pocketlink.store import Store
 from pocketlink.supervisor import ChildSupervisor
 
@@ -63,10 +62,7 @@ class ServiceFront(ChildSupervisor):
 
     def __init__(self, ca_folder: Path, gateway_socket: Path) -> None:
         super().__init__()
-        self.ca_folder = ca_folder
-        # Made (or loaded) now, once: instances are handed it before any TLS is served,
-        # and no process but this one ever writes it.
-        self.ca = CertificateAuthority(ca_folder)
+        self.ca_folder = ca_folder  # the daemon's CA (made at its start); the child loads it
         self.gateway_socket = gateway_socket
         self.listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listening.bind((HOST, 0))

@@ -37,7 +37,7 @@ from pathlib import Path
 from pocketlink.dataplane import ppv2
 from pocketlink.services.backend import error_response
 from pocketlink.services.backend_main import die_with
-from pocketlink.services.ca import CertificateAuthority
+from pocketlink.services.ca import CertificateAuthority, write_private
 from pocketlink.wire.errors import ServiceError
 
 log = logging.getLogger("pocketlink.front")
@@ -97,9 +97,7 @@ class Certificates:
         chain_path, key_path = self._scratch / "chain.pem", self._scratch / "key.pem"
         try:
             chain_path.write_bytes(chain)
-            descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(key)
+            write_private(key_path, key)
             context.load_cert_chain(chain_path, key_path)
         finally:
             chain_path.unlink(missing_ok=True)
