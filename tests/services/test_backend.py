@@ -18,6 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from pocketlink.harness import children
 from tests.conftest import CONSUMER, PROVIDER, Daemon, wait_for
 
 BODY = os.urandom(3 * 1024 * 1024 + 17)
@@ -42,18 +43,9 @@ def s3_client(daemon: Daemon, account: str = PROVIDER):
 def backend_pid(daemon: Daemon) -> int:
     """The daemon's moto child, found by its parent (not by name)."""
     assert daemon.process is not None
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rpartition(")")[2].split()[1])
-        if parent == daemon.process.pid and b"pocketlink.services.backend_main" in cmdline:
-            return int(entry.name)
-    raise AssertionError("the daemon has no backend process")
+    found = children(daemon.process.pid, "pocketlink.services.backend_main")
+    assert found, "the daemon has no backend process"
+    return found[0]
 
 
 def gone(pid: int) -> bool:

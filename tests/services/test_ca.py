@@ -28,6 +28,7 @@ def test_a_wildcard_leaf_covers_one_label(tmp_path):
     ca = CertificateAuthority(tmp_path / "ca")
     chain, _ = ca.issue("*.s3.us-west-2.amazonaws.com")
     assert _verify(tmp_path, ca, chain, "bucket.s3.us-west-2.amazonaws.com").returncode == 0
+    assert _verify(tmp_path, ca, chain, "a.bucket.s3.us-west-2.amazonaws.com").returncode != 0
 
 
 def test_the_ca_is_kept_across_restarts_and_bundled_with_the_system_roots(tmp_path):

@@ -44,10 +44,11 @@ def _ok(answer) -> str:
 
 
 def test_with_no_endpoint_every_call_times_out(seed):
-    for shown, answer in seed.calls():
+    answers = seed.calls()
+    for shown, answer in answers:
         assert answer.returncode != 0, shown
         assert "Connect timeout on endpoint URL" in answer.stderr, (shown, answer.stderr)
-    assert f"https://ssm.{REGION}.amazonaws.com/" in seed.calls()[0][1].stderr
+    assert f"https://ssm.{REGION}.amazonaws.com/" in answers[0][1].stderr
 
 
 def test_through_the_seeds_endpoints_the_same_calls_work(seed):
