@@ -39,7 +39,8 @@ def spec_message(spec: ListenerSpec) -> Message:
                         "targets": [list(t) for t in backend.targets],
                         "proxy_protocol": backend.proxy_protocol,
                         "endpoint_id": backend.endpoint_id,
-                        "idle_timeout": backend.idle_timeout}}
+                        "idle_timeout": backend.idle_timeout,
+                        "gateway_routes": [list(r) for r in backend.gateway_routes]}}
 
 
 def spec_from(message: Message) -> ListenerSpec:
@@ -51,7 +52,8 @@ def spec_from(message: Message) -> ListenerSpec:
                         targets=tuple((a, p) for a, p in backend["targets"]),
                         proxy_protocol=backend["proxy_protocol"],
                         endpoint_id=backend["endpoint_id"],
-                        idle_timeout=backend["idle_timeout"]))
+                        idle_timeout=backend["idle_timeout"],
+                        gateway_routes=tuple((c, e) for c, e in backend["gateway_routes"])))
 
 
 def pair() -> tuple[socket.socket, socket.socket]:

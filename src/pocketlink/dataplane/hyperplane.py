@@ -44,6 +44,7 @@ DRAIN_GRACE = 5.0  # seconds open flows get to finish when the daemon stops
 EXIT_MARGIN = 5.0  # past the grace, a worker that has not exited is killed
 ACK_TIMEOUT = 2.0  # how long a pass waits for the workers to take new listeners
 RESTART_PAUSE = 0.2
+IP_TRANSPARENT = getattr(socket, "IP_TRANSPARENT", 19)
 # A worker that dies this soon after its start is likely to die again (a broken install):
 # the next start waits longer, so that the log gets a line every few seconds, not a flood.
 EARLY_DEATH, EARLY_DEATH_PAUSE = 5.0, 5.0
@@ -172,6 +173,10 @@ class Hyperplane:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if sock.family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if spec.backend.gateway_routes:
+                # A service's public address, which only a local route brings here
+                # (plan.py): bound and answered from though the router does not hold it.
+                sock.setsockopt(socket.IPPROTO_IP, IP_TRANSPARENT, 1)
             sock.bind((spec.address, spec.port))
             sock.listen(BACKLOG)
         except OSError:

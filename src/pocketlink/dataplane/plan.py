@@ -13,6 +13,18 @@ of a tenant behind it) listens on its ENI addresses on port 443, and its connect
 the service front (services/front.py) on the daemon's own loopback, with a PROXY protocol
 v2 header that names the endpoint: the front terminates TLS and hands the requests to the
 gateway with their network path.
+
+A gateway endpoint (S3, DynamoDB) has no ENI: the route tables that hold its route deliver
+the prefix list's addresses to the VPC router itself (network/topology.py), where one
+listener per service listens on the service's public address, port 443, bound with
+IP_TRANSPARENT (the router holds no such address, which is what lets it bind it and answer
+from it: only the local route brings packets to it, so a subnet without the route reaches
+nothing). Its flows go to the service front as an
+interface endpoint's do, with a PROXY v2 header whose source is the caller's own address,
+whose destination is the public address it dialled, and whose endpoint is the one the
+caller's subnet routes through (``Backend.gateway_routes``: two route tables of one VPC
+may route S3 to two different endpoints). No NAT: the front sees the caller's private
+address and the endpoint, as AWS's S3 sees aws:SourceVpce and aws:VpcSourceIp.
 """
 
 from __future__ import annotations
@@ -20,11 +32,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pocketlink.dataplane.sockets import ROOT_NAMESPACE
+from pocketlink.model.aws_services import aws_service, public_addresses
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
 from pocketlink.model.states import BALANCER_LISTENING, ENDPOINT_LISTENING, InstanceState
 from pocketlink.network import names
+from pocketlink.network.topology import gateway_routes, inputs
 from pocketlink.store import Store
 
 # Listener protocols whose bytes pocketlink carries (TLS would need its certificates).
@@ -44,6 +58,9 @@ class Backend:
     proxy_protocol: bool
     endpoint_id: str | None
     idle_timeout: float
+    # A gateway endpoint's listener: (subnet CIDR, endpoint id) for each subnet that routes
+    # the service through an endpoint; the caller's address picks its endpoint.
+    gateway_routes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,28 @@ def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpe
     return specs
 
 
+def _gateway_listeners(store: Store, front: tuple[str, int]) -> list[ListenerSpec]:
+    specs = []
+    for group in inputs(store).values():
+        by_address: dict[str, list[tuple[str, str]]] = {}
+        for route in gateway_routes(store, group):
+            service = aws_service(route.endpoint.service_name, group.vpc.region)
+            if service is None or not route.subnet.cidr_block:
+                continue
+            address = public_addresses(group.vpc.region, service.short)[0]
+            by_address.setdefault(address, []).append((route.subnet.cidr_block,
+                                                       route.endpoint.id))
+        for address, routes in by_address.items():
+            owner = min(endpoint for _, endpoint in routes)
+            backend = Backend(namespace=ROOT_NAMESPACE, source=front[0], targets=(front,),
+                              proxy_protocol=True, endpoint_id=owner,
+                              idle_timeout=ENDPOINT_IDLE_TIMEOUT,
+                              gateway_routes=tuple(sorted(routes)))
+            specs.append(ListenerSpec(names.namespace(group.vpc.id), address, AWS_SERVICE_PORT,
+                                      owner, backend))
+    return specs
+
+
 def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSpec]:
     specs = []
     for listener in store.all(Listener):
@@ -194,6 +233,8 @@ def plan(store: Store, front: tuple[str, int] | None = None
             specs += _endpoint_listeners(store, endpoint)
         elif front is not None:
             specs += _aws_service_listeners(store, endpoint, front)
+    if front is not None:
+        specs += _gateway_listeners(store, front)
     for balancer in store.all(LoadBalancer):
         if balancer.state in BALANCER_LISTENING:
             specs += _balancer_listeners(store, balancer)

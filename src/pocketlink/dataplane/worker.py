@@ -36,6 +36,7 @@ import contextlib
 import errno
 import functools
 import gc
+import ipaddress
 import logging
 import os
 import resource
@@ -224,6 +225,13 @@ class Worker:
         own sock_connect may hand even a numeric address to a thread pool), and the flow
         starts at once: its bytes for the target wait for the connect's edge, a refusal
         fails it at its first read, the sweep times it out."""
+        endpoint_id = backend.endpoint_id
+        if backend.gateway_routes:
+            endpoint_id = _routed_endpoint(backend.gateway_routes, peer[0])
+            if endpoint_id is None:  # not a subnet that routes here (any more)
+                _reset(client)
+                _reset(upstream)
+                return
         try:
             upstream.bind((backend.source, 0))
             code = upstream.connect_ex(target)
@@ -235,7 +243,7 @@ class Worker:
             _reset(upstream)
             return
         assert self._pump is not None
-        header = ppv2.encode(peer, local, backend.endpoint_id) if backend.proxy_protocol else b""
+        header = ppv2.encode(peer, local, endpoint_id) if backend.proxy_protocol else b""
         self._flows.add(Flow(self._pump, client, upstream, target, backend.idle_timeout,
                              self._flows.discard, header))
 
@@ -283,6 +291,18 @@ class Worker:
         if self.channel is not None:
             self.channel.close()
         self.done.set()
+
+
+@functools.lru_cache(maxsize=256)
+def _subnets(routes: tuple[tuple[str, str], ...]
+             ) -> tuple[tuple[ipaddress.IPv4Network, str], ...]:
+    return tuple((ipaddress.IPv4Network(cidr), endpoint) for cidr, endpoint in routes)
+
+
+def _routed_endpoint(routes: tuple[tuple[str, str], ...], caller: str) -> str | None:
+    """The gateway endpoint the caller's subnet routes the service through."""
+    address = ipaddress.IPv4Address(caller)
+    return next((endpoint for subnet, endpoint in _subnets(routes) if address in subnet), None)
 
 
 def _upstream_options(sock: socket.socket) -> None:

@@ -119,9 +119,8 @@ def _region_public_zones(region: str) -> tuple[Zone, ...]:
     zones: dict[str, Zone] = {}
     for name in public_names(region):
         _, regional, suffix = name.name.partition(f".{region}.")
-        if not regional:
-            continue  # a global name (iam.amazonaws.com): not served yet
-        origin = f"{region}.{suffix}."
+        # A global name (S3's legacy ``s3.amazonaws.com``) is a zone of its own.
+        origin = f"{region}.{suffix}." if regional else name.name.removeprefix("*.") + "."
         zone = zones.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
         zone.add(name.name + ".", "A", TTL, [name.ipv4])
         if name.ipv6:

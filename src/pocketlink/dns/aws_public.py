@@ -13,7 +13,10 @@ A service whose names reach below its own (S3's virtual-hosted buckets, ECR's
 (``dkr.ecr``, ``ssmmessages``) gets the regional name of the partition's default form and
 no dual-stack one.
 
-Global names (``iam.amazonaws.com``, ``sts.amazonaws.com``) are not served yet.
+S3 in us-east-1 also has its legacy global name, ``s3.amazonaws.com`` (and
+``bucket.s3.amazonaws.com``), on us-east-1's S3 address: the name botocore still calls for
+us-east-1 by default, inside S3's prefix list there, so a gateway endpoint takes it as at
+AWS. Other global names (``iam.amazonaws.com``, ``sts.amazonaws.com``) are not served yet.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from botocore.regions import EndpointResolver
 from pocketlink.model.aws_services import AWS_SERVICES, AwsService, public_addresses
 
 PARTITION = "aws"
+LEGACY_GLOBAL = {("s3", "us-east-1"): "s3.amazonaws.com"}  # S3's name before regions had one
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ def service_names(service: AwsService, region: str) -> list[PublicName]:
         dual = _hostname(prefix, region, dualstack=True)
         if dual != regional:
             names.append(PublicName(dual, service.short, ipv4, ipv6))
+    legacy = LEGACY_GLOBAL.get((service.short, region))
+    if legacy is not None and legacy != regional:
+        names.append(PublicName(legacy, service.short, ipv4, None))
     if service.wildcard:
         names += [PublicName(f"*.{n.name}", n.service, n.ipv4, n.ipv6) for n in names]
     return names

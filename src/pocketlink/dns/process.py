@@ -112,6 +112,9 @@ class DnsProcess:
             udp.close()
             tcp.close()
         if self._shipped.pop(view, None) is not None:
+            # The child forgets the zones no view names now: so does what is shipped next.
+            named = {i for ids in self._shipped.values() for i in ids}
+            self._plain = {i: zone for i, zone in self._plain.items() if i in named}
             self._ship({"zones": {}, "views": {}, "dropped": [view]})
 
     async def current(self) -> None:

@@ -43,6 +43,7 @@ class Route:
     destination: str  # normalised network, "0.0.0.0/0"
     via: str | None = None
     blackhole: bool = False
+    local: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,8 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
     wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}
     actions += [AddRule(ns, *rule) for rule in sorted(wanted_rules - observed.rules)]
     actions += [DeleteRule(ns, *rule) for rule in sorted(observed.rules - wanted_rules)]
-    wanted_routes = {Route(r.table, network(r.destination), r.via, r.blackhole)
-                     for r in spec.routes if r.via or r.blackhole}
+    wanted_routes = {Route(r.table, network(r.destination), r.via, r.blackhole, r.local)
+                     for r in spec.routes if r.via or r.blackhole or r.local}
     tables = {b.table for b in spec.bridges}
     wanted_keys = {(r.table, r.destination) for r in wanted_routes}
     actions += [DeleteRoute(ns, r) for r in sorted(observed.routes, key=_route_order)

@@ -59,7 +59,8 @@ from pocketlink.network.topology import HostSpec, RouterSpec
 T = TypeVar("T")
 IFA_F_NODAD = 0x02
 IFF_UP = 0x1
-RTN_BLACKHOLE = 6
+RTN_LOCAL, RTN_BLACKHOLE = 2, 6
+RT_SCOPE_HOST = 254  # a local route's: the kernel refuses one of universe scope
 RULE_PRIORITY = 1000
 ETH_P_ARP, ETH_P_IP, ARP_REQUEST = 0x0806, 0x0800, 1
 OUR_TABLES = 10_000  # the subnets' routing tables are numbered from here
@@ -126,7 +127,7 @@ def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True) ->
                         continue
                     destination = f"{route.get_attr('RTA_DST') or unspecified}/{route['dst_len']}"
                     routes.add(Route(table, network(destination), route.get_attr("RTA_GATEWAY"),
-                                     route["type"] == RTN_BLACKHOLE))
+                                     route["type"] == RTN_BLACKHOLE, route["type"] == RTN_LOCAL))
         sysctls = {}
         for key in SYSCTL_KEYS:
             try:
@@ -272,6 +273,9 @@ def _run(ipr: IPRoute, action: Action) -> None:
         case ReplaceRoute(route=route) if route.blackhole:
             ipr.route("replace", table=route.table, dst=route.destination, type="blackhole",
                       family=family(route.destination))
+        case ReplaceRoute(route=route) if route.local:
+            ipr.route("replace", table=route.table, dst=route.destination, type="local",
+                      oif=_index(ipr, "lo"), scope=RT_SCOPE_HOST, family=family(route.destination))
         case ReplaceRoute(route=route):
             ipr.route("replace", table=route.table, dst=route.destination, gateway=route.via,
                       family=family(route.destination))

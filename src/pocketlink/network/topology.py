@@ -4,6 +4,13 @@ A VPC is a router namespace with one bridge per subnet (the subnet's gateway add
 it), a dummy link holding the resolver's addresses, and one routing table per subnet,
 chosen by the bridge a packet arrives on. An instance is a namespace whose ``eth0`` is one
 end of a veth pair; the other end is a port of its subnet's bridge.
+
+A gateway endpoint's route (S3's or DynamoDB's prefix list, in a subnet's route table) is a
+``local`` route of that subnet's kernel table: the prefix list's CIDRs are delivered to the
+router itself, where the data plane listens on the service's public address (a
+transparent socket: the router holds no such address, so nothing else reaches it) and hands the connection to
+the service front (dataplane/plan.py). A subnet whose table has no such route sends those
+addresses where it sends everything it has no route for: nowhere.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from pocketlink.model import regions
+from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import (
     Instance,
@@ -23,7 +31,7 @@ from pocketlink.model.ec2 import (
     Vpc,
 )
 from pocketlink.model.privatelink import VpcEndpoint
-from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED
+from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED, VpcEndpointState
 from pocketlink.network import names
 from pocketlink.network.addresses import (
     METADATA_IPV4,
@@ -55,6 +63,7 @@ class RouteSpec:
     destination: str
     via: str | None = None
     blackhole: bool = False
+    local: bool = False  # delivered to the router itself: a gateway endpoint's prefix list
 
 
 # Where a VPC router sends what no route of the subnet's table and no subnet of the VPC
@@ -172,8 +181,35 @@ def _table_of(store: Store, subnet: Subnet, vpc: VpcInputs) -> RouteTable | None
     return store.get(RouteTable, vpc.vpc.main_route_table_id)
 
 
+@dataclass(frozen=True)
+class GatewayRoute:
+    """A subnet whose route table sends a gateway endpoint's prefix list to the endpoint."""
+
+    subnet: Subnet
+    endpoint: VpcEndpoint
+    cidrs: tuple[str, ...]  # the prefix list's, as DescribePrefixLists shows them
+
+
+def gateway_routes(store: Store, inputs: VpcInputs) -> list[GatewayRoute]:
+    """The VPC's gateway endpoint routes, subnet by subnet: what the router's kernel tables
+    and the data plane's gateway listeners are both made from. A route whose endpoint is
+    not available (deleting, gone) carries nothing."""
+    lists = {p.prefix_list_id: p.cidrs for p in gateway_prefix_lists(inputs.vpc.region)}
+    found = []
+    for subnet in inputs.subnets:
+        table = _table_of(store, subnet, inputs)
+        for route in table.routes if table else []:
+            cidrs = lists.get(route.destination_prefix_list_id or "")
+            endpoint = store.get(VpcEndpoint, route.gateway_id or "") if cidrs else None
+            if endpoint is not None and endpoint.endpoint_type == "Gateway" and \
+                    endpoint.state == VpcEndpointState.AVAILABLE:
+                found.append(GatewayRoute(subnet, endpoint, cidrs))  # type: ignore[arg-type]
+    return found
+
+
 def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSpec]:
-    """The kernel routes of one route table; local routes are the bridges' own."""
+    """The kernel routes of one route table; local routes are the bridges' own, prefix
+    lists the gateway endpoints' (``gateway_routes``)."""
     out = []
     for route in table.routes if table else []:
         if route.gateway_id == "local" or not (route.destination_cidr_block or
@@ -221,6 +257,8 @@ def router(store: Store, inputs: VpcInputs) -> RouterSpec:
                           for a in e.ipv6_addresses]
         bridges.append(BridgeSpec(names.bridge(subnet.id), subnet.id, tuple(addresses), number))
         routes += _routes(store, _table_of(store, subnet, inputs), number)
+    routes += [RouteSpec(names.route_table_number(r.subnet.id), cidr, local=True)
+               for r in gateway_routes(store, inputs) for cidr in r.cidrs]
     resolver = (f"{resolver_address(vpc)}/32", f"{RESOLVER_LINK_LOCAL}/32",
                 f"{RESOLVER_IPV6}/128") if vpc.enable_dns_support else ()
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
