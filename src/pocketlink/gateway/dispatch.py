@@ -26,6 +26,7 @@ import botocore.loaders
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
+from pocketlink.gateway.bucket_policy import BucketPolicies
 from pocketlink.gateway.endpoint_policy import EndpointPolicies
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import RateLimiter, held_off
@@ -111,6 +112,7 @@ class Gateway:
         self.origins = origins  # the daemon's own (http://localhost:<port>...): a console's
         self.limiter = limiter or RateLimiter()
         self.endpoint_policies = EndpointPolicies(store, self.credentials)
+        self.bucket_policies = BucketPolicies(self.credentials)
         specs = all_specs()
         self.router = Router(specs)
         self.protocols: dict[str, Protocol] = {}
@@ -211,10 +213,16 @@ class Gateway:
             if signature is not None and not is_real_region(signature.scope.region):
                 raise _region_error(spec, signature.scope.region)
             self._authenticate(spec, request, signature)
-            self.endpoint_policies.authorize(
-                path, lambda: call_of(service, request), access_key,
-                signature.scope.region if signature else DEFAULT_REGION)
+            region = signature.scope.region if signature else DEFAULT_REGION
+            call = cache(lambda: call_of(service, request))
+            self.endpoint_policies.authorize(path, call, access_key, region)
+            if service == "s3":
+                await self.bucket_policies.authorize(
+                    lambda asked: backend.forward(service, asked, account), path, call(),
+                    request, access_key, region)
             response = await backend.forward(service, request, account)
+            if service == "s3":
+                self.bucket_policies.answered(call(), response)
         except ServiceError as error:
             response = error_response(service, error)
             held_off(response, error)

@@ -94,8 +94,12 @@ def caller_of(credentials: Credentials, access_key: str) -> Caller:
     return Caller(account=known.account, arn=known.principal, role_arn=known.role_arn)
 
 
-def network_context(path: NetworkPath) -> dict[str, object]:
-    """The condition keys the path a request took gives (for bucket policies too, issue 9)."""
+def network_context(path: NetworkPath | None) -> dict[str, object]:
+    """The condition keys the path a request took gives (bucket policies' too). A request
+    on the daemon's own port (None: the host's) has no address AWS would know, and came
+    over plain HTTP."""
+    if path is None:
+        return {"aws:SecureTransport": False}
     context: dict[str, object] = {"aws:SecureTransport": True}  # the front speaks only TLS
     if path.vpce_id:
         context["aws:SourceVpce"] = path.vpce_id
@@ -107,7 +111,7 @@ def network_context(path: NetworkPath) -> dict[str, object]:
     return context
 
 
-def request_context(path: NetworkPath, caller: Caller, call: Call, region: str,
+def request_context(path: NetworkPath | None, caller: Caller, call: Call, region: str,
                     now: datetime | None = None) -> dict[str, object]:
     now = now or datetime.now(UTC)
     context = network_context(path)
@@ -128,7 +132,7 @@ def request_context(path: NetworkPath, caller: Caller, call: Call, region: str,
     return context
 
 
-def policy_requests(call: Call, caller: Caller, path: NetworkPath, region: str,
+def policy_requests(call: Call, caller: Caller, path: NetworkPath | None, region: str,
                     now: datetime | None = None) -> tuple[Request, ...]:
     """The request as IAM evaluates it: one per IAM action the operation needs, each with
     the resources that action concerns. A request whose operation is unknown is asked as

@@ -279,6 +279,9 @@ def _run(ipr: IPRoute, action: Action) -> None:
         case ReplaceRoute(route=route):
             ipr.route("replace", table=route.table, dst=route.destination, gateway=route.via,
                       family=family(route.destination))
+        case DeleteRoute(route=route) if route.local:  # a delete matches its scope
+            ipr.route("del", table=route.table, dst=route.destination, type="local",
+                      scope=RT_SCOPE_HOST, family=family(route.destination))
         case DeleteRoute(route=route):
             ipr.route("del", table=route.table, dst=route.destination,
                       family=family(route.destination))

@@ -91,6 +91,17 @@ def die_with(parent: int) -> None:
         sys.exit(0)
 
 
+def one_bucket_policy_evaluator() -> None:
+    """The gateway evaluates S3 bucket policies (gateway/bucket_policy.py), with the
+    condition keys of the path a request took. moto would evaluate them a second time on
+    object reads, without conditions (a Deny "unless aws:SourceVpce" would deny every
+    caller): its bucket permission is made neutral, so that one evaluator decides."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
+
+
 def main(argv: list[str]) -> None:
     folder, parent = Path(argv[0]), int(argv[1])
     die_with(parent)
@@ -101,6 +112,7 @@ def main(argv: list[str]) -> None:
 
     from pocketlink.services.snapshots import Snapshots
 
+    one_bucket_policy_evaluator()
     folder.mkdir(parents=True, exist_ok=True)
     snapshots = Snapshots(folder)
     restored = snapshots.restore()
