@@ -145,3 +145,16 @@ def test_a_private_zone_for_amazonaws_com_shadows_the_public_names_below_it(stor
         "10.9.9.9"]
     assert answer("kms.us-west-2.amazonaws.com.").rcode == dns.rcode.NXDOMAIN
     assert lookup(store, "kms.us-west-2.amazonaws.com.", "A").answer  # outside: public
+
+
+def test_s3s_legacy_global_name_is_us_east_1s_and_in_its_prefix_list():
+    """``s3.amazonaws.com`` (and a bucket below it): what botocore calls for us-east-1 unless
+    told to use the regional name; inside S3's us-east-1 prefix list, so a gateway
+    endpoint there carries it. No other region has it."""
+    [s3] = [p for p in gateway_prefix_lists("us-east-1") if p.name.endswith(".s3")]
+    legacy = {n.name: n.ipv4 for n in public_names("us-east-1")
+              if n.name.endswith("s3.amazonaws.com")}
+    assert set(legacy) == {"s3.amazonaws.com", "*.s3.amazonaws.com"}
+    assert all(ipaddress.ip_address(a) in ipaddress.ip_network(s3.cidrs[0])
+               for a in legacy.values())
+    assert not [n for n in public_names("us-west-2") if n.name.endswith("s3.amazonaws.com")]

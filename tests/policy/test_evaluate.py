@@ -3,6 +3,7 @@
 # ruff: noqa: E501 (the MALFORMED table quotes AWS, one row a case: rows stay on their lines)
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -56,6 +57,21 @@ def test_caller_fills_principal_keys() -> None:
     assert not evaluate(document, Request("ssm:GetParameter", (PARAM,), caller)).allowed
     forced = Request("ssm:GetParameter", (PARAM,), caller, {"aws:PrincipalAccount": "999999999999"})
     assert evaluate(document, forced).allowed
+
+
+def test_a_gateway_endpoint_reads_an_account_principal_as_its_root_user() -> None:
+    """"For gateway endpoints ... If you specify the principal in the format "AWS":
+    "AWS-account-ID" or "AWS":"arn:aws:iam::AWS-account-ID:root", access is granted to the
+    AWS account root user only, and not all IAM users and roles for the account" (Control
+    access to VPC endpoints using endpoint policies)."""
+    document = parse_endpoint_policy(policy(statement(Principal={"AWS": ACCOUNT})))
+    gateway = dataclasses.replace(document, account_is_root=True)
+    root = Caller(ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root")
+    role = Caller(ACCOUNT, f"arn:aws:sts::{ACCOUNT}:assumed-role/app/i-1",
+                  role_arn=f"arn:aws:iam::{ACCOUNT}:role/app")
+    assert evaluate(document, request(caller=role)).allowed  # an interface endpoint's
+    assert evaluate(gateway, request(caller=root)).allowed
+    assert not evaluate(gateway, request(caller=role)).allowed
 
 
 def test_no_resources_means_star() -> None:

@@ -155,3 +155,15 @@ def test_a_missing_host_is_made_then_plugged() -> None:
                            AddVeth(NS, HOST.veth, "pl-i-1", HOST.mac_address)]
     assert actions[-2:] == [LoadRuleset("pl-i-1", RULESET),
                             WriteResolvConf("pl-i-1", HOST.resolv_conf)]
+
+
+def test_a_gateway_endpoints_route_is_a_local_route_of_its_subnets_table() -> None:
+    """Put while the route table holds it, taken away (as a local route: its scope is the
+    kernel's match) when it no longer does."""
+    router = dataclasses.replace(ROUTER, routes=(
+        *ROUTER.routes, RouteSpec(10_001, "198.18.0.0/24", local=True)))
+    local = Route(10_001, "198.18.0.0/24", None, False, True)
+    assert diff_router(router, converged_router()) == [ReplaceRoute(NS, local)]
+    held = converged_router(routes=converged_router().routes | {local})
+    assert diff_router(router, held) == []
+    assert diff_router(ROUTER, held) == [DeleteRoute(NS, local)]

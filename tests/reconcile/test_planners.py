@@ -9,6 +9,8 @@ import pytest
 
 from pocketlink.dataplane.plan import plan
 from pocketlink.dataplane.sockets import ROOT_NAMESPACE
+from pocketlink.model.aws_services import gateway_network, gateway_prefix_lists, public_addresses
+from pocketlink.model.ec2 import Route, RouteTable
 from pocketlink.model.privatelink import LastError, VpcEndpoint
 from pocketlink.model.states import (
     InstanceState,
@@ -17,15 +19,18 @@ from pocketlink.model.states import (
     may_become,
 )
 from pocketlink.network import names
-from pocketlink.network.topology import desired, desired_vpc, inputs, unchanged
+from pocketlink.network.topology import RouteSpec, desired, desired_vpc, inputs, unchanged
 from pocketlink.reconcile.lifecycle import ENDPOINT_ERROR, LAUNCH_ERROR, due_transitions
 from pocketlink.reconcile.network import NetworkStatus
 from tests.reconcile.conftest import (
     BALANCER,
     PROVIDER_VPC,
+    REGION,
+    SUBNET,
     VPC,
     add_endpoint,
     add_instance,
+    common,
 )
 
 MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -111,6 +116,36 @@ def test_an_endpoint_to_an_aws_service_goes_to_the_service_front(store) -> None:
     assert spec.backend.namespace == ROOT_NAMESPACE
     assert (spec.backend.targets, spec.backend.proxy_protocol, spec.backend.endpoint_id) == (
         (("127.0.0.1", 40123),), True, endpoint.id)
+
+
+def test_a_gateway_endpoints_route_is_a_local_route_and_a_listener_in_the_router(store) -> None:
+    """The prefix list's CIDR delivered to the router in the table of the subnets that
+    route it, a listener on the service's public address there, going to the front with
+    the endpoint each caller's subnet routes through; nothing once the route is gone."""
+    [s3] = [p for p in gateway_prefix_lists(REGION) if p.name.endswith(".s3")]
+    table = "rtb-" + VPC[4:]
+    with store.transaction() as tx:
+        tx.put(VpcEndpoint(**common(
+            id="vpce-00000000000000042", vpc_id=VPC, service_name=f"com.amazonaws.{REGION}.s3",
+            service_id=None, service_owner="amazon", endpoint_type="Gateway", state="available",
+            route_table_ids=[table])))
+        tx.get(RouteTable, table).routes.append(Route(
+            destination_prefix_list_id=s3.prefix_list_id, gateway_id="vpce-00000000000000042"))
+    router = desired_vpc(store, inputs(store)[VPC]).router
+    number = names.route_table_number(SUBNET)
+    assert RouteSpec(number, str(gateway_network(REGION, "s3")), local=True) in router.routes
+    (spec,) = [s for s in plan(store, ("127.0.0.1", 40123)).values()
+               if s.owner == "vpce-00000000000000042"]
+    assert (spec.namespace, spec.address, spec.port) == (
+        names.namespace(VPC), public_addresses(REGION, "s3")[0], 443)
+    assert spec.backend.gateway_routes == (("10.0.1.0/24", "vpce-00000000000000042"),)
+    assert spec.backend.targets == (("127.0.0.1", 40123),) and spec.backend.proxy_protocol
+
+    with store.transaction() as tx:
+        tx.get(RouteTable, table).routes.clear()
+    assert not [r for r in desired_vpc(store, inputs(store)[VPC]).router.routes if r.local]
+    assert not [s for s in plan(store, ("127.0.0.1", 40123)).values()
+                if s.owner == "vpce-00000000000000042"]
 
 
 # --- due transitions -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ gateway endpoint.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import subprocess
@@ -111,8 +112,6 @@ def test_the_prefix_list_is_what_the_names_resolve_to(world):
     [listed] = world.ec2.describe_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{REGION}.s3"]}])[
         "PrefixLists"]
-    import ipaddress
-
     for name in ("s3.amazonaws.com", f"{BUCKET}.s3.amazonaws.com", f"s3.{REGION}.amazonaws.com",
                  f"{BUCKET}.s3.{REGION}.amazonaws.com"):
         answer = subprocess.run([sys.executable, "-m", "pocketlink", "exec", world.one.instance,
@@ -176,6 +175,15 @@ def test_a_bucket_policy_on_source_vpce_lets_in_the_endpoints_vpc_only(world):
         world.s3.delete_bucket_policy(Bucket=BUCKET)
     assert world.s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == BODY.encode()
     assert _works(world.other)
+
+
+def test_a_bucket_policy_iams_grammar_refuses_is_refused(world):
+    """So that what is stored is what is enforced (AWS's MalformedPolicy; its words differ)."""
+    unsigned = {"Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        world.s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(unsigned))
+    assert raised.value.response["Error"]["Code"] == "MalformedPolicy"
+    assert world.s3.get_object(Bucket=BUCKET, Key=KEY)["Body"].read() == BODY.encode()
 
 
 def test_dynamodb_through_its_gateway_endpoint(world):

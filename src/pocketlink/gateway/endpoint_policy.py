@@ -13,14 +13,17 @@ messages"): ``User: ARN is not authorized to perform: ACTION on resource: ARN be
 endpoint policy allows the ACTION action`` or ``... with an explicit deny in a VPC endpoint
 policy``.
 
-A gateway endpoint's policy (issue 9) takes this same road once the front names the gateway
-endpoint in the path; what differs there (Principal ``*`` only) belongs to the policy's parser.
+A gateway endpoint's policy takes this same road (the front names the gateway endpoint in the
+path); what differs there is how it reads an account principal: as the account's root user
+alone (``Policy.account_is_root``), as AWS documents for gateway endpoints. AWS does not
+refuse such a policy, so neither does CreateVpcEndpoint here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from pocketlink.gateway.identity import Credentials
@@ -199,6 +202,8 @@ class EndpointPolicies:
             return cached[1]
         try:
             policy = parse_endpoint_policy(document)
+            if endpoint.endpoint_type == "Gateway":
+                policy = replace(policy, account_is_root=True)
         except MalformedPolicy as error:
             log.warning("the policy of %s is not a valid endpoint policy (%s): it allows "
                         "nothing", endpoint.id, error)

@@ -71,6 +71,10 @@ class Statement:
 class Policy:
     version: str
     statements: tuple[Statement, ...]
+    # A gateway endpoint's policy reads an account principal ("AWS": "ID" or its
+    # ``:root`` ARN) as that account's root user alone, not every principal of it ("Control
+    # access to VPC endpoints using endpoint policies", Principals for gateway endpoints).
+    account_is_root: bool = False
 
     @property
     def variables(self) -> bool:

@@ -111,9 +111,12 @@ def request_context(request: Request) -> dict[str, Value]:
 
 def _applies(statement: Statement, policy: Policy, request: Request, resource: str,
              context: dict[str, Value]) -> bool:
-    if statement.principal is not None and not _principal_matches(statement.principal, request.caller):
+    root = policy.account_is_root
+    if statement.principal is not None and not _principal_matches(statement.principal, request.caller,
+                                                                   root):
         return False
-    if statement.not_principal is not None and _principal_matches(statement.not_principal, request.caller):
+    if statement.not_principal is not None and _principal_matches(statement.not_principal, request.caller,
+                                                                  root):
         return False
     if statement.actions is not None and not _action_matches(statement.actions, request.action):
         return False
@@ -128,15 +131,17 @@ def _applies(statement: Statement, policy: Policy, request: Request, resource: s
     return all(condition_matches(c, context, policy.variables) for c in statement.conditions)
 
 
-def _principal_matches(principals: Principals, caller: Caller) -> bool:
+def _principal_matches(principals: Principals, caller: Caller, account_is_root: bool = False) -> bool:
     """``*`` is everyone, anonymous callers included; an account ("arn:aws:iam::ID:root")
     stands for every principal of that account ("does not limit permissions to only the root
-    user"); other ARNs name one user, role or session."""
+    user"), or for its root user alone when ``account_is_root`` (a gateway endpoint's
+    policy); other ARNs name one user, role or session."""
     if principals.everyone:
         return True
     for kind, identifier in principals.identifiers:
         if kind == "AWS":
-            if caller.account and identifier == f"arn:aws:iam::{caller.account}:root":
+            if caller.account and identifier == f"arn:aws:iam::{caller.account}:root" and (
+                    not account_is_root or caller.arn == identifier):
                 return True
             if identifier in (caller.arn, caller.role_arn):
                 return True
