@@ -148,9 +148,9 @@ def test_a_private_zone_for_amazonaws_com_shadows_the_public_names_below_it(stor
 
 
 def test_s3s_legacy_global_name_is_us_east_1s_and_in_its_prefix_list():
-    """``s3.amazonaws.com`` (and a bucket below it): what botocore calls for us-east-1 unless
-    told to use the regional name; inside S3's us-east-1 prefix list, so a gateway
-    endpoint there carries it. No other region has it."""
+    """``s3.amazonaws.com`` (and a bucket below it): what older SDKs call for us-east-1;
+    inside S3's us-east-1 prefix list, so a gateway endpoint there carries it. No other
+    region has it."""
     [s3] = [p for p in gateway_prefix_lists("us-east-1") if p.name.endswith(".s3")]
     legacy = {n.name: n.ipv4 for n in public_names("us-east-1")
               if n.name.endswith("s3.amazonaws.com")}

@@ -2,12 +2,11 @@
 CLI inside instances, with no endpoint URL, through nothing but a route table's
 prefix-list route (no NAT, no internet).
 
-Region us-east-1, so that the CLI calls S3's legacy global name (``bucket.s3.amazonaws.com``),
-which lies in S3's us-east-1 prefix list as at AWS. Without the route the packets are
-dropped and the CLI's connect times out; with it the front sees the caller's own address
-and the endpoint. The endpoint's policy is enforced, and a bucket policy's aws:SourceVpce
-condition lets in the endpoint's VPC only: not the host, not another VPC through its own
-gateway endpoint.
+Region us-east-1, where S3's legacy global name (``s3.amazonaws.com``) lies in S3's prefix
+list beside the regional one, as at AWS. Without the route the packets are dropped and the
+CLI's connect times out; with it the front sees the caller's own address and the endpoint.
+The endpoint's policy is enforced, and a bucket policy's aws:SourceVpce condition lets in
+the endpoint's VPC only: not the host, not another VPC through its own gateway endpoint.
 """
 
 from __future__ import annotations
@@ -133,6 +132,9 @@ def test_with_the_route_the_cli_reaches_s3_from_its_own_address(world):
     answer = world.one.aws("s3", "cp", "-", f"s3://{BUCKET}/from-the-vpc.txt")
     assert answer.returncode == 0, answer.stderr
     assert world.s3.list_objects_v2(Bucket=BUCKET, Prefix="from-the-vpc")["KeyCount"] == 1
+    legacy = world.one.aws("--endpoint-url", "https://s3.amazonaws.com", "s3", "cp",
+                           f"s3://{BUCKET}/{KEY}", "-")
+    assert legacy.stdout.strip() == BODY, legacy.stderr
     seen = world.daemon.log.read_text()
     assert f"via {world.endpoint} from {world.one.address}" in seen
 

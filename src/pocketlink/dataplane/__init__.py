@@ -7,7 +7,8 @@ Nouns, one job each:
 
 - ``plan`` (plan.py): which listeners exist and where their connections go, from the
   store, no I/O (``ListenerSpec``, ``Backend``); an endpoint to an AWS service goes to
-  the service front (services/front.py).
+  the service front (services/front.py), a gateway endpoint's too, from a listener on the
+  service's public address in the VPC router.
 - ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
   its namespace (one SO_REUSEPORT socket per worker), hands the sockets and plan updates to
   the workers, restarts a worker that dies, says when a listener is ready, and drains on

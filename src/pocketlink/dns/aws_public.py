@@ -14,9 +14,10 @@ A service whose names reach below its own (S3's virtual-hosted buckets, ECR's
 no dual-stack one.
 
 S3 in us-east-1 also has its legacy global name, ``s3.amazonaws.com`` (and
-``bucket.s3.amazonaws.com``), on us-east-1's S3 address: the name botocore still calls for
-us-east-1 by default, inside S3's prefix list there, so a gateway endpoint takes it as at
-AWS. Other global names (``iam.amazonaws.com``, ``sts.amazonaws.com``) are not served yet.
+``bucket.s3.amazonaws.com``), on us-east-1's S3 address: the name older SDKs call for
+us-east-1 (and many stored S3 URLs name), inside S3's prefix list there, so a gateway
+endpoint takes it as at AWS. Other global names (``iam.amazonaws.com``,
+``sts.amazonaws.com``) are not served yet.
 """
 
 from __future__ import annotations

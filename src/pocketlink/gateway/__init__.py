@@ -11,6 +11,8 @@
   use the same bucket for UDP queries per address.
 - ``EndpointPolicies`` (endpoint_policy.py): the PolicyDocument of the endpoint a request
   came through, evaluated before its service sees it; a denial in the service's own error.
+- ``BucketPolicies`` (bucket_policy.py): an S3 bucket's policy (read from the backend,
+  kept until it changes), its Deny enforced on every S3 request with the path's keys.
 - ``FairFront`` (fair.py): the gateway behind one queue per account, served in turns, so
   that one account's flood does not starve another's calls.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
@@ -19,6 +21,6 @@
   network path of its requests, in the hyperplane's PROXY v2 header.
 - ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
   0600 unix socket, and the record that says which daemon serves which state.
-- ``NetworkPath`` (paths.py): how a request came (endpoint, VPC, caller address), known
-  only for requests through the service front.
+- ``NetworkPath`` (paths.py): how a request came (endpoint, interface or gateway, VPC,
+  caller address), known only for requests through the service front.
 """

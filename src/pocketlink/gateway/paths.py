@@ -16,5 +16,5 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class NetworkPath:
     source_ip: str  # the caller's address as the service sees it (its VPC address)
-    vpce_id: str | None = None  # the interface endpoint it came through, if any
+    vpce_id: str | None = None  # the endpoint (interface or gateway) it came through, if any
     vpc_id: str | None = None  # the VPC of that endpoint

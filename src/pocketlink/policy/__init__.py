@@ -1,4 +1,4 @@
-"""IAM policy evaluation for endpoint policies: pure functions over plain data, no I/O.
+"""IAM policy evaluation for endpoint and bucket policies: pure functions over plain data, no I/O.
 
 Nouns, one job each:
 

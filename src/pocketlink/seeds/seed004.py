@@ -149,7 +149,7 @@ class Seed004:
         if self.dual_stack:
             options.update(IpAddressType="dualstack", DnsOptions={"DnsRecordIpType": "dualstack"})
         if short == "s3":  # S3's names inside the VPC go to the interface endpoint, not
-            # to the gateway endpoint beside it (which carries no traffic yet)
+            # to the gateway endpoint beside it
             options.setdefault("DnsOptions", {})["PrivateDnsOnlyForInboundResolverEndpoint"] = False
         return options
 

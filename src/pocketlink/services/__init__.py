@@ -11,7 +11,8 @@
 - ``CertificateAuthority`` (ca.py): pocketlink's own CA, name-constrained to AWS's domains,
   kept in the state dir; the TLS certificates of the service front, and the bundle
   instances trust.
-- ``ServiceFront`` (front.py): where interface endpoints to AWS services send their flows:
+- ``ServiceFront`` (front.py): where interface endpoints to AWS services (and gateway
+  endpoints) send their flows:
   a loopback port the daemon owns, served by its supervised child (started on the first
   connection, restarted when it dies); and ``network_path``, what the gateway makes of the
   PROXY header on the front's socket.
