@@ -19,11 +19,11 @@ the prefix list's addresses to the VPC router itself (network/topology.py), wher
 listener per service listens on the service's public address, port 443, bound with
 IP_TRANSPARENT (the router holds no such address, which is what lets it bind it and answer
 from it: only the local route brings packets to it, so a subnet without the route reaches
-nothing). Its flows go to the service front as an
-interface endpoint's do, with a PROXY v2 header whose source is the caller's own address,
-whose destination is the public address it dialled, and whose endpoint is the one the
-caller's subnet routes through (``Backend.gateway_routes``: two route tables of one VPC
-may route S3 to two different endpoints). No NAT: the front sees the caller's private
+nothing). Its flows go to the service front as an interface endpoint's do, with a PROXY v2
+header whose source is the caller's own address, whose destination is the public address
+it dialled, and whose endpoint is the one the caller's subnet routes through
+(``Backend.gateway_routes``: two route tables of one VPC may route S3 to two different
+endpoints). No NAT: the front sees the caller's private
 address and the endpoint, as AWS's S3 sees aws:SourceVpce and aws:VpcSourceIp.
 """
 

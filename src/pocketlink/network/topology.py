@@ -8,9 +8,10 @@ end of a veth pair; the other end is a port of its subnet's bridge.
 A gateway endpoint's route (S3's or DynamoDB's prefix list, in a subnet's route table) is a
 ``local`` route of that subnet's kernel table: the prefix list's CIDRs are delivered to the
 router itself, where the data plane listens on the service's public address (a
-transparent socket: the router holds no such address, so nothing else reaches it) and hands the connection to
-the service front (dataplane/plan.py). A subnet whose table has no such route sends those
-addresses where it sends everything it has no route for: nowhere.
+transparent socket: the router holds no such address, so nothing else reaches it) and
+hands the connection to the service front (dataplane/plan.py). A subnet whose table has
+no such route sends those addresses where it sends everything it has no route for:
+nowhere.
 """
 
 from __future__ import annotations
