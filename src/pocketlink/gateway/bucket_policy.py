@@ -45,6 +45,7 @@ log = logging.getLogger("pocketlink.api")
 ROOT_KEEPS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
 # A successful one of these changes (or ends) a bucket's policy.
 CHANGES = frozenset({"PutBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"})
+KEPT = 10_000  # buckets whose policy is kept; past that the oldest is read again when asked
 
 Exchange = Callable[[HttpRequest], Awaitable[HttpResponse]]
 
@@ -58,6 +59,8 @@ class BucketPolicies:
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
         self._policies: dict[str, Policy | None] = {}  # bucket -> its policy, None: none
+        # Counts the changes: a policy read while one was made is used once, not kept.
+        self._changes = 0
 
     async def authorize(self, exchange: Exchange, path: NetworkPath | None, call: Call,
                         request: HttpRequest, access_key: str, region: str) -> None:
@@ -87,24 +90,29 @@ class BucketPolicies:
         """Forget the policy of a bucket whose policy a request changed."""
         if call.operation in CHANGES and response.status < 300:
             self._policies.pop(call.params.get("Bucket", ""), None)
+            self._changes += 1
 
     async def _policy(self, exchange: Exchange, bucket: str) -> Policy | None:
         if bucket in self._policies:
             return self._policies[bucket]
+        changes = self._changes
         answer = await exchange(HttpRequest("GET", f"/{bucket}", "policy",
                                             {"host": "s3.amazonaws.com"}))
-        if answer.status == 404:  # NoSuchBucketPolicy (or NoSuchBucket: moto answers it)
-            self._policies[bucket] = None
-            return None
-        if answer.status != 200:
+        policy: Policy | None = None
+        if answer.status == 200:
+            try:
+                policy = parse_policy(answer.body.decode(), require_principal=True)
+            except (MalformedPolicy, UnicodeDecodeError) as error:
+                log.warning("the policy of bucket %s is not valid (%s): not enforced", bucket,
+                            error)
+        elif answer.status != 404:  # 404: NoSuchBucketPolicy (or NoSuchBucket: moto says so)
             raise ServiceError("the bucket's policy could not be read; try again",
                                code="ServiceUnavailable", status=503)
-        try:
-            policy: Policy | None = parse_policy(answer.body.decode(), require_principal=True)
-        except (MalformedPolicy, UnicodeDecodeError) as error:
-            log.warning("the policy of bucket %s is not valid (%s): not enforced", bucket, error)
-            policy = None
+        if changes != self._changes:
+            return policy
         self._policies[bucket] = policy
+        if len(self._policies) > KEPT:  # names asked for by a caller are not bounded
+            del self._policies[next(iter(self._policies))]
         return policy
 
 
