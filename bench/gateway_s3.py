@@ -20,6 +20,7 @@ daemon builds namespaces).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -115,7 +116,8 @@ def main() -> int:
         s3 = client("s3", daemon.endpoint)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
                          if REGION != "us-east-1" else {})
-        s3.put_object(Bucket=BUCKET, Key=KEY, Body=os.urandom(args.mib << 20))
+        # In parts, as the CLI sends a large file: a request body is at most 64 MiB.
+        s3.upload_fileobj(io.BytesIO(os.urandom(args.mib << 20)), BUCKET, KEY)
         instance = build(daemon)
         backend = daemon.status()["backend"]
         paths = {"gateway endpoint": lambda: through_gateway(daemon, instance),
