@@ -4,11 +4,13 @@ a socket passed along is the same socket on the other side, and end of file is h
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import socket
 
 from pocketlink.dataplane import control
 from pocketlink.dataplane.plan import Backend, ListenerSpec
+from pocketlink.dataplane.worker import routed_endpoint
 
 SPEC = ListenerSpec(
     namespace="pl-vpc-1", address="fd00:1::5", port=443, owner="vpce-0123",
@@ -19,6 +21,16 @@ SPEC = ListenerSpec(
 
 def test_a_spec_survives_the_trip() -> None:
     assert control.spec_from(control.spec_message(SPEC)) == SPEC
+    gateway = dataclasses.replace(SPEC, backend=dataclasses.replace(
+        SPEC.backend, gateway_routes=(("10.0.1.0/24", "vpce-1"), ("10.0.2.0/24", "vpce-2"))))
+    assert control.spec_from(control.spec_message(gateway)) == gateway
+
+
+def test_a_gateway_listeners_caller_is_given_the_endpoint_its_subnet_routes_through() -> None:
+    routes = (("10.0.1.0/24", "vpce-1"), ("10.0.2.0/24", "vpce-2"))
+    assert routed_endpoint(routes, "10.0.2.7") == "vpce-2"
+    assert routed_endpoint(routes, "10.0.1.7") == "vpce-1"
+    assert routed_endpoint(routes, "10.0.3.7") is None
 
 
 def test_a_passed_socket_is_the_same_socket_and_end_of_file_is_heard() -> None:

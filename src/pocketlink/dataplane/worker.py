@@ -227,7 +227,7 @@ class Worker:
         fails it at its first read, the sweep times it out."""
         endpoint_id = backend.endpoint_id
         if backend.gateway_routes:
-            endpoint_id = _routed_endpoint(backend.gateway_routes, peer[0])
+            endpoint_id = routed_endpoint(backend.gateway_routes, peer[0])
             if endpoint_id is None:  # not a subnet that routes here (any more)
                 _reset(client)
                 _reset(upstream)
@@ -299,7 +299,7 @@ def _subnets(routes: tuple[tuple[str, str], ...]
     return tuple((ipaddress.IPv4Network(cidr), endpoint) for cidr, endpoint in routes)
 
 
-def _routed_endpoint(routes: tuple[tuple[str, str], ...], caller: str) -> str | None:
+def routed_endpoint(routes: tuple[tuple[str, str], ...], caller: str) -> str | None:
     """The gateway endpoint the caller's subnet routes the service through."""
     address = ipaddress.IPv4Address(caller)
     return next((endpoint for subnet, endpoint in _subnets(routes) if address in subnet), None)
