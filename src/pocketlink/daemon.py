@@ -31,6 +31,7 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
+from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -42,6 +43,7 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
+from pocketlink.model.launch_templates import LaunchTemplate
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -57,7 +59,8 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes]
+         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
+         LaunchTemplate, AutoScalingGroup, ScalingActivity]
 
 
 @dataclass

@@ -41,6 +41,7 @@ from pocketlink.model.states import (
 )
 from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
+from pocketlink.reconcile.autoscaling import Scaler
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
@@ -217,6 +218,7 @@ class Lifecycle:
         self.network = network
         self.front = front  # the service front's address (AWS services' endpoints)
         self.resolvers = Resolvers(store, dns)
+        self.scaler = Scaler(store, metadata.profiles if metadata is not None else None)
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.nudged = asyncio.Event()
@@ -302,6 +304,7 @@ class Lifecycle:
 
             def listening(owner: str) -> bool:
                 return hyperplane.ready(owner, planned)
+        await self.scaler.converge()
         transitions = due_transitions(self.store, now(), status, listening)
         transitions += await self._verifications()
         if not transitions:
