@@ -1,0 +1,187 @@
+"""Auto Scaling groups through the API (no network: an instance runs as soon as it is
+stored): capacity across zones, SetDesiredCapacity both ways, terminations with and without
+decrement, replacement of an instance EC2 stopped, activities, deletes and AWS's errors."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.api.conftest import AMI
+from tests.conftest import wait_for
+
+
+def error_of(call, **params) -> tuple[str, str]:
+    with pytest.raises(ClientError) as raised:
+        call(**params)
+    error = raised.value.response["Error"]
+    return error["Code"], error["Message"]
+
+
+@pytest.fixture
+def asg(client):
+    return client("autoscaling", "111111111111")
+
+
+@pytest.fixture
+def world(ec2, make_vpc, request) -> dict:
+    """A VPC with subnets in two zones and a launch template."""
+    vpc = make_vpc("10.20.0.0/16")
+    subnets = [ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=f"10.20.{i}.0/24",
+                                 AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for i, zone in ((1, "us-east-1a"), (2, "us-east-1b"))]
+    name = request.node.name.replace("[", "").replace("]", "")[-60:]
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"lt-{name}",
+        LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro",
+                            "MetadataOptions": {"HttpTokens": "required"}})["LaunchTemplate"]
+    return {"vpc": vpc["VpcId"], "subnets": subnets, "template": template, "name": name}
+
+
+def members(asg, name: str) -> dict[str, dict]:
+    [group] = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+    return {i["InstanceId"]: i for i in group["Instances"]}
+
+
+def in_service(asg, name: str, count: int) -> dict[str, dict]:
+    def settled():
+        found = members(asg, name)
+        return found if len(found) == count and all(
+            i["LifecycleState"] == "InService" for i in found.values()) else None
+    return wait_for(settled, f"{count} instances in service in {name}", timeout=60)
+
+
+def make_group(asg, world, desired: int, **params) -> str:
+    name = world["name"]
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=params.pop("MinSize", 0), MaxSize=5,
+        DesiredCapacity=desired,
+        LaunchTemplate={"LaunchTemplateId": world["template"]["LaunchTemplateId"],
+                        "Version": "$Latest"},
+        VPCZoneIdentifier=",".join(world["subnets"]), **params)
+    return name
+
+
+def test_a_group_launches_its_desired_capacity_across_its_zones(asg, ec2, world):
+    name = make_group(asg, world, 3, Tags=[{"Key": "app", "Value": "web",
+                                            "PropagateAtLaunch": True}])
+    found = in_service(asg, name, 3)
+    zones = sorted(i["AvailabilityZone"] for i in found.values())
+    assert zones in (["us-east-1a", "us-east-1a", "us-east-1b"],
+                     ["us-east-1a", "us-east-1b", "us-east-1b"])
+    reservations = ec2.describe_instances(InstanceIds=list(found))["Reservations"]
+    instances = [i for r in reservations for i in r["Instances"]]
+    assert {i["State"]["Name"] for i in instances} == {"running"}
+    assert all(i["MetadataOptions"]["HttpTokens"] == "required" for i in instances)
+    tags = {t["Key"]: t["Value"] for t in instances[0]["Tags"]}
+    assert tags == {"app": "web", "aws:autoscaling:groupName": name}
+    activities = asg.describe_scaling_activities(AutoScalingGroupName=name)["Activities"]
+    assert sorted(a["Description"] for a in activities) == sorted(
+        f"Launching a new EC2 instance: {i}" for i in found)
+    assert all(a["StatusCode"] == "Successful" for a in activities)
+    assert "a user request created an AutoScalingGroup changing the desired capacity from " \
+        "0 to 3" in activities[0]["Cause"]
+    rows = asg.describe_auto_scaling_instances(InstanceIds=list(found))["AutoScalingInstances"]
+    assert {r["AutoScalingGroupName"] for r in rows} == {name}
+
+
+def test_set_desired_capacity_scales_in_by_zone_then_out_again(asg, ec2, world):
+    name = make_group(asg, world, 3)
+    first = in_service(asg, name, 3)
+    asg.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=1)
+    [kept] = in_service(asg, name, 1)
+    gone = set(first) - {kept}
+    wait_for(lambda: {i["State"]["Name"] for r in ec2.describe_instances(
+        InstanceIds=list(gone))["Reservations"] for i in r["Instances"]} == {"terminated"},
+        timeout=30)
+    zones = [first[i]["AvailabilityZone"] for i in gone]
+    assert sorted(zones) == ["us-east-1a", "us-east-1b"]  # one from each zone: balanced
+    terminating = [a for a in asg.describe_scaling_activities(
+        AutoScalingGroupName=name)["Activities"] if a["Description"].startswith("Terminating")]
+    assert len(terminating) == 2
+    assert "explicitly set group desired capacity changing the desired capacity from 3 to 1" \
+        in terminating[0]["Cause"] and "was selected for termination" in terminating[0]["Cause"]
+    asg.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=2)
+    assert kept in in_service(asg, name, 2)
+
+
+def test_terminating_an_instance_with_and_without_decrement(asg, world):
+    name = make_group(asg, world, 2, MinSize=1)
+    first = list(in_service(asg, name, 2))
+    activity = asg.terminate_instance_in_auto_scaling_group(
+        InstanceId=first[0], ShouldDecrementDesiredCapacity=False)["Activity"]
+    assert activity["Description"] == f"Terminating EC2 instance: {first[0]}"
+    assert activity["Cause"].endswith("in response to a user request.")
+    replaced = in_service(asg, name, 2)
+    assert first[0] not in replaced and first[1] in replaced
+    asg.terminate_instance_in_auto_scaling_group(InstanceId=first[1],
+                                                 ShouldDecrementDesiredCapacity=True)
+    [last] = in_service(asg, name, 1)
+    [group] = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])["AutoScalingGroups"]
+    assert group["DesiredCapacity"] == 1
+    code, message = error_of(asg.terminate_instance_in_auto_scaling_group, InstanceId=last,
+                             ShouldDecrementDesiredCapacity=True)
+    assert code == "ValidationError" and "min size constraint" in message
+
+
+def test_an_instance_ec2_stopped_is_replaced(asg, ec2, world):
+    name = make_group(asg, world, 1)
+    [first] = in_service(asg, name, 1)
+    ec2.stop_instances(InstanceIds=[first])
+    wait_for(lambda: first not in members(asg, name) and len(members(asg, name)) == 1,
+             timeout=30)
+    causes = [a["Cause"] for a in asg.describe_scaling_activities(
+        AutoScalingGroupName=name)["Activities"] if first in a["Description"]]
+    assert any("EC2 health check indicating it has been terminated or stopped" in c
+               for c in causes)
+
+
+def test_delete_refuses_a_busy_group_and_force_delete_empties_it(asg, ec2, world):
+    name = make_group(asg, world, 2)
+    instances = in_service(asg, name, 2)
+    code, message = error_of(asg.delete_auto_scaling_group, AutoScalingGroupName=name)
+    assert code == "ResourceInUse"
+    assert message == ("You cannot delete an AutoScalingGroup while there are instances "
+                       "still in the group.")
+    asg.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
+    wait_for(lambda: not asg.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[name])["AutoScalingGroups"], timeout=30)
+    states = {i["State"]["Name"] for r in ec2.describe_instances(
+        InstanceIds=list(instances))["Reservations"] for i in r["Instances"]}
+    assert states <= {"shutting-down", "terminated"}
+
+
+def test_the_errors_auto_scaling_gives(asg, world):
+    name = make_group(asg, world, 0)
+    spec = {"LaunchTemplateId": world["template"]["LaunchTemplateId"]}
+    subnets = ",".join(world["subnets"])
+    assert error_of(asg.create_auto_scaling_group, AutoScalingGroupName=name, MinSize=0,
+                    MaxSize=1, LaunchTemplate=spec, VPCZoneIdentifier=subnets)[0] == \
+        "AlreadyExists"
+    assert error_of(asg.create_auto_scaling_group, AutoScalingGroupName="x", MinSize=2,
+                    MaxSize=1, LaunchTemplate=spec, VPCZoneIdentifier=subnets) == \
+        ("ValidationError", "Max bound, 1, must be greater than or equal to min bound, 2")
+    assert error_of(asg.create_auto_scaling_group, AutoScalingGroupName="x", MinSize=0,
+                    MaxSize=1, DesiredCapacity=4, LaunchTemplate=spec,
+                    VPCZoneIdentifier=subnets) == \
+        ("ValidationError", "Desired capacity:4 must be between the specified min size:0 "
+         "and max size:1")
+    code, message = error_of(asg.create_auto_scaling_group, AutoScalingGroupName="x",
+                             MinSize=0, MaxSize=1, VPCZoneIdentifier=subnets,
+                             LaunchTemplate={"LaunchTemplateId": "lt-0123456789abcdef0"})
+    assert code == "ValidationError" and message.startswith(
+        "You must use a valid fully-formed launch template.")
+    assert error_of(asg.set_desired_capacity, AutoScalingGroupName=name, DesiredCapacity=9) \
+        == ("ValidationError", "New SetDesiredCapacity value 9 is above max value 5 for the "
+            "AutoScalingGroup.")
+    assert error_of(asg.set_desired_capacity, AutoScalingGroupName="no-such-group",
+                    DesiredCapacity=1)[0] == "ValidationError"
+    assert error_of(asg.create_auto_scaling_group, AutoScalingGroupName="x", MinSize=0,
+                    MaxSize=1, LaunchTemplate=spec, VPCZoneIdentifier=subnets,
+                    TargetGroupARNs=["arn:aws:elasticloadbalancing:us-east-1:111111111111:"
+                                     "targetgroup/none/0123456789abcdef"]) == \
+        ("ValidationError", "Provided Target Groups may not be valid. Please ensure they "
+         "exist and try again.")
+    asg.delete_auto_scaling_group(AutoScalingGroupName=name)
+    assert asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])[
+        "AutoScalingGroups"] == []
