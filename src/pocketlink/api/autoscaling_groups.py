@@ -352,7 +352,10 @@ def describe_auto_scaling_instances(context: RequestContext, params: dict) -> di
 
 @operation("autoscaling", "TerminateInstanceInAutoScalingGroup")
 def terminate_instance_in_auto_scaling_group(context: RequestContext, params: dict) -> dict:
-    instance_id = params["InstanceId"]
+    instance_id = params.get("InstanceId")
+    if not instance_id:
+        raise validation("1 validation error detected: Value null at 'instanceId' failed to "
+                         "satisfy constraint: Member must not be null")
     group = next((g for g in owned(context, AutoScalingGroup)
                   if any(m.instance_id == instance_id for m in g.instances)), None)
     if group is None:

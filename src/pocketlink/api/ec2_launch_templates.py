@@ -14,7 +14,7 @@ from botocore.model import ListShape, Shape, StructureShape
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_instance_metadata import describe_metadata_options, metadata_options
+from pocketlink.api.ec2_instance_metadata import metadata_options
 from pocketlink.api.ec2_instances import _user_data as checked_user_data
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
@@ -65,9 +65,6 @@ def describe_template(template: LaunchTemplate) -> dict:
 
 def describe_version(template: LaunchTemplate, version: LaunchTemplateVersion) -> dict:
     data = _fit(_response_shape(), version.data)
-    if "MetadataOptions" in data:
-        data["MetadataOptions"] = describe_metadata_options(
-            metadata_options(version.data["MetadataOptions"]))
     item = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name,
             "VersionNumber": version.number, "CreateTime": version.created,
             "CreatedBy": template.created_by,
@@ -264,6 +261,14 @@ def _filtered_versions(pairs: list[tuple[LaunchTemplate, LaunchTemplateVersion]]
     return pairs
 
 
+def _version_bound(value: str | None, name: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ec2.InvalidParameterValue(f"Value ({value}) for parameter {name} is invalid.")
+    return int(value)
+
+
 @operation("ec2", "DescribeLaunchTemplateVersions")
 def describe_launch_template_versions(context: RequestContext, params: dict) -> dict:
     if params.get("LaunchTemplateId") or params.get("LaunchTemplateName"):
@@ -280,10 +285,10 @@ def describe_launch_template_versions(context: RequestContext, params: dict) -> 
         pairs = [(template, resolve_version(template, v))
                  for v in dict.fromkeys(params["Versions"])]
     else:
-        low = int(params.get("MinVersion") or 0)
-        high = int(params["MaxVersion"]) if params.get("MaxVersion") else None
+        low, high = (_version_bound(params.get(key), key) for key in ("MinVersion",
+                                                                       "MaxVersion"))
         pairs = [(t, v) for t in templates for v in t.versions
-                 if v.number >= low and (high is None or v.number <= high)]
+                 if (low is None or v.number >= low) and (high is None or v.number <= high)]
     pairs = _filtered_versions(pairs, params.get("Filters"))
     chunk, more = pages.page(pairs, params, low=1, high=200)
     return {"LaunchTemplateVersions": [describe_version(t, v) for t, v in chunk], **more}

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pocketlink.api.autoscaling_activities import finished, new_activity, stamp
@@ -254,7 +254,6 @@ class Scaler:
 
     store: Store
     profiles: InstanceProfiles | None = None
-    _failures: dict[str, str] = field(default_factory=dict)
 
     async def converge(self, moment: datetime | None = None) -> None:
         for group in list(self.store.all(AutoScalingGroup)):
