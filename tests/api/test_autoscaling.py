@@ -101,6 +101,7 @@ def test_set_desired_capacity_scales_in_by_zone_then_out_again(asg, ec2, world):
     assert len(terminating) == 2
     assert "explicitly set group desired capacity changing the desired capacity from 3 to 1" \
         in terminating[0]["Cause"] and "was selected for termination" in terminating[0]["Cause"]
+    assert all("shrinking the capacity from 3 to 1." in a["Cause"] for a in terminating)
     asg.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=2)
     assert kept in in_service(asg, name, 2)
 

@@ -80,6 +80,7 @@ class Seen:
     targets: dict[tuple[str, str], Registration]  # (target group arn, instance id)
     zones: dict[str, str]  # subnet id -> zone
     version: str | None  # the version a launch would use now
+    target_groups: frozenset[str] = frozenset()  # the group's target groups that exist
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Action:
     subnet_id: str = ""
     token: str = ""  # a recorded launch's client token
     cause: str = ""
+    capacity: int = 0  # what the group held when the plan was made (an activity's cause)
     unhealthy: bool = False
 
 
@@ -97,16 +99,18 @@ def observe(store: Store, group: AutoScalingGroup, version: str | None) -> Seen:
     members = {m.instance_id for m in group.instances}
     instances = {i: found.state for i in members
                  if (found := store.get(Instance, i)) is not None}
-    targets = {}
+    targets, existing = {}, set()
     for arn in group.target_group_arns + group.detached_target_groups:
         target_group = store.get(TargetGroup, arn)
+        if target_group is not None:
+            existing.add(arn)
         for target in target_group.targets if target_group else []:
             if target.id in members:
                 targets[(arn, target.id)] = Registration(target.deregistered is not None,
                                                          target.health)
     zones = {s: subnet.availability_zone for s in group.subnet_ids
              if (subnet := store.get(Subnet, s)) is not None}
-    return Seen(instances, targets, zones, version)
+    return Seen(instances, targets, zones, version, frozenset(existing))
 
 
 def _registered(seen: Seen, arn: str, instance_id: str) -> bool:
@@ -220,7 +224,7 @@ def plan(group: AutoScalingGroup, seen: Seen, moment: datetime) -> list[Action]:
         if state == "running":
             due += [Action("register", instance_id, target_group=arn)
                     for arn in group.target_group_arns
-                    if not _registered(seen, arn, instance_id)]
+                    if arn in seen.target_groups and not _registered(seen, arn, instance_id)]
             due += [Action("deregister", instance_id, target_group=arn)
                     for arn in group.detached_target_groups
                     if _registered(seen, arn, instance_id)]
@@ -235,13 +239,13 @@ def plan(group: AutoScalingGroup, seen: Seen, moment: datetime) -> list[Action]:
     desired = 0 if group.status == DELETING else group.desired_capacity
     blocked = group.retry_after is not None and moment < group.retry_after
     if have < desired and not blocked and seen.version is not None:
-        due += [Action("launch", subnet_id=s)
+        due += [Action("launch", subnet_id=s, capacity=have)
                 for s in _launch_subnets(group, seen, active, desired - have)]
     candidates = [m for m in active if not m.protected_from_scale_in or group.status]
     for _ in range(max(0, min(have - desired, len(candidates)))):
         victim = scale_in_choice(group, seen, candidates, active, moment)
         candidates.remove(victim)
-        due.append(Action("scale-in", victim.instance_id))
+        due.append(Action("scale-in", victim.instance_id, capacity=have))
         active.remove(victim)
     if group.status == DELETING and not group.instances and not group.launching:
         due.append(Action("delete"))
@@ -287,12 +291,9 @@ class Scaler:
 
     # --- the actions -------------------------------------------------------------------
     async def _launch(self, group: AutoScalingGroup, action: Action, moment: datetime) -> None:
-        have = len([m for m in group.instances if m.lifecycle_state != TERMINATING]) + \
-            len(group.launching)
-        desired = group.desired_capacity
         cause = (f"{group.capacity_cause}  At {stamp(moment)} an instance was started in "
                  "response to a difference between desired and actual capacity, increasing "
-                 f"the capacity from {have} to {desired}.").strip()
+                 f"the capacity from {action.capacity} to {group.desired_capacity}.").strip()
         activity = new_activity(group, "Launching a new EC2 instance", cause)
         launch = Launch(client_token=f"{group.id.split(':')[6]}-{group.launches}",
                         subnet_id=action.subnet_id, activity_id=activity.id)
@@ -406,10 +407,10 @@ class Scaler:
         self._start_terminating(group, action.instance_id, action.cause, action.unhealthy)
 
     async def _scale_in(self, group: AutoScalingGroup, action: Action, moment: datetime) -> None:
-        have = len([m for m in group.instances if m.lifecycle_state != TERMINATING])
         cause = (f"{group.capacity_cause}  At {stamp(moment)} an instance was taken out of "
                  "service in response to a difference between desired and actual capacity, "
-                 f"shrinking the capacity from {have} to {group.desired_capacity}.  At "
+                 f"shrinking the capacity from {action.capacity} to {group.desired_capacity}."
+                 "  At "
                  f"{stamp(moment)} instance {action.instance_id} was selected for "
                  "termination.").strip()
         self._start_terminating(group, action.instance_id, cause, False)
