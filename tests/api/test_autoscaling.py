@@ -186,3 +186,19 @@ def test_the_errors_auto_scaling_gives(asg, world):
     asg.delete_auto_scaling_group(AutoScalingGroupName=name)
     assert asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])[
         "AutoScalingGroups"] == []
+
+
+def test_a_launch_ec2_refuses_is_a_failed_activity_with_ec2s_reason(asg, ec2, world):
+    broken = ec2.create_launch_template_version(
+        LaunchTemplateId=world["template"]["LaunchTemplateId"], SourceVersion="1",
+        LaunchTemplateData={"SecurityGroupIds": ["sg-0123456789abcdef0"]})
+    assert broken["LaunchTemplateVersion"]["VersionNumber"] == 2
+    name = make_group(asg, world, 1)  # from $Latest: the version naming no such group
+
+    def failed():
+        return [a for a in asg.describe_scaling_activities(AutoScalingGroupName=name)[
+            "Activities"] if a["StatusCode"] == "Failed"]
+    [activity, *_] = wait_for(failed, "a failed launch", timeout=30)
+    assert activity["Description"].startswith("Launching a new EC2 instance.  Status Reason:")
+    assert "sg-0123456789abcdef0" in activity["StatusMessage"]
+    assert members(asg, name) == {}

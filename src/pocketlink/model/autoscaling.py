@@ -91,6 +91,7 @@ class AutoScalingGroup(Resource):
     launching: list[Launch] = field(default_factory=list)
     launches: int = 0  # how many launches were ever decided: the next client token's number
     retry_after: datetime | None = None  # after a failed launch, when to try again
+    failed_launches: int = 0  # failures in a row: each doubles the wait before the next try
 
 
 @dataclass(kw_only=True)

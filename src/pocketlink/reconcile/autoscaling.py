@@ -58,8 +58,10 @@ from pocketlink.wire.errors import ServiceError
 
 log = logging.getLogger("pocketlink.autoscaling")
 
-# After a failed launch, how long the group waits before it tries again.
+# After a failed launch, how long the group waits before it tries again: doubled after each
+# failure in a row, up to LAUNCH_RETRY_MAX (AWS backs off too, and documents no figures).
 LAUNCH_RETRY = timedelta(seconds=10)
+LAUNCH_RETRY_MAX = timedelta(minutes=5)
 GROUP_TAG = "aws:autoscaling:groupName"
 # EC2 states in which an instance counts as healthy for an EC2 health check.
 EC2_HEALTHY = ("pending", "running")
@@ -335,7 +337,7 @@ class Scaler:
             if mine is None or launch not in mine.launching:
                 return
             mine.launching.remove(launch)
-            mine.retry_after = None
+            mine.retry_after, mine.failed_launches = None, 0
             mine.instances.append(GroupInstance(
                 instance_id=instance["InstanceId"],
                 availability_zone=instance["Placement"]["AvailabilityZone"],
@@ -361,7 +363,9 @@ class Scaler:
             mine = tx.edit(AutoScalingGroup, group.id)
             if launch in mine.launching:
                 mine.launching.remove(launch)
-            mine.retry_after = moment + LAUNCH_RETRY
+            mine.retry_after = moment + min(LAUNCH_RETRY * 2 ** mine.failed_launches,
+                                            LAUNCH_RETRY_MAX)
+            mine.failed_launches += 1
             activity = tx.get(ScalingActivity, launch.activity_id)
             if activity is not None:
                 activity.description = (f"Launching a new EC2 instance.  Status Reason: "
