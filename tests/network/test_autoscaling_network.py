@@ -81,6 +81,10 @@ def test_desired_three_gives_three_running_registered_and_healthy(world):
     assert {i["Placement"]["AvailabilityZone"] for i in instances} == {"us-west-2a",
                                                                        "us-west-2b"}
     assert {i["MetadataOptions"]["HttpTokens"] for i in instances} == {"required"}
+    # IMDSv2 required, as the template says: a v1 request is refused inside the instance.
+    asked = run_in(sorted(members)[0], "curl", "-s", "-m", "3", "-o", "/dev/null", "-w",
+                   "%{http_code}", "http://169.254.169.254/latest/meta-data/instance-id")
+    assert asked.stdout == "401"
     pages = {run_in(world["client"]["InstanceId"], "curl", "-s", "-m", "3",
                     f"http://{world['name']}/").stdout for _ in range(12)}
     assert all("Hello World from" in page for page in pages)
