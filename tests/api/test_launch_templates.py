@@ -73,6 +73,14 @@ def test_versions_from_a_source_and_the_default_moves_only_when_asked(ec2, templ
     assert refused == {2: "unexpectedError", 7: "launchTemplateVersionDoesNotExist"}
 
 
+def test_a_create_retried_with_its_client_token_gets_the_same_template(ec2):
+    made = [ec2.create_launch_template(LaunchTemplateName="retried", ClientToken="once",
+                                       LaunchTemplateData={"ImageId": AMI})["LaunchTemplate"]
+            for _ in range(2)]
+    assert made[0]["LaunchTemplateId"] == made[1]["LaunchTemplateId"]
+    ec2.delete_launch_template(LaunchTemplateName="retried")
+
+
 def test_the_errors_ec2_gives(ec2, template):
     name, lt = template["LaunchTemplateName"], template["LaunchTemplateId"]
     assert code_of(ec2.create_launch_template, LaunchTemplateName=name,

@@ -65,6 +65,14 @@ def test_launches_go_to_the_zone_with_the_fewest_instances():
         ("launch", "subnet-b"), ("launch", "subnet-a")]
 
 
+def test_launches_go_only_to_the_zones_of_the_group_s_subnets():
+    """An instance left in a zone the group no longer has a subnet in (UpdateAutoScalingGroup
+    took it away) counts for nothing: new ones go where the subnets are."""
+    stray = member(1, "us-west-2c")
+    assert kinds(plan(group(stray, desired_capacity=2), seen(stray), MOMENT)) == [
+        ("launch", "subnet-a")]
+
+
 def test_an_unhealthy_target_is_replaced_only_after_the_grace_period():
     young = member(1, age=timedelta(seconds=20))
     asked = group(young, health_check_type="ELB", health_check_grace_period=60)

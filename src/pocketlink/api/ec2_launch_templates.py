@@ -180,6 +180,11 @@ def launch_parameters(context: RequestContext, spec: dict, given: dict
 
 @operation("ec2", "CreateLaunchTemplate")
 def create_launch_template(context: RequestContext, params: dict) -> dict:
+    token = params.get("ClientToken")
+    earlier = next((t for t in owned(context, LaunchTemplate)
+                    if token and t.client_token == token), None)
+    if earlier is not None:  # a retry of a create that happened
+        return {"LaunchTemplate": describe_template(earlier)}
     name = _check_name(params.get("LaunchTemplateName"))
     data = _check_data(params.get("LaunchTemplateData"))
     template_tags = _template_tags(params)
@@ -187,7 +192,7 @@ def create_launch_template(context: RequestContext, params: dict) -> dict:
         raise ec2.InvalidLaunchTemplateNameAlreadyExistsException()
     template = LaunchTemplate(
         id=ids.new_id("lt"), account=context.account, region=context.region, name=name,
-        created_by=context.principal, tags=template_tags,
+        created_by=context.principal, tags=template_tags, client_token=token,
         versions=[LaunchTemplateVersion(number=1, description=params.get("VersionDescription"),
                                         data=data)])
     with context.store.transaction() as tx:

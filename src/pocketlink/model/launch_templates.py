@@ -31,6 +31,7 @@ class LaunchTemplate(Resource):
     default_version: int = 1
     latest_version: int = 1
     versions: list[LaunchTemplateVersion] = field(default_factory=list)
+    client_token: str | None = None  # CreateLaunchTemplate's: a retry gets this template
 
     def version(self, number: int) -> LaunchTemplateVersion | None:
         return next((v for v in self.versions if v.number == number), None)

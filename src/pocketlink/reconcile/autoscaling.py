@@ -160,11 +160,10 @@ def _launch_subnets(group: AutoScalingGroup, seen: Seen, active: list[GroupInsta
                     count: int) -> list[str]:
     """Where ``count`` launches go: each to the zone holding the fewest (AWS's balance)."""
     counts = _zone_counts(group, seen, active, group.launching)
+    zones = list(dict.fromkeys(seen.zones.values()))  # the zones it has subnets in, in order
     chosen = []
-    for _ in range(count):
-        if not counts:
-            break
-        zone = min(counts, key=lambda z: counts[z])  # ties: the subnets' order
+    for _ in range(count if zones else 0):
+        zone = min(zones, key=lambda z: counts[z])  # ties: the subnets' order
         counts[zone] += 1
         chosen.append(next(s for s in group.subnet_ids if seen.zones.get(s) == zone))
     return chosen
@@ -214,13 +213,13 @@ def plan(group: AutoScalingGroup, seen: Seen, moment: datetime) -> list[Action]:
             lifetime_busy = True
             continue
         cause = _unhealthy_cause(group, member, seen, moment)
+        unhealthy = cause is not None
         if cause is None and not lifetime_busy and _over_lifetime(group, member, moment):
             lifetime_busy = True
             cause = (f"At {stamp(moment)} an instance was taken out of service in response "
                      "to the group's maximum instance lifetime.")
         if cause is not None:
-            due.append(Action("replace", instance_id, cause=cause,
-                              unhealthy=not cause.endswith("lifetime.")))
+            due.append(Action("replace", instance_id, cause=cause, unhealthy=unhealthy))
             leaving.add(instance_id)
             continue
         if state == "running":
