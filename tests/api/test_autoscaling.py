@@ -4,6 +4,10 @@ decrement, replacement of an instance EC2 stopped, activities, deletes and AWS's
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -202,3 +206,24 @@ def test_a_launch_ec2_refuses_is_a_failed_activity_with_ec2s_reason(asg, ec2, wo
     assert activity["Description"].startswith("Launching a new EC2 instance.  Status Reason:")
     assert "sg-0123456789abcdef0" in activity["StatusMessage"]
     assert members(asg, name) == {}
+
+
+def test_the_aws_cli_drives_a_group_and_its_waiter(cli_env, world):
+    """``aws autoscaling`` as a person types it, and the CLI's own waiter on the instances."""
+    def aws(*args: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "awscli", *args, "--output", "json"],
+                              env=cli_env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else {}
+
+    name = f"cli-{world['name'][-40:]}"
+    aws("autoscaling", "create-auto-scaling-group", "--auto-scaling-group-name", name,
+        "--launch-template", f"LaunchTemplateId={world['template']['LaunchTemplateId']}",
+        "--min-size", "1", "--max-size", "2", "--vpc-zone-identifier", world["subnets"][0])
+    [group] = wait_for(lambda: [g for g in aws(
+        "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names",
+        name)["AutoScalingGroups"] if g["Instances"]], "the CLI's group launched", timeout=30)
+    instance = group["Instances"][0]["InstanceId"]
+    aws("ec2", "wait", "instance-running", "--instance-ids", instance)
+    aws("autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", name,
+        "--force-delete")
