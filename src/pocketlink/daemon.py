@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from pocketlink.api.ec2_launch_templates import launch_template_profile
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
@@ -136,7 +137,7 @@ async def run(config: DaemonConfig) -> None:
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
     instances = Instances(config.data_dir / "instances", ca.bundle)
-    profiles = roles.InstanceProfiles(backend)
+    profiles = roles.InstanceProfiles(backend, partial(launch_template_profile, store))
     config.credentials.sessions = lambda key: roles.credential(store, key)
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
@@ -197,7 +198,7 @@ async def run(config: DaemonConfig) -> None:
         else None
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
-                          front.address if front is not None else None)
+                          front.address if front is not None else None, profiles=profiles)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,

@@ -227,3 +227,26 @@ def test_the_aws_cli_drives_a_group_and_its_waiter(cli_env, world):
     aws("ec2", "wait", "instance-running", "--instance-ids", instance)
     aws("autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", name,
         "--force-delete")
+
+
+def test_a_template_s_instance_profile_is_asked_of_iam_for_runinstances_and_the_group(
+        client, asg, ec2, world):
+    iam = client("iam", "111111111111")
+    profile = f"app-{world['name'][-40:]}"
+    iam.create_instance_profile(InstanceProfileName=profile)
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"profiled-{world['name'][-40:]}",
+        LaunchTemplateData={"ImageId": AMI, "IamInstanceProfile": {"Name": profile}}
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    [direct] = ec2.run_instances(MinCount=1, MaxCount=1, SubnetId=world["subnets"][0],
+                                 LaunchTemplate={"LaunchTemplateId": template})["Instances"]
+    assert direct["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{profile}")
+    name = world["name"]
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=1, MaxSize=1,
+                                  LaunchTemplate={"LaunchTemplateId": template},
+                                  VPCZoneIdentifier=world["subnets"][0])
+    [launched] = in_service(asg, name, 1)
+    [reservation] = ec2.describe_instances(InstanceIds=[launched])["Reservations"]
+    assert reservation["Instances"][0]["IamInstanceProfile"]["Arn"].endswith(
+        f":instance-profile/{profile}")
+    ec2.terminate_instances(InstanceIds=[direct["InstanceId"]])

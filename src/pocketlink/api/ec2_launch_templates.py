@@ -9,6 +9,7 @@ network (the subnet, the groups' VPC) is checked by the launch, as EC2's warning
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from botocore.model import ListShape, Shape, StructureShape
 
@@ -21,7 +22,9 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import find, owned
 from pocketlink.model import ids
 from pocketlink.model.launch_templates import LaunchTemplate, LaunchTemplateVersion
+from pocketlink.store import Store
 from pocketlink.wire import specs
+from pocketlink.wire.errors import ServiceError
 
 # AWS's rule for a template name (CreateLaunchTemplate's LaunchTemplateName pattern).
 NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
@@ -176,6 +179,25 @@ def launch_parameters(context: RequestContext, spec: dict, given: dict
         if s.get("ResourceType") in ("instance", "network-interface", "volume")
         and s.get("ResourceType") not in given_types] + list(given.get("TagSpecifications") or [])
     return merged, template, version
+
+
+def launch_template_profile(store: Store, account: str, region: str,
+                            form: Mapping[str, str]) -> str | None:
+    """The instance profile (ARN or name) in the launch template a RunInstances request
+    (``form``) launches from: what the gateway asks IAM for before the handler runs."""
+    template_id = form.get("LaunchTemplate.LaunchTemplateId")
+    name = form.get("LaunchTemplate.LaunchTemplateName")
+    found = next((t for t in store.all(LaunchTemplate)
+                  if (t.account, t.region) == (account, region) and
+                  (t.id == template_id if template_id else t.name == name)), None)
+    if found is None:
+        return None
+    try:
+        version = resolve_version(found, form.get("LaunchTemplate.Version"))
+    except ServiceError:
+        return None
+    profile = version.data.get("IamInstanceProfile") or {}
+    return profile.get("Arn") or profile.get("Name")
 
 
 @operation("ec2", "CreateLaunchTemplate")

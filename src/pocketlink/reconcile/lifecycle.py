@@ -25,6 +25,7 @@ from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.plan import plan
 from pocketlink.dns.process import DnsProcess
+from pocketlink.imds.roles import InstanceProfiles
 from pocketlink.imds.server import MetadataService
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
@@ -210,7 +211,8 @@ class Lifecycle:
     def __init__(self, store: Store, public_dns: tuple[str, int], dns: DnsProcess,
                  network: NetworkReconciler | None = None,
                  metadata: MetadataService | None = None,
-                 front: tuple[str, int] | None = None) -> None:
+                 front: tuple[str, int] | None = None,
+                 profiles: InstanceProfiles | None = None) -> None:
         self.store = store
         self.metadata = metadata
         self.public_dns = public_dns
@@ -218,7 +220,7 @@ class Lifecycle:
         self.network = network
         self.front = front  # the service front's address (AWS services' endpoints)
         self.resolvers = Resolvers(store, dns)
-        self.scaler = Scaler(store, metadata.profiles if metadata is not None else None)
+        self.scaler = Scaler(store, profiles)  # IAM's instance profiles, for its launches
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.nudged = asyncio.Event()
