@@ -250,3 +250,25 @@ def test_a_template_s_instance_profile_is_asked_of_iam_for_runinstances_and_the_
     assert reservation["Instances"][0]["IamInstanceProfile"]["Arn"].endswith(
         f":instance-profile/{profile}")
     ec2.terminate_instances(InstanceIds=[direct["InstanceId"]])
+
+
+def test_tags_of_a_group_and_those_its_next_instances_get(asg, ec2, world):
+    name = make_group(asg, world, 0)
+    asg.create_or_update_tags(Tags=[
+        {"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": "team",
+         "Value": "web", "PropagateAtLaunch": True},
+        {"ResourceId": name, "ResourceType": "auto-scaling-group", "Key": "cost",
+         "Value": "1", "PropagateAtLaunch": False}])
+    described = asg.describe_tags(Filters=[{"Name": "auto-scaling-group", "Values": [name]}])
+    assert {(t["Key"], t["Value"], t["PropagateAtLaunch"]) for t in described["Tags"]} == {
+        ("team", "web", True), ("cost", "1", False)}
+    asg.delete_tags(Tags=[{"ResourceId": name, "ResourceType": "auto-scaling-group",
+                           "Key": "cost"}])
+    asg.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=1)
+    [launched] = in_service(asg, name, 1)
+    [reservation] = ec2.describe_instances(InstanceIds=[launched])["Reservations"]
+    tags = {t["Key"]: t["Value"] for t in reservation["Instances"][0]["Tags"]}
+    assert tags == {"team": "web", "aws:autoscaling:groupName": name}
+    assert error_of(asg.create_or_update_tags, Tags=[
+        {"ResourceId": "no-such-group", "ResourceType": "auto-scaling-group", "Key": "k",
+         "Value": "v", "PropagateAtLaunch": False}])[0] == "ValidationError"

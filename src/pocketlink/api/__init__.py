@@ -24,7 +24,8 @@ The areas, by service:
 - Launch templates (EC2's API): ``ec2_launch_templates`` (versions, the default version,
   and the parameters a launch from one gives RunInstances).
 - Auto Scaling: ``autoscaling_groups`` (groups, their instances and target groups),
-  ``autoscaling_activities`` (scaling activities, worded as AWS's); ``autoscaling_common``
+  ``autoscaling_activities`` (scaling activities, worded as AWS's), ``autoscaling_tags``
+  (a group's tags, and which its instances get); ``autoscaling_common``
   holds ValidationError, ARNs and pages. The groups are converged by
   ``reconcile.autoscaling``.
 - PrivateLink (EC2's API): ``ec2_endpoint_services`` (the provider's side),

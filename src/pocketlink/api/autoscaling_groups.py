@@ -79,7 +79,7 @@ def describe_group(group: AutoScalingGroup) -> dict:
         "Instances": [_instance_row(group, m) for m in group.instances],
         "CreatedTime": group.created, "SuspendedProcesses": [],
         "VPCZoneIdentifier": ",".join(group.subnet_ids), "EnabledMetrics": [],
-        "Tags": [_tag_row(group, key) for key in group.tags],
+        "Tags": [tag_row(group, key) for key in group.tags],
         "TerminationPolicies": group.termination_policies,
         "NewInstancesProtectedFromScaleIn": group.new_instances_protected_from_scale_in,
         "ServiceLinkedRoleARN": service_linked_role(group.account),
@@ -94,7 +94,7 @@ def describe_group(group: AutoScalingGroup) -> dict:
     return item
 
 
-def _tag_row(group: AutoScalingGroup, key: str) -> dict:
+def tag_row(group: AutoScalingGroup, key: str) -> dict:
     return {"ResourceId": group.name, "ResourceType": "auto-scaling-group", "Key": key,
             "Value": group.tags[key], "PropagateAtLaunch": key in group.propagate}
 
