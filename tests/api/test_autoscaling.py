@@ -176,6 +176,8 @@ def test_the_errors_auto_scaling_gives(asg, world):
                              LaunchTemplate={"LaunchTemplateId": "lt-0123456789abcdef0"})
     assert code == "ValidationError" and message.startswith(
         "You must use a valid fully-formed launch template.")
+    assert error_of(asg.update_auto_scaling_group, AutoScalingGroupName=name,
+                    MinSize=-1)[0] == "ValidationError"
     assert error_of(asg.set_desired_capacity, AutoScalingGroupName=name, DesiredCapacity=9) \
         == ("ValidationError", "New SetDesiredCapacity value 9 is above max value 5 for the "
             "AutoScalingGroup.")

@@ -19,7 +19,7 @@ from pocketlink.model.autoscaling import (
     LaunchTemplateSpecification,
 )
 from pocketlink.model.ec2 import Instance
-from pocketlink.reconcile.autoscaling import Registration, Scaler, Seen, plan
+from pocketlink.reconcile.autoscaling import LAUNCH_BATCH, Registration, Scaler, Seen, plan
 from tests.reconcile.conftest import ACCOUNT, REGION, SUBNET
 
 MOMENT = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -71,6 +71,11 @@ def test_launches_go_only_to_the_zones_of_the_group_s_subnets():
     stray = member(1, "us-west-2c")
     assert kinds(plan(group(stray, desired_capacity=2), seen(stray), MOMENT)) == [
         ("launch", "subnet-a")]
+
+
+def test_a_large_desired_capacity_is_launched_a_batch_per_pass():
+    assert [a.kind for a in plan(group(desired_capacity=500), seen(), MOMENT)] == \
+        ["launch"] * LAUNCH_BATCH
 
 
 def test_an_unhealthy_target_is_replaced_only_after_the_grace_period():

@@ -151,6 +151,15 @@ def _target_groups(context: RequestContext, arns: list[str], vpc_id: str) -> lis
     return list(dict.fromkeys(arns))
 
 
+def _at_least_zero(params: dict, *names: str) -> None:
+    for name in names:
+        value = params.get(name)
+        if value is not None and value < 0:
+            raise validation(f"1 validation error detected: Value '{value}' at "
+                             f"'{name[0].lower() + name[1:]}' failed to satisfy constraint: "
+                             "Member must have value greater than or equal to 0")
+
+
 def _sizes(low: int, high: int, desired: int) -> None:
     if low > high:
         raise validation(f"Max bound, {high}, must be greater than or equal to min bound, "
@@ -162,6 +171,8 @@ def _sizes(low: int, high: int, desired: int) -> None:
 
 def _settings(params: dict, group: AutoScalingGroup | None = None) -> dict:
     """The settings Create and Update share, checked; only those given (Update)."""
+    _at_least_zero(params, "MinSize", "MaxSize", "DesiredCapacity", "HealthCheckGracePeriod",
+                   "DefaultCooldown", "MaxInstanceLifetime")
     settings: dict = {}
     if "HealthCheckType" in params:
         if params["HealthCheckType"] not in HEALTH_CHECK_TYPES:
@@ -198,6 +209,7 @@ def create_auto_scaling_group(context: RequestContext, params: dict) -> dict:
         raise validation("pocketlink's Auto Scaling groups launch from a launch template "
                          "(LaunchTemplate); launch configurations, mixed instances policies "
                          "and instance ids are not supported")
+    settings = _settings(params)
     spec = _template_spec(context, params.get("LaunchTemplate"))
     low, high = params["MinSize"], params["MaxSize"]
     desired = params.get("DesiredCapacity", low)
@@ -205,7 +217,6 @@ def create_auto_scaling_group(context: RequestContext, params: dict) -> dict:
     subnets = _subnets(context, params)
     target_groups = _target_groups(context, params.get("TargetGroupARNs") or [],
                                    subnets[0].vpc_id)
-    settings = _settings(params)
     if group_by_name(context, name) is not None:
         raise autoscaling.AlreadyExistsFault(
             f"AutoScalingGroup by this name already exists - A group with the name {name} "
@@ -235,6 +246,7 @@ def update_auto_scaling_group(context: RequestContext, params: dict) -> dict:
     if group.status == DELETING:
         raise autoscaling.ScalingActivityInProgressFault(
             "The AutoScalingGroup is being deleted.")
+    settings = _settings(params, group)
     low = params.get("MinSize", group.min_size)
     high = params.get("MaxSize", group.max_size)
     desired = params.get("DesiredCapacity")
@@ -247,7 +259,6 @@ def update_auto_scaling_group(context: RequestContext, params: dict) -> dict:
         params.get("AvailabilityZones") else None
     if subnets:
         _target_groups(context, group.target_group_arns, subnets[0].vpc_id)
-    settings = _settings(params, group)
     with context.store.transaction() as tx:
         mine = tx.edit(AutoScalingGroup, group.id)
         if desired != mine.desired_capacity:
@@ -267,6 +278,7 @@ def update_auto_scaling_group(context: RequestContext, params: dict) -> dict:
 @operation("autoscaling", "SetDesiredCapacity")
 def set_desired_capacity(context: RequestContext, params: dict) -> dict:
     group = require_group(context, params["AutoScalingGroupName"])
+    _at_least_zero(params, "DesiredCapacity")
     desired = params["DesiredCapacity"]
     if desired > group.max_size:
         raise validation(f"New SetDesiredCapacity value {desired} is above max value "

@@ -66,6 +66,9 @@ GROUP_TAG = "aws:autoscaling:groupName"
 # EC2 states in which an instance counts as healthy for an EC2 health check.
 EC2_HEALTHY = ("pending", "running")
 INSTANCE_HOUR = 3600
+# At most so many launches per group in one pass (the next pass makes the rest), so that a
+# group asked for thousands holds the event loop no longer than a few RunInstances.
+LAUNCH_BATCH = 10
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ def plan(group: AutoScalingGroup, seen: Seen, moment: datetime) -> list[Action]:
     blocked = group.retry_after is not None and moment < group.retry_after
     if have < desired and not blocked and seen.version is not None:
         due += [Action("launch", subnet_id=s, capacity=have)
-                for s in _launch_subnets(group, seen, active, desired - have)]
+                for s in _launch_subnets(group, seen, active, min(desired - have, LAUNCH_BATCH))]
     candidates = [m for m in active if not m.protected_from_scale_in or group.status]
     for _ in range(max(0, min(have - desired, len(candidates)))):
         victim = scale_in_choice(group, seen, candidates, active, moment)
