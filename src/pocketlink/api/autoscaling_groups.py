@@ -169,7 +169,7 @@ def _sizes(low: int, high: int, desired: int) -> None:
                          f"size:{low} and max size:{high}")
 
 
-def _settings(params: dict, group: AutoScalingGroup | None = None) -> dict:
+def _settings(params: dict) -> dict:
     """The settings Create and Update share, checked; only those given (Update)."""
     _at_least_zero(params, "MinSize", "MaxSize", "DesiredCapacity", "HealthCheckGracePeriod",
                    "DefaultCooldown", "MaxInstanceLifetime")
@@ -246,7 +246,7 @@ def update_auto_scaling_group(context: RequestContext, params: dict) -> dict:
     if group.status == DELETING:
         raise autoscaling.ScalingActivityInProgressFault(
             "The AutoScalingGroup is being deleted.")
-    settings = _settings(params, group)
+    settings = _settings(params)
     low = params.get("MinSize", group.min_size)
     high = params.get("MaxSize", group.max_size)
     desired = params.get("DesiredCapacity")

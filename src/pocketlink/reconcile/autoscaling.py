@@ -318,8 +318,10 @@ class Scaler:
         context = self._context(group)
         try:
             given: dict = {"MinCount": 1, "MaxCount": 1, "ClientToken": launch.client_token}
-            params, _, version = launch_parameters(context, _spec(group), {})
-            interfaces = params.get("NetworkInterfaces")
+            # The template's own data first: a template that gives the network interface
+            # gets the launch's subnet on it, not beside it (RunInstances refuses both).
+            template_data, _, _ = launch_parameters(context, _spec(group), {})
+            interfaces = template_data.get("NetworkInterfaces")
             if interfaces:
                 given["NetworkInterfaces"] = [{**interfaces[0], "SubnetId": launch.subnet_id,
                                                "DeviceIndex": 0}]
