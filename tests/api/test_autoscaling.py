@@ -274,3 +274,22 @@ def test_tags_of_a_group_and_those_its_next_instances_get(asg, ec2, world):
     assert error_of(asg.create_or_update_tags, Tags=[
         {"ResourceId": "no-such-group", "ResourceType": "auto-scaling-group", "Key": "k",
          "Value": "v", "PropagateAtLaunch": False}])[0] == "ValidationError"
+
+
+def test_a_template_giving_the_network_interface_gets_the_group_s_subnet_on_it(
+        asg, ec2, world):
+    group = ec2.create_security_group(GroupName="eni", Description="eni",
+                                      VpcId=world["vpc"])["GroupId"]
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"eni-{world['name'][-40:]}",
+        LaunchTemplateData={"ImageId": AMI, "NetworkInterfaces": [
+            {"DeviceIndex": 0, "Groups": [group]}]})["LaunchTemplate"]["LaunchTemplateId"]
+    name = world["name"]
+    asg.create_auto_scaling_group(AutoScalingGroupName=name, MinSize=1, MaxSize=1,
+                                  LaunchTemplate={"LaunchTemplateId": template},
+                                  VPCZoneIdentifier=world["subnets"][1])
+    [launched] = in_service(asg, name, 1)
+    [reservation] = ec2.describe_instances(InstanceIds=[launched])["Reservations"]
+    instance = reservation["Instances"][0]
+    assert instance["SubnetId"] == world["subnets"][1]
+    assert [g["GroupId"] for g in instance["SecurityGroups"]] == [group]
