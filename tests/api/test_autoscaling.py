@@ -83,6 +83,8 @@ def test_a_group_launches_its_desired_capacity_across_its_zones(asg, ec2, world)
     assert sorted(a["Description"] for a in activities) == sorted(
         f"Launching a new EC2 instance: {i}" for i in found)
     assert all(a["StatusCode"] == "Successful" for a in activities)
+    assert {json.loads(a["Details"])["Availability Zone"] for a in activities} == {
+        "us-east-1a", "us-east-1b"}
     assert "a user request created an AutoScalingGroup changing the desired capacity from " \
         "0 to 3" in activities[0]["Cause"]
     rows = asg.describe_auto_scaling_instances(InstanceIds=list(found))["AutoScalingInstances"]

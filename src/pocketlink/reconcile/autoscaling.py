@@ -25,6 +25,7 @@ moment resumes where it was, and nothing is launched twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -299,6 +300,9 @@ class Scaler:
                  "response to a difference between desired and actual capacity, increasing "
                  f"the capacity from {action.capacity} to {group.desired_capacity}.").strip()
         activity = new_activity(group, "Launching a new EC2 instance", cause)
+        subnet = self.store.get(Subnet, action.subnet_id)
+        activity.details = json.dumps({"Subnet ID": action.subnet_id, "Availability Zone":
+                                       subnet.availability_zone if subnet else ""})
         launch = Launch(client_token=f"{group.id.split(':')[6]}-{group.launches}",
                         subnet_id=action.subnet_id, activity_id=activity.id)
         with self.store.transaction() as tx:
