@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from pocketlink.api.ec2_launch_templates import launch_template_profile
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
@@ -31,6 +32,7 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
+from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -42,6 +44,7 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
+from pocketlink.model.launch_templates import LaunchTemplate
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -57,7 +60,8 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes]
+         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
+         LaunchTemplate, AutoScalingGroup, ScalingActivity]
 
 
 @dataclass
@@ -133,7 +137,7 @@ async def run(config: DaemonConfig) -> None:
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
     instances = Instances(config.data_dir / "instances", ca.bundle)
-    profiles = roles.InstanceProfiles(backend)
+    profiles = roles.InstanceProfiles(backend, partial(launch_template_profile, store))
     config.credentials.sessions = lambda key: roles.credential(store, key)
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
@@ -194,7 +198,7 @@ async def run(config: DaemonConfig) -> None:
         else None
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
-                          front.address if front is not None else None)
+                          front.address if front is not None else None, profiles=profiles)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,

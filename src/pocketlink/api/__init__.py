@@ -21,6 +21,13 @@ The areas, by service:
   ``ec2_common`` parses CIDR blocks for them; ``ec2_defaults`` is what EC2 makes for you:
   each VPC's main route table and default group, and each account's default VPC, made on
   first use by the calls that list or need it.
+- Launch templates (EC2's API): ``ec2_launch_templates`` (versions, the default version,
+  and the parameters a launch from one gives RunInstances).
+- Auto Scaling: ``autoscaling_groups`` (groups, their instances and target groups),
+  ``autoscaling_activities`` (scaling activities, worded as AWS's), ``autoscaling_tags``
+  (a group's tags, and which its instances get); ``autoscaling_common``
+  holds ValidationError, ARNs and pages. The groups are converged by
+  ``reconcile.autoscaling``.
 - PrivateLink (EC2's API): ``ec2_endpoint_services`` (the provider's side),
   ``ec2_vpc_endpoints`` (the consumer's), ``ec2_endpoint_notifications`` (connection
   notifications); ``privatelink_common`` is what both sides share (visible services, DNS

@@ -215,6 +215,10 @@ def _group_ids_by_name(context: RequestContext, vpc_id: str, names: list[str]) -
 
 @operation("ec2", "RunInstances")
 def run_instances(context: RequestContext, params: dict) -> dict:
+    if params.get("LaunchTemplate"):
+        # Imported here: the launch templates check their data with this module's rules.
+        from pocketlink.api.ec2_launch_templates import launch_parameters
+        params, _, _ = launch_parameters(context, params["LaunchTemplate"], params)
     token = params.get("ClientToken")
     earlier = [i for i in owned(context, Instance) if token and i.client_token == token]
     if earlier:  # a retry of a launch that happened: the same reservation, nothing new

@@ -7,8 +7,9 @@ key (``ASIA...``), its secret and session token, kept in the store (``RoleSessio
 that they work in every service, and after a restart, until they expire.
 
 - ``InstanceProfiles``: IAM's answers, briefly remembered. A request that names an instance
-  profile (RunInstances, AssociateIamInstanceProfile) has it looked up first
-  (``prefetch``), so that its handler, which is synchronous, finds the answer waiting.
+  profile (RunInstances, AssociateIamInstanceProfile), itself or through the launch template
+  it launches from, has it looked up first (``prefetch``), so that its handler, which is
+  synchronous, finds the answer waiting.
 - ``session_for``: the instance's current credentials, new ones once the current have less
   than ``RENEW_BEFORE`` left (AWS makes new ones available at least five minutes before
   the old expire; the old stay valid until then).
@@ -21,7 +22,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -71,8 +72,13 @@ def profile_name(reference: str) -> str:
 
 
 class InstanceProfiles:
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend,
+                 launch_template_profile: Callable[[str, str, Mapping[str, str]], str | None]
+                 | None = None) -> None:
         self.backend = backend
+        # The profile a RunInstances request's launch template names (account, region,
+        # form), for a request that names none itself.
+        self.launch_template_profile = launch_template_profile
         self._answers: dict[tuple[str, str], tuple[float, Profile | Unavailable | None]] = {}
 
     async def fetch(self, account: str, reference: str) -> Profile | None:
@@ -107,10 +113,14 @@ class InstanceProfiles:
         if scope is not None and scope.service != "ec2":
             return None
         form = request.form
-        reference = form.get("IamInstanceProfile.Arn") or form.get("IamInstanceProfile.Name")
-        if not reference or form.get("Action") not in NAMING_ACTIONS:
+        if form.get("Action") not in NAMING_ACTIONS:
             return None
         account = credentials.account_for(scope.access_key if scope else "")
+        reference = form.get("IamInstanceProfile.Arn") or form.get("IamInstanceProfile.Name")
+        if not reference and scope is not None and self.launch_template_profile is not None:
+            reference = self.launch_template_profile(account, scope.region, form)
+        if not reference:
+            return None
         return self._settle(account, reference)
 
     async def _settle(self, account: str, reference: str) -> None:

@@ -12,6 +12,9 @@
   ``LastError``), their permissions and connection notifications.
 - ``aws_services`` (aws_services.py): the AWS services an endpoint can reach, and the gateway
   services' prefix lists.
+- ``launch_templates`` (launch_templates.py): EC2 launch templates and their versions.
+- ``autoscaling`` (autoscaling.py): Auto Scaling groups, the instances they hold, the
+  launches they decided, and their scaling activities.
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
 - ``iam`` (iam.py): the temporary credentials instances get for their instance profile.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s

@@ -18,6 +18,10 @@ Nouns, one job each:
 - ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC: its sockets, bound
   inside the VPC's router, served by the DNS process (dns/process.py); beside it, each
   VPC's instance metadata service (``pocketlink.imds``), served by the daemon.
+- ``Scaler`` (autoscaling.py): the Auto Scaling groups, converged in each pass: a pure
+  ``plan`` per group (launches by zone, registrations, replacements of instances EC2 or the
+  target groups find unhealthy or past their lifetime, scale-in, draining before
+  termination), done through the API's own handlers as the group's account.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
 """

@@ -25,6 +25,7 @@ from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.plan import plan
 from pocketlink.dns.process import DnsProcess
+from pocketlink.imds.roles import InstanceProfiles
 from pocketlink.imds.server import MetadataService
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
@@ -41,6 +42,7 @@ from pocketlink.model.states import (
 )
 from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
+from pocketlink.reconcile.autoscaling import Scaler
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
@@ -209,7 +211,8 @@ class Lifecycle:
     def __init__(self, store: Store, public_dns: tuple[str, int], dns: DnsProcess,
                  network: NetworkReconciler | None = None,
                  metadata: MetadataService | None = None,
-                 front: tuple[str, int] | None = None) -> None:
+                 front: tuple[str, int] | None = None,
+                 profiles: InstanceProfiles | None = None) -> None:
         self.store = store
         self.metadata = metadata
         self.public_dns = public_dns
@@ -217,6 +220,7 @@ class Lifecycle:
         self.network = network
         self.front = front  # the service front's address (AWS services' endpoints)
         self.resolvers = Resolvers(store, dns)
+        self.scaler = Scaler(store, profiles)  # IAM's instance profiles, for its launches
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.nudged = asyncio.Event()
@@ -302,6 +306,7 @@ class Lifecycle:
 
             def listening(owner: str) -> bool:
                 return hyperplane.ready(owner, planned)
+        await self.scaler.converge()
         transitions = due_transitions(self.store, now(), status, listening)
         transitions += await self._verifications()
         if not transitions:

@@ -127,6 +127,15 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidPrefixListId.NotFound": "The prefix list ID '{}' does not exist",
     "InvalidPrefixListID.Malformed": "Invalid id: \"{}\"",
     "InvalidPolicyDocument": "{}",
+    "InvalidLaunchTemplateName.AlreadyExistsException": "Launch template name already in use.",
+    "InvalidLaunchTemplateName.NotFoundException": "The specified launch template, with "
+    "template name {}, does not exist.",
+    "InvalidLaunchTemplateName.MalformedException": "{}",
+    "InvalidLaunchTemplateId.Malformed": "{}",
+    "InvalidLaunchTemplateId.NotFound": "The specified launch template, with template ID {}, "
+    "does not exist.",
+    "InvalidLaunchTemplateId.VersionNotFound": "Could not find the specified version {} for "
+    "the launch template with ID {}.",
 }
 
 
