@@ -69,9 +69,17 @@ def push(layout: Path, tag: str, endpoint: str, repository: str, password: str
         capture_output=True, text=True, timeout=120)
 
 
-def pull_command(image: str, into: str) -> str:
+def pull_command(image: str, into: str, aws_options: str = "") -> str:
     """The shell line an instance runs to pull ``image`` (``ACCOUNT.dkr.ecr...:TAG``) into
     the directory ``into``: its token from the ECR API (through ecr.api), the image from
     the registry (ecr.dkr) and its layers from S3."""
-    return (f"password=$(aws ecr get-login-password) && skopeo --command-timeout "
-            f"{COMMAND_TIMEOUT} copy --src-creds \"AWS:$password\" docker://{image} dir:{into}")
+    return (f"password=$(aws {aws_options} ecr get-login-password) && skopeo "
+            f"--command-timeout {COMMAND_TIMEOUT} copy --src-creds \"AWS:$password\" "
+            f"docker://{image} dir:{into}")
+
+
+def read_command(pulled: str, name: str) -> str:
+    """The shell line that prints the file ``name`` from the layers of an image pulled
+    into ``pulled`` (skopeo's ``dir:`` format: each blob a file named by its digest)."""
+    return (f"for blob in {pulled}/*; do tar -xzOf \"$blob\" {name} 2>/dev/null; done; "
+            f"test -s {pulled}/manifest.json")

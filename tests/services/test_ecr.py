@@ -1,0 +1,174 @@
+"""ECR for real: GetAuthorizationToken's token, the registry behind
+``ACCOUNT.dkr.ecr.REGION.amazonaws.com``, a real image pushed with skopeo on the host and
+pulled inside an instance of an isolated subnet.
+
+The pull takes what seed 004's Fargate task needs at AWS: ecr.api (the token), ecr.dkr
+(the manifest) and an S3 path (ECR redirects each layer download to its S3 bucket); with
+any of them missing it times out. The S3 path here is an S3 interface endpoint with private
+DNS; the seed's S3 gateway endpoint carries the same request once gateway endpoints carry
+traffic (the layer URL's host is S3's regional name, whichever way it is reached).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pocketlink.seeds import images
+from pocketlink.seeds.seed004 import APP, IMAGE, IMAGE_FILES, IMAGE_TAG, REGION, REPOSITORY, Seed004
+from pocketlink.services.ecr_tokens import AuthorizationTokens
+from tests.conftest import CONSUMER
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
+
+
+@pytest.fixture(scope="module")
+def seed(make_daemon, tmp_path_factory):
+    daemon = make_daemon()
+    seed = Seed004(daemon.endpoint, say=lambda _: None)
+    seed.build()
+    pushed = seed.push_image(tmp_path_factory.mktemp("image"))
+    assert pushed.returncode == 0, pushed.stderr
+    seed.daemon = daemon  # type: ignore[attr-defined]
+    return seed
+
+
+def _password(ecr) -> str:
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    user, _, password = base64.b64decode(token).decode().partition(":")
+    assert user == "AWS"
+    return password
+
+
+def _curl(seed, path: str, password: str | None, host: str | None = None
+          ) -> tuple[int, dict[str, str], str]:
+    command = ["curl", "-s", "-i", f"{seed.daemon.endpoint}{path}"]
+    if password is not None:
+        command += ["-u", f"AWS:{password}"]
+    if host is not None:
+        command += ["-H", f"Host: {host}"]
+    answer = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    head, _, body = answer.replace("\r\n", "\n").partition("\n\n")
+    status_line, *lines = head.split("\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+# --- the host's side --------------------------------------------------------------------
+def test_the_token_holds_12_hours_and_the_cli_logs_in(seed):
+    data = seed.client("ecr").get_authorization_token()["authorizationData"][0]
+    left = data["expiresAt"] - datetime.now(UTC)
+    assert timedelta(hours=11, minutes=59) < left <= timedelta(hours=12)
+    assert data["proxyEndpoint"] == f"https://{APP}.dkr.ecr.{REGION}.amazonaws.com"
+    login = subprocess.run(
+        ["aws", "--endpoint-url", seed.endpoint, "--region", REGION, "ecr",
+         "get-login-password"], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": APP, "AWS_SECRET_ACCESS_KEY": "x"})
+    assert login.returncode == 0, login.stderr
+    status, _, body = _curl(seed, "/v2/", login.stdout.strip())
+    assert (status, json.loads(body)) == (200, {})
+
+
+def test_the_image_pushed_on_the_host_pulls_back_there(seed, tmp_path):
+    address = seed.endpoint.removeprefix("http://")
+    pulled = subprocess.run(
+        ["skopeo", "copy", "--src-tls-verify=false", "--src-creds",
+         f"AWS:{_password(seed.client('ecr'))}", f"docker://{address}/{REPOSITORY}:{IMAGE_TAG}",
+         f"dir:{tmp_path / 'image'}"], capture_output=True, text=True, timeout=120)
+    assert pulled.returncode == 0, pulled.stderr
+    read = subprocess.run(["sh", "-c", images.read_command(str(tmp_path / "image"),
+                                                           "index.html")],
+                          capture_output=True, timeout=30)
+    assert read.stdout == IMAGE_FILES["index.html"]
+    status, _, body = _curl(seed, f"/v2/{REPOSITORY}/tags/list", _password(seed.client("ecr")))
+    assert (status, json.loads(body)) == (200, {"name": REPOSITORY, "tags": [IMAGE_TAG]})
+
+
+@pytest.mark.parametrize("password", [None, "not-a-token", base64.b64encode(
+    json.dumps({"payload": "e30=", "signature": "0" * 64}).encode()).decode()])
+def test_no_token_or_a_bad_one_is_401_as_ecr_answers(seed, password):
+    registry = f"{APP}.dkr.ecr.{REGION}.amazonaws.com"
+    status, headers, body = _curl(seed, f"/v2/{REPOSITORY}/manifests/{IMAGE_TAG}", password,
+                                  host=registry)
+    assert (status, body) == (401, "Not Authorized\n")
+    assert headers["www-authenticate"] == \
+        f'Basic realm="https://{registry}/",service="ecr.amazonaws.com"'
+    assert headers["docker-distribution-api-version"] == "registry/2.0"
+
+
+def test_an_expired_token_is_denied(seed):
+    tokens = AuthorizationTokens(seed.daemon.state.parent / "ecr")  # the daemon's own key
+    password, _ = tokens.issue(APP, REGION, f"arn:aws:iam::{APP}:root",
+                               now=datetime.now(UTC) - timedelta(hours=12, seconds=1))
+    status, _, body = _curl(seed, f"/v2/{REPOSITORY}/manifests/{IMAGE_TAG}", password)
+    assert status == 403
+    assert json.loads(body) == {"errors": [{"code": "DENIED", "message": (
+        "Your authorization token has expired. Reauthenticate and try again.")}]}
+
+
+def test_a_missing_repository_is_name_unknown(seed):
+    status, _, body = _curl(seed, "/v2/nothing/manifests/latest", _password(seed.client("ecr")))
+    assert status == 404
+    assert json.loads(body)["errors"] == [{"code": "NAME_UNKNOWN", "message": (
+        f"The repository with name 'nothing' does not exist in the registry with id '{APP}'")}]
+
+
+def test_another_accounts_repository_is_not_visible(seed):
+    other = seed.daemon.client("ecr", account=CONSUMER, region=REGION)
+    password = _password(other)
+    path = f"/v2/{REPOSITORY}/manifests/{IMAGE_TAG}"
+    # Its own registry has no such repository; with one of the same name, no such image.
+    status, _, body = _curl(seed, path, password)
+    assert (status, json.loads(body)["errors"][0]["code"]) == (404, "NAME_UNKNOWN")
+    other.create_repository(repositoryName=REPOSITORY)
+    status, _, body = _curl(seed, path, password)
+    assert (status, json.loads(body)["errors"][0]["code"]) == (404, "MANIFEST_UNKNOWN")
+    # The first account's registry, by its name: refused, as no repository policy admits it.
+    status, _, body = _curl(seed, path, password, host=f"{APP}.dkr.ecr.{REGION}.amazonaws.com")
+    assert status == 403
+    [error] = json.loads(body)["errors"]
+    assert error["code"] == "DENIED"
+    assert error["message"].startswith(f"User: arn:aws:iam::{CONSUMER}:root is not authorized "
+                                       f"to perform: ecr:BatchGetImage on resource: "
+                                       f"arn:aws:ecr:{REGION}:{APP}:repository/{REPOSITORY}")
+
+
+# --- inside the isolated subnet: each endpoint the pull needs --------------------------------
+def test_with_no_endpoint_the_pull_times_out_at_the_token(seed):
+    pulled = seed.pull_image()
+    assert pulled.returncode != 0
+    assert f"Connect timeout on endpoint URL: \"https://api.ecr.{REGION}.amazonaws.com/\"" \
+        in pulled.stderr
+
+
+def test_with_ecr_api_alone_the_registry_times_out(seed):
+    seed.create_endpoints(("ecr.api",), s3_gateway=False)
+    pulled = seed.pull_image()
+    assert pulled.returncode != 0
+    assert f"{APP}.dkr.ecr.{REGION}.amazonaws.com" in pulled.stderr
+    assert "deadline exceeded" in pulled.stderr or "timeout" in pulled.stderr, pulled.stderr
+
+
+def test_with_ecr_dkr_too_the_layer_times_out_at_s3(seed):
+    seed.create_endpoints(("ecr.dkr",), s3_gateway=False)
+    pulled = seed.pull_image()
+    assert pulled.returncode != 0
+    assert f"prod-{REGION}-starport-layer-bucket.s3.{REGION}.amazonaws.com" in pulled.stderr, \
+        pulled.stderr
+    seen = seed.daemon.log.read_text()
+    assert f"ecr.registry GET /v2/{REPOSITORY}/manifests/{IMAGE_TAG} 200" in seen
+    assert " 307 " in seen and f"via {seed.endpoints['ecr.dkr']}" in seen
+
+
+def test_with_an_s3_path_the_image_is_pulled(seed):
+    seed.create_endpoints(("s3",), s3_gateway=False)
+    pulled = seed.pull_image()
+    assert pulled.returncode == 0, pulled.stderr
+    assert pulled.stdout.encode() == IMAGE_FILES["index.html"]
+    assert f"via {seed.endpoints['s3']}" in seed.daemon.log.read_text()
+    assert IMAGE.startswith(f"{APP}.dkr.ecr.{REGION}.amazonaws.com/")
