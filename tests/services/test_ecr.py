@@ -12,15 +12,19 @@ traffic (the layer URL's host is S3's regional name, whichever way it is reached
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
 from pocketlink.seeds import images
 from pocketlink.seeds.seed004 import APP, IMAGE, IMAGE_FILES, IMAGE_TAG, REGION, REPOSITORY, Seed004
+from pocketlink.services.ecr_access import RegistryAccess
 from pocketlink.services.ecr_tokens import AuthorizationTokens
 from tests.conftest import CONSUMER
 
@@ -45,18 +49,20 @@ def _password(ecr) -> str:
     return password
 
 
-def _curl(seed, path: str, password: str | None, host: str | None = None
-          ) -> tuple[int, dict[str, str], str]:
+def _curl(seed, path: str, password: str | None, host: str | None = None,
+          accept: str | None = None, binary: bool = False) -> tuple[int, dict[str, str], Any]:
     command = ["curl", "-s", "-i", f"{seed.daemon.endpoint}{path}"]
     if password is not None:
         command += ["-u", f"AWS:{password}"]
     if host is not None:
         command += ["-H", f"Host: {host}"]
-    answer = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
-    head, _, body = answer.replace("\r\n", "\n").partition("\n\n")
-    status_line, *lines = head.split("\n")
+    if accept is not None:
+        command += ["-H", f"Accept: {accept}"]
+    answer = subprocess.run(command, capture_output=True, timeout=30).stdout
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode().split("\r\n")
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
-    return int(status_line.split()[1]), headers, body
+    return int(status_line.split()[1]), headers, body if binary else body.decode()
 
 
 # --- the host's side --------------------------------------------------------------------
@@ -172,3 +178,36 @@ def test_with_an_s3_path_the_image_is_pulled(seed):
     assert pulled.stdout.encode() == IMAGE_FILES["index.html"]
     assert f"via {seed.endpoints['s3']}" in seed.daemon.log.read_text()
     assert IMAGE.startswith(f"{APP}.dkr.ecr.{REGION}.amazonaws.com/")
+
+
+def test_an_ecr_dkr_endpoint_policy_refuses_the_pull(seed):
+    ec2 = seed.client("ec2")
+    deny = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "ecr:BatchGetImage", "Resource": "*"}]}
+    ec2.modify_vpc_endpoint(VpcEndpointId=seed.endpoints["ecr.dkr"],
+                            PolicyDocument=json.dumps(deny))
+    try:
+        pulled = seed.pull_image()
+        assert pulled.returncode != 0
+        assert "denied" in pulled.stderr and "ecr:BatchGetImage" in pulled.stderr, pulled.stderr
+        assert "explicit deny in a VPC endpoint policy" in pulled.stderr
+    finally:
+        ec2.modify_vpc_endpoint(VpcEndpointId=seed.endpoints["ecr.dkr"], ResetPolicy=True)
+
+
+def test_a_layer_url_holds_only_as_signed(seed):
+    """The S3 URL a layer download is redirected to, asked on the daemon's port with its
+    host name (the host cannot resolve AWS's names): served while its signature holds."""
+    access = RegistryAccess(None, AuthorizationTokens(seed.daemon.state.parent / "ecr"), None)
+    manifest = json.loads(_curl(seed, f"/v2/{REPOSITORY}/manifests/{IMAGE_TAG}", _password(
+        seed.client("ecr")), accept=images.OCI_MANIFEST)[2])
+    digest = manifest["layers"][0]["digest"]
+    url = urlsplit(access.layer_url(APP, REGION, digest))
+    status, _, body = _curl(seed, f"{url.path}?{url.query}", None, host=url.netloc,
+                            binary=True)
+    assert status == 200
+    assert hashlib.sha256(body).hexdigest() == digest.partition(":")[2]
+    bent = url.query.replace("X-Amz-Expires=3600", "X-Amz-Expires=3599")
+    status, _, body = _curl(seed, f"{url.path}?{bent}", None, host=url.netloc)
+    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body
