@@ -93,6 +93,11 @@ def test_the_image_pushed_on_the_host_pulls_back_there(seed, tmp_path):
     assert read.stdout == IMAGE_FILES["index.html"]
     status, _, body = _curl(seed, f"/v2/{REPOSITORY}/tags/list", _password(seed.client("ecr")))
     assert (status, json.loads(body)) == (200, {"name": REPOSITORY, "tags": [IMAGE_TAG]})
+    # ECR's API knows the image, by the registry's digest of its manifest.
+    manifest = (tmp_path / "image" / "manifest.json").read_bytes()
+    [image] = seed.client("ecr").describe_images(repositoryName=REPOSITORY)["imageDetails"]
+    assert image["imageTags"] == [IMAGE_TAG]
+    assert image["imageDigest"] == f"sha256:{hashlib.sha256(manifest).hexdigest()}"
 
 
 @pytest.mark.parametrize("password", [None, "not-a-token", base64.b64encode(
@@ -211,3 +216,15 @@ def test_a_layer_url_holds_only_as_signed(seed):
     bent = url.query.replace("X-Amz-Expires=3600", "X-Amz-Expires=3599")
     status, _, body = _curl(seed, f"{url.path}?{bent}", None, host=url.netloc)
     assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in body
+
+
+def test_images_and_tokens_outlive_a_restart(seed, tmp_path):
+    """The registry's data is in the state dir and the token key with it: a token issued
+    before the restart still pulls the image pushed before it."""
+    password = _password(seed.client("ecr"))
+    seed.daemon.restart()
+    status, _, body = _curl(seed, f"/v2/{REPOSITORY}/tags/list", password)
+    assert (status, json.loads(body)) == (200, {"name": REPOSITORY, "tags": [IMAGE_TAG]})
+    registry = seed.daemon.status()["registry"]
+    assert registry["pid"] is not None and registry["restarts"] == 0
+    assert registry["data"] == str(seed.daemon.state.parent / "registry")

@@ -36,6 +36,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import uuid
 from datetime import UTC, datetime
@@ -68,9 +69,11 @@ LAYER_HOST = re.compile(
     r"^prod-(?P<region>[a-z0-9-]+)-starport-layer-bucket\.s3\.(?P=region)\.amazonaws\.com"
     r"(?::\d+)?$")
 _BLOB = re.compile(r"^/v2/.+/blobs/(?P<digest>sha256:[0-9a-f]{64})$")
+_MANIFEST = re.compile(r"^/v2/.+/manifests/(?P<reference>[^/]+)$")
 LAYER_URL_EXPIRES = 3600  # seconds a layer's S3 URL holds (a guess: AWS does not say)
 API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
 JSON = {"Content-Type": "application/json; charset=utf-8"}
+log = logging.getLogger("pocketlink.registry")
 EXPIRED = "Your authorization token has expired. Reauthenticate and try again."
 
 
@@ -163,7 +166,12 @@ class RegistryAccess:
         blob = _BLOB.match(request.path)
         if blob is not None and request.method == "GET" and path is not None:
             return await self._redirect(request, prefix, account, region, blob["digest"])
-        return await self._exchange(request, prefix)
+        answer = await self._exchange(request, prefix)
+        manifest = _MANIFEST.match(request.path)
+        if manifest is not None and request.method == "PUT" and answer.status == 201:
+            await self._record(request, account, region, name, manifest["reference"],
+                               answer.headers.get("Docker-Content-Digest", ""))
+        return answer
 
     def _token(self, request: HttpRequest) -> Token | HttpResponse:
         credentials = basic_credentials(request.headers.get("authorization", ""))
@@ -179,17 +187,28 @@ class RegistryAccess:
     async def _repository_exists(self, account: str, region: str, name: str) -> bool:
         """Asked of the ECR API (the backend), each time: a repository deleted there is
         gone from the registry's door at once."""
-        ask = HttpRequest("POST", "/", "", {
-            "host": f"api.ecr.{region}.amazonaws.com",
-            "x-amz-target": "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories",
-            "content-type": "application/x-amz-json-1.1",
-            "authorization": f"AWS4-HMAC-SHA256 Credential={account}/20150921/{region}/ecr/"
-                             "aws4_request, SignedHeaders=host, Signature=0"},
-            json.dumps({"repositoryNames": [name]}).encode())
-        answer = await self.backend.forward("ecr", ask, account)
+        answer = await self.backend.forward("ecr", _ecr_call(
+            account, region, "DescribeRepositories", {"repositoryNames": [name]}), account)
         if answer.status >= 500:
             raise RegistryUnavailable("the ECR API (backend) is not available")
         return answer.status == 200
+
+    async def _record(self, request: HttpRequest, account: str, region: str, name: str,
+                      reference: str, digest: str) -> None:
+        """A manifest the registry took, told to the ECR API (PutImage with the registry's
+        digest), so that describe-images and list-images show what was pushed."""
+        image = {"repositoryName": name, "imageManifest": request.body.decode("utf-8"),
+                 "imageDigest": digest}
+        if not reference.startswith("sha256:"):
+            image["imageTag"] = reference
+        media_type = request.headers.get("content-type")
+        if media_type:
+            image["imageManifestMediaType"] = media_type
+        answer = await self.backend.forward("ecr", _ecr_call(account, region, "PutImage",
+                                                             image), account)
+        if answer.status != 200:
+            log.warning("ECR's API did not record %s:%s of %s (%d): %s", name, reference,
+                        account, answer.status, answer.body[:200])
 
     async def _exchange(self, request: HttpRequest, prefix: str) -> HttpResponse:
         """``request`` relayed to the registry under the account's namespace ``prefix``,
@@ -263,6 +282,18 @@ class RegistryAccess:
         if request.method == "HEAD":
             return HttpResponse(200, b"", {**headers, "Content-Length": str(len(data))})
         return HttpResponse(200, data, headers)
+
+
+def _ecr_call(account: str, region: str, operation: str, params: dict) -> HttpRequest:
+    """A call of ECR's API for the backend, in the caller's account and region (moto reads
+    the region from the signature's scope; the backend does not check it)."""
+    return HttpRequest("POST", "/", "", {
+        "host": f"api.ecr.{region}.amazonaws.com",
+        "x-amz-target": f"AmazonEC2ContainerRegistry_V20150921.{operation}",
+        "content-type": "application/x-amz-json-1.1",
+        "authorization": f"AWS4-HMAC-SHA256 Credential={account}/20150921/{region}/ecr/"
+                         "aws4_request, SignedHeaders=host, Signature=0"},
+        json.dumps(params).encode())
 
 
 def _not_authorized(request: HttpRequest) -> HttpResponse:
