@@ -139,7 +139,8 @@ async def run(config: DaemonConfig) -> None:
     instances = Instances(config.data_dir / "instances", ca.bundle)
     profiles = roles.InstanceProfiles(backend)
     registry = Registry(config.data_dir / "registry", registry_socket_path(config.state))
-    ecr = RegistryAccess(registry, AuthorizationTokens(config.data_dir / "ecr"), backend)
+    ecr = RegistryAccess(registry, AuthorizationTokens(config.data_dir / "ecr"), backend,
+                         config.credentials)
     config.credentials.sessions = lambda key: roles.credential(store, key)
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),

@@ -199,6 +199,8 @@ class Gateway:
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
+        if caller[0] == "ecr" and self.registry is not None:  # its token is pocketlink's
+            return self._forward(self.registry, request, *caller, peer, path)
         return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
 
     async def _after(self, looking: Awaitable[None], request: HttpRequest, peer: str,
@@ -222,7 +224,7 @@ class Gateway:
                  response.status, (time.perf_counter() - started) * 1000, _via(path))
         return response
 
-    async def _forward(self, backend: Backend, request: HttpRequest, service: str,
+    async def _forward(self, backend: Backend | RegistryAccess, request: HttpRequest, service: str,
                        access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:
         started = time.perf_counter()
         account = self.credentials.account_for(access_key)
@@ -237,14 +239,7 @@ class Gateway:
             self.endpoint_policies.authorize(
                 path, lambda: call_of(service, request), access_key,
                 signature.scope.region if signature else DEFAULT_REGION)
-            if self.registry is not None and service == "ecr" and \
-                    operation_of(request) == "GetAuthorizationToken":  # pocketlink's own
-                caller = self.credentials.caller(access_key)
-                response = self.registry.authorization_token(
-                    account, signature.scope.region if signature else DEFAULT_REGION,
-                    caller[1] if caller else f"arn:aws:iam::{account}:root")
-            else:
-                response = await backend.forward(service, request, account)
+            response = await backend.forward(service, request, account)
         except ServiceError as error:
             response = error_response(service, error)
             held_off(response, error)

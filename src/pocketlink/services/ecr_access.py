@@ -46,9 +46,10 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
 from pocketlink.gateway.endpoint_policy import EndpointPolicies, EndpointPolicyDenied
+from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.policy.actions import registry_action
-from pocketlink.services.backend import Backend, error_response
+from pocketlink.services.backend import Backend, error_response, operation_of
 from pocketlink.services.ecr_registry import Registry, RegistryUnavailable
 from pocketlink.services.ecr_tokens import (
     USERNAME,
@@ -70,6 +71,7 @@ LAYER_HOST = re.compile(
     r"(?::\d+)?$")
 _BLOB = re.compile(r"^/v2/.+/blobs/(?P<digest>sha256:[0-9a-f]{64})$")
 _MANIFEST = re.compile(r"^/v2/.+/manifests/(?P<reference>[^/]+)$")
+DEFAULT_REGION = "us-east-1"  # an unsigned call's, as the gateway's
 LAYER_URL_EXPIRES = 3600  # seconds a layer's S3 URL holds (a guess: AWS does not say)
 API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
 JSON = {"Content-Type": "application/json; charset=utf-8"}
@@ -93,11 +95,12 @@ def registry_errors(status: int, code: str, message: str, headers: dict | None =
 
 
 class RegistryAccess:
-    def __init__(self, registry: Registry, tokens: AuthorizationTokens, backend: Backend
-                 ) -> None:
+    def __init__(self, registry: Registry, tokens: AuthorizationTokens, backend: Backend,
+                 credentials: Credentials) -> None:
         self.registry = registry
         self.tokens = tokens
         self.backend = backend
+        self.credentials = credentials  # who an access key is (a role's ARN for its token)
         self._layer_secret = hmac.new(tokens.key, b"layer urls", hashlib.sha256).hexdigest()
 
     # --- which requests are the registry's ----------------------------------------------
@@ -117,9 +120,24 @@ class RegistryAccess:
         layer = LAYER_HOST.match(request.headers.get("host", "").lower())
         if layer is not None:
             return await self._layer(request, layer["region"], path, policies)
-        return await self._registry(request, path, policies)
+        try:
+            return await self._registry(request, path, policies)
+        except RegistryUnavailable as error:
+            return registry_errors(503, "UNAVAILABLE", f"The registry is not available "
+                                   f"({error}); try again.")
 
-    # --- GetAuthorizationToken -------------------------------------------------------------
+    # --- ECR's API: GetAuthorizationToken, the rest the backend's -------------------------
+    async def forward(self, service: str, request: HttpRequest, account: str) -> HttpResponse:
+        """What ``Backend.forward`` does for a request of ECR's API (the gateway has
+        authenticated and authorized it), but for GetAuthorizationToken: pocketlink's."""
+        if operation_of(request) != "GetAuthorizationToken":
+            return await self.backend.forward(service, request, account)
+        scope = sigv4.credential_scope(request)
+        caller = self.credentials.caller(scope.access_key) if scope is not None else None
+        return self.authorization_token(
+            account, scope.region if scope is not None else DEFAULT_REGION,
+            caller[1] if caller else f"arn:aws:iam::{account}:root")
+
     def authorization_token(self, account: str, region: str, principal: str) -> HttpResponse:
         """ECR's GetAuthorizationToken answer (json 1.1): one authorizationData for the
         caller's registry (``registryIds`` is deprecated and ignored, as at AWS)."""
@@ -215,12 +233,8 @@ class RegistryAccess:
         and the answer with that namespace taken out of its locations and names."""
         inner = request.path if not prefix else f"/v2/{prefix}/{request.path[4:]}"
         headers = {k: v for k, v in request.headers.items() if k != "authorization"}
-        try:
-            answer = await self.registry.exchange(HttpRequest(
-                request.method, inner, request.query, headers, request.body))
-        except RegistryUnavailable:
-            return registry_errors(503, "UNAVAILABLE", "The registry is not available (it is "
-                                   "starting or stopping); try again.")
+        answer = await self.registry.exchange(HttpRequest(
+            request.method, inner, request.query, headers, request.body))
         if prefix:
             location = answer.headers.get("Location")
             if location is not None and location.startswith(f"/v2/{prefix}/"):

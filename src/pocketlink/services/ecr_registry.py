@@ -18,6 +18,8 @@ import secrets
 import shutil
 from pathlib import Path
 
+import httptools
+
 from pocketlink.gateway.control import RuntimeRecord
 from pocketlink.services.backend import READ_SIZE, exchange
 from pocketlink.services.ca import write_private
@@ -82,8 +84,11 @@ class Registry(ChildSupervisor):
             reader, writer = await asyncio.open_unix_connection(str(self.socket_path),
                                                                 limit=READ_SIZE)
         except (OSError, TimeoutError) as error:
+            raise RegistryUnavailable(str(error) or "it is starting or stopping") from None
+        try:
+            return await exchange(reader, writer, request, {})
+        except (OSError, ConnectionError, httptools.HttpParserError) as error:
             raise RegistryUnavailable(str(error) or type(error).__name__) from None
-        return await exchange(reader, writer, request, {})
 
     # --- the child -----------------------------------------------------------------------
     async def spawn(self) -> asyncio.subprocess.Process:
