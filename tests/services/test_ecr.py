@@ -186,7 +186,10 @@ def test_with_an_s3_path_the_image_is_pulled(seed):
     pulled = seed.pull_image()
     assert pulled.returncode == 0, pulled.stderr
     assert pulled.stdout.encode() == IMAGE_FILES["index.html"]
-    assert f"via {seed.endpoints['s3']}" in seed.daemon.log.read_text()
+    layers = [line for line in seed.daemon.log.read_text().splitlines()
+              if "s3.layer GET /sha256/" in line]
+    assert layers and all(" 200 " in line and f"via {seed.endpoints['s3']}" in line
+                          for line in layers)
     assert IMAGE.startswith(f"{APP}.dkr.ecr.{REGION}.amazonaws.com/")
 
 

@@ -220,7 +220,7 @@ class Gateway:
         except Exception:
             log.exception("registry %s %s failed", request.method, request.path)
             response = HttpResponse(500, b"InternalError")
-        log.info("ecr.registry %s %s %d %.1fms%s", request.method, request.path,
+        log.info("%s %s %s %d %.1fms%s", registry.label(request), request.method, request.path,
                  response.status, (time.perf_counter() - started) * 1000, _via(path))
         return response
 

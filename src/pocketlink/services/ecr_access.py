@@ -114,6 +114,12 @@ class RegistryAccess:
         return from_host and (request.path == "/v2" or request.path.startswith("/v2/")) and \
             sigv4.credential_scope(request) is None
 
+    @staticmethod
+    def label(request: HttpRequest) -> str:
+        """What the request log calls a request ``claims`` takes."""
+        return "s3.layer" if LAYER_HOST.match(request.headers.get("host", "").lower()) \
+            else "ecr.registry"
+
     async def relay(self, request: HttpRequest, path: NetworkPath | None,
                     policies: EndpointPolicies) -> HttpResponse:
         """The answer to a request ``claims`` takes."""
