@@ -87,11 +87,10 @@ def layer_bucket(region: str) -> str:
     return f"prod-{region}-starport-layer-bucket"
 
 
-def registry_errors(status: int, code: str, message: str, headers: dict | None = None
-                    ) -> HttpResponse:
+def registry_errors(status: int, code: str, message: str) -> HttpResponse:
     """An answer in the distribution API's error format, as ECR writes it."""
     body = json.dumps({"errors": [{"code": code, "message": message}]}).encode()
-    return HttpResponse(status, body, {**API_VERSION, **JSON, **(headers or {})})
+    return HttpResponse(status, body, {**API_VERSION, **JSON})
 
 
 class RegistryAccess:
@@ -276,8 +275,7 @@ class RegistryAccess:
     async def _layer(self, request: HttpRequest, region: str, path: NetworkPath | None,
                      policies: EndpointPolicies) -> HttpResponse:
         signature = sigv4.signature_of(request)
-        if request.method not in ("GET", "HEAD") or signature is None or \
-                not signature.presigned:
+        if request.method != "GET" or signature is None or not signature.presigned:
             return _s3_error(403, "AccessDenied", "Access Denied")
         problem = sigv4.check(request, signature, self._layer_secret, datetime.now(UTC))
         if problem is not None:
@@ -297,11 +295,7 @@ class RegistryAccess:
             data = None
         if data is None:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
-        headers = {"Content-Type": "application/octet-stream",
-                   "ETag": f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"'}
-        if request.method == "HEAD":
-            return HttpResponse(200, b"", {**headers, "Content-Length": str(len(data))})
-        return HttpResponse(200, data, headers)
+        return HttpResponse(200, data, {"Content-Type": "application/octet-stream"})
 
 
 def _ecr_call(account: str, region: str, operation: str, params: dict) -> HttpRequest:
