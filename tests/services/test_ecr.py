@@ -249,3 +249,8 @@ def test_images_and_tokens_outlive_a_restart(seed):
     registry = seed.daemon.status()["registry"]
     assert registry["pid"] is not None and registry["restarts"] == 0
     assert registry["data"] == str(seed.daemon.state.parent / "registry")
+    seed.daemon.stop()
+    try:
+        assert not os.path.exists(registry["socket"])  # the stop leaves nothing behind
+    finally:
+        seed.daemon.start()

@@ -90,6 +90,11 @@ class Registry(ChildSupervisor):
         except (OSError, ConnectionError, httptools.HttpParserError) as error:
             raise RegistryUnavailable(str(error) or type(error).__name__) from None
 
+    async def stop(self) -> None:
+        """The child, then its socket (the registry leaves it behind)."""
+        await super().stop()
+        self.socket_path.unlink(missing_ok=True)
+
     # --- the child -----------------------------------------------------------------------
     async def spawn(self) -> asyncio.subprocess.Process:
         program = shutil.which(PROGRAM)
