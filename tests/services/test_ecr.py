@@ -150,6 +150,35 @@ def test_another_accounts_repository_is_not_visible(seed):
                                        f"arn:aws:ecr:{REGION}:{APP}:repository/{REPOSITORY}")
 
 
+def test_a_layer_of_another_account_cannot_be_mounted(seed):
+    """Knowing a digest of the first account's layer, the other account asks the registry
+    to mount it from there: it gets an upload to make instead (202), as for any blob its
+    own repositories do not hold."""
+    manifest = json.loads(_curl(seed, f"/v2/{REPOSITORY}/manifests/{IMAGE_TAG}", _password(
+        seed.client("ecr")), accept=images.OCI_MANIFEST)[2])
+    digest = manifest["layers"][0]["digest"]
+    other = seed.daemon.client("ecr", account=CONSUMER, region=REGION)
+    other.create_repository(repositoryName="thief")
+    for source in (REPOSITORY, f"{APP}/{REGION}/{REPOSITORY}"):
+        mounted = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-u",
+             f"AWS:{_password(other)}",
+             f"{seed.daemon.endpoint}/v2/thief/blobs/uploads/?mount={digest}&from={source}"],
+            capture_output=True, text=True, timeout=30).stdout
+        assert mounted == "202", source
+    status, _, _ = _curl(seed, f"/v2/thief/blobs/{digest}", _password(other))
+    assert status == 404
+    # Within an account, a mount from its own repository is made (201): ECR's blob mounting
+    # (an opt-in of the registry's settings there) is always on here.
+    seed.client("ecr").create_repository(repositoryName="app/copy")
+    mounted = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-u",
+         f"AWS:{_password(seed.client('ecr'))}",
+         f"{seed.daemon.endpoint}/v2/app/copy/blobs/uploads/?mount={digest}&from={REPOSITORY}"],
+        capture_output=True, text=True, timeout=30).stdout
+    assert mounted == "201"
+
+
 # --- inside the isolated subnet: each endpoint the pull needs --------------------------------
 def test_with_no_endpoint_the_pull_times_out_at_the_token(seed):
     pulled = seed.pull_image()

@@ -40,6 +40,7 @@ import logging
 import re
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode
 
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -239,7 +240,7 @@ class RegistryAccess:
         inner = request.path if not prefix else f"/v2/{prefix}/{request.path[4:]}"
         headers = {k: v for k, v in request.headers.items() if k != "authorization"}
         answer = await self.registry.exchange(HttpRequest(
-            request.method, inner, request.query, headers, request.body))
+            request.method, inner, _own_mounts(request.query, prefix), headers, request.body))
         if prefix:
             location = answer.headers.get("Location")
             if location is not None and location.startswith(f"/v2/{prefix}/"):
@@ -296,6 +297,16 @@ class RegistryAccess:
         if data is None:
             return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         return HttpResponse(200, data, {"Content-Type": "application/octet-stream"})
+
+
+def _own_mounts(query: str, prefix: str) -> str:
+    """A cross-repository mount (``?mount=DIGEST&from=REPOSITORY``) from the account's own
+    repositories only: ``from`` is put in its namespace, as the path is, so that a digest
+    known from another account mounts nothing of it."""
+    if not prefix or "from=" not in query:
+        return query
+    return urlencode([(k, f"{prefix}/{v}" if k == "from" else v)
+                      for k, v in parse_qsl(query, keep_blank_values=True)])
 
 
 def _ecr_call(account: str, region: str, operation: str, params: dict) -> HttpRequest:
