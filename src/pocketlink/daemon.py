@@ -51,6 +51,9 @@ from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.backend import Backend
 from pocketlink.services.ca import CertificateAuthority
+from pocketlink.services.ecr_access import RegistryAccess
+from pocketlink.services.ecr_registry import Registry, registry_socket_path
+from pocketlink.services.ecr_tokens import AuthorizationTokens
 from pocketlink.services.front import ServiceFront, gateway_socket_path, network_path
 from pocketlink.store import Store
 
@@ -78,7 +81,8 @@ class DaemonConfig:
     @property
     def data_dir(self) -> Path:
         """Where everything but the state file lives: the instances' consoles, UserData,
-        the backend's data (``backend/``), the CA instances trust (``ca/``)."""
+        the backend's data (``backend/``), the CA instances trust (``ca/``), ECR's
+        registry (``registry/``) and its token key (``ecr/``)."""
         return self.state.parent
 
 
@@ -138,11 +142,14 @@ async def run(config: DaemonConfig) -> None:
     ca = CertificateAuthority(config.data_dir / "ca")
     instances = Instances(config.data_dir / "instances", ca.bundle)
     profiles = roles.InstanceProfiles(backend, partial(launch_template_profile, store))
+    registry = Registry(config.data_dir / "registry", registry_socket_path(config.state))
+    ecr = RegistryAccess(registry, AuthorizationTokens(config.data_dir / "ecr"), backend,
+                         config.credentials)
     config.credentials.sessions = lambda key: roles.credential(store, key)
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
                       limiter=RateLimiter(config.max_request_rate), backend=backend,
-                      instance_profiles=profiles)
+                      instance_profiles=profiles, registry=ecr)
     loop = asyncio.get_running_loop()
 
     def signalled() -> None:
@@ -170,7 +177,7 @@ async def run(config: DaemonConfig) -> None:
     front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
         if config.network else None
     fronted = HttpServer(fair, paths=partial(network_path, store))
-    controller = HttpServer(control.Control(store, record, stop.set, backend, front))
+    controller = HttpServer(control.Control(store, record, stop.set, backend, front, registry))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
         if front is not None:
@@ -218,6 +225,7 @@ async def run(config: DaemonConfig) -> None:
             record.remove()
             _exit_now(store)
         await _bounded(backend.stop(), LAST_PASS_TIMEOUT, force)
+        await _bounded(registry.stop(), LAST_PASS_TIMEOUT, force)
         await dns.stop()
         store.close()
         await controller.close()

@@ -4,14 +4,17 @@
   the console steps stand for it, every ``curl`` the seed runs in the consumer's private
   instance with its answer, and the target's httpd access log.
 - 004: an application in an isolated subnet calling SSM, Secrets Manager and CloudWatch
-  Logs with the AWS CLI: timing out with no endpoint, working through the seed's interface
-  endpoints, and refused by an endpoint policy.
+  Logs with the AWS CLI and pulling its image from ECR (pushed from the host): timing out
+  with no endpoint, working through the seed's endpoints, and refused by an endpoint policy.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from pocketlink.seeds.seed000 import PRIVATE_NAME, PROXY_PORT, Seed000
-from pocketlink.seeds.seed004 import Seed004
+from pocketlink.seeds.seed004 import IMAGE, Seed004
 
 
 def _curl(seed: Seed000, *arguments: str) -> None:
@@ -62,22 +65,37 @@ def _calls(seed: Seed004) -> tuple[int, int]:
     return len(answers), sum(answer.returncode != 0 for _, answer in answers)
 
 
+def _pull(seed: Seed004) -> bool:
+    """The task's image pull, with what it printed: whether it worked."""
+    answer = seed.pull_image()
+    print(f"[ec2-user@{seed.ids['instance']} ~]$ skopeo copy --src-creds AWS:$(aws ecr "
+          f"get-login-password) docker://{IMAGE} dir:/tmp/image; tar -xzOf ... index.html")
+    print((answer.stdout if answer.returncode == 0 else answer.stderr).strip()[-400:])
+    return answer.returncode == 0
+
+
 def seed004(endpoint: str) -> int:
     seed = Seed004(endpoint, say=lambda line: print(f"*** {line}", flush=True))
     seed.build()
+    with tempfile.TemporaryDirectory(prefix="pocketlink-image-") as folder:
+        pushed = seed.push_image(Path(folder))
+    print((pushed.stdout if pushed.returncode == 0 else pushed.stderr).strip())
     print("\n=== No VPC endpoint: the isolated subnet reaches nothing (the seed's "
           "ResourceInitializationError)")
     calls, timed_out = _calls(seed)
+    pulled_alone = _pull(seed)
     print("\n=== The seed's endpoints: ecr.api, ecr.dkr, logs, secretsmanager, ssm, "
           "ssmmessages (private DNS on) and the S3 gateway")
     seed.create_endpoints()
     _, failed = _calls(seed)
+    pulled = _pull(seed)
     print("\n=== An endpoint policy denying ssm:GetParameter")
     seed.deny_get_parameter()
     _, refused = _calls(seed)
-    # The story holds when nothing worked without endpoints, everything with them, and
-    # the policy refused the one call it names.
-    told = timed_out == calls and failed == 0 and refused == 1
+    # The story holds when nothing worked without endpoints (the pull neither), everything
+    # with them, and the policy refused the one call it names.
+    told = timed_out == calls and failed == 0 and refused == 1 and pushed.returncode == 0 \
+        and not pulled_alone and pulled
     return 0 if told else 1
 
 

@@ -70,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
                       help=f"the daemon's state file (default {default_state()}): down stops "
                            "that daemon only")
     down.add_argument("--purge", action="store_true",
-                      help="also delete the state file, the instances' folders, the backend's data "
-                           "and the CA")
+                      help="also delete the state file, the instances' folders, the backend's data, "
+                           "the CA and ECR's registry and token key")
     down.add_argument("--all", action="store_true",
                       help="remove every pocketlink namespace on the machine, whichever "
                            "daemon made it")
@@ -208,6 +208,8 @@ def _down(args: argparse.Namespace) -> int:
         shutil.rmtree(state.parent / "instances", ignore_errors=True)
         shutil.rmtree(state.parent / "backend", ignore_errors=True)
         shutil.rmtree(state.parent / "ca", ignore_errors=True)
+        shutil.rmtree(state.parent / "registry", ignore_errors=True)
+        shutil.rmtree(state.parent / "ecr", ignore_errors=True)
         print(f"*** deleted the state {state}")
     return 0
 

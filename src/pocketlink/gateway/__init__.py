@@ -3,7 +3,9 @@
 - ``Gateway`` (dispatch.py): one request -> refuse foreign web pages, throttle, route,
   identify, check the region and (strict) the signature, parse, call the handler,
   serialize; every failure becomes an AWS error, never a traceback. A request for a
-  service of the backend (services/) is forwarded there instead, with its account.
+  service of the backend (services/) is forwarded there instead, with its account; a
+  request for ECR's registry or its S3 layers goes to the registry's door
+  (services/ecr_access.py).
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret
   (instances' temporary role keys included, with their session token).
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a

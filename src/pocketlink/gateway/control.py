@@ -32,6 +32,7 @@ from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
+    from pocketlink.services.ecr_registry import Registry
     from pocketlink.services.front import ServiceFront
 
 ROOT_RUNTIME_DIR = Path("/run/pocketlink/daemons")
@@ -112,12 +113,14 @@ class Control:
     MAX_BODY = 4096
 
     def __init__(self, store: Store, record: RuntimeRecord, stop: Callable[[], None],
-                 backend: Backend | None = None, front: ServiceFront | None = None) -> None:
+                 backend: Backend | None = None, front: ServiceFront | None = None,
+                 registry: Registry | None = None) -> None:
         self.store = store
         self.record = record
         self.stop = stop
         self.backend = backend
         self.front = front
+        self.registry = registry
 
     def handle(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
                ) -> HttpResponse:
@@ -128,6 +131,8 @@ class Control:
                 body["backend"] = self.backend.status()
             if self.front is not None:
                 body["front"] = self.front.status()
+            if self.registry is not None:
+                body["registry"] = self.registry.status()
             return _json(200, body)
         if request.path == "/_pocketlink/shutdown" and request.method == "POST":
             self.stop()

@@ -48,8 +48,9 @@ from pocketlink.wire.router import Router
 from pocketlink.wire.serializer import ResponseSerializer, create_serializer
 from pocketlink.wire.specs import ServiceSpec, all_specs
 
-if TYPE_CHECKING:  # only annotations name it
+if TYPE_CHECKING:  # only annotations name them
     from pocketlink.imds.roles import InstanceProfiles
+    from pocketlink.services.ecr_access import RegistryAccess
 
 log = logging.getLogger("pocketlink.api")
 
@@ -61,6 +62,9 @@ MAX_BODY = 1024 * 1024
 # What the backend's services take in one request: S3 parts (the CLI sends 8 MiB ones) and
 # objects. The body passes through memory whole (docs/limitations.md), hence a bound.
 BACKEND_MAX_BODY = 64 * 1024 * 1024
+# What one registry request (an image layer's upload) may carry: it passes through memory
+# whole, as the backend's bodies do (docs/limitations.md).
+REGISTRY_MAX_BODY = 256 * 1024 * 1024
 # Fetch metadata values a browser sends for a request made by the page's own origin, or
 # typed by the user; anything else (same-site, cross-site) comes from another page.
 _OWN_FETCH_SITES = ("same-origin", "none")
@@ -102,9 +106,11 @@ class Gateway:
                  strict_auth: bool = False, consoles: Callable[[str], Path] | None = None,
                  origins: frozenset[str] = frozenset(),
                  limiter: RateLimiter | None = None, backend: Backend | None = None,
-                 instance_profiles: InstanceProfiles | None = None) -> None:
+                 instance_profiles: InstanceProfiles | None = None,
+                 registry: RegistryAccess | None = None) -> None:
         self.store = store
         self.backend = backend
+        self.registry = registry  # ECR's registry door: its requests bypass the API
         self.instance_profiles = instance_profiles
         self.consoles = consoles
         self.credentials = credentials or Credentials()
@@ -186,6 +192,8 @@ class Gateway:
                    ) -> Awaitable[HttpResponse] | None:
         """The answer to come for a request the backend serves (its SigV4 scope names one
         of the backend's services), or None: pocketlink answers it itself (``handle``)."""
+        if self.registry is not None and self.registry.claims(request, from_host=path is None):
+            return self._registry(self.registry, request, path)  # ECR's registry, its layers
         looking = self.instance_profiles.prefetch(request, self.credentials) \
             if self.instance_profiles is not None else None
         if looking is not None:  # EC2 naming an instance profile: IAM is asked first
@@ -193,6 +201,8 @@ class Gateway:
         caller = self.backend.caller(request) if self.backend is not None else None
         if caller is None:
             return None
+        if caller[0] == "ecr" and self.registry is not None:  # its token is pocketlink's
+            return self._forward(self.registry, request, *caller, peer, path)
         return self._forward(self.backend, request, *caller, peer, path)  # type: ignore[arg-type]
 
     async def _after(self, looking: Awaitable[None], request: HttpRequest, peer: str,
@@ -201,7 +211,22 @@ class Gateway:
         await looking
         return self.handle(request, peer, path)
 
-    async def _forward(self, backend: Backend, request: HttpRequest, service: str,
+    async def _registry(self, registry: RegistryAccess, request: HttpRequest,
+                        path: NetworkPath | None) -> HttpResponse:
+        started = time.perf_counter()
+        try:
+            self._check_origin(request)
+            response = await registry.relay(request, path, self.endpoint_policies)
+        except ServiceError as error:
+            response = HttpResponse(error.status, error.message.encode())
+        except Exception:
+            log.exception("registry %s %s failed", request.method, request.path)
+            response = HttpResponse(500, b"InternalError")
+        log.info("%s %s %s %d %.1fms%s", registry.label(request), request.method, request.path,
+                 response.status, (time.perf_counter() - started) * 1000, _via(path))
+        return response
+
+    async def _forward(self, backend: Backend | RegistryAccess, request: HttpRequest, service: str,
                        access_key: str, peer: str, path: NetworkPath | None) -> HttpResponse:
         started = time.perf_counter()
         account = self.credentials.account_for(access_key)
@@ -245,6 +270,8 @@ class Gateway:
         return self._error(spec, error, str(uuid.uuid4()))
 
     def body_limit(self, request: HttpRequest) -> int:
+        if self.registry is not None and self.registry.claims(request, from_host=True):
+            return REGISTRY_MAX_BODY
         if self.backend is not None and self.backend.caller(request) is not None:
             return BACKEND_MAX_BODY
         return MAX_BODY

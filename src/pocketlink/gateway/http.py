@@ -59,6 +59,9 @@ SHUTDOWN_GRACE = 2.0
 MAX_PREAMBLE = 1024  # the hyperplane's PROXY header is 100 bytes (dataplane/ppv2.py)
 
 Paths = Callable[[ppv2.ProxyHeader], NetworkPath]
+# Headers whose repeated lines are one comma-separated list (RFC 9110 5.3): a registry
+# client (skopeo, podman) sends each media type it accepts on an ``Accept`` line of its own.
+_LISTS = frozenset({"accept"})
 
 
 class Front(Protocol):
@@ -248,7 +251,10 @@ class HttpProtocol(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+        if key in _LISTS and key in self._headers:  # one line per value, as Go clients send
+            text = f"{self._headers[key]}, {text}"
+        self._headers[key] = text
 
     def on_headers_complete(self) -> None:
         self._in_head = False

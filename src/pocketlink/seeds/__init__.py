@@ -4,6 +4,9 @@ API calls they stand for. ``pocketlink demo`` narrates them; the tests assert on
 - ``Seed000`` (seed000.py): NLB, endpoint service, interface endpoint, acceptance,
   dual-stack, private DNS name, proxy protocol v2.
 - ``Seed004`` (seed004.py): an application in an isolated subnet calling SSM, Secrets
-  Manager and CloudWatch Logs through interface endpoints, then refused by an endpoint policy.
+  Manager and CloudWatch Logs through interface endpoints, then refused by an endpoint
+  policy; its image pushed to ECR on the host and pulled inside the subnet.
+- ``oci_layout``, ``push``, ``pull_command`` (images.py): a container image made from
+  files, and ECR's push (skopeo, on the host) and pull (inside an instance) around it.
 - ``httpd_user_data`` (httpd.py): the Apache httpd target the seeds' providers run.
 """

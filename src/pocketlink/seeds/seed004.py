@@ -8,13 +8,16 @@ CLI, its credentials from the instance metadata service and no ``--endpoint-url`
 
 - with no endpoint each call times out, as the seed's ResourceInitializationError says;
 - with the seed's endpoints (private DNS on) the same calls succeed, over verified TLS;
-- an endpoint policy that denies ``ssm:GetParameter`` turns that call into AccessDenied.
-
-(The image pull from ECR through ecr.dkr and the S3 gateway endpoint is not here yet.)
+- an endpoint policy that denies ``ssm:GetParameter`` turns that call into AccessDenied;
+- the task's image: pushed on the host to ECR (``skopeo copy`` through ``localhost:4566``),
+  pulled inside the instance with ``aws ecr get-login-password`` and ``skopeo copy`` from
+  ``ACCOUNT.dkr.ecr.REGION.amazonaws.com``: the token needs ecr.api, the manifest ecr.dkr
+  and the layers S3 (ECR redirects each layer download to its S3 bucket).
 """
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import json
 import subprocess
@@ -22,11 +25,13 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
 from pocketlink.polling import wait_for
+from pocketlink.seeds import images
 
 APP = "444444444444"
 REGION = "ap-northeast-1"
@@ -36,6 +41,9 @@ INTERFACE_SERVICES = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ss
 PARAMETER, PARAMETER_VALUE = "/app/db-host", "db.app.internal"
 SECRET = "app/db"
 LOG_GROUP, LOG_STREAM = "/app/web", "instance"
+REPOSITORY, IMAGE_TAG = "app/web", "v1"
+IMAGE_FILES = {"index.html": b"<h1>seed 004's task, pulled from ECR</h1>\n"}
+IMAGE = f"{APP}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:{IMAGE_TAG}"
 # A call that cannot connect gives up after one attempt of CONNECT_TIMEOUT seconds (the
 # CLI's default is 60 s and five attempts): the demo shows the failure, not the wait.
 CONNECT_TIMEOUT = 3
@@ -186,3 +194,22 @@ class Seed004:
                                          f"timestamp={int(time.time() * 1000)},message=started")),
         ]
         return [(shown, self.aws(*arguments)) for shown, arguments in commands]
+
+    # --- the task's image ------------------------------------------------------------------
+    def push_image(self, folder: Path) -> subprocess.CompletedProcess:
+        """On the host: the repository, then the image built in ``folder`` pushed to it."""
+        self.say(f"[App] aws ecr create-repository --repository-name {REPOSITORY}; skopeo "
+                 f"copy oci:... docker://localhost:4566/{REPOSITORY}:{IMAGE_TAG} (on the host)")
+        ecr = self.client("ecr")
+        ecr.create_repository(repositoryName=REPOSITORY)
+        token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        password = base64.b64decode(token).decode().partition(":")[2]
+        layout = images.oci_layout(folder, IMAGE_FILES, IMAGE_TAG)
+        return images.push(layout, IMAGE_TAG, self.endpoint, REPOSITORY, password)
+
+    def pull_image(self) -> subprocess.CompletedProcess:
+        """Inside the instance, as the task's agent pulls: the token, the manifest, the
+        layers; then the image's index.html, read from its layer."""
+        return self.run("sh", "-c", "rm -rf /tmp/image && " + images.pull_command(
+            IMAGE, "/tmp/image", f"--cli-connect-timeout {CONNECT_TIMEOUT}") +
+            " >/dev/null && " + images.read_command("/tmp/image", "index.html"))

@@ -19,6 +19,14 @@
 - front_main.py: that child: reads the hyperplane's PROXY v2 header, terminates TLS with a
   certificate per server name, and relays the connection to the gateway's front socket,
   header first.
+- ``Registry`` (ecr_registry.py): ECR's registry, Debian's docker-registry as the daemon's
+  supervised child on a private unix socket, its data in the state dir.
+- ``RegistryAccess`` (ecr_access.py): the registry's door (``ACCOUNT.dkr.ecr.REGION...``
+  and ``localhost:4566/v2/``): tokens as Basic auth, repositories per account from the ECR
+  API, layer downloads redirected to presigned URLs on AWS's S3 layer bucket and served
+  from the registry's storage; and GetAuthorizationToken's answer.
+- ``AuthorizationTokens`` (ecr_tokens.py): ECR's 12-hour tokens, HMAC-signed with a key in
+  the state dir.
 - ``regional_host`` (endpoint_names.py): interface endpoints' own names
   (``vpce-...ssm.REGION.vpce.amazonaws.com``, S3's ``bucket.vpce-...``) as the regional
   names moto knows.

@@ -174,10 +174,17 @@ class _Answer:
 async def _exchange(port: int, request: HttpRequest, account: str) -> HttpResponse:
     """One request to the backend on a connection of its own (moto's server closes each)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=READ_SIZE)
+    return await exchange(reader, writer, request, {"x-moto-account-id": account})
+
+
+async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                   request: HttpRequest, extra: dict[str, str]) -> HttpResponse:
+    """``request`` (with the ``extra`` headers) on a fresh connection, closed after the
+    answer: the backend's, and the registry's (services/ecr_registry.py)."""
     try:
         target = request.path + (f"?{request.query}" if request.query else "")
         headers = {k: v for k, v in request.headers.items() if k not in HOP_BY_HOP}
-        headers.update({"x-moto-account-id": account, "content-length": str(len(request.body)),
+        headers.update({**extra, "content-length": str(len(request.body)),
                         "connection": "close"})
         head = f"{request.method} {target} HTTP/1.1\r\n" + \
             "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"

@@ -235,7 +235,10 @@ def check(request: HttpRequest, signature: Signature, secret_key: str,
     if problem is not None:
         return problem
     scope = signature.scope
-    payload = _payload_hash(request, scope.service)
+    # A presigned S3 URL signs no payload: its canonical request ends with UNSIGNED-PAYLOAD
+    # (S3 API Reference, "Authenticating Requests: Using Query Parameters").
+    payload = UNSIGNED_PAYLOAD if signature.presigned and \
+        scope.service in UNSIGNED_PAYLOAD_SERVICES else _payload_hash(request, scope.service)
     if isinstance(payload, Problem):
         return payload
     scope_text = f"{scope.date}/{scope.region}/{scope.service}/aws4_request"
