@@ -31,6 +31,9 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
+from pocketlink.metrics import prometheus
+from pocketlink.metrics.sampler import Sampler
+from pocketlink.metrics.store import MetricStore
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -70,6 +73,7 @@ class DaemonConfig:
     strict_auth: bool = False
     network: bool = True
     max_request_rate: float = DEFAULT_RATE
+    prometheus: bool = False  # the Prometheus page on the API port too (it names every account's resources)
 
     @property
     def data_dir(self) -> Path:
@@ -129,6 +133,11 @@ async def run(config: DaemonConfig) -> None:
                              f"already serves {config.state}; stop it with 'pocketlink down "
                              f"--state {config.state}'.")
     store = open_store(config.state)
+    metrics = MetricStore(config.data_dir / "metrics.db")
+    # The data plane's counters, once the lifecycle (below) has made it.
+    sampler = Sampler(store, metrics, lambda: lifecycle.hyperplane.counters
+                      if lifecycle.hyperplane is not None else {})
+    page = partial(prometheus.page, sampler)
     stop, force = asyncio.Event(), asyncio.Event()
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
@@ -138,7 +147,8 @@ async def run(config: DaemonConfig) -> None:
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
                       limiter=RateLimiter(config.max_request_rate), backend=backend,
-                      instance_profiles=profiles)
+                      instance_profiles=profiles, metrics=metrics,
+                      prometheus=page if config.prometheus else None)
     loop = asyncio.get_running_loop()
 
     def signalled() -> None:
@@ -166,7 +176,8 @@ async def run(config: DaemonConfig) -> None:
     front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
         if config.network else None
     fronted = HttpServer(fair, paths=partial(network_path, store))
-    controller = HttpServer(control.Control(store, record, stop.set, backend, front))
+    controller = HttpServer(control.Control(store, record, stop.set, backend, front, metrics,
+                                            page))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
         if front is not None:
@@ -196,6 +207,7 @@ async def run(config: DaemonConfig) -> None:
                           MetadataService(store, profiles) if network else None,
                           front.address if front is not None else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
+    sampling = asyncio.create_task(sampler.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -209,12 +221,14 @@ async def run(config: DaemonConfig) -> None:
             await _bounded(fronted.close(), LAST_PASS_TIMEOUT, force)
             front.gateway_socket.unlink(missing_ok=True)
         await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
+        await _bounded(sampling, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()
             _exit_now(store)
         await _bounded(backend.stop(), LAST_PASS_TIMEOUT, force)
         await dns.stop()
+        metrics.close()
         store.close()
         await controller.close()
         record.remove()
