@@ -178,7 +178,7 @@ def list_metrics(context: RequestContext, params: dict) -> dict:
     start = 0
     if params.get("NextToken"):
         token = params["NextToken"]
-        if not token.isdigit() or int(token) >= len(found):
+        if not (token.isascii() and token.isdigit()) or int(token) >= len(found):
             raise cloudwatch.InvalidNextToken("The service cannot find the specified token.")
         start = int(token)
     page = found[start:start + LIST_PAGE]

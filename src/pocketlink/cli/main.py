@@ -74,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
                       help=f"the daemon's state file (default {default_state()}): down stops "
                            "that daemon only")
     down.add_argument("--purge", action="store_true",
-                      help="also delete the state file, the instances' folders, the backend's data, the metrics "
-                           "and the CA")
+                      help="also delete the state file, the instances' folders, the backend's "
+                           "data, the metrics and the CA")
     down.add_argument("--all", action="store_true",
                       help="remove every pocketlink namespace on the machine, whichever "
                            "daemon made it")

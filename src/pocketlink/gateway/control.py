@@ -152,7 +152,7 @@ class Control:
         from pocketlink.metrics import cost
 
         since = parse_qs(request.query).get("since", [""])[0]
-        if since and not since.isdigit():
+        if since and not (since.isascii() and since.isdigit()):
             return _json(400, {"error": "BadRequest", "message": "since: seconds since the epoch"})
         assert self.metrics is not None
         lines = cost.bill(self.metrics, self.store, int(since) if since else None)
