@@ -25,7 +25,8 @@ class Router:
         self.by_signing_name = {spec.signing_name: spec for spec in specs}
         self.by_version = {
             spec.model.metadata["apiVersion"]: spec for spec in specs
-            if spec.protocol in ("query", "ec2")
+            if spec.protocol in ("query", "ec2") or
+            "query" in spec.model.metadata.get("protocols", ())
         }
         self.by_target_prefix = {
             spec.model.metadata["targetPrefix"]: spec for spec in specs
