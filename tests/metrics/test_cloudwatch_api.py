@@ -7,6 +7,7 @@ CloudWatch's error in its protocol's format (tests/conftest.py's check_aws_error
 from __future__ import annotations
 
 import secrets
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -206,3 +207,11 @@ def test_each_protocol(daemon, protocol):
     assert status == 400
     assert parsed["Error"]["Code"] == "InvalidParameterValue", parsed
     assert "Period" in parsed["Error"]["Message"]
+
+
+def test_the_prometheus_page_is_off_the_api_port_unless_asked(daemon):
+    """It names every account's resources: on the control socket, and on the API port only
+    with ``pocketlink up --prometheus`` (test_measured.py's daemon has it)."""
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{daemon.endpoint}/_pocketlink/metrics", timeout=10)
+    assert caught.value.code == 404

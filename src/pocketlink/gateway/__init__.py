@@ -17,8 +17,9 @@
   its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
   shutdown. On the service front's socket (``paths``), each connection first states the
   network path of its requests, in the hyperplane's PROXY v2 header.
-- ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
-  0600 unix socket, and the record that says which daemon serves which state.
+- ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status, shutdown, bill
+  (``pocketlink cost``) and Prometheus page on a 0600 unix socket, and the record that
+  says which daemon serves which state.
 - ``NetworkPath`` (paths.py): how a request came (endpoint, VPC, caller address), known
   only for requests through the service front.
 """
