@@ -215,3 +215,15 @@ def test_the_prometheus_page_is_off_the_api_port_unless_asked(daemon):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(f"{daemon.endpoint}/_pocketlink/metrics", timeout=10)
     assert caught.value.code == 404
+
+
+def test_points_outlive_the_daemon(make_daemon):
+    """Every point is in metrics.db when its call is answered: a daemon killed (SIGKILL)
+    and started again answers with them."""
+    own = make_daemon("--no-network")
+    account = _account()
+    own.client("cloudwatch", account).put_metric_data(Namespace="App", MetricData=[
+        {"MetricName": "Latency", "Dimensions": DIMS, "Value": 42}])
+    own.restart(kill=True)
+    [point] = _statistics(own.client("cloudwatch", account))
+    assert point["Sum"] == 42

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from pocketlink.gateway import control
 from pocketlink.polling import wait_for
 from pocketlink.seeds.seed000 import CONSUMER, PROVIDER, Seed000
 
@@ -180,6 +181,13 @@ def test_the_prometheus_page(world):
     assert families["aws_network_elb_active_flow_count"].type == "gauge"
     assert {s.labels["account"] for s in families["aws_network_elb_new_flow_count"].samples} \
         == {PROVIDER}
+    # The same page on the control socket, the daemon's user's only.
+    record = control.RuntimeRecord.read(world.daemon.state)
+    connection = control._UnixConnection(record.socket, 10)
+    connection.request("GET", "/_pocketlink/metrics")
+    answer = connection.getresponse()
+    assert answer.status == 200 and b"aws_network_elb_new_flow_count_total" in answer.read()
+    connection.close()
 
 
 def test_pocketlink_cost_bills_the_measured_endpoint_traffic(world):
