@@ -215,3 +215,35 @@ def test_pocketlink_cost_bills_the_measured_endpoint_traffic(world):
     assert later.returncode == 0, later.stderr
     assert not any(world.ids["endpoint"] in line and float(line.split()[-1]) > 0.02
                    for line in later.stdout.splitlines())
+
+
+def test_a_refused_connect_is_the_targets_reset(world):
+    """A listener whose target listens on nothing: the target's RST reaches the client
+    through the NLB, and CloudWatch counts it as the target's (TCP_Target_Reset_Count),
+    not the NLB's."""
+    ec2, elb = world.client("ec2", PROVIDER), world.client("elbv2", PROVIDER)
+    [reservation] = ec2.describe_instances(InstanceIds=[world.ids["plain"]])["Reservations"]
+    ec2.authorize_security_group_ingress(  # the target answers port 81 itself, with a reset
+        GroupId=reservation["Instances"][0]["SecurityGroups"][0]["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 81, "ToPort": 81,
+                        "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    [group] = elb.create_target_group(Name="seed-closed", Protocol="TCP", Port=81,
+                                      VpcId=world.ids["provider_vpc"],
+                                      TargetType="instance")["TargetGroups"]
+    elb.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                         Targets=[{"Id": world.ids["plain"]}])
+    elb.create_listener(LoadBalancerArn=world.ids["balancer"], Protocol="TCP", Port=81,
+                        DefaultActions=[{"Type": "forward",
+                                         "TargetGroupArn": group["TargetGroupArn"]}])
+    cloudwatch = world.client("cloudwatch", PROVIDER)
+    dims = {"LoadBalancer": _balancer_dimension(world)}
+    before = _sum(cloudwatch, "AWS/NetworkELB", "TCP_Target_Reset_Count", dims)
+
+    def refused() -> bool:  # once the listener is bound, curl's connect is reset (exit 56)
+        done = world.run("curl", "-sS", "-m", "5", f"http://{world.node}:81/", on="proxy")
+        return done.returncode in (52, 56)
+    wait_for(refused, "a reset from port 81", 30)
+    resets = wait_for(lambda: _sum(cloudwatch, "AWS/NetworkELB", "TCP_Target_Reset_Count",
+                                   dims) - before, "TCP_Target_Reset_Count", 30)
+    assert resets >= 1
+    assert _sum(cloudwatch, "AWS/NetworkELB", "TCP_ELB_Reset_Count", dims) == 0
