@@ -3,8 +3,8 @@
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
 order, each step bounded: the API listener and its connections, the service front, the
-reconciler (its last pass, then its network workers), the data plane, the backend, the
-DNS process, the store. While it
+reconciler (its last pass, then its network workers), the metrics sampler, the data
+plane, the backend, the DNS process, the metric store and the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
@@ -134,7 +134,8 @@ async def run(config: DaemonConfig) -> None:
                              f"--state {config.state}'.")
     store = open_store(config.state)
     metrics = MetricStore(config.data_dir / "metrics.db")
-    # The data plane's counters, once the lifecycle (below) has made it.
+    # The data plane's counters, once the lifecycle (below) has made it. NAT gateways'
+    # counts join with ``nat=`` (a metrics.nat.NatGatewayReader).
     sampler = Sampler(store, metrics, lambda: lifecycle.hyperplane.counters
                       if lifecycle.hyperplane is not None else {})
     page = partial(prometheus.page, sampler)

@@ -187,6 +187,7 @@ def _since(text: str) -> int:
 
 def _cost(args: argparse.Namespace) -> int:
     from pocketlink.gateway import control
+    from pocketlink.metrics.cost import render
 
     state = args.state or default_state()
     try:
@@ -209,28 +210,8 @@ def _cost(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"pocketlink cost: the daemon of {state} did not answer: {error}", file=sys.stderr)
         return 1
-    print(_bill_table(bill))
+    print(render(bill))
     return 0
-
-
-def _bill_table(bill: dict) -> str:
-    prices = bill["prices"]
-    header = ["account", "resource", "kind", "hours", "GB", "hourly $", "data $", "total $"]
-    rows = [[line["account"], line["resource"], line["kind"], str(line["hours"]),
-             f"{line['bytes'] / prices['gigabyte']:.6f}", f"{line['hourly_cost']:.4f}",
-             f"{line['data_cost']:.6f}", f"{line['total']:.6f}"] for line in bill["lines"]]
-    total = sum(line["total"] for line in bill["lines"])
-    rows.append(["total", "", "", "", "", "", "", f"{total:.6f}"])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-           for row in [header, *rows]]
-    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(bill["since"])) \
-        if bill["since"] is not None else "the start (nothing measured yet)"
-    sources = sorted({prices[k]["source"] for k in ("nat_gateway", "interface_endpoint",
-                                                    "gateway_endpoint")})
-    out.append(f"since {since}; {prices['region']} list prices in {prices['currency']}, "
-               f"read {prices['retrieved']} from {', '.join(sources)}")
-    return "\n".join(out)
 
 
 def _exec(args: argparse.Namespace) -> int:

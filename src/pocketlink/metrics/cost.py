@@ -11,6 +11,7 @@ ways (BytesOutToDestination + BytesInFromDestination); a gateway endpoint nothin
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from functools import cache
 from importlib import resources
@@ -86,3 +87,25 @@ def bill(metrics: MetricStore, store: Store, since: int | None = None) -> list[L
 
 def as_json(lines: list[Line]) -> list[dict]:
     return [{**asdict(line), "total": line.total} for line in lines]
+
+
+def render(bill: dict) -> str:
+    """The daemon's bill (``/_pocketlink/cost``) as ``pocketlink cost`` prints it: a line
+    per resource, the total, and where the prices come from."""
+    prices = bill["prices"]
+    header = ["account", "resource", "kind", "hours", "GB", "hourly $", "data $", "total $"]
+    rows = [[line["account"], line["resource"], line["kind"], str(line["hours"]),
+             f"{line['bytes'] / prices['gigabyte']:.6f}", f"{line['hourly_cost']:.4f}",
+             f"{line['data_cost']:.6f}", f"{line['total']:.6f}"] for line in bill["lines"]]
+    total = sum(line["total"] for line in bill["lines"])
+    rows.append(["total", "", "", "", "", "", "", f"{total:.6f}"])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+           for row in [header, *rows]]
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(bill["since"])) \
+        if bill["since"] is not None else "the start (nothing measured yet)"
+    sources = sorted({prices[k]["source"] for k in ("nat_gateway", "interface_endpoint",
+                                                    "gateway_endpoint")})
+    out.append(f"since {since}; {prices['region']} list prices in {prices['currency']}, "
+               f"read {prices['retrieved']} from {', '.join(sources)}")
+    return "\n".join(out)

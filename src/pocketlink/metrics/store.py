@@ -50,8 +50,12 @@ class Metric:
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
-        return (self.account, self.region, self.namespace, self.name,
-                dimension_key(self.dimensions))
+        key = self.__dict__.get("_key")
+        if key is None:  # worked out once: a metric is hashed often in a second's figures
+            key = (self.account, self.region, self.namespace, self.name,
+                   dimension_key(self.dimensions))
+            self.__dict__["_key"] = key
+        return key
 
     def __hash__(self) -> int:  # the dimensions are a dict: hashed by their key
         return hash(self.key)
