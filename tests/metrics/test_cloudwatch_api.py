@@ -1,6 +1,6 @@
 """CloudWatch's metrics API on the shared API-only daemon: PutMetricData's points come back
 through GetMetricStatistics, GetMetricData and ListMetrics, in each account and region
-apart, over each of CloudWatch's protocols (boto3's own, rpc-v2-cbor and query, the last
+apart, over each of CloudWatch's protocols (boto3's own json, rpc-v2-cbor and query, the last
 two built and read by botocore's serializers and parsers), and every bad request gets
 CloudWatch's error in its protocol's format (tests/conftest.py's check_aws_error)."""
 

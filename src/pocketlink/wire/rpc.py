@@ -1,8 +1,8 @@
 """The RPC protocols, body a document: ``json`` (awsJson1_0: the operation in
 ``X-Amz-Target``) and ``smithy-rpc-v2-cbor`` (the operation in the path,
 ``/service/NAME/operation/OP``, the body CBOR). CloudWatch's model lists both beside
-``query``, and a client speaks the first it knows: boto3 of 2025 on speaks CBOR, older
-ones json or query (``protocol_of`` says which a request is in).
+``query``, and each SDK picks one: botocore ranks json first, an SDK taking the model's
+order speaks CBOR, one older than the list query (``protocol_of`` says which a request is in).
 
 A service marked ``awsQueryCompatible`` (CloudWatch) keeps its query error codes: an error
 names its shape in ``__type`` and its query code in the ``x-amzn-query-error`` header
