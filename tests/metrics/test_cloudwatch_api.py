@@ -7,6 +7,8 @@ CloudWatch's error in its protocol's format (tests/conftest.py's check_aws_error
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -227,3 +229,22 @@ def test_points_outlive_the_daemon(make_daemon):
     own.restart(kill=True)
     [point] = _statistics(own.client("cloudwatch", account))
     assert point["Sum"] == 42
+
+
+def _cost(daemon, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pocketlink", "cost", "--state",
+                           str(daemon.state), *args], capture_output=True, text=True, timeout=30)
+
+
+def test_cost_lists_gateway_endpoints_free(daemon):
+    ec2 = daemon.client("ec2", _account())
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, VpcEndpointType="Gateway",
+                                       ServiceName="com.amazonaws.us-east-1.s3")["VpcEndpoint"]
+    done = _cost(daemon)
+    assert done.returncode == 0, done.stderr
+    [row] = [line.split() for line in done.stdout.splitlines()
+             if endpoint["VpcEndpointId"] in line]
+    assert row[2:5] == ["gateway", "endpoint", "0"] and float(row[-1]) == 0
+    refused = _cost(daemon, "--since", "yesterday-ish")
+    assert refused.returncode == 2 and "--since" in refused.stderr
