@@ -1,6 +1,8 @@
 """The sampler: once a second, the data plane's counters and the store's resources become
-that second's data points (figures.py), written to the metric store at once; once a minute
-old points are rolled up. It keeps, for the Prometheus page, every count's total since the
+that second's data points (figures.py), written to the metric store at once: a count for
+each second it grew, a level when it moved and once a minute (an idle daemon's hundreds of
+levels would otherwise be a row each every second). Once a minute old points are rolled
+up. It keeps, for the Prometheus page, every count's total since the
 daemon started and every level's last value.
 """
 
@@ -49,6 +51,7 @@ class Sampler:
         self._last: dict[Key, tuple[int, ...]] = {}
         self._routes: dict[Key, tuple[int, ListenerSpec, Route]] = {}
         self._nat = NatDeltas()
+        self._written: dict[Metric, tuple[float, int]] = {}  # each level's last point
 
     async def run(self, stop: asyncio.Event) -> None:
         rolled = 0.0
@@ -79,7 +82,8 @@ class Sampler:
             nat_figures(figures, self._nat.take(await self.nat()))
         result = figures.result()
         second = int(now)
-        self.metrics.put(Point(f.metric, second, f.value, 1.0, unit=f.unit) for f in result)
+        self.metrics.put(Point(f.metric, second, f.value, 1.0, unit=f.unit) for f in result
+                         if f.counter or self._changed(f, second // 60))
         levels = {}
         for figure in result:
             if not figure.finest:
@@ -91,6 +95,15 @@ class Sampler:
                 levels[figure.metric] = (figure.value, figure.unit)
         self.levels = levels
         return result
+
+    def _changed(self, figure: Figure, minute: int) -> bool:
+        """Whether a level is written this second: when it moved, and once a minute (so
+        that every minute of a resource's life has its point, which the bill counts)."""
+        last = self._written.get(figure.metric)
+        if last is not None and last == (figure.value, minute):
+            return False
+        self._written[figure.metric] = (figure.value, minute)
+        return True
 
     def _route(self, key: Key, spec: ListenerSpec) -> Route:
         """Whom a listener's flows count for, worked out again when the store changed."""
