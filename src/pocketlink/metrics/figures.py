@@ -114,9 +114,11 @@ class Figures:
     """Adds up one second's figures; a resource's counts are all put down (zeros too)
     for a second it carried anything, its levels every second it exists."""
 
-    def __init__(self) -> None:
+    def __init__(self, levels: dict[Metric, list] | None = None) -> None:
+        """``levels``: another's ``levels`` to start from (the resources' own, which change
+        only when the store does)."""
         self._counts: dict[Metric, list] = {}  # metric -> [value, unit, finest, carried]
-        self._levels: dict[Metric, list] = {}
+        self.levels: dict[Metric, list] = {m: list(e) for m, e in (levels or {}).items()}
 
     def count(self, metric: Metric, value: float, unit: str, carried: bool,
               finest: bool = False) -> None:
@@ -126,7 +128,7 @@ class Figures:
 
     def level(self, metric: Metric, value: float, unit: str = COUNT,
               finest: bool = False) -> None:
-        entry = self._levels.setdefault(metric, [0.0, unit, finest])
+        entry = self.levels.setdefault(metric, [0.0, unit, finest])
         entry[0] += value
 
     def result(self) -> list[Figure]:
@@ -134,7 +136,7 @@ class Figures:
         return [Figure(m, value, unit, True, finest) for m, (value, unit, finest, _)
                 in self._counts.items() if _family(m) in carried] + \
             [Figure(m, value, unit, False, finest) for m, (value, unit, finest)
-             in self._levels.items()]
+             in self.levels.items()]
 
 
 def _family(metric: Metric) -> tuple:

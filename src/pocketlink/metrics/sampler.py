@@ -52,6 +52,7 @@ class Sampler:
         self._routes: dict[Key, tuple[int, ListenerSpec, Route]] = {}
         self._nat = NatDeltas()
         self._written: dict[Metric, tuple[float, int]] = {}  # each level's last point
+        self._resources: tuple[int, dict] = (-1, {})  # (the store's changes, their levels)
 
     async def run(self, stop: asyncio.Event) -> None:
         rolled = 0.0
@@ -67,8 +68,11 @@ class Sampler:
                 log.exception("sampling the metrics failed")
 
     async def sample(self, now: float) -> list[Figure]:
-        figures = Figures()
-        resource_figures(figures, self.store)
+        if self._resources[0] != self.store.changes:  # the resources' levels, made again
+            resources = Figures()
+            resource_figures(resources, self.store)
+            self._resources = (self.store.changes, resources.levels)
+        figures = Figures(self._resources[1])
         for key, counters in list(self.counters().items()):
             current = (counters.new, counters.bytes_in, counters.bytes_out,
                        counters.elb_resets, counters.target_resets, counters.client_resets)

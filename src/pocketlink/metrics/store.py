@@ -49,13 +49,20 @@ class Metric:
     dimensions: dict[str, str]
 
     @property
-    def key(self) -> tuple[str, str, str, str, str]:
+    def key(self) -> tuple:
+        """Who it is, in memory: hashed often in a second's figures, so cheap to make."""
         key = self.__dict__.get("_key")
-        if key is None:  # worked out once: a metric is hashed often in a second's figures
+        if key is None:
             key = (self.account, self.region, self.namespace, self.name,
-                   dimension_key(self.dimensions))
+                   tuple(sorted(self.dimensions.items())))
             self.__dict__["_key"] = key
         return key
+
+    @property
+    def columns(self) -> tuple[str, str, str, str, str]:
+        """Who it is, in the store's columns."""
+        return (self.account, self.region, self.namespace, self.name,
+                dimension_key(self.dimensions))
 
     def __hash__(self) -> int:  # the dimensions are a dict: hashed by their key
         return hash(self.key)
@@ -77,7 +84,7 @@ class Point:
     def row(self) -> tuple:
         low = self.sum if self.min is None else self.min
         high = self.sum if self.max is None else self.max
-        return (*self.metric.key, self.ts, self.resolution, self.sum, self.count, low, high,
+        return (*self.metric.columns, self.ts, self.resolution, self.sum, self.count, low, high,
                 self.unit)
 
 
@@ -120,7 +127,7 @@ class MetricStore:
         query = ("SELECT (ts - ?) / ?, SUM(sum), SUM(count), MIN(min), MAX(max), MIN(unit) "
                  "FROM points WHERE account = ? AND region = ? AND namespace = ? AND metric = ? "
                  "AND dimensions = ? AND ts >= ? AND ts < ?")
-        args: list = [start, period, *metric.key, start, end]
+        args: list = [start, period, *metric.columns, start, end]
         if unit is not None:
             query += " AND unit = ?"
             args.append(unit)
