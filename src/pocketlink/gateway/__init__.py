@@ -4,6 +4,8 @@
   identify, check the region and (strict) the signature, parse, call the handler,
   serialize; every failure becomes an AWS error, never a traceback. A request for a
   service of the backend (services/) is forwarded there instead, with its account.
+  Beside the API: ``/_pocketlink/health``, and the Prometheus page when ``pocketlink up
+  --prometheus`` asked for it (the control socket always serves it, and the bill).
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret
   (instances' temporary role keys included, with their session token).
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
@@ -17,9 +19,8 @@
   its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
   shutdown. On the service front's socket (``paths``), each connection first states the
   network path of its requests, in the hyperplane's PROXY v2 header.
-- ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status, shutdown, bill
-  (``pocketlink cost``) and Prometheus page on a 0600 unix socket, and the record that
-  says which daemon serves which state.
+- ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
+  0600 unix socket, and the record that says which daemon serves which state.
 - ``NetworkPath`` (paths.py): how a request came (endpoint, VPC, caller address), known
   only for requests through the service front.
 """
