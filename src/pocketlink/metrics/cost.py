@@ -57,7 +57,7 @@ def bill(metrics: MetricStore, store: Store, since: int | None = None) -> list[L
             account, region, dims["VPC Endpoint Id"], "interface endpoint", 0, 0, 0.0, 0.0))
         line.hours += hours
     for account, region, dims, total, _ in metrics.totals(ENDPOINTS, "BytesProcessed", since):
-        if "Subnet Id" in dims:
+        if "Subnet Id" in dims or dims.get("Endpoint Type") != "Interface":
             continue
         line = lines.setdefault(dims["VPC Endpoint Id"], Line(
             account, region, dims["VPC Endpoint Id"], "interface endpoint", 0, 0, 0.0, 0.0))

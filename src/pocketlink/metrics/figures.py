@@ -152,8 +152,8 @@ def endpoint_dimensions(endpoint: VpcEndpoint) -> dict[str, str]:
 def listener_figures(figures: Figures, where: Route, delta: Delta) -> None:
     carried = delta.carried
     processed = delta.bytes_in + delta.bytes_out
-    if where.endpoint is not None:
-        endpoint = where.endpoint
+    if where.endpoint is not None and where.endpoint.endpoint_type == "Interface":
+        endpoint = where.endpoint  # (a gateway endpoint has no metrics at AWS)
         base = endpoint_dimensions(endpoint)
         views = [base] + ([{**base, "Subnet Id": where.subnet_id}] if where.subnet_id else [])
         for index, dims in enumerate(views):
