@@ -88,3 +88,20 @@ def test_nat_counts_become_natgateway_metrics_and_a_bill(sampler):
     assert line.hourly_cost == prices["nat_gateway"]["hour"]
     assert line.data_cost == pytest.approx(10600 / 2**30 * prices["nat_gateway"]["gigabyte_processed"])
     assert cost.bill(sampler.metrics, sampler.store, since=NOW + 3) == []
+
+
+def test_a_gateway_endpoints_flows_have_no_privatelink_metrics():
+    """AWS publishes AWS/PrivateLinkEndpoints for interface endpoints only."""
+    from pocketlink.metrics.figures import Delta, Figures, Route, listener_figures
+    from pocketlink.model.privatelink import VpcEndpoint
+
+    def endpoint(kind: str) -> VpcEndpoint:
+        return VpcEndpoint(id="vpce-0123456789abcdef0", account="222222222222",
+                           region="us-east-1", vpc_id="vpc-0123456789abcdef0",
+                           service_name="com.amazonaws.us-east-1.s3", service_id=None,
+                           service_owner="amazon", endpoint_type=kind, state="available")
+    carried = Delta(new=1, bytes_in=100, bytes_out=900, active=1)
+    for kind, expected in (("Gateway", set()), ("Interface", {"AWS/PrivateLinkEndpoints"})):
+        figures = Figures()
+        listener_figures(figures, Route(endpoint(kind), None, None, None, None), carried)
+        assert {f.metric.namespace for f in figures.result()} == expected
