@@ -177,8 +177,8 @@ async def run(config: DaemonConfig) -> None:
     front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
         if config.network else None
     fronted = HttpServer(fair, paths=partial(network_path, store))
-    controller = HttpServer(control.Control(store, record, stop.set, backend, front, metrics,
-                                            page))
+    controller = HttpServer(control.Control(store, record, stop.set, backend, front,
+                                            metrics=metrics, prometheus=page))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
         if front is not None:
