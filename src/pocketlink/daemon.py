@@ -3,8 +3,8 @@
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
 order, each step bounded: the API listener and its connections, the service front, the
-reconciler (its last pass, then its network workers), the data plane, the backend, the
-DNS process, the store. While it
+reconciler (its last pass, then its network workers), the metrics sampler, the data
+plane, the backend, the DNS process, the metric store and the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
 
@@ -33,6 +33,9 @@ from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
 from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
+from pocketlink.metrics import prometheus
+from pocketlink.metrics.sampler import Sampler
+from pocketlink.metrics.store import MetricStore
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -77,6 +80,7 @@ class DaemonConfig:
     strict_auth: bool = False
     network: bool = True
     max_request_rate: float = DEFAULT_RATE
+    prometheus: bool = False  # the Prometheus page on the API port too (it names every account's resources)
 
     @property
     def data_dir(self) -> Path:
@@ -137,6 +141,12 @@ async def run(config: DaemonConfig) -> None:
                              f"already serves {config.state}; stop it with 'pocketlink down "
                              f"--state {config.state}'.")
     store = open_store(config.state)
+    metrics = MetricStore(config.data_dir / "metrics.db")
+    # The data plane's counters, once the lifecycle (below) has made it. NAT gateways'
+    # counts join with ``nat=`` (a metrics.nat.NatGatewayReader).
+    sampler = Sampler(store, metrics, lambda: lifecycle.hyperplane.counters
+                      if lifecycle.hyperplane is not None else {})
+    page = partial(prometheus.page, sampler)
     stop, force = asyncio.Event(), asyncio.Event()
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
@@ -149,7 +159,8 @@ async def run(config: DaemonConfig) -> None:
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=own_origins(config.host, config.port),
                       limiter=RateLimiter(config.max_request_rate), backend=backend,
-                      instance_profiles=profiles, registry=ecr)
+                      instance_profiles=profiles, registry=ecr, metrics=metrics,
+                      prometheus=page if config.prometheus else None)
     loop = asyncio.get_running_loop()
 
     def signalled() -> None:
@@ -177,7 +188,8 @@ async def run(config: DaemonConfig) -> None:
     front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
         if config.network else None
     fronted = HttpServer(fair, paths=partial(network_path, store))
-    controller = HttpServer(control.Control(store, record, stop.set, backend, front, registry))
+    controller = HttpServer(control.Control(store, record, stop.set, backend, front, registry,
+                                            metrics=metrics, prometheus=page))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
         if front is not None:
@@ -207,6 +219,7 @@ async def run(config: DaemonConfig) -> None:
                           MetadataService(store, profiles) if network else None,
                           front.address if front is not None else None, profiles=profiles)
     reconciling = asyncio.create_task(lifecycle.run(stop))
+    sampling = asyncio.create_task(sampler.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -220,6 +233,7 @@ async def run(config: DaemonConfig) -> None:
             await _bounded(fronted.close(), LAST_PASS_TIMEOUT, force)
             front.gateway_socket.unlink(missing_ok=True)
         await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
+        await _bounded(sampling, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()
@@ -227,6 +241,7 @@ async def run(config: DaemonConfig) -> None:
         await _bounded(backend.stop(), LAST_PASS_TIMEOUT, force)
         await _bounded(registry.stop(), LAST_PASS_TIMEOUT, force)
         await dns.stop()
+        metrics.close()
         store.close()
         await controller.close()
         record.remove()

@@ -37,6 +37,9 @@ The areas, by service:
 - Route 53: ``route53`` (hosted zones and record sets), ``route53_vpcs`` (private zones
   and the VPCs they answer in: associations and authorizations).
 - ``sts``: caller identity.
+- ``cloudwatch``: CloudWatch's metrics (GetMetricData, GetMetricStatistics, ListMetrics,
+  PutMetricData) over pocketlink.metrics' store: the data plane's AWS/* metrics and
+  custom ones.
 
 Handlers never touch the kernel and never set a state that the network has to make true.
 """

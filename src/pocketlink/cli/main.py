@@ -1,4 +1,5 @@
-"""``pocketlink up | status``: argument parsing and the one-line failures a person reads."""
+"""``pocketlink up | status | cost ...``: argument parsing and the one-line failures a
+person reads."""
 
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--max-request-rate", type=float, default=None, metavar="PER_SECOND",
                     help="API requests per second one client (access key) may make, "
                          "bursts of twice that (default 200)")
+    up.add_argument("--prometheus", action="store_true",
+                    help="serve the Prometheus page (/_pocketlink/metrics) on the API port too; "
+                         "it names every account's resources (always on the control socket)")
 
     status = commands.add_parser(
         "status", help="say whether the daemon of a state is up and what it holds")
@@ -71,10 +75,18 @@ def _parser() -> argparse.ArgumentParser:
                            "that daemon only")
     down.add_argument("--purge", action="store_true",
                       help="also delete the state file, the instances' folders, the backend's data, "
-                           "the CA and ECR's registry and token key")
+                           "the metrics, the CA and ECR's registry and token key")
     down.add_argument("--all", action="store_true",
                       help="remove every pocketlink namespace on the machine, whichever "
                            "daemon made it")
+
+    cost = commands.add_parser(
+        "cost", help="what the measured traffic would cost at AWS's us-east-1 list prices")
+    cost.add_argument("--state", type=Path, default=None,
+                      help=f"the daemon's state file (default {default_state()})")
+    cost.add_argument("--since", default=None, metavar="WHEN",
+                      help="from this time on (ISO 8601, or a span back from now: 90m, 6h, "
+                           "2d); default: all the daemon measured")
 
     demo = commands.add_parser("demo", help="replay a seed's story through the API, narrated")
     demo.add_argument("seed", nargs="?", choices=("000", "004"), default="000",
@@ -115,6 +127,7 @@ def _up(args: argparse.Namespace) -> int:
                           strict_auth=args.strict_auth, network=not args.no_network)
     if args.max_request_rate is not None:
         config.max_request_rate = args.max_request_rate
+    config.prometheus = args.prometheus
     try:
         import uvloop
         runner = uvloop.run
@@ -158,6 +171,46 @@ def _status(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+    return 0
+
+
+def _since(text: str) -> int:
+    """Seconds since the epoch, from ISO 8601 or a span back from now (90m, 6h, 2d)."""
+    from datetime import UTC, datetime
+
+    spans = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1:] in spans:
+        return int(time.time()) - int(text[:-1]) * spans[text[-1]]
+    moment = datetime.fromisoformat(text)
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from pocketlink.gateway import control
+    from pocketlink.metrics.cost import render
+
+    state = args.state or default_state()
+    try:
+        since = _since(args.since) if args.since else None
+    except ValueError:
+        print(f"pocketlink cost: --since {args.since}: give an ISO 8601 time or a span such "
+              "as 90m, 6h, 2d", file=sys.stderr)
+        return 2
+    record = control.RuntimeRecord.read(state)
+    if record is None:
+        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        return 1
+    try:
+        bill = control.ask(record, "GET", "/_pocketlink/cost" +
+                           (f"?since={since}" if since is not None else ""))
+    except PermissionError:
+        print(f"pocketlink cost: only the user who started the daemon of {state} may ask it "
+              "(run as that user, e.g. with sudo).", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"pocketlink cost: the daemon of {state} did not answer: {error}", file=sys.stderr)
+        return 1
+    print(render(bill))
     return 0
 
 
@@ -210,6 +263,8 @@ def _down(args: argparse.Namespace) -> int:
         shutil.rmtree(state.parent / "ca", ignore_errors=True)
         shutil.rmtree(state.parent / "registry", ignore_errors=True)
         shutil.rmtree(state.parent / "ecr", ignore_errors=True)
+        for path in ("metrics.db", "metrics.db-wal", "metrics.db-shm"):
+            (state.parent / path).unlink(missing_ok=True)
         print(f"*** deleted the state {state}")
     return 0
 
@@ -250,6 +305,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"up": _up, "status": _status, "demo": _demo, "exec": _exec,
-                "down": _down}[args.command](args)
+                "down": _down, "cost": _cost}[args.command](args)
     except KeyboardInterrupt:
         return 130

@@ -17,10 +17,13 @@ Nouns, one job each:
   seqpacket socketpair, sockets passed as descriptors.
 - ``worker`` (worker.py): a worker process: accepts, chooses the target by flow hash,
   starts the connect from the NLB node's address and hands the flow (with the PROXY v2
-  header to send first) to the pump at once, times out connects, resets idle flows, and
-  drains within a grace period when told to stop.
+  header to send first) to the pump at once, times out connects, resets idle flows, tells
+  the daemon each listener's ``Tally`` once a second, and drains within a grace period
+  when told to stop.
 - ``pump`` (pump.py): a worker's flows on one edge-triggered epoll set: bytes both ways,
-  copied while a flow is short and spliced (splice(2)) once it is bulk, half-close kept.
+  copied while a flow is short and spliced (splice(2)) once it is bulk, half-close kept;
+  each direction counts the bytes it moved (one addition a read), its listener's ``Tally``
+  hears them at the worker's sweep and at the flow's end.
 - ``sockets`` (sockets.py): sockets made inside other namespaces: by one thread per
   namespace for the daemon, a batch at a time on its own thread for a worker (or in the
   daemon's own, ``ROOT_NAMESPACE``: the way to the service front).

@@ -61,6 +61,37 @@ class _Listening:
 
 
 @dataclass
+class Counters:
+    """What one listener carried since the daemon started, from every worker's tallies
+    (worker.py): flows, bytes each way (in: client to target), resets by who caused them;
+    ``active``, its open flows per worker now. ``spec``: the listener as last planned
+    (kept after it closes, so its last flows are still put down to their owner)."""
+
+    spec: ListenerSpec
+    new: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    elb_resets: int = 0
+    target_resets: int = 0
+    client_resets: int = 0
+    active: dict[int, int] = field(default_factory=dict)
+
+    def add(self, worker: int, counts: list[int]) -> None:
+        new, bytes_in, bytes_out, elb, target, client, active = counts
+        self.new += new
+        self.bytes_in += bytes_in
+        self.bytes_out += bytes_out
+        self.elb_resets += elb
+        self.target_resets += target
+        self.client_resets += client
+        self.active[worker] = active
+
+    @property
+    def active_flows(self) -> int:
+        return sum(self.active.values())
+
+
+@dataclass
 class _Worker:
     index: int
     process: asyncio.subprocess.Process
@@ -79,6 +110,7 @@ class Hyperplane:
         self._listening: dict[Key, _Listening] = {}
         self._restarting: set[asyncio.Task] = set()
         self._stopping = False
+        self.counters: dict[Key, Counters] = {}  # every listener's, since the daemon started
 
     def ready(self, owner: str, planned: dict[Key, ListenerSpec]) -> bool:
         """Whether every worker accepts on every listener the plan gives ``owner``."""
@@ -204,14 +236,31 @@ class Hyperplane:
     def _heard(self, worker: _Worker, message: control.Message, fds: list[int]) -> None:
         for fd in fds:
             socket.close(fd)
-        if message["op"] == "listening":
+        if message["op"] == "tally":
+            self._tallied(worker, message["listeners"])
+        elif message["op"] == "listening":
             key = tuple(message["key"])
             worker.accepting.add(key)
             for taken in worker.waiters.pop(key, []):
                 if not taken.done():
                     taken.set_result(None)
 
+    def _tallied(self, worker: _Worker, listeners: list[list]) -> None:
+        for namespace, address, port, *counts in listeners:
+            key = (namespace, address, port)
+            counters = self.counters.get(key)
+            listening = self._listening.get(key)
+            if counters is None:
+                if listening is None:
+                    continue  # a listener this daemon never planned: nothing to put it down to
+                counters = self.counters[key] = Counters(listening.spec)
+            elif listening is not None:
+                counters.spec = listening.spec
+            counters.add(worker.index, counts)
+
     def _gone(self, worker: _Worker) -> None:
+        for counters in self.counters.values():
+            counters.active.pop(worker.index, None)  # its flows died with it
         worker.channel = None
         worker.accepting.clear()
         for waiters in worker.waiters.values():

@@ -62,6 +62,33 @@ log = logging.getLogger("pocketlink.dataplane")
 Handler = Callable[[int], None]
 
 
+class Tally:
+    """One listener's figures, as its worker saw them since it last told the daemon
+    (``new``, the bytes each way, the resets by who caused them) and now (``active``
+    flows). A flow adds its bytes when the worker's sweep asks and when it ends, not
+    on every read: the hot path counts into the flow's own direction only."""
+
+    __slots__ = ("active", "bytes_in", "bytes_out", "client_resets", "elb_resets", "new",
+                 "target_resets", "told_active")
+
+    def __init__(self) -> None:
+        self.active = self.told_active = 0
+        self.new = self.bytes_in = self.bytes_out = 0
+        self.elb_resets = self.target_resets = self.client_resets = 0
+
+    def take(self) -> list[int] | None:
+        """The counts since the last take (and the active flows), or None if nothing
+        changed since; the counts start again from zero."""
+        counts = [self.new, self.bytes_in, self.bytes_out, self.elb_resets,
+                  self.target_resets, self.client_resets]
+        if not any(counts) and self.active == self.told_active:
+            return None
+        self.told_active = self.active
+        self.new = self.bytes_in = self.bytes_out = 0
+        self.elb_resets = self.target_resets = self.client_resets = 0
+        return [*counts, self.active]
+
+
 class Pipes:
     """Pipes lent to flows while bytes are in flight and taken back once drained: an idle
     flow holds its two sockets and nothing more, so descriptors go further."""
@@ -147,8 +174,8 @@ class _Direction:
     The flow is an argument of the methods, not an attribute: no cycle for the garbage
     collector to find, so a flow's objects go as soon as the worker lets go of it."""
 
-    __slots__ = ("blocked", "buffered", "done", "eof", "pending", "pipe", "prefix", "sink",
-                 "sink_fd", "source", "source_fd", "splicing", "watching")
+    __slots__ = ("blocked", "buffered", "done", "eof", "moved", "pending", "pipe", "prefix",
+                 "sink", "sink_fd", "source", "source_fd", "splicing", "watching")
 
     def __init__(self, source: socket.socket, source_fd: int, sink: socket.socket,
                  sink_fd: int, prefix: bytes = b"") -> None:
@@ -158,6 +185,7 @@ class _Direction:
         self.pending = b""
         self.pipe: tuple[int, int] | None = None
         self.buffered = 0
+        self.moved = 0  # bytes read from the source, not yet told to the flow's tally
         self.blocked = self.splicing = self.eof = self.done = False
 
     def move(self, flow: Flow, hangup: bool) -> None:
@@ -183,6 +211,7 @@ class _Direction:
                     return
                 if size == 0:
                     break
+                self.moved += size
                 flow.last_activity = pump.now
                 if not self._send(pump, view[:size]):
                     return
@@ -200,7 +229,7 @@ class _Direction:
                 return
             self._finish(flow)
         except OSError as error:
-            flow.fail(error)
+            flow.fail(error, self.source is flow.upstream)
 
     def _send(self, pump: Pump, data: bytes | memoryview) -> bool:
         """Whether the sink took all of ``data`` (after the prefix); the rest waits."""
@@ -253,6 +282,7 @@ class _Direction:
                 self.eof = True
             else:
                 self.buffered = moved
+                self.moved += moved
                 flow.last_activity = pump.now
 
     def _finish(self, flow: Flow) -> None:
@@ -275,19 +305,24 @@ class _Direction:
 class Flow:
     """Both directions between ``client`` and ``upstream``, which may still be connecting
     to ``target`` (named in the log if it fails); ``header`` goes to the upstream ahead of
-    the client's bytes; ``on_end`` runs once, at the end.
+    the client's bytes; ``on_end`` runs once, at the end; ``tally``, its listener's
+    figures (``count`` adds the bytes moved since it last did).
 
     ``connected``: an event from the upstream without an error has been seen. A flow with
     no header asks for no writable edge, so the connect's own may go unheard: the sweep
     asks the socket (``check_connected``) before it times a connect out."""
 
     __slots__ = ("client", "connected", "down", "finished", "idle_timeout", "last_activity",
-                 "on_end", "pump", "started", "target", "up", "upstream")
+                 "on_end", "pump", "started", "tally", "target", "up", "upstream")
 
     def __init__(self, pump: Pump, client: socket.socket, upstream: socket.socket,
                  target: tuple[str, int], idle_timeout: float, on_end: Callable[[Flow], None],
-                 header: bytes = b"") -> None:
+                 header: bytes = b"", tally: Tally | None = None) -> None:
         self.pump, self.client, self.upstream, self.target = pump, client, upstream, target
+        self.tally = tally
+        if tally is not None:
+            tally.new += 1
+            tally.active += 1
         self.idle_timeout = idle_timeout
         self.on_end = on_end
         self.started = self.last_activity = pump.now
@@ -327,15 +362,34 @@ class Flow:
     def idle(self, now: float) -> bool:
         return now - self.last_activity > self.idle_timeout
 
-    def fail(self, error: OSError) -> None:
+    def fail(self, error: OSError, by_target: bool = False) -> None:
+        """``by_target``: the error came from the upstream's side of a direction."""
         if not self.connected or isinstance(error, TimeoutError):
             log.info("flow to %s:%d: %s", *self.target,
                      error if str(error) else type(error).__name__)
+        tally = self.tally
+        if tally is not None and not self.finished:
+            if error.errno == errno.ECONNREFUSED or (by_target and error.errno == errno.ECONNRESET):
+                tally.target_resets += 1  # the target's RST, passed on to the client
+            elif error.errno == errno.ECONNRESET:
+                tally.client_resets += 1
+            elif error.errno != errno.EPIPE:
+                tally.elb_resets += 1  # a connect timed out: the NLB resets the client
         self.end(reset=error.errno != errno.EPIPE)
 
     def reset(self) -> None:
         """Idle past the timeout: forget the flow; both sides get a TCP reset."""
+        if self.tally is not None and not self.finished:
+            self.tally.elb_resets += 1
         self.end(reset=True)
+
+    def count(self) -> None:
+        """Adds the bytes moved since the last count to the listener's tally."""
+        tally, up, down = self.tally, self.up, self.down
+        if tally is not None and (up.moved or down.moved):
+            tally.bytes_in += up.moved
+            tally.bytes_out += down.moved
+            up.moved = down.moved = 0
 
     def end(self, reset: bool) -> None:
         if self.finished:
@@ -355,4 +409,9 @@ class Flow:
                     direction.source.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                                 _LINGER_RESET)
             direction.source.close()
+        tally = self.tally
+        if tally is not None:  # the last bytes, counted inline: one call fewer a flow
+            tally.bytes_in += self.up.moved
+            tally.bytes_out += self.down.moved
+            tally.active -= 1
         self.on_end(self)

@@ -49,7 +49,7 @@ import zlib
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.control import Channel, Message, spec_from
 from pocketlink.dataplane.plan import Backend, ListenerSpec
-from pocketlink.dataplane.pump import LISTENING, Flow, Pump
+from pocketlink.dataplane.pump import LISTENING, Flow, Pump, Tally
 from pocketlink.dataplane.sockets import Stock
 
 log = logging.getLogger("pocketlink.dataplane")
@@ -59,6 +59,7 @@ ACCEPT_BATCH = 64
 ACCEPT_PAUSE = 0.5
 ONE_CONNECTION_ERRORS = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM)
 SWEEP_EVERY = 1.0
+TALLIES_A_MESSAGE = 256  # well within a control message (MAX_MESSAGE)
 DRAIN_POLL = 0.05
 # Sockets made ahead per provider namespace and family, on the loop's own time: a batch of
 # 64 held up the connection that asked for it 0.6-0.8 ms (the p99 of new connections'
@@ -88,6 +89,7 @@ class _Listening:
         self.spec, self.sock = spec, sock
         self.family = int(sock.family)  # once: socket.accept() converts it to an enum a call
         self.local = (spec.address, spec.port)  # bound to one address: every flow's local end
+        self.tally = Tally()
 
 
 class Worker:
@@ -97,6 +99,8 @@ class Worker:
         self.channel: Channel | None = None
         self.done = asyncio.Event()
         self._listening: dict[Key, _Listening] = {}
+        # Every listener's figures, kept past its close while its flows still count.
+        self._tallies: dict[Key, Tally] = {}
         self._flows: set[Flow] = set()
         self._pump: Pump | None = None
         self._sweeper: asyncio.Task | None = None
@@ -145,6 +149,7 @@ class Worker:
         if previous is not None:
             self._stop_listening(previous)
         listening = self._listening[spec.key] = _Listening(spec, sock)
+        listening.tally = self._tallies.setdefault(spec.key, listening.tally)
         self._watch(listening)
         self._keep_namespaces()
         assert self.channel is not None
@@ -208,19 +213,21 @@ class Worker:
             backend, local = listening.spec.backend, listening.local
             target = choose(backend.targets, peer, local)
             if target is None:
+                listening.tally.elb_resets += 1
                 _reset(client)
                 continue
             try:
                 upstream = self.sockets.take(backend.namespace, family(target[0]), UPSTREAM)
             except OSError as error:  # the provider's namespace is gone, or not made yet
                 log.info("flow %s -> %s: %s", peer, target, error)
+                listening.tally.elb_resets += 1
                 _reset(client)
                 continue
-            self._connect(backend, client, peer[:2], local, target, upstream)
+            self._connect(backend, client, peer[:2], local, target, upstream, listening.tally)
 
     def _connect(self, backend: Backend, client: socket.socket, peer: tuple[str, int],
-                 local: tuple[str, int], target: tuple[str, int], upstream: socket.socket
-                 ) -> None:
+                 local: tuple[str, int], target: tuple[str, int], upstream: socket.socket,
+                 tally: Tally) -> None:
         """A non-blocking connect to a numeric address (no resolver on the way: the loop's
         own sock_connect may hand even a numeric address to a thread pool), and the flow
         starts at once: its bytes for the target wait for the connect's edge, a refusal
@@ -239,13 +246,14 @@ class Worker:
             code = error.errno or errno.EINVAL
         if code not in (0, errno.EINPROGRESS):
             log.info("flow %s -> %s: %s", peer, target, os.strerror(code))
+            tally.elb_resets += 1
             _reset(client)
             _reset(upstream)
             return
         assert self._pump is not None
         header = ppv2.encode(peer, local, endpoint_id) if backend.proxy_protocol else b""
         self._flows.add(Flow(self._pump, client, upstream, target, backend.idle_timeout,
-                             self._flows.discard, header))
+                             self._flows.discard, header, tally))
 
     def _resume_accepting(self, listening: _Listening) -> None:
         if self._listening.get(listening.spec.key) is listening:
@@ -253,7 +261,8 @@ class Worker:
 
     async def _sweep(self) -> None:
         """Flows idle past their listener's idle timeout are forgotten, as an NLB does;
-        connects that have not been answered in CONNECT_TIMEOUT fail."""
+        connects that have not been answered in CONNECT_TIMEOUT fail. Then the daemon
+        hears what every listener carried since the last sweep (``tally``)."""
         while True:
             await asyncio.sleep(SWEEP_EVERY)
             now = time.monotonic()
@@ -262,6 +271,23 @@ class Worker:
                     flow.fail(TimeoutError(errno.ETIMEDOUT, "connect timed out"))
                 elif flow.idle(now):
                     flow.reset()
+                else:
+                    flow.count()
+            self._report()
+
+    def _report(self) -> None:
+        """``tally``: per listener key, [new, bytes in, bytes out, ELB resets, target
+        resets, client resets, active], the counts since the last report."""
+        told = []
+        for key, tally in list(self._tallies.items()):
+            counts = tally.take()
+            if counts is not None:
+                told.append([*key, *counts])
+            if tally.active == 0 and key not in self._listening:
+                del self._tallies[key]
+        if self.channel is not None:
+            for start in range(0, len(told), TALLIES_A_MESSAGE):
+                self.channel.send({"op": "tally", "listeners": told[start:start + TALLIES_A_MESSAGE]})
 
     # --- stopping --------------------------------------------------------------------
     def drain(self, grace: float) -> None:

@@ -1,6 +1,7 @@
 """The daemon's control, off the web: status and shutdown over a unix socket.
 
-A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/shutdown``) on a unix
+A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/shutdown``, the
+bill of ``/_pocketlink/cost?since=EPOCH``, the Prometheus page ``/_pocketlink/metrics``) on a unix
 socket that only its own user may open (0600, in a 0700 folder), never on its TCP port:
 no web page and no other user can stop it or read what every account holds. Beside the
 socket lies the daemon's ``RuntimeRecord`` (pid, port, state file, socket; 0600), named
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model.states import failures
@@ -33,6 +35,7 @@ from pocketlink.wire.message import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
     from pocketlink.services.ecr_registry import Registry
+    from pocketlink.metrics.store import MetricStore
     from pocketlink.services.front import ServiceFront
 
 ROOT_RUNTIME_DIR = Path("/run/pocketlink/daemons")
@@ -114,8 +117,12 @@ class Control:
 
     def __init__(self, store: Store, record: RuntimeRecord, stop: Callable[[], None],
                  backend: Backend | None = None, front: ServiceFront | None = None,
-                 registry: Registry | None = None) -> None:
+                 registry: Registry | None = None,
+                 metrics: MetricStore | None = None,
+                 prometheus: Callable[[], bytes] | None = None) -> None:
         self.store = store
+        self.metrics = metrics
+        self.prometheus = prometheus
         self.record = record
         self.stop = stop
         self.backend = backend
@@ -134,10 +141,28 @@ class Control:
             if self.registry is not None:
                 body["registry"] = self.registry.status()
             return _json(200, body)
+        if request.path == "/_pocketlink/cost" and request.method == "GET" and \
+                self.metrics is not None:
+            return self._cost(request)
+        if request.path == "/_pocketlink/metrics" and request.method == "GET" and \
+                self.prometheus is not None:
+            return HttpResponse(200, self.prometheus(),
+                                {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
         if request.path == "/_pocketlink/shutdown" and request.method == "POST":
             self.stop()
             return _json(200, {"status": "stopping"})
         return _json(404, {"error": "not found"})
+
+    def _cost(self, request: HttpRequest) -> HttpResponse:
+        from pocketlink.metrics import cost
+
+        since = parse_qs(request.query).get("since", [""])[0]
+        if since and not (since.isascii() and since.isdigit()):
+            return _json(400, {"error": "BadRequest", "message": "since: seconds since the epoch"})
+        assert self.metrics is not None
+        lines = cost.bill(self.metrics, self.store, int(since) if since else None)
+        return _json(200, {"since": int(since) if since else self.metrics.first_point(),
+                           "prices": cost.prices(), "lines": cost.as_json(lines)})
 
     def refuse(self, request: HttpRequest | None, error: ServiceError) -> HttpResponse:
         return _json(error.status, {"error": error.code, "message": error.message})

@@ -45,14 +45,18 @@ from pocketlink.wire.errors import (
 from pocketlink.wire.message import HttpRequest, HttpResponse
 from pocketlink.wire.parser import RequestParser, create_parser
 from pocketlink.wire.router import Router
+from pocketlink.wire.rpc import protocol_of
 from pocketlink.wire.serializer import ResponseSerializer, create_serializer
 from pocketlink.wire.specs import ServiceSpec, all_specs
 
 if TYPE_CHECKING:  # only annotations name them
     from pocketlink.imds.roles import InstanceProfiles
     from pocketlink.services.ecr_access import RegistryAccess
+    from pocketlink.metrics.store import MetricStore
 
 log = logging.getLogger("pocketlink.api")
+
+PROMETHEUS_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 DEFAULT_REGION = "us-east-1"
 # The largest body an API request may have. No EC2, ELBv2, STS or Route 53 request comes
@@ -107,8 +111,12 @@ class Gateway:
                  origins: frozenset[str] = frozenset(),
                  limiter: RateLimiter | None = None, backend: Backend | None = None,
                  instance_profiles: InstanceProfiles | None = None,
-                 registry: RegistryAccess | None = None) -> None:
+                 registry: RegistryAccess | None = None,
+                 metrics: MetricStore | None = None,
+                 prometheus: Callable[[], bytes] | None = None) -> None:
         self.store = store
+        self.metrics = metrics
+        self.prometheus = prometheus  # the Prometheus page, when served on this port
         self.backend = backend
         self.registry = registry  # ECR's registry door: its requests bypass the API
         self.instance_profiles = instance_profiles
@@ -122,11 +130,16 @@ class Gateway:
         specs = all_specs()
         self.router = Router(specs)
         self.protocols: dict[str, Protocol] = {}
+        # A service of several protocols (CloudWatch: rpc-v2-cbor, json, query): each one.
+        self.variants: dict[tuple[str, str], Protocol] = {}
         for spec in specs:
             try:
                 self.protocols[spec.name] = Protocol(create_parser(spec), create_serializer(spec))
             except NotImplementedError:
                 continue  # its protocol arrives with its first handler
+            for name in spec.model.metadata.get("protocols", ()):
+                self.variants[(spec.name, name)] = Protocol(create_parser(spec, name),
+                                                            create_serializer(spec, name))
         self.handlers: dict[tuple[str, str], Handler] = collect()
 
     def handle(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
@@ -145,7 +158,7 @@ class Gateway:
                 spec = self.router.route(request)
             finally:
                 self._check_origin(request)
-            protocol = self.protocols.get(spec.name)
+            protocol = self._protocol(spec, request)
             if protocol is None:
                 raise ServiceError(f"pocketlink does not serve {spec.name} yet",
                                    code="UnknownService")
@@ -174,15 +187,16 @@ class Gateway:
             context = RequestContext(account, region, request_id, self.store,
                                      consoles=self.consoles,
                                      instance_profiles=self.instance_profiles,
+                                     metrics=self.metrics,
                                      **({"user_id": caller[0], "principal": caller[1]}
                                         if caller else {}))
             result = handler(context, params) or {}
             response = protocol.serializer.serialize(operation, result, request_id)
         except ServiceError as error:
-            response = self._error(spec, error, request_id)
+            response = self._error(spec, error, request_id, request)
         except Exception:
             log.exception("%s %s failed", spec.name if spec else "?", action)
-            response = self._error(spec, InternalError(), request_id)
+            response = self._error(spec, InternalError(), request_id, request)
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s.%s %s %d %.1fms%s", spec.name if spec else "?", action, account,
                  response.status, elapsed, _via(path))
@@ -267,7 +281,7 @@ class Gateway:
                 spec = self.router.route(request)
             except ServiceError:
                 spec = None
-        return self._error(spec, error, str(uuid.uuid4()))
+        return self._error(spec, error, str(uuid.uuid4()), request)
 
     def body_limit(self, request: HttpRequest) -> int:
         if self.registry is not None and self.registry.claims(request, from_host=True):
@@ -322,18 +336,27 @@ class Gateway:
         if problem is not None:
             raise _auth_error(spec, problem)
 
-    def _error(self, spec: ServiceSpec | None, error: ServiceError, request_id: str
-               ) -> HttpResponse:
-        protocol = self.protocols.get(spec.name if spec else "ec2") or self.protocols["ec2"]
+    def _protocol(self, spec: ServiceSpec, request: HttpRequest) -> Protocol | None:
+        """The service's protocol, or the one of its several the request came in."""
+        return self.variants.get((spec.name, protocol_of(spec, request))) or \
+            self.protocols.get(spec.name)
+
+    def _error(self, spec: ServiceSpec | None, error: ServiceError, request_id: str,
+               request: HttpRequest | None = None) -> HttpResponse:
+        protocol = (self._protocol(spec, request) if spec and request else None) or \
+            self.protocols.get(spec.name if spec else "ec2") or self.protocols["ec2"]
         response = protocol.serializer.serialize_error(error, request_id)
         held_off(response, error)
         return response
 
     def _internal(self, request: HttpRequest) -> HttpResponse:
-        """Whether the daemon is up, for probes: nothing else about it is on the web."""
+        """Whether the daemon is up, for probes: nothing else about it is on the web but
+        the Prometheus page, when ``pocketlink up --prometheus`` asked for it."""
         if request.path == "/_pocketlink/health":
             return HttpResponse(200, json.dumps({"status": "running"}).encode(),
                                 {"Content-Type": "application/json"})
+        if request.path == "/_pocketlink/metrics" and self.prometheus is not None:
+            return HttpResponse(200, self.prometheus(), {"Content-Type": PROMETHEUS_TYPE})
         return HttpResponse(404, b'{"error": "not found"}', {"Content-Type": "application/json"})
 
 

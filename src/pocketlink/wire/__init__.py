@@ -5,6 +5,8 @@ Nouns, one job each:
 - ``ServiceSpec`` (specs.py): one AWS service's model, with pocketlink's patches applied.
 - ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``.
 - ``ResponseSerializer`` (serializer.py): a result dict or a ``ServiceError`` becomes an HTTP response.
+- rpc.py: the document protocols, ``json`` and ``smithy-rpc-v2-cbor`` (CloudWatch speaks
+  both beside ``query``; ``protocol_of`` says which a request came in).
 - ``route`` (router.py): which service a request is for, from its SigV4 credential scope.
 - ``sigv4`` (sigv4.py): who signed a request, and whether the signature holds.
 

@@ -7,7 +7,8 @@ Class tree (one base that walks shapes, one small subclass per wire protocol)::
           └── EC2RequestParser    lists as Name.N; names from queryName or capitalized locationName
      RestXmlRequestParser         method + URI template; uri/querystring/header members; XML body
 
-``json`` joins as a sibling when a service needs it.
+The document protocols (``json``, ``smithy-rpc-v2-cbor``) are rpc.py's, built on the query
+parser's checks.
 """
 
 from __future__ import annotations
@@ -405,8 +406,13 @@ _PARSERS: dict[str, type[RequestParser]] = {
 }
 
 
-def create_parser(spec: ServiceSpec) -> RequestParser:
+def create_parser(spec: ServiceSpec, protocol: str | None = None) -> RequestParser:
+    """The parser of ``protocol``, one of the spec's (its own by default)."""
+    from pocketlink.wire import rpc  # it builds on the query parser above
+
+    protocol = protocol or spec.protocol
+    parsers = {**_PARSERS, rpc.JSON: rpc.RpcRequestParser, rpc.CBOR: rpc.CborRequestParser}
     try:
-        return _PARSERS[spec.protocol](spec)
+        return parsers[protocol](spec)
     except KeyError:
-        raise NotImplementedError(f"the {spec.protocol} protocol ({spec.name})") from None
+        raise NotImplementedError(f"the {protocol} protocol ({spec.name})") from None

@@ -1,7 +1,8 @@
 """Which service a request is for: the SigV4 credential scope says, as it does at AWS.
 
 Unsigned requests fall back on what the protocols themselves carry: the query protocols'
-``Version`` parameter, the json protocol's ``X-Amz-Target``, rest-xml's versioned path.
+``Version`` parameter, the json protocol's ``X-Amz-Target``, rpc-v2-cbor's
+``/service/NAME/...`` path, rest-xml's versioned path.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class Router:
         self.by_signing_name = {spec.signing_name: spec for spec in specs}
         self.by_version = {
             spec.model.metadata["apiVersion"]: spec for spec in specs
-            if spec.protocol in ("query", "ec2")
+            if spec.protocol in ("query", "ec2") or
+            "query" in spec.model.metadata.get("protocols", ())
         }
         self.by_target_prefix = {
             spec.model.metadata["targetPrefix"]: spec for spec in specs
@@ -43,6 +45,8 @@ class Router:
                 raise UnknownService(f"the service '{scope.service}'")
             return spec
         target = request.headers.get("x-amz-target")
+        if not target and request.path.startswith("/service/"):  # smithy-rpc-v2-cbor
+            target = request.path.split("/")[2]
         if target:
             spec = self.by_target_prefix.get(target.split(".", 1)[0])
             if spec is not None:

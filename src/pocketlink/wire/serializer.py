@@ -207,8 +207,14 @@ _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
 }
 
 
-def create_serializer(spec: ServiceSpec) -> ResponseSerializer:
+def create_serializer(spec: ServiceSpec, protocol: str | None = None) -> ResponseSerializer:
+    """The serializer of ``protocol``, one of the spec's (its own by default)."""
+    from pocketlink.wire import rpc  # its serializers build on this module's
+
+    protocol = protocol or spec.protocol
+    serializers = {**_SERIALIZERS, rpc.JSON: rpc.RpcResponseSerializer,
+                   rpc.CBOR: rpc.CborResponseSerializer}
     try:
-        return _SERIALIZERS[spec.protocol](spec)
+        return serializers[protocol](spec)
     except KeyError:
-        raise NotImplementedError(f"the {spec.protocol} protocol ({spec.name})") from None
+        raise NotImplementedError(f"the {protocol} protocol ({spec.name})") from None

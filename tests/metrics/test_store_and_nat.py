@@ -1,0 +1,107 @@
+"""The metric store's roll-ups keep every sum, and the NAT gateway seam: a reader's
+cumulative counts become AWS/NATGateway's metrics and a line of ``pocketlink cost``.
+NAT gateways are not built on this branch, so the reader here is the test's own."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from pocketlink.daemon import open_store
+from pocketlink.metrics import cost
+from pocketlink.metrics.nat import NatGatewayCounts
+from pocketlink.metrics.sampler import Sampler
+from pocketlink.metrics.store import Metric, MetricStore, Point
+
+HOUR = 3600
+NOW = 1_800_000_000  # a fixed moment, on a whole hour
+
+
+def test_roll_ups_keep_sums_counts_and_extremes(tmp_path):
+    metrics = MetricStore(tmp_path / "metrics.db")
+    metric = Metric("111111111111", "us-east-1", "App", "Hits", {"Page": "home"})
+    old = NOW - 4 * HOUR  # past the 3 hours seconds are kept
+    metrics.put(Point(metric, old + s, float(s), 1.0) for s in range(120))
+    metrics.put([Point(metric, NOW - 10, 5.0, 1.0)])
+    before = metrics.buckets(metric, old, NOW, 60)
+    metrics.roll_up(NOW)
+    after = metrics.buckets(metric, old, NOW, 60)
+    assert [(b.start, b.sum, b.count, b.min, b.max) for b in after] == \
+        [(b.start, b.sum, b.count, b.min, b.max) for b in before]
+    assert [b.count for b in after] == [60, 60, 1]
+    # The seconds are gone where they were rolled up: a 1-second period sees minutes there.
+    assert len(metrics.buckets(metric, old, old + 120, 1)) == 2
+    metrics.roll_up(NOW + 456 * 86400)
+    assert metrics.buckets(metric, 0, NOW + HOUR, 60) == []
+
+
+class FakeNat:
+    """What the NAT gateways' counters would say, changed by the test between samples."""
+
+    def __init__(self) -> None:
+        self.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0")
+
+    async def __call__(self) -> list[NatGatewayCounts]:
+        return [self.counts]
+
+
+@pytest.fixture
+def sampler(tmp_path):
+    store = open_store(tmp_path / "state.db")
+    nat = FakeNat()
+    made = Sampler(store, MetricStore(tmp_path / "metrics.db"), dict, nat)
+    made.fake = nat  # type: ignore[attr-defined]
+    yield made
+    store.close()
+
+
+def _nat_sum(sampler: Sampler, name: str) -> float:
+    metric = Metric("333333333333", "us-east-1", "AWS/NATGateway", name,
+                    {"NatGatewayId": "nat-0123456789abcdef0"})
+    return sum(b.sum for b in sampler.metrics.buckets(metric, NOW - HOUR, NOW + HOUR, 60))
+
+
+def test_nat_counts_become_natgateway_metrics_and_a_bill(sampler):
+    fake = sampler.fake
+    fake.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0",
+                                   bytes_out_to_destination=1000, bytes_in_from_destination=5000,
+                                   connections_established=2, active_connections=2)
+    asyncio.run(sampler.sample(NOW))
+    fake.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0",
+                                   bytes_out_to_destination=1500, bytes_in_from_destination=9000,
+                                   connections_established=3, active_connections=1)
+    asyncio.run(sampler.sample(NOW + 1))
+    # Counters rebuilt from zero (a ruleset made again): what they say now is new.
+    fake.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0",
+                                   bytes_out_to_destination=100, connections_established=1)
+    asyncio.run(sampler.sample(NOW + 2))
+    assert _nat_sum(sampler, "BytesOutToDestination") == 1600
+    assert _nat_sum(sampler, "BytesInFromDestination") == 9000
+    assert _nat_sum(sampler, "ConnectionEstablishedCount") == 4
+    assert _nat_sum(sampler, "ActiveConnectionCount") == 3  # 2, 1, 0: levels each second
+    [line] = cost.bill(sampler.metrics, sampler.store)
+    assert (line.kind, line.resource, line.account, line.hours) == \
+        ("NAT gateway", "nat-0123456789abcdef0", "333333333333", 1)
+    assert line.bytes == 1600 + 9000
+    prices = cost.prices()
+    assert line.hourly_cost == prices["nat_gateway"]["hour"]
+    assert line.data_cost == pytest.approx(10600 / 2**30 * prices["nat_gateway"]["gigabyte_processed"])
+    assert cost.bill(sampler.metrics, sampler.store, since=NOW + 3) == []
+
+
+def test_a_gateway_endpoints_flows_have_no_privatelink_metrics():
+    """AWS publishes AWS/PrivateLinkEndpoints for interface endpoints only."""
+    from pocketlink.metrics.figures import Delta, Figures, Route, listener_figures
+    from pocketlink.model.privatelink import VpcEndpoint
+
+    def endpoint(kind: str) -> VpcEndpoint:
+        return VpcEndpoint(id="vpce-0123456789abcdef0", account="222222222222",
+                           region="us-east-1", vpc_id="vpc-0123456789abcdef0",
+                           service_name="com.amazonaws.us-east-1.s3", service_id=None,
+                           service_owner="amazon", endpoint_type=kind, state="available")
+    carried = Delta(new=1, bytes_in=100, bytes_out=900, active=1)
+    for kind, expected in (("Gateway", set()), ("Interface", {"AWS/PrivateLinkEndpoints"})):
+        figures = Figures()
+        listener_figures(figures, Route(endpoint(kind), None, None, None, None), carried)
+        assert {f.metric.namespace for f in figures.result()} == expected
