@@ -31,6 +31,7 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
+from pocketlink.model.acm import Certificate
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -46,6 +47,7 @@ from pocketlink.model.privatelink import ConnectionNotification, EndpointService
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
+from pocketlink.services.acm_authority import AcmAuthority
 from pocketlink.services.backend import Backend
 from pocketlink.services.ca import CertificateAuthority
 from pocketlink.services.front import ServiceFront, gateway_socket_path, network_path
@@ -57,7 +59,8 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes]
+         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
+         Certificate]
 
 
 @dataclass
@@ -132,6 +135,8 @@ async def run(config: DaemonConfig) -> None:
     stop, force = asyncio.Event(), asyncio.Event()
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
+    acm = AcmAuthority(config.data_dir / "acm")
+    ca.trust_also(acm.root_pem)
     instances = Instances(config.data_dir / "instances", ca.bundle)
     profiles = roles.InstanceProfiles(backend)
     config.credentials.sessions = lambda key: roles.credential(store, key)
@@ -194,7 +199,7 @@ async def run(config: DaemonConfig) -> None:
         else None
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
-                          front.address if front is not None else None)
+                          front.address if front is not None else None, acm)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,

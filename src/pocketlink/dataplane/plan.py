@@ -13,22 +13,30 @@ of a tenant behind it) listens on its ENI addresses on port 443, and its connect
 the service front (services/front.py) on the daemon's own loopback, with a PROXY protocol
 v2 header that names the endpoint: the front terminates TLS and hands the requests to the
 gateway with their network path.
+
+A TLS listener is planned as a TCP one with its ``TlsTermination`` beside the backend: the
+certificates' files (the default first; SNI picks among them), the security policy, the
+ALPN list and whether the targets get TLS again (a TLS target group). A TLS listener
+whose certificates are not issued yet (no files) listens nowhere. Workers terminate TLS
+themselves (tls.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pocketlink.dataplane.sockets import ROOT_NAMESPACE
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.ssl_policies import ALPN_PROTOCOLS
 from pocketlink.model.states import BALANCER_LISTENING, ENDPOINT_LISTENING, InstanceState
 from pocketlink.network import names
 from pocketlink.store import Store
 
-# Listener protocols whose bytes pocketlink carries (TLS would need its certificates).
-CARRIED = ("TCP", "TCP_UDP")
+# Listener protocols whose bytes pocketlink carries.
+CARRIED = ("TCP", "TCP_UDP", "TLS")
 AWS_SERVICE_PORT = 443  # HTTPS: every AWS service's API
 # PrivateLink's idle timeout for TCP flows (privatelink-behavior.md), as an NLB listener's.
 ENDPOINT_IDLE_TIMEOUT = 350.0
@@ -46,6 +54,20 @@ class Backend:
     idle_timeout: float
 
 
+# An issued certificate's (chain file, key file), or None while it has none.
+CertificateFiles = Callable[[str], tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class TlsTermination:
+    """What a TLS listener's worker needs to terminate TLS."""
+
+    certificates: tuple[tuple[str, str], ...]  # (chain file, key file), the default first
+    ssl_policy: str
+    alpn: tuple[str, ...]
+    reencrypt: bool  # a TLS target group: TLS again towards the targets
+
+
 @dataclass(frozen=True)
 class ListenerSpec:
     namespace: str
@@ -53,6 +75,7 @@ class ListenerSpec:
     port: int
     owner: str  # the endpoint id or load balancer ARN it serves
     backend: Backend
+    tls: TlsTermination | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -109,6 +132,19 @@ def _backend(store: Store, balancer: LoadBalancer, listener: Listener, node: Loa
         idle_timeout=float(listener.attributes.get("tcp.idle_timeout.seconds", "350")))
 
 
+def _termination(store: Store, listener: Listener, files: CertificateFiles | None
+                 ) -> TlsTermination | None:
+    """A TLS listener's termination, once every certificate it names is issued."""
+    found = [files(arn) for arn in listener.certificates] if files is not None else []
+    group = store.get(TargetGroup, listener.target_group_arn)
+    if not found or None in found or group is None:
+        return None
+    return TlsTermination(certificates=tuple(f for f in found if f is not None),
+                          ssl_policy=listener.ssl_policy or "ELBSecurityPolicy-2016-08",
+                          alpn=ALPN_PROTOCOLS.get(next(iter(listener.alpn_policy), "None"), ()),
+                          reencrypt=group.protocol == "TLS")
+
+
 def _zone_id(store: Store, subnet_id: str) -> str | None:
     subnet = store.get(Subnet, subnet_id)
     return subnet.availability_zone_id if subnet else None
@@ -138,7 +174,8 @@ def _aws_service_listeners(store: Store, endpoint: VpcEndpoint, front: tuple[str
     return specs
 
 
-def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpec]:
+def _endpoint_listeners(store: Store, endpoint: VpcEndpoint, files: CertificateFiles | None
+                        ) -> list[ListenerSpec]:
     service = store.get(EndpointService, endpoint.service_id or "")
     if service is None:
         return []
@@ -160,17 +197,23 @@ def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpe
                 if listener.load_balancer_arn != balancer.id or listener.protocol not in CARRIED:
                     continue
                 backend = _backend(store, balancer, listener, node, endpoint.id)
-                if backend is None:
+                tls = _termination(store, listener, files) if listener.protocol == "TLS" \
+                    else None
+                if backend is None or (listener.protocol == "TLS" and tls is None):
                     continue
                 specs += [ListenerSpec(names.namespace(endpoint.vpc_id), address, listener.port,
-                                       endpoint.id, backend) for address in addresses]
+                                       endpoint.id, backend, tls) for address in addresses]
     return specs
 
 
-def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSpec]:
+def _balancer_listeners(store: Store, balancer: LoadBalancer, files: CertificateFiles | None
+                        ) -> list[ListenerSpec]:
     specs = []
     for listener in store.all(Listener):
         if listener.load_balancer_arn != balancer.id or listener.protocol not in CARRIED:
+            continue
+        tls = _termination(store, listener, files) if listener.protocol == "TLS" else None
+        if listener.protocol == "TLS" and tls is None:
             continue
         for node in balancer.nodes:
             backend = _backend(store, balancer, listener, node, None)
@@ -178,23 +221,25 @@ def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSp
                 continue
             addresses = [a for a in (node.private_ipv4_address, node.ipv6_address) if a]
             specs += [ListenerSpec(names.namespace(balancer.vpc_id), address, listener.port,
-                                   balancer.id, backend) for address in addresses]
+                                   balancer.id, backend, tls) for address in addresses]
     return specs
 
 
-def plan(store: Store, front: tuple[str, int] | None = None
+def plan(store: Store, front: tuple[str, int] | None = None,
+         certificates: CertificateFiles | None = None
          ) -> dict[tuple[str, str, int], ListenerSpec]:
     """``front``: the service front's address, where AWS services' endpoints send their
-    flows (without one, those endpoints carry nothing)."""
+    flows (without one, those endpoints carry nothing); ``certificates``: where issued
+    certificates' files are (without it, TLS listeners carry nothing)."""
     specs: list[ListenerSpec] = []
     for endpoint in store.all(VpcEndpoint):
         if endpoint.endpoint_type != "Interface" or endpoint.state not in ENDPOINT_LISTENING:
             continue
         if endpoint.service_id:
-            specs += _endpoint_listeners(store, endpoint)
+            specs += _endpoint_listeners(store, endpoint, certificates)
         elif front is not None:
             specs += _aws_service_listeners(store, endpoint, front)
     for balancer in store.all(LoadBalancer):
         if balancer.state in BALANCER_LISTENING:
-            specs += _balancer_listeners(store, balancer)
+            specs += _balancer_listeners(store, balancer, certificates)
     return {spec.key: spec for spec in specs}

@@ -6,14 +6,14 @@ Class tree (one base that walks shapes, one small subclass per wire protocol)::
      └── QueryRequestParser       Action/Version form; lists as Name.member.N, maps as Name.entry.N
           └── EC2RequestParser    lists as Name.N; names from queryName or capitalized locationName
      RestXmlRequestParser         method + URI template; uri/querystring/header members; XML body
-
-``json`` joins as a sibling when a service needs it.
+     JsonRequestParser            X-Amz-Target names the operation; the body is the input as JSON
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
@@ -398,10 +398,84 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+class JsonRequestParser(RequestParser):
+    """json (ACM): ``X-Amz-Target: <targetPrefix>.<Operation>``, the input a JSON object.
+    A value of the wrong JSON type is a SerializationException, as AWS's json services
+    answer; a missing member or a value outside its enum a ValidationException."""
+
+    invalid_value_code = "SerializationException"
+    missing_code = "ValidationException"
+
+    def parse(self, request: HttpRequest) -> tuple[OperationModel, dict]:
+        target = request.headers.get("x-amz-target", "")
+        prefix, _, action = target.partition(".")
+        operation = self.spec.operation(action) if prefix == \
+            self.spec.model.metadata.get("targetPrefix") and action else None
+        if operation is None:
+            raise UnknownOperation(_shown(target) or "(none)", self.spec.name)
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise ServiceError("Start of structure or map found where not expected",
+                               code="SerializationException") from None
+        shape = operation.input_shape
+        return operation, ({} if shape is None else self._json(shape, body, ""))
+
+    def _json(self, shape: Shape, value, path: str):
+        if isinstance(shape, StructureShape):
+            if not isinstance(value, dict):
+                raise self._invalid(path, "", "a structure")
+            params = {name: self._json(member, value[name], f"{path}.{name}" if path else name)
+                      for name, member in shape.members.items()
+                      if value.get(name) is not None}
+            for name in shape.required_members:
+                if name not in params:
+                    raise ServiceError(self._missing_message(f"{path}.{name}" if path else name),
+                                       code=self.missing_code)
+            return params
+        if isinstance(shape, ListShape):
+            if not isinstance(value, list):
+                raise self._invalid(path, "", "a list")
+            return [self._json(shape.member, item, f"{path}.{i + 1}")
+                    for i, item in enumerate(value)]
+        if isinstance(shape, MapShape):
+            if not isinstance(value, dict):
+                raise self._invalid(path, "", "a map")
+            return {k: self._json(shape.value, v, f"{path}.{k}") for k, v in value.items()}
+        return self._json_scalar(shape, value, path)
+
+    def _json_scalar(self, shape: Shape, value, path: str):
+        kind = shape.type_name
+        if kind == "boolean" and isinstance(value, bool):
+            return value
+        if kind in ("integer", "long") and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind in ("float", "double") and isinstance(value, int | float) and \
+                not isinstance(value, bool):
+            return float(value)
+        if kind == "timestamp" and isinstance(value, int | float) and not isinstance(value, bool):
+            return self._timestamp(str(value), path)
+        if kind in ("string", "blob", "timestamp") and isinstance(value, str):
+            value = self._scalar(shape, value, path)
+            enum = getattr(shape, "enum", None)
+            if enum and value not in enum:
+                raise ServiceError(
+                    f"1 validation error detected: Value '{_shown(value)}' at '{_lower(path)}' "
+                    "failed to satisfy constraint: Member must satisfy enum value set: "
+                    f"[{', '.join(enum)}]", code=self.missing_code)
+            return value
+        raise self._invalid(path, _shown(str(value)), f"a {kind}")
+
+    def _missing_message(self, path: str) -> str:
+        return (f"1 validation error detected: Value null at '{_lower(path)}' failed to "
+                "satisfy constraint: Member must not be null")
+
+
 _PARSERS: dict[str, type[RequestParser]] = {
     "ec2": EC2RequestParser,
     "query": QueryRequestParser,
     "rest-xml": RestXmlRequestParser,
+    "json": JsonRequestParser,
 }
 
 

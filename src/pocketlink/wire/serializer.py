@@ -6,6 +6,8 @@ Class tree::
      └── QueryResponseSerializer   <OpResponse><OpResult>..</OpResult><ResponseMetadata>..
           └── EC2ResponseSerializer  <OpResponse><requestId>..; errors as <Response><Errors>..
      RestXmlResponseSerializer     headers + <OutputShape xmlns=..>..; the operation's status code
+     JsonResponseSerializer        the output as JSON (epoch-second timestamps); errors as
+                                   {"__type", "message"} with x-amzn-ErrorType
 
 A result key the output shape does not name is a bug in a handler, so it raises.
 """
@@ -13,6 +15,7 @@ A result key the output shape does not name is a bug in a handler, so it raises.
 from __future__ import annotations
 
 import base64
+import json
 import re
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -200,10 +203,51 @@ class RestXmlResponseSerializer(ResponseSerializer):
         return response
 
 
+class JsonResponseSerializer(ResponseSerializer):
+    """json (ACM): members by their names, timestamps in epoch seconds, blobs in base64."""
+
+    def __init__(self, spec: ServiceSpec) -> None:
+        super().__init__(spec)
+        self.content_type = f"application/x-amz-json-{spec.model.metadata['jsonVersion']}"
+
+    def serialize(self, operation: OperationModel, result: dict, request_id: str) -> HttpResponse:
+        shape = operation.output_shape
+        body = self._json(shape, result) if shape is not None else {}
+        return self._response(200, json.dumps(body), request_id)
+
+    def serialize_error(self, error: ServiceError, request_id: str) -> HttpResponse:
+        response = self._response(error.status, json.dumps(
+            {"__type": error.code, "message": error.message}), request_id)
+        response.headers["x-amzn-ErrorType"] = error.code
+        return response
+
+    def _json(self, shape: Shape, value):
+        if isinstance(shape, StructureShape):
+            out = {}
+            for key, item in value.items():
+                if item is None:
+                    continue
+                member = shape.members.get(key)
+                if member is None:
+                    raise ValueError(f"{shape.name} has no member {key}")
+                out[key] = self._json(member, item)
+            return out
+        if isinstance(shape, ListShape):
+            return [self._json(shape.member, item) for item in value]
+        if isinstance(shape, MapShape):
+            return {str(k): self._json(shape.value, v) for k, v in value.items()}
+        if shape.type_name == "timestamp" and isinstance(value, datetime):
+            return value.timestamp()
+        if shape.type_name == "blob":
+            return base64.b64encode(value.encode() if isinstance(value, str) else value).decode()
+        return value
+
+
 _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "ec2": EC2ResponseSerializer,
     "query": QueryResponseSerializer,
     "rest-xml": RestXmlResponseSerializer,
+    "json": JsonResponseSerializer,
 }
 
 
