@@ -77,7 +77,8 @@ class DaemonConfig:
     @property
     def data_dir(self) -> Path:
         """Where everything but the state file lives: the instances' consoles, UserData,
-        the backend's data (``backend/``), the CA instances trust (``ca/``)."""
+        the backend's data (``backend/``), the CA instances trust (``ca/``), ACM's CA
+        and its certificates' keys (``acm/``)."""
         return self.state.parent
 
 

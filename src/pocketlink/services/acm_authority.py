@@ -5,8 +5,9 @@ pocketlink's first CA (ca.py) is name-constrained to AWS's domains, so it cannot
 ``app.example.com``. ACM's certificates come from a second hierarchy, kept in the same
 state dir (``acm/``, 0700), shaped as Amazon's (Amazon Root CA 1 -> Amazon RSA 2048 M0x ->
 leaf): a root that instances trust beside the first CA (the daemon adds it to the bundle),
-excluded from AWS's domains (RFC 5280 name constraints, which OpenSSL enforces) so it can
-never stand in for the first; an issuing CA under it; and the leaves, issued only once ACM
+excluded from the domains AWS owns (amazonaws.com, compute.internal, ec2.internal, aws:
+RFC 5280 name constraints, which OpenSSL enforces) so it can never stand in for the first
+CA or name an instance; an issuing CA under it; and the leaves, issued only once ACM
 has seen a name's validation record on the public DNS (reconcile/certificates.py). Every
 private key is a 0600 file: the CAs' in ``acm/``, each certificate's as
 ``acm/<certificate id>.key`` beside ``<certificate id>.pem`` (the leaf then the issuing CA:
@@ -24,7 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pocketlink.services.ca import PERMITTED, write_private
+from pocketlink.dns.aws_names import AWS_DOMAINS
+from pocketlink.services.ca import write_private
 
 ROOT_DAYS = 7300
 ISSUING_DAYS = 3650
@@ -169,10 +171,11 @@ class AcmAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                            critical=False)
         )
-        if parent is None:  # never a name of AWS's: those are the first CA's alone
+        if parent is None:  # never a name of AWS's: amazonaws.com is the first CA's alone
             builder = builder.add_extension(x509.NameConstraints(
-                permitted_subtrees=None,
-                excluded_subtrees=[x509.DNSName(d) for d in PERMITTED]), critical=True)
+                permitted_subtrees=None, excluded_subtrees=[
+                    x509.DNSName(d.to_text(omit_final_dot=True)) for d in AWS_DOMAINS]),
+                critical=True)
         else:
             builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
                 signer_key.public_key()), critical=False)

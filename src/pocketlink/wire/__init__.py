@@ -3,7 +3,8 @@
 Nouns, one job each:
 
 - ``ServiceSpec`` (specs.py): one AWS service's model, with pocketlink's patches applied.
-- ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``.
+- ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``; the ec2,
+  query, rest-xml and json protocols.
 - ``ResponseSerializer`` (serializer.py): a result dict or a ``ServiceError`` becomes an HTTP response.
 - ``route`` (router.py): which service a request is for, from its SigV4 credential scope.
 - ``sigv4`` (sigv4.py): who signed a request, and whether the signature holds.

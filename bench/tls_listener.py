@@ -1,0 +1,150 @@
+"""TLS listeners beside TCP ones, side by side in one run: what terminating TLS costs a new
+connection, and whether a TLS listener on the same NLB costs the TCP path anything.
+
+The world is seed 000's (bench-free of its own: pocketlink.seeds.seed000): an NLB behind
+an endpoint service, httpd targets, a consumer instance, the private DNS name verified.
+From inside the consumer instance, C client threads make one HTTP/1.0 request per new
+connection for S seconds, counting answered requests, and the p50 of one request's time:
+
+1. ``tcp-before``: port 80 (TCP listener), before any TLS listener exists;
+2. an ACM certificate for the private DNS name is issued, a TLS:443 listener added (the
+   same target group, ``ELBSecurityPolicy-TLS13-1-2-2021-06``);
+3. rounds, interleaved: ``tcp`` (port 80 again) and ``tls`` (https://, verified against
+   the instance's CA store, a full handshake each: no session resumption).
+
+It prints connections/s and p50 per path and two ratios: tcp/tcp-before (x1 means a TLS
+listener costs the TCP path nothing) and tls/tcp (what a handshake costs). Run as root:
+``sudo .venv/bin/python bench/tls_listener.py [--seconds S] [--concurrency C] [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from pathlib import Path
+
+from pocketlink.harness import PROVIDER, Daemon
+from pocketlink.instances import processes
+from pocketlink.network import netns
+from pocketlink.polling import wait_for
+from pocketlink.seeds.seed000 import PLAIN_PORT, PRIVATE_NAME, Seed000
+
+# Runs inside the consumer instance: python3 -c LOADER host port tls seconds concurrency.
+LOADER = r"""
+import socket, ssl, sys, threading, time, json
+host, port, tls, seconds, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", \
+    float(sys.argv[4]), int(sys.argv[5])
+address = socket.getaddrinfo(host, port, socket.AF_INET)[0][4]
+context = ssl.create_default_context()
+request = f"GET / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode()
+done, errors, times = [0], [0], []
+lock = threading.Lock()
+deadline = time.monotonic() + seconds
+def work():
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            sock = socket.create_connection(address, timeout=5)
+            if tls:
+                sock = context.wrap_socket(sock, server_hostname=host)
+            sock.sendall(request)
+            while sock.recv(65536):
+                pass
+            sock.close()
+        except OSError:
+            with lock:
+                errors[0] += 1
+            continue
+        with lock:
+            done[0] += 1
+            times.append(time.monotonic() - started)
+threads = [threading.Thread(target=work) for _ in range(workers)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+times.sort()
+print(json.dumps({"cps": done[0] / seconds, "errors": errors[0],
+                  "p50_ms": 1000 * times[len(times) // 2] if times else None}))
+"""
+
+
+def measure(world: Seed000, port: int, tls: bool, args: argparse.Namespace) -> dict:
+    done = world.run("python3", "-c", LOADER, PRIVATE_NAME, str(port), "1" if tls else "0",
+                     str(args.seconds), str(args.concurrency), timeout=args.seconds + 60)
+    if done.returncode != 0:
+        raise SystemExit(f"the load failed: {done.stderr}")
+    return json.loads(done.stdout)
+
+
+def add_tls_listener(world: Seed000) -> None:
+    acm = world.client("acm", PROVIDER)
+    route53 = world.client("route53", PROVIDER)
+    arn = acm.request_certificate(DomainName=PRIVATE_NAME, ValidationMethod="DNS")[
+        "CertificateArn"]
+    record = acm.describe_certificate(CertificateArn=arn)["Certificate"][
+        "DomainValidationOptions"][0]["ResourceRecord"]
+    [zone] = [z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == "shiun.me."]
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {
+            "Name": record["Name"], "Type": "CNAME", "TTL": 300,
+            "ResourceRecords": [{"Value": record["Value"]}]}}]})
+    wait_for(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
+             == "ISSUED", "the certificate issued")
+    elb = world.client("elbv2", PROVIDER)
+    [group] = elb.describe_target_groups(Names=["seed-plain"])["TargetGroups"]
+    elb.create_listener(LoadBalancerArn=world.ids["balancer"], Protocol="TLS", Port=443,
+                        Certificates=[{"CertificateArn": arn}],
+                        SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                        DefaultActions=[{"Type": "forward",
+                                         "TargetGroupArn": group["TargetGroupArn"]}])
+    world.consumer.authorize_security_group_ingress(
+        GroupId=world.ids["endpoint_group"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    wait_for(lambda: world.curl(f"https://{PRIVATE_NAME}/").returncode == 0, "TLS answering")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="pocketlink-bench-tls-"))
+    daemon = Daemon(state=folder / "state.db", log=folder / "daemon.log", args=[])
+    daemon.start()
+    try:
+        world = Seed000(daemon.endpoint, say=lambda line: None)
+        world.build_provider()
+        world.build_consumer()
+        world.section1_create_and_accept()
+        world.section3_private_dns()
+        before = [measure(world, PLAIN_PORT, False, args) for _ in range(args.rounds)]
+        add_tls_listener(world)
+        results: dict[str, list[dict]] = {"tcp": [], "tls": []}
+        for index in range(args.rounds):
+            for path in (("tcp", "tls") if index % 2 == 0 else ("tls", "tcp")):
+                results[path].append(measure(world, 443 if path == "tls" else PLAIN_PORT,
+                                             path == "tls", args))
+        results["tcp-before"] = before
+        summary = {}
+        for path in ("tcp-before", "tcp", "tls"):
+            runs = results[path]
+            summary[path] = {"cps": statistics.mean(r["cps"] for r in runs),
+                             "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+                             "errors": sum(r["errors"] for r in runs)}
+            print(f"{path:>10}: {summary[path]['cps']:8.1f} requests/s on new connections, "
+                  f"p50 {summary[path]['p50_ms']:.2f} ms, {summary[path]['errors']} errors")
+        print(f"tcp/tcp-before: x{summary['tcp']['cps'] / summary['tcp-before']['cps']:.2f} "
+              f"requests/s; tls/tcp: x{summary['tls']['cps'] / summary['tcp']['cps']:.2f} "
+              f"requests/s, p50 x{summary['tls']['p50_ms'] / summary['tcp']['p50_ms']:.2f}")
+    finally:
+        daemon.stop()
+        for namespace in netns.ours(str(daemon.state.resolve())):  # this daemon's only
+            processes.stop_all(namespace)
+            netns.remove(namespace)
+
+
+if __name__ == "__main__":
+    main()
