@@ -163,3 +163,50 @@ def test_sni_picks_the_added_certificate(world, listener):
 
 def test_tcp_listeners_carry_on_beside_the_tls_one(world, listener):
     assert PAGE.match(world.curl(f"http://{PRIVATE_NAME}:{PLAIN_PORT}/").stdout.strip())
+
+
+def test_the_alpn_policy_is_offered(world, listener):
+    elb = world.client("elbv2", PROVIDER)
+    elb.modify_listener(ListenerArn=listener["ListenerArn"], AlpnPolicy=["HTTP2Preferred"])
+    wait_for(lambda: "ALPN protocol: h2" in _s_client(
+        world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}", "-alpn http/1.1,h2").stdout,
+        "h2 chosen", timeout=30)
+    elb.modify_listener(ListenerArn=listener["ListenerArn"], AlpnPolicy=["HTTP1Only"])
+    wait_for(lambda: "ALPN protocol: http/1.1" in _s_client(
+        world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}", "-alpn h2,http/1.1").stdout,
+        "http/1.1 chosen", timeout=30)
+
+
+def test_a_tls_target_group_gets_tls_again(world, listener):
+    """TLS:8443 to a TLS target group: the target (openssl s_server with a self-signed
+    certificate, which the NLB does not check) answers over the second TLS session."""
+    port = 8443
+    world.run("sh", "-c", "cd /tmp && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+              "-subj /CN=target -keyout t.key -out t.pem 2>/dev/null && "
+              f"(setsid openssl s_server -accept {port} -cert t.pem -key t.key -www "
+              ">/dev/null 2>&1 &)", on="plain")
+    provider = world.client("ec2", PROVIDER)
+    [instance] = [i for r in provider.describe_instances(InstanceIds=[world.ids["plain"]])[
+        "Reservations"] for i in r["Instances"]]
+    provider.authorize_security_group_ingress(
+        GroupId=instance["SecurityGroups"][0]["GroupId"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    world.consumer.authorize_security_group_ingress(
+        GroupId=world.ids["endpoint_group"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    elb = world.client("elbv2", PROVIDER)
+    [group] = elb.create_target_group(Name="seed-tls", Protocol="TLS", Port=port,
+                                      VpcId=world.ids["provider_vpc"],
+                                      TargetType="instance")["TargetGroups"]
+    elb.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                         Targets=[{"Id": world.ids["plain"]}])
+    elb.create_listener(LoadBalancerArn=world.ids["balancer"], Protocol="TLS", Port=port,
+                        Certificates=[{"CertificateArn": listener["certificate"]}],
+                        DefaultActions=[{"Type": "forward",
+                                         "TargetGroupArn": group["TargetGroupArn"]}])
+    answer = wait_for(lambda: (got := world.curl(f"https://{PRIVATE_NAME}:{port}/"))
+                      .returncode == 0 and got, "the TLS target answering", timeout=30)
+    assert "s_server -accept" in answer.stdout  # s_server's -www page
+    assert "Ciphers supported in s_server binary" in answer.stdout
