@@ -47,7 +47,7 @@ log = logging.getLogger("pocketlink.dataplane")
 
 HANDSHAKE_TIMEOUT = 10.0
 ACCEPT_BATCH = 64
-CONNECT_TIMEOUT = 10.0
+CONNECT_TIMEOUT = 10.0  # as a TCP flow's (worker.py)
 VERSIONS = {"TLSv1": ssl.TLSVersion.TLSv1, "TLSv1.1": ssl.TLSVersion.TLSv1_1,
             "TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
 # What an NLB offers its TLS targets (the NLB guide: set by the listener's policy).
@@ -93,7 +93,6 @@ class Termination:
     (an exact name before a wildcard, as ACM's smart selection would)."""
 
     def __init__(self, spec: TlsTermination) -> None:
-        self.spec = spec
         policy = policies()[spec.ssl_policy]
         self.contexts: list[tuple[list[str], ssl.SSLContext]] = []
         for chain, key in spec.certificates:
@@ -228,8 +227,12 @@ class TlsFlow:
                 assert secured is not None
                 self.upstream.transport = secured  # type: ignore[assignment]
                 secured.pause_reading()
-        except (OSError, ssl.SSLError, TimeoutError, ConnectionError, EOFError) as error:
+        except (OSError, TimeoutError, EOFError) as error:  # the client's or target's doing
             log.debug("TLS flow from %s: %s", self.peer, error or type(error).__name__)
+            self.reset()
+            return
+        except Exception:  # a bug: this flow ends, the worker goes on
+            log.exception("TLS flow from %s failed", self.peer)
             self.reset()
             return
         self.last_activity = time.monotonic()
