@@ -6,7 +6,8 @@ an endpoint service, httpd targets, a consumer instance, the private DNS name ve
 From inside the consumer instance, C client threads make one HTTP/1.0 request per new
 connection for S seconds, counting answered requests, and the p50 of one request's time:
 
-1. ``tcp-before``: port 80 (TCP listener), before any TLS listener exists;
+1. ``tcp-before``: port 80 (TCP listener), before any TLS listener exists (after a round
+   of warm-up);
 2. an ACM certificate for the private DNS name is issued, a TLS:443 listener added (the
    same target group, ``ELBSecurityPolicy-TLS13-1-2-2021-06``);
 3. rounds, interleaved: ``tcp`` (port 80 again) and ``tls`` (https://, verified against
@@ -15,7 +16,9 @@ connection for S seconds, counting answered requests, and the p50 of one request
 It prints connections/s and p50 per path and two ratios: tcp/tcp-before (x1 means a TLS
 listener costs the TCP path nothing) and tls/tcp (what a handshake costs); then, as a
 client that costs less than Python's, ``openssl s_time -new`` (one connection after
-another, a full handshake and a GET each) through the TLS listener. Run as root:
+another, a full handshake and a GET each) through the TLS listener, beside the same
+against a TLS server of the same kind with no data plane in between (asyncio on uvloop,
+on loopback, a certificate of the same authority): the ratio is what the path costs. Run as root:
 ``sudo .venv/bin/python bench/tls_listener.py [--seconds S] [--concurrency C] [--rounds N]``.
 """
 
@@ -25,14 +28,17 @@ import argparse
 import json
 import re
 import statistics
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
-from pocketlink.harness import PROVIDER, Daemon
+from pocketlink.harness import PROVIDER, Daemon, free_port
 from pocketlink.instances import processes
 from pocketlink.network import netns
 from pocketlink.polling import wait_for
 from pocketlink.seeds.seed000 import PLAIN_PORT, PRIVATE_NAME, Seed000
+from pocketlink.services.acm_authority import AcmAuthority
 
 # Runs inside the consumer instance: python3 -c LOADER host port tls seconds concurrency.
 LOADER = r"""
@@ -90,6 +96,50 @@ def s_time(world: Seed000, seconds: float) -> float:
     return int(found.group(1)) / float(found.group(2))
 
 
+# A TLS server as the workers' (uvloop, ssl, an RSA 2048 ACM certificate), answering one
+# small HTTP/1.0 response a connection: python3 SERVER CHAIN KEY PORT.
+SERVER = r"""
+import asyncio, ssl, sys, uvloop
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+class Answer(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+    def data_received(self, data):
+        self.transport.write(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        self.transport.close()
+async def main():
+    await asyncio.get_running_loop().create_server(Answer, "127.0.0.1", int(sys.argv[3]),
+                                                   ssl=context)
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+uvloop.run(main())
+"""
+
+
+def direct_s_time(folder: Path, seconds: float) -> float:
+    """``s_time`` against ``SERVER`` on loopback: TLS with no data plane in between."""
+    authority = AcmAuthority(folder / "direct")
+    arn = "arn:aws:acm:us-west-2:111111111111:certificate/00000000-0000-0000-0000-000000000001"
+    authority.issue(arn, [PRIVATE_NAME], "RSA_2048")
+    chain, key = authority.files(arn)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(chain), str(key), str(port)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+        done = subprocess.run(["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new",
+                               "-time", f"{seconds:g}", "-www", "/"], capture_output=True,
+                              text=True, timeout=seconds + 60)
+    finally:
+        server.terminate()
+        server.wait()
+    found = re.search(r"(\d+) connections in ([\d.]+) real seconds", done.stdout)
+    if found is None:
+        raise SystemExit(f"s_time failed: {done.stdout} {done.stderr}")
+    return int(found.group(1)) / float(found.group(2))
+
+
 def add_tls_listener(world: Seed000) -> None:
     acm = world.client("acm", PROVIDER)
     route53 = world.client("route53", PROVIDER)
@@ -133,6 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         world.build_consumer()
         world.section1_create_and_accept()
         world.section3_private_dns()
+        measure(world, PLAIN_PORT, False, args)  # a warm-up round, not counted
         before = [measure(world, PLAIN_PORT, False, args) for _ in range(args.rounds)]
         add_tls_listener(world)
         results: dict[str, list[dict]] = {"tcp": [], "tls": []}
@@ -152,8 +203,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"tcp/tcp-before: x{summary['tcp']['cps'] / summary['tcp-before']['cps']:.2f} "
               f"requests/s; tls/tcp: x{summary['tls']['cps'] / summary['tcp']['cps']:.2f} "
               f"requests/s, p50 x{summary['tls']['p50_ms'] / summary['tcp']['p50_ms']:.2f}")
-        print(f"openssl s_time -new through the TLS listener: "
-              f"{s_time(world, args.seconds):.1f} connections/s")
+        through, direct = s_time(world, args.seconds), direct_s_time(folder, args.seconds)
+        print(f"openssl s_time -new: through the TLS listener {through:.1f} connections/s, "
+              f"direct to a TLS server of the same kind {direct:.1f}: x{through / direct:.2f}")
     finally:
         daemon.stop()
         for namespace in netns.ours(str(daemon.state.resolve())):  # this daemon's only
