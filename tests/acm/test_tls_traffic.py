@@ -210,3 +210,19 @@ def test_a_tls_target_group_gets_tls_again(world, listener):
                       .returncode == 0 and got, "the TLS target answering", timeout=30)
     assert "s_server -accept" in answer.stdout  # s_server's -www page
     assert "Ciphers supported in s_server binary" in answer.stdout
+
+
+def test_a_restarted_daemon_serves_the_same_certificate(world, listener):
+    """The certificate and its key are kept in the state dir: after a restart the listener
+    serves the same certificate (same serial) and curl still verifies."""
+    acm = world.client("acm", PROVIDER)
+    serial = acm.describe_certificate(CertificateArn=listener["certificate"])["Certificate"][
+        "Serial"].replace(":", "").upper().lstrip("0")
+    world.daemon.restart()
+    answer = wait_for(lambda: (got := world.curl(f"https://{PRIVATE_NAME}/")).returncode == 0
+                      and got, "TLS after the restart", timeout=60)
+    assert PAGE.match(answer.stdout.strip())
+    shown = world.run("sh", "-c", f"openssl s_client -connect {PRIVATE_NAME}:{TLS_PORT} "
+                      f"-servername {PRIVATE_NAME} </dev/null 2>/dev/null | "
+                      "openssl x509 -noout -serial").stdout
+    assert shown.strip().split("=")[1].lstrip("0") == serial
