@@ -212,6 +212,29 @@ def test_a_tls_target_group_gets_tls_again(world, listener):
     assert "Ciphers supported in s_server binary" in answer.stdout
 
 
+def test_a_tcp_listener_turned_tls_and_back(world, listener):
+    """ModifyListener on the same port: the workers switch the listener's way at once."""
+    port = 8444
+    world.consumer.authorize_security_group_ingress(
+        GroupId=world.ids["endpoint_group"], IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    elb = world.client("elbv2", PROVIDER)
+    [group] = elb.describe_target_groups(Names=["seed-plain"])["TargetGroups"]
+    [made] = elb.create_listener(LoadBalancerArn=world.ids["balancer"], Protocol="TCP",
+                                 Port=port, DefaultActions=[{
+                                     "Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}]
+                                 )["Listeners"]
+    wait_for(lambda: world.curl(f"http://{PRIVATE_NAME}:{port}/").returncode == 0, "TCP")
+    elb.modify_listener(ListenerArn=made["ListenerArn"], Protocol="TLS",
+                        Certificates=[{"CertificateArn": listener["certificate"]}])
+    answer = wait_for(lambda: (got := world.curl(f"https://{PRIVATE_NAME}:{port}/"))
+                      .returncode == 0 and got, "TLS on the same port", timeout=30)
+    assert PAGE.match(answer.stdout.strip())
+    elb.modify_listener(ListenerArn=made["ListenerArn"], Protocol="TCP")
+    wait_for(lambda: world.curl(f"http://{PRIVATE_NAME}:{port}/").returncode == 0,
+             "TCP again", timeout=30)
+
 def test_a_restarted_daemon_serves_the_same_certificate(world, listener):
     """The certificate and its key are kept in the state dir: after a restart the listener
     serves the same certificate (same serial) and curl still verifies."""

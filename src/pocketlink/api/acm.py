@@ -216,16 +216,17 @@ def describe_certificate(context: RequestContext, params: dict) -> dict:
 
 def _summary(context: RequestContext, certificate: Certificate) -> dict:
     names = certificate.subject_alternative_names
+    used = bool(in_use_by(context, certificate))
+    usages = _usages(certificate)
     summary: dict = {
         "CertificateArn": certificate.id, "DomainName": certificate.domain_name,
         "SubjectAlternativeNameSummaries": names[:100],
         "HasAdditionalSubjectAlternativeNames": len(names) > 100,
         "Status": certificate.status, "Type": "AMAZON_ISSUED",
         "KeyAlgorithm": _key_algorithm(certificate),
-        "KeyUsages": [u["Name"] for u in _usages(certificate)["KeyUsages"]],
-        "ExtendedKeyUsages": [u["Name"] for u in _usages(certificate)["ExtendedKeyUsages"]],
-        "InUse": bool(in_use_by(context, certificate)),
-        "RenewalEligibility": "ELIGIBLE" if in_use_by(context, certificate) else "INELIGIBLE",
+        "KeyUsages": [u["Name"] for u in usages["KeyUsages"]],
+        "ExtendedKeyUsages": [u["Name"] for u in usages["ExtendedKeyUsages"]],
+        "InUse": used, "RenewalEligibility": "ELIGIBLE" if used else "INELIGIBLE",
         "CreatedAt": certificate.created,
     }
     if certificate.status == CertificateStatus.ISSUED:

@@ -128,11 +128,16 @@ class Worker:
             spec = spec_from(message["spec"])
             current = self._listening.get(spec.key)
             if current is not None:
+                plain = current.tls is None
                 try:  # new flows see the new backend; running ones keep theirs
                     current.update(spec)
                 except (OSError, ssl.SSLError, ValueError) as error:
                     log.warning("TLS listener %s:%d keeps its certificates: %s", spec.address,
                                 spec.port, error)
+                if (current.tls is None) != plain:  # TCP <-> TLS on the same port
+                    assert self._pump is not None
+                    self._pump.unwatch(current.sock.fileno())
+                    self._watch(current)
                 self._keep_namespaces()
         elif op == "close":
             listening = self._listening.pop(tuple(message["key"]), None)
