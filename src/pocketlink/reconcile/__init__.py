@@ -20,6 +20,6 @@ Nouns, one job each:
   VPC's instance metadata service (``pocketlink.imds``), served by the daemon.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
-- ``certificate_moves`` (certificates.py): ACM's DNS validation, a real CNAME query on the
-  public DNS, and the issue of a proven certificate (services/acm_authority.py).
+- ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on
+  the public DNS, and the issue of a proven certificate (services/acm_authority.py).
 """

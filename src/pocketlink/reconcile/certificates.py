@@ -24,6 +24,9 @@ from pocketlink.services.acm_authority import AcmAuthority, Issued
 from pocketlink.store import Store, Transaction
 
 TIMEOUT = 2.0
+# The public DNS is asked again this often even with no change (a DNS process that was
+# restarting when it was last asked answers now).
+RECHECK = 30.0
 
 
 @dataclass
@@ -73,31 +76,46 @@ def _timed_out(certificate_id: str) -> Callable[[Transaction], None]:
     return change
 
 
-async def certificate_moves(store: Store, authority: AcmAuthority, public_dns: tuple[str, int],
-                            settle: Callable[[], Awaitable[None]]) -> list[Move]:
-    """``settle``: returns once the public DNS answers from the store as it is now."""
-    moves = []
-    settled = False
-    moment = now()
-    authority.forget_all_but({c.id for c in store.all(Certificate)
-                              if c.status == CertificateStatus.ISSUED})
-    for certificate in list(store.all(Certificate)):
-        if certificate.status != CertificateStatus.PENDING_VALIDATION:
-            continue
-        if timed_out(certificate, moment):
-            moves.append(Move(f"{certificate.id} VALIDATION_TIMED_OUT",
-                              _timed_out(certificate.id)))
-            continue
-        if certificate.validation_method != "DNS":
-            continue
-        if not settled:
-            await settle()
-            settled = True
-        proven = await asyncio.gather(*(resolves(v, *public_dns)
-                                        for v in certificate.validations))
-        if all(proven):
-            issued = await asyncio.to_thread(authority.issue, certificate.id,
-                                             certificate.subject_alternative_names,
-                                             certificate.key_algorithm)
-            moves.append(Move(f"{certificate.id} ISSUED", _issued(certificate.id, issued)))
-    return moves
+class CertificateValidation:
+    """The reconciler's side of ACM, run on every pass. The public DNS is asked again when
+    the store changed since it was last asked (a record appears only by a change), or
+    RECHECK seconds passed, after the DNS process answers from the store as it is
+    (``settle``)."""
+
+    def __init__(self, store: Store, authority: AcmAuthority, public_dns: tuple[str, int],
+                 settle: Callable[[], Awaitable[None]]) -> None:
+        self.store, self.authority, self.public_dns = store, authority, public_dns
+        self.settle = settle
+        self._asked_at = -1  # the store's change count when the DNS was last asked
+        self._asked_when = 0.0  # and the loop's time then
+
+    async def moves(self) -> list[Move]:
+        store = self.store
+        moves = []
+        moment = now()
+        self.authority.forget_all_but({c.id for c in store.all(Certificate)
+                                       if c.status == CertificateStatus.ISSUED})
+        waiting = []
+        for certificate in store.all(Certificate):
+            if certificate.status != CertificateStatus.PENDING_VALIDATION:
+                continue
+            if timed_out(certificate, moment):
+                moves.append(Move(f"{certificate.id} VALIDATION_TIMED_OUT",
+                                  _timed_out(certificate.id)))
+            elif certificate.validation_method == "DNS":
+                waiting.append(certificate)
+        clock = asyncio.get_running_loop().time()
+        if not waiting or (store.changes == self._asked_at and
+                           clock - self._asked_when < RECHECK):
+            return moves
+        self._asked_at, self._asked_when = store.changes, clock
+        await self.settle()
+        for certificate in waiting:
+            proven = await asyncio.gather(*(resolves(v, *self.public_dns)
+                                            for v in certificate.validations))
+            if all(proven):
+                issued = await asyncio.to_thread(self.authority.issue, certificate.id,
+                                                 certificate.subject_alternative_names,
+                                                 certificate.key_algorithm)
+                moves.append(Move(f"{certificate.id} ISSUED", _issued(certificate.id, issued)))
+        return moves

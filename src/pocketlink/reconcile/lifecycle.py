@@ -41,7 +41,7 @@ from pocketlink.model.states import (
 )
 from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
-from pocketlink.reconcile.certificates import certificate_moves
+from pocketlink.reconcile.certificates import CertificateValidation
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
@@ -215,6 +215,8 @@ class Lifecycle:
                  acm: AcmAuthority | None = None) -> None:
         self.store = store
         self.acm = acm  # ACM's authority: issues certificates once their names are proven
+        self.certificates = CertificateValidation(store, acm, public_dns, dns.current) \
+            if acm is not None else None
         self.metadata = metadata
         self.public_dns = public_dns
         self.dns = dns
@@ -308,9 +310,9 @@ class Lifecycle:
                 return hyperplane.ready(owner, planned)
         transitions = due_transitions(self.store, now(), status, listening)
         transitions += await self._verifications()
-        if self.acm is not None:
-            transitions += [Transition(m.what, m.apply) for m in await certificate_moves(
-                self.store, self.acm, self.public_dns, self.dns.current)]
+        if self.certificates is not None:
+            transitions += [Transition(m.what, m.apply)
+                            for m in await self.certificates.moves()]
         if not transitions:
             return
         with self.store.transaction() as tx:
