@@ -32,10 +32,11 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
-from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
 from pocketlink.metrics import prometheus
 from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import MetricStore
+from pocketlink.model.acm import Certificate
+from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -52,6 +53,7 @@ from pocketlink.model.privatelink import ConnectionNotification, EndpointService
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
+from pocketlink.services.acm_authority import AcmAuthority
 from pocketlink.services.backend import Backend
 from pocketlink.services.ca import CertificateAuthority
 from pocketlink.services.ecr_access import RegistryAccess
@@ -67,7 +69,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
-         LaunchTemplate, AutoScalingGroup, ScalingActivity]
+         LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate]
 
 
 @dataclass
@@ -86,7 +88,8 @@ class DaemonConfig:
     def data_dir(self) -> Path:
         """Where everything but the state file lives: the instances' consoles, UserData,
         the backend's data (``backend/``), the CA instances trust (``ca/``), ECR's
-        registry (``registry/``) and its token key (``ecr/``)."""
+        registry (``registry/``) and its token key (``ecr/``), ACM's CA and its
+        certificates' keys (``acm/``)."""
         return self.state.parent
 
 
@@ -150,6 +153,8 @@ async def run(config: DaemonConfig) -> None:
     stop, force = asyncio.Event(), asyncio.Event()
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
+    acm = AcmAuthority(config.data_dir / "acm")
+    ca.trust_also(acm.root_pem)
     instances = Instances(config.data_dir / "instances", ca.bundle)
     profiles = roles.InstanceProfiles(backend, partial(launch_template_profile, store))
     registry = Registry(config.data_dir / "registry", registry_socket_path(config.state))
@@ -217,7 +222,8 @@ async def run(config: DaemonConfig) -> None:
         else None
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
-                          front.address if front is not None else None, profiles=profiles)
+                          front.address if front is not None else None, acm,
+                          profiles=profiles)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     sampling = asyncio.create_task(sampler.run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "

@@ -179,8 +179,23 @@ def test_seed_002_the_templates_resources_through_the_api(client):
     elbv2.register_targets(TargetGroupArn=target_group["TargetGroupArn"],
                            Targets=[{"Id": instance["InstanceId"]}])  # the Auto Scaling group
 
+    # EndpointServiceNetworkLoadBalancerCert: ${Application}.${HostedZoneDomainName}, DNS
+    # validation; the record that DomainValidationOptions' HostedZoneId writes, written here.
+    acm, route53 = client("acm", PROVIDER, region), client("route53", PROVIDER)
+    domain = "seed002.example.net"
+    zone = route53.create_hosted_zone(Name=domain, CallerReference="seed-002")["HostedZone"]
+    certificate = acm.request_certificate(DomainName=f"seed002.{domain}",
+                                          ValidationMethod="DNS")["CertificateArn"]
+    record = acm.describe_certificate(CertificateArn=certificate)["Certificate"][
+        "DomainValidationOptions"][0]["ResourceRecord"]
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {
+            "Name": record["Name"], "Type": "CNAME", "TTL": 300,
+            "ResourceRecords": [{"Value": record["Value"]}]}}]})
+    wait_for(lambda: acm.describe_certificate(CertificateArn=certificate)["Certificate"][
+        "Status"] == "ISSUED", "the certificate issued")
+
     # EndpointServiceNetworkLoadBalancerListener: TLS 443 with the ACM certificate.
-    certificate = f"arn:aws:acm:{region}:{PROVIDER}:certificate/seed002"
     [listener] = elbv2.create_listener(
         LoadBalancerArn=arn, Port=443, Protocol="TLS", SslPolicy="ELBSecurityPolicy-FS-1-2-Res-2019-08",
         Certificates=[{"CertificateArn": certificate}],

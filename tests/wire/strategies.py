@@ -59,6 +59,9 @@ def structure_for(shape: StructureShape, depth: int, present: bool = False
     required = set(shape.required_members)
     members = {name: member for name, member in shape.members.items()
                if member.serialization.get("location") in LOCATED}
+    if shape.is_tagged_union:  # a union (ACM's) holds exactly one of its members
+        return st.sampled_from(sorted(members)).flatmap(lambda name: st.fixed_dictionaries(
+            {name: value_for(members[name], depth + 1, present=True)}))
     fixed = {n: located(m, depth, present=True) for n, m in members.items() if n in required}
     optional = {} if depth >= MAX_DEPTH else {
         n: located(m, depth) for n, m in members.items() if n not in required}

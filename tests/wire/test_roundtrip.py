@@ -24,7 +24,7 @@ from pocketlink.wire.parser import create_parser
 from pocketlink.wire.serializer import create_serializer
 from tests.wire.strategies import normalize, structure_for
 
-SERVICES = ["ec2", "elbv2", "sts", "route53", "autoscaling"]
+SERVICES = ["ec2", "elbv2", "sts", "route53", "autoscaling", "acm"]
 PROFILE = settings(max_examples=400, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

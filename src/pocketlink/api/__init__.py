@@ -33,13 +33,17 @@ The areas, by service:
   notifications); ``privatelink_common`` is what both sides share (visible services, DNS
   names, connection events).
 - ELBv2: ``elbv2_load_balancers``, ``elbv2_target_groups``, ``elbv2_listeners``,
-  ``elbv2_tags``; ``elbv2_common`` holds ARNs, names, Marker/PageSize pages and attribute checks.
+  ``elbv2_certificates`` (a TLS listener's certificates and security policy, SNI
+  certificates, DescribeSSLPolicies), ``elbv2_tags``; ``elbv2_common`` holds ARNs, names,
+  Marker/PageSize pages and attribute checks.
 - Route 53: ``route53`` (hosted zones and record sets), ``route53_vpcs`` (private zones
   and the VPCs they answer in: associations and authorizations).
 - ``sts``: caller identity.
 - ``cloudwatch``: CloudWatch's metrics (GetMetricData, GetMetricStatistics, ListMetrics,
   PutMetricData) over pocketlink.metrics' store: the data plane's AWS/* metrics and
   custom ones.
+- ``acm``: ACM's certificates (requests, validation records, descriptions, tags); the
+  reconciler validates and issues them.
 
 Handlers never touch the kernel and never set a state that the network has to make true.
 """

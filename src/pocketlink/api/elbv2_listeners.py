@@ -1,12 +1,13 @@
 """Listeners: a port and protocol on a load balancer, forwarding to one target group.
 
-TCP, UDP and TCP_UDP carry traffic; TLS listeners are accepted and stored (their
-certificates too) for the day the data plane terminates TLS.
+TCP and TCP_UDP carry traffic, and TLS: the data plane terminates it with the listener's
+ACM certificates (elbv2_certificates.py adds the SNI ones), under its security policy.
 """
 
 from __future__ import annotations
 
 from pocketlink.api.context import RequestContext
+from pocketlink.api.elbv2_certificates import check_tls, tls_settings
 from pocketlink.api.elbv2_common import (
     arn,
     attribute_changes,
@@ -40,8 +41,8 @@ def describe_listener(listener: Listener) -> dict:
                                 {"TargetGroupArn": listener.target_group_arn, "Weight": 1}],
                                 "TargetGroupStickinessConfig": {"Enabled": False}}}],
     }
-    if listener.certificates:
-        item["Certificates"] = [{"CertificateArn": c} for c in listener.certificates]
+    if listener.certificates:  # the default only: DescribeListenerCertificates lists all
+        item["Certificates"] = [{"CertificateArn": listener.certificates[0]}]
     if listener.ssl_policy:
         item["SslPolicy"] = listener.ssl_policy
     if listener.alpn_policy:
@@ -88,9 +89,7 @@ def _check(context: RequestContext, balancer: LoadBalancer, protocol: str, port:
                 (listener is None or other.id != listener.id):
             raise elbv2.DuplicateListenerException("A listener already exists on this port "
                                                    "for this load balancer")
-    if protocol == "TLS" and not (params.get("Certificates") or (listener and
-                                                                 listener.certificates)):
-        raise elbv2.CertificateNotFoundException("A certificate must be specified for TLS listeners")
+    check_tls(context, protocol, params, listener)
 
 
 @operation("elbv2", "CreateListener")
@@ -110,11 +109,7 @@ def create_listener(context: RequestContext, params: dict) -> dict:
         id=arn(context, f"listener/net/{balancer.name}/{balancer.load_balancer_id}/{hex_id()}"),
         account=context.account, region=context.region, load_balancer_arn=balancer.id,
         protocol=protocol, port=port, target_group_arn=group.id,
-        certificates=[c["CertificateArn"] for c in params.get("Certificates") or []
-                      if c.get("CertificateArn")],
-        ssl_policy=params.get("SslPolicy") or ("ELBSecurityPolicy-2016-08"
-                                               if protocol == "TLS" else None),
-        alpn_policy=params.get("AlpnPolicy") or [],
+        **tls_settings(protocol, params, None),
         tags={t["Key"]: t.get("Value", "") for t in params.get("Tags") or []},
     )
     with context.store.transaction() as tx:
@@ -151,13 +146,8 @@ def modify_listener(context: RequestContext, params: dict) -> dict:
     with context.store.transaction() as tx:
         mine = tx.edit(Listener, listener.id)
         mine.protocol, mine.port, mine.target_group_arn = protocol, port, group.id
-        if params.get("Certificates"):
-            mine.certificates = [c["CertificateArn"] for c in params["Certificates"]
-                                 if c.get("CertificateArn")]
-        if params.get("SslPolicy"):
-            mine.ssl_policy = params["SslPolicy"]
-        if params.get("AlpnPolicy"):
-            mine.alpn_policy = params["AlpnPolicy"]
+        for key, value in tls_settings(protocol, params, listener).items():
+            setattr(mine, key, value)
     return {"Listeners": [describe_listener(mine)]}
 
 

@@ -20,6 +20,9 @@ Nouns, one job each:
   header to send first) to the pump at once, times out connects, resets idle flows, tells
   the daemon each listener's ``Tally`` once a second, and drains within a grace period
   when told to stop.
+- ``tls`` (tls.py): a TLS listener's connections, in the same workers: TLS terminated
+  with the listener's certificates (SNI), its security policy and ALPN, then carried to the
+  target as a TCP listener's are (or with TLS again to a TLS target group).
 - ``pump`` (pump.py): a worker's flows on one edge-triggered epoll set: bytes both ways,
   copied while a flow is short and spliced (splice(2)) once it is bulk, half-close kept;
   each direction counts the bytes it moved (one addition a read), its listener's ``Tally``

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from pocketlink.dataplane.plan import Backend, ListenerSpec
+from pocketlink.dataplane.plan import Backend, ListenerSpec, TlsTermination
 
 MAX_MESSAGE = 1 << 16
 MAX_FDS = 4
@@ -40,11 +40,16 @@ def spec_message(spec: ListenerSpec) -> Message:
                         "proxy_protocol": backend.proxy_protocol,
                         "endpoint_id": backend.endpoint_id,
                         "idle_timeout": backend.idle_timeout,
-                        "gateway_routes": [list(r) for r in backend.gateway_routes]}}
+                        "gateway_routes": [list(r) for r in backend.gateway_routes]},
+            "tls": None if spec.tls is None else {
+                "certificates": [list(c) for c in spec.tls.certificates],
+                "ssl_policy": spec.tls.ssl_policy, "alpn": list(spec.tls.alpn),
+                "reencrypt": spec.tls.reencrypt}}
 
 
 def spec_from(message: Message) -> ListenerSpec:
     backend = message["backend"]
+    tls = message.get("tls")
     return ListenerSpec(
         namespace=message["namespace"], address=message["address"], port=message["port"],
         owner=message["owner"],
@@ -53,7 +58,11 @@ def spec_from(message: Message) -> ListenerSpec:
                         proxy_protocol=backend["proxy_protocol"],
                         endpoint_id=backend["endpoint_id"],
                         idle_timeout=backend["idle_timeout"],
-                        gateway_routes=tuple((c, e) for c, e in backend["gateway_routes"])))
+                        gateway_routes=tuple((c, e) for c, e in backend["gateway_routes"])),
+        tls=None if tls is None else TlsTermination(
+            certificates=tuple((chain, key) for chain, key in tls["certificates"]),
+            ssl_policy=tls["ssl_policy"], alpn=tuple(tls["alpn"]),
+            reencrypt=tls["reencrypt"]))
 
 
 def pair() -> tuple[socket.socket, socket.socket]:

@@ -25,10 +25,17 @@ it dialled, and whose endpoint is the one the caller's subnet routes through
 (``Backend.gateway_routes``: two route tables of one VPC may route S3 to two different
 endpoints). No NAT: the front sees the caller's private
 address and the endpoint, as AWS's S3 sees aws:SourceVpce and aws:VpcSourceIp.
+
+A TLS listener is planned as a TCP one with its ``TlsTermination`` beside the backend: the
+certificates' files (the default first; SNI picks among them), the security policy, the
+ALPN list and whether the targets get TLS again (a TLS target group). A TLS listener
+whose certificates are not issued yet (no files) listens nowhere. Workers terminate TLS
+themselves (tls.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pocketlink.dataplane.sockets import ROOT_NAMESPACE
@@ -36,13 +43,14 @@ from pocketlink.model.aws_services import aws_service, public_addresses
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.ssl_policies import ALPN_PROTOCOLS
 from pocketlink.model.states import BALANCER_LISTENING, ENDPOINT_LISTENING, InstanceState
 from pocketlink.network import names
 from pocketlink.network.topology import gateway_routes, inputs
 from pocketlink.store import Store
 
-# Listener protocols whose bytes pocketlink carries (TLS would need its certificates).
-CARRIED = ("TCP", "TCP_UDP")
+# Listener protocols whose bytes pocketlink carries.
+CARRIED = ("TCP", "TCP_UDP", "TLS")
 AWS_SERVICE_PORT = 443  # HTTPS: every AWS service's API
 # PrivateLink's idle timeout for TCP flows (privatelink-behavior.md), as an NLB listener's.
 ENDPOINT_IDLE_TIMEOUT = 350.0
@@ -63,6 +71,20 @@ class Backend:
     gateway_routes: tuple[tuple[str, str], ...] = ()
 
 
+# An issued certificate's (chain file, key file), or None while it has none.
+CertificateFiles = Callable[[str], tuple[str, str] | None]
+
+
+@dataclass(frozen=True)
+class TlsTermination:
+    """What a TLS listener's worker needs to terminate TLS."""
+
+    certificates: tuple[tuple[str, str], ...]  # (chain file, key file), the default first
+    ssl_policy: str
+    alpn: tuple[str, ...]
+    reencrypt: bool  # a TLS target group: TLS again towards the targets
+
+
 @dataclass(frozen=True)
 class ListenerSpec:
     namespace: str
@@ -70,6 +92,7 @@ class ListenerSpec:
     port: int
     owner: str  # the endpoint id or load balancer ARN it serves
     backend: Backend
+    tls: TlsTermination | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -126,6 +149,19 @@ def _backend(store: Store, balancer: LoadBalancer, listener: Listener, node: Loa
         idle_timeout=float(listener.attributes.get("tcp.idle_timeout.seconds", "350")))
 
 
+def _termination(store: Store, listener: Listener, files: CertificateFiles | None
+                 ) -> TlsTermination | None:
+    """A TLS listener's termination, once every certificate it names is issued."""
+    found = [files(arn) for arn in listener.certificates] if files is not None else []
+    group = store.get(TargetGroup, listener.target_group_arn)
+    if not found or None in found or group is None:
+        return None
+    return TlsTermination(certificates=tuple(f for f in found if f is not None),
+                          ssl_policy=listener.ssl_policy or "ELBSecurityPolicy-2016-08",
+                          alpn=ALPN_PROTOCOLS.get(next(iter(listener.alpn_policy), "None"), ()),
+                          reencrypt=group.protocol == "TLS")
+
+
 def _zone_id(store: Store, subnet_id: str) -> str | None:
     subnet = store.get(Subnet, subnet_id)
     return subnet.availability_zone_id if subnet else None
@@ -155,7 +191,8 @@ def _aws_service_listeners(store: Store, endpoint: VpcEndpoint, front: tuple[str
     return specs
 
 
-def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpec]:
+def _endpoint_listeners(store: Store, endpoint: VpcEndpoint, files: CertificateFiles | None
+                        ) -> list[ListenerSpec]:
     service = store.get(EndpointService, endpoint.service_id or "")
     if service is None:
         return []
@@ -177,10 +214,12 @@ def _endpoint_listeners(store: Store, endpoint: VpcEndpoint) -> list[ListenerSpe
                 if listener.load_balancer_arn != balancer.id or listener.protocol not in CARRIED:
                     continue
                 backend = _backend(store, balancer, listener, node, endpoint.id)
-                if backend is None:
+                tls = _termination(store, listener, files) if listener.protocol == "TLS" \
+                    else None
+                if backend is None or (listener.protocol == "TLS" and tls is None):
                     continue
                 specs += [ListenerSpec(names.namespace(endpoint.vpc_id), address, listener.port,
-                                       endpoint.id, backend) for address in addresses]
+                                       endpoint.id, backend, tls) for address in addresses]
     return specs
 
 
@@ -206,10 +245,14 @@ def _gateway_listeners(store: Store, front: tuple[str, int]) -> list[ListenerSpe
     return specs
 
 
-def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSpec]:
+def _balancer_listeners(store: Store, balancer: LoadBalancer, files: CertificateFiles | None
+                        ) -> list[ListenerSpec]:
     specs = []
     for listener in store.all(Listener):
         if listener.load_balancer_arn != balancer.id or listener.protocol not in CARRIED:
+            continue
+        tls = _termination(store, listener, files) if listener.protocol == "TLS" else None
+        if listener.protocol == "TLS" and tls is None:
             continue
         for node in balancer.nodes:
             backend = _backend(store, balancer, listener, node, None)
@@ -217,25 +260,27 @@ def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSp
                 continue
             addresses = [a for a in (node.private_ipv4_address, node.ipv6_address) if a]
             specs += [ListenerSpec(names.namespace(balancer.vpc_id), address, listener.port,
-                                   balancer.id, backend) for address in addresses]
+                                   balancer.id, backend, tls) for address in addresses]
     return specs
 
 
-def plan(store: Store, front: tuple[str, int] | None = None
+def plan(store: Store, front: tuple[str, int] | None = None,
+         certificates: CertificateFiles | None = None
          ) -> dict[tuple[str, str, int], ListenerSpec]:
     """``front``: the service front's address, where AWS services' endpoints send their
-    flows (without one, those endpoints carry nothing)."""
+    flows (without one, those endpoints carry nothing); ``certificates``: where issued
+    certificates' files are (without it, TLS listeners carry nothing)."""
     specs: list[ListenerSpec] = []
     for endpoint in store.all(VpcEndpoint):
         if endpoint.endpoint_type != "Interface" or endpoint.state not in ENDPOINT_LISTENING:
             continue
         if endpoint.service_id:
-            specs += _endpoint_listeners(store, endpoint)
+            specs += _endpoint_listeners(store, endpoint, certificates)
         elif front is not None:
             specs += _aws_service_listeners(store, endpoint, front)
     if front is not None:
         specs += _gateway_listeners(store, front)
     for balancer in store.all(LoadBalancer):
         if balancer.state in BALANCER_LISTENING:
-            specs += _balancer_listeners(store, balancer)
+            specs += _balancer_listeners(store, balancer, certificates)
     return {spec.key: spec for spec in specs}

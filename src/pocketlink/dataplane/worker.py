@@ -17,7 +17,8 @@ the path from accept to the last close is kept to the system calls any proxy pay
 bind, connect, a read and a send each way, the half-close, two closes, two epoll adds)
 and few Python calls: flows are callbacks on the pump's own epoll set, no task, future,
 timer or loop reader of their own; connect timeouts and idle flows are found by one sweep
-a second.
+a second. A TLS listener's connections take another path, picked once per listener
+(tls.py), so the TCP path's stays as it is.
 
 Stopping is bounded (as uvicorn's): on ``drain``, on end of file from the daemon or on a
 first SIGINT/SIGTERM the worker closes its listeners, lets its flows finish for the grace
@@ -42,6 +43,7 @@ import os
 import resource
 import signal
 import socket
+import ssl
 import struct
 import time
 import zlib
@@ -51,6 +53,7 @@ from pocketlink.dataplane.control import Channel, Message, spec_from
 from pocketlink.dataplane.plan import Backend, ListenerSpec
 from pocketlink.dataplane.pump import LISTENING, Flow, Pump, Tally
 from pocketlink.dataplane.sockets import Stock
+from pocketlink.dataplane.tls import TlsListener
 
 log = logging.getLogger("pocketlink.dataplane")
 
@@ -90,6 +93,12 @@ class _Listening:
         self.family = int(sock.family)  # once: socket.accept() converts it to an enum a call
         self.local = (spec.address, spec.port)  # bound to one address: every flow's local end
         self.tally = Tally()
+        self.tls = TlsListener(spec.tls) if spec.tls is not None else None  # tls.py
+
+    def update(self, spec: ListenerSpec) -> None:
+        if spec.tls != self.spec.tls:
+            self.tls = TlsListener(spec.tls) if spec.tls is not None else None
+        self.spec = spec
 
 
 class Worker:
@@ -124,7 +133,16 @@ class Worker:
             spec = spec_from(message["spec"])
             current = self._listening.get(spec.key)
             if current is not None:
-                current.spec = spec  # new flows see the new backend; running ones keep theirs
+                plain = current.tls is None
+                try:  # new flows see the new backend; running ones keep theirs
+                    current.update(spec)
+                except (OSError, ssl.SSLError, ValueError) as error:
+                    log.warning("TLS listener %s:%d keeps its certificates: %s", spec.address,
+                                spec.port, error)
+                if (current.tls is None) != plain:  # TCP <-> TLS on the same port
+                    assert self._pump is not None
+                    self._pump.unwatch(current.sock.fileno())
+                    self._watch(current)
                 self._keep_namespaces()
         elif op == "close":
             listening = self._listening.pop(tuple(message["key"]), None)
@@ -148,7 +166,13 @@ class Worker:
         previous = self._listening.pop(spec.key, None)
         if previous is not None:
             self._stop_listening(previous)
-        listening = self._listening[spec.key] = _Listening(spec, sock)
+        try:
+            listening = _Listening(spec, sock)
+        except (OSError, ssl.SSLError, ValueError) as error:  # a TLS listener's certificates
+            log.warning("cannot listen on %s:%d: %s", spec.address, spec.port, error)
+            sock.close()
+            return
+        self._listening[spec.key] = listening
         listening.tally = self._tallies.setdefault(spec.key, listening.tally)
         self._watch(listening)
         self._keep_namespaces()
@@ -177,7 +201,8 @@ class Worker:
     # --- flows -----------------------------------------------------------------------
     def _watch(self, listening: _Listening) -> None:
         assert self._pump is not None
-        self._pump.watch(listening.sock.fileno(), functools.partial(self._accept, listening),
+        accept = self._accept if listening.tls is None else self._accept_tls
+        self._pump.watch(listening.sock.fileno(), functools.partial(accept, listening),
                          LISTENING)
 
     def _stop_listening(self, listening: _Listening) -> None:
@@ -224,6 +249,12 @@ class Worker:
                 _reset(client)
                 continue
             self._connect(backend, client, peer[:2], local, target, upstream, listening.tally)
+
+    def _accept_tls(self, listening: _Listening, _mask: int) -> None:
+        assert listening.tls is not None
+        listening.tls.accept(listening.sock, listening.spec.backend, listening.local, choose,
+                             lambda namespace, kind: self.sockets.take(namespace, kind, UPSTREAM),
+                             self._flows)  # type: ignore[arg-type]
 
     def _connect(self, backend: Backend, client: socket.socket, peer: tuple[str, int],
                  local: tuple[str, int], target: tuple[str, int], upstream: socket.socket,

@@ -34,8 +34,8 @@ from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
 if TYPE_CHECKING:
-    from pocketlink.services.ecr_registry import Registry
     from pocketlink.metrics.store import MetricStore
+    from pocketlink.services.ecr_registry import Registry
     from pocketlink.services.front import ServiceFront
 
 ROOT_RUNTIME_DIR = Path("/run/pocketlink/daemons")

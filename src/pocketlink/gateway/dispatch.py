@@ -51,8 +51,8 @@ from pocketlink.wire.specs import ServiceSpec, all_specs
 
 if TYPE_CHECKING:  # only annotations name them
     from pocketlink.imds.roles import InstanceProfiles
-    from pocketlink.services.ecr_access import RegistryAccess
     from pocketlink.metrics.store import MetricStore
+    from pocketlink.services.ecr_access import RegistryAccess
 
 log = logging.getLogger("pocketlink.api")
 

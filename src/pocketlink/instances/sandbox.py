@@ -148,9 +148,9 @@ def prepare(folder: Path, name: str, addresses: tuple[str, ...],
 
 def trust_store(target: Path, bundle: Path) -> None:
     """The host's CA store (its links to each root, its hashed names) with ``bundle`` as
-    its bundle file and pocketlink's CA (the bundle's last certificate) added with its
-    OpenSSL subject-hash name, so that a tool reading the folder trusts it too. Owned by
-    the host's root: read-only inside."""
+    its bundle file and pocketlink's roots (the bundle's certificates the host's bundle does
+    not hold: its CA and ACM's) added with their OpenSSL subject-hash names, so that a tool
+    reading the folder trusts them too. Owned by the host's root: read-only inside."""
     partial = target.with_name(target.name + ".new")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True, mode=0o755)
@@ -163,17 +163,28 @@ def trust_store(target: Path, bundle: Path) -> None:
             elif entry.name != CA_FILE:
                 shutil.copyfile(entry.path, partial / entry.name)
     shutil.copyfile(bundle, partial / CA_FILE)
-    text = bundle.read_text()
-    ours = text[text.rindex("-----BEGIN CERTIFICATE-----"):]
-    (partial / "pocketlink-ca.pem").write_text(ours)
-    subject_hash = subprocess.run(["openssl", "x509", "-noout", "-subject_hash"], input=ours,
-                                  capture_output=True, text=True, check=True).stdout.strip()
-    (partial / f"{subject_hash}.0").symlink_to("pocketlink-ca.pem")
+    system = set(_pems((CA_STORE / CA_FILE).read_text())) if (CA_STORE / CA_FILE).exists() \
+        else set()
+    for index, ours in enumerate(p for p in _pems(bundle.read_text()) if p not in system):
+        name = "pocketlink-ca.pem" if index == 0 else f"pocketlink-ca-{index}.pem"
+        (partial / name).write_text(ours)
+        subject_hash = subprocess.run(["openssl", "x509", "-noout", "-subject_hash"],
+                                      input=ours, capture_output=True, text=True,
+                                      check=True).stdout.strip()
+        suffix = next(n for n in range(10) if not (partial / f"{subject_hash}.{n}").exists())
+        (partial / f"{subject_hash}.{suffix}").symlink_to(name)
     for path in partial.iterdir():
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)
     shutil.rmtree(target, ignore_errors=True)
     partial.rename(target)
+
+
+def _pems(text: str) -> list[str]:
+    """The certificates of a bundle, each as its own PEM text."""
+    end = "-----END CERTIFICATE-----"
+    return [part[part.index("-----BEGIN"):] + end + "\n" for part in text.split(end)
+            if "-----BEGIN CERTIFICATE-----" in part]
 
 
 SKELETON_DEPTH = 2  # /var/log/apache2, not /var/cache/man/de/man1: each costs every boot

@@ -24,4 +24,6 @@ Nouns, one job each:
   termination), done through the API's own handlers as the group's account.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
+- ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on
+  the public DNS, and the issue of a proven certificate (services/acm_authority.py).
 """

@@ -43,9 +43,11 @@ from pocketlink.model.states import (
 from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
 from pocketlink.reconcile.autoscaling import Scaler
+from pocketlink.reconcile.certificates import CertificateValidation
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
+from pocketlink.services.acm_authority import AcmAuthority
 from pocketlink.store import Store, Transaction
 
 log = logging.getLogger("pocketlink.reconcile")
@@ -212,8 +214,12 @@ class Lifecycle:
                  network: NetworkReconciler | None = None,
                  metadata: MetadataService | None = None,
                  front: tuple[str, int] | None = None,
+                 acm: AcmAuthority | None = None,
                  profiles: InstanceProfiles | None = None) -> None:
         self.store = store
+        self.acm = acm  # ACM's authority: issues certificates once their names are proven
+        self.certificates = CertificateValidation(store, acm, public_dns, dns.current) \
+            if acm is not None else None
         self.metadata = metadata
         self.public_dns = public_dns
         self.dns = dns
@@ -296,7 +302,7 @@ class Lifecycle:
             await self.resolvers.sync(routers, set(status.failed))
             if self.metadata is not None:
                 await self.metadata.sync(routers, set(status.failed))
-            planned = plan(self.store, self.front)
+            planned = plan(self.store, self.front, self._certificate_files)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
             if self.health is not None:
@@ -309,6 +315,9 @@ class Lifecycle:
         await self.scaler.converge()
         transitions = due_transitions(self.store, now(), status, listening)
         transitions += await self._verifications()
+        if self.certificates is not None:
+            transitions += [Transition(m.what, m.apply)
+                            for m in await self.certificates.moves()]
         if not transitions:
             return
         with self.store.transaction() as tx:
@@ -316,6 +325,13 @@ class Lifecycle:
                 transition.apply(tx)
         for transition in transitions:
             log.info("%s", transition.what)
+
+    def _certificate_files(self, certificate_id: str) -> tuple[str, str] | None:
+        """An issued certificate's chain and key files, for TLS listeners."""
+        if self.acm is None:
+            return None
+        chain, key = self.acm.files(certificate_id)
+        return (str(chain), str(key)) if chain.exists() and key.exists() else None
 
     async def _verifications(self) -> list[Transition]:
         """Requested verifications, and a periodic re-check of names already verified: a TXT

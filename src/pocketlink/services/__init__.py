@@ -11,6 +11,9 @@
 - ``CertificateAuthority`` (ca.py): pocketlink's own CA, name-constrained to AWS's domains,
   kept in the state dir; the TLS certificates of the service front, and the bundle
   instances trust.
+- ``AcmAuthority`` (acm_authority.py): ACM's own CA hierarchy (a root excluded from AWS's
+  domains, an issuing CA) in the state dir; it issues the certificates of tenants' proven
+  names, their keys in 0600 files that TLS listeners load. Instances trust its root too.
 - ``ServiceFront`` (front.py): where interface endpoints to AWS services (and gateway
   endpoints) send their flows:
   a loopback port the daemon owns, served by its supervised child (started on the first

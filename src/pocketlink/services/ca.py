@@ -7,7 +7,8 @@ is name-constrained to AWS's domains (RFC 5280 §4.2.1.10, which OpenSSL enforce
 of its key, trusted by an instance, could not vouch for any other site. Its leaf
 certificates are issued per server name, on demand, and held in memory.
 
-``bundle`` is the file instances are pointed at: the host's trusted roots plus this CA.
+``bundle`` is the file instances are pointed at: the host's trusted roots plus this CA (and
+ACM's root, ``trust_also``: acm_authority.py).
 """
 
 from __future__ import annotations
@@ -132,12 +133,18 @@ class CertificateAuthority:
         self._write_bundle(certificate)
         return key, certificate
 
-    def _write_bundle(self, certificate: x509.Certificate) -> None:
+    def trust_also(self, root_pem: bytes) -> None:
+        """Another root of pocketlink's that instances trust (ACM's, acm_authority.py),
+        put in the bundle before this CA's own certificate if it is not there yet."""
+        if root_pem not in self.bundle.read_bytes():
+            self._write_bundle(self._certificate, root_pem)
+
+    def _write_bundle(self, certificate: x509.Certificate, also: bytes = b"") -> None:
         system = SYSTEM_BUNDLE.read_bytes() if SYSTEM_BUNDLE.exists() else b""
         if system and not system.endswith(b"\n"):
             system += b"\n"
         partial = self.bundle.with_suffix(".tmp")
-        partial.write_bytes(system + certificate.public_bytes(serialization.Encoding.PEM))
+        partial.write_bytes(system + also + certificate.public_bytes(serialization.Encoding.PEM))
         partial.chmod(0o644)
         partial.replace(self.bundle)
 

@@ -3,7 +3,8 @@
 Nouns, one job each:
 
 - ``ServiceSpec`` (specs.py): one AWS service's model, with pocketlink's patches applied.
-- ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``.
+- ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``; the ec2,
+  query, rest-xml and json protocols.
 - ``ResponseSerializer`` (serializer.py): a result dict or a ``ServiceError`` becomes an HTTP response.
 - rpc.py: the document protocols, ``json`` and ``smithy-rpc-v2-cbor`` (CloudWatch speaks
   both beside ``query``; ``protocol_of`` says which a request came in).

@@ -1,0 +1,121 @@
+"""ACM's validation: a DNS-validated certificate is issued once every one of its names'
+CNAME records really resolves, on the public DNS, to the value ACM gave (a real query, as
+private DNS name verification makes: verification.py); one not proven in 72 hours turns
+``VALIDATION_TIMED_OUT``. Issuing makes the X.509 certificate and its key files
+(services/acm_authority.py) before the store says ISSUED, so a listener never names a
+certificate whose files are not there. The files of deleted certificates are removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import dns.asyncquery
+import dns.exception
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from pocketlink.model.acm import Certificate, CertificateStatus, DomainValidation, timed_out
+from pocketlink.model.base import now
+from pocketlink.services.acm_authority import AcmAuthority, Issued
+from pocketlink.store import Store, Transaction
+
+TIMEOUT = 2.0
+# The public DNS is asked again this often even with no change (a DNS process that was
+# restarting when it was last asked answers now).
+RECHECK = 30.0
+
+
+@dataclass
+class Move:
+    what: str
+    apply: Callable[[Transaction], None]
+
+
+async def resolves(validation: DomainValidation, host: str, port: int) -> bool:
+    """Whether ``validation``'s record name answers a CNAME to its value."""
+    assert validation.record_name is not None and validation.record_value is not None
+    query = dns.message.make_query(validation.record_name, dns.rdatatype.CNAME)
+    try:
+        response = await dns.asyncquery.udp(query, host, port=port, timeout=TIMEOUT)
+    except (dns.exception.DNSException, OSError):
+        return False
+    if response.rcode() != dns.rcode.NOERROR:
+        return False
+    wanted = validation.record_value.lower().rstrip(".")
+    return any(rdata.target.to_text().lower().rstrip(".") == wanted
+               for rrset in response.answer if rrset.rdtype == dns.rdatatype.CNAME
+               for rdata in rrset)
+
+
+def _issued(certificate_id: str, issued: Issued) -> Callable[[Transaction], None]:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(Certificate, certificate_id)
+        if mine is None:  # deleted meanwhile: the next sweep removes its files
+            return
+        mine.status = CertificateStatus.ISSUED
+        for validation in mine.validations:
+            validation.status = "SUCCESS"
+        mine.serial, mine.subject, mine.issuer = issued.serial, issued.subject, issued.issuer
+        mine.not_before, mine.not_after = issued.not_before, issued.not_after
+        mine.certificate_pem, mine.chain_pem = issued.certificate_pem, issued.chain_pem
+        mine.issued_at = now()
+    return change
+
+
+def _timed_out(certificate_id: str) -> Callable[[Transaction], None]:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(Certificate, certificate_id)
+        if mine is not None:
+            mine.status = CertificateStatus.VALIDATION_TIMED_OUT
+            for validation in mine.validations:
+                validation.status = "FAILED"
+    return change
+
+
+class CertificateValidation:
+    """The reconciler's side of ACM, run on every pass. The public DNS is asked again when
+    the store changed since it was last asked (a record appears only by a change), or
+    RECHECK seconds passed, after the DNS process answers from the store as it is
+    (``settle``)."""
+
+    def __init__(self, store: Store, authority: AcmAuthority, public_dns: tuple[str, int],
+                 settle: Callable[[], Awaitable[None]]) -> None:
+        self.store, self.authority, self.public_dns = store, authority, public_dns
+        self.settle = settle
+        self._asked_at = -1  # the store's change count when the DNS was last asked
+        self._asked_when = 0.0  # and the loop's time then
+
+    async def moves(self) -> list[Move]:
+        store = self.store
+        moves = []
+        moment = now()
+        self.authority.forget_all_but({c.id for c in store.all(Certificate)
+                                       if c.status == CertificateStatus.ISSUED})
+        waiting = []
+        for certificate in store.all(Certificate):
+            if certificate.status != CertificateStatus.PENDING_VALIDATION:
+                continue
+            if timed_out(certificate, moment):
+                moves.append(Move(f"{certificate.id} VALIDATION_TIMED_OUT",
+                                  _timed_out(certificate.id)))
+            elif certificate.validation_method == "DNS":
+                waiting.append(certificate)
+        clock = asyncio.get_running_loop().time()
+        if not waiting or (store.changes == self._asked_at and
+                           clock - self._asked_when < RECHECK):
+            return moves
+        self._asked_at, self._asked_when = store.changes, clock
+        await self.settle()
+        for certificate in waiting:
+            proven = await asyncio.gather(*(resolves(v, *self.public_dns)
+                                            for v in certificate.validations))
+            if all(proven):
+                issued = await asyncio.to_thread(self.authority.issue, certificate.id,
+                                                 certificate.subject_alternative_names,
+                                                 certificate.key_algorithm)
+                moves.append(Move(f"{certificate.id} ISSUED", _issued(certificate.id, issued)))
+        return moves
