@@ -13,6 +13,11 @@ of a tenant behind it) listens on its ENI addresses on port 443, and its connect
 the service front (services/front.py) on the daemon's own loopback, with a PROXY protocol
 v2 header that names the endpoint: the front terminates TLS and hands the requests to the
 gateway with their network path.
+
+The internet namespace (network/internet.py) listens on every AWS public service address
+at once (``INTERNET``: one wildcard listener per family, the namespace holds nothing
+else), and sends its connections to the service front too, with a header that names no
+endpoint: the caller's public address is all the front learns (aws:SourceIp).
 """
 
 from __future__ import annotations
@@ -180,6 +185,17 @@ def _balancer_listeners(store: Store, balancer: LoadBalancer) -> list[ListenerSp
             specs += [ListenerSpec(names.namespace(balancer.vpc_id), address, listener.port,
                                    balancer.id, backend) for address in addresses]
     return specs
+
+
+INTERNET = "internet"  # the owner of the internet namespace's listeners
+
+
+def internet_listeners(namespace: str, front: tuple[str, int]) -> list[ListenerSpec]:
+    """The AWS public service addresses' :443, as the internet reaches them."""
+    backend = Backend(namespace=ROOT_NAMESPACE, source=front[0], targets=(front,),
+                      proxy_protocol=True, endpoint_id=None, idle_timeout=ENDPOINT_IDLE_TIMEOUT)
+    return [ListenerSpec(namespace, address, AWS_SERVICE_PORT, INTERNET, backend)
+            for address in ("0.0.0.0", "::")]
 
 
 def plan(store: Store, front: tuple[str, int] | None = None

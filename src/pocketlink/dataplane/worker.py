@@ -87,6 +87,8 @@ class _Listening:
         self.spec, self.sock = spec, sock
         self.family = int(sock.family)  # once: socket.accept() converts it to an enum a call
         self.local = (spec.address, spec.port)  # bound to one address: every flow's local end
+        # A wildcard (the internet namespace's) learns each flow's local end from its socket.
+        self.wildcard = spec.address in ("0.0.0.0", "::")
 
 
 class Worker:
@@ -205,6 +207,8 @@ class Worker:
             # system call fewer for every short flow).
             client = _socket.socket(listening.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fd)
             backend, local = listening.spec.backend, listening.local
+            if listening.wildcard:
+                local = client.getsockname()[:2]
             target = choose(backend.targets, peer, local)
             if target is None:
                 _reset(client)

@@ -127,6 +127,14 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidPrefixListId.NotFound": "The prefix list ID '{}' does not exist",
     "InvalidPrefixListID.Malformed": "Invalid id: \"{}\"",
     "InvalidPolicyDocument": "{}",
+    "InvalidInternetGatewayID.NotFound": "The internetGateway ID '{}' does not exist",
+    "InvalidInternetGatewayID.Malformed": "Invalid id: \"{}\" (expecting \"igw-...\")",
+    "Gateway.NotAttached": "{}",
+    "InvalidAllocationID.NotFound": "The allocation ID '{}' does not exist",
+    "InvalidAllocationID.Malformed": "Invalid id: \"{}\" (expecting \"eipalloc-...\")",
+    "InvalidAddress.NotFound": "The address '{}' does not exist",
+    "AddressLimitExceeded": "{}",
+    "NatGatewayNotFound": "NAT gateway {} was not found",
 }
 
 
