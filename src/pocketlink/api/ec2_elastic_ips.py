@@ -51,11 +51,12 @@ def public_dns_name(store: Store, address: Address | None) -> str:
     return f"ec2-{dashed}.{address.region}.compute.amazonaws.com"
 
 
-def describe_association(store: Store, address: Address) -> dict:
-    """The ``Association`` of an ENI (DescribeNetworkInterfaces, DescribeInstances)."""
+def describe_association(store: Store, address: Address, instance: bool = False) -> dict:
+    """The ``Association`` of an ENI (DescribeNetworkInterfaces; DescribeInstances's, with
+    ``instance``, names no allocation)."""
     item = {"PublicIp": address.public_ip, "PublicDnsName": public_dns_name(store, address),
             "IpOwnerId": address.account if address.elastic else "amazon"}
-    if address.elastic:
+    if address.elastic and not instance:
         item["AllocationId"] = address.id
         if address.association_id:
             item["AssociationId"] = address.association_id

@@ -157,7 +157,8 @@ def describe_instance(store: Store, instance: Instance) -> dict:
             "PrivateIpAddresses": private,
             **({"PrivateIpAddress": eni.private_ip_address, "PrivateDnsName": dns}
                if eni.private_ip_address else {}),
-            **({"Association": describe_association(store, public)} if public else {}),
+            **({"Association": describe_association(store, public, instance=True)}
+               if public else {}),
         }]
     return item
 
