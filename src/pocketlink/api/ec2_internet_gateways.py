@@ -11,6 +11,7 @@ detaching while public addresses are mapped or deleting while attached
 
 from __future__ import annotations
 
+from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
@@ -66,6 +67,7 @@ def create_internet_gateway(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DescribeInternetGateways")
 def describe_internet_gateways(context: RequestContext, params: dict) -> dict:
+    defaults.ensure(context)  # the default VPC's gateway is there from the first listing
     gateways = select(context, InternetGateway, params.get("InternetGatewayIds"))
     gateways = filters.apply(gateways, params.get("Filters"), GATEWAY_FILTERS)
     chunk, more = pages.page(gateways, params, ids_param="InternetGatewayIds")

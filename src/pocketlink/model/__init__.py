@@ -13,6 +13,8 @@
 - ``aws_services`` (aws_services.py): the AWS services an endpoint can reach, and the gateway
   services' prefix lists.
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
+- ``internet`` (internet.py): internet gateways, public IPv4 addresses (Elastic IPs and
+  launch IPs, from a pool of TEST-NET addresses), NAT gateways.
 - ``iam`` (iam.py): the temporary credentials instances get for their instance profile.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s
   of AWS's own strings, its transitions, the groups of states other layers act on

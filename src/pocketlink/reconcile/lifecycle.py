@@ -323,11 +323,12 @@ class Lifecycle:
         full = loop.time() - self._last_full >= FULL_PASS
         if full:
             self._last_full = loop.time()
-        needed = any(g.vpc_id for g in self.store.all(InternetGateway))
+        groups = inputs(self.store)
+        # Only a VPC that has a network (an idle default VPC has none) needs the internet.
+        needed = any(group.internet_gateways for group in groups.values())
         internet = network.internet if await network.want_internet(needed, full) else None
         if internet != self._internet:  # every router's way out changed
             self._internet, full = internet, True
-        groups = inputs(self.store)
         for vpc_id, group in groups.items():
             members = group.members()
             if full or not unchanged(self._inputs.get(vpc_id), members):

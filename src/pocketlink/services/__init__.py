@@ -18,6 +18,8 @@
 - front_main.py: that child: reads the hyperplane's PROXY v2 header, terminates TLS with a
   certificate per server name, and relays the connection to the gateway's front socket,
   header first.
+- ``CheckIp`` (checkip.py): checkip.amazonaws.com in the internet namespace, answering the
+  caller's public address.
 - ``regional_host`` (endpoint_names.py): interface endpoints' own names
   (``vpce-...ssm.REGION.vpce.amazonaws.com``, S3's ``bucket.vpce-...``) as the regional
   names moto knows.
