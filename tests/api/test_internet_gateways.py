@@ -90,6 +90,17 @@ def test_attach_and_detach_errors_are_awss(ec2, make_vpc, vpc, attached):
         assert _code(error) == code
 
 
+def test_gateways_addresses_and_nat_gateways_take_tags(ec2, subnet, attached):
+    address = ec2.allocate_address()["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet["SubnetId"], AllocationId=address)[
+        "NatGateway"]["NatGatewayId"]
+    ec2.create_tags(Resources=[attached, address, nat], Tags=[{"Key": "team", "Value": "net"}])
+    found = ec2.describe_tags(Filters=[{"Name": "key", "Values": ["team"]}])["Tags"]
+    assert {(t["ResourceId"], t["ResourceType"]) for t in found} >= {
+        (attached, "internet-gateway"), (address, "elastic-ip"), (nat, "natgateway")}
+    assert _nat(ec2, nat)["Tags"] == [{"Key": "team", "Value": "net"}]
+
+
 def test_another_accounts_gateway_is_not_found(ec2, consumer_ec2, attached):
     with pytest.raises(ClientError) as error:
         consumer_ec2.describe_internet_gateways(InternetGatewayIds=[attached])
@@ -267,6 +278,9 @@ def test_a_nat_gateway_in_a_vpc_with_no_way_out_fails(ec2, subnet, vpc):
 
 
 def test_nat_gateway_errors(ec2, subnet):
+    with pytest.raises(ClientError) as malformed:
+        ec2.delete_nat_gateway(NatGatewayId="gateway-1")
+    assert _code(malformed) == "NatGatewayMalformed"
     with pytest.raises(ClientError) as missing:
         ec2.describe_nat_gateways(NatGatewayIds=["nat-0123456789abcdef0"])
     assert _code(missing) == "NatGatewayNotFound"
@@ -299,7 +313,7 @@ def test_routes_to_a_gateway_follow_its_attachment(ec2, vpc, make_vpc):
     with pytest.raises(ClientError) as unknown:
         ec2.replace_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0",
                           GatewayId="igw-deadbeef")
-    assert _code(unknown) == "InvalidInternetGatewayID.NotFound"
+    assert _code(unknown) == "InvalidGatewayID.NotFound"
     with pytest.raises(ClientError) as no_nat:
         ec2.replace_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0",
                           NatGatewayId="nat-0123456789abcdef0")

@@ -178,3 +178,18 @@ def test_a_gateway_with_mapped_addresses_stays_attached(world):
     with pytest.raises(ec2.exceptions.ClientError) as refused:
         ec2.detach_internet_gateway(InternetGatewayId=world["igw"], VpcId=world["vpc"])
     assert refused.value.response["Error"]["Code"] == "DependencyViolation"
+
+
+def test_after_a_crash_the_way_out_is_still_there(world):
+    """SIGKILL and start again: the gateways, addresses and NAT gateway are all in the
+    store, the namespaces outlived the daemon, the NAT's counters kept counting."""
+    counted = nat_gateway_traffic(world["nat"])
+    world["daemon"].restart(kill=True)
+    eip = world["eip"]["PublicIp"]
+    wait_for(lambda: _checkip(world, "private").stdout == f"{eip}\n", "through the NAT again")
+    after = nat_gateway_traffic(world["nat"])
+    assert counted is not None and after is not None
+    assert after.bytes_out_to_destination > counted.bytes_out_to_destination
+    ec2 = world["daemon"].client("ec2")
+    [nat] = ec2.describe_nat_gateways(NatGatewayIds=[world["nat"]])["NatGateways"]
+    assert nat["State"] == "available"

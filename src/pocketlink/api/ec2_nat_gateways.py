@@ -65,6 +65,8 @@ def create_nat_gateway(context: RequestContext, params: dict) -> dict:
             return {"ClientToken": token, "NatGateway": describe_nat_gateway(earlier)}
     if params.get("ConnectivityType", "public") != "public":
         raise ec2.InvalidParameterValue("pocketlink builds public NAT gateways only")
+    if not params.get("SubnetId"):  # the model leaves it optional (regional NAT gateways)
+        raise ec2.MissingParameter("SubnetId")
     subnet = require(context, Subnet, params["SubnetId"])
     if not params.get("AllocationId"):
         raise ec2.MissingParameter("AllocationId")

@@ -17,7 +17,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import owned, require, select
+from pocketlink.api.lookups import find, owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
     Instance,
@@ -226,7 +226,9 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
         raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
     if field == "gateway_id" and value.startswith("igw-"):
-        gateway = require(context, InternetGateway, value)
+        gateway = find(context, InternetGateway, value)
+        if gateway is None:  # a route names its gateway as a gateway, whatever its kind
+            raise ec2.InvalidGatewayIDNotFound(value)
         if gateway.vpc_id != table.vpc_id:
             raise ec2.InvalidParameterValue(
                 f"route table {table.id} and network gateway {value} belong to different "

@@ -66,7 +66,7 @@ LOOKUPS: dict[type[Resource], Lookup] = {
                             malformed=ec2.InvalidInternetGatewayIDMalformed),
     Address: Lookup(ec2.InvalidAllocationIDNotFound, prefix="eipalloc",
                     malformed=ec2.InvalidAllocationIDMalformed),
-    NatGateway: Lookup(ec2.NatGatewayNotFound, prefix="nat"),
+    NatGateway: Lookup(ec2.NatGatewayNotFound, prefix="nat", malformed=ec2.NatGatewayMalformed),
 }
 
 

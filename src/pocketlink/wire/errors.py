@@ -135,6 +135,7 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidAddress.NotFound": "The address '{}' does not exist",
     "AddressLimitExceeded": "{}",
     "NatGatewayNotFound": "NAT gateway {} was not found",
+    "NatGatewayMalformed": "Invalid id: \"{}\" (expecting \"nat-...\")",
 }
 
 
