@@ -42,7 +42,12 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
-from pocketlink.model.internet import Address, InternetGateway, NatGateway
+from pocketlink.model.internet import (
+    Address,
+    EgressOnlyInternetGateway,
+    InternetGateway,
+    NatGateway,
+)
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -59,7 +64,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
-         InternetGateway, Address, NatGateway]
+         InternetGateway, Address, NatGateway, EgressOnlyInternetGateway]
 
 
 @dataclass

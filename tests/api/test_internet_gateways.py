@@ -337,3 +337,32 @@ def test_gateways_and_addresses_survive_a_restart(make_daemon):
     assert ec2.describe_addresses(AllocationIds=[address["AllocationId"]])["Addresses"][0][
         "PublicIp"] == address["PublicIp"]
     wait_for(lambda: _nat(ec2, nat)["State"] == "available")
+
+
+def test_an_egress_only_gateway_takes_ipv6_routes_only(ec2, make_vpc):
+    vpc = make_vpc("10.4.0.0/16", AmazonProvidedIpv6CidrBlock=True)
+    created = ec2.create_egress_only_internet_gateway(VpcId=vpc["VpcId"], ClientToken="e1")
+    eigw = created["EgressOnlyInternetGateway"]
+    assert re.fullmatch(r"eigw-[0-9a-f]{17}", eigw["EgressOnlyInternetGatewayId"])
+    assert eigw["Attachments"] == [{"State": "attached", "VpcId": vpc["VpcId"]}]
+    gateway_id = eigw["EgressOnlyInternetGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc["VpcId"])["RouteTable"]["RouteTableId"]
+    with pytest.raises(ClientError) as ipv4:
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0",
+                         EgressOnlyInternetGatewayId=gateway_id)
+    assert _code(ipv4) == "InvalidParameterValue"
+    ec2.create_route(RouteTableId=table, DestinationIpv6CidrBlock="::/0",
+                     EgressOnlyInternetGatewayId=gateway_id)
+    with pytest.raises(ClientError) as busy:
+        ec2.delete_vpc(VpcId=vpc["VpcId"])
+    assert _code(busy) == "DependencyViolation"
+    assert ec2.delete_egress_only_internet_gateway(
+        EgressOnlyInternetGatewayId=gateway_id)["ReturnCode"] is True
+    [route] = [r for r in ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0][
+        "Routes"] if r.get("DestinationIpv6CidrBlock") == "::/0"]
+    assert route["EgressOnlyInternetGatewayId"] == gateway_id and route["State"] == "blackhole"
+    for bad, code in ((gateway_id, "InvalidGatewayID.NotFound"),
+                      ("gateway-1", "InvalidEgressOnlyInternetGatewayId.Malformed")):
+        with pytest.raises(ClientError) as error:
+            ec2.describe_egress_only_internet_gateways(EgressOnlyInternetGatewayIds=[bad])
+        assert _code(error) == code

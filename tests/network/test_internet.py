@@ -20,7 +20,7 @@ import pytest
 from pocketlink.harness import REGION
 from pocketlink.network import names, netns
 from pocketlink.network.internet import nat_gateway_traffic
-from tests.conftest import wait_for
+from tests.conftest import ipv6_subnet, wait_for
 from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, launch, run_in
 
 CHECKIP = "http://checkip.amazonaws.com"
@@ -140,14 +140,14 @@ def test_the_internet_namespace_reaches_nothing_outside_pocketlink(world):
     assert namespace in netns.ours()
     links = json.loads(subprocess.run(["ip", "-n", namespace, "-j", "link"], capture_output=True,
                                       text=True, check=True).stdout)
-    assert {link["ifname"] for link in links} == {"lo", names.downlink(world["igw"])}
+    assert {link["ifname"] for link in links} == {"lo", names.downlink(world["vpc"])}
     for family in ("-4", "-6"):
         routes = json.loads(subprocess.run(
             ["ip", "-n", namespace, family, "-j", "route", "show", "table", "all"],
             capture_output=True, text=True, check=True).stdout)
         for route in routes:
             assert route.get("dst") != "default", route
-            assert route.get("dev") in ("lo", names.downlink(world["igw"])), route
+            assert route.get("dev") in ("lo", names.downlink(world["vpc"])), route
     # A listener on the host: nothing in the internet namespace connects to it, whatever
     # address of the host it tries.
     with socket.socket() as listener:
@@ -178,6 +178,33 @@ def test_a_gateway_with_mapped_addresses_stays_attached(world):
     with pytest.raises(ec2.exceptions.ClientError) as refused:
         ec2.detach_internet_gateway(InternetGatewayId=world["igw"], VpcId=world["vpc"])
     assert refused.value.response["Error"]["Code"] == "DependencyViolation"
+
+
+def test_an_egress_only_gateway_lets_ipv6_out_and_not_ipv4(world):
+    """A dual-stack VPC with only an egress-only internet gateway: its instance reaches STS's
+    dual-stack name over IPv6, the front sees the instance's own IPv6 address (no NAT in
+    IPv6), and IPv4 gets nowhere (no internet gateway)."""
+    ec2 = world["ec2"]
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    block = vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    subnet = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock="10.7.1.0/24",
+                               Ipv6CidrBlock=ipv6_subnet(block, 1))["Subnet"]["SubnetId"]
+    eigw = ec2.create_egress_only_internet_gateway(VpcId=vpc["VpcId"])[
+        "EgressOnlyInternetGateway"]["EgressOnlyInternetGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc["VpcId"])["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    ec2.create_route(RouteTableId=table, DestinationIpv6CidrBlock="::/0",
+                     EgressOnlyInternetGatewayId=eigw)
+    [instance] = launch(ec2, subnet, Ipv6AddressCount=1)
+    address = instance["NetworkInterfaces"][0]["Ipv6Addresses"][0]["Ipv6Address"]
+    answer = wait_for(lambda: (lambda done: done.stdout if done.stdout not in ("", "000")
+                               else None)(curl(instance["InstanceId"],
+                                               f"https://sts.{REGION}.api.aws/", "-6", "-o",
+                                               "/dev/null", "-w", "%{http_code}")),
+                      "STS's dual-stack name over IPv6")
+    assert answer.isdigit()
+    assert f"via the internet from {address}" in world["daemon"].log.read_text()
+    assert curl(instance["InstanceId"], CHECKIP).returncode == CURL_TIMEOUT_EXIT
 
 
 def test_after_a_crash_the_way_out_is_still_there(world):

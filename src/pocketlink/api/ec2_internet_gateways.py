@@ -7,6 +7,9 @@ translated on it. The errors are AWS's: a gateway attached elsewhere is
 detaching while public addresses are mapped or deleting while attached
 ``DependencyViolation``. Routes to a detached gateway turn ``blackhole``, as at AWS, and
 ``active`` again when it is attached back.
+
+An egress-only internet gateway lets a VPC's IPv6 addresses out (a route ``::/0 ->
+eigw-...``) and only replies back in; it is attached to its VPC from birth to deletion.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import NetworkInterface, RouteTable, Vpc
-from pocketlink.model.internet import Address, InternetGateway
+from pocketlink.model.internet import Address, EgressOnlyInternetGateway, InternetGateway
 from pocketlink.store import Transaction
 
 GATEWAY_FILTERS: dict[str, filters.Field] = {
@@ -123,3 +126,55 @@ def delete_internet_gateway(context: RequestContext, params: dict) -> dict:
     with context.store.transaction() as tx:
         tx.delete(gateway)
     return {}
+
+
+# --- egress-only internet gateways (IPv6 out, replies back in) ---------------------------
+EGRESS_FILTERS: dict[str, filters.Field] = {
+    "egress-only-internet-gateway-id": lambda g: g.id,
+    "attachment.vpc-id": lambda g: g.vpc_id,
+    "attachment.state": lambda g: "attached",
+}
+
+
+def describe_egress_only(gateway: EgressOnlyInternetGateway) -> dict:
+    item: dict = {"EgressOnlyInternetGatewayId": gateway.id,
+                  "Attachments": [{"State": "attached", "VpcId": gateway.vpc_id}]}
+    if gateway.tags:
+        item["Tags"] = tags.tag_set(gateway.tags)
+    return item
+
+
+@operation("ec2", "CreateEgressOnlyInternetGateway")
+def create_egress_only_internet_gateway(context: RequestContext, params: dict) -> dict:
+    vpc = require(context, Vpc, params["VpcId"])
+    gateway = EgressOnlyInternetGateway(
+        id=ids.new_id("eigw"), account=context.account, region=context.region, vpc_id=vpc.id,
+        tags=tags.from_specifications(params, "egress-only-internet-gateway"))
+    with context.store.transaction() as tx:
+        tx.put(gateway)
+    token = params.get("ClientToken")
+    return {"EgressOnlyInternetGateway": describe_egress_only(gateway),
+            **({"ClientToken": token} if token else {})}
+
+
+@operation("ec2", "DescribeEgressOnlyInternetGateways")
+def describe_egress_only_internet_gateways(context: RequestContext, params: dict) -> dict:
+    gateways = select(context, EgressOnlyInternetGateway,
+                      params.get("EgressOnlyInternetGatewayIds"))
+    gateways = filters.apply(gateways, params.get("Filters"), EGRESS_FILTERS)
+    chunk, more = pages.page(gateways, params, ids_param="EgressOnlyInternetGatewayIds")
+    return {"EgressOnlyInternetGateways": [describe_egress_only(g) for g in chunk], **more}
+
+
+@operation("ec2", "DeleteEgressOnlyInternetGateway")
+def delete_egress_only_internet_gateway(context: RequestContext, params: dict) -> dict:
+    gateway = require(context, EgressOnlyInternetGateway, params["EgressOnlyInternetGatewayId"])
+    with context.store.transaction() as tx:
+        for table in owned(context, RouteTable):
+            if any(r.egress_only_internet_gateway_id == gateway.id for r in table.routes):
+                mine = tx.edit(RouteTable, table.id)
+                for route in mine.routes:
+                    if route.egress_only_internet_gateway_id == gateway.id:
+                        route.state = "blackhole"
+        tx.delete(gateway)
+    return {"ReturnCode": True}

@@ -28,7 +28,7 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
-from pocketlink.model.internet import InternetGateway, NatGateway
+from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
 from pocketlink.store import Transaction
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
@@ -55,9 +55,9 @@ _TARGETS = {
     "InstanceId": "instance_id",
     "NetworkInterfaceId": "network_interface_id",
     "NatGatewayId": "nat_gateway_id",
+    "EgressOnlyInternetGatewayId": "egress_only_internet_gateway_id",
 }
-_UNSUPPORTED_TARGETS = ("TransitGatewayId", "VpcPeeringConnectionId",
-                        "EgressOnlyInternetGatewayId", "LocalGatewayId", "CarrierGatewayId",
+_UNSUPPORTED_TARGETS = ("TransitGatewayId", "VpcPeeringConnectionId", "LocalGatewayId", "CarrierGatewayId",
                         "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
 
 
@@ -68,6 +68,7 @@ def describe_route(route: Route, owner: str) -> dict:
                        ("DestinationPrefixListId", route.destination_prefix_list_id),
                        ("GatewayId", route.gateway_id), ("InstanceId", route.instance_id),
                        ("NatGatewayId", route.nat_gateway_id),
+                       ("EgressOnlyInternetGatewayId", route.egress_only_internet_gateway_id),
                        ("NetworkInterfaceId", route.network_interface_id)):
         if value:
             item[key] = value
@@ -234,6 +235,15 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
                 f"route table {table.id} and network gateway {value} belong to different "
                 "networks")
         return given
+    if field == "egress_only_internet_gateway_id":
+        egress = find(context, EgressOnlyInternetGateway, value)
+        if egress is None:
+            raise ec2.InvalidGatewayIDNotFound(value)
+        if egress.vpc_id != table.vpc_id:
+            raise ec2.InvalidParameterValue(
+                f"route table {table.id} and network gateway {value} belong to different "
+                "networks")
+        return given
     if field == "nat_gateway_id":
         nat = require(context, NatGateway, value)
         if nat.state == "deleted":
@@ -282,6 +292,10 @@ def create_route(context: RequestContext, params: dict) -> dict:
     table = require(context, RouteTable, params["RouteTableId"])
     field, destination = _destination(params)
     target = _route_target(context, table, params)
+    if "egress_only_internet_gateway_id" in target and field != "destination_ipv6_cidr_block":
+        # AWS's words are a guess: an egress-only gateway carries IPv6 only.
+        raise ec2.InvalidParameterValue(
+            "An egress-only internet gateway can only be the target of an IPv6 route")
     if any(getattr(r, field) == destination for r in table.routes):
         raise ec2.RouteAlreadyExists(f"The route identified by {destination} already exists.")
     with context.store.transaction() as tx:
@@ -328,6 +342,7 @@ def replace_route(context: RequestContext, params: dict) -> dict:
             if candidate.destination == route.destination:
                 candidate.gateway_id = candidate.instance_id = None
                 candidate.network_interface_id = candidate.nat_gateway_id = None
+                candidate.egress_only_internet_gateway_id = None
                 candidate.state = "active"
                 for field, value in target.items():
                     setattr(candidate, field, value)

@@ -1,5 +1,5 @@
-"""The way out of a VPC: internet gateways, public IPv4 addresses (Elastic IPs and the ones
-EC2 hands out at launch) and NAT gateways.
+"""The way out of a VPC: internet gateways (and egress-only ones, IPv6), public IPv4
+addresses (Elastic IPs and the ones EC2 hands out at launch) and NAT gateways.
 
 Public addresses come from TEST-NET-2 and TEST-NET-3 (198.51.100.0/24, 203.0.113.0/24, RFC
 5737): addresses that look public, are never routed on the real internet, and are only
@@ -25,6 +25,15 @@ class InternetGateway(Resource):
     kind = "internet-gateway"
 
     vpc_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class EgressOnlyInternetGateway(Resource):
+    """IPv6 out of one VPC, and only replies back in."""
+
+    kind = "egress-only-internet-gateway"
+
+    vpc_id: str
 
 
 @dataclass(kw_only=True)

@@ -18,8 +18,11 @@ from pocketlink.network.firewall import digest_of
 from pocketlink.network.internet import (
     IGW_TABLE,
     UPLINK_INTERNET,
+    UPLINK_INTERNET6,
     UPLINK_PREFIX,
+    UPLINK_PREFIX6,
     UPLINK_ROUTER,
+    UPLINK_ROUTER6,
     InternetSpec,
 )
 from pocketlink.network.topology import MAIN_TABLE, HostSpec, RouterSpec
@@ -296,28 +299,31 @@ def diff_uplink(spec: RouterSpec, observed: Observed, internet: Observed | None
     present = sorted(n for n in observed.links if n.startswith(names.PREFIX + "g"))
     if uplink is None:
         return [DeleteLink(ns, n) for n in present] + \
-            ([DeleteTable(ns, "ip", IGW_TABLE)] if observed.gateway_ruleset else [])
+            ([DeleteTable(ns, "inet", IGW_TABLE)] if observed.gateway_ruleset else [])
     actions: list[Action] = [DeleteLink(ns, n) for n in present if n != uplink.name]
     have = observed.links.get(uplink.name)
     if have is None:
         actions.append(AddLinkPair(ns, uplink.name, uplink.peer, uplink.internet))
-    actions += _addresses(ns, uplink.name, have, (f"{UPLINK_ROUTER}/{UPLINK_PREFIX}",))
+    actions += _addresses(ns, uplink.name, have, (f"{UPLINK_ROUTER}/{UPLINK_PREFIX}",
+                                                  f"{UPLINK_ROUTER6}/{UPLINK_PREFIX6}"))
     if have is None or not have.up:
         actions.append(SetLink(ns, uplink.name))
     world = internet or Observed(exists=False)
     peer = world.links.get(uplink.peer) if have is not None else None
     actions += _addresses(uplink.internet, uplink.peer, peer,
-                          (f"{UPLINK_INTERNET}/{UPLINK_PREFIX}",))
+                          (f"{UPLINK_INTERNET}/{UPLINK_PREFIX}",
+                           f"{UPLINK_INTERNET6}/{UPLINK_PREFIX6}"))
     if peer is None or not peer.up:
         actions.append(SetLink(uplink.internet, uplink.peer))
     wanted = {DeviceRoute(f"{public}/32", uplink.peer, UPLINK_ROUTER)
-              for _, public in uplink.mappings}
+              for _, public in uplink.mappings} | {
+        DeviceRoute(network(block), uplink.peer, UPLINK_ROUTER6) for block in uplink.ipv6_blocks}
     routed = {r for r in world.device_routes
               if r.device == uplink.peer and r.via} if peer else set()
     actions += [DeleteDeviceRoute(uplink.internet, r) for r in sorted(routed - wanted, key=str)]
     actions += [ReplaceDeviceRoute(uplink.internet, r) for r in sorted(wanted - routed, key=str)]
     if observed.gateway_ruleset != digest_of(uplink.ruleset):
-        actions.append(LoadTable(ns, "ip", IGW_TABLE, uplink.ruleset))
+        actions.append(LoadTable(ns, "inet", IGW_TABLE, uplink.ruleset))
     return actions
 
 

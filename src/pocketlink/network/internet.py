@@ -6,11 +6,16 @@ address translation of internet gateways, and NAT gateways.
   (every address of the range is its own, so one wildcard listener serves them all) and
   nothing else: no link to the root namespace, no route to the host, a firewall that takes
   only connections to those addresses on 80 and 443 (and replies), and starts none.
-- An **internet gateway** attached to a VPC is a veth pair between the VPC's router
-  (``names.uplink``, ``UPLINK_ROUTER``) and the internet namespace (``names.downlink``,
-  ``UPLINK_INTERNET``): link-local /31s, which no VPC may use, so they clash with no
-  tenant's addresses; every downlink carries the same pair, told apart by its device.
-  A route table's ``0.0.0.0/0 -> igw-...`` is a route via ``UPLINK_INTERNET``.
+- An **internet gateway** attached to a VPC (or an egress-only one) is a veth pair between
+  the VPC's router (``names.uplink``, ``UPLINK_ROUTER``) and the internet namespace
+  (``names.downlink``, ``UPLINK_INTERNET``): link-local /31s, which no VPC may use, so
+  they clash with no tenant's addresses, and a /127 of fd00:ec2::/32's, the prefix of the
+  resolver's and metadata service's IPv6 addresses; every downlink carries the same pair,
+  told apart by its device. A route table's ``0.0.0.0/0 -> igw-...`` is a route via
+  ``UPLINK_INTERNET``, its ``::/0 -> igw-...`` or ``-> eigw-...`` one via
+  ``UPLINK_INTERNET6``. IPv6 is not translated: the VPC's own addresses go out, and the
+  internet namespace routes the VPC's IPv6 blocks back to it; in only as replies while the
+  VPC has an egress-only gateway and no internet gateway.
 - A **public address** (an Elastic IP, or a public IP EC2 gave at launch) is a 1:1 NAT in
   the router's own nftables table (``IGW_TABLE``, beside the security groups' table, so
   that neither load replaces the other): DNAT on the way in, SNAT on the way out through
@@ -37,11 +42,15 @@ import subprocess
 from dataclasses import dataclass
 
 from pocketlink.model.aws_services import AWS_PUBLIC_IPV4, AWS_PUBLIC_IPV6
+from pocketlink.network.firewall import _ND as ND  # neighbour discovery, as every table lets it
 
-IGW_TABLE = "pocketlink_igw"  # in each VPC router with an internet gateway, family ip
+IGW_TABLE = "pocketlink_igw"  # in each VPC router with an internet gateway, family inet
 UPLINK_ROUTER = "169.254.255.1"
 UPLINK_INTERNET = "169.254.255.0"
 UPLINK_PREFIX = 31
+UPLINK_ROUTER6 = "fd00:ec2:0:ff::1"
+UPLINK_INTERNET6 = "fd00:ec2:0:ff::"
+UPLINK_PREFIX6 = 127
 SERVICE_PORTS = (80, 443)  # checkip.amazonaws.com, and every AWS API
 NAT_INTERFACE = "eth0"
 # The NAT gateway's named counters (nftables), read by ``nat_gateway_traffic``.
@@ -50,13 +59,13 @@ BYTES_OUT, BYTES_IN = "to_destination", "from_destination"
 
 @dataclass(frozen=True)
 class UplinkSpec:
-    """A VPC router's internet gateway: its link, and the public addresses behind it."""
+    """A VPC router's internet gateway: its link, and the addresses behind it."""
 
-    gateway_id: str
     name: str  # in the router
     peer: str  # in the internet namespace
     internet: str  # the internet namespace
     mappings: tuple[tuple[str, str], ...]  # (private, public), sorted
+    ipv6_blocks: tuple[str, ...]  # the VPC's, routed back to it
     ruleset: str  # the router's IGW_TABLE
 
 
@@ -82,6 +91,7 @@ def internet_ruleset() -> str:
         "    type filter hook input priority 0; policy drop;",
         "    iif lo accept",
         "    ct state established,related accept",
+        f"    {ND}",
         f"    ip daddr {AWS_PUBLIC_IPV4} tcp dport {{ {ports} }} accept",
         f"    ip6 daddr {AWS_PUBLIC_IPV6} tcp dport {{ {ports} }} accept",
         "  }",
@@ -89,6 +99,7 @@ def internet_ruleset() -> str:
         "    type filter hook output priority 0; policy drop;",
         "    oif lo accept",
         "    ct state established,related accept",
+        f"    {ND}",
         "  }",
     ])
     return _digested("inet", "pocketlink", body)
@@ -98,35 +109,43 @@ def internet_spec(namespace: str) -> InternetSpec:
     return InternetSpec(namespace, internet_ruleset())
 
 
-def gateway_ruleset(uplink: str, mappings: tuple[tuple[str, str], ...]) -> str:
+def gateway_ruleset(uplink: str, mappings: tuple[tuple[str, str], ...],
+                    ipv6_blocks: tuple[str, ...] = (), inbound_ipv6: bool = False) -> str:
     """The router's 1:1 NAT between private and public addresses on ``uplink``, and the
-    filter around it: out only from a private address that has a public one, in only to a
-    public address (or as a reply), never to the router itself."""
+    filter around it: out only from a private address that has a public one (or from the
+    VPC's IPv6 blocks), in only to a public address (or the VPC's IPv6 blocks, unless
+    ``inbound_ipv6`` is off: egress-only) or as a reply, never to the router itself."""
     lines = ["  chain prerouting {",
              "    type nat hook prerouting priority dstnat; policy accept;"]
     if mappings:
         inward = ", ".join(f"{public} : {private}" for private, public in mappings)
-        lines.append(f'    iifname "{uplink}" dnat to ip daddr map {{ {inward} }}')
+        lines.append(f'    iifname "{uplink}" dnat ip to ip daddr map {{ {inward} }}')
     lines += ["  }", "  chain postrouting {",
               "    type nat hook postrouting priority srcnat; policy accept;"]
     if mappings:
         outward = ", ".join(f"{private} : {public}" for private, public in mappings)
-        lines.append(f'    oifname "{uplink}" snat to ip saddr map {{ {outward} }}')
+        lines.append(f'    oifname "{uplink}" snat ip to ip saddr map {{ {outward} }}')
     lines += ["  }", "  chain forward {",
               "    type filter hook forward priority 0; policy accept;"]
+    blocks = ", ".join(ipv6_blocks)
     if mappings:
         privates = ", ".join(private for private, _ in mappings)
         lines.append(f'    oifname "{uplink}" ip saddr {{ {privates} }} accept')
+    if blocks:
+        lines.append(f'    oifname "{uplink}" ip6 saddr {{ {blocks} }} accept')
     lines += [f'    oifname "{uplink}" drop',
               f'    iifname "{uplink}" ct state established,related accept',
-              f'    iifname "{uplink}" ct status dnat accept',
-              f'    iifname "{uplink}" drop',
+              f'    iifname "{uplink}" ct status dnat accept']
+    if blocks and inbound_ipv6:
+        lines.append(f'    iifname "{uplink}" ip6 daddr {{ {blocks} }} accept')
+    lines += [f'    iifname "{uplink}" drop',
               "  }", "  chain input {",
               "    type filter hook input priority 0; policy accept;",
               f'    iifname "{uplink}" ct state established,related accept',
+              f'    iifname "{uplink}" {ND}',
               f'    iifname "{uplink}" drop',
               "  }"]
-    return _digested("ip", IGW_TABLE, "\n".join(lines))
+    return _digested("inet", IGW_TABLE, "\n".join(lines))
 
 
 def nat_gateway_ruleset(private_ip: str) -> str:

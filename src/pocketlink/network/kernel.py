@@ -183,7 +183,7 @@ def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
     internet = None
     if spec.uplink is not None or any(n.startswith(names.PREFIX + "g") for n in observed.links):
         observed = dataclasses.replace(
-            observed, gateway_ruleset=_loaded_digest(spec.namespace, "ip", IGW_TABLE))
+            observed, gateway_ruleset=_loaded_digest(spec.namespace, "inet", IGW_TABLE))
         if spec.uplink is not None:
             internet = observe(spec.uplink.internet, ruleset=False, devices=True)
     return diff_router(spec, _with_ruleset(observed, loaded), internet)

@@ -42,11 +42,11 @@ def internet(owner: str) -> str:
     return f"{NAMESPACE_PREFIX}internet-{_short(owner)}"
 
 
-def uplink(gateway_id: str) -> str:
-    """The VPC router's end of its internet gateway's link."""
-    return f"{PREFIX}g{_short(gateway_id)}"
+def uplink(vpc_id: str) -> str:
+    """The VPC router's end of its link to the internet (its internet gateways')."""
+    return f"{PREFIX}g{_short(vpc_id)}"
 
 
-def downlink(gateway_id: str) -> str:
-    """The internet namespace's end of an internet gateway's link."""
-    return f"{PREFIX}i{_short(gateway_id)}"
+def downlink(vpc_id: str) -> str:
+    """The internet namespace's end of a VPC's link."""
+    return f"{PREFIX}i{_short(vpc_id)}"

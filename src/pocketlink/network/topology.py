@@ -26,7 +26,12 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
-from pocketlink.model.internet import Address, InternetGateway, NatGateway
+from pocketlink.model.internet import (
+    Address,
+    EgressOnlyInternetGateway,
+    InternetGateway,
+    NatGateway,
+)
 from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED, NAT_GATEWAY_HOSTED
 from pocketlink.network import names
@@ -41,6 +46,7 @@ from pocketlink.network.addresses import (
 from pocketlink.network.firewall import router_ruleset, ruleset
 from pocketlink.network.internet import (
     UPLINK_INTERNET,
+    UPLINK_INTERNET6,
     UplinkSpec,
     gateway_ruleset,
     nat_gateway_ruleset,
@@ -155,13 +161,16 @@ class VpcInputs:
     internet_gateways: list[InternetGateway] = dataclasses.field(default_factory=list)
     addresses: list[Address] = dataclasses.field(default_factory=list)
     nat_gateways: list[NatGateway] = dataclasses.field(default_factory=list)
+    egress_only_gateways: list[EgressOnlyInternetGateway] = dataclasses.field(
+        default_factory=list)
 
     def members(self) -> tuple[Resource, ...]:
         """Every input, as the objects the store holds: a commit replaces what it changes,
         so the same objects in the same order mean nothing changed (compare with ``is``)."""
         return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
                 *self.instances, *self.security_groups, *self.endpoints,
-                *self.internet_gateways, *self.addresses, *self.nat_gateways)
+                *self.internet_gateways, *self.addresses, *self.nat_gateways,
+                *self.egress_only_gateways)
 
 
 def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
@@ -175,7 +184,8 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
                          (NetworkInterface, "network_interfaces"), (Instance, "instances"),
                          (SecurityGroup, "security_groups"), (VpcEndpoint, "endpoints"),
                          (InternetGateway, "internet_gateways"), (Address, "addresses"),
-                         (NatGateway, "nat_gateways")):
+                         (NatGateway, "nat_gateways"),
+                         (EgressOnlyInternetGateway, "egress_only_gateways")):
         for resource in store.all(kind):
             group = found.get(resource.vpc_id)  # type: ignore[attr-defined]
             if group is not None:
@@ -194,11 +204,14 @@ def _table_of(store: Store, subnet: Subnet, vpc: VpcInputs) -> RouteTable | None
 
 
 def _gateway_via(inputs: VpcInputs, route: Route) -> str | None:
-    """Where a route to an internet or NAT gateway goes: the internet namespace's end of
-    the VPC's uplink, the NAT gateway's address; None (a blackhole) when the gateway is not
-    attached, not up, or the route is IPv6 (the uplink carries IPv4)."""
-    if not route.destination_cidr_block:
-        return None
+    """Where a route to an internet, egress-only or NAT gateway goes: the internet
+    namespace's end of the VPC's uplink, the NAT gateway's address; None (a blackhole) when
+    the gateway is not attached or not up, or the route's family is not the gateway's."""
+    if route.destination_ipv6_cidr_block:
+        gateway = route.gateway_id or route.egress_only_internet_gateway_id
+        there = any(g.id == gateway for g in (*inputs.internet_gateways,
+                                              *inputs.egress_only_gateways))
+        return UPLINK_INTERNET6 if there else None
     if (route.gateway_id or "").startswith("igw-"):
         attached = any(g.id == route.gateway_id for g in inputs.internet_gateways)
         return UPLINK_INTERNET if attached else None
@@ -219,7 +232,8 @@ def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: i
         if route.gateway_id == "local":
             out.append(RouteSpec(number, destination, throw=True))
             continue
-        if (route.gateway_id or "").startswith("igw-") or route.nat_gateway_id:
+        if (route.gateway_id or "").startswith("igw-") or route.nat_gateway_id or \
+                route.egress_only_internet_gateway_id:
             via = _gateway_via(inputs, route)
             out.append(RouteSpec(number, destination, via=via, blackhole=via is None))
             continue
@@ -257,13 +271,16 @@ def public_mappings(inputs: VpcInputs) -> tuple[tuple[str, str], ...]:
 
 
 def _uplink(inputs: VpcInputs, internet: str | None) -> UplinkSpec | None:
-    gateway = next(iter(inputs.internet_gateways), None)
-    if gateway is None or internet is None:
+    """The VPC's link to the internet, while an internet gateway is attached or an
+    egress-only one is there (IPv6 out, replies in)."""
+    attached = bool(inputs.internet_gateways)
+    if internet is None or not (attached or inputs.egress_only_gateways):
         return None
-    mappings = public_mappings(inputs)
-    uplink = names.uplink(gateway.id)
-    return UplinkSpec(gateway.id, uplink, names.downlink(gateway.id), internet, mappings,
-                      gateway_ruleset(uplink, mappings))
+    mappings = public_mappings(inputs) if attached else ()
+    blocks = tuple(a.cidr for a in inputs.vpc.ipv6_associations)
+    uplink = names.uplink(inputs.vpc.id)
+    return UplinkSpec(uplink, names.downlink(inputs.vpc.id), internet, mappings, blocks,
+                      gateway_ruleset(uplink, mappings, blocks, inbound_ipv6=attached))
 
 
 def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> RouterSpec:
@@ -290,7 +307,7 @@ def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> Rout
     uplink = _uplink(inputs, internet)
     if uplink is None:  # no internet here: a route to the gateway leads nowhere
         routes = [RouteSpec(r.table, r.destination, blackhole=True)
-                  if r.via == UPLINK_INTERNET else r for r in routes]
+                  if r.via in (UPLINK_INTERNET, UPLINK_INTERNET6) else r for r in routes]
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
                       (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)),
                       uplink=uplink)

@@ -325,7 +325,8 @@ class Lifecycle:
             self._last_full = loop.time()
         groups = inputs(self.store)
         # Only a VPC that has a network (an idle default VPC has none) needs the internet.
-        needed = any(group.internet_gateways for group in groups.values())
+        needed = any(group.internet_gateways or group.egress_only_gateways
+                     for group in groups.values())
         internet = network.internet if await network.want_internet(needed, full) else None
         if internet != self._internet:  # every router's way out changed
             self._internet, full = internet, True

@@ -136,6 +136,7 @@ EC2_ERRORS: dict[str, str] = {
     "AddressLimitExceeded": "{}",
     "NatGatewayNotFound": "NAT gateway {} was not found",
     "NatGatewayMalformed": "Invalid id: \"{}\" (expecting \"nat-...\")",
+    "InvalidEgressOnlyInternetGatewayId.Malformed": "Invalid id: \"{}\" (expecting \"eigw-...\")",
 }
 
 
