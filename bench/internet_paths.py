@@ -18,6 +18,7 @@ Run: ``python3 bench/internet_paths.py [--rounds N] [--size MB] [--json FILE]`` 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import statistics
@@ -124,7 +125,8 @@ def main() -> int:
         daemon.start()
         s3 = client("s3", daemon.endpoint)
         s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key=KEY, Body=os.urandom(size))
+        # In parts (a request body is 64 MiB at most), as `aws s3 cp` sends a large file.
+        s3.upload_fileobj(io.BytesIO(os.urandom(size)), BUCKET, KEY)
         world = build(daemon)
         before = nat_gateway_traffic(world["nat"])
         paths = {"nat gateway": lambda: inside(daemon, world["private"]),
@@ -143,7 +145,7 @@ def main() -> int:
         received = after.bytes_in_from_destination - before.bytes_in_from_destination \
             if after and before else 0
         print(f"NAT gateway counted {received / 1e6:.1f} MB in from destinations for "
-              f"{args.rounds} GETs of {args.size} MB")
+              f"{args.rounds} GETs of {args.size} MB ({before} -> {after})")
         if args.json:
             args.json.write_text(json.dumps({"size_mb": args.size, "rounds": args.rounds,
                                              "mb_per_s": rates, "seconds": seconds,

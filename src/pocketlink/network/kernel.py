@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -367,11 +367,11 @@ def _nft(namespace: str, *args: str, text: str | None = None) -> subprocess.Comp
 
 
 def _loaded_digest(namespace: str, fam: str = "inet", name: str = TABLE) -> str | None:
-    done = _nft(namespace, "-j", "list", "tables")
-    if done.returncode != 0:
-        return None
-    for item in json.loads(done.stdout or "{}").get("nftables", []):
-        table = item.get("table")
-        if table and table.get("name") == name and table.get("family") == fam:
-            return table.get("comment")
-    return None
+    """The digest in the comment of a loaded table. nft's JSON leaves table comments out
+    (nftables 1.0.6), so the text is read: the comment is the line after the table's
+    (terse: no set elements). Without it every look would load the table again, and a
+    reload zeroes its counters (a NAT gateway's)."""
+    done = _nft(namespace, "-t", "list", "table", fam, name)
+    lines = done.stdout.splitlines() if done.returncode == 0 else []
+    found = re.match(r'\s*comment "([^"]*)"', lines[1]) if len(lines) > 1 else None
+    return found.group(1) if found else None
