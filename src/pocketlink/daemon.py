@@ -33,6 +33,7 @@ from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
 from pocketlink.metrics import prometheus
+from pocketlink.metrics.nat import namespace_reader
 from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import MetricStore
 from pocketlink.model.acm import Certificate
@@ -48,6 +49,12 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
+from pocketlink.model.internet import (
+    Address,
+    EgressOnlyInternetGateway,
+    InternetGateway,
+    NatGateway,
+)
 from pocketlink.model.launch_templates import LaunchTemplate
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
@@ -69,7 +76,8 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
-         LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate]
+         LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate,
+         InternetGateway, Address, NatGateway, EgressOnlyInternetGateway]
 
 
 @dataclass
@@ -145,10 +153,11 @@ async def run(config: DaemonConfig) -> None:
                              f"--state {config.state}'.")
     store = open_store(config.state)
     metrics = MetricStore(config.data_dir / "metrics.db")
-    # The data plane's counters, once the lifecycle (below) has made it. NAT gateways'
-    # counts join with ``nat=`` (a metrics.nat.NatGatewayReader).
+    # The data plane's counters, once the lifecycle (below) has made it, and the NAT
+    # gateways' own (their namespaces' nftables counters).
     sampler = Sampler(store, metrics, lambda: lifecycle.hyperplane.counters
-                      if lifecycle.hyperplane is not None else {})
+                      if lifecycle.hyperplane is not None else {},
+                      nat=namespace_reader(store) if config.network else None)
     page = partial(prometheus.page, sampler)
     stop, force = asyncio.Event(), asyncio.Event()
     backend = Backend(config.data_dir / "backend")

@@ -4,7 +4,10 @@ What AWS makes (172.31.0.0/16, a /20 default subnet per zone that maps public ad
 default security group, main route table with the local route, DNS hostnames on): the VPC
 User Guide, "Default VPC components" (docs.aws.amazon.com/vpc/latest/userguide/
 default-vpc-components.html) and "DNS attributes for your VPC" (vpc-dns.html: a default VPC
-has both attributes true). The errors of CreateDefaultVpc and CreateDefaultSubnet, and the
+has both attributes true), with an internet gateway attached and the main route table's
+0.0.0.0/0 route to it ("Default VPC components": "Create an internet gateway and connect it
+to your default VPC", "Add a route to the main route table that points all traffic
+(0.0.0.0/0) to the internet gateway"). The errors of CreateDefaultVpc and CreateDefaultSubnet, and the
 /20 blocks in zone order, as moto's tests/test_ec2/test_vpcs.py
 (test_create_multiple_default_vpcs) and test_subnets.py (test_create_default_subnet) check
 them against AWS.
@@ -56,6 +59,11 @@ def delete_default_vpc(ec2) -> str:
     vpc = default_vpc(ec2)
     for subnet in default_subnets(ec2, vpc["VpcId"]):
         ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    for gateway in ec2.describe_internet_gateways(Filters=[
+            {"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]:
+        ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"],
+                                    VpcId=vpc["VpcId"])
+        ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
     ec2.delete_vpc(VpcId=vpc["VpcId"])
     return vpc["VpcId"]
 
@@ -81,8 +89,10 @@ def test_an_account_has_a_default_vpc_as_aws_makes_it(fresh):
     [table] = fresh.describe_route_tables(
         Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["RouteTables"]
     assert table["Associations"][0]["Main"] is True
+    [gateway] = fresh.describe_internet_gateways()["InternetGateways"]
+    assert gateway["Attachments"] == [{"State": "available", "VpcId": vpc["VpcId"]}]
     assert [(r["DestinationCidrBlock"], r["GatewayId"]) for r in table["Routes"]] == [
-        ("172.31.0.0/16", "local")]
+        ("172.31.0.0/16", "local"), ("0.0.0.0/0", gateway["InternetGatewayId"])]
     assert attribute(fresh, "default-vpc") == [vpc["VpcId"]]
     assert attribute(fresh, "supported-platforms") == ["VPC"]
 

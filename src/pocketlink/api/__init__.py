@@ -10,12 +10,15 @@ The machinery every area shares:
   Malformed / NotFound error; ``owned``, ``select`` and ``find`` beside it.
 - ``filters``, ``pages``, ``tags``: Describe filters, MaxResults/NextToken pages, and tags
   (TagSpecifications in, ``tagSet`` out).
-- ``addresses``: the one allocator of private IPv4 and IPv6 addresses and CIDR blocks.
+- ``addresses``: the one allocator of private IPv4 and IPv6 addresses and CIDR blocks, and
+  of public IPv4 addresses.
 
 The areas, by service:
 
 - EC2: ``ec2_vpcs``, ``ec2_subnets``, ``ec2_route_tables``, ``ec2_security_groups``,
-  ``ec2_network_interfaces``, ``ec2_instances``, ``ec2_instance_metadata`` (metadata
+  ``ec2_network_interfaces``, ``ec2_internet_gateways`` (and egress-only ones),
+  ``ec2_elastic_ips`` (Elastic IPs and the public IPs of instances), ``ec2_nat_gateways``,
+  ``ec2_instances``, ``ec2_instance_metadata`` (metadata
   options, instance profiles), ``ec2_tags``, ``ec2_regions`` (regions,
   zones, account attributes), ``ec2_prefix_lists`` (the gateway services' prefix lists);
   ``ec2_common`` parses CIDR blocks for them; ``ec2_defaults`` is what EC2 makes for you:

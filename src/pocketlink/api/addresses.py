@@ -1,4 +1,5 @@
-"""The one allocator of addresses and blocks: private IPs for ENIs, IPv6 /56s for VPCs.
+"""The one allocator of addresses and blocks: private IPs for ENIs, IPv6 /56s for VPCs,
+public IPv4 addresses (Elastic IPs, instances' public IPs).
 
 What is in use is derived from the ENIs themselves (no second ledger to drift): an address
 is taken while an ENI holds it and free again once that ENI is deleted. As at AWS, a
@@ -12,6 +13,7 @@ import secrets
 
 from pocketlink.api.errors import ec2
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
+from pocketlink.model.internet import PUBLIC_POOL, Address
 from pocketlink.store import Store
 
 RESERVED_HEAD = 4  # network, router, DNS, future use
@@ -115,3 +117,17 @@ def allocate_vpc_ipv6_block(store: Store) -> str:
         block = ipaddress.IPv6Network((int(ULA.network_address) | bits, 56))
         if str(block) not in used:
             return str(block)
+
+
+def allocate_public_ipv4(store: Store, taken: set[str] | None = None) -> str:
+    """A free public IPv4 address from the pool (model/internet.py: TEST-NET-2 and -3), for
+    an Elastic IP or an instance's public IP. One pool for every account and region: the
+    daemon has one internet. An address whose ENI is gone is free again."""
+    live = {e.id for e in store.all(NetworkInterface)}
+    used = {a.public_ip for a in store.all(Address)
+            if a.elastic or a.network_interface_id in live} | (taken or set())
+    for network in PUBLIC_POOL:
+        for host in network.hosts():
+            if str(host) not in used:
+                return str(host)
+    raise ec2.AddressLimitExceeded("The maximum number of addresses has been reached.")

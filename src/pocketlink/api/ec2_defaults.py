@@ -4,9 +4,11 @@ account's default VPC in each region.
 Every AWS account has a default VPC in every region: 172.31.0.0/16, DNS hostnames on, a /20
 default subnet per availability zone (172.31.0.0/20, 172.31.16.0/20, ... in zone order) that
 gives instances a public address, its default security group, main route table and default
-network ACL (an id here: pocketlink has no network ACLs). pocketlink makes it on first use,
+network ACL (an id here: pocketlink has no network ACLs), and an internet gateway attached
+to it, the main route table's ``0.0.0.0/0`` leading there. pocketlink makes it on first use,
 in the store only: ``ensure`` is called by the calls that list or need it (DescribeVpcs,
-DescribeSubnets, DescribeSecurityGroups, DescribeRouteTables, DescribeAccountAttributes,
+DescribeSubnets, DescribeSecurityGroups, DescribeRouteTables, DescribeInternetGateways,
+DescribeAccountAttributes,
 RunInstances without a subnet, CreateSecurityGroup without a VpcId, CreateDefaultVpc,
 CreateDefaultSubnet), and its namespace comes only once something holds an address in it
 (``network.topology.inputs``), so an account that never uses it costs a few rows. An account
@@ -32,6 +34,7 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
+from pocketlink.model.internet import InternetGateway
 from pocketlink.store import Transaction
 
 DEFAULT_VPC_CIDR = "172.31.0.0/16"
@@ -110,7 +113,10 @@ def make_default_vpc(context: RequestContext, tx: Transaction) -> Vpc:
     """A default VPC with a default subnet in each zone, written in ``tx`` and remembered."""
     vpc = new_vpc(context, DEFAULT_VPC_CIDR, is_default=True, enable_dns_hostnames=True)
     table, group = vpc_parts(vpc)
-    for resource in (vpc, table, group):
+    gateway = InternetGateway(id=ids.new_id("igw"), account=vpc.account, region=vpc.region,
+                              vpc_id=vpc.id)
+    table.routes.append(Route(destination_cidr_block="0.0.0.0/0", gateway_id=gateway.id))
+    for resource in (vpc, table, group, gateway):
         tx.put(resource)
     taken: list[Subnet] = []
     for zone in regions.zones(context.account, context.region):

@@ -16,6 +16,12 @@ import dataclasses
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_elastic_ips import (
+    describe_association,
+    launch_address,
+    public_address,
+    public_dns_name,
+)
 from pocketlink.api.ec2_instance_metadata import (
     describe_metadata_options,
     describe_profile,
@@ -82,12 +88,13 @@ def describe_instance(store: Store, instance: Instance) -> dict:
     eni = store.get(NetworkInterface, instance.network_interface_id)
     dns = _dns_name(instance)
     groups = group_refs(store, instance.group_ids)
+    public = public_address(store, eni.id) if eni is not None else None
     item: dict = {
         "InstanceId": instance.id,
         "ImageId": instance.image_id,
         "State": _state(instance),
         "PrivateDnsName": dns if instance.state != "terminated" else "",
-        "PublicDnsName": "",
+        "PublicDnsName": public_dns_name(store, public),
         "StateTransitionReason": instance.state_transition_reason,
         "AmiLaunchIndex": instance.launch_index,
         "ProductCodes": [],
@@ -120,6 +127,8 @@ def describe_instance(store: Store, instance: Instance) -> dict:
         item["VpcId"] = instance.vpc_id
         if instance.private_ip_address:
             item["PrivateIpAddress"] = instance.private_ip_address
+        if public is not None:
+            item["PublicIpAddress"] = public.public_ip
         if instance.ipv6_addresses:
             item["Ipv6Address"] = instance.ipv6_addresses[0]
     for key, value in (("KeyName", instance.key_name), ("ClientToken", instance.client_token)):
@@ -148,6 +157,8 @@ def describe_instance(store: Store, instance: Instance) -> dict:
             "PrivateIpAddresses": private,
             **({"PrivateIpAddress": eni.private_ip_address, "PrivateDnsName": dns}
                if eni.private_ip_address else {}),
+            **({"Association": describe_association(store, public, instance=True)}
+               if public else {}),
         }]
     return item
 
@@ -185,6 +196,7 @@ def _interface_spec(given: dict, groups: str) -> dict:
         "Ipv6AddressCount": given.get("Ipv6AddressCount") or 0,
         "Ipv6Addresses": [a["Ipv6Address"] for a in given.get("Ipv6Addresses") or []
                           if "Ipv6Address" in a],
+        "AssociatePublicIpAddress": given.get("AssociatePublicIpAddress"),
     }
 
 
@@ -270,6 +282,11 @@ def run_instances(context: RequestContext, params: dict) -> dict:
                 "type for this operation.")
     reservation_id = ids.new_id("r")
     taken: set[str] = set()
+    # The subnet's MapPublicIpOnLaunch, unless the primary interface says otherwise.
+    wants_public = network["AssociatePublicIpAddress"]
+    if wants_public is None:
+        wants_public = subnet.map_public_ip_on_launch and bool(subnet.cidr_block)
+    public_taken: set[str] = set()
     launched: list[tuple[Instance, NetworkInterface]] = []
     for index in range(count):
         instance_id = ids.new_id("i")
@@ -292,10 +309,14 @@ def run_instances(context: RequestContext, params: dict) -> dict:
                 profile, association_id=ids.new_id("iip-assoc")),
         )
         launched.append((instance, eni))
+    public = [launch_address(context, subnet, eni, public_taken)
+              for _, eni in launched if wants_public]
     with context.store.transaction() as tx:
         for instance, eni in launched:
             tx.put(instance)
             tx.put(eni)
+        for address in public:
+            tx.put(address)
     return {"ReservationId": reservation_id, "OwnerId": context.account, "Groups": [],
             "Instances": [describe_instance(context.store, i) | {"State": _state(i)}
                           for i, _ in launched]}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_elastic_ips import describe_association, public_address
 from pocketlink.api.ec2_route_tables import blackhole_routes
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
@@ -84,6 +85,11 @@ def describe_interface(store: Store, eni: NetworkInterface) -> dict:
             for ip in eni.secondary_private_ip_addresses]
     if eni.ipv6_addresses:
         item["Ipv6Address"] = eni.ipv6_addresses[0]
+    public = public_address(store, eni.id)
+    if public is not None:
+        item["Association"] = describe_association(store, public)
+        if item["PrivateIpAddresses"]:
+            item["PrivateIpAddresses"][0]["Association"] = item["Association"]
     if eni.attachment_id:
         item["Attachment"] = {
             "AttachmentId": eni.attachment_id, "DeviceIndex": eni.device_index,

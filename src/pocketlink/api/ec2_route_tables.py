@@ -2,7 +2,9 @@
 
 Local routes (``origin CreateRouteTable``) come and go with the VPC's CIDR blocks and
 cannot be deleted. Gateway endpoint routes (prefix-list destinations) arrive with the
-endpoints' issue and, as at AWS, cannot be made or removed through these calls.
+endpoints' issue and, as at AWS, cannot be made or removed through these calls. A route
+to an internet gateway (``igw-``) needs the gateway attached to the table's VPC; one to a
+NAT gateway (``nat-``) turns ``blackhole`` when the NAT gateway is deleted, as at AWS.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import owned, require, select
+from pocketlink.api.lookups import find, owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import (
     Instance,
@@ -26,6 +28,7 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
+from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
 from pocketlink.store import Transaction
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
@@ -51,9 +54,10 @@ _TARGETS = {
     "GatewayId": "gateway_id",
     "InstanceId": "instance_id",
     "NetworkInterfaceId": "network_interface_id",
+    "NatGatewayId": "nat_gateway_id",
+    "EgressOnlyInternetGatewayId": "egress_only_internet_gateway_id",
 }
-_UNSUPPORTED_TARGETS = ("NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
-                        "EgressOnlyInternetGatewayId", "LocalGatewayId", "CarrierGatewayId",
+_UNSUPPORTED_TARGETS = ("TransitGatewayId", "VpcPeeringConnectionId", "LocalGatewayId", "CarrierGatewayId",
                         "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
 
 
@@ -63,6 +67,8 @@ def describe_route(route: Route, owner: str) -> dict:
                        ("DestinationIpv6CidrBlock", route.destination_ipv6_cidr_block),
                        ("DestinationPrefixListId", route.destination_prefix_list_id),
                        ("GatewayId", route.gateway_id), ("InstanceId", route.instance_id),
+                       ("NatGatewayId", route.nat_gateway_id),
+                       ("EgressOnlyInternetGatewayId", route.egress_only_internet_gateway_id),
                        ("NetworkInterfaceId", route.network_interface_id)):
         if value:
             item[key] = value
@@ -216,10 +222,36 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
             raise ec2.InvalidParameterValue(f"pocketlink does not route to {key} targets yet")
     given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
     if not given:
-        raise ec2.MissingParameter("gatewayId, instanceId or networkInterfaceId")
+        raise ec2.MissingParameter("gatewayId, instanceId, natGatewayId or networkInterfaceId")
     if len(given) > 1:
         raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
+    if field == "gateway_id" and value.startswith("igw-"):
+        gateway = find(context, InternetGateway, value)
+        if gateway is None:  # a route names its gateway as a gateway, whatever its kind
+            raise ec2.InvalidGatewayIDNotFound(value)
+        if gateway.vpc_id != table.vpc_id:
+            raise ec2.InvalidParameterValue(
+                f"route table {table.id} and network gateway {value} belong to different "
+                "networks")
+        return given
+    if field == "egress_only_internet_gateway_id":
+        egress = find(context, EgressOnlyInternetGateway, value)
+        if egress is None:
+            raise ec2.InvalidGatewayIDNotFound(value)
+        if egress.vpc_id != table.vpc_id:
+            raise ec2.InvalidParameterValue(
+                f"route table {table.id} and network gateway {value} belong to different "
+                "networks")
+        return given
+    if field == "nat_gateway_id":
+        nat = require(context, NatGateway, value)
+        if nat.state == "deleted":
+            raise ec2.NatGatewayNotFound(value)
+        if nat.vpc_id != table.vpc_id:
+            raise ec2.InvalidParameterValue(
+                f"route table {table.id} and NAT gateway {value} belong to different networks")
+        return given
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
             raise ec2.InvalidParameterValue(
@@ -240,7 +272,8 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
 def blackhole_routes(tx: Transaction, context: RequestContext, target_ids: set[str]) -> None:
     """Routes to an instance or ENI that is gone stay, as at AWS, in state ``blackhole``."""
     def doomed(route: Route) -> bool:
-        return bool({route.instance_id, route.network_interface_id} & target_ids)
+        return bool({route.instance_id, route.network_interface_id, route.nat_gateway_id}
+                    & target_ids)
 
     for table in owned(context, RouteTable):
         if any(doomed(r) for r in table.routes):
@@ -259,6 +292,10 @@ def create_route(context: RequestContext, params: dict) -> dict:
     table = require(context, RouteTable, params["RouteTableId"])
     field, destination = _destination(params)
     target = _route_target(context, table, params)
+    if "egress_only_internet_gateway_id" in target and field != "destination_ipv6_cidr_block":
+        # AWS's words are a guess: an egress-only gateway carries IPv6 only.
+        raise ec2.InvalidParameterValue(
+            "An egress-only internet gateway can only be the target of an IPv6 route")
     if any(getattr(r, field) == destination for r in table.routes):
         raise ec2.RouteAlreadyExists(f"The route identified by {destination} already exists.")
     with context.store.transaction() as tx:
@@ -304,7 +341,8 @@ def replace_route(context: RequestContext, params: dict) -> dict:
         for candidate in mine.routes:
             if candidate.destination == route.destination:
                 candidate.gateway_id = candidate.instance_id = None
-                candidate.network_interface_id = None
+                candidate.network_interface_id = candidate.nat_gateway_id = None
+                candidate.egress_only_internet_gateway_id = None
                 candidate.state = "active"
                 for field, value in target.items():
                     setattr(candidate, field, value)

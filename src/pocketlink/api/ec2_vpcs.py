@@ -25,6 +25,7 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
+from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
 from pocketlink.store import Transaction
 from pocketlink.wire.errors import Ec2Error, ServiceError
 
@@ -141,6 +142,9 @@ def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
               if t.vpc_id == vpc.id and t.id != vpc.main_route_table_id]
     found += [e.id for e in store.all(NetworkInterface) if e.vpc_id == vpc.id]
     found += [i.id for i in store.all(Instance) if i.vpc_id == vpc.id and i.state != "terminated"]
+    found += [g.id for g in store.all(InternetGateway) if g.vpc_id == vpc.id]
+    found += [g.id for g in store.all(EgressOnlyInternetGateway) if g.vpc_id == vpc.id]
+    found += [n.id for n in store.all(NatGateway) if n.vpc_id == vpc.id and n.state != "deleted"]
     return found
 
 

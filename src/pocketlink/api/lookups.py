@@ -18,6 +18,12 @@ from pocketlink.model import ids
 from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.model.internet import (
+    Address,
+    EgressOnlyInternetGateway,
+    InternetGateway,
+    NatGateway,
+)
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import HostedZone
 from pocketlink.wire.errors import ServiceError
@@ -61,6 +67,15 @@ LOOKUPS: dict[type[Resource], Lookup] = {
     Listener: Lookup(elbv2.ListenerNotFoundException, "Listener '{}' not found"),
     HostedZone: Lookup(route53.NoSuchHostedZone, "No hosted zone found with ID: {}",
                        regional=False),
+    InternetGateway: Lookup(ec2.InvalidInternetGatewayIDNotFound, prefix="igw",
+                            malformed=ec2.InvalidInternetGatewayIDMalformed),
+    Address: Lookup(ec2.InvalidAllocationIDNotFound, prefix="eipalloc",
+                    malformed=ec2.InvalidAllocationIDMalformed),
+    NatGateway: Lookup(ec2.NatGatewayNotFound, prefix="nat", malformed=ec2.NatGatewayMalformed),
+    # Not found, AWS says a gateway id (as for a route's target); malformed is a guess.
+    EgressOnlyInternetGateway: Lookup(
+        ec2.InvalidGatewayIDNotFound, prefix="eigw",
+        malformed=ec2.InvalidEgressOnlyInternetGatewayIdMalformed),
 }
 
 

@@ -31,6 +31,11 @@ certificates' files (the default first; SNI picks among them), the security poli
 ALPN list and whether the targets get TLS again (a TLS target group). A TLS listener
 whose certificates are not issued yet (no files) listens nowhere. Workers terminate TLS
 themselves (tls.py).
+
+The internet namespace (network/internet.py) listens on every AWS public service address
+at once (``INTERNET``: one wildcard listener per family, the namespace holds nothing
+else), and sends its connections to the service front too, with a header that names no
+endpoint: the caller's public address is all the front learns (aws:SourceIp).
 """
 
 from __future__ import annotations
@@ -262,6 +267,17 @@ def _balancer_listeners(store: Store, balancer: LoadBalancer, files: Certificate
             specs += [ListenerSpec(names.namespace(balancer.vpc_id), address, listener.port,
                                    balancer.id, backend, tls) for address in addresses]
     return specs
+
+
+INTERNET = "internet"  # the owner of the internet namespace's listeners
+
+
+def internet_listeners(namespace: str, front: tuple[str, int]) -> list[ListenerSpec]:
+    """The AWS public service addresses' :443, as the internet reaches them."""
+    backend = Backend(namespace=ROOT_NAMESPACE, source=front[0], targets=(front,),
+                      proxy_protocol=True, endpoint_id=None, idle_timeout=ENDPOINT_IDLE_TIMEOUT)
+    return [ListenerSpec(namespace, address, AWS_SERVICE_PORT, INTERNET, backend)
+            for address in ("0.0.0.0", "::")]
 
 
 def plan(store: Store, front: tuple[str, int] | None = None,

@@ -99,6 +99,8 @@ class _Listening:
         if spec.tls != self.spec.tls:
             self.tls = TlsListener(spec.tls) if spec.tls is not None else None
         self.spec = spec
+        # A wildcard (the internet namespace's) learns each flow's local end from its socket.
+        self.wildcard = spec.address in ("0.0.0.0", "::")
 
 
 class Worker:
@@ -236,6 +238,8 @@ class Worker:
             # system call fewer for every short flow).
             client = _socket.socket(listening.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fd)
             backend, local = listening.spec.backend, listening.local
+            if listening.wildcard:
+                local = client.getsockname()[:2]
             target = choose(backend.targets, peer, local)
             if target is None:
                 listening.tally.elb_resets += 1

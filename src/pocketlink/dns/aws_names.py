@@ -25,7 +25,7 @@ import dns.name
 
 from pocketlink.dns.aws_public import dualstack_name, public_names
 from pocketlink.dns.zones import Zone
-from pocketlink.model.aws_services import aws_service
+from pocketlink.model.aws_services import CHECKIP_IPV4, CHECKIP_NAME, aws_service
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import (
@@ -131,9 +131,18 @@ def _region_public_zones(region: str) -> tuple[Zone, ...]:
 def aws_public_zones(store: Store) -> list[Zone]:
     """The AWS services' public names (``aws_public``) of every region a VPC is in: the
     regions anything here can call from (a region's zones cost a tenth of a second to
-    build, too much for all of them on the first query's path)."""
+    build, too much for all of them on the first query's path); and checkip.amazonaws.com."""
     regions = dict.fromkeys(v.region for v in store.all(Vpc))
-    return [zone for region in regions for zone in _region_public_zones(region)]
+    return [zone for region in regions for zone in _region_public_zones(region)] + \
+        [_checkip_zone()]
+
+
+@cache
+def _checkip_zone() -> Zone:
+    origin = f"{CHECKIP_NAME}."
+    zone = Zone(origin=dns.name.from_text(origin))
+    zone.add(origin, "A", TTL, [CHECKIP_IPV4])
+    return zone
 
 
 def _verified(store: Store, endpoint: VpcEndpoint) -> bool:

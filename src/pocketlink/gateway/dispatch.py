@@ -361,8 +361,11 @@ class Gateway:
 
 
 def _via(path: NetworkPath | None) -> str:
-    """The request log line's account of a request through an interface endpoint."""
-    return f" via {path.vpce_id} from {path.source_ip}" if path is not None else ""
+    """The request log line's account of a request through the service front: the
+    interface endpoint it came through, or the internet (an internet or NAT gateway)."""
+    if path is None:
+        return ""
+    return f" via {path.vpce_id or 'the internet'} from {path.source_ip}"
 
 
 def _region_error(spec: ServiceSpec, region: str) -> AuthError:

@@ -4,14 +4,19 @@ gateway's counts since it was made. The sampler turns them into AWS/NATGateway's
 (per ``NatGatewayId``, in the gateway's account and region) and ``pocketlink cost`` bills
 them; with no reader there are none.
 
-Wiring: ``Sampler(..., nat=reader)`` in daemon.py. Counts are cumulative and may start
+Wiring: ``Sampler(..., nat=namespace_reader(store))`` in daemon.py, when the network is built. Counts are cumulative and may start
 again from zero (a ruleset rebuilt): a count that went down is taken as new from zero.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only annotations name it
+    from pocketlink.store import Store
 
 
 @dataclass(frozen=True)
@@ -70,3 +75,39 @@ class NatDeltas:
                         now.active_connections))
         self._last = seen
         return out
+
+
+def namespace_reader(store: Store) -> NatGatewayReader:
+    """The reader of the NAT gateways pocketlink builds: each one's nftables counters and
+    connection table, in its own namespace (network/internet.py), read off the event loop.
+    A NAT gateway forwards what it takes in, so what goes out to the source is what came
+    in from the destination, and the other way round."""
+    from pocketlink.model.internet import NatGateway
+    from pocketlink.model.states import NAT_GATEWAY_HOSTED
+    from pocketlink.network.internet import nat_gateway_traffic
+
+    def read() -> list[NatGatewayCounts]:
+        counts = []
+        for nat in store.all(NatGateway):
+            if nat.state not in NAT_GATEWAY_HOSTED:
+                continue
+            seen = nat_gateway_traffic(nat.id)
+            if seen is None:
+                continue
+            counts.append(NatGatewayCounts(
+                nat.account, nat.region, nat.id,
+                bytes_out_to_destination=seen.bytes_out_to_destination,
+                bytes_in_from_destination=seen.bytes_in_from_destination,
+                bytes_out_to_source=seen.bytes_in_from_destination,
+                bytes_in_from_source=seen.bytes_out_to_destination,
+                packets_out_to_destination=seen.packets_out_to_destination,
+                packets_in_from_destination=seen.packets_in_from_destination,
+                packets_out_to_source=seen.packets_in_from_destination,
+                packets_in_from_source=seen.packets_out_to_destination,
+                active_connections=seen.active_connection_count))
+        return counts
+
+    async def reader() -> list[NatGatewayCounts]:
+        return await asyncio.to_thread(read)
+
+    return reader

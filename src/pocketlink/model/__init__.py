@@ -18,6 +18,8 @@
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
 - ``acm`` (acm.py): ACM certificates, their validation records and status.
 - ``ssl_policies`` (ssl_policies.py): ELBv2's security policies and ALPN policies, as data.
+- ``internet`` (internet.py): internet gateways, public IPv4 addresses (Elastic IPs and
+  launch IPs, from a pool of TEST-NET addresses), NAT gateways.
 - ``iam`` (iam.py): the temporary credentials instances get for their instance profile.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s
   of AWS's own strings, its transitions, the groups of states other layers act on

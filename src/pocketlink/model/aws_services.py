@@ -94,6 +94,10 @@ class PrefixList:
 
 AWS_PUBLIC_IPV4 = ipaddress.IPv4Network("198.18.0.0/15")
 AWS_PUBLIC_IPV6 = ipaddress.IPv6Network("2001:db8::/32")
+# checkip.amazonaws.com (services/checkip.py): the range's last address but one, in the
+# /23 of its last region block that no service slot reaches.
+CHECKIP_NAME = "checkip.amazonaws.com"
+CHECKIP_IPV4 = "198.19.255.254"
 _REGION_BLOCKS = 2 ** (22 - AWS_PUBLIC_IPV4.prefixlen)  # /22s in the range
 # The gateway services first, each a /24 of its region's /22; the rest share the /23 after.
 _SLOTS = tuple(s.short for s in AWS_SERVICES if "Gateway" in s.types) + tuple(

@@ -100,6 +100,8 @@ class Route:
     gateway_id: str | None = None
     instance_id: str | None = None
     network_interface_id: str | None = None
+    nat_gateway_id: str | None = None
+    egress_only_internet_gateway_id: str | None = None
     origin: str = "CreateRoute"  # CreateRouteTable for the local routes
     state: str = "active"
 

@@ -52,9 +52,18 @@ class PrivateDnsState(StrEnum):
     FAILED = "failed"
 
 
-State = InstanceState | VpcEndpointState | LoadBalancerState | PrivateDnsState
+class NatGatewayState(StrEnum):
+    PENDING = "pending"
+    AVAILABLE = "available"
+    FAILED = "failed"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
+State = InstanceState | VpcEndpointState | LoadBalancerState | PrivateDnsState | NatGatewayState
 
 _I, _E, _L, _P = InstanceState, VpcEndpointState, LoadBalancerState, PrivateDnsState
+_N = NatGatewayState
 # Per machine: the same string ("pending", "failed") is a state of several of them.
 TRANSITIONS: dict[type[State], dict[str, tuple[State, ...]]] = {
     InstanceState: {
@@ -85,6 +94,13 @@ TRANSITIONS: dict[type[State], dict[str, tuple[State, ...]]] = {
         _P.VERIFIED: (_P.FAILED,),
         _P.FAILED: (_P.VERIFIED, _P.PENDING_VERIFICATION),
     },
+    NatGatewayState: {
+        _N.PENDING: (_N.AVAILABLE, _N.FAILED, _N.DELETING),
+        _N.AVAILABLE: (_N.DELETING,),
+        _N.FAILED: (_N.DELETING, _N.DELETED),
+        _N.DELETING: (_N.DELETED,),
+        _N.DELETED: (),
+    },
 }
 
 
@@ -105,6 +121,8 @@ ENDPOINT_LISTENING = (_E.PENDING, _E.AVAILABLE)
 ENDPOINT_CONNECTED = (_E.AVAILABLE, _E.PENDING_ACCEPTANCE, _E.PENDING)
 # Endpoint states whose records keep their DNS names (a rejected one keeps them too).
 ENDPOINT_NAMED = (_E.PENDING_ACCEPTANCE, _E.PENDING, _E.AVAILABLE, _E.REJECTED)
+# NAT gateway states in which its namespace exists and translates.
+NAT_GATEWAY_HOSTED = (_N.PENDING, _N.AVAILABLE)
 # Load balancer states in which its nodes listen.
 BALANCER_LISTENING = (_L.PROVISIONING, _L.ACTIVE)
 

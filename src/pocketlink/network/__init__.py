@@ -9,6 +9,9 @@ Nouns, one job each:
   with no I/O, one VPC at a time (its router, bridges and instance hosts; a gateway
   endpoint's prefix list a local route of its subnets' tables).
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
+- ``internet`` (internet.py): the emulated internet: its namespace, the VPC routers' links
+  to it (internet gateways) and their 1:1 NAT of public addresses, NAT gateways' rulesets,
+  and ``nat_gateway_traffic``, a NAT gateway's counters.
 - ``changes`` (changes.py): what a namespace holds (``Observed``), the ``Action``s that
   change it, and the pure ``diff_router`` / ``diff_host`` between a spec and what is held.
 - ``kernel`` (kernel.py): observe a namespace, apply actions, each failure with the

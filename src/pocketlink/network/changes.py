@@ -15,6 +15,16 @@ from dataclasses import dataclass, field
 
 from pocketlink.network import names
 from pocketlink.network.firewall import digest_of
+from pocketlink.network.internet import (
+    IGW_TABLE,
+    UPLINK_INTERNET,
+    UPLINK_INTERNET6,
+    UPLINK_PREFIX,
+    UPLINK_PREFIX6,
+    UPLINK_ROUTER,
+    UPLINK_ROUTER6,
+    InternetSpec,
+)
 from pocketlink.network.topology import MAIN_TABLE, HostSpec, RouterSpec
 
 LOOPBACK = ("127.0.0.1/8", "::1/128")
@@ -43,6 +53,19 @@ class Route:
     destination: str  # normalised network, "0.0.0.0/0"
     via: str | None = None
     blackhole: bool = False
+    local: bool = False  # a gateway endpoint's prefix list, delivered to the router
+    throw: bool = False
+
+
+@dataclass(frozen=True)
+class DeviceRoute:
+    """A route bound to one device: the internet namespace's way to a public address (via
+    one VPC's downlink; every downlink has the same addresses), or a local route that makes
+    a whole range its own (``local``, on lo)."""
+
+    destination: str  # normalised network
+    device: str
+    via: str | None = None
     local: bool = False
 
 
@@ -57,6 +80,8 @@ class Observed:
     ruleset: str | None = None  # the digest of pocketlink's loaded table
     sysctls: dict[str, str] = field(default_factory=dict)
     resolv_conf: str | None = None
+    device_routes: frozenset[DeviceRoute] = frozenset()  # read where asked (the internet)
+    gateway_ruleset: str | None = None  # the digest of a router's IGW_TABLE
 
 
 # --- actions: each one kernel change, in one namespace -------------------------------------
@@ -156,6 +181,40 @@ class WriteResolvConf(Action):
     text: str
 
 
+@dataclass(frozen=True)
+class AddLinkPair(Action):
+    """A veth pair from ``namespace``: ``name`` there, ``peer`` in ``peer_namespace``."""
+
+    name: str
+    peer: str
+    peer_namespace: str
+
+
+@dataclass(frozen=True)
+class ReplaceDeviceRoute(Action):
+    route: DeviceRoute
+
+
+@dataclass(frozen=True)
+class DeleteDeviceRoute(Action):
+    route: DeviceRoute
+
+
+@dataclass(frozen=True)
+class LoadTable(Action):
+    """An nftables table of its own beside pocketlink's (the router's IGW_TABLE)."""
+
+    family: str
+    table: str
+    ruleset: str
+
+
+@dataclass(frozen=True)
+class DeleteTable(Action):
+    family: str
+    table: str
+
+
 def normal(address: str) -> str:
     return str(ipaddress.ip_interface(address))
 
@@ -187,7 +246,9 @@ def _ruleset(namespace: str, ruleset: str, observed: Observed) -> list[Action]:
     return [] if observed.ruleset == digest_of(ruleset) else [LoadRuleset(namespace, ruleset)]
 
 
-def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
+def diff_router(spec: RouterSpec, observed: Observed, internet: Observed | None = None
+                ) -> list[Action]:
+    """``internet``: the internet namespace, where the router's uplink leads (if it has one)."""
     ns = spec.namespace
     actions: list[Action] = [] if observed.exists else [CreateNamespace(ns)]
     actions += _sysctls(ns, ROUTER_SYSCTLS, observed)
@@ -216,17 +277,70 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
                     if isinstance(a, AddAddress) and ":" not in a.address]
     actions += [DeleteLink(ns, name) for name in sorted(observed.links)
                 if name.startswith(names.PREFIX + "b") and name not in wanted_bridges]
+    actions += diff_uplink(spec, observed, internet)
     wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}
     actions += [AddRule(ns, *rule) for rule in sorted(wanted_rules - observed.rules)]
     actions += [DeleteRule(ns, *rule) for rule in sorted(observed.rules - wanted_rules)]
-    wanted_routes = {Route(r.table, network(r.destination), r.via, r.blackhole, r.local)
-                     for r in spec.routes if r.via or r.blackhole or r.local}
+    wanted_routes = {Route(r.table, network(r.destination), r.via, r.blackhole, local=r.local,
+                           throw=r.throw)
+                     for r in spec.routes if r.via or r.blackhole or r.local or r.throw}
     tables = {b.table for b in spec.bridges}
     wanted_keys = {(r.table, r.destination) for r in wanted_routes}
     actions += [DeleteRoute(ns, r) for r in sorted(observed.routes, key=_route_order)
                 if r.table in tables and (r.table, r.destination) not in wanted_keys]
     actions += [ReplaceRoute(ns, r) for r in sorted(wanted_routes - observed.routes,
                                                     key=_route_order)]
+    return actions
+
+
+def diff_uplink(spec: RouterSpec, observed: Observed, internet: Observed | None
+                ) -> list[Action]:
+    """The router's internet gateway: the link to the internet namespace (both ends), the
+    internet's routes to the VPC's public addresses, the router's 1:1 NAT table."""
+    ns, uplink = spec.namespace, spec.uplink
+    present = sorted(n for n in observed.links if n.startswith(names.PREFIX + "g"))
+    if uplink is None:
+        return [DeleteLink(ns, n) for n in present] + \
+            ([DeleteTable(ns, "inet", IGW_TABLE)] if observed.gateway_ruleset else [])
+    actions: list[Action] = [DeleteLink(ns, n) for n in present if n != uplink.name]
+    have = observed.links.get(uplink.name)
+    if have is None:
+        actions.append(AddLinkPair(ns, uplink.name, uplink.peer, uplink.internet))
+    actions += _addresses(ns, uplink.name, have, (f"{UPLINK_ROUTER}/{UPLINK_PREFIX}",
+                                                  f"{UPLINK_ROUTER6}/{UPLINK_PREFIX6}"))
+    if have is None or not have.up:
+        actions.append(SetLink(ns, uplink.name))
+    world = internet or Observed(exists=False)
+    peer = world.links.get(uplink.peer) if have is not None else None
+    actions += _addresses(uplink.internet, uplink.peer, peer,
+                          (f"{UPLINK_INTERNET}/{UPLINK_PREFIX}",
+                           f"{UPLINK_INTERNET6}/{UPLINK_PREFIX6}"))
+    if peer is None or not peer.up:
+        actions.append(SetLink(uplink.internet, uplink.peer))
+    wanted = {DeviceRoute(f"{public}/32", uplink.peer, UPLINK_ROUTER)
+              for _, public in uplink.mappings} | {
+        DeviceRoute(network(block), uplink.peer, UPLINK_ROUTER6) for block in uplink.ipv6_blocks}
+    routed = {r for r in world.device_routes
+              if r.device == uplink.peer and r.via} if peer else set()
+    actions += [DeleteDeviceRoute(uplink.internet, r) for r in sorted(routed - wanted, key=str)]
+    actions += [ReplaceDeviceRoute(uplink.internet, r) for r in sorted(wanted - routed, key=str)]
+    if observed.gateway_ruleset != digest_of(uplink.ruleset):
+        actions.append(LoadTable(ns, "inet", IGW_TABLE, uplink.ruleset))
+    return actions
+
+
+def diff_internet(spec: InternetSpec, observed: Observed) -> list[Action]:
+    """The internet namespace itself: its firewall first, then the service ranges its own."""
+    ns = spec.namespace
+    actions: list[Action] = [] if observed.exists else [CreateNamespace(ns)]
+    actions += _sysctls(ns, ROUTER_SYSCTLS, observed)
+    actions += _ruleset(ns, spec.ruleset, observed)
+    lo = observed.links.get("lo")
+    if lo is None or not lo.up:
+        actions.append(SetLink(ns, "lo"))
+    actions += _addresses(ns, "lo", lo, LOOPBACK)
+    wanted = {DeviceRoute(network(r), "lo", local=True) for r in spec.local}
+    actions += [ReplaceDeviceRoute(ns, r) for r in sorted(wanted - observed.device_routes, key=str)]
     return actions
 
 
@@ -248,7 +362,7 @@ def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Acti
         eth0 = None
     if port is None or port.master != spec.bridge or not port.up:
         actions.append(SetLink(spec.router, spec.veth, master=spec.bridge))
-    actions += _sysctls(ns, HOST_SYSCTLS, observed)
+    actions += _sysctls(ns, HOST_SYSCTLS + spec.sysctls, observed)
     lo = observed.links.get("lo")
     if lo is None or not lo.up:
         actions.append(SetLink(ns, "lo"))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import errno
-import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -31,36 +31,45 @@ from pocketlink.network.changes import (
     Action,
     AddAddress,
     AddBridge,
+    AddLinkPair,
     AddRule,
     AddVeth,
     Announce,
     CreateNamespace,
     DeleteAddress,
+    DeleteDeviceRoute,
     DeleteLink,
     DeleteRoute,
     DeleteRule,
+    DeleteTable,
+    DeviceRoute,
     Link,
     LoadRuleset,
+    LoadTable,
     Observed,
+    ReplaceDeviceRoute,
     ReplaceRoute,
     Route,
     SetLink,
     SetSysctl,
     WriteResolvConf,
     diff_host,
+    diff_internet,
     diff_router,
     family,
     network,
     normal,
 )
 from pocketlink.network.firewall import TABLE
+from pocketlink.network.internet import IGW_TABLE, InternetSpec
 from pocketlink.network.topology import HostSpec, RouterSpec
 
 T = TypeVar("T")
 IFA_F_NODAD = 0x02
 IFF_UP = 0x1
-RTN_LOCAL, RTN_BLACKHOLE = 2, 6
+RTN_LOCAL, RTN_BLACKHOLE, RTN_THROW = 2, 6, 9
 RT_SCOPE_HOST = 254  # a local route's: the kernel refuses one of universe scope
+LOCAL_TABLE = 255
 RULE_PRIORITY = 1000
 ETH_P_ARP, ETH_P_IP, ARP_REQUEST = 0x0806, 0x0800, 1
 OUR_TABLES = 10_000  # the subnets' routing tables are numbered from here
@@ -94,9 +103,11 @@ def _netlink(namespace: str, work: Callable[[IPRoute], T]) -> T:
 
 
 # --- observe ------------------------------------------------------------------------------
-def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True) -> Observed:
+def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True,
+            devices: bool = False) -> Observed:
     """What ``namespace`` holds: links and addresses always, the routes of ``tables``, the
-    loaded ruleset's digest when asked."""
+    loaded ruleset's digest when asked, and (``devices``) the routes of the main and local
+    tables bound to a device (the internet namespace's)."""
     if netns.inode(namespace) is None:
         return Observed(exists=False)
     wanted_tables = tuple(tables)
@@ -127,20 +138,40 @@ def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True) ->
                         continue
                     destination = f"{route.get_attr('RTA_DST') or unspecified}/{route['dst_len']}"
                     routes.add(Route(table, network(destination), route.get_attr("RTA_GATEWAY"),
-                                     route["type"] == RTN_BLACKHOLE, route["type"] == RTN_LOCAL))
+                                     route["type"] == RTN_BLACKHOLE,
+                                     local=route["type"] == RTN_LOCAL,
+                                     throw=route["type"] == RTN_THROW))
         sysctls = {}
         for key in SYSCTL_KEYS:
             try:
                 sysctls[key] = (Path("/proc/sys") / key).read_text().strip()
             except OSError:
                 continue
-        return Observed(True, links, frozenset(rules), frozenset(routes), None, sysctls)
+        bound = _device_routes(ipr, by_index) if devices else frozenset()
+        return Observed(True, links, frozenset(rules), frozenset(routes), None, sysctls,
+                        device_routes=bound)
 
     observed = _netlink(namespace, read)
     digest = _loaded_digest(namespace) if ruleset else None
     resolv = netns.ETC_NETNS / namespace / "resolv.conf"
-    return Observed(True, observed.links, observed.rules, observed.routes, digest,
-                    observed.sysctls, resolv.read_text() if resolv.exists() else None)
+    return dataclasses.replace(observed, ruleset=digest,
+                               resolv_conf=resolv.read_text() if resolv.exists() else None)
+
+
+def _device_routes(ipr: IPRoute, by_index: dict) -> frozenset[DeviceRoute]:
+    found = set()
+    for fam in FAMILIES:
+        unspecified = "::" if fam == socket.AF_INET6 else "0.0.0.0"
+        for table in (MAIN_TABLE, LOCAL_TABLE):
+            for route in ipr.get_routes(family=fam, table=table):
+                link = by_index.get(route.get_attr("RTA_OIF") or -1)
+                if link is None or route.get_attr("RTA_TABLE", table) != table:
+                    continue
+                destination = network(f"{route.get_attr('RTA_DST') or unspecified}/"
+                                      f"{route['dst_len']}")
+                found.add(DeviceRoute(destination, link.get_attr("IFLA_IFNAME"),
+                                      route.get_attr("RTA_GATEWAY"), route["type"] == RTN_LOCAL))
+    return frozenset(found)
 
 
 def _with_ruleset(observed: Observed, loaded: str | None) -> Observed:
@@ -152,7 +183,18 @@ def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
     last, taken as observed (asking nft costs a process), or None to ask."""
     observed = observe(spec.namespace, {b.table for b in spec.bridges} |
                        {r.table for r in spec.routes}, ruleset=not loaded)
-    return diff_router(spec, _with_ruleset(observed, loaded))
+    internet = None
+    if spec.uplink is not None or any(n.startswith(names.PREFIX + "g") for n in observed.links):
+        observed = dataclasses.replace(
+            observed, gateway_ruleset=_loaded_digest(spec.namespace, "inet", IGW_TABLE))
+        if spec.uplink is not None:
+            internet = observe(spec.uplink.internet, ruleset=False, devices=True)
+    return diff_router(spec, _with_ruleset(observed, loaded), internet)
+
+
+def plan_internet(spec: InternetSpec, loaded: str | None = None) -> list[Action]:
+    observed = observe(spec.namespace, ruleset=not loaded, devices=True)
+    return diff_internet(spec, _with_ruleset(observed, loaded))
 
 
 def plan_host(spec: HostSpec, loaded: str | None = None) -> list[Action]:
@@ -180,7 +222,8 @@ def apply(actions: list[Action], owner: str) -> list[Failure]:
     for action in actions:
         if batch and batch[0].namespace != action.namespace:
             flush()
-        if isinstance(action, (CreateNamespace, LoadRuleset, WriteResolvConf)):
+        if isinstance(action, (CreateNamespace, LoadRuleset, WriteResolvConf, LoadTable,
+                               DeleteTable)):
             flush()
             try:
                 _run_outside(action, owner)
@@ -226,6 +269,13 @@ def _run_outside(action: Action, owner: str) -> None:
                 raise RuntimeError(f"nft: {done.stderr.strip()}")
         case WriteResolvConf(namespace=namespace, text=text):
             netns.write_resolv_conf(namespace, text)
+        case LoadTable(namespace=namespace, family=fam, table=table, ruleset=ruleset):
+            script = f"table {fam} {table}\ndelete table {fam} {table}\n{ruleset}"
+            done = _nft(namespace, "-f", "-", text=script)
+            if done.returncode != 0:
+                raise RuntimeError(f"nft: {done.stderr.strip()}")
+        case DeleteTable(namespace=namespace, family=fam, table=table):
+            _nft(namespace, "delete", "table", fam, table)
 
 
 def _index(ipr: IPRoute, name: str) -> int:
@@ -252,6 +302,24 @@ def _run(ipr: IPRoute, action: Action) -> None:
                          peer={"ifname": names.INSTANCE_INTERFACE, "net_ns_fd": target, "address": mac})
             finally:
                 os.close(target)
+        case AddLinkPair(name=name, peer=peer, peer_namespace=peer_namespace):
+            target = os.open(netns.NETNS_DIR / peer_namespace, os.O_RDONLY)
+            try:
+                ipr.link("add", ifname=name, kind="veth",
+                         peer={"ifname": peer, "net_ns_fd": target})
+            finally:
+                os.close(target)
+        case ReplaceDeviceRoute(route=route) if route.local:
+            ipr.route("replace", table=LOCAL_TABLE, dst=route.destination, type="local",
+                      scope="host", oif=_index(ipr, route.device),
+                      family=family(route.destination))
+        case ReplaceDeviceRoute(route=route):
+            ipr.route("replace", dst=route.destination, gateway=route.via,
+                      oif=_index(ipr, route.device), family=family(route.destination))
+        case DeleteDeviceRoute(route=route):
+            ipr.route("del", table=LOCAL_TABLE if route.local else MAIN_TABLE,
+                      dst=route.destination, oif=_index(ipr, route.device),
+                      family=family(route.destination))
         case SetLink(name=name, master=None):
             ipr.link("set", index=_index(ipr, name), state="up")
         case SetLink(name=name, master=master):
@@ -270,8 +338,9 @@ def _run(ipr: IPRoute, action: Action) -> None:
             ipr.rule("add", family=fam, iifname=bridge, table=table, priority=RULE_PRIORITY)
         case DeleteRule(family=fam, bridge=bridge, table=table):
             ipr.rule("del", family=fam, iifname=bridge, table=table, priority=RULE_PRIORITY)
-        case ReplaceRoute(route=route) if route.blackhole:
-            ipr.route("replace", table=route.table, dst=route.destination, type="blackhole",
+        case ReplaceRoute(route=route) if route.blackhole or route.throw:
+            ipr.route("replace", table=route.table, dst=route.destination,
+                      type="blackhole" if route.blackhole else "throw",
                       family=family(route.destination))
         case ReplaceRoute(route=route) if route.local:
             ipr.route("replace", table=route.table, dst=route.destination, type="local",
@@ -306,12 +375,12 @@ def _nft(namespace: str, *args: str, text: str | None = None) -> subprocess.Comp
                           input=text, capture_output=True, text=True, check=False)
 
 
-def _loaded_digest(namespace: str) -> str | None:
-    done = _nft(namespace, "-j", "list", "tables")
-    if done.returncode != 0:
-        return None
-    for item in json.loads(done.stdout or "{}").get("nftables", []):
-        table = item.get("table")
-        if table and table.get("name") == TABLE and table.get("family") == "inet":
-            return table.get("comment")
-    return None
+def _loaded_digest(namespace: str, fam: str = "inet", name: str = TABLE) -> str | None:
+    """The digest in the comment of a loaded table. nft's JSON leaves table comments out
+    (nftables 1.0.6), so the text is read: the comment is the line after the table's
+    (terse: no set elements). Without it every look would load the table again, and a
+    reload zeroes its counters (a NAT gateway's)."""
+    done = _nft(namespace, "-t", "list", "table", fam, name)
+    lines = done.stdout.splitlines() if done.returncode == 0 else []
+    found = re.match(r'\s*comment "([^"]*)"', lines[1]) if len(lines) > 1 else None
+    return found.group(1) if found else None

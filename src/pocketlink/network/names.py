@@ -34,3 +34,19 @@ def veth(eni_id: str) -> str:
 def route_table_number(subnet_id: str) -> int:
     """The kernel routing table of a subnet's route table (policy routing by bridge)."""
     return 10_000 + int(_short(subnet_id), 16) % 1_000_000
+
+
+def internet(owner: str) -> str:
+    """The "internet" namespace of the daemon whose state file is ``owner``: one per daemon
+    (several may share a machine), holding the AWS public service addresses."""
+    return f"{NAMESPACE_PREFIX}internet-{_short(owner)}"
+
+
+def uplink(vpc_id: str) -> str:
+    """The VPC router's end of its link to the internet (its internet gateways')."""
+    return f"{PREFIX}g{_short(vpc_id)}"
+
+
+def downlink(vpc_id: str) -> str:
+    """The internet namespace's end of a VPC's link."""
+    return f"{PREFIX}i{_short(vpc_id)}"

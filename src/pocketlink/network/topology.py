@@ -3,15 +3,18 @@
 A VPC is a router namespace with one bridge per subnet (the subnet's gateway address on
 it), a dummy link holding the resolver's addresses, and one routing table per subnet,
 chosen by the bridge a packet arrives on. An instance is a namespace whose ``eth0`` is one
-end of a veth pair; the other end is a port of its subnet's bridge.
+end of a veth pair; the other end is a port of its subnet's bridge. A route table's local
+route is a ``throw`` route in the subnet's table (the lookup goes on to the router's own
+routes, the bridges), so that its default route never takes the VPC's own traffic. The way
+to the internet (internet gateways, public addresses, NAT gateways) is network/internet.py's.
 
 A gateway endpoint's route (S3's or DynamoDB's prefix list, in a subnet's route table) is a
 ``local`` route of that subnet's kernel table: the prefix list's CIDRs are delivered to the
 router itself, where the data plane listens on the service's public address (a
 transparent socket: the router holds no such address, so nothing else reaches it) and
-hands the connection to the service front (dataplane/plan.py). A subnet whose table has
-no such route sends those addresses where it sends everything it has no route for:
-nowhere.
+hands the connection to the service front (dataplane/plan.py); being more specific than
+a default route, it takes them from a NAT or internet gateway. A subnet whose table has no
+such route sends those addresses as it sends any other: by its default route, or nowhere.
 """
 
 from __future__ import annotations
@@ -26,13 +29,25 @@ from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import (
     Instance,
     NetworkInterface,
+    Route,
     RouteTable,
     SecurityGroup,
     Subnet,
     Vpc,
 )
+from pocketlink.model.internet import (
+    Address,
+    EgressOnlyInternetGateway,
+    InternetGateway,
+    NatGateway,
+)
 from pocketlink.model.privatelink import VpcEndpoint
-from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED, VpcEndpointState
+from pocketlink.model.states import (
+    ENDPOINT_LISTENING,
+    INSTANCE_HOSTED,
+    NAT_GATEWAY_HOSTED,
+    VpcEndpointState,
+)
 from pocketlink.network import names
 from pocketlink.network.addresses import (
     METADATA_IPV4,
@@ -43,6 +58,13 @@ from pocketlink.network.addresses import (
     resolver_address,
 )
 from pocketlink.network.firewall import router_ruleset, ruleset
+from pocketlink.network.internet import (
+    UPLINK_INTERNET,
+    UPLINK_INTERNET6,
+    UplinkSpec,
+    gateway_ruleset,
+    nat_gateway_ruleset,
+)
 from pocketlink.store import Store
 
 # ENIs the VPC router holds itself: the data plane listens on their addresses there.
@@ -65,6 +87,7 @@ class RouteSpec:
     via: str | None = None
     blackhole: bool = False
     local: bool = False  # delivered to the router itself: a gateway endpoint's prefix list
+    throw: bool = False  # the local route: look on in the router's own routes
 
 
 # Where a VPC router sends what no route of the subnet's table and no subnet of the VPC
@@ -85,6 +108,7 @@ class RouterSpec:
     ruleset: str  # the security groups of the ENIs the router holds itself
     # On the router's loopback too: the instance metadata service listens there.
     metadata_addresses: tuple[str, ...] = (f"{METADATA_IPV4}/32", f"{METADATA_IPV6}/128")
+    uplink: UplinkSpec | None = None  # its internet gateway's link
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,7 @@ class HostSpec:
     resolv_conf: str
     state: str
     user_data: str | None = None
+    sysctls: tuple[tuple[str, str], ...] = ()  # beyond every host's (a NAT gateway forwards)
 
     @property
     def kernel_view(self) -> HostSpec:
@@ -116,6 +141,7 @@ class VpcTopology:
 
     router: RouterSpec
     hosts: tuple[HostSpec, ...]
+    gateways: tuple[HostSpec, ...] = ()  # NAT gateways: hosts that run nothing
 
     @property
     def vpc_id(self) -> str:
@@ -123,7 +149,7 @@ class VpcTopology:
 
     @property
     def namespaces(self) -> set[str]:
-        return {self.router.namespace} | {h.namespace for h in self.hosts}
+        return {self.router.namespace} | {h.namespace for h in (*self.hosts, *self.gateways)}
 
 
 @dataclass(frozen=True)
@@ -147,12 +173,19 @@ class VpcInputs:
     instances: list[Instance] = dataclasses.field(default_factory=list)
     security_groups: list[SecurityGroup] = dataclasses.field(default_factory=list)
     endpoints: list[VpcEndpoint] = dataclasses.field(default_factory=list)
+    internet_gateways: list[InternetGateway] = dataclasses.field(default_factory=list)
+    addresses: list[Address] = dataclasses.field(default_factory=list)
+    nat_gateways: list[NatGateway] = dataclasses.field(default_factory=list)
+    egress_only_gateways: list[EgressOnlyInternetGateway] = dataclasses.field(
+        default_factory=list)
 
     def members(self) -> tuple[Resource, ...]:
         """Every input, as the objects the store holds: a commit replaces what it changes,
         so the same objects in the same order mean nothing changed (compare with ``is``)."""
         return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
-                *self.instances, *self.security_groups, *self.endpoints)
+                *self.instances, *self.security_groups, *self.endpoints,
+                *self.internet_gateways, *self.addresses, *self.nat_gateways,
+                *self.egress_only_gateways)
 
 
 def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
@@ -164,7 +197,10 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
     found = {vpc.id: VpcInputs(vpc) for vpc in store.all(Vpc)}
     for kind, bucket in ((Subnet, "subnets"), (RouteTable, "route_tables"),
                          (NetworkInterface, "network_interfaces"), (Instance, "instances"),
-                         (SecurityGroup, "security_groups"), (VpcEndpoint, "endpoints")):
+                         (SecurityGroup, "security_groups"), (VpcEndpoint, "endpoints"),
+                         (InternetGateway, "internet_gateways"), (Address, "addresses"),
+                         (NatGateway, "nat_gateways"),
+                         (EgressOnlyInternetGateway, "egress_only_gateways")):
         for resource in store.all(kind):
             group = found.get(resource.vpc_id)  # type: ignore[attr-defined]
             if group is not None:
@@ -208,15 +244,41 @@ def gateway_routes(store: Store, inputs: VpcInputs) -> list[GatewayRoute]:
     return found
 
 
-def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSpec]:
-    """The kernel routes of one route table; local routes are the bridges' own, prefix
-    lists the gateway endpoints' (``gateway_routes``)."""
+def _gateway_via(inputs: VpcInputs, route: Route) -> str | None:
+    """Where a route to an internet, egress-only or NAT gateway goes: the internet
+    namespace's end of the VPC's uplink, the NAT gateway's address; None (a blackhole) when
+    the gateway is not attached or not up, or the route's family is not the gateway's."""
+    if route.destination_ipv6_cidr_block:
+        gateway = route.gateway_id or route.egress_only_internet_gateway_id
+        there = any(g.id == gateway for g in (*inputs.internet_gateways,
+                                              *inputs.egress_only_gateways))
+        return UPLINK_INTERNET6 if there else None
+    if (route.gateway_id or "").startswith("igw-"):
+        attached = any(g.id == route.gateway_id for g in inputs.internet_gateways)
+        return UPLINK_INTERNET if attached else None
+    nat = next((n for n in inputs.nat_gateways if n.id == route.nat_gateway_id), None)
+    if nat is None or nat.state not in NAT_GATEWAY_HOSTED or not nat.addresses:
+        return None
+    return nat.addresses[0].private_ip
+
+
+def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: int
+            ) -> list[RouteSpec]:
+    """The kernel routes of one route table; local routes throw to the bridges' own,
+    prefix lists are the gateway endpoints' (``gateway_routes``)."""
     out = []
     for route in table.routes if table else []:
-        if route.gateway_id == "local" or not (route.destination_cidr_block or
-                                               route.destination_ipv6_cidr_block):
+        if not (route.destination_cidr_block or route.destination_ipv6_cidr_block):
             continue
         destination = route.destination_cidr_block or route.destination_ipv6_cidr_block or ""
+        if route.gateway_id == "local":
+            out.append(RouteSpec(number, destination, throw=True))
+            continue
+        if (route.gateway_id or "").startswith("igw-") or route.nat_gateway_id or \
+                route.egress_only_internet_gateway_id:
+            via = _gateway_via(inputs, route)
+            out.append(RouteSpec(number, destination, via=via, blackhole=via is None))
+            continue
         if route.state == "blackhole":
             out.append(RouteSpec(number, destination, blackhole=True))
             continue
@@ -239,7 +301,31 @@ def _open_enis(vpc: VpcInputs, held: list[NetworkInterface]) -> set[str]:
             if e.interface_type == "network_load_balancer" or e.id in open_endpoint_enis}
 
 
-def router(store: Store, inputs: VpcInputs) -> RouterSpec:
+def public_mappings(inputs: VpcInputs) -> tuple[tuple[str, str], ...]:
+    """(private, public) for every ENI of the VPC with a public address."""
+    enis = {e.id: e for e in inputs.network_interfaces}
+    found = set()
+    for address in inputs.addresses:
+        eni = enis.get(address.network_interface_id or "")
+        if eni is not None and eni.private_ip_address:
+            found.add((address.private_ip_address or eni.private_ip_address, address.public_ip))
+    return tuple(sorted(found))
+
+
+def _uplink(inputs: VpcInputs, internet: str | None) -> UplinkSpec | None:
+    """The VPC's link to the internet, while an internet gateway is attached or an
+    egress-only one is there (IPv6 out, replies in)."""
+    attached = bool(inputs.internet_gateways)
+    if internet is None or not (attached or inputs.egress_only_gateways):
+        return None
+    mappings = public_mappings(inputs) if attached else ()
+    blocks = tuple(a.cidr for a in inputs.vpc.ipv6_associations)
+    uplink = names.uplink(inputs.vpc.id)
+    return UplinkSpec(uplink, names.downlink(inputs.vpc.id), internet, mappings, blocks,
+                      gateway_ruleset(uplink, mappings, blocks, inbound_ipv6=attached))
+
+
+def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> RouterSpec:
     vpc = inputs.vpc
     bridges, routes = [], []
     held = [e for e in inputs.network_interfaces if e.interface_type in ROUTER_HELD]
@@ -257,13 +343,18 @@ def router(store: Store, inputs: VpcInputs) -> RouterSpec:
             addresses += [f"{a}/{network.prefixlen}" for e in held if e.subnet_id == subnet.id
                           for a in e.ipv6_addresses]
         bridges.append(BridgeSpec(names.bridge(subnet.id), subnet.id, tuple(addresses), number))
-        routes += _routes(store, _table_of(store, subnet, inputs), number)
+        routes += _routes(store, inputs, _table_of(store, subnet, inputs), number)
     routes += [RouteSpec(names.route_table_number(r.subnet.id), cidr, local=True)
                for r in gateway_routes(store, inputs) for cidr in r.cidrs]
     resolver = (f"{resolver_address(vpc)}/32", f"{RESOLVER_LINK_LOCAL}/32",
                 f"{RESOLVER_IPV6}/128") if vpc.enable_dns_support else ()
+    uplink = _uplink(inputs, internet)
+    if uplink is None:  # no internet here: a route to the gateway leads nowhere
+        routes = [RouteSpec(r.table, r.destination, blackhole=True)
+                  if r.via in (UPLINK_INTERNET, UPLINK_INTERNET6) else r for r in routes]
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
-                      (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)))
+                      (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)),
+                      uplink=uplink)
 
 
 def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:
@@ -298,10 +389,33 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
         state=instance.state, user_data=instance.user_data)
 
 
-def desired_vpc(store: Store, inputs: VpcInputs) -> VpcTopology:
+def nat_gateway_host(store: Store, nat: NatGateway) -> HostSpec | None:
+    """A NAT gateway's namespace, plugged into its subnet like an instance, forwarding."""
+    eni = store.get(NetworkInterface, nat.addresses[0].network_interface_id) \
+        if nat.addresses else None
+    subnet = store.get(Subnet, nat.subnet_id)
+    vpc = store.get(Vpc, nat.vpc_id)
+    if eni is None or subnet is None or vpc is None or not eni.private_ip_address \
+            or not subnet.cidr_block:
+        return None
+    prefix = ipaddress.ip_network(subnet.cidr_block).prefixlen
+    return HostSpec(
+        instance_id=nat.id, namespace=names.namespace(nat.id), router=names.namespace(vpc.id),
+        veth=names.veth(eni.id), bridge=names.bridge(subnet.id), mac_address=eni.mac_address,
+        addresses=(f"{eni.private_ip_address}/{prefix}",),
+        gateway4=str(gateway(subnet.cidr_block)), gateway6=None,
+        ruleset=nat_gateway_ruleset(eni.private_ip_address), resolv_conf=resolv_conf(vpc, subnet),
+        state="", sysctls=(("net/ipv4/ip_forward", "1"),))
+
+
+def desired_vpc(store: Store, inputs: VpcInputs, internet: str | None = None) -> VpcTopology:
+    """``internet``: the internet namespace, where internet gateways lead (none: they lead
+    nowhere, as in tests of the router alone)."""
     hosts = tuple(h for h in (host(store, i) for i in inputs.instances
                               if i.state in INSTANCE_HOSTED) if h is not None)
-    return VpcTopology(router(store, inputs), hosts)
+    gateways = tuple(g for g in (nat_gateway_host(store, n) for n in inputs.nat_gateways
+                                 if n.state in NAT_GATEWAY_HOSTED) if g is not None)
+    return VpcTopology(router(store, inputs, internet), hosts, gateways)
 
 
 def desired(store: Store) -> Topology:

@@ -9,8 +9,10 @@ Nouns, one job each:
   and writes the state transitions that are due (``due_transitions``, pure): an endpoint
   turns available when its listeners are bound, ``failed`` with a ``LastError`` when its
   VPC's network cannot be built (and back once it can); an instance stays pending with a
-  ``StateReason``. At start the listeners and resolvers come back before the network is
-  looked at again, so that traffic resumes at once.
+  ``StateReason``; a NAT gateway turns available once its namespace forwards. The internet
+  namespace is converged first, while a gateway leads there. At start the listeners and
+  resolvers come back before the network is looked at again, so that traffic resumes at
+  once.
 - ``NetworkReconciler`` (network.py): one worker per VPC (its router and its instances),
   so that one broken or slow VPC holds up no other; each run observes the kernel, plans
   with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a

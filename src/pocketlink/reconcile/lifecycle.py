@@ -8,6 +8,11 @@ network's last runs made true (or failed to), and writes them in one transaction
 commit nudges the next pass, which finds nothing more to do. Without a network
 (``--no-network``), what a transition waits for is only that the records exist.
 
+Internet gateways lead to the internet namespace (network/internet.py), converged before the
+routers whose uplinks need it, with the service front's listeners and checkip.amazonaws.com
+in it; a NAT gateway turns ``available`` once its namespace forwards, ``failed`` when its VPC
+has no internet gateway (as AWS's does), and ``deleted`` once its namespace is gone.
+
 A failure is state, not a log line: an endpoint whose VPC's network cannot be built turns
 ``failed`` with a ``LastError`` (and back to ``pending`` once it can), an instance stays
 ``pending`` with a ``StateReason``.
@@ -23,18 +28,20 @@ from datetime import datetime, timedelta
 
 from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
-from pocketlink.dataplane.plan import plan
+from pocketlink.dataplane.plan import internet_listeners, plan
 from pocketlink.dns.process import DnsProcess
 from pocketlink.imds.roles import InstanceProfiles
 from pocketlink.imds.server import MetadataService
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface
 from pocketlink.model.elbv2 import LoadBalancer, TargetGroup, drained
+from pocketlink.model.internet import Address, InternetGateway, NatGateway
 from pocketlink.model.privatelink import EndpointService, LastError, VpcEndpoint
 from pocketlink.model.states import (
     ENDPOINT_LISTENING,
     InstanceState,
     LoadBalancerState,
+    NatGatewayState,
     PrivateDnsState,
     State,
     VpcEndpointState,
@@ -48,6 +55,7 @@ from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkSt
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
 from pocketlink.services.acm_authority import AcmAuthority
+from pocketlink.services.checkip import CheckIp
 from pocketlink.store import Store, Transaction
 
 log = logging.getLogger("pocketlink.reconcile")
@@ -190,6 +198,49 @@ def _endpoint_transitions(store: Store, moment: datetime, network: NetworkStatus
     return due
 
 
+def _release_nat(nat: NatGateway, state: NatGatewayState, **fields) -> Change:
+    """A NAT gateway that failed or is deleted gives back its ENI and its Elastic IP's
+    association (the address stays the account's)."""
+    def change(tx: Transaction) -> None:
+        for held in nat.addresses:
+            eni = tx.store.get(NetworkInterface, held.network_interface_id)
+            if eni is not None:
+                tx.delete(eni)
+            address = tx.get(Address, held.allocation_id)
+            if address is not None and address.network_interface_id == held.network_interface_id:
+                address.network_interface_id = address.private_ip_address = None
+                address.association_id = address.vpc_id = None
+        mine = tx.get(NatGateway, nat.id)
+        if mine is not None:
+            mine.state = state
+            for key, value in fields.items():
+                setattr(mine, key, value)
+    return change
+
+
+def _nat_gateway_transitions(store: Store, moment: datetime, network: NetworkStatus | None
+                             ) -> list[Transition]:
+    due = []
+    attached = {g.vpc_id for g in store.all(InternetGateway)}
+    for nat in store.all(NatGateway):
+        if nat.state == NatGatewayState.PENDING and nat.vpc_id not in attached:
+            # What AWS answers for a public NAT gateway in a VPC with no way out.
+            due.append(Transition(f"{nat.id} failed", _release_nat(
+                nat, NatGatewayState.FAILED, failure_code="Gateway.NotAttached",
+                failure_message=f"Network {nat.vpc_id} has no Internet gateway attached",
+                deleted_at=now().isoformat())))
+        elif nat.state == NatGatewayState.PENDING and (network is None or nat.id in network.ready):
+            due.append(_move(NatGateway, nat, NatGatewayState.AVAILABLE))
+        elif nat.state == NatGatewayState.DELETING and (
+                network is None or names.namespace(nat.id) not in network.namespaces):
+            due.append(Transition(f"{nat.id} deleted", _release_nat(
+                nat, NatGatewayState.DELETED, deleted_at=now().isoformat())))
+        elif nat.state == NatGatewayState.DELETED and nat.deleted_at and \
+                datetime.fromisoformat(nat.deleted_at) + DELETED_RETENTION <= moment:
+            due.append(Transition(f"{nat.id} forgotten", _forget(nat)))
+    return due
+
+
 def due_transitions(store: Store, moment: datetime, network: NetworkStatus | None = None,
                     listening: Ready = _always) -> list[Transition]:
     """Every transition the store's state (and the network's last runs) makes due now."""
@@ -200,6 +251,7 @@ def due_transitions(store: Store, moment: datetime, network: NetworkStatus | Non
                 store.get(NetworkInterface, n.network_interface_id) for n in balancer.nodes):
             due.append(_move(LoadBalancer, balancer, LoadBalancerState.ACTIVE))
     due += _endpoint_transitions(store, moment, network, listening)
+    due += _nat_gateway_transitions(store, moment, network)
     for group in store.all(TargetGroup):
         if any(drained(group, t, moment) for t in group.targets):
             due.append(Transition(f"{group.name} drained", _drop_drained(group, moment)))
@@ -229,6 +281,8 @@ class Lifecycle:
         self.scaler = Scaler(store, profiles)  # IAM's instance profiles, for its launches
         self.hyperplane = Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
+        self.checkip = CheckIp(self.hyperplane.sockets) if self.hyperplane else None
+        self._internet: str | None = None  # the internet namespace, once built
         self.nudged = asyncio.Event()
         self._last_recheck = 0.0
         self._last_full = -FULL_PASS
@@ -266,22 +320,31 @@ class Lifecycle:
             await self.metadata.stop()
         if self.health is not None:
             await self.health.close()
+        if self.checkip is not None:
+            await self.checkip.close()
         if self.hyperplane is not None:
             await self.hyperplane.close()
 
-    def _want_network(self, network: NetworkReconciler) -> None:
+    async def _want_network(self, network: NetworkReconciler) -> None:
         """Hand each VPC whose stored inputs changed (or all, on a full pass) its desired
-        topology; the others' workers have theirs already."""
+        topology; the others' workers have theirs already. The internet namespace first,
+        while any internet gateway is attached: the routers' uplinks lead there."""
         loop = asyncio.get_running_loop()
         full = loop.time() - self._last_full >= FULL_PASS
         if full:
             self._last_full = loop.time()
         groups = inputs(self.store)
+        # Only a VPC that has a network (an idle default VPC has none) needs the internet.
+        needed = any(group.internet_gateways or group.egress_only_gateways
+                     for group in groups.values())
+        internet = network.internet if await network.want_internet(needed, full) else None
+        if internet != self._internet:  # every router's way out changed
+            self._internet, full = internet, True
         for vpc_id, group in groups.items():
             members = group.members()
             if full or not unchanged(self._inputs.get(vpc_id), members):
                 self._inputs[vpc_id] = members
-                network.want(vpc_id, desired_vpc(self.store, group), force=full)
+                network.want(vpc_id, desired_vpc(self.store, group, internet), force=full)
         for vpc_id in set(self._inputs) - set(groups):
             del self._inputs[vpc_id]
             network.want(vpc_id, None)
@@ -296,13 +359,17 @@ class Lifecycle:
                 # At start the namespaces of the last life are there already: listeners
                 # and resolvers come back before the network is looked at again.
                 self.network.hold.clear()
-            self._want_network(self.network)
+            await self._want_network(self.network)
             status = self.network.status()
             routers = tuple(self.network.routers())
             await self.resolvers.sync(routers, set(status.failed))
             if self.metadata is not None:
                 await self.metadata.sync(routers, set(status.failed))
             planned = plan(self.store, self.front, self._certificate_files)
+            if self._internet is not None and self.front is not None:
+                planned.update((s.key, s) for s in internet_listeners(self._internet, self.front))
+            if self.checkip is not None:
+                await self.checkip.sync(self._internet)
             checks = planned_checks(self.store)
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
             if self.health is not None:

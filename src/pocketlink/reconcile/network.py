@@ -12,7 +12,9 @@ its actions succeeded, otherwise the key is tried again after a back-off and its
 unless its namespace vanished; ``want(..., force=True)`` (the full pass at start and every
 ``FULL_PASS`` seconds) looks again whatever it holds.
 
-One more key sweeps away the namespaces nothing wants any more.
+One more key sweeps away the namespaces nothing wants any more. The internet namespace
+(network/internet.py) is converged by ``want_internet``, awaited by the pass before it hands
+out the routers whose uplinks lead there.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from dataclasses import dataclass, field
 from pocketlink.instances import processes
 from pocketlink.instances.userdata import Instances
 from pocketlink.model.states import INSTANCE_BOOTED
-from pocketlink.network import kernel, netns
+from pocketlink.network import kernel, names, netns
 from pocketlink.network.firewall import digest_of
+from pocketlink.network.internet import InternetSpec, internet_spec
 from pocketlink.network.names import NAMESPACE_PREFIX
 from pocketlink.network.topology import HostSpec, RouterSpec, VpcTopology
 
@@ -80,6 +83,8 @@ class NetworkReconciler:
         self._sweeping: asyncio.Future | None = None
         self._closing = False
         self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="pocketlink-network")
+        self.internet = names.internet(owner)  # this daemon's internet namespace
+        self._internet: InternetSpec | None = None  # wanted while a gateway is attached
 
     # --- the keys -------------------------------------------------------------------------
     def want(self, vpc_id: str, wanted: VpcTopology | None, force: bool = False) -> None:
@@ -139,11 +144,24 @@ class NetworkReconciler:
             delay = min(delay * 2, RETRY_MAX) if key.status.failed else RETRY_FIRST
             self.changed()
 
-    def _current(self, namespace: str, spec: RouterSpec | HostSpec) -> bool:
+    async def want_internet(self, wanted: bool, force: bool = False) -> bool:
+        """The internet namespace, wanted (and converged now) or not (swept away); whether
+        it is there as wanted. Runs before the routers are handed out: their uplinks need it."""
+        self._internet = internet_spec(self.internet) if wanted else None
+        if self._internet is None:
+            return False
+        loop = asyncio.get_running_loop()
+        status = NetworkStatus()
+        return await loop.run_in_executor(self._threads, self._converge, self._internet,
+                                          kernel.plan_internet, "internet", "internet", force,
+                                          status)
+
+    def _current(self, namespace: str, spec: RouterSpec | HostSpec | InternetSpec) -> bool:
         applied = self._applied.get(namespace)
         return applied is not None and applied == (_view(spec), netns.inode(namespace))
 
-    def _converge(self, spec: RouterSpec | HostSpec, plan: Callable[..., list], resource_id: str,
+    def _converge(self, spec: RouterSpec | HostSpec | InternetSpec, plan: Callable[..., list],
+                  resource_id: str,
                   what: str, force: bool, status: NetworkStatus) -> bool:
         """One namespace planned and applied, unless already current; recorded as applied
         only when every action held, else its failure is ``resource_id``'s. Whether it holds."""
@@ -183,6 +201,10 @@ class NetworkReconciler:
             else:
                 processes.stop_all(host.namespace)
                 status.halted.add(host.instance_id)
+        for gateway in vpc.gateways:
+            if self._converge(gateway, kernel.plan_host, gateway.instance_id, "NAT gateway",
+                              force, status) and router.vpc_id not in status.failed:
+                status.ready.add(gateway.instance_id)
         return status
 
     # --- the sweep ------------------------------------------------------------------------
@@ -191,6 +213,8 @@ class NetworkReconciler:
         (stopping what runs there may take a while); one sweep at a time."""
         wanted = {n for k in self._keys.values() if k.wanted is not None
                   for n in k.wanted.namespaces}
+        if self._internet is not None:
+            wanted.add(self._internet.namespace)
         strays = {n for n in _existing() - wanted
                   if self._foreign.get(n, -1) != netns.inode(n)}
         if not strays or (self._sweeping is not None and not self._sweeping.done()):
@@ -252,7 +276,7 @@ def _reason(failures: list[kernel.Failure]) -> str:
     return first if len(failures) == 1 else f"{first} (and {len(failures) - 1} more)"
 
 
-def _view(spec: RouterSpec | HostSpec) -> object:
+def _view(spec: RouterSpec | HostSpec | InternetSpec) -> object:
     return spec.kernel_view if isinstance(spec, HostSpec) else spec
 
 

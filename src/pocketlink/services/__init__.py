@@ -30,6 +30,8 @@
   from the registry's storage; and GetAuthorizationToken's answer.
 - ``AuthorizationTokens`` (ecr_tokens.py): ECR's 12-hour tokens, HMAC-signed with a key in
   the state dir.
+- ``CheckIp`` (checkip.py): checkip.amazonaws.com in the internet namespace, answering the
+  caller's public address.
 - ``regional_host`` (endpoint_names.py): interface endpoints' own names
   (``vpce-...ssm.REGION.vpce.amazonaws.com``, S3's ``bucket.vpce-...``) as the regional
   names moto knows.

@@ -136,6 +136,16 @@ EC2_ERRORS: dict[str, str] = {
     "does not exist.",
     "InvalidLaunchTemplateId.VersionNotFound": "Could not find the specified version {} for "
     "the launch template with ID {}.",
+    "InvalidInternetGatewayID.NotFound": "The internetGateway ID '{}' does not exist",
+    "InvalidInternetGatewayID.Malformed": "Invalid id: \"{}\" (expecting \"igw-...\")",
+    "Gateway.NotAttached": "{}",
+    "InvalidAllocationID.NotFound": "The allocation ID '{}' does not exist",
+    "InvalidAllocationID.Malformed": "Invalid id: \"{}\" (expecting \"eipalloc-...\")",
+    "InvalidAddress.NotFound": "The address '{}' does not exist",
+    "AddressLimitExceeded": "{}",
+    "NatGatewayNotFound": "NAT gateway {} was not found",
+    "NatGatewayMalformed": "Invalid id: \"{}\" (expecting \"nat-...\")",
+    "InvalidEgressOnlyInternetGatewayId.Malformed": "Invalid id: \"{}\" (expecting \"eigw-...\")",
 }
 
 
