@@ -208,9 +208,18 @@ class Client:
                              headers=wire.headers)
         SigV4Auth(Credentials(FUZZ_ACCOUNT, "secret"), spec.signing_name, "us-east-1") \
             .add_auth(request)
-        self.connection.request(wire.method, target, body=wire.body,
-                                headers={**dict(request.headers.items()), **wire.extra})
-        response = self.connection.getresponse()
+        headers = {**dict(request.headers.items()), **wire.extra}
+        try:
+            self.connection.request(wire.method, target, body=wire.body, headers=headers)
+            response = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected,
+                http.client.CannotSendRequest):
+            # The server closed the kept-alive connection while it sat idle (its 5 s
+            # keep-alive timeout, passed on a loaded machine between two examples): send
+            # again on a new one, as an SDK's connection pool does.
+            self.connection.close()
+            self.connection.request(wire.method, target, body=wire.body, headers=headers)
+            response = self.connection.getresponse()
         return response.status, response.read()
 
 

@@ -5,7 +5,8 @@ gateway's counts since it was made. The sampler turns them into AWS/NATGateway's
 them; with no reader there are none.
 
 Wiring: ``Sampler(..., nat=namespace_reader(store))`` in daemon.py, when the network is
-built. Counts are cumulative and may start again from zero (a ruleset rebuilt): a count that went down is taken as new from zero.
+built. Counts are cumulative and may start again from zero (a ruleset rebuilt): a count
+that went down is taken as new from zero.
 """
 
 from __future__ import annotations
