@@ -42,6 +42,7 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
+from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -57,7 +58,8 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes]
+         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
+         VpcPeeringConnection]
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
+from pocketlink.api.ec2_peering import find_peering
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
@@ -26,6 +27,7 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
+from pocketlink.model.peering import PEERING_ENDED, PeeringState
 from pocketlink.store import Transaction
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
@@ -42,6 +44,7 @@ ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
         r.destination_ipv6_cidr_block for r in t.routes],
     "route.destination-prefix-list-id": lambda t: [r.destination_prefix_list_id for r in t.routes],
     "route.gateway-id": lambda t: [r.gateway_id for r in t.routes],
+    "route.vpc-peering-connection-id": lambda t: [r.vpc_peering_connection_id for r in t.routes],
     "route.origin": lambda t: [r.origin for r in t.routes],
     "route.state": lambda t: [r.state for r in t.routes],
 }
@@ -51,8 +54,9 @@ _TARGETS = {
     "GatewayId": "gateway_id",
     "InstanceId": "instance_id",
     "NetworkInterfaceId": "network_interface_id",
+    "VpcPeeringConnectionId": "vpc_peering_connection_id",
 }
-_UNSUPPORTED_TARGETS = ("NatGatewayId", "TransitGatewayId", "VpcPeeringConnectionId",
+_UNSUPPORTED_TARGETS = ("NatGatewayId", "TransitGatewayId",
                         "EgressOnlyInternetGatewayId", "LocalGatewayId", "CarrierGatewayId",
                         "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
 
@@ -63,7 +67,8 @@ def describe_route(route: Route, owner: str) -> dict:
                        ("DestinationIpv6CidrBlock", route.destination_ipv6_cidr_block),
                        ("DestinationPrefixListId", route.destination_prefix_list_id),
                        ("GatewayId", route.gateway_id), ("InstanceId", route.instance_id),
-                       ("NetworkInterfaceId", route.network_interface_id)):
+                       ("NetworkInterfaceId", route.network_interface_id),
+                       ("VpcPeeringConnectionId", route.vpc_peering_connection_id)):
         if value:
             item[key] = value
     if route.instance_id:
@@ -216,10 +221,13 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
             raise ec2.InvalidParameterValue(f"pocketlink does not route to {key} targets yet")
     given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
     if not given:
-        raise ec2.MissingParameter("gatewayId, instanceId or networkInterfaceId")
+        raise ec2.MissingParameter("gatewayId, instanceId, networkInterfaceId or "
+                                   "vpcPeeringConnectionId")
     if len(given) > 1:
         raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
+    if field == "vpc_peering_connection_id":
+        return {field: value, "state": _peering_route_state(context, table, value)}
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
             raise ec2.InvalidParameterValue(
@@ -235,6 +243,16 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
     elif isinstance(resource, NetworkInterface) and resource.instance_id:
         given["instance_id"] = resource.instance_id
     return given
+
+
+def _peering_route_state(context: RequestContext, table: RouteTable, peering_id: str) -> str:
+    """A route through a peering of the table's VPC that is not over: ``active`` once the
+    peering is, ``blackhole`` until then (pocketlink's reading: AWS documents no state for
+    a route through a peering still pending)."""
+    peering = find_peering(context, peering_id)
+    if peering.side_of(table.vpc_id) is None or peering.status in PEERING_ENDED:
+        raise ec2.InvalidVpcPeeringConnectionIDNotFound(peering_id)
+    return "active" if peering.status == PeeringState.ACTIVE else "blackhole"
 
 
 def blackhole_routes(tx: Transaction, context: RequestContext, target_ids: set[str]) -> None:
@@ -304,7 +322,7 @@ def replace_route(context: RequestContext, params: dict) -> dict:
         for candidate in mine.routes:
             if candidate.destination == route.destination:
                 candidate.gateway_id = candidate.instance_id = None
-                candidate.network_interface_id = None
+                candidate.network_interface_id = candidate.vpc_peering_connection_id = None
                 candidate.state = "active"
                 for field, value in target.items():
                     setattr(candidate, field, value)

@@ -17,6 +17,7 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.peering import PeeringState, VpcPeeringConnection
 from pocketlink.wire.errors import ServiceError
 
 MAX_RULES_PER_DIRECTION = 60
@@ -274,11 +275,20 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
                 peer = _by_name(context, entry["GroupName"])
             else:
                 raise ec2.MissingParameter("UserIdGroupPairs.N.GroupId")
-            if peer.vpc_id != group.vpc_id and peer.account == group.account:
-                raise ec2.InvalidGroupNotFound(f"{peer.id} (it is in another VPC: {peer.vpc_id})")
+            if peer.vpc_id != group.vpc_id and not peered(context, group.vpc_id, peer.vpc_id):
+                # AWS's words for a group of a VPC that no active peering joins to this one.
+                raise ServiceError("You have specified two resources that belong to different "
+                                   "networks.", code="InvalidGroup.NotFound")
             rules.append(rule(referenced_group_id=peer.id, referenced_user_id=peer.account,
                               description=entry.get("Description")))
     return rules
+
+
+def peered(context: RequestContext, vpc_id: str, other_vpc_id: str) -> bool:
+    """Whether an active peering joins the two VPCs: a rule may then name a group of the
+    other (in the same region, as AWS allows)."""
+    return any(p.status == PeeringState.ACTIVE and p.side_of(vpc_id) and p.side_of(other_vpc_id)
+               for p in context.store.all(VpcPeeringConnection))
 
 
 def _legacy_permissions(params: dict) -> list[dict]:

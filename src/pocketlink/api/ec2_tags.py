@@ -10,11 +10,13 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import LOOKUPS, owned, require
 from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
+from pocketlink.model.peering import VpcPeeringConnection
 
 # The kinds CreateTags takes, with the ResourceType DescribeTags gives them.
 RESOURCE_TYPES: dict[type[Resource], str] = {
     Vpc: "vpc", Subnet: "subnet", SecurityGroup: "security-group", RouteTable: "route-table",
     NetworkInterface: "network-interface", Instance: "instance",
+    VpcPeeringConnection: "vpc-peering-connection",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

@@ -18,6 +18,7 @@ from pocketlink.model import ids
 from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import HostedZone
 from pocketlink.wire.errors import ServiceError
@@ -59,6 +60,8 @@ LOOKUPS: dict[type[Resource], Lookup] = {
     LoadBalancer: Lookup(elbv2.LoadBalancerNotFoundException, "Load balancer '{}' not found"),
     TargetGroup: Lookup(elbv2.TargetGroupNotFoundException, "Target groups '{}' not found"),
     Listener: Lookup(elbv2.ListenerNotFoundException, "Listener '{}' not found"),
+    VpcPeeringConnection: Lookup(ec2.InvalidVpcPeeringConnectionIDNotFound, prefix="pcx",
+                                 malformed=ec2.InvalidVpcPeeringConnectionIdMalformed),
     HostedZone: Lookup(route53.NoSuchHostedZone, "No hosted zone found with ID: {}",
                        regional=False),
 }

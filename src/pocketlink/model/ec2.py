@@ -100,6 +100,7 @@ class Route:
     gateway_id: str | None = None
     instance_id: str | None = None
     network_interface_id: str | None = None
+    vpc_peering_connection_id: str | None = None
     origin: str = "CreateRoute"  # CreateRouteTable for the local routes
     state: str = "active"
 

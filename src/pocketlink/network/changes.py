@@ -23,7 +23,10 @@ FAMILIES = (socket.AF_INET, socket.AF_INET6)
 QUIET_IPV6 = (("net/ipv6/conf/default/accept_dad", "0"), ("net/ipv6/conf/all/accept_dad", "0"),
               ("net/ipv6/conf/default/accept_ra", "0"), ("net/ipv6/conf/default/autoconf", "0"))
 ROUTER_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_forward", "1"),
-                  ("net/ipv6/conf/all/forwarding", "1"))
+                  ("net/ipv6/conf/all/forwarding", "1"),
+                  # A peer VPC's packets arrive from addresses this router has no route
+                  # back to but through the peering's link: no reverse-path filter.
+                  ("net/ipv4/conf/all/rp_filter", "0"), ("net/ipv4/conf/default/rp_filter", "0"))
 # Root in an instance's sandbox is root of its own user namespace only: ports below 1024
 # (httpd's 80) are open to every uid of the instance's network namespace instead.
 HOST_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_unprivileged_port_start", "0"))
@@ -56,6 +59,7 @@ class Observed:
     ruleset: str | None = None  # the digest of pocketlink's loaded table
     sysctls: dict[str, str] = field(default_factory=dict)
     resolv_conf: str | None = None
+    neighbours: frozenset[str] = frozenset()  # the peer routers' namespaces that exist
 
 
 # --- actions: each one kernel change, in one namespace -------------------------------------
@@ -92,6 +96,16 @@ class AddVeth(Action):
     name: str
     peer: str
     mac_address: str
+
+
+@dataclass(frozen=True)
+class AddPeerLink(Action):
+    """A peering's veth pair from ``namespace`` (a VPC router): ``name`` there,
+    ``peer_name`` in ``peer`` (the other VPC's router)."""
+
+    name: str
+    peer: str
+    peer_name: str
 
 
 @dataclass(frozen=True)
@@ -215,6 +229,7 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
                     if isinstance(a, AddAddress) and ":" not in a.address]
     actions += [DeleteLink(ns, name) for name in sorted(observed.links)
                 if name.startswith(names.PREFIX + "b") and name not in wanted_bridges]
+    actions += _peering_links(spec, observed)
     wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}
     actions += [AddRule(ns, *rule) for rule in sorted(wanted_rules - observed.rules)]
     actions += [DeleteRule(ns, *rule) for rule in sorted(observed.rules - wanted_rules)]
@@ -226,6 +241,29 @@ def diff_router(spec: RouterSpec, observed: Observed) -> list[Action]:
                 if r.table in tables and (r.table, r.destination) not in wanted_keys]
     actions += [ReplaceRoute(ns, r) for r in sorted(wanted_routes - observed.routes,
                                                     key=_route_order)]
+    return actions
+
+
+def _peering_links(spec: RouterSpec, observed: Observed) -> list[Action]:
+    """The peerings' links: the requester's router makes a missing pair once the other
+    router exists, and sets up both ends; each router keeps its own end's addresses."""
+    ns = spec.namespace
+    actions: list[Action] = []
+    for link in spec.peerings:
+        have = observed.links.get(link.name)
+        if have is None and link.makes and link.peer_namespace in observed.neighbours:
+            actions += [AddPeerLink(ns, link.name, link.peer_namespace, link.peer_name),
+                        *_addresses(ns, link.name, None, link.addresses), SetLink(ns, link.name),
+                        *_addresses(link.peer_namespace, link.peer_name, None,
+                                    link.peer_addresses),
+                        SetLink(link.peer_namespace, link.peer_name)]
+        elif have is not None:
+            actions += _addresses(ns, link.name, have, link.addresses)
+            if not have.up:
+                actions.append(SetLink(ns, link.name))
+    wanted = {link.name for link in spec.peerings}
+    actions += [DeleteLink(ns, name) for name in sorted(observed.links)
+                if name.startswith(names.PREFIX + "p") and name not in wanted]
     return actions
 
 

@@ -22,6 +22,7 @@ from pocketlink.model.ec2 import (
     Subnet,
     Vpc,
 )
+from pocketlink.model.peering import PEERING_LINKED, VpcPeeringConnection, link_addresses
 from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED
 from pocketlink.network import names
@@ -50,6 +51,20 @@ class BridgeSpec:
 
 
 @dataclass(frozen=True)
+class PeeringLinkSpec:
+    """One end of a peering's link, a veth pair between two VPC routers. The requester's
+    router ``makes`` the pair and sets up both ends; the accepter's keeps its own end."""
+
+    peering_id: str
+    name: str
+    addresses: tuple[str, ...]
+    peer_namespace: str
+    peer_name: str
+    peer_addresses: tuple[str, ...]
+    makes: bool
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     table: int
     destination: str
@@ -75,6 +90,7 @@ class RouterSpec:
     ruleset: str  # the security groups of the ENIs the router holds itself
     # On the router's loopback too: the instance metadata service listens there.
     metadata_addresses: tuple[str, ...] = (f"{METADATA_IPV4}/32", f"{METADATA_IPV6}/128")
+    peerings: tuple[PeeringLinkSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,12 +153,13 @@ class VpcInputs:
     instances: list[Instance] = dataclasses.field(default_factory=list)
     security_groups: list[SecurityGroup] = dataclasses.field(default_factory=list)
     endpoints: list[VpcEndpoint] = dataclasses.field(default_factory=list)
+    peerings: list[VpcPeeringConnection] = dataclasses.field(default_factory=list)
 
     def members(self) -> tuple[Resource, ...]:
         """Every input, as the objects the store holds: a commit replaces what it changes,
         so the same objects in the same order mean nothing changed (compare with ``is``)."""
         return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
-                *self.instances, *self.security_groups, *self.endpoints)
+                *self.instances, *self.security_groups, *self.endpoints, *self.peerings)
 
 
 def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
@@ -159,6 +176,11 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
             group = found.get(resource.vpc_id)  # type: ignore[attr-defined]
             if group is not None:
                 getattr(group, bucket).append(resource)
+    for peering in store.all(VpcPeeringConnection):
+        if peering.status in PEERING_LINKED and peering.link_index is not None:
+            for vpc_id in (peering.requester_vpc_id, peering.accepter_vpc_id):
+                if vpc_id in found:
+                    found[vpc_id].peerings.append(peering)
     # Every account that lists its VPCs has a default VPC, and most never use it: it gets
     # its namespace once something holds an address in it, and loses it when nothing does.
     return {vpc_id: group for vpc_id, group in found.items()
@@ -183,6 +205,11 @@ def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSp
         if route.state == "blackhole":
             out.append(RouteSpec(number, destination, blackhole=True))
             continue
+        if route.vpc_peering_connection_id:
+            via = _peer_end(store, route, table)  # type: ignore[arg-type]
+            if via:
+                out.append(RouteSpec(number, destination, via=via))
+            continue
         eni = store.get(NetworkInterface, route.network_interface_id or "")
         if eni is None:
             continue
@@ -191,6 +218,31 @@ def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSp
         if via:
             out.append(RouteSpec(number, destination, via=via))
     return out
+
+
+def _peer_end(store: Store, route, table: RouteTable) -> str | None:
+    """The next hop of a route through a peering: the other router's end of its link."""
+    peering = store.get(VpcPeeringConnection, route.vpc_peering_connection_id)
+    side = peering.side_of(table.vpc_id) if peering else None
+    if peering is None or side is None or peering.link_index is None or \
+            peering.status not in PEERING_LINKED:
+        return None
+    v4, v6 = link_addresses(peering.link_index, requester=side != "requester")
+    return (v4 if route.destination_cidr_block else v6).split("/")[0]
+
+
+def _links(inputs: VpcInputs) -> tuple[PeeringLinkSpec, ...]:
+    vpc_id = inputs.vpc.id
+    links = []
+    for peering in inputs.peerings:
+        requester = peering.side_of(vpc_id) == "requester"
+        other = peering.other_vpc(vpc_id)
+        links.append(PeeringLinkSpec(
+            peering.id, names.peering_link(peering.id, vpc_id),
+            link_addresses(peering.link_index or 0, requester),
+            names.namespace(other), names.peering_link(peering.id, other),
+            link_addresses(peering.link_index or 0, not requester), makes=requester))
+    return tuple(links)
 
 
 def _open_enis(vpc: VpcInputs, held: list[NetworkInterface]) -> set[str]:
@@ -224,7 +276,8 @@ def router(store: Store, inputs: VpcInputs) -> RouterSpec:
     resolver = (f"{resolver_address(vpc)}/32", f"{RESOLVER_LINK_LOCAL}/32",
                 f"{RESOLVER_IPV6}/128") if vpc.enable_dns_support else ()
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
-                      (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)))
+                      (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)),
+                      peerings=_links(inputs))
 
 
 def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:
