@@ -92,15 +92,6 @@ def test_the_accepted_peering_carries_only_what_both_route_tables_say(world, pee
     assert "Hello World" in curl(world["web_b"]["InstanceId"], _web(world, "a")).stdout
 
 
-def test_the_peer_sees_the_callers_own_address(world, peering):
-    """No proxy between them: B's server sees A's instance's private address."""
-    b_web = world["web_b"]["InstanceId"]
-    wait_for(lambda: "Hello World" in curl(world["client_a"]["InstanceId"],
-                                           _web(world, "b")).stdout)
-    connections = run_in(b_web, "ss", "-tn", "state", "time-wait").stdout
-    assert world["client_a"]["PrivateIpAddress"] in connections
-
-
 def test_dns_names_resolve_across_only_with_the_option(world, peering):
     a, b = world["a"], world["b"]
     name_b = world["web_b"]["PrivateDnsName"]
@@ -150,6 +141,100 @@ def _route_back(b, peering) -> None:
     if not any(r.get("VpcPeeringConnectionId") == peering["id"] for r in table["Routes"]):
         b.create_route(RouteTableId=peering["table_b"], DestinationCidrBlock="10.0.0.0/16",
                        VpcPeeringConnectionId=peering["id"])
+
+
+# A TCP server that says who connected (the socket's peer) and, when the connection
+# starts with a PROXY protocol v2 header (TCP over IPv4), whom the header names.
+WHO = """
+import socket
+server = socket.socket(socket.AF_INET6)
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("::", 9494))
+server.listen()
+while True:
+    conn, peer = server.accept()
+    try:
+        conn.settimeout(2)
+        data = conn.recv(4096)
+        proxied = data.startswith(b"\\r\\n\\r\\n\\x00\\r\\nQUIT\\n") and data[13] == 0x11
+        named = socket.inet_ntoa(data[16:20]) if proxied else "-"
+        conn.sendall(f"peer={peer[0].removeprefix('::ffff:')} proxy={named}\\n".encode())
+    except Exception:
+        pass
+    conn.close()
+"""
+ASK = ("import socket,sys; s=socket.create_connection((sys.argv[1], 9494), 3); "
+       "s.sendall(b'hello'); print(s.recv(200).decode().strip())")
+
+
+def _ask(instance_id: str, host: str) -> str:
+    return run_in(instance_id, "python3", "-c", ASK, host).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def endpoint(world, network_daemon):
+    """Seed 002's other way: B offers its server as an endpoint service behind an NLB
+    (proxy protocol v2 on), A reaches it through an interface endpoint in its own VPC."""
+    a, b = world["a"], world["b"]
+    elbv2 = network_daemon.client("elbv2", CONSUMER, REGION)
+    web_b = world["web_b"]
+    b.authorize_security_group_ingress(GroupId=world["web_group_b"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 9494, "ToPort": 9494,
+         "IpRanges": [{"CidrIp": "10.0.0.0/16"}, {"CidrIp": "10.1.0.0/16"}]}])
+    run_in(web_b["InstanceId"], "sh", "-c", 'nohup python3 -c "$0" >/dev/null 2>&1 &', WHO)
+    [balancer] = elbv2.create_load_balancer(Name="who", Type="network", Scheme="internal",
+                                            Subnets=[web_b["SubnetId"]])["LoadBalancers"]
+    [group] = elbv2.create_target_group(Name="who", Protocol="TCP", Port=9494,
+                                        VpcId=world["vpc_b"], TargetType="instance")[
+        "TargetGroups"]
+    elbv2.modify_target_group_attributes(TargetGroupArn=group["TargetGroupArn"], Attributes=[
+        {"Key": "proxy_protocol_v2.enabled", "Value": "true"}])
+    elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                           Targets=[{"Id": web_b["InstanceId"]}])
+    elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP",
+                          Port=9494, DefaultActions=[{"Type": "forward",
+                                                      "TargetGroupArn": group["TargetGroupArn"]}])
+    service = b.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[balancer["LoadBalancerArn"]],
+        AcceptanceRequired=False)["ServiceConfiguration"]
+    b.modify_vpc_endpoint_service_permissions(ServiceId=service["ServiceId"],
+                                              AddAllowedPrincipals=[f"arn:aws:iam::{PROVIDER}:root"])
+    guard = a.create_security_group(GroupName="endpoint", Description="endpoint",
+                                    VpcId=world["vpc_a"])["GroupId"]
+    a.authorize_security_group_ingress(GroupId=guard, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 9494, "ToPort": 9494,
+         "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+    created = a.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=world["vpc_a"],
+                                    ServiceName=service["ServiceName"],
+                                    SubnetIds=[world["subnet_a"]],
+                                    SecurityGroupIds=[guard])["VpcEndpoint"]
+    wait_for(lambda: a.describe_vpc_endpoints(VpcEndpointIds=[created["VpcEndpointId"]])[
+        "VpcEndpoints"][0]["State"] == "available")
+    [eni] = a.describe_network_interfaces(
+        NetworkInterfaceIds=created["NetworkInterfaceIds"])["NetworkInterfaces"]
+    return {"address": eni["PrivateIpAddress"]}
+
+
+def test_seed002_peering_and_privatelink_side_by_side(world, peering, endpoint):
+    """What seed 002 weighs, shown: through the peering A's client talks to B's server
+    directly (the server sees the client's own address, and B can call back into A); through
+    the endpoint service it talks to an address of its own VPC, the server sees the NLB's
+    node, and the PROXY v2 header names the client; B has no way into A."""
+    _route_back(world["b"], peering)
+    client = world["client_a"]
+    own = client["PrivateIpAddress"]
+    web_b = world["web_b"]
+    direct = wait_for(lambda: (said := _ask(client["InstanceId"], web_b["PrivateIpAddress"]))
+                      .startswith("peer=") and said)
+    assert direct == f"peer={own} proxy=-"
+    through = wait_for(lambda: (said := _ask(client["InstanceId"], endpoint["address"]))
+                       .startswith("peer=") and said)
+    node, named = through.removeprefix("peer=").split(" proxy=")
+    assert named == own
+    assert node != own and node.startswith("10.1.")  # the NLB's node, in B's VPC
+    assert endpoint["address"].startswith("10.0.")  # the endpoint: an address of A's own VPC
+    # Peering is both ways: B reaches A's web server. PrivateLink gives B nothing in A.
+    assert "Hello World" in curl(web_b["InstanceId"], _web(world, "a")).stdout
 
 
 def test_deleting_the_peering_cuts_the_link_and_blackholes_its_routes(world, peering):
