@@ -31,6 +31,7 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
+from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -59,7 +60,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
-         VpcPeeringConnection]
+         VpcPeeringConnection, DhcpOptions]
 
 
 @dataclass

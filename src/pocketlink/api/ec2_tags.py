@@ -9,6 +9,7 @@ from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import LOOKUPS, owned, require
 from pocketlink.model.base import Resource
+from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.peering import VpcPeeringConnection
 
@@ -16,7 +17,7 @@ from pocketlink.model.peering import VpcPeeringConnection
 RESOURCE_TYPES: dict[type[Resource], str] = {
     Vpc: "vpc", Subnet: "subnet", SecurityGroup: "security-group", RouteTable: "route-table",
     NetworkInterface: "network-interface", Instance: "instance",
-    VpcPeeringConnection: "vpc-peering-connection",
+    VpcPeeringConnection: "vpc-peering-connection", DhcpOptions: "dhcp-options",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

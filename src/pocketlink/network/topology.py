@@ -12,8 +12,8 @@ import dataclasses
 import ipaddress
 from dataclasses import dataclass
 
-from pocketlink.model import regions
 from pocketlink.model.base import Resource
+from pocketlink.model.dhcp import AMAZON_PROVIDED_DNS, options_of
 from pocketlink.model.ec2 import (
     Instance,
     NetworkInterface,
@@ -280,11 +280,18 @@ def router(store: Store, inputs: VpcInputs) -> RouterSpec:
                       peerings=_links(inputs))
 
 
-def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:
-    server = resolver_address(vpc) if subnet.cidr_block else RESOLVER_IPV6
-    return (f"# AmazonProvidedDNS of {vpc.id}, written by pocketlink\n"
-            f"nameserver {server}\nsearch {regions.internal_domain(vpc.region)}\n"
-            "options timeout:2 attempts:3\n")
+def resolv_conf(vpc: Vpc, subnet: Subnet, options: dict[str, list[str]]) -> str:
+    """What DHCP tells an instance of the VPC's option set, as its resolv.conf: its DNS
+    servers (AmazonProvidedDNS is the VPC's resolver) and, as search domains, its domain
+    names (AWS takes several, separated by spaces)."""
+    amazon = resolver_address(vpc) if subnet.cidr_block else RESOLVER_IPV6
+    servers = [amazon if s == AMAZON_PROVIDED_DNS else s
+               for s in options.get("domain-name-servers", [])]
+    domains = " ".join(options.get("domain-name", [])).split()
+    return "".join([f"# DHCP options {vpc.dhcp_options_id} of {vpc.id}, written by pocketlink\n",
+                    *(f"nameserver {s}\n" for s in servers),
+                    f"search {' '.join(domains)}\n" if domains else "",
+                    "options timeout:2 attempts:3\n"])
 
 
 def host(store: Store, instance: Instance) -> HostSpec | None:
@@ -308,7 +315,8 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
         subnet.cidr_block else None,
         gateway6=str(gateway(subnet.ipv6_associations[0].cidr))
         if eni.ipv6_addresses and subnet.ipv6_associations else None,
-        ruleset=ruleset(store, eni, vpc), resolv_conf=resolv_conf(vpc, subnet),
+        ruleset=ruleset(store, eni, vpc),
+        resolv_conf=resolv_conf(vpc, subnet, options_of(store, vpc)),
         state=instance.state, user_data=instance.user_data)
 
 

@@ -90,6 +90,8 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidVpcPeeringConnectionID.NotFound": "The vpcPeeringConnection ID '{}' does not exist",
     "InvalidVpcPeeringConnectionId.Malformed": "Invalid id: \"{}\" (expecting \"pcx-...\")",
     "InvalidStateTransition": "{}",
+    "InvalidDhcpOptionID.NotFound": "The dhcpOption ID '{}' does not exist",
+    "InvalidDhcpOptionsId.Malformed": "Invalid id: \"{}\" (expecting \"dopt-...\")",
     "VpcPeeringConnectionAlreadyExists": "{}",
     "InvalidID": "The ID '{}' is not valid",
     "InvalidPaginationToken": "Invalid pagination token: {}",
