@@ -44,6 +44,7 @@ from pocketlink.model.ec2 import (
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.iam import RoleSession
 from pocketlink.model.peering import VpcPeeringConnection
+from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -60,7 +61,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
-         VpcPeeringConnection, DhcpOptions]
+         VpcPeeringConnection, DhcpOptions, ManagedPrefixList]
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
+from pocketlink.api.ec2_managed_prefix_lists import find_list
 from pocketlink.api.ec2_peering import find_peering
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
@@ -215,6 +216,12 @@ def _destination(params: dict) -> tuple[str, str]:
     return "destination_prefix_list_id", params[key]
 
 
+def _check_destination(context: RequestContext, field: str, destination: str) -> None:
+    """A prefix list named as a destination must be there (the caller's or AWS's)."""
+    if field == "destination_prefix_list_id":
+        find_list(context, destination)
+
+
 def _route_target(context: RequestContext, table: RouteTable, params: dict) -> dict[str, str]:
     for key in _UNSUPPORTED_TARGETS:
         if params.get(key):
@@ -276,6 +283,7 @@ def _is_gateway_endpoint_route(route: Route) -> bool:
 def create_route(context: RequestContext, params: dict) -> dict:
     table = require(context, RouteTable, params["RouteTableId"])
     field, destination = _destination(params)
+    _check_destination(context, field, destination)
     target = _route_target(context, table, params)
     if any(getattr(r, field) == destination for r in table.routes):
         raise ec2.RouteAlreadyExists(f"The route identified by {destination} already exists.")

@@ -12,6 +12,7 @@ import ipaddress
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_managed_prefix_lists import find_list
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
@@ -263,6 +264,7 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
             prefix_list = entry.get("PrefixListId", "")
             if not prefix_list.startswith("pl-"):
                 raise ec2.InvalidParameterValue(f"The prefix list ID '{prefix_list}' is malformed")
+            find_list(context, prefix_list)
             rules.append(rule(prefix_list_id=prefix_list, description=entry.get("Description")))
         for entry in permission.get("UserIdGroupPairs") or []:
             if entry.get("GroupId"):

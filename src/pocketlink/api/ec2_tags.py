@@ -12,12 +12,14 @@ from pocketlink.model.base import Resource
 from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.peering import VpcPeeringConnection
+from pocketlink.model.prefix_lists import ManagedPrefixList
 
 # The kinds CreateTags takes, with the ResourceType DescribeTags gives them.
 RESOURCE_TYPES: dict[type[Resource], str] = {
     Vpc: "vpc", Subnet: "subnet", SecurityGroup: "security-group", RouteTable: "route-table",
     NetworkInterface: "network-interface", Instance: "instance",
     VpcPeeringConnection: "vpc-peering-connection", DhcpOptions: "dhcp-options",
+    ManagedPrefixList: "prefix-list",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

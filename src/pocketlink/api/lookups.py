@@ -20,6 +20,7 @@ from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.peering import VpcPeeringConnection
+from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import HostedZone
 from pocketlink.wire.errors import ServiceError
@@ -63,6 +64,8 @@ LOOKUPS: dict[type[Resource], Lookup] = {
     Listener: Lookup(elbv2.ListenerNotFoundException, "Listener '{}' not found"),
     DhcpOptions: Lookup(ec2.InvalidDhcpOptionIDNotFound, prefix="dopt",
                         malformed=ec2.InvalidDhcpOptionsIdMalformed),
+    ManagedPrefixList: Lookup(ec2.InvalidPrefixListIdNotFound, prefix="pl",
+                              malformed=ec2.InvalidPrefixListIDMalformed),
     VpcPeeringConnection: Lookup(ec2.InvalidVpcPeeringConnectionIDNotFound, prefix="pcx",
                                  malformed=ec2.InvalidVpcPeeringConnectionIdMalformed),
     HostedZone: Lookup(route53.NoSuchHostedZone, "No hosted zone found with ID: {}",

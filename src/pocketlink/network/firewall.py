@@ -13,6 +13,7 @@ import hashlib
 
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.prefix_lists import customer_cidrs
 from pocketlink.network.addresses import (
     METADATA_IPV4,
     METADATA_IPV6,
@@ -51,8 +52,8 @@ def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str
         return [], [rule.cidr_ipv6]
     if rule.prefix_list_id:
         cidrs = [c for p in gateway_prefix_lists(region) if p.prefix_list_id == rule.prefix_list_id
-                 for c in p.cidrs]
-        return cidrs, []
+                 for c in p.cidrs] + customer_cidrs(store, rule.prefix_list_id)
+        return [c for c in cidrs if ":" not in c], [c for c in cidrs if ":" in c]
     members = [e for e in store.all(NetworkInterface)
                if rule.referenced_group_id in e.group_ids]
     return ([e.private_ip_address for e in members if e.private_ip_address],

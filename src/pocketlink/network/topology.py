@@ -17,12 +17,14 @@ from pocketlink.model.dhcp import AMAZON_PROVIDED_DNS, options_of
 from pocketlink.model.ec2 import (
     Instance,
     NetworkInterface,
+    Route,
     RouteTable,
     SecurityGroup,
     Subnet,
     Vpc,
 )
 from pocketlink.model.peering import PEERING_LINKED, VpcPeeringConnection, link_addresses
+from pocketlink.model.prefix_lists import ManagedPrefixList, customer_cidrs
 from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.model.states import ENDPOINT_LISTENING, INSTANCE_HOSTED
 from pocketlink.network import names
@@ -154,12 +156,17 @@ class VpcInputs:
     security_groups: list[SecurityGroup] = dataclasses.field(default_factory=list)
     endpoints: list[VpcEndpoint] = dataclasses.field(default_factory=list)
     peerings: list[VpcPeeringConnection] = dataclasses.field(default_factory=list)
+    # Inputs of the VPC's rules and routes kept elsewhere: the ENIs of peered VPCs (their
+    # groups may be named in this VPC's rules) and the account's prefix lists.
+    peer_interfaces: list[NetworkInterface] = dataclasses.field(default_factory=list)
+    prefix_lists: list[ManagedPrefixList] = dataclasses.field(default_factory=list)
 
     def members(self) -> tuple[Resource, ...]:
         """Every input, as the objects the store holds: a commit replaces what it changes,
         so the same objects in the same order mean nothing changed (compare with ``is``)."""
         return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
-                *self.instances, *self.security_groups, *self.endpoints, *self.peerings)
+                *self.instances, *self.security_groups, *self.endpoints, *self.peerings,
+                *self.peer_interfaces, *self.prefix_lists)
 
 
 def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
@@ -181,6 +188,13 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
             for vpc_id in (peering.requester_vpc_id, peering.accepter_vpc_id):
                 if vpc_id in found:
                     found[vpc_id].peerings.append(peering)
+    for group in found.values():
+        peers = {p.other_vpc(group.vpc.id) for p in group.peerings}
+        group.peer_interfaces = [e for p in peers if p in found
+                                 for e in found[p].network_interfaces]
+    lists = list(store.all(ManagedPrefixList))
+    for group in found.values():
+        group.prefix_lists = [p for p in lists if p.account == group.vpc.account]
     # Every account that lists its VPCs has a default VPC, and most never use it: it gets
     # its namespace once something holds an address in it, and loses it when nothing does.
     return {vpc_id: group for vpc_id, group in found.items()
@@ -196,8 +210,10 @@ def _table_of(store: Store, subnet: Subnet, vpc: VpcInputs) -> RouteTable | None
 
 def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSpec]:
     """The kernel routes of one route table; local routes are the bridges' own."""
+    if table is None:
+        return []
     out = []
-    for route in table.routes if table else []:
+    for route in _expanded(store, table.routes):
         if route.gateway_id == "local" or not (route.destination_cidr_block or
                                                route.destination_ipv6_cidr_block):
             continue
@@ -206,7 +222,7 @@ def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSp
             out.append(RouteSpec(number, destination, blackhole=True))
             continue
         if route.vpc_peering_connection_id:
-            via = _peer_end(store, route, table)  # type: ignore[arg-type]
+            via = _peer_end(store, route, table)
             if via:
                 out.append(RouteSpec(number, destination, via=via))
             continue
@@ -220,7 +236,19 @@ def _routes(store: Store, table: RouteTable | None, number: int) -> list[RouteSp
     return out
 
 
-def _peer_end(store: Store, route, table: RouteTable) -> str | None:
+def _expanded(store: Store, routes: list[Route]) -> list[Route]:
+    """A route to a customer managed prefix list is a route to each of its blocks."""
+    out = []
+    for route in routes:
+        cidrs = customer_cidrs(store, route.destination_prefix_list_id or "")
+        out += [dataclasses.replace(route, destination_prefix_list_id=None,
+                                    **{"destination_ipv6_cidr_block" if ":" in c
+                                       else "destination_cidr_block": c})
+                for c in cidrs] if cidrs else [route]
+    return out
+
+
+def _peer_end(store: Store, route: Route, table: RouteTable) -> str | None:
     """The next hop of a route through a peering: the other router's end of its link."""
     peering = store.get(VpcPeeringConnection, route.vpc_peering_connection_id)
     side = peering.side_of(table.vpc_id) if peering else None
