@@ -448,3 +448,80 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
     rows = filters.apply(rows, params.get("Filters"), RULE_FILTERS)  # type: ignore[arg-type]
     chunk, more = pages.page(rows, params)
     return {"SecurityGroupRules": [describe_rule(r.group, r.rule) for r in chunk], **more}
+
+
+def _as_permission(request: dict) -> dict:
+    """A ``SecurityGroupRuleRequest`` (ModifySecurityGroupRules) as the IpPermissions entry
+    of the one rule it describes."""
+    permission: dict = {key: request[key] for key in ("IpProtocol", "FromPort", "ToPort")
+                        if key in request}
+    described = {"Description": request["Description"]} if "Description" in request else {}
+    peers = [(field, entry) for field, entry in (
+        ("IpRanges", {"CidrIp": request.get("CidrIpv4")}),
+        ("Ipv6Ranges", {"CidrIpv6": request.get("CidrIpv6")}),
+        ("PrefixListIds", {"PrefixListId": request.get("PrefixListId")}),
+        ("UserIdGroupPairs", {"GroupId": request.get("ReferencedGroupId")}))
+        if next(iter(entry.values()))]
+    if len(peers) != 1:
+        raise ec2.InvalidParameterCombination(
+            "A security group rule must specify exactly one of CidrIpv4, CidrIpv6, "
+            "PrefixListId or ReferencedGroupId.")
+    field, entry = peers[0]
+    permission[field] = [{**entry, **described}]
+    return permission
+
+
+@operation("ec2", "ModifySecurityGroupRules")
+def modify_security_group_rules(context: RequestContext, params: dict) -> dict:
+    group = require(context, SecurityGroup, params["GroupId"])
+    changes: dict[str, SecurityGroupRule] = {}
+    for change in params["SecurityGroupRules"]:
+        rule_id = change.get("SecurityGroupRuleId", "")
+        current = next((r for r in group.rules if r.rule_id == rule_id), None)
+        if current is None:
+            raise ec2.InvalidSecurityGroupRuleIdNotFound(rule_id)
+        if "SecurityGroupRule" not in change:
+            raise ec2.MissingParameter("SecurityGroupRule")
+        [rule] = _rules_of(context, group, [_as_permission(change["SecurityGroupRule"])],
+                           current.egress)
+        rule.rule_id, rule.tags = current.rule_id, current.tags
+        changes[rule_id] = rule
+    kept = [changes.get(r.rule_id, r) for r in group.rules]
+    for index, rule in enumerate(kept):
+        if any(_same(rule, other) for other in kept[:index]):
+            raise ec2.InvalidPermissionDuplicate(_describe_peer(rule))
+    with context.store.transaction() as tx:
+        tx.edit(SecurityGroup, group.id).rules = kept
+    return {"Return": True}
+
+
+def _update_descriptions(context: RequestContext, params: dict, egress: bool) -> dict:
+    group = _target(context, params)
+    described: dict[str, str | None] = {}
+    for entry in params.get("SecurityGroupRuleDescriptions") or []:
+        rule_id = entry.get("SecurityGroupRuleId", "")
+        if not any(r.rule_id == rule_id and r.egress == egress for r in group.rules):
+            raise ec2.InvalidSecurityGroupRuleIdNotFound(rule_id)
+        described[rule_id] = entry.get("Description")
+    for candidate in _rules_of(context, group, params.get("IpPermissions") or [], egress):
+        match = next((r for r in group.rules if _same(r, candidate)), None)
+        if match is None:
+            raise ec2.InvalidPermissionNotFound()
+        described[match.rule_id] = candidate.description
+    if not described:
+        raise ec2.MissingParameter("IpPermissions or SecurityGroupRuleDescriptions")
+    with context.store.transaction() as tx:
+        for rule in tx.edit(SecurityGroup, group.id).rules:
+            if rule.rule_id in described:
+                rule.description = described[rule.rule_id] or None
+    return {"Return": True}
+
+
+@operation("ec2", "UpdateSecurityGroupRuleDescriptionsIngress")
+def update_descriptions_ingress(context: RequestContext, params: dict) -> dict:
+    return _update_descriptions(context, params, egress=False)
+
+
+@operation("ec2", "UpdateSecurityGroupRuleDescriptionsEgress")
+def update_descriptions_egress(context: RequestContext, params: dict) -> dict:
+    return _update_descriptions(context, params, egress=True)
