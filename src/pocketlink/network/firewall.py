@@ -56,7 +56,8 @@ def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str
         return [c for c in cidrs if ":" not in c], [c for c in cidrs if ":" in c]
     members = [e for e in store.all(NetworkInterface)
                if rule.referenced_group_id in e.group_ids]
-    return ([e.private_ip_address for e in members if e.private_ip_address],
+    return ([a for e in members for a in (e.private_ip_address,
+                                          *e.secondary_private_ip_addresses) if a],
             [a for e in members for a in e.ipv6_addresses])
 
 

@@ -332,6 +332,7 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
     if eni.private_ip_address and subnet.cidr_block:
         prefix = ipaddress.ip_network(subnet.cidr_block).prefixlen
         addresses.append(f"{eni.private_ip_address}/{prefix}")
+        addresses += [f"{a}/{prefix}" for a in eni.secondary_private_ip_addresses]
     if eni.ipv6_addresses and subnet.ipv6_associations:
         prefix = ipaddress.ip_network(subnet.ipv6_associations[0].cidr).prefixlen
         addresses += [f"{a}/{prefix}" for a in eni.ipv6_addresses]

@@ -90,6 +90,7 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidVpcPeeringConnectionID.NotFound": "The vpcPeeringConnection ID '{}' does not exist",
     "InvalidVpcPeeringConnectionId.Malformed": "Invalid id: \"{}\" (expecting \"pcx-...\")",
     "InvalidStateTransition": "{}",
+    "InvalidAttachmentID.NotFound": "The attachment ID '{}' does not exist",
     "InvalidDhcpOptionID.NotFound": "The dhcpOption ID '{}' does not exist",
     "InvalidDhcpOptionsId.Malformed": "Invalid id: \"{}\" (expecting \"dopt-...\")",
     "VpcPeeringConnectionAlreadyExists": "{}",
