@@ -47,6 +47,7 @@ from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
+from pocketlink.model.subnet_reservations import SubnetCidrReservation
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.backend import Backend
@@ -61,7 +62,7 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
-         VpcPeeringConnection, DhcpOptions, ManagedPrefixList]
+         VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation]
 
 
 @dataclass
