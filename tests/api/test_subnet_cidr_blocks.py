@@ -55,7 +55,7 @@ def test_a_reservation_keeps_the_allocator_out(ec2, subnet):
 
 def test_reservation_refusals(ec2, subnet):
     block = subnet["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
-    six = str(list(ipaddress.ip_network(block).subnets(new_prefix=80))[0])
+    six = str(next(ipaddress.ip_network(block).subnets(new_prefix=80)))
     ec2.create_subnet_cidr_reservation(SubnetId=subnet["SubnetId"], Cidr=six,
                                        ReservationType="prefix")
     found = ec2.get_subnet_cidr_reservations(SubnetId=subnet["SubnetId"], Filters=[

@@ -12,6 +12,11 @@
   ``LastError``), their permissions and connection notifications.
 - ``aws_services`` (aws_services.py): the AWS services an endpoint can reach, and the gateway
   services' prefix lists.
+- ``peering`` (peering.py): VPC peering connections, their states and messages (AWS's),
+  and the addresses of the link an active one is between two VPC routers.
+- ``dhcp`` (dhcp.py): DHCP option sets and each account's default one.
+- ``prefix_lists`` (prefix_lists.py): customer managed prefix lists and their versions.
+- ``subnet_reservations`` (subnet_reservations.py): subnet CIDR reservations.
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
 - ``iam`` (iam.py): the temporary credentials instances get for their instance profile.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s

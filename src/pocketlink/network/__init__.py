@@ -6,7 +6,8 @@ Nouns, one job each:
   its ``pl`` prefix: what ``pocketlink down`` looks for.
 - ``netns`` (netns.py): namespaces, and running a function inside one (sockets, sysctls).
 - ``topology`` (topology.py): the desired network as plain data, computed from the store
-  with no I/O, one VPC at a time (its router, bridges and instance hosts).
+  with no I/O, one VPC at a time (its router, bridges, peering links and instance hosts,
+  with the ENIs attached to them).
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
 - ``changes`` (changes.py): what a namespace holds (``Observed``), the ``Action``s that
   change it, and the pure ``diff_router`` / ``diff_host`` between a spec and what is held.

@@ -96,6 +96,7 @@ class AddVeth(Action):
     name: str
     peer: str
     mac_address: str
+    peer_name: str = names.INSTANCE_INTERFACE
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,31 @@ def _route_order(route: Route) -> tuple:
     return (route.table, route.destination, route.via or "")
 
 
+def _attached(spec: HostSpec, observed: Observed, router: Observed) -> list[Action]:
+    """The ENIs attached beside the primary one: ``ethN`` each, its veth a port of its own
+    subnet's bridge; an ``ethN`` no ENI is attached as any more goes (and its veth with it)."""
+    ns = spec.namespace
+    actions: list[Action] = []
+    for interface in spec.attached:
+        inside = observed.links.get(interface.name)
+        port = router.links.get(interface.veth)
+        if port is None:
+            if inside is not None:
+                actions.append(DeleteLink(ns, interface.name))
+            actions.append(AddVeth(spec.router, interface.veth, ns, interface.mac_address,
+                                   interface.name))
+            inside = None
+        if port is None or port.master != interface.bridge or not port.up:
+            actions.append(SetLink(spec.router, interface.veth, master=interface.bridge))
+        actions += _addresses(ns, interface.name, inside, interface.addresses)
+        if inside is None or not inside.up:
+            actions.append(SetLink(ns, interface.name))
+    wanted = {i.name for i in spec.attached} | {names.INSTANCE_INTERFACE}
+    actions += [DeleteLink(ns, name) for name in sorted(observed.links)
+                if name.startswith("eth") and name not in wanted]
+    return actions
+
+
 def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Action]:
     """The instance's namespace (``observed``) and its port on the VPC router (``router``)."""
     ns = spec.namespace
@@ -299,6 +325,7 @@ def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Acti
             route = Route(MAIN_TABLE, default, gateway)
             if defaults.get(default) != route:
                 actions.append(ReplaceRoute(ns, route))
+    actions += _attached(spec, observed, router)
     actions += _ruleset(ns, spec.ruleset, observed)
     if observed.resolv_conf != spec.resolv_conf:
         actions.append(WriteResolvConf(ns, spec.resolv_conf))

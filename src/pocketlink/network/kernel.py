@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from pyroute2 import IPRoute, NetlinkError
 
-from pocketlink.network import names, netns
+from pocketlink.network import netns
 from pocketlink.network.changes import (
     FAMILIES,
     MAIN_TABLE,
@@ -255,13 +255,13 @@ def _run(ipr: IPRoute, action: Action) -> None:
                          peer={"ifname": peer_name, "net_ns_fd": target})
             finally:
                 os.close(target)
-        case AddVeth(name=name, peer=peer, mac_address=mac):
+        case AddVeth(name=name, peer=peer, mac_address=mac, peer_name=peer_name):
             # One end a port of the subnet's bridge, the other the instance's eth0 with the
             # ENI's MAC address.
             target = os.open(netns.NETNS_DIR / peer, os.O_RDONLY)
             try:
                 ipr.link("add", ifname=name, kind="veth",
-                         peer={"ifname": names.INSTANCE_INTERFACE, "net_ns_fd": target, "address": mac})
+                         peer={"ifname": peer_name, "net_ns_fd": target, "address": mac})
             finally:
                 os.close(target)
         case SetLink(name=name, master=None):

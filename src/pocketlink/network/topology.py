@@ -96,6 +96,18 @@ class RouterSpec:
 
 
 @dataclass(frozen=True)
+class InterfaceSpec:
+    """An ENI attached to an instance beside its primary one: ``ethN`` inside (N its
+    device index), a veth whose other end is a port of its own subnet's bridge."""
+
+    name: str
+    veth: str
+    bridge: str
+    mac_address: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class HostSpec:
     instance_id: str
     namespace: str
@@ -110,6 +122,7 @@ class HostSpec:
     resolv_conf: str
     state: str
     user_data: str | None = None
+    attached: tuple[InterfaceSpec, ...] = ()
 
     @property
     def kernel_view(self) -> HostSpec:
@@ -322,12 +335,7 @@ def resolv_conf(vpc: Vpc, subnet: Subnet, options: dict[str, list[str]]) -> str:
                     "options timeout:2 attempts:3\n"])
 
 
-def host(store: Store, instance: Instance) -> HostSpec | None:
-    eni = store.get(NetworkInterface, instance.network_interface_id)
-    subnet = store.get(Subnet, instance.subnet_id)
-    vpc = store.get(Vpc, instance.vpc_id)
-    if eni is None or subnet is None or vpc is None:
-        return None
+def _interface_addresses(eni: NetworkInterface, subnet: Subnet) -> list[str]:
     addresses = []
     if eni.private_ip_address and subnet.cidr_block:
         prefix = ipaddress.ip_network(subnet.cidr_block).prefixlen
@@ -336,6 +344,28 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
     if eni.ipv6_addresses and subnet.ipv6_associations:
         prefix = ipaddress.ip_network(subnet.ipv6_associations[0].cidr).prefixlen
         addresses += [f"{a}/{prefix}" for a in eni.ipv6_addresses]
+    return addresses
+
+
+def _attached(store: Store, instance: Instance) -> list[tuple[NetworkInterface, Subnet]]:
+    """The ENIs attached to ``instance`` beside its primary one, by device index."""
+    found = [(e, s) for e in store.all(NetworkInterface)
+             if e.instance_id == instance.id and e.id != instance.network_interface_id
+             and e.attachment_id and (s := store.get(Subnet, e.subnet_id)) is not None]
+    return sorted(found, key=lambda pair: pair[0].device_index)
+
+
+def host(store: Store, instance: Instance) -> HostSpec | None:
+    eni = store.get(NetworkInterface, instance.network_interface_id)
+    subnet = store.get(Subnet, instance.subnet_id)
+    vpc = store.get(Vpc, instance.vpc_id)
+    if eni is None or subnet is None or vpc is None:
+        return None
+    addresses = _interface_addresses(eni, subnet)
+    attached = _attached(store, instance)
+    interfaces = tuple(InterfaceSpec(f"eth{e.device_index}", names.veth(e.id),
+                                     names.bridge(s.id), e.mac_address,
+                                     tuple(_interface_addresses(e, s))) for e, s in attached)
     return HostSpec(
         instance_id=instance.id, namespace=names.namespace(instance.id),
         router=names.namespace(vpc.id), veth=names.veth(eni.id), bridge=names.bridge(subnet.id),
@@ -344,9 +374,10 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
         subnet.cidr_block else None,
         gateway6=str(gateway(subnet.ipv6_associations[0].cidr))
         if eni.ipv6_addresses and subnet.ipv6_associations else None,
-        ruleset=ruleset(store, eni, vpc),
+        ruleset=ruleset(store, eni, vpc, tuple((i.name, e) for i, (e, _) in
+                                               zip(interfaces, attached, strict=True))),
         resolv_conf=resolv_conf(vpc, subnet, options_of(store, vpc)),
-        state=instance.state, user_data=instance.user_data)
+        state=instance.state, user_data=instance.user_data, attached=interfaces)
 
 
 def desired_vpc(store: Store, inputs: VpcInputs) -> VpcTopology:

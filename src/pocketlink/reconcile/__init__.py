@@ -18,6 +18,9 @@ Nouns, one job each:
 - ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC: its sockets, bound
   inside the VPC's router, served by the DNS process (dns/process.py); beside it, each
   VPC's instance metadata service (``pocketlink.imds``), served by the daemon.
+- ``peering_transitions`` (peering.py): the moves of VPC peering connections that are
+  nobody's call (checked, active once the link between the routers is up, expired,
+  forgotten).
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
 """
