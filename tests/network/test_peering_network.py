@@ -13,11 +13,15 @@ from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, launch, run_in
 REGION = "us-west-2"
 
 
+ZONE_ID = "usw2-az1"  # the same zone for both accounts (zone names differ per account)
+
+
 def _vpc(ec2, cidr: str) -> tuple[str, str]:
     vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     base = ".".join(cidr.split(".")[:2])
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.1.0/24")["Subnet"]["SubnetId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.1.0/24",
+                               AvailabilityZoneId=ZONE_ID)["Subnet"]["SubnetId"]
     return vpc, subnet
 
 
