@@ -99,7 +99,7 @@ def iperf(client: str, address: str, seconds: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--seconds", type=int, default=3)  # iperf3 takes whole seconds
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if not preflight("peering_throughput.py", ("iperf3",)):
@@ -139,7 +139,7 @@ def main() -> int:
 
 def _try(client: str, address: str) -> bool:
     try:
-        iperf(client, address, 0.5)
+        iperf(client, address, 1)
     except (RuntimeError, subprocess.TimeoutExpired):
         return False
     return True
