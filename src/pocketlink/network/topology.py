@@ -2,8 +2,10 @@
 
 A VPC is a router namespace with one bridge per subnet (the subnet's gateway address on
 it), a dummy link holding the resolver's addresses, and one routing table per subnet,
-chosen by the bridge a packet arrives on. An instance is a namespace whose ``eth0`` is one
-end of a veth pair; the other end is a port of its subnet's bridge.
+chosen by the bridge a packet arrives on; an active VPC peering adds a veth between the two
+VPC routers, which routes through the peering name as their next hop. An instance is a
+namespace whose ``eth0`` is one end of a veth pair; the other end is a port of its subnet's
+bridge (and each ENI attached beside it is an ``ethN`` the same way, on its own subnet's).
 """
 
 from __future__ import annotations
