@@ -191,9 +191,16 @@ def test_a_rule_may_name_a_group_across_an_active_peering_only(ec2, b_ec2, pair)
     b_ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
     _wait_status(ec2, peering_id, "active")
     ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=permission)
+    peered = {"GroupId": theirs, "UserId": B, "VpcId": pair[1],
+              "VpcPeeringConnectionId": peering_id, "PeeringStatus": "active"}
     rules = ec2.describe_security_group_rules(Filters=[
         {"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
-    assert any(r.get("ReferencedGroupInfo") == {"GroupId": theirs, "UserId": B} for r in rules)
+    assert any(r.get("ReferencedGroupInfo") == peered for r in rules)
+    # The peering gone, the reference stays, stale: its peering's status says so.
+    ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=peering_id)
+    [shown] = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"]
+    assert shown["IpPermissions"][0]["UserIdGroupPairs"] == [
+        {**peered, "PeeringStatus": "deleted"}]
 
 
 def test_deleting_a_vpc_deletes_its_peerings(ec2, b_ec2, pair):

@@ -129,8 +129,10 @@ def test_a_rule_naming_the_peers_group_admits_its_members_only(world, peering):
         {"IpProtocol": "tcp", "FromPort": 9393, "ToPort": 9393,
          "UserIdGroupPairs": [{"GroupId": callers, "UserId": PROVIDER}]}])
     shown = b.describe_security_groups(GroupIds=[world["web_group_b"]])["SecurityGroups"][0]
-    assert any(p.get("UserIdGroupPairs") == [{"GroupId": callers, "UserId": PROVIDER}]
-               for p in shown["IpPermissions"])
+    assert any(p.get("UserIdGroupPairs") == [{
+        "GroupId": callers, "UserId": PROVIDER, "VpcId": world["vpc_a"],
+        "VpcPeeringConnectionId": peering["id"], "PeeringStatus": "active"}]
+        for p in shown["IpPermissions"])
     url = f"http://{web_b['PrivateIpAddress']}:9393/"
     wait_for(lambda: run_in(web_b["InstanceId"], "ss", "-ltn").stdout.count(":9393") > 0)
     _route_back(b, peering)

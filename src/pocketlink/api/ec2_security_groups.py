@@ -19,6 +19,7 @@ from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
 from pocketlink.model.peering import PeeringState, VpcPeeringConnection
+from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
 
 MAX_RULES_PER_DIRECTION = 60
@@ -33,7 +34,21 @@ def rule_arn(group: SecurityGroup, rule: SecurityGroupRule) -> str:
     return f"arn:aws:ec2:{group.region}:{group.account}:security-group-rule/{rule.rule_id}"
 
 
-def _permissions(group: SecurityGroup, egress: bool) -> list[dict]:
+def peer_vpc_info(store: Store, group: SecurityGroup, rule: SecurityGroupRule) -> dict:
+    """For a rule naming a group of a peered VPC, what AWS shows beside it: that VPC, the
+    peering and its status (``deleted`` once the peering is: a stale reference)."""
+    peer = store.get(SecurityGroup, rule.referenced_group_id or "")
+    if peer is None or peer.vpc_id == group.vpc_id:
+        return {}
+    peering = next((p for p in store.all(VpcPeeringConnection)
+                    if p.side_of(group.vpc_id) and p.side_of(peer.vpc_id)), None)
+    if peering is None:
+        return {"VpcId": peer.vpc_id}
+    return {"VpcId": peer.vpc_id, "VpcPeeringConnectionId": peering.id,
+            "PeeringStatus": peering.status}
+
+
+def _permissions(store: Store, group: SecurityGroup, egress: bool) -> list[dict]:
     grouped: dict[tuple, dict] = {}
     for rule in group.rules:
         if rule.egress != egress:
@@ -56,11 +71,12 @@ def _permissions(group: SecurityGroup, egress: bool) -> list[dict]:
             permission["PrefixListIds"].append({"PrefixListId": rule.prefix_list_id, **described})
         elif rule.referenced_group_id:
             permission["UserIdGroupPairs"].append({"GroupId": rule.referenced_group_id,
-                                                   "UserId": rule.referenced_user_id, **described})
+                                                   "UserId": rule.referenced_user_id, **described,
+                                                   **peer_vpc_info(store, group, rule)})
     return list(grouped.values())
 
 
-def describe_group(group: SecurityGroup) -> dict:
+def describe_group(store: Store, group: SecurityGroup) -> dict:
     item = {
         "GroupId": group.id,
         "GroupName": group.group_name,
@@ -68,15 +84,15 @@ def describe_group(group: SecurityGroup) -> dict:
         "VpcId": group.vpc_id,
         "OwnerId": group.account,
         "SecurityGroupArn": group_arn(group),
-        "IpPermissions": _permissions(group, egress=False),
-        "IpPermissionsEgress": _permissions(group, egress=True),
+        "IpPermissions": _permissions(store, group, egress=False),
+        "IpPermissionsEgress": _permissions(store, group, egress=True),
     }
     if group.tags:
         item["Tags"] = tags.tag_set(group.tags)
     return item
 
 
-def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
+def describe_rule(store: Store, group: SecurityGroup, rule: SecurityGroupRule) -> dict:
     item: dict = {
         "SecurityGroupRuleId": rule.rule_id,
         "GroupId": group.id,
@@ -93,7 +109,8 @@ def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
             item[key] = value
     if rule.referenced_group_id:
         item["ReferencedGroupInfo"] = {"GroupId": rule.referenced_group_id,
-                                       "UserId": rule.referenced_user_id}
+                                       "UserId": rule.referenced_user_id,
+                                       **peer_vpc_info(store, group, rule)}
     if rule.tags:
         item["Tags"] = tags.tag_set(rule.tags)
     return item
@@ -175,7 +192,7 @@ def describe_security_groups(context: RequestContext, params: dict) -> dict:
         groups = [g for g in groups if g.id in named]
     groups = filters.apply(groups, params.get("Filters"), GROUP_FILTERS)
     chunk, more = pages.page(groups, params, ids_param="GroupIds")
-    return {"SecurityGroups": [describe_group(g) for g in chunk], **more}
+    return {"SecurityGroups": [describe_group(context.store, g) for g in chunk], **more}
 
 
 def _target(context: RequestContext, params: dict) -> SecurityGroup:
@@ -346,7 +363,8 @@ def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
     with context.store.transaction() as tx:
         mine = tx.edit(SecurityGroup, group.id)
         mine.rules.extend(new_rules)
-    return {"Return": True, "SecurityGroupRules": [describe_rule(group, r) for r in new_rules]}
+    return {"Return": True, "SecurityGroupRules": [describe_rule(context.store, group, r)
+                                                   for r in new_rules]}
 
 
 def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
@@ -447,7 +465,8 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
                                    code="InvalidGroupId.Malformed")
     rows = filters.apply(rows, params.get("Filters"), RULE_FILTERS)  # type: ignore[arg-type]
     chunk, more = pages.page(rows, params)
-    return {"SecurityGroupRules": [describe_rule(r.group, r.rule) for r in chunk], **more}
+    return {"SecurityGroupRules": [describe_rule(context.store, r.group, r.rule)
+                                   for r in chunk], **more}
 
 
 def _as_permission(request: dict) -> dict:
