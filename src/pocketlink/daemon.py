@@ -38,6 +38,7 @@ from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import MetricStore
 from pocketlink.model.acm import Certificate
 from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
+from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -56,8 +57,11 @@ from pocketlink.model.internet import (
     NatGateway,
 )
 from pocketlink.model.launch_templates import LaunchTemplate
+from pocketlink.model.peering import VpcPeeringConnection
+from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HostedZone
+from pocketlink.model.subnet_reservations import SubnetCidrReservation
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.acm_authority import AcmAuthority
@@ -77,7 +81,8 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
          LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate,
-         InternetGateway, Address, NatGateway, EgressOnlyInternetGateway]
+         InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
+         VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation]
 
 
 @dataclass

@@ -94,21 +94,24 @@ def test_authorize_ingress_with_a_cidr(ec2, group):
 def test_authorize_ingress_with_ipv6_prefix_list_and_group_peers(ec2, vpc, group):
     peer = ec2.create_security_group(VpcId=vpc["VpcId"], GroupName="peer",
                                      Description="peer")["GroupId"]
+    # A prefix list a rule names must exist (InvalidPrefixListId.NotFound otherwise).
+    prefix_list = ec2.create_managed_prefix_list(PrefixListName="peers", AddressFamily="IPv4",
+                                                 MaxEntries=1)["PrefixList"]["PrefixListId"]
     ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
         "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
         "Ipv6Ranges": [{"CidrIpv6": "fd00::/8"}],
-        "PrefixListIds": [{"PrefixListId": "pl-0123456789abcdef0"}],
+        "PrefixListIds": [{"PrefixListId": prefix_list}],
         "UserIdGroupPairs": [{"GroupId": peer}],
     }])
     [permission] = describe(ec2, group)["IpPermissions"]
     assert permission["Ipv6Ranges"] == [{"CidrIpv6": "fd00::/8"}]
-    assert permission["PrefixListIds"] == [{"PrefixListId": "pl-0123456789abcdef0"}]
+    assert permission["PrefixListIds"] == [{"PrefixListId": prefix_list}]
     assert [(p["GroupId"], p["UserId"]) for p in permission["UserIdGroupPairs"]] == \
         [(peer, "111111111111")]
     kinds = {(r.get("CidrIpv6"), r.get("PrefixListId"),
               r.get("ReferencedGroupInfo", {}).get("GroupId"))
              for r in rules(ec2, group) if not r["IsEgress"]}
-    assert kinds == {("fd00::/8", None, None), (None, "pl-0123456789abcdef0", None),
+    assert kinds == {("fd00::/8", None, None), (None, prefix_list, None),
                      (None, None, peer)}
 
 

@@ -20,7 +20,12 @@ The areas, by service:
   ``ec2_elastic_ips`` (Elastic IPs and the public IPs of instances), ``ec2_nat_gateways``,
   ``ec2_instances``, ``ec2_instance_metadata`` (metadata
   options, instance profiles), ``ec2_tags``, ``ec2_regions`` (regions,
-  zones, account attributes), ``ec2_prefix_lists`` (the gateway services' prefix lists);
+  zones, account attributes), ``ec2_prefix_lists`` (the gateway services' prefix lists),
+  ``ec2_managed_prefix_lists`` (the customer's and AWS's managed prefix lists),
+  ``ec2_peering`` (VPC peering connections), ``ec2_dhcp_options`` (DHCP option sets),
+  ``ec2_interface_addresses`` (an ENI's addresses and attributes after creation),
+  ``ec2_interface_attachments`` (ENIs attached beside an instance's primary one),
+  ``ec2_subnet_reservations`` (subnet CIDR reservations);
   ``ec2_common`` parses CIDR blocks for them; ``ec2_defaults`` is what EC2 makes for you:
   each VPC's main route table and default group, and each account's default VPC, made on
   first use by the calls that list or need it.

@@ -3,7 +3,8 @@ public IPv4 addresses (Elastic IPs, instances' public IPs).
 
 What is in use is derived from the ENIs themselves (no second ledger to drift): an address
 is taken while an ENI holds it and free again once that ENI is deleted. As at AWS, a
-subnet's first four addresses and its last are reserved, and picks are random.
+subnet's first four addresses and its last are reserved, and picks are random, never in
+one of the subnet's CIDR reservations (an address there is given only when named).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 from pocketlink.api.errors import ec2
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.model.internet import PUBLIC_POOL, Address
+from pocketlink.model.subnet_reservations import in_reservation
 from pocketlink.store import Store
 
 RESERVED_HEAD = 4  # network, router, DNS, future use
@@ -52,11 +54,11 @@ def allocate_ipv4(store: Store, subnet: Subnet, taken: set[str] | None = None) -
     base = int(network.network_address)
     for _ in range(16):
         candidate = str(ipaddress.IPv4Address(base + first + secrets.randbelow(last - first + 1)))
-        if candidate not in used:
+        if candidate not in used and not in_reservation(store, subnet.id, candidate):
             return candidate
     for offset in range(first, last + 1):
         candidate = str(ipaddress.IPv4Address(base + offset))
-        if candidate not in used:
+        if candidate not in used and not in_reservation(store, subnet.id, candidate):
             return candidate
     raise ec2.InsufficientFreeAddressesInSubnet()
 
@@ -86,7 +88,7 @@ def allocate_ipv6(store: Store, subnet: Subnet, taken: set[str] | None = None) -
     while True:
         offset = secrets.randbelow(span - 16) + 4
         candidate = str(ipaddress.IPv6Address(base + offset))
-        if candidate not in used:
+        if candidate not in used and not in_reservation(store, subnet.id, candidate):
             return candidate
 
 

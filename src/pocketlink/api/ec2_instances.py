@@ -28,8 +28,10 @@ from pocketlink.api.ec2_instance_metadata import (
     instance_profile,
     metadata_options,
 )
+from pocketlink.api.ec2_interface_attachments import let_go
 from pocketlink.api.ec2_network_interfaces import (
     check_groups,
+    describe_interface,
     group_refs,
     new_interface,
 )
@@ -144,6 +146,9 @@ def describe_instance(store: Store, instance: Instance) -> dict:
     if eni is not None:
         private = [{"Primary": True, "PrivateIpAddress": eni.private_ip_address,
                     "PrivateDnsName": dns}] if eni.private_ip_address else []
+        private += [{"Primary": False, "PrivateIpAddress": ip,
+                     "PrivateDnsName": regions.private_dns_name(eni.region, ip)}
+                    for ip in eni.secondary_private_ip_addresses]
         item["NetworkInterfaces"] = [{
             "NetworkInterfaceId": eni.id, "SubnetId": eni.subnet_id, "VpcId": eni.vpc_id,
             "Description": eni.description, "OwnerId": eni.account, "Status": eni.status,
@@ -160,6 +165,23 @@ def describe_instance(store: Store, instance: Instance) -> dict:
             **({"Association": describe_association(store, public, instance=True)}
                if public else {}),
         }]
+        item["NetworkInterfaces"] += [_attached(store, e) for e in sorted(
+            (e for e in store.all(NetworkInterface) if e.instance_id == instance.id
+             and e.id != eni.id and e.attachment_id), key=lambda e: e.device_index)]
+    return item
+
+
+def _attached(store: Store, eni: NetworkInterface) -> dict:
+    """An ENI attached beside the primary one, as DescribeInstances lists it."""
+    described = describe_interface(store, eni)
+    item = {key: described[key] for key in (
+        "NetworkInterfaceId", "SubnetId", "VpcId", "Description", "OwnerId", "Status",
+        "MacAddress", "SourceDestCheck", "Groups", "InterfaceType", "Ipv6Addresses",
+        "PrivateIpAddresses", "PrivateIpAddress", "PrivateDnsName") if key in described}
+    attachment = described["Attachment"]
+    item["Attachment"] = {key: attachment[key] for key in (
+        "AttachmentId", "DeviceIndex", "Status", "AttachTime", "DeleteOnTermination",
+        "NetworkCardIndex")}
     return item
 
 
@@ -385,6 +407,7 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
             eni = context.store.get(NetworkInterface, instance.network_interface_id)
             if eni is not None:
                 tx.delete(eni)
+            let_go(tx, instance)
             blackhole_routes(tx, context, {instance.id, instance.network_interface_id})
     return {"TerminatingInstances": changes}
 

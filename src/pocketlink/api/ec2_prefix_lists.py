@@ -1,4 +1,6 @@
-"""The AWS-managed prefix lists of the gateway services (S3, DynamoDB)."""
+"""The AWS-managed prefix lists of the gateway services (S3, DynamoDB), as the older
+DescribePrefixLists shows them; the managed prefix list calls, AWS's lists and the
+customer's, are ``ec2_managed_prefix_lists``."""
 
 from __future__ import annotations
 
@@ -41,22 +43,3 @@ def describe_prefix_lists(context: RequestContext, params: dict) -> dict:
     return {"PrefixLists": [{"PrefixListId": r.prefix_list.prefix_list_id,
                              "PrefixListName": r.prefix_list.name,
                              "Cidrs": list(r.prefix_list.cidrs)} for r in chunk], **more}
-
-
-@operation("ec2", "DescribeManagedPrefixLists")
-def describe_managed_prefix_lists(context: RequestContext, params: dict) -> dict:
-    chunk, more = pages.page(_selected(context, params), params, low=1, high=100)
-    return {"PrefixLists": [{
-        "PrefixListId": r.prefix_list.prefix_list_id, "AddressFamily": "IPv4",
-        "State": "create-complete", "PrefixListName": r.prefix_list.name, "Version": 1,
-        "OwnerId": "AWS", "Tags": [],
-        "PrefixListArn": f"arn:aws:ec2:{context.region}:aws:prefix-list/"
-                         f"{r.prefix_list.prefix_list_id}"} for r in chunk], **more}
-
-
-@operation("ec2", "GetManagedPrefixListEntries")
-def get_managed_prefix_list_entries(context: RequestContext, params: dict) -> dict:
-    rows = _selected(context, {"PrefixListIds": [params["PrefixListId"]]})
-    entries = [{"Cidr": c} for c in rows[0].prefix_list.cidrs]
-    chunk, more = pages.page(entries, params, low=1, high=100)
-    return {"Entries": chunk, **more}

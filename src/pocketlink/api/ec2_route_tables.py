@@ -15,6 +15,8 @@ from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_common import ipv4_network, ipv6_network
+from pocketlink.api.ec2_managed_prefix_lists import find_list
+from pocketlink.api.ec2_peering import find_peering
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import find, owned, require, select
@@ -29,6 +31,7 @@ from pocketlink.model.ec2 import (
     Vpc,
 )
 from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
+from pocketlink.model.peering import PEERING_ENDED, PeeringState
 from pocketlink.store import Transaction
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
@@ -45,6 +48,7 @@ ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
         r.destination_ipv6_cidr_block for r in t.routes],
     "route.destination-prefix-list-id": lambda t: [r.destination_prefix_list_id for r in t.routes],
     "route.gateway-id": lambda t: [r.gateway_id for r in t.routes],
+    "route.vpc-peering-connection-id": lambda t: [r.vpc_peering_connection_id for r in t.routes],
     "route.origin": lambda t: [r.origin for r in t.routes],
     "route.state": lambda t: [r.state for r in t.routes],
 }
@@ -56,8 +60,9 @@ _TARGETS = {
     "NetworkInterfaceId": "network_interface_id",
     "NatGatewayId": "nat_gateway_id",
     "EgressOnlyInternetGatewayId": "egress_only_internet_gateway_id",
+    "VpcPeeringConnectionId": "vpc_peering_connection_id",
 }
-_UNSUPPORTED_TARGETS = ("TransitGatewayId", "VpcPeeringConnectionId", "LocalGatewayId", "CarrierGatewayId",
+_UNSUPPORTED_TARGETS = ("TransitGatewayId", "LocalGatewayId", "CarrierGatewayId",
                         "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
 
 
@@ -69,7 +74,8 @@ def describe_route(route: Route, owner: str) -> dict:
                        ("GatewayId", route.gateway_id), ("InstanceId", route.instance_id),
                        ("NatGatewayId", route.nat_gateway_id),
                        ("EgressOnlyInternetGatewayId", route.egress_only_internet_gateway_id),
-                       ("NetworkInterfaceId", route.network_interface_id)):
+                       ("NetworkInterfaceId", route.network_interface_id),
+                       ("VpcPeeringConnectionId", route.vpc_peering_connection_id)):
         if value:
             item[key] = value
     if route.instance_id:
@@ -216,13 +222,20 @@ def _destination(params: dict) -> tuple[str, str]:
     return "destination_prefix_list_id", params[key]
 
 
+def _check_destination(context: RequestContext, field: str, destination: str) -> None:
+    """A prefix list named as a destination must be there (the caller's or AWS's)."""
+    if field == "destination_prefix_list_id":
+        find_list(context, destination)
+
+
 def _route_target(context: RequestContext, table: RouteTable, params: dict) -> dict[str, str]:
     for key in _UNSUPPORTED_TARGETS:
         if params.get(key):
             raise ec2.InvalidParameterValue(f"pocketlink does not route to {key} targets yet")
     given = {field: params[key] for key, field in _TARGETS.items() if params.get(key)}
     if not given:
-        raise ec2.MissingParameter("gatewayId, instanceId, natGatewayId or networkInterfaceId")
+        raise ec2.MissingParameter("gatewayId, instanceId, natGatewayId, networkInterfaceId or "
+                                   "vpcPeeringConnectionId")
     if len(given) > 1:
         raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
@@ -252,6 +265,8 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
             raise ec2.InvalidParameterValue(
                 f"route table {table.id} and NAT gateway {value} belong to different networks")
         return given
+    if field == "vpc_peering_connection_id":
+        return {field: value, "state": _peering_route_state(context, table, value)}
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
             raise ec2.InvalidParameterValue(
@@ -267,6 +282,16 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
     elif isinstance(resource, NetworkInterface) and resource.instance_id:
         given["instance_id"] = resource.instance_id
     return given
+
+
+def _peering_route_state(context: RequestContext, table: RouteTable, peering_id: str) -> str:
+    """A route through a peering of the table's VPC that is not over: ``active`` once the
+    peering is, ``blackhole`` until then (pocketlink's reading: AWS documents no state for
+    a route through a peering still pending)."""
+    peering = find_peering(context, peering_id)
+    if peering.side_of(table.vpc_id) is None or peering.status in PEERING_ENDED:
+        raise ec2.InvalidVpcPeeringConnectionIDNotFound(peering_id)
+    return "active" if peering.status == PeeringState.ACTIVE else "blackhole"
 
 
 def blackhole_routes(tx: Transaction, context: RequestContext, target_ids: set[str]) -> None:
@@ -291,6 +316,7 @@ def _is_gateway_endpoint_route(route: Route) -> bool:
 def create_route(context: RequestContext, params: dict) -> dict:
     table = require(context, RouteTable, params["RouteTableId"])
     field, destination = _destination(params)
+    _check_destination(context, field, destination)
     target = _route_target(context, table, params)
     if "egress_only_internet_gateway_id" in target and field != "destination_ipv6_cidr_block":
         # AWS's words are a guess: an egress-only gateway carries IPv6 only.
@@ -343,6 +369,7 @@ def replace_route(context: RequestContext, params: dict) -> dict:
                 candidate.gateway_id = candidate.instance_id = None
                 candidate.network_interface_id = candidate.nat_gateway_id = None
                 candidate.egress_only_internet_gateway_id = None
+                candidate.vpc_peering_connection_id = None
                 candidate.state = "active"
                 for field, value in target.items():
                     setattr(candidate, field, value)

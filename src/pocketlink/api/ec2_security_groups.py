@@ -12,11 +12,14 @@ import ipaddress
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_managed_prefix_lists import find_list
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.peering import PeeringState, VpcPeeringConnection
+from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
 
 MAX_RULES_PER_DIRECTION = 60
@@ -31,7 +34,21 @@ def rule_arn(group: SecurityGroup, rule: SecurityGroupRule) -> str:
     return f"arn:aws:ec2:{group.region}:{group.account}:security-group-rule/{rule.rule_id}"
 
 
-def _permissions(group: SecurityGroup, egress: bool) -> list[dict]:
+def peer_vpc_info(store: Store, group: SecurityGroup, rule: SecurityGroupRule) -> dict:
+    """For a rule naming a group of a peered VPC, what AWS shows beside it: that VPC, the
+    peering and its status (``deleted`` once the peering is: a stale reference)."""
+    peer = store.get(SecurityGroup, rule.referenced_group_id or "")
+    if peer is None or peer.vpc_id == group.vpc_id:
+        return {}
+    peering = next((p for p in store.all(VpcPeeringConnection)
+                    if p.side_of(group.vpc_id) and p.side_of(peer.vpc_id)), None)
+    if peering is None:
+        return {"VpcId": peer.vpc_id}
+    return {"VpcId": peer.vpc_id, "VpcPeeringConnectionId": peering.id,
+            "PeeringStatus": peering.status}
+
+
+def _permissions(store: Store, group: SecurityGroup, egress: bool) -> list[dict]:
     grouped: dict[tuple, dict] = {}
     for rule in group.rules:
         if rule.egress != egress:
@@ -54,11 +71,12 @@ def _permissions(group: SecurityGroup, egress: bool) -> list[dict]:
             permission["PrefixListIds"].append({"PrefixListId": rule.prefix_list_id, **described})
         elif rule.referenced_group_id:
             permission["UserIdGroupPairs"].append({"GroupId": rule.referenced_group_id,
-                                                   "UserId": rule.referenced_user_id, **described})
+                                                   "UserId": rule.referenced_user_id, **described,
+                                                   **peer_vpc_info(store, group, rule)})
     return list(grouped.values())
 
 
-def describe_group(group: SecurityGroup) -> dict:
+def describe_group(store: Store, group: SecurityGroup) -> dict:
     item = {
         "GroupId": group.id,
         "GroupName": group.group_name,
@@ -66,15 +84,15 @@ def describe_group(group: SecurityGroup) -> dict:
         "VpcId": group.vpc_id,
         "OwnerId": group.account,
         "SecurityGroupArn": group_arn(group),
-        "IpPermissions": _permissions(group, egress=False),
-        "IpPermissionsEgress": _permissions(group, egress=True),
+        "IpPermissions": _permissions(store, group, egress=False),
+        "IpPermissionsEgress": _permissions(store, group, egress=True),
     }
     if group.tags:
         item["Tags"] = tags.tag_set(group.tags)
     return item
 
 
-def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
+def describe_rule(store: Store, group: SecurityGroup, rule: SecurityGroupRule) -> dict:
     item: dict = {
         "SecurityGroupRuleId": rule.rule_id,
         "GroupId": group.id,
@@ -91,7 +109,8 @@ def describe_rule(group: SecurityGroup, rule: SecurityGroupRule) -> dict:
             item[key] = value
     if rule.referenced_group_id:
         item["ReferencedGroupInfo"] = {"GroupId": rule.referenced_group_id,
-                                       "UserId": rule.referenced_user_id}
+                                       "UserId": rule.referenced_user_id,
+                                       **peer_vpc_info(store, group, rule)}
     if rule.tags:
         item["Tags"] = tags.tag_set(rule.tags)
     return item
@@ -173,7 +192,7 @@ def describe_security_groups(context: RequestContext, params: dict) -> dict:
         groups = [g for g in groups if g.id in named]
     groups = filters.apply(groups, params.get("Filters"), GROUP_FILTERS)
     chunk, more = pages.page(groups, params, ids_param="GroupIds")
-    return {"SecurityGroups": [describe_group(g) for g in chunk], **more}
+    return {"SecurityGroups": [describe_group(context.store, g) for g in chunk], **more}
 
 
 def _target(context: RequestContext, params: dict) -> SecurityGroup:
@@ -262,6 +281,7 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
             prefix_list = entry.get("PrefixListId", "")
             if not prefix_list.startswith("pl-"):
                 raise ec2.InvalidParameterValue(f"The prefix list ID '{prefix_list}' is malformed")
+            find_list(context, prefix_list)
             rules.append(rule(prefix_list_id=prefix_list, description=entry.get("Description")))
         for entry in permission.get("UserIdGroupPairs") or []:
             if entry.get("GroupId"):
@@ -274,11 +294,20 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
                 peer = _by_name(context, entry["GroupName"])
             else:
                 raise ec2.MissingParameter("UserIdGroupPairs.N.GroupId")
-            if peer.vpc_id != group.vpc_id and peer.account == group.account:
-                raise ec2.InvalidGroupNotFound(f"{peer.id} (it is in another VPC: {peer.vpc_id})")
+            if peer.vpc_id != group.vpc_id and not peered(context, group.vpc_id, peer.vpc_id):
+                # AWS's words for a group of a VPC that no active peering joins to this one.
+                raise ServiceError("You have specified two resources that belong to different "
+                                   "networks.", code="InvalidGroup.NotFound")
             rules.append(rule(referenced_group_id=peer.id, referenced_user_id=peer.account,
                               description=entry.get("Description")))
     return rules
+
+
+def peered(context: RequestContext, vpc_id: str, other_vpc_id: str) -> bool:
+    """Whether an active peering joins the two VPCs: a rule may then name a group of the
+    other (in the same region, as AWS allows)."""
+    return any(p.status == PeeringState.ACTIVE and p.side_of(vpc_id) and p.side_of(other_vpc_id)
+               for p in context.store.all(VpcPeeringConnection))
 
 
 def _legacy_permissions(params: dict) -> list[dict]:
@@ -334,7 +363,8 @@ def _authorize(context: RequestContext, params: dict, egress: bool) -> dict:
     with context.store.transaction() as tx:
         mine = tx.edit(SecurityGroup, group.id)
         mine.rules.extend(new_rules)
-    return {"Return": True, "SecurityGroupRules": [describe_rule(group, r) for r in new_rules]}
+    return {"Return": True, "SecurityGroupRules": [describe_rule(context.store, group, r)
+                                                   for r in new_rules]}
 
 
 def _revoke(context: RequestContext, params: dict, egress: bool) -> dict:
@@ -435,4 +465,82 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
                                    code="InvalidGroupId.Malformed")
     rows = filters.apply(rows, params.get("Filters"), RULE_FILTERS)  # type: ignore[arg-type]
     chunk, more = pages.page(rows, params)
-    return {"SecurityGroupRules": [describe_rule(r.group, r.rule) for r in chunk], **more}
+    return {"SecurityGroupRules": [describe_rule(context.store, r.group, r.rule)
+                                   for r in chunk], **more}
+
+
+def _as_permission(request: dict) -> dict:
+    """A ``SecurityGroupRuleRequest`` (ModifySecurityGroupRules) as the IpPermissions entry
+    of the one rule it describes."""
+    permission: dict = {key: request[key] for key in ("IpProtocol", "FromPort", "ToPort")
+                        if key in request}
+    described = {"Description": request["Description"]} if "Description" in request else {}
+    peers = [(field, entry) for field, entry in (
+        ("IpRanges", {"CidrIp": request.get("CidrIpv4")}),
+        ("Ipv6Ranges", {"CidrIpv6": request.get("CidrIpv6")}),
+        ("PrefixListIds", {"PrefixListId": request.get("PrefixListId")}),
+        ("UserIdGroupPairs", {"GroupId": request.get("ReferencedGroupId")}))
+        if next(iter(entry.values()))]
+    if len(peers) != 1:
+        raise ec2.InvalidParameterCombination(
+            "A security group rule must specify exactly one of CidrIpv4, CidrIpv6, "
+            "PrefixListId or ReferencedGroupId.")
+    field, entry = peers[0]
+    permission[field] = [{**entry, **described}]
+    return permission
+
+
+@operation("ec2", "ModifySecurityGroupRules")
+def modify_security_group_rules(context: RequestContext, params: dict) -> dict:
+    group = require(context, SecurityGroup, params["GroupId"])
+    changes: dict[str, SecurityGroupRule] = {}
+    for change in params["SecurityGroupRules"]:
+        rule_id = change.get("SecurityGroupRuleId", "")
+        current = next((r for r in group.rules if r.rule_id == rule_id), None)
+        if current is None:
+            raise ec2.InvalidSecurityGroupRuleIdNotFound(rule_id)
+        if "SecurityGroupRule" not in change:
+            raise ec2.MissingParameter("SecurityGroupRule")
+        [rule] = _rules_of(context, group, [_as_permission(change["SecurityGroupRule"])],
+                           current.egress)
+        rule.rule_id, rule.tags = current.rule_id, current.tags
+        changes[rule_id] = rule
+    kept = [changes.get(r.rule_id, r) for r in group.rules]
+    for index, rule in enumerate(kept):
+        if any(_same(rule, other) for other in kept[:index]):
+            raise ec2.InvalidPermissionDuplicate(_describe_peer(rule))
+    with context.store.transaction() as tx:
+        tx.edit(SecurityGroup, group.id).rules = kept
+    return {"Return": True}
+
+
+def _update_descriptions(context: RequestContext, params: dict, egress: bool) -> dict:
+    group = _target(context, params)
+    described: dict[str, str | None] = {}
+    for entry in params.get("SecurityGroupRuleDescriptions") or []:
+        rule_id = entry.get("SecurityGroupRuleId", "")
+        if not any(r.rule_id == rule_id and r.egress == egress for r in group.rules):
+            raise ec2.InvalidSecurityGroupRuleIdNotFound(rule_id)
+        described[rule_id] = entry.get("Description")
+    for candidate in _rules_of(context, group, params.get("IpPermissions") or [], egress):
+        match = next((r for r in group.rules if _same(r, candidate)), None)
+        if match is None:
+            raise ec2.InvalidPermissionNotFound()
+        described[match.rule_id] = candidate.description
+    if not described:
+        raise ec2.MissingParameter("IpPermissions or SecurityGroupRuleDescriptions")
+    with context.store.transaction() as tx:
+        for rule in tx.edit(SecurityGroup, group.id).rules:
+            if rule.rule_id in described:
+                rule.description = described[rule.rule_id] or None
+    return {"Return": True}
+
+
+@operation("ec2", "UpdateSecurityGroupRuleDescriptionsIngress")
+def update_descriptions_ingress(context: RequestContext, params: dict) -> dict:
+    return _update_descriptions(context, params, egress=False)
+
+
+@operation("ec2", "UpdateSecurityGroupRuleDescriptionsEgress")
+def update_descriptions_egress(context: RequestContext, params: dict) -> dict:
+    return _update_descriptions(context, params, egress=True)

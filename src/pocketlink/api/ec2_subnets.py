@@ -14,6 +14,7 @@ from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.ec2 import CidrAssociation, NetworkInterface, RouteTable, Subnet, Vpc
+from pocketlink.model.subnet_reservations import SubnetCidrReservation
 from pocketlink.wire.errors import ServiceError
 
 # A subnet's IPv6 block: /44 to /64 (CreateSubnet's reference), inside one of the VPC's.
@@ -202,6 +203,9 @@ def delete_subnet(context: RequestContext, params: dict) -> dict:
             if any(a.subnet_id == subnet.id for a in table.associations):
                 mine = tx.edit(RouteTable, table.id)
                 mine.associations = [a for a in mine.associations if a.subnet_id != subnet.id]
+        for reservation in context.store.all(SubnetCidrReservation):
+            if reservation.subnet_id == subnet.id:
+                tx.delete(reservation)
         tx.delete(subnet)
     return {}
 
@@ -247,3 +251,31 @@ def associate_subnet_cidr_block(context: RequestContext, params: dict) -> dict:
     return {"SubnetId": subnet.id, "Ipv6CidrBlockAssociation": {
         "AssociationId": association.association_id, "Ipv6CidrBlock": association.cidr,
         "Ipv6CidrBlockState": {"State": "associated"}}}
+
+
+@operation("ec2", "DisassociateSubnetCidrBlock")
+def disassociate_subnet_cidr_block(context: RequestContext, params: dict) -> dict:
+    association_id = params["AssociationId"]
+    found = next(((s, a) for s in owned(context, Subnet) for a in s.ipv6_associations
+                  if a.association_id == association_id), None)
+    if found is None:
+        raise ServiceError(f"The subnet CIDR block with association ID '{association_id}' "
+                           "does not exist", code="InvalidSubnetCidrBlockAssociationID.NotFound")
+    subnet, association = found
+    if subnet.ipv6_native:  # pocketlink's words: AWS documents none for this
+        raise ec2.InvalidParameterValue(f"The IPv6 CIDR block of IPv6-only subnet {subnet.id} "
+                                        "cannot be disassociated.")
+    holders = sorted(e.id for e in context.store.all(NetworkInterface)
+                     if e.subnet_id == subnet.id and e.ipv6_addresses)
+    if holders:
+        raise ec2.DependencyViolation(
+            f"The subnet CIDR block {association.cidr} has IPv6 addresses assigned to "
+            f"{holders[0]}: unassign them first.")
+    with context.store.transaction() as tx:
+        mine = tx.edit(Subnet, subnet.id)
+        mine.ipv6_associations = [a for a in mine.ipv6_associations
+                                  if a.association_id != association_id]
+        mine.assign_ipv6_address_on_creation = False
+    return {"SubnetId": subnet.id, "Ipv6CidrBlockAssociation": {
+        "AssociationId": association_id, "Ipv6CidrBlock": association.cidr,
+        "Ipv6CidrBlockState": {"State": "disassociating"}}}

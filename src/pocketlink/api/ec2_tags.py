@@ -9,6 +9,7 @@ from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import LOOKUPS, owned, require
 from pocketlink.model.base import Resource
+from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.internet import (
     Address,
@@ -16,6 +17,8 @@ from pocketlink.model.internet import (
     InternetGateway,
     NatGateway,
 )
+from pocketlink.model.peering import VpcPeeringConnection
+from pocketlink.model.prefix_lists import ManagedPrefixList
 
 # The kinds CreateTags takes, with the ResourceType DescribeTags gives them.
 RESOURCE_TYPES: dict[type[Resource], str] = {
@@ -23,6 +26,8 @@ RESOURCE_TYPES: dict[type[Resource], str] = {
     NetworkInterface: "network-interface", Instance: "instance",
     InternetGateway: "internet-gateway", Address: "elastic-ip", NatGateway: "natgateway",
     EgressOnlyInternetGateway: "egress-only-internet-gateway",
+    VpcPeeringConnection: "vpc-peering-connection", DhcpOptions: "dhcp-options",
+    ManagedPrefixList: "prefix-list",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

@@ -16,6 +16,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2, elbv2, route53
 from pocketlink.model import ids
 from pocketlink.model.base import Resource
+from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.internet import (
@@ -24,6 +25,8 @@ from pocketlink.model.internet import (
     InternetGateway,
     NatGateway,
 )
+from pocketlink.model.peering import VpcPeeringConnection
+from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import HostedZone
 from pocketlink.wire.errors import ServiceError
@@ -65,6 +68,12 @@ LOOKUPS: dict[type[Resource], Lookup] = {
     LoadBalancer: Lookup(elbv2.LoadBalancerNotFoundException, "Load balancer '{}' not found"),
     TargetGroup: Lookup(elbv2.TargetGroupNotFoundException, "Target groups '{}' not found"),
     Listener: Lookup(elbv2.ListenerNotFoundException, "Listener '{}' not found"),
+    DhcpOptions: Lookup(ec2.InvalidDhcpOptionIDNotFound, prefix="dopt",
+                        malformed=ec2.InvalidDhcpOptionsIdMalformed),
+    ManagedPrefixList: Lookup(ec2.InvalidPrefixListIdNotFound, prefix="pl",
+                              malformed=ec2.InvalidPrefixListIDMalformed),
+    VpcPeeringConnection: Lookup(ec2.InvalidVpcPeeringConnectionIDNotFound, prefix="pcx",
+                                 malformed=ec2.InvalidVpcPeeringConnectionIdMalformed),
     HostedZone: Lookup(route53.NoSuchHostedZone, "No hosted zone found with ID: {}",
                        regional=False),
     InternetGateway: Lookup(ec2.InvalidInternetGatewayIDNotFound, prefix="igw",

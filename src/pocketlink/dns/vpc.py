@@ -1,7 +1,8 @@
 """What a VPC's resolver (AmazonProvidedDNS) knows: the private DNS names of the VPC's
 endpoints, the VPC's own instance names and their reverse names, private hosted zones
-associated with the VPC, and the public DNS, which stands for the internet. Nothing else
-resolves: there is no internet behind it. An AWS service's regional name
+associated with the VPC, the instance names of peer VPCs that allow it (the peering's
+``AllowDnsResolutionFromRemoteVpc``), and the public DNS, which stands for the internet.
+Nothing else resolves: there is no internet behind it. An AWS service's regional name
 (``ssm.us-west-2.amazonaws.com``) resolves to its endpoint's ENIs while the VPC has an
 endpoint with private DNS for it, and to the AWS public range otherwise, where, with no
 route out of the VPC, a connection times out as at AWS.
@@ -23,20 +24,37 @@ from pocketlink.dns.public import hosted_zone, public_zones
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model import regions
 from pocketlink.model.ec2 import NetworkInterface, Vpc
+from pocketlink.model.peering import PeeringState, VpcPeeringConnection
 from pocketlink.model.route53 import HostedZone
 from pocketlink.store import Store
 
 TTL = 60
 
 
+def _peers_resolved(store: Store, vpc: Vpc) -> set[str]:
+    """The peer VPCs whose instance names this VPC's resolver answers: those whose side of
+    an active peering allows DNS resolution from the remote VPC (and that have names)."""
+    found = set()
+    for peering in store.all(VpcPeeringConnection):
+        side = peering.side_of(vpc.id)
+        if side is None or peering.status != PeeringState.ACTIVE:
+            continue
+        theirs = peering.accepter_options if side == "requester" else peering.requester_options
+        other = store.get(Vpc, peering.other_vpc(vpc.id))
+        if theirs.allow_dns_resolution_from_remote_vpc and other and other.enable_dns_hostnames:
+            found.add(other.id)
+    return found
+
+
 def _internal(store: Store, vpc: Vpc) -> list[Zone]:
     domain = regions.internal_domain(vpc.region) + "."
     forward = Zone(origin=dns.name.from_text(domain))
     reverse = Zone(origin=dns.name.from_text("in-addr.arpa."))
-    if not vpc.enable_dns_hostnames:
+    named = _peers_resolved(store, vpc) | ({vpc.id} if vpc.enable_dns_hostnames else set())
+    if not named:
         return []
     for eni in store.all(NetworkInterface):
-        if eni.vpc_id != vpc.id:
+        if eni.vpc_id not in named:
             continue
         if eni.private_ip_address:
             name = regions.private_dns_name(vpc.region, eni.private_ip_address) + "."

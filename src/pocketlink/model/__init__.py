@@ -15,6 +15,11 @@
 - ``launch_templates`` (launch_templates.py): EC2 launch templates and their versions.
 - ``autoscaling`` (autoscaling.py): Auto Scaling groups, the instances they hold, the
   launches they decided, and their scaling activities.
+- ``peering`` (peering.py): VPC peering connections, their states and messages (AWS's),
+  and the addresses of the link an active one is between two VPC routers.
+- ``dhcp`` (dhcp.py): DHCP option sets and each account's default one.
+- ``prefix_lists`` (prefix_lists.py): customer managed prefix lists and their versions.
+- ``subnet_reservations`` (subnet_reservations.py): subnet CIDR reservations.
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
 - ``acm`` (acm.py): ACM certificates, their validation records and status.
 - ``ssl_policies`` (ssl_policies.py): ELBv2's security policies and ALPN policies, as data.

@@ -6,8 +6,9 @@ Nouns, one job each:
   its ``pl`` prefix: what ``pocketlink down`` looks for.
 - ``netns`` (netns.py): namespaces, and running a function inside one (sockets, sysctls).
 - ``topology`` (topology.py): the desired network as plain data, computed from the store
-  with no I/O, one VPC at a time (its router, bridges and instance hosts; a gateway
-  endpoint's prefix list a local route of its subnets' tables).
+  with no I/O, one VPC at a time (its router, bridges, peering links and instance hosts,
+  with the ENIs attached to them; a gateway endpoint's prefix list a local route of its
+  subnets' tables).
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
 - ``internet`` (internet.py): the emulated internet: its namespace, the VPC routers' links
   to it (internet gateways) and their 1:1 NAT of public addresses, NAT gateways' rulesets,

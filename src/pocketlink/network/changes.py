@@ -33,7 +33,10 @@ FAMILIES = (socket.AF_INET, socket.AF_INET6)
 QUIET_IPV6 = (("net/ipv6/conf/default/accept_dad", "0"), ("net/ipv6/conf/all/accept_dad", "0"),
               ("net/ipv6/conf/default/accept_ra", "0"), ("net/ipv6/conf/default/autoconf", "0"))
 ROUTER_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_forward", "1"),
-                  ("net/ipv6/conf/all/forwarding", "1"))
+                  ("net/ipv6/conf/all/forwarding", "1"),
+                  # A peer VPC's packets arrive from addresses this router has no route
+                  # back to but through the peering's link: no reverse-path filter.
+                  ("net/ipv4/conf/all/rp_filter", "0"), ("net/ipv4/conf/default/rp_filter", "0"))
 # Root in an instance's sandbox is root of its own user namespace only: ports below 1024
 # (httpd's 80) are open to every uid of the instance's network namespace instead.
 HOST_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_unprivileged_port_start", "0"))
@@ -82,6 +85,7 @@ class Observed:
     resolv_conf: str | None = None
     device_routes: frozenset[DeviceRoute] = frozenset()  # read where asked (the internet)
     gateway_ruleset: str | None = None  # the digest of a router's IGW_TABLE
+    neighbours: frozenset[str] = frozenset()  # the peer routers' namespaces that exist
 
 
 # --- actions: each one kernel change, in one namespace -------------------------------------
@@ -118,6 +122,17 @@ class AddVeth(Action):
     name: str
     peer: str
     mac_address: str
+    peer_name: str = names.INSTANCE_INTERFACE
+
+
+@dataclass(frozen=True)
+class AddPeerLink(Action):
+    """A peering's veth pair from ``namespace`` (a VPC router): ``name`` there,
+    ``peer_name`` in ``peer`` (the other VPC's router)."""
+
+    name: str
+    peer: str
+    peer_name: str
 
 
 @dataclass(frozen=True)
@@ -278,6 +293,7 @@ def diff_router(spec: RouterSpec, observed: Observed, internet: Observed | None 
     actions += [DeleteLink(ns, name) for name in sorted(observed.links)
                 if name.startswith(names.PREFIX + "b") and name not in wanted_bridges]
     actions += diff_uplink(spec, observed, internet)
+    actions += _peering_links(spec, observed)
     wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}
     actions += [AddRule(ns, *rule) for rule in sorted(wanted_rules - observed.rules)]
     actions += [DeleteRule(ns, *rule) for rule in sorted(observed.rules - wanted_rules)]
@@ -341,11 +357,56 @@ def diff_internet(spec: InternetSpec, observed: Observed) -> list[Action]:
     actions += _addresses(ns, "lo", lo, LOOPBACK)
     wanted = {DeviceRoute(network(r), "lo", local=True) for r in spec.local}
     actions += [ReplaceDeviceRoute(ns, r) for r in sorted(wanted - observed.device_routes, key=str)]
+def _peering_links(spec: RouterSpec, observed: Observed) -> list[Action]:
+    """The peerings' links: the requester's router makes a missing pair once the other
+    router exists, and sets up both ends; each router keeps its own end's addresses."""
+    ns = spec.namespace
+    actions: list[Action] = []
+    for link in spec.peerings:
+        have = observed.links.get(link.name)
+        if have is None and link.makes and link.peer_namespace in observed.neighbours:
+            actions += [AddPeerLink(ns, link.name, link.peer_namespace, link.peer_name),
+                        *_addresses(ns, link.name, None, link.addresses), SetLink(ns, link.name),
+                        *_addresses(link.peer_namespace, link.peer_name, None,
+                                    link.peer_addresses),
+                        SetLink(link.peer_namespace, link.peer_name)]
+        elif have is not None:
+            actions += _addresses(ns, link.name, have, link.addresses)
+            if not have.up:
+                actions.append(SetLink(ns, link.name))
+    wanted = {link.name for link in spec.peerings}
+    actions += [DeleteLink(ns, name) for name in sorted(observed.links)
+                if name.startswith(names.PREFIX + "p") and name not in wanted]
     return actions
 
 
 def _route_order(route: Route) -> tuple:
     return (route.table, route.destination, route.via or "")
+
+
+def _attached(spec: HostSpec, observed: Observed, router: Observed) -> list[Action]:
+    """The ENIs attached beside the primary one: ``ethN`` each, its veth a port of its own
+    subnet's bridge; an ``ethN`` no ENI is attached as any more goes (and its veth with it)."""
+    ns = spec.namespace
+    actions: list[Action] = []
+    for interface in spec.attached:
+        inside = observed.links.get(interface.name)
+        port = router.links.get(interface.veth)
+        if port is None:
+            if inside is not None:
+                actions.append(DeleteLink(ns, interface.name))
+            actions.append(AddVeth(spec.router, interface.veth, ns, interface.mac_address,
+                                   interface.name))
+            inside = None
+        if port is None or port.master != interface.bridge or not port.up:
+            actions.append(SetLink(spec.router, interface.veth, master=interface.bridge))
+        actions += _addresses(ns, interface.name, inside, interface.addresses)
+        if inside is None or not inside.up:
+            actions.append(SetLink(ns, interface.name))
+    wanted = {i.name for i in spec.attached} | {names.INSTANCE_INTERFACE}
+    actions += [DeleteLink(ns, name) for name in sorted(observed.links)
+                if name.startswith("eth") and name not in wanted]
+    return actions
 
 
 def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Action]:
@@ -376,6 +437,7 @@ def diff_host(spec: HostSpec, observed: Observed, router: Observed) -> list[Acti
             route = Route(MAIN_TABLE, default, gateway)
             if defaults.get(default) != route:
                 actions.append(ReplaceRoute(ns, route))
+    actions += _attached(spec, observed, router)
     actions += _ruleset(ns, spec.ruleset, observed)
     if observed.resolv_conf != spec.resolv_conf:
         actions.append(WriteResolvConf(ns, spec.resolv_conf))

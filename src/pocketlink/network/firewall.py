@@ -13,6 +13,7 @@ import hashlib
 
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.prefix_lists import customer_cidrs
 from pocketlink.network.addresses import (
     METADATA_IPV4,
     METADATA_IPV6,
@@ -51,11 +52,12 @@ def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str
         return [], [rule.cidr_ipv6]
     if rule.prefix_list_id:
         cidrs = [c for p in gateway_prefix_lists(region) if p.prefix_list_id == rule.prefix_list_id
-                 for c in p.cidrs]
-        return cidrs, []
+                 for c in p.cidrs] + customer_cidrs(store, rule.prefix_list_id)
+        return [c for c in cidrs if ":" not in c], [c for c in cidrs if ":" in c]
     members = [e for e in store.all(NetworkInterface)
                if rule.referenced_group_id in e.group_ids]
-    return ([e.private_ip_address for e in members if e.private_ip_address],
+    return ([a for e in members for a in (e.private_ip_address,
+                                          *e.secondary_private_ip_addresses) if a],
             [a for e in members for a in e.ipv6_addresses])
 
 
@@ -75,10 +77,27 @@ def _lines(store: Store, groups: list[SecurityGroup], egress: bool, region: str)
     return [" ".join(line.split()) for line in lines]
 
 
-def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc) -> str:
-    """The whole table for one ENI, with a comment naming its digest (how the reconciler
-    sees whether the kernel already holds it)."""
-    groups = [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
+def _groups(store: Store, eni: NetworkInterface) -> list[SecurityGroup]:
+    return [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
+
+
+def _per_interface(store: Store, enis: list[tuple[str, NetworkInterface]], egress: bool,
+                   region: str) -> list[str]:
+    """An instance's rules: its primary ENI's groups alone, or, with ENIs attached beside
+    it, each ENI's groups on its own interface (``iifname``/``oifname``)."""
+    if len(enis) == 1:
+        return _lines(store, _groups(store, enis[0][1]), egress, region)
+    match = "oifname" if egress else "iifname"
+    return [f'{match} "{name}" {line}' for name, eni in enis
+            for line in _lines(store, _groups(store, eni), egress, region)]
+
+
+def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc,
+            attached: tuple[tuple[str, NetworkInterface], ...] = ()) -> str:
+    """The whole table of an instance (its primary ENI and the ENIs ``attached`` beside
+    it, by interface name), with a comment naming its digest (how the reconciler sees
+    whether the kernel already holds it)."""
+    enis = [("eth0", eni), *attached]
     resolvers4 = f"{{ {resolver_address(vpc)}, {RESOLVER_LINK_LOCAL} }}"
     body = "\n".join([
         "  chain input {",
@@ -87,7 +106,7 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc) -> str:
         "    ct state invalid drop",
         "    iif lo accept",
         f"    {_ND}",
-        *(f"    {line}" for line in _lines(store, groups, False, vpc.region)),
+        *(f"    {line}" for line in _per_interface(store, enis, False, vpc.region)),
         "  }",
         "  chain output {",
         "    type filter hook output priority 0; policy drop;",
@@ -98,7 +117,7 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc) -> str:
         f"    ip6 daddr {RESOLVER_IPV6} meta l4proto {{ tcp, udp }} th dport 53 accept",
         f"    ip daddr {METADATA_IPV4} tcp dport 80 accept",
         f"    ip6 daddr {METADATA_IPV6} tcp dport 80 accept",
-        *(f"    {line}" for line in _lines(store, groups, True, vpc.region)),
+        *(f"    {line}" for line in _per_interface(store, enis, True, vpc.region)),
         "  }",
     ])
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]

@@ -32,6 +32,7 @@ from pocketlink.network.changes import (
     AddAddress,
     AddBridge,
     AddLinkPair,
+    AddPeerLink,
     AddRule,
     AddVeth,
     Announce,
@@ -189,7 +190,10 @@ def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
             observed, gateway_ruleset=_loaded_digest(spec.namespace, "inet", IGW_TABLE))
         if spec.uplink is not None:
             internet = observe(spec.uplink.internet, ruleset=False, devices=True)
-    return diff_router(spec, _with_ruleset(observed, loaded), internet)
+    neighbours = frozenset(link.peer_namespace for link in spec.peerings
+                           if netns.inode(link.peer_namespace) is not None)
+    return diff_router(spec, dataclasses.replace(_with_ruleset(observed, loaded),
+                                                 neighbours=neighbours), internet)
 
 
 def plan_internet(spec: InternetSpec, loaded: str | None = None) -> list[Action]:
@@ -292,14 +296,23 @@ def _run(ipr: IPRoute, action: Action) -> None:
         case AddBridge(name=name):
             ipr.link("add", ifname=name, kind="bridge")
         case DeleteLink(name=name):
-            ipr.link("del", index=_index(ipr, name))
-        case AddVeth(name=name, peer=peer, mac_address=mac):
+            # Gone already is done: a peering's pair goes with either end.
+            for index in ipr.link_lookup(ifname=name):
+                ipr.link("del", index=index)
+        case AddPeerLink(name=name, peer=peer, peer_name=peer_name):
+            target = os.open(netns.NETNS_DIR / peer, os.O_RDONLY)
+            try:
+                ipr.link("add", ifname=name, kind="veth",
+                         peer={"ifname": peer_name, "net_ns_fd": target})
+            finally:
+                os.close(target)
+        case AddVeth(name=name, peer=peer, mac_address=mac, peer_name=peer_name):
             # One end a port of the subnet's bridge, the other the instance's eth0 with the
             # ENI's MAC address.
             target = os.open(netns.NETNS_DIR / peer, os.O_RDONLY)
             try:
                 ipr.link("add", ifname=name, kind="veth",
-                         peer={"ifname": names.INSTANCE_INTERFACE, "net_ns_fd": target, "address": mac})
+                         peer={"ifname": peer_name, "net_ns_fd": target, "address": mac})
             finally:
                 os.close(target)
         case AddLinkPair(name=name, peer=peer, peer_namespace=peer_namespace):
@@ -356,6 +369,14 @@ def _run(ipr: IPRoute, action: Action) -> None:
                       family=family(route.destination))
         case _:
             raise RuntimeError(f"no way to apply {action}")
+
+
+def link_names(namespace: str) -> set[str]:
+    """The names of the links ``namespace`` holds (none when it is not there)."""
+    if netns.inode(namespace) is None:
+        return set()
+    return _netlink(namespace, lambda ipr: {link.get_attr("IFLA_IFNAME")
+                                            for link in ipr.get_links()})
 
 
 def _announce(link: str, address: str) -> None:

@@ -31,6 +31,11 @@ def veth(eni_id: str) -> str:
     return f"{PREFIX}v{_short(eni_id)}"
 
 
+def peering_link(peering_id: str, vpc_id: str) -> str:
+    """A VPC router's end of the link a peering makes to the other VPC's router."""
+    return f"{PREFIX}p{_short(peering_id + '/' + vpc_id)}"
+
+
 def route_table_number(subnet_id: str) -> int:
     """The kernel routing table of a subnet's route table (policy routing by bridge)."""
     return 10_000 + int(_short(subnet_id), 16) % 1_000_000

@@ -2,9 +2,11 @@
 
 A VPC is a router namespace with one bridge per subnet (the subnet's gateway address on
 it), a dummy link holding the resolver's addresses, and one routing table per subnet,
-chosen by the bridge a packet arrives on. An instance is a namespace whose ``eth0`` is one
-end of a veth pair; the other end is a port of its subnet's bridge. A route table's local
-route is a ``throw`` route in the subnet's table (the lookup goes on to the router's own
+chosen by the bridge a packet arrives on; an active VPC peering adds a veth between the two
+VPC routers, which routes through the peering name as their next hop. An instance is a
+namespace whose ``eth0`` is one end of a veth pair; the other end is a port of its subnet's
+bridge (and each ENI attached beside it is an ``ethN`` the same way, on its own subnet's).
+A route table's local route is a ``throw`` route in the subnet's table (the lookup goes on to the router's own
 routes, the bridges), so that its default route never takes the VPC's own traffic. The way
 to the internet (internet gateways, public addresses, NAT gateways) is network/internet.py's.
 
@@ -23,9 +25,9 @@ import dataclasses
 import ipaddress
 from dataclasses import dataclass
 
-from pocketlink.model import regions
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.base import Resource
+from pocketlink.model.dhcp import AMAZON_PROVIDED_DNS, options_of
 from pocketlink.model.ec2 import (
     Instance,
     NetworkInterface,
@@ -41,6 +43,8 @@ from pocketlink.model.internet import (
     InternetGateway,
     NatGateway,
 )
+from pocketlink.model.peering import PEERING_LINKED, VpcPeeringConnection, link_addresses
+from pocketlink.model.prefix_lists import ManagedPrefixList, customer_cidrs
 from pocketlink.model.privatelink import VpcEndpoint
 from pocketlink.model.states import (
     ENDPOINT_LISTENING,
@@ -81,6 +85,20 @@ class BridgeSpec:
 
 
 @dataclass(frozen=True)
+class PeeringLinkSpec:
+    """One end of a peering's link, a veth pair between two VPC routers. The requester's
+    router ``makes`` the pair and sets up both ends; the accepter's keeps its own end."""
+
+    peering_id: str
+    name: str
+    addresses: tuple[str, ...]
+    peer_namespace: str
+    peer_name: str
+    peer_addresses: tuple[str, ...]
+    makes: bool
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     table: int
     destination: str
@@ -109,6 +127,19 @@ class RouterSpec:
     # On the router's loopback too: the instance metadata service listens there.
     metadata_addresses: tuple[str, ...] = (f"{METADATA_IPV4}/32", f"{METADATA_IPV6}/128")
     uplink: UplinkSpec | None = None  # its internet gateway's link
+    peerings: tuple[PeeringLinkSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """An ENI attached to an instance beside its primary one: ``ethN`` inside (N its
+    device index), a veth whose other end is a port of its own subnet's bridge."""
+
+    name: str
+    veth: str
+    bridge: str
+    mac_address: str
+    addresses: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -127,6 +158,7 @@ class HostSpec:
     state: str
     user_data: str | None = None
     sysctls: tuple[tuple[str, str], ...] = ()  # beyond every host's (a NAT gateway forwards)
+    attached: tuple[InterfaceSpec, ...] = ()
 
     @property
     def kernel_view(self) -> HostSpec:
@@ -178,6 +210,11 @@ class VpcInputs:
     nat_gateways: list[NatGateway] = dataclasses.field(default_factory=list)
     egress_only_gateways: list[EgressOnlyInternetGateway] = dataclasses.field(
         default_factory=list)
+    peerings: list[VpcPeeringConnection] = dataclasses.field(default_factory=list)
+    # Inputs of the VPC's rules and routes kept elsewhere: the ENIs of peered VPCs (their
+    # groups may be named in this VPC's rules) and the account's prefix lists.
+    peer_interfaces: list[NetworkInterface] = dataclasses.field(default_factory=list)
+    prefix_lists: list[ManagedPrefixList] = dataclasses.field(default_factory=list)
 
     def members(self) -> tuple[Resource, ...]:
         """Every input, as the objects the store holds: a commit replaces what it changes,
@@ -185,7 +222,8 @@ class VpcInputs:
         return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
                 *self.instances, *self.security_groups, *self.endpoints,
                 *self.internet_gateways, *self.addresses, *self.nat_gateways,
-                *self.egress_only_gateways)
+                *self.egress_only_gateways, *self.peerings, *self.peer_interfaces,
+                *self.prefix_lists)
 
 
 def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
@@ -205,6 +243,18 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
             group = found.get(resource.vpc_id)  # type: ignore[attr-defined]
             if group is not None:
                 getattr(group, bucket).append(resource)
+    for peering in store.all(VpcPeeringConnection):
+        if peering.status in PEERING_LINKED and peering.link_index is not None:
+            for vpc_id in (peering.requester_vpc_id, peering.accepter_vpc_id):
+                if vpc_id in found:
+                    found[vpc_id].peerings.append(peering)
+    for group in found.values():
+        peers = {p.other_vpc(group.vpc.id) for p in group.peerings}
+        group.peer_interfaces = [e for p in peers if p in found
+                                 for e in found[p].network_interfaces]
+    lists = list(store.all(ManagedPrefixList))
+    for group in found.values():
+        group.prefix_lists = [p for p in lists if p.account == group.vpc.account]
     # Every account that lists its VPCs has a default VPC, and most never use it: it gets
     # its namespace once something holds an address in it, and loses it when nothing does.
     return {vpc_id: group for vpc_id, group in found.items()
@@ -265,9 +315,12 @@ def _gateway_via(inputs: VpcInputs, route: Route) -> str | None:
 def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: int
             ) -> list[RouteSpec]:
     """The kernel routes of one route table; local routes throw to the bridges' own,
-    prefix lists are the gateway endpoints' (``gateway_routes``)."""
+    prefix lists are the gateway endpoints' (``gateway_routes``) or, a customer's, a route
+    per block."""
+    if table is None:
+        return []
     out = []
-    for route in table.routes if table else []:
+    for route in _expanded(store, table.routes):
         if not (route.destination_cidr_block or route.destination_ipv6_cidr_block):
             continue
         destination = route.destination_cidr_block or route.destination_ipv6_cidr_block or ""
@@ -282,6 +335,11 @@ def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: i
         if route.state == "blackhole":
             out.append(RouteSpec(number, destination, blackhole=True))
             continue
+        if route.vpc_peering_connection_id:
+            via = _peer_end(store, route, table)
+            if via:
+                out.append(RouteSpec(number, destination, via=via))
+            continue
         eni = store.get(NetworkInterface, route.network_interface_id or "")
         if eni is None:
             continue
@@ -290,6 +348,43 @@ def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: i
         if via:
             out.append(RouteSpec(number, destination, via=via))
     return out
+
+
+def _expanded(store: Store, routes: list[Route]) -> list[Route]:
+    """A route to a customer managed prefix list is a route to each of its blocks."""
+    out = []
+    for route in routes:
+        cidrs = customer_cidrs(store, route.destination_prefix_list_id or "")
+        out += [dataclasses.replace(route, destination_prefix_list_id=None,
+                                    **{"destination_ipv6_cidr_block" if ":" in c
+                                       else "destination_cidr_block": c})
+                for c in cidrs] if cidrs else [route]
+    return out
+
+
+def _peer_end(store: Store, route: Route, table: RouteTable) -> str | None:
+    """The next hop of a route through a peering: the other router's end of its link."""
+    peering = store.get(VpcPeeringConnection, route.vpc_peering_connection_id)
+    side = peering.side_of(table.vpc_id) if peering else None
+    if peering is None or side is None or peering.link_index is None or \
+            peering.status not in PEERING_LINKED:
+        return None
+    v4, v6 = link_addresses(peering.link_index, requester=side != "requester")
+    return (v4 if route.destination_cidr_block else v6).split("/")[0]
+
+
+def _links(inputs: VpcInputs) -> tuple[PeeringLinkSpec, ...]:
+    vpc_id = inputs.vpc.id
+    links = []
+    for peering in inputs.peerings:
+        requester = peering.side_of(vpc_id) == "requester"
+        other = peering.other_vpc(vpc_id)
+        links.append(PeeringLinkSpec(
+            peering.id, names.peering_link(peering.id, vpc_id),
+            link_addresses(peering.link_index or 0, requester),
+            names.namespace(other), names.peering_link(peering.id, other),
+            link_addresses(peering.link_index or 0, not requester), makes=requester))
+    return tuple(links)
 
 
 def _open_enis(vpc: VpcInputs, held: list[NetworkInterface]) -> set[str]:
@@ -354,14 +449,41 @@ def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> Rout
                   if r.via in (UPLINK_INTERNET, UPLINK_INTERNET6) else r for r in routes]
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
                       (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)),
-                      uplink=uplink)
+                      uplink=uplink, peerings=_links(inputs))
 
 
-def resolv_conf(vpc: Vpc, subnet: Subnet) -> str:
-    server = resolver_address(vpc) if subnet.cidr_block else RESOLVER_IPV6
-    return (f"# AmazonProvidedDNS of {vpc.id}, written by pocketlink\n"
-            f"nameserver {server}\nsearch {regions.internal_domain(vpc.region)}\n"
-            "options timeout:2 attempts:3\n")
+def resolv_conf(vpc: Vpc, subnet: Subnet, options: dict[str, list[str]]) -> str:
+    """What DHCP tells an instance of the VPC's option set, as its resolv.conf: its DNS
+    servers (AmazonProvidedDNS is the VPC's resolver) and, as search domains, its domain
+    names (AWS takes several, separated by spaces)."""
+    amazon = resolver_address(vpc) if subnet.cidr_block else RESOLVER_IPV6
+    servers = [amazon if s == AMAZON_PROVIDED_DNS else s
+               for s in options.get("domain-name-servers", [])]
+    domains = " ".join(options.get("domain-name", [])).split()
+    return "".join([f"# DHCP options {vpc.dhcp_options_id} of {vpc.id}, written by pocketlink\n",
+                    *(f"nameserver {s}\n" for s in servers),
+                    f"search {' '.join(domains)}\n" if domains else "",
+                    "options timeout:2 attempts:3\n"])
+
+
+def _interface_addresses(eni: NetworkInterface, subnet: Subnet) -> list[str]:
+    addresses = []
+    if eni.private_ip_address and subnet.cidr_block:
+        prefix = ipaddress.ip_network(subnet.cidr_block).prefixlen
+        addresses.append(f"{eni.private_ip_address}/{prefix}")
+        addresses += [f"{a}/{prefix}" for a in eni.secondary_private_ip_addresses]
+    if eni.ipv6_addresses and subnet.ipv6_associations:
+        prefix = ipaddress.ip_network(subnet.ipv6_associations[0].cidr).prefixlen
+        addresses += [f"{a}/{prefix}" for a in eni.ipv6_addresses]
+    return addresses
+
+
+def _attached(store: Store, instance: Instance) -> list[tuple[NetworkInterface, Subnet]]:
+    """The ENIs attached to ``instance`` beside its primary one, by device index."""
+    found = [(e, s) for e in store.all(NetworkInterface)
+             if e.instance_id == instance.id and e.id != instance.network_interface_id
+             and e.attachment_id and (s := store.get(Subnet, e.subnet_id)) is not None]
+    return sorted(found, key=lambda pair: pair[0].device_index)
 
 
 def host(store: Store, instance: Instance) -> HostSpec | None:
@@ -370,13 +492,11 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
     vpc = store.get(Vpc, instance.vpc_id)
     if eni is None or subnet is None or vpc is None:
         return None
-    addresses = []
-    if eni.private_ip_address and subnet.cidr_block:
-        prefix = ipaddress.ip_network(subnet.cidr_block).prefixlen
-        addresses.append(f"{eni.private_ip_address}/{prefix}")
-    if eni.ipv6_addresses and subnet.ipv6_associations:
-        prefix = ipaddress.ip_network(subnet.ipv6_associations[0].cidr).prefixlen
-        addresses += [f"{a}/{prefix}" for a in eni.ipv6_addresses]
+    addresses = _interface_addresses(eni, subnet)
+    attached = _attached(store, instance)
+    interfaces = tuple(InterfaceSpec(f"eth{e.device_index}", names.veth(e.id),
+                                     names.bridge(s.id), e.mac_address,
+                                     tuple(_interface_addresses(e, s))) for e, s in attached)
     return HostSpec(
         instance_id=instance.id, namespace=names.namespace(instance.id),
         router=names.namespace(vpc.id), veth=names.veth(eni.id), bridge=names.bridge(subnet.id),
@@ -385,8 +505,10 @@ def host(store: Store, instance: Instance) -> HostSpec | None:
         subnet.cidr_block else None,
         gateway6=str(gateway(subnet.ipv6_associations[0].cidr))
         if eni.ipv6_addresses and subnet.ipv6_associations else None,
-        ruleset=ruleset(store, eni, vpc), resolv_conf=resolv_conf(vpc, subnet),
-        state=instance.state, user_data=instance.user_data)
+        ruleset=ruleset(store, eni, vpc, tuple((i.name, e) for i, (e, _) in
+                                               zip(interfaces, attached, strict=True))),
+        resolv_conf=resolv_conf(vpc, subnet, options_of(store, vpc)),
+        state=instance.state, user_data=instance.user_data, attached=interfaces)
 
 
 def nat_gateway_host(store: Store, nat: NatGateway) -> HostSpec | None:

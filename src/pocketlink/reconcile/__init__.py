@@ -24,6 +24,9 @@ Nouns, one job each:
   ``plan`` per group (launches by zone, registrations, replacements of instances EC2 or the
   target groups find unhealthy or past their lifetime, scale-in, draining before
   termination), done through the API's own handlers as the group's account.
+- ``peering_transitions`` (peering.py): the moves of VPC peering connections that are
+  nobody's call (checked, active once the link between the routers is up, expired,
+  forgotten).
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification.
 - ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on

@@ -52,6 +52,7 @@ from pocketlink.network.topology import desired_vpc, inputs, unchanged
 from pocketlink.reconcile.autoscaling import Scaler
 from pocketlink.reconcile.certificates import CertificateValidation
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
+from pocketlink.reconcile.peering import peering_transitions
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.verification import verify_private_dns
 from pocketlink.services.acm_authority import AcmAuthority
@@ -255,6 +256,8 @@ def due_transitions(store: Store, moment: datetime, network: NetworkStatus | Non
     for group in store.all(TargetGroup):
         if any(drained(group, t, moment) for t in group.targets):
             due.append(Transition(f"{group.name} drained", _drop_drained(group, moment)))
+    due += [Transition(what, change) for what, change in peering_transitions(
+        store, moment, network.peerings if network is not None else None)]
     return due
 
 

@@ -54,6 +54,7 @@ class NetworkStatus:
     halted: set[str] = field(default_factory=set)  # instances with no process left
     failed: dict[str, str] = field(default_factory=dict)  # vpc or instance id -> reason
     namespaces: set[str] = field(default_factory=set)  # the pocketlink namespaces now
+    peerings: set[str] = field(default_factory=set)  # peerings whose link is up
 
 
 @dataclass
@@ -105,6 +106,7 @@ class NetworkReconciler:
             status.ready |= key.status.ready
             status.halted |= key.status.halted
             status.failed.update(key.status.failed)
+            status.peerings |= key.status.peerings
         status.namespaces = _existing()
         return status
 
@@ -189,7 +191,8 @@ class NetworkReconciler:
         """One run of one key; runs on a worker thread, never on the event loop."""
         status = NetworkStatus()
         router = vpc.router
-        self._converge(router, kernel.plan_router, router.vpc_id, "VPC", force, status)
+        if self._converge(router, kernel.plan_router, router.vpc_id, "VPC", force, status):
+            self._linked(router, status)
         for host in vpc.hosts:
             if not self._converge(host, kernel.plan_host, host.instance_id, "instance", force,
                                   status):
@@ -206,6 +209,22 @@ class NetworkReconciler:
                               force, status) and router.vpc_id not in status.failed:
                 status.ready.add(gateway.instance_id)
         return status
+
+    def _linked(self, router: RouterSpec, status: NetworkStatus) -> None:
+        """The peerings whose link this router makes (it is the requester's), and that are
+        there: one the other router was not ready for is this run's failure, under the
+        peering's id (not the VPC's: nothing else of the VPC waits for it), so that the key
+        is tried again until the link can be made."""
+        made = [link for link in router.peerings if link.makes]
+        if not made:
+            return
+        present = kernel.link_names(router.namespace)
+        for link in made:
+            if link.name in present:
+                status.peerings.add(link.peering_id)
+            else:
+                self._applied.pop(router.namespace, None)
+                status.failed[link.peering_id] = f"the router of {link.peer_namespace} is not there yet"
 
     # --- the sweep ------------------------------------------------------------------------
     def sweep(self) -> None:
