@@ -31,6 +31,7 @@ from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
+from pocketlink.model.cloudformation import ChangeSet, Stack
 from pocketlink.model.ec2 import (
     AccountAttributes,
     Instance,
@@ -57,7 +58,8 @@ PUBLIC_DNS_HOST = "127.0.0.1"
 
 KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LoadBalancer, TargetGroup, Listener, EndpointService, VpcEndpoint,
-         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes]
+         ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
+         Stack, ChangeSet]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pocketlink.store import Store
 
 if TYPE_CHECKING:
     from pocketlink.imds.roles import InstanceProfiles
+    from pocketlink.services.backend import Backend
 
 
 @dataclass
@@ -27,6 +28,8 @@ class RequestContext:
     instance_profiles: InstanceProfiles | None = None
     # GetCallerIdentity's UserId: the account, or ROLEID:SESSION for an assumed role.
     user_id: str = ""
+    # The backend's services (moto), for handlers that make resources there (CloudFormation).
+    backend: Backend | None = None
 
     def __post_init__(self) -> None:
         if not self.principal:

@@ -166,6 +166,7 @@ class Gateway:
             context = RequestContext(account, region, request_id, self.store,
                                      consoles=self.consoles,
                                      instance_profiles=self.instance_profiles,
+                                     backend=self.backend,
                                      **({"user_id": caller[0], "principal": caller[1]}
                                         if caller else {}))
             result = handler(context, params) or {}

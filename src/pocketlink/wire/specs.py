@@ -17,7 +17,7 @@ from botocore.model import OperationModel, ServiceModel
 from pocketlink.wire.errors import ServiceError
 
 # The services pocketlink speaks, by botocore's model name.
-SERVICES = ("ec2", "elbv2", "sts", "route53")
+SERVICES = ("ec2", "elbv2", "sts", "route53", "cloudformation")
 
 
 @dataclass
