@@ -9,6 +9,7 @@ changes..."); one naming a resource type pocketlink has no provider for fails na
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from pocketlink.api.cloudformation_common import (
@@ -31,6 +32,8 @@ from pocketlink.cloudformation.events import stack_status
 from pocketlink.cloudformation.template import parse
 from pocketlink.model.cloudformation import ChangeSet, Stack
 from pocketlink.wire.errors import ServiceError
+
+log = logging.getLogger("pocketlink.cloudformation")
 
 NO_CHANGES = ("The submitted information didn't contain changes. Submit different information "
               "to create a change set.")
@@ -99,6 +102,11 @@ def create_change_set(context: RequestContext, params: dict) -> dict:
             return
         except ProviderError as error:
             _set(context, change_set.id, status="FAILED", status_reason=str(error))
+            return
+        except Exception:
+            log.exception("change set %s: computing its changes failed", change_set.id)
+            _set(context, change_set.id, status="FAILED", status_reason="Internal failure in "
+                 "pocketlink's CloudFormation engine (its log has the details)")
             return
         unchanged = stack is not None and not changes and text == stack.template and \
             checked.values == stack.parameters and change_set.stack_tags == stack.tags

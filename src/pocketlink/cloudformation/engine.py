@@ -206,6 +206,7 @@ class Engine:
     async def _run(self, plan: Graph, scope: Scope) -> list[str]:
         """Every resource of ``plan``, dependencies first; the names of those that failed."""
         sorter = plan.sorter()
+        sorter.prepare()
         running: dict[asyncio.Task, str] = {}
         failed: list[str] = []
         while sorter.is_active():

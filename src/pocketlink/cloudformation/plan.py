@@ -26,8 +26,8 @@ class Graph:
 
     def sorter(self, among: set[str] | None = None, reverse: bool = False
                ) -> TopologicalSorter[str]:
-        """The order of ``among`` (all by default); ``reverse``: dependents first, as
-        deletions run."""
+        """The order of ``among`` (all by default), not yet prepared; ``reverse``:
+        dependents first, as deletions run."""
         names = set(self.resources) if among is None else among
         edges: dict[str, set[str]] = {name: set() for name in names}
         for name in names:
@@ -37,9 +37,7 @@ class Graph:
                         edges[needed].add(name)
                     else:
                         edges[name].add(needed)
-        sorter = TopologicalSorter(edges)
-        sorter.prepare()
-        return sorter
+        return TopologicalSorter(edges)
 
 
 def graph(template: Template, scope: Scope) -> Graph:
