@@ -318,16 +318,16 @@ class Engine:
 
     # --- rollback --------------------------------------------------------------------------
     async def _roll_back_create(self, template: Template | None, reason: str) -> None:
-        stack_status(self.store, self.stack_id, "ROLLBACK_IN_PROGRESS",
-                     f"{reason}Rollback requested by user." if reason.endswith(". ")
-                     else reason)
+        reason = f"{reason}Rollback requested by user." if reason.endswith(". ") else reason
+        stack_status(self.store, self.stack_id, "ROLLBACK_IN_PROGRESS", reason)
         plan = self._plan_of(self.stack) if template is not None else None
         failed = await self._delete(dict(self.stack.resources), plan, "DeletionPolicy",
                                     self.stack, rolling_back=True)
+        # The stack keeps saying why it rolled back, as AWS's does.
         stack_status(self.store, self.stack_id,
                      "ROLLBACK_FAILED" if failed else "ROLLBACK_COMPLETE",
                      f"The following resource(s) failed to delete: [{', '.join(failed)}]. "
-                     if failed else None)
+                     if failed else reason)
 
     async def _roll_back_update(self, before: Stack, template: Template | None,
                                 reason: str) -> None:

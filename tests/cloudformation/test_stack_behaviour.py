@@ -1,0 +1,202 @@
+"""How stacks fail and what clients match on: rollback removing what was made (the failed
+event says why), DisableRollback, DeletionPolicy Retain, an unsupported type named, the
+exact messages of missing stacks and empty change sets, parameters checked against the
+account's resources, and the AWS CLI's ``cloudformation deploy``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError, WaiterError
+
+from tests.cloudformation.templates import FAILING, SMALL
+
+FAST = {"Delay": 1, "MaxAttempts": 300}
+
+
+def error_of(call, *args, **kwargs) -> dict:
+    with pytest.raises(ClientError) as caught:
+        call(*args, **kwargs)
+    return caught.value.response["Error"]
+
+
+def statuses(cfn, name: str) -> list[tuple[str, str]]:
+    return [(e["LogicalResourceId"], e["ResourceStatus"])
+            for e in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"])]
+
+
+def test_rollback_removes_what_was_created(cfn, clients):
+    ec2 = clients("ec2")
+    cfn.create_stack(StackName="fails", TemplateBody=FAILING)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName="fails", WaiterConfig=FAST)
+    stack = cfn.describe_stacks(StackName="fails")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert stack["StackStatusReason"] == ("The following resource(s) failed to create: "
+                                          "[Subnet]. Rollback requested by user.")
+    events = cfn.describe_stack_events(StackName="fails")["StackEvents"]
+    failed = next(e for e in events if e["ResourceStatus"] == "CREATE_FAILED")
+    assert failed["LogicalResourceId"] == "Subnet"
+    assert "InvalidSubnet.Range" in failed["ResourceStatusReason"]
+    assert "10.99.0.0/24" in failed["ResourceStatusReason"]
+    order = statuses(cfn, "fails")
+    deleted = [name for name, status in order if status == "DELETE_COMPLETE"]
+    assert deleted == ["Group", "Vpc"]  # reverse order of creation
+    assert order[-1] == ("fails", "ROLLBACK_COMPLETE")
+    assert [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
+    assert cfn.describe_stack_resources(StackName="fails")["StackResources"] == []
+    # A rolled-back stack cannot be updated, only deleted.
+    assert error_of(cfn.update_stack, StackName="fails", TemplateBody=SMALL)["Message"] == (
+        f"Stack:{stack['StackId']} is in ROLLBACK_COMPLETE state and can not be updated.")
+    cfn.delete_stack(StackName="fails")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="fails", WaiterConfig=FAST)
+
+
+def test_disable_rollback_keeps_what_was_made(cfn, clients):
+    ec2 = clients("ec2")
+    cfn.create_stack(StackName="kept", TemplateBody=FAILING, DisableRollback=True)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName="kept", WaiterConfig=FAST)
+    assert cfn.describe_stacks(StackName="kept")["Stacks"][0]["StackStatus"] == "CREATE_FAILED"
+    assert len([v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]) == 1
+    cfn.delete_stack(StackName="kept")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="kept", WaiterConfig=FAST)
+    assert [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
+
+
+def test_retain_keeps_a_resource_on_delete(cfn, clients):
+    ssm = clients("ssm")
+    template = SMALL.replace("    Type: AWS::SSM::Parameter\n",
+                             "    Type: AWS::SSM::Parameter\n    DeletionPolicy: Retain\n")
+    cfn.create_stack(StackName="retains", TemplateBody=template)
+    cfn.get_waiter("stack_create_complete").wait(StackName="retains", WaiterConfig=FAST)
+    name = cfn.describe_stacks(StackName="retains")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    cfn.delete_stack(StackName="retains")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="retains", WaiterConfig=FAST)
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "one"
+    assert ("Parameter", "DELETE_SKIPPED") in statuses(
+        cfn, cfn.list_stacks()["StackSummaries"][0]["StackId"])
+
+
+def test_unsupported_type_fails_naming_it(cfn):
+    template = SMALL + """  Widget:
+    Type: AWS::Widgets::Widget
+"""
+    template = template.replace("Outputs:\n  Name: {Value: !Ref Parameter}\n", "") + \
+        "Outputs:\n  Name: {Value: !Ref Parameter}\n"
+    error = error_of(cfn.create_stack, StackName="widgets", TemplateBody=template)
+    assert error["Code"] == "ValidationError"
+    assert "[AWS::Widgets::Widget]" in error["Message"]
+    cfn.create_change_set(StackName="widgets", ChangeSetName="one", TemplateBody=template,
+                          ChangeSetType="CREATE")
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName="widgets", ChangeSetName="one", WaiterConfig=FAST)
+    change_set = cfn.describe_change_set(StackName="widgets", ChangeSetName="one")
+    assert change_set["Status"] == "FAILED"
+    assert "[AWS::Widgets::Widget]" in change_set["StatusReason"]
+    assert cfn.describe_stacks(StackName="widgets")["Stacks"][0]["StackStatus"] == \
+        "REVIEW_IN_PROGRESS"
+    cfn.delete_stack(StackName="widgets")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="widgets", WaiterConfig=FAST)
+
+
+def test_messages_clients_match_on(cfn):
+    assert error_of(cfn.describe_stacks, StackName="nowhere") == {
+        "Type": "Sender", "Code": "ValidationError",
+        "Message": "Stack with id nowhere does not exist"}
+    error = error_of(cfn.describe_change_set, StackName="nowhere", ChangeSetName="cs")
+    assert (error["Code"], error["Message"]) == ("ChangeSetNotFound",
+                                                 "ChangeSet [cs] does not exist")
+    cfn.delete_stack(StackName="nowhere")  # AWS: a delete of nothing succeeds
+    cfn.create_stack(StackName="same", TemplateBody=SMALL)
+    assert error_of(cfn.create_stack, StackName="same", TemplateBody=SMALL)["Code"] == \
+        "AlreadyExistsException"
+    cfn.get_waiter("stack_create_complete").wait(StackName="same", WaiterConfig=FAST)
+    assert error_of(cfn.update_stack, StackName="same", TemplateBody=SMALL)["Message"] == \
+        "No updates are to be performed."
+    cfn.create_change_set(StackName="same", ChangeSetName="empty", TemplateBody=SMALL)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("change_set_create_complete").wait(
+            StackName="same", ChangeSetName="empty", WaiterConfig=FAST)
+    change_set = cfn.describe_change_set(StackName="same", ChangeSetName="empty")
+    assert change_set["StatusReason"] == ("The submitted information didn't contain changes. "
+                                          "Submit different information to create a change "
+                                          "set.")
+    assert change_set["ExecutionStatus"] == "UNAVAILABLE"
+    assert error_of(cfn.execute_change_set, StackName="same",
+                    ChangeSetName="empty")["Code"] == "InvalidChangeSetStatus"
+    cfn.update_stack(StackName="same", TemplateBody=SMALL, Parameters=[
+        {"ParameterKey": "Value", "ParameterValue": "two"}])
+    cfn.get_waiter("stack_update_complete").wait(StackName="same", WaiterConfig=FAST)
+    cfn.delete_stack(StackName="same")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="same", WaiterConfig=FAST)
+
+
+def test_parameters_checked(cfn):
+    template = """
+Parameters:
+  Vpc: {Type: 'AWS::EC2::VPC::Id'}
+  Size: {Type: Number, MinValue: 1, MaxValue: 3, Default: 2}
+  Zone: {Type: 'AWS::Route53::HostedZone::Id', Default: Z0000000000000000000}
+Rules:
+  SmallOnly:
+    Assertions:
+      - Assert: !Not [!Equals [!Ref Size, '3']]
+        AssertDescription: Size 3 is not for this account
+Resources:
+  Parameter:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: !Ref Vpc}
+"""
+    error = error_of(cfn.create_stack, StackName="params", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Vpc", "ParameterValue": "vpc-0123456789abcdef0"}])
+    assert error["Message"] == ("Parameter validation failed: parameter value "
+                                "vpc-0123456789abcdef0 for parameter name Vpc does not exist")
+    assert error_of(cfn.create_stack, StackName="params", TemplateBody=template)["Message"] == \
+        "Parameters: [Vpc] must have values"
+    summary = cfn.get_template_summary(TemplateBody=template)
+    assert [p["ParameterType"] for p in summary["Parameters"]] == [
+        "AWS::EC2::VPC::Id", "Number", "AWS::Route53::HostedZone::Id"]
+    assert cfn.validate_template(TemplateBody=template)["Parameters"][1]["DefaultValue"] == "2"
+
+
+def test_aws_cli_deploy(cfn, cfn_daemon, account, tmp_path):
+    aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+    if aws is None:
+        pytest.skip("the AWS CLI is not installed")
+    template = tmp_path / "template.yaml"
+    template.write_text(SMALL)
+    env = {"AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": cfn_daemon.endpoint,
+           "AWS_PAGER": "", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "PATH": "/usr/bin:/bin"}
+
+    def deploy(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([aws, "cloudformation", "deploy", "--stack-name", "cli",
+                               "--template-file", str(template), *extra], env=env,
+                              capture_output=True, text=True, timeout=300)
+    first = deploy()
+    assert first.returncode == 0, first.stderr
+    assert "Successfully created/updated stack - cli" in first.stdout
+    again = deploy()  # the CLI fails an empty change set (255) unless told not to
+    assert again.returncode == 255
+    assert "No changes to deploy. Stack cli is up to date" in again.stderr
+    quiet = deploy("--no-fail-on-empty-changeset")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "No changes to deploy. Stack cli is up to date" in quiet.stdout
+    changed = deploy("--parameter-overrides", "Value=two")
+    assert changed.returncode == 0, changed.stderr
+    outputs = cfn.describe_stacks(StackName="cli")["Stacks"][0]
+    assert outputs["StackStatus"] == "UPDATE_COMPLETE"
+    assert outputs["Parameters"] == [{"ParameterKey": "Value", "ParameterValue": "two"}]
+    described = subprocess.run([aws, "cloudformation", "describe-stack-events", "--stack-name",
+                                "cli"], env=env, capture_output=True, text=True, timeout=60)
+    assert json.loads(described.stdout)["StackEvents"][0]["ResourceStatus"] == "UPDATE_COMPLETE"
+    cfn.delete_stack(StackName="cli")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="cli", WaiterConfig=FAST)
