@@ -25,8 +25,8 @@ from pocketlink.api.cloudformation_common import (
 from pocketlink.api.cloudformation_stacks import check_updatable
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
-from pocketlink.cloudformation import engine, plan
-from pocketlink.cloudformation.calls import ProviderError
+from pocketlink.cloudformation import engine, plan, template_url
+from pocketlink.cloudformation.calls import Api, ProviderError
 from pocketlink.cloudformation.errors import ValidationError, cloudformation
 from pocketlink.cloudformation.events import stack_status
 from pocketlink.cloudformation.template import parse
@@ -68,24 +68,28 @@ def create_change_set(context: RequestContext, params: dict) -> dict:
         raise cloudformation.AlreadyExistsException(f"ChangeSet [{change_set_name}] already "
                                                     "exists")
     stack_id = stack.id if stack is not None else new_stack_id(context, name)
-    text = template_of(params, stack)
-    checked = check(context, text, params.get("Parameters") or [],
-                    stack.parameters if stack is not None else {},
-                    params.get("Capabilities") or [], stack_id, name)
+    text = template_of(params, stack, url=True)
+    given = params.get("Parameters") or []
+    previous = stack.parameters if stack is not None else {}
+    capabilities = params.get("Capabilities") or []
+    # A template in S3 is read, and checked, while the change set is computed.
+    checked = check(context, text, given, previous, capabilities, stack_id, name) \
+        if text is not None else None
     change_set = ChangeSet(
         id=f"arn:aws:cloudformation:{context.region}:{context.account}:changeSet/"
            f"{change_set_name}/{uuid.uuid4()}",
         account=context.account, region=context.region, name=change_set_name,
-        stack_id=stack_id, stack_name=name, change_set_type=kind, template=text,
-        description=params.get("Description"), parameters=checked.values,
-        capabilities=params.get("Capabilities") or [],
+        stack_id=stack_id, stack_name=name, change_set_type=kind, template=text or "",
+        description=params.get("Description"),
+        parameters=checked.values if checked is not None else {}, capabilities=capabilities,
         notification_arns=params.get("NotificationARNs") or [], role_arn=params.get("RoleARN"),
         stack_tags=tags_in(params) if "Tags" in params or stack is None else stack.tags)
     with context.store.transaction() as tx:
         if stack is None:
             tx.put(Stack(id=stack_id, account=context.account, region=context.region, name=name,
-                         status="REVIEW_IN_PROGRESS", template=text,
-                         description=checked.template.description, tags=change_set.stack_tags))
+                         status="REVIEW_IN_PROGRESS", template=text or "",
+                         description=checked.template.description if checked else None,
+                         tags=change_set.stack_tags))
         tx.put(change_set)
     if stack is None:
         stack_status(context.store, stack_id, "REVIEW_IN_PROGRESS", "User Initiated")
@@ -95,8 +99,13 @@ def create_change_set(context: RequestContext, params: dict) -> dict:
     async def compute() -> None:
         _set(context, change_set.id, status="CREATE_IN_PROGRESS")
         try:
-            _template, scope, _plan = await run.resolved(text, checked.values)
-            changes = plan.preview(checked.template, scope, old)
+            body, done = text, checked
+            if body is None or done is None:
+                body = await template_url.fetch(Api(context, name), params["TemplateURL"])
+                done = check(context, body, given, previous, capabilities, stack_id, name)
+                _set(context, change_set.id, template=body, parameters=done.values)
+            _template, scope, _plan = await run.resolved(body, done.values)
+            changes = plan.preview(done.template, scope, old)
         except ServiceError as error:
             _set(context, change_set.id, status="FAILED", status_reason=error.message)
             return
@@ -108,8 +117,8 @@ def create_change_set(context: RequestContext, params: dict) -> dict:
             _set(context, change_set.id, status="FAILED", status_reason="Internal failure in "
                  "pocketlink's CloudFormation engine (its log has the details)")
             return
-        unchanged = stack is not None and not changes and text == stack.template and \
-            checked.values == stack.parameters and change_set.stack_tags == stack.tags
+        unchanged = stack is not None and not changes and body == stack.template and \
+            done.values == stack.parameters and change_set.stack_tags == stack.tags
         if unchanged:
             _set(context, change_set.id, status="FAILED", status_reason=NO_CHANGES)
             return

@@ -59,7 +59,9 @@ def require_stack(context: RequestContext, name: str | None, deleted: bool = Tru
     return stack
 
 
-def template_of(params: dict, stack: Stack | None = None) -> str:
+def template_of(params: dict, stack: Stack | None = None, url: bool = False) -> str | None:
+    """The template's text; None for a TemplateURL where ``url`` says the caller reads it
+    (later: S3 is the backend's, and a handler does not wait)."""
     if params.get("UsePreviousTemplate"):
         if stack is None:
             raise ValidationError("UsePreviousTemplate can only be used with an existing stack")
@@ -67,8 +69,10 @@ def template_of(params: dict, stack: Stack | None = None) -> str:
     if params.get("TemplateBody") is not None:
         return params["TemplateBody"]
     if params.get("TemplateURL"):
-        raise ValidationError("pocketlink reads templates from TemplateBody; TemplateURL "
-                              "(an S3 object) is not supported yet")
+        if url:
+            return None
+        raise ValidationError("pocketlink reads a TemplateURL in CreateChangeSet only; "
+                              "give CreateStack and UpdateStack a TemplateBody")
     raise ValidationError("Either Template URL or Template Body must be specified.")
 
 

@@ -429,13 +429,16 @@ class Engine:
                 resource_status(self.store, self.stack_id, resource, "DELETE_SKIPPED",
                                 keep=False)
                 return True
-            resource_status(self.store, self.stack_id, resource, "DELETE_IN_PROGRESS")
+            # A replaced resource's old self is not the stack's resource by that logical id.
+            own = key == resource.logical_id
+            resource_status(self.store, self.stack_id, resource, "DELETE_IN_PROGRESS", keep=own)
             api = Api(self.context, stack.name, resource.logical_id)
             try:
                 await providers()[resource.type].delete(api, resource.physical_id,
                                                         resource.properties)
             except ProviderError as error:
-                resource_status(self.store, self.stack_id, resource, "DELETE_FAILED", str(error))
+                resource_status(self.store, self.stack_id, resource, "DELETE_FAILED", str(error),
+                                keep=own)
                 return False
             resource_status(self.store, self.stack_id, resource, "DELETE_COMPLETE", keep=False)
             return True
