@@ -200,3 +200,66 @@ def test_aws_cli_deploy(cfn, cfn_daemon, account, tmp_path):
     assert json.loads(described.stdout)["StackEvents"][0]["ResourceStatus"] == "UPDATE_COMPLETE"
     cfn.delete_stack(StackName="cli")
     cfn.get_waiter("stack_delete_complete").wait(StackName="cli", WaiterConfig=FAST)
+
+
+def test_failed_update_rolls_back(cfn, clients):
+    ssm = clients("ssm")
+    cfn.create_stack(StackName="rolls", TemplateBody=SMALL)
+    cfn.get_waiter("stack_create_complete").wait(StackName="rolls", WaiterConfig=FAST)
+    name = cfn.describe_stacks(StackName="rolls")["Stacks"][0]["Outputs"][0]["OutputValue"]
+    broken = SMALL.replace("Outputs:", """  Extra:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: !Sub '${AWS::StackName}-extra', Type: String, Value: x}
+  Broken:
+    Type: AWS::EC2::Subnet
+    DependsOn: [Parameter, Extra]
+    Properties: {VpcId: vpc-0000000000000000a, CidrBlock: 10.0.0.0/24}
+Outputs:""")
+    cfn.update_stack(StackName="rolls", TemplateBody=broken, Parameters=[
+        {"ParameterKey": "Value", "ParameterValue": "two"}])
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_update_complete").wait(StackName="rolls", WaiterConfig=FAST)
+    stack = cfn.describe_stacks(StackName="rolls")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack["Parameters"] == [{"ParameterKey": "Value", "ParameterValue": "one"}]
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "one"
+    assert error_of(ssm.get_parameter, Name="rolls-extra")["Code"] == "ParameterNotFound"
+    order = statuses(cfn, "rolls")
+    assert ("Broken", "CREATE_FAILED") in order
+    assert order.index(("Extra", "DELETE_COMPLETE")) > order.index(("Broken", "CREATE_FAILED"))
+    assert [r["LogicalResourceId"] for r in
+            cfn.describe_stack_resources(StackName="rolls")["StackResources"]] == ["Parameter"]
+    assert "The vpc ID 'vpc-0000000000000000a' does not exist" in next(
+        e["ResourceStatusReason"] for e in cfn.describe_stack_events(StackName="rolls")[
+            "StackEvents"] if e["ResourceStatus"] == "CREATE_FAILED")
+    # From UPDATE_ROLLBACK_COMPLETE the stack takes updates again.
+    cfn.update_stack(StackName="rolls", TemplateBody=SMALL, Parameters=[
+        {"ParameterKey": "Value", "ParameterValue": "three"}])
+    cfn.get_waiter("stack_update_complete").wait(StackName="rolls", WaiterConfig=FAST)
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "three"
+    cfn.delete_stack(StackName="rolls")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="rolls", WaiterConfig=FAST)
+
+
+def test_aws_cli_deploy_through_s3(cfn, clients, cfn_daemon, account, tmp_path):
+    """``--s3-bucket``: the CLI uploads the template and names it by TemplateURL."""
+    aws = shutil.which("aws", path=str(Path(sys.executable).parent)) or shutil.which("aws")
+    if aws is None:
+        pytest.skip("the AWS CLI is not installed")
+    clients("s3").create_bucket(Bucket=f"templates-{account}")
+    template = tmp_path / "template.yaml"
+    template.write_text(SMALL)
+    env = {"AWS_ACCESS_KEY_ID": account, "AWS_SECRET_ACCESS_KEY": "x",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": cfn_daemon.endpoint,
+           "AWS_PAGER": "", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([aws, "cloudformation", "deploy", "--stack-name", "from-s3",
+                           "--template-file", str(template), "--s3-bucket",
+                           f"templates-{account}", "--force-upload"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert cfn.describe_stacks(StackName="from-s3")["Stacks"][0]["StackStatus"] == \
+        "CREATE_COMPLETE"
+    assert cfn.get_template(StackName="from-s3")["TemplateBody"] == SMALL
+    cfn.delete_stack(StackName="from-s3")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="from-s3", WaiterConfig=FAST)

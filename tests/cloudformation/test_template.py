@@ -11,6 +11,7 @@ from pocketlink.cloudformation.errors import TemplateError
 from pocketlink.cloudformation.intrinsics import Scope, Unknown, resolve
 from pocketlink.cloudformation.plan import MODIFY, NO_CHANGE, REPLACE, change_of, graph
 from pocketlink.cloudformation.template import load_text, parse
+from pocketlink.cloudformation.template_url import bucket_and_key
 
 
 def scope(**parameters) -> Scope:
@@ -139,3 +140,19 @@ def test_create_only_properties_replace():
     endpoint = "AWS::EC2::VPCEndpoint"
     assert change_of(endpoint, {"DnsOptions": {"PrivateDnsPreference": "A"}},
                      {"DnsOptions": {"PrivateDnsPreference": "B"}})[0] == REPLACE
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://s3.amazonaws.com/bucket/a/t.json", ("bucket", "a/t.json")),
+    ("https://s3.us-west-2.amazonaws.com/bucket/t", ("bucket", "t")),
+    ("https://bucket.s3.amazonaws.com/k/t.yaml", ("bucket", "k/t.yaml")),
+    ("https://bucket.s3.eu-west-1.amazonaws.com/t", ("bucket", "t")),
+    ("http://127.0.0.1:4566/bucket/t", ("bucket", "t")),
+])
+def test_template_urls(url, expected):
+    assert bucket_and_key(url) == expected
+
+
+def test_foreign_template_url_refused():
+    with pytest.raises(TemplateError.__mro__[1], match="TemplateURL must be a supported URL"):
+        bucket_and_key("https://example.com/bucket/t")

@@ -356,6 +356,8 @@ class Engine:
                      template=before.template, parameters=before.parameters)
         made = {name: self.live[name] for name, (action, _) in self.touched.items()
                 if action in ("Add", "Replace")}
+        made.update({name: r for name, r in self.stack.resources.items()
+                     if name not in before.resources and name not in made})
         for action, old in self.touched.values():
             if action == "Replace" and old is not None:
                 restore(self.store, self.stack_id, old)
@@ -424,8 +426,12 @@ class Engine:
         async def one(key: str) -> bool:
             resource = copy.deepcopy(resources[key])
             kept = definitions.get(resource.logical_id, {}).get(policy, "Delete")
+            if not resource.physical_id:  # it was never made (its create failed)
+                resource_status(self.store, self.stack_id, resource, "DELETE_COMPLETE",
+                                keep=False)
+                return True
             if kept == "Retain" or (kept == "RetainExceptOnCreate" and not rolling_back) or \
-                    resource.logical_id in retain or not resource.physical_id:
+                    resource.logical_id in retain:
                 resource_status(self.store, self.stack_id, resource, "DELETE_SKIPPED",
                                 keep=False)
                 return True

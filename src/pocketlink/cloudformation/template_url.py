@@ -44,6 +44,8 @@ async def fetch(api: Api, url: str) -> str:
     body = answer.get("Body", b"")
     if hasattr(body, "read"):
         body = body.read()
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
     if len(body) > MAX_TEMPLATE:
         raise ValidationError("Template may not exceed 1000000 bytes in size.")
-    return body.decode("utf-8")
+    return body
