@@ -30,6 +30,11 @@ The areas, by service:
 - Route 53: ``route53`` (hosted zones and record sets), ``route53_vpcs`` (private zones
   and the VPCs they answer in: associations and authorizations).
 - ``sts``: caller identity.
+- CloudFormation: ``cloudformation_stacks`` (stacks, their events and resources),
+  ``cloudformation_change_sets``, ``cloudformation_templates`` (GetTemplate, ValidateTemplate,
+  GetTemplateSummary, ListExports); ``cloudformation_common`` finds stacks and checks a
+  template before anything runs. The work itself is the engine's (``pocketlink.cloudformation``),
+  which runs after the handler has answered.
 
 Handlers never touch the kernel and never set a state that the network has to make true.
 """
