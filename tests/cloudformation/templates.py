@@ -18,6 +18,8 @@ Resources:
     Type: AWS::EC2::VPC
     Properties:
       CidrBlock: !FindInMap [Blocks, Provider, Vpc]
+      EnableDnsSupport: true
+      EnableDnsHostnames: true
       Tags: [{Key: Name, Value: !Sub '${Application}-provider'}]
   ProviderSubnetA:
     Type: AWS::EC2::Subnet
@@ -135,3 +137,30 @@ Resources:
 Outputs:
   Name: {Value: !Ref Parameter}
 """
+
+# The same stack with a target running httpd behind the NLB, and a consumer instance.
+TRAFFIC = PRIVATELINK.replace("""      VpcId: !Ref ProviderVpc
+      HealthCheckIntervalSeconds: 30
+""", """      VpcId: !Ref ProviderVpc
+      HealthCheckIntervalSeconds: 30
+      Targets: [{Id: !Ref Target, Port: 80}]
+""").replace("Parameters:\n", """Parameters:
+  HttpdScript: {Type: String}
+""", 1).replace("Outputs:\n", """  Target:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-0123456789abcdef0
+      InstanceType: t3.micro
+      SubnetId: !Ref ProviderSubnetA
+      SecurityGroupIds: [!Ref TargetSecurityGroup]
+      UserData: !Base64 {Ref: HttpdScript}
+  Consumer:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: ami-0123456789abcdef0
+      InstanceType: t3.micro
+      SubnetId: !Ref ConsumerSubnet
+Outputs:
+  Consumer: {Value: !Ref Consumer}
+  TargetIp: {Value: !GetAtt Target.PrivateIp}
+""", 1)

@@ -5,7 +5,12 @@ replaced), and deleted leaving nothing."""
 
 from __future__ import annotations
 
-from tests.cloudformation.templates import PRIVATELINK
+import subprocess
+import sys
+
+from pocketlink.polling import wait_for
+from pocketlink.seeds.httpd import httpd_user_data
+from tests.cloudformation.templates import PRIVATELINK, TRAFFIC
 
 FAST = {"Delay": 1, "MaxAttempts": 300}
 
@@ -95,3 +100,25 @@ def test_create_update_delete(cfn, clients):
     assert [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
     assert cfn.list_exports()["Exports"] == []
 
+
+
+def test_traffic_flows_through_the_stack(cfn):
+    """A stack that says CREATE_COMPLETE carries bytes: the consumer instance's curl of the
+    endpoint's DNS name reaches the httpd its target instance started."""
+    cfn.create_stack(StackName="traffic", TemplateBody=TRAFFIC, Parameters=[
+        {"ParameterKey": "HttpdScript", "ParameterValue": httpd_user_data()}])
+    cfn.get_waiter("stack_create_complete").wait(StackName="traffic", WaiterConfig=FAST)
+    out = outputs(cfn, "traffic")
+    name = out["EndpointDns"].split(":", 1)[1]
+
+    def curl() -> str:
+        done = subprocess.run([sys.executable, "-m", "pocketlink", "exec", out["Consumer"], "--",
+                               "curl", "-sS", "-m", "5", f"http://{name}/"],
+                              capture_output=True, text=True, timeout=30)
+        tried.append(done.stderr)
+        return done.stdout if "Hello World" in done.stdout else ""
+    tried: list[str] = []
+    page = wait_for(curl, "the target's page through the endpoint", timeout=120, every=1)
+    assert "Hello World from ip-" in page
+    cfn.delete_stack(StackName="traffic")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="traffic", WaiterConfig=FAST)
