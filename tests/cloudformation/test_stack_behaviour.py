@@ -46,7 +46,7 @@ def test_rollback_removes_what_was_created(cfn, clients):
     assert "10.99.0.0/24" in failed["ResourceStatusReason"]
     order = statuses(cfn, "fails")
     deleted = [name for name, status in order if status == "DELETE_COMPLETE"]
-    assert deleted == ["Group", "Vpc"]  # reverse order of creation
+    assert deleted == ["Subnet", "Group", "Vpc"]  # the failed one first, then in reverse
     assert order[-1] == ("fails", "ROLLBACK_COMPLETE")
     assert [v for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
     assert cfn.describe_stack_resources(StackName="fails")["StackResources"] == []
