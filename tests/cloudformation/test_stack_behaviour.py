@@ -263,3 +263,39 @@ def test_aws_cli_deploy_through_s3(cfn, clients, cfn_daemon, account, tmp_path):
     assert cfn.get_template(StackName="from-s3")["TemplateBody"] == SMALL
     cfn.delete_stack(StackName="from-s3")
     cfn.get_waiter("stack_delete_complete").wait(StackName="from-s3", WaiterConfig=FAST)
+
+
+def test_exports_and_imports(cfn, clients):
+    exporter = SMALL.replace("  Name: {Value: !Ref Parameter}\n", """  Name:
+    Value: !Ref Parameter
+    Export: {Name: shared-name}
+""")
+    importer = """
+Resources:
+  Copy:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: !ImportValue shared-name}
+"""
+    cfn.create_stack(StackName="exports", TemplateBody=exporter)
+    cfn.get_waiter("stack_create_complete").wait(StackName="exports", WaiterConfig=FAST)
+    name = cfn.list_exports()["Exports"][0]["Value"]
+    cfn.create_stack(StackName="imports", TemplateBody=importer)
+    cfn.get_waiter("stack_create_complete").wait(StackName="imports", WaiterConfig=FAST)
+    copy = cfn.describe_stack_resource(StackName="imports", LogicalResourceId="Copy")
+    ssm = clients("ssm")
+    assert ssm.get_parameter(Name=copy["StackResourceDetail"]["PhysicalResourceId"])[
+        "Parameter"]["Value"] == name
+    cfn.create_stack(StackName="exports-again", TemplateBody=exporter)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName="exports-again",
+                                                     WaiterConfig=FAST)
+    assert "Export with name shared-name is already exported by stack exports" in \
+        cfn.describe_stacks(StackName="exports-again")["Stacks"][0]["StackStatusReason"]
+    cfn.delete_stack(StackName="exports")
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_delete_complete").wait(StackName="exports", WaiterConfig=FAST)
+    assert cfn.describe_stacks(StackName="exports")["Stacks"][0]["StackStatusReason"] == \
+        "Export shared-name cannot be deleted as it is in use by imports"
+    for stack in ("imports", "exports", "exports-again"):
+        cfn.delete_stack(StackName=stack)
+        cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=FAST)

@@ -81,7 +81,6 @@ class Checked:
     template: Template
     values: dict[str, str]  # as given, for DescribeStacks
     plan: Graph
-    scope: Scope
 
 
 def check(context: RequestContext, text: str, given: list[dict], previous: dict[str, str],
@@ -105,7 +104,7 @@ def check(context: RequestContext, text: str, given: list[dict], previous: dict[
     if needed and not set(capabilities) & {needed, "CAPABILITY_NAMED_IAM"}:
         raise cloudformation.InsufficientCapabilitiesException(
             f"Requires capabilities : [{needed}]")
-    return Checked(template, values, plan, scope())
+    return Checked(template, values, plan)
 
 
 def required_capabilities(template: Template) -> str | None:

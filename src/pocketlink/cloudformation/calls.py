@@ -14,7 +14,6 @@ active, an endpoint available): woken by each commit, not by a timer.
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import string
 import time
@@ -210,7 +209,3 @@ class Api:
                     continue
         finally:
             store.listeners.remove(changed.set)
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)

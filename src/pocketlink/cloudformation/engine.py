@@ -298,7 +298,7 @@ class Engine:
             value = resolve(output.get("Value"), scope)
             item = {"OutputKey": key,
                     "OutputValue": ",".join(map(str, value)) if isinstance(value, list)
-                    else parameters._text(value)}
+                    else parameters.text_of(value)}
             if output.get("Description"):
                 item["Description"] = str(output["Description"])
             if "Export" in output:

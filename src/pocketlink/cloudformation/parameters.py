@@ -77,7 +77,7 @@ def given_values(template: Template, given: list[dict], previous: dict[str, str]
         elif "Default" in declaration:
             default = declaration["Default"]
             values[name] = ",".join(map(str, default)) if isinstance(default, list) \
-                else _text(default)
+                else text_of(default)
         else:
             missing.append(name)
     if missing:
@@ -85,7 +85,8 @@ def given_values(template: Template, given: list[dict], previous: dict[str, str]
     return values
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
+    """A template's scalar as CloudFormation writes it back (booleans lower-case)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -137,7 +138,7 @@ def _exists(context: RequestContext, cls: type[Resource], value: str) -> bool:
 def _constraints(name: str, declaration: dict, value: str) -> None:
     description = declaration.get("ConstraintDescription")
     allowed = declaration.get("AllowedValues")
-    if allowed is not None and value not in [_text(a) for a in allowed]:
+    if allowed is not None and value not in [text_of(a) for a in allowed]:
         raise ValidationError(description or f"Parameter '{name}' must be one of AllowedValues")
     pattern = declaration.get("AllowedPattern")
     if pattern is not None and not re.fullmatch(pattern, value):
