@@ -299,3 +299,56 @@ Resources:
     for stack in ("imports", "exports", "exports-again"):
         cfn.delete_stack(StackName=stack)
         cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig=FAST)
+
+
+def test_backend_resources(cfn, clients, account):
+    """A bucket, a role and a parameter, made in the backend's S3, IAM and SSM; a role
+    needs CAPABILITY_NAMED_IAM when the template names it."""
+    template = """
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      VersioningConfiguration: {Status: Enabled}
+      Tags: [{Key: team, Value: net}]
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub '${AWS::StackName}-role'
+      AssumeRolePolicyDocument:
+        Version: 2012-10-17
+        Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com},
+                     Action: 'sts:AssumeRole'}]
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Version: 2012-10-17
+            Statement: [{Effect: Allow, Action: 's3:GetObject', Resource: !Sub '${Bucket.Arn}/*'}]
+  Where:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: !Sub '/${AWS::StackName}/bucket', Type: String,
+                 Value: !GetAtt Bucket.RegionalDomainName}
+Outputs:
+  RoleArn: {Value: !GetAtt Role.Arn}
+"""
+    error = error_of(cfn.create_stack, StackName="backend", TemplateBody=template)
+    assert (error["Code"], error["Message"]) == ("InsufficientCapabilitiesException",
+                                                 "Requires capabilities : [CAPABILITY_NAMED_IAM]")
+    cfn.create_stack(StackName="backend", TemplateBody=template,
+                     Capabilities=["CAPABILITY_NAMED_IAM"])
+    cfn.get_waiter("stack_create_complete").wait(StackName="backend", WaiterConfig=FAST)
+    s3, iam, ssm = clients("s3"), clients("iam"), clients("ssm")
+    bucket = cfn.describe_stack_resource(StackName="backend", LogicalResourceId="Bucket")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert bucket.startswith("backend-bucket-")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    role = iam.get_role(RoleName="backend-role")["Role"]
+    assert cfn.describe_stacks(StackName="backend")["Stacks"][0]["Outputs"][0][
+        "OutputValue"] == role["Arn"] == f"arn:aws:iam::{account}:role/backend-role"
+    assert iam.list_role_policies(RoleName="backend-role")["PolicyNames"] == ["read"]
+    assert ssm.get_parameter(Name="/backend/bucket")["Parameter"]["Value"] == \
+        f"{bucket}.s3.us-east-1.amazonaws.com"
+    cfn.delete_stack(StackName="backend")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="backend", WaiterConfig=FAST)
+    assert error_of(iam.get_role, RoleName="backend-role")["Code"] == "NoSuchEntity"
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
