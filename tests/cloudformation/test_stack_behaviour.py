@@ -25,6 +25,17 @@ def error_of(call, *args, **kwargs) -> dict:
     return caught.value.response["Error"]
 
 
+def created(cfn, name: str) -> None:
+    """The stack's CREATE_COMPLETE, or a failure that says which resources failed and why."""
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    except WaiterError:
+        failed = [(e["LogicalResourceId"], e.get("ResourceStatusReason"))
+                  for e in cfn.describe_stack_events(StackName=name)["StackEvents"]
+                  if e["ResourceStatus"].endswith("_FAILED")]
+        raise AssertionError(f"{name} was not created: {failed}") from None
+
+
 def statuses(cfn, name: str) -> list[tuple[str, str]]:
     return [(e["LogicalResourceId"], e["ResourceStatus"])
             for e in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"])]
@@ -352,3 +363,88 @@ Outputs:
     cfn.get_waiter("stack_delete_complete").wait(StackName="backend", WaiterConfig=FAST)
     assert error_of(iam.get_role, RoleName="backend-role")["Code"] == "NoSuchEntity"
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_what_cdk_bootstrap_makes(cfn, clients):
+    """The kinds of resource ``cdk bootstrap``'s template makes: a versioned, encrypted
+    bucket with a lifecycle rule and its policy, an ECR repository, a role with a separate
+    IAM::Policy, the bootstrap version parameter."""
+    template = """
+Resources:
+  StagingBucket:
+    Type: AWS::S3::Bucket
+    UpdateReplacePolicy: Retain
+    DeletionPolicy: Delete
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}
+      PublicAccessBlockConfiguration:
+        {BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true,
+         RestrictPublicBuckets: true}
+      VersioningConfiguration: {Status: Enabled}
+      LifecycleConfiguration:
+        Rules:
+          - {Id: CleanupOldVersions, Status: Enabled,
+             NoncurrentVersionExpiration: {NoncurrentDays: 30}}
+  StagingBucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref StagingBucket
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Sid: AllowSSLRequestsOnly
+            Action: 's3:*'
+            Effect: Deny
+            Resource: [!Sub '${StagingBucket.Arn}', !Sub '${StagingBucket.Arn}/*']
+            Condition: {Bool: {'aws:SecureTransport': 'false'}}
+            Principal: '*'
+  ContainerAssetsRepository:
+    Type: AWS::ECR::Repository
+    Properties:
+      ImageTagMutability: IMMUTABLE
+      ImageScanningConfiguration: {ScanOnPush: true}
+  FilePublishingRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{Action: 'sts:AssumeRole', Effect: Allow,
+                     Principal: {AWS: !Ref 'AWS::AccountId'}}]
+  FilePublishingRoleDefaultPolicy:
+    Type: AWS::IAM::Policy
+    Properties:
+      PolicyName: default
+      Roles: [!Ref FilePublishingRole]
+      PolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{Action: ['s3:GetObject*', 's3:PutObject*'], Effect: Allow,
+                     Resource: !Sub '${StagingBucket.Arn}/*'}]
+  CdkBootstrapVersion:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Name: !Sub '/cdk-bootstrap/${AWS::StackName}/version', Value: '21'}
+Outputs:
+  ImageRepositoryName: {Value: !Ref ContainerAssetsRepository}
+  RepositoryUri: {Value: !GetAtt ContainerAssetsRepository.RepositoryUri}
+"""
+    cfn.create_stack(StackName="toolkit", TemplateBody=template, Capabilities=["CAPABILITY_IAM"])
+    created(cfn, "toolkit")
+    out = {o["OutputKey"]: o["OutputValue"]
+           for o in cfn.describe_stacks(StackName="toolkit")["Stacks"][0]["Outputs"]}
+    s3, ecr, iam = clients("s3"), clients("ecr"), clients("iam")
+    bucket = cfn.describe_stack_resource(StackName="toolkit", LogicalResourceId="StagingBucket")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert "AllowSSLRequestsOnly" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    repository = ecr.describe_repositories(repositoryNames=[out["ImageRepositoryName"]])[
+        "repositories"][0]
+    assert repository["repositoryUri"] == out["RepositoryUri"]
+    role = cfn.describe_stack_resource(StackName="toolkit",
+                                       LogicalResourceId="FilePublishingRole")[
+        "StackResourceDetail"]["PhysicalResourceId"]
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["default"]
+    cfn.delete_stack(StackName="toolkit")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="toolkit", WaiterConfig=FAST)
+    assert ecr.describe_repositories()["repositories"] == []

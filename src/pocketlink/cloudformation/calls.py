@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from botocore import parsers, serialize
+from botocore.exceptions import ParamValidationError
 from botocore.model import Shape
 
 from pocketlink.api.context import RequestContext
@@ -79,8 +80,7 @@ def shaped(shape: Shape | None, value: Any) -> Any:
 
 def _reason(service: str, error: ServiceError, request_id: str) -> str:
     """As AWS's resource handlers word a service's refusal."""
-    service_id = specs.load(service).model.metadata.get("serviceId", service) \
-        if service in specs.SERVICES else service
+    service_id = specs.load(service).model.metadata.get("serviceId", service)
     return (f'Resource handler returned message: "{error.message} (Service: {service_id}, '
             f'Status Code: {error.status}, Request ID: {request_id})" (HandlerErrorCode: '
             f'{_handler_code(error)}, ErrorCode: {error.code})')
@@ -145,8 +145,11 @@ class Api:
         model = specs.load(service).model
         op = model.operation_model(operation)
         protocol = model.metadata["protocol"]
-        request = serialize.create_serializer(protocol, include_validation=False) \
-            .serialize_to_request(shaped(op.input_shape, params), op)
+        try:
+            request = serialize.create_serializer(protocol, include_validation=True) \
+                .serialize_to_request(shaped(op.input_shape, params), op)
+        except ParamValidationError as error:  # a property the provider did not translate
+            raise ProviderError(f"{service} {operation}: {error}") from None
         body = request["body"]
         if isinstance(body, dict):
             body = urlencode(body, doseq=True)

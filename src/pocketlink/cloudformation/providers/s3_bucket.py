@@ -7,7 +7,42 @@ from pocketlink.cloudformation.calls import Api, ProviderError
 from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
 
 HANDLED = {"BucketName", "Tags", "VersioningConfiguration", "BucketEncryption",
-           "PublicAccessBlockConfiguration"}
+           "PublicAccessBlockConfiguration", "LifecycleConfiguration", "OwnershipControls"}
+# A lifecycle rule's members that pocketlink carries over (CloudFormation's names).
+RULE_MEMBERS = {"Id", "Status", "Prefix", "ExpirationInDays", "NoncurrentVersionExpiration",
+                "NoncurrentVersionExpirationInDays", "AbortIncompleteMultipartUpload"}
+
+
+def encryption_rule(rule: dict) -> dict:
+    """CloudFormation's ServerSideEncryptionByDefault is the API's
+    ApplyServerSideEncryptionByDefault."""
+    out = {k: v for k, v in rule.items() if k != "ServerSideEncryptionByDefault"}
+    if "ServerSideEncryptionByDefault" in rule:
+        out["ApplyServerSideEncryptionByDefault"] = rule["ServerSideEncryptionByDefault"]
+    return out
+
+
+def lifecycle_rule(rule: dict) -> dict:
+    """A template's lifecycle rule as S3's API writes it."""
+    unhandled = sorted(set(rule) - RULE_MEMBERS)
+    if unhandled:
+        raise ProviderError(f"pocketlink's AWS::S3::Bucket does not carry out the lifecycle "
+                            f"rule properties [{', '.join(unhandled)}] yet")
+    out: dict = {"Status": rule["Status"], "Filter": {"Prefix": rule.get("Prefix", "")}}
+    if rule.get("Id"):
+        out["ID"] = rule["Id"]
+    if "ExpirationInDays" in rule:
+        out["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+    noncurrent = rule.get("NoncurrentVersionExpiration") or (
+        {"NoncurrentDays": rule["NoncurrentVersionExpirationInDays"]}
+        if "NoncurrentVersionExpirationInDays" in rule else None)
+    if noncurrent:
+        out["NoncurrentVersionExpiration"] = {"NoncurrentDays":
+                                              int(noncurrent["NoncurrentDays"])}
+    if rule.get("AbortIncompleteMultipartUpload"):
+        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(
+            rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])}
+    return out
 
 
 def _configure(api_calls: list, properties: dict, previous: dict, bucket: str) -> None:
@@ -23,7 +58,17 @@ def _configure(api_calls: list, properties: dict, previous: dict, bucket: str) -
     if encryption and encryption != previous.get("BucketEncryption"):
         api_calls.append(("PutBucketEncryption", {
             "Bucket": bucket, "ServerSideEncryptionConfiguration": {
-                "Rules": encryption["ServerSideEncryptionConfiguration"]}}))
+                "Rules": [encryption_rule(r) for r in
+                          encryption["ServerSideEncryptionConfiguration"]]}}))
+    lifecycle = properties.get("LifecycleConfiguration")
+    if lifecycle and lifecycle != previous.get("LifecycleConfiguration"):
+        api_calls.append(("PutBucketLifecycleConfiguration", {
+            "Bucket": bucket, "LifecycleConfiguration": {
+                "Rules": [lifecycle_rule(r) for r in lifecycle.get("Rules") or []]}}))
+    ownership = properties.get("OwnershipControls")
+    if ownership and ownership != previous.get("OwnershipControls"):
+        api_calls.append(("PutBucketOwnershipControls", {"Bucket": bucket,
+                                                         "OwnershipControls": ownership}))
     block = properties.get("PublicAccessBlockConfiguration")
     if block and block != previous.get("PublicAccessBlockConfiguration"):
         api_calls.append(("PutPublicAccessBlock", {"Bucket": bucket,
