@@ -448,3 +448,12 @@ Outputs:
     cfn.delete_stack(StackName="toolkit")
     cfn.get_waiter("stack_delete_complete").wait(StackName="toolkit", WaiterConfig=FAST)
     assert ecr.describe_repositories()["repositories"] == []
+
+
+def test_on_failure_delete(cfn):
+    cfn.create_stack(StackName="gone", TemplateBody=FAILING, OnFailure="DELETE")
+    stack_id = cfn.describe_stacks(StackName="gone")["Stacks"][0]["StackId"]
+    cfn.get_waiter("stack_delete_complete").wait(StackName="gone", WaiterConfig=FAST)
+    order = statuses(cfn, stack_id)
+    assert ("gone", "ROLLBACK_COMPLETE") in order
+    assert order[-1] == ("gone", "DELETE_COMPLETE")

@@ -99,11 +99,19 @@ def _handler_code(error: ServiceError) -> str:
 class Api:
     """A provider's calls, for one resource (``logical_id``) of one stack."""
 
-    def __init__(self, context: RequestContext, stack_name: str = "", logical_id: str = ""
-                 ) -> None:
+    def __init__(self, context: RequestContext, stack_name: str = "", logical_id: str = "",
+                 initiated: Callable[[str], None] | None = None) -> None:
         self.context = context
         self.stack_name = stack_name
         self.logical_id = logical_id
+        self._initiated = initiated
+
+    def initiated(self, physical_id: str) -> None:
+        """The resource exists, and now it is waited for: the stack records its physical
+        id at once (AWS's "Resource creation Initiated"), so that a stop of the daemon in
+        the wait leaves nothing the stack does not know of."""
+        if self._initiated is not None:
+            self._initiated(physical_id)
 
     def physical_name(self, max_length: int = 255, lower: bool = False) -> str:
         """A name for a resource the template does not name, as CloudFormation makes them:

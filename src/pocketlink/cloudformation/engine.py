@@ -277,6 +277,12 @@ class Engine:
         if prefix == "CREATE":
             resource_status(self.store, self.stack_id, resource, "CREATE_IN_PROGRESS",
                             properties=properties)
+
+        def initiated(physical_id: str) -> None:
+            resource.physical_id = physical_id
+            resource_status(self.store, self.stack_id, resource, f"{prefix}_IN_PROGRESS",
+                            "Resource creation Initiated", keep=prefix == "CREATE")
+        api = Api(api.context, api.stack_name, api.logical_id, initiated)
         try:
             done = await provider.create(api, properties)
         except ProviderError as error:

@@ -6,7 +6,8 @@ A provider is a subclass of ``Provider`` naming its ``type_name``, with three co
 - ``create(api, properties) -> Done``: makes the resource from its resolved properties;
   ``Done`` carries the physical id (what ``Ref`` returns) and the read-only attributes
   (what ``Fn::GetAtt`` returns, in AWS's formats). It waits, with ``api.until``, for
-  whatever AWS's own handler waits for (an NLB turning ``active``).
+  whatever AWS's own handler waits for (an NLB turning ``active``), after telling
+  ``api.initiated(physical_id)`` what it made.
 - ``update(api, physical_id, properties, previous) -> Done``: changes it in place. The
   engine calls it only when no create-only property changed (schemas.py); otherwise it
   creates a replacement and deletes the old resource afterwards.

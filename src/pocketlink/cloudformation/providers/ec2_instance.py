@@ -31,6 +31,7 @@ class InstanceProvider(Provider):
                                             profile}
         reservation = api.call("ec2", "RunInstances", params)
         instance_id = reservation["Instances"][0]["InstanceId"]
+        api.initiated(instance_id)
         return await self._running(api, instance_id)
 
     async def update(self, api: Api, physical_id: str, properties: dict, previous: dict

@@ -36,6 +36,7 @@ class VpcEndpointProvider(Provider):
             params["PolicyDocument"] = _policy(properties)
         params["TagSpecifications"] = ec2_tag_specifications("vpc-endpoint", properties)
         endpoint_id = api.call("ec2", "CreateVpcEndpoint", params)["VpcEndpoint"]["VpcEndpointId"]
+        api.initiated(endpoint_id)
         return await self._settled(api, endpoint_id)
 
     async def update(self, api: Api, physical_id: str, properties: dict, previous: dict

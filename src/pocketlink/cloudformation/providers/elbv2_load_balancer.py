@@ -25,6 +25,7 @@ class LoadBalancerProvider(Provider):
             params["Tags"] = tags_of(properties)
         balancer = api.call("elbv2", "CreateLoadBalancer", params)["LoadBalancers"][0]
         arn = balancer["LoadBalancerArn"]
+        api.initiated(arn)
         attributes(api, "ModifyLoadBalancerAttributes", "LoadBalancerArn", arn,
                    properties.get("LoadBalancerAttributes") or [], [])
         return await self._active(api, arn)
