@@ -38,6 +38,7 @@ from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import MetricStore
 from pocketlink.model.acm import Certificate
 from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
+from pocketlink.model.cloudformation import ChangeSet, Stack
 from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import (
     AccountAttributes,
@@ -82,7 +83,8 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          ConnectionNotification, HostedZone, Change, RoleSession, AccountAttributes,
          LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate,
          InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
-         VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation]
+         VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
+         Stack, ChangeSet]
 
 
 @dataclass

@@ -52,6 +52,11 @@ The areas, by service:
   custom ones.
 - ``acm``: ACM's certificates (requests, validation records, descriptions, tags); the
   reconciler validates and issues them.
+- CloudFormation: ``cloudformation_stacks`` (stacks, their events and resources),
+  ``cloudformation_change_sets``, ``cloudformation_templates`` (GetTemplate, ValidateTemplate,
+  GetTemplateSummary, ListExports); ``cloudformation_common`` finds stacks and checks a
+  template before anything runs. The work itself is the engine's (``pocketlink.cloudformation``),
+  which runs after the handler has answered.
 
 Handlers never touch the kernel and never set a state that the network has to make true.
 """

@@ -12,6 +12,7 @@ from pocketlink.store import Store
 if TYPE_CHECKING:
     from pocketlink.imds.roles import InstanceProfiles
     from pocketlink.metrics.store import MetricStore
+    from pocketlink.services.backend import Backend
 
 
 @dataclass
@@ -30,6 +31,8 @@ class RequestContext:
     user_id: str = ""
     # CloudWatch's data points (pocketlink's own metrics and PutMetricData's).
     metrics: MetricStore | None = None
+    # The backend's services (moto), for handlers that make resources there (CloudFormation).
+    backend: Backend | None = None
 
     def __post_init__(self) -> None:
         if not self.principal:

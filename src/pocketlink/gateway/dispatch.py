@@ -188,6 +188,7 @@ class Gateway:
                                      consoles=self.consoles,
                                      instance_profiles=self.instance_profiles,
                                      metrics=self.metrics,
+                                     backend=self.backend,
                                      **({"user_id": caller[0], "principal": caller[1]}
                                         if caller else {}))
             result = handler(context, params) or {}

@@ -17,7 +17,8 @@ from botocore.model import OperationModel, ServiceModel
 from pocketlink.wire.errors import ServiceError
 
 # The services pocketlink speaks, by botocore's model name.
-SERVICES = ("ec2", "elbv2", "sts", "route53", "autoscaling", "cloudwatch", "acm")
+SERVICES = ("ec2", "elbv2", "sts", "route53", "autoscaling", "cloudwatch", "acm",
+            "cloudformation")
 
 
 @dataclass

@@ -1,0 +1,46 @@
+"""What the EC2 providers share: tags changed in place, and deletes that wait for what
+still depends on the resource (an NLB's or an endpoint's ENIs leave a subnet once the
+network has removed them) rather than fail at once."""
+
+from __future__ import annotations
+
+from pocketlink.cloudformation.calls import Api, ProviderError
+from pocketlink.cloudformation.providers import gone, tags_of
+
+DEPENDENCY_WAIT = 120.0  # seconds a delete waits for the resources still in its way
+
+
+def retag(api: Api, resource_id: str, properties: dict, previous: dict) -> None:
+    new = {t["Key"]: t["Value"] for t in tags_of(properties)}
+    old = {t["Key"]: t["Value"] for t in tags_of(previous)}
+    dropped = [{"Key": k} for k in old if k not in new]
+    if dropped:
+        api.call("ec2", "DeleteTags", {"Resources": [resource_id], "Tags": dropped})
+    changed = [{"Key": k, "Value": v} for k, v in new.items() if old.get(k) != v]
+    if changed:
+        api.call("ec2", "CreateTags", {"Resources": [resource_id], "Tags": changed})
+
+
+async def delete_when_free(api: Api, service: str, operation: str, params: dict) -> None:
+    """``operation``, tried again each time the store changes while it answers
+    DependencyViolation (or a ResourceInUse), until DEPENDENCY_WAIT runs out."""
+    last: list[str] = []
+
+    def attempt() -> bool:
+        try:
+            api.call(service, operation, params)
+        except ProviderError as error:
+            if gone(error):
+                return True
+            if "DependencyViolation" in str(error) or "ResourceInUse" in str(error):
+                last[:] = [str(error)]
+                return False
+            raise
+        return True
+
+    try:
+        await api.until(attempt, "still in use", DEPENDENCY_WAIT)
+    except ProviderError:
+        if last:
+            raise ProviderError(last[0]) from None
+        raise

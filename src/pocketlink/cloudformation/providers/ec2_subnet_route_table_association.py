@@ -1,0 +1,22 @@
+"""AWS::EC2::SubnetRouteTableAssociation."""
+
+from __future__ import annotations
+
+from pocketlink.cloudformation.calls import Api, ProviderError
+from pocketlink.cloudformation.providers import Done, Provider, gone
+
+
+class SubnetRouteTableAssociationProvider(Provider):
+    type_name = "AWS::EC2::SubnetRouteTableAssociation"
+
+    async def create(self, api: Api, properties: dict) -> Done:
+        association = api.call("ec2", "AssociateRouteTable", {
+            "SubnetId": properties["SubnetId"], "RouteTableId": properties["RouteTableId"]})
+        return Done(association["AssociationId"], {"Id": association["AssociationId"]})
+
+    async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
+        try:
+            api.call("ec2", "DisassociateRouteTable", {"AssociationId": physical_id})
+        except ProviderError as error:
+            if not gone(error):
+                raise

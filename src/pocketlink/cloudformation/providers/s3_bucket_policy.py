@@ -1,0 +1,32 @@
+"""AWS::S3::BucketPolicy, put in the backend's S3; its physical id is the bucket's name."""
+
+from __future__ import annotations
+
+import json
+
+from pocketlink.cloudformation.calls import Api, ProviderError
+from pocketlink.cloudformation.providers import Done, Provider, gone
+
+
+def _document(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class BucketPolicyProvider(Provider):
+    type_name = "AWS::S3::BucketPolicy"
+
+    async def create(self, api: Api, properties: dict) -> Done:
+        await api.backend("s3", "PutBucketPolicy", {
+            "Bucket": properties["Bucket"], "Policy": _document(properties["PolicyDocument"])})
+        return Done(str(properties["Bucket"]))
+
+    async def update(self, api: Api, physical_id: str, properties: dict, previous: dict
+                     ) -> Done:
+        return await self.create(api, properties)
+
+    async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
+        try:
+            await api.backend("s3", "DeleteBucketPolicy", {"Bucket": physical_id})
+        except ProviderError as error:
+            if not gone(error):
+                raise
