@@ -1,6 +1,7 @@
-"""The daemon's control, off the web: status and shutdown over a unix socket.
+"""The daemon's control, off the web: status, diagnose and shutdown over a unix socket.
 
-A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/shutdown``) on a unix
+A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/diagnose``,
+``/_pocketlink/shutdown``) on a unix
 socket that only its own user may open (0600, in a 0700 folder), never on its TCP port:
 no web page and no other user can stop it or read what every account holds. Beside the
 socket lies the daemon's ``RuntimeRecord`` (pid, port, state file, socket; 0600), named
@@ -129,6 +130,8 @@ class Control:
             if self.front is not None:
                 body["front"] = self.front.status()
             return _json(200, body)
+        if request.path == "/_pocketlink/diagnose" and request.method == "GET":
+            return _diagnose(self.store, request.form)
         if request.path == "/_pocketlink/shutdown" and request.method == "POST":
             self.stop()
             return _json(200, {"status": "stopping"})
@@ -144,6 +147,18 @@ class Control:
                    ) -> None:
         """The control answers everything itself."""
         return None
+
+
+def _diagnose(store: Store, form: dict[str, str]) -> HttpResponse:
+    """``pocketlink diagnose``'s verdict: ``from`` (an instance), ``to`` (a name or an
+    address), ``port``."""
+    from pocketlink.diagnose import diagnose
+
+    if not form.get("from") or not form.get("to") or not form.get("port", "").isdigit():
+        return _json(400, {"error": "name from, to and port"})
+    found = diagnose(store, form["from"], form["to"], int(form["port"]))
+    return _json(200, {**asdict(found), "failure": found.failure and asdict(found.failure),
+                       "reachable": found.reachable})
 
 
 def _json(status: int, body: dict) -> HttpResponse:
