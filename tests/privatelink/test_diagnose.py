@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import pytest
 
-from pocketlink.seeds.seed000 import CONSUMER, PLAIN_PORT, PRIVATE_NAME, PROVIDER, Seed000
+from pocketlink.seeds.seed000 import (
+    CONSUMER,
+    PLAIN_PORT,
+    PRIVATE_NAME,
+    PROVIDER,
+    PROXY_PORT,
+    Seed000,
+)
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="diagnose's probe needs root")
@@ -96,6 +103,13 @@ def test_the_working_world_is_reachable_and_the_probe_agrees(seed):
     assert not any(line.split()[0] == "FAIL" for line in run.lines[1:] if line.strip())
 
 
+def test_proxy_protocol_on_is_a_note_on_a_reachable_path(seed):
+    run = diagnose(seed, f"{seed.ids['regional_name']}:{PROXY_PORT}")
+    assert run.code == 0, "\n".join(run.lines)
+    assert run.hop("proxy protocol v2").split()[0] == "note"
+    assert "must parse it" in run.hop("proxy protocol v2")
+
+
 @dataclass
 class Case:
     name: str
@@ -141,6 +155,19 @@ def _listener_moved(seed: Seed000) -> None:
     elb.modify_listener(ListenerArn=listener["ListenerArn"], Port=PLAIN_PORT + 1)
 
 
+def _cross_zone_off(seed: Seed000) -> None:
+    [instance] = seed.provider.describe_instances(InstanceIds=[seed.ids["plain"]])[
+        "Reservations"][0]["Instances"]
+    target_zone = next(z["ZoneId"] for z in seed.provider.describe_availability_zones()[
+        "AvailabilityZones"] if z["ZoneName"] == instance["Placement"]["AvailabilityZone"])
+    [subnet] = seed.consumer.describe_subnets(SubnetIds=[seed.ids["consumer_subnet"]])["Subnets"]
+    assert subnet["AvailabilityZoneId"] != target_zone, \
+        "the case needs the endpoint in a zone without a target"
+    seed.client("elbv2", PROVIDER).modify_load_balancer_attributes(
+        LoadBalancerArn=seed.ids["balancer"],
+        Attributes=[{"Key": "load_balancing.cross_zone.enabled", "Value": "false"}])
+
+
 def _target_unhealthy(seed: Seed000) -> None:
     [group] = seed.provider.describe_security_groups(Filters=[
         {"Name": "group-name", "Values": ["httpd"]}])["SecurityGroups"]
@@ -160,6 +187,8 @@ CASES = [
          lambda s: PRIVATE_NAME, _private_dns_off),
     Case("listener port wrong", "NLB listener", PROVIDER, "modify-listener",
          lambda s: s.ids["regional_name"], _listener_moved),
+    Case("cross-zone off, no target in the endpoint's zone", "cross-zone", PROVIDER,
+         "modify-load-balancer-attributes", lambda s: s.ids["regional_name"], _cross_zone_off),
     Case("target unhealthy (its SG drops the NLB)", "target health", PROVIDER,
          "authorize-security-group-ingress", lambda s: s.ids["regional_name"],
          _target_unhealthy, lambda s: _health(s) == "healthy"),
