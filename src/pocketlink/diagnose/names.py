@@ -72,8 +72,16 @@ def _why_none(store: Store, vpc: Vpc, name: str) -> tuple[str, Fix | None]:
                     f"DNS is off on {endpoint.id}",
                     Fix(vpc.account, f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
                         f"{endpoint.id} --private-dns-enabled {region}"))
-        return (f"{name} is the private DNS name of {endpoint.id}, which is {endpoint.state}: "
-                "its names answer only while it is pending or available", None)
+        why = (f"{name} is the private DNS name of {endpoint.id}, which is {endpoint.state}: "
+               "its private names answer only while it is pending or available")
+        if endpoint.state == "pendingAcceptance" and service is not None:
+            return why, Fix(service.account, f"aws ec2 accept-vpc-endpoint-connections "
+                            f"--service-id {service.id} --vpc-endpoint-ids {endpoint.id} "
+                            f"{region}")
+        if endpoint.state == "rejected":
+            return why, Fix(endpoint.account, f"aws ec2 delete-vpc-endpoints "
+                            f"--vpc-endpoint-ids {endpoint.id} {region}")
+        return why, None
     for service in store.all(EndpointService):
         if service.private_dns_name and _covers(service.private_dns_name, name):
             return (f"{name} is the private DNS name of {service.service_name}, and {vpc.id} "
