@@ -290,7 +290,10 @@ class _Walk:
         healthy = [t for t in zoned if t.health == "healthy"]
         states = ", ".join(f"{t.id}:{t.port} {t.health}"
                            f"{f' ({t.health_reason})' if t.health_reason else ''}" for t in zoned)
-        if healthy:
+        if not group.health_check_enabled:
+            self.hop("target health", NOTE, f"{states}: health checks are off, every target "
+                     "gets flows")
+        elif healthy:
             self.hop("target health", OK, states)
         elif all(t.health == "initial" for t in zoned):
             self.hop("target health", NOTE, f"{states}: not checked yet")
