@@ -232,7 +232,8 @@ def _diagnose(args: argparse.Namespace) -> int:
         hold = probe.HOLD if found["reachable"] else probe.HOLD_FOR_RESET
         tried = probe.probe(args.source, address, port, hold) if address else \
             probe.Probe(False, "no address to dial")
-    print("\n".join(report.render(found, tried)))
+    skipped = "--no-probe" if args.no_probe else "it needs root: run with sudo"
+    print("\n".join(report.render(found, tried, skipped)))
     if tried is not None and tried.connected != found["reachable"]:
         return 3
     return 0 if found["reachable"] else 1

@@ -21,7 +21,8 @@ def split_target(to: str, default_port: int) -> tuple[str, int]:
     return to, default_port
 
 
-def render(found: dict, probe: Probe | None) -> list[str]:
+def render(found: dict, probe: Probe | None, skipped: str = "") -> list[str]:
+    """``skipped``: why there is no probe, when there is none."""
     lines = [f"diagnose {found['source']} -> {found['to']}:{found['port']} (tcp)"]
     for hop in found["hops"]:
         lines.append(f"  {hop['verdict']:<5} {hop['name']:<{WIDTH}} {hop['detail']}")
@@ -38,4 +39,6 @@ def render(found: dict, probe: Probe | None) -> list[str]:
         agree = "agrees" if probe.connected == found["reachable"] else "DISAGREES"
         lines.append(f"probe:   tcp {address}:{found['port']} from {found['source']}: "
                      f"{probe.outcome}: {agree} with the verdict")
+    else:
+        lines.append(f"probe:   not run ({skipped})")
     return lines
