@@ -64,6 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     run_in.add_argument("instance_id")
     run_in.add_argument("argv", nargs=argparse.REMAINDER)
 
+    why = commands.add_parser(
+        "diagnose", help="why an instance can or cannot reach a name: every hop, the fix, "
+                         "and a real TCP probe from the instance")
+    why.add_argument("--from", dest="source", required=True, metavar="INSTANCE")
+    why.add_argument("--to", required=True, metavar="NAME[:PORT]",
+                     help="a name or an address, as the instance would dial it (port 80 "
+                          "unless given)")
+    why.add_argument("--state", type=Path, default=None,
+                     help=f"the daemon's state file (default {default_state()})")
+    why.add_argument("--no-probe", action="store_true",
+                     help="the verdict only (the probe needs root)")
+
     down = commands.add_parser(
         "down", help="stop the daemon and remove every namespace, link and process it made")
     # Accepted for scripts written when down found its daemon by port; the state's runtime
@@ -243,6 +255,43 @@ def _exec(args: argparse.Namespace) -> int:
     return 127  # not reached: exec replaced this process
 
 
+def _diagnose(args: argparse.Namespace) -> int:
+    """0: reachable, 1: not, 3: the probe disagrees with the verdict."""
+    from urllib.parse import urlencode
+
+    from pocketlink.diagnose import probe, report
+    from pocketlink.gateway import control
+
+    state = args.state or default_state()
+    record = control.RuntimeRecord.read(state)
+    if record is None:
+        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        return 2
+    name, port = report.split_target(args.to, 80)
+    query = urlencode({"from": args.source, "to": name, "port": port})
+    try:
+        found = control.ask(record, "GET", f"/_pocketlink/diagnose?{query}")
+    except PermissionError:
+        print(f"pocketlink diagnose: only the user who started the daemon of {state} may ask "
+              "it (run as that user, e.g. with sudo).", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"pocketlink diagnose: the daemon of {state} did not answer: {error}",
+              file=sys.stderr)
+        return 2
+    tried = None
+    address = found["resolution"] and found["resolution"]["address"]
+    if not args.no_probe and os.geteuid() == 0:
+        hold = probe.HOLD if found["reachable"] else probe.HOLD_FOR_RESET
+        tried = probe.probe(args.source, address, port, hold) if address else \
+            probe.Probe(False, "no address to dial")
+    skipped = "--no-probe" if args.no_probe else "it needs root: run with sudo"
+    print("\n".join(report.render(found, tried, skipped)))
+    if tried is not None and tried.connected != found["reachable"]:
+        return 3
+    return 0 if found["reachable"] else 1
+
+
 def _down(args: argparse.Namespace) -> int:
     from pocketlink.reconcile.network import tear_down
 
@@ -305,6 +354,6 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"up": _up, "status": _status, "demo": _demo, "exec": _exec,
-                "down": _down, "cost": _cost}[args.command](args)
+                "diagnose": _diagnose, "down": _down, "cost": _cost}[args.command](args)
     except KeyboardInterrupt:
         return 130

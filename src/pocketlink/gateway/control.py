@@ -1,8 +1,10 @@
-"""The daemon's control, off the web: status and shutdown over a unix socket.
+"""The daemon's control, off the web: status, diagnose, the bill, metrics and shutdown over a
+unix socket.
 
-A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/shutdown``, the
-bill of ``/_pocketlink/cost?since=EPOCH``, the Prometheus page ``/_pocketlink/metrics``) on a unix
-socket that only its own user may open (0600, in a 0700 folder), never on its TCP port:
+A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/diagnose``,
+``/_pocketlink/shutdown``, the bill of ``/_pocketlink/cost?since=EPOCH``, the Prometheus
+page ``/_pocketlink/metrics``) on a unix socket that only its own user may open (0600, in
+a 0700 folder), never on its TCP port:
 no web page and no other user can stop it or read what every account holds. Beside the
 socket lies the daemon's ``RuntimeRecord`` (pid, port, state file, socket; 0600), named
 after its state file, which is how ``pocketlink status`` and ``pocketlink down`` find the
@@ -148,6 +150,8 @@ class Control:
                 self.prometheus is not None:
             return HttpResponse(200, self.prometheus(),
                                 {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+        if request.path == "/_pocketlink/diagnose" and request.method == "GET":
+            return _diagnose(self.store, request.form)
         if request.path == "/_pocketlink/shutdown" and request.method == "POST":
             self.stop()
             return _json(200, {"status": "stopping"})
@@ -174,6 +178,18 @@ class Control:
                    ) -> None:
         """The control answers everything itself."""
         return None
+
+
+def _diagnose(store: Store, form: dict[str, str]) -> HttpResponse:
+    """``pocketlink diagnose``'s verdict: ``from`` (an instance), ``to`` (a name or an
+    address), ``port``."""
+    from pocketlink.diagnose import diagnose
+
+    if not form.get("from") or not form.get("to") or not form.get("port", "").isdigit():
+        return _json(400, {"error": "name from, to and port"})
+    found = diagnose(store, form["from"], form["to"], int(form["port"]))
+    return _json(200, {**asdict(found), "failure": found.failure and asdict(found.failure),
+                       "reachable": found.reachable})
 
 
 def _json(status: int, body: dict) -> HttpResponse:

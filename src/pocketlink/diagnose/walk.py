@@ -1,0 +1,411 @@
+"""The hops from an instance to what a name reaches, each with its verdict, from the store
+alone: what the firewall renders and what the data plane plans (dataplane/plan.py) are
+both computed from the same store, so the walk sees what traffic meets.
+
+Through an interface endpoint: the instance, its security groups' egress, the route, the
+endpoint's state, its security groups' ingress, the service (its state, the consumer's
+permission), the NLB's node in the endpoint's zone, the listener on the port, the target
+group, cross-zone, target health, the targets' security groups (from the NLB node's
+address, the source targets see), proxy protocol v2. To an instance of the same VPC: the
+egress, the route and the other instance's ingress. What the store cannot know (a process
+listening on the target's port) the probe finds out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from pocketlink.dataplane.plan import CARRIED, target_address
+from pocketlink.diagnose.groups import allows, describe
+from pocketlink.diagnose.names import Fix, Resolution, resolve
+from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet, Vpc
+from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.states import InstanceState
+from pocketlink.store import Store
+
+OK, FAIL, NOTE = "ok", "FAIL", "note"
+
+
+@dataclass(frozen=True)
+class Hop:
+    name: str  # "endpoint SG ingress"
+    verdict: str  # ok | FAIL | note
+    detail: str
+    fix: Fix | None = None
+
+
+@dataclass
+class Diagnosis:
+    source: str  # the instance id
+    to: str  # the name asked for
+    port: int
+    resolution: Resolution | None = None
+    hops: list[Hop] = field(default_factory=list)
+
+    @property
+    def address(self) -> str | None:
+        return self.resolution.address if self.resolution else None
+
+    @property
+    def failure(self) -> Hop | None:
+        """The first failing hop: the one to fix first."""
+        return next((h for h in self.hops if h.verdict == FAIL), None)
+
+    @property
+    def reachable(self) -> bool:
+        return self.failure is None
+
+
+def _vpc_cidrs(vpc: Vpc) -> list[str]:
+    return list(dict.fromkeys([vpc.cidr_block, *(a.cidr for a in vpc.cidr_associations),
+                               *(a.cidr for a in vpc.ipv6_associations)]))
+
+
+def _within(address: str, cidrs: list[str]) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == (n := ipaddress.ip_network(c, strict=False)).version and ip in n
+               for c in cidrs if c)
+
+
+def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
+    return next((e for e in store.all(NetworkInterface) if e.vpc_id == vpc_id and (
+        e.private_ip_address == address or address in e.ipv6_addresses)), None)
+
+
+def _zone_id(store: Store, subnet_id: str) -> str | None:
+    subnet = store.get(Subnet, subnet_id)
+    return subnet.availability_zone_id if subnet else None
+
+
+def _cross_zone(balancer: LoadBalancer, group: TargetGroup) -> tuple[bool, str]:
+    """On or off, and where that was decided (the group may defer to its balancer)."""
+    value = group.attributes.get("load_balancing.cross_zone.enabled",
+                                 "use_load_balancer_configuration")
+    if value == "use_load_balancer_configuration":
+        return (balancer.attributes.get("load_balancing.cross_zone.enabled") == "true",
+                "the load balancer's attribute")
+    return value == "true", "the target group's attribute"
+
+
+class _Walk:
+    """One diagnosis being written: each step appends its hop and says whether to go on."""
+
+    def __init__(self, store: Store, diagnosis: Diagnosis, instance: Instance) -> None:
+        self.store = store
+        self.d = diagnosis
+        self.instance = instance
+        self.region = f"--region {instance.region}"
+
+    def hop(self, name: str, verdict: str, detail: str, fix: Fix | None = None) -> bool:
+        self.d.hops.append(Hop(name, verdict, detail, fix))
+        return verdict != FAIL
+
+    def egress(self, address: str) -> bool:
+        port = self.d.port
+        rule = allows(self.store, self.instance.group_ids, True, address, port)
+        if rule is not None:
+            return self.hop("instance SG egress", OK, f"tcp/{port} to {address}: {describe(rule)}")
+        group = self.instance.group_ids[0] if self.instance.group_ids else "sg-..."
+        width = 32 if ":" not in address else 128
+        kind = "CidrIp" if width == 32 else "CidrIpv6"
+        family = "IpRanges" if width == 32 else "Ipv6Ranges"
+        return self.hop(
+            "instance SG egress", FAIL,
+            f"no outbound rule of {', '.join(self.instance.group_ids)} allows tcp/{port} "
+            f"to {address}",
+            Fix(self.instance.account, f"aws ec2 authorize-security-group-egress --group-id "
+                f"{group} --ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port},"
+                f"{family}=[{{{kind}={address}/{width}}}] {self.region}"))
+
+    def route(self, vpc: Vpc, address: str) -> bool:
+        if _within(address, _vpc_cidrs(vpc)):
+            return self.hop("route", OK, f"{address} is inside {vpc.id} "
+                            f"({', '.join(c for c in _vpc_cidrs(vpc) if c)}): the local route")
+        return self.hop("route", FAIL, f"{address} is outside {vpc.id}: diagnose follows only "
+                        "the local route (gateways, NAT and peering are not walked)")
+
+    def endpoint(self, endpoint: VpcEndpoint, eni: NetworkInterface) -> None:
+        if not self._endpoint_state(endpoint) or not self._endpoint_ingress(endpoint, eni):
+            return
+        service = self.store.get(EndpointService, endpoint.service_id or "")
+        if service is None:
+            self.hop("service", FAIL if endpoint.service_id else NOTE,
+                     f"{endpoint.service_name}: " + (
+                         "no such endpoint service any more" if endpoint.service_id else
+                         "an AWS service, answered by pocketlink's service front on port 443"))
+            return
+        if not self._service(endpoint, service):
+            return
+        for arn in service.network_load_balancer_arns:
+            balancer = self.store.get(LoadBalancer, arn)
+            if balancer is None:
+                self.hop("NLB", FAIL, f"{arn} no longer exists")
+                return
+            node = self._zone(endpoint, eni, balancer)
+            if node is None:
+                return
+            self._balancer(endpoint, balancer, node)
+            return
+
+    def _endpoint_state(self, endpoint: VpcEndpoint) -> bool:
+        state = endpoint.state
+        if state == "available":
+            return self.hop("endpoint state", OK, f"{endpoint.id} is available")
+        if state == "pending":
+            return self.hop("endpoint state", NOTE, f"{endpoint.id} is pending: its listeners "
+                            "are being bound")
+        if state == "pendingAcceptance":
+            service = self.store.get(EndpointService, endpoint.service_id or "")
+            owner = service.account if service else endpoint.service_owner
+            return self.hop(
+                "endpoint state", FAIL, f"{endpoint.id} is pendingAcceptance: the provider "
+                f"({owner}) has not accepted it, and until then its ENIs carry nothing",
+                Fix(owner, f"aws ec2 accept-vpc-endpoint-connections --service-id "
+                    f"{endpoint.service_id} --vpc-endpoint-ids {endpoint.id} {self.region}"))
+        if state == "rejected":
+            return self.hop(
+                "endpoint state", FAIL, f"{endpoint.id} was rejected by the provider; a "
+                "rejected endpoint cannot be accepted again: delete it and ask anew",
+                Fix(endpoint.account, f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "
+                    f"{endpoint.id} {self.region}"))
+        reason = f" ({endpoint.last_error.code}: {endpoint.last_error.message})" \
+            if endpoint.last_error else ""
+        return self.hop("endpoint state", FAIL, f"{endpoint.id} is {state}{reason}")
+
+    def _endpoint_ingress(self, endpoint: VpcEndpoint, eni: NetworkInterface) -> bool:
+        port, source = self.d.port, self._source_address(eni)
+        rule = allows(self.store, eni.group_ids, False, source, port, self.instance.group_ids)
+        if rule is not None:
+            return self.hop("endpoint SG ingress", OK,
+                            f"tcp/{port} from {source}: {describe(rule)}")
+        group = eni.group_ids[0] if eni.group_ids else "sg-..."
+        peer = (f"--source-group {self.instance.group_ids[0]}" if self.instance.group_ids
+                else f"--cidr {source}/32")
+        return self.hop(
+            "endpoint SG ingress", FAIL,
+            f"no inbound rule of {endpoint.id}'s groups ({', '.join(eni.group_ids)}) allows "
+            f"tcp/{port} from {source} ({', '.join(self.instance.group_ids)}): the SYN is "
+            "dropped and the client hangs",
+            Fix(endpoint.account, f"aws ec2 authorize-security-group-ingress --group-id "
+                f"{group} --protocol tcp --port {port} {peer} {self.region}"))
+
+    def _source_address(self, eni: NetworkInterface) -> str:
+        if eni.private_ip_address and ":" not in (self.d.address or ""):
+            return self.instance.private_ip_address or ""
+        return self.instance.ipv6_addresses[0] if self.instance.ipv6_addresses else ""
+
+    def _service(self, endpoint: VpcEndpoint, service: EndpointService) -> bool:
+        if service.state != "Available":
+            return self.hop("service", FAIL, f"{service.id} is {service.state}")
+        allowed = [p.principal for p in service.allowed_principals]
+        account = f"arn:aws:iam::{endpoint.account}:root"
+        acceptance = "acceptance required" if service.acceptance_required else "auto-accept"
+        if "*" in allowed or account in allowed or endpoint.account == service.account:
+            return self.hop("service", OK, f"{service.id} Available, {acceptance}; "
+                            f"{endpoint.account} is allowed")
+        return self.hop("service", NOTE, f"{service.id} Available, {acceptance}; "
+                        f"{endpoint.account} is no longer an allowed principal: this endpoint "
+                        "keeps its connection, a new one would be refused")
+
+    def _zone(self, endpoint: VpcEndpoint, eni: NetworkInterface, balancer: LoadBalancer
+              ) -> LoadBalancerNode | None:
+        zone = _zone_id(self.store, eni.subnet_id)
+        node = next((n for n in balancer.nodes if _zone_id(self.store, n.subnet_id) == zone),
+                    None)
+        zones = sorted(z for n in balancer.nodes if (z := _zone_id(self.store, n.subnet_id)))
+        if node is not None:
+            self.hop("zone", OK, f"{eni.id} is in {zone} ({eni.availability_zone}); "
+                     f"{balancer.name} has a node there ({node.private_ipv4_address or ''}"
+                     f"{' ' if node.private_ipv4_address and node.ipv6_address else ''}"
+                     f"{node.ipv6_address or ''})")
+            return node
+        self.hop("zone", FAIL, f"{eni.id} is in {zone}, where {balancer.name} has no node "
+                 f"(its zones: {', '.join(zones)}): an endpoint ENI reaches only the node of "
+                 "its own zone",
+                 Fix(balancer.account, f"aws elbv2 set-subnets --load-balancer-arn "
+                     f"{balancer.id} --subnets "
+                     f"{' '.join(n.subnet_id for n in balancer.nodes)} SUBNET_IN_{zone} "
+                     f"{self.region}"))
+        return None
+
+    def _balancer(self, endpoint: VpcEndpoint, balancer: LoadBalancer,
+                  node: LoadBalancerNode) -> None:
+        port = self.d.port
+        listeners = [x for x in self.store.all(Listener) if x.load_balancer_arn == balancer.id]
+        listener = next((x for x in listeners if x.port == port), None)
+        if listener is None:
+            ports = ", ".join(f"{x.protocol}:{x.port}" for x in listeners) or "none"
+            nearest = sorted(listeners, key=lambda x: abs(x.port - port))[:2]
+            if len(nearest) == 1 or (nearest and abs(nearest[0].port - port) <
+                                     abs(nearest[1].port - port)):
+                # A port off by a little is the commonest slip: move that listener.
+                fix = (f"aws elbv2 modify-listener --listener-arn {nearest[0].id} "
+                       f"--port {port} {self.region}")
+            else:
+                fix = (f"aws elbv2 create-listener --load-balancer-arn {balancer.id} "
+                       f"--protocol TCP --port {port} --default-actions "
+                       f"Type=forward,TargetGroupArn=TARGET_GROUP_ARN {self.region}")
+            self.hop("NLB listener", FAIL, f"{balancer.name} has no listener on port {port} "
+                     f"(its listeners: {ports}): the endpoint listens only on its NLB's "
+                     "listener ports", Fix(balancer.account, fix))
+            return
+        if listener.protocol not in CARRIED:
+            self.hop("NLB listener", FAIL, f"{listener.protocol}:{port}: pocketlink carries "
+                     f"{' and '.join(CARRIED)} listeners only")
+            return
+        self.hop("NLB listener", OK, f"{listener.protocol}:{port} on {balancer.name}")
+        group = self.store.get(TargetGroup, listener.target_group_arn)
+        if group is None:
+            self.hop("target group", FAIL, f"{listener.target_group_arn} no longer exists")
+            return
+        self._targets(balancer, group, node)
+
+    def _targets(self, balancer: LoadBalancer, group: TargetGroup,
+                 node: LoadBalancerNode) -> None:
+        registered = [t for t in group.targets if t.deregistered is None]
+        if not registered:
+            self.hop("target group", FAIL, f"{group.name} has no registered target",
+                     Fix(group.account, f"aws elbv2 register-targets --target-group-arn "
+                         f"{group.id} --targets Id=TARGET {self.region}"))
+            return
+        self.hop("target group", OK, f"{group.name}: {len(registered)} target(s), "
+                 f"{group.protocol}, health check {group.health_check_protocol}")
+        on, where = _cross_zone(balancer, group)
+        zoned = [t for t in registered if on or t.availability_zone in
+                 (node.availability_zone, "all")]
+        if not zoned:
+            self.hop("cross-zone", FAIL, f"off ({where}) and no target in "
+                     f"{node.availability_zone}, the endpoint's zone",
+                     Fix(balancer.account, f"aws elbv2 modify-load-balancer-attributes "
+                         f"--load-balancer-arn {balancer.id} --attributes "
+                         f"Key=load_balancing.cross_zone.enabled,Value=true {self.region}"))
+            return
+        self.hop("cross-zone", OK, f"{'on' if on else 'off'} ({where}): {len(zoned)} "
+                 f"target(s) for the node in {node.availability_zone}")
+        source = node.ipv6_address if group.ip_address_type == "ipv6" \
+            else node.private_ipv4_address
+        blocked = self._target_groups_block(group, zoned, source or "")
+        healthy = [t for t in zoned if t.health == "healthy"]
+        states = ", ".join(f"{t.id}:{t.port} {t.health}"
+                           f"{f' ({t.health_reason})' if t.health_reason else ''}" for t in zoned)
+        if not group.health_check_enabled:
+            self.hop("target health", NOTE, f"{states}: health checks are off, every target "
+                     "gets flows")
+        elif healthy:
+            self.hop("target health", OK, states)
+        elif all(t.health == "initial" for t in zoned):
+            self.hop("target health", NOTE, f"{states}: not checked yet")
+        else:
+            fix = blocked[1] if blocked else None
+            self.hop("target health", FAIL, f"{states}; with no healthy target the NLB fails "
+                     "open and still sends flows to them" + (
+                         "" if blocked else ": is a process listening on the target's port?"),
+                     fix)
+        if blocked:
+            self.hop("target SG ingress", FAIL, blocked[0], blocked[1])
+        else:
+            self.hop("target SG ingress", OK, f"every target admits tcp from {source}, the "
+                     "NLB node's address (the source targets see)")
+        if group.attributes.get("proxy_protocol_v2.enabled") == "true":
+            self.hop("proxy protocol v2", NOTE, "on: every connection starts with a PROXY v2 "
+                     "header; the target must parse it (Apache: RemoteIPProxyProtocol On), or "
+                     "it sees garbage before the request")
+        else:
+            self.hop("proxy protocol v2", OK, "off: the target sees the NLB node's address")
+
+    def _target_groups_block(self, group: TargetGroup, targets: list, source: str
+                             ) -> tuple[str, Fix] | None:
+        """The first target whose groups drop flows from the NLB node, and the fix."""
+        for target in targets:
+            address = target_address(self.store, group, target.id)
+            if address is None:
+                continue
+            eni = _eni_of(self.store, group.vpc_id or "", address)
+            if eni is None:
+                continue
+            if allows(self.store, eni.group_ids, False, source, target.port) is None:
+                # The VPC's block admits every node: this flow's, and the health checks',
+                # which come from the node of the target's own zone.
+                vpc = self.store.get(Vpc, group.vpc_id or "")
+                cidrs = [c for c in _vpc_cidrs(vpc) if c and (":" in c) == (":" in source)] \
+                    if vpc else []
+                cidr = cidrs[0] if cidrs else f"{source}/{128 if ':' in source else 32}"
+                option = f"--ip-permissions IpProtocol=tcp,FromPort={target.port}," \
+                    f"ToPort={target.port},Ipv6Ranges=[{{CidrIpv6={cidr}}}]" if ":" in cidr \
+                    else f"--protocol tcp --port {target.port} --cidr {cidr}"
+                return (f"no inbound rule of {target.id}'s groups ({', '.join(eni.group_ids)}) "
+                        f"allows tcp/{target.port} from {source}, the NLB node",
+                        Fix(group.account, f"aws ec2 authorize-security-group-ingress "
+                            f"--group-id {eni.group_ids[0] if eni.group_ids else 'sg-...'} "
+                            f"{option} {self.region}"))
+        return None
+
+    def instance_target(self, eni: NetworkInterface) -> None:
+        other = self.store.get(Instance, eni.instance_id or "")
+        if other is not None and other.state != InstanceState.RUNNING:
+            self.hop("destination", FAIL, f"{other.id} is {other.state}",
+                     Fix(other.account, f"aws ec2 start-instances --instance-ids {other.id} "
+                         f"{self.region}"))
+            return
+        port, source = self.d.port, self._source_address(eni)
+        rule = allows(self.store, eni.group_ids, False, source, port, self.instance.group_ids)
+        if rule is not None:
+            self.hop("destination SG ingress", OK, f"tcp/{port} from {source}: {describe(rule)}")
+            return
+        self.hop("destination SG ingress", FAIL,
+                 f"no inbound rule of {eni.id}'s groups ({', '.join(eni.group_ids)}) allows "
+                 f"tcp/{port} from {source}",
+                 Fix(eni.account, f"aws ec2 authorize-security-group-ingress --group-id "
+                     f"{eni.group_ids[0] if eni.group_ids else 'sg-...'} --protocol tcp "
+                     f"--port {port} --cidr {source}/32 {self.region}"))
+
+
+def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
+    """Every hop from ``instance_id`` to ``to``:``port``, as far as the first failure that
+    stops the walk (a hop after it would only guess)."""
+    d = Diagnosis(instance_id, to, port)
+    instance = store.get(Instance, instance_id)
+    if instance is None:
+        d.hops.append(Hop("instance", FAIL, f"no instance {instance_id} here"))
+        return d
+    walk = _Walk(store, d, instance)
+    vpc = store.get(Vpc, instance.vpc_id)
+    if vpc is None or not walk.hop(
+            "instance", OK if instance.state == InstanceState.RUNNING else FAIL,
+            f"{instance.id} is {instance.state} in {instance.subnet_id} "
+            f"({instance.availability_zone}), {instance.private_ip_address}",
+            None if instance.state == InstanceState.RUNNING else Fix(
+                instance.account, f"aws ec2 start-instances --instance-ids {instance.id} "
+                f"--region {instance.region}")):
+        return d
+    d.resolution = resolution = resolve(store, vpc, to)
+    if not walk.hop("DNS", OK if resolution.address else FAIL,
+                    f"{resolution.resolver}: " + (
+                        f"{to} -> {resolution.address}, {resolution.why}"
+                        if resolution.address else resolution.why), resolution.fix):
+        return d
+    address = resolution.address or ""
+    if not walk.egress(address) or not walk.route(vpc, address):
+        return d
+    eni = _eni_of(store, vpc.id, address)
+    if eni is None:
+        walk.hop("destination", FAIL, f"no ENI in {vpc.id} holds {address}: nothing answers")
+        return d
+    if eni.interface_type == "vpc_endpoint":
+        endpoint = next((e for e in store.all(VpcEndpoint)
+                         if eni.id in e.network_interface_ids), None)
+        if endpoint is None:
+            walk.hop("endpoint", FAIL, f"{eni.id} belongs to no endpoint any more")
+            return d
+        walk.hop("endpoint ENI", OK, f"{address} is {eni.id} of {endpoint.id} "
+                 f"({endpoint.service_name}) in {eni.subnet_id}")
+        walk.endpoint(endpoint, eni)
+    elif eni.instance_id:
+        walk.hop("destination", OK, f"{address} is {eni.id} of {eni.instance_id}")
+        walk.instance_target(eni)
+    else:
+        walk.hop("destination", NOTE, f"{address} is {eni.id} ({eni.interface_type}): "
+                 "diagnose walks endpoints and instances only")
+    return d

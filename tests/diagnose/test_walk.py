@@ -1,0 +1,168 @@
+"""The hop walker on a small world in an in-memory store (tests/reconcile/conftest.py's,
+with security groups, a target and a private DNS name added): no daemon, no root. Each
+case breaks one thing and expects the first failing hop and the fix's command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from pocketlink.daemon import KINDS
+from pocketlink.diagnose import diagnose
+from pocketlink.diagnose.groups import allows
+from pocketlink.diagnose.report import split_target
+from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.elbv2 import Listener, LoadBalancer, Target, TargetGroup
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.store import Store
+from tests.reconcile.conftest import (
+    BALANCER,
+    GROUP,
+    PROVIDER_SUBNET,
+    PROVIDER_VPC,
+    SERVICE,
+    VPC,
+    add_endpoint,
+    add_instance,
+    common,
+)
+from tests.reconcile.conftest import (
+    world as small_world,
+)
+
+NAME = "api.example.com"
+CLIENT_SG, ENDPOINT_SG, TARGET_SG = "sg-00000000000000001", "sg-00000000000000002", \
+    "sg-00000000000000003"
+
+
+def _rule(number: int, egress: bool, **peer) -> SecurityGroupRule:
+    return SecurityGroupRule(rule_id=f"sgr-{number:017d}", egress=egress, ip_protocol="tcp",
+                             from_port=80, to_port=80, **peer)
+
+
+@pytest.fixture
+def world() -> Iterator[Store]:
+    store = Store(":memory:", KINDS)
+    small_world(store)
+    endpoint = add_endpoint(store, 1, "available")
+    instance = add_instance(store, 1, "running")
+    with store.transaction() as tx:
+        tx.put(SecurityGroup(**common(id=CLIENT_SG, vpc_id=VPC, group_name="client",
+                                      description="", rules=[SecurityGroupRule(
+                                          rule_id="sgr-00000000000000000", egress=True,
+                                          ip_protocol="-1", cidr_ipv4="0.0.0.0/0")])))
+        tx.put(SecurityGroup(**common(id=ENDPOINT_SG, vpc_id=VPC, group_name="vpce",
+                                      description="", rules=[
+                                          _rule(1, False, referenced_group_id=CLIENT_SG)])))
+        tx.put(SecurityGroup(**common(id=TARGET_SG, vpc_id=PROVIDER_VPC, group_name="web",
+                                      description="", rules=[
+                                          _rule(2, False, cidr_ipv4="10.1.0.0/16")])))
+        tx.edit(type(instance), instance.id).group_ids = [CLIENT_SG]
+        tx.edit(NetworkInterface, instance.network_interface_id).group_ids = [CLIENT_SG]
+        tx.edit(NetworkInterface, endpoint.network_interface_ids[0]).group_ids = [ENDPOINT_SG]
+        mine = tx.edit(VpcEndpoint, endpoint.id)
+        mine.private_dns_enabled = True
+        mine.dns_label = "abcdefgh"
+        service = tx.edit(EndpointService, SERVICE)
+        service.private_dns_name, service.private_dns_state = NAME, "verified"
+        service.allowed_principals = []
+        tx.edit(Vpc, VPC).enable_dns_hostnames = True
+        tx.put(NetworkInterface(**common(
+            id="eni-30000000000000001", vpc_id=PROVIDER_VPC, subnet_id=PROVIDER_SUBNET,
+            availability_zone="us-west-2a", private_ip_address="10.1.1.50",
+            group_ids=[TARGET_SG])))
+        tx.edit(TargetGroup, GROUP).targets = [Target(
+            id="10.1.1.50", port=80, availability_zone="us-west-2a", health="healthy",
+            health_reason=None)]
+    yield store
+    store.close()
+
+
+def _edit(cls, id_: str, change: Callable) -> Callable[[Store], None]:
+    def apply(store: Store) -> None:
+        with store.transaction() as tx:
+            change(tx.edit(cls, id_))
+    return apply
+
+
+ENDPOINT = "vpce-00000000000000001"
+CASES = {
+    "nothing broken": (lambda s: None, None, None),
+    "endpoint SG missing the port": (
+        _edit(SecurityGroup, ENDPOINT_SG, lambda g: g.rules.clear()),
+        "endpoint SG ingress", "authorize-security-group-ingress"),
+    "instance SG egress closed": (
+        _edit(SecurityGroup, CLIENT_SG, lambda g: g.rules.clear()),
+        "instance SG egress", "authorize-security-group-egress"),
+    "pendingAcceptance": (
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state", "pendingAcceptance")),
+        "DNS", "accept-vpc-endpoint-connections"),
+    "rejected": (
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state", "rejected")),
+        "DNS", "delete-vpc-endpoints"),
+    "private DNS off": (
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", False)),
+        "DNS", "modify-vpc-endpoint"),
+    "name not verified": (
+        _edit(EndpointService, SERVICE, lambda s: setattr(s, "private_dns_state",
+                                                          "pendingVerification")),
+        "DNS", "start-vpc-endpoint-service-private-dns-verification"),
+    "enableDnsSupport off": (
+        _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_support", False)),
+        "DNS", "modify-vpc-attribute"),
+    "listener on another port": (
+        _edit(Listener, BALANCER + "/listener", lambda x: setattr(x, "port", 81)),
+        "NLB listener", "modify-listener"),
+    "no registered target": (
+        _edit(TargetGroup, GROUP, lambda g: g.targets.clear()),
+        "target group", "register-targets"),
+    "target unhealthy, its SG closed": (
+        lambda s: (_edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "health",
+                                                               "unhealthy"))(s),
+                   _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.clear())(s)),
+        "target health", "authorize-security-group-ingress"),
+    "cross-zone off, no target in the zone": (
+        _edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "availability_zone",
+                                                    "us-west-2b")),
+        "cross-zone", "modify-load-balancer-attributes"),
+    "no NLB node in the endpoint's zone": (
+        _edit(LoadBalancer, BALANCER, lambda b: b.nodes.clear()),
+        "zone", "set-subnets"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_the_first_failing_hop_and_its_fix(world, case):
+    breaks, hop, command = CASES[case]
+    breaks(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    if hop is None:
+        assert found.reachable, found.hops
+        assert found.address == "10.0.1.101"
+        return
+    assert found.failure is not None and found.failure.name == hop, found.hops
+    assert found.failure.fix is not None and command in found.failure.fix.command
+
+
+def test_a_pending_acceptance_endpoint_by_its_own_name(world):
+    _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state", "pendingAcceptance"))(world)
+    name = f"{ENDPOINT}-abcdefgh.{SERVICE}.us-west-2.vpce.amazonaws.com"
+    found = diagnose(world, "i-00000000000000001", name, 80)
+    assert found.failure is not None and found.failure.name == "endpoint state"
+    assert found.failure.fix is not None
+    assert found.failure.fix.command.startswith("aws ec2 accept-vpc-endpoint-connections")
+
+
+def test_a_rule_for_another_port_or_peer_does_not_allow(world):
+    assert allows(world, [ENDPOINT_SG], False, "10.0.1.11", 80, [CLIENT_SG]) is not None
+    assert allows(world, [ENDPOINT_SG], False, "10.0.1.11", 443, [CLIENT_SG]) is None
+    assert allows(world, [ENDPOINT_SG], False, "10.0.1.11", 80, []) is None
+    assert allows(world, [ENDPOINT_SG], True, "10.0.1.11", 80, [CLIENT_SG]) is None
+
+
+@pytest.mark.parametrize(("to", "expected"), [
+    ("example.com", ("example.com", 80)), ("example.com:8080", ("example.com", 8080)),
+    ("fd00::1", ("fd00::1", 80)), ("[fd00::1]:443", ("fd00::1", 443))])
+def test_name_and_port(to, expected):
+    assert split_target(to, 80) == expected
