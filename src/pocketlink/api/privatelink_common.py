@@ -13,7 +13,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
 from pocketlink.api.lookups import owned
 from pocketlink.model import regions
-from pocketlink.model.aws_services import AWS_SERVICES, VPCE_HOSTED_ZONES, aws_service
+from pocketlink.model.aws_services import VPCE_HOSTED_ZONES, aws_service, endpoint_services
 from pocketlink.model.base import now
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import (
@@ -125,7 +125,7 @@ def aws_views(region: str) -> list[ServiceView]:
                         supported_ip_address_types=["ipv4", "ipv6"],
                         private_dns_default="Gateway" not in s.types,
                         gateway_too="Gateway" in s.types)
-            for s in AWS_SERVICES for kind in s.types]
+            for s in endpoint_services(region).values() for kind in s.types]
 
 
 def visible_services(context: RequestContext) -> list[ServiceView]:
