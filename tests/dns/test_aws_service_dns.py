@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 
 import pytest
@@ -231,3 +232,38 @@ def test_s3_private_dns_and_the_inbound_resolver_option(world):
         f"s3.dualstack.{REGION}.amazonaws.com")  # an ipv4 endpoint
     delete(world, endpoint)
     delete(world, gateway)
+
+
+GAI = ("import socket, sys\n"
+       "try:\n"
+       "    socket.getaddrinfo(sys.argv[1], 443, socket.AF_INET6, socket.SOCK_STREAM)\n"
+       "except socket.gaierror as error:\n"
+       "    print(error.errno)\n")
+
+
+def test_curl_6_to_an_ipv4_endpoint_ends_as_for_any_name_without_aaaa(world):
+    """Issue 13: before dual-stack, an endpoint's name has no AAAA record and the VPC's
+    resolver answers AAAA as it does for an instance's A-only compute.internal name:
+    NOERROR, no answer. So a resolver asking for IPv6 only (curl 8's ``-6``, AWS's seed)
+    gets EAI_NODATA, "Could not resolve host", exit 6. Debian's curl 7.88 asks A and AAAA
+    together even with ``-6`` (strace shows both queries) and drops the IPv4 address
+    afterwards, so it ends "(7) Couldn't connect" with no address tried, for both names
+    alike: the difference is curl's, not the answers'."""
+    [instance] = world["ec2"].describe_instances(InstanceIds=[world["instance"]])[
+        "Reservations"][0]["Instances"]
+    own = f"ip-{instance['PrivateIpAddress'].replace('.', '-')}.{REGION}.compute.internal"
+    endpoint = create(world, PrivateDnsEnabled=False)
+    name = endpoint["DnsEntries"][0]["DnsName"]
+    wait_for(lambda: dig(world, name) == addresses(world, endpoint)[0], "the vpce name")
+    headers, exits = [], []
+    for host in (name, own):
+        done = run_in(world["instance"], "dig", "+time=2", "+tries=2", host, "AAAA")
+        header = re.search(r"status: (\w+).*\n.*ANSWER: (\d+), AUTHORITY: (\d+)", done.stdout)
+        headers.append(header.groups() if header else done.stdout)
+        gai = run_in(world["instance"], "python3", "-c", GAI, host)
+        assert gai.stdout.strip() == str(socket.EAI_NODATA), (host, gai.stdout, gai.stderr)
+        exits.append(run_in(world["instance"], "curl", "-sS", "-6", "-m", "5",
+                            f"http://{host}/").returncode)
+    assert headers == [("NOERROR", "0", "0")] * 2
+    assert exits[0] == exits[1] and exits[0] in (6, 7), exits
+    delete(world, endpoint)

@@ -400,3 +400,31 @@ def test_aws_service_is_described_to_everyone(client):
     assert detail["BaseEndpointDnsNames"] == [f"dkr.ecr.{REGION}.vpce.amazonaws.com"]
     assert detail["PrivateDnsName"] == f"dkr.ecr.{REGION}.amazonaws.com"
     assert len(detail["AvailabilityZones"]) == 3
+
+
+def test_every_regional_aws_service_is_listed_and_takes_an_endpoint(client, make_consumer):
+    """AWS lists hundreds of services (issue 13); botocore's regional ones stand for them,
+    each under its endpoint prefix read backwards (``runtime.sagemaker`` ->
+    ``sagemaker.runtime``), its regional hostname its private DNS name. Global services
+    (IAM, Route 53) have no endpoint at AWS, and none here."""
+    ec2 = client("ec2", new_account())
+    details = ec2.describe_vpc_endpoint_services()["ServiceDetails"]
+    names = {d["ServiceName"] for d in details}
+    assert len(names) > 250
+    prefix = f"com.amazonaws.{REGION}."
+    assert {prefix + s for s in ("athena", "sagemaker.runtime", "lambda", "ecr.dkr",
+                                 "ssmmessages")} <= names
+    assert not {prefix + s for s in ("iam", "route53", "cloudfront")} & names
+    types = sorted(d["ServiceType"][0]["ServiceType"] for d in details
+                   if d["ServiceName"] == prefix + "s3")
+    assert types == ["Gateway", "Interface"]
+    [athena] = [d for d in details if d["ServiceName"] == prefix + "athena"]
+    assert (athena["Owner"], athena["BaseEndpointDnsNames"], athena["PrivateDnsName"]) == (
+        "amazon", [f"athena.{REGION}.vpce.amazonaws.com"], f"athena.{REGION}.amazonaws.com")
+    consumer = make_consumer(["use1-az1"])
+    endpoint = consumer.create_endpoint(prefix + "sagemaker.runtime")
+    found = consumer.wait_state(endpoint["VpcEndpointId"], "available")
+    assert [e["DnsName"] for e in found["DnsEntries"]][-1] == \
+        f"runtime.sagemaker.{REGION}.amazonaws.com"
+    with aws_error("InvalidServiceName"):
+        consumer.create_endpoint(prefix + "iam")

@@ -370,3 +370,26 @@ def test_the_gateways_front_socket_closes_a_connection_without_a_header(world):
         except ConnectionResetError:
             answer = b""
     assert answer == b""
+
+
+def test_a_service_pocketlink_does_not_serve_is_answered_unknown_service(world):
+    """An endpoint can be made to any of AWS's services (issue 13), Athena among them, but
+    pocketlink serves few: a signed call through it reaches the front, whose gateway answers
+    400 UnknownService (in EC2's XML error form: it has no protocol for the service)."""
+    ec2 = world.daemon.client("ec2", ACCOUNT, REGION)
+    endpoint = create_endpoint(ec2, world.vpc, world.subnet, world.group, "athena")
+    try:
+        address, _ = addresses(ec2, endpoint)
+        name = f"athena.{REGION}.amazonaws.com"
+        script = 'cat > /tmp/ca.pem && exec curl -sS --cacert /tmp/ca.pem -w "%{http_code}" "$@"'
+        done = inside(world, "sh", "-c", script, "curl", "-m", "60", "--resolve",
+                      f"{name}:443:{address}", "--aws-sigv4", f"aws:amz:{REGION}:athena",
+                      "--user", f"{ACCOUNT}:secret", "-H", "X-Amz-Target: AmazonAthena.ListWorkGroups",
+                      "-H", "Content-Type: application/x-amz-json-1.1", "--data", "{}",
+                      f"https://{name}/", stdin=world.ca)
+        assert done.returncode == 0, done.stderr.decode()
+        body, status = done.stdout[:-3].decode(), done.stdout[-3:].decode()
+        assert status == "400", body
+        assert "UnknownService" in body and "athena" in body
+    finally:
+        ec2.delete_vpc_endpoints(VpcEndpointIds=[endpoint["VpcEndpointId"]])

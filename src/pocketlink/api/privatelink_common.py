@@ -13,7 +13,12 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
 from pocketlink.api.lookups import owned
 from pocketlink.model import regions
-from pocketlink.model.aws_services import AWS_SERVICES, VPCE_HOSTED_ZONES, aws_service
+from pocketlink.model.aws_services import (
+    VPCE_HOSTED_ZONES,
+    AwsService,
+    aws_service,
+    endpoint_services,
+)
 from pocketlink.model.base import now
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import (
@@ -116,8 +121,10 @@ def custom_view(store: Store, service: EndpointService) -> ServiceView:
         policy_supported=False, service=service)
 
 
-def aws_views(region: str) -> list[ServiceView]:
+def aws_views(region: str, services: list[AwsService] | None = None) -> list[ServiceView]:
+    """The views of AWS's ``services`` (all of the region's by default), one per type."""
     zone_ids = [f"{regions.region_code(region)}-az{n}" for n in (1, 2, 3)]
+    chosen = list(endpoint_services(region).values()) if services is None else services
     return [ServiceView(name=s.name(region), owner="amazon", service_type=kind,
                         zone_ids=zone_ids, dns_part=s.dns_form(),
                         private_dns_names=s.private_names(region) if kind == "Interface" else [],
@@ -125,7 +132,7 @@ def aws_views(region: str) -> list[ServiceView]:
                         supported_ip_address_types=["ipv4", "ipv6"],
                         private_dns_default="Gateway" not in s.types,
                         gateway_too="Gateway" in s.types)
-            for s in AWS_SERVICES for kind in s.types]
+            for s in chosen for kind in s.types]
 
 
 def visible_services(context: RequestContext) -> list[ServiceView]:
@@ -137,8 +144,9 @@ def visible_services(context: RequestContext) -> list[ServiceView]:
 def find_service(context: RequestContext, name: str) -> list[ServiceView]:
     """The service ``name`` in each of its types, or InvalidServiceName as AWS answers both
     for a name that does not exist and for one the caller is not allowed to see."""
-    if aws_service(name, context.region) is not None:
-        return [v for v in aws_views(context.region) if v.name == name]
+    service_info = aws_service(name, context.region)
+    if service_info is not None:
+        return aws_views(context.region, [service_info])
     for service in context.store.all(EndpointService):
         if service.service_name == name and service.region == context.region and \
                 service.state == "Available" and allows(service, context):

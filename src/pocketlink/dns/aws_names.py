@@ -13,7 +13,8 @@ hosted zone for ``amazonaws.com``.
 
 Which record types exist follows the reference's DnsRecordIpType table: in the first
 seed, ``curl -6`` fails with "Could not resolve host" until the endpoint is dual-stack,
-because the AAAA records simply do not exist before.
+because the AAAA records simply do not exist before (NOERROR and no answer, as for any
+A-only name; Debian's curl 7.88 reports it as exit 7, docs/limitations.md).
 """
 
 from __future__ import annotations

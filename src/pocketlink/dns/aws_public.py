@@ -9,7 +9,8 @@ endpoint service name (``ssm``, ``api.ecr``, ``s3``): the regional name
 one (``ssm.us-west-2.api.aws``, ``s3.dualstack.us-west-2.amazonaws.com``: A and AAAA).
 A service whose names reach below its own (S3's virtual-hosted buckets, ECR's
 ``<account>.dkr.ecr`` registries) has a wildcard beside each. Only the hand-kept table
-``AWS_SERVICES`` says which services there are; a service botocore does not know
+``AWS_SERVICES`` says which services have public names (the services an endpoint can be
+made to, ``endpoint_services``, are many more); a service botocore does not know
 (``dkr.ecr``, ``ssmmessages``) gets the regional name of the partition's default form and
 no dual-stack one.
 
@@ -25,12 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from botocore.loaders import create_loader
-from botocore.regions import EndpointResolver
+from pocketlink.model.aws_services import (
+    AWS_SERVICES,
+    PARTITION,
+    AwsService,
+    endpoint_data,
+    public_addresses,
+    served,
+)
 
-from pocketlink.model.aws_services import AWS_SERVICES, AwsService, public_addresses
-
-PARTITION = "aws"
 LEGACY_GLOBAL = {("s3", "us-east-1"): "s3.amazonaws.com"}  # S3's name before regions had one
 
 
@@ -42,15 +46,8 @@ class PublicName:
     ipv6: str | None  # only dual-stack names have AAAA records
 
 
-@cache
-def _endpoints() -> tuple[EndpointResolver, frozenset[str]]:
-    data = create_loader().load_data("endpoints")
-    partition = next(p for p in data["partitions"] if p["partition"] == PARTITION)
-    return EndpointResolver(data), frozenset(partition["services"])
-
-
 def _hostname(prefix: str, region: str, dualstack: bool) -> str:
-    resolver, _ = _endpoints()
+    resolver, _ = endpoint_data()
     found = resolver.construct_endpoint(prefix, region, partition_name=PARTITION,
                                         use_dualstack_endpoint=dualstack)
     return found["hostname"]
@@ -62,7 +59,7 @@ def service_names(service: AwsService, region: str) -> list[PublicName]:
     ipv4, ipv6 = public_addresses(region, service.short)
     regional = _hostname(prefix, region, dualstack=False)
     names = [PublicName(regional, service.short, ipv4, None)]
-    if prefix in _endpoints()[1]:
+    if prefix in endpoint_data()[1]:
         dual = _hostname(prefix, region, dualstack=True)
         if dual != regional:
             names.append(PublicName(dual, service.short, ipv4, ipv6))
@@ -81,6 +78,9 @@ def public_names(region: str) -> tuple[PublicName, ...]:
 
 
 def dualstack_name(service: AwsService, region: str) -> str | None:
-    """The service's dual-stack name (``ssm.us-west-2.api.aws``), if it has one."""
+    """The service's dual-stack name (``ssm.us-west-2.api.aws``), if it has one and
+    pocketlink serves the service's names."""
+    if not served(service):
+        return None
     return next((n.name for n in service_names(service, region)
                  if n.ipv6 and not n.name.startswith("*.")), None)

@@ -4,6 +4,18 @@ addresses of the emulated "AWS public" network where the services' public names 
 Names and DNS forms are AWS's (``com.amazonaws.<region>.ecr.api``, base name
 ``api.ecr.<region>.vpce.amazonaws.com``, private name ``api.ecr.<region>.amazonaws.com``).
 
+``AWS_SERVICES`` are the services pocketlink serves behind its service front (or whose
+public names it serves); ``endpoint_services`` adds every other regional service botocore's
+endpoint data (endpoints.json) knows in a region, so that DescribeVpcEndpointServices and
+CreateVpcEndpoint know AWS's whole list, as a script written for AWS expects. AWS publishes
+no machine-readable list of PrivateLink services: botocore's regional services stand for it
+(a service's endpoint prefix, read backwards, is its endpoint service's short name:
+``runtime.sagemaker`` -> ``com.amazonaws.<region>.sagemaker.runtime``; its regional hostname
+is its private DNS name). A few of them have no endpoint at AWS, and the few AWS has beyond
+botocore's (``ssmmessages``, ``ecr.dkr``) are the table's. Traffic through an endpoint to
+one pocketlink does not serve reaches the service front, which answers HTTP 400
+``UnknownService`` (docs/services.md).
+
 The AWS public range is 198.18.0.0/15, the range RFC 2544 reserves for benchmarks, and
 2001:db8::/32, the IPv6 documentation prefix (RFC 3849): neither is ever routed on the
 internet, and the second is disjoint from the fd00::/8 that VPCs' IPv6 blocks come from,
@@ -20,6 +32,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from functools import cache
+
+from botocore.loaders import create_loader
+from botocore.regions import EndpointResolver
 
 from pocketlink.model.regions import REGIONS
 
@@ -78,11 +94,48 @@ AWS_SERVICES = (
 )
 
 
+PARTITION = "aws"
+
+
+@cache
+def endpoint_data() -> tuple[EndpointResolver, dict]:
+    """botocore's endpoint resolver and its ``aws`` partition's services, read once."""
+    data = create_loader().load_data("endpoints")
+    partition = next(p for p in data["partitions"] if p["partition"] == PARTITION)
+    return EndpointResolver(data), partition["services"]
+
+
+@cache
+def endpoint_services(region: str) -> dict[str, AwsService]:
+    """Every AWS service an endpoint can be made to in ``region``, by short name: the
+    table's as they are, then each regional service of botocore's with an endpoint there
+    (global ones, such as IAM and Route 53, have none), an interface service whose private
+    DNS name is its regional hostname. A service whose hostname is not its own
+    (``docdb`` and ``neptune`` answer on ``rds.<region>``, ``sdb`` on a global name) is left
+    out: its name would stand for another's."""
+    resolver, services = endpoint_data()
+    found = {s.short: s for s in AWS_SERVICES}
+    for prefix, service in sorted(services.items()):
+        short = ".".join(reversed(prefix.split(".")))
+        if short in found or region not in service.get("endpoints", {}) or \
+                not service.get("isRegionalized", True):
+            continue
+        endpoint = resolver.construct_endpoint(prefix, region, partition_name=PARTITION)
+        if endpoint is not None and endpoint["hostname"].startswith(f"{prefix}.{region}."):
+            found[short] = AwsService(short, ("Interface",), (endpoint["hostname"],))
+    return found
+
+
 def aws_service(name: str, region: str) -> AwsService | None:
     prefix = f"com.amazonaws.{region}."
     if not name.startswith(prefix):
         return None
-    return next((s for s in AWS_SERVICES if s.short == name[len(prefix):]), None)
+    return endpoint_services(region).get(name[len(prefix):])
+
+
+def served(service: AwsService) -> bool:
+    """Does pocketlink serve the service (its public names, its calls behind the front)?"""
+    return service in AWS_SERVICES
 
 
 @dataclass(frozen=True)
