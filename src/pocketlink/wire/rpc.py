@@ -35,7 +35,10 @@ def protocol_of(spec: ServiceSpec, request: HttpRequest) -> str:
     protocols = spec.model.metadata.get("protocols") or [spec.protocol]
     if request.headers.get("smithy-protocol") == "rpc-v2-cbor" and CBOR in protocols:
         return CBOR
-    if request.headers.get("x-amz-target") and JSON in protocols:
+    # A json request names its operation in X-Amz-Target and says so in its Content-Type
+    # (``application/x-amz-json-1.0``); a form with a stray X-Amz-Target is still a query.
+    if request.headers.get("x-amz-target") and JSON in protocols and \
+            request.headers.get("content-type", "").startswith("application/x-amz-json"):
         return JSON
     return "query" if "query" in protocols else spec.protocol
 
