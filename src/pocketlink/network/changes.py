@@ -357,6 +357,9 @@ def diff_internet(spec: InternetSpec, observed: Observed) -> list[Action]:
     actions += _addresses(ns, "lo", lo, LOOPBACK)
     wanted = {DeviceRoute(network(r), "lo", local=True) for r in spec.local}
     actions += [ReplaceDeviceRoute(ns, r) for r in sorted(wanted - observed.device_routes, key=str)]
+    return actions
+
+
 def _peering_links(spec: RouterSpec, observed: Observed) -> list[Action]:
     """The peerings' links: the requester's router makes a missing pair once the other
     router exists, and sets up both ends; each router keeps its own end's addresses."""
