@@ -6,14 +6,21 @@
 - 004: an application in an isolated subnet calling SSM, Secrets Manager and CloudWatch
   Logs with the AWS CLI and pulling its image from ECR (pushed from the host): timing out
   with no endpoint, working through the seed's endpoints, and refused by an endpoint policy.
+- 003: an instance in a private subnet copying 200 MB from S3 with ``aws s3 cp`` through a
+  NAT gateway, then again once the S3 gateway endpoint is on its route table: the NAT's
+  CloudWatch byte count (GetMetricStatistics) and ``pocketlink cost`` after each copy. The
+  bill is asked of the daemon of ``state`` (its control socket), the calls go to ``endpoint``.
 """
 
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
+from pocketlink.metrics.cost import prices
 from pocketlink.seeds.seed000 import PRIVATE_NAME, PROXY_PORT, Seed000
+from pocketlink.seeds.seed003 import BUCKET, KEY, MEGABYTE, Seed003
 from pocketlink.seeds.seed004 import IMAGE, Seed004
 
 
@@ -99,5 +106,63 @@ def seed004(endpoint: str) -> int:
     return 0 if told else 1
 
 
-def run(endpoint: str, seed: str = "000") -> int:
+def _copy(seed: Seed003) -> int:
+    """The instance's ``aws s3 cp``, with what it printed: the bytes it copied."""
+    copy = seed.copy()
+    print(f"[ec2-user@{seed.ids['instance']} ~]$ aws s3 cp s3://{BUCKET}/{KEY} - | wc -c")
+    print((copy.answer.stdout if copy.bytes else copy.answer.stderr).strip()[-400:])
+    if copy.bytes:
+        print(f"    ({copy.bytes / MEGABYTE:.1f} MB in {copy.seconds:.1f} s)")
+    return copy.bytes
+
+
+def _nat_bytes(seed: Seed003, before: int) -> int:
+    """The NAT gateway's BytesInFromDestination as CloudWatch has it, and its growth since
+    ``before``: the figure now."""
+    now = seed.settled_nat_metric()
+    print(f"$ aws cloudwatch get-metric-statistics --namespace AWS/NATGateway --metric-name "
+          f"BytesInFromDestination --dimensions Name=NatGatewayId,Value={seed.ids['nat']} "
+          "--statistics Sum --period 60 ...")
+    print(f"    Sum {now:,} bytes: {(now - before) / MEGABYTE:+.1f} MB since the copy began")
+    return now
+
+
+def _cost(seed: Seed003, state: str, since: int) -> None:
+    answer = seed.cost(state, since)
+    print("$ pocketlink cost --since ...")
+    print((answer.stdout or answer.stderr).rstrip())
+
+
+def seed003(endpoint: str, state: str) -> int:
+    seed = Seed003(endpoint, say=lambda line: print(f"*** {line}", flush=True))
+    since = int(time.time())
+    seed.build()
+    seed.put_object()
+    print("\n=== Through the NAT gateway: the private subnet's one way to S3")
+    start = seed.settled_nat_metric()
+    through_nat = _copy(seed)
+    after_nat = _nat_bytes(seed, start)
+    _cost(seed, state, since)
+    print("\n=== The S3 gateway endpoint on the private route table (the seed: \"a sudden "
+          "change in the NAT gateway's metrics in CloudWatch\")")
+    seed.add_s3_gateway_endpoint()
+    through_endpoint = _copy(seed)
+    after_endpoint = _nat_bytes(seed, after_nat)
+    _cost(seed, state, since)
+    nat_share = (after_nat - start) / seed.size
+    per_gb = prices()["nat_gateway"]["gigabyte_processed"] / prices()["gigabyte"]
+    print(f"\n--- the seed's \"change in EC2-Other\": through the NAT gateway its byte count grew "
+          f"by {nat_share:.1%} of the object (${(after_nat - start) * per_gb:.6f} of NAT data "
+          f"processing), through the gateway endpoint by "
+          f"{(after_endpoint - after_nat) / seed.size:.1%} (${(after_endpoint - after_nat) * per_gb:.6f})")
+    # The story holds when both copies were whole, the NAT counted the first (headers and
+    # TLS on top) and not the second (a stray packet aside).
+    told = through_nat == through_endpoint == seed.size and 1 <= nat_share < 1.1 \
+        and after_endpoint - after_nat < seed.size // 100
+    return 0 if told else 1
+
+
+def run(endpoint: str, seed: str = "000", state: Path | None = None) -> int:
+    if seed == "003":
+        return seed003(endpoint, str(state))
     return {"000": seed000, "004": seed004}[seed](endpoint)
