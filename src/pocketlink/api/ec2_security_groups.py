@@ -150,7 +150,9 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
         raise ec2.InvalidParameterValue("Value for parameter GroupName is invalid: length must be 1 to 255.")
     if name.lower().startswith("sg-"):
         raise ec2.InvalidParameterValue("Group names may not be in the format sg-*.")
-    if not description or len(description) > 255:
+    if not description:  # AWS's words, quoted in getmoto/moto#112
+        raise ec2.MissingParameter("GroupDescription")
+    if len(description) > 255:
         raise ec2.InvalidParameterValue(
             "Value for parameter GroupDescription is invalid: length must be 1 to 255.")
     if any(g.vpc_id == vpc.id and g.group_name == name for g in owned(context, SecurityGroup)):
@@ -273,6 +275,11 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
             for entry in permission.get(ranges) or []:
                 cidr = entry.get(key, "")
                 try:
+                    # host bits are cleared, as AWS does (hashicorp/terraform#9237); a bare
+                    # address is no CIDR block (the words: aws/aws-cli#2428; ansible's
+                    # ec2_group adds the /32 itself, ansible/ansible#21956)
+                    if "/" not in cidr:
+                        raise ValueError(cidr)
                     cidr = str(network(cidr, strict=False))
                 except ValueError:
                     raise ec2.InvalidParameterValue(f"CIDR block {cidr} is malformed") from None
