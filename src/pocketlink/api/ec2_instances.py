@@ -120,8 +120,10 @@ def describe_instance(store: Store, instance: Instance) -> dict:
         "SecurityGroups": groups,
         "PrivateDnsNameOptions": {"HostnameType": "ip-name" if instance.private_ip_address
                                   else "resource-name",
-                                  "EnableResourceNameDnsARecord": False,
-                                  "EnableResourceNameDnsAAAARecord": False},
+                                  "EnableResourceNameDnsARecord":
+                                      instance.enable_resource_name_dns_a_record,
+                                  "EnableResourceNameDnsAAAARecord":
+                                      instance.enable_resource_name_dns_aaaa_record},
         "MetadataOptions": describe_metadata_options(instance.metadata_options),
         "NetworkInterfaces": [],
     }
@@ -333,6 +335,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
             client_token=params.get("ClientToken"), tags=dict(instance_tags), state="pending",
             metadata_options=options, iam_instance_profile=profile and dataclasses.replace(
                 profile, association_id=ids.new_id("iip-assoc")),
+            enable_resource_name_dns_a_record=subnet.enable_resource_name_dns_a_record,
+            enable_resource_name_dns_aaaa_record=subnet.enable_resource_name_dns_aaaa_record,
         )
         launched.append((instance, eni))
     public = [launch_address(context, subnet, eni, public_taken)
