@@ -26,7 +26,8 @@ def store(tmp_path):
     store.close()
 
 
-def _launch(store: Store, instance_id: str, ip: str, ipv6: str, *, a: bool, aaaa: bool) -> None:
+def _launch(store: Store, instance_id: str, ip: str | None, ipv6: str, *, a: bool,
+            aaaa: bool) -> None:
     eni = NetworkInterface(id=f"eni-{instance_id[2:]}", account=ACCOUNT, region=REGION,
                            vpc_id="vpc-0123456789abcdef0", subnet_id="subnet-0123456789abcdef0",
                            availability_zone=f"{REGION}a", private_ip_address=ip,
@@ -48,6 +49,7 @@ def test_resource_names_as_the_launch_options_say(store):
                    cidr_block="10.0.0.0/16", enable_dns_hostnames=True))
     _launch(store, "i-0aaaaaaaaaaaaaaa1", "10.0.1.10", "fd00::10", a=True, aaaa=True)
     _launch(store, "i-0bbbbbbbbbbbbbbb2", "10.0.1.11", "fd00::11", a=False, aaaa=False)
+    _launch(store, "i-0ccccccccccccccc3", None, "fd00::12", a=False, aaaa=False)  # IPv6-only
     zones = vpc_zones(store, "vpc-0123456789abcdef0")
 
     def answer(name: str, rdtype: str) -> list[str]:
@@ -61,3 +63,5 @@ def test_resource_names_as_the_launch_options_say(store):
     assert answer("i-0bbbbbbbbbbbbbbb2", "A") == []
     assert answer("i-0bbbbbbbbbbbbbbb2", "AAAA") == []
     assert answer("ip-10-0-1-11", "A") == ["10.0.1.11"]  # the ip-name stays
+    # an IPv6-only instance's only name is its resource name (HostnameType resource-name)
+    assert answer("i-0ccccccccccccccc3", "AAAA") == ["fd00::12"]
