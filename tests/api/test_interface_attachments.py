@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.api.conftest import AMI, settled
+
 
 def _error(call, code: str) -> None:
     with pytest.raises(ClientError) as raised:
@@ -93,3 +95,23 @@ def test_termination_detaches_or_deletes(ec2, world):
     ec2.terminate_instances(InstanceIds=[instance_id])
     assert _eni(ec2, eni_id)["Status"] == "available"
     _error(lambda: _eni(ec2, doomed), "InvalidNetworkInterfaceID.NotFound")
+
+
+@pytest.mark.parametrize("delete", [True, False])
+def test_launch_interface_kept_or_deleted_at_termination(ec2, world, delete):
+    """RunInstances' NetworkInterfaces DeleteOnTermination: the launch ENI outlives its
+    instance when it is false. moto's test_create_instance__termination_deletes_eni
+    (test_elastic_network_interfaces.py), marked aws_verified: run against AWS itself."""
+    [instance] = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, NetworkInterfaces=[{
+        "DeviceIndex": 0, "SubnetId": world["subnet"]["SubnetId"],
+        "DeleteOnTermination": delete}])["Instances"]
+    settled(ec2, [instance["InstanceId"]])
+    eni_id = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    assert _eni(ec2, eni_id)["Attachment"]["DeleteOnTermination"] is delete
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    if delete:
+        _error(lambda: _eni(ec2, eni_id), "InvalidNetworkInterfaceID.NotFound")
+        return
+    kept = _eni(ec2, eni_id)
+    assert kept["Status"] == "available" and "Attachment" not in kept
+    ec2.delete_network_interface(NetworkInterfaceId=eni_id)

@@ -213,6 +213,19 @@ def test_secondary_private_addresses_given_and_counted(ec2, subnet):
     assert free["AvailableIpAddressCount"] == 251 - 6
 
 
+def test_listed_addresses_without_a_primary(ec2, subnet):
+    """With no address marked Primary, a listed one is the primary and no other is taken
+    (hashicorp/terraform#6750: AWS returned one of the private_ips sent without Primary
+    as the primary, and no extra address; moto's test_subnets.py counts on it too)."""
+    eni = ec2.create_network_interface(
+        SubnetId=subnet["SubnetId"],
+        PrivateIpAddresses=[{"PrivateIpAddress": "10.0.1.30"},
+                            {"PrivateIpAddress": "10.0.1.31"}])["NetworkInterface"]
+    assert _private(eni) == [("10.0.1.30", True), ("10.0.1.31", False)]
+    free = ec2.describe_subnets(SubnetIds=[subnet["SubnetId"]])["Subnets"][0]
+    assert free["AvailableIpAddressCount"] == 251 - 2
+
+
 @pytest.mark.parametrize(("params", "code"), [
     ({"SecondaryPrivateIpAddressCount": 1,
       "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.20", "Primary": True},

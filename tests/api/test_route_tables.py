@@ -127,6 +127,14 @@ def test_route_to_an_instance(ec2, table, subnet, launch):
     assert route["InstanceOwnerId"] == "111111111111"
     assert route["NetworkInterfaceId"] == instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
     assert (route["Origin"], route["State"]) == ("CreateRoute", "active")
+    # route.instance-id, one of DescribeRouteTables' filters in the API reference (with
+    # route.nat-gateway-id and route.egress-only-internet-gateway-id)
+    found = ec2.describe_route_tables(Filters=[
+        {"Name": "route.instance-id", "Values": [instance["InstanceId"]]}])["RouteTables"]
+    assert [t["RouteTableId"] for t in found] == [table["RouteTableId"]]
+    assert ec2.describe_route_tables(Filters=[
+        {"Name": "route.nat-gateway-id", "Values": ["nat-0123456789abcdef0"]}])[
+        "RouteTables"] == []
 
 
 def test_route_to_an_instance_interface_names_the_instance(ec2, table, subnet, launch):

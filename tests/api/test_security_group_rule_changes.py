@@ -70,6 +70,29 @@ def test_modify_refuses_what_authorize_would(ec2, group):
     assert _rule(ec2, group, other)["CidrIpv4"] == "192.0.2.0/24"
 
 
+@pytest.mark.parametrize(("rule", "code", "message"), [
+    ({"FromPort": 22, "ToPort": 22, "CidrIpv4": "10.0.0.0/8"}, "InvalidParameterValue",
+     "Invalid value 'null' for protocol. VPC security group rules must specify protocols "
+     "explicitly."),
+    ({"IpProtocol": "udp", "ToPort": 22, "CidrIpv4": "10.0.0.0/8"}, "InvalidParameterValue",
+     "Invalid value for portRange. Must specify both from and to ports with TCP/UDP."),
+    ({"IpProtocol": "udp", "FromPort": 22, "ToPort": 22}, "MissingParameter",
+     "The request must contain exactly one of: cidrIp, cidrIpv6, prefixListId, or "
+     "referencedGroupId"),
+    ({"IpProtocol": "udp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "10.0.0.0/8",
+      "CidrIpv6": "2001:db8::/32"}, "InvalidParameterCombination",
+     "Only one of cidrIp, cidrIpv6, prefixListId, or referencedGroupId can be specified"),
+])
+def test_modify_refusals_in_aws_words(ec2, group, rule, code, message):
+    """The words of moto's test_modify_security_group_rules, marked aws_verified (run
+    against AWS itself)."""
+    rule_id = _authorize(ec2, group)
+    with pytest.raises(ClientError) as err:
+        ec2.modify_security_group_rules(GroupId=group, SecurityGroupRules=[
+            {"SecurityGroupRuleId": rule_id, "SecurityGroupRule": rule}])
+    assert err.value.response["Error"] == {"Code": code, "Message": message}
+
+
 def test_descriptions_by_permission_and_by_rule_id(ec2, group):
     rule_id = _authorize(ec2, group, Description="old")
     ec2.update_security_group_rule_descriptions_ingress(GroupId=group, IpPermissions=[

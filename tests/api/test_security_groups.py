@@ -299,3 +299,29 @@ def test_rules_are_tagged_by_their_own_ids(ec2, group):
     with pytest.raises(ClientError) as err:
         ec2.create_tags(Resources=["sgr-0123456789abcdef0"], Tags=[{"Key": "k", "Value": "v"}])
     assert err.value.response["Error"]["Code"] == "InvalidSecurityGroupRuleId.NotFound"
+
+
+def test_a_group_without_a_description(ec2, vpc):
+    """AWS: MissingParameter, "The request must contain the parameter GroupDescription"
+    (its answer quoted in getmoto/moto#112)."""
+    with pytest.raises(ClientError) as err:
+        ec2.create_security_group(VpcId=vpc["VpcId"], GroupName="bare", Description="")
+    assert err.value.response["Error"] == {
+        "Code": "MissingParameter",
+        "Message": "The request must contain the parameter GroupDescription"}
+
+
+def test_cidr_host_bits_are_cleared_and_a_bare_address_refused(ec2, group):
+    """AWS keeps 10.8.0.0/16 for 10.8.10.0/16 (hashicorp/terraform#9237) and refuses an
+    address without a prefix length: "CIDR block ... is malformed" (aws/aws-cli#2428)."""
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "10.8.10.0/16"}]}])
+    [permission] = describe(ec2, group)["IpPermissions"]
+    assert permission["IpRanges"] == [{"CidrIp": "10.8.0.0/16"}]
+    with pytest.raises(ClientError) as err:
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+             "IpRanges": [{"CidrIp": "123.123.123.123"}]}])
+    assert err.value.response["Error"] == {
+        "Code": "InvalidParameterValue", "Message": "CIDR block 123.123.123.123 is malformed"}

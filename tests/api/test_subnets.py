@@ -263,3 +263,20 @@ def test_subnet_in_an_unknown_vpc(ec2):
     with pytest.raises(ClientError) as err:
         ec2.create_subnet(VpcId="vpc-0123456789abcdef0", CidrBlock="10.0.1.0/24")
     assert err.value.response["Error"]["Code"] == "InvalidVpcID.NotFound"
+
+
+def test_resource_name_records_on_launch(ec2, make_vpc, make_subnet, launch):
+    """ModifySubnetAttribute EnableResourceNameDnsARecordOnLaunch (API reference; moto's
+    test_private_dns_name_options): the subnet shows it and an instance launched there
+    carries it in PrivateDnsNameOptions (its name in the resolver: tests/dns)."""
+    subnet = make_subnet(make_vpc("10.0.0.0/16"), "10.0.1.0/24")
+    options = describe(ec2, subnet)["PrivateDnsNameOptionsOnLaunch"]
+    assert options == {"HostnameType": "ip-name", "EnableResourceNameDnsARecord": False,
+                       "EnableResourceNameDnsAAAARecord": False}
+    ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"],
+                                EnableResourceNameDnsARecordOnLaunch={"Value": True})
+    options = describe(ec2, subnet)["PrivateDnsNameOptionsOnLaunch"]
+    assert options["EnableResourceNameDnsARecord"] is True
+    assert options["EnableResourceNameDnsAAAARecord"] is False
+    [instance] = launch(subnet)
+    assert instance["PrivateDnsNameOptions"]["EnableResourceNameDnsARecord"] is True

@@ -76,7 +76,7 @@ def test_bad_domain_names_are_refused(route53):
         route53.create_hosted_zone(Name="bad..name", CallerReference="bad")
 
 
-def test_list_hosted_zones(route53):
+def test_list_hosted_zones(route53, client):
     made = [route53.create_hosted_zone(Name=n, CallerReference=n)["HostedZone"]
             for n in ("b.example.net", "a.example.net", "a.example.com")]
     listed = route53.list_hosted_zones()["HostedZones"]
@@ -89,6 +89,9 @@ def test_list_hosted_zones(route53):
     assert rest["IsTruncated"] is False
     assert sorted(z["Id"] for z in first["HostedZones"] + rest["HostedZones"]) == \
         sorted(z["Id"] for z in made)
+    # GetHostedZoneCount: the account's zones, public and private (API reference)
+    assert route53.get_hosted_zone_count()["HostedZoneCount"] == 3
+    assert client("route53", new_account()).get_hosted_zone_count()["HostedZoneCount"] == 0
 
 
 def test_zones_belong_to_their_account(zone, client):

@@ -28,7 +28,7 @@ from pocketlink.api.ec2_instance_metadata import (
     instance_profile,
     metadata_options,
 )
-from pocketlink.api.ec2_interface_attachments import let_go
+from pocketlink.api.ec2_interface_attachments import detach, let_go
 from pocketlink.api.ec2_network_interfaces import (
     check_groups,
     describe_interface,
@@ -42,6 +42,7 @@ from pocketlink.api.lookups import owned, require, select
 from pocketlink.model import ids, regions
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, Subnet
+from pocketlink.model.internet import Address
 from pocketlink.store import Store
 
 STATE_CODES = {"pending": 0, "running": 16, "shutting-down": 32, "terminated": 48,
@@ -119,8 +120,10 @@ def describe_instance(store: Store, instance: Instance) -> dict:
         "SecurityGroups": groups,
         "PrivateDnsNameOptions": {"HostnameType": "ip-name" if instance.private_ip_address
                                   else "resource-name",
-                                  "EnableResourceNameDnsARecord": False,
-                                  "EnableResourceNameDnsAAAARecord": False},
+                                  "EnableResourceNameDnsARecord":
+                                      instance.enable_resource_name_dns_a_record,
+                                  "EnableResourceNameDnsAAAARecord":
+                                      instance.enable_resource_name_dns_aaaa_record},
         "MetadataOptions": describe_metadata_options(instance.metadata_options),
         "NetworkInterfaces": [],
     }
@@ -156,7 +159,8 @@ def describe_instance(store: Store, instance: Instance) -> dict:
             "Groups": groups, "InterfaceType": eni.interface_type,
             "Attachment": {"AttachmentId": eni.attachment_id, "DeviceIndex": 0,
                            "Status": "attached", "AttachTime": instance.created,
-                           "DeleteOnTermination": True, "NetworkCardIndex": 0},
+                           "DeleteOnTermination": eni.delete_on_termination,
+                           "NetworkCardIndex": 0},
             "Ipv6Addresses": [{"Ipv6Address": ip, "IsPrimaryIpv6": False}
                               for ip in eni.ipv6_addresses],
             "PrivateIpAddresses": private,
@@ -219,6 +223,7 @@ def _interface_spec(given: dict, groups: str) -> dict:
         "Ipv6Addresses": [a["Ipv6Address"] for a in given.get("Ipv6Addresses") or []
                           if "Ipv6Address" in a],
         "AssociatePublicIpAddress": given.get("AssociatePublicIpAddress"),
+        "DeleteOnTermination": given.get("DeleteOnTermination", True),
     }
 
 
@@ -318,6 +323,7 @@ def run_instances(context: RequestContext, params: dict) -> dict:
             taken=taken, tags=dict(eni_tags), status="in-use",
             attachment_id=ids.new_id("eni-attach"), instance_id=instance_id,
         )
+        eni.delete_on_termination = network["DeleteOnTermination"]
         instance = Instance(
             id=instance_id, account=context.account, region=context.region,
             reservation_id=reservation_id, image_id=image_id,
@@ -329,6 +335,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
             client_token=params.get("ClientToken"), tags=dict(instance_tags), state="pending",
             metadata_options=options, iam_instance_profile=profile and dataclasses.replace(
                 profile, association_id=ids.new_id("iip-assoc")),
+            enable_resource_name_dns_a_record=subnet.enable_resource_name_dns_a_record,
+            enable_resource_name_dns_aaaa_record=subnet.enable_resource_name_dns_aaaa_record,
         )
         launched.append((instance, eni))
     public = [launch_address(context, subnet, eni, public_taken)
@@ -405,8 +413,14 @@ def terminate_instances(context: RequestContext, params: dict) -> dict:
             mine.state_reason = "Client.UserInitiatedShutdown"
             mine.state_transition_reason = f"User initiated ({now():%Y-%m-%d %H:%M:%S GMT})"
             eni = context.store.get(NetworkInterface, instance.network_interface_id)
-            if eni is not None:
+            if eni is not None and eni.delete_on_termination:
                 tx.delete(eni)
+            elif eni is not None:  # kept (DeleteOnTermination false): detached, and the
+                # public IP EC2 gave at launch goes back, as at any stop or termination
+                detach(tx, eni)
+                for address in context.store.all(Address):
+                    if not address.elastic and address.network_interface_id == eni.id:
+                        tx.delete(address)
             let_go(tx, instance)
             blackhole_routes(tx, context, {instance.id, instance.network_interface_id})
     return {"TerminatingInstances": changes}

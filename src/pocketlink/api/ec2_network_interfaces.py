@@ -176,6 +176,12 @@ def _private_addresses(params: dict) -> tuple[str | None, list[str]]:
     primary = params.get("PrivateIpAddress")
     if len(primaries) > 1 or (primary and primaries and primaries != [primary]):
         raise ec2.InvalidParameterValue("Only one primary private IP address may be specified.")
+    if not primary and not primaries and listed:
+        # None marked Primary: AWS makes a listed one primary and picks no extra address
+        # (hashicorp/terraform#6750: of private_ips sent without Primary, one came back
+        # primary, none was added); the first, as pocketlink keeps the caller's order.
+        primaries = [listed[0].get("PrivateIpAddress")]
+        listed = listed[1:]
     primary = primary or (primaries[0] if primaries else None)
     secondary = [a.get("PrivateIpAddress") for a in listed if not a.get("Primary")]
     if any(not ip for ip in secondary):

@@ -49,6 +49,10 @@ ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
     "route.destination-prefix-list-id": lambda t: [r.destination_prefix_list_id for r in t.routes],
     "route.gateway-id": lambda t: [r.gateway_id for r in t.routes],
     "route.vpc-peering-connection-id": lambda t: [r.vpc_peering_connection_id for r in t.routes],
+    "route.nat-gateway-id": lambda t: [r.nat_gateway_id for r in t.routes],
+    "route.instance-id": lambda t: [r.instance_id for r in t.routes],
+    "route.egress-only-internet-gateway-id": lambda t: [
+        r.egress_only_internet_gateway_id for r in t.routes],
     "route.origin": lambda t: [r.origin for r in t.routes],
     "route.state": lambda t: [r.state for r in t.routes],
 }

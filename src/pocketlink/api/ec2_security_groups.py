@@ -150,7 +150,9 @@ def create_security_group(context: RequestContext, params: dict) -> dict:
         raise ec2.InvalidParameterValue("Value for parameter GroupName is invalid: length must be 1 to 255.")
     if name.lower().startswith("sg-"):
         raise ec2.InvalidParameterValue("Group names may not be in the format sg-*.")
-    if not description or len(description) > 255:
+    if not description:  # AWS's words, quoted in getmoto/moto#112
+        raise ec2.MissingParameter("GroupDescription")
+    if len(description) > 255:
         raise ec2.InvalidParameterValue(
             "Value for parameter GroupDescription is invalid: length must be 1 to 255.")
     if any(g.vpc_id == vpc.id and g.group_name == name for g in owned(context, SecurityGroup)):
@@ -273,6 +275,11 @@ def _rules_of(context: RequestContext, group: SecurityGroup, permissions: list[d
             for entry in permission.get(ranges) or []:
                 cidr = entry.get(key, "")
                 try:
+                    # host bits are cleared, as AWS does (hashicorp/terraform#9237); a bare
+                    # address is no CIDR block (the words: aws/aws-cli#2428; ansible's
+                    # ec2_group adds the /32 itself, ansible/ansible#21956)
+                    if "/" not in cidr:
+                        raise ValueError(cidr)
                     cidr = str(network(cidr, strict=False))
                 except ValueError:
                     raise ec2.InvalidParameterValue(f"CIDR block {cidr} is malformed") from None
@@ -471,7 +478,11 @@ def describe_security_group_rules(context: RequestContext, params: dict) -> dict
 
 def _as_permission(request: dict) -> dict:
     """A ``SecurityGroupRuleRequest`` (ModifySecurityGroupRules) as the IpPermissions entry
-    of the one rule it describes."""
+    of the one rule it describes. The refusals' words are AWS's, as moto's
+    test_modify_security_group_rules (marked aws_verified: run against AWS) quotes them."""
+    if "IpProtocol" not in request:
+        raise ec2.InvalidParameterValue("Invalid value 'null' for protocol. VPC security group "
+                                        "rules must specify protocols explicitly.")
     permission: dict = {key: request[key] for key in ("IpProtocol", "FromPort", "ToPort")
                         if key in request}
     described = {"Description": request["Description"]} if "Description" in request else {}
@@ -481,10 +492,12 @@ def _as_permission(request: dict) -> dict:
         ("PrefixListIds", {"PrefixListId": request.get("PrefixListId")}),
         ("UserIdGroupPairs", {"GroupId": request.get("ReferencedGroupId")}))
         if next(iter(entry.values()))]
-    if len(peers) != 1:
+    if not peers:
+        raise ServiceError("The request must contain exactly one of: cidrIp, cidrIpv6, "
+                           "prefixListId, or referencedGroupId", code="MissingParameter")
+    if len(peers) > 1:
         raise ec2.InvalidParameterCombination(
-            "A security group rule must specify exactly one of CidrIpv4, CidrIpv6, "
-            "PrefixListId or ReferencedGroupId.")
+            "Only one of cidrIp, cidrIpv6, prefixListId, or referencedGroupId can be specified")
     field, entry = peers[0]
     permission[field] = [{**entry, **described}]
     return permission

@@ -65,8 +65,8 @@ def describe_subnet(context: RequestContext, subnet: Subnet) -> dict:
         "MapCustomerOwnedIpOnLaunch": False,
         "PrivateDnsNameOptionsOnLaunch": {
             "HostnameType": "resource-name" if subnet.ipv6_native else "ip-name",
-            "EnableResourceNameDnsARecord": False,
-            "EnableResourceNameDnsAAAARecord": False,
+            "EnableResourceNameDnsARecord": subnet.enable_resource_name_dns_a_record,
+            "EnableResourceNameDnsAAAARecord": subnet.enable_resource_name_dns_aaaa_record,
         },
         "Ipv6CidrBlockAssociationSet": [
             {"AssociationId": a.association_id, "Ipv6CidrBlock": a.cidr,
@@ -213,6 +213,8 @@ def delete_subnet(context: RequestContext, params: dict) -> dict:
 _SUBNET_ATTRIBUTES = {
     "MapPublicIpOnLaunch": "map_public_ip_on_launch",
     "AssignIpv6AddressOnCreation": "assign_ipv6_address_on_creation",
+    "EnableResourceNameDnsARecordOnLaunch": "enable_resource_name_dns_a_record",
+    "EnableResourceNameDnsAAAARecordOnLaunch": "enable_resource_name_dns_aaaa_record",
 }
 
 

@@ -229,6 +229,12 @@ def list_hosted_zones(context: RequestContext, params: dict) -> dict:
     return result
 
 
+@operation("route53", "GetHostedZoneCount")
+def get_hosted_zone_count(context: RequestContext, params: dict) -> dict:
+    return {"HostedZoneCount": sum(1 for z in context.store.all(HostedZone)
+                                   if z.account == context.account)}
+
+
 @operation("route53", "ListHostedZonesByName")
 def list_hosted_zones_by_name(context: RequestContext, params: dict) -> dict:
     def key(zone: HostedZone) -> tuple:

@@ -1,5 +1,7 @@
 """What a VPC's resolver (AmazonProvidedDNS) knows: the private DNS names of the VPC's
-endpoints, the VPC's own instance names and their reverse names, private hosted zones
+endpoints, the VPC's own instance names and their reverse names (and an instance's resource
+name, ``i-0123....compute.internal``, where its subnet's PrivateDnsNameOptionsOnLaunch asked
+for it when it was launched, and always for an IPv6-only one), private hosted zones
 associated with the VPC, the instance names of peer VPCs that allow it (the peering's
 ``AllowDnsResolutionFromRemoteVpc``), and the public DNS, which stands for the internet.
 Nothing else resolves: there is no internet behind it. An AWS service's regional name
@@ -23,7 +25,7 @@ from pocketlink.dns.aws_names import private_zones, published
 from pocketlink.dns.public import hosted_zone, public_zones
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model import regions
-from pocketlink.model.ec2 import NetworkInterface, Vpc
+from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
 from pocketlink.model.peering import PeeringState, VpcPeeringConnection
 from pocketlink.model.route53 import HostedZone
 from pocketlink.store import Store
@@ -56,13 +58,19 @@ def _internal(store: Store, vpc: Vpc) -> list[Zone]:
     for eni in store.all(NetworkInterface):
         if eni.vpc_id not in named:
             continue
+        instance = store.get(Instance, eni.instance_id) if eni.instance_id else None
+        if instance is not None and instance.network_interface_id != eni.id:
+            instance = None  # resource names are the primary interface's
         if eni.private_ip_address:
             name = regions.private_dns_name(vpc.region, eni.private_ip_address) + "."
             forward.add(name, "A", TTL, [eni.private_ip_address])
             reverse.add(dns.reversename.from_address(eni.private_ip_address).to_text(), "PTR",
                         TTL, [name])
-        elif eni.ipv6_addresses and eni.instance_id:
-            forward.add(f"{eni.instance_id}.{domain}", "AAAA", TTL, eni.ipv6_addresses[:1])
+            if instance is not None and instance.enable_resource_name_dns_a_record:
+                forward.add(f"{instance.id}.{domain}", "A", TTL, [eni.private_ip_address])
+        if eni.ipv6_addresses and instance is not None and (
+                not eni.private_ip_address or instance.enable_resource_name_dns_aaaa_record):
+            forward.add(f"{instance.id}.{domain}", "AAAA", TTL, eni.ipv6_addresses[:1])
     return [forward, reverse]
 
 

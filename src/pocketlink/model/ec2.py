@@ -62,6 +62,10 @@ class Subnet(Resource):
     default_for_az: bool = False
     assign_ipv6_address_on_creation: bool = False
     state: str = "available"
+    # PrivateDnsNameOptionsOnLaunch: whether instances launched here get an A (AAAA) record
+    # for their resource name (i-0123....compute.internal) in the VPC's resolver
+    enable_resource_name_dns_a_record: bool = False
+    enable_resource_name_dns_aaaa_record: bool = False
 
 
 @dataclass(kw_only=True)
@@ -202,3 +206,6 @@ class Instance(Resource):
     state_transition_reason: str = ""
     metadata_options: MetadataOptions = field(default_factory=MetadataOptions)
     iam_instance_profile: InstanceProfileAssociation | None = None
+    # its subnet's PrivateDnsNameOptionsOnLaunch when it was launched
+    enable_resource_name_dns_a_record: bool = False
+    enable_resource_name_dns_aaaa_record: bool = False
