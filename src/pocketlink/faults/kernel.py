@@ -1,0 +1,125 @@
+"""Applying a ``FaultPlan``: nftables tables, netem qdiscs, stopped processes.
+
+The injector compares the plan with what it applied last and touches only what changed;
+every so often it applies the whole plan again (each step is idempotent), so a namespace
+the reconciler made afresh, or a daemon that restarted with faults stored, gets its faults
+back. What it cannot apply yet (a namespace not made) it tries again on the next look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+
+from pocketlink.faults.plan import TABLE, FaultPlan, plan
+from pocketlink.instances import processes
+from pocketlink.network import names, netns
+from pocketlink.store import Store
+
+log = logging.getLogger("pocketlink.faults")
+
+LOOK_EVERY = 0.2  # seconds between looks at the store's change count
+REAPPLY_EVERY = 10.0
+
+
+def _in(namespace: str, *command: str, text: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["nsenter", f"--net={netns.NETNS_DIR / namespace}", *command],
+                          input=text, capture_output=True, text=True, check=False)
+
+
+def _present(namespace: str) -> bool:
+    return (netns.NETNS_DIR / namespace).exists()
+
+
+def _load(namespace: str, table: str | None) -> bool:
+    script = f"table inet {TABLE}\ndelete table inet {TABLE}\n{table or ''}"
+    done = _in(namespace, "nft", "-f", "-", text=script)
+    if done.returncode != 0:
+        log.warning("fault table in %s: %s", namespace, done.stderr.strip())
+    return done.returncode == 0
+
+
+def _netem(namespace: str, link: str, args: tuple[str, ...] | None) -> bool:
+    if args is None:
+        _in(namespace, "tc", "qdisc", "del", "dev", link, "root")  # none there: nothing to do
+        return True
+    done = _in(namespace, "tc", "qdisc", "replace", "dev", link, "root", "netem", *args)
+    if done.returncode != 0:
+        log.warning("netem on %s in %s: %s", link, namespace, done.stderr.strip())
+    return done.returncode == 0
+
+
+def _signal(instance_id: str, sig: signal.Signals) -> bool:
+    namespace = names.namespace(instance_id)
+    if not _present(namespace):
+        return False
+    for pid in processes.pids_in(namespace):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    return True
+
+
+def _keep(applied: dict, key: object, value: object) -> None:
+    if value is None:
+        applied.pop(key, None)
+    else:
+        applied[key] = value
+
+
+class FaultInjector:
+    """Keeps the kernel at the stored faults."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.applied = FaultPlan()
+
+    def converge(self, wanted: FaultPlan, again: bool = False) -> None:
+        """Brings the kernel from what was applied last to ``wanted`` (the whole of it
+        ``again``); runs off the event loop, as it waits for nft and tc."""
+        had = self.applied
+        tables = dict(had.tables)
+        for namespace in set(had.tables) | set(wanted.tables):
+            table = wanted.tables.get(namespace)
+            if not (again or table != had.tables.get(namespace)):
+                continue
+            if not _present(namespace):  # not made yet, or gone with its faults
+                tables.pop(namespace, None)
+            elif _load(namespace, table):
+                _keep(tables, namespace, table)
+        netem = dict(had.netem)
+        for key in set(had.netem) | set(wanted.netem):
+            args = wanted.netem.get(key)
+            if not (again or args != had.netem.get(key)):
+                continue
+            if not _present(key[0]):
+                netem.pop(key, None)
+            elif _netem(*key, args):
+                _keep(netem, key, args)
+        hung = set(had.hung)
+        for instance_id in wanted.hung if again else wanted.hung - had.hung:
+            if _signal(instance_id, signal.SIGSTOP):
+                hung.add(instance_id)
+        for instance_id in had.hung - wanted.hung:
+            _signal(instance_id, signal.SIGCONT)
+            hung.discard(instance_id)
+        self.applied = FaultPlan(tables, netem, frozenset(hung))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        seen, reapplied = -1, time.monotonic()
+        while not stop.is_set():
+            again = time.monotonic() - reapplied >= REAPPLY_EVERY
+            if self.store.changes != seen or again:
+                seen = self.store.changes
+                try:  # the plan is read here, on the loop, where the store is written
+                    await asyncio.to_thread(self.converge, plan(self.store), again)
+                except Exception:  # a fault the kernel refuses must not stop the daemon
+                    log.exception("applying faults")
+                if again:
+                    reapplied = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LOOK_EVERY)
