@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from functools import cache
 
 from pocketlink.faults.plan import TABLE, FaultPlan, plan
 from pocketlink.instances import processes
@@ -52,6 +53,17 @@ def _netem(namespace: str, link: str, args: tuple[str, ...] | None) -> bool:
     if done.returncode != 0:
         log.warning("netem on %s in %s: %s", link, namespace, done.stderr.strip())
     return done.returncode == 0
+
+
+@cache
+def netem_missing() -> str | None:
+    """Why this kernel cannot delay packets, or None when it can: the probe adds a netem
+    qdisc in a namespace of its own, gone with the probe."""
+    done = subprocess.run(["unshare", "--net", "tc", "qdisc", "add", "dev", "lo", "root",
+                           "netem", "delay", "1ms"], capture_output=True, text=True, check=False)
+    if done.returncode == 0:
+        return None
+    return f"this kernel cannot delay packets (tc netem: {done.stderr.strip()})"
 
 
 def _signal(instance_id: str, sig: signal.Signals) -> bool:

@@ -10,8 +10,11 @@
   - ``kill-target``: the instance resets every connection opened to it (what a host whose
     server process died answers); its processes keep running, so clearing it is instant.
   - ``stop-resolver``: the VPC router drops DNS to the resolver's addresses.
-- ``netem``: a ``tc netem`` qdisc on the router's end of an instance ENI's veth, so the
-  delay or loss hits every packet delivered to that ENI.
+  - ``loss``: the VPC router drops that share of the packets it routes to the ENI's
+    addresses, at random (nftables ``numgen``: it needs no netem; what the subnet's bridge
+    carries between two of its own ENIs is not routed, and not dropped).
+- ``netem``: latency's ``tc netem`` qdisc on the router's end of an instance ENI's veth, so
+  the delay hits every packet delivered to that ENI (a kernel without netem refuses it).
 - ``hung``: the instances whose processes are stopped (SIGSTOP): their kernel still
   completes TCP handshakes, so a TCP health check passes while HTTP hangs, as at AWS.
 """
@@ -91,12 +94,19 @@ def plan(store: Store) -> FaultPlan:
                         f"ip daddr {{ {resolver_address(vpc)}, {RESOLVER_LINK_LOCAL} }} "
                         "meta l4proto { tcp, udp } th dport 53 drop",
                         f"ip6 daddr {RESOLVER_IPV6} meta l4proto {{ tcp, udp }} th dport 53 drop"]
-            case "latency" | "loss":
+            case "latency":
                 eni = store.get(NetworkInterface, fault.target)
                 if eni is not None:
-                    netem[(names.namespace(eni.vpc_id), names.veth(eni.id))] += (
-                        ["delay", f"{fault.value}ms"] if fault.action == "latency"
-                        else ["loss", f"{fault.value}%"])
+                    netem[(names.namespace(eni.vpc_id), names.veth(eni.id))] += [
+                        "delay", f"{fault.value}ms"]
+            case "loss":
+                eni = store.get(NetworkInterface, fault.target)
+                if eni is not None:
+                    share = "" if fault.value == 100 else \
+                        f"numgen random mod 100 < {fault.value} "
+                    rules[names.namespace(eni.vpc_id)]["postrouting"] += [
+                        f"{'ip6' if ':' in a else 'ip'} daddr {a} {share}drop"
+                        for a in _addresses(eni)]
     return FaultPlan({space: _table(chains) for space, chains in rules.items()},
                      {link: tuple(args) for link, args in netem.items()}, frozenset(hung))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pocketlink.faults.kernel import netem_missing
 from pocketlink.model.base import encode
 from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
 from pocketlink.model.faults import OWNER, Fault
@@ -61,6 +62,8 @@ def add(store: Store, form: dict[str, str]) -> Fault:
             raise FaultError(f"{action} takes --{key} from {low} to {high}")
         value = int(raw)
     region = _region(store, name, target)
+    if action == "latency" and (missing := netem_missing()) is not None:
+        raise FaultError(missing)
     for fault in store.all(Fault):
         if (fault.action, fault.target) == (action, target):
             raise FaultError(f"{action} {target} is already injected as {fault.id}")
