@@ -168,6 +168,11 @@ def test_losing_a_zone(world: World, cross_zone: bool) -> None:
     print(f"[{'on' if cross_zone else 'off'}] zone-2 client steadily served after "
           f"{_since(start)}; target health {world.health()}")
     assert world.served_by(0) is None  # the lost zone's client is down with its zone
+    wait_for(lambda: world.health()[world.webs[0]] == "unhealthy",
+             "the lost zone's target unhealthy", 60)
+    print(f"[{'on' if cross_zone else 'off'}] the lost zone's target unhealthy after "
+          f"{_since(start)}")
+    assert _steadily(world, 1, {1})
     assert world.fault("list").stdout.count("lose-az") == 1
 
     start = time.monotonic()
