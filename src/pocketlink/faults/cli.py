@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, state: Path) -> int:
             made = control.ask(record, "POST", f"/_pocketlink/faults?{urlencode(form)}")
             print(_line(made["fault"]))
     except control.Refused as error:
-        print(f"pocketlink fault: {error}", file=sys.stderr)
+        print(f"pocketlink fault: {error.reason}", file=sys.stderr)
         return 1
     except PermissionError:
         print(f"pocketlink fault: only the user who started the daemon of {state} may ask "

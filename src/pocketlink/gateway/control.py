@@ -234,7 +234,11 @@ class _UnixConnection(http.client.HTTPConnection):
 
 
 class Refused(OSError):
-    """The daemon answered, and refused the request: its message says why."""
+    """The daemon answered, and refused the request: ``reason`` says why."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def ask(record: RuntimeRecord, method: str, path: str, timeout: float = 5) -> dict:
@@ -248,8 +252,9 @@ def ask(record: RuntimeRecord, method: str, path: str, timeout: float = 5) -> di
         raise OSError(f"no answer on {record.socket}: {error}") from None
     finally:
         connection.close()
-    if response.status == 400:
-        raise Refused(json.loads(body).get("message", ""))
     if response.status != 200:
-        raise OSError(f"{path} answered {response.status}: {body[:200]!r}")
+        message = f"{path} answered {response.status}: {body[:200]!r}"
+        if response.status == 400:
+            raise Refused(message, json.loads(body).get("message", ""))
+        raise OSError(message)
     return json.loads(body)
