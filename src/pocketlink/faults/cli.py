@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
-from pocketlink.faults.requests import ACTIONS
+from pocketlink.model.faults import ACTIONS
 
 HELP = {
     "lose-az": "lose a zone: its NLB nodes, endpoint ENIs and instances stop answering, "
@@ -16,7 +16,7 @@ HELP = {
     "kill-target": "an instance refuses every connection (RST), as when its server died",
     "hang-target": "stop (SIGSTOP) every process of an instance",
     "latency": "delay every packet delivered to an instance's ENI (tc netem)",
-    "loss": "drop a share of the packets delivered to an instance's ENI (tc netem)",
+    "loss": "drop a share of the packets routed to an instance's ENI, at random",
     "stop-resolver": "the VPC's resolver (AmazonProvidedDNS) stops answering",
 }
 
@@ -27,9 +27,10 @@ def add_parser(commands, state_help: str) -> None:
     verbs = fault.add_subparsers(dest="verb", required=True)
     for action, (name, takes) in ACTIONS.items():
         verb = verbs.add_parser(action, help=HELP[action])
-        verb.add_argument(f"--{name}", required=True, dest="target")
+        verb.add_argument(f"--{name}", required=True, dest="target", metavar=name.upper())
         if takes is not None:
-            verb.add_argument(f"--{takes[0]}", required=True, dest="value")
+            verb.add_argument(f"--{takes[0]}", required=True, dest="value",
+                              metavar=f"{takes[1]}..{takes[2]}")
     verbs.add_parser("list", help="the faults injected")
     clear = verbs.add_parser("clear", help="end one fault, or all")
     clear.add_argument("id", nargs="?", default=None)

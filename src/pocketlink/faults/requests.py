@@ -13,19 +13,10 @@ import re
 from pocketlink.faults.kernel import netem_missing
 from pocketlink.model.base import encode
 from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
-from pocketlink.model.faults import OWNER, Fault
+from pocketlink.model.faults import ACTIONS, OWNER, Fault
 from pocketlink.model.ids import new_id
 from pocketlink.store import Store
 
-# action -> (what it names, the value it takes and its bounds)
-ACTIONS: dict[str, tuple[str, tuple[str, int, int] | None]] = {
-    "lose-az": ("zone", None),
-    "kill-target": ("instance", None),
-    "hang-target": ("instance", None),
-    "latency": ("eni", ("ms", 1, 60_000)),
-    "loss": ("eni", ("percent", 1, 100)),
-    "stop-resolver": ("vpc", None),
-}
 ZONE_ID = re.compile(r"^[a-z]+[0-9]+-az[0-9]+$")
 
 

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from pocketlink.store import Store
 
 OWNER = "pocketlink"  # the account a fault is stored under: no tenant's
+# action -> (what it names, the value it takes and its bounds)
+ACTIONS: dict[str, tuple[str, tuple[str, int, int] | None]] = {
+    "lose-az": ("zone", None),
+    "kill-target": ("instance", None),
+    "hang-target": ("instance", None),
+    "latency": ("eni", ("ms", 1, 60_000)),
+    "loss": ("eni", ("percent", 1, 100)),
+    "stop-resolver": ("vpc", None),
+}
 
 
 @dataclass(kw_only=True)
