@@ -24,7 +24,7 @@ from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink.faults")
 
-LOOK_EVERY = 0.2  # seconds between looks at the store's change count
+LOOK_EVERY = 0.2  # seconds between looks at the plan
 REAPPLY_EVERY = 10.0
 
 
@@ -122,13 +122,17 @@ class FaultInjector:
         self.applied = FaultPlan(tables, netem, frozenset(hung))
 
     async def run(self, stop: asyncio.Event) -> None:
-        seen, reapplied = -1, time.monotonic()
+        """Looks at the plan every ``LOOK_EVERY`` seconds (the plan itself, not the store's
+        change count, which a commit raises before its resources show) and applies it
+        when it changed, and all of it every ``REAPPLY_EVERY``."""
+        last, reapplied = None, time.monotonic()
         while not stop.is_set():
             again = time.monotonic() - reapplied >= REAPPLY_EVERY
-            if self.store.changes != seen or again:
-                seen = self.store.changes
-                try:  # the plan is read here, on the loop, where the store is written
-                    await asyncio.to_thread(self.converge, plan(self.store), again)
+            wanted = plan(self.store)  # read here, on the loop, where the store is written
+            if wanted != last or again:
+                last = wanted
+                try:
+                    await asyncio.to_thread(self.converge, wanted, again)
                 except Exception:  # a fault the kernel refuses must not stop the daemon
                     log.exception("applying faults")
                 if again:
