@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from functools import cache
+from pathlib import Path
 
 from pocketlink.faults.plan import TABLE, FaultPlan, plan
 from pocketlink.instances import processes
@@ -26,6 +27,7 @@ log = logging.getLogger("pocketlink.faults")
 
 LOOK_EVERY = 0.2  # seconds between looks at the plan
 REAPPLY_EVERY = 10.0
+RESUME_ROUNDS = 20
 
 
 def _in(namespace: str, *command: str, text: str | None = None) -> subprocess.CompletedProcess:
@@ -66,13 +68,30 @@ def netem_missing() -> str | None:
     return f"this kernel cannot delay packets (tc netem: {done.stderr.strip()})"
 
 
+def _stopped(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+    except (OSError, IndexError):
+        return False
+
+
 def _signal(instance_id: str, sig: signal.Signals) -> bool:
+    """SIGSTOP every process of the instance, or SIGCONT them until none stays stopped: a
+    parent that waits with WUNTRACED (nsenter, between the sandbox and its processes)
+    stops itself again when it sees its child stopped, so one round is not enough."""
     namespace = names.namespace(instance_id)
     if not _present(namespace):
         return False
-    for pid in processes.pids_in(namespace):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
+    for _ in range(RESUME_ROUNDS if sig == signal.SIGCONT else 1):
+        pids = processes.pids_in(namespace)
+        if sig == signal.SIGCONT:
+            pids = [pid for pid in pids if _stopped(pid)]
+            if not pids:
+                break
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        time.sleep(0.05)
     return True
 
 
