@@ -15,6 +15,7 @@ from pathlib import Path
 import platformdirs
 
 from pocketlink import __version__
+from pocketlink.faults import cli as fault_cli
 
 DEFAULT_PORT = 4566
 DEFAULT_PUBLIC_DNS_PORT = 4553
@@ -75,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"the daemon's state file (default {default_state()})")
     why.add_argument("--no-probe", action="store_true",
                      help="the verdict only (the probe needs root)")
+
+    fault_cli.add_parser(commands, f"the daemon's state file (default {default_state()})")
 
     down = commands.add_parser(
         "down", help="stop the daemon and remove every namespace, link and process it made")
@@ -358,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"up": _up, "status": _status, "demo": _demo, "exec": _exec,
-                "diagnose": _diagnose, "down": _down, "cost": _cost}[args.command](args)
+                "diagnose": _diagnose, "down": _down, "cost": _cost,
+                "fault": lambda a: fault_cli.run(a, a.state or default_state())}[args.command](args)
     except KeyboardInterrupt:
         return 130

@@ -20,7 +20,9 @@ A-only name; Debian's curl 7.88 reports it as exit 7, docs/limitations.md).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 import dns.name
 
@@ -29,6 +31,7 @@ from pocketlink.dns.zones import Zone
 from pocketlink.model.aws_services import CHECKIP_IPV4, CHECKIP_NAME, aws_service
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.model.elbv2 import LoadBalancer
+from pocketlink.model.faults import lost_subnets
 from pocketlink.model.privatelink import (
     EndpointService,
     VpcEndpoint,
@@ -38,6 +41,7 @@ from pocketlink.model.privatelink import (
 from pocketlink.model.states import ENDPOINT_LISTENING, ENDPOINT_NAMED
 from pocketlink.store import Store
 
+T = TypeVar("T")
 TTL = 60
 VPCE_ORIGIN = "vpce.amazonaws.com."
 # Domains AWS owns: no user's public zone answers at or below them.
@@ -71,6 +75,14 @@ def _enis(store: Store, endpoint: VpcEndpoint) -> list[NetworkInterface]:
             if e is not None]
 
 
+def _answering(lost: set[str], nodes: list[T], subnet: Callable[[T], str]) -> list[T]:
+    """A regional name's nodes without those of a lost zone (``pocketlink fault lose-az``),
+    as Route 53 drops unhealthy ones; all of them when every one is lost (it fails open).
+    Zonal names keep theirs: there is nowhere else for them to point."""
+    answering = [n for n in nodes if subnet(n) not in lost]
+    return answering or nodes
+
+
 def aws_owned(name: str) -> bool:
     """Is ``name`` (absolute) at or below a domain AWS owns?"""
     owner = dns.name.from_text(name)
@@ -88,13 +100,14 @@ def aws_zones(store: Store) -> list[Zone]:
     ``elb.<region>.amazonaws.com``."""
     zone = Zone(origin=dns.name.from_text(VPCE_ORIGIN))
     balancers: dict[str, Zone] = {}
+    lost = lost_subnets(store)
     for endpoint in store.all(VpcEndpoint):
         if endpoint.endpoint_type != "Interface" or endpoint.state not in ENDPOINT_NAMED:
             continue
         enis = _enis(store, endpoint)
         a, aaaa = _families(endpoint, "regional")
         [regional] = vpce_names(endpoint, [])
-        _add(zone, regional + ".", enis, a, aaaa)
+        _add(zone, regional + ".", _answering(lost, enis, lambda e: e.subnet_id), a, aaaa)
         for eni in enis:
             subnet = store.get(Subnet, eni.subnet_id)
             if subnet is not None:
@@ -104,8 +117,9 @@ def aws_zones(store: Store) -> list[Zone]:
         name = balancer.dns_name + "."
         origin = name.split(".", 1)[1]
         own = balancers.setdefault(origin, Zone(origin=dns.name.from_text(origin)))
-        v4 = [n.private_ipv4_address for n in balancer.nodes if n.private_ipv4_address]
-        v6 = [n.ipv6_address for n in balancer.nodes if n.ipv6_address]
+        nodes = _answering(lost, balancer.nodes, lambda n: n.subnet_id)
+        v4 = [n.private_ipv4_address for n in nodes if n.private_ipv4_address]
+        v6 = [n.ipv6_address for n in nodes if n.ipv6_address]
         if v4:
             own.add(name, "A", TTL, v4)
         if v6 and balancer.ip_address_type == "dualstack":
@@ -183,7 +197,7 @@ def private_zones(store: Store, vpc_id: str) -> list[Zone]:
                 endpoint.private_dns_only_for_inbound_resolver_endpoint or \
                 endpoint.state not in ENDPOINT_LISTENING or not _verified(store, endpoint):
             continue
-        enis = _enis(store, endpoint)
+        enis = _answering(lost_subnets(store), _enis(store, endpoint), lambda e: e.subnet_id)
         a, aaaa = _families(endpoint, "private")
         for name in _private_names(store, endpoint):
             origin = name.removeprefix("*.") + "."

@@ -3,8 +3,8 @@ unix socket.
 
 A daemon serves its control (``/_pocketlink/status``, ``/_pocketlink/diagnose``,
 ``/_pocketlink/shutdown``, the bill of ``/_pocketlink/cost?since=EPOCH``, the Prometheus
-page ``/_pocketlink/metrics``) on a unix socket that only its own user may open (0600, in
-a 0700 folder), never on its TCP port:
+page ``/_pocketlink/metrics``, ``pocketlink fault``'s ``/_pocketlink/faults``) on a unix
+socket that only its own user may open (0600, in a 0700 folder), never on its TCP port:
 no web page and no other user can stop it or read what every account holds. Beside the
 socket lies the daemon's ``RuntimeRecord`` (pid, port, state file, socket; 0600), named
 after its state file, which is how ``pocketlink status`` and ``pocketlink down`` find the
@@ -152,6 +152,8 @@ class Control:
                                 {"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
         if request.path == "/_pocketlink/diagnose" and request.method == "GET":
             return _diagnose(self.store, request.form)
+        if request.path.startswith("/_pocketlink/faults"):
+            return _faults(self.store, request)
         if request.path == "/_pocketlink/shutdown" and request.method == "POST":
             self.stop()
             return _json(200, {"status": "stopping"})
@@ -192,6 +194,25 @@ def _diagnose(store: Store, form: dict[str, str]) -> HttpResponse:
                        "reachable": found.reachable})
 
 
+def _faults(store: Store, request: HttpRequest) -> HttpResponse:
+    """``pocketlink fault``: GET lists the stored faults, POST adds one (``action`` and
+    what it names), POST ``/clear`` ends one (``id``) or all."""
+    from pocketlink.faults import requests
+
+    try:
+        if request.path == "/_pocketlink/faults" and request.method == "GET":
+            found = store.all(requests.Fault)
+            return _json(200, {"faults": [requests.as_json(f) for f in found]})
+        if request.path == "/_pocketlink/faults" and request.method == "POST":
+            return _json(200, {"fault": requests.as_json(requests.add(store, request.form))})
+        if request.path == "/_pocketlink/faults/clear" and request.method == "POST":
+            cleared = requests.clear(store, request.form.get("id") or None)
+            return _json(200, {"cleared": [requests.as_json(f) for f in cleared]})
+    except requests.FaultError as error:
+        return _json(400, {"error": "InvalidFault", "message": str(error)})
+    return _json(404, {"error": "not found"})
+
+
 def _json(status: int, body: dict) -> HttpResponse:
     return HttpResponse(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
 
@@ -212,6 +233,14 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+class Refused(OSError):
+    """The daemon answered, and refused the request: ``reason`` says why."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def ask(record: RuntimeRecord, method: str, path: str, timeout: float = 5) -> dict:
     """The daemon's answer on its control socket; OSError when it does not answer."""
     connection = _UnixConnection(record.socket, timeout)
@@ -224,5 +253,8 @@ def ask(record: RuntimeRecord, method: str, path: str, timeout: float = 5) -> di
     finally:
         connection.close()
     if response.status != 200:
-        raise OSError(f"{path} answered {response.status}: {body[:200]!r}")
+        message = f"{path} answered {response.status}: {body[:200]!r}"
+        if response.status == 400:
+            raise Refused(message, json.loads(body).get("message", ""))
+        raise OSError(message)
     return json.loads(body)

@@ -1,0 +1,11 @@
+"""Faults on demand: ``pocketlink fault ...``, pocketlink's own (not an AWS API).
+
+- ``requests`` (requests.py): a fault asked for, checked against the store and stored
+  (``model.faults.Fault``), or cleared; the daemon answers them on its control socket.
+- ``plan`` (plan.py): the kernel state the stored faults want, as plain data.
+- ``FaultInjector`` (kernel.py): keeps the kernel at that plan (nftables tables of their
+  own, netem qdiscs, SIGSTOP), re-applying it after a restart.
+
+A lost zone also leaves the names AWS publishes (dns/aws_names.py reads
+``model.faults.lost_subnets``), as Route 53's failover drops unhealthy nodes.
+"""
