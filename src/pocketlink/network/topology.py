@@ -526,7 +526,8 @@ def nat_gateway_host(store: Store, nat: NatGateway) -> HostSpec | None:
         veth=names.veth(eni.id), bridge=names.bridge(subnet.id), mac_address=eni.mac_address,
         addresses=(f"{eni.private_ip_address}/{prefix}",),
         gateway4=str(gateway(subnet.cidr_block)), gateway6=None,
-        ruleset=nat_gateway_ruleset(eni.private_ip_address), resolv_conf=resolv_conf(vpc, subnet),
+        ruleset=nat_gateway_ruleset(eni.private_ip_address),
+        resolv_conf=resolv_conf(vpc, subnet, options_of(store, vpc)),
         state="", sysctls=(("net/ipv4/ip_forward", "1"),))
 
 
