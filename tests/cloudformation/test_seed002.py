@@ -1,4 +1,4 @@
-"""Seed 002's template (tests/cloudformation/seed002.yaml: the seed's text, its indentation
+"""Seed 002's template (src/pocketlink/seeds/seed002.yaml: the seed's text, its indentation
 restored, its elided parts filled minimally: the group's sizes and subnets, the launch
 template's image, type and a UserData starting the web server its security group opens
 port 80 for, and only the three ingress rules the seed shows), whole: its ACM certificate
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import WaiterError
@@ -22,8 +21,10 @@ from botocore.exceptions import WaiterError
 from pocketlink.instances import processes
 from pocketlink.network import names, netns
 from pocketlink.polling import wait_for
+from pocketlink.seeds import seed002
+from pocketlink.seeds.seed002 import TEMPLATE
 
-SEED = (Path(__file__).parent / "seed002.yaml").read_text()
+SEED = TEMPLATE
 FAST = {"Delay": 1, "MaxAttempts": 300}
 LISTENER_PORT = "      Port: 443\n"
 GROUP_NAME = "      Name: !Sub endpointsrv-${Application}-tg-cf\n"
@@ -176,3 +177,33 @@ def _net_of(pid: str) -> str | None:
         return os.readlink(f"/proc/{pid}/ns/net")
     except OSError:
         return None
+
+
+def test_seed_002_story(cfn_daemon):
+    """``pocketlink demo 002``'s story: the AWS CLI's deploy with the events seen as they
+    happen, the private DNS name by hand, the consumer's steps, ``curl https://``."""
+    if seed002.aws_cli() is None:
+        pytest.skip("the AWS CLI is not installed")
+    seed = seed002.Seed002(cfn_daemon.endpoint, say=lambda line: None)
+    shown: list[dict] = []
+    deployed = seed.deploy(seed.build_parameters(), shown.append)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "Successfully created/updated stack - endpoint-service" in deployed.stdout
+    statuses = [(e["LogicalResourceId"], e["ResourceStatus"]) for e in shown]
+    assert statuses[0] == ("endpoint-service", "REVIEW_IN_PROGRESS")
+    assert statuses[-1] == ("endpoint-service", "CREATE_COMPLETE")
+    assert ("EndpointServiceNetworkLoadBalancerCert", "CREATE_COMPLETE") in statuses
+    assert len({e["EventId"] for e in shown}) == len(shown)
+    seed.outputs()
+    seed.private_dns_name()
+    seed.build_consumer()
+    seed.connect()
+    url = f"https://{seed002.PRIVATE_NAME}/"
+    answer = wait_for(lambda: (a := seed.curl(url)).returncode == 0 and a,
+                      "the page through the TLS listener", timeout=240, every=2)
+    assert answer.stdout.startswith("<h1>Hello World from ip-10-0-")
+    # The endpoint's own name is not on the certificate: curl refuses it, as at AWS.
+    consumer = seed.client("ec2", seed002.CONSUMER)
+    [endpoint] = consumer.describe_vpc_endpoints(VpcEndpointIds=[seed.ids["endpoint"]])[
+        "VpcEndpoints"]
+    assert seed.curl(f"https://{endpoint['DnsEntries'][0]['DnsName']}/").returncode == 60

@@ -101,9 +101,11 @@ def _parser() -> argparse.ArgumentParser:
                            "2d); default: all the daemon measured")
 
     demo = commands.add_parser("demo", help="replay a seed's story through the API, narrated")
-    demo.add_argument("seed", nargs="?", choices=("000", "004"), default="000",
-                      help="000: PrivateLink to a provider's NLB (the default); 004: an "
-                           "isolated subnet reaching AWS services through endpoints")
+    demo.add_argument("seed", nargs="?", choices=("000", "002", "004"), default="000",
+                      help="000: PrivateLink to a provider's NLB (the default); 002: a "
+                           "CloudFormation endpoint service with a TLS listener, deployed "
+                           "with the AWS CLI; 004: an isolated subnet reaching AWS services "
+                           "through endpoints")
     demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
     return parser
 
