@@ -94,13 +94,13 @@ class _Listening:
         self.local = (spec.address, spec.port)  # bound to one address: every flow's local end
         self.tally = Tally()
         self.tls = TlsListener(spec.tls) if spec.tls is not None else None  # tls.py
+        # A wildcard (the internet namespace's) learns each flow's local end from its socket.
+        self.wildcard = spec.address in ("0.0.0.0", "::")
 
     def update(self, spec: ListenerSpec) -> None:
         if spec.tls != self.spec.tls:
             self.tls = TlsListener(spec.tls) if spec.tls is not None else None
         self.spec = spec
-        # A wildcard (the internet namespace's) learns each flow's local end from its socket.
-        self.wildcard = spec.address in ("0.0.0.0", "::")
 
 
 class Worker:
