@@ -3,6 +3,11 @@
 - 000: sections 1 to 3 of the walkthrough and its proxy protocol part: every API call as
   the console steps stand for it, every ``curl`` the seed runs in the consumer's private
   instance with its answer, and the target's httpd access log.
+- 002: the seed's CloudFormation template deployed with ``aws cloudformation deploy`` (its
+  parameters made first), the stack's events printed as they happen; the private DNS name
+  the template cannot set; a consumer account connecting as the seed's steps say, and
+  ``curl https://`` of the private DNS name through the TLS listener, verified against
+  pocketlink's ACM root.
 - 004: an application in an isolated subnet calling SSM, Secrets Manager and CloudWatch
   Logs with the AWS CLI and pulling its image from ECR (pushed from the host): timing out
   with no endpoint, working through the seed's endpoints, and refused by an endpoint policy.
@@ -19,6 +24,8 @@ import time
 from pathlib import Path
 
 from pocketlink.metrics.cost import prices
+from pocketlink.polling import NotYet, wait_for
+from pocketlink.seeds import seed002
 from pocketlink.seeds.seed000 import PRIVATE_NAME, PROXY_PORT, Seed000
 from pocketlink.seeds.seed003 import BUCKET, KEY, MEGABYTE, Seed003
 from pocketlink.seeds.seed004 import IMAGE, Seed004
@@ -61,6 +68,40 @@ def seed000(endpoint: str) -> int:
     for line in seed.access_log("proxy"):
         print(line)
     return 0
+
+
+def _event(event: dict) -> None:
+    """One stack event, as the console's Events tab lists it."""
+    reason = event.get("ResourceStatusReason") or ""
+    print(f"  {event['Timestamp']:%H:%M:%S}  {event['LogicalResourceId']:44} "
+          f"{event['ResourceStatus']:20} {reason}".rstrip(), flush=True)
+
+
+def seed002_demo(endpoint: str) -> int:
+    seed = seed002.Seed002(endpoint, say=lambda line: print(f"*** {line}", flush=True))
+    parameters = seed.build_parameters()
+    print("\n=== The template, deployed with the AWS CLI (the stack's events as they happen)")
+    deployed = seed.deploy(parameters, _event)
+    print((deployed.stdout + deployed.stderr).strip())
+    if deployed.returncode != 0:
+        return 1
+    seed.outputs()
+    print("\n=== The seed's caveat: the private DNS name, by hand")
+    seed.private_dns_name()
+    print("\n=== A consumer account connects, as the seed's steps say")
+    seed.build_consumer()
+    seed.connect()
+    print("\n=== From the consumer's private instance, through the TLS listener (the "
+          "certificate verified against pocketlink's ACM root)")
+    url = f"https://{seed002.PRIVATE_NAME}/"
+    try:  # the group's instance passes its health checks first (3 x 30 s, the template's)
+        answer = wait_for(lambda: (a := seed.curl(url)).returncode == 0 and a,
+                          "the page through the endpoint", timeout=240, every=2)
+    except NotYet:
+        answer = seed.curl(url)
+    print(f"[ec2-user@{seed.ids['instance']} ~]$ curl {url}")
+    print((answer.stdout or answer.stderr).rstrip())
+    return 0 if answer.returncode == 0 else 1
 
 
 def _calls(seed: Seed004) -> tuple[int, int]:
@@ -165,4 +206,4 @@ def seed003(endpoint: str, state: str) -> int:
 def run(endpoint: str, seed: str = "000", state: Path | None = None) -> int:
     if seed == "003":
         return seed003(endpoint, str(state))
-    return {"000": seed000, "004": seed004}[seed](endpoint)
+    return {"000": seed000, "002": seed002_demo, "004": seed004}[seed](endpoint)

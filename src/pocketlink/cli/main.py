@@ -104,10 +104,12 @@ def _parser() -> argparse.ArgumentParser:
                            "2d); default: all the daemon measured")
 
     demo = commands.add_parser("demo", help="replay a seed's story through the API, narrated")
-    demo.add_argument("seed", nargs="?", choices=("000", "003", "004"), default="000",
-                      help="000: PrivateLink to a provider's NLB (the default); 003: S3 "
-                           "through a NAT gateway, then a gateway endpoint, and the bill; "
-                           "004: an isolated subnet reaching AWS services through endpoints")
+    demo.add_argument("seed", nargs="?", choices=("000", "002", "003", "004"), default="000",
+                      help="000: PrivateLink to a provider's NLB (the default); 002: a "
+                           "CloudFormation endpoint service with a TLS listener, deployed "
+                           "with the AWS CLI; 003: S3 through a NAT gateway, then a gateway "
+                           "endpoint, and the bill; 004: an isolated subnet reaching AWS "
+                           "services through endpoints")
     demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
     demo.add_argument("--state", type=Path, default=None,
                       help="the daemon's state file, whose bill 003 shows (default "

@@ -3,6 +3,9 @@ API calls they stand for. ``pocketlink demo`` narrates them; the tests assert on
 
 - ``Seed000`` (seed000.py): NLB, endpoint service, interface endpoint, acceptance,
   dual-stack, private DNS name, proxy protocol v2.
+- ``Seed002`` (seed002.py, seed002.yaml): the seed's CloudFormation template deployed with
+  ``aws cloudformation deploy``, the private DNS name set by hand, a consumer account
+  connecting and fetching ``https://`` through the TLS listener.
 - ``Seed003`` (seed003.py): an instance in a private subnet copying from S3 through a NAT
   gateway, then through the S3 gateway endpoint; the NAT's CloudWatch bytes and the bill.
 - ``Seed004`` (seed004.py): an application in an isolated subnet calling SSM, Secrets

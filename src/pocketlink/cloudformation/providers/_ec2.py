@@ -23,7 +23,8 @@ def retag(api: Api, resource_id: str, properties: dict, previous: dict) -> None:
 
 async def delete_when_free(api: Api, service: str, operation: str, params: dict) -> None:
     """``operation``, tried again each time the store changes while it answers
-    DependencyViolation (or a ResourceInUse), until DEPENDENCY_WAIT runs out."""
+    DependencyViolation (or a ResourceInUse, an address InUse), until DEPENDENCY_WAIT runs
+    out."""
     last: list[str] = []
 
     def attempt() -> bool:
@@ -32,7 +33,7 @@ async def delete_when_free(api: Api, service: str, operation: str, params: dict)
         except ProviderError as error:
             if gone(error):
                 return True
-            if "DependencyViolation" in str(error) or "ResourceInUse" in str(error):
+            if "DependencyViolation" in str(error) or "InUse" in str(error):
                 last[:] = [str(error)]
                 return False
             raise
