@@ -25,7 +25,7 @@ from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.faults.kernel import FaultInjector
 from pocketlink.gateway import control
-from pocketlink.gateway.dispatch import Gateway, own_origins
+from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
 from pocketlink.gateway.fair import FairFront
 from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
@@ -183,7 +183,8 @@ async def run(config: DaemonConfig) -> None:
                       consoles=instances.console, origins=own_origins(config.host, config.port),
                       limiter=RateLimiter(config.max_request_rate), backend=backend,
                       instance_profiles=profiles, registry=ecr, metrics=metrics,
-                      prometheus=page if config.prometheus else None)
+                      prometheus=page if config.prometheus else None,
+                      loopback=loopback_only(config.host))
     loop = asyncio.get_running_loop()
 
     def signalled() -> None:

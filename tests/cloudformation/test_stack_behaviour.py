@@ -365,6 +365,9 @@ Outputs:
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
+LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+
+
 def test_what_cdk_bootstrap_makes(cfn, clients):
     """The kinds of resource ``cdk bootstrap``'s template makes: a versioned, encrypted
     bucket with a lifecycle rule and its policy, an ECR repository, a role with a separate
@@ -376,6 +379,7 @@ Resources:
     UpdateReplacePolicy: Retain
     DeletionPolicy: Delete
     Properties:
+      AccessControl: LogDeliveryWrite
       BucketEncryption:
         ServerSideEncryptionConfiguration:
           - ServerSideEncryptionByDefault: {SSEAlgorithm: AES256}
@@ -438,6 +442,8 @@ Outputs:
     rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
     assert "AllowSSLRequestsOnly" in s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    grants = s3.get_bucket_acl(Bucket=bucket)["Grants"]  # AccessControl: the canned ACL
+    assert {g["Grantee"].get("URI", "owner") for g in grants} == {"owner", LOG_DELIVERY}
     repository = ecr.describe_repositories(repositoryNames=[out["ImageRepositoryName"]])[
         "repositories"][0]
     assert repository["repositoryUri"] == out["RepositoryUri"]

@@ -4,6 +4,7 @@ lost when the backend or the daemon is killed."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -286,6 +288,9 @@ def test_every_backend_service_comes_back(daemon) -> None:
                           AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
     dynamodb.put_item(TableName="items", Item={"id": {"S": "1"}, "v": {"S": "one"}})
     role = daemon.client("iam").create_role(RoleName="app", AssumeRolePolicyDocument="{}")
+    function = daemon.client("lambda").create_function(
+        FunctionName="handler", Runtime="python3.12", Role=role["Role"]["Arn"],
+        Handler="index.handler", Code={"ZipFile": zipped("index.py", "def handler(*a): 0")})
     repository = daemon.client("ecr").create_repository(repositoryName="app")["repository"]
     os.kill(backend_pid(daemon), signal.SIGKILL)
     wait_for(lambda: daemon.log.read_text().count("backend (moto) exited with") == 2)
@@ -296,10 +301,35 @@ def test_every_backend_service_comes_back(daemon) -> None:
     assert item["v"] == {"S": "one"}
     got = daemon.client("iam").get_role(RoleName="app")["Role"]
     assert (got["Arn"], got["RoleId"]) == (role["Role"]["Arn"], role["Role"]["RoleId"])
+    stored = daemon.client("lambda").get_function(FunctionName="handler")["Configuration"]
+    assert stored["FunctionArn"] == function["FunctionArn"]
     described = daemon.client("ecr").describe_repositories()["repositories"]
     assert [r["repositoryArn"] for r in described] == [repository["repositoryArn"]]
     assert "cannot save" not in daemon.log.read_text()
     assert "cannot restore" not in daemon.log.read_text()
+
+
+def zipped(name: str, text: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_aws_managed_policies_exist_in_every_account(daemon) -> None:
+    """What ``cdk bootstrap``'s roles attach; moto keeps them out of accounts unless told."""
+    iam = daemon.client("iam", CONSUMER)
+    iam.create_role(RoleName="admin", AssumeRolePolicyDocument="{}")
+    arn = "arn:aws:iam::aws:policy/AdministratorAccess"
+    iam.attach_role_policy(RoleName="admin", PolicyArn=arn)
+    attached = iam.list_attached_role_policies(RoleName="admin")["AttachedPolicies"]
+    assert attached == [{"PolicyName": "AdministratorAccess", "PolicyArn": arn}]
+    assert iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"][
+        "PolicyName"] == "ReadOnlyAccess"
+    with pytest.raises(ClientError) as raised:
+        iam.attach_role_policy(RoleName="admin",
+                               PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicyAtAll")
+    assert raised.value.response["Error"]["Code"] == "NoSuchEntity"
 
 
 def test_daemon_sigkill_and_restart_keeps_the_backends_data(daemon) -> None:

@@ -24,7 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pocketlink.daemon import KINDS
-from pocketlink.gateway.dispatch import Gateway
+from pocketlink.gateway.dispatch import Gateway, loopback_only
 from pocketlink.gateway.endpoint_policy import caller_of, network_context, policy_requests
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model.privatelink import VpcEndpoint
@@ -363,6 +363,17 @@ def test_the_context_a_path_gives() -> None:
     # Through an endpoint AWS sets no aws:SourceIp; without a VPC it is the caller's address.
     assert "aws:SourceIp" not in asked.context
     assert network_context(NetworkPath("198.51.100.7"))["aws:SourceIp"] == "198.51.100.7"
+
+
+def test_the_hosts_port_is_secure_transport_only_on_loopback() -> None:
+    """A request on the daemon's own port came over plain HTTP: a TLS-only bucket policy
+    (cdk bootstrap's) refuses it, unless the port listens on loopback only, where nothing
+    crossed a network."""
+    assert network_context(None) == {"aws:SecureTransport": False}
+    assert network_context(None, loopback=True) == {"aws:SecureTransport": True}
+    assert [loopback_only(h) for h in ("127.0.0.1", "localhost", "::1", "[::1]", "0.0.0.0",
+                                       "192.0.2.1", "host.example")] == \
+        [True, True, True, True, False, False, False]
 
 
 def test_an_unsigned_request_is_anonymous() -> None:

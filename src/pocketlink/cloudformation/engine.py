@@ -195,7 +195,9 @@ class Engine:
                          outputs=outputs, imports=sorted(self.imports),
                          resolved_parameters=self.ssm)
             old_plan = self._plan_of(before)
-            gone = {name: r for name, r in before.resources.items() if name not in self.live}
+            # What the new template no longer keeps (dropped, or its condition now false).
+            gone = {name: r for name, r in before.resources.items()
+                    if name not in plan.resources}
             gone.update({f"{name} (replaced)": r for name, r in self.replaced.items()})
             await self._delete(gone, old_plan, "UpdateReplacePolicy", before)
             stack_status(self.store, self.stack_id, "UPDATE_COMPLETE")

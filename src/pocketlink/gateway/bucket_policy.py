@@ -2,7 +2,8 @@
 through an endpoint, is evaluated against its bucket's policy before moto sees it, with
 the condition keys of the path it took (``endpoint_policy.network_context``): through a
 gateway or interface endpoint aws:SourceVpce, aws:SourceVpc and aws:VpcSourceIp; from the
-host (the daemon's own port) none of them, and aws:SecureTransport false. So the classic
+host (the daemon's own port) none of them, and aws:SecureTransport false (true when that
+port listens on loopback only, ``network_context``). So the classic
 "Deny unless aws:SourceVpce is vpce-..." locks out the host and every other VPC, and lets
 in the endpoint's VPC, as at AWS.
 
@@ -56,8 +57,9 @@ class BucketPolicyDenied(ServiceError):
 
 
 class BucketPolicies:
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(self, credentials: Credentials, loopback: bool = False) -> None:
         self.credentials = credentials
+        self.loopback = loopback  # the daemon's own port listens on loopback only
         self._policies: dict[str, Policy | None] = {}  # bucket -> its policy, None: none
         # Counts the changes: a policy read while one was made is used once, not kept.
         self._changes = 0
@@ -76,7 +78,7 @@ class BucketPolicies:
             return
         caller = caller_of(self.credentials, access_key)
         root = caller.role_arn is None and caller.arn == f"arn:aws:iam::{caller.account}:root"
-        for asked in policy_requests(call, caller, path, region):
+        for asked in policy_requests(call, caller, path, region, loopback=self.loopback):
             if root and asked.action in ROOT_KEEPS:
                 continue
             for resource in asked.resources:  # each: only an explicit deny counts here

@@ -9,6 +9,7 @@ carry a SigV4 signature that holds (``wire.sigv4.check``). The daemon's own cont
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -105,6 +106,16 @@ def own_origins(host: str, port: int) -> frozenset[str]:
     return frozenset(f"http://{name}:{port}" for name in names)
 
 
+def loopback_only(host: str) -> bool:
+    """Whether a listener on ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class Gateway:
     def __init__(self, store: Store, credentials: Credentials | None = None,
                  strict_auth: bool = False, consoles: Callable[[str], Path] | None = None,
@@ -113,7 +124,8 @@ class Gateway:
                  instance_profiles: InstanceProfiles | None = None,
                  registry: RegistryAccess | None = None,
                  metrics: MetricStore | None = None,
-                 prometheus: Callable[[], bytes] | None = None) -> None:
+                 prometheus: Callable[[], bytes] | None = None,
+                 loopback: bool = False) -> None:
         self.store = store
         self.metrics = metrics
         self.prometheus = prometheus  # the Prometheus page, when served on this port
@@ -126,7 +138,7 @@ class Gateway:
         self.origins = origins  # the daemon's own (http://localhost:<port>...): a console's
         self.limiter = limiter or RateLimiter()
         self.endpoint_policies = EndpointPolicies(store, self.credentials)
-        self.bucket_policies = BucketPolicies(self.credentials)
+        self.bucket_policies = BucketPolicies(self.credentials, loopback)
         specs = all_specs()
         self.router = Router(specs)
         self.protocols: dict[str, Protocol] = {}

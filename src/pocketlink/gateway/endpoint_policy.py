@@ -97,12 +97,15 @@ def caller_of(credentials: Credentials, access_key: str) -> Caller:
     return Caller(account=known.account, arn=known.principal, role_arn=known.role_arn)
 
 
-def network_context(path: NetworkPath | None) -> dict[str, object]:
+def network_context(path: NetworkPath | None, loopback: bool = False) -> dict[str, object]:
     """The condition keys the path a request took gives (bucket policies' too). A request
     on the daemon's own port (None: the host's) has no address AWS would know, and came
-    over plain HTTP."""
+    over plain HTTP: aws:SecureTransport is false, unless that port listens on loopback
+    only (``loopback``, the default ``--host 127.0.0.1``). Then the request never left the
+    machine, which is what a TLS-only policy (``cdk bootstrap``'s bucket's
+    AllowSSLRequestsOnly) guards, and the SDKs pointed at ``http://localhost`` pass it."""
     if path is None:
-        return {"aws:SecureTransport": False}
+        return {"aws:SecureTransport": loopback}
     context: dict[str, object] = {"aws:SecureTransport": True}  # the front speaks only TLS
     if path.vpce_id:
         context["aws:SourceVpce"] = path.vpce_id
@@ -115,9 +118,9 @@ def network_context(path: NetworkPath | None) -> dict[str, object]:
 
 
 def request_context(path: NetworkPath | None, caller: Caller, call: Call, region: str,
-                    now: datetime | None = None) -> dict[str, object]:
+                    now: datetime | None = None, loopback: bool = False) -> dict[str, object]:
     now = now or datetime.now(UTC)
-    context = network_context(path)
+    context = network_context(path, loopback)
     context.update({
         "aws:RequestedRegion": region,
         "aws:CurrentTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -136,11 +139,12 @@ def request_context(path: NetworkPath | None, caller: Caller, call: Call, region
 
 
 def policy_requests(call: Call, caller: Caller, path: NetworkPath | None, region: str,
-                    now: datetime | None = None) -> tuple[Request, ...]:
+                    now: datetime | None = None, loopback: bool = False
+                    ) -> tuple[Request, ...]:
     """The request as IAM evaluates it: one per IAM action the operation needs, each with
     the resources that action concerns. A request whose operation is unknown is asked as
     action ``*``, which only a policy allowing every action lets through."""
-    context = request_context(path, caller, call, region, now)
+    context = request_context(path, caller, call, region, now, loopback)
     actions = iam_actions(call.service, call.operation) if call.operation else ("*",)
     arns = resource_arns(call.service, call.operation, call.params, caller.account or "",
                          region)

@@ -45,6 +45,7 @@ SERVICES = {
     "sqs": "json",
     "iam": "query",
     "sns": "query",
+    "lambda": "rest-json",
 }
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer",

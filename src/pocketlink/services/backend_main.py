@@ -102,6 +102,42 @@ def one_bucket_policy_evaluator() -> None:
     FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
 
 
+def aws_managed_policies_on_demand() -> None:
+    """AWS's managed policies (``arn:aws:iam::aws:policy/AdministratorAccess``, which
+    ``cdk bootstrap``'s roles attach) exist in every account. moto loads all of them into
+    every account only when told (MOTO_IAM_LOAD_MANAGED_POLICIES), ~1,200 objects an
+    account in each snapshot; here one is added to an account when a call names it."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, IAMBackend
+
+    catalogue: dict[str, dict] = {}
+
+    def add(backend: IAMBackend, arn: str) -> None:
+        parts = arn.split(":", 5)
+        if arn in backend.managed_policies or len(parts) != 6 or parts[4] != "aws" or \
+                not parts[5].startswith("policy/"):
+            return
+        if not catalogue:
+            catalogue.update(json.loads(aws_managed_policies_data))
+        name = parts[5].rsplit("/", 1)[-1]
+        data = catalogue.get(name)
+        if data is not None:
+            policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name,
+                                                data)
+            if policy.arn == arn:
+                backend.managed_policies[arn] = policy
+
+    def naming_the_policy(method: Callable) -> Callable:
+        def call(self: IAMBackend, policy_arn: str, *args: Any, **kwargs: Any) -> Any:
+            add(self, policy_arn)
+            return method(self, policy_arn, *args, **kwargs)
+        return call
+
+    for name in ("attach_role_policy", "attach_user_policy", "attach_group_policy",
+                 "get_policy", "get_policy_version", "list_policy_versions"):
+        setattr(IAMBackend, name, naming_the_policy(getattr(IAMBackend, name)))
+
+
 def main(argv: list[str]) -> None:
     folder, parent = Path(argv[0]), int(argv[1])
     die_with(parent)
@@ -113,6 +149,7 @@ def main(argv: list[str]) -> None:
     from pocketlink.services.snapshots import Snapshots
 
     one_bucket_policy_evaluator()
+    aws_managed_policies_on_demand()
     folder.mkdir(parents=True, exist_ok=True)
     snapshots = Snapshots(folder)
     restored = snapshots.restore()

@@ -14,8 +14,9 @@ replay would have to make moto's random and clock repeat themselves for every se
 
 Plain pickle does almost all of it; the few things moto holds that pickle refuses get a
 reducer here: locks (made anew), private keys (their DER bytes; KMS's RSA and EC keys),
-functions defined inside functions (``defaultdict(lambda: ...)``; dill pickles those), and
-defaultdict subclasses whose ``__init__`` takes other arguments.
+functions defined inside functions (``defaultdict(lambda: ...)``; dill pickles those),
+defaultdict subclasses whose ``__init__`` takes other arguments, and weak-valued
+dictionaries (Lambda's functions by ARN: their items, which the state holds anyway).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import tempfile
 import threading
 import types
 import uuid
+import weakref
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -110,6 +112,8 @@ class _Pickler(pickle.Pickler):
         if isinstance(obj, defaultdict) and type(obj) is not defaultdict:
             state = (obj.default_factory, obj.__dict__, dict(obj))
             return type(obj).__new__, (type(obj),), state, None, None, _set_defaultdict_state
+        if isinstance(obj, weakref.WeakValueDictionary):
+            return weakref.WeakValueDictionary, (dict(obj),)
         if isinstance(obj, LOCK_TYPES):
             return type(obj), ()
         if isinstance(obj, PRIVATE_KEYS):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pocketlink.cloudformation.calls import Api, ProviderError
 from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
 
-HANDLED = {"BucketName", "Tags", "VersioningConfiguration", "BucketEncryption",
+HANDLED = {"BucketName", "AccessControl", "Tags", "VersioningConfiguration", "BucketEncryption",
            "PublicAccessBlockConfiguration", "LifecycleConfiguration", "OwnershipControls"}
 # A lifecycle rule's members that pocketlink carries over (CloudFormation's names).
 RULE_MEMBERS = {"Id", "Status", "Prefix", "ExpirationInDays", "NoncurrentVersionExpiration",
@@ -45,7 +45,15 @@ def lifecycle_rule(rule: dict) -> dict:
     return out
 
 
+def canned_acl(access_control: str) -> str:
+    """CloudFormation's AccessControl (``PublicRead``) is S3's canned ACL (``public-read``)."""
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in access_control).lstrip("-")
+
+
 def _configure(api_calls: list, properties: dict, previous: dict, bucket: str) -> None:
+    access = properties.get("AccessControl")
+    if access and access != previous.get("AccessControl"):
+        api_calls.append(("PutBucketAcl", {"Bucket": bucket, "ACL": canned_acl(access)}))
     if properties.get("Tags") != previous.get("Tags"):
         api_calls.append(("PutBucketTagging", {"Bucket": bucket,
                                                "Tagging": {"TagSet": tags_of(properties)}})
