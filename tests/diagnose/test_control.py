@@ -38,7 +38,8 @@ def test_a_request_without_a_port_is_refused(daemon) -> None:
 
 
 def test_a_vpc_without_dns_support_resolves_nothing(daemon) -> None:
-    ec2 = daemon.client("ec2", "131313131313")
+    # An account of its own: the daemon is shared with tests that count their VPCs.
+    ec2 = daemon.client("ec2", "151515151515")
     vpc = ec2.create_vpc(CidrBlock="10.71.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.71.1.0/24")["Subnet"]["SubnetId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": False})
@@ -48,7 +49,7 @@ def test_a_vpc_without_dns_support_resolves_nothing(daemon) -> None:
     found = _ask(daemon, **{"from": instance["InstanceId"], "to": "example.com", "port": 80})
     dns = next(h for h in found["hops"] if h["name"] == "DNS")
     assert dns["verdict"] == "FAIL" and "enableDnsSupport off" in dns["detail"]
-    assert dns["fix"] == {"account": "131313131313", "command":
+    assert dns["fix"] == {"account": "151515151515", "command":
                           f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-support "
                           "--region us-east-1"}
 
