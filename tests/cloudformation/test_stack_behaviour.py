@@ -189,18 +189,20 @@ def test_aws_cli_deploy(cfn, cfn_daemon, account, tmp_path):
            "AWS_PAGER": "", "AWS_CONFIG_FILE": "/dev/null",
            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "PATH": "/usr/bin:/bin"}
 
-    started = [0]
+    finished = [0]
 
     def deploy(*extra: str) -> subprocess.CompletedProcess[str]:
-        # The CLI names its change set by the second (awscli-cloudformation-package-deploy-
-        # EPOCH) and an empty one stays, FAILED, as at AWS: two deploys in one second would
-        # name the same change set, and AWS would refuse the second as it exists.
-        while int(time.time()) == started[0]:
+        # The CLI names its change set by the second it makes it in
+        # (awscli-cloudformation-package-deploy-EPOCH), and an empty one stays, FAILED, as
+        # at AWS: a deploy that made its change set in the second the last one ended would
+        # name the same change set, and AWS would refuse it as existing.
+        while int(time.time()) <= finished[0]:
             time.sleep(0.05)
-        started[0] = int(time.time())
-        return subprocess.run([aws, "cloudformation", "deploy", "--stack-name", "cli",
+        done = subprocess.run([aws, "cloudformation", "deploy", "--stack-name", "cli",
                                "--template-file", str(template), *extra], env=env,
                               capture_output=True, text=True, timeout=300)
+        finished[0] = int(time.time())
+        return done
     first = deploy()
     assert first.returncode == 0, first.stderr
     assert "Successfully created/updated stack - cli" in first.stdout
