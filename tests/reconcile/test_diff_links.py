@@ -8,7 +8,7 @@ import dataclasses
 
 from pocketlink.network.changes import (
     AddAddress,
-    AddPeerLink,
+    AddLinkPair,
     AddVeth,
     DeleteLink,
     Link,
@@ -32,7 +32,7 @@ def _router(link: PeeringLinkSpec = LINK):
 def test_the_requester_makes_the_pair_and_sets_up_both_ends():
     actions = diff_router(_router(), converged_router(neighbours=frozenset({PEER})))
     assert actions == [
-        AddPeerLink(NS, LINK.name, PEER, LINK.peer_name),
+        AddLinkPair(NS, LINK.name, LINK.peer_name, PEER),
         AddAddress(NS, LINK.name, "169.254.0.1/30"),
         AddAddress(NS, LINK.name, "fd00:ec2:0:1::1/126"), SetLink(NS, LINK.name),
         AddAddress(PEER, LINK.peer_name, "169.254.0.2/30"),

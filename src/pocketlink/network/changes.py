@@ -126,16 +126,6 @@ class AddVeth(Action):
 
 
 @dataclass(frozen=True)
-class AddPeerLink(Action):
-    """A peering's veth pair from ``namespace`` (a VPC router): ``name`` there,
-    ``peer_name`` in ``peer`` (the other VPC's router)."""
-
-    name: str
-    peer: str
-    peer_name: str
-
-
-@dataclass(frozen=True)
 class SetLink(Action):
     name: str
     master: str | None = None
@@ -198,7 +188,8 @@ class WriteResolvConf(Action):
 
 @dataclass(frozen=True)
 class AddLinkPair(Action):
-    """A veth pair from ``namespace``: ``name`` there, ``peer`` in ``peer_namespace``."""
+    """A veth pair from ``namespace``: ``name`` there, ``peer`` in ``peer_namespace`` (a
+    router's uplink to the internet, a peering's link to the other VPC's router)."""
 
     name: str
     peer: str
@@ -368,7 +359,7 @@ def _peering_links(spec: RouterSpec, observed: Observed) -> list[Action]:
     for link in spec.peerings:
         have = observed.links.get(link.name)
         if have is None and link.makes and link.peer_namespace in observed.neighbours:
-            actions += [AddPeerLink(ns, link.name, link.peer_namespace, link.peer_name),
+            actions += [AddLinkPair(ns, link.name, link.peer_name, link.peer_namespace),
                         *_addresses(ns, link.name, None, link.addresses), SetLink(ns, link.name),
                         *_addresses(link.peer_namespace, link.peer_name, None,
                                     link.peer_addresses),

@@ -32,7 +32,6 @@ from pocketlink.network.changes import (
     AddAddress,
     AddBridge,
     AddLinkPair,
-    AddPeerLink,
     AddRule,
     AddVeth,
     Announce,
@@ -299,13 +298,6 @@ def _run(ipr: IPRoute, action: Action) -> None:
             # Gone already is done: a peering's pair goes with either end.
             for index in ipr.link_lookup(ifname=name):
                 ipr.link("del", index=index)
-        case AddPeerLink(name=name, peer=peer, peer_name=peer_name):
-            target = os.open(netns.NETNS_DIR / peer, os.O_RDONLY)
-            try:
-                ipr.link("add", ifname=name, kind="veth",
-                         peer={"ifname": peer_name, "net_ns_fd": target})
-            finally:
-                os.close(target)
         case AddVeth(name=name, peer=peer, mac_address=mac, peer_name=peer_name):
             # One end a port of the subnet's bridge, the other the instance's eth0 with the
             # ENI's MAC address.
