@@ -23,6 +23,8 @@ Nouns, one job each:
 - ``tls`` (tls.py): a TLS listener's connections, in the same workers: TLS terminated
   with the listener's certificates (SNI), its security policy and ALPN, then carried to the
   target as a TCP listener's are (or with TLS again to a TLS target group).
+- ``relay`` (relay.py): two asyncio transports joined both ways with backpressure, for
+  the flows whose bytes pass through user space (TLS here, the service front's TLS).
 - ``pump`` (pump.py): a worker's flows on one edge-triggered epoll set: bytes both ways,
   copied while a flow is short and spliced (splice(2)) once it is bulk, half-close kept;
   each direction counts the bytes it moved (one addition a read), its listener's ``Tally``

@@ -41,6 +41,7 @@ from cryptography.x509.oid import NameOID
 
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.plan import Backend, TlsTermination
+from pocketlink.dataplane.relay import RelaySide
 from pocketlink.model.ssl_policies import SslPolicy, policies
 
 log = logging.getLogger("pocketlink.dataplane")
@@ -124,60 +125,6 @@ class Termination:
             connection.context = chosen
 
 
-class _Side(asyncio.Protocol):
-    """One side of a TLS flow: what it receives goes to the other side; a side whose
-    buffer fills stops the other from being read until it drains."""
-
-    def __init__(self, flow: TlsFlow) -> None:
-        self.flow = flow
-        self.transport: asyncio.Transport | None = None
-        self.other: _Side | None = None
-        self.early: list[bytes] = []
-        self.lost = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        transport.pause_reading()  # type: ignore[attr-defined]  # until ``link``
-
-    def link(self, other: _Side) -> None:
-        self.other = other
-        assert other.transport is not None and self.transport is not None
-        for data in self.early:
-            other.transport.write(data)
-        self.early = []
-        if not self.transport.is_closing():
-            self.transport.resume_reading()
-
-    def data_received(self, data: bytes) -> None:
-        self.flow.last_activity = time.monotonic()
-        if self.other is None or self.other.transport is None:
-            self.early.append(data)
-        else:
-            self.other.transport.write(data)
-
-    def eof_received(self) -> bool:
-        self.close_other()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        self.close_other()
-        self.flow.side_lost()
-
-    def close_other(self) -> None:
-        if self.other is not None and self.other.transport is not None:
-            self.other.transport.close()  # once what it was sent has gone out
-
-    def pause_writing(self) -> None:
-        if self.other is not None and self.other.transport is not None:
-            self.other.transport.pause_reading()
-
-    def resume_writing(self) -> None:
-        if self.other is not None and self.other.transport is not None and \
-                not self.other.transport.is_closing():
-            self.other.transport.resume_reading()
-
-
 class TlsFlow:
     """One connection of a TLS listener, from accept to the last close. The worker's sweep
     treats it as a TCP flow: ``idle`` and ``reset`` (its own task times out the handshake
@@ -195,7 +142,7 @@ class TlsFlow:
         self.peer, self.local = peer, local
         self.on_end = on_end
         self.started = self.last_activity = time.monotonic()
-        self.client, self.upstream = _Side(self), _Side(self)
+        self.client, self.upstream = RelaySide(self.side_lost), RelaySide(self.side_lost)
         self.finished = False
         self._bare: list[socket.socket] = []
         self.task = asyncio.ensure_future(self._run(client, choose, take))
@@ -238,20 +185,21 @@ class TlsFlow:
         self.last_activity = time.monotonic()
         self.upstream.link(self.client)
         self.client.link(self.upstream)
-        if self.client.lost or self.upstream.lost:
+        if self.client.lost.done() or self.upstream.lost.done():
             self.reset()
 
     def side_lost(self) -> None:
         if not self.task.done():
             self.reset()  # the client left during the handshake or the connect
-        elif self.client.lost and (self.upstream.lost or self.upstream.transport is None):
+        elif self.client.lost.done() and (self.upstream.lost.done() or self.upstream.transport is None):
             self._end()
 
     def check_connected(self) -> bool:
         return True
 
     def idle(self, now: float) -> bool:
-        return now - self.last_activity > self.backend.idle_timeout
+        last = max(self.last_activity, self.client.last_activity, self.upstream.last_activity)
+        return now - last > self.backend.idle_timeout
 
     def fail(self, error: OSError) -> None:
         log.info("TLS flow from %s: %s", self.peer, error)

@@ -35,6 +35,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from pocketlink.dataplane import ppv2
+from pocketlink.dataplane.relay import RelaySide
 from pocketlink.services.backend import error_response
 from pocketlink.services.backend_main import die_with
 from pocketlink.services.ca import CertificateAuthority, write_private
@@ -125,62 +126,6 @@ class Certificates:
             self._scratch.rmdir()
 
 
-class _Side(asyncio.Protocol):
-    """One side of a relayed connection: what it receives is written to the other side;
-    a side whose buffer fills stops the other from being read until it drains."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.other: _Side | None = None
-        self.early: list[bytes] = []  # what came before the other side was there
-        self.lost = asyncio.get_running_loop().create_future()
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-        transport.pause_reading()  # type: ignore[attr-defined]  # until ``link``
-
-    def link(self, other: _Side) -> None:
-        """Relays to ``other`` from now on, starting with what came before."""
-        self.other = other
-        assert other.transport is not None and self.transport is not None
-        for data in self.early:
-            other.transport.write(data)
-        self.early = []
-        if not self.transport.is_closing():
-            self.transport.resume_reading()
-
-    def data_received(self, data: bytes) -> None:
-        if self.other is None:
-            self.early.append(data)
-        elif self.other.transport is not None:
-            self.other.transport.write(data)
-
-    def eof_received(self) -> bool:
-        """A half-close is not kept: an HTTP client does not half-close, and the gateway
-        closes after its last answer. The other side is closed once what it was sent
-        has gone out."""
-        self.close_other()
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.close_other()
-        if not self.lost.done():
-            self.lost.set_result(None)
-
-    def close_other(self) -> None:
-        if self.other is not None and self.other.transport is not None:
-            self.other.transport.close()
-
-    def pause_writing(self) -> None:
-        if self.other is not None and self.other.transport is not None:
-            self.other.transport.pause_reading()
-
-    def resume_writing(self) -> None:
-        if self.other is not None and self.other.transport is not None \
-                and not self.other.transport.is_closing():
-            self.other.transport.resume_reading()
-
-
 class Front:
     def __init__(self, listening: socket.socket, gateway: str,
                  certificates: Certificates) -> None:
@@ -209,7 +154,7 @@ class Front:
                      error or type(error).__name__)
             connection.close()
             return
-        client = _Side()
+        client = RelaySide()
         try:
             await loop.connect_accepted_socket(
                 lambda: client, connection, ssl=self.certificates.server,
@@ -218,7 +163,7 @@ class Front:
             log.debug("front: TLS handshake failed: %s", error)
             connection.close()
             return
-        upstream = _Side()
+        upstream = RelaySide()
         try:
             await loop.create_unix_connection(lambda: upstream, self.gateway)
         except OSError as error:
@@ -232,7 +177,7 @@ class Front:
             upstream.transport.close()
         await asyncio.gather(client.lost, upstream.lost)
 
-    def _unavailable(self, client: _Side, error: OSError) -> None:
+    def _unavailable(self, client: RelaySide, error: OSError) -> None:
         assert client.transport is not None
         service = service_of(self.certificates.name_of(
             client.transport.get_extra_info("ssl_object").context))
