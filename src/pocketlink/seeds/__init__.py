@@ -14,4 +14,5 @@ API calls they stand for. ``pocketlink demo`` narrates them; the tests assert on
 - ``oci_layout``, ``push``, ``pull_command`` (images.py): a container image made from
   files, and ECR's push (skopeo, on the host) and pull (inside an instance) around it.
 - ``httpd_user_data`` (httpd.py): the Apache httpd target the seeds' providers run.
+- ``seed_client`` (clients.py): the boto3 client each seed acts for an account with.
 """

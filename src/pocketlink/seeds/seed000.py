@@ -22,10 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import boto3
-from botocore.config import Config
-
 from pocketlink.polling import wait_for
+from pocketlink.seeds.clients import seed_client
 from pocketlink.seeds.httpd import ACCESS_LOG, httpd_user_data
 
 PROVIDER = "111111111111"
@@ -43,9 +41,7 @@ class Seed000:
     ids: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str, account: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=account, aws_secret_access_key="seed",
-                            config=Config(retries={"max_attempts": 2}))
+        return seed_client(self.endpoint, service, account, REGION)
 
     @property
     def provider(self):

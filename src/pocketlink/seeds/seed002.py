@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from pocketlink.polling import wait_for
+from pocketlink.seeds.clients import seed_client
 
 TEMPLATE = resources.files("pocketlink.seeds").joinpath("seed002.yaml").read_text()
 PROVIDER = "111111111111"
@@ -61,9 +60,7 @@ class Seed002:
     ids: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str, account: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=account, aws_secret_access_key="seed",
-                            config=Config(retries={"max_attempts": 2}))
+        return seed_client(self.endpoint, service, account, REGION)
 
     # --- the provider -------------------------------------------------------------------
     def build_parameters(self) -> dict[str, str]:

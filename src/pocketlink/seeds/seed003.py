@@ -29,11 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import boto3
 from boto3.s3.transfer import TransferConfig
-from botocore.config import Config
 
 from pocketlink.polling import wait_for
+from pocketlink.seeds.clients import seed_client
 
 ACCOUNT = "333333333333"
 REGION = "us-east-1"  # the region of the price list `pocketlink cost` bills with
@@ -67,9 +66,7 @@ class Seed003:
     ids: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=ACCOUNT, aws_secret_access_key="seed",
-                            config=Config(retries={"max_attempts": 2}))
+        return seed_client(self.endpoint, service, ACCOUNT, REGION)
 
     @property
     def size(self) -> int:

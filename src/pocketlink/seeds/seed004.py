@@ -27,11 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-
 from pocketlink.polling import wait_for
 from pocketlink.seeds import images
+from pocketlink.seeds.clients import seed_client
 
 APP = "444444444444"
 REGION = "ap-northeast-1"
@@ -65,9 +63,7 @@ class Seed004:
     endpoints: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=APP, aws_secret_access_key="seed",
-                            config=Config(retries={"max_attempts": 2}))
+        return seed_client(self.endpoint, service, APP, REGION)
 
     # --- the world ----------------------------------------------------------------------
     def build(self) -> None:
