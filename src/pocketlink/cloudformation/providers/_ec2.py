@@ -1,4 +1,4 @@
-"""What the EC2 providers share: tags changed in place, and deletes that wait for what
+"""What the EC2 providers share: tags and boolean attributes changed in place, and deletes that wait for what
 still depends on the resource (an NLB's or an endpoint's ENIs leave a subnet once the
 network has removed them) rather than fail at once."""
 
@@ -19,6 +19,15 @@ def retag(api: Api, resource_id: str, properties: dict, previous: dict) -> None:
     changed = [{"Key": k, "Value": v} for k, v in new.items() if old.get(k) != v]
     if changed:
         api.call("ec2", "CreateTags", {"Resources": [resource_id], "Tags": changed})
+
+
+def modify_attributes(api: Api, operation: str, key: str, resource_id: str,
+                      names: tuple[str, ...], properties: dict, previous: dict) -> None:
+    """Each boolean attribute of ``names`` whose property changed, one Modify*Attribute
+    call each (EC2 takes one attribute a call)."""
+    for name in names:
+        if name in properties and properties[name] != previous.get(name):
+            api.call("ec2", operation, {key: resource_id, name: {"Value": properties[name]}})
 
 
 async def delete_when_free(api: Api, service: str, operation: str, params: dict) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api
 from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications
-from pocketlink.cloudformation.providers._ec2 import delete_when_free, retag
+from pocketlink.cloudformation.providers._ec2 import delete_when_free, modify_attributes, retag
 
 _ATTRIBUTES = ("MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation")
 
@@ -18,24 +18,19 @@ class SubnetProvider(Provider):
                   if k in properties}
         params["TagSpecifications"] = ec2_tag_specifications("subnet", properties)
         subnet = api.call("ec2", "CreateSubnet", params)["Subnet"]
-        self._attributes(api, subnet["SubnetId"], properties, {})
+        modify_attributes(api, "ModifySubnetAttribute", "SubnetId", subnet["SubnetId"], _ATTRIBUTES,
+                          properties, {})
         return self._done(api, subnet["SubnetId"])
 
     async def update(self, api: Api, physical_id: str, properties: dict, previous: dict
                      ) -> Done:
         retag(api, physical_id, properties, previous)
-        self._attributes(api, physical_id, properties, previous)
+        modify_attributes(api, "ModifySubnetAttribute", "SubnetId", physical_id, _ATTRIBUTES,
+                          properties, previous)
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
         await delete_when_free(api, "ec2", "DeleteSubnet", {"SubnetId": physical_id})
-
-    @staticmethod
-    def _attributes(api: Api, subnet_id: str, properties: dict, previous: dict) -> None:
-        for name in _ATTRIBUTES:
-            if name in properties and properties[name] != previous.get(name):
-                api.call("ec2", "ModifySubnetAttribute", {"SubnetId": subnet_id,
-                                                          name: {"Value": properties[name]}})
 
     @staticmethod
     def _done(api: Api, subnet_id: str) -> Done:

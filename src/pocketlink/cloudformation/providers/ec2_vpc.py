@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api
 from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications
-from pocketlink.cloudformation.providers._ec2 import delete_when_free, retag
+from pocketlink.cloudformation.providers._ec2 import delete_when_free, modify_attributes, retag
 from pocketlink.model.ec2 import SecurityGroup, Vpc
+
+_ATTRIBUTES = ("EnableDnsSupport", "EnableDnsHostnames")
 
 
 class VpcProvider(Provider):
@@ -16,24 +18,19 @@ class VpcProvider(Provider):
             "CidrBlock": properties.get("CidrBlock"),
             "InstanceTenancy": properties.get("InstanceTenancy", "default"),
             "TagSpecifications": ec2_tag_specifications("vpc", properties)})["Vpc"]
-        self._attributes(api, vpc["VpcId"], properties, {})
+        modify_attributes(api, "ModifyVpcAttribute", "VpcId", vpc["VpcId"], _ATTRIBUTES,
+                          properties, {})
         return self._done(api, vpc["VpcId"])
 
     async def update(self, api: Api, physical_id: str, properties: dict, previous: dict
                      ) -> Done:
         retag(api, physical_id, properties, previous)
-        self._attributes(api, physical_id, properties, previous)
+        modify_attributes(api, "ModifyVpcAttribute", "VpcId", physical_id, _ATTRIBUTES,
+                          properties, previous)
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
         await delete_when_free(api, "ec2", "DeleteVpc", {"VpcId": physical_id})
-
-    @staticmethod
-    def _attributes(api: Api, vpc_id: str, properties: dict, previous: dict) -> None:
-        for name in ("EnableDnsSupport", "EnableDnsHostnames"):
-            if name in properties and properties[name] != previous.get(name):
-                api.call("ec2", "ModifyVpcAttribute", {"VpcId": vpc_id,
-                                                       name: {"Value": properties[name]}})
 
     @staticmethod
     def _done(api: Api, vpc_id: str) -> Done:
