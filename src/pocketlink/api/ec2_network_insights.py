@@ -59,6 +59,8 @@ EXPLANATIONS = {
     "target health": "BAD_STATE",
     "target SG ingress": "ENI_SG_RULES_MISMATCH",
     "destination SG ingress": "ENI_SG_RULES_MISMATCH",
+    "return route": "NO_ROUTE_TO_DESTINATION",
+    "fault": "BAD_STATE",
 }
 DIRECTIONS = {"instance SG egress": "egress", "endpoint SG ingress": "ingress",
               "target SG ingress": "ingress", "destination SG ingress": "ingress"}

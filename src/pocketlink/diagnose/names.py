@@ -17,7 +17,8 @@ import dns.rdatatype
 
 from pocketlink.dns.vpc import vpc_zones
 from pocketlink.model import regions
-from pocketlink.model.ec2 import Vpc
+from pocketlink.model.ec2 import Subnet, Vpc
+from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint, endpoint_private_names
 from pocketlink.network.addresses import resolver_address
 from pocketlink.store import Store
@@ -44,6 +45,20 @@ def _covers(pattern: str, name: str) -> bool:
     if pattern.startswith("*."):
         return name.endswith(pattern[1:]) and name != pattern[2:]
     return name == pattern
+
+
+def _subnets_for(store: Store, vpc: Vpc, service: EndpointService) -> str:
+    """One subnet of ``vpc`` in each zone the service is in (by zone id), as an endpoint
+    wants them; the placeholder when the VPC has none there."""
+    balancers = [store.get(LoadBalancer, arn) for arn in service.network_load_balancer_arns]
+    nodes = [node for b in balancers if b is not None for node in b.nodes]
+    zones = {s.availability_zone_id for node in nodes
+             if (s := store.get(Subnet, node.subnet_id)) is not None}
+    chosen: dict[str, str] = {}
+    for subnet in store.all(Subnet):
+        if subnet.vpc_id == vpc.id and subnet.availability_zone_id in zones:
+            chosen.setdefault(subnet.availability_zone_id or "", subnet.id)
+    return " ".join(chosen.values()) or "SUBNET"
 
 
 def _why_none(store: Store, vpc: Vpc, name: str) -> tuple[str, Fix | None]:
@@ -88,7 +103,8 @@ def _why_none(store: Store, vpc: Vpc, name: str) -> tuple[str, Fix | None]:
                     "has no endpoint for it",
                     Fix(vpc.account, f"aws ec2 create-vpc-endpoint --vpc-id {vpc.id} "
                         f"--vpc-endpoint-type Interface --service-name {service.service_name} "
-                        f"--subnet-ids SUBNET --private-dns-enabled {region}"))
+                        f"--subnet-ids {_subnets_for(store, vpc, service)} --private-dns-enabled "
+                        f"{region}"))
     if name.endswith(f".{regions.internal_domain(vpc.region)}") and not vpc.enable_dns_hostnames:
         return (f"{vpc.id} has enableDnsHostnames off: its resolver has no "
                 f"{regions.internal_domain(vpc.region)} names",

@@ -17,10 +17,12 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from pocketlink.dataplane.plan import CARRIED, target_address
+from pocketlink.diagnose import injected, routes
 from pocketlink.diagnose.groups import allows, describe, rule_group
 from pocketlink.diagnose.names import Fix, Resolution, resolve
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
+from pocketlink.model.faults import OWNER
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
 from pocketlink.model.states import InstanceState
 from pocketlink.store import Store
@@ -44,6 +46,9 @@ class Diagnosis:
     port: int
     resolution: Resolution | None = None
     hops: list[Hop] = field(default_factory=list)
+    # The instances (and ports) the flow ends at, for what only the kernel knows
+    # (listening.py: whether a process listens there).
+    targets: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def address(self) -> str | None:
@@ -70,6 +75,14 @@ def _within(address: str, cidrs: list[str]) -> bool:
                for c in cidrs if c)
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
     return next((e for e in store.all(NetworkInterface) if e.vpc_id == vpc_id and (
         e.private_ip_address == address or address in e.ipv6_addresses)), None)
@@ -78,6 +91,13 @@ def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
 def _zone_id(store: Store, subnet_id: str) -> str | None:
     subnet = store.get(Subnet, subnet_id)
     return subnet.availability_zone_id if subnet else None
+
+
+def _subnet_in(store: Store, vpc_id: str, zone: str | None) -> str:
+    """A subnet of ``vpc_id`` in ``zone`` (a zone id), or the placeholder for one to make."""
+    return next((s.id for s in store.all(Subnet)
+                 if s.vpc_id == vpc_id and s.availability_zone_id == zone),
+                f"SUBNET_IN_{zone}")
 
 
 def _cross_zone(balancer: LoadBalancer, group: TargetGroup) -> tuple[bool, str]:
@@ -104,6 +124,19 @@ class _Walk:
         self.d.hops.append(Hop(name, verdict, detail, fix, component))
         return verdict != FAIL
 
+    def faults(self, targets: list[str], subnets: list[str]) -> bool:
+        """The faults this hop meets: the first that breaks the path fails it; latency and
+        loss are notes."""
+        found = injected.faults_on(self.store, targets, subnets)
+        broken = next((f for f in found if f.action in injected.BREAKS), None)
+        if broken is not None:
+            return self.hop("fault", FAIL, injected.words(broken),
+                            Fix(OWNER, f"pocketlink fault clear {broken.id}"),
+                            component=broken.target)
+        for fault in found:
+            self.hop("fault", NOTE, injected.words(fault), component=fault.target)
+        return True
+
     def egress(self, address: str) -> bool:
         port = self.d.port
         rule = allows(self.store, self.instance.group_ids, True, address, port)
@@ -122,14 +155,66 @@ class _Walk:
                 f"{group} --ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port},"
                 f"{family}=[{{{kind}={address}/{width}}}] {self.region}"), component=group)
 
-    def route(self, vpc: Vpc, address: str) -> bool:
+    def route(self, vpc: Vpc, address: str) -> Vpc | None:
+        """The VPC that holds ``address``, or None: the walk ends here, at a failure or at
+        a gateway to what diagnose does not walk (the internet)."""
         if _within(address, _vpc_cidrs(vpc)):
-            return self.hop("route", OK, f"{address} is inside {vpc.id} "
-                            f"({', '.join(c for c in _vpc_cidrs(vpc) if c)}): the local route",
-                            component=vpc.id)
-        return self.hop("route", FAIL, f"{address} is outside {vpc.id}: diagnose follows only "
-                        "the local route (gateways, NAT and peering are not walked)",
-                        component=vpc.id)
+            self.hop("route", OK, f"{address} is inside {vpc.id} "
+                     f"({', '.join(c for c in _vpc_cidrs(vpc) if c)}): the local route",
+                     component=vpc.id)
+            return vpc
+        found = routes.match(self.store, self.instance.subnet_id, vpc, address)
+        table = found.table.id if found.table else vpc.main_route_table_id
+        if found.route is None:
+            via = routes.exit_for(self.store, vpc, address)
+            width = "ipv6-cidr-block" if ":" in address else "cidr-block"
+            cidr = f"{address}/{128 if ':' in address else 32}"
+            peered = routes.peered_vpc(self.store, vpc, address)
+            if peered is not None:
+                cidr = peered[1].cidr_block if ":" not in address else cidr
+            self.hop("route", FAIL, f"{table} has no route that covers {address} (outside "
+                     f"{vpc.id}): the packet is dropped",
+                     Fix(vpc.account, f"aws ec2 create-route --route-table-id {table} "
+                         f"--destination-{width} {cidr} {via or '--gateway-id GATEWAY_ID'} "
+                         f"{self.region}"), component=table)
+            return None
+        route, target = found.route, routes.target_of(found.route)
+        if route.state != "active":
+            self.hop("route", FAIL, f"{table}: {found.cidr} via {target} is {route.state}: "
+                     "its target is gone or down", component=table)
+            return None
+        if route.vpc_peering_connection_id:
+            peered = routes.peered_vpc(self.store, vpc, address)
+            if peered is None or peered[0].id != route.vpc_peering_connection_id:
+                self.hop("route", FAIL, f"{table}: {found.cidr} via {target}, which is not "
+                         f"active or does not join {vpc.id} to a VPC that holds {address}",
+                         component=table)
+                return None
+            self.hop("route", OK, f"{table}: {found.cidr} via {target} to {peered[1].id}",
+                     component=table)
+            return peered[1]
+        self.hop("route", OK, f"{table}: {found.cidr} via {target}", component=table)
+        self.hop("destination", NOTE, f"{address} is beyond {vpc.id}: diagnose walks no "
+                 f"further than {target}", component=target)
+        return None
+
+    def return_route(self, vpc: Vpc, eni: NetworkInterface, source: str) -> bool:
+        """The reply's route, from the destination's subnet in a peered VPC."""
+        found = routes.match(self.store, eni.subnet_id, vpc, source)
+        table = found.table.id if found.table else vpc.main_route_table_id
+        peered = routes.peered_vpc(self.store, vpc, source)
+        if found.route is not None and found.route.vpc_peering_connection_id and \
+                peered is not None and peered[0].id == found.route.vpc_peering_connection_id:
+            return self.hop("return route", OK, f"{table}: {found.cidr} via "
+                            f"{found.route.vpc_peering_connection_id}", component=table)
+        home = self.store.get(Vpc, self.instance.vpc_id)
+        cidr = home.cidr_block if home and ":" not in source else source
+        return self.hop(
+            "return route", FAIL, f"{table} of {eni.subnet_id} has no route back to {source} "
+            "through the peering: the reply is dropped",
+            Fix(vpc.account, f"aws ec2 create-route --route-table-id {table} "
+                f"--destination-cidr-block {cidr} --vpc-peering-connection-id "
+                f"{peered[0].id if peered else 'PCX_ID'} {self.region}"), component=table)
 
     def endpoint(self, endpoint: VpcEndpoint, eni: NetworkInterface) -> None:
         if not self._endpoint_state(endpoint) or not self._endpoint_ingress(endpoint, eni):
@@ -206,6 +291,12 @@ class _Walk:
             return self.instance.private_ip_address or ""
         return self.instance.ipv6_addresses[0] if self.instance.ipv6_addresses else ""
 
+    def source_for(self, address: str) -> str:
+        """The instance's address of ``address``'s family: the source its packets carry."""
+        if ":" not in address:
+            return self.instance.private_ip_address or ""
+        return self.instance.ipv6_addresses[0] if self.instance.ipv6_addresses else ""
+
     def _service(self, endpoint: VpcEndpoint, service: EndpointService) -> bool:
         if service.state != "Available":
             return self.hop("service", FAIL, f"{service.id} is {service.state}",
@@ -237,7 +328,8 @@ class _Walk:
                  "its own zone",
                  Fix(balancer.account, f"aws elbv2 set-subnets --load-balancer-arn "
                      f"{balancer.id} --subnets "
-                     f"{' '.join(n.subnet_id for n in balancer.nodes)} SUBNET_IN_{zone} "
+                     f"{' '.join(n.subnet_id for n in balancer.nodes)} "
+                     f"{_subnet_in(self.store, balancer.vpc_id, zone)} "
                      f"{self.region}"), component=balancer.id)
         return None
 
@@ -257,7 +349,9 @@ class _Walk:
             else:
                 fix = (f"aws elbv2 create-listener --load-balancer-arn {balancer.id} "
                        f"--protocol TCP --port {port} --default-actions "
-                       f"Type=forward,TargetGroupArn=TARGET_GROUP_ARN {self.region}")
+                       f"Type=forward,TargetGroupArn="
+                       f"{listeners[0].target_group_arn if listeners else 'TARGET_GROUP_ARN'} "
+                       f"{self.region}")
             self.hop("NLB listener", FAIL, f"{balancer.name} has no listener on port {port} "
                      f"(its listeners: {ports}): the endpoint listens only on its NLB's "
                      "listener ports", Fix(balancer.account, fix), component=balancer.id)
@@ -299,6 +393,13 @@ class _Walk:
             return
         self.hop("cross-zone", OK, f"{'on' if on else 'off'} ({where}): {len(zoned)} "
                  f"target(s) for the node in {node.availability_zone}", component=balancer.id)
+        if not self._targets_answer(group, zoned):
+            return
+        for target in zoned:
+            address = target_address(self.store, group, target.id)
+            eni = _eni_of(self.store, group.vpc_id or "", address) if address else None
+            if eni is not None and eni.instance_id:
+                self.d.targets.append((eni.instance_id, target.port))
         source = node.ipv6_address if group.ip_address_type == "ipv6" \
             else node.private_ipv4_address
         blocked = self._target_groups_block(group, zoned, source or "")
@@ -331,6 +432,26 @@ class _Walk:
         else:
             self.hop("proxy protocol v2", OK, "off: the target sees the NLB node's address",
                      component=group.id)
+
+    def _targets_answer(self, group: TargetGroup, targets: list) -> bool:
+        """Whether a fault leaves some target answering (a note names the others')."""
+        broken = []
+        for target in targets:
+            address = target_address(self.store, group, target.id)
+            eni = _eni_of(self.store, group.vpc_id or "", address) if address else None
+            names = [target.id, *([eni.id, eni.instance_id or ""] if eni else [])]
+            faults = [f for f in injected.faults_on(self.store, names,
+                                                     [eni.subnet_id] if eni else [])
+                      if f.action in injected.BREAKS]
+            broken += faults[:1]
+        if not broken:
+            return True
+        if len(broken) < len(targets):
+            return self.hop("fault", NOTE, "; ".join(map(injected.words, broken)) +
+                            ": the other targets answer", component=group.id)
+        return self.hop("fault", FAIL, "; ".join(map(injected.words, broken)),
+                        Fix(OWNER, " && ".join(f"pocketlink fault clear {f.id}"
+                                               for f in broken)), component=group.id)
 
     def _target_group_of(self, group: TargetGroup, targets: list) -> str | None:
         """The first security group of the first target with an ENI here."""
@@ -377,6 +498,10 @@ class _Walk:
                      Fix(other.account, f"aws ec2 start-instances --instance-ids {other.id} "
                          f"{self.region}"), component=other.id)
             return
+        if not self.faults([eni.id, eni.instance_id or ""], [eni.subnet_id]):
+            return
+        if eni.instance_id:
+            self.d.targets.append((eni.instance_id, self.d.port))
         port, source = self.d.port, self._source_address(eni)
         rule = allows(self.store, eni.group_ids, False, source, port, self.instance.group_ids)
         if rule is not None:
@@ -408,7 +533,10 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
             f"({instance.availability_zone}), {instance.private_ip_address}",
             None if instance.state == InstanceState.RUNNING else Fix(
                 instance.account, f"aws ec2 start-instances --instance-ids {instance.id} "
-                f"--region {instance.region}"), component=instance.id):
+                f"--region {instance.region}"), component=instance.id) or \
+            not walk.faults([instance.network_interface_id], [instance.subnet_id]):
+        return d
+    if not _is_address(to) and not walk.faults([vpc.id], []):
         return d
     d.resolution = resolution = resolve(store, vpc, to)
     if not walk.hop("DNS", OK if resolution.address else FAIL,
@@ -418,12 +546,15 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
                         component=vpc.id):
         return d
     address = resolution.address or ""
-    if not walk.egress(address) or not walk.route(vpc, address):
+    there = walk.route(vpc, address) if walk.egress(address) else None
+    if there is None:
         return d
-    eni = _eni_of(store, vpc.id, address)
+    eni = _eni_of(store, there.id, address)
     if eni is None:
-        walk.hop("destination", FAIL, f"no ENI in {vpc.id} holds {address}: nothing answers",
-                 component=vpc.id)
+        walk.hop("destination", FAIL, f"no ENI in {there.id} holds {address}: nothing "
+                 "answers", component=there.id)
+        return d
+    if there.id != vpc.id and not walk.return_route(there, eni, walk.source_for(address)):
         return d
     if eni.interface_type == "vpc_endpoint":
         endpoint = next((e for e in store.all(VpcEndpoint)
@@ -434,7 +565,8 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
             return d
         walk.hop("endpoint ENI", OK, f"{address} is {eni.id} of {endpoint.id} "
                  f"({endpoint.service_name}) in {eni.subnet_id}", component=endpoint.id)
-        walk.endpoint(endpoint, eni)
+        if walk.faults([], [eni.subnet_id]):
+            walk.endpoint(endpoint, eni)
     elif eni.instance_id:
         walk.hop("destination", OK, f"{address} is {eni.id} of {eni.instance_id}",
                  component=eni.id)
