@@ -12,8 +12,18 @@ from pocketlink.daemon import KINDS
 from pocketlink.diagnose import diagnose
 from pocketlink.diagnose.groups import allows
 from pocketlink.diagnose.report import split_target
-from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.ec2 import (
+    NetworkInterface,
+    Route,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupRule,
+    Vpc,
+)
 from pocketlink.model.elbv2 import Listener, LoadBalancer, Target, TargetGroup
+from pocketlink.model.faults import OWNER, Fault
+from pocketlink.model.internet import InternetGateway
+from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
 from pocketlink.store import Store
 from tests.reconcile.conftest import (
@@ -22,6 +32,7 @@ from tests.reconcile.conftest import (
     PROVIDER_SUBNET,
     PROVIDER_VPC,
     SERVICE,
+    SUBNET,
     VPC,
     add_endpoint,
     add_instance,
@@ -86,7 +97,23 @@ def _edit(cls, id_: str, change: Callable) -> Callable[[Store], None]:
     return apply
 
 
+def _fault(action: str, target: str) -> Callable[[Store], None]:
+    def apply(store: Store) -> None:
+        with store.transaction() as tx:
+            tx.put(Fault(id="fault-00000000000000001", account=OWNER, region="",
+                         action=action, target=target))
+    return apply
+
+
+def _both(*changes: Callable[[Store], None]) -> Callable[[Store], None]:
+    def apply(store: Store) -> None:
+        for change in changes:
+            change(store)
+    return apply
+
+
 ENDPOINT = "vpce-00000000000000001"
+TARGET_INSTANCE = "i-00000000000000009"
 CASES = {
     "nothing broken": (lambda s: None, None, None),
     "endpoint SG missing the port": (
@@ -128,7 +155,24 @@ CASES = {
         "cross-zone", "modify-load-balancer-attributes"),
     "no NLB node in the endpoint's zone": (
         _edit(LoadBalancer, BALANCER, lambda b: b.nodes.clear()),
-        "zone", "set-subnets"),
+        "zone", f"set-subnets --load-balancer-arn {BALANCER} --subnets {PROVIDER_SUBNET} "),
+    "private DNS off, and enableDnsHostnames off": (
+        _both(_edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", False)),
+              _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_hostnames", False))),
+        "DNS", "--enable-dns-hostnames"),
+    "no endpoint for the name": (
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state", "deleted")),
+        "DNS", f"create-vpc-endpoint --vpc-id {VPC} --vpc-endpoint-type Interface "
+               f"--service-name com.amazonaws.vpce.x --subnet-ids {SUBNET} "),
+    "the zone is lost (fault)": (
+        _fault("lose-az", "usw2-az1"), "fault", "pocketlink fault clear fault-"),
+    "the resolver is stopped (fault)": (
+        _fault("stop-resolver", VPC), "fault", "pocketlink fault clear fault-"),
+    "the only target is killed (fault)": (
+        _both(_edit(NetworkInterface, "eni-30000000000000001",
+                    lambda e: setattr(e, "instance_id", TARGET_INSTANCE)),
+              _fault("kill-target", TARGET_INSTANCE)),
+        "fault", "pocketlink fault clear fault-"),
 }
 
 
@@ -142,7 +186,67 @@ def test_the_first_failing_hop_and_its_fix(world, case):
         assert found.address == "10.0.1.101"
         return
     assert found.failure is not None and found.failure.name == hop, found.hops
-    assert found.failure.fix is not None and command in found.failure.fix.command
+    assert found.failure.fix is not None and command in found.failure.fix.command, \
+        found.failure.fix
+
+
+def test_latency_is_a_note_on_the_way(world):
+    _fault("latency", "eni-20000000000000001")(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable
+    assert [(h.name, h.verdict) for h in found.hops if h.name == "fault"] == [("fault", "note")]
+
+
+def test_an_address_outside_the_vpc_takes_its_route(world):
+    found = diagnose(world, "i-00000000000000001", "192.0.2.7", 443)
+    assert found.failure is not None and found.failure.name == "route", found.hops
+    assert found.failure.fix is not None
+    assert "--gateway-id GATEWAY_ID" in found.failure.fix.command
+    with world.transaction() as tx:
+        tx.put(InternetGateway(**common(id="igw-00000000000000001", vpc_id=VPC)))
+    found = diagnose(world, "i-00000000000000001", "192.0.2.7", 443)
+    assert found.failure is not None and found.failure.fix is not None
+    assert found.failure.fix.command == (
+        f"aws ec2 create-route --route-table-id rtb-{VPC[4:]} --destination-cidr-block "
+        "192.0.2.7/32 --gateway-id igw-00000000000000001 --region us-west-2")
+    with world.transaction() as tx:
+        tx.edit(RouteTable, f"rtb-{VPC[4:]}").routes.append(Route(
+            destination_cidr_block="0.0.0.0/0", gateway_id="igw-00000000000000001"))
+    found = diagnose(world, "i-00000000000000001", "192.0.2.7", 443)
+    assert found.reachable, found.hops
+    assert [h.name for h in found.hops][-2:] == ["route", "destination"]
+    assert found.hops[-1].verdict == "note"
+
+
+def test_a_peering_is_walked_there_and_back(world):
+    """Each fix the walk prints, applied, moves the failure one hop on."""
+    consumer_table, provider_table = f"rtb-{VPC[4:]}", f"rtb-{PROVIDER_VPC[4:]}"
+    with world.transaction() as tx:
+        tx.put(VpcPeeringConnection(**common(
+            id="pcx-00000000000000001", requester_vpc_id=VPC, accepter_vpc_id=PROVIDER_VPC,
+            accepter_owner_id="111111111111", accepter_region="us-west-2", status="active")))
+        tx.edit(NetworkInterface, "eni-30000000000000001").instance_id = TARGET_INSTANCE
+
+    def failure() -> tuple[str, str]:
+        found = diagnose(world, "i-00000000000000001", "10.1.1.50", 80)
+        assert found.failure is not None, found.hops
+        return found.failure.name, found.failure.fix.command if found.failure.fix else ""
+
+    assert failure() == ("route", f"aws ec2 create-route --route-table-id {consumer_table} "
+                         "--destination-cidr-block 10.1.0.0/16 --vpc-peering-connection-id "
+                         "pcx-00000000000000001 --region us-west-2")
+    with world.transaction() as tx:
+        tx.edit(RouteTable, consumer_table).routes.append(Route(
+            destination_cidr_block="10.1.0.0/16", vpc_peering_connection_id="pcx-00000000000000001"))
+    assert failure() == ("return route", f"aws ec2 create-route --route-table-id "
+                         f"{provider_table} --destination-cidr-block 10.0.0.0/16 "
+                         "--vpc-peering-connection-id pcx-00000000000000001 --region us-west-2")
+    with world.transaction() as tx:
+        tx.edit(RouteTable, provider_table).routes.append(Route(
+            destination_cidr_block="10.0.0.0/16", vpc_peering_connection_id="pcx-00000000000000001"))
+    name, command = failure()
+    assert name == "destination SG ingress"
+    assert command.startswith(f"aws ec2 authorize-security-group-ingress --group-id {TARGET_SG}")
 
 
 def test_a_pending_acceptance_endpoint_by_its_own_name(world):

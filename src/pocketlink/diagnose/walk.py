@@ -323,13 +323,14 @@ class _Walk:
                      f"{' ' if node.private_ipv4_address and node.ipv6_address else ''}"
                      f"{node.ipv6_address or ''})", component=balancer.id)
             return node
+        subnets = [*(n.subnet_id for n in balancer.nodes),
+                   _subnet_in(self.store, balancer.vpc_id, zone)]
         self.hop("zone", FAIL, f"{eni.id} is in {zone}, where {balancer.name} has no node "
                  f"(its zones: {', '.join(zones)}): an endpoint ENI reaches only the node of "
                  "its own zone",
                  Fix(balancer.account, f"aws elbv2 set-subnets --load-balancer-arn "
                      f"{balancer.id} --subnets "
-                     f"{' '.join(n.subnet_id for n in balancer.nodes)} "
-                     f"{_subnet_in(self.store, balancer.vpc_id, zone)} "
+                     f"{' '.join(subnets)} "
                      f"{self.region}"), component=balancer.id)
         return None
 
