@@ -270,3 +270,31 @@ def test_a_rule_for_another_port_or_peer_does_not_allow(world):
     ("fd00::1", ("fd00::1", 80)), ("[fd00::1]:443", ("fd00::1", 443))])
 def test_name_and_port(to, expected):
     assert split_target(to, 80) == expected
+
+
+def test_an_ipv6_destination_needs_the_instance_to_have_ipv6(world):
+    from pocketlink.model.ec2 import CidrAssociation, Instance
+
+    with world.transaction() as tx:
+        tx.edit(Vpc, VPC).ipv6_associations = [CidrAssociation(
+            association_id="vpc-cidr-assoc-1", cidr="fd00:0:0:1::/56")]
+        tx.edit(NetworkInterface, "eni-10000000000000001").ipv6_addresses = ["fd00:0:0:1::64"]
+    found = diagnose(world, "i-00000000000000001", "fd00:0:0:1::64", 80)
+    assert found.failure is not None and found.failure.name == "instance IPv6", found.hops
+    assert found.failure.fix is not None
+    assert found.failure.fix.command.startswith(
+        "aws ec2 assign-ipv6-addresses --network-interface-id eni-20000000000000001")
+    with world.transaction() as tx:
+        tx.edit(Instance, "i-00000000000000001").ipv6_addresses = ["fd00:0:0:1::b"]
+        tx.edit(NetworkInterface, "eni-20000000000000001").ipv6_addresses = ["fd00:0:0:1::b"]
+    found = diagnose(world, "i-00000000000000001", "fd00:0:0:1::64", 80)
+    # The client's group lets IPv4 out only (0.0.0.0/0), as a group made without ::/0 does.
+    assert found.failure is not None and found.failure.name == "instance SG egress"
+    with world.transaction() as tx:
+        tx.edit(SecurityGroup, CLIENT_SG).rules.append(SecurityGroupRule(
+            rule_id="sgr-00000000000000009", egress=True, ip_protocol="-1",
+            cidr_ipv6="::/0"))
+    found = diagnose(world, "i-00000000000000001", "fd00:0:0:1::64", 80)
+    assert found.reachable, found.hops
+    assert "from fd00:0:0:1::b" in next(h.detail for h in found.hops
+                                        if h.name == "endpoint SG ingress")

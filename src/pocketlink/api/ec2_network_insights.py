@@ -43,6 +43,7 @@ ARN_TYPES = {"i": "instance", "eni": "network-interface", "vpce": "vpc-endpoint"
 # ("This component is not in a functional state"), a pocketlink choice.
 EXPLANATIONS = {
     "instance": "BAD_STATE",
+    "instance IPv6": "NO_ROUTE_TO_DESTINATION",
     "DNS": "NO_PATH",
     "instance SG egress": "ENI_SG_RULES_MISMATCH",
     "route": "NO_ROUTE_TO_DESTINATION",

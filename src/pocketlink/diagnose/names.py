@@ -128,13 +128,17 @@ def resolve(store: Store, vpc: Vpc, name: str) -> Resolution:
                 f"--enable-dns-support --region {vpc.region}"))
     fqdn = name.lower().rstrip(".")
     zones = vpc_zones(store, vpc.id)
-    answer = zones.lookup(dns.name.from_text(fqdn + "."), dns.rdatatype.A)
-    records = tuple(line for rrset in answer.answer for line in rrset.to_text().splitlines())
-    addresses = [rdata.address for rrset in answer.answer if rrset.rdtype == dns.rdatatype.A
-                 for rdata in rrset]
-    if addresses:
-        zone = zones.zone_for(dns.name.from_text(fqdn + "."))
-        origin = zone.origin.to_text() if zone is not None else "?"
-        return Resolution(resolver, addresses[0], records, f"answered from the zone {origin}")
+    # A first, as a client whose own address is IPv4 dials; an IPv6-only name has AAAA alone.
+    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        answer = zones.lookup(dns.name.from_text(fqdn + "."), rdtype)
+        records = tuple(line for rrset in answer.answer
+                        for line in rrset.to_text().splitlines())
+        addresses = [rdata.address for rrset in answer.answer if rrset.rdtype == rdtype
+                     for rdata in rrset]
+        if addresses:
+            zone = zones.zone_for(dns.name.from_text(fqdn + "."))
+            origin = zone.origin.to_text() if zone is not None else "?"
+            return Resolution(resolver, addresses[0], records,
+                              f"{dns.rdatatype.to_text(rdtype)} answered from the zone {origin}")
     why, fix = _why_none(store, vpc, fqdn)
     return Resolution(resolver, None, records, why, fix)

@@ -137,6 +137,17 @@ class _Walk:
             self.hop("fault", NOTE, injected.words(fault), component=fault.target)
         return True
 
+    def family(self, address: str) -> bool:
+        """An IPv6 destination needs an IPv6 address of the instance's own."""
+        if ":" not in address or self.instance.ipv6_addresses:
+            return True
+        return self.hop(
+            "instance IPv6", FAIL, f"{address} is IPv6 and {self.instance.id} has no IPv6 "
+            "address: it has no route to it and no source address for it",
+            Fix(self.instance.account, f"aws ec2 assign-ipv6-addresses --network-interface-id "
+                f"{self.instance.network_interface_id} --ipv6-address-count 1 {self.region}"),
+            component=self.instance.network_interface_id)
+
     def egress(self, address: str) -> bool:
         port = self.d.port
         rule = allows(self.store, self.instance.group_ids, True, address, port)
@@ -547,6 +558,8 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
                         component=vpc.id):
         return d
     address = resolution.address or ""
+    if not walk.family(address):
+        return d
     there = walk.route(vpc, address) if walk.egress(address) else None
     if there is None:
         return d
