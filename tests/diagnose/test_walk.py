@@ -298,3 +298,20 @@ def test_an_ipv6_destination_needs_the_instance_to_have_ipv6(world):
     assert found.reachable, found.hops
     assert "from fd00:0:0:1::b" in next(h.detail for h in found.hops
                                         if h.name == "endpoint SG ingress")
+
+
+def test_an_aws_service_endpoint_notes_its_policy(world):
+    with world.transaction() as tx:
+        mine = tx.edit(VpcEndpoint, ENDPOINT)
+        mine.service_id, mine.service_name = None, "com.amazonaws.us-west-2.s3"
+        mine.policy_document = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",'
+            '"Action":"s3:DeleteObject","Resource":"*"},{"Effect":"Allow","Principal":"*",'
+            '"Action":"s3:*","Resource":"*"}]}')
+        tx.edit(SecurityGroup, ENDPOINT_SG).rules.append(SecurityGroupRule(
+            rule_id="sgr-00000000000000008", egress=False, ip_protocol="tcp", from_port=443,
+            to_port=443, referenced_group_id=CLIENT_SG))
+    found = diagnose(world, "i-00000000000000001", "10.0.1.101", 443)
+    assert found.reachable, found.hops
+    [policy] = [h for h in found.hops if h.name == "endpoint policy"]
+    assert policy.verdict == "note" and "1 Allow, 1 Deny" in policy.detail

@@ -14,6 +14,7 @@ listening on the target's port) the probe finds out.
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
 
 from pocketlink.dataplane.plan import CARRIED, target_address
@@ -23,8 +24,9 @@ from pocketlink.diagnose.names import Fix, Resolution, resolve
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
 from pocketlink.model.faults import OWNER
-from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.privatelink import DEFAULT_POLICY, EndpointService, VpcEndpoint
 from pocketlink.model.states import InstanceState
+from pocketlink.policy import MalformedPolicy, parse_endpoint_policy
 from pocketlink.store import Store
 
 OK, FAIL, NOTE = "ok", "FAIL", "note"
@@ -237,6 +239,8 @@ class _Walk:
                          "no such endpoint service any more" if endpoint.service_id else
                          "an AWS service, answered by pocketlink's service front on port 443"),
                          component=endpoint.service_id or endpoint.service_name)
+            if not endpoint.service_id:
+                self._policy(endpoint)
             return
         if not self._service(endpoint, service):
             return
@@ -250,6 +254,27 @@ class _Walk:
                 return
             self._balancer(endpoint, balancer, node)
             return
+
+    def _policy(self, endpoint: VpcEndpoint) -> None:
+        """An endpoint policy never stops a connection: it answers a request it does not
+        allow with the service's AccessDenied (gateway/endpoint_policy.py). So it is a note,
+        the one to read when the connection works and the call is refused."""
+        document = endpoint.policy_document
+        try:
+            if document is None or json.loads(document) == json.loads(DEFAULT_POLICY):
+                self.hop("endpoint policy", OK, "full access (the default policy)",
+                         component=endpoint.id)
+                return
+            policy = parse_endpoint_policy(document)
+        except (ValueError, MalformedPolicy) as error:
+            self.hop("endpoint policy", NOTE, f"not a valid endpoint policy ({error}): it "
+                     "allows nothing, every request gets AccessDenied", component=endpoint.id)
+            return
+        effects = [s.effect for s in policy.statements]
+        self.hop("endpoint policy", NOTE,
+                 f"a policy of its own ({effects.count('Allow')} Allow, "
+                 f"{effects.count('Deny')} Deny): the connection works, and a request it "
+                 "does not allow gets the service's AccessDenied", component=endpoint.id)
 
     def _endpoint_state(self, endpoint: VpcEndpoint) -> bool:
         state = endpoint.state
