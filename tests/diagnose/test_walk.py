@@ -20,7 +20,7 @@ from pocketlink.model.ec2 import (
     SecurityGroupRule,
     Vpc,
 )
-from pocketlink.model.elbv2 import Listener, LoadBalancer, Target, TargetGroup
+from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, Target, TargetGroup
 from pocketlink.model.faults import OWNER, Fault
 from pocketlink.model.internet import InternetGateway
 from pocketlink.model.peering import VpcPeeringConnection
@@ -188,6 +188,69 @@ def test_the_first_failing_hop_and_its_fix(world, case):
     assert found.failure is not None and found.failure.name == hop, found.hops
     assert found.failure.fix is not None and command in found.failure.fix.command, \
         found.failure.fix
+
+
+def _unfault(store: Store) -> None:
+    with store.transaction() as tx:
+        for fault in store.all(Fault):
+            tx.delete(fault)
+
+
+def _cross_zone_on(balancer: LoadBalancer) -> None:
+    balancer.attributes["load_balancing.cross_zone.enabled"] = "true"
+
+
+# What each case's printed fix does, done to the store: after it the walk finds the path
+# (test_fixes.py runs the printed commands themselves on a real network, with the probe).
+# "rejected" has none: its fix (delete the endpoint) is the first of two, then ask anew.
+MENDS: dict[str, Callable[[Store], None]] = {
+    "endpoint SG missing the port": _edit(SecurityGroup, ENDPOINT_SG, lambda g: g.rules.append(
+        _rule(5, False, referenced_group_id=CLIENT_SG))),
+    "instance SG egress closed": _edit(SecurityGroup, CLIENT_SG, lambda g: g.rules.append(
+        _rule(6, True, cidr_ipv4="10.0.1.101/32"))),
+    "pendingAcceptance": _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state",
+                                                                       "available")),
+    "private DNS off": _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(
+        e, "private_dns_enabled", True)),
+    "name not verified": _edit(EndpointService, SERVICE, lambda s: setattr(
+        s, "private_dns_state", "verified")),
+    "enableDnsSupport off": _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_support", True)),
+    "listener on another port": _edit(Listener, BALANCER + "/listener",
+                                      lambda x: setattr(x, "port", 80)),
+    "no registered target": _edit(TargetGroup, GROUP, lambda g: g.targets.append(Target(
+        id="10.1.1.50", port=80, availability_zone="us-west-2a", health="initial"))),
+    # The rule admits the node; the next health checks pass.
+    "target unhealthy, its SG closed": _both(
+        _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.append(
+            _rule(7, False, cidr_ipv4="10.1.0.0/16"))),
+        _edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "health", "healthy"))),
+    "cross-zone off, no target in the zone": _edit(LoadBalancer, BALANCER, _cross_zone_on),
+    "no NLB node in the endpoint's zone": _edit(LoadBalancer, BALANCER, lambda b: b.nodes.append(
+        LoadBalancerNode(subnet_id=PROVIDER_SUBNET, availability_zone="us-west-2a",
+                         network_interface_id="eni-00000000000000009",
+                         private_ipv4_address="10.1.1.9"))),
+    "private DNS off, and enableDnsHostnames off": _both(
+        _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_hostnames", True)),
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", True))),
+    "no endpoint for the name": _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(
+        e, "state", "available")),
+    "the zone is lost (fault)": _unfault,
+    "the resolver is stopped (fault)": _unfault,
+    "the only target is killed (fault)": _unfault,
+}
+
+
+@pytest.mark.parametrize("case", list(MENDS), ids=list(MENDS))
+def test_the_fix_makes_the_walk_pass(world, case):
+    CASES[case][0](world)
+    assert not diagnose(world, "i-00000000000000001", NAME, 80).reachable
+    MENDS[case](world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable, found.failure
+
+
+def test_every_failure_mode_has_its_mend():
+    assert set(CASES) - set(MENDS) == {"nothing broken", "rejected"}
 
 
 def test_latency_is_a_note_on_the_way(world):
