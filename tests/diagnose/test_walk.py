@@ -4,6 +4,7 @@ case breaks one thing and expects the first failing hop and the fix's command.""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,7 +13,10 @@ from pocketlink.daemon import KINDS
 from pocketlink.diagnose import diagnose
 from pocketlink.diagnose.groups import allows
 from pocketlink.diagnose.report import split_target
+from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import (
+    CidrAssociation,
+    Instance,
     NetworkInterface,
     Route,
     RouteTable,
@@ -336,8 +340,6 @@ def test_name_and_port(to, expected):
 
 
 def test_an_ipv6_destination_needs_the_instance_to_have_ipv6(world):
-    from pocketlink.model.ec2 import CidrAssociation, Instance
-
     with world.transaction() as tx:
         tx.edit(Vpc, VPC).ipv6_associations = [CidrAssociation(
             association_id="vpc-cidr-assoc-1", cidr="fd00:0:0:1::/56")]
@@ -378,3 +380,15 @@ def test_an_aws_service_endpoint_notes_its_policy(world):
     assert found.reachable, found.hops
     [policy] = [h for h in found.hops if h.name == "endpoint policy"]
     assert policy.verdict == "note" and "1 Allow, 1 Deny" in policy.detail
+
+
+def test_a_gateway_endpoint_is_the_route_of_its_prefix_list(world):
+    s3 = next(p for p in gateway_prefix_lists("us-west-2") if p.name.endswith(".s3"))
+    address = str(next(ipaddress.ip_network(s3.cidrs[0]).hosts()))
+    with world.transaction() as tx:
+        tx.edit(RouteTable, f"rtb-{VPC[4:]}").routes.append(Route(
+            destination_prefix_list_id=s3.prefix_list_id, gateway_id="vpce-0000000000000000a"))
+    found = diagnose(world, "i-00000000000000001", address, 443)
+    assert found.reachable, found.hops
+    [route] = [h for h in found.hops if h.name == "route"]
+    assert f"{s3.cidrs[0]} via vpce-0000000000000000a" in route.detail
