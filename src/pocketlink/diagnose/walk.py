@@ -2,13 +2,17 @@
 alone: what the firewall renders and what the data plane plans (dataplane/plan.py) are
 both computed from the same store, so the walk sees what traffic meets.
 
-Through an interface endpoint: the instance, its security groups' egress, the route, the
-endpoint's state, its security groups' ingress, the service (its state, the consumer's
-permission), the NLB's node in the endpoint's zone, the listener on the port, the target
-group, cross-zone, target health, the targets' security groups (from the NLB node's
-address, the source targets see), proxy protocol v2. To an instance of the same VPC: the
-egress, the route and the other instance's ingress. What the store cannot know (a process
-listening on the target's port) the probe finds out.
+Through an interface endpoint: the instance, the faults injected on the way, the
+instance's IPv6 address for an IPv6 destination, its security groups' egress, the route,
+the endpoint's state, its security groups' ingress, the service (its state, the
+consumer's permission; an AWS service's endpoint policy), the NLB's node in the
+endpoint's zone, the listener on the port, the target group, cross-zone, the targets'
+faults, target health, the targets' security groups (from the NLB node's address, the
+source targets see), proxy protocol v2. To an instance of the same or a peered VPC: the
+egress, the route (and, through a peering, the return route) and the other instance's
+ingress. What the store cannot know, whether a process listens on the target's port, the
+daemon adds (listening.py) and the probe finds out. Each hop names the component it looked
+at, which the Reachability Analyzer API (api/ec2_network_insights.py) describes.
 """
 
 from __future__ import annotations
