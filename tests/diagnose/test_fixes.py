@@ -201,6 +201,8 @@ def test_the_printed_fix_makes_the_probe_pass(world, case):
 
 
 def test_a_port_nothing_listens_on_is_seen_in_the_targets_namespace(world):
+    assert re.search(rf"^  ok +target listening +a process listens on {world.web}:{WEB_PORT}",
+                     world.mended(), re.M)
     assert "::" in (listening.listening(world.web, WEB_PORT) or [])
     assert listening.listening(world.web, WEB_PORT + 7) == []
     found = listening.observe(Diagnosis(world.client, world.name, WEB_PORT + 7,
