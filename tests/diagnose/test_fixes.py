@@ -36,10 +36,11 @@ FIX = re.compile(r"fix \[account (\S+)\] (.+)$")
 @dataclass
 class World:
     daemon: object
-    zone: str
+    zone: str  # the web server's zone id
     web: str
     client: str
-    name: str  # the endpoint's regional DNS name
+    name: str  # the endpoint's zonal DNS name in the client's zone
+    balancer_arn: str
     endpoint_id: str
     consumer_vpc: str
     consumer_group: str  # the consumer VPC's default group: the client's and the endpoint's
@@ -86,26 +87,33 @@ class World:
         return done.stdout
 
 
-def _vpc(ec2, cidr: str, zone: str) -> tuple[str, str]:
+def _vpc(ec2, cidr: str, zones: list[str]) -> tuple[str, list[str]]:
     vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     base = cidr.rsplit(".", 2)[0]
-    return vpc, ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.1.0/24",
-                                  AvailabilityZoneId=zone)["Subnet"]["SubnetId"]
+    return vpc, [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.{n + 1}.0/24",
+                                   AvailabilityZoneId=zone)["Subnet"]["SubnetId"]
+                 for n, zone in enumerate(zones)]
 
 
 @pytest.fixture(scope="module")
 def world(make_daemon) -> World:
+    """The web server in the first zone, the client and its endpoint ENI in the second:
+    its flows cross zones, so cross-zone load balancing is on (and is a failure mode)."""
     daemon = make_daemon()
     ec2 = daemon.client("ec2", PROVIDER, REGION)
     elb = daemon.client("elbv2", PROVIDER, REGION)
-    zone = sorted(z["ZoneId"] for z in ec2.describe_availability_zones()[
-        "AvailabilityZones"])[0]
-    vpc, subnet = _vpc(ec2, "10.0.0.0/16", zone)
+    zones = sorted((z["ZoneId"], z["ZoneName"]) for z in ec2.describe_availability_zones()[
+        "AvailabilityZones"])[:2]
+    vpc, subnets = _vpc(ec2, "10.0.0.0/16", [z for z, _ in zones])
     group = web_group(ec2, vpc)
-    web = launch(ec2, subnet, SecurityGroupIds=[group], UserData=WEB_USER_DATA)[0]["InstanceId"]
+    web = launch(ec2, subnets[0], SecurityGroupIds=[group],
+                 UserData=WEB_USER_DATA)[0]["InstanceId"]
     balancer = elb.create_load_balancer(Name="diagnose", Type="network", Scheme="internal",
-                                        Subnets=[subnet])["LoadBalancers"][0]
+                                        Subnets=subnets)["LoadBalancers"][0]
+    elb.modify_load_balancer_attributes(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Attributes=[{"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
     target_group = elb.create_target_group(
         Name="diagnose", Protocol="TCP", Port=WEB_PORT, VpcId=vpc, HealthCheckIntervalSeconds=5,
         HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2,
@@ -121,15 +129,18 @@ def world(make_daemon) -> World:
     ec2.modify_vpc_endpoint_service_permissions(ServiceId=service["ServiceId"],
                                                 AddAllowedPrincipals=["*"])
     theirs = daemon.client("ec2", CONSUMER, REGION)
-    consumer_vpc, consumer_subnet = _vpc(theirs, "10.1.0.0/16", zone)
-    client = launch(theirs, consumer_subnet)[0]["InstanceId"]
+    consumer_vpc, consumer_subnets = _vpc(theirs, "10.1.0.0/16", [z for z, _ in zones])
+    client = launch(theirs, consumer_subnets[1])[0]["InstanceId"]
     endpoint = theirs.create_vpc_endpoint(
         VpcEndpointType="Interface", VpcId=consumer_vpc, ServiceName=service["ServiceName"],
-        SubnetIds=[consumer_subnet])["VpcEndpoint"]
+        SubnetIds=consumer_subnets)["VpcEndpoint"]
+    # The second zone's own name: its ENI alone, whatever the regional name's order.
+    [name] = [e["DnsName"] for e in endpoint["DnsEntries"]
+              if e["DnsName"].split(".")[0].endswith(f"-{zones[1][1]}")]
     [default] = theirs.describe_security_groups(Filters=[
         {"Name": "vpc-id", "Values": [consumer_vpc]},
         {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
-    made = World(daemon, zone, web, client, endpoint["DnsEntries"][0]["DnsName"],
+    made = World(daemon, zones[0][0], web, client, name, balancer["LoadBalancerArn"],
                  endpoint["VpcEndpointId"], consumer_vpc, default["GroupId"], group,
                  listener["ListenerArn"])
     made.mended()
@@ -170,6 +181,12 @@ def _fault(args: Callable[[World], list[str]]) -> Callable[[World], None]:
     return inject
 
 
+def _cross_zone_off(world: World) -> None:
+    world.daemon.client("elbv2", PROVIDER, REGION).modify_load_balancer_attributes(
+        LoadBalancerArn=world.balancer_arn,
+        Attributes=[{"Key": "load_balancing.cross_zone.enabled", "Value": "false"}])
+
+
 # failure mode: (how to break it, the hops that may name it, how its fix begins)
 CASES = {
     "endpoint SG": (_endpoint_group_closed, {"endpoint SG ingress"},
@@ -179,6 +196,9 @@ CASES = {
     # The health checks fail it a few seconds later: either hop names the group's fix.
     "target SG": (_target_group_closed, {"target SG ingress", "target health"},
                   "aws ec2 authorize-security-group-ingress --group-id sg-"),
+    "cross-zone off, no target in the zone": (
+        _cross_zone_off, {"cross-zone"}, "aws elbv2 modify-load-balancer-attributes "
+        "--load-balancer-arn arn:aws:elasticloadbalancing:"),
     "VPC DNS support off": (_dns_support_off, {"DNS"},
                             "aws ec2 modify-vpc-attribute --vpc-id vpc-"),
     "zone lost (fault)": (_fault(lambda w: ["lose-az", "--zone", w.zone]), {"fault"},
