@@ -392,3 +392,12 @@ def test_a_gateway_endpoint_is_the_route_of_its_prefix_list(world):
     assert found.reachable, found.hops
     [route] = [h for h in found.hops if h.name == "route"]
     assert f"{s3.cidrs[0]} via vpce-0000000000000000a" in route.detail
+
+
+def test_proxy_protocol_on_is_a_note_for_the_target(world):
+    _edit(TargetGroup, GROUP, lambda g: g.attributes.update(
+        {"proxy_protocol_v2.enabled": "true"}))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable
+    [proxy] = [h for h in found.hops if h.name == "proxy protocol v2"]
+    assert proxy.verdict == "note" and "must parse it" in proxy.detail
