@@ -225,12 +225,13 @@ class _Walk:
             return self.hop("return route", OK, f"{table}: {found.cidr} via "
                             f"{found.route.vpc_peering_connection_id}", component=table)
         home = self.store.get(Vpc, self.instance.vpc_id)
-        cidr = home.cidr_block if home and ":" not in source else source
+        cidr = home.cidr_block if home and ":" not in source else f"{source}/128"
+        width = "ipv6-cidr-block" if ":" in source else "cidr-block"
         return self.hop(
             "return route", FAIL, f"{table} of {eni.subnet_id} has no route back to {source} "
             "through the peering: the reply is dropped",
             Fix(vpc.account, f"aws ec2 create-route --route-table-id {table} "
-                f"--destination-cidr-block {cidr} --vpc-peering-connection-id "
+                f"--destination-{width} {cidr} --vpc-peering-connection-id "
                 f"{peered[0].id if peered else 'PCX_ID'} {self.region}"), component=table)
 
     def endpoint(self, endpoint: VpcEndpoint, eni: NetworkInterface) -> None:
