@@ -98,6 +98,23 @@ def test_each_fix_moves_the_explanation_on_until_the_path_is_found(world):
     assert [c["SequenceNumber"] for c in third["ForwardPathComponents"]] == \
         list(range(1, len(ids) + 1))
 
+    through = ec2.start_network_insights_analysis(
+        NetworkInsightsPathId=path["NetworkInsightsPathId"],
+        FilterInArns=[f"arn:aws:ec2:us-east-1:{consumer.account}:vpc-endpoint/{endpoint}"]
+    )["NetworkInsightsAnalysis"]
+    assert through["NetworkPathFound"] is True
+    elsewhere = f"arn:aws:ec2:us-east-1:{consumer.account}:vpc-endpoint/vpce-0123456789abcdef0"
+    around = ec2.start_network_insights_analysis(
+        NetworkInsightsPathId=path["NetworkInsightsPathId"], FilterInArns=[elsewhere]
+    )["NetworkInsightsAnalysis"]
+    assert around["NetworkPathFound"] is False
+    assert around["Explanations"] == [{"ExplanationCode": "COMPONENT_FILTER_RESTRICTION",
+                                       "Component": {"Id": "vpce-0123456789abcdef0",
+                                                     "Arn": elsewhere}}]
+    for extra in (through, around):
+        ec2.delete_network_insights_analysis(
+            NetworkInsightsAnalysisId=extra["NetworkInsightsAnalysisId"])
+
     listed = ec2.describe_network_insights_analyses(
         NetworkInsightsPathId=path["NetworkInsightsPathId"])["NetworkInsightsAnalyses"]
     assert [a["NetworkInsightsAnalysisId"] for a in listed] == [

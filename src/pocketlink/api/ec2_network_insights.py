@@ -306,6 +306,17 @@ def analyse(store: Store, path: NetworkInsightsPath, analysis: NetworkInsightsAn
     analysis.network_path_found = diagnosis.reachable
     if diagnosis.reachable:
         analysis.forward_path_components = _forward(diagnosis, path.region, path.account)
+        walked = {v for c in analysis.forward_path_components
+                  for v in c["Component"].values()}
+        missed = [arn for arn in analysis.filter_in_arns
+                  if arn not in walked and _id_of(arn) not in walked]
+        if missed:
+            # "There is no path that traverses the specified component."
+            analysis.network_path_found = False
+            analysis.forward_path_components = []
+            analysis.explanations = [{"ExplanationCode": "COMPONENT_FILTER_RESTRICTION",
+                                      "Component": {"Id": _id_of(arn), "Arn": arn}}
+                                     for arn in missed]
     else:
         failure = diagnosis.failure
         assert failure is not None
