@@ -60,6 +60,7 @@ from pocketlink.model.internet import (
     NatGateway,
 )
 from pocketlink.model.launch_templates import LaunchTemplate
+from pocketlink.model.network_insights import NetworkInsightsAnalysis, NetworkInsightsPath
 from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
@@ -86,7 +87,8 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate,
          InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
-         Stack, ChangeSet, Fault]
+         Stack, ChangeSet, Fault,
+         NetworkInsightsPath, NetworkInsightsAnalysis]
 
 
 @dataclass

@@ -4,6 +4,7 @@ case breaks one thing and expects the first failing hop and the fix's command.""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,8 +13,21 @@ from pocketlink.daemon import KINDS
 from pocketlink.diagnose import diagnose
 from pocketlink.diagnose.groups import allows
 from pocketlink.diagnose.report import split_target
-from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
-from pocketlink.model.elbv2 import Listener, LoadBalancer, Target, TargetGroup
+from pocketlink.model.aws_services import gateway_prefix_lists
+from pocketlink.model.ec2 import (
+    CidrAssociation,
+    Instance,
+    NetworkInterface,
+    Route,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupRule,
+    Vpc,
+)
+from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, Target, TargetGroup
+from pocketlink.model.faults import OWNER, Fault
+from pocketlink.model.internet import InternetGateway
+from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
 from pocketlink.store import Store
 from tests.reconcile.conftest import (
@@ -22,6 +36,7 @@ from tests.reconcile.conftest import (
     PROVIDER_SUBNET,
     PROVIDER_VPC,
     SERVICE,
+    SUBNET,
     VPC,
     add_endpoint,
     add_instance,
@@ -86,7 +101,23 @@ def _edit(cls, id_: str, change: Callable) -> Callable[[Store], None]:
     return apply
 
 
+def _fault(action: str, target: str) -> Callable[[Store], None]:
+    def apply(store: Store) -> None:
+        with store.transaction() as tx:
+            tx.put(Fault(id="fault-00000000000000001", account=OWNER, region="",
+                         action=action, target=target))
+    return apply
+
+
+def _both(*changes: Callable[[Store], None]) -> Callable[[Store], None]:
+    def apply(store: Store) -> None:
+        for change in changes:
+            change(store)
+    return apply
+
+
 ENDPOINT = "vpce-00000000000000001"
+TARGET_INSTANCE = "i-00000000000000009"
 CASES = {
     "nothing broken": (lambda s: None, None, None),
     "endpoint SG missing the port": (
@@ -128,7 +159,24 @@ CASES = {
         "cross-zone", "modify-load-balancer-attributes"),
     "no NLB node in the endpoint's zone": (
         _edit(LoadBalancer, BALANCER, lambda b: b.nodes.clear()),
-        "zone", "set-subnets"),
+        "zone", f"set-subnets --load-balancer-arn {BALANCER} --subnets {PROVIDER_SUBNET} "),
+    "private DNS off, and enableDnsHostnames off": (
+        _both(_edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", False)),
+              _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_hostnames", False))),
+        "DNS", "--enable-dns-hostnames"),
+    "no endpoint for the name": (
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state", "deleted")),
+        "DNS", f"create-vpc-endpoint --vpc-id {VPC} --vpc-endpoint-type Interface "
+               f"--service-name com.amazonaws.vpce.x --subnet-ids {SUBNET} "),
+    "the zone is lost (fault)": (
+        _fault("lose-az", "usw2-az1"), "fault", "pocketlink fault clear fault-"),
+    "the resolver is stopped (fault)": (
+        _fault("stop-resolver", VPC), "fault", "pocketlink fault clear fault-"),
+    "the only target is killed (fault)": (
+        _both(_edit(NetworkInterface, "eni-30000000000000001",
+                    lambda e: setattr(e, "instance_id", TARGET_INSTANCE)),
+              _fault("kill-target", TARGET_INSTANCE)),
+        "fault", "pocketlink fault clear fault-"),
 }
 
 
@@ -142,7 +190,130 @@ def test_the_first_failing_hop_and_its_fix(world, case):
         assert found.address == "10.0.1.101"
         return
     assert found.failure is not None and found.failure.name == hop, found.hops
-    assert found.failure.fix is not None and command in found.failure.fix.command
+    assert found.failure.fix is not None and command in found.failure.fix.command, \
+        found.failure.fix
+
+
+def _unfault(store: Store) -> None:
+    with store.transaction() as tx:
+        for fault in store.all(Fault):
+            tx.delete(fault)
+
+
+def _cross_zone_on(balancer: LoadBalancer) -> None:
+    balancer.attributes["load_balancing.cross_zone.enabled"] = "true"
+
+
+# What each case's printed fix does, done to the store: after it the walk finds the path
+# (test_fixes.py runs the printed commands themselves on a real network, with the probe).
+# "rejected" has none: its fix (delete the endpoint) is the first of two, then ask anew.
+MENDS: dict[str, Callable[[Store], None]] = {
+    "endpoint SG missing the port": _edit(SecurityGroup, ENDPOINT_SG, lambda g: g.rules.append(
+        _rule(5, False, referenced_group_id=CLIENT_SG))),
+    "instance SG egress closed": _edit(SecurityGroup, CLIENT_SG, lambda g: g.rules.append(
+        _rule(6, True, cidr_ipv4="10.0.1.101/32"))),
+    "pendingAcceptance": _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "state",
+                                                                       "available")),
+    "private DNS off": _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(
+        e, "private_dns_enabled", True)),
+    "name not verified": _edit(EndpointService, SERVICE, lambda s: setattr(
+        s, "private_dns_state", "verified")),
+    "enableDnsSupport off": _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_support", True)),
+    "listener on another port": _edit(Listener, BALANCER + "/listener",
+                                      lambda x: setattr(x, "port", 80)),
+    "no registered target": _edit(TargetGroup, GROUP, lambda g: g.targets.append(Target(
+        id="10.1.1.50", port=80, availability_zone="us-west-2a", health="initial"))),
+    # The rule admits the node; the next health checks pass.
+    "target unhealthy, its SG closed": _both(
+        _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.append(
+            _rule(7, False, cidr_ipv4="10.1.0.0/16"))),
+        _edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "health", "healthy"))),
+    "cross-zone off, no target in the zone": _edit(LoadBalancer, BALANCER, _cross_zone_on),
+    "no NLB node in the endpoint's zone": _edit(LoadBalancer, BALANCER, lambda b: b.nodes.append(
+        LoadBalancerNode(subnet_id=PROVIDER_SUBNET, availability_zone="us-west-2a",
+                         network_interface_id="eni-00000000000000009",
+                         private_ipv4_address="10.1.1.9"))),
+    "private DNS off, and enableDnsHostnames off": _both(
+        _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_hostnames", True)),
+        _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", True))),
+    "no endpoint for the name": _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(
+        e, "state", "available")),
+    "the zone is lost (fault)": _unfault,
+    "the resolver is stopped (fault)": _unfault,
+    "the only target is killed (fault)": _unfault,
+}
+
+
+@pytest.mark.parametrize("case", list(MENDS), ids=list(MENDS))
+def test_the_fix_makes_the_walk_pass(world, case):
+    CASES[case][0](world)
+    assert not diagnose(world, "i-00000000000000001", NAME, 80).reachable
+    MENDS[case](world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable, found.failure
+
+
+def test_every_failure_mode_has_its_mend():
+    assert set(CASES) - set(MENDS) == {"nothing broken", "rejected"}
+
+
+def test_latency_is_a_note_on_the_way(world):
+    _fault("latency", "eni-20000000000000001")(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable
+    assert [(h.name, h.verdict) for h in found.hops if h.name == "fault"] == [("fault", "note")]
+
+
+def test_an_address_outside_the_vpc_takes_its_route(world):
+    found = diagnose(world, "i-00000000000000001", "192.0.2.7", 443)
+    assert found.failure is not None and found.failure.name == "route", found.hops
+    assert found.failure.fix is not None
+    assert "--gateway-id GATEWAY_ID" in found.failure.fix.command
+    with world.transaction() as tx:
+        tx.put(InternetGateway(**common(id="igw-00000000000000001", vpc_id=VPC)))
+    found = diagnose(world, "i-00000000000000001", "192.0.2.7", 443)
+    assert found.failure is not None and found.failure.fix is not None
+    assert found.failure.fix.command == (
+        f"aws ec2 create-route --route-table-id rtb-{VPC[4:]} --destination-cidr-block "
+        "192.0.2.7/32 --gateway-id igw-00000000000000001 --region us-west-2")
+    with world.transaction() as tx:
+        tx.edit(RouteTable, f"rtb-{VPC[4:]}").routes.append(Route(
+            destination_cidr_block="0.0.0.0/0", gateway_id="igw-00000000000000001"))
+    found = diagnose(world, "i-00000000000000001", "192.0.2.7", 443)
+    assert found.reachable, found.hops
+    assert [h.name for h in found.hops][-2:] == ["route", "destination"]
+    assert found.hops[-1].verdict == "note"
+
+
+def test_a_peering_is_walked_there_and_back(world):
+    """Each fix the walk prints, applied, moves the failure one hop on."""
+    consumer_table, provider_table = f"rtb-{VPC[4:]}", f"rtb-{PROVIDER_VPC[4:]}"
+    with world.transaction() as tx:
+        tx.put(VpcPeeringConnection(**common(
+            id="pcx-00000000000000001", requester_vpc_id=VPC, accepter_vpc_id=PROVIDER_VPC,
+            accepter_owner_id="111111111111", accepter_region="us-west-2", status="active")))
+        tx.edit(NetworkInterface, "eni-30000000000000001").instance_id = TARGET_INSTANCE
+
+    def failure() -> tuple[str, str]:
+        found = diagnose(world, "i-00000000000000001", "10.1.1.50", 80)
+        assert found.failure is not None, found.hops
+        return found.failure.name, found.failure.fix.command if found.failure.fix else ""
+
+    assert failure() == ("route", f"aws ec2 create-route --route-table-id {consumer_table} "
+                         "--destination-cidr-block 10.1.0.0/16 --vpc-peering-connection-id "
+                         "pcx-00000000000000001 --region us-west-2")
+    with world.transaction() as tx:
+        tx.edit(RouteTable, consumer_table).routes.append(Route(
+            destination_cidr_block="10.1.0.0/16", vpc_peering_connection_id="pcx-00000000000000001"))
+    assert failure() == ("return route", f"aws ec2 create-route --route-table-id "
+                         f"{provider_table} --destination-cidr-block 10.0.0.0/16 "
+                         "--vpc-peering-connection-id pcx-00000000000000001 --region us-west-2")
+    with world.transaction() as tx:
+        tx.edit(RouteTable, provider_table).routes.append(Route(
+            destination_cidr_block="10.0.0.0/16", vpc_peering_connection_id="pcx-00000000000000001"))
+    name, command = failure()
+    assert name == "destination SG ingress"
+    assert command.startswith(f"aws ec2 authorize-security-group-ingress --group-id {TARGET_SG}")
 
 
 def test_a_pending_acceptance_endpoint_by_its_own_name(world):
@@ -166,3 +337,67 @@ def test_a_rule_for_another_port_or_peer_does_not_allow(world):
     ("fd00::1", ("fd00::1", 80)), ("[fd00::1]:443", ("fd00::1", 443))])
 def test_name_and_port(to, expected):
     assert split_target(to, 80) == expected
+
+
+def test_an_ipv6_destination_needs_the_instance_to_have_ipv6(world):
+    with world.transaction() as tx:
+        tx.edit(Vpc, VPC).ipv6_associations = [CidrAssociation(
+            association_id="vpc-cidr-assoc-1", cidr="fd00:0:0:1::/56")]
+        tx.edit(NetworkInterface, "eni-10000000000000001").ipv6_addresses = ["fd00:0:0:1::64"]
+    found = diagnose(world, "i-00000000000000001", "fd00:0:0:1::64", 80)
+    assert found.failure is not None and found.failure.name == "instance IPv6", found.hops
+    assert found.failure.fix is not None
+    assert found.failure.fix.command.startswith(
+        "aws ec2 assign-ipv6-addresses --network-interface-id eni-20000000000000001")
+    with world.transaction() as tx:
+        tx.edit(Instance, "i-00000000000000001").ipv6_addresses = ["fd00:0:0:1::b"]
+        tx.edit(NetworkInterface, "eni-20000000000000001").ipv6_addresses = ["fd00:0:0:1::b"]
+    found = diagnose(world, "i-00000000000000001", "fd00:0:0:1::64", 80)
+    # The client's group lets IPv4 out only (0.0.0.0/0), as a group made without ::/0 does.
+    assert found.failure is not None and found.failure.name == "instance SG egress"
+    with world.transaction() as tx:
+        tx.edit(SecurityGroup, CLIENT_SG).rules.append(SecurityGroupRule(
+            rule_id="sgr-00000000000000009", egress=True, ip_protocol="-1",
+            cidr_ipv6="::/0"))
+    found = diagnose(world, "i-00000000000000001", "fd00:0:0:1::64", 80)
+    assert found.reachable, found.hops
+    assert "from fd00:0:0:1::b" in next(h.detail for h in found.hops
+                                        if h.name == "endpoint SG ingress")
+
+
+def test_an_aws_service_endpoint_notes_its_policy(world):
+    with world.transaction() as tx:
+        mine = tx.edit(VpcEndpoint, ENDPOINT)
+        mine.service_id, mine.service_name = None, "com.amazonaws.us-west-2.s3"
+        mine.policy_document = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",'
+            '"Action":"s3:DeleteObject","Resource":"*"},{"Effect":"Allow","Principal":"*",'
+            '"Action":"s3:*","Resource":"*"}]}')
+        tx.edit(SecurityGroup, ENDPOINT_SG).rules.append(SecurityGroupRule(
+            rule_id="sgr-00000000000000008", egress=False, ip_protocol="tcp", from_port=443,
+            to_port=443, referenced_group_id=CLIENT_SG))
+    found = diagnose(world, "i-00000000000000001", "10.0.1.101", 443)
+    assert found.reachable, found.hops
+    [policy] = [h for h in found.hops if h.name == "endpoint policy"]
+    assert policy.verdict == "note" and "1 Allow, 1 Deny" in policy.detail
+
+
+def test_a_gateway_endpoint_is_the_route_of_its_prefix_list(world):
+    s3 = next(p for p in gateway_prefix_lists("us-west-2") if p.name.endswith(".s3"))
+    address = str(next(ipaddress.ip_network(s3.cidrs[0]).hosts()))
+    with world.transaction() as tx:
+        tx.edit(RouteTable, f"rtb-{VPC[4:]}").routes.append(Route(
+            destination_prefix_list_id=s3.prefix_list_id, gateway_id="vpce-0000000000000000a"))
+    found = diagnose(world, "i-00000000000000001", address, 443)
+    assert found.reachable, found.hops
+    [route] = [h for h in found.hops if h.name == "route"]
+    assert f"{s3.cidrs[0]} via vpce-0000000000000000a" in route.detail
+
+
+def test_proxy_protocol_on_is_a_note_for_the_target(world):
+    _edit(TargetGroup, GROUP, lambda g: g.attributes.update(
+        {"proxy_protocol_v2.enabled": "true"}))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable
+    [proxy] = [h for h in found.hops if h.name == "proxy protocol v2"]
+    assert proxy.verdict == "note" and "must parse it" in proxy.detail

@@ -17,6 +17,7 @@ from pocketlink.model.internet import (
     InternetGateway,
     NatGateway,
 )
+from pocketlink.model.network_insights import NetworkInsightsAnalysis, NetworkInsightsPath
 from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 
@@ -27,7 +28,8 @@ RESOURCE_TYPES: dict[type[Resource], str] = {
     InternetGateway: "internet-gateway", Address: "elastic-ip", NatGateway: "natgateway",
     EgressOnlyInternetGateway: "egress-only-internet-gateway",
     VpcPeeringConnection: "vpc-peering-connection", DhcpOptions: "dhcp-options",
-    ManagedPrefixList: "prefix-list",
+    ManagedPrefixList: "prefix-list", NetworkInsightsPath: "network-insights-path",
+    NetworkInsightsAnalysis: "network-insights-analysis",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

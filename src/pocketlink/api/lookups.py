@@ -25,6 +25,7 @@ from pocketlink.model.internet import (
     InternetGateway,
     NatGateway,
 )
+from pocketlink.model.network_insights import NetworkInsightsAnalysis, NetworkInsightsPath
 from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
@@ -85,6 +86,10 @@ LOOKUPS: dict[type[Resource], Lookup] = {
     EgressOnlyInternetGateway: Lookup(
         ec2.InvalidGatewayIDNotFound, prefix="eigw",
         malformed=ec2.InvalidEgressOnlyInternetGatewayIdMalformed),
+    NetworkInsightsPath: Lookup(ec2.InvalidNetworkInsightsPathIdNotFound, prefix="nip",
+                                malformed=ec2.InvalidNetworkInsightsPathIdMalformed),
+    NetworkInsightsAnalysis: Lookup(ec2.InvalidNetworkInsightsAnalysisIdNotFound, prefix="nia",
+                                    malformed=ec2.InvalidNetworkInsightsAnalysisIdMalformed),
 }
 
 

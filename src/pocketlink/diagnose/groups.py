@@ -62,3 +62,9 @@ def describe(rule: SecurityGroupRule) -> str:
     peer = (rule.cidr_ipv4 or rule.cidr_ipv6 or rule.prefix_list_id
             or rule.referenced_group_id or "?")
     return f"{rule.rule_id} {ports} {'to' if rule.egress else 'from'} {peer}"
+
+
+def rule_group(store: Store, group_ids: list[str], rule: SecurityGroupRule) -> str:
+    """The group of ``group_ids`` that holds ``rule``."""
+    return next((g for g in group_ids if (group := store.get(SecurityGroup, g)) is not None
+                 and any(r.rule_id == rule.rule_id for r in group.rules)), group_ids[0])

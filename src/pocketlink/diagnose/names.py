@@ -17,7 +17,8 @@ import dns.rdatatype
 
 from pocketlink.dns.vpc import vpc_zones
 from pocketlink.model import regions
-from pocketlink.model.ec2 import Vpc
+from pocketlink.model.ec2 import Subnet, Vpc
+from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint, endpoint_private_names
 from pocketlink.network.addresses import resolver_address
 from pocketlink.store import Store
@@ -44,6 +45,20 @@ def _covers(pattern: str, name: str) -> bool:
     if pattern.startswith("*."):
         return name.endswith(pattern[1:]) and name != pattern[2:]
     return name == pattern
+
+
+def _subnets_for(store: Store, vpc: Vpc, service: EndpointService) -> str:
+    """One subnet of ``vpc`` in each zone the service is in (by zone id), as an endpoint
+    wants them; the placeholder when the VPC has none there."""
+    balancers = [store.get(LoadBalancer, arn) for arn in service.network_load_balancer_arns]
+    nodes = [node for b in balancers if b is not None for node in b.nodes]
+    zones = {s.availability_zone_id for node in nodes
+             if (s := store.get(Subnet, node.subnet_id)) is not None}
+    chosen: dict[str, str] = {}
+    for subnet in store.all(Subnet):
+        if subnet.vpc_id == vpc.id and subnet.availability_zone_id in zones:
+            chosen.setdefault(subnet.availability_zone_id or "", subnet.id)
+    return " ".join(chosen.values()) or "SUBNET"
 
 
 def _why_none(store: Store, vpc: Vpc, name: str) -> tuple[str, Fix | None]:
@@ -88,7 +103,8 @@ def _why_none(store: Store, vpc: Vpc, name: str) -> tuple[str, Fix | None]:
                     "has no endpoint for it",
                     Fix(vpc.account, f"aws ec2 create-vpc-endpoint --vpc-id {vpc.id} "
                         f"--vpc-endpoint-type Interface --service-name {service.service_name} "
-                        f"--subnet-ids SUBNET --private-dns-enabled {region}"))
+                        f"--subnet-ids {_subnets_for(store, vpc, service)} --private-dns-enabled "
+                        f"{region}"))
     if name.endswith(f".{regions.internal_domain(vpc.region)}") and not vpc.enable_dns_hostnames:
         return (f"{vpc.id} has enableDnsHostnames off: its resolver has no "
                 f"{regions.internal_domain(vpc.region)} names",
@@ -112,13 +128,17 @@ def resolve(store: Store, vpc: Vpc, name: str) -> Resolution:
                 f"--enable-dns-support --region {vpc.region}"))
     fqdn = name.lower().rstrip(".")
     zones = vpc_zones(store, vpc.id)
-    answer = zones.lookup(dns.name.from_text(fqdn + "."), dns.rdatatype.A)
-    records = tuple(line for rrset in answer.answer for line in rrset.to_text().splitlines())
-    addresses = [rdata.address for rrset in answer.answer if rrset.rdtype == dns.rdatatype.A
-                 for rdata in rrset]
-    if addresses:
-        zone = zones.zone_for(dns.name.from_text(fqdn + "."))
-        origin = zone.origin.to_text() if zone is not None else "?"
-        return Resolution(resolver, addresses[0], records, f"answered from the zone {origin}")
+    # A first, as a client whose own address is IPv4 dials; an IPv6-only name has AAAA alone.
+    for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+        answer = zones.lookup(dns.name.from_text(fqdn + "."), rdtype)
+        records = tuple(line for rrset in answer.answer
+                        for line in rrset.to_text().splitlines())
+        addresses = [rdata.address for rrset in answer.answer if rrset.rdtype == rdtype
+                     for rdata in rrset]
+        if addresses:
+            zone = zones.zone_for(dns.name.from_text(fqdn + "."))
+            origin = zone.origin.to_text() if zone is not None else "?"
+            return Resolution(resolver, addresses[0], records,
+                              f"{dns.rdatatype.to_text(rdtype)} answered from the zone {origin}")
     why, fix = _why_none(store, vpc, fqdn)
     return Resolution(resolver, None, records, why, fix)

@@ -2,27 +2,35 @@
 alone: what the firewall renders and what the data plane plans (dataplane/plan.py) are
 both computed from the same store, so the walk sees what traffic meets.
 
-Through an interface endpoint: the instance, its security groups' egress, the route, the
-endpoint's state, its security groups' ingress, the service (its state, the consumer's
-permission), the NLB's node in the endpoint's zone, the listener on the port, the target
-group, cross-zone, target health, the targets' security groups (from the NLB node's
-address, the source targets see), proxy protocol v2. To an instance of the same VPC: the
-egress, the route and the other instance's ingress. What the store cannot know (a process
-listening on the target's port) the probe finds out.
+Through an interface endpoint: the instance, the faults injected on the way, the
+instance's IPv6 address for an IPv6 destination, its security groups' egress, the route,
+the endpoint's state, its security groups' ingress, the service (its state, the
+consumer's permission; an AWS service's endpoint policy), the NLB's node in the
+endpoint's zone, the listener on the port, the target group, cross-zone, the targets'
+faults, target health, the targets' security groups (from the NLB node's address, the
+source targets see), proxy protocol v2. To an instance of the same or a peered VPC: the
+egress, the route (and, through a peering, the return route) and the other instance's
+ingress. What the store cannot know, whether a process listens on the target's port, the
+daemon adds (listening.py) and the probe finds out. Each hop names the component it looked
+at, which the Reachability Analyzer API (api/ec2_network_insights.py) describes.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from dataclasses import dataclass, field
 
 from pocketlink.dataplane.plan import CARRIED, target_address
-from pocketlink.diagnose.groups import allows, describe
+from pocketlink.diagnose import injected, routes
+from pocketlink.diagnose.groups import allows, describe, rule_group
 from pocketlink.diagnose.names import Fix, Resolution, resolve
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
-from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.faults import OWNER
+from pocketlink.model.privatelink import DEFAULT_POLICY, EndpointService, VpcEndpoint
 from pocketlink.model.states import InstanceState
+from pocketlink.policy import MalformedPolicy, parse_endpoint_policy
 from pocketlink.store import Store
 
 OK, FAIL, NOTE = "ok", "FAIL", "note"
@@ -34,6 +42,7 @@ class Hop:
     verdict: str  # ok | FAIL | note
     detail: str
     fix: Fix | None = None
+    component: str | None = None  # the id (or ARN) of what the hop looked at
 
 
 @dataclass
@@ -43,6 +52,9 @@ class Diagnosis:
     port: int
     resolution: Resolution | None = None
     hops: list[Hop] = field(default_factory=list)
+    # The instances (and ports) the flow ends at, for what only the kernel knows
+    # (listening.py: whether a process listens there).
+    targets: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def address(self) -> str | None:
@@ -69,6 +81,14 @@ def _within(address: str, cidrs: list[str]) -> bool:
                for c in cidrs if c)
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
     return next((e for e in store.all(NetworkInterface) if e.vpc_id == vpc_id and (
         e.private_ip_address == address or address in e.ipv6_addresses)), None)
@@ -77,6 +97,13 @@ def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
 def _zone_id(store: Store, subnet_id: str) -> str | None:
     subnet = store.get(Subnet, subnet_id)
     return subnet.availability_zone_id if subnet else None
+
+
+def _subnet_in(store: Store, vpc_id: str, zone: str | None) -> str:
+    """A subnet of ``vpc_id`` in ``zone`` (a zone id), or the placeholder for one to make."""
+    return next((s.id for s in store.all(Subnet)
+                 if s.vpc_id == vpc_id and s.availability_zone_id == zone),
+                f"SUBNET_IN_{zone}")
 
 
 def _cross_zone(balancer: LoadBalancer, group: TargetGroup) -> tuple[bool, str]:
@@ -98,15 +125,41 @@ class _Walk:
         self.instance = instance
         self.region = f"--region {instance.region}"
 
-    def hop(self, name: str, verdict: str, detail: str, fix: Fix | None = None) -> bool:
-        self.d.hops.append(Hop(name, verdict, detail, fix))
+    def hop(self, name: str, verdict: str, detail: str, fix: Fix | None = None,
+            component: str | None = None) -> bool:
+        self.d.hops.append(Hop(name, verdict, detail, fix, component))
         return verdict != FAIL
+
+    def faults(self, targets: list[str], subnets: list[str]) -> bool:
+        """The faults this hop meets: the first that breaks the path fails it; latency and
+        loss are notes."""
+        found = injected.faults_on(self.store, targets, subnets)
+        broken = next((f for f in found if f.action in injected.BREAKS), None)
+        if broken is not None:
+            return self.hop("fault", FAIL, injected.words(broken),
+                            Fix(OWNER, f"pocketlink fault clear {broken.id}"),
+                            component=broken.target)
+        for fault in found:
+            self.hop("fault", NOTE, injected.words(fault), component=fault.target)
+        return True
+
+    def family(self, address: str) -> bool:
+        """An IPv6 destination needs an IPv6 address of the instance's own."""
+        if ":" not in address or self.instance.ipv6_addresses:
+            return True
+        return self.hop(
+            "instance IPv6", FAIL, f"{address} is IPv6 and {self.instance.id} has no IPv6 "
+            "address: it has no route to it and no source address for it",
+            Fix(self.instance.account, f"aws ec2 assign-ipv6-addresses --network-interface-id "
+                f"{self.instance.network_interface_id} --ipv6-address-count 1 {self.region}"),
+            component=self.instance.network_interface_id)
 
     def egress(self, address: str) -> bool:
         port = self.d.port
         rule = allows(self.store, self.instance.group_ids, True, address, port)
         if rule is not None:
-            return self.hop("instance SG egress", OK, f"tcp/{port} to {address}: {describe(rule)}")
+            return self.hop("instance SG egress", OK, f"tcp/{port} to {address}: {describe(rule)}",
+                            component=rule_group(self.store, self.instance.group_ids, rule))
         group = self.instance.group_ids[0] if self.instance.group_ids else "sg-..."
         width = 32 if ":" not in address else 128
         kind = "CidrIp" if width == 32 else "CidrIpv6"
@@ -117,14 +170,69 @@ class _Walk:
             f"to {address}",
             Fix(self.instance.account, f"aws ec2 authorize-security-group-egress --group-id "
                 f"{group} --ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port},"
-                f"{family}=[{{{kind}={address}/{width}}}] {self.region}"))
+                f"{family}=[{{{kind}={address}/{width}}}] {self.region}"), component=group)
 
-    def route(self, vpc: Vpc, address: str) -> bool:
+    def route(self, vpc: Vpc, address: str) -> Vpc | None:
+        """The VPC that holds ``address``, or None: the walk ends here, at a failure or at
+        a gateway to what diagnose does not walk (the internet)."""
         if _within(address, _vpc_cidrs(vpc)):
-            return self.hop("route", OK, f"{address} is inside {vpc.id} "
-                            f"({', '.join(c for c in _vpc_cidrs(vpc) if c)}): the local route")
-        return self.hop("route", FAIL, f"{address} is outside {vpc.id}: diagnose follows only "
-                        "the local route (gateways, NAT and peering are not walked)")
+            self.hop("route", OK, f"{address} is inside {vpc.id} "
+                     f"({', '.join(c for c in _vpc_cidrs(vpc) if c)}): the local route",
+                     component=vpc.id)
+            return vpc
+        found = routes.match(self.store, self.instance.subnet_id, vpc, address)
+        table = found.table.id if found.table else vpc.main_route_table_id
+        if found.route is None:
+            via = routes.exit_for(self.store, vpc, address)
+            width = "ipv6-cidr-block" if ":" in address else "cidr-block"
+            cidr = f"{address}/{128 if ':' in address else 32}"
+            peered = routes.peered_vpc(self.store, vpc, address)
+            if peered is not None:
+                cidr = peered[1].cidr_block if ":" not in address else cidr
+            self.hop("route", FAIL, f"{table} has no route that covers {address} (outside "
+                     f"{vpc.id}): the packet is dropped",
+                     Fix(vpc.account, f"aws ec2 create-route --route-table-id {table} "
+                         f"--destination-{width} {cidr} {via or '--gateway-id GATEWAY_ID'} "
+                         f"{self.region}"), component=table)
+            return None
+        route, target = found.route, routes.target_of(found.route)
+        if route.state != "active":
+            self.hop("route", FAIL, f"{table}: {found.cidr} via {target} is {route.state}: "
+                     "its target is gone or down", component=table)
+            return None
+        if route.vpc_peering_connection_id:
+            peered = routes.peered_vpc(self.store, vpc, address)
+            if peered is None or peered[0].id != route.vpc_peering_connection_id:
+                self.hop("route", FAIL, f"{table}: {found.cidr} via {target}, which is not "
+                         f"active or does not join {vpc.id} to a VPC that holds {address}",
+                         component=table)
+                return None
+            self.hop("route", OK, f"{table}: {found.cidr} via {target} to {peered[1].id}",
+                     component=table)
+            return peered[1]
+        self.hop("route", OK, f"{table}: {found.cidr} via {target}", component=table)
+        self.hop("destination", NOTE, f"{address} is beyond {vpc.id}: diagnose walks no "
+                 f"further than {target}", component=target)
+        return None
+
+    def return_route(self, vpc: Vpc, eni: NetworkInterface, source: str) -> bool:
+        """The reply's route, from the destination's subnet in a peered VPC."""
+        found = routes.match(self.store, eni.subnet_id, vpc, source)
+        table = found.table.id if found.table else vpc.main_route_table_id
+        peered = routes.peered_vpc(self.store, vpc, source)
+        if found.route is not None and found.route.vpc_peering_connection_id and \
+                peered is not None and peered[0].id == found.route.vpc_peering_connection_id:
+            return self.hop("return route", OK, f"{table}: {found.cidr} via "
+                            f"{found.route.vpc_peering_connection_id}", component=table)
+        home = self.store.get(Vpc, self.instance.vpc_id)
+        cidr = home.cidr_block if home and ":" not in source else f"{source}/128"
+        width = "ipv6-cidr-block" if ":" in source else "cidr-block"
+        return self.hop(
+            "return route", FAIL, f"{table} of {eni.subnet_id} has no route back to {source} "
+            "through the peering: the reply is dropped",
+            Fix(vpc.account, f"aws ec2 create-route --route-table-id {table} "
+                f"--destination-{width} {cidr} --vpc-peering-connection-id "
+                f"{peered[0].id if peered else 'PCX_ID'} {self.region}"), component=table)
 
     def endpoint(self, endpoint: VpcEndpoint, eni: NetworkInterface) -> None:
         if not self._endpoint_state(endpoint) or not self._endpoint_ingress(endpoint, eni):
@@ -134,14 +242,17 @@ class _Walk:
             self.hop("service", FAIL if endpoint.service_id else NOTE,
                      f"{endpoint.service_name}: " + (
                          "no such endpoint service any more" if endpoint.service_id else
-                         "an AWS service, answered by pocketlink's service front on port 443"))
+                         "an AWS service, answered by pocketlink's service front on port 443"),
+                         component=endpoint.service_id or endpoint.service_name)
+            if not endpoint.service_id:
+                self._policy(endpoint)
             return
         if not self._service(endpoint, service):
             return
         for arn in service.network_load_balancer_arns:
             balancer = self.store.get(LoadBalancer, arn)
             if balancer is None:
-                self.hop("NLB", FAIL, f"{arn} no longer exists")
+                self.hop("NLB", FAIL, f"{arn} no longer exists", component=arn)
                 return
             node = self._zone(endpoint, eni, balancer)
             if node is None:
@@ -149,13 +260,35 @@ class _Walk:
             self._balancer(endpoint, balancer, node)
             return
 
+    def _policy(self, endpoint: VpcEndpoint) -> None:
+        """An endpoint policy never stops a connection: it answers a request it does not
+        allow with the service's AccessDenied (gateway/endpoint_policy.py). So it is a note,
+        the one to read when the connection works and the call is refused."""
+        document = endpoint.policy_document
+        try:
+            if document is None or json.loads(document) == json.loads(DEFAULT_POLICY):
+                self.hop("endpoint policy", OK, "full access (the default policy)",
+                         component=endpoint.id)
+                return
+            policy = parse_endpoint_policy(document)
+        except (ValueError, MalformedPolicy) as error:
+            self.hop("endpoint policy", NOTE, f"not a valid endpoint policy ({error}): it "
+                     "allows nothing, every request gets AccessDenied", component=endpoint.id)
+            return
+        effects = [s.effect for s in policy.statements]
+        self.hop("endpoint policy", NOTE,
+                 f"a policy of its own ({effects.count('Allow')} Allow, "
+                 f"{effects.count('Deny')} Deny): the connection works, and a request it "
+                 "does not allow gets the service's AccessDenied", component=endpoint.id)
+
     def _endpoint_state(self, endpoint: VpcEndpoint) -> bool:
         state = endpoint.state
         if state == "available":
-            return self.hop("endpoint state", OK, f"{endpoint.id} is available")
+            return self.hop("endpoint state", OK, f"{endpoint.id} is available",
+                            component=endpoint.id)
         if state == "pending":
             return self.hop("endpoint state", NOTE, f"{endpoint.id} is pending: its listeners "
-                            "are being bound")
+                            "are being bound", component=endpoint.id)
         if state == "pendingAcceptance":
             service = self.store.get(EndpointService, endpoint.service_id or "")
             owner = service.account if service else endpoint.service_owner
@@ -163,23 +296,26 @@ class _Walk:
                 "endpoint state", FAIL, f"{endpoint.id} is pendingAcceptance: the provider "
                 f"({owner}) has not accepted it, and until then its ENIs carry nothing",
                 Fix(owner, f"aws ec2 accept-vpc-endpoint-connections --service-id "
-                    f"{endpoint.service_id} --vpc-endpoint-ids {endpoint.id} {self.region}"))
+                    f"{endpoint.service_id} --vpc-endpoint-ids {endpoint.id} {self.region}"),
+                    component=endpoint.id)
         if state == "rejected":
             return self.hop(
                 "endpoint state", FAIL, f"{endpoint.id} was rejected by the provider; a "
                 "rejected endpoint cannot be accepted again: delete it and ask anew",
                 Fix(endpoint.account, f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids "
-                    f"{endpoint.id} {self.region}"))
+                    f"{endpoint.id} {self.region}"), component=endpoint.id)
         reason = f" ({endpoint.last_error.code}: {endpoint.last_error.message})" \
             if endpoint.last_error else ""
-        return self.hop("endpoint state", FAIL, f"{endpoint.id} is {state}{reason}")
+        return self.hop("endpoint state", FAIL, f"{endpoint.id} is {state}{reason}",
+                        component=endpoint.id)
 
     def _endpoint_ingress(self, endpoint: VpcEndpoint, eni: NetworkInterface) -> bool:
         port, source = self.d.port, self._source_address(eni)
         rule = allows(self.store, eni.group_ids, False, source, port, self.instance.group_ids)
         if rule is not None:
             return self.hop("endpoint SG ingress", OK,
-                            f"tcp/{port} from {source}: {describe(rule)}")
+                            f"tcp/{port} from {source}: {describe(rule)}",
+                            component=rule_group(self.store, eni.group_ids, rule))
         group = eni.group_ids[0] if eni.group_ids else "sg-..."
         peer = (f"--source-group {self.instance.group_ids[0]}" if self.instance.group_ids
                 else f"--cidr {source}/32")
@@ -189,25 +325,32 @@ class _Walk:
             f"tcp/{port} from {source} ({', '.join(self.instance.group_ids)}): the SYN is "
             "dropped and the client hangs",
             Fix(endpoint.account, f"aws ec2 authorize-security-group-ingress --group-id "
-                f"{group} --protocol tcp --port {port} {peer} {self.region}"))
+                f"{group} --protocol tcp --port {port} {peer} {self.region}"), component=group)
 
     def _source_address(self, eni: NetworkInterface) -> str:
         if eni.private_ip_address and ":" not in (self.d.address or ""):
             return self.instance.private_ip_address or ""
         return self.instance.ipv6_addresses[0] if self.instance.ipv6_addresses else ""
 
+    def source_for(self, address: str) -> str:
+        """The instance's address of ``address``'s family: the source its packets carry."""
+        if ":" not in address:
+            return self.instance.private_ip_address or ""
+        return self.instance.ipv6_addresses[0] if self.instance.ipv6_addresses else ""
+
     def _service(self, endpoint: VpcEndpoint, service: EndpointService) -> bool:
         if service.state != "Available":
-            return self.hop("service", FAIL, f"{service.id} is {service.state}")
+            return self.hop("service", FAIL, f"{service.id} is {service.state}",
+                            component=service.id)
         allowed = [p.principal for p in service.allowed_principals]
         account = f"arn:aws:iam::{endpoint.account}:root"
         acceptance = "acceptance required" if service.acceptance_required else "auto-accept"
         if "*" in allowed or account in allowed or endpoint.account == service.account:
             return self.hop("service", OK, f"{service.id} Available, {acceptance}; "
-                            f"{endpoint.account} is allowed")
+                            f"{endpoint.account} is allowed", component=service.id)
         return self.hop("service", NOTE, f"{service.id} Available, {acceptance}; "
                         f"{endpoint.account} is no longer an allowed principal: this endpoint "
-                        "keeps its connection, a new one would be refused")
+                        "keeps its connection, a new one would be refused", component=service.id)
 
     def _zone(self, endpoint: VpcEndpoint, eni: NetworkInterface, balancer: LoadBalancer
               ) -> LoadBalancerNode | None:
@@ -219,15 +362,17 @@ class _Walk:
             self.hop("zone", OK, f"{eni.id} is in {zone} ({eni.availability_zone}); "
                      f"{balancer.name} has a node there ({node.private_ipv4_address or ''}"
                      f"{' ' if node.private_ipv4_address and node.ipv6_address else ''}"
-                     f"{node.ipv6_address or ''})")
+                     f"{node.ipv6_address or ''})", component=balancer.id)
             return node
+        subnets = [*(n.subnet_id for n in balancer.nodes),
+                   _subnet_in(self.store, balancer.vpc_id, zone)]
         self.hop("zone", FAIL, f"{eni.id} is in {zone}, where {balancer.name} has no node "
                  f"(its zones: {', '.join(zones)}): an endpoint ENI reaches only the node of "
                  "its own zone",
                  Fix(balancer.account, f"aws elbv2 set-subnets --load-balancer-arn "
                      f"{balancer.id} --subnets "
-                     f"{' '.join(n.subnet_id for n in balancer.nodes)} SUBNET_IN_{zone} "
-                     f"{self.region}"))
+                     f"{' '.join(subnets)} "
+                     f"{self.region}"), component=balancer.id)
         return None
 
     def _balancer(self, endpoint: VpcEndpoint, balancer: LoadBalancer,
@@ -246,19 +391,23 @@ class _Walk:
             else:
                 fix = (f"aws elbv2 create-listener --load-balancer-arn {balancer.id} "
                        f"--protocol TCP --port {port} --default-actions "
-                       f"Type=forward,TargetGroupArn=TARGET_GROUP_ARN {self.region}")
+                       f"Type=forward,TargetGroupArn="
+                       f"{listeners[0].target_group_arn if listeners else 'TARGET_GROUP_ARN'} "
+                       f"{self.region}")
             self.hop("NLB listener", FAIL, f"{balancer.name} has no listener on port {port} "
                      f"(its listeners: {ports}): the endpoint listens only on its NLB's "
-                     "listener ports", Fix(balancer.account, fix))
+                     "listener ports", Fix(balancer.account, fix), component=balancer.id)
             return
         if listener.protocol not in CARRIED:
             self.hop("NLB listener", FAIL, f"{listener.protocol}:{port}: pocketlink carries "
-                     f"{' and '.join(CARRIED)} listeners only")
+                     f"{' and '.join(CARRIED)} listeners only", component=listener.id)
             return
-        self.hop("NLB listener", OK, f"{listener.protocol}:{port} on {balancer.name}")
+        self.hop("NLB listener", OK, f"{listener.protocol}:{port} on {balancer.name}",
+                 component=listener.id)
         group = self.store.get(TargetGroup, listener.target_group_arn)
         if group is None:
-            self.hop("target group", FAIL, f"{listener.target_group_arn} no longer exists")
+            self.hop("target group", FAIL, f"{listener.target_group_arn} no longer exists",
+                     component=listener.id)
             return
         self._targets(balancer, group, node)
 
@@ -268,10 +417,11 @@ class _Walk:
         if not registered:
             self.hop("target group", FAIL, f"{group.name} has no registered target",
                      Fix(group.account, f"aws elbv2 register-targets --target-group-arn "
-                         f"{group.id} --targets Id=TARGET {self.region}"))
+                         f"{group.id} --targets Id=TARGET {self.region}"), component=group.id)
             return
         self.hop("target group", OK, f"{group.name}: {len(registered)} target(s), "
-                 f"{group.protocol}, health check {group.health_check_protocol}")
+                 f"{group.protocol}, health check {group.health_check_protocol}",
+                 component=group.id)
         on, where = _cross_zone(balancer, group)
         zoned = [t for t in registered if on or t.availability_zone in
                  (node.availability_zone, "all")]
@@ -280,10 +430,18 @@ class _Walk:
                      f"{node.availability_zone}, the endpoint's zone",
                      Fix(balancer.account, f"aws elbv2 modify-load-balancer-attributes "
                          f"--load-balancer-arn {balancer.id} --attributes "
-                         f"Key=load_balancing.cross_zone.enabled,Value=true {self.region}"))
+                         f"Key=load_balancing.cross_zone.enabled,Value=true {self.region}"),
+                         component=balancer.id)
             return
         self.hop("cross-zone", OK, f"{'on' if on else 'off'} ({where}): {len(zoned)} "
-                 f"target(s) for the node in {node.availability_zone}")
+                 f"target(s) for the node in {node.availability_zone}", component=balancer.id)
+        if not self._targets_answer(group, zoned):
+            return
+        for target in zoned:
+            address = target_address(self.store, group, target.id)
+            eni = _eni_of(self.store, group.vpc_id or "", address) if address else None
+            if eni is not None and eni.instance_id:
+                self.d.targets.append((eni.instance_id, target.port))
         source = node.ipv6_address if group.ip_address_type == "ipv6" \
             else node.private_ipv4_address
         blocked = self._target_groups_block(group, zoned, source or "")
@@ -292,32 +450,64 @@ class _Walk:
                            f"{f' ({t.health_reason})' if t.health_reason else ''}" for t in zoned)
         if not group.health_check_enabled:
             self.hop("target health", NOTE, f"{states}: health checks are off, every target "
-                     "gets flows")
+                     "gets flows", component=group.id)
         elif healthy:
-            self.hop("target health", OK, states)
+            self.hop("target health", OK, states, component=group.id)
         elif all(t.health == "initial" for t in zoned):
-            self.hop("target health", NOTE, f"{states}: not checked yet")
+            self.hop("target health", NOTE, f"{states}: not checked yet", component=group.id)
         else:
             fix = blocked[1] if blocked else None
             self.hop("target health", FAIL, f"{states}; with no healthy target the NLB fails "
                      "open and still sends flows to them" + (
                          "" if blocked else ": is a process listening on the target's port?"),
-                     fix)
+                     fix, component=group.id)
         if blocked:
-            self.hop("target SG ingress", FAIL, blocked[0], blocked[1])
+            self.hop("target SG ingress", FAIL, blocked[0], blocked[1], component=blocked[2])
         else:
             self.hop("target SG ingress", OK, f"every target admits tcp from {source}, the "
-                     "NLB node's address (the source targets see)")
+                     "NLB node's address (the source targets see)",
+                     component=self._target_group_of(group, zoned) or group.id)
         if group.attributes.get("proxy_protocol_v2.enabled") == "true":
             self.hop("proxy protocol v2", NOTE, "on: every connection starts with a PROXY v2 "
                      "header; the target must parse it (Apache: RemoteIPProxyProtocol On), or "
-                     "it sees garbage before the request")
+                     "it sees garbage before the request", component=group.id)
         else:
-            self.hop("proxy protocol v2", OK, "off: the target sees the NLB node's address")
+            self.hop("proxy protocol v2", OK, "off: the target sees the NLB node's address",
+                     component=group.id)
+
+    def _targets_answer(self, group: TargetGroup, targets: list) -> bool:
+        """Whether a fault leaves some target answering (a note names the others')."""
+        broken = []
+        for target in targets:
+            address = target_address(self.store, group, target.id)
+            eni = _eni_of(self.store, group.vpc_id or "", address) if address else None
+            names = [target.id, *([eni.id, eni.instance_id or ""] if eni else [])]
+            faults = [f for f in injected.faults_on(self.store, names,
+                                                     [eni.subnet_id] if eni else [])
+                      if f.action in injected.BREAKS]
+            broken += faults[:1]
+        if not broken:
+            return True
+        if len(broken) < len(targets):
+            return self.hop("fault", NOTE, "; ".join(map(injected.words, broken)) +
+                            ": the other targets answer", component=group.id)
+        return self.hop("fault", FAIL, "; ".join(map(injected.words, broken)),
+                        Fix(OWNER, " && ".join(f"pocketlink fault clear {f.id}"
+                                               for f in broken)), component=group.id)
+
+    def _target_group_of(self, group: TargetGroup, targets: list) -> str | None:
+        """The first security group of the first target with an ENI here."""
+        for target in targets:
+            address = target_address(self.store, group, target.id)
+            eni = _eni_of(self.store, group.vpc_id or "", address) if address else None
+            if eni is not None and eni.group_ids:
+                return eni.group_ids[0]
+        return None
 
     def _target_groups_block(self, group: TargetGroup, targets: list, source: str
-                             ) -> tuple[str, Fix] | None:
-        """The first target whose groups drop flows from the NLB node, and the fix."""
+                             ) -> tuple[str, Fix, str] | None:
+        """The first target whose groups drop flows from the NLB node, the fix, and the
+        group to fix."""
         for target in targets:
             address = target_address(self.store, group, target.id)
             if address is None:
@@ -339,7 +529,8 @@ class _Walk:
                         f"allows tcp/{target.port} from {source}, the NLB node",
                         Fix(group.account, f"aws ec2 authorize-security-group-ingress "
                             f"--group-id {eni.group_ids[0] if eni.group_ids else 'sg-...'} "
-                            f"{option} {self.region}"))
+                            f"{option} {self.region}"),
+                        eni.group_ids[0] if eni.group_ids else eni.id)
         return None
 
     def instance_target(self, eni: NetworkInterface) -> None:
@@ -347,19 +538,25 @@ class _Walk:
         if other is not None and other.state != InstanceState.RUNNING:
             self.hop("destination", FAIL, f"{other.id} is {other.state}",
                      Fix(other.account, f"aws ec2 start-instances --instance-ids {other.id} "
-                         f"{self.region}"))
+                         f"{self.region}"), component=other.id)
             return
+        if not self.faults([eni.id, eni.instance_id or ""], [eni.subnet_id]):
+            return
+        if eni.instance_id:
+            self.d.targets.append((eni.instance_id, self.d.port))
         port, source = self.d.port, self._source_address(eni)
         rule = allows(self.store, eni.group_ids, False, source, port, self.instance.group_ids)
         if rule is not None:
-            self.hop("destination SG ingress", OK, f"tcp/{port} from {source}: {describe(rule)}")
+            self.hop("destination SG ingress", OK, f"tcp/{port} from {source}: {describe(rule)}",
+                     component=rule_group(self.store, eni.group_ids, rule))
             return
         self.hop("destination SG ingress", FAIL,
                  f"no inbound rule of {eni.id}'s groups ({', '.join(eni.group_ids)}) allows "
                  f"tcp/{port} from {source}",
                  Fix(eni.account, f"aws ec2 authorize-security-group-ingress --group-id "
                      f"{eni.group_ids[0] if eni.group_ids else 'sg-...'} --protocol tcp "
-                     f"--port {port} --cidr {source}/32 {self.region}"))
+                     f"--port {port} --cidr {source}/32 {self.region}"),
+                     component=eni.group_ids[0] if eni.group_ids else eni.id)
 
 
 def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
@@ -378,34 +575,47 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
             f"({instance.availability_zone}), {instance.private_ip_address}",
             None if instance.state == InstanceState.RUNNING else Fix(
                 instance.account, f"aws ec2 start-instances --instance-ids {instance.id} "
-                f"--region {instance.region}")):
+                f"--region {instance.region}"), component=instance.id) or \
+            not walk.faults([instance.network_interface_id], [instance.subnet_id]):
+        return d
+    if not _is_address(to) and not walk.faults([vpc.id], []):
         return d
     d.resolution = resolution = resolve(store, vpc, to)
     if not walk.hop("DNS", OK if resolution.address else FAIL,
                     f"{resolution.resolver}: " + (
                         f"{to} -> {resolution.address}, {resolution.why}"
-                        if resolution.address else resolution.why), resolution.fix):
+                        if resolution.address else resolution.why), resolution.fix,
+                        component=vpc.id):
         return d
     address = resolution.address or ""
-    if not walk.egress(address) or not walk.route(vpc, address):
+    if not walk.family(address):
         return d
-    eni = _eni_of(store, vpc.id, address)
+    there = walk.route(vpc, address) if walk.egress(address) else None
+    if there is None:
+        return d
+    eni = _eni_of(store, there.id, address)
     if eni is None:
-        walk.hop("destination", FAIL, f"no ENI in {vpc.id} holds {address}: nothing answers")
+        walk.hop("destination", FAIL, f"no ENI in {there.id} holds {address}: nothing "
+                 "answers", component=there.id)
+        return d
+    if there.id != vpc.id and not walk.return_route(there, eni, walk.source_for(address)):
         return d
     if eni.interface_type == "vpc_endpoint":
         endpoint = next((e for e in store.all(VpcEndpoint)
                          if eni.id in e.network_interface_ids), None)
         if endpoint is None:
-            walk.hop("endpoint", FAIL, f"{eni.id} belongs to no endpoint any more")
+            walk.hop("endpoint", FAIL, f"{eni.id} belongs to no endpoint any more",
+                     component=eni.id)
             return d
         walk.hop("endpoint ENI", OK, f"{address} is {eni.id} of {endpoint.id} "
-                 f"({endpoint.service_name}) in {eni.subnet_id}")
-        walk.endpoint(endpoint, eni)
+                 f"({endpoint.service_name}) in {eni.subnet_id}", component=endpoint.id)
+        if walk.faults([], [eni.subnet_id]):
+            walk.endpoint(endpoint, eni)
     elif eni.instance_id:
-        walk.hop("destination", OK, f"{address} is {eni.id} of {eni.instance_id}")
+        walk.hop("destination", OK, f"{address} is {eni.id} of {eni.instance_id}",
+                 component=eni.id)
         walk.instance_target(eni)
     else:
         walk.hop("destination", NOTE, f"{address} is {eni.id} ({eni.interface_type}): "
-                 "diagnose walks endpoints and instances only")
+                 "diagnose walks endpoints and instances only", component=eni.id)
     return d

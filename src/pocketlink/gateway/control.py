@@ -185,11 +185,11 @@ class Control:
 def _diagnose(store: Store, form: dict[str, str]) -> HttpResponse:
     """``pocketlink diagnose``'s verdict: ``from`` (an instance), ``to`` (a name or an
     address), ``port``."""
-    from pocketlink.diagnose import diagnose
+    from pocketlink.diagnose import diagnose, listening
 
     if not form.get("from") or not form.get("to") or not form.get("port", "").isdigit():
         return _json(400, {"error": "name from, to and port"})
-    found = diagnose(store, form["from"], form["to"], int(form["port"]))
+    found = listening.observe(diagnose(store, form["from"], form["to"], int(form["port"])))
     return _json(200, {**asdict(found), "failure": found.failure and asdict(found.failure),
                        "reachable": found.reachable})
 

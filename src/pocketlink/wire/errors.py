@@ -153,6 +153,13 @@ EC2_ERRORS: dict[str, str] = {
     "NatGatewayNotFound": "NAT gateway {} was not found",
     "NatGatewayMalformed": "Invalid id: \"{}\" (expecting \"nat-...\")",
     "InvalidEgressOnlyInternetGatewayId.Malformed": "Invalid id: \"{}\" (expecting \"eigw-...\")",
+    "InvalidNetworkInsightsPathId.NotFound": "The NetworkInsightsPath ID '{}' does not exist",
+    "InvalidNetworkInsightsPathId.Malformed": "Invalid id: \"{}\" (expecting \"nip-...\")",
+    "InvalidNetworkInsightsAnalysisId.NotFound": "The NetworkInsightsAnalysis ID '{}' does not "
+    "exist",
+    "InvalidNetworkInsightsAnalysisId.Malformed": "Invalid id: \"{}\" (expecting \"nia-...\")",
+    "AnalysisExistsForNetworkInsightsPath": "At least one analysis [{}] exists for path {}. "
+    "Delete all the analyses before deleting this network path.",
 }
 
 
