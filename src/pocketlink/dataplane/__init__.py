@@ -10,7 +10,8 @@ Nouns, one job each:
   the service front (services/front.py), a gateway endpoint's too, from a listener on the
   service's public address in the VPC router.
 - ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
-  its namespace (one SO_REUSEPORT socket per worker), hands the sockets and plan updates to
+  its namespace (one SO_REUSEPORT socket per worker, IP_FREEBIND: before its address is
+  there), hands the sockets and plan updates to
   the workers, restarts a worker that dies, says when a listener is ready, and drains on
   stop.
 - ``control`` (control.py): the channel between daemon and worker: JSON messages over a

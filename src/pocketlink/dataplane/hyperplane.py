@@ -12,7 +12,8 @@ The daemon keeps its copies: a worker that dies is started again and handed the 
 sockets, and the connections that queued meanwhile are still there.
 
 A listener is ready (its endpoint may turn ``available``) once every worker has said it
-accepts on it: available means traffic flows.
+accepts on it and its address is in its namespace: available means traffic flows. It is
+bound before that (IP_FREEBIND), beside the network run that puts the address there.
 
 Stopping is bounded, as uvicorn's: ``close`` drains, the workers stop accepting, open
 flows get ``grace`` seconds (DRAIN_GRACE) to finish, the rest are reset, and the workers
