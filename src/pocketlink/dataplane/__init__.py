@@ -10,9 +10,9 @@ Nouns, one job each:
   the service front (services/front.py), a gateway endpoint's too, from a listener on the
   service's public address in the VPC router.
 - ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
-  its namespace (one SO_REUSEPORT socket per worker), hands the sockets and plan updates to
-  the workers, restarts a worker that dies, says when a listener is ready, and drains on
-  stop.
+  its namespace (one SO_REUSEPORT socket per worker, IP_FREEBIND: before its address is
+  there), hands the sockets and plan updates to the workers, restarts a worker that dies,
+  says when a listener is ready, and drains on stop.
 - ``control`` (control.py): the channel between daemon and worker: JSON messages over a
   seqpacket socketpair, sockets passed as descriptors.
 - ``worker`` (worker.py): a worker process: accepts, chooses the target by flow hash,

@@ -12,7 +12,8 @@ The daemon keeps its copies: a worker that dies is started again and handed the 
 sockets, and the connections that queued meanwhile are still there.
 
 A listener is ready (its endpoint may turn ``available``) once every worker has said it
-accepts on it: available means traffic flows.
+accepts on it and its address is in its namespace: available means traffic flows. It is
+bound before that (IP_FREEBIND), beside the network run that puts the address there.
 
 Stopping is bounded, as uvicorn's: ``close`` drains, the workers stop accepting, open
 flows get ``grace`` seconds (DRAIN_GRACE) to finish, the rest are reset, and the workers
@@ -45,6 +46,7 @@ EXIT_MARGIN = 5.0  # past the grace, a worker that has not exited is killed
 ACK_TIMEOUT = 2.0  # how long a pass waits for the workers to take new listeners
 RESTART_PAUSE = 0.2
 IP_TRANSPARENT = getattr(socket, "IP_TRANSPARENT", 19)
+IP_FREEBIND = getattr(socket, "IP_FREEBIND", 15)  # IPv6 sockets heed it too (Linux 4.15+)
 # A worker that dies this soon after its start is likely to die again (a broken install):
 # the next start waits longer, so that the log gets a line every few seconds, not a flood.
 EARLY_DEATH, EARLY_DEATH_PAUSE = 5.0, 5.0
@@ -112,10 +114,17 @@ class Hyperplane:
         self._stopping = False
         self.counters: dict[Key, Counters] = {}  # every listener's, since the daemon started
 
-    def ready(self, owner: str, planned: dict[Key, ListenerSpec]) -> bool:
-        """Whether every worker accepts on every listener the plan gives ``owner``."""
-        keys = [key for key, spec in planned.items() if spec.owner == owner]
-        return all(key in self._listening for key in keys) and all(
+    def ready(self, owner: str, planned: dict[Key, ListenerSpec],
+              held: set[tuple[str, str]]) -> bool:
+        """Whether every worker accepts on every listener the plan gives ``owner``, and the
+        namespace holds each one's address (``held``: (namespace, address) pairs): a
+        listener is bound with IP_FREEBIND before its address lands. A gateway endpoint's
+        listener is on a service's public address, which no namespace holds."""
+        specs = [spec for spec in planned.values() if spec.owner == owner]
+        keys = [spec.key for spec in specs]
+        return all(spec.key in self._listening and (
+            spec.backend.gateway_routes or (spec.namespace, spec.address) in held)
+            for spec in specs) and all(
             worker is not None and all(key in worker.accepting for key in keys)
             for worker in self._workers)
 
@@ -205,6 +214,11 @@ class Hyperplane:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if sock.family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            # Bound before the ENI's address is in the namespace: a new endpoint's listener
+            # need not wait for its VPC's network run, which runs beside it; the kernel
+            # takes its SYNs once the address lands (the endpoint turns available only then,
+            # reconcile/lifecycle.py).
+            sock.setsockopt(socket.IPPROTO_IP, IP_FREEBIND, 1)
             if spec.backend.gateway_routes:
                 # A service's public address, which only a local route brings here
                 # (plan.py): bound and answered from though the router does not hold it.

@@ -25,7 +25,9 @@ kubernetes capture (bce5951f) checks out that way.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import socket
 import struct
 from dataclasses import dataclass
 
@@ -45,6 +47,7 @@ _PP2_TYPE_NOOP = 0x04
 _PP2_TYPE_AWS = 0xEA
 _PP2_SUBTYPE_AWS_VPCE_ID = 0x01
 _AWS_HEADER_SIZE = 100
+_PORT = struct.Struct("!H")
 
 
 @dataclass(frozen=True)
@@ -66,18 +69,41 @@ class ProxyHeader:
 
 
 def encode(source: tuple[str, int], destination: tuple[str, int], vpc_endpoint_id: str | None) -> bytes:
-    """The header in front of a relayed client connection; ``vpc_endpoint_id`` is None off PrivateLink."""
-    src, dst = ipaddress.ip_address(source[0]), ipaddress.ip_address(destination[0])
-    if src.version != dst.version:
-        raise ValueError(f"source {src} and destination {dst} are not of one address family")
-    ports = source[1], destination[1]
-    if not all(0 <= port <= 0xFFFF for port in ports):
-        raise ValueError(f"ports {ports} are not all in 0-65535")
-    addresses = src.packed + dst.packed + struct.pack("!HH", *ports)
+    """The header in front of a relayed client connection; ``vpc_endpoint_id`` is None off PrivateLink.
+
+    A data-plane worker sends one a flow: what only the listener decides (the destination, the endpoint's
+    TLV, the padding) is packed once per listener (``_template``); a flow adds its client's address and
+    port and the checksum."""
+    if not 0 <= source[1] <= 0xFFFF:
+        raise ValueError(f"ports {source[1], destination[1]} are not all in 0-65535")
+    head, kind, packed_destination, tail, crc_at = _template(destination, vpc_endpoint_id)
+    try:
+        packed_source = socket.inet_pton(kind, source[0])
+    except OSError:
+        raise ValueError(f"source {source[0]} and destination {destination[0]} are not of one address "
+                         "family") from None
+    header = b"".join((head, packed_source, packed_destination, _PORT.pack(source[1]), tail))
+    return header[:crc_at] + _crc32c(header, crc_at) + header[crc_at + 4 :]
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(destination: tuple[str, int], vpc_endpoint_id: str | None
+              ) -> tuple[bytes, int, bytes, bytes, int]:
+    """A listener's header with the client's address left out: the bytes before it, its family for
+    inet_pton, the destination's address, the bytes after the client's port (CRC zeroed), the CRC's
+    offset."""
+    dst = ipaddress.ip_address(destination[0])
+    if not 0 <= destination[1] <= 0xFFFF:
+        raise ValueError(f"ports {destination[1]} are not all in 0-65535")
+    size = 4 if dst.version == 4 else 16
     aws = b""
     if vpc_endpoint_id is not None:
         aws = _tlv(_PP2_TYPE_AWS, bytes([_PP2_SUBTYPE_AWS_VPCE_ID]) + vpc_endpoint_id.encode("ascii"))
-    return _assemble(0x1, _TCP4 if src.version == 4 else _TCP6, addresses, aws)
+    blank = bytes(size) * 2 + struct.pack("!HH", 0, destination[1])
+    header = _assemble(0x1, _TCP4 if size == 4 else _TCP6, blank, aws)
+    crc_at = _FIXED + len(blank) + _TLV_HEADER
+    tail = header[_FIXED + 2 * size + 2 : crc_at] + bytes(4) + header[crc_at + 4 :]
+    return (header[:_FIXED], socket.AF_INET if size == 4 else socket.AF_INET6, dst.packed, tail, crc_at)
 
 
 def encode_local() -> bytes:

@@ -35,7 +35,7 @@ ROOT_NAMESPACE = ""  # the daemon's own: its sockets reach its loopback (the ser
 def _enter(namespace: str) -> None:
     if namespace == ROOT_NAMESPACE:
         return  # the thread is in it already
-    fd = os.open(netns.NETNS_DIR / namespace, os.O_RDONLY)
+    fd = os.open(os.path.join(netns.NETNS_DIR, namespace), os.O_RDONLY)  # no Path object a batch
     try:
         if _libc.setns(fd, netns.CLONE_NEWNET) != 0:
             error = ctypes.get_errno()

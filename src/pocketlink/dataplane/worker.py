@@ -70,6 +70,7 @@ DRAIN_POLL = 0.05
 UPSTREAM_BATCH = 16
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux 4.2+
 UPSTREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
+STREAM, TCP = socket.SOCK_STREAM, socket.IPPROTO_TCP
 
 Key = tuple[str, str, int]
 
@@ -113,6 +114,7 @@ class Worker:
         # Every listener's figures, kept past its close while its flows still count.
         self._tallies: dict[Key, Tally] = {}
         self._flows: set[Flow] = set()
+        self._forget = self._flows.discard  # every flow's on_end: one method object, not one a flow
         self._pump: Pump | None = None
         self._sweeper: asyncio.Task | None = None
         self._draining: asyncio.Task | None = None
@@ -213,7 +215,7 @@ class Worker:
         listening.sock.close()
 
     def _accept(self, listening: _Listening, _mask: int) -> None:
-        accept = listening.sock._accept
+        accept, make, kind = listening.sock._accept, _socket.socket, listening.family
         for _ in range(ACCEPT_BATCH):
             try:
                 fd, peer = accept()
@@ -236,11 +238,12 @@ class Worker:
             # tenth of a short flow's Python calls. Left blocking: the copy path says
             # MSG_DONTWAIT, a flow that turns to splice makes it non-blocking then (one
             # system call fewer for every short flow).
-            client = _socket.socket(listening.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fd)
+            client = make(kind, STREAM, TCP, fd)
             backend, local = listening.spec.backend, listening.local
             if listening.wildcard:
                 local = client.getsockname()[:2]
-            target = choose(backend.targets, peer, local)
+            targets = backend.targets
+            target = targets[0] if len(targets) == 1 else choose(targets, peer, local)
             if target is None:
                 listening.tally.elb_resets += 1
                 _reset(client)
@@ -288,7 +291,7 @@ class Worker:
         assert self._pump is not None
         header = ppv2.encode(peer, local, endpoint_id) if backend.proxy_protocol else b""
         self._flows.add(Flow(self._pump, client, upstream, target, backend.idle_timeout,
-                             self._flows.discard, header, tally))
+                             self._forget, header, tally))
 
     def _resume_accepting(self, listening: _Listening) -> None:
         if self._listening.get(listening.spec.key) is listening:

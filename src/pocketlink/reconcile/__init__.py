@@ -7,8 +7,9 @@ Nouns, one job each:
 - ``Lifecycle`` (lifecycle.py): the passes. Each hands the VPCs whose stored inputs changed
   to the network reconciler, brings the resolvers and the data plane's listeners in line,
   and writes the state transitions that are due (``due_transitions``, pure): an endpoint
-  turns available when its listeners are bound, ``failed`` with a ``LastError`` when its
-  VPC's network cannot be built (and back once it can); an instance stays pending with a
+  turns available when its listeners are bound (with IP_FREEBIND, beside the network run)
+  and the network run has put their addresses in place, ``failed`` with a ``LastError`` when
+  its VPC's network cannot be built (and back once it can); an instance stays pending with a
   ``StateReason``; a NAT gateway turns available once its namespace forwards. The internet
   namespace is converged first, while a gateway leads there. At start the listeners and
   resolvers come back before the network is looked at again, so that traffic resumes at

@@ -380,8 +380,10 @@ class Lifecycle:
             self.network.hold.set()
             hyperplane = self.hyperplane
 
+            held = status.held
+
             def listening(owner: str) -> bool:
-                return hyperplane.ready(owner, planned)
+                return hyperplane.ready(owner, planned, held)
         await self.scaler.converge()
         transitions = due_transitions(self.store, now(), status, listening)
         transitions += await self._verifications()

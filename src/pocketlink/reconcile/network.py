@@ -55,6 +55,9 @@ class NetworkStatus:
     failed: dict[str, str] = field(default_factory=dict)  # vpc or instance id -> reason
     namespaces: set[str] = field(default_factory=set)  # the pocketlink namespaces now
     peerings: set[str] = field(default_factory=set)  # peerings whose link is up
+    # (router namespace, address) of the ENIs the routers hold now: a listener bound before
+    # its address landed (IP_FREEBIND) carries traffic once it is here.
+    held: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -107,6 +110,7 @@ class NetworkReconciler:
             status.halted |= key.status.halted
             status.failed.update(key.status.failed)
             status.peerings |= key.status.peerings
+            status.held |= key.status.held
         status.namespaces = _existing()
         return status
 
@@ -192,6 +196,8 @@ class NetworkReconciler:
         status = NetworkStatus()
         router = vpc.router
         if self._converge(router, kernel.plan_router, router.vpc_id, "VPC", force, status):
+            status.held = {(router.namespace, address.split("/")[0])
+                           for bridge in router.bridges for address in bridge.addresses}
             self._linked(router, status)
         for host in vpc.hosts:
             if not self._converge(host, kernel.plan_host, host.instance_id, "instance", force,
