@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from pocketlink.dataplane import control
 from pocketlink.dataplane.plan import ListenerSpec
+from pocketlink.dataplane.priority import raise_priority
 from pocketlink.dataplane.sockets import NamespaceSockets
 from pocketlink.dataplane.worker import Key, family
 
@@ -225,6 +226,7 @@ class Hyperplane:
                 "--grace", str(self.grace),
                 "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
+        raise_priority(process.pid)
         worker = _Worker(index, process, asyncio.get_running_loop().time())
         worker.channel = control.Channel(
             mine, lambda message, fds: self._heard(worker, message, fds),

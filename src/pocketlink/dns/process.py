@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pocketlink.dataplane import control
+from pocketlink.dataplane.priority import raise_priority
 from pocketlink.dns.zones import ZoneSet
 from pocketlink.store import Store
 
@@ -228,6 +229,7 @@ class DnsProcess:
                 "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
         self.pid = process.pid
+        raise_priority(process.pid)
         started = asyncio.get_running_loop().time()
         self._channel = control.Channel(mine, self._heard,
                                         lambda: self._gone(process, started))
