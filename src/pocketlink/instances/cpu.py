@@ -6,10 +6,15 @@ with the daemon, its DNS process and its data-plane workers. Without a limit, a 
 instances (a flood, a dozen booting) take the cores the neighbours' lookups and flows
 need. So each instance's sandbox, with everything started in it (its UserData, ``pocketlink
 exec``), lives in a cgroup of its own, ``pocketlink.<namespace>`` at the top of the
-hierarchy, with ``WEIGHT``: a busy instance gets a quarter of what one busy process of
-pocketlink's gets, and instances compete with each other as equals. Each group is at the
-top, not below one group of all instances: an idle instance that wakes (a victim's
-request) is scheduled at once, not after the busy instances' group's turn comes.
+hierarchy: a busy instance, whatever number of processes it runs, weighs what one
+process does (v1 ``SHARES``), below pocketlink's DNS process and data-plane workers (which
+run at a higher priority, ``pocketlink.dataplane.priority``), and instances compete with
+each other as equals. Each group is at the top, not below one group of all instances: an
+idle instance that wakes (a victim's request) is scheduled at once, not after the busy
+instances' group's turn comes. (A quarter of that, 256, was measured too: the attacked
+victim's p99 fell as far, but its quiet figures rose fourfold on a loaded host, its own
+instance and its provider's web server being instances too.) Under v2 the top level holds
+whole slices (system.slice, user.slice: 100 each), so an instance weighs a quarter of one.
 
 The ``cpu`` controller of cgroup v1 (``/sys/fs/cgroup/cpu``) when it is mounted and
 writable, else cgroup v2's where ``cpu`` is enabled at its root; neither (a container, a
@@ -27,8 +32,8 @@ from pathlib import Path
 log = logging.getLogger("pocketlink.instances")
 
 V1 = Path("/sys/fs/cgroup/cpu")
-SHARES = 256  # v1 cpu.shares: a nice-0 process weighs 1,024
-WEIGHT = 25  # v2 cpu.weight: a group's default is 100
+SHARES = 1024  # v1 cpu.shares: what one nice-0 process weighs
+WEIGHT = 25  # v2 cpu.weight: a top-level slice's default is 100
 PREFIX = "pocketlink."
 
 
