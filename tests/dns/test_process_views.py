@@ -41,3 +41,43 @@ def test_a_zone_of_a_closed_view_is_shipped_again_to_a_new_view(tmp_path) -> Non
             await process.stop()
 
     assert asyncio.run(scenario()) == ["192.0.2.1"]
+
+
+def test_views_sharing_a_zone_keep_it_while_one_names_it(tmp_path) -> None:
+    """Views share zone objects (every VPC's view holds the public zones): each is shipped
+    once, and kept while any view names it, through one view's close and a full build;
+    one view's new zones reach the child without the others being built."""
+    shared = Zone(origin=dns.name.from_text("example."))
+    shared.add("www.example.", "A", 60, ["192.0.2.1"])
+    own = Zone(origin=dns.name.from_text("own.internal."))
+    own.add("db.own.internal.", "A", 60, ["10.0.0.9"])
+
+    async def ask(pair, name: str) -> list[str]:
+        answer = await dns.asyncquery.udp(dns.message.make_query(name, "A"), "127.0.0.1",
+                                          port=pair[0].getsockname()[1], timeout=5)
+        return [r.address for rrset in answer.answer for r in rrset]
+
+    async def scenario() -> list[list[str]]:
+        process = DnsProcess(Store(tmp_path / "state.db", KINDS))
+        await process.start()
+        try:
+            built: list[str] = []
+
+            def view(name: str, *zones: Zone):
+                def build(_):
+                    built.append(name)
+                    return ZoneSet(list(zones))
+                return build
+
+            first, second = bind_pair("127.0.0.1", 0), bind_pair("127.0.0.1", 0)
+            process.serve("a", [first], view("a", shared), False)
+            process.serve("b", [second], view("b", shared, own), False)
+            assert built == ["a", "b"]  # each serve builds its own view only
+            process.close("a")
+            process.publish()  # a full build, as after a change in the store
+            await process.current()
+            return [await ask(second, "www.example."), await ask(second, "db.own.internal.")]
+        finally:
+            await process.stop()
+
+    assert asyncio.run(scenario()) == [["192.0.2.1"], ["10.0.0.9"]]

@@ -32,6 +32,8 @@ Nouns, one job each:
 - ``sockets`` (sockets.py): sockets made inside other namespaces: by one thread per
   namespace for the daemon, a batch at a time on its own thread for a worker (or in the
   daemon's own, ``ROOT_NAMESPACE``: the way to the service front).
+- ``priority`` (priority.py): the workers and the DNS process at a higher CPU priority
+  than the API's loop and the instances.
 - ``ppv2`` (ppv2.py): the PROXY protocol v2 header, sans-I/O.
 - ``health`` (health.py): the target groups' health checks, run from the daemon, their
   findings written to the store for the plan and DescribeTargetHealth.

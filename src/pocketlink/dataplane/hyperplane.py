@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from pocketlink.dataplane import control
 from pocketlink.dataplane.plan import ListenerSpec
+from pocketlink.dataplane.priority import raise_priority
 from pocketlink.dataplane.sockets import NamespaceSockets
 from pocketlink.dataplane.worker import Key, family
 
@@ -128,6 +129,14 @@ class Hyperplane:
             worker is not None and all(key in worker.accepting for key in keys)
             for worker in self._workers)
 
+    async def start(self) -> None:
+        """The workers not running yet, started: called before the first pass plans
+        anything, so that their start-up (a Python's imports) runs while the daemon binds
+        the resolvers and plans, not after (at a restart, traffic waits for them)."""
+        for index, worker in enumerate(self._workers):
+            if worker is None and not self._stopping:
+                self._workers[index] = await self._start(index)
+
     async def sync(self, planned: dict[Key, ListenerSpec],
                    also_used: frozenset[str] | set[str] = frozenset()) -> None:
         """Listeners as planned; ``also_used``: namespaces others make sockets in (health
@@ -135,9 +144,7 @@ class Hyperplane:
         the listeners it hands them."""
         if self._stopping:
             return
-        for index, worker in enumerate(self._workers):
-            if worker is None:
-                self._workers[index] = await self._start(index)
+        await self.start()
         for key in list(self._listening):
             if key not in planned:
                 self._listening.pop(key).close()
@@ -239,6 +246,7 @@ class Hyperplane:
                 "--grace", str(self.grace),
                 "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
+        raise_priority(process.pid)
         worker = _Worker(index, process, asyncio.get_running_loop().time())
         worker.channel = control.Channel(
             mine, lambda message, fds: self._heard(worker, message, fds),

@@ -9,10 +9,12 @@ ships it the zones that changed.
   wildcards, CNAME and alias chasing — built from the store; ``Zone.plain`` is the form
   it travels in.
 - ``DnsServer`` (server.py): UDP and TCP on asyncio, answering from a ZoneSet, with
-  ``TcpLimits`` (idle timeout, per-client and total caps) so no client exhausts it.
-- ``DnsProcess`` (process.py): the daemon's side: starts and restarts the DNS process,
-  hands it sockets, builds each server's zones (a *view*: ``public`` or a VPC id) when the
-  store changed and ships the views that changed, versioned.
+  ``TcpLimits`` (idle timeout, per-client and total caps) so no client exhausts it, and
+  ``Answers``: a UDP query asked again answered from its earlier reply.
+- ``DnsProcess`` (process.py): the daemon's side: starts and restarts the DNS process
+  (at a higher CPU priority), hands it sockets, builds each server's zones (a *view*:
+  ``public`` or a VPC id) when the store changed and ships the views that changed,
+  versioned; a new view alone is built and shipped when its server starts.
 - ``DnsChild`` (child.py): the DNS process: one ``DnsServer`` per view, on the sockets
   and from the zones it was handed.
 - ``aws_zones`` (aws_names.py): the names AWS publishes (endpoints', NLBs'), and which names
@@ -22,7 +24,8 @@ ships it the zones that changed.
   AWS public range (198.18.0.0/15, 2001:db8::/32), which ``public_names`` (aws_public.py)
   lists in one place.
 - ``public_zones`` (public.py): what the public internet would see: the delegated Route 53
-  public hosted zone of each name. This is where
+  public hosted zone of each name; built once per state of the store, shared by every
+  view. This is where
   StartVpcEndpointServicePrivateDnsVerification looks for its TXT record.
 - ``vpc_zones`` (vpc.py): what a VPC's resolver knows: its instances, its endpoints' private
   names (an AWS service's regional name -> the endpoint's ENIs while private DNS is on),

@@ -30,11 +30,13 @@ import os
 import socket
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pocketlink.dataplane import control
-from pocketlink.dns.zones import ZoneSet
+from pocketlink.dataplane.priority import raise_priority
+from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink.dns")
@@ -78,6 +80,8 @@ class DnsProcess:
         self._views: dict[str, _View] = {}
         self._shipped: dict[str, list[str]] = {}  # view -> its zones' ids, as the child has it
         self._plain: dict[str, dict] = {}  # zone id -> plain form, for a restarted child
+        self._named: Counter[str] = Counter()  # zone id -> how many views name it
+        self._seen: dict[int, tuple[Zone, str]] = {}  # id(zone) -> it and its id, last built
         self._built_at = -1
         self._version = 0
         self._acked = 0
@@ -111,10 +115,10 @@ class DnsProcess:
         for udp, tcp in closed.pairs:
             udp.close()
             tcp.close()
-        if self._shipped.pop(view, None) is not None:
+        if view in self._shipped:
             # The child forgets the zones no view names now: so does what is shipped next.
-            named = {i for ids in self._shipped.values() for i in ids}
-            self._plain = {i: zone for i, zone in self._plain.items() if i in named}
+            for zone_id in self._rename(view, None):
+                del self._plain[zone_id]
             self._ship({"zones": {}, "views": {}, "dropped": [view]})
 
     async def current(self) -> None:
@@ -163,40 +167,82 @@ class DnsProcess:
         """Builds every view (or ``only`` that one) now, and ships what changed."""
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        if only is None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            self._built_at = self.store.changes
-            views: dict[str, list[str]] = {}
-        else:
-            views = dict(self._shipped)
+        if only is not None:
+            self._publish_one(only)
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._built_at = self.store.changes
+        views: dict[str, list[str]] = {}
         plain = dict(self._plain)
-        for name in [only] if only is not None else list(self._views):
-            try:
-                zones = self._views[name].build(self.store)
-            except Exception:
-                log.exception("the zones of %s could not be built; it keeps its last", name)
-                views[name] = self._shipped.get(name, [])
-                continue
-            views[name] = []
-            for zone in zones.zones:
-                form = zone.plain()
-                zone_id = hashlib.blake2b(json.dumps(form, sort_keys=True).encode(),
-                                          digest_size=12).hexdigest()
-                plain.setdefault(zone_id, form)
-                views[name].append(zone_id)
+        seen: dict[int, tuple[Zone, str]] = {}
+        for name in list(self._views):
+            ids = self._build(name, plain, seen)
+            views[name] = self._shipped.get(name, []) if ids is None else ids
         changed = {name: ids for name, ids in views.items() if self._shipped.get(name) != ids}
         dropped = [name for name in self._shipped if name not in views]
-        named = {i for ids in views.values() for i in ids}
-        new = {i: plain[i] for i in named if i not in self._plain}
-        self._plain, self._shipped = {i: plain[i] for i in named}, views
+        self._named = Counter(i for ids in views.values() for i in ids)
+        new = {i: plain[i] for i in self._named if i not in self._plain}
+        self._plain, self._shipped, self._seen = {i: plain[i] for i in self._named}, views, seen
         if changed or dropped:
             self._ship({"zones": new, "views": changed, "dropped": dropped})
         self._synced.set()  # built: whoever waits for it looks again
-        if only is None:
-            self._gap = max(PUBLISH_GAP, 2 * (time.perf_counter() - started))
-            self._next = loop.time() + self._gap
+        self._gap = max(PUBLISH_GAP, 2 * (time.perf_counter() - started))
+        self._next = loop.time() + self._gap
+
+    def _publish_one(self, name: str) -> None:
+        """One view built and shipped, at a cost of its own zones, not of every view's: a
+        restart brings a thousand resolvers back one after another."""
+        plain: dict[str, dict] = {}
+        ids = self._build(name, plain, self._seen)
+        if ids is not None and ids != self._shipped.get(name):
+            new = {i: plain[i] for i in ids if i not in self._plain}
+            self._plain.update(new)
+            gone = self._rename(name, ids)
+            self._ship({"zones": new, "views": {name: ids}, "dropped": []})
+            for zone_id in gone:  # the child forgets them too, as no view names them
+                del self._plain[zone_id]
+        self._synced.set()
+
+    def _build(self, name: str, plain: dict[str, dict],
+               seen: dict[int, tuple[Zone, str]]) -> list[str] | None:
+        """The ids of view ``name``'s zones (None: it could not be built), each new one's
+        plain form put in ``plain``. A zone object built before (the public zones every
+        view shares, each region's AWS names, built once) keeps its id from ``_seen``:
+        it is not turned into its plain form and hashed again."""
+        try:
+            zones = self._views[name].build(self.store)
+        except Exception:
+            log.exception("the zones of %s could not be built; it keeps its last", name)
+            return None
+        ids = []
+        for zone in zones.zones:
+            known = self._seen.get(id(zone))
+            if known is not None and known[0] is zone and (known[1] in self._plain
+                                                           or known[1] in plain):
+                zone_id = known[1]
+            else:
+                form = zone.plain()
+                zone_id = hashlib.blake2b(json.dumps(form, sort_keys=True).encode(),
+                                          digest_size=12).hexdigest()
+                if zone_id not in self._plain:
+                    plain.setdefault(zone_id, form)
+            seen[id(zone)] = (zone, zone_id)
+            ids.append(zone_id)
+        return ids
+
+    def _rename(self, name: str, ids: list[str] | None) -> list[str]:
+        """View ``name`` now names ``ids`` (None: it is gone); the ids no view names now."""
+        old = self._shipped.pop(name, [])
+        if ids is not None:
+            self._shipped[name] = ids
+            self._named.update(ids)
+        self._named.subtract(old)
+        gone = [i for i in set(old) if self._named[i] <= 0]
+        for zone_id in gone:
+            del self._named[zone_id]
+        return gone
 
     def _ship(self, shipment: dict) -> None:
         if self._channel is None:
@@ -228,6 +274,7 @@ class DnsProcess:
                 "--log-level", logging.getLevelName(logging.getLogger().getEffectiveLevel()),
                 pass_fds=(theirs.fileno(),), stdin=asyncio.subprocess.DEVNULL)
         self.pid = process.pid
+        raise_priority(process.pid)
         started = asyncio.get_running_loop().time()
         self._channel = control.Channel(mine, self._heard,
                                         lambda: self._gone(process, started))

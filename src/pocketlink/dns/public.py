@@ -19,6 +19,7 @@ reach, which are not all of them:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from weakref import WeakKeyDictionary
 
 import dns.name
 
@@ -68,7 +69,18 @@ def hosted_zone(hosted: HostedZone) -> Zone:
     return zone
 
 
+_built: WeakKeyDictionary[Store, tuple[int, ZoneSet]] = WeakKeyDictionary()
+
+
 def public_zones(store: Store) -> ZoneSet:
-    return ZoneSet(aws_zones(store) + aws_public_zones(store) +
-                   [hosted_zone(h) for h in delegated_zones(store)])
+    """Built once per state of the store (its change count): every VPC's view holds the
+    public zones too (vpc.py), and a pass over a thousand views, or a restart bringing
+    their resolvers back, builds them once, the same zone objects in each view (which the
+    DNS process's shipping turns into their plain form once, see process.py)."""
+    built = _built.get(store)
+    if built is None or built[0] != store.changes:
+        built = _built[store] = (store.changes, ZoneSet(
+            aws_zones(store) + aws_public_zones(store) +
+            [hosted_zone(h) for h in delegated_zones(store)]))
+    return built[1]
 

@@ -8,6 +8,8 @@ Nouns, one job each:
   /home and /root kept in the instance's folder; how to enter it.
 - ``userdata`` (userdata.py): ``Instances``: each instance's folder, its boot (the sandbox
   up, UserData once in its life), its console log.
+- ``cpu`` (cpu.py): each instance's CPU cgroup, weighted below pocketlink's own
+  processes, as EC2's instances have vCPUs of their own.
 - ``processes`` (processes.py): what runs in an instance, found by its network namespace,
   and its end.
 

@@ -14,6 +14,7 @@ import signal
 import time
 from pathlib import Path
 
+from pocketlink.instances import cpu
 from pocketlink.network import netns
 
 
@@ -35,7 +36,13 @@ def pids_in(namespace: str) -> list[int]:
 
 
 def stop_all(namespace: str, grace: float = 3.0) -> None:
-    """SIGTERM every process of the namespace, then SIGKILL what is left after ``grace``."""
+    """SIGTERM every process of the namespace, then SIGKILL what is left after ``grace``;
+    then its CPU group (an instance's) goes."""
+    _signal_all(namespace, grace)
+    cpu.remove(namespace)
+
+
+def _signal_all(namespace: str, grace: float) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         pids = pids_in(namespace)
         for pid in pids:

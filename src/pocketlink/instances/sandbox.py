@@ -22,6 +22,8 @@ enter it with ``nsenter``, so both see the same files, processes and hostname.
   service front (``pocketlink.services.ca``).
 - PID, UTS and IPC namespaces: ``ps`` shows the instance's processes only, the hostname is
   ``ip-10-0-1-5`` as on EC2. No new privileges, and a session of its own.
+- A CPU cgroup of its own (``cpu``), weighted below pocketlink's own processes, joined
+  by everything that enters the sandbox too.
 
 The sandbox does not die with the daemon (no ``--die-with-parent``): instances' workloads
 outlive a daemon restart, and the restarted daemon finds each sandbox again by its network
@@ -44,6 +46,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pocketlink.instances import cpu
 from pocketlink.instances.processes import pids_in
 from pocketlink.network import netns
 
@@ -106,9 +109,11 @@ def _is_init(pid: int, inode: int) -> bool:
 
 def enter(init: int) -> list[str]:
     """The command prefix that runs a command inside the sandbox whose PID 1 is ``init``:
-    its namespaces and root, as root inside, with the capabilities the sandbox has."""
+    its CPU group, namespaces and root, as root inside, with the capabilities the sandbox
+    has."""
     keep = ",".join(f"+{c.removeprefix('CAP_').lower()}" for c in CAPABILITIES)
-    return ["nsenter", f"--target={init}", "--user", "--mount", "--pid", "--uts", "--ipc",
+    return [*cpu.joining(cpu.of(init)),
+            "nsenter", f"--target={init}", "--user", "--mount", "--pid", "--uts", "--ipc",
             "--net", "--root", "--wd", "--",
             "setpriv", "--no-new-privs", "--inh-caps=-all", f"--bounding-set=-all,{keep}", "--",
             "env", *(f"{k}={v}" for k, v in CA_VARIABLES.items())]
@@ -294,7 +299,7 @@ def start(folder: Path, namespace: str, name: str, hidden: list[Path],
     # daemon's data dir may be in root's 0700 home), and resolves its sources as that uid:
     # ``ip netns exec``'s own mount namespace shows the instance's folder at ``STAGE``.
     STAGE.mkdir(parents=True, exist_ok=True)
-    command = ["ip", "netns", "exec", namespace,
+    command = [*cpu.joining(cpu.make(namespace)), "ip", "netns", "exec", namespace,
                "sh", "-c", 'mount --bind "$0" "$1" && shift && exec "$@"',
                str(folder / "fs"), str(STAGE),
                "setpriv", f"--reuid={ROOT_INSIDE}", f"--regid={ROOT_INSIDE}", "--clear-groups",

@@ -296,7 +296,10 @@ class Lifecycle:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Passes until ``stop``; the pass under way then finishes (the caller bounds how
-        long it waits, see ``close``)."""
+        long it waits, see ``close``). The data-plane workers start first: their start-up
+        runs while the first pass binds the resolvers."""
+        if self.hyperplane is not None:
+            await self.hyperplane.start()
         self.nudged.set()
         while not stop.is_set():
             waiter = asyncio.ensure_future(self.nudged.wait())
