@@ -69,8 +69,8 @@ def make_daemon(tmp_path_factory) -> Iterator[Callable[..., Daemon]]:
     def make(*args: str) -> Daemon:
         folder = tmp_path_factory.mktemp("pocketlink")
         daemon = Daemon(state=folder / "state.db", log=folder / "daemon.log", args=list(args))
+        started.append(daemon)  # first: a start that fails still has its namespaces removed
         daemon.start()
-        started.append(daemon)
         return daemon
 
     yield make

@@ -161,6 +161,7 @@ class Daemon:
                 return
             except OSError:
                 time.sleep(0.05)
+        self.stop(kill=True)  # not left running behind the error
         raise RuntimeError(f"pocketlink up did not answer within {START_TIMEOUT:.0f} s")
 
     def stop(self, kill: bool = False) -> None:
