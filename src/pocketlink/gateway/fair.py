@@ -56,7 +56,7 @@ class FairFront:
     def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse] | None:
         if request.path.startswith("/_pocketlink/"):
-            return None  # probes: answered at once
+            return self.gateway.console_page(request, path)  # else probes: answered at once
         signature = sigv4.signature_of(request)
         caller = self._caller(signature, peer)
         service = signature.scope.service if signature else ""
