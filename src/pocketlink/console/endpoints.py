@@ -74,7 +74,8 @@ def _create_page(view: View, verified: dict | None = None) -> Page:
     vpc_id = view.value("vpc", vpc_list[0]["VpcId"] if vpc_list else "")
     chosen = _chosen_service(view, category, verified)
     fields = [text_field("name", "Name tag - optional", view.value("name")),
-              choices("category", "Type", _CATEGORIES, [category], kind="radio"),
+              choices("category", "Type", _CATEGORIES, [category], kind="radio",
+                      refresh="category"),
               submit("Show services", "step", "category")]
     if category == "aws":
         fields.append(_aws_services(view, chosen))
@@ -85,7 +86,7 @@ def _create_page(view: View, verified: dict | None = None) -> Page:
         if chosen:
             fields.append(success_flash("Service name verified."))
     fields.append(select("vpc", "VPC", [(v["VpcId"], f"{v['VpcId']} {name_tag(v)}".strip())
-                                        for v in vpc_list], vpc_id, auto=True))
+                                        for v in vpc_list], vpc_id, refresh="vpc"))
     fields.append(submit("Show subnets and security groups", "step", "vpc"))
     if vpc_id:
         fields += _network_fields(view, vpc_id, chosen)
@@ -126,7 +127,8 @@ def _aws_services(view: View, chosen: dict | None) -> str:
                 f'{esc(s["ServiceType"][0]["ServiceType"])}</span>')
                for s in names if s.get("Owner") == "amazon"]
     return choices("aws_service", "Services", options,
-                   [chosen["ServiceName"]] if chosen else [], kind="radio")
+                   [chosen["ServiceName"]] if chosen else [], kind="radio", scroll=True,
+                   refresh="service")
 
 
 def _network_fields(view: View, vpc_id: str, service: dict | None) -> list[str]:
@@ -156,7 +158,7 @@ def create(view: View):
     step = view.value("step")
     if step == "verify":
         return _verify(view)
-    if step != "create":
+    if step != "create":  # another type, service or VPC chosen: the form again, for it
         return _create_page(view)
     category = view.value("category", "aws")
     name = (view.value("aws_service") if category == "aws" else view.value("service_name")).strip()

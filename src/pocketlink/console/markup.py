@@ -138,31 +138,35 @@ def textarea(name: str, label: str, value: str = "", rows: int = 8, hint: str = 
 
 
 def select(name: str, label: str, options: Sequence[tuple[str, str]], chosen: str = "",
-           *, auto: bool = False) -> str:
-    """``auto``: the page's script submits the form's refresh button on change (without
-    script, the user presses it)."""
+           *, refresh: str = "") -> str:
+    """``refresh``: the value of the form's ``step`` button that the page's script presses
+    on a change (without script, the user presses it)."""
     ident = f"f-{name}"
     items = "".join(f'<option value="{esc(v)}"{" selected" if v == chosen else ""}>{esc(t)}</option>'
                     for v, t in options)
-    refresh = ' data-refresh="1"' if auto else ""
+    pressing = f' data-refresh="{esc(refresh)}"' if refresh else ""
     return (f'<div class="field"><label for="{ident}">{esc(label)}</label>'
-            f'<select id="{ident}" name="{esc(name)}"{refresh}>{items}</select></div>')
+            f'<select id="{ident}" name="{esc(name)}"{pressing}>{items}</select></div>')
 
 
 def choices(name: str, legend: str, options: Sequence[tuple[str, str]], chosen: Iterable[str],
-            *, kind: str = "checkbox", hint: str = "") -> str:
-    """Checkboxes (or radios) in a fieldset, each with its own label."""
+            *, kind: str = "checkbox", hint: str = "", refresh: str = "", scroll: bool = False
+            ) -> str:
+    """Checkboxes (or radios) in a fieldset, each with its own label (``text`` is HTML);
+    ``refresh`` as for ``select``; ``scroll``: a long list in a box of its own height."""
     picked = set(chosen)
+    pressing = f' data-refresh="{esc(refresh)}"' if refresh else ""
     items = []
     for n, (value, text) in enumerate(options):
         ident = f"f-{name}-{n}"
         items.append(f'<div class="choice"><input type="{kind}" id="{ident}" name="{esc(name)}" '
-                     f'value="{esc(value)}"{" checked" if value in picked else ""}>'
+                     f'value="{esc(value)}"{" checked" if value in picked else ""}{pressing}>'
                      f'<label for="{ident}">{text}</label></div>')
     if not items:
         items.append('<p class="empty">None</p>')
     hinted = f'<p class="hint">{esc(hint)}</p>' if hint else ""
-    return f'<fieldset><legend>{esc(legend)}</legend>{hinted}{"".join(items)}</fieldset>'
+    listed = f'<div class="scroll">{"".join(items)}</div>' if scroll else "".join(items)
+    return f'<fieldset><legend>{esc(legend)}</legend>{hinted}{listed}</fieldset>'
 
 
 def hidden(name: str, value: str) -> str:

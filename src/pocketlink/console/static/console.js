@@ -2,8 +2,8 @@
 // - [data-live="URL"]: polls URL (a JSON object of id -> status) every 1.5 s and updates
 //   each [data-status-key="id"] badge inside, text and class (aria-live announces it).
 // - button.copy[data-copy]: shown, and copies its text to the clipboard.
-// - select[data-refresh]: a change presses the form's refresh button (the one before
-//   the select's next submit button named "step"), as a click on it would.
+// - [data-refresh="STEP"] (a select, a radio): a change presses the form's button
+//   name="step" value="STEP" (present, or made hidden), as the user would without script.
 "use strict";
 (function () {
   const PERIOD = 1500;
@@ -35,10 +35,20 @@
     });
   }
 
-  function refresh(select) {
-    const form = select.form;
-    const button = form && form.querySelector('button[name="step"][value="vpc"]');
-    if (button) button.click();
+  function refresh(field) {
+    const form = field.form;
+    if (!form) return;
+    const step = field.getAttribute("data-refresh");
+    let button = form.querySelector('button[name="step"][value="' + step + '"]');
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "submit";
+      button.name = "step";
+      button.value = step;
+      button.hidden = true;
+      form.appendChild(button);
+    }
+    form.requestSubmit(button);
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -49,8 +59,8 @@
         button.addEventListener("click", () => copy(button));
       });
     }
-    document.querySelectorAll("select[data-refresh]").forEach((select) => {
-      select.addEventListener("change", () => refresh(select));
+    document.querySelectorAll("[data-refresh]").forEach((field) => {
+      field.addEventListener("change", () => refresh(field));
     });
   });
 })();
