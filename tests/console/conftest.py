@@ -5,8 +5,9 @@ a downloaded browser), and a fresh browser context (its own cookies) per test.
   endpoints there turn available once accepted, which the live-status test needs.
 - ``strict_daemon``: ``--strict-auth`` with a credentials file of two keys.
 - ``browser``: chromium launched from ``/usr/bin/chromium`` (scripts/setup installs it).
-- ``open_console(daemon, account=None)``: a new page (a context of its own) at the console's
-  home, as ``account`` when given (``?account=``, which sets the session cookie).
+- ``open_console(daemon, account=None, path="", region=None)``: a new page (a context of
+  its own) at a console page, as ``account`` in ``region`` when given (``?account=&region=``,
+  which set the session cookie).
 """
 
 from __future__ import annotations
@@ -68,12 +69,15 @@ def strict_daemon(make_daemon, tmp_path_factory) -> Daemon:
 def open_console(browser: Browser) -> Iterator[Callable[..., Page]]:
     contexts = []
 
-    def open_page(daemon: Daemon, account: str | None = None, path: str = "") -> Page:
+    def open_page(daemon: Daemon, account: str | None = None, path: str = "",
+                  region: str | None = None) -> Page:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        query = f"?account={account}" if account else ""
+        asked = {"account": account, "region": region}
+        query = "&".join(f"{k}={v}" for k, v in asked.items() if v)
+        query = f"?{query}" if query else ""
         page.goto(f"{daemon.endpoint}{ROOT}/{path}{query}")
         return page
 
