@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketlink.console.layout import Page
-from pocketlink.console.markup import dash, details, esc, link, status, table, tabs
+from pocketlink.console.markup import dash, details, esc, link, status, table, tabs, when
 from pocketlink.console.routing import get
 from pocketlink.console.view import View
 
@@ -13,7 +13,7 @@ BASE = "cloudformation/stacks"
 @get(BASE)
 def stacks(view: View) -> Page:
     rows = [[link(f"{BASE}/{s['StackName']}", s["StackName"]), status(s["StackStatus"]),
-             esc(s.get("CreationTime", "")), dash(s.get("Description"))]
+             when(s.get("CreationTime")), dash(s.get("Description"))]
             for s in view.cloudformation.describe_stacks()["Stacks"]]
     return Page("Stacks", table("Stacks", ["Stack name", "Status", "Created time", "Description"],
                                 rows, empty="No stacks"))
@@ -44,12 +44,12 @@ def stack(view: View) -> Page:
             for p in found.get("Parameters", [])], empty="No parameters")
     else:
         content = table("Events", ["Timestamp", "Logical ID", "Status", "Status reason"], [
-            [esc(e.get("Timestamp", "")), esc(e["LogicalResourceId"]),
+            [when(e.get("Timestamp")), esc(e["LogicalResourceId"]),
              status(e.get("ResourceStatus", "")), dash(e.get("ResourceStatusReason"))]
             for e in view.cloudformation.describe_stack_events(StackName=name)["StackEvents"]])
     panel = details([("Stack ID", esc(found["StackId"])), ("Status", status(found["StackStatus"])),
                      ("Status reason", dash(found.get("StackStatusReason"))),
-                     ("Created time", esc(found.get("CreationTime", ""))),
+                     ("Created time", when(found.get("CreationTime"))),
                      ("Description", dash(found.get("Description")))], title="Stack info")
     return Page(name, panel + tabs(f"{BASE}/{name}", tab, _TABS) + content,
                 crumbs=[(BASE, "Stacks")])

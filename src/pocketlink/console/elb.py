@@ -4,7 +4,7 @@ Target Groups with their targets' health, live (DescribeTargetHealth)."""
 from __future__ import annotations
 
 from pocketlink.console.layout import Page
-from pocketlink.console.markup import copyable, dash, details, esc, link, status, table
+from pocketlink.console.markup import copyable, dash, details, esc, link, status, table, when
 from pocketlink.console.routing import get
 from pocketlink.console.view import Json, View
 
@@ -20,7 +20,7 @@ def load_balancers(view: View) -> Page:
              link(f"vpc/vpcs/{b['VpcId']}", b["VpcId"]),
              esc(", ".join(z["ZoneName"] for z in b.get("AvailabilityZones", []))),
              esc(b["Type"]), esc(b["Scheme"]), esc(b.get("IpAddressType")),
-             esc(b.get("CreatedTime", ""))]
+             when(b.get("CreatedTime"))]
             for b in view.elbv2.describe_load_balancers()["LoadBalancers"]]
     return Page("Load balancers", table("Load balancers", [
         "Name", "DNS name", "State", "VPC ID", "Availability Zones", "Type", "Scheme",
@@ -36,7 +36,7 @@ def load_balancer(view: View) -> Page:
         ("VPC", link(f"vpc/vpcs/{found['VpcId']}", found["VpcId"])),
         ("DNS name", copyable(found.get("DNSName", ""), "DNS name")),
         ("Load balancer ARN", copyable(found["LoadBalancerArn"], "ARN")),
-        ("Date created", esc(found.get("CreatedTime", "")))])
+        ("Date created", when(found.get("CreatedTime")))])
     mapping = [[esc(z["ZoneName"]), link(f"vpc/subnets/{z['SubnetId']}", z["SubnetId"]),
                 dash(", ".join(a.get("PrivateIPv4Address") or a.get("IpAddress", "")
                                for a in z.get("LoadBalancerAddresses", []))),

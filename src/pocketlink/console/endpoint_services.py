@@ -23,6 +23,7 @@ from pocketlink.console.markup import (
     table,
     tabs,
     text_field,
+    when,
 )
 from pocketlink.console.routing import get, post
 from pocketlink.console.view import Json, Redirect, View
@@ -182,12 +183,13 @@ def _connections(view: View, service_id: str) -> str:
                                ("reject", "Reject endpoint connection request")))
         rows.append([esc(endpoint), esc(c.get("VpcEndpointOwner")),
                      status(c["VpcEndpointState"], endpoint),
-                     esc(c.get("CreationTimestamp", "")), esc(c.get("IpAddressType")),
+                     when(c.get("CreationTimestamp")), esc(c.get("IpAddressType")),
                      f'<div class="row-actions">{buttons}</div>'])
     return table("Endpoint connections", ["Endpoint ID", "Owner", "State", "Creation time",
                                           "IP address type", "Actions"], rows,
                  empty="No endpoint connections",
-                 live=f"/_pocketlink/console/live/endpoint-connections/{service_id}")
+                 live=f"/_pocketlink/console/live/endpoint-connections/{service_id}",
+                 settled="available rejected failed deleted expired")
 
 
 def _principals(view: View, service_id: str) -> str:
@@ -283,6 +285,9 @@ def principals(view: View):
 
 @get("live/endpoint-connections/{id}")
 def live_connections(view: View) -> Json:
-    found = view.ec2.describe_vpc_endpoint_connections(
-        Filters=[{"Name": "service-id", "Values": [view.params["id"]]}])["VpcEndpointConnections"]
+    """The states of the service's connections with the endpoints ``?ids=`` names."""
+    found = view.ec2.describe_vpc_endpoint_connections(Filters=[
+        {"Name": "service-id", "Values": [view.params["id"]]},
+        {"Name": "vpc-endpoint-id", "Values": view.query.get("ids", "").split(",")}])[
+        "VpcEndpointConnections"]
     return Json({c["VpcEndpointId"]: c["VpcEndpointState"] for c in found})

@@ -20,6 +20,7 @@ from pocketlink.console.markup import (
     esc,
     form,
     link,
+    live_region,
     name_tag,
     select,
     status,
@@ -29,12 +30,15 @@ from pocketlink.console.markup import (
     tabs,
     text_field,
     textarea,
+    when,
 )
 from pocketlink.console.routing import get, post
 from pocketlink.console.view import Json, Redirect, View
 
 BASE = "vpc/endpoints"
 LIVE = "/_pocketlink/console/live/endpoints"
+# States an endpoint leaves only by a new action: the page stops asking about it.
+SETTLED = "available rejected failed deleted expired"
 FULL_ACCESS = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
                                          "Resource": "*"}]}, indent=2)
 _IP_TYPES = (("ipv4", "IPv4"), ("dualstack", "Dualstack"), ("ipv6", "IPv6"))
@@ -48,18 +52,20 @@ def endpoints(view: View) -> Page:
     rows = [[esc(name_tag(e)) or "&ndash;", link(f"{BASE}/{e['VpcEndpointId']}", e["VpcEndpointId"]),
              link(f"vpc/vpcs/{e['VpcId']}", e["VpcId"]), esc(e["ServiceName"]),
              esc(e["VpcEndpointType"]), status(e["State"], e["VpcEndpointId"]),
-             esc(e.get("CreationTimestamp", ""))] for e in found]
+             when(e.get("CreationTimestamp"))] for e in found]
     body = (button_link(f"{BASE}/create", "Create endpoint", primary=True)
             + table("Endpoints", ["Name", "VPC endpoint ID", "VPC ID", "Service name",
                                   "Endpoint type", "Status", "Creation time"], rows,
-                    empty="No endpoints found", live=LIVE))
+                    empty="No endpoints found", live=LIVE, settled=SETTLED))
     return Page("Endpoints", body)
 
 
 @get("live/endpoints")
 def live(view: View) -> Json:
-    found = view.ec2.describe_vpc_endpoints()["VpcEndpoints"]
-    return Json({e["VpcEndpointId"]: e["State"] for e in found})
+    """The states of the endpoints ``?ids=`` names (comma-separated): those the page waits on."""
+    found = view.ec2.describe_vpc_endpoints(Filters=[
+        {"Name": "vpc-endpoint-id", "Values": view.query.get("ids", "").split(",")}])
+    return Json({e["VpcEndpointId"]: e["State"] for e in found["VpcEndpoints"]})
 
 
 # --- Create endpoint -------------------------------------------------------------------
@@ -238,7 +244,7 @@ def _endpoint_page(view: View, tab: str = "") -> Page:
         ("Private DNS names enabled", "Yes" if found.get("PrivateDnsEnabled") else "No"),
         ("IP address type", dash(found.get("IpAddressType"))),
         ("DNS record IP type", dash((found.get("DnsOptions") or {}).get("DnsRecordIpType"))),
-        ("Creation time", esc(found.get("CreationTimestamp", ""))),
+        ("Creation time", when(found.get("CreationTimestamp"))),
         ("DNS names", f'<ul class="plain">{names}</ul>' if names else "&ndash;")],
         title="Details")
     if tab == "subnets":
@@ -250,9 +256,9 @@ def _endpoint_page(view: View, tab: str = "") -> Page:
                    f'{esc(_pretty(found.get("PolicyDocument", "")))}</pre></section>')
     else:
         content = _modify_forms(view, found)
-    body = (f'<div data-live="{LIVE}">{panel}</div>'
+    body = (live_region(panel, LIVE, SETTLED)
             + tabs(f"{BASE}/{endpoint_id}", tab, _TABS) + content
-            + form(f"{BASE}/{endpoint_id}/delete", submit="Delete endpoint",
+            + form(f"{BASE}/{endpoint_id}/delete", submit("Delete endpoint"),
                    label="Delete endpoint"))
     return Page(name_tag(found) or endpoint_id, body, crumbs=[(BASE, "Endpoints")])
 

@@ -8,12 +8,24 @@ import base64
 import binascii
 
 from pocketlink.console.layout import Page
-from pocketlink.console.markup import copyable, dash, details, esc, link, name_tag, status, table
+from pocketlink.console.markup import (
+    copyable,
+    dash,
+    details,
+    esc,
+    link,
+    live_region,
+    name_tag,
+    status,
+    table,
+    when,
+)
 from pocketlink.console.routing import get
 from pocketlink.console.view import Json, View
 
 BASE = "ec2/instances"
 LIVE = "/_pocketlink/console/live/instances"
+SETTLED = "running stopped terminated"
 
 
 def _all(view: View, **params) -> list[dict]:
@@ -34,16 +46,18 @@ def instances(view: View) -> Page:
              dash(_ipv6(i)), dash(i.get("PublicIpAddress")),
              ", ".join(link(f"vpc/security-groups/{g['GroupId']}", g["GroupName"])
                        for g in i.get("SecurityGroups", [])) or "&ndash;",
-             esc(i.get("LaunchTime", ""))] for i in _all(view)]
+             when(i.get("LaunchTime"))] for i in _all(view)]
     return Page("Instances", table("Instances", [
         "Name", "Instance ID", "Instance state", "Instance type", "Availability Zone",
         "Private IPv4 address", "IPv6 IPs", "Public IPv4 address", "Security group name",
-        "Launch time"], rows, empty="No instances", live=LIVE))
+        "Launch time"], rows, empty="No instances", live=LIVE, settled=SETTLED))
 
 
 @get("live/instances")
 def live(view: View) -> Json:
-    return Json({i["InstanceId"]: i["State"]["Name"] for i in _all(view)})
+    """The states of the instances ``?ids=`` names (comma-separated)."""
+    asked = [{"Name": "instance-id", "Values": view.query.get("ids", "").split(",")}]
+    return Json({i["InstanceId"]: i["State"]["Name"] for i in _all(view, Filters=asked)})
 
 
 @get(f"{BASE}/{{id}}")
@@ -65,7 +79,7 @@ def instance(view: View) -> Page:
         ("Security groups", ", ".join(link(f"vpc/security-groups/{g['GroupId']}", g["GroupId"])
                                       for g in found.get("SecurityGroups", [])) or "&ndash;"),
         ("State reason", dash((found.get("StateReason") or {}).get("Message"))),
-        ("Launch time", esc(found.get("LaunchTime", "")))], title="Instance summary")
+        ("Launch time", when(found.get("LaunchTime")))], title="Instance summary")
     command = f"sudo pocketlink exec -it {instance_id} -- bash"
     connect = ('<section class="panel"><h2>Connect</h2><p>pocketlink\'s instances are Linux '
                'sandboxes in the VPC\'s network namespace: open a shell in one from the '
@@ -78,5 +92,5 @@ def instance(view: View) -> Page:
         text = output
     console = (f'<section class="panel"><h2>Get system log</h2>'
                f'<pre class="log" tabindex="0">{esc(text) or "No output yet."}</pre></section>')
-    return Page(name_tag(found) or instance_id, f'<div data-live="{LIVE}">{panel}</div>'
+    return Page(name_tag(found) or instance_id, live_region(panel, LIVE, SETTLED)
                 + connect + console, crumbs=[(BASE, "Instances")])

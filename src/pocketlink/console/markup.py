@@ -4,6 +4,7 @@ through ``esc``. Tables have a caption and ``<th scope>``; every field has a ``<
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -28,16 +29,25 @@ def name_tag(resource: dict) -> str:
     return next((t["Value"] for t in resource.get("Tags", []) if t.get("Key") == "Name"), "")
 
 
+def when(moment: Any) -> str:
+    """A time as AWS's consoles write it: December 1, 2026, 11:18:03 (UTC+00:00)."""
+    if not isinstance(moment, datetime):
+        return dash(moment)
+    offset = moment.strftime("%z") or "+0000"
+    return esc(f"{moment:%B} {moment.day}, {moment:%Y, %H:%M:%S} "
+               f"(UTC{offset[:3]}:{offset[3:]})")
+
+
 def dash(value: Any) -> str:
     """A value, or AWS's dash for none."""
     return esc(value) if value not in (None, "", []) else "&ndash;"
 
 
 def table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *,
-          empty: str = "No resources found", live: str = "", row_keys: Sequence[str] = ()
-          ) -> str:
+          empty: str = "No resources found", live: str = "", settled: str = "") -> str:
     """``rows`` are HTML already (cells made with ``esc``/``link``); the first column is
-    each row's header. ``live``: the URL whose statuses the page's script polls."""
+    each row's header. ``live``: the URL whose statuses the page's script polls (see
+    ``live_region``)."""
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in headers)
     body = []
     for row in rows:
@@ -46,9 +56,22 @@ def table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[str]], *
     count = f' <span class="count">({len(body)})</span>'
     if not body:
         body.append(f'<tr><td colspan="{len(headers)}" class="empty">{esc(empty)}</td></tr>')
-    live_attr = f' data-live="{esc(live)}"' if live else ""
+    live_attr = _live_attributes(live, settled)
     return (f'<table{live_attr}><caption>{esc(caption)}{count}</caption>'
             f'<thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def live_region(content: str, live: str, settled: str = "") -> str:
+    """``content`` whose status badges the page's script keeps current from ``live``
+    (a JSON object of key -> state), asking it only of the badges whose state is not one
+    of ``settled`` (space-separated; empty: every badge, every time)."""
+    return f"<div{_live_attributes(live, settled)}>{content}</div>"
+
+
+def _live_attributes(live: str, settled: str) -> str:
+    if not live:
+        return ""
+    return f' data-live="{esc(live)}"' + (f' data-settled="{esc(settled)}"' if settled else "")
 
 
 def details(pairs: Iterable[tuple[str, str]], title: str = "Details") -> str:

@@ -1,6 +1,7 @@
 // pocketlink console: progressive enhancement only; every page works without it.
-// - [data-live="URL"]: polls URL (a JSON object of id -> status) every 1.5 s and updates
-//   each [data-status-key="id"] badge inside, text and class (aria-live announces it).
+// - [data-live="URL"]: polls URL?ids=... (a JSON object of id -> status) every 1.5 s and
+//   updates each [data-status-key="id"] badge inside, text and class (aria-live announces
+//   it). Only badges whose state is not in data-settled are asked about (none: no call).
 // - button.copy[data-copy]: shown, and copies its text to the clipboard.
 // - [data-refresh="STEP"] (a select, a radio): a change presses the form's button
 //   name="step" value="STEP" (present, or made hidden), as the user would without script.
@@ -9,7 +10,17 @@
   const PERIOD = 1500;
 
   function poll(region) {
-    const url = region.getAttribute("data-live");
+    const settled = (region.getAttribute("data-settled") || "").split(" ").filter(Boolean);
+    const keys = [];
+    region.querySelectorAll("[data-status-key]").forEach((badge) => {
+      const key = badge.getAttribute("data-status-key");
+      if (!settled.includes(badge.textContent) && !keys.includes(key)) keys.push(key);
+    });
+    if (!keys.length) {
+      setTimeout(() => poll(region), PERIOD);
+      return;
+    }
+    const url = region.getAttribute("data-live") + "?ids=" + encodeURIComponent(keys.join(","));
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then((response) => (response.ok ? response.json() : null))
       .then((states) => {
