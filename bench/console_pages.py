@@ -73,9 +73,11 @@ def build(daemon: Daemon, count: int) -> dict:
 
 
 def pages(world: dict) -> list[tuple[str, str]]:
-    """(account, path) of the pages measured: the seeds' main ones."""
+    """(account, path) of the pages measured: the seeds' main ones, and the live status
+    the endpoint pages poll (for one endpoint still changing)."""
     return [(CONSUMER, "vpc/endpoints"), (CONSUMER, f"vpc/endpoints/{world['endpoint']}"),
-            (CONSUMER, "vpc/endpoints/create"), (CONSUMER, "live/endpoints"),
+            (CONSUMER, "vpc/endpoints/create"),
+            (CONSUMER, f"live/endpoints?ids={world['endpoint']}"),
             (PROVIDER, "vpc/endpoint-services"),
             (PROVIDER, f"vpc/endpoint-services/{world['service']}?tab=connections"),
             (CONSUMER, "vpc/vpcs"), (CONSUMER, "vpc/subnets"), (CONSUMER, "vpc/security-groups"),
