@@ -12,6 +12,7 @@ a downloaded browser), and a fresh browser context (its own cookies) per test.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,3 +89,10 @@ def open_console(browser: Browser) -> Iterator[Callable[..., Page]]:
 
 def console_url(daemon: Daemon, path: str) -> str:
     return f"{daemon.endpoint}{ROOT}/{path}"
+
+
+def detail(page: Page, label: str) -> str:
+    """The value of a details panel's field, as shown (its copy button's word left out)."""
+    return page.locator("dl.details div").filter(
+        has=page.locator("dt", has_text=re.compile(f"^{re.escape(label)}$"))).locator(
+        "dd").inner_text().replace("Copy", "").strip()

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from pocketlink.harness import _OPENER
 from pocketlink.polling import wait_for
-from tests.console.conftest import STRICT_KEYS, console_url, new_account
+from tests.console.conftest import STRICT_KEYS, console_url, detail, new_account
 
 AMI = "ami-0123456789abcdef0"
 # Zones by id: an account's zone names map to ids of its own, as at AWS.
@@ -213,3 +213,41 @@ def test_the_endpoint_list_turns_available_without_a_reload(console_daemon, open
     expect(badge).to_have_text("available")
     expect(badge).to_have_attribute("aria-live", "polite")
     assert page.evaluate("window.notReloaded") is True
+
+
+def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
+    """Seed 003's console steps: an S3 gateway endpoint on a route table, and an SSM
+    interface endpoint with private DNS (on by default for an AWS service, as AWS's)."""
+    account = new_account()
+    ec2 = console_daemon.client("ec2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.3.1.0/24",
+                               AvailabilityZoneId=ZONE_IDS[0])["Subnet"]
+    [table] = ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+    page = open_console(console_daemon, account, "vpc/endpoints/create")
+
+    page.get_by_label("com.amazonaws.us-east-1.s3 Gateway", exact=True).check()
+    page.get_by_label("VPC", exact=True).select_option(vpc)
+    page.get_by_label(re.compile(table["RouteTableId"])).check()
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Created VPC endpoint")
+    gateway = detail(page, "Endpoint ID")
+    [made] = ec2.describe_vpc_endpoints(VpcEndpointIds=[gateway])["VpcEndpoints"]
+    assert made["VpcEndpointType"] == "Gateway" and made["RouteTableIds"] == [table["RouteTableId"]]
+
+    page.goto(console_url(console_daemon, "vpc/endpoints/create"))
+    page.get_by_label("com.amazonaws.us-east-1.ssm Interface", exact=True).check()
+    expect(page.get_by_label("Enable DNS name")).to_be_checked()
+    page.get_by_label("VPC", exact=True).select_option(vpc)
+    zone = page.get_by_label(re.compile(ZONE_IDS[0]))
+    expect(zone).to_contain_text(subnet["SubnetId"])
+    zone.select_option(subnet["SubnetId"])
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Created VPC endpoint")
+    [made] = ec2.describe_vpc_endpoints(
+        VpcEndpointIds=[detail(page, "Endpoint ID")])["VpcEndpoints"]
+    assert made["VpcEndpointType"] == "Interface" and made["PrivateDnsEnabled"] is True
+    assert made["SubnetIds"] == [subnet["SubnetId"]]
+

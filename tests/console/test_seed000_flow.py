@@ -19,11 +19,12 @@ import sys
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from pocketlink.polling import wait_for
 from pocketlink.seeds.httpd import httpd_user_data
 from tests.conftest import settled
+from tests.console.conftest import detail
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the network needs root")
 
@@ -93,13 +94,6 @@ def consumer_network(daemon) -> dict:
     assert settled(ec2, [instance["InstanceId"]], timeout=120)[instance["InstanceId"]] == "running"
     return {"vpc": vpc, "subnet": subnet, "group": endpoint_group,
             "instance": instance["InstanceId"]}
-
-
-def detail(page: Page, label: str) -> str:
-    """The value of a details panel's field."""
-    return page.locator("dl.details div").filter(
-        has=page.locator("dt", has_text=re.compile(f"^{re.escape(label)}$"))).locator(
-        "dd").inner_text().replace("Copy", "").strip()
 
 
 def test_seed_000_clicked_through_the_console(make_daemon, open_console):

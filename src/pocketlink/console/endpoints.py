@@ -97,14 +97,14 @@ def _create_page(view: View, verified: dict | None = None) -> Page:
     if vpc_id:
         fields += _network_fields(view, vpc_id, chosen)
     policy = view.value("policy", "full")
-    fields += [choices("private_dns", "Additional settings",
-                       [("on", "Enable DNS name")],
-                       view.values("private_dns") if view.value("step") == "create" else
-                       (["on"] if chosen and chosen.get("PrivateDnsName") and category == "aws"
-                        else view.values("private_dns"))),
-               choices("ip_type", "IP address type", _IP_TYPES, [view.value("ip_type", "ipv4")],
-                       kind="radio"),
-               choices("policy", "Policy", (("full", "Full access"), ("custom", "Custom")),
+    if chosen is None or _type_of(chosen) == "Interface":
+        fields += [choices("private_dns", "Additional settings", [("on", "Enable DNS name")],
+                           view.values("private_dns") if view.value("step") == "create" else
+                           (["on"] if chosen and chosen.get("PrivateDnsName") and
+                            category == "aws" else view.values("private_dns"))),
+                   choices("ip_type", "IP address type", _IP_TYPES,
+                           [view.value("ip_type", "ipv4")], kind="radio")]
+    fields += [choices("policy", "Policy", (("full", "Full access"), ("custom", "Custom")),
                        [policy], kind="radio"),
                textarea("policy_document", "Policy document", view.value("policy_document",
                                                                          FULL_ACCESS),
@@ -115,30 +115,51 @@ def _create_page(view: View, verified: dict | None = None) -> Page:
 
 
 def _chosen_service(view: View, category: str, verified: dict | None) -> dict | None:
+    """The service the form names (an AWS service's radio, or the name found), as
+    DescribeVpcEndpointServices tells it; None until one is chosen."""
     if verified is not None:
         return verified
-    name = view.value("aws_service") if category == "aws" else view.value("service_name")
-    if not name.strip() or not view.posted:
+    name, kind = _named(view, category)
+    if not name or not view.posted:
         return None
     try:
-        found = view.ec2.describe_vpc_endpoint_services(ServiceNames=[name.strip()])
+        found = view.ec2.describe_vpc_endpoint_services(ServiceNames=[name])["ServiceDetails"]
     except ClientError:
         return None
-    return next(iter(found.get("ServiceDetails", [])), None)
+    return next((s for s in found if not kind or _type_of(s) == kind), None)
+
+
+def _named(view: View, category: str) -> tuple[str, str]:
+    """(service name, type) the form names: an AWS service's radio value is "name|type"
+    (S3 and DynamoDB are offered both as Gateway and as Interface services)."""
+    if category == "aws":
+        name, _, kind = view.value("aws_service").partition("|")
+        return name.strip(), kind
+    return view.value("service_name").strip(), ""
+
+
+def _type_of(service: dict) -> str:
+    return service["ServiceType"][0]["ServiceType"]
 
 
 def _aws_services(view: View, chosen: dict | None) -> str:
     names = view.ec2.describe_vpc_endpoint_services()["ServiceDetails"]
-    options = [(s["ServiceName"], f'{esc(s["ServiceName"])} <span class="hint">'
-                f'{esc(s["ServiceType"][0]["ServiceType"])}</span>')
+    options = [(f'{s["ServiceName"]}|{_type_of(s)}', f'{esc(s["ServiceName"])} '
+                f'<span class="hint">{esc(_type_of(s))}</span>')
                for s in names if s.get("Owner") == "amazon"]
-    return choices("aws_service", "Services", options,
-                   [chosen["ServiceName"]] if chosen else [], kind="radio", scroll=True,
+    picked = [f'{chosen["ServiceName"]}|{_type_of(chosen)}'] if chosen else []
+    return choices("aws_service", "Services", options, picked, kind="radio", scroll=True,
                    refresh="service")
 
 
 def _network_fields(view: View, vpc_id: str, service: dict | None) -> list[str]:
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    if service is not None and _type_of(service) == "Gateway":
+        tables = view.ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+        options = [(t["RouteTableId"], f'{esc(t["RouteTableId"])} {esc(name_tag(t))}')
+                   for t in tables]
+        return [choices("route_tables", "Route tables", options, view.values("route_tables"),
+                        hint="A gateway endpoint is a route on each table chosen")]
     subnet_list = view.ec2.describe_subnets(Filters=in_vpc)["Subnets"]
     zones = set(service.get("AvailabilityZones", [])) if service else set()
     by_zone: dict[str, list[dict]] = defaultdict(list)
@@ -167,18 +188,16 @@ def create(view: View):
     if step != "create":  # another type, service or VPC chosen: the form again, for it
         return _create_page(view)
     category = view.value("category", "aws")
-    name = (view.value("aws_service") if category == "aws" else view.value("service_name")).strip()
+    name, service_type = _named(view, category)
     subnets = [v[0] for k, v in view.form.items() if k.startswith("subnet:") and v and v[0]]
     params: dict = {"VpcId": view.value("vpc"), "ServiceName": name,
-                    "IpAddressType": view.value("ip_type", "ipv4"),
-                    "PrivateDnsEnabled": bool(view.values("private_dns"))}
-    service_type = _service_type(view, name)
-    params["VpcEndpointType"] = service_type
-    if service_type == "Interface":
-        params.update(SubnetIds=subnets, SecurityGroupIds=view.values("groups"))
+                    "VpcEndpointType": service_type or _service_type(view, name)}
+    if params["VpcEndpointType"] == "Gateway":
+        params["RouteTableIds"] = view.values("route_tables")
     else:
-        params.pop("PrivateDnsEnabled")
-        params.pop("IpAddressType")
+        params.update(SubnetIds=subnets, SecurityGroupIds=view.values("groups"),
+                      IpAddressType=view.value("ip_type", "ipv4"),
+                      PrivateDnsEnabled=bool(view.values("private_dns")))
     if view.value("policy") == "custom":
         params["PolicyDocument"] = view.value("policy_document")
     if view.value("name").strip():
