@@ -238,6 +238,8 @@ def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
     assert made["VpcEndpointType"] == "Gateway" and made["RouteTableIds"] == [table["RouteTableId"]]
 
     page.goto(console_url(console_daemon, "vpc/endpoints/create"))
+    page.get_by_label("Filter services").fill("ssm")  # the list narrows as one types
+    expect(page.get_by_label("com.amazonaws.us-east-1.s3 Gateway", exact=True)).to_be_hidden()
     page.get_by_label("com.amazonaws.us-east-1.ssm Interface", exact=True).check()
     expect(page.get_by_label("Enable DNS name")).to_be_checked()
     page.get_by_label("VPC", exact=True).select_option(vpc)
@@ -251,3 +253,24 @@ def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
     assert made["VpcEndpointType"] == "Interface" and made["PrivateDnsEnabled"] is True
     assert made["SubnetIds"] == [subnet["SubnetId"]]
 
+
+
+def test_every_field_has_a_label_and_the_keyboard_reaches_it(console_daemon, open_console):
+    account = new_account()
+    world = provider_world(console_daemon, account)
+    for path in ("vpc/endpoints/create", f"vpc/security-groups/{world['sg']}",
+                 "vpc/endpoint-services/create", f"vpc/endpoint-services/{world['service']}"):
+        page = open_console(console_daemon, account, path)
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')].filter(
+            (field) => !field.labels.length).map((field) => field.outerHTML)""")
+        assert unlabelled == [], (path, unlabelled)
+        headers = page.evaluate("""() => [...document.querySelectorAll('th')].filter(
+            (cell) => !cell.getAttribute('scope')).length""")
+        assert headers == 0, path
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")  # from <main>: the page's own first control, not the menu
+        inside = page.evaluate("document.querySelector('main').contains(document.activeElement)")
+        assert inside, path

@@ -84,7 +84,10 @@ def _create_page(view: View, verified: dict | None = None) -> Page:
                       refresh="category"),
               submit("Show services", "step", "category")]
     if category == "aws":
-        fields.append(_aws_services(view, chosen))
+        fields += [text_field("service_filter", "Filter services", view.value("service_filter"),
+                              hint="Part of a name: ssm, ecr, s3...", kind="search",
+                              filters="aws_service"),
+                   submit("Filter", "step", "filter"), _aws_services(view, chosen)]
     else:
         fields += [text_field("service_name", "Service name", view.value("service_name"),
                               placeholder="com.amazonaws.vpce.us-east-1.vpce-svc-..."),
@@ -144,9 +147,11 @@ def _type_of(service: dict) -> str:
 
 def _aws_services(view: View, chosen: dict | None) -> str:
     names = view.ec2.describe_vpc_endpoint_services()["ServiceDetails"]
+    wanted = view.value("service_filter").strip().lower()
     options = [(f'{s["ServiceName"]}|{_type_of(s)}', f'{esc(s["ServiceName"])} '
                 f'<span class="hint">{esc(_type_of(s))}</span>')
-               for s in names if s.get("Owner") == "amazon"]
+               for s in names if s.get("Owner") == "amazon"
+               and (wanted in s["ServiceName"] or (chosen or {}).get("ServiceName") == s["ServiceName"])]
     picked = [f'{chosen["ServiceName"]}|{_type_of(chosen)}'] if chosen else []
     return choices("aws_service", "Services", options, picked, kind="radio", scroll=True,
                    refresh="service")

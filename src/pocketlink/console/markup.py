@@ -141,11 +141,15 @@ def form(action: str, *fields: str, submit: str = "", method: str = "post",
 
 
 def text_field(name: str, label: str, value: str = "", *, hint: str = "",
-               required: bool = False, placeholder: str = "", kind: str = "text") -> str:
+               required: bool = False, placeholder: str = "", kind: str = "text",
+               filters: str = "") -> str:
+    """``filters``: the name of the choices (``choices``) the page's script hides as the
+    user types here, those whose label does not contain the text."""
     ident = f"f-{name}"
     hinted = f'<p class="hint" id="{ident}-hint">{esc(hint)}</p>' if hint else ""
     described = f' aria-describedby="{ident}-hint"' if hint else ""
     shown = f' placeholder="{esc(placeholder)}"' if placeholder else ""
+    shown += f' data-filters="{esc(filters)}"' if filters else ""
     return (f'<div class="field"><label for="{ident}">{esc(label)}</label>{hinted}'
             f'<input type="{kind}" id="{ident}" name="{esc(name)}" value="{esc(value)}"'
             f'{" required" if required else ""}{described}{shown}></div>')

@@ -3,6 +3,8 @@
 //   updates each [data-status-key="id"] badge inside, text and class (aria-live announces
 //   it). Only badges whose state is not in data-settled are asked about (none: no call).
 // - button.copy[data-copy]: shown, and copies its text to the clipboard.
+// - input[data-filters="NAME"]: typing hides the choices named NAME whose label does not
+//   contain the text (the form's Filter button does the same on the server).
 // - [data-refresh="STEP"] (a select, a radio): a change presses the form's button
 //   name="step" value="STEP" (present, or made hidden), as the user would without script.
 "use strict";
@@ -70,6 +72,16 @@
         button.addEventListener("click", () => copy(button));
       });
     }
+    document.querySelectorAll("input[data-filters]").forEach((box) => {
+      const named = box.getAttribute("data-filters");
+      box.addEventListener("input", () => {
+        const text = box.value.trim().toLowerCase();
+        document.querySelectorAll('input[name="' + named + '"]').forEach((choice) => {
+          const label = choice.labels.length ? choice.labels[0].textContent.toLowerCase() : "";
+          choice.parentElement.hidden = Boolean(text) && !label.includes(text) && !choice.checked;
+        });
+      });
+    });
     document.querySelectorAll("[data-refresh]").forEach((field) => {
       field.addEventListener("change", () => refresh(field));
     });
