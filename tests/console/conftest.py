@@ -33,8 +33,10 @@ STRICT_KEYS = {"AKIACONSOLEPROVIDER": ("provider-secret", "111111111111"),
 
 
 def pytest_collection_modifyitems(items):
+    """The tests that drive chromium are marked ``browser``."""
     for item in items:
-        if "tests/console" in str(item.fspath):
+        if "tests/console" in str(item.fspath) and \
+                {"browser", "open_console"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.browser)
 
 
