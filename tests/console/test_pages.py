@@ -5,6 +5,7 @@ and an endpoint's status turns available in the list without a reload."""
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.error
 import urllib.request
@@ -60,6 +61,12 @@ def provider_world(daemon, account: str) -> dict:
 def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(console_daemon):
     account, other = new_account(), new_account()
     world = provider_world(console_daemon, account)
+    stacks = console_daemon.client("cloudformation", account)
+    stacks.create_stack(StackName="console-stack", TemplateBody=json.dumps({"Resources": {
+        "Net": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.5.0.0/16"}}}}))
+    wait_for(lambda: stacks.describe_stacks(StackName="console-stack")["Stacks"][0][
+        "StackStatus"] == "CREATE_COMPLETE", "the stack created")
+    [resource] = stacks.describe_stack_resources(StackName="console-stack")["StackResources"]
     pages = {"": "Console home", "vpc/vpcs": world["vpc"], f"vpc/vpcs/{world['vpc']}":
              world["subnets"][0], "vpc/subnets": world["subnets"][1],
              f"vpc/subnets/{world['subnets'][0]}": ZONE_IDS[0], "vpc/route-tables": world["vpc"],
@@ -72,7 +79,9 @@ def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(cons
              f"pocketlink exec -it {world['instance']}", "ec2/load-balancers": world["balancer"],
              f"ec2/load-balancers/{world['balancer']}": "TCP:80", "ec2/target-groups": world["group"],
              f"ec2/target-groups/{world['group']}": "10.0.0.10",
-             "route53/hosted-zones": "Hosted zones", "cloudformation/stacks": "No stacks",
+             "route53/hosted-zones": "Hosted zones", "cloudformation/stacks": "console-stack",
+             "cloudformation/stacks/console-stack": "CREATE_COMPLETE",
+             "cloudformation/stacks/console-stack?tab=resources": resource["PhysicalResourceId"],
              "vpc/endpoints": "No endpoints found"}
     for path, shown in pages.items():
         sep = "&" if "?" in path else "?"
@@ -252,6 +261,18 @@ def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
         VpcEndpointIds=[detail(page, "Endpoint ID")])["VpcEndpoints"]
     assert made["VpcEndpointType"] == "Interface" and made["PrivateDnsEnabled"] is True
     assert made["SubnetIds"] == [subnet["SubnetId"]]
+
+    # Manage subnets: a second zone's subnet added (ModifyVpcEndpoint AddSubnetIds).
+    second = ec2.create_subnet(VpcId=vpc, CidrBlock="10.3.2.0/24",
+                               AvailabilityZoneId=ZONE_IDS[1])["Subnet"]
+    page.get_by_role("link", name="Subnets", exact=True).last.click()
+    page.get_by_label(second["AvailabilityZone"], exact=True).select_option(second["SubnetId"])
+    page.get_by_role("button", name="Modify subnets").click()
+    expect(page.get_by_role("status")).to_contain_text("Modified the subnets")
+    [made] = ec2.describe_vpc_endpoints(VpcEndpointIds=[made["VpcEndpointId"]])["VpcEndpoints"]
+    assert sorted(made["SubnetIds"]) == sorted([subnet["SubnetId"], second["SubnetId"]])
+    expect(page.get_by_role("table", name=re.compile("Subnets"))).to_contain_text(
+        second["SubnetId"])
 
 
 
