@@ -170,6 +170,13 @@ def _section(title: str, content: str) -> str:
     return f'<section class="panel"><h2>{esc(title)}</h2>{content}</section>'
 
 
+_ACTIONS = (("accept", "Accept endpoint connection request"),
+            ("reject", "Reject endpoint connection request"))
+# The states each action is offered in, as the console enables them; the API decides.
+_ACTIONABLE = {"accept": ("pendingAcceptance", "rejected"),
+               "reject": ("pendingAcceptance", "available", "pending")}
+
+
 def _connections(view: View, service_id: str) -> str:
     found = view.ec2.describe_vpc_endpoint_connections(
         Filters=[{"Name": "service-id", "Values": [service_id]}])["VpcEndpointConnections"]
@@ -179,8 +186,7 @@ def _connections(view: View, service_id: str) -> str:
         buttons = "".join(
             form(f"{BASE}/{service_id}/{verb}", hidden("endpoint", endpoint),
                  submit(text), label=f"{text}: {endpoint}")
-            for verb, text in (("accept", "Accept endpoint connection request"),
-                               ("reject", "Reject endpoint connection request")))
+            for verb, text in _ACTIONS if c["VpcEndpointState"] in _ACTIONABLE[verb])
         rows.append([esc(endpoint), esc(c.get("VpcEndpointOwner")),
                      status(c["VpcEndpointState"], endpoint),
                      when(c.get("CreationTimestamp")), esc(c.get("IpAddressType")),

@@ -1,7 +1,8 @@
 // pocketlink console: progressive enhancement only; every page works without it.
 // - [data-live="URL"]: polls URL?ids=... (a JSON object of id -> status) every 1.5 s and
 //   updates each [data-status-key="id"] badge inside, text and class (aria-live announces
-//   it). Only badges whose state is not in data-settled are asked about (none: no call).
+//   it). Only badges whose state is not in data-settled are asked about (none: no call;
+//   nor while the tab is hidden).
 // - button.copy[data-copy]: shown, and copies its text to the clipboard.
 // - input[data-filters="NAME"]: typing hides the choices named NAME whose label does not
 //   contain the text (the form's Filter button does the same on the server).
@@ -18,7 +19,7 @@
       const key = badge.getAttribute("data-status-key");
       if (!settled.includes(badge.textContent) && !keys.includes(key)) keys.push(key);
     });
-    if (!keys.length) {
+    if (!keys.length || document.hidden) {  // nothing changing, or nobody looking
       setTimeout(() => poll(region), PERIOD);
       return;
     }
