@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
 from botocore.config import Config
+from botocore.utils import parse_timestamp as parse_any_timestamp
 
 # Clients kept at most: a few accounts times regions times services.
 KEPT = 256
@@ -23,6 +25,8 @@ class Clients:
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         self._session = botocore.session.get_session()
+        self._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=parse_timestamp)
         self._lock = threading.Lock()
         self._kept: OrderedDict[tuple[str, str, str, str], Any] = OrderedDict()
 
@@ -41,6 +45,17 @@ class Clients:
             else:
                 self._kept.move_to_end(key)
             return client
+
+
+def parse_timestamp(value: str) -> datetime:
+    """The API's ISO 8601 times, read by the standard library (botocore's own parser,
+    dateutil's, took half of the endpoint list's time with 100 endpoints); anything else
+    as botocore reads it."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return parse_any_timestamp(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def endpoint_of(host: str, port: int) -> str:

@@ -146,12 +146,17 @@ def _type_of(service: dict) -> str:
 
 
 def _aws_services(view: View, chosen: dict | None) -> str:
-    names = view.ec2.describe_vpc_endpoint_services()["ServiceDetails"]
-    wanted = view.value("service_filter").strip().lower()
+    """AWS's services, as DescribeVpcEndpointServices lists them (owner amazon), those
+    whose name has the filter's text when one is given (the API's wildcard filter)."""
+    wanted = view.value("service_filter").strip()
+    asked = [{"Name": "owner", "Values": ["amazon"]}]
+    if wanted:
+        asked.append({"Name": "service-name", "Values": [f"*{wanted}*"]})
+    listed = view.ec2.describe_vpc_endpoint_services(Filters=asked)["ServiceDetails"]
+    if chosen and chosen not in listed:
+        listed.insert(0, chosen)
     options = [(f'{s["ServiceName"]}|{_type_of(s)}', f'{esc(s["ServiceName"])} '
-                f'<span class="hint">{esc(_type_of(s))}</span>')
-               for s in names if s.get("Owner") == "amazon"
-               and (wanted in s["ServiceName"] or (chosen or {}).get("ServiceName") == s["ServiceName"])]
+                f'<span class="hint">{esc(_type_of(s))}</span>') for s in listed]
     picked = [f'{chosen["ServiceName"]}|{_type_of(chosen)}'] if chosen else []
     return choices("aws_service", "Services", options, picked, kind="radio", scroll=True,
                    refresh="service")
