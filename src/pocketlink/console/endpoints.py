@@ -19,6 +19,7 @@ from pocketlink.console.markup import (
     details,
     esc,
     form,
+    hidden,
     link,
     live_region,
     name_tag,
@@ -42,6 +43,7 @@ SETTLED = "available rejected failed deleted expired"
 FULL_ACCESS = json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*",
                                          "Resource": "*"}]}, indent=2)
 _IP_TYPES = (("ipv4", "IPv4"), ("dualstack", "Dualstack"), ("ipv6", "IPv6"))
+SERVICES_PAGE = 50  # AWS services a page of Create endpoint lists
 _CATEGORIES = (("aws", "AWS services"),
                ("other", "Endpoint services that use NLBs and GWLBs"))
 
@@ -146,20 +148,33 @@ def _type_of(service: dict) -> str:
 
 
 def _aws_services(view: View, chosen: dict | None) -> str:
-    """AWS's services, as DescribeVpcEndpointServices lists them (owner amazon), those
-    whose name has the filter's text when one is given (the API's wildcard filter)."""
-    wanted = view.value("service_filter").strip()
+    """AWS's services, as DescribeVpcEndpointServices lists them (owner amazon), a page of
+    ``SERVICES_PAGE`` at a time (NextToken, as AWS's console pages its table), those whose
+    name has the filter's text when one is given (the API's wildcard filter)."""
+    wanted, step = view.value("service_filter").strip(), view.value("step")
     asked = [{"Name": "owner", "Values": ["amazon"]}]
     if wanted:
         asked.append({"Name": "service-name", "Values": [f"*{wanted}*"]})
-    listed = view.ec2.describe_vpc_endpoint_services(Filters=asked)["ServiceDetails"]
+    token = {"more": view.value("services_next"), "filter": ""}.get(
+        step, view.value("services_token"))
+    params: dict = {"Filters": asked, "MaxResults": SERVICES_PAGE}
+    if token:
+        params["NextToken"] = token
+    answer = view.ec2.describe_vpc_endpoint_services(**params)
+    listed = answer["ServiceDetails"]
     if chosen and chosen not in listed:
         listed.insert(0, chosen)
     options = [(f'{s["ServiceName"]}|{_type_of(s)}', f'{esc(s["ServiceName"])} '
                 f'<span class="hint">{esc(_type_of(s))}</span>') for s in listed]
     picked = [f'{chosen["ServiceName"]}|{_type_of(chosen)}'] if chosen else []
+    paging = hidden("services_token", token)
+    if answer.get("NextToken"):
+        paging += hidden("services_next", answer["NextToken"]) + submit(
+            "Next services", "step", "more")
+    if token:
+        paging += submit("First services", "step", "filter")
     return choices("aws_service", "Services", options, picked, kind="radio", scroll=True,
-                   refresh="service")
+                   refresh="service") + paging
 
 
 def _network_fields(view: View, vpc_id: str, service: dict | None) -> list[str]:
