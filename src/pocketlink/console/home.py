@@ -40,13 +40,12 @@ def sign_in_form(view) -> Page:
 @post("sign-in")
 def sign_in(view):
     key, secret = view.value("access_key").strip(), view.value("secret_key")
-    signed = view.session.signed_in("", key, secret)
     try:
         who = view.clients.get("sts", key, secret, view.session.region).get_caller_identity()
     except ClientError as error:
         view.failed(error)
         return sign_in_form(view)
-    view.session = signed.signed_in(who["Account"], key, secret)
+    view.session = view.session.signed_in(who["Account"], key, secret)
     return Redirect("", f"Signed in as account {who['Account']}")
 
 
