@@ -3,7 +3,8 @@ creates the endpoint service and allows the consumer, the consumer finds it by n
 (Verify service) and creates the interface endpoint, the provider accepts it in Endpoint
 connections, names and verifies the private DNS name (its TXT record made in Route 53's
 Create record), the consumer turns private DNS on; then ``curl`` from the consumer's
-instance reaches the provider's httpd by the endpoint's DNS name and by the private name.
+instance reaches the provider's httpd by the endpoint's DNS name and by the private name;
+the provider's target group page shows its target turn healthy, and the NLB its listener.
 
 The provider's network (VPC, subnets, httpd instance, NLB, listener, target group) and the
 consumer's VPC and instance are made with the API, as the seed's prerequisites are; every
@@ -24,7 +25,7 @@ from playwright.sync_api import expect
 from pocketlink.polling import wait_for
 from pocketlink.seeds.httpd import httpd_user_data
 from tests.conftest import settled
-from tests.console.conftest import detail
+from tests.console.conftest import console_url, detail
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the network needs root")
 
@@ -61,8 +62,11 @@ def provider_network(daemon) -> dict:
                                    SecurityGroupIds=[group], UserData=httpd_user_data())["Instances"]
     [balancer] = elbv2.create_load_balancer(Name="seed-nlb", Type="network", Scheme="internal",
                                             Subnets=subnets)["LoadBalancers"]
-    [target_group] = elbv2.create_target_group(Name="seed-plain", Protocol="TCP", Port=80,
-                                               VpcId=vpc, TargetType="instance")["TargetGroups"]
+    # Health checks every 5 s, healthy after 2 (AWS's defaults, 30 s and 5, take minutes).
+    [target_group] = elbv2.create_target_group(
+        Name="seed-plain", Protocol="TCP", Port=80, VpcId=vpc, TargetType="instance",
+        HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2)["TargetGroups"]
     elbv2.register_targets(TargetGroupArn=target_group["TargetGroupArn"],
                            Targets=[{"Id": instance["InstanceId"]}])
     elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP", Port=80,
@@ -180,3 +184,11 @@ def test_seed_000_clicked_through_the_console(make_daemon, open_console):
     page = wait_for(lambda: curl_in(consumer_world["instance"], f"http://{PRIVATE_NAME}/"),
                     "curl by the private DNS name", timeout=60)
     assert "Hello World" in page
+
+    # [Provider] The target group's health, kept current by the page; the NLB's listener.
+    targets = open_console(daemon, PROVIDER, "ec2/target-groups/seed-plain", region=REGION)
+    health = targets.locator(f'[data-status-key="{provider_world["instance"]}:80"]')
+    expect(health).to_have_text("healthy", timeout=60_000)
+    targets.goto(console_url(daemon, "ec2/load-balancers/seed-nlb"))
+    expect(targets.get_by_role("table", name=re.compile("Listeners"))).to_contain_text(
+        "Forward to seed-plain")
