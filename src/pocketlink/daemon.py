@@ -21,6 +21,8 @@ from functools import partial
 from pathlib import Path
 
 from pocketlink.api.ec2_launch_templates import launch_template_profile
+from pocketlink.console.app import Console
+from pocketlink.console.aws import endpoint_of
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.faults.kernel import FaultInjector
@@ -181,12 +183,14 @@ async def run(config: DaemonConfig) -> None:
     ecr = RegistryAccess(registry, AuthorizationTokens(config.data_dir / "ecr"), backend,
                          config.credentials)
     config.credentials.sessions = lambda key: roles.credential(store, key)
+    origins = own_origins(config.host, config.port)
+    console = Console(endpoint_of(config.host, config.port), origins, config.strict_auth)
     gateway = Gateway(store, config.credentials, config.strict_auth,
-                      consoles=instances.console, origins=own_origins(config.host, config.port),
+                      consoles=instances.console, origins=origins,
                       limiter=RateLimiter(config.max_request_rate), backend=backend,
                       instance_profiles=profiles, registry=ecr, metrics=metrics,
                       prometheus=page if config.prometheus else None,
-                      loopback=loopback_only(config.host))
+                      loopback=loopback_only(config.host), console=console)
     loop = asyncio.get_running_loop()
 
     def signalled() -> None:
@@ -256,6 +260,7 @@ async def run(config: DaemonConfig) -> None:
     finally:
         log.info("pocketlink is stopping")
         await _bounded(server.close(), LAST_PASS_TIMEOUT, force)
+        console.close()
         if front is not None:
             await _bounded(front.stop(), LAST_PASS_TIMEOUT, force)
             await _bounded(fronted.close(), LAST_PASS_TIMEOUT, force)

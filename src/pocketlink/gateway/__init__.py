@@ -6,8 +6,9 @@
   service of the backend (services/) is forwarded there instead, with its account; a
   request for ECR's registry or its S3 layers goes to the registry's door
   (services/ecr_access.py).
-  Beside the API: ``/_pocketlink/health``, and the Prometheus page when ``pocketlink up
-  --prometheus`` asked for it (the control socket always serves it, and the bill).
+  Beside the API: ``/_pocketlink/health``, the Prometheus page when ``pocketlink up
+  --prometheus`` asked for it (the control socket always serves it, and the bill), and
+  the web console (``pocketlink.console``, a client of the API), on the daemon's port only.
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret
   (instances' temporary role keys included, with their session token).
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a

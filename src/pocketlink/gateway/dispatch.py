@@ -51,6 +51,7 @@ from pocketlink.wire.serializer import ResponseSerializer, create_serializer
 from pocketlink.wire.specs import ServiceSpec, all_specs
 
 if TYPE_CHECKING:  # only annotations name them
+    from pocketlink.console.app import Console
     from pocketlink.imds.roles import InstanceProfiles
     from pocketlink.metrics.store import MetricStore
     from pocketlink.services.ecr_access import RegistryAccess
@@ -125,10 +126,11 @@ class Gateway:
                  registry: RegistryAccess | None = None,
                  metrics: MetricStore | None = None,
                  prometheus: Callable[[], bytes] | None = None,
-                 loopback: bool = False) -> None:
+                 loopback: bool = False, console: Console | None = None) -> None:
         self.store = store
         self.metrics = metrics
         self.prometheus = prometheus  # the Prometheus page, when served on this port
+        self.console = console  # the web console (/_pocketlink/console/), a client of this API
         self.backend = backend
         self.registry = registry  # ECR's registry door: its requests bypass the API
         self.instance_profiles = instance_profiles
@@ -214,6 +216,14 @@ class Gateway:
         log.info("%s.%s %s %d %.1fms%s", spec.name if spec else "?", action, account,
                  response.status, elapsed, _via(path))
         return response
+
+    def console_page(self, request: HttpRequest, path: NetworkPath | None = None
+                     ) -> Awaitable[HttpResponse] | None:
+        """The web console's page to come (it calls this API back, from a worker thread),
+        or None: not a console path, or the request came through an endpoint."""
+        if self.console is None or path is not None or not self.console.claims(request.path):
+            return None
+        return self.console.serve(request)
 
     def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse] | None:
@@ -364,7 +374,8 @@ class Gateway:
 
     def _internal(self, request: HttpRequest) -> HttpResponse:
         """Whether the daemon is up, for probes: nothing else about it is on the web but
-        the Prometheus page, when ``pocketlink up --prometheus`` asked for it."""
+        the Prometheus page, when ``pocketlink up --prometheus`` asked for it, and the web
+        console (``console_page``), which shows only what the API answers its key."""
         if request.path == "/_pocketlink/health":
             return HttpResponse(200, json.dumps({"status": "running"}).encode(),
                                 {"Content-Type": "application/json"})

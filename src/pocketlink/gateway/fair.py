@@ -15,6 +15,9 @@ account, so a caller may split its flood over made-up accounts, as it may for it
 Requests the backend serves wait for the backend on their own; at most
 ``BACKEND_PER_CALLER`` of one caller's are forwarded at a time, the rest wait, in order.
 
+A page of the web console (``/_pocketlink/console/``) takes no turn: the API calls it
+makes, each its account's, do.
+
 A Route 53 request that changed the store is answered once the DNS servers answer from
 the change (``settle``), as ``INSYNC`` promises: the DNS runs in its own process
 (dns/process.py), which the daemon ships zones to.
@@ -56,7 +59,7 @@ class FairFront:
     def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse] | None:
         if request.path.startswith("/_pocketlink/"):
-            return None  # probes: answered at once
+            return self.gateway.console_page(request, path)  # else probes: answered at once
         signature = sigv4.signature_of(request)
         caller = self._caller(signature, peer)
         service = signature.scope.service if signature else ""

@@ -1,0 +1,22 @@
+"""The web console: the pages of the AWS consoles the seeds click through, served by the
+daemon at ``/_pocketlink/console/`` on its API port.
+
+The console is a client of the AWS API and nothing else: every read and every action is
+the EC2, ELBv2, Route 53, CloudFormation or STS request the CLI would send, signed with the
+chosen account's key and sent back to the daemon's own port, so the console can do nothing
+the API refuses, and the API's errors show in the page in AWS's words.
+
+- ``app``: the ``Console``, one request start to finish: refuse a cross-site form, read
+  the session, route, run the page in a worker thread (the event loop stays free: the page
+  calls the API, which that loop answers), lay the page out.
+- ``routing``: the URL patterns and the page that answers each.
+- ``session``: the account and region (a cookie; ``?account=&region=`` set it), and, with
+  ``--strict-auth``, the access key and secret the user signed in with.
+- ``aws``: boto3 clients pointed at the daemon, cached per key, region and service.
+- ``markup``: escaping, tables, forms, flashes, status badges; ``layout``: the page around them.
+- One module per console area: ``home``, ``vpc`` (VPCs, subnets, route tables, security
+  groups), ``instances``, ``elb`` (load balancers, target groups), ``endpoint_services``,
+  ``endpoints``, ``route53``, ``cloudformation``.
+- ``static/``: the style sheet and the small script of progressive enhancement (live
+  status, copy buttons); nothing is loaded from anywhere else.
+"""
