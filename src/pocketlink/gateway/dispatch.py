@@ -27,6 +27,7 @@ import botocore.loaders
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
+from pocketlink.console import topology_page
 from pocketlink.gateway.bucket_policy import BucketPolicies
 from pocketlink.gateway.endpoint_policy import EndpointPolicies
 from pocketlink.gateway.identity import Credentials
@@ -361,6 +362,14 @@ class Gateway:
         response = protocol.serializer.serialize_error(error, request_id)
         held_off(response, error)
         return response
+
+    def internal_later(self, request: HttpRequest, path: NetworkPath | None = None
+                       ) -> Awaitable[HttpResponse] | None:
+        """A daemon page whose answer takes API calls of its own (the console's topology,
+        console/topology_page.py), or None: ``_internal`` answers at once."""
+        if request.path in topology_page.PATHS and path is None:
+            return topology_page.serve(request, self)
+        return None
 
     def _internal(self, request: HttpRequest) -> HttpResponse:
         """Whether the daemon is up, for probes: nothing else about it is on the web but

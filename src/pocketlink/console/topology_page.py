@@ -1,0 +1,175 @@
+"""The topology page and its JSON feed over HTTP: which accounts a request asks for, their
+reads (console/topology_read.py) on a worker thread, the answer.
+
+- ``/_pocketlink/console/topology?account=&region=`` (or the console's cookies
+  ``pl_account`` and ``pl_region``): one account in one region, as its own API shows it.
+- ``?scope=machine``: every account and region the daemon holds resources in, and the
+  PrivateLink connections between them. No AWS API lists the accounts: that list, and
+  nothing else, is read from the daemon's store (read-only, on the event loop, before the
+  reads begin); each account is then read with its own API calls.
+- ``/_pocketlink/console/topology.json`` with the same parameters: the figures only, for
+  the page's script to poll.
+
+The API calls go to the daemon's own port, named by the request's ``Host`` (one of the
+daemon's own origins, or the request is refused: a page on another name, as after DNS
+rebinding, gets nothing). Each is signed with a key of the account from the credentials
+file; without ``--strict-auth`` an account with none signs with its 12-digit id, the
+key that is that account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from html import escape
+from http.cookies import CookieError, SimpleCookie
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pocketlink.console.topology import (
+    FEED_PATH,
+    PAGE_PATH,
+    Account,
+    Topology,
+    page,
+    topology_body,
+)
+from pocketlink.console.topology_read import Api, Holdings, Send, build, figures, read
+from pocketlink.model.ec2 import Vpc
+from pocketlink.model.elbv2 import LoadBalancer
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.wire.message import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:  # only annotations name it
+    from pocketlink.gateway.dispatch import Gateway
+
+log = logging.getLogger("pocketlink.console")
+
+PATHS = frozenset({PAGE_PATH, FEED_PATH})
+DEFAULT_ACCOUNT, DEFAULT_REGION = "000000000000", "us-east-1"
+ACCOUNT = re.compile(r"\d{12}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+HTML = "text/html; charset=utf-8"
+CALLER = "console"  # the peer the request log and the rate limit know the console's calls by
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _asked(request: HttpRequest) -> tuple[str, str, bool]:
+    """(account, region, whole machine) from the query, else the console's cookies."""
+    query = {k: v[-1] for k, v in parse_qs(request.query).items()}
+    cookies = SimpleCookie()
+    try:
+        cookies.load(request.headers.get("cookie", ""))
+    except CookieError:
+        cookies = SimpleCookie()
+    account = query.get("account") or (cookies["pl_account"].value if "pl_account" in cookies
+                                       else DEFAULT_ACCOUNT)
+    region = query.get("region") or (cookies["pl_region"].value if "pl_region" in cookies
+                                     else DEFAULT_REGION)
+    if not ACCOUNT.fullmatch(account):
+        raise Refused(400, f"{account!r} is not a 12-digit account id.")
+    if not REGION.fullmatch(region):
+        raise Refused(400, f"{region!r} is not a region's name.")
+    return account, region, query.get("scope") == "machine"
+
+
+def _machine(gateway: Gateway) -> list[tuple[str, str]]:
+    """Every (account, region) the store holds VPCs, endpoints, services or NLBs in."""
+    return sorted({(r.account, r.region) for kind in (Vpc, VpcEndpoint, EndpointService,
+                                                     LoadBalancer)
+                   for r in gateway.store.all(kind)})
+
+
+def _sender(gateway: Gateway) -> Send:
+    """Answers a request from a worker thread as the gateway answers one from the port,
+    on the event loop (where the store lives), the thread waiting."""
+    loop = asyncio.get_running_loop()
+
+    async def answer(request: HttpRequest) -> HttpResponse:
+        pending = gateway.forwarding(request, CALLER)
+        return await pending if pending is not None else gateway.handle(request, CALLER)
+
+    return lambda request: asyncio.run_coroutine_threadsafe(answer(request), loop).result()
+
+
+def _api(gateway: Gateway, url: str, account: str, region: str, send: Send) -> Api | None:
+    for credential in gateway.credentials.by_key.values():
+        if credential.account == account and credential.session_token is None:
+            return Api(url, account, region, credential.access_key, credential.secret_key,
+                       send)
+    if gateway.strict_auth:
+        return None
+    return Api(url, account, region, account, "pocketlink", send)
+
+
+def _refusal(error: Exception) -> str:
+    if isinstance(error, ClientError):
+        found = error.response.get("Error", {})
+        return f"The API refused: {found.get('Code', '')}: {found.get('Message', '')}"
+    return f"The API could not be called: {error}"
+
+
+def _read_all(apis: list[tuple[str, str, Api | None]], whole: bool
+              ) -> tuple[list[Holdings], dict[str, str], dict[tuple[str, str], str]]:
+    """Every account's holdings and figures (blocking: run on a worker thread); an account
+    whose calls fail is left out, with the API's words for why."""
+    everything, found_figures, notes = [], {}, {}
+    for account, region, api in apis:
+        if api is None:
+            notes[(account, region)] = ("No key of this account is in the credentials file "
+                                        "(--strict-auth): its API cannot be called.")
+            continue
+        try:
+            holdings = read(api, whole)
+            found_figures.update(figures(api, holdings))
+        except (ClientError, BotoCoreError) as error:
+            notes[(account, region)] = _refusal(error)
+            continue
+        everything.append(holdings)
+    return everything, found_figures, notes
+
+
+async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
+    """The page or the feed: HTML (or JSON) with status 200, or a refusal in words."""
+    feed = request.path == FEED_PATH
+    try:
+        if request.method not in ("GET", "HEAD"):
+            raise Refused(405, "Only GET is served here.")
+        host = request.headers.get("host", "")
+        url = f"http://{host}"
+        if url not in gateway.origins:
+            raise Refused(403, f"The console is served under the daemon's own names only, "
+                               f"not {host!r}.")
+        account, region, machine = _asked(request)
+        wanted = _machine(gateway) if machine else [(account, region)]
+        send = _sender(gateway)
+        apis = [(a, r, _api(gateway, url, a, r, send)) for a, r in wanted]
+        everything, found_figures, notes = await asyncio.to_thread(
+            _read_all, apis, not feed)
+    except Refused as refused:
+        body = json.dumps({"error": str(refused)}) if feed else page(
+            "Topology", f'<p role="alert">{escape(str(refused))}</p>')
+        return HttpResponse(refused.status, body.encode(),
+                            {"Content-Type": "application/json" if feed else HTML})
+    if feed:
+        return HttpResponse(200, json.dumps({"figures": found_figures}).encode(),
+                            {"Content-Type": "application/json", "Cache-Control": "no-store"})
+    topology = build(everything, found_figures)
+    drawn = {(a.id, a.region) for a in topology.accounts}
+    topology = Topology(topology.accounts + tuple(
+        Account(a, r, note=note) for (a, r), note in notes.items() if (a, r) not in drawn),
+        topology.lines, topology.connections, topology.figures)
+    title = "Topology: the whole machine" if machine else f"Topology: {account} · {region}"
+    query = request.query
+    return HttpResponse(200, page(title, topology_body(
+        topology, f"{FEED_PATH}?{query}" if query else FEED_PATH)).encode(),
+        {"Content-Type": HTML, "Cache-Control": "no-store"})
