@@ -252,22 +252,28 @@ def _account(canvas: _Canvas, account: Account, x: int, y: int) -> int:
     return height
 
 
+def _column(box: Box) -> int:
+    return (box.x - MARGIN) // (COLUMN_W + COLUMN_GAP)
+
+
 def _path(source: Box, target: Box, lane: int) -> str:
     """A curve from one chip's side to another's: across columns side to facing side;
     within one column out of the right sides, round through the gutter beside the column
     (``lane``: which of a few tracks there, so that lines do not lie on each other)."""
     sy, ty = source.y + source.h // 2, target.y + target.h // 2
-    if target.x > source.x + source.w:
+    column, target_column = _column(source), _column(target)
+    if target_column > column:
         sx, tx = source.x + source.w, target.x
         bend = (tx - sx) // 2
         return f"M{sx},{sy} C{sx + bend},{sy} {tx - bend},{ty} {tx},{ty}"
-    if source.x > target.x + target.w:
+    if target_column < column:
         sx, tx = source.x, target.x + target.w
         bend = (sx - tx) // 2
         return f"M{sx},{sy} C{sx - bend},{sy} {tx + bend},{ty} {tx},{ty}"
     sx, tx = source.x + source.w, target.x + target.w
-    column = (source.x - MARGIN) // (COLUMN_W + COLUMN_GAP)
-    right = MARGIN + column * (COLUMN_W + COLUMN_GAP) + COLUMN_W + 10 + (lane % 6) * 12
+    gutter = MARGIN + column * (COLUMN_W + COLUMN_GAP) + COLUMN_W + 10 + (lane % 6) * 12
+    # A cubic curve reaches 3/4 of the way to its control points: these put its turn there.
+    right = gutter + (gutter - max(sx, tx)) // 3
     return f"M{sx},{sy} C{right},{sy} {right},{ty} {tx},{ty}"
 
 

@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import re
+from functools import cache
 from html import escape
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
@@ -89,9 +90,11 @@ def _machine(gateway: Gateway) -> list[tuple[str, str]]:
                    for r in gateway.store.all(kind)})
 
 
+@cache
 def _sender(gateway: Gateway) -> Send:
     """Answers a request from a worker thread as the gateway answers one from the port,
-    on the event loop (where the store lives), the thread waiting."""
+    on the event loop (where the store lives), the thread waiting. One per gateway: the
+    clients made for it are kept (topology_read ``_client``)."""
     loop = asyncio.get_running_loop()
 
     async def answer(request: HttpRequest) -> HttpResponse:

@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,13 +94,16 @@ def _delivery(send: Send) -> Callable[..., AWSResponse]:
     return before_send
 
 
-@cache
+@lru_cache(maxsize=256)  # an account's three clients (EC2, ELBv2, CloudWatch) per region
 def _client(url: str, service: str, region: str, access_key: str, secret_key: str,
             send: Send) -> Any:
     with _CLIENTS:
         client = _session().create_client(
             service, region_name=region, endpoint_url=url, aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key, config=Config(retries={"max_attempts": 1}))
+            aws_secret_access_key=secret_key,
+            # The gateway checks every parameter itself; botocore's own checks of a
+            # hundred endpoints' queries cost more than the gateway's answer.
+            config=Config(retries={"max_attempts": 1}, parameter_validation=False))
     client.meta.events.register("before-send", _delivery(send))
     return client
 
@@ -365,7 +368,7 @@ class _Builder:
                     continue
                 vpce = endpoint["VpcEndpointId"]
                 chips.append(Chip(f"{vpce}/{subnet_id}", "endpoint", vpce,
-                                  f"ENI {eni.get('PrivateIpAddress', '')} · {endpoint['State']}",
+                                  f"{eni.get('PrivateIpAddress', '')} · {endpoint['State']}",
                                   self.href(found, "vpc/endpoints", vpce),
                                   f"Interface endpoint {vpce} to {endpoint['ServiceName']}, "
                                   f"{endpoint['State']}, its network interface {eni_id}",
