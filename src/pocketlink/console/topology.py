@@ -341,12 +341,15 @@ STYLE = """
   text-align: left; }
 """
 
-# Polls the feed and rewrites every figure in place (the drawing's and the table's).
+# Polls the feed and rewrites every figure in place (the drawing's and the table's). The
+# feed's reads run in the daemon: a slow answer (many accounts, a busy machine) spaces the
+# next one out, so an open page takes at most a third of the daemon's time.
 FEED_SCRIPT = """
 (() => {
   const feed = document.currentScript.dataset.feed;
   const every = Number(document.currentScript.dataset.every);
   async function refresh() {
+    const started = performance.now();
     try {
       const answer = await fetch(feed, {cache: "no-store"});
       if (answer.ok) {
@@ -358,7 +361,7 @@ FEED_SCRIPT = """
         document.body.dataset.feedAt = String(Date.now());
       }
     } catch (error) { /* the daemon restarting: the next turn tries again */ }
-    setTimeout(refresh, every);
+    setTimeout(refresh, Math.max(every, 2 * (performance.now() - started)));
   }
   setTimeout(refresh, every);
 })();
