@@ -17,8 +17,6 @@ import pytest
 
 from pocketlink.seeds.seed000 import CONSUMER, PROVIDER, REGION, Seed000
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="seed 000's world needs root")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -27,6 +25,8 @@ FLOWS = re.compile(r"^(\d+) flows · ")
 
 @pytest.fixture(scope="module")
 def seed(make_daemon) -> Seed000:
+    if os.geteuid() != 0:
+        pytest.skip("seed 000's world needs root (namespaces)")
     daemon = make_daemon()
     world = Seed000(daemon.endpoint, say=lambda line: None)
     world.daemon = daemon  # type: ignore[attr-defined]
@@ -138,3 +138,12 @@ def test_a_bad_request_is_refused_in_words(seed, query, host, status, words):
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == status
     assert words in html.unescape(refused.value.read().decode())
+
+
+def test_with_strict_auth_the_page_is_refused(make_daemon):
+    daemon = make_daemon("--no-network", "--strict-auth")
+    for path in ("topology?scope=machine", "topology.json?account=111111111111"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{daemon.endpoint}/_pocketlink/console/{path}", timeout=30)
+        assert refused.value.code == 403
+        assert "--strict-auth" in refused.value.read().decode()

@@ -10,11 +10,12 @@ reads (console/topology_read.py) on a worker thread, the answer.
 - ``/_pocketlink/console/topology.json`` with the same parameters: the figures only, for
   the page's script to poll.
 
-The API calls go to the daemon's own port, named by the request's ``Host`` (one of the
-daemon's own origins, or the request is refused: a page on another name, as after DNS
-rebinding, gets nothing). Each is signed with a key of the account from the credentials
-file; without ``--strict-auth`` an account with none signs with its 12-digit id, the
-key that is that account.
+The API calls name the daemon's host as the request's ``Host`` does (one of the daemon's
+own origins, or the request is refused: a page on another name, as after DNS rebinding,
+gets nothing). Each is signed with the account's 12-digit id, the key that is that
+account. That is why the page is refused with ``--strict-auth``: without it any caller
+may act as any account, so the page shows no more than the API would; with it, the page
+waits for the console's sign-in with a key (not built here).
 """
 
 from __future__ import annotations
@@ -104,14 +105,6 @@ def _sender(gateway: Gateway) -> Send:
     return lambda request: asyncio.run_coroutine_threadsafe(answer(request), loop).result()
 
 
-def _api(gateway: Gateway, url: str, account: str, region: str, send: Send) -> Api | None:
-    for credential in gateway.credentials.by_key.values():
-        if credential.account == account and credential.session_token is None:
-            return Api(url, account, region, credential.access_key, credential.secret_key,
-                       send)
-    if gateway.strict_auth:
-        return None
-    return Api(url, account, region, account, "pocketlink", send)
 
 
 def _refusal(error: Exception) -> str:
@@ -121,21 +114,17 @@ def _refusal(error: Exception) -> str:
     return f"The API could not be called: {error}"
 
 
-def _read_all(apis: list[tuple[str, str, Api | None]], whole: bool
+def _read_all(apis: list[Api], whole: bool
               ) -> tuple[list[Holdings], dict[str, str], dict[tuple[str, str], str]]:
     """Every account's holdings and figures (blocking: run on a worker thread); an account
     whose calls fail is left out, with the API's words for why."""
     everything, found_figures, notes = [], {}, {}
-    for account, region, api in apis:
-        if api is None:
-            notes[(account, region)] = ("No key of this account is in the credentials file "
-                                        "(--strict-auth): its API cannot be called.")
-            continue
+    for api in apis:
         try:
             holdings = read(api, whole)
             found_figures.update(figures(api, holdings))
         except (ClientError, BotoCoreError) as error:
-            notes[(account, region)] = _refusal(error)
+            notes[(api.account, api.region)] = _refusal(error)
             continue
         everything.append(holdings)
     return everything, found_figures, notes
@@ -147,6 +136,10 @@ async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
     try:
         if request.method not in ("GET", "HEAD"):
             raise Refused(405, "Only GET is served here.")
+        if gateway.strict_auth:
+            raise Refused(403, "With --strict-auth the topology page is not served: it "
+                               "signs as any account, and the console's sign-in with a key "
+                               "does not reach it yet.")
         host = request.headers.get("host", "")
         url = f"http://{host}"
         if url not in gateway.origins:
@@ -155,7 +148,7 @@ async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
         account, region, machine = _asked(request)
         wanted = _machine(gateway) if machine else [(account, region)]
         send = _sender(gateway)
-        apis = [(a, r, _api(gateway, url, a, r, send)) for a, r in wanted]
+        apis = [Api(url, a, r, a, "pocketlink", send) for a, r in wanted]
         everything, found_figures, notes = await asyncio.to_thread(
             _read_all, apis, not feed)
     except Refused as refused:

@@ -7,7 +7,9 @@
   request for ECR's registry or its S3 layers goes to the registry's door
   (services/ecr_access.py).
   Beside the API: ``/_pocketlink/health``, and the Prometheus page when ``pocketlink up
-  --prometheus`` asked for it (the control socket always serves it, and the bill).
+  --prometheus`` asked for it (the control socket always serves it, and the bill); the
+  console's topology page (console/topology_page.py), whose answer takes API calls of its
+  own, comes later (``internal_later``).
 - ``Credentials`` (identity.py): which account an access key acts for, and its secret
   (instances' temporary role keys included, with their session token).
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
