@@ -30,7 +30,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from pocketlink.console.topology import (
     FEED_PATH,
@@ -40,7 +40,7 @@ from pocketlink.console.topology import (
     page,
     topology_body,
 )
-from pocketlink.console.topology_read import Api, Holdings, Send, build, figures, read
+from pocketlink.console.topology_read import Api, Send, build, read_all
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
@@ -114,22 +114,6 @@ def _refusal(error: Exception) -> str:
     return f"The API could not be called: {error}"
 
 
-def _read_all(apis: list[Api], whole: bool
-              ) -> tuple[list[Holdings], dict[str, str], dict[tuple[str, str], str]]:
-    """Every account's holdings and figures (blocking: run on a worker thread); an account
-    whose calls fail is left out, with the API's words for why."""
-    everything, found_figures, notes = [], {}, {}
-    for api in apis:
-        try:
-            holdings = read(api, whole)
-            found_figures.update(figures(api, holdings))
-        except (ClientError, BotoCoreError) as error:
-            notes[(api.account, api.region)] = _refusal(error)
-            continue
-        everything.append(holdings)
-    return everything, found_figures, notes
-
-
 async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
     """The page or the feed: HTML (or JSON) with status 200, or a refusal in words."""
     feed = request.path == FEED_PATH
@@ -149,8 +133,7 @@ async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
         wanted = _machine(gateway) if machine else [(account, region)]
         send = _sender(gateway)
         apis = [Api(url, a, r, a, "pocketlink", send) for a, r in wanted]
-        everything, found_figures, notes = await asyncio.to_thread(
-            _read_all, apis, not feed)
+        everything, found_figures, failed = await asyncio.to_thread(read_all, apis, not feed)
     except Refused as refused:
         body = json.dumps({"error": str(refused)}) if feed else page(
             "Topology", f'<p role="alert">{escape(str(refused))}</p>')
@@ -162,7 +145,8 @@ async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
     topology = build(everything, found_figures)
     drawn = {(a.id, a.region) for a in topology.accounts}
     topology = Topology(topology.accounts + tuple(
-        Account(a, r, note=note) for (a, r), note in notes.items() if (a, r) not in drawn),
+        Account(a, r, note=_refusal(error)) for (a, r), error in failed.items()
+        if (a, r) not in drawn),
         topology.lines, topology.connections, topology.figures)
     title = "Topology: the whole machine" if machine else f"Topology: {account} · {region}"
     query = request.query

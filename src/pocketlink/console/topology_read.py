@@ -1,6 +1,6 @@
-"""What the topology page draws, read with the AWS API: ``read`` gives one account's
-``Holdings`` in one region, ``build`` turns several into a ``Topology`` (console/topology.py),
-``figures`` reads their live figures.
+"""What the topology page draws, read with the AWS API: ``read_all`` gives accounts'
+``Holdings`` (one account in one region each) and their live figures, ``build`` turns them
+into a ``Topology`` (console/topology.py).
 
 The console uses the AWS API and nothing else: every read is a call a CLI would send
 (EC2's and ELBv2's Describe calls, CloudWatch's GetMetricData), made with botocore and
@@ -9,8 +9,9 @@ gateway in process (``Api.send``) instead of a socket: the gateway checks, route
 answers it as it does one from the port (the daemon's loop handles a Describe call in
 about a millisecond; a round trip through HTTP cost 10 to 70 ms on a busy machine, which
 made a page of twenty calls far slower than the drawing). The calls block: the page makes
-them from a worker thread (console/topology_page.py), and ``send`` runs each on the event
-loop, so the loop is never held by more than one call.
+them from worker threads (console/topology_page.py), a few at once, in three waves (the
+lists, then what they name: listeners, target health, connections; then the figures),
+and ``send`` runs each on the event loop, so the loop is never held by more than one call.
 
 An account sees of another's only what the API shows it: a consumer its endpoint and the
 service's name and owner (DescribeVpcEndpointServices); a provider the endpoints connected
@@ -31,15 +32,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import botocore.session
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from pocketlink.console.topology import (
     Account,
@@ -156,52 +159,144 @@ class Holdings:
     nat_gateways: list[dict] = field(default_factory=list)
 
 
-def read(api: Api, whole: bool = True) -> Holdings:
-    """An account's holdings; without ``whole`` only what its figures need (endpoints,
-    services and their connections, NLBs): the feed's reads, every second or two."""
-    found = Holdings(api.account, api.region)
-    found.endpoints = [e for e in api.all("ec2", "describe_vpc_endpoints", "VpcEndpoints")
-                       if e["State"].lower() != "deleted"]
-    found.services = api.all("ec2", "describe_vpc_endpoint_service_configurations",
-                             "ServiceConfigurations")
-    if found.services:
-        found.connections = api.all("ec2", "describe_vpc_endpoint_connections",
-                                    "VpcEndpointConnections")
-    found.balancers = [b for b in api.all("elbv2", "describe_load_balancers", "LoadBalancers")
-                       if b["Type"] == "network"]
-    if not whole:
-        return found
-    found.vpcs = api.all("ec2", "describe_vpcs", "Vpcs")
-    found.subnets = api.all("ec2", "describe_subnets", "Subnets")
-    found.instances = [i for r in api.all("ec2", "describe_instances", "Reservations")
-                       for i in r["Instances"] if i["State"]["Name"] != "terminated"]
-    if found.endpoints:
-        found.interfaces = {n["NetworkInterfaceId"]: n for n in api.all(
-            "ec2", "describe_network_interfaces", "NetworkInterfaces")}
-        names = sorted({e["ServiceName"] for e in found.endpoints})
-        found.service_owners = {s["ServiceName"]: s.get("Owner", "") for s in api.all(
-            "ec2", "describe_vpc_endpoint_services", "ServiceDetails", ServiceNames=names)}
-    elbv2 = api.client("elbv2")
+def _alive(items: list[dict]) -> list[dict]:
+    return [e for e in items if e["State"].lower() != "deleted"]
+
+
+def _network(items: list[dict]) -> list[dict]:
+    return [b for b in items if b["Type"] == "network"]
+
+
+def _running(reservations: list[dict]) -> list[dict]:
+    return [i for r in reservations for i in r["Instances"] if i["State"]["Name"] != "terminated"]
+
+
+def _by_id(interfaces: list[dict]) -> dict[str, dict]:
+    return {n["NetworkInterfaceId"]: n for n in interfaces}
+
+
+def _standing(peerings: list[dict]) -> list[dict]:
+    return [p for p in peerings
+            if p["Status"]["Code"] in ("active", "pending-acceptance", "provisioning")]
+
+
+def _working(gateways: list[dict]) -> list[dict]:
+    return [n for n in gateways if n["State"] not in ("deleted", "deleting", "failed")]
+
+
+def _same(items: list[dict]) -> list[dict]:
+    return items
+
+
+# Each of an account's holdings, by the call that lists it and what of the list is kept:
+# those the figures need, then the rest of the drawing's.
+Listing = tuple[str, str, str, Callable[[list[dict]], Any]]
+_FIGURED: dict[str, Listing] = {
+    "endpoints": ("ec2", "describe_vpc_endpoints", "VpcEndpoints", _alive),
+    "services": ("ec2", "describe_vpc_endpoint_service_configurations",
+                 "ServiceConfigurations", _same),
+    "balancers": ("elbv2", "describe_load_balancers", "LoadBalancers", _network),
+}
+_DRAWN: dict[str, Listing] = {
+    "vpcs": ("ec2", "describe_vpcs", "Vpcs", _same),
+    "subnets": ("ec2", "describe_subnets", "Subnets", _same),
+    "instances": ("ec2", "describe_instances", "Reservations", _running),
+    "interfaces": ("ec2", "describe_network_interfaces", "NetworkInterfaces", _by_id),
+    "groups": ("elbv2", "describe_target_groups", "TargetGroups", _same),
+    "peerings": ("ec2", "describe_vpc_peering_connections", "VpcPeeringConnections",
+                 _standing),
+    "internet_gateways": ("ec2", "describe_internet_gateways", "InternetGateways", _same),
+    "nat_gateways": ("ec2", "describe_nat_gateways", "NatGateways", _working),
+}
+_CONNECTIONS: Listing = ("ec2", "describe_vpc_endpoint_connections", "VpcEndpointConnections",
+                         _same)
+CALLS_AT_ONCE = 8  # the gateway answers one at a time; the rest build, sign and parse
+
+
+class _Reading:
+    """The calls of several accounts' reads, made a few at a time: each call waits for the
+    event loop's turn, and several waiting at once share it. An account whose call
+    fails is dropped, with the API's words for why."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.failed: dict[tuple[str, str], Exception] = {}
+
+    def wave(self, calls: list[Call]) -> None:
+        """Makes ``calls`` ((api, call, what to do with its answer)) at once."""
+        futures = [(api, self.pool.submit(call), keep) for api, call, keep in calls
+                   if (api.account, api.region) not in self.failed]
+        for api, future, keep in futures:
+            try:
+                answer = future.result()
+            except (ClientError, BotoCoreError) as error:
+                self.failed.setdefault((api.account, api.region), error)
+                continue
+            keep(answer)
+
+
+Call = tuple[Api, Callable[[], Any], Callable[[Any], None]]
+
+
+def _listing(api: Api, found: Holdings, name: str, listing: Listing) -> Call:
+    service, operation, key, kept = listing
+    return (api, partial(api.all, service, operation, key),
+            lambda items: setattr(found, name, kept(items)))
+
+
+def read_all(apis: list[Api], whole: bool = True
+             ) -> tuple[list[Holdings], dict[str, str], dict[tuple[str, str], Exception]]:
+    """Every account's holdings and their figures, and the accounts whose calls failed;
+    without ``whole`` only what the figures need (the feed's reads, every second or two).
+    Blocking: made from a worker thread."""
+    found = {(api.account, api.region): Holdings(api.account, api.region) for api in apis}
+    collected: dict[str, str] = {}
+    with ThreadPoolExecutor(CALLS_AT_ONCE, thread_name_prefix="topology") as pool:
+        reading = _Reading(pool)
+        lists = {**_FIGURED, **(_DRAWN if whole else {})}
+        reading.wave([_listing(api, found[(api.account, api.region)], name, call)
+                      for api in apis for name, call in lists.items()])
+        second = []
+        for api in apis:
+            holdings = found[(api.account, api.region)]
+            if holdings.services:
+                second.append(_listing(api, holdings, "connections", _CONNECTIONS))
+            if whole:
+                second += _details(api, holdings)
+        reading.wave(second)
+        reading.wave([(api, partial(figures, api, found[(api.account, api.region)]),
+                       collected.update) for api in apis])
+    return ([h for key, h in found.items() if key not in reading.failed], collected,
+            reading.failed)
+
+
+def _details(api: Api, found: Holdings) -> list[Call]:
+    """The second wave of a whole read: what the first one's answers name."""
+    calls: list[Call] = []
+    names = sorted({e["ServiceName"] for e in found.endpoints})
+    if names:
+        calls.append((api, lambda: api.all("ec2", "describe_vpc_endpoint_services",
+                                           "ServiceDetails", ServiceNames=names),
+                      lambda items: found.service_owners.update(
+                          {s["ServiceName"]: s.get("Owner", "") for s in items})))
     for balancer in found.balancers:
         arn = balancer["LoadBalancerArn"]
-        found.groups_of[arn] = sorted({
-            group["TargetGroupArn"]
-            for listener in api.all("elbv2", "describe_listeners", "Listeners",
-                                    LoadBalancerArn=arn)
-            for action in listener.get("DefaultActions", [])
-            for group in _forwarded(action)})
-    found.groups = api.all("elbv2", "describe_target_groups", "TargetGroups")
+        calls.append((api, partial(api.all, "elbv2", "describe_listeners", "Listeners",
+                                   LoadBalancerArn=arn),
+                      partial(_listened, found, arn)))
     for group in found.groups:
         arn = group["TargetGroupArn"]
-        found.health[arn] = elbv2.describe_target_health(
-            TargetGroupArn=arn)["TargetHealthDescriptions"]
-    found.peerings = [p for p in api.all("ec2", "describe_vpc_peering_connections",
-                                         "VpcPeeringConnections")
-                      if p["Status"]["Code"] in ("active", "pending-acceptance", "provisioning")]
-    found.internet_gateways = api.all("ec2", "describe_internet_gateways", "InternetGateways")
-    found.nat_gateways = [n for n in api.all("ec2", "describe_nat_gateways", "NatGateways")
-                          if n["State"] not in ("deleted", "deleting", "failed")]
-    return found
+        calls.append((api, partial(api.client("elbv2").describe_target_health,
+                                   TargetGroupArn=arn),
+                      lambda answer, arn=arn: found.health.__setitem__(
+                          arn, answer["TargetHealthDescriptions"])))
+    return calls
+
+
+def _listened(found: Holdings, arn: str, listeners: list[dict]) -> None:
+    found.groups_of[arn] = sorted({group["TargetGroupArn"] for listener in listeners
+                                   for action in listener.get("DefaultActions", [])
+                                   for group in _forwarded(action)})
 
 
 def _forwarded(action: dict) -> Iterable[dict]:
