@@ -243,3 +243,22 @@ def test_build_links_every_chip_to_its_owners_console_page():
     assert chips["i-target"].href == f"/_pocketlink/console/ec2/instances/i-target{suffix}"
     svg = layout(topology)
     assert all(a.get("href") for a in parse(svg).iter(f"{SVG}a"))
+
+
+def test_build_draws_peering_between_drawn_vpcs_and_a_nat_gateway_to_its_internet_gateway():
+    peering = {"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": "active"},
+               "RequesterVpcInfo": {"VpcId": "vpc-p", "OwnerId": PROVIDER, "Region": REGION},
+               "AccepterVpcInfo": {"VpcId": "vpc-c", "OwnerId": CONSUMER, "Region": REGION}}
+    mine, theirs = provider(), consumer()
+    mine.peerings, theirs.peerings = [peering], [peering]
+    mine.internet_gateways = [{"InternetGatewayId": "igw-1", "Attachments": [{"VpcId": "vpc-p"}]}]
+    mine.nat_gateways = [{"NatGatewayId": "nat-1", "SubnetId": "subnet-p", "State": "available",
+                          "NatGatewayAddresses": [{"PrivateIp": "10.0.1.10"}]}]
+    both = build([mine, theirs], {})
+    assert {"pcx-1/vpc-p", "pcx-1/vpc-c", "igw-1", "nat-1"} <= ids_of(both)
+    assert {("pcx-1/vpc-p", "pcx-1/vpc-c"), ("nat-1", "igw-1")} <= joined(both)
+    alone = build([theirs], {})  # the accepter alone: its side of the peering, no line
+    assert "pcx-1/vpc-c" in ids_of(alone)
+    assert not any(line.kind == "peering" for line in alone.lines)
+    [chip] = [c for a in alone.accounts for v in a.vpcs for c in v.chips if c.id == "pcx-1/vpc-c"]
+    assert chip.href == console_href("vpc/vpcs", "vpc-p", PROVIDER, REGION)
