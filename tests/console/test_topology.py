@@ -140,6 +140,15 @@ def test_a_bad_request_is_refused_in_words(seed, query, host, status, words):
     assert words in html.unescape(refused.value.read().decode())
 
 
+def test_an_api_error_shows_in_the_page_in_its_own_words(make_daemon, page):
+    daemon = make_daemon("--no-network")
+    page.goto(f"{daemon.endpoint}/_pocketlink/console/topology?account={PROVIDER}"
+              "&region=zz-east-1")  # shaped as a region, but of no partition
+    assert page.locator("p[role=alert]").text_content() == (
+        f"Account {PROVIDER} (zz-east-1): The API refused: AuthFailure: Credential should be "
+        "scoped to a valid region, not 'zz-east-1'. ")
+
+
 def test_with_strict_auth_the_page_is_refused(make_daemon):
     daemon = make_daemon("--no-network", "--strict-auth")
     for path in ("topology?scope=machine", "topology.json?account=111111111111"):

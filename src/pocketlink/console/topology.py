@@ -335,6 +335,7 @@ STYLE = """
 .topology-legend { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; padding: 0; }
 .topology-legend li { list-style: none; display: flex; gap: 4px; align-items: center; }
 .topology-legend svg rect { stroke: #414d5c; }
+.topology-alert { color: #d91515; font-weight: 600; }
 .topology-scroll { overflow: auto; border: 1px solid #d5dbdb; }
 .topology-connections { border-collapse: collapse; margin-top: 12px; }
 .topology-connections th, .topology-connections td { border: 1px solid #d5dbdb; padding: 4px 8px;
@@ -399,7 +400,10 @@ def _table(topology: Topology) -> str:
 def topology_body(topology: Topology, feed: str) -> str:
     """The page's content: legend, drawing, table, and the script that keeps the figures
     live from ``feed`` (the JSON feed's URL for the same view)."""
-    return (f'<section class="topology-page"><style>{STYLE}</style>{_legend()}'
+    alerts = "".join(f'<p role="alert" class="topology-alert">Account {escape(a.id)} '
+                     f"({escape(a.region)}): {escape(a.note)}</p>"
+                     for a in topology.accounts if a.note)
+    return (f'<section class="topology-page"><style>{STYLE}</style>{alerts}{_legend()}'
             f'<div class="topology-scroll">{layout(topology)}</div>{_table(topology)}'
             f'<script data-feed="{escape(feed)}" data-every="{FEED_EVERY_MS}">'
             f"{FEED_SCRIPT}</script></section>")
