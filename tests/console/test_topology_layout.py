@@ -1,5 +1,5 @@
 """The topology page's picture without a daemon: a model in, SVG out (console/topology.py),
-and the API's answers turned into that model (console/topology_read.py ``build``)."""
+and the API's answers turned into that model (console/topology_build.py)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from pocketlink.console.topology import (
     quantity,
     topology_body,
 )
-from pocketlink.console.topology_read import Holdings, build
+from pocketlink.console.topology_build import build
+from pocketlink.console.topology_read import Holdings
 
 SVG = "{http://www.w3.org/2000/svg}"
 PROVIDER, CONSUMER, REGION = "111111111111", "222222222222", "us-west-2"

@@ -1,10 +1,11 @@
 """The topology page's picture: a ``Topology`` (what to draw, no I/O) laid out as SVG.
 
-A ``Topology`` is a graph of chips and lines, made by console/topology_read.py from the
-AWS API's answers: per account a column; per VPC a box of its subnets (by zone), each
-holding its instances, endpoint ENIs, NLB nodes and NAT gateways; the VPC's own row holds
-its internet gateway, peering connections and load balancers; below the VPCs, bands of
-endpoint services, target groups, and what other accounts own that a connection reaches.
+A ``Topology`` is a graph of chips and lines, made by console/topology_build.py from the
+AWS API's answers (console/topology_read.py): per account a column; per VPC a box of its
+subnets (by zone), each holding its instances, endpoint ENIs, NLB nodes and NAT gateways;
+the VPC's own row holds its internet gateway, peering connections and load balancers;
+below the VPCs, bands of endpoint services, target groups, and what other accounts own
+that a connection reaches.
 Lines join each PrivateLink connection's steps (endpoint ENI -> endpoint service -> NLB ->
 target group -> target), peered VPCs, and a NAT gateway to its internet gateway.
 

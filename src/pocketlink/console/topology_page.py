@@ -40,7 +40,8 @@ from pocketlink.console.topology import (
     page,
     topology_body,
 )
-from pocketlink.console.topology_read import Api, Send, build, read_all
+from pocketlink.console.topology_build import build
+from pocketlink.console.topology_read import Api, Send, read_all
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint

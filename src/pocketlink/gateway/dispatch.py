@@ -373,7 +373,8 @@ class Gateway:
 
     def _internal(self, request: HttpRequest) -> HttpResponse:
         """Whether the daemon is up, for probes: nothing else about it is on the web but
-        the Prometheus page, when ``pocketlink up --prometheus`` asked for it."""
+        the Prometheus page, when ``pocketlink up --prometheus`` asked for it, and the
+        console's topology page (``internal_later``)."""
         if request.path == "/_pocketlink/health":
             return HttpResponse(200, json.dumps({"status": "running"}).encode(),
                                 {"Content-Type": "application/json"})
