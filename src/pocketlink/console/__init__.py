@@ -17,6 +17,9 @@ the API refuses, and the API's errors show in the page in AWS's words.
 - One module per console area: ``home``, ``vpc`` (VPCs, subnets, route tables, security
   groups), ``instances``, ``elb`` (load balancers, target groups), ``endpoint_services``,
   ``endpoints``, ``route53``, ``cloudformation``.
+- ``topology``, ``topology_read``, ``topology_build``, ``topology_page``: the network,
+  drawn (SVG laid out here) with live flow counts from CloudWatch; its API calls are
+  handed to the gateway in process (botocore's ``before-send``), not over HTTP.
 - ``static/``: the style sheet and the small script of progressive enhancement (live
   status, copy buttons); nothing is loaded from anywhere else.
 """

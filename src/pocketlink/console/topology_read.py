@@ -1,0 +1,362 @@
+"""What the topology page draws, read with the AWS API: ``read_all`` gives accounts'
+``Holdings`` (one account in one region each) and their live figures
+(console/topology_build.py turns them into the picture's model).
+
+The console uses the AWS API and nothing else: every read is a call a CLI would send
+(EC2's and ELBv2's Describe calls, CloudWatch's GetMetricData), made with botocore and
+signed with the account's key. botocore's ``before-send`` hands the signed request to the
+gateway in process (``Api.send``) instead of a socket: the gateway checks, routes and
+answers it as it does one from the port (the daemon's loop handles a Describe call in
+about a millisecond; a round trip through HTTP cost 10 to 70 ms on a busy machine, which
+made a page of twenty calls far slower than the drawing). The calls block: the page makes
+them from worker threads (console/topology_page.py), a few at once, in three waves (the
+lists, then what they name: listeners, target health, connections; then the figures),
+and ``send`` runs each on the event loop, so the loop is never held by more than one call.
+
+Figures are CloudWatch's, which the sampler writes every second (metrics/sampler.py), so
+a GetMetricData Sum over one period spanning CloudWatch's whole retention is each count
+since it began, up to the last second: flows (NewConnections, NewFlowCount) and bytes
+(BytesProcessed, ProcessedBytes) per endpoint, per endpoint and subnet (each ENI), per
+endpoint service and its endpoints, and per NLB. The data plane counts per listener, not
+per target (dataplane/hyperplane.py ``Counters``), and CloudWatch has no per-target
+figures either: a target shows its health (DescribeTargetHealth), and the NLB in front of
+it the flows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache, lru_cache, partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import botocore.session
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pocketlink.console.topology import figure_text
+from pocketlink.wire.message import HttpRequest, HttpResponse
+
+# CloudWatch keeps points 455 days (metrics/store.py RETENTION): one period of that is all.
+RETENTION = timedelta(days=455)
+MAX_QUERIES = 500  # GetMetricData's limit per request
+_CLIENTS = threading.Lock()  # botocore sessions make clients one at a time
+
+
+@cache
+def _session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+Send = Callable[[HttpRequest], HttpResponse]
+
+
+class _Body:
+    """An answer's body, as botocore reads a urllib3 response's."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+def _delivery(send: Send) -> Callable[..., AWSResponse]:
+    def before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        headers = {k.lower(): v.decode() if isinstance(v, bytes) else v
+                   for k, v in request.headers.items()}
+        headers.setdefault("host", url.netloc)
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        answer = send(HttpRequest(request.method, url.path or "/", url.query, headers,
+                                  body.encode() if isinstance(body, str) else body))
+        return AWSResponse(request.url, answer.status, answer.headers, _Body(answer.body))
+    return before_send
+
+
+@lru_cache(maxsize=256)  # an account's three clients (EC2, ELBv2, CloudWatch) per region
+def _client(url: str, service: str, region: str, access_key: str, secret_key: str,
+            send: Send) -> Any:
+    with _CLIENTS:
+        client = _session().create_client(
+            service, region_name=region, endpoint_url=url, aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            # The gateway checks every parameter itself; botocore's own checks of a
+            # hundred endpoints' queries cost more than the gateway's answer.
+            config=Config(retries={"max_attempts": 1}, parameter_validation=False))
+    client.meta.events.register("before-send", _delivery(send))
+    return client
+
+
+@dataclass(frozen=True)
+class Api:
+    """This daemon's own API, as one account in one region: ``url`` is the daemon's (the
+    requests name its host), ``send`` answers a request as the gateway does."""
+
+    url: str
+    account: str
+    region: str
+    access_key: str
+    secret_key: str
+    send: Send
+
+    def client(self, service: str) -> Any:
+        return _client(self.url, service, self.region, self.access_key, self.secret_key,
+                       self.send)
+
+    def all(self, service: str, operation: str, key: str, **params) -> list[dict]:
+        """Every item of a Describe call, through its pages when it has them."""
+        client = self.client(service)
+        if client.can_paginate(operation):
+            return [item for page in client.get_paginator(operation).paginate(**params)
+                    for item in page.get(key, [])]
+        return getattr(client, operation)(**params).get(key, [])
+
+
+@dataclass
+class Holdings:
+    """One account's resources in one region, as the API describes them."""
+
+    account: str
+    region: str
+    vpcs: list[dict] = field(default_factory=list)
+    subnets: list[dict] = field(default_factory=list)
+    instances: list[dict] = field(default_factory=list)
+    endpoints: list[dict] = field(default_factory=list)
+    interfaces: dict[str, dict] = field(default_factory=dict)  # ENI id -> ENI
+    services: list[dict] = field(default_factory=list)
+    connections: list[dict] = field(default_factory=list)  # to this account's services
+    service_owners: dict[str, str] = field(default_factory=dict)  # service name -> owner
+    balancers: list[dict] = field(default_factory=list)
+    groups_of: dict[str, list[str]] = field(default_factory=dict)  # NLB ARN -> its TGs
+    groups: list[dict] = field(default_factory=list)
+    health: dict[str, list[dict]] = field(default_factory=dict)  # TG ARN -> targets
+    peerings: list[dict] = field(default_factory=list)
+    internet_gateways: list[dict] = field(default_factory=list)
+    nat_gateways: list[dict] = field(default_factory=list)
+
+
+def _alive(items: list[dict]) -> list[dict]:
+    return [e for e in items if e["State"].lower() != "deleted"]
+
+
+def _network(items: list[dict]) -> list[dict]:
+    return [b for b in items if b["Type"] == "network"]
+
+
+def _running(reservations: list[dict]) -> list[dict]:
+    return [i for r in reservations for i in r["Instances"] if i["State"]["Name"] != "terminated"]
+
+
+def _by_id(interfaces: list[dict]) -> dict[str, dict]:
+    return {n["NetworkInterfaceId"]: n for n in interfaces}
+
+
+def _standing(peerings: list[dict]) -> list[dict]:
+    return [p for p in peerings
+            if p["Status"]["Code"] in ("active", "pending-acceptance", "provisioning")]
+
+
+def _working(gateways: list[dict]) -> list[dict]:
+    return [n for n in gateways if n["State"] not in ("deleted", "deleting", "failed")]
+
+
+def _same(items: list[dict]) -> list[dict]:
+    return items
+
+
+# Each of an account's holdings, by the call that lists it and what of the list is kept:
+# those the figures need, then the rest of the drawing's.
+Listing = tuple[str, str, str, Callable[[list[dict]], Any]]
+_FIGURED: dict[str, Listing] = {
+    "endpoints": ("ec2", "describe_vpc_endpoints", "VpcEndpoints", _alive),
+    "services": ("ec2", "describe_vpc_endpoint_service_configurations",
+                 "ServiceConfigurations", _same),
+    "balancers": ("elbv2", "describe_load_balancers", "LoadBalancers", _network),
+}
+_DRAWN: dict[str, Listing] = {
+    "vpcs": ("ec2", "describe_vpcs", "Vpcs", _same),
+    "subnets": ("ec2", "describe_subnets", "Subnets", _same),
+    "instances": ("ec2", "describe_instances", "Reservations", _running),
+    "interfaces": ("ec2", "describe_network_interfaces", "NetworkInterfaces", _by_id),
+    "groups": ("elbv2", "describe_target_groups", "TargetGroups", _same),
+    "peerings": ("ec2", "describe_vpc_peering_connections", "VpcPeeringConnections",
+                 _standing),
+    "internet_gateways": ("ec2", "describe_internet_gateways", "InternetGateways", _same),
+    "nat_gateways": ("ec2", "describe_nat_gateways", "NatGateways", _working),
+}
+_CONNECTIONS: Listing = ("ec2", "describe_vpc_endpoint_connections", "VpcEndpointConnections",
+                         _same)
+CALLS_AT_ONCE = 8  # the gateway answers one at a time; the rest build, sign and parse
+
+
+class _Reading:
+    """The calls of several accounts' reads, made a few at a time: each call waits for the
+    event loop's turn, and several waiting at once share it. An account whose call
+    fails is dropped, with the API's words for why."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.failed: dict[tuple[str, str], Exception] = {}
+
+    def wave(self, calls: list[Call]) -> None:
+        """Makes ``calls`` ((api, call, what to do with its answer)) at once."""
+        futures = [(api, self.pool.submit(call), keep) for api, call, keep in calls
+                   if (api.account, api.region) not in self.failed]
+        for api, future, keep in futures:
+            try:
+                answer = future.result()
+            except (ClientError, BotoCoreError) as error:
+                self.failed.setdefault((api.account, api.region), error)
+                continue
+            keep(answer)
+
+
+Call = tuple[Api, Callable[[], Any], Callable[[Any], None]]
+
+
+def _listing(api: Api, found: Holdings, name: str, listing: Listing) -> Call:
+    service, operation, key, kept = listing
+    return (api, partial(api.all, service, operation, key),
+            lambda items: setattr(found, name, kept(items)))
+
+
+def read_all(apis: list[Api], whole: bool = True
+             ) -> tuple[list[Holdings], dict[str, str], dict[tuple[str, str], Exception]]:
+    """Every account's holdings and their figures, and the accounts whose calls failed;
+    without ``whole`` only what the figures need (the feed's reads, every second or two).
+    Blocking: made from a worker thread."""
+    found = {(api.account, api.region): Holdings(api.account, api.region) for api in apis}
+    collected: dict[str, str] = {}
+    with ThreadPoolExecutor(CALLS_AT_ONCE, thread_name_prefix="topology") as pool:
+        reading = _Reading(pool)
+        lists = {**_FIGURED, **(_DRAWN if whole else {})}
+        reading.wave([_listing(api, found[(api.account, api.region)], name, call)
+                      for api in apis for name, call in lists.items()])
+        second = []
+        for api in apis:
+            holdings = found[(api.account, api.region)]
+            if holdings.services:
+                second.append(_listing(api, holdings, "connections", _CONNECTIONS))
+            if whole:
+                second += _details(api, holdings)
+        reading.wave(second)
+        reading.wave([(api, partial(figures, api, found[(api.account, api.region)]),
+                       collected.update) for api in apis])
+    return ([h for key, h in found.items() if key not in reading.failed], collected,
+            reading.failed)
+
+
+def _details(api: Api, found: Holdings) -> list[Call]:
+    """The second wave of a whole read: what the first one's answers name."""
+    calls: list[Call] = []
+    names = sorted({e["ServiceName"] for e in found.endpoints})
+    if names:
+        calls.append((api, lambda: api.all("ec2", "describe_vpc_endpoint_services",
+                                           "ServiceDetails", ServiceNames=names),
+                      lambda items: found.service_owners.update(
+                          {s["ServiceName"]: s.get("Owner", "") for s in items})))
+    for balancer in found.balancers:
+        arn = balancer["LoadBalancerArn"]
+        calls.append((api, partial(api.all, "elbv2", "describe_listeners", "Listeners",
+                                   LoadBalancerArn=arn),
+                      partial(_listened, found, arn)))
+    for group in found.groups:
+        arn = group["TargetGroupArn"]
+        calls.append((api, partial(api.client("elbv2").describe_target_health,
+                                   TargetGroupArn=arn),
+                      lambda answer, arn=arn: found.health.__setitem__(
+                          arn, answer["TargetHealthDescriptions"])))
+    return calls
+
+
+def _listened(found: Holdings, arn: str, listeners: list[dict]) -> None:
+    found.groups_of[arn] = sorted({group["TargetGroupArn"] for listener in listeners
+                                   for action in listener.get("DefaultActions", [])
+                                   for group in _forwarded(action)})
+
+
+def _forwarded(action: dict) -> Iterable[dict]:
+    if action.get("TargetGroupArn"):
+        yield {"TargetGroupArn": action["TargetGroupArn"]}
+    yield from action.get("ForwardConfig", {}).get("TargetGroups", [])
+
+
+# The figures: key -> (namespace, dimensions, the flows' metric, the bytes' metric).
+_ENDPOINTS = ("AWS/PrivateLinkEndpoints", "NewConnections", "BytesProcessed")
+_SERVICES = ("AWS/PrivateLinkServices", "NewConnections", "BytesProcessed")
+_NLB = ("AWS/NetworkELB", "NewFlowCount", "ProcessedBytes")
+
+
+def endpoint_key(endpoint_id: str, subnet_id: str | None = None) -> str:
+    return f"e:{endpoint_id}" + (f":{subnet_id}" if subnet_id else "")
+
+
+def service_key(service_id: str, endpoint_id: str | None = None) -> str:
+    return f"s:{service_id}" + (f":{endpoint_id}" if endpoint_id else "")
+
+
+def balancer_key(arn: str) -> str:
+    return f"l:{arn}"
+
+
+def service_id_of(name: str) -> str:
+    """``com.amazonaws.vpce.<region>.vpce-svc-…`` -> ``vpce-svc-…``; an AWS service's name
+    is its own key."""
+    tail = name.rsplit(".", 1)[-1]
+    return tail if tail.startswith("vpce-svc-") else name
+
+
+def _queries(found: Holdings) -> list[tuple[str, tuple[str, str, str], dict[str, str]]]:
+    wanted = []
+    for endpoint in found.endpoints:
+        if endpoint["VpcEndpointType"] != "Interface":
+            continue
+        base = {"Endpoint Type": "Interface", "Service Name": endpoint["ServiceName"],
+                "VPC Endpoint Id": endpoint["VpcEndpointId"], "VPC Id": endpoint["VpcId"]}
+        wanted.append((endpoint_key(endpoint["VpcEndpointId"]), _ENDPOINTS, base))
+        for subnet_id in endpoint.get("SubnetIds", []):
+            wanted.append((endpoint_key(endpoint["VpcEndpointId"], subnet_id), _ENDPOINTS,
+                           {**base, "Subnet Id": subnet_id}))
+    for service in found.services:
+        wanted.append((service_key(service["ServiceId"]), _SERVICES,
+                       {"Service Id": service["ServiceId"]}))
+    for connection in found.connections:
+        wanted.append((service_key(connection["ServiceId"], connection["VpcEndpointId"]),
+                       _SERVICES, {"Service Id": connection["ServiceId"],
+                                   "VPC Endpoint Id": connection["VpcEndpointId"]}))
+    for balancer in found.balancers:
+        wanted.append((balancer_key(balancer["LoadBalancerArn"]), _NLB, {
+            "LoadBalancer": balancer["LoadBalancerArn"].split(":loadbalancer/", 1)[-1]}))
+    return wanted
+
+
+def figures(api: Api, found: Holdings) -> dict[str, str]:
+    """Each figure key's text now (flows and bytes since CloudWatch began keeping them)."""
+    wanted = _queries(found)
+    end = datetime.now(UTC) + timedelta(seconds=1)
+    period = int(RETENTION.total_seconds())
+    metric_queries = []
+    for index, (_, (namespace, flows, processed), dims) in enumerate(wanted):
+        for name, kind in ((flows, "f"), (processed, "b")):
+            metric_queries.append({"Id": f"{kind}{index}", "ReturnData": True, "MetricStat": {
+                "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": [
+                    {"Name": k, "Value": v} for k, v in dims.items()]},
+                "Period": period, "Stat": "Sum"}})
+    sums: dict[str, float] = {}
+    cloudwatch = api.client("cloudwatch")
+    for first in range(0, len(metric_queries), MAX_QUERIES):
+        answer = cloudwatch.get_metric_data(
+            MetricDataQueries=metric_queries[first:first + MAX_QUERIES],
+            StartTime=end - RETENTION, EndTime=end)
+        for result in answer["MetricDataResults"]:
+            sums[result["Id"]] = sum(result["Values"])
+    return {key: figure_text(sums.get(f"f{index}", 0), sums.get(f"b{index}", 0))
+            for index, (key, _, _) in enumerate(wanted)}

@@ -1,0 +1,158 @@
+"""The topology page in Chromium (Playwright, Debian's chromium, no browser download): seed
+000's world on a real daemon, its endpoint connection drawn from the consumer's ENI to the
+provider's service, NLB and target, each a link to its console page; a curl through the
+endpoint from the consumer's instance makes the page's flow count rise without a reload.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from pocketlink.seeds.seed000 import CONSUMER, PROVIDER, REGION, Seed000
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLOWS = re.compile(r"^(\d+) flows · ")
+
+
+@pytest.fixture(scope="module")
+def seed(make_daemon) -> Seed000:
+    if os.geteuid() != 0:
+        pytest.skip("seed 000's world needs root (namespaces)")
+    daemon = make_daemon()
+    world = Seed000(daemon.endpoint, say=lambda line: None)
+    world.daemon = daemon  # type: ignore[attr-defined]
+    world.build_provider()
+    world.build_consumer()
+    world.section1_create_and_accept()
+    return world
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+def topology(seed: Seed000, query: str = "scope=machine") -> str:
+    return f"{seed.endpoint}/_pocketlink/console/topology?{query}"
+
+
+def console(kind: str, resource: str, account: str) -> str:
+    return f"/_pocketlink/console/{kind}/{resource}?account={account}&region={REGION}"
+
+
+def flows(page, key: str) -> int:
+    text = page.locator(f'td[data-figure="{key}"]').text_content()
+    found = FLOWS.match(text or "")
+    assert found, text
+    return int(found.group(1))
+
+
+def test_the_endpoint_connection_is_drawn_linked_and_its_flows_rise_live(seed, page):
+    vpce, subnet = seed.ids["endpoint"], seed.ids["consumer_subnet"]
+    page.goto(topology(seed))
+    hrefs = {
+        f"{vpce}/{subnet}": console("vpc/endpoints", vpce, CONSUMER),
+        seed.ids["service"]: console("vpc/endpoint-services", seed.ids["service"], PROVIDER),
+        seed.ids["balancer"]: console("ec2/load-balancers", "seed-nlb", PROVIDER),
+        seed.ids["plain"]: console("ec2/instances", seed.ids["plain"], PROVIDER),
+    }
+    for chip, href in hrefs.items():
+        assert page.locator(f'svg a[data-id="{chip}"]').get_attribute("href") == href
+    lines = page.locator("svg path.line title").all_text_contents()
+    assert f"{vpce} in {subnet} to {seed.ids['service_name']}" in lines
+    assert any(line.startswith(f"{seed.ids['service']} is served by seed-nlb") for line in lines)
+    assert any(line.startswith("seed-nlb forwards to ") for line in lines)
+    assert any(line.startswith(f"seed-plain target {seed.ids['plain']}:80, ") for line in lines)
+    row = page.locator(f'tr[data-endpoint="{vpce}"]').inner_text()
+    assert all(word in row for word in (CONSUMER, PROVIDER, seed.ids["service"], "seed-nlb",
+                                        f"{seed.ids['plain']} ("))
+
+    before = flows(page, f"e:{vpce}")
+    page.evaluate("window.notReloaded = true")
+    for _ in range(2):
+        assert seed.curl(seed.ids["regional_name"]).returncode == 0
+    page.wait_for_function(
+        "([key, before]) => parseInt(document.querySelector(`td[data-figure='${key}']`)"
+        ".textContent) >= before + 2", arg=[f"e:{vpce}", before], timeout=30_000)
+    assert page.evaluate("window.notReloaded") is True
+    eni = page.locator(f'svg text[data-figure="e:{vpce}:{subnet}"]').text_content()
+    assert int(FLOWS.match(eni).group(1)) >= before + 2  # the ENI's own figure too
+
+
+def test_a_click_on_the_endpoint_goes_to_its_console_page(seed, page):
+    vpce, subnet = seed.ids["endpoint"], seed.ids["consumer_subnet"]
+    page.goto(topology(seed))
+    chip = page.locator(f'svg a[data-id="{vpce}/{subnet}"]')
+    chip.focus()  # reachable from the keyboard
+    assert page.evaluate("document.activeElement.dataset.id") == f"{vpce}/{subnet}"
+    with page.expect_navigation():
+        chip.click()
+    assert page.url == seed.endpoint + console("vpc/endpoints", vpce, CONSUMER)
+
+
+def test_one_account_sees_the_other_side_as_the_api_shows_it(seed, page):
+    vpce, service_name = seed.ids["endpoint"], seed.ids["service_name"]
+    page.context.add_cookies([{"name": "pocketlink_console", "value": f"a={CONSUMER}&r={REGION}",
+                               "url": seed.endpoint + "/_pocketlink/console/"}])
+    page.goto(topology(seed, ""))  # the account from the console's cookies
+    assert page.title() == f"Topology: {CONSUMER} · {REGION} | pocketlink console"
+    remote = page.locator(f'svg a[data-id="remote:{service_name}"]')
+    assert remote.get_attribute("href") == console("vpc/endpoint-services", seed.ids["service"],
+                                                   PROVIDER)
+    assert page.locator(f'svg a[data-id="{seed.ids["balancer"]}"]').count() == 0
+    page.goto(topology(seed, f"account={PROVIDER}&region={REGION}"))
+    assert page.locator(f'svg a[data-id="remote:{vpce}"]').get_attribute("href") == \
+        console("vpc/endpoints", vpce, CONSUMER)
+
+
+@pytest.mark.parametrize(("query", "host", "status", "words"), [
+    ("account=12345&region=us-west-2", None, 400, "'12345' is not a 12-digit account id."),
+    ("account=111111111111&region=nowhere", None, 400, "'nowhere' is not a region's name."),
+    ("scope=machine", "rebound.example", 403, "daemon's own names only"),
+])
+def test_a_bad_request_is_refused_in_words(seed, query, host, status, words):
+    request = urllib.request.Request(topology(seed, query))
+    if host:
+        request.add_header("Host", host)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == status
+    assert words in html.unescape(refused.value.read().decode())
+
+
+def test_an_api_error_shows_in_the_page_in_its_own_words(make_daemon, page):
+    daemon = make_daemon("--no-network")
+    page.goto(f"{daemon.endpoint}/_pocketlink/console/topology?account={PROVIDER}"
+              "&region=zz-east-1")  # shaped as a region, but of no partition
+    assert page.locator("p[role=alert]").text_content() == (
+        f"Account {PROVIDER} (zz-east-1): The API refused: AuthFailure: Credential should be "
+        "scoped to a valid region, not 'zz-east-1'. ")
+
+
+def test_with_strict_auth_the_page_is_refused(make_daemon):
+    daemon = make_daemon("--no-network", "--strict-auth")
+    for path in ("topology?scope=machine", "topology.json?account=111111111111"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{daemon.endpoint}/_pocketlink/console/{path}", timeout=30)
+        assert refused.value.code == 403
+        assert "--strict-auth" in refused.value.read().decode()
