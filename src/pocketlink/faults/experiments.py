@@ -136,7 +136,8 @@ class ExperimentRunner:
                     self._end(experiment, "failed", f"Action {name} failed: {error.message}")
                     return
             elif action.status == "running" and (action.ends_at is None or
-                                                 action.ends_at <= moment):
+                                                 action.ends_at <= moment) and \
+                    not self._stopping(experiment, action):
                 self._finish(experiment, name, action, "completed", "Action completed.")
         current = self.store.get(Experiment, experiment.id)
         if current is not None and all(a.status in DONE for a in current.actions.values()):
@@ -168,6 +169,15 @@ class ExperimentRunner:
             mine.status, mine.reason, mine.start_time = "running", "Action is running.", moment
             mine.faults = [f.id for f in made]
             mine.ends_at = moment + lasting[0] if lasting and lasting[0] else None
+
+    def _stopping(self, experiment: Experiment, action: ExperimentAction) -> bool:
+        """Whether instances the action stops are still on their way: it completes once
+        they are stopped (and only then can they be started again)."""
+        if action.action_id != "aws:ec2:stop-instances":
+            return False
+        targets = [r for t in action.targets.values() for r in experiment.resolved.get(t, [])]
+        return any((i := self.store.get(Instance, r)) is not None and i.state == "stopping"
+                   for r in targets)
 
     def _undo(self, experiment: Experiment, action: ExperimentAction) -> None:
         """Clears the action's faults (those ``fault clear`` left) and starts the instances
