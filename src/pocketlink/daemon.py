@@ -25,6 +25,7 @@ from pocketlink.console.app import Console
 from pocketlink.console.aws import endpoint_of
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
+from pocketlink.faults.experiments import ExperimentRunner
 from pocketlink.faults.kernel import FaultInjector
 from pocketlink.gateway import control
 from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
@@ -54,6 +55,7 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.faults import Fault
+from pocketlink.model.fis import Experiment, ExperimentTemplate
 from pocketlink.model.iam import RoleSession
 from pocketlink.model.internet import (
     Address,
@@ -90,7 +92,7 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
          Stack, ChangeSet, Fault,
-         NetworkInsightsPath, NetworkInsightsAnalysis]
+         NetworkInsightsPath, NetworkInsightsAnalysis, ExperimentTemplate, Experiment]
 
 
 @dataclass
@@ -252,6 +254,7 @@ async def run(config: DaemonConfig) -> None:
     reconciling = asyncio.create_task(lifecycle.run(stop))
     sampling = asyncio.create_task(sampler.run(stop))
     injecting = asyncio.create_task(FaultInjector(store).run(stop)) if network else None
+    experimenting = asyncio.create_task(ExperimentRunner(store).run(stop))
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -269,6 +272,7 @@ async def run(config: DaemonConfig) -> None:
         await _bounded(sampling, LAST_PASS_TIMEOUT, force)
         if injecting is not None:
             await _bounded(injecting, LAST_PASS_TIMEOUT, force)
+        await _bounded(experimenting, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()

@@ -90,8 +90,20 @@ def test_each_fault_in_the_kernel(world: Store) -> None:
     assert "ip daddr 10.0.1.11 numgen random mod 100 < 30 drop" in router
 
 
+def test_a_disrupted_subnet_s_border_and_what_it_spares(world: Store) -> None:
+    requests.add(world, {"action": "disrupt-subnet", "subnet": SECOND_SUBNET})
+    router = plan(world).tables[ROUTER]
+    spared = "{ 10.0.0.2, 169.254.169.253, 169.254.169.254 }"
+    assert "ip saddr 10.0.2.0/24 ip daddr != 10.0.2.0/24 ip daddr != " + spared + " drop" \
+        in router  # out of the subnet, but to the resolver and the metadata service
+    assert "ip daddr 10.0.2.0/24 ip saddr != 10.0.2.0/24 drop" in router  # into it
+    assert "ip saddr 10.0.2.0/24 ip daddr != 10.0.2.0/24 drop" in router  # the router's own
+    assert set(plan(world).tables) == {ROUTER}  # no instance drops what stays in the subnet
+
+
 @pytest.mark.parametrize(("form", "message"), [
     ({"action": "explode"}, "action: one of lose-az"),
+    ({"action": "disrupt-subnet", "subnet": "subnet-0123456789abcdef0"}, "no subnet"),
     ({"action": "lose-az", "zone": "us-west-2a"}, "'us-west-2a' is not a zone id"),
     ({"action": "kill-target", "instance": "i-0123456789abcdef0"}, "no instance"),
     ({"action": "loss", "eni": "eni-20000000000000001", "percent": "0"},

@@ -375,7 +375,7 @@ def test_the_gateways_front_socket_closes_a_connection_without_a_header(world):
 def test_a_service_pocketlink_does_not_serve_is_answered_unknown_service(world):
     """An endpoint can be made to any of AWS's services (issue 13), Athena among them, but
     pocketlink serves few: a signed call through it reaches the front, whose gateway answers
-    400 UnknownService (in EC2's XML error form: it has no protocol for the service)."""
+    400 UnknownService (in Athena's own json error form, from botocore's model of it)."""
     ec2 = world.daemon.client("ec2", ACCOUNT, REGION)
     endpoint = create_endpoint(ec2, world.vpc, world.subnet, world.group, "athena")
     try:

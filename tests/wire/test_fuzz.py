@@ -5,8 +5,9 @@ Requests are built from the models of the operations pocketlink implements, then
 parameters dropped, unknown ones added, values of the wrong type, random operation names;
 for Route 53's rest-xml also the path, the XML body (a value, an element, the namespace,
 garbage, entities); for ACM's json the body (a value retyped, a member dropped or added,
-cut, not JSON); and for every protocol the HTTP around them: random header names and
-values, long values, large bodies, Content-Length written oddly.
+cut, not JSON); for FIS's rest-json the path as Route 53's and the body as ACM's; and
+for every protocol the HTTP around them: random header names and values, long values,
+large bodies, Content-Length written oddly.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ def bent_request(draw: st.DrawFn, service: str, operation_name: str,
         .serialize_to_request(params, operation)
     if spec.protocol == "rest-xml":
         return draw(bent_rest(wire))
+    if spec.protocol == "rest-json":  # FIS: rest-xml's routing, json's body
+        return draw(bent_rest(wire, bent_document))
     if spec.protocol == "json":
         return draw(bent_json(wire))
     return form_request(draw(bent_form(wire["body"], real_ids)))
@@ -90,6 +93,11 @@ def bent_request(draw: st.DrawFn, service: str, operation_name: str,
 def bent_json(draw: st.DrawFn, wire: dict) -> Wire:
     """A json request, bent: a member retyped, dropped or added, the body cut or not JSON."""
     body = wire["body"] if isinstance(wire["body"], bytes) else wire["body"].encode()
+    return Wire("POST", "/", "", dict(wire["headers"]), draw(bent_document(body)))
+
+
+@st.composite
+def bent_document(draw: st.DrawFn, body: bytes) -> bytes:
     document = json.loads(body or b"{}")
     bend = draw(st.sampled_from(["keep", "retype", "drop", "add", "cut", "garbage"]))
     if bend == "retype" and document:
@@ -104,7 +112,7 @@ def bent_json(draw: st.DrawFn, wire: dict) -> Wire:
         body = body[:draw(st.integers(0, max(len(body) - 1, 0)))]
     elif bend == "garbage":
         body = draw(st.binary(max_size=200))
-    return Wire("POST", "/", "", dict(wire["headers"]), body)
+    return body
 
 
 R53_NAMESPACE = "https://route53.amazonaws.com/doc/2013-04-01/"
@@ -147,9 +155,9 @@ def bent_xml(draw: st.DrawFn, body: bytes) -> bytes:
 
 
 @st.composite
-def bent_rest(draw: st.DrawFn, wire: dict) -> Wire:
-    """A rest-xml request, bent: a cut or bent body, a junk path segment, an extra query
-    parameter, another method."""
+def bent_rest(draw: st.DrawFn, wire: dict, bent_body=bent_xml) -> Wire:
+    """A rest request, bent: a cut or bent body (XML, or ``bent_body``'s), a junk path
+    segment, an extra query parameter, another method."""
     body = wire["body"] if isinstance(wire["body"], bytes) else (wire["body"] or "").encode()
     path = wire["url_path"]
     query = urlencode(wire["query_string"], doseq=True) if isinstance(
@@ -159,7 +167,7 @@ def bent_rest(draw: st.DrawFn, wire: dict) -> Wire:
     if bend == "cut" and body:
         body = body[:draw(st.integers(0, len(body) - 1))]
     elif bend == "xml" and body:
-        body = draw(bent_xml(body))
+        body = draw(bent_body(body))
     elif bend == "path":
         parts = path.split("/")
         parts[draw(st.integers(1, len(parts) - 1))] = quote(draw(junk_value), safe="") or "x"

@@ -59,6 +59,8 @@ The areas, by service:
   GetTemplateSummary, ListExports); ``cloudformation_common`` finds stacks and checks a
   template before anything runs. The work itself is the engine's (``pocketlink.cloudformation``),
   which runs after the handler has answered.
+- ``fis``: AWS FIS's experiment templates and experiments (the actions pocketlink performs
+  are ``faults.fis_catalog``'s; ``faults.experiments`` runs the experiments).
 
 Handlers never touch the kernel and never set a state that the network has to make true.
 """

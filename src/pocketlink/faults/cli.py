@@ -18,6 +18,8 @@ HELP = {
     "latency": "delay every packet delivered to an instance's ENI (tc netem)",
     "loss": "drop a share of the packets routed to an instance's ENI, at random",
     "stop-resolver": "the VPC's resolver (AmazonProvidedDNS) stops answering",
+    "disrupt-subnet": "a subnet's traffic to and from outside it is dropped, as a network "
+                      "ACL denying all would (FIS's aws:network:disrupt-connectivity)",
 }
 
 
@@ -42,7 +44,8 @@ def _line(fault: dict) -> str:
     value = fault["value"]
     unit = "ms" if fault["action"] == "latency" else "%"
     return f"{fault['id']}  {fault['action']:<13} {fault['target']}" + \
-        (f" {value}{unit}" if value is not None else "") + f"  since {fault['created']}"
+        (f" {value}{unit}" if value is not None else "") + f"  since {fault['created']}" + \
+        (f"  (FIS experiment {fault['experiment']})" if fault.get("experiment") else "")
 
 
 def run(args: argparse.Namespace, state: Path) -> int:

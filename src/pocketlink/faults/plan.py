@@ -10,6 +10,10 @@
   - ``kill-target``: the instance resets every connection opened to it (what a host whose
     server process died answers); its processes keep running, so clearing it is instant.
   - ``stop-resolver``: the VPC router drops DNS to the resolver's addresses.
+  - ``disrupt-subnet``: the VPC router drops what crosses the subnet's border, either way,
+    as a network ACL denying all does (FIS's ``aws:network:disrupt-connectivity``, scope
+    ``all``): what stays inside the subnet passes, and so does its traffic with the
+    resolver and the metadata service, which no network ACL filters at AWS.
   - ``loss``: the VPC router drops that share of the packets it routes to the ENI's
     addresses, at random (nftables ``numgen``: it needs no netem; what the subnet's bridge
     carries between two of its own ENIs is not routed, and not dropped).
@@ -24,10 +28,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
+from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet, Vpc
 from pocketlink.model.faults import Fault, lost_subnets
 from pocketlink.network import names
-from pocketlink.network.addresses import RESOLVER_IPV6, RESOLVER_LINK_LOCAL, resolver_address
+from pocketlink.network.addresses import (
+    METADATA_IPV4,
+    METADATA_IPV6,
+    RESOLVER_IPV6,
+    RESOLVER_LINK_LOCAL,
+    resolver_address,
+)
 from pocketlink.store import Store
 
 TABLE = "pocketlink-fault"
@@ -99,6 +109,12 @@ def plan(store: Store) -> FaultPlan:
                 if eni is not None:
                     netem[(names.namespace(eni.vpc_id), names.veth(eni.id))] += [
                         "delay", f"{fault.value}ms"]
+            case "disrupt-subnet":
+                subnet = store.get(Subnet, fault.target)
+                vpc = store.get(Vpc, subnet.vpc_id) if subnet is not None else None
+                if vpc is not None:
+                    for hook, rules_of in _border(subnet, vpc).items():
+                        rules[names.namespace(vpc.id)][hook] += rules_of
             case "loss":
                 eni = store.get(NetworkInterface, fault.target)
                 if eni is not None:
@@ -109,6 +125,30 @@ def plan(store: Store) -> FaultPlan:
                         for a in _addresses(eni)]
     return FaultPlan({space: _table(chains) for space, chains in rules.items()},
                      {link: tuple(args) for link, args in netem.items()}, frozenset(hung))
+
+
+def _border(subnet: Subnet, vpc: Vpc) -> dict[str, list[str]]:
+    """A network ACL denying all, on the router: what comes from the subnet (prerouting)
+    or from the router's own addresses in it (output) to outside it, and what goes into
+    it from outside, is dropped; the resolver's and the metadata service's addresses are
+    spared, on the router's loopback (traffic with them leaves and enters by output and
+    input)."""
+    chains: dict[str, list[str]] = {"prerouting": [], "output": []}
+    spared = {"ip": f"{{ {resolver_address(vpc)}, {RESOLVER_LINK_LOCAL}, {METADATA_IPV4} }}",
+              "ip6": f"{{ {RESOLVER_IPV6}, {METADATA_IPV6} }}"}
+    blocks = [("ip", subnet.cidr_block)] if subnet.cidr_block else []
+    blocks += [("ip6", a.cidr) for a in subnet.ipv6_associations
+               if a.state == "associated"]
+    for family, block in blocks:
+        outside = f"{family} daddr != {block}"
+        chains["prerouting"] += [
+            f"{family} saddr {block} {outside} {family} daddr != {spared[family]} drop",
+            f"{family} daddr {block} {family} saddr != {block} drop"]
+        chains["output"] += [
+            f"{family} daddr {block} {family} saddr != {block} "
+            f"{family} saddr != {spared[family]} drop",
+            f"{family} saddr {block} {outside} drop"]
+    return chains
 
 
 def _lost_addresses(store: Store, lost: set[str]) -> dict[str, list[str]]:

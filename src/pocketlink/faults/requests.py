@@ -3,7 +3,8 @@
 Each action names what it breaks: ``lose-az`` a zone id (``use1-az1``: the same zone in
 every account, as AWS's zone ids are), ``kill-target``/``hang-target`` an instance,
 ``latency``/``loss`` an instance's ENI (endpoint ENIs and NLB nodes are addresses of the
-VPC router, with no link of their own to shape), ``stop-resolver`` a VPC.
+VPC router, with no link of their own to shape), ``stop-resolver`` a VPC,
+``disrupt-subnet`` a subnet.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 
 from pocketlink.faults.kernel import netem_missing
 from pocketlink.model.base import encode
-from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
+from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet, Vpc
 from pocketlink.model.faults import ACTIONS, OWNER, Fault
 from pocketlink.model.ids import new_id
 from pocketlink.store import Store
@@ -29,7 +30,7 @@ def _region(store: Store, name: str, target: str) -> str:
         if not ZONE_ID.match(target):
             raise FaultError(f"'{target}' is not a zone id (use1-az1)")
         return ""
-    kind = {"instance": Instance, "eni": NetworkInterface, "vpc": Vpc}[name]
+    kind = {"instance": Instance, "eni": NetworkInterface, "vpc": Vpc, "subnet": Subnet}[name]
     found = store.get(kind, target)
     if found is None:
         raise FaultError(f"no {name} '{target}'")

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+import botocore.exceptions
 import botocore.loaders
 
 from pocketlink.api.context import RequestContext
@@ -46,7 +47,7 @@ from pocketlink.wire.errors import (
 )
 from pocketlink.wire.message import HttpRequest, HttpResponse
 from pocketlink.wire.parser import RequestParser, create_parser
-from pocketlink.wire.router import Router
+from pocketlink.wire.router import Router, UnknownService
 from pocketlink.wire.rpc import protocol_of
 from pocketlink.wire.serializer import ResponseSerializer, create_serializer
 from pocketlink.wire.specs import ServiceSpec, all_specs
@@ -371,7 +372,8 @@ class Gateway:
                request: HttpRequest | None = None) -> HttpResponse:
         protocol = (self._protocol(spec, request) if spec and request else None) or \
             self.protocols.get(spec.name if spec else "ec2") or self.protocols["ec2"]
-        response = protocol.serializer.serialize_error(error, request_id)
+        unserved = _unserved_serializer(error) if spec is None else None
+        response = (unserved or protocol.serializer).serialize_error(error, request_id)
         held_off(response, error)
         return response
 
@@ -385,6 +387,19 @@ class Gateway:
         if request.path == "/_pocketlink/metrics" and self.prometheus is not None:
             return HttpResponse(200, self.prometheus(), {"Content-Type": PROMETHEUS_TYPE})
         return HttpResponse(404, b'{"error": "not found"}', {"Content-Type": "application/json"})
+
+
+def _unserved_serializer(error: ServiceError) -> ResponseSerializer | None:
+    """For a service pocketlink does not serve, the serializer of its own protocol, when
+    botocore models it by its signing name: the client reads the refusal in the format it
+    expects (a json service's ``__type``, not EC2's XML). None: EC2's form it is."""
+    service = getattr(error, "service", None) if isinstance(error, UnknownService) else None
+    if not service:
+        return None
+    try:
+        return create_serializer(specs.load(service))
+    except (botocore.exceptions.DataNotFoundError, NotImplementedError):
+        return None  # no model by that name, or a protocol pocketlink does not speak
 
 
 def _via(path: NetworkPath | None) -> str:

@@ -172,6 +172,17 @@ def _access_key_id() -> str:
     return "ASIA" + base64.b32encode(secrets.token_bytes(10)).decode()[:16]
 
 
+def new_session(account: str, region: str, role_name: str, role_id: str, now: datetime,
+                life: timedelta, instance_id: str = "", session_name: str = "") -> RoleSession:
+    """New temporary credentials for a role, an instance's or AssumeRole's (not stored)."""
+    return RoleSession(
+        id=_access_key_id(), account=account, region=region,
+        secret_access_key=base64.b64encode(secrets.token_bytes(30)).decode(),
+        session_token=base64.b64encode(secrets.token_bytes(300)).decode(),
+        instance_id=instance_id, session_name=session_name, role_name=role_name,
+        role_id=role_id, issued=now, expiration=now + life)
+
+
 def session_for(store: Store, instance: Instance, role: Role, now: datetime) -> RoleSession:
     """The instance's credentials for ``role``: the current ones, or new ones once they
     are due for renewal. Long-expired ones of any instance are forgotten on the way."""
@@ -190,12 +201,8 @@ def session_for(store: Store, instance: Instance, role: Role, now: datetime) -> 
         for session in gone:
             tx.delete(session)
         if current is None:
-            current = RoleSession(
-                id=_access_key_id(), account=instance.account, region=instance.region,
-                secret_access_key=base64.b64encode(secrets.token_bytes(30)).decode(),
-                session_token=base64.b64encode(secrets.token_bytes(300)).decode(),
-                instance_id=instance.id, role_name=role.name, role_id=role.role_id,
-                issued=now, expiration=now + SESSION_LIFE)
+            current = new_session(instance.account, instance.region, role.name, role.role_id,
+                                  now, SESSION_LIFE, instance_id=instance.id)
             tx.put(current)
             log.info("instance %s: new credentials %s for role %s, until %s", instance.id,
                      current.id, role.name, f"{current.expiration:%H:%M:%S}")
@@ -210,5 +217,5 @@ def credential(store: Store, access_key: str) -> Credential | None:
     return Credential(session.id, session.secret_access_key, session.account,
                       session_token=session.session_token, expiration=session.expiration,
                       principal=session.assumed_role_arn,
-                      user_id=f"{session.role_id}:{session.instance_id}",
+                      user_id=f"{session.role_id}:{session.name}",
                       role_arn=f"arn:aws:iam::{session.account}:role/{session.role_name}")

@@ -28,6 +28,8 @@
 - ``iam`` (iam.py): the temporary credentials instances get for their instance profile.
 - ``network_insights`` (network_insights.py): Reachability Analyzer's paths and their
   analyses, kept as AWS describes them.
+- ``faults`` (faults.py): the faults injected on demand, pocketlink's or an FIS
+  experiment's; ``fis`` (fis.py): FIS's experiment templates and experiments.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s
   of AWS's own strings, its transitions, the groups of states other layers act on
   (``ENDPOINT_LISTENING``), and the failures ``pocketlink status`` lists.

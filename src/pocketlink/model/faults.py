@@ -1,4 +1,5 @@
-"""Faults pocketlink injects on demand (``pocketlink fault ...``): its own, not an AWS API.
+"""Faults pocketlink injects on demand: its own (``pocketlink fault ...``), or an FIS
+experiment's (``model.fis``; the fault names the experiment, which clears it).
 
 A fault is desired state like any resource: stored, so that it survives a restart and is
 listed, and undone by deleting it. ``faults/`` turns the stored faults into the kernel's
@@ -26,6 +27,7 @@ ACTIONS: dict[str, tuple[str, tuple[str, int, int] | None]] = {
     "latency": ("eni", ("ms", 1, 60_000)),
     "loss": ("eni", ("percent", 1, 100)),
     "stop-resolver": ("vpc", None),
+    "disrupt-subnet": ("subnet", None),
 }
 
 
@@ -33,9 +35,11 @@ ACTIONS: dict[str, tuple[str, tuple[str, int, int] | None]] = {
 class Fault(Resource):
     kind = "fault"
 
-    action: str  # lose-az | kill-target | hang-target | latency | loss | stop-resolver
-    target: str  # a zone id (use1-az1), an instance, an ENI or a VPC id
+    action: str  # lose-az | kill-target | hang-target | latency | loss | stop-resolver |
+    #              disrupt-subnet
+    target: str  # a zone id (use1-az1), an instance, an ENI, a VPC or a subnet id
     value: int | None = None  # latency's milliseconds, loss's percent
+    experiment: str | None = None  # the FIS experiment that injected it, if one did
 
 
 def lost_zone_ids(store: Store) -> set[str]:

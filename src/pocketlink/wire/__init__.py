@@ -8,6 +8,7 @@ Nouns, one job each:
 - ``ResponseSerializer`` (serializer.py): a result dict or a ``ServiceError`` becomes an HTTP response.
 - rpc.py: the document protocols, ``json`` and ``smithy-rpc-v2-cbor`` (CloudWatch speaks
   both beside ``query``; ``protocol_of`` says which a request came in).
+- rest_json.py: ``rest-json`` (FIS), rest-xml's routing with a JSON body.
 - ``route`` (router.py): which service a request is for, from its SigV4 credential scope.
 - ``sigv4`` (sigv4.py): who signed a request, and whether the signature holds.
 

@@ -8,7 +8,7 @@ Class tree (one base that walks shapes, one small subclass per wire protocol)::
      RestXmlRequestParser         method + URI template; uri/querystring/header members; XML body
 
 The document protocols (``json``, ``smithy-rpc-v2-cbor``) are rpc.py's, built on the query
-parser's checks.
+parser's checks; ``rest-json`` is rest_json.py's, routed as rest-xml is.
 """
 
 from __future__ import annotations
@@ -333,16 +333,20 @@ class RestXmlRequestParser(RequestParser):
             elif location is None:
                 body_members[name] = member
         if body_members and request.body.strip():
-            try:
-                root = ElementTree.fromstring(request.body)
-            except ElementTree.ParseError:
-                raise ServiceError("The XML document is malformed", code="MalformedXML") from None
-            self._check_root(shape, root)
-            params.update(self._xml_structure(shape, root, body_members))
+            params.update(self._body(shape, body_members, request.body))
         for name in shape.required_members:
             if name not in params:
                 raise ServiceError(f"Missing required parameter {name}", code=self.missing_code)
         return params
+
+    def _body(self, shape: StructureShape, members: dict[str, Shape], body: bytes) -> dict:
+        """The body's members: an XML document named by the input shape."""
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            raise ServiceError("The XML document is malformed", code="MalformedXML") from None
+        self._check_root(shape, root)
+        return self._xml_structure(shape, root, members)
 
     def _check_root(self, shape: StructureShape, root: ElementTree.Element) -> None:
         """The body's root is the input's element in the service's namespace, or the
@@ -408,10 +412,11 @@ _PARSERS: dict[str, type[RequestParser]] = {
 
 def create_parser(spec: ServiceSpec, protocol: str | None = None) -> RequestParser:
     """The parser of ``protocol``, one of the spec's (its own by default)."""
-    from pocketlink.wire import rpc  # it builds on the query parser above
+    from pocketlink.wire import rest_json, rpc  # they build on the parsers above
 
     protocol = protocol or spec.protocol
-    parsers = {**_PARSERS, rpc.JSON: rpc.RpcRequestParser, rpc.CBOR: rpc.CborRequestParser}
+    parsers = {**_PARSERS, rpc.JSON: rpc.RpcRequestParser, rpc.CBOR: rpc.CborRequestParser,
+               "rest-json": rest_json.RestJsonRequestParser}
     try:
         return parsers[protocol](spec)
     except KeyError:

@@ -16,8 +16,9 @@ from pocketlink.wire.specs import ServiceSpec
 class UnknownService(ServiceError):
     code = "UnknownService"
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, service: str | None = None) -> None:
         super().__init__(f"pocketlink does not serve {what}")
+        self.service = service  # the signing name asked for, when a signature named one
 
 
 class Router:
@@ -42,7 +43,7 @@ class Router:
         if scope is not None:
             spec = self.by_signing_name.get(scope.service)
             if spec is None:
-                raise UnknownService(f"the service '{scope.service}'")
+                raise UnknownService(f"the service '{scope.service}'", scope.service)
             return spec
         target = request.headers.get("x-amz-target")
         if not target and request.path.startswith("/service/"):  # smithy-rpc-v2-cbor

@@ -209,11 +209,12 @@ _SERIALIZERS: dict[str, type[ResponseSerializer]] = {
 
 def create_serializer(spec: ServiceSpec, protocol: str | None = None) -> ResponseSerializer:
     """The serializer of ``protocol``, one of the spec's (its own by default)."""
-    from pocketlink.wire import rpc  # its serializers build on this module's
+    from pocketlink.wire import rest_json, rpc  # their serializers build on this module's
 
     protocol = protocol or spec.protocol
     serializers = {**_SERIALIZERS, rpc.JSON: rpc.RpcResponseSerializer,
-                   rpc.CBOR: rpc.CborResponseSerializer}
+                   rpc.CBOR: rpc.CborResponseSerializer,
+                   "rest-json": rest_json.RestJsonResponseSerializer}
     try:
         return serializers[protocol](spec)
     except KeyError:

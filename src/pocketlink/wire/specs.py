@@ -18,7 +18,7 @@ from pocketlink.wire.errors import ServiceError
 
 # The services pocketlink speaks, by botocore's model name.
 SERVICES = ("ec2", "elbv2", "sts", "route53", "autoscaling", "cloudwatch", "acm",
-            "cloudformation")
+            "cloudformation", "fis")
 
 
 @dataclass
