@@ -63,8 +63,10 @@ from pocketlink.model.launch_templates import LaunchTemplate
 from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
-from pocketlink.model.route53 import Change, HostedZone
+from pocketlink.model.route53 import Change, HealthCheck, HostedZone
 from pocketlink.model.subnet_reservations import SubnetCidrReservation
+from pocketlink.network import names
+from pocketlink.network.route53_checker import HealthCheckers
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.acm_authority import AcmAuthority
@@ -86,7 +88,7 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate,
          InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
-         Stack, ChangeSet, Fault]
+         Stack, ChangeSet, Fault, HealthCheck]
 
 
 @dataclass
@@ -246,6 +248,8 @@ async def run(config: DaemonConfig) -> None:
     reconciling = asyncio.create_task(lifecycle.run(stop))
     sampling = asyncio.create_task(sampler.run(stop))
     injecting = asyncio.create_task(FaultInjector(store).run(stop)) if network else None
+    checking = asyncio.create_task(HealthCheckers(store, names.internet(
+        str(config.state.resolve()))).run(stop)) if network else None
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -262,6 +266,8 @@ async def run(config: DaemonConfig) -> None:
         await _bounded(sampling, LAST_PASS_TIMEOUT, force)
         if injecting is not None:
             await _bounded(injecting, LAST_PASS_TIMEOUT, force)
+        if checking is not None:
+            await _bounded(checking, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()
