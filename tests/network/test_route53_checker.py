@@ -41,7 +41,8 @@ def world(network_daemon):
     [instance] = launch(ec2, subnet, UserData=WEB_USER_DATA, SecurityGroupIds=[group])
     described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])
     public_ip = described["Reservations"][0]["Instances"][0]["PublicIpAddress"]
-    return {"ec2": ec2, "group": group, "permission": permission, "ip": public_ip,
+    return {"ec2": ec2, "vpc": vpc, "igw": igw, "subnet": subnet, "group": group,
+            "permission": permission, "ip": public_ip,
             "route53": network_daemon.client("route53"), "daemon": network_daemon}
 
 
@@ -123,3 +124,24 @@ def test_failover_follows_the_check(world):
         world["ec2"].authorize_security_group_ingress(GroupId=world["group"],
                                                       IpPermissions=[world["permission"]])
     wait_for(lambda: dig(world, name) == [world["ip"]], "the DNS fails back", timeout=90, every=0.5)
+
+
+def test_ingress_routing_through_a_gateway_route_table(world):
+    """A gateway route table that sends the public subnet's traffic to another ENI (an
+    appliance that forwards nothing) takes the internet's way to the instance: the check
+    fails while the table is the gateway's, and passes again once it is not."""
+    ec2 = world["ec2"]
+    appliance_subnet = ec2.create_subnet(VpcId=world["vpc"], CidrBlock="10.0.2.0/24")[
+        "Subnet"]["SubnetId"]
+    [appliance] = launch(ec2, appliance_subnet)
+    edge = ec2.create_route_table(VpcId=world["vpc"])["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=edge, DestinationCidrBlock="10.0.1.0/24",
+                     NetworkInterfaceId=appliance["NetworkInterfaces"][0]["NetworkInterfaceId"])
+    check_id = check(world, ResourcePath="/")
+    until(world, check_id, "Success", "the instance answers straight from the internet")
+    association = ec2.associate_route_table(RouteTableId=edge, GatewayId=world["igw"])
+    try:
+        until(world, check_id, "Failure", "the appliance takes the traffic and drops it")
+    finally:
+        ec2.disassociate_route_table(AssociationId=association["AssociationId"])
+    until(world, check_id, "Success", "straight to the instance again")

@@ -181,9 +181,8 @@ def _gateway_association(context: RequestContext, table: RouteTable, gateway_id:
     attached to the table's VPC ("The gateway and route table must be in the same VPC",
     AWS::EC2::GatewayRouteTableAssociation's reference; the refusal's words are CreateRoute's
     for such a gateway), it has one such table, and the table routes only to the VPC
-    (local) or to network interfaces, as the VPC guide's gateway route tables allow.
-    pocketlink's router does not route by it yet: traffic in through the gateway goes
-    straight to its destination (docs/internet.md)."""
+    (local) or to network interfaces, as the VPC guide's gateway route tables allow. The
+    VPC router routes what comes in through the gateway by it (network/topology.py)."""
     gateway = find(context, InternetGateway, gateway_id)
     if gateway is None:  # pocketlink has no virtual private gateways (vgw-)
         raise ec2.InvalidGatewayIDNotFound(gateway_id)
