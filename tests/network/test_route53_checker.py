@@ -49,6 +49,7 @@ def world(network_daemon):
 def check(world, **config) -> str:
     config = {"Type": "HTTP", "IPAddress": world["ip"], "Port": WEB_PORT,
               "RequestInterval": 10, "FailureThreshold": 1, **config}
+    config = {k: v for k, v in config.items() if v is not None}
     return world["route53"].create_health_check(CallerReference=secrets.token_hex(8),
                                                 HealthCheckConfig=config)["HealthCheck"]["Id"]
 
@@ -67,7 +68,7 @@ def until(world, check_id: str, prefix: str, what: str) -> None:
         seen[0] = status(world, check_id)
         return seen[0].startswith(prefix)
     try:
-        wait_for(probed, what, timeout=60, every=0.5)
+        wait_for(lambda: probed() and seen[0], what, timeout=60, every=0.5)
     except NotYet:
         raise AssertionError(f"{what}: the last status is {seen[0]!r}") from None
 
@@ -145,3 +146,17 @@ def test_ingress_routing_through_a_gateway_route_table(world):
     finally:
         ec2.disassociate_route_table(AssociationId=association["AssociationId"])
     until(world, check_id, "Success", "straight to the instance again")
+
+
+def test_an_https_check_of_an_aws_service_name(world):
+    """A FullyQualifiedDomainName is resolved in the public DNS; HTTPS speaks TLS (with SNI,
+    or, EnableSNI off, without) to the service front on the AWS public range. Whatever the
+    front answers a bare GET, an HTTP status read back means TLS got through."""
+    by_name = check(world, Type="HTTPS", IPAddress=None, Port=443,
+                    FullyQualifiedDomainName="sts.us-east-1.amazonaws.com")
+    until(world, by_name, "", "probed")
+    assert "HTTP Status Code" in status(world, by_name), status(world, by_name)
+    [address] = dig(world, "sts.us-east-1.amazonaws.com")
+    by_address = check(world, Type="HTTPS", IPAddress=address, Port=443, EnableSNI=False)
+    until(world, by_address, "", "probed")
+    assert "HTTP Status Code" in status(world, by_address), status(world, by_address)

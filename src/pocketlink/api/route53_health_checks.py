@@ -13,8 +13,9 @@ As at AWS:
   ``HealthCheckAlreadyExists``.
 - Route 53 checks endpoints on the internet only: an IPAddress in a private, loopback,
   link-local, multicast or other reserved range is refused (the words are pocketlink's:
-  AWS's are not shown in its references). pocketlink's public addresses (Elastic IPs and
-  launch-time public IPs, from TEST-NET-2 and -3) are taken, since they are its internet's.
+  AWS's are not shown in its references). What is public on pocketlink's internet is
+  taken, though reserved on AWS's (``INTERNET``: its public IPv4 pool, the AWS service
+  range, the VPCs' IPv6 blocks).
 - UpdateHealthCheck with a HealthCheckVersion that is not the current one is
   ``HealthCheckVersionMismatch``; each update raises the version by one.
 - DeleteHealthCheck does not look for records that use the check: "Amazon Route 53 does
@@ -29,10 +30,12 @@ from __future__ import annotations
 import ipaddress
 import uuid
 
+from pocketlink.api.addresses import ULA
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
 from pocketlink.api.route53 import GLOBAL, error, facet
 from pocketlink.api.tags import printable
+from pocketlink.model.aws_services import AWS_PUBLIC_IPV4, AWS_PUBLIC_IPV6
 from pocketlink.model.internet import PUBLIC_POOL
 from pocketlink.model.route53 import HealthCheck, HostedZone
 from pocketlink.store import Store
@@ -41,6 +44,9 @@ CHECK_LIMIT = 200  # Route 53's default quota of health checks per account
 ENDPOINT_TYPES = ("HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP")
 TLS_TYPES = ("HTTPS", "HTTPS_STR_MATCH")
 STRING_TYPES = ("HTTP_STR_MATCH", "HTTPS_STR_MATCH")
+# What is public on pocketlink's internet, though reserved on AWS's: its public IPv4 pool
+# (TEST-NET-2, -3), the AWS service range, and the VPCs' IPv6 blocks (unique-local).
+INTERNET = (*PUBLIC_POOL, AWS_PUBLIC_IPV4, AWS_PUBLIC_IPV6, ULA)
 # The members of HealthCheckConfig that UpdateHealthCheck may change.
 UPDATABLE = ("IPAddress", "Port", "ResourcePath", "FullyQualifiedDomainName", "SearchString",
              "FailureThreshold", "Inverted", "Disabled", "HealthThreshold",
@@ -73,7 +79,7 @@ def _check_address(address: str) -> None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         raise error("InvalidInput", f"Invalid IP address '{address}'") from None
-    if any(ip in pool for pool in PUBLIC_POOL):
+    if any(ip in block for block in INTERNET):
         return
     if not ip.is_global or ip.is_multicast:
         raise error("InvalidInput", f"IP address '{address}' is not allowed: Route 53 cannot "

@@ -24,8 +24,9 @@ and pocketlink has one). Inverted inverts the verdict; Disabled makes it healthy
 inverted, as the UpdateHealthCheck reference tells); CALCULATED is healthy while at least
 HealthThreshold of its children are; CLOUDWATCH_METRIC follows its
 InsufficientDataHealthStatus (no alarm is evaluated: Unhealthy, or healthy). Each probe's
-outcome is stored on the check (GetHealthCheckStatus reads it) and a flip reaches the DNS
-(dns/routing.py) like any change to the store.
+outcome is stored on the check when it differs from the last (GetHealthCheckStatus reads
+it: its CheckedTime is when the checker first saw the status it reports, where AWS's is the
+last probe's), and a flip reaches the DNS (dns/routing.py) like any change to the store.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class Probe:
         if kind.startswith("HTTPS"):
             context = ssl.create_default_context()
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        server_name = name if context is not None and self.config.get("EnableSNI") else None
+        # No SNI unless EnableSNI and a name ("" tells asyncio to send none)
+        server_name = (name or "") if self.config.get("EnableSNI") else ""
         reader, writer = await asyncio.open_connection(
             sock=sock.dup(), ssl=context, server_hostname=server_name if context else None)
         try:
@@ -241,6 +243,9 @@ class HealthCheckers:
         if check is None or check.config != config:
             return  # deleted or updated while probing: its next probe judges it
         healthy, streak = judged(check, succeeded)
+        seen = (check.observation or {}).get("StatusReport", {}).get("Status")
+        if (healthy, streak, status) == (check.healthy, check.streak, seen):
+            return  # nothing new: a steady check does not stir the store (and its readers)
         observation = {"IPAddress": ROUTE53_CHECKER_IPV6 if ":" in (address or "")
                        else ROUTE53_CHECKER_IPV4,
                        "StatusReport": {"Status": status, "CheckedTime": now()}}
