@@ -68,8 +68,10 @@ from pocketlink.model.network_insights import NetworkInsightsAnalysis, NetworkIn
 from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
-from pocketlink.model.route53 import Change, HostedZone
+from pocketlink.model.route53 import Change, HealthCheck, HostedZone
 from pocketlink.model.subnet_reservations import SubnetCidrReservation
+from pocketlink.network import names
+from pocketlink.network.route53_checker import HealthCheckers
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.acm_authority import AcmAuthority
@@ -92,7 +94,8 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
          Stack, ChangeSet, Fault,
-         NetworkInsightsPath, NetworkInsightsAnalysis, ExperimentTemplate, Experiment]
+         NetworkInsightsPath, NetworkInsightsAnalysis, ExperimentTemplate, Experiment,
+         HealthCheck]
 
 
 @dataclass
@@ -255,6 +258,8 @@ async def run(config: DaemonConfig) -> None:
     sampling = asyncio.create_task(sampler.run(stop))
     injecting = asyncio.create_task(FaultInjector(store).run(stop)) if network else None
     experimenting = asyncio.create_task(ExperimentRunner(store).run(stop))
+    checking = asyncio.create_task(HealthCheckers(store, names.internet(
+        str(config.state.resolve()))).run(stop)) if network else None
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -273,6 +278,8 @@ async def run(config: DaemonConfig) -> None:
         if injecting is not None:
             await _bounded(injecting, LAST_PASS_TIMEOUT, force)
         await _bounded(experimenting, LAST_PASS_TIMEOUT, force)
+        if checking is not None:
+            await _bounded(checking, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()

@@ -246,3 +246,50 @@ def test_unknown_and_malformed_route_table_ids(ec2, table_id, code):
     with pytest.raises(ClientError) as err:
         ec2.describe_route_tables(RouteTableIds=[table_id])
     assert err.value.response["Error"]["Code"] == code
+
+
+def test_a_gateway_route_table(ec2, vpc, table, subnet, make_vpc):
+    """An edge association with an internet gateway attached to the table's VPC
+    ("The gateway and route table must be in the same VPC": the reference of
+    AWS::EC2::GatewayRouteTableAssociation); one table per gateway; only local routes and
+    routes to a network interface in it."""
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    with pytest.raises(ClientError) as caught:  # not attached to the table's VPC
+        ec2.associate_route_table(RouteTableId=table["RouteTableId"], GatewayId=igw)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc["VpcId"])
+    association = ec2.associate_route_table(RouteTableId=table["RouteTableId"],
+                                            GatewayId=igw)
+    assert association["AssociationState"] == {"State": "associated"}
+    [found] = ec2.describe_route_tables(Filters=[
+        {"Name": "association.gateway-id", "Values": [igw]}])["RouteTables"]
+    [edge] = found["Associations"]
+    assert (edge["GatewayId"], edge["Main"], "SubnetId" in edge,
+            edge["RouteTableAssociationId"]) == (igw, False, False,
+                                                 association["AssociationId"])
+    other = ec2.create_route_table(VpcId=vpc["VpcId"])["RouteTable"]["RouteTableId"]
+    with pytest.raises(ClientError) as caught:
+        ec2.associate_route_table(RouteTableId=other, GatewayId=igw)
+    assert caught.value.response["Error"]["Code"] == "Resource.AlreadyAssociated"
+    with pytest.raises(ClientError) as caught:
+        ec2.associate_route_table(RouteTableId=other, GatewayId="igw-0123456789abcdef0")
+    assert caught.value.response["Error"]["Code"] == "InvalidGatewayID.NotFound"
+    ec2.disassociate_route_table(AssociationId=association["AssociationId"])
+    assert describe(ec2, table["RouteTableId"])["Associations"] == []
+    ec2.create_route(RouteTableId=other, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    with pytest.raises(ClientError) as caught:  # a route to the gateway itself
+        ec2.associate_route_table(RouteTableId=other, GatewayId=igw)
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_the_main_association_cannot_be_disassociated(ec2, vpc):
+    """In AWS's words, as ansible/ansible#25521 quotes them."""
+    [main] = ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+        {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+    association_id = main["Associations"][0]["RouteTableAssociationId"]
+    with pytest.raises(ClientError) as caught:
+        ec2.disassociate_route_table(AssociationId=association_id)
+    assert caught.value.response["Error"] == {
+        "Code": "InvalidParameterValue",
+        "Message": f"cannot disassociate the main route table association {association_id}"}

@@ -40,6 +40,7 @@ ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
     "owner-id": lambda t: t.account,
     "association.main": lambda t: any(a.main for a in t.associations),
     "association.subnet-id": lambda t: [a.subnet_id for a in t.associations],
+    "association.gateway-id": lambda t: [a.gateway_id for a in t.associations],
     "association.route-table-association-id": lambda t: [
         a.association_id for a in t.associations],
     "association.route-table-id": lambda t: [t.id for _ in t.associations],
@@ -96,7 +97,8 @@ def describe_route_table(table: RouteTable) -> dict:
         "Associations": [
             {"Main": a.main, "RouteTableAssociationId": a.association_id,
              "RouteTableId": table.id, "AssociationState": {"State": a.state},
-             **({"SubnetId": a.subnet_id} if a.subnet_id else {})}
+             **({"SubnetId": a.subnet_id} if a.subnet_id else {}),
+             **({"GatewayId": a.gateway_id} if a.gateway_id else {})}
             for a in table.associations
         ],
         "PropagatingVgws": [],
@@ -142,9 +144,25 @@ def delete_route_table(context: RequestContext, params: dict) -> dict:
 @operation("ec2", "AssociateRouteTable")
 def associate_route_table(context: RequestContext, params: dict) -> dict:
     table = require(context, RouteTable, params["RouteTableId"])
-    if not params.get("SubnetId"):
+    if params.get("GatewayId") and params.get("SubnetId"):
+        raise ec2.InvalidParameterCombination("Exactly one of subnetId or gatewayId must be "
+                                              "given")  # the words are a guess
+    if params.get("GatewayId"):
+        association = _gateway_association(context, table, params["GatewayId"])
+    else:
+        association = _subnet_association(context, table, params.get("SubnetId"))
+    with context.store.transaction() as tx:
+        mine = tx.edit(RouteTable, table.id)
+        mine.associations.append(association)
+    return {"AssociationId": association.association_id,
+            "AssociationState": {"State": "associated"}}
+
+
+def _subnet_association(context: RequestContext, table: RouteTable, subnet_id: str | None
+                        ) -> RouteTableAssociation:
+    if not subnet_id:
         raise ec2.MissingParameter("SubnetId")
-    subnet = require(context, Subnet, params["SubnetId"])
+    subnet = require(context, Subnet, subnet_id)
     if subnet.vpc_id != table.vpc_id:
         raise ec2.InvalidParameterValue(
             f"Route table {table.id} and subnet {subnet.id} belong to different "
@@ -154,13 +172,38 @@ def associate_route_table(context: RequestContext, params: dict) -> dict:
             raise ec2.ResourceAlreadyAssociated(
                 f"the specified association for route table {other.id} conflicts "
                 "with an existing association")
-    association = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
-                                        subnet_id=subnet.id)
-    with context.store.transaction() as tx:
-        mine = tx.edit(RouteTable, table.id)
-        mine.associations.append(association)
-    return {"AssociationId": association.association_id,
-            "AssociationState": {"State": "associated"}}
+    return RouteTableAssociation(association_id=ids.new_id("rtbassoc"), subnet_id=subnet.id)
+
+
+def _gateway_association(context: RequestContext, table: RouteTable, gateway_id: str
+                         ) -> RouteTableAssociation:
+    """A gateway route table (an edge association): the gateway is an internet gateway
+    attached to the table's VPC ("The gateway and route table must be in the same VPC",
+    AWS::EC2::GatewayRouteTableAssociation's reference; the refusal's words are CreateRoute's
+    for such a gateway), it has one such table, and the table routes only to the VPC
+    (local) or to network interfaces, as the VPC guide's gateway route tables allow. The
+    VPC router routes what comes in through the gateway by it (network/topology.py)."""
+    gateway = find(context, InternetGateway, gateway_id)
+    if gateway is None:  # pocketlink has no virtual private gateways (vgw-)
+        raise ec2.InvalidGatewayIDNotFound(gateway_id)
+    if gateway.vpc_id != table.vpc_id:
+        raise ec2.InvalidParameterValue(
+            f"route table {table.id} and network gateway {gateway_id} belong to different "
+            "networks")
+    unfit = next((r for r in table.routes if r.gateway_id != "local" and
+                  not r.network_interface_id and not r.destination_prefix_list_id), None)
+    if unfit is not None:  # the words are a guess
+        raise ec2.InvalidParameterValue(
+            f"Route table {table.id} has a route to "
+            f"{unfit.destination_cidr_block or unfit.destination_ipv6_cidr_block} whose "
+            "target a gateway route table cannot have: only local routes and routes to a "
+            "network interface are allowed")
+    for other in owned(context, RouteTable):
+        if any(a.gateway_id == gateway_id for a in other.associations):
+            raise ec2.ResourceAlreadyAssociated(
+                f"the specified association for route table {other.id} conflicts "
+                "with an existing association")
+    return RouteTableAssociation(association_id=ids.new_id("rtbassoc"), gateway_id=gateway_id)
 
 
 def _association(context: RequestContext, association_id: str
@@ -176,9 +219,9 @@ def _association(context: RequestContext, association_id: str
 def disassociate_route_table(context: RequestContext, params: dict) -> dict:
     table, association = _association(context, params["AssociationId"])
     if association.main:
+        # AWS's words, as ansible/ansible#25521 quotes its answer
         raise ec2.InvalidParameterValue(
-            "The main route table association cannot be disassociated; use "
-            "ReplaceRouteTableAssociation.")
+            f"cannot disassociate the main route table association {association.association_id}")
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.associations = [a for a in mine.associations
@@ -193,7 +236,8 @@ def replace_route_table_association(context: RequestContext, params: dict) -> di
     if new_table.vpc_id != old_table.vpc_id:
         raise ec2.InvalidParameterValue("The route tables belong to different networks.")
     replacement = RouteTableAssociation(association_id=ids.new_id("rtbassoc"),
-                                        subnet_id=association.subnet_id, main=association.main)
+                                        subnet_id=association.subnet_id,
+                                        gateway_id=association.gateway_id, main=association.main)
     with context.store.transaction() as tx:
         old = tx.edit(RouteTable, old_table.id)
         old.associations = [a for a in old.associations

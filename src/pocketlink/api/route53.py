@@ -32,7 +32,6 @@ import dns.rdatatype
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import require
-from pocketlink.api.tags import printable
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
 from pocketlink.wire import specs
@@ -345,7 +344,7 @@ def _record(zone: HostedZone, raw: dict, action: str = "CREATE") -> RecordSet:
     return record
 
 
-def _facet(value: object, shape: str) -> ServiceError | None:
+def facet(value: object, shape: str) -> ServiceError | None:
     """Route 53's XML schema error for a value outside its shape's range or enum."""
     model = _MODEL.shape_for(shape)
     enum = getattr(model, "enum", None)
@@ -383,7 +382,7 @@ def _routing(raw: dict, action: str) -> dict:
                           ("Weight", "ResourceRecordSetWeight"),
                           ("Failover", "ResourceRecordSetFailover"),
                           ("Region", "ResourceRecordSetRegion")):
-        refusal = _facet(raw[member], shape) if member in raw else None
+        refusal = facet(raw[member], shape) if member in raw else None
         if refusal is not None:
             raise refusal
     if "HealthCheckId" in raw:
@@ -471,7 +470,7 @@ def change_resource_record_sets(context: RequestContext, params: dict) -> dict:
     _check_size(changes)
     for change in changes:
         action = change.get("Action")
-        refusal = _facet(action, "ChangeAction")
+        refusal = facet(action, "ChangeAction")
         if refusal is not None:
             raise refusal
         record = _record(zone, change.get("ResourceRecordSet") or {}, action)
@@ -545,27 +544,3 @@ def get_change(context: RequestContext, params: dict) -> dict:
         raise error("NoSuchChange", f"A change with the specified change ID does not exist: "
                     f"{change_id}")
     return {"ChangeInfo": {**change_info(change), "Status": "INSYNC"}}
-
-
-@operation("route53", "ListTagsForResource")
-def list_tags_for_resource(context: RequestContext, params: dict) -> dict:
-    zone = require_zone(context, params["ResourceId"])
-    return {"ResourceTagSet": {"ResourceType": params["ResourceType"], "ResourceId": zone.id,
-                               "Tags": [{"Key": k, "Value": v} for k, v in zone.tags.items()]}}
-
-
-@operation("route53", "ChangeTagsForResource")
-def change_tags_for_resource(context: RequestContext, params: dict) -> dict:
-    zone = require_zone(context, params["ResourceId"])
-    for tag in params.get("AddTags") or []:
-        key, value = tag.get("Key", ""), tag.get("Value", "")
-        if not 1 <= len(key) <= 128 or len(value) > 256 or not printable(key + value):
-            raise error("InvalidInput", f"Invalid tag: key '{key[:128]}' must be 1 to 128 and "
-                        "its value at most 256 characters, none of them control characters")
-    with context.store.transaction() as tx:
-        mine = tx.edit(HostedZone, zone.id)
-        for key in params.get("RemoveTagKeys") or []:
-            mine.tags.pop(key, None)
-        for tag in params.get("AddTags") or []:
-            mine.tags[tag["Key"]] = tag.get("Value", "")
-    return {}

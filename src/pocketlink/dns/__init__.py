@@ -23,6 +23,8 @@ ships it the zones that changed.
   ``*.s3...``), derived from botocore's endpoint data, each at its address on the emulated
   AWS public range (198.18.0.0/15, 2001:db8::/32), which ``public_names`` (aws_public.py)
   lists in one place.
+- ``answering`` (routing.py): which of a name's record sets Route 53 answers with, by
+  routing policy (failover, weighted, multivalue ...) and the health of their checks.
 - ``public_zones`` (public.py): what the public internet would see: the delegated Route 53
   public hosted zone of each name; built once per state of the store, shared by every
   view. This is where

@@ -24,6 +24,7 @@ from weakref import WeakKeyDictionary
 import dns.name
 
 from pocketlink.dns.aws_names import aws_owned, aws_public_zones, aws_zones
+from pocketlink.dns.routing import answering, check_health
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model.route53 import HostedZone
 from pocketlink.store import Store
@@ -58,10 +59,17 @@ def _ancestors(name: dns.name.Name) -> Iterable[dns.name.Name]:
         yield name
 
 
-def hosted_zone(hosted: HostedZone) -> Zone:
+def hosted_zone(hosted: HostedZone, health: dict[str, bool]) -> Zone:
+    """The zone's answers: of several sets of a name and type, those their routing policy
+    and health checks choose (``health``: check id -> healthy; dns/routing.py)."""
     zone = Zone(origin=dns.name.from_text(hosted.name))
-    for record in hosted.record_sets:
-        if record.alias_target is not None:
+    for group in answering(hosted.record_sets, health):
+        record = group[0]
+        if len(group) > 1 and all(r.alias_target is None for r in group):
+            zone.add_weighted(record.name, record.type,
+                              [(r.routing.get("Weight", 0), 300 if r.ttl is None else r.ttl,
+                                r.values) for r in group])
+        elif record.alias_target is not None:
             zone.add_alias(record.name, record.type, record.alias_target["DNSName"])
         else:
             zone.add(record.name, record.type, 300 if record.ttl is None else record.ttl,
@@ -79,8 +87,9 @@ def public_zones(store: Store) -> ZoneSet:
     DNS process's shipping turns into their plain form once, see process.py)."""
     built = _built.get(store)
     if built is None or built[0] != store.changes:
+        health = check_health(store)
         built = _built[store] = (store.changes, ZoneSet(
             aws_zones(store) + aws_public_zones(store) +
-            [hosted_zone(h) for h in delegated_zones(store)]))
+            [hosted_zone(h, health) for h in delegated_zones(store)]))
     return built[1]
 

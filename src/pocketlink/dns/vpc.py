@@ -23,6 +23,7 @@ import dns.reversename
 
 from pocketlink.dns.aws_names import private_zones, published
 from pocketlink.dns.public import hosted_zone, public_zones
+from pocketlink.dns.routing import check_health
 from pocketlink.dns.zones import Zone, ZoneSet
 from pocketlink.model import regions
 from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
@@ -76,10 +77,11 @@ def _internal(store: Store, vpc: Vpc) -> list[Zone]:
 
 def _private_hosted(store: Store, vpc: Vpc) -> list[Zone]:
     zones = []
+    health = check_health(store)
     for hosted in store.all(HostedZone):
         if hosted.private and not published(hosted.name) and \
                 any(v.get("VPCId") == vpc.id for v in hosted.vpcs):
-            zones.append(hosted_zone(hosted))
+            zones.append(hosted_zone(hosted, health))
     return zones
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, field
 
 import dns.name
@@ -23,6 +24,10 @@ class Zone:
     nodes: dict[dns.name.Name, dict[int, dns.rrset.RRset]] = field(default_factory=dict)
     # name -> (target name, types) for Route 53 alias records, resolved at query time
     aliases: dict[dns.name.Name, dict[int, dns.name.Name]] = field(default_factory=dict)
+    # name -> type -> [(weight, rrset)]: Route 53's weighted record sets, one drawn per
+    # query in proportion to its weight (all alike when every weight is 0)
+    weighted: dict[dns.name.Name, dict[int, list[tuple[int, dns.rrset.RRset]]]] = \
+        field(default_factory=dict)
     _ancestors: set[dns.name.Name] | None = field(default=None, repr=False, compare=False)
 
     def add(self, name: str, rtype: str, ttl: int, values: list[str]) -> None:
@@ -35,6 +40,31 @@ class Zone:
         self.nodes.setdefault(owner, {})[rrset.rdtype] = rrset
         self._ancestors = None
 
+    def add_weighted(self, name: str, rtype: str, choices: list[tuple[int, int, list[str]]]) \
+            -> None:
+        """``choices``: (weight, ttl, values) of each record set the query may get."""
+        owner = dns.name.from_text(name)
+        drawn = []
+        for weight, ttl, values in choices:
+            try:
+                rrset = dns.rrset.from_text_list(owner, ttl, dns.rdataclass.IN, rtype, values)
+            except Exception as error:  # as add: skip what dnspython cannot read
+                log.warning("skipping %s %s in %s: %s", name, rtype, self.origin, error)
+                continue
+            drawn.append((weight, rrset))
+        if drawn:
+            self.weighted.setdefault(owner, {})[dns.rdatatype.from_text(rtype)] = drawn
+            self._ancestors = None
+
+    def draw(self, owner: dns.name.Name, rdtype: int) -> dns.rrset.RRset | None:
+        """The rrset of ``owner`` and ``rdtype``: its one, or one of its weighted ones."""
+        found = self.nodes.get(owner, {}).get(rdtype)
+        choices = self.weighted.get(owner, {}).get(rdtype)
+        if found is not None or not choices:
+            return found
+        weights = [w for w, _ in choices] if any(w for w, _ in choices) else None
+        return random.choices([r for _, r in choices], weights=weights)[0]
+
     def add_alias(self, name: str, rtype: str, target: str) -> None:
         self._ancestors = None
         self.aliases.setdefault(dns.name.from_text(name), {})[
@@ -45,7 +75,7 @@ class Zone:
         return self.nodes.get(self.origin, {}).get(dns.rdatatype.SOA)
 
     def has(self, name: dns.name.Name) -> bool:
-        return name in self.nodes or name in self.aliases
+        return name in self.nodes or name in self.aliases or name in self.weighted
 
     def node(self, name: dns.name.Name) -> dns.name.Name | None:
         """The owner that answers for ``name``: itself, or the wildcard of its closest
@@ -69,7 +99,7 @@ class Zone:
         of every node's ancestors, made on first use, answers it at once: a lookup asks at
         every label of a name that is not here."""
         if self._ancestors is None:
-            self._ancestors = {a for n in (*self.nodes, *self.aliases)
+            self._ancestors = {a for n in (*self.nodes, *self.aliases, *self.weighted)
                                for a in _between(n, self.origin)}
         return name in self._ancestors
 
@@ -82,7 +112,12 @@ class Zone:
                             for rdtype, rrset in types.items()],
                 "aliases": [[owner.to_text(), dns.rdatatype.to_text(rdtype), target.to_text()]
                             for owner, types in self.aliases.items()
-                            for rdtype, target in types.items()]}
+                            for rdtype, target in types.items()],
+                "weighted": [[owner.to_text(), dns.rdatatype.to_text(rdtype),
+                              [[weight, rrset.ttl, [rdata.to_text() for rdata in rrset]]
+                               for weight, rrset in choices]]
+                             for owner, types in self.weighted.items()
+                             for rdtype, choices in types.items()]}
 
     @classmethod
     def from_plain(cls, plain: dict) -> Zone:
@@ -91,6 +126,8 @@ class Zone:
             zone.add(name, rtype, ttl, values)
         for name, rtype, target in plain["aliases"]:
             zone.add_alias(name, rtype, target)
+        for name, rtype, choices in plain["weighted"]:
+            zone.add_weighted(name, rtype, choices)
         return zone
 
 
@@ -116,6 +153,8 @@ class ZoneSet:
 
     def __init__(self, zones: list[Zone]) -> None:
         self.zones = sorted(zones, key=lambda z: -len(z.origin))
+        # Weighted record sets are drawn per query: such a set's replies are not kept.
+        self.draws = any(z.weighted for z in self.zones)
 
     def zone_for(self, name: dns.name.Name) -> Zone | None:
         return next((z for z in self.zones if name.is_subdomain(z.origin)), None)
@@ -135,7 +174,7 @@ class ZoneSet:
                     result.authority.append(zone.soa)
                 return result
             types = zone.nodes.get(owner, {})
-            found = types.get(rdtype)
+            found = zone.draw(owner, rdtype)
             alias = zone.aliases.get(owner, {}).get(rdtype)
             if found is not None:
                 result.answer.append(_owned_by(found, name))

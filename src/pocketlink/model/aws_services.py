@@ -151,6 +151,10 @@ AWS_PUBLIC_IPV6 = ipaddress.IPv6Network("2001:db8::/32")
 # /23 of its last region block that no service slot reaches.
 CHECKIP_NAME = "checkip.amazonaws.com"
 CHECKIP_IPV4 = "198.19.255.254"
+# Route 53's health checkers (network/route53_checker.py): the address below checkip's, and
+# an IPv6 one past every region's block.
+ROUTE53_CHECKER_IPV4 = "198.19.255.253"
+ROUTE53_CHECKER_IPV6 = "2001:db8:ffff:ffff::53"
 _REGION_BLOCKS = 2 ** (22 - AWS_PUBLIC_IPV4.prefixlen)  # /22s in the range
 # The gateway services first, each a /24 of its region's /22; the rest share the /23 after.
 _SLOTS = tuple(s.short for s in AWS_SERVICES if "Gateway" in s.types) + tuple(

@@ -120,6 +120,7 @@ class Route:
 class RouteTableAssociation:
     association_id: str
     subnet_id: str | None = None
+    gateway_id: str | None = None  # a gateway route table's edge association (igw-)
     main: bool = False
     state: str = "associated"
 

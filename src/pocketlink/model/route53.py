@@ -42,3 +42,21 @@ class Change(Resource):
     kind = "route53-change"
 
     comment: str | None = None
+
+
+@dataclass(kw_only=True)
+class HealthCheck(Resource):
+    """A Route 53 health check. ``config`` is its HealthCheckConfig as the API gives it back
+    (defaults filled in); ``healthy`` and ``observation`` are what pocketlink's checker saw
+    last (network/route53_checker.py), and ``healthy`` is what the DNS answers by."""
+
+    kind = "route53-health-check"
+
+    caller_reference: str
+    config: dict
+    version: int = 1
+    healthy: bool = True  # as at AWS, a new check counts as healthy until checkers say not
+    # {"IPAddress", "StatusReport": {"Status", "CheckedTime"}}: the last probe's outcome
+    observation: dict | None = None
+    # consecutive probes that disagreed with ``healthy`` (FailureThreshold of them flip it)
+    streak: int = 0

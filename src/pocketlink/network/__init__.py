@@ -17,6 +17,8 @@ Nouns, one job each:
   change it, and the pure ``diff_router`` / ``diff_host`` between a spec and what is held.
 - ``kernel`` (kernel.py): observe a namespace, apply actions, each failure with the
   kernel's reason (pyroute2, nft).
+- ``route53_checker`` (route53_checker.py): Route 53's health checkers, probing from the
+  internet namespace, and each check's verdict kept in the store.
 
 Only this package, ``pocketlink.instances`` (what runs inside an instance) and
 ``pocketlink.reconcile`` touch the kernel.

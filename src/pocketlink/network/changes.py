@@ -285,13 +285,14 @@ def diff_router(spec: RouterSpec, observed: Observed, internet: Observed | None 
                 if name.startswith(names.PREFIX + "b") and name not in wanted_bridges]
     actions += diff_uplink(spec, observed, internet)
     actions += _peering_links(spec, observed)
-    wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES}
+    wanted_rules = {(f, b.name, b.table) for b in spec.bridges for f in FAMILIES} | {
+        (f, link, table) for link, table in spec.ingress for f in FAMILIES}
     actions += [AddRule(ns, *rule) for rule in sorted(wanted_rules - observed.rules)]
     actions += [DeleteRule(ns, *rule) for rule in sorted(observed.rules - wanted_rules)]
     wanted_routes = {Route(r.table, network(r.destination), r.via, r.blackhole, local=r.local,
                            throw=r.throw)
                      for r in spec.routes if r.via or r.blackhole or r.local or r.throw}
-    tables = {b.table for b in spec.bridges}
+    tables = {b.table for b in spec.bridges} | {table for _, table in spec.ingress}
     wanted_keys = {(r.table, r.destination) for r in wanted_routes}
     actions += [DeleteRoute(ns, r) for r in sorted(observed.routes, key=_route_order)
                 if r.table in tables and (r.table, r.destination) not in wanted_keys]

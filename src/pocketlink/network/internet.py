@@ -5,7 +5,8 @@ address translation of internet gateways, and NAT gateways.
   (198.18.0.0/15 and 2001:db8::/32, model/aws_services.py) as local routes on its loopback
   (every address of the range is its own, so one wildcard listener serves them all) and
   nothing else: no link to the root namespace, no route to the host, a firewall that takes
-  only connections to those addresses on 80 and 443 (and replies), and starts none.
+  only connections to those addresses on 80 and 443 (and replies), and starts none but
+  Route 53's health checkers' (route53_checker.py), from their own address.
 - An **internet gateway** attached to a VPC (or an egress-only one) is a veth pair between
   the VPC's router (``names.uplink``, ``UPLINK_ROUTER``) and the internet namespace
   (``names.downlink``, ``UPLINK_INTERNET``): link-local /31s, which no VPC may use, so
@@ -41,7 +42,12 @@ import json
 import subprocess
 from dataclasses import dataclass
 
-from pocketlink.model.aws_services import AWS_PUBLIC_IPV4, AWS_PUBLIC_IPV6
+from pocketlink.model.aws_services import (
+    AWS_PUBLIC_IPV4,
+    AWS_PUBLIC_IPV6,
+    ROUTE53_CHECKER_IPV4,
+    ROUTE53_CHECKER_IPV6,
+)
 from pocketlink.network.firewall import _ND as ND  # neighbour discovery, as every table lets it
 
 IGW_TABLE = "pocketlink_igw"  # in each VPC router with an internet gateway, family inet
@@ -84,7 +90,8 @@ def _digested(family: str, table: str, body: str) -> str:
 def internet_ruleset() -> str:
     """The internet namespace's firewall: connections in to the service addresses' ports,
     forwarding between public addresses (one VPC's instance to another's public IP, as on
-    the internet), and nothing it starts itself."""
+    the internet), and nothing it starts itself but Route 53's health checkers' TCP
+    probes (network/route53_checker.py), which only its routes to public addresses carry."""
     ports = ", ".join(map(str, SERVICE_PORTS))
     body = "\n".join([
         "  chain input {",
@@ -100,6 +107,8 @@ def internet_ruleset() -> str:
         "    oif lo accept",
         "    ct state established,related accept",
         f"    {ND}",
+        f"    ip saddr {ROUTE53_CHECKER_IPV4} meta l4proto tcp accept",
+        f"    ip6 saddr {ROUTE53_CHECKER_IPV6} meta l4proto tcp accept",
         "  }",
     ])
     return _digested("inet", "pocketlink", body)

@@ -8,7 +8,9 @@ namespace whose ``eth0`` is one end of a veth pair; the other end is a port of i
 bridge (and each ENI attached beside it is an ``ethN`` the same way, on its own subnet's).
 A route table's local route is a ``throw`` route in the subnet's table (the lookup goes on to the router's own
 routes, the bridges), so that its default route never takes the VPC's own traffic. The way
-to the internet (internet gateways, public addresses, NAT gateways) is network/internet.py's.
+to the internet (internet gateways, public addresses, NAT gateways) is network/internet.py's;
+a gateway route table (an internet gateway's edge association) is one more kernel table,
+chosen for what arrives on the uplink (ingress routing).
 
 A gateway endpoint's route (S3's or DynamoDB's prefix list, in a subnet's route table) is a
 ``local`` route of that subnet's kernel table: the prefix list's CIDRs are delivered to the
@@ -128,6 +130,9 @@ class RouterSpec:
     metadata_addresses: tuple[str, ...] = (f"{METADATA_IPV4}/32", f"{METADATA_IPV6}/128")
     uplink: UplinkSpec | None = None  # its internet gateway's link
     peerings: tuple[PeeringLinkSpec, ...] = ()
+    # (link, table): what arrives on ``link`` is routed by ``table``: the gateway route
+    # table of the internet gateway, on its uplink (ingress routing)
+    ingress: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -420,6 +425,13 @@ def _uplink(inputs: VpcInputs, internet: str | None) -> UplinkSpec | None:
                       gateway_ruleset(uplink, mappings, blocks, inbound_ipv6=attached))
 
 
+def _edge_table(inputs: VpcInputs) -> tuple[RouteTable, str] | None:
+    """The gateway route table of the VPC's attached internet gateway, and the gateway."""
+    attached = {g.id for g in inputs.internet_gateways}
+    return next(((t, a.gateway_id) for t in inputs.route_tables for a in t.associations
+                 if a.gateway_id in attached), None)
+
+
 def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> RouterSpec:
     vpc = inputs.vpc
     bridges, routes = [], []
@@ -447,9 +459,18 @@ def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> Rout
     if uplink is None:  # no internet here: a route to the gateway leads nowhere
         routes = [RouteSpec(r.table, r.destination, blackhole=True)
                   if r.via in (UPLINK_INTERNET, UPLINK_INTERNET6) else r for r in routes]
+    edge = _edge_table(inputs)
+    ingress: tuple[tuple[str, int], ...] = ()
+    if edge is not None and uplink is not None:
+        # Ingress routing: what comes in through the gateway (after its 1:1 NAT) follows
+        # the gateway route table: local routes throw to the bridges, the others go to
+        # the ENI they name.
+        number = names.route_table_number(edge[1])
+        routes += _routes(store, inputs, edge[0], number)
+        ingress = ((uplink.name, number),)
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
                       (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)),
-                      uplink=uplink, peerings=_links(inputs))
+                      uplink=uplink, peerings=_links(inputs), ingress=ingress)
 
 
 def resolv_conf(vpc: Vpc, subnet: Subnet, options: dict[str, list[str]]) -> str:
