@@ -56,3 +56,14 @@ def test_what_is_not_answered_stays_unanswered():
     for _ in range(2):
         assert answers.reply(same, b"\x00\x01garbage-not-dns", lambda: calls.append(1)) is None
     assert calls == [1]  # and dropped the second time without a parse
+
+
+def test_weighted_record_sets_are_drawn_again_for_each_query():
+    """Route 53 draws a weighted set per query: a kept reply would give every later query
+    the first one's draw."""
+    zone = Zone(origin=dns.name.from_text("example.internal."))
+    zone.add_weighted(NAME, "A", [(1, 60, ["10.0.1.5"]), (1, 60, ["10.0.1.6"])])
+    weighted, answers, built = ZoneSet([zone]), Answers(), []
+    seen = {ask(answers, weighted, i, built).answer[0][0].to_text() for i in range(1, 65)}
+    assert built == list(range(1, 65))
+    assert seen == {"10.0.1.5", "10.0.1.6"}  # 2**-63 that a fair draw shows only one
