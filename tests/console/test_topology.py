@@ -17,9 +17,6 @@ import pytest
 
 from pocketlink.seeds.seed000 import CONSUMER, PROVIDER, REGION, Seed000
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 FLOWS = re.compile(r"^(\d+) flows · ")
 
 
@@ -34,15 +31,6 @@ def seed(make_daemon) -> Seed000:
     world.build_consumer()
     world.section1_create_and_accept()
     return world
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
