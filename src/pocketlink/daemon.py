@@ -24,6 +24,7 @@ from pocketlink.api.ec2_launch_templates import launch_template_profile
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.faults.kernel import FaultInjector
+from pocketlink.flowlogs.collector import FlowLogCollector, interval_override
 from pocketlink.gateway import control
 from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
 from pocketlink.gateway.fair import FairFront
@@ -52,6 +53,7 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.faults import Fault
+from pocketlink.model.flow_logs import FlowLog
 from pocketlink.model.iam import RoleSession
 from pocketlink.model.internet import (
     Address,
@@ -86,7 +88,7 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          LaunchTemplate, AutoScalingGroup, ScalingActivity, Certificate,
          InternetGateway, Address, NatGateway, EgressOnlyInternetGateway,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
-         Stack, ChangeSet, Fault]
+         Stack, ChangeSet, Fault, FlowLog]
 
 
 @dataclass
@@ -246,6 +248,8 @@ async def run(config: DaemonConfig) -> None:
     reconciling = asyncio.create_task(lifecycle.run(stop))
     sampling = asyncio.create_task(sampler.run(stop))
     injecting = asyncio.create_task(FaultInjector(store).run(stop)) if network else None
+    flow_logging = asyncio.create_task(FlowLogCollector(
+        store, backend, interval_override()).run(stop)) if network else None
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -262,6 +266,8 @@ async def run(config: DaemonConfig) -> None:
         await _bounded(sampling, LAST_PASS_TIMEOUT, force)
         if injecting is not None:
             await _bounded(injecting, LAST_PASS_TIMEOUT, force)
+        if flow_logging is not None:
+            await _bounded(flow_logging, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()

@@ -153,6 +153,8 @@ EC2_ERRORS: dict[str, str] = {
     "NatGatewayNotFound": "NAT gateway {} was not found",
     "NatGatewayMalformed": "Invalid id: \"{}\" (expecting \"nat-...\")",
     "InvalidEgressOnlyInternetGatewayId.Malformed": "Invalid id: \"{}\" (expecting \"eigw-...\")",
+    "FlowLogAlreadyExists": "Error. There is an existing Flow Log with the same configuration "
+    "and log destination.",
 }
 
 
