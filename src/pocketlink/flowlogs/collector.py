@@ -239,7 +239,7 @@ class FlowLogCollector:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            flow_logs = self.store.all(FlowLog)
+            flow_logs = list(self.store.all(FlowLog))
             for gone in set(self.windows) - {f.id for f in flow_logs}:
                 del self.windows[gone]
             if flow_logs:

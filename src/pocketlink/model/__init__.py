@@ -26,6 +26,8 @@
 - ``internet`` (internet.py): internet gateways, public IPv4 addresses (Elastic IPs and
   launch IPs, from a pool of TEST-NET addresses), NAT gateways.
 - ``iam`` (iam.py): the temporary credentials instances get for their instance profile.
+- ``flow_logs`` (flow_logs.py): VPC flow logs: what to record, in which format, where to
+  deliver it, and how the last delivery went.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s
   of AWS's own strings, its transitions, the groups of states other layers act on
   (``ENDPOINT_LISTENING``), and the failures ``pocketlink status`` lists.

@@ -163,6 +163,9 @@ def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
         *_REJECTED_DECLARED,
         "  chain input {",
         "    type filter hook input priority 0; policy accept;",
+        # Naming conntrack turns it on in this namespace even with no guarded ENI: the NLB
+        # nodes' flows to their targets are counted too (flow logs' ACCEPT records).
+        "    ct state established,related accept",
         *dispatch,
         "  }",
         *chains,
