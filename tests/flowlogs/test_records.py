@@ -1,8 +1,8 @@
 """Flow log records of real traffic (seed 000's world): an accepted flow (curl through the
 interface endpoint) and a rejected one (a port the endpoint's security group does not
 admit), read back from CloudWatch Logs and from S3 through boto3 and parsed field by field;
-a custom format; the NLB node's leg to its target; a bucket that is not there turning the
-flow log's DeliverLogsStatus to FAILED.
+a custom format; the NLB node's leg to its target; a bucket that is not there, or a
+delivery role IAM does not know, turning the flow log's DeliverLogsStatus to FAILED.
 
 The daemon runs with ``POCKETLINK_FLOW_LOG_INTERVAL`` (the test knob for the aggregation
 interval: a few seconds instead of 60), so records come in seconds. A flow may straddle two
@@ -68,6 +68,11 @@ def world(make_daemon):
             ResourceType="Subnet", ResourceIds=[seed.ids["consumer_subnet"]],
             TrafficType="REJECT", LogGroupName="consumer-rejects",
             DeliverLogsPermissionArn=role, MaxAggregationInterval=60)["FlowLogIds"][0],
+        "no-role": ec2.create_flow_logs(
+            ResourceType="Subnet", ResourceIds=[seed.ids["consumer_subnet"]],
+            TrafficType="ACCEPT", LogGroupName="consumer-no-role",
+            DeliverLogsPermissionArn=f"arn:aws:iam::{CONSUMER}:role/no-such-role")[
+            "FlowLogIds"][0],
         "nowhere": ec2.create_flow_logs(
             ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL", LogDestinationType="s3",
             LogDestination="arn:aws:s3:::no-such-bucket-here")["FlowLogIds"][0],
@@ -259,14 +264,18 @@ def test_the_nlb_node_s_leg_to_its_target(world):
     assert leg["records"][0]["account-id"] == "unknown"
 
 
-def test_a_bucket_that_is_not_there_fails_the_delivery(world):
+@pytest.mark.parametrize("which", ["nowhere", "no-role"])
+def test_a_destination_that_cannot_be_written_fails_the_delivery(world, which):
+    """A bucket that is not there; a delivery role IAM does not know."""
     ec2 = world["seed"].consumer
-    flow_log_id = world["flow_logs"]["nowhere"]
+    flow_log_id = world["flow_logs"][which]
     failed = wait_for(lambda: (f := ec2.describe_flow_logs(FlowLogIds=[flow_log_id])[
         "FlowLogs"][0])["DeliverLogsStatus"] == "FAILED" and f, "FAILED delivery", 60, every=0.5)
     assert failed["DeliverLogsErrorMessage"] == "Access error"
     working = ec2.describe_flow_logs(FlowLogIds=[world["flow_logs"]["logs"]])["FlowLogs"][0]
     assert working["DeliverLogsStatus"] == "SUCCESS"
     assert "DeliverLogsErrorMessage" not in working
-    assert {f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=[
-        {"Name": "deliver-log-status", "Values": ["FAILED"]}])["FlowLogs"]} == {flow_log_id}
+    assert flow_log_id in {f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=[
+        {"Name": "deliver-log-status", "Values": ["FAILED"]}])["FlowLogs"]}
+    assert working["FlowLogId"] not in {f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=[
+        {"Name": "deliver-log-status", "Values": ["FAILED"]}])["FlowLogs"]}

@@ -7,7 +7,7 @@ Both are cumulative: a conntrack entry counts from its first packet until it exp
 set element until ten idle minutes have passed; ``Counts`` turns them into growth since
 the last look. A flow whose entry came and went between two looks is missed, which
 conntrack's lingering (TIME_WAIT, two minutes; CLOSE after a reset, ten seconds) makes
-rare at the looks' pace of a second or less.
+rare at the looks' pace (every five seconds at most).
 """
 
 from __future__ import annotations
@@ -140,6 +140,11 @@ class Counts:
             if grown[0] or grown[2]:
                 out.append((flow, grown[0], grown[1], grown[2], grown[3], fresh))
         return out
+
+    def keep_only(self, namespaces: set[str]) -> None:
+        """Forgets the namespaces no flow log looks at any more."""
+        for key in [k for k in self._last if k[0] not in namespaces]:
+            del self._last[key]
 
     def forget(self, namespace: str, seen: list[Seen]) -> None:
         """Drops what the namespace no longer holds, so that memory follows the kernel."""

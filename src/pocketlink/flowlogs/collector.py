@@ -6,7 +6,8 @@ Which ENI a flow belongs to is told by its addresses: an instance's ENIs live in
 namespace, endpoint ENIs and load balancer nodes on their VPC's router (network/topology.py).
 Traffic AWS does not log is left out here too: to and from the VPC's resolver (base+2,
 169.254.169.253, fd00:ec2::253), the instance metadata service and the VPC router's own
-addresses. ``start`` and ``end`` are the first and the last look (Unix seconds) at which
+addresses. The looks come every five seconds (four times an interval, when that is
+shorter); ``start`` and ``end`` are the first and the last look (Unix seconds) at which
 the flow had grown in the interval.
 
 The interval is each flow log's ``MaxAggregationInterval`` (60 or 600 seconds), or, for
@@ -46,7 +47,9 @@ from pocketlink.store import Store
 log = logging.getLogger("pocketlink.flowlogs")
 
 INTERVAL_VARIABLE = "POCKETLINK_FLOW_LOG_INTERVAL"
-LOOK_EVERY = 1.0  # seconds between looks, at most
+# Seconds between looks, at most: conntrack keeps a closed TCP flow 10 s (after a reset) to
+# two minutes (after a FIN), UDP and ICMP 30 s, so a look every few seconds misses none.
+LOOK_EVERY = 5.0
 SYN, FIN, RST, SYN_ACK = 2, 1, 4, 18
 NOT_LOGGED = {RESOLVER_LINK_LOCAL, RESOLVER_IPV6, METADATA_IPV4, METADATA_IPV6, "169.254.169.123"}
 
@@ -170,7 +173,9 @@ class FlowLogCollector:
         """One look at every namespace in view: the records of what grew, with the ENI
         they belong to (runs off the event loop: it waits for the kernel)."""
         pieces = []
-        for namespace, places in self._places(flow_logs).items():
+        in_view = self._places(flow_logs)
+        self.counts.keep_only(set(in_view))
+        for namespace, places in in_view.items():
             seen = observe(namespace)
             quiet = self._quiet(places)
             for flow, packets, size, reply_packets, reply_size, fresh in \
