@@ -20,6 +20,8 @@ from pocketlink.services.backend import Backend
 from pocketlink.store import Store
 
 ACCESS_ERROR = "Access error"
+# PutLogEvents takes 10,000 events and 1 MiB at most; a record's line is well under 100 bytes.
+EVENTS_PER_PUT = 5_000
 
 
 class Delivery:
@@ -75,10 +77,12 @@ class Delivery:
                                       {"logGroupName": group, "logStreamName": stream})
                 self._made.add((flow_log.id, group, stream))
             mine.sort(key=lambda r: r.start)
-            await api.backend("logs", "PutLogEvents", {
-                "logGroupName": group, "logStreamName": stream,
-                "logEvents": [{"timestamp": r.start * 1000,
-                               "message": fields.line(r, format_fields)} for r in mine]})
+            for first in range(0, len(mine), EVENTS_PER_PUT):
+                await api.backend("logs", "PutLogEvents", {
+                    "logGroupName": group, "logStreamName": stream,
+                    "logEvents": [{"timestamp": r.start * 1000,
+                                   "message": fields.line(r, format_fields)}
+                                  for r in mine[first:first + EVENTS_PER_PUT]]})
 
     async def _to_s3(self, api: Api, flow_log: FlowLog, records: list[fields.Record],
                      now: datetime) -> None:
