@@ -2,7 +2,8 @@
 interface endpoint) and a rejected one (a port the endpoint's security group does not
 admit), read back from CloudWatch Logs and from S3 through boto3 and parsed field by field;
 a custom format; the NLB node's leg to its target; a bucket that is not there, or a
-delivery role IAM does not know, turning the flow log's DeliverLogsStatus to FAILED.
+delivery role IAM does not know, turning the flow log's DeliverLogsStatus to FAILED; an
+IPv6 flow once the endpoint is dual-stack.
 
 The daemon runs with ``POCKETLINK_FLOW_LOG_INTERVAL`` (the test knob for the aggregation
 interval: a few seconds instead of 60), so records come in seconds. A flow may straddle two
@@ -279,3 +280,23 @@ def test_a_destination_that_cannot_be_written_fails_the_delivery(world, which):
         {"Name": "deliver-log-status", "Values": ["FAILED"]}])["FlowLogs"]}
     assert working["FlowLogId"] not in {f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=[
         {"Name": "deliver-log-status", "Values": ["FAILED"]}])["FlowLogs"]}
+
+
+def test_an_ipv6_flow_last(world):
+    """Last: it makes the endpoint dual-stack (seed 000's section 2), then curls its IPv6
+    address; the records carry IPv6 addresses, from conntrack's IPv6 entries."""
+    seed = world["seed"]
+    seed.section2_dual_stack()
+    [eni] = seed.consumer.describe_network_interfaces(
+        NetworkInterfaceIds=[world["eni"]["NetworkInterfaceId"]])["NetworkInterfaces"]
+    [address] = [a["Ipv6Address"] for a in eni["Ipv6Addresses"]]
+    done = wait_for(lambda: (d := seed.curl("-g", f"http://[{address}]/")).returncode == 0
+                    and d, "a curl to the endpoint's IPv6 address", 60)
+    assert "Hello World" in done.stdout
+    logs = seed.client("logs", CONSUMER)
+    inbound = wait_for(lambda: _flow(_parse(_events(logs, "consumer", eni["NetworkInterfaceId"]),
+                                            fields.DEFAULT_FIELDS),
+                                     srcaddr=world["instance"]["Ipv6Address"], dstaddr=address,
+                                     dstport=PLAIN_PORT, action="ACCEPT"),
+                       "the IPv6 record", 60, every=0.5)
+    assert inbound["packets"] >= 3 and inbound["records"][0]["protocol"] == "6"
