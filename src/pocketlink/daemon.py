@@ -27,6 +27,7 @@ from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.faults.experiments import ExperimentRunner
 from pocketlink.faults.kernel import FaultInjector
+from pocketlink.flowlogs.collector import FlowLogCollector, interval_override
 from pocketlink.gateway import control
 from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
 from pocketlink.gateway.fair import FairFront
@@ -56,6 +57,7 @@ from pocketlink.model.ec2 import (
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.model.faults import Fault
 from pocketlink.model.fis import Experiment, ExperimentTemplate
+from pocketlink.model.flow_logs import FlowLog
 from pocketlink.model.iam import RoleSession
 from pocketlink.model.internet import (
     Address,
@@ -95,7 +97,7 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
          Stack, ChangeSet, Fault,
          NetworkInsightsPath, NetworkInsightsAnalysis, ExperimentTemplate, Experiment,
-         HealthCheck]
+         HealthCheck, FlowLog]
 
 
 @dataclass
@@ -260,6 +262,8 @@ async def run(config: DaemonConfig) -> None:
     experimenting = asyncio.create_task(ExperimentRunner(store).run(stop))
     checking = asyncio.create_task(HealthCheckers(store, names.internet(
         str(config.state.resolve()))).run(stop)) if network else None
+    flow_logging = asyncio.create_task(FlowLogCollector(
+        store, backend, interval_override()).run(stop)) if network else None
     log.info("pocketlink is up on http://%s:%d (state %s, public DNS on %s:%d, %d file "
              "descriptors)", config.host, config.port, config.state, PUBLIC_DNS_HOST,
              config.public_dns_port, descriptors)
@@ -280,6 +284,8 @@ async def run(config: DaemonConfig) -> None:
         await _bounded(experimenting, LAST_PASS_TIMEOUT, force)
         if checking is not None:
             await _bounded(checking, LAST_PASS_TIMEOUT, force)
+        if flow_logging is not None:
+            await _bounded(flow_logging, LAST_PASS_TIMEOUT, force)
         await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
         if force.is_set():
             record.remove()

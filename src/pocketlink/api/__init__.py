@@ -28,6 +28,8 @@ The areas, by service:
   ``ec2_subnet_reservations`` (subnet CIDR reservations),
   ``ec2_network_insights`` (Reachability Analyzer's paths and analyses, answered by
   ``pocketlink.diagnose``'s walk);
+  ``ec2_subnet_reservations`` (subnet CIDR reservations), ``ec2_flow_logs`` (VPC Flow
+  Logs: what to record and where; ``pocketlink.flowlogs`` records and delivers);
   ``ec2_common`` parses CIDR blocks for them; ``ec2_defaults`` is what EC2 makes for you:
   each VPC's main route table and default group, and each account's default VPC, made on
   first use by the calls that list or need it.

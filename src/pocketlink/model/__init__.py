@@ -30,6 +30,8 @@
   analyses, kept as AWS describes them.
 - ``faults`` (faults.py): the faults injected on demand, pocketlink's or an FIS
   experiment's; ``fis`` (fis.py): FIS's experiment templates and experiments.
+- ``flow_logs`` (flow_logs.py): VPC flow logs: what to record, in which format, where to
+  deliver it, and how the last delivery went.
 - ``states`` (states.py): every resource's state machine once: its states as ``StrEnum``s
   of AWS's own strings, its transitions, the groups of states other layers act on
   (``ENDPOINT_LISTENING``), and the failures ``pocketlink status`` lists.

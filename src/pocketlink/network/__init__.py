@@ -9,7 +9,9 @@ Nouns, one job each:
   with no I/O, one VPC at a time (its router, bridges, peering links and instance hosts,
   with the ENIs attached to them; a gateway endpoint's prefix list a local route of its
   subnets' tables).
-- ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
+- ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset, whose
+  drops are kept flow by flow in two sets (flow logs' REJECT records); every namespace
+  counts its tracked flows' packets and bytes (``nf_conntrack_acct``: flow logs' ACCEPT).
 - ``internet`` (internet.py): the emulated internet: its namespace, the VPC routers' links
   to it (internet gateways) and their 1:1 NAT of public addresses, NAT gateways' rulesets,
   and ``nat_gateway_traffic``, a NAT gateway's counters.

@@ -32,14 +32,16 @@ FAMILIES = (socket.AF_INET, socket.AF_INET6)
 # No duplicate address detection (addresses usable at once) and no autoconfiguration.
 QUIET_IPV6 = (("net/ipv6/conf/default/accept_dad", "0"), ("net/ipv6/conf/all/accept_dad", "0"),
               ("net/ipv6/conf/default/accept_ra", "0"), ("net/ipv6/conf/default/autoconf", "0"))
-ROUTER_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_forward", "1"),
+# Conntrack counts each flow's packets and bytes both ways: flow logs' ACCEPT records.
+COUNT_FLOWS = (("net/netfilter/nf_conntrack_acct", "1"),)
+ROUTER_SYSCTLS = (*QUIET_IPV6, *COUNT_FLOWS, ("net/ipv4/ip_forward", "1"),
                   ("net/ipv6/conf/all/forwarding", "1"),
                   # A peer VPC's packets arrive from addresses this router has no route
                   # back to but through the peering's link: no reverse-path filter.
                   ("net/ipv4/conf/all/rp_filter", "0"), ("net/ipv4/conf/default/rp_filter", "0"))
 # Root in an instance's sandbox is root of its own user namespace only: ports below 1024
 # (httpd's 80) are open to every uid of the instance's network namespace instead.
-HOST_SYSCTLS = (*QUIET_IPV6, ("net/ipv4/ip_unprivileged_port_start", "0"))
+HOST_SYSCTLS = (*QUIET_IPV6, *COUNT_FLOWS, ("net/ipv4/ip_unprivileged_port_start", "0"))
 SYSCTL_KEYS = tuple(dict.fromkeys(key for key, _ in (*ROUTER_SYSCTLS, *HOST_SYSCTLS)))
 
 

@@ -24,6 +24,18 @@ from pocketlink.network.addresses import (
 from pocketlink.store import Store
 
 TABLE = "pocketlink"
+# What a security group dropped, flow by flow with its packets and bytes, for flow logs'
+# REJECT records (pocketlink.flowlogs reads them): each table keeps them in two sets,
+# updated by the last rule of a chain, just before its drop.
+REJECTED_SETS = ("rejected4", "rejected6")
+_REJECTED_DECLARED = [
+    f"  set {name} {{ type {kind} . {kind} . inet_proto . inet_service . inet_service; "
+    "flags dynamic,timeout; timeout 10m; size 65536; }"
+    for name, kind in zip(REJECTED_SETS, ("ipv4_addr", "ipv6_addr"), strict=True)]
+_RECORD_REJECTED = [
+    f"meta nfproto {family} update @{name} {{ {ip} saddr . {ip} daddr . meta l4proto . "
+    f"th sport . th dport counter }}"
+    for name, family, ip in zip(REJECTED_SETS, ("ipv4", "ipv6"), ("ip", "ip6"), strict=True)]
 # Neighbour discovery must pass or IPv6 does not work at all; AWS does not filter it either.
 _ND = ("icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
        "nd-router-advert } accept")
@@ -100,6 +112,7 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc,
     enis = [("eth0", eni), *attached]
     resolvers4 = f"{{ {resolver_address(vpc)}, {RESOLVER_LINK_LOCAL} }}"
     body = "\n".join([
+        *_REJECTED_DECLARED,
         "  chain input {",
         "    type filter hook input priority 0; policy drop;",
         "    ct state established,related accept",
@@ -107,6 +120,7 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc,
         "    iif lo accept",
         f"    {_ND}",
         *(f"    {line}" for line in _per_interface(store, enis, False, vpc.region)),
+        *(f"    {line}" for line in _RECORD_REJECTED),
         "  }",
         "  chain output {",
         "    type filter hook output priority 0; policy drop;",
@@ -118,6 +132,7 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc,
         f"    ip daddr {METADATA_IPV4} tcp dport 80 accept",
         f"    ip6 daddr {METADATA_IPV6} tcp dport 80 accept",
         *(f"    {line}" for line in _per_interface(store, enis, True, vpc.region)),
+        *(f"    {line}" for line in _RECORD_REJECTED),
         "  }",
     ])
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]
@@ -142,10 +157,15 @@ def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
         groups = [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
         rules = _lines(store, groups, False, vpc.region) if eni.id in open_enis else []
         chains += [f"  chain {chain} {{", "    ct state established,related accept",
-                   *(f"    {line}" for line in rules), "    drop", "  }"]
+                   *(f"    {line}" for line in rules),
+                   *(f"    {line}" for line in _RECORD_REJECTED), "    drop", "  }"]
     body = "\n".join([
+        *_REJECTED_DECLARED,
         "  chain input {",
         "    type filter hook input priority 0; policy accept;",
+        # Naming conntrack turns it on in this namespace even with no guarded ENI: the NLB
+        # nodes' flows to their targets are counted too (flow logs' ACCEPT records).
+        "    ct state established,related accept",
         *dispatch,
         "  }",
         *chains,

@@ -25,6 +25,7 @@ from pyroute2 import IPRoute, NetlinkError
 
 from pocketlink.network import names, netns
 from pocketlink.network.changes import (
+    COUNT_FLOWS,
     FAMILIES,
     MAIN_TABLE,
     SYSCTL_KEYS,
@@ -291,6 +292,9 @@ def _index(ipr: IPRoute, name: str) -> int:
 def _run(ipr: IPRoute, action: Action) -> None:
     match action:
         case SetSysctl(key=key, value=value):
+            if (key, value) in COUNT_FLOWS and not (Path("/proc/sys") / key).exists():
+                return  # conntrack not loaded yet (the first ruleset naming it loads it): the
+                # next pass sets it
             netns.sysctl(key, value)
         case AddBridge(name=name):
             ipr.link("add", ifname=name, kind="bridge")

@@ -160,6 +160,8 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidNetworkInsightsAnalysisId.Malformed": "Invalid id: \"{}\" (expecting \"nia-...\")",
     "AnalysisExistsForNetworkInsightsPath": "At least one analysis [{}] exists for path {}. "
     "Delete all the analyses before deleting this network path.",
+    "FlowLogAlreadyExists": "Error. There is an existing Flow Log with the same configuration "
+    "and log destination.",
 }
 
 
