@@ -44,8 +44,11 @@ def new_account() -> str:
     return f"8{secrets.randbelow(10**11):011d}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One chromium a module: Playwright's sync driver runs an event loop in this thread
+    until it exits, and tests after the console's start loops of their own
+    (``asyncio.run``)."""
     assert Path(CHROMIUM).exists(), "the console's tests drive Debian's chromium: scripts/setup"
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

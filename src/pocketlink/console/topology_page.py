@@ -67,17 +67,18 @@ class Refused(Exception):
         self.status = status
 
 
-def _asked(request: HttpRequest) -> tuple[Session, bool]:
-    """The console's session (its cookie, the query's ``account`` and ``region`` over it)
-    and whether the whole machine is asked for."""
+def _asked(request: HttpRequest) -> tuple[Session, bool, str]:
+    """The console's session (its cookie, the query's ``account`` and ``region`` over it),
+    whether the whole machine is asked for, and the region: the query's as asked (one of
+    no partition is the API's to refuse, in its words), else the session's."""
     query = {k: v[-1] for k, v in parse_qs(request.query).items()}
     account, region = query.get("account"), query.get("region")
     if account is not None and not ACCOUNT.fullmatch(account):
         raise Refused(400, f"{account!r} is not a 12-digit account id.")
     if region is not None and not REGION.fullmatch(region):
         raise Refused(400, f"{region!r} is not a region's name.")
-    return (session.read(request.headers.get("cookie", ""), query, strict=False),
-            query.get("scope") == "machine")
+    current = session.read(request.headers.get("cookie", ""), query, strict=False)
+    return current, query.get("scope") == "machine", region or current.region
 
 
 def _machine(gateway: Gateway) -> list[tuple[str, str]]:
@@ -125,8 +126,8 @@ async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
         if url not in gateway.origins:
             raise Refused(403, f"The console is served under the daemon's own names only, "
                                f"not {host!r}.")
-        current, machine = _asked(request)
-        account, region = current.account, current.region
+        current, machine, region = _asked(request)
+        account = current.account
         wanted = _machine(gateway) if machine else [(account, region)]
         send = _sender(gateway)
         apis = [Api(url, a, r, a, "pocketlink", send) for a, r in wanted]
