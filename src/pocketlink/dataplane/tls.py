@@ -162,6 +162,10 @@ class TlsFlow:
             self._bare.append(upstream)
             upstream.bind((self.backend.source, 0))
             await asyncio.wait_for(loop.sock_connect(upstream, target), CONNECT_TIMEOUT)
+            if upstream not in self._bare:
+                # reset() closed it while the connect completed: Python 3.11's wait_for can
+                # return a result that raced its cancellation.
+                return
             self._bare.remove(upstream)
             transport, _ = await loop.create_connection(lambda: self.upstream, sock=upstream)
             if self.backend.proxy_protocol:
