@@ -164,13 +164,12 @@ def _status(args: argparse.Namespace) -> int:
     state = args.state or default_state()
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 1
     try:
         status = control.ask(record, "GET", "/_pocketlink/status")
-    except PermissionError:
-        print(f"pocketlink status: only the user who started the daemon of {state} may ask "
-              "it (run as that user, e.g. with sudo).", file=sys.stderr)
+    except PermissionError as error:
+        print(control.unanswered("status", state, error), file=sys.stderr)
         return 2
     except OSError:
         print(f"pocketlink is not running on {state} (its pid {record.pid} left no answer): "
@@ -219,18 +218,14 @@ def _cost(args: argparse.Namespace) -> int:
         return 2
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 1
     try:
         bill = control.ask(record, "GET", "/_pocketlink/cost" +
                            (f"?since={since}" if since is not None else ""))
-    except PermissionError:
-        print(f"pocketlink cost: only the user who started the daemon of {state} may ask it "
-              "(run as that user, e.g. with sudo).", file=sys.stderr)
-        return 2
     except OSError as error:
-        print(f"pocketlink cost: the daemon of {state} did not answer: {error}", file=sys.stderr)
-        return 1
+        print(control.unanswered("cost", state, error), file=sys.stderr)
+        return 2 if isinstance(error, PermissionError) else 1
     print(render(bill))
     return 0
 
@@ -274,19 +269,14 @@ def _diagnose(args: argparse.Namespace) -> int:
     state = args.state or default_state()
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 2
     name, port = report.split_target(args.to, 80)
     query = urlencode({"from": args.source, "to": name, "port": port})
     try:
         found = control.ask(record, "GET", f"/_pocketlink/diagnose?{query}")
-    except PermissionError:
-        print(f"pocketlink diagnose: only the user who started the daemon of {state} may ask "
-              "it (run as that user, e.g. with sudo).", file=sys.stderr)
-        return 2
     except OSError as error:
-        print(f"pocketlink diagnose: the daemon of {state} did not answer: {error}",
-              file=sys.stderr)
+        print(control.unanswered("diagnose", state, error), file=sys.stderr)
         return 2
     tried = None
     address = found["resolution"] and found["resolution"]["address"]
