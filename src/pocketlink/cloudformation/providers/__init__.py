@@ -12,7 +12,7 @@ A provider is a subclass of ``Provider`` naming its ``type_name``, with three co
   engine calls it only when no create-only property changed (schemas.py); otherwise it
   creates a replacement and deletes the old resource afterwards.
 - ``delete(api, physical_id, properties)``: removes it; a resource already gone is not
-  an error.
+  an error (``unless_gone`` around the call).
 
 Failures are ``ProviderError`` (calls.py words a service's refusal as AWS's handlers do).
 A module dropped into this package is found by ``providers()``: adding a type touches
@@ -21,8 +21,10 @@ nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, ClassVar
@@ -82,3 +84,15 @@ def ec2_tag_specifications(resource_type: str, properties: dict) -> list[dict]:
 def gone(error: Exception) -> bool:
     """A delete that found nothing to delete."""
     return "NotFound" in str(error) or "NoSuch" in str(error) or "does not exist" in str(error)
+
+
+@contextlib.contextmanager
+def unless_gone(*also: str) -> Iterator[None]:
+    """Around a provider's delete: a resource already gone (deleted outside the stack, or
+    with its parent) is deleted, not an error, as CloudFormation's delete treats it.
+    ``also``: words of the kind's own error that mean the same (``NotAttached``)."""
+    try:
+        yield
+    except ProviderError as error:
+        if not gone(error) and not any(word in str(error) for word in also):
+            raise

@@ -14,7 +14,7 @@ account still uses them (AWS leaves them behind; pocketlink leaves nothing).
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.providers import Done, Provider, tags_of, unless_gone
 from pocketlink.cloudformation.providers._ec2 import delete_when_free
 from pocketlink.model.acm import Certificate, CertificateStatus, validation_record
 
@@ -135,8 +135,5 @@ class CertificateProvider(Provider):
         for zone, record, value in _records(api, properties):
             if record in still:
                 continue
-            try:
+            with unless_gone("not found"):
                 _change(api, "DELETE", zone, record, value)
-            except ProviderError as error:
-                if not gone(error) and "not found" not in str(error):
-                    raise

@@ -5,7 +5,7 @@ and its subnet deleted after it. Private NAT gateways are not built by pocketlin
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, gone
+from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, unless_gone
 from pocketlink.cloudformation.providers._ec2 import retag
 from pocketlink.model.internet import NatGateway
 from pocketlink.model.states import NatGatewayState
@@ -45,11 +45,8 @@ class NatGatewayProvider(Provider):
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("ec2", "DeleteNatGateway", {"NatGatewayId": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
         await api.until(lambda: (found := _state(api, physical_id)) is None or
                         found.state == NatGatewayState.DELETED,
                         f"NAT gateway {physical_id} was not deleted")

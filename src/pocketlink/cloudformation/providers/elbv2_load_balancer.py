@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.providers import Done, Provider, tags_of, unless_gone
 from pocketlink.cloudformation.providers._elbv2 import attributes, retag
 from pocketlink.model.elbv2 import LoadBalancer
 
@@ -51,11 +51,8 @@ class LoadBalancerProvider(Provider):
         return await self._active(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("elbv2", "DeleteLoadBalancer", {"LoadBalancerArn": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     async def _active(api: Api, arn: str) -> Done:
