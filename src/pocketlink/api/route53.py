@@ -32,7 +32,7 @@ import dns.rdatatype
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import require
+from pocketlink.api.lookups import owned, require
 from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
@@ -153,7 +153,7 @@ def describe_record_set(record: RecordSet) -> dict:
 def create_hosted_zone(context: RequestContext, params: dict) -> dict:
     name = _check_domain(params["Name"])
     reference = params["CallerReference"]
-    mine = [z for z in context.store.all(HostedZone) if z.account == context.account]
+    mine = owned(context, HostedZone, regional=False)
     if any(z.caller_reference == reference for z in mine):
         raise error("HostedZoneAlreadyExists", "A hosted zone has already been created with "
                     "the specified caller reference.")
@@ -228,7 +228,7 @@ def marker_page(items: list[R], start: int, size: int) -> tuple[list[R], dict]:
 
 @operation("route53", "ListHostedZones")
 def list_hosted_zones(context: RequestContext, params: dict) -> dict:
-    zones = [z for z in context.store.all(HostedZone) if z.account == context.account]
+    zones = owned(context, HostedZone, regional=False)
     size = max_items(params)
     start = 0
     if params.get("Marker"):
@@ -242,8 +242,7 @@ def list_hosted_zones(context: RequestContext, params: dict) -> dict:
 
 @operation("route53", "GetHostedZoneCount")
 def get_hosted_zone_count(context: RequestContext, params: dict) -> dict:
-    return {"HostedZoneCount": sum(1 for z in context.store.all(HostedZone)
-                                   if z.account == context.account)}
+    return {"HostedZoneCount": len(owned(context, HostedZone, regional=False))}
 
 
 @operation("route53", "ListHostedZonesByName")
@@ -251,8 +250,7 @@ def list_hosted_zones_by_name(context: RequestContext, params: dict) -> dict:
     def key(zone: HostedZone) -> tuple:
         return (tuple(reversed(zone.name.rstrip(".").split("."))), zone.id)
 
-    zones = sorted((z for z in context.store.all(HostedZone) if z.account == context.account),
-                   key=key)
+    zones = sorted(owned(context, HostedZone, regional=False), key=key)
     size = max_items(params)
     if params.get("DNSName"):
         first = absolute(params["DNSName"])

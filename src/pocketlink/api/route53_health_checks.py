@@ -33,6 +33,7 @@ import uuid
 from pocketlink.api.addresses import ULA
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import owned
 from pocketlink.api.route53 import GLOBAL, error, facet, marker_page, max_items
 from pocketlink.api.tags import printable
 from pocketlink.model.aws_services import AWS_PUBLIC_IPV4, AWS_PUBLIC_IPV6
@@ -140,7 +141,7 @@ def _validated(config: dict, store: Store, account: str) -> dict:
 @operation("route53", "CreateHealthCheck")
 def create_health_check(context: RequestContext, params: dict) -> dict:
     reference = params["CallerReference"]
-    mine = [c for c in context.store.all(HealthCheck) if c.account == context.account]
+    mine = owned(context, HealthCheck, regional=False)
     config = _validated(params["HealthCheckConfig"], context.store, context.account)
     same = next((c for c in mine if c.caller_reference == reference), None)
     if same is not None:
@@ -168,7 +169,7 @@ def get_health_check(context: RequestContext, params: dict) -> dict:
 
 @operation("route53", "ListHealthChecks")
 def list_health_checks(context: RequestContext, params: dict) -> dict:
-    checks = [c for c in context.store.all(HealthCheck) if c.account == context.account]
+    checks = owned(context, HealthCheck, regional=False)
     size = max_items(params, most=1000)
     start = 0
     if params.get("Marker"):
@@ -182,8 +183,7 @@ def list_health_checks(context: RequestContext, params: dict) -> dict:
 
 @operation("route53", "GetHealthCheckCount")
 def get_health_check_count(context: RequestContext, params: dict) -> dict:
-    return {"HealthCheckCount": sum(1 for c in context.store.all(HealthCheck)
-                                    if c.account == context.account)}
+    return {"HealthCheckCount": len(owned(context, HealthCheck, regional=False))}
 
 
 @operation("route53", "UpdateHealthCheck")
