@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, ClassVar
 
-from pocketlink.cloudformation.calls import Api, ProviderError
+from pocketlink.cloudformation.calls import STABILIZE_TIMEOUT, Api, ProviderError
+from pocketlink.model.base import Resource
 
 
 @dataclass
@@ -84,6 +85,22 @@ def ec2_tag_specifications(resource_type: str, properties: dict) -> list[dict]:
 def gone(error: Exception) -> bool:
     """A delete that found nothing to delete."""
     return "NotFound" in str(error) or "NoSuch" in str(error) or "does not exist" in str(error)
+
+
+async def settled_state(api: Api, cls: type[Resource], resource_id: str,
+                        passing: tuple[str, ...], what: str, *, gone: str = "deleted",
+                        member: str = "state", timeout: float = STABILIZE_TIMEOUT) -> str:
+    """The state (its ``member``) the resource settles in once past the ``passing`` ones,
+    or ``gone`` if it was deleted meanwhile: what a create waits for before the stack goes
+    on, as CloudFormation waits for a resource to stabilize. ``what``: the failure's
+    reason when it stays in ``passing`` past ``timeout``."""
+    def settled() -> str | None:
+        found = api.context.store.get(cls, resource_id)
+        if found is None:
+            return gone
+        state = getattr(found, member)
+        return None if state in passing else state
+    return await api.until(settled, what, timeout)
 
 
 @contextlib.contextmanager

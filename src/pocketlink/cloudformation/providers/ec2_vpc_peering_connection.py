@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, unless_gone
+from pocketlink.cloudformation.providers import (
+    Done,
+    Provider,
+    ec2_tag_specifications,
+    settled_state,
+    unless_gone,
+)
 from pocketlink.cloudformation.providers._ec2 import retag
 from pocketlink.model.peering import PeeringState, VpcPeeringConnection
 
@@ -52,11 +58,7 @@ class VpcPeeringConnectionProvider(Provider):
 
     @staticmethod
     async def _past(api: Api, peering_id: str, states: tuple[str, ...]) -> str:
-        def moved() -> str | None:
-            found = api.context.store.get(VpcPeeringConnection, peering_id)
-            if found is None:
-                return PeeringState.DELETED
-            return None if found.status in states else found.status
-
-        return await api.until(moved, f"VPC peering connection {peering_id} stayed "
-                                      f"{' or '.join(states)}")
+        return await settled_state(api, VpcPeeringConnection, peering_id, states,
+                                   f"VPC peering connection {peering_id} stayed "
+                                   f"{' or '.join(states)}", gone=PeeringState.DELETED,
+                                   member="status")
