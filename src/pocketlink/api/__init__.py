@@ -48,9 +48,10 @@ The areas, by service:
   ``elbv2_certificates`` (a TLS listener's certificates and security policy, SNI
   certificates, DescribeSSLPolicies), ``elbv2_tags``; ``elbv2_common`` holds ARNs, names,
   Marker/PageSize pages and attribute checks.
-- Route 53: ``route53`` (hosted zones and record sets), ``route53_vpcs`` (private zones
-  and the VPCs they answer in: associations and authorizations), ``route53_health_checks``
-  (health checks, and the tags of zones and checks).
+- Route 53: ``route53`` (hosted zones and record sets, and the MaxItems/Marker pages
+  the List calls share), ``route53_vpcs`` (private zones and the VPCs they answer in:
+  associations and authorizations), ``route53_health_checks`` (health checks, and the
+  tags of zones and checks).
 - ``sts``: caller identity.
 - ``cloudwatch``: CloudWatch's metrics (GetMetricData, GetMetricStatistics, ListMetrics,
   PutMetricData) over pocketlink.metrics' store: the data plane's AWS/* metrics and

@@ -64,6 +64,19 @@ def _holder(context: RequestContext, subnet: Subnet, address: str) -> NetworkInt
                  and address in e.secondary_private_ip_addresses), None)
 
 
+def _held(eni: NetworkInterface, wanted: list[str] | None, held: list[str], parameter: str
+          ) -> list[str]:
+    """The addresses an Unassign* call names, each of which ``eni`` must hold: EC2 unassigns
+    all of them or, naming the strays, none."""
+    if not wanted:
+        raise ec2.MissingParameter(parameter)
+    stray = [a for a in wanted if a not in held]
+    if stray:
+        raise ec2.InvalidParameterValue(f"Some of the specified addresses are not assigned to "
+                                        f"interface {eni.id}: {', '.join(stray)}")
+    return wanted
+
+
 @operation("ec2", "AssignPrivateIpAddresses")
 def assign_private_ip_addresses(context: RequestContext, params: dict) -> dict:
     eni, subnet = _interface(context, params)
@@ -98,16 +111,11 @@ def assign_private_ip_addresses(context: RequestContext, params: dict) -> dict:
 @operation("ec2", "UnassignPrivateIpAddresses")
 def unassign_private_ip_addresses(context: RequestContext, params: dict) -> dict:
     eni, _ = _interface(context, params)
-    wanted = params.get("PrivateIpAddresses") or []
-    if not wanted:
-        raise ec2.MissingParameter("privateIpAddress")
-    if eni.private_ip_address in wanted:
+    if eni.private_ip_address in (params.get("PrivateIpAddresses") or []):
         raise ec2.InvalidParameterValue(f"The primary private IP address {eni.private_ip_address}"
                                         f" of {eni.id} cannot be unassigned.")
-    stray = [a for a in wanted if a not in eni.secondary_private_ip_addresses]
-    if stray:
-        raise ec2.InvalidParameterValue(f"Some of the specified addresses are not assigned to "
-                                        f"interface {eni.id}: {', '.join(stray)}")
+    wanted = _held(eni, params.get("PrivateIpAddresses"), eni.secondary_private_ip_addresses,
+                   "privateIpAddress")
     with context.store.transaction() as tx:
         mine = tx.edit(NetworkInterface, eni.id)
         mine.secondary_private_ip_addresses = [a for a in mine.secondary_private_ip_addresses
@@ -137,13 +145,7 @@ def assign_ipv6_addresses(context: RequestContext, params: dict) -> dict:
 @operation("ec2", "UnassignIpv6Addresses")
 def unassign_ipv6_addresses(context: RequestContext, params: dict) -> dict:
     eni, _ = _interface(context, params)
-    wanted = params.get("Ipv6Addresses") or []
-    if not wanted:
-        raise ec2.MissingParameter("ipv6Addresses")
-    stray = [a for a in wanted if a not in eni.ipv6_addresses]
-    if stray:
-        raise ec2.InvalidParameterValue(f"Some of the specified addresses are not assigned to "
-                                        f"interface {eni.id}: {', '.join(stray)}")
+    wanted = _held(eni, params.get("Ipv6Addresses"), eni.ipv6_addresses, "ipv6Addresses")
     with context.store.transaction() as tx:
         mine = tx.edit(NetworkInterface, eni.id)
         mine.ipv6_addresses = [a for a in mine.ipv6_addresses if a not in wanted]

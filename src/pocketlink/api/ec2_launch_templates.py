@@ -141,6 +141,12 @@ def require_template(context: RequestContext, template_id: str | None,
     return found
 
 
+def require_specified(context: RequestContext, spec: dict) -> LaunchTemplate:
+    """The template ``spec`` names by ``LaunchTemplateId`` or ``LaunchTemplateName``: a
+    LaunchTemplateSpecification, or the request of a call that takes either."""
+    return require_template(context, spec.get("LaunchTemplateId"), spec.get("LaunchTemplateName"))
+
+
 def resolve_version(template: LaunchTemplate, version: str | None) -> LaunchTemplateVersion:
     """``$Latest``, ``$Default`` (also when none is given) or a number, as EC2 reads them."""
     if version in (None, "", "$Default"):
@@ -162,8 +168,7 @@ def launch_parameters(context: RequestContext, spec: dict, given: dict
     """RunInstances' parameters for a launch from the template ``spec`` names
     (``LaunchTemplateId`` or ``LaunchTemplateName``, and ``Version``): the version's data,
     with what the call ``given`` sets itself taking precedence, as EC2 merges them."""
-    template = require_template(context, spec.get("LaunchTemplateId"),
-                                spec.get("LaunchTemplateName"))
+    template = require_specified(context, spec)
     version = resolve_version(template, spec.get("Version"))
     merged = {key: value for key, value in version.data.items() if key != "TagSpecifications"}
     if given.get("NetworkInterfaces") or given.get("SubnetId"):
@@ -224,8 +229,7 @@ def create_launch_template(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "CreateLaunchTemplateVersion")
 def create_launch_template_version(context: RequestContext, params: dict) -> dict:
-    template = require_template(context, params.get("LaunchTemplateId"),
-                                params.get("LaunchTemplateName"))
+    template = require_specified(context, params)
     given = params.get("LaunchTemplateData")
     if given is None:
         raise ec2.MissingParameter("LaunchTemplateData")
@@ -299,8 +303,7 @@ def _version_bound(value: str | None, name: str) -> int | None:
 @operation("ec2", "DescribeLaunchTemplateVersions")
 def describe_launch_template_versions(context: RequestContext, params: dict) -> dict:
     if params.get("LaunchTemplateId") or params.get("LaunchTemplateName"):
-        templates = [require_template(context, params.get("LaunchTemplateId"),
-                                      params.get("LaunchTemplateName"))]
+        templates = [require_specified(context, params)]
     elif params.get("Versions"):
         raise ec2.InvalidParameterCombination(
             "Versions can be specified only with a launch template ID or name")
@@ -323,8 +326,7 @@ def describe_launch_template_versions(context: RequestContext, params: dict) -> 
 
 @operation("ec2", "ModifyLaunchTemplate")
 def modify_launch_template(context: RequestContext, params: dict) -> dict:
-    template = require_template(context, params.get("LaunchTemplateId"),
-                                params.get("LaunchTemplateName"))
+    template = require_specified(context, params)
     default = params.get("DefaultVersion")
     if default is None:
         return {"LaunchTemplate": describe_template(template)}
@@ -337,8 +339,7 @@ def modify_launch_template(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteLaunchTemplate")
 def delete_launch_template(context: RequestContext, params: dict) -> dict:
-    template = require_template(context, params.get("LaunchTemplateId"),
-                                params.get("LaunchTemplateName"))
+    template = require_specified(context, params)
     with context.store.transaction() as tx:
         tx.delete(template)
     return {"LaunchTemplate": describe_template(template)}
@@ -348,8 +349,7 @@ def delete_launch_template(context: RequestContext, params: dict) -> dict:
 def delete_launch_template_versions(context: RequestContext, params: dict) -> dict:
     """Each version deleted or refused on its own, as AWS answers: the default version
     cannot go (DeleteLaunchTemplate removes the template); an unknown one is not there."""
-    template = require_template(context, params.get("LaunchTemplateId"),
-                                params.get("LaunchTemplateName"))
+    template = require_specified(context, params)
     done, refused = [], []
     doomed: set[int] = set()
     for wanted in dict.fromkeys(params["Versions"]):

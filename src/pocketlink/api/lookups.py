@@ -117,9 +117,10 @@ def require(context: RequestContext, cls: type[R], resource_id: str) -> R:
     return found
 
 
-def owned(context: RequestContext, cls: type[R]) -> list[R]:
-    """The caller's resources of a kind in the request's region, oldest first."""
-    return [r for r in context.store.all(cls) if mine(context, r)]
+def owned(context: RequestContext, cls: type[R], regional: bool = True) -> list[R]:
+    """The caller's resources of a kind in the request's region (any region's for a global
+    kind: ``regional=False``), oldest first."""
+    return [r for r in context.store.all(cls) if mine(context, r, regional)]
 
 
 def select(context: RequestContext, cls: type[R], wanted: list[str] | None) -> list[R]:

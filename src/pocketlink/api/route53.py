@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from typing import TypeVar
 
 import dns.exception
 import dns.rdata
@@ -31,13 +32,15 @@ import dns.rdatatype
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import require
+from pocketlink.api.lookups import owned, require
+from pocketlink.model.base import Resource
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
 from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
 
 GLOBAL = "global"  # the region field of global resources
+R = TypeVar("R", bound=Resource)
 _MODEL = specs.load("route53").model
 TYPES = tuple(_MODEL.shape_for("RRType").enum)
 TTL_RANGE = (_MODEL.shape_for("TTL").metadata["min"], _MODEL.shape_for("TTL").metadata["max"])
@@ -150,7 +153,7 @@ def describe_record_set(record: RecordSet) -> dict:
 def create_hosted_zone(context: RequestContext, params: dict) -> dict:
     name = _check_domain(params["Name"])
     reference = params["CallerReference"]
-    mine = [z for z in context.store.all(HostedZone) if z.account == context.account]
+    mine = owned(context, HostedZone, regional=False)
     if any(z.caller_reference == reference for z in mine):
         raise error("HostedZoneAlreadyExists", "A hosted zone has already been created with "
                     "the specified caller reference.")
@@ -204,34 +207,42 @@ def get_hosted_zone(context: RequestContext, params: dict) -> dict:
     return result
 
 
-def _max_items(params: dict) -> int:
+def max_items(params: dict, most: int = 100) -> int:
+    """A List call's page size: ``MaxItems`` (a string on the wire), 100 unless given."""
     raw = params.get("MaxItems", "100")
-    if not str(raw).isdigit() or not 1 <= int(raw) <= 100:
-        raise error("InvalidInput", "MaxItems must be a number from 1 to 100")
+    if not str(raw).isdigit() or not 1 <= int(raw) <= most:
+        raise error("InvalidInput", f"MaxItems must be a number from 1 to {most}")
     return int(raw)
+
+
+def marker_page(items: list[R], start: int, size: int) -> tuple[list[R], dict]:
+    """Route 53's page of ``items`` from ``start``, and the fields that say where the next
+    begins: ``IsTruncated``, ``MaxItems`` and, on all but the last, ``NextMarker`` (the id
+    of the next page's first item, which the next call gives as its ``Marker``)."""
+    end = start + size
+    fields: dict = {"IsTruncated": end < len(items), "MaxItems": str(size)}
+    if end < len(items):
+        fields["NextMarker"] = items[end].id
+    return items[start:end], fields
 
 
 @operation("route53", "ListHostedZones")
 def list_hosted_zones(context: RequestContext, params: dict) -> dict:
-    zones = [z for z in context.store.all(HostedZone) if z.account == context.account]
-    size = _max_items(params)
+    zones = owned(context, HostedZone, regional=False)
+    size = max_items(params)
     start = 0
     if params.get("Marker"):
         start = next((i for i, z in enumerate(zones) if z.id == params["Marker"]), len(zones))
-    chunk = zones[start:start + size]
-    result: dict = {"HostedZones": [describe_zone(z) for z in chunk],
-                    "IsTruncated": start + size < len(zones), "MaxItems": str(size)}
+    chunk, more = marker_page(zones, start, size)
+    result: dict = {"HostedZones": [describe_zone(z) for z in chunk], **more}
     if params.get("Marker"):
         result["Marker"] = params["Marker"]
-    if result["IsTruncated"]:
-        result["NextMarker"] = zones[start + size].id
     return result
 
 
 @operation("route53", "GetHostedZoneCount")
 def get_hosted_zone_count(context: RequestContext, params: dict) -> dict:
-    return {"HostedZoneCount": sum(1 for z in context.store.all(HostedZone)
-                                   if z.account == context.account)}
+    return {"HostedZoneCount": len(owned(context, HostedZone, regional=False))}
 
 
 @operation("route53", "ListHostedZonesByName")
@@ -239,9 +250,8 @@ def list_hosted_zones_by_name(context: RequestContext, params: dict) -> dict:
     def key(zone: HostedZone) -> tuple:
         return (tuple(reversed(zone.name.rstrip(".").split("."))), zone.id)
 
-    zones = sorted((z for z in context.store.all(HostedZone) if z.account == context.account),
-                   key=key)
-    size = _max_items(params)
+    zones = sorted(owned(context, HostedZone, regional=False), key=key)
+    size = max_items(params)
     if params.get("DNSName"):
         first = absolute(params["DNSName"])
         zones = [z for z in zones if key(z) >= (tuple(reversed(first.rstrip(".").split("."))),
@@ -525,7 +535,7 @@ def list_resource_record_sets(context: RequestContext, params: dict) -> dict:
     elif params.get("StartRecordType"):
         raise error("InvalidInput", "The input is not valid: StartRecordType needs "
                     "StartRecordName")
-    size = _max_items(params)
+    size = max_items(params)
     result: dict = {"ResourceRecordSets": [describe_record_set(r) for r in records[:size]],
                     "IsTruncated": len(records) > size, "MaxItems": str(size)}
     if len(records) > size:

@@ -33,7 +33,8 @@ import uuid
 from pocketlink.api.addresses import ULA
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import operation
-from pocketlink.api.route53 import GLOBAL, error, facet
+from pocketlink.api.lookups import owned
+from pocketlink.api.route53 import GLOBAL, error, facet, marker_page, max_items
 from pocketlink.api.tags import printable
 from pocketlink.model.aws_services import AWS_PUBLIC_IPV4, AWS_PUBLIC_IPV6
 from pocketlink.model.internet import PUBLIC_POOL
@@ -140,7 +141,7 @@ def _validated(config: dict, store: Store, account: str) -> dict:
 @operation("route53", "CreateHealthCheck")
 def create_health_check(context: RequestContext, params: dict) -> dict:
     reference = params["CallerReference"]
-    mine = [c for c in context.store.all(HealthCheck) if c.account == context.account]
+    mine = owned(context, HealthCheck, regional=False)
     config = _validated(params["HealthCheckConfig"], context.store, context.account)
     same = next((c for c in mine if c.caller_reference == reference), None)
     if same is not None:
@@ -168,29 +169,21 @@ def get_health_check(context: RequestContext, params: dict) -> dict:
 
 @operation("route53", "ListHealthChecks")
 def list_health_checks(context: RequestContext, params: dict) -> dict:
-    checks = [c for c in context.store.all(HealthCheck) if c.account == context.account]
-    raw = params.get("MaxItems", "100")
-    if not str(raw).isdigit() or not 1 <= int(raw) <= 1000:
-        raise error("InvalidInput", "MaxItems must be a number from 1 to 1000")
-    size = int(raw)
+    checks = owned(context, HealthCheck, regional=False)
+    size = max_items(params, most=1000)
     start = 0
     if params.get("Marker"):
         start = next((i for i, c in enumerate(checks) if c.id == params["Marker"]), None)
         if start is None:
             raise error("InvalidInput", f"Invalid marker: {params['Marker']}")
-    chunk = checks[start:start + size]
-    result: dict = {"HealthChecks": [describe(c) for c in chunk], "Marker":
-                    params.get("Marker", ""), "IsTruncated": start + size < len(checks),
-                    "MaxItems": str(size)}
-    if result["IsTruncated"]:
-        result["NextMarker"] = checks[start + size].id
-    return result
+    chunk, more = marker_page(checks, start, size)
+    return {"HealthChecks": [describe(c) for c in chunk], "Marker": params.get("Marker", ""),
+            **more}
 
 
 @operation("route53", "GetHealthCheckCount")
 def get_health_check_count(context: RequestContext, params: dict) -> dict:
-    return {"HealthCheckCount": sum(1 for c in context.store.all(HealthCheck)
-                                    if c.account == context.account)}
+    return {"HealthCheckCount": len(owned(context, HealthCheck, regional=False))}
 
 
 @operation("route53", "UpdateHealthCheck")

@@ -25,6 +25,12 @@ def default_state() -> Path:
     return Path(platformdirs.user_data_dir("pocketlink")) / "state.db"
 
 
+def _state_option(command: argparse.ArgumentParser, more: str = "") -> None:
+    """``--state``: which daemon a command speaks to, named by the state file it runs on."""
+    command.add_argument("--state", type=Path, default=None,
+                         help=f"the daemon's state file (default {default_state()}){more}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pocketlink", description="AWS PrivateLink on one Linux machine.")
@@ -55,8 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser(
         "status", help="say whether the daemon of a state is up and what it holds")
-    status.add_argument("--state", type=Path, default=None,
-                        help=f"the daemon's state file (default {default_state()})")
+    _state_option(status)
     run_in = commands.add_parser(
         "exec", help="run a command inside an instance's sandbox, as root there",
         usage="pocketlink exec [-it] INSTANCE_ID -- COMMAND [ARG...]")
@@ -72,8 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     why.add_argument("--to", required=True, metavar="NAME[:PORT]",
                      help="a name or an address, as the instance would dial it (port 80 "
                           "unless given)")
-    why.add_argument("--state", type=Path, default=None,
-                     help=f"the daemon's state file (default {default_state()})")
+    _state_option(why)
     why.add_argument("--no-probe", action="store_true",
                      help="the verdict only (the probe needs root)")
 
@@ -85,9 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     # record names the daemon now, whatever holds the port.
     down.add_argument("--host", help=argparse.SUPPRESS)
     down.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    down.add_argument("--state", type=Path, default=None,
-                      help=f"the daemon's state file (default {default_state()}): down stops "
-                           "that daemon only")
+    _state_option(down, ": down stops that daemon only")
     down.add_argument("--purge", action="store_true",
                       help="also delete the state file, the instances' folders, the backend's data, "
                            "the metrics, the CA and ECR's registry and token key")
@@ -97,8 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cost = commands.add_parser(
         "cost", help="what the measured traffic would cost at AWS's us-east-1 list prices")
-    cost.add_argument("--state", type=Path, default=None,
-                      help=f"the daemon's state file (default {default_state()})")
+    _state_option(cost)
     cost.add_argument("--since", default=None, metavar="WHEN",
                       help="from this time on (ISO 8601, or a span back from now: 90m, 6h, "
                            "2d); default: all the daemon measured")
@@ -111,9 +112,7 @@ def _parser() -> argparse.ArgumentParser:
                            "endpoint, and the bill; 004: an isolated subnet reaching AWS "
                            "services through endpoints")
     demo.add_argument("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}")
-    demo.add_argument("--state", type=Path, default=None,
-                      help="the daemon's state file, whose bill 003 shows (default "
-                           f"{default_state()})")
+    _state_option(demo, ": 003 shows its bill")
     return parser
 
 
@@ -164,13 +163,12 @@ def _status(args: argparse.Namespace) -> int:
     state = args.state or default_state()
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 1
     try:
         status = control.ask(record, "GET", "/_pocketlink/status")
-    except PermissionError:
-        print(f"pocketlink status: only the user who started the daemon of {state} may ask "
-              "it (run as that user, e.g. with sudo).", file=sys.stderr)
+    except PermissionError as error:
+        print(control.unanswered("status", state, error), file=sys.stderr)
         return 2
     except OSError:
         print(f"pocketlink is not running on {state} (its pid {record.pid} left no answer): "
@@ -219,18 +217,14 @@ def _cost(args: argparse.Namespace) -> int:
         return 2
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 1
     try:
         bill = control.ask(record, "GET", "/_pocketlink/cost" +
                            (f"?since={since}" if since is not None else ""))
-    except PermissionError:
-        print(f"pocketlink cost: only the user who started the daemon of {state} may ask it "
-              "(run as that user, e.g. with sudo).", file=sys.stderr)
-        return 2
     except OSError as error:
-        print(f"pocketlink cost: the daemon of {state} did not answer: {error}", file=sys.stderr)
-        return 1
+        print(control.unanswered("cost", state, error), file=sys.stderr)
+        return 2 if isinstance(error, PermissionError) else 1
     print(render(bill))
     return 0
 
@@ -274,19 +268,14 @@ def _diagnose(args: argparse.Namespace) -> int:
     state = args.state or default_state()
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 2
     name, port = report.split_target(args.to, 80)
     query = urlencode({"from": args.source, "to": name, "port": port})
     try:
         found = control.ask(record, "GET", f"/_pocketlink/diagnose?{query}")
-    except PermissionError:
-        print(f"pocketlink diagnose: only the user who started the daemon of {state} may ask "
-              "it (run as that user, e.g. with sudo).", file=sys.stderr)
-        return 2
     except OSError as error:
-        print(f"pocketlink diagnose: the daemon of {state} did not answer: {error}",
-              file=sys.stderr)
+        print(control.unanswered("diagnose", state, error), file=sys.stderr)
         return 2
     tried = None
     address = found["resolution"] and found["resolution"]["address"]

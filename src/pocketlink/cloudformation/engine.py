@@ -207,25 +207,9 @@ class Engine:
 
     async def _run(self, plan: Graph, scope: Scope) -> list[str]:
         """Every resource of ``plan``, dependencies first; the names of those that failed."""
-        sorter = plan.sorter()
-        sorter.prepare()
-        running: dict[asyncio.Task, str] = {}
-        failed: list[str] = []
-        while sorter.is_active():
-            if not failed:
-                for name in sorter.get_ready():
-                    running[asyncio.ensure_future(self._apply(name, plan.resources[name],
-                                                              scope))] = name
-            if not running:
-                break
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                name = running.pop(task)
-                if task.result():
-                    sorter.done(name)
-                else:
-                    failed.append(name)
-        return failed
+        return await in_order(plan.sorter(),
+                              lambda name: self._apply(name, plan.resources[name], scope),
+                              halt_on_failure=True)
 
     async def _apply(self, name: str, definition: dict, scope: Scope) -> bool:
         type_name = definition["Type"]
@@ -426,11 +410,6 @@ class Engine:
             for other in resources:
                 if logical[key] in depends.get(logical[other], ()):
                     edges[key].add(other)  # ``other`` needs ``key``: it goes first
-        sorter = TopologicalSorter(edges)
-        sorter.prepare()
-        failed: list[str] = []
-        running: dict[asyncio.Task, str] = {}
-
         async def one(key: str) -> bool:
             resource = copy.deepcopy(resources[key])
             kept = definitions.get(resource.logical_id, {}).get(policy, "Delete")
@@ -457,19 +436,34 @@ class Engine:
             resource_status(self.store, self.stack_id, resource, "DELETE_COMPLETE", keep=False)
             return True
 
-        while sorter.is_active():
-            for key in sorter.get_ready():
-                running[asyncio.ensure_future(one(key))] = key
-            if not running:
-                break
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                key = running.pop(task)
-                if task.result():
-                    sorter.done(key)
-                else:
-                    failed.append(logical[key])
-        return failed
+        failed = await in_order(TopologicalSorter(edges), one, halt_on_failure=False)
+        return [logical[key] for key in failed]
+
+
+async def in_order(sorter: TopologicalSorter[str], one: Callable[[str], Awaitable[bool]], *,
+                   halt_on_failure: bool) -> list[str]:
+    """Runs ``one`` on each node of ``sorter`` once those it depends on succeeded, all that
+    are ready at once (CloudFormation works a stack's graph in parallel); the nodes that
+    failed. A failed node's dependants never run; with ``halt_on_failure`` nothing new
+    starts after a failure either (a create or update stops there to roll back, while a
+    delete goes on with what it still can)."""
+    sorter.prepare()
+    running: dict[asyncio.Task[bool], str] = {}
+    failed: list[str] = []
+    while sorter.is_active():
+        if not (halt_on_failure and failed):
+            for node in sorter.get_ready():
+                running[asyncio.ensure_future(one(node))] = node
+        if not running:
+            break
+        done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            node = running.pop(task)
+            if task.result():
+                sorter.done(node)
+            else:
+                failed.append(node)
+    return failed
 
 
 async def guarded(context: RequestContext, stack_id: str, work: Callable[[], Awaitable[None]]

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, state: Path) -> int:
 
     record = control.RuntimeRecord.read(state)
     if record is None:
-        print(f"pocketlink is not running on {state}: start it with 'pocketlink up'.")
+        print(control.not_running(state))
         return 2
     try:
         if args.verb == "list":
@@ -73,12 +73,7 @@ def run(args: argparse.Namespace, state: Path) -> int:
     except control.Refused as error:
         print(f"pocketlink fault: {error.reason}", file=sys.stderr)
         return 1
-    except PermissionError:
-        print(f"pocketlink fault: only the user who started the daemon of {state} may ask "
-              "it (run as that user, e.g. with sudo).", file=sys.stderr)
-        return 2
     except OSError as error:
-        print(f"pocketlink fault: the daemon of {state} did not answer: {error}",
-              file=sys.stderr)
+        print(control.unanswered("fault", state, error), file=sys.stderr)
         return 2
     return 0

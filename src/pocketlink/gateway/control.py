@@ -241,6 +241,20 @@ class Refused(OSError):
         self.reason = reason
 
 
+def not_running(state: Path) -> str:
+    """What a CLI command says when no runtime record names a daemon of ``state``."""
+    return f"pocketlink is not running on {state}: start it with 'pocketlink up'."
+
+
+def unanswered(command: str, state: Path, error: OSError) -> str:
+    """What ``pocketlink <command>`` says when ``ask`` failed: the control socket is its
+    daemon's user's alone (a PermissionError for anyone else), or nothing answered on it."""
+    if isinstance(error, PermissionError):
+        return (f"pocketlink {command}: only the user who started the daemon of {state} may "
+                "ask it (run as that user, e.g. with sudo).")
+    return f"pocketlink {command}: the daemon of {state} did not answer: {error}"
+
+
 def ask(record: RuntimeRecord, method: str, path: str, timeout: float = 5) -> dict:
     """The daemon's answer on its control socket; OSError when it does not answer."""
     connection = _UnixConnection(record.socket, timeout)

@@ -29,7 +29,7 @@ Nouns, one job each:
   nobody's call (checked, active once the link between the routers is up, expired,
   forgotten).
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
-  verification.
+  verification; ``public_answer``, the public DNS query it and ACM's validation share.
 - ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on
   the public DNS, and the issue of a proven certificate (services/acm_authority.py).
 """

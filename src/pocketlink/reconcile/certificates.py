@@ -12,18 +12,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.rcode
 import dns.rdatatype
 
 from pocketlink.model.acm import Certificate, CertificateStatus, DomainValidation, timed_out
 from pocketlink.model.base import now
+from pocketlink.reconcile.verification import public_answer
 from pocketlink.services.acm_authority import AcmAuthority, Issued
 from pocketlink.store import Store, Transaction
 
-TIMEOUT = 2.0
 # The public DNS is asked again this often even with no change (a DNS process that was
 # restarting when it was last asked answers now).
 RECHECK = 30.0
@@ -38,17 +34,10 @@ class Move:
 async def resolves(validation: DomainValidation, host: str, port: int) -> bool:
     """Whether ``validation``'s record name answers a CNAME to its value."""
     assert validation.record_name is not None and validation.record_value is not None
-    query = dns.message.make_query(validation.record_name, dns.rdatatype.CNAME)
-    try:
-        response = await dns.asyncquery.udp(query, host, port=port, timeout=TIMEOUT)
-    except (dns.exception.DNSException, OSError):
-        return False
-    if response.rcode() != dns.rcode.NOERROR:
-        return False
+    answer = await public_answer(validation.record_name, dns.rdatatype.CNAME, host, port)
     wanted = validation.record_value.lower().rstrip(".")
     return any(rdata.target.to_text().lower().rstrip(".") == wanted
-               for rrset in response.answer if rrset.rdtype == dns.rdatatype.CNAME
-               for rdata in rrset)
+               for rrset in answer for rdata in rrset)
 
 
 def _issued(certificate_id: str, issued: Issued) -> Callable[[Transaction], None]:

@@ -13,6 +13,8 @@ API calls they stand for. ``pocketlink demo`` narrates them; the tests assert on
   policy; its image pushed to ECR on the host and pulled inside the subnet.
 - ``oci_layout``, ``push``, ``pull_command`` (images.py): a container image made from
   files, and ECR's push (skopeo, on the host) and pull (inside an instance) around it.
+- ``private_dns`` (private_dns.py): the provider's private DNS name set and verified by
+  its TXT record, as seed000 and seed002 do it by hand.
 - ``httpd_user_data`` (httpd.py): the Apache httpd target the seeds' providers run.
 - ``seed_client`` (clients.py): the boto3 client each seed acts for an account with.
 """

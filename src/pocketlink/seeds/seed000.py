@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pocketlink.polling import wait_for
+from pocketlink.seeds import private_dns
 from pocketlink.seeds.clients import seed_client
 from pocketlink.seeds.httpd import ACCESS_LOG, httpd_user_data
 
@@ -187,26 +188,14 @@ class Seed000:
         provider, route53 = self.provider, self.client("route53", PROVIDER)
         self.say(f"[Provider] aws ec2 modify-vpc-endpoint-service-configuration "
                  f"--private-dns-name {PRIVATE_NAME}")
-        provider.modify_vpc_endpoint_service_configuration(ServiceId=self.ids["service"],
-                                                           PrivateDnsName=PRIVATE_NAME)
-        [config] = provider.describe_vpc_endpoint_service_configurations(
-            ServiceIds=[self.ids["service"]])["ServiceConfigurations"]
-        record = config["PrivateDnsNameConfiguration"]
+        record = private_dns.name_service(provider, self.ids["service"], PRIVATE_NAME)
         self.say(f"    {record['Name']}.{PRIVATE_NAME} TXT \"{record['Value']}\": "
                  f"{record['State']}")
         self.say("[Provider] the TXT record in the public zone (Route 53), then "
                  "aws ec2 start-vpc-endpoint-service-private-dns-verification")
         zone = route53.create_hosted_zone(Name="shiun.me", CallerReference=f"seed-{time.time()}")
-        route53.change_resource_record_sets(
-            HostedZoneId=zone["HostedZone"]["Id"], ChangeBatch={"Changes": [{
-                "Action": "UPSERT", "ResourceRecordSet": {
-                    "Name": f"{record['Name']}.{PRIVATE_NAME}", "Type": "TXT", "TTL": 300,
-                    "ResourceRecords": [{"Value": f'"{record["Value"]}"'}]}}]})
-        provider.start_vpc_endpoint_service_private_dns_verification(
-            ServiceId=self.ids["service"])
-        wait_for(lambda: provider.describe_vpc_endpoint_service_configurations(
-            ServiceIds=[self.ids["service"]])["ServiceConfigurations"][0][
-            "PrivateDnsNameConfiguration"]["State"] == "verified", "the name verified")
+        private_dns.verify(provider, route53, self.ids["service"], zone["HostedZone"]["Id"],
+                           PRIVATE_NAME, record)
         self.say("    verified")
         self.say("[Consumer] aws ec2 modify-vpc-endpoint --private-dns-enabled")
         self.consumer.modify_vpc_endpoint(VpcEndpointId=self.ids["endpoint"],

@@ -33,6 +33,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from pocketlink.polling import wait_for
+from pocketlink.seeds import private_dns
 from pocketlink.seeds.clients import seed_client
 
 TEMPLATE = resources.files("pocketlink.seeds").joinpath("seed002.yaml").read_text()
@@ -145,23 +146,11 @@ class Seed002:
         provider, route53 = self.client("ec2", PROVIDER), self.client("route53", PROVIDER)
         self.say(f"[Provider] aws ec2 modify-vpc-endpoint-service-configuration "
                  f"--private-dns-name {PRIVATE_NAME}")
-        provider.modify_vpc_endpoint_service_configuration(ServiceId=self.ids["service"],
-                                                           PrivateDnsName=PRIVATE_NAME)
-        [config] = provider.describe_vpc_endpoint_service_configurations(
-            ServiceIds=[self.ids["service"]])["ServiceConfigurations"]
-        record = config["PrivateDnsNameConfiguration"]
+        record = private_dns.name_service(provider, self.ids["service"], PRIVATE_NAME)
         self.say(f"[Provider] {record['Name']}.{PRIVATE_NAME} TXT \"{record['Value']}\" in "
                  f"{DOMAIN}, then aws ec2 start-vpc-endpoint-service-private-dns-verification")
-        route53.change_resource_record_sets(HostedZoneId=self.ids["zone"], ChangeBatch={
-            "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-                "Name": f"{record['Name']}.{PRIVATE_NAME}", "Type": "TXT", "TTL": 300,
-                "ResourceRecords": [{"Value": f'"{record["Value"]}"'}]}}]})
-        provider.start_vpc_endpoint_service_private_dns_verification(
-            ServiceId=self.ids["service"])
-        wait_for(lambda: provider.describe_vpc_endpoint_service_configurations(
-            ServiceIds=[self.ids["service"]])["ServiceConfigurations"][0][
-            "PrivateDnsNameConfiguration"]["State"] == "verified", "the name verified",
-            timeout=120)
+        private_dns.verify(provider, route53, self.ids["service"], self.ids["zone"], PRIVATE_NAME,
+                           record, timeout=120)
         self.say("    verified")
 
     # --- the consumer -------------------------------------------------------------------

@@ -12,7 +12,7 @@ A provider is a subclass of ``Provider`` naming its ``type_name``, with three co
   engine calls it only when no create-only property changed (schemas.py); otherwise it
   creates a replacement and deletes the old resource afterwards.
 - ``delete(api, physical_id, properties)``: removes it; a resource already gone is not
-  an error.
+  an error (``unless_gone`` around the call).
 
 Failures are ``ProviderError`` (calls.py words a service's refusal as AWS's handlers do).
 A module dropped into this package is found by ``providers()``: adding a type touches
@@ -21,13 +21,16 @@ nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, ClassVar
 
-from pocketlink.cloudformation.calls import Api, ProviderError
+from pocketlink.cloudformation.calls import STABILIZE_TIMEOUT, Api, ProviderError
+from pocketlink.model.base import Resource
 
 
 @dataclass
@@ -82,3 +85,31 @@ def ec2_tag_specifications(resource_type: str, properties: dict) -> list[dict]:
 def gone(error: Exception) -> bool:
     """A delete that found nothing to delete."""
     return "NotFound" in str(error) or "NoSuch" in str(error) or "does not exist" in str(error)
+
+
+async def settled_state(api: Api, cls: type[Resource], resource_id: str,
+                        passing: tuple[str, ...], what: str, *, gone: str = "deleted",
+                        member: str = "state", timeout: float = STABILIZE_TIMEOUT) -> str:
+    """The state (its ``member``) the resource settles in once past the ``passing`` ones,
+    or ``gone`` if it was deleted meanwhile: what a create waits for before the stack goes
+    on, as CloudFormation waits for a resource to stabilize. ``what``: the failure's
+    reason when it stays in ``passing`` past ``timeout``."""
+    def settled() -> str | None:
+        found = api.context.store.get(cls, resource_id)
+        if found is None:
+            return gone
+        state = getattr(found, member)
+        return None if state in passing else state
+    return await api.until(settled, what, timeout)
+
+
+@contextlib.contextmanager
+def unless_gone(*also: str) -> Iterator[None]:
+    """Around a provider's delete: a resource already gone (deleted outside the stack, or
+    with its parent) is deleted, not an error, as CloudFormation's delete treats it.
+    ``also``: words of the kind's own error that mean the same (``NotAttached``)."""
+    try:
+        yield
+    except ProviderError as error:
+        if not gone(error) and not any(word in str(error) for word in also):
+            raise

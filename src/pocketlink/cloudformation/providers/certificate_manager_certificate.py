@@ -14,7 +14,7 @@ account still uses them (AWS leaves them behind; pocketlink leaves nothing).
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.providers import Done, Provider, settled_state, tags_of, unless_gone
 from pocketlink.cloudformation.providers._ec2 import delete_when_free
 from pocketlink.model.acm import Certificate, CertificateStatus, validation_record
 
@@ -94,15 +94,10 @@ class CertificateProvider(Provider):
         for zone, record, value in _records(api, properties):
             _change(api, "UPSERT", zone, record, value)
 
-        def settled() -> str | None:
-            found = api.context.store.get(Certificate, arn)
-            if found is None:
-                return "deleted"
-            return None if found.status == CertificateStatus.PENDING_VALIDATION \
-                else str(found.status)
-
-        status = await api.until(settled, f"Certificate {arn} was not validated",
-                                 VALIDATION_WAIT)
+        status = await settled_state(api, Certificate, arn,
+                                     (CertificateStatus.PENDING_VALIDATION,),
+                                     f"Certificate {arn} was not validated", member="status",
+                                     timeout=VALIDATION_WAIT)
         if status != CertificateStatus.ISSUED:
             raise ProviderError(f"Certificate {arn} is {status}, not ISSUED")
         return Done(arn, {"CertificateArn": arn})
@@ -135,8 +130,5 @@ class CertificateProvider(Provider):
         for zone, record, value in _records(api, properties):
             if record in still:
                 continue
-            try:
+            with unless_gone("not found"):
                 _change(api, "DELETE", zone, record, value)
-            except ProviderError as error:
-                if not gone(error) and "not found" not in str(error):
-                    raise

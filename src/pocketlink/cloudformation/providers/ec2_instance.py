@@ -5,7 +5,7 @@ place (anything but its tags) fails the update, saying so."""
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications
+from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, settled_state
 from pocketlink.cloudformation.providers._ec2 import retag
 from pocketlink.model.ec2 import Instance
 
@@ -57,14 +57,8 @@ class InstanceProvider(Provider):
 
     @staticmethod
     async def _running(api: Api, instance_id: str) -> Done:
-        store = api.context.store
-
-        def state() -> str | None:
-            instance = store.get(Instance, instance_id)
-            if instance is None:
-                return "terminated"
-            return instance.state if instance.state != "pending" else None
-        final = await api.until(state, f"Instance {instance_id} did not start")
+        final = await settled_state(api, Instance, instance_id, ("pending",),
+                                    f"Instance {instance_id} did not start", gone="terminated")
         if final != "running":
             raise ProviderError(f"Instance {instance_id} is {final}")
         described = api.call("ec2", "DescribeInstances", {"InstanceIds": [instance_id]})

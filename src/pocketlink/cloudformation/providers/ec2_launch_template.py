@@ -4,8 +4,8 @@ version and the default, as CloudFormation's update does (the old versions stay)
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 from pocketlink.cloudformation.providers._ec2 import retag
 
 NAME_LENGTH = 128
@@ -53,11 +53,8 @@ class LaunchTemplateProvider(Provider):
         return self._done(template)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("ec2", "DeleteLaunchTemplate", {"LaunchTemplateId": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     def _done(template: dict) -> Done:

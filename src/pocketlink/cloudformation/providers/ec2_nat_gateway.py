@@ -5,7 +5,13 @@ and its subnet deleted after it. Private NAT gateways are not built by pocketlin
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, gone
+from pocketlink.cloudformation.providers import (
+    Done,
+    Provider,
+    ec2_tag_specifications,
+    settled_state,
+    unless_gone,
+)
 from pocketlink.cloudformation.providers._ec2 import retag
 from pocketlink.model.internet import NatGateway
 from pocketlink.model.states import NatGatewayState
@@ -25,14 +31,9 @@ class NatGatewayProvider(Provider):
         nat = api.call("ec2", "CreateNatGateway", params)["NatGateway"]
         nat_id = nat["NatGatewayId"]
         api.initiated(nat_id)
-
-        def settled() -> str | None:
-            found = _state(api, nat_id)
-            if found is None:
-                return NatGatewayState.DELETED
-            return None if found.state == NatGatewayState.PENDING else found.state
-
-        state = await api.until(settled, f"NAT gateway {nat_id} did not become available")
+        state = await settled_state(api, NatGateway, nat_id, (NatGatewayState.PENDING,),
+                                    f"NAT gateway {nat_id} did not become available",
+                                    gone=NatGatewayState.DELETED)
         if state != NatGatewayState.AVAILABLE:
             found = _state(api, nat_id)
             why = found.failure_message if found is not None else None
@@ -45,11 +46,8 @@ class NatGatewayProvider(Provider):
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("ec2", "DeleteNatGateway", {"NatGatewayId": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
         await api.until(lambda: (found := _state(api, physical_id)) is None or
                         found.state == NatGatewayState.DELETED,
                         f"NAT gateway {physical_id} was not deleted")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 DESTINATIONS = ("DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId")
 TARGETS = ("GatewayId", "NatGatewayId", "VpcEndpointId", "NetworkInterfaceId", "InstanceId",
@@ -34,11 +34,8 @@ class RouteProvider(Provider):
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
         params = {k: properties[k] for k in ("RouteTableId", *DESTINATIONS) if k in properties}
-        try:
+        with unless_gone():
             api.call("ec2", "DeleteRoute", params)
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     def _done(properties: dict) -> Done:

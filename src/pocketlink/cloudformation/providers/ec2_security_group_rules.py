@@ -3,8 +3,8 @@ physical id the rule's id (sgr-...)."""
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 from pocketlink.cloudformation.providers.ec2_security_group import permission
 
 
@@ -32,12 +32,9 @@ class _Rule(Provider):
             "SecurityGroupRuleIds": [physical_id]}).get("SecurityGroupRules") or []
         if not groups:
             return
-        try:
+        with unless_gone():
             api.call("ec2", f"RevokeSecurityGroup{self.verb}", {
                 "GroupId": groups[0]["GroupId"], "SecurityGroupRuleIds": [physical_id]})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
 
 class IngressProvider(_Rule):

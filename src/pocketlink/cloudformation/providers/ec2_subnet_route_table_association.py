@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 
 class SubnetRouteTableAssociationProvider(Provider):
@@ -15,8 +15,5 @@ class SubnetRouteTableAssociationProvider(Provider):
         return Done(association["AssociationId"], {"Id": association["AssociationId"]})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("ec2", "DisassociateRouteTable", {"AssociationId": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise

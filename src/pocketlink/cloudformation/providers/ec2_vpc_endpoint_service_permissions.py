@@ -3,8 +3,8 @@ template lists them; its physical id is the service's id."""
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 
 def _change(api: Api, service_id: str, wanted: list[str], had: list[str]) -> None:
@@ -31,8 +31,5 @@ class VpcEndpointServicePermissionsProvider(Provider):
         return Done(physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             _change(api, physical_id, [], properties.get("AllowedPrincipals") or [])
-        except ProviderError as error:
-            if not gone(error):
-                raise

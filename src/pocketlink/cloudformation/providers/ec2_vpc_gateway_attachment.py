@@ -5,7 +5,7 @@ served by pocketlink: the resource fails naming it."""
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 from pocketlink.cloudformation.providers._ec2 import delete_when_free
 
 
@@ -20,12 +20,9 @@ def _gateway(properties: dict) -> str:
 async def _detach(api: Api, gateway: str, vpc: str) -> None:
     """Detached, once what the VPC maps to public addresses lets it go; already gone or
     not attached is done."""
-    try:
+    with unless_gone("NotAttached"):
         await delete_when_free(api, "ec2", "DetachInternetGateway",
                                {"InternetGatewayId": gateway, "VpcId": vpc})
-    except ProviderError as error:
-        if not gone(error) and "NotAttached" not in str(error):
-            raise
 
 
 class VpcGatewayAttachmentProvider(Provider):

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, gone
+from pocketlink.cloudformation.providers import (
+    Done,
+    Provider,
+    ec2_tag_specifications,
+    settled_state,
+    unless_gone,
+)
 from pocketlink.cloudformation.providers._ec2 import retag
 from pocketlink.model.peering import PeeringState, VpcPeeringConnection
 
@@ -46,20 +52,13 @@ class VpcPeeringConnectionProvider(Provider):
         return Done(physical_id, {"Id": physical_id})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone("InvalidStateTransition"):
             api.call("ec2", "DeleteVpcPeeringConnection",
                      {"VpcPeeringConnectionId": physical_id})
-        except ProviderError as error:
-            if not gone(error) and "InvalidStateTransition" not in str(error):
-                raise
 
     @staticmethod
     async def _past(api: Api, peering_id: str, states: tuple[str, ...]) -> str:
-        def moved() -> str | None:
-            found = api.context.store.get(VpcPeeringConnection, peering_id)
-            if found is None:
-                return PeeringState.DELETED
-            return None if found.status in states else found.status
-
-        return await api.until(moved, f"VPC peering connection {peering_id} stayed "
-                                      f"{' or '.join(states)}")
+        return await settled_state(api, VpcPeeringConnection, peering_id, states,
+                                   f"VPC peering connection {peering_id} stayed "
+                                   f"{' or '.join(states)}", gone=PeeringState.DELETED,
+                                   member="status")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, tags_of, unless_gone
 
 
 def _text(value: object) -> str:
@@ -46,12 +46,9 @@ class RepositoryProvider(Provider):
                                   "RepositoryUri": found["repositoryUri"]})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             await api.backend("ecr", "DeleteRepository", {
                 "repositoryName": physical_id, "force": bool(properties.get("EmptyOnDelete"))})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     async def _policies(api: Api, name: str, properties: dict, previous: dict) -> None:

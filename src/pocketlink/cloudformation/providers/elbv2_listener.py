@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 MEMBERS = ("Port", "Protocol", "DefaultActions", "Certificates", "SslPolicy", "AlpnPolicy")
 
@@ -23,8 +23,5 @@ class ListenerProvider(Provider):
         return Done(physical_id, {"ListenerArn": physical_id})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("elbv2", "DeleteListener", {"ListenerArn": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise

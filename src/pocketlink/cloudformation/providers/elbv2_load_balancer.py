@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.providers import Done, Provider, settled_state, tags_of, unless_gone
 from pocketlink.cloudformation.providers._elbv2 import attributes, retag
 from pocketlink.model.elbv2 import LoadBalancer
 
@@ -51,22 +51,13 @@ class LoadBalancerProvider(Provider):
         return await self._active(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("elbv2", "DeleteLoadBalancer", {"LoadBalancerArn": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     async def _active(api: Api, arn: str) -> Done:
-        store = api.context.store
-
-        def state() -> str | None:
-            balancer = store.get(LoadBalancer, arn)
-            if balancer is None:
-                return "deleted"
-            return balancer.state if balancer.state != "provisioning" else None
-        final = await api.until(state, f"Load balancer {arn} did not become active")
+        final = await settled_state(api, LoadBalancer, arn, ("provisioning",),
+                                    f"Load balancer {arn} did not become active")
         if final != "active":
             raise ProviderError(f"Load balancer {arn} is {final}")
         balancer = api.call("elbv2", "DescribeLoadBalancers",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, tags_of, unless_gone
 from pocketlink.cloudformation.providers._elbv2 import attributes, retag
 from pocketlink.model.elbv2 import Listener
 
@@ -59,11 +59,8 @@ class TargetGroupProvider(Provider):
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("elbv2", "DeleteTargetGroup", {"TargetGroupArn": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     def _done(api: Api, arn: str) -> Done:

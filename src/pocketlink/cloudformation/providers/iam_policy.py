@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 HOLDERS = (("Roles", "Role"), ("Users", "User"), ("Groups", "Group"))
 
@@ -30,12 +30,9 @@ async def _remove(api: Api, properties: dict, keep: dict) -> None:
         for holder in properties.get(member) or []:
             if holder in kept:
                 continue
-            try:
+            with unless_gone():
                 await api.backend("iam", f"Delete{kind}Policy", {
                     f"{kind}Name": holder, "PolicyName": properties["PolicyName"]})
-            except ProviderError as error:
-                if not gone(error):
-                    raise
 
 
 class PolicyProvider(Provider):

@@ -8,7 +8,7 @@ Properties not carried over fail the resource, naming them."""
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.providers import Done, Provider, tags_of, unless_gone
 
 # CloudFormation's names that are CreateFunction's, as they are.
 DIRECT = ("Handler", "Role", "Runtime", "Timeout", "MemorySize", "Description",
@@ -57,8 +57,5 @@ class FunctionProvider(Provider):
         return Done(physical_id, {"Arn": made["FunctionArn"]})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             await api.backend("lambda", "DeleteFunction", {"FunctionName": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 
 def _vpc(vpc: dict) -> dict:
@@ -63,11 +63,8 @@ class HostedZoneProvider(Provider):
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("route53", "DeleteHostedZone", {"Id": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     def _done(api: Api, zone_id: str) -> Done:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 MEMBERS = ("Name", "Type", "TTL", "SetIdentifier", "Weight", "Region", "Failover",
            "MultiValueAnswer", "HealthCheckId", "GeoLocation")
@@ -57,8 +57,5 @@ class RecordSetProvider(Provider):
         return Done(str(properties["Name"]))
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone("not found"):
             _change(api, _zone(api, properties), [("DELETE", _record(properties))])
-        except ProviderError as error:
-            if not gone(error) and "not found" not in str(error):
-                raise

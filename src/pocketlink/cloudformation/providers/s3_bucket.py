@@ -4,7 +4,7 @@ carry over fail the resource, naming them, rather than being dropped."""
 from __future__ import annotations
 
 from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone, tags_of
+from pocketlink.cloudformation.providers import Done, Provider, tags_of, unless_gone
 
 HANDLED = {"BucketName", "AccessControl", "Tags", "VersioningConfiguration", "BucketEncryption",
            "PublicAccessBlockConfiguration", "LifecycleConfiguration", "OwnershipControls"}
@@ -103,11 +103,8 @@ class BucketProvider(Provider):
         return self._done(api, physical_id)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             await api.backend("s3", "DeleteBucket", {"Bucket": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     async def _apply(api: Api, properties: dict, previous: dict, bucket: str) -> None:

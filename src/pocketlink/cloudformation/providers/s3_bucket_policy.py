@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 
 def _document(value: object) -> str:
@@ -25,8 +25,5 @@ class BucketPolicyProvider(Provider):
         return await self.create(api, properties)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             await api.backend("s3", "DeleteBucketPolicy", {"Bucket": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise

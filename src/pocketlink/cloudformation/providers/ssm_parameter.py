@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 MEMBERS = ("Type", "Value", "Description", "AllowedPattern", "Tier", "Policies", "DataType")
 
@@ -28,11 +28,8 @@ class ParameterProvider(Provider):
         return self._done(physical_id, properties)
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone("ParameterNotFound"):
             await api.backend("ssm", "DeleteParameter", {"Name": physical_id})
-        except ProviderError as error:
-            if not gone(error) and "ParameterNotFound" not in str(error):
-                raise
 
     @staticmethod
     def _done(name: str, properties: dict) -> Done:
