@@ -9,7 +9,7 @@ port) replaces it, the old one deleted in the cleanup; the delete leaves none.""
 from __future__ import annotations
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 FAST = {"Delay": 1, "MaxAttempts": 120}
 AMI = "ami-0123456789abcdef0"
@@ -203,3 +203,90 @@ def test_flow_log_health_check_experiment_template_and_path(cfn, clients):
     assert route53.list_health_checks()["HealthChecks"] == []
     assert fis.list_experiment_templates()["experimentTemplates"] == []
     assert ec2.describe_network_insights_paths()["NetworkInsightsPaths"] == []
+
+
+CHECK = """
+Parameters:
+  Dropped: {Type: String, Default: 'no'}
+Conditions:
+  Kept: !Equals [!Ref Dropped, 'no']
+Resources:
+  Check:
+    Type: AWS::Route53::HealthCheck
+    Properties:
+      HealthCheckConfig:
+        Type: HTTPS
+        FullyQualifiedDomainName: www.example.com
+        ResourcePath: !If [Kept, /health, !Ref 'AWS::NoValue']
+        Inverted: !If [Kept, true, !Ref 'AWS::NoValue']
+        FailureThreshold: !If [Kept, 7, !Ref 'AWS::NoValue']
+Outputs:
+  Check: {Value: !Ref Check}
+"""
+
+
+def test_members_dropped_from_a_health_check_return_to_route53_s_defaults(cfn, clients):
+    route53 = clients("route53")
+    cfn.create_stack(StackName="check", TemplateBody=CHECK)
+    cfn.get_waiter("stack_create_complete").wait(StackName="check", WaiterConfig=FAST)
+    check_id = outputs(cfn, "check")["Check"]
+    config = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"][
+        "HealthCheckConfig"]
+    assert (config["ResourcePath"], config["Inverted"], config["FailureThreshold"],
+            config["Port"], config["EnableSNI"]) == ("/health", True, 7, 443, True)
+    cfn.update_stack(StackName="check", TemplateBody=CHECK,
+                     Parameters=parameters(Dropped="yes"))
+    cfn.get_waiter("stack_update_complete").wait(StackName="check", WaiterConfig=FAST)
+    assert outputs(cfn, "check")["Check"] == check_id
+    config = route53.get_health_check(HealthCheckId=check_id)["HealthCheck"][
+        "HealthCheckConfig"]
+    assert "ResourcePath" not in config
+    assert (config["Inverted"], config["FailureThreshold"]) == (False, 3)
+    cfn.delete_stack(StackName="check")
+    cfn.get_waiter("stack_delete_complete").wait(StackName="check", WaiterConfig=FAST)
+    assert route53.list_health_checks()["HealthChecks"] == []
+
+
+REFUSED = """
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.73.0.0/16}
+  FlowLog:
+    Type: AWS::EC2::FlowLog
+    Properties:
+      ResourceType: VPC
+      ResourceId: !Ref Vpc
+      TrafficType: ALL
+      LogDestinationType: s3
+      LogDestination: arn:aws:s3:::flows
+  Experiment:
+    Type: AWS::FIS::ExperimentTemplate
+    DependsOn: FlowLog
+    Properties:
+      Description: reboot
+      RoleArn: !Sub 'arn:aws:iam::${AWS::AccountId}:role/fis'
+      StopConditions: [{Source: none}]
+      Targets: {}
+      Actions:
+        Reboot: {ActionId: 'aws:ec2:reboot-instances'}
+"""
+
+
+def test_a_template_fis_refuses_rolls_the_stack_back_in_fis_s_words(cfn, clients):
+    ec2 = clients("ec2")
+    cfn.create_stack(StackName="refused", TemplateBody=REFUSED)
+    with pytest.raises(WaiterError):
+        cfn.get_waiter("stack_create_complete").wait(StackName="refused",
+                                                      WaiterConfig=FAST)
+    [stack] = cfn.describe_stacks(StackName="refused")["Stacks"]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    events = cfn.describe_stack_events(StackName="refused")["StackEvents"]
+    [failed] = [e for e in events if e["LogicalResourceId"] == "Experiment"
+                and e["ResourceStatus"] == "CREATE_FAILED"]
+    assert "aws:ec2:reboot-instances is not an action pocketlink can perform" in \
+        failed["ResourceStatusReason"]
+    assert "(Service: fis, Status Code: 400" in failed["ResourceStatusReason"]
+    assert "ErrorCode: ValidationException" in failed["ResourceStatusReason"]
+    # The flow log made before the failure was deleted by the rollback.
+    assert ec2.describe_flow_logs()["FlowLogs"] == []

@@ -13,6 +13,10 @@ from pocketlink.cloudformation.providers import Done, Provider, gone
 # What UpdateHealthCheck's ResetElements can return to its default: a member the new
 # config leaves out is reset only if it is one of these (Route 53's HealthCheckElement).
 _RESETTABLE = ("FullyQualifiedDomainName", "Regions", "ResourcePath", "ChildHealthChecks")
+# The defaults of the other updatable members a template may drop, sent back explicitly
+# (Route 53 keeps a member an update leaves out). Port and EnableSNI's depend on the Type:
+# a dropped one stays as it was.
+_DEFAULTS = {"FailureThreshold": 3, "Inverted": False, "Disabled": False}
 
 
 def _tags(api: Api, check_id: str, properties: dict, previous: dict) -> None:
@@ -46,6 +50,7 @@ class HealthCheckProvider(Provider):
         old = previous.get("HealthCheckConfig") or {}
         params: dict = {k: new[k] for k in UPDATABLE if k in new and new[k] != old.get(k)}
         reset = [k for k in _RESETTABLE if k in old and k not in new]
+        params |= {k: v for k, v in _DEFAULTS.items() if k in old and k not in new}
         if reset:
             params["ResetElements"] = reset
         if params:
