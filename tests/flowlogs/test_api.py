@@ -91,6 +91,33 @@ def test_s3_subnets_and_enis_with_a_custom_format_and_filters(ec2, vpc):
     assert ec2.describe_flow_logs(FlowLogIds=[to_s3, on_eni])["FlowLogs"] == []
 
 
+def test_tags_added_and_removed_after_creation(ec2, vpc):
+    [flow_log_id] = ec2.create_flow_logs(
+        ResourceType="VPC", ResourceIds=[vpc], TrafficType="ALL", LogGroupName="tagged",
+        DeliverLogsPermissionArn=ROLE)["FlowLogIds"]
+    ec2.create_tags(Resources=[flow_log_id], Tags=[{"Key": "team", "Value": "net"},
+                                                   {"Key": "stage", "Value": "dev"}])
+    [described] = ec2.describe_flow_logs(FlowLogIds=[flow_log_id])["FlowLogs"]
+    assert sorted(described["Tags"], key=lambda t: t["Key"]) == [
+        {"Key": "stage", "Value": "dev"}, {"Key": "team", "Value": "net"}]
+    rows = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [flow_log_id]}])
+    assert {(t["ResourceType"], t["Key"]) for t in rows["Tags"]} == {
+        ("vpc-flow-log", "team"), ("vpc-flow-log", "stage")}
+    assert [f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=[
+        {"Name": "tag:team", "Values": ["net"]}])["FlowLogs"]] == [flow_log_id]
+    assert [f["FlowLogId"] for f in ec2.describe_flow_logs(Filters=[
+        {"Name": "tag-key", "Values": ["stage"]}, {"Name": "resource-id", "Values": [vpc]}])[
+        "FlowLogs"]] == [flow_log_id]
+    ec2.delete_tags(Resources=[flow_log_id], Tags=[{"Key": "stage"}])
+    [described] = ec2.describe_flow_logs(FlowLogIds=[flow_log_id])["FlowLogs"]
+    assert described["Tags"] == [{"Key": "team", "Value": "net"}]
+    ec2.delete_flow_logs(FlowLogIds=[flow_log_id])
+    _error(lambda: ec2.create_tags(Resources=[flow_log_id], Tags=[{"Key": "a", "Value": "b"}]),
+           "InvalidFlowLogId.NotFound")
+    _error(lambda: ec2.create_tags(Resources=["fl-zz"], Tags=[{"Key": "a", "Value": "b"}]),
+           "InvalidFlowLogId.Malformed")
+
+
 def test_the_same_resource_destination_and_traffic_type_twice(ec2, vpc):
     again = {"ResourceType": "VPC", "ResourceIds": [vpc], "TrafficType": "REJECT",
              "LogGroupName": "twice", "DeliverLogsPermissionArn": ROLE}

@@ -11,6 +11,7 @@ from pocketlink.api.lookups import LOOKUPS, owned, require
 from pocketlink.model.base import Resource
 from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
+from pocketlink.model.flow_logs import FlowLog
 from pocketlink.model.internet import (
     Address,
     EgressOnlyInternetGateway,
@@ -29,7 +30,7 @@ RESOURCE_TYPES: dict[type[Resource], str] = {
     EgressOnlyInternetGateway: "egress-only-internet-gateway",
     VpcPeeringConnection: "vpc-peering-connection", DhcpOptions: "dhcp-options",
     ManagedPrefixList: "prefix-list", NetworkInsightsPath: "network-insights-path",
-    NetworkInsightsAnalysis: "network-insights-analysis",
+    NetworkInsightsAnalysis: "network-insights-analysis", FlowLog: "vpc-flow-log",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

@@ -19,6 +19,7 @@ from pocketlink.model.base import Resource
 from pocketlink.model.dhcp import DhcpOptions
 from pocketlink.model.ec2 import Instance, NetworkInterface, RouteTable, SecurityGroup, Subnet, Vpc
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.model.flow_logs import FlowLog
 from pocketlink.model.internet import (
     Address,
     EgressOnlyInternetGateway,
@@ -90,6 +91,8 @@ LOOKUPS: dict[type[Resource], Lookup] = {
                                 malformed=ec2.InvalidNetworkInsightsPathIdMalformed),
     NetworkInsightsAnalysis: Lookup(ec2.InvalidNetworkInsightsAnalysisIdNotFound, prefix="nia",
                                     malformed=ec2.InvalidNetworkInsightsAnalysisIdMalformed),
+    FlowLog: Lookup(ec2.InvalidFlowLogIdNotFound, prefix="fl",
+                    malformed=ec2.InvalidFlowLogIdMalformed),
 }
 
 

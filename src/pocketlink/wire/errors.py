@@ -162,6 +162,9 @@ EC2_ERRORS: dict[str, str] = {
     "Delete all the analyses before deleting this network path.",
     "FlowLogAlreadyExists": "Error. There is an existing Flow Log with the same configuration "
     "and log destination.",
+    # The flow log's NotFound and Malformed words are guesses, after the other kinds'.
+    "InvalidFlowLogId.NotFound": "The flowLog ID '{}' does not exist",
+    "InvalidFlowLogId.Malformed": "Invalid id: \"{}\" (expecting \"fl-...\")",
 }
 
 
