@@ -6,8 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import (
+    Done,
+    Provider,
+    ec2_tag_specifications,
+    unless_gone,
+)
 from pocketlink.cloudformation.providers._ec2 import retag
 
 _PASSED = ("SourceIp", "DestinationIp", "Source", "Destination", "Protocol",
@@ -35,11 +40,8 @@ class NetworkInsightsPathProvider(Provider):
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
         # A path with analyses is refused (AnalysisExistsForNetworkInsightsPath), as the
         # API refuses it: they are not the stack's to delete.
-        try:
+        with unless_gone():
             api.call("ec2", "DeleteNetworkInsightsPath", {"NetworkInsightsPathId": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
 
     @staticmethod
     def _done(path: dict) -> Done:

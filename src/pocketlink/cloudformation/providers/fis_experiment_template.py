@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 # The properties whose values are maps keyed by the user's own names.
 _MAPS = frozenset({"Targets", "Actions", "Parameters", "ResourceTags", "Tags"})
@@ -57,8 +57,5 @@ class ExperimentTemplateProvider(Provider):
         return Done(physical_id, {"Id": physical_id})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("fis", "DeleteExperimentTemplate", {"id": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise

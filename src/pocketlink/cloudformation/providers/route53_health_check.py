@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 
 from pocketlink.api.route53_health_checks import UPDATABLE
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, gone
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, unless_gone
 
 # What UpdateHealthCheck's ResetElements can return to its default: a member the new
 # config leaves out is reset only if it is one of these (Route 53's HealthCheckElement).
@@ -59,8 +59,5 @@ class HealthCheckProvider(Provider):
         return Done(physical_id, {"HealthCheckId": physical_id})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        try:
+        with unless_gone():
             api.call("route53", "DeleteHealthCheck", {"HealthCheckId": physical_id})
-        except ProviderError as error:
-            if not gone(error):
-                raise
