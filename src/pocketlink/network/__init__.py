@@ -8,7 +8,10 @@ Nouns, one job each:
 - ``topology`` (topology.py): the desired network as plain data, computed from the store
   with no I/O, one VPC at a time (its router, bridges, peering links and instance hosts,
   with the ENIs attached to them; a gateway endpoint's prefix list a local route of its
-  subnets' tables).
+  subnets' tables; a VPC's ends of its transit gateway attachments).
+- ``transit_gateways`` (transit_gateways.py): a transit gateway's router, a namespace of
+  its own: a link per VPC attachment, a kernel table per route table chosen by the
+  attachment's association.
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
 - ``internet`` (internet.py): the emulated internet: its namespace, the VPC routers' links
   to it (internet gateways) and their 1:1 NAT of public addresses, NAT gateways' rulesets,

@@ -3,7 +3,9 @@
 A VPC is a router namespace with one bridge per subnet (the subnet's gateway address on
 it), a dummy link holding the resolver's addresses, and one routing table per subnet,
 chosen by the bridge a packet arrives on; an active VPC peering adds a veth between the two
-VPC routers, which routes through the peering name as their next hop. An instance is a
+VPC routers, which routes through the peering name as their next hop (and a transit gateway
+attachment a veth between the VPC router and the gateway's, network/transit_gateways.py,
+which ``tgw-`` routes name the same way). An instance is a
 namespace whose ``eth0`` is one end of a veth pair; the other end is a port of its subnet's
 bridge (and each ENI attached beside it is an ``ethN`` the same way, on its own subnet's).
 A route table's local route is a ``throw`` route in the subnet's table (the lookup goes on to the router's own
