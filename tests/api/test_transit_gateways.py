@@ -162,8 +162,11 @@ def test_attachment_errors(ec2, gateway, make_vpc, make_subnet):
 
 
 def test_a_gateway_with_attachments_cannot_be_deleted(ec2, gateway, attached):
-    _, attachment = attached("10.64.0.0/16")
+    vpc, attachment = attached("10.64.0.0/16")
     gateway_id = gateway["TransitGatewayId"]
+    table_id = ec2.create_route_table(VpcId=vpc["VpcId"])["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="10.0.0.0/8",
+                     TransitGatewayId=gateway_id)
     message = _error(lambda: ec2.delete_transit_gateway(TransitGatewayId=gateway_id),
                      "IncorrectState")
     assert attachment["TransitGatewayAttachmentId"] in message
@@ -171,6 +174,9 @@ def test_a_gateway_with_attachments_cannot_be_deleted(ec2, gateway, attached):
     deleting = ec2.delete_transit_gateway_vpc_attachment(TransitGatewayAttachmentId=attachment_id)
     assert deleting["TransitGatewayVpcAttachment"]["State"] == "deleting"
     wait_for(lambda: _attachment_state(ec2, attachment_id) == "deleted")
+    # The VPC's route to the gateway leads nowhere now, as AWS shows it.
+    routes = ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]["Routes"]
+    assert [r["State"] for r in routes if r.get("TransitGatewayId")] == ["blackhole"]
     assert ec2.describe_network_interfaces(Filters=[
         {"Name": "description", "Values": [f"*{attachment_id}"]}])["NetworkInterfaces"] == []
     assert ec2.delete_transit_gateway(TransitGatewayId=gateway_id)["TransitGateway"]["State"] \

@@ -22,9 +22,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from pocketlink.model.base import Resource
+from pocketlink.model.ec2 import RouteTable
 
 if TYPE_CHECKING:
-    from pocketlink.store import Store
+    from pocketlink.store import Store, Transaction
 
 
 class TransitGatewayState(StrEnum):
@@ -131,3 +132,15 @@ def attached_to(store: Store, gateway_id: str, account: str, vpc_id: str) -> boo
     gateway = store.get(TransitGateway, gateway_id)
     return gateway is not None and gateway.account == account and gateway.state in LIVE \
         and attachment_of(store, gateway_id, vpc_id) is not None
+
+
+def route_states(tx: Transaction, attachment: TransitGatewayVpcAttachment, state: str) -> None:
+    """The routes of the attachment's VPC to its gateway set to ``state``: ``blackhole``
+    while the VPC is not attached, ``active`` once it is."""
+    for table in tx.store.all(RouteTable):
+        if table.vpc_id == attachment.vpc_id and any(
+                r.transit_gateway_id == attachment.transit_gateway_id and r.state != state
+                for r in table.routes):
+            for route in tx.edit(RouteTable, table.id).routes:
+                if route.transit_gateway_id == attachment.transit_gateway_id:
+                    route.state = state

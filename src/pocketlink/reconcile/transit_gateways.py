@@ -18,6 +18,7 @@ from pocketlink.model.transit_gateways import (
     TransitGatewayRouteTable,
     TransitGatewayState,
     TransitGatewayVpcAttachment,
+    route_states,
 )
 from pocketlink.network import names
 from pocketlink.network.topology import RouterSpec, VpcTopology
@@ -69,12 +70,14 @@ def _forget(cls, resource_id: str) -> Change:
 
 
 def _released(attachment: TransitGatewayVpcAttachment) -> Change:
-    """A deleted attachment's ENIs go; static routes to it turn blackholes."""
+    """A deleted attachment's ENIs go; static routes to it and its VPC's routes to the
+    gateway turn blackholes."""
     def change(tx: Transaction) -> None:
         mine = tx.get(TransitGatewayVpcAttachment, attachment.id)
         if mine is None or mine.state != TransitGatewayState.DELETING:
             return
         mine.state, mine.ended_at = TransitGatewayState.DELETED, now().isoformat()
+        route_states(tx, mine, "blackhole")
         for eni_id in attachment.network_interface_ids:
             eni = tx.store.get(NetworkInterface, eni_id)
             if eni is not None:
@@ -85,6 +88,16 @@ def _released(attachment: TransitGatewayVpcAttachment) -> Change:
                 for route in edited.routes:
                     if route.attachment_id == attachment.id:
                         route.attachment_id, route.blackhole = None, True
+    return change
+
+
+def _available(attachment: TransitGatewayVpcAttachment) -> Change:
+    """The link is up: the attachment and its VPC's routes to the gateway are in use."""
+    def change(tx: Transaction) -> None:
+        mine = tx.get(TransitGatewayVpcAttachment, attachment.id)
+        if mine is not None and mine.state == TransitGatewayState.PENDING:
+            mine.state = TransitGatewayState.AVAILABLE
+            route_states(tx, mine, "active")
     return change
 
 
@@ -126,9 +139,7 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
     for attachment in store.all(TransitGatewayVpcAttachment):
         up = linked is None or attachment.id in linked
         if attachment.state == TransitGatewayState.PENDING and up:
-            due.append((f"{attachment.id} available", _set(
-                TransitGatewayVpcAttachment, attachment.id,
-                state=TransitGatewayState.AVAILABLE)))
+            due.append((f"{attachment.id} available", _available(attachment)))
         elif attachment.state == TransitGatewayState.DELETING and (linked is None or not up):
             due.append((f"{attachment.id} deleted", _released(attachment)))
         elif attachment.state == TransitGatewayState.DELETED and \
