@@ -107,3 +107,21 @@ def test_states_wait_for_the_network(attached):
     due = dict(transit_gateway_transitions(attached, MOMENT, {ATTACH_A},
                                            {names.namespace(GATEWAY)}))
     assert set(due) == {f"{GATEWAY} available", f"{ATTACH_A} available", f"{ATTACH_B} deleted"}
+
+
+def test_ipv6_blocks_propagate_with_the_attachments_ipv6_support(attached):
+    with attached.transaction() as tx:
+        tx.edit(Vpc, PROVIDER_VPC).ipv6_associations = [CidrAssociation(
+            association_id="b6", cidr="fd00:1:2:300::/56")]
+        tx.edit(RouteTable, "rtb-" + VPC[4:]).routes.append(
+            Route(destination_ipv6_cidr_block="fd00::/8", transit_gateway_id=GATEWAY))
+    number = names.route_table_number(TABLE)
+    router = gateway_router(attached, attached.get(TransitGateway, GATEWAY))
+    assert not any(":" in r.destination for r in router.routes if r.table == number)
+    with attached.transaction() as tx:
+        tx.edit(TransitGatewayVpcAttachment, ATTACH_B).ipv6_support = "enable"
+    router = gateway_router(attached, attached.get(TransitGateway, GATEWAY))
+    assert RouteSpec(number, "fd00:1:2:300::/56", via="fd00:ec2:0:2::6") in router.routes
+    vpc_router = desired_vpc(attached, inputs(attached)[VPC]).router
+    assert RouteSpec(names.route_table_number(SUBNET), "fd00::/8", via="fd00:ec2:0:2::1") \
+        in vpc_router.routes
