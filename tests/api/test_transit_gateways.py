@@ -278,3 +278,25 @@ def test_a_vpc_route_to_a_gateway_needs_the_vpc_attached(ec2, gateway, attached,
     assert [t["RouteTableId"] for t in found] == [table["RouteTableId"]]
     route = next(r for r in found[0]["Routes"] if r.get("DestinationCidrBlock") == "10.0.0.0/8")
     assert route["TransitGatewayId"] == gateway_id and route["State"] == "active"
+
+
+def test_an_attachment_takes_subnets_and_options_after_creation(ec2, attached, make_subnet):
+    vpc, attachment = attached("10.69.0.0/16")
+    attachment_id = attachment["TransitGatewayAttachmentId"]
+    [first] = attachment["SubnetIds"]
+    zone = ec2.describe_subnets(SubnetIds=[first])["Subnets"][0]["AvailabilityZone"]
+    other_zone = next(z for z in ("us-east-1a", "us-east-1b") if z != zone)
+    second = make_subnet(vpc, "10.69.2.0/24", AvailabilityZone=other_zone)["SubnetId"]
+    same_zone = make_subnet(vpc, "10.69.3.0/24", AvailabilityZone=zone)["SubnetId"]
+    _error(lambda: ec2.modify_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=attachment_id, AddSubnetIds=[same_zone]),
+        "DuplicateSubnetsInSameZone")
+    modified = ec2.modify_transit_gateway_vpc_attachment(
+        TransitGatewayAttachmentId=attachment_id, AddSubnetIds=[second],
+        RemoveSubnetIds=[first], Options={"Ipv6Support": "enable"})[
+        "TransitGatewayVpcAttachment"]
+    assert modified["SubnetIds"] == [second]
+    assert modified["Options"]["Ipv6Support"] == "enable"
+    enis = ec2.describe_network_interfaces(Filters=[
+        {"Name": "description", "Values": [f"*{attachment_id}"]}])["NetworkInterfaces"]
+    assert [e["SubnetId"] for e in enis] == [second]

@@ -22,7 +22,7 @@ from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require
 from pocketlink.model import ids
-from pocketlink.model.ec2 import Subnet, Vpc
+from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.model.transit_gateways import (
     LIVE,
     MAX_LINKS,
@@ -319,6 +319,46 @@ def create_transit_gateway_vpc_attachment(context: RequestContext, params: dict)
             tx.edit(TransitGatewayRouteTable, options.propagation_default_route_table_id
                     ).propagations.append(attachment.id)
     return {"TransitGatewayVpcAttachment": describe_vpc_attachment(attachment)}
+
+
+@operation("ec2", "ModifyTransitGatewayVpcAttachment")
+def modify_transit_gateway_vpc_attachment(context: RequestContext, params: dict) -> dict:
+    """Subnets added (one per zone still, an ENI each) or removed (their ENIs go), and the
+    DNS and IPv6 options; IPv6 support decides whether the VPC's IPv6 blocks propagate."""
+    attachment = _find_attachment(context, params["TransitGatewayAttachmentId"])
+    vpc = require(context, Vpc, attachment.vpc_id)
+    removed = list(dict.fromkeys(params.get("RemoveSubnetIds") or []))
+    for subnet_id in removed:
+        if subnet_id not in attachment.subnet_ids:  # the words are a guess
+            raise ec2.InvalidParameterValue(f"Subnet {subnet_id} is not in {attachment.id}")
+    kept = [i for i in attachment.subnet_ids if i not in removed]
+    added = [i for i in dict.fromkeys(params.get("AddSubnetIds") or []) if i not in kept]
+    subnets = _attachment_subnets(context, vpc, kept + added)
+    given = params.get("Options") or {}
+    if given.get("ApplianceModeSupport") == "enable":
+        raise ec2.InvalidParameterValue("pocketlink does not model appliance mode")
+    enis = [new_interface(context, s, group_ids=[], private_ip=None,
+                          description=f"Network Interface for Transit Gateway Attachment "
+                          f"{attachment.id}", interface_type="transit_gateway",
+                          requester_managed=True, status="in-use")
+            for s in subnets if s.id in added]
+    with context.store.transaction() as tx:
+        mine = tx.edit(TransitGatewayVpcAttachment, attachment.id)
+        for eni_id in list(mine.network_interface_ids):
+            eni = context.store.get(NetworkInterface, eni_id)
+            if eni is None or eni.subnet_id in removed:
+                if eni is not None:
+                    tx.delete(eni)
+                mine.network_interface_ids.remove(eni_id)
+        for eni in enis:
+            tx.put(eni)
+            mine.network_interface_ids.append(eni.id)
+        mine.subnet_ids = kept + added
+        if "DnsSupport" in given:
+            mine.dns_support = _enabled(given["DnsSupport"], "DnsSupport")
+        if "Ipv6Support" in given:
+            mine.ipv6_support = _enabled(given["Ipv6Support"], "Ipv6Support")
+    return {"TransitGatewayVpcAttachment": describe_vpc_attachment(mine)}
 
 
 def _all_attachments(context: RequestContext, params: dict, ids_param: str
