@@ -300,3 +300,31 @@ def test_an_attachment_takes_subnets_and_options_after_creation(ec2, attached, m
     enis = ec2.describe_network_interfaces(Filters=[
         {"Name": "description", "Values": [f"*{attachment_id}"]}])["NetworkInterfaces"]
     assert [e["SubnetId"] for e in enis] == [second]
+
+
+def test_modify_a_gateway_and_its_default_tables(ec2, gateway, attached):
+    gateway_id = gateway["TransitGatewayId"]
+    old = gateway["Options"]["AssociationDefaultRouteTableId"]
+    table_id = ec2.create_transit_gateway_route_table(TransitGatewayId=gateway_id)[
+        "TransitGatewayRouteTable"]["TransitGatewayRouteTableId"]
+    modified = ec2.modify_transit_gateway(
+        TransitGatewayId=gateway_id, Description="hub 2",
+        Options={"AssociationDefaultRouteTableId": table_id,
+                 "DefaultRouteTablePropagation": "disable"})["TransitGateway"]
+    assert modified["Description"] == "hub 2"
+    assert modified["Options"]["AssociationDefaultRouteTableId"] == table_id
+    assert modified["Options"]["DefaultRouteTablePropagation"] == "disable"
+    flags = {t["TransitGatewayRouteTableId"]: t["DefaultAssociationRouteTable"]
+             for t in ec2.describe_transit_gateway_route_tables(TransitGatewayRouteTableIds=[
+                 old, table_id])["TransitGatewayRouteTables"]}
+    assert flags == {old: False, table_id: True}
+    # A new attachment joins the new default table, and propagates nowhere.
+    _, attachment = attached("10.60.0.0/16")
+    listed = ec2.describe_transit_gateway_attachments(TransitGatewayAttachmentIds=[
+        attachment["TransitGatewayAttachmentId"]])["TransitGatewayAttachments"][0]
+    assert listed["Association"]["TransitGatewayRouteTableId"] == table_id
+    assert ec2.get_transit_gateway_route_table_propagations(TransitGatewayRouteTableId=old)[
+        "TransitGatewayRouteTablePropagations"] == []
+    _error(lambda: ec2.modify_transit_gateway(TransitGatewayId=gateway_id, Options={
+        "AssociationDefaultRouteTableId": "tgw-rtb-0123456789abcdef0"}),
+        "InvalidRouteTableID.NotFound")

@@ -140,16 +140,20 @@ def _options(given: dict) -> TransitGatewayOptions:
         if member in given:
             setattr(options, name, _enabled(given[member], member))
     if "AmazonSideAsn" in given:
-        asn = int(given["AmazonSideAsn"])
-        # The private ASN ranges, as the Transit Gateway guide lists them.
-        if not (64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294):
-            raise ec2.InvalidParameterValue(
-                f"Value ({asn}) for parameter AmazonSideAsn is invalid. It must be a private "
-                "ASN in the range 64512-65534 or 4200000000-4294967294")
-        options.amazon_side_asn = asn
+        options.amazon_side_asn = _asn(given["AmazonSideAsn"])
     if options.multicast_support == "enable":
         raise ec2.InvalidParameterValue("pocketlink does not model transit gateway multicast")
     return options
+
+
+def _asn(value: object) -> int:
+    asn = int(value)  # type: ignore[call-overload]
+    # The private ASN ranges, as the Transit Gateway guide lists them.
+    if not (64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294):
+        raise ec2.InvalidParameterValue(
+            f"Value ({asn}) for parameter AmazonSideAsn is invalid. It must be a private "
+            "ASN in the range 64512-65534 or 4200000000-4294967294")
+    return asn
 
 
 @operation("ec2", "CreateTransitGateway")
@@ -201,6 +205,50 @@ def delete_transit_gateway(context: RequestContext, params: dict) -> dict:
         for table in context.store.all(TransitGatewayRouteTable):
             if table.transit_gateway_id == gateway.id and table.state in LIVE:
                 tx.edit(TransitGatewayRouteTable, table.id).state = TransitGatewayState.DELETING
+    return {"TransitGateway": describe_gateway(mine)}
+
+
+@operation("ec2", "ModifyTransitGateway")
+def modify_transit_gateway(context: RequestContext, params: dict) -> dict:
+    """The description and options; the default tables named must be the gateway's, and
+    the tables' Default* flags follow them. CIDR blocks (Connect peers) are not modelled."""
+    gateway = find_gateway(context, params["TransitGatewayId"])
+    given = params.get("Options") or {}
+    if given.get("AddTransitGatewayCidrBlocks") or given.get("RemoveTransitGatewayCidrBlocks"):
+        raise ec2.InvalidParameterValue("pocketlink does not model transit gateway CIDR blocks")
+    defaults = {}
+    for member in ("AssociationDefaultRouteTableId", "PropagationDefaultRouteTableId"):
+        if given.get(member):
+            table = _find_table(context, given[member])
+            if table.transit_gateway_id != gateway.id:  # the words are a guess
+                raise ec2.InvalidParameterValue(f"{table.id} is not a route table of "
+                                                f"{gateway.id}")
+            defaults[member] = table.id
+    with context.store.transaction() as tx:
+        mine = tx.edit(TransitGateway, gateway.id)
+        if "Description" in params:
+            mine.description = params["Description"] or ""
+        for member, name in _OPTIONS.items():
+            if member in given and member != "MulticastSupport":
+                setattr(mine.options, name, _enabled(given[member], member))
+        if "AmazonSideAsn" in given:
+            mine.options.amazon_side_asn = _asn(given["AmazonSideAsn"])
+        if "AssociationDefaultRouteTableId" in defaults:
+            mine.options.association_default_route_table_id = \
+                defaults["AssociationDefaultRouteTableId"]
+        if "PropagationDefaultRouteTableId" in defaults:
+            mine.options.propagation_default_route_table_id = \
+                defaults["PropagationDefaultRouteTableId"]
+        for table in context.store.all(TransitGatewayRouteTable):
+            if table.transit_gateway_id != gateway.id:
+                continue
+            association = table.id == mine.options.association_default_route_table_id
+            propagation = table.id == mine.options.propagation_default_route_table_id
+            if (table.default_association, table.default_propagation) != (association,
+                                                                          propagation):
+                edited = tx.edit(TransitGatewayRouteTable, table.id)
+                edited.default_association, edited.default_propagation = association, \
+                    propagation
     return {"TransitGateway": describe_gateway(mine)}
 
 
