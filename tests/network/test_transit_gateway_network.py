@@ -6,6 +6,8 @@ reach C's; a blackhole route in the table stops A->B, and so does deleting B's a
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import PROVIDER, wait_for
@@ -71,13 +73,15 @@ def world(network_daemon):
     [web_c] = launch(ec2, vpcs["c"][1], SecurityGroupIds=[_web_group(ec2, vpcs["c"][0])],
                      UserData=WEB_USER_DATA)
     [client] = launch(ec2, vpcs["a"][1])
-    return {"ec2": ec2, "shared": shared, "attachments": attachments,
+    return {"ec2": ec2, "gateway": gateway, "shared": shared, "attachments": attachments,
             "client": client["InstanceId"],
             "b": f"http://{web_b['PrivateIpAddress']}:{WEB_PORT}/",
             "c": f"http://{web_c['PrivateIpAddress']}:{WEB_PORT}/"}
 
 
 def test_a_reaches_b_through_the_gateway_but_not_c(world):
+    # The gateway is a router namespace of its own, between the VPCs' routers.
+    assert os.path.exists(f"/run/netns/pl-{world['gateway']}")
     wait_for(lambda: "Hello World" in curl(world["client"], world["b"]).stdout)
     # C's attachment is associated with a table that has no route to A, and A's table has
     # none to C: the gateway drops A's packets (no answer, no ICMP).
@@ -92,6 +96,11 @@ def test_a_blackhole_route_in_the_table_stops_a_to_b(world):
     wait_for(lambda: curl(world["client"], world["b"]).returncode == 28)
     ec2.delete_transit_gateway_route(TransitGatewayRouteTableId=table,
                                      DestinationCidrBlock="10.71.0.0/16")
+    wait_for(lambda: "Hello World" in curl(world["client"], world["b"]).stdout)
+
+
+def test_the_path_comes_back_after_a_restart(network_daemon, world):
+    network_daemon.restart()
     wait_for(lambda: "Hello World" in curl(world["client"], world["b"]).stdout)
 
 
