@@ -8,10 +8,7 @@ Nouns, one job each:
 - ``topology`` (topology.py): the desired network as plain data, computed from the store
   with no I/O, one VPC at a time (its router, bridges, peering links and instance hosts,
   with the ENIs attached to them; a gateway endpoint's prefix list a local route of its
-  subnets' tables; a VPC's ends of its transit gateway attachments).
-- ``transit_gateways`` (transit_gateways.py): a transit gateway's router, a namespace of
-  its own: a link per VPC attachment, a kernel table per route table chosen by the
-  attachment's association.
+  subnets' tables).
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset.
 - ``internet`` (internet.py): the emulated internet: its namespace, the VPC routers' links
   to it (internet gateways) and their 1:1 NAT of public addresses, NAT gateways' rulesets,
@@ -22,6 +19,9 @@ Nouns, one job each:
   kernel's reason (pyroute2, nft).
 - ``route53_checker`` (route53_checker.py): Route 53's health checkers, probing from the
   internet namespace, and each check's verdict kept in the store.
+- ``transit_gateways`` (transit_gateways.py): a transit gateway's router, a namespace of
+  its own: a link per VPC attachment (the VPC routers' ends are ``topology``'s), a kernel
+  table per route table, chosen by the attachment's association.
 
 Only this package, ``pocketlink.instances`` (what runs inside an instance) and
 ``pocketlink.reconcile`` touch the kernel.
