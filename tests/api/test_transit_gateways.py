@@ -131,6 +131,11 @@ def test_an_attachment_holds_an_eni_per_subnet_and_joins_the_default_table(ec2, 
     assert listed["ResourceType"] == "vpc" and listed["ResourceId"] == vpc["VpcId"]
     assert listed["Association"] == {"TransitGatewayRouteTableId": table_id,
                                      "State": "associated"}
+    by_table = ec2.describe_transit_gateway_attachments(Filters=[
+        {"Name": "association.transit-gateway-route-table-id", "Values": [table_id]}])[
+        "TransitGatewayAttachments"]
+    assert [a["TransitGatewayAttachmentId"] for a in by_table] == \
+        [attachment["TransitGatewayAttachmentId"]]
     associations = ec2.get_transit_gateway_route_table_associations(
         TransitGatewayRouteTableId=table_id)["Associations"]
     assert [a["ResourceId"] for a in associations] == [vpc["VpcId"]]

@@ -433,8 +433,15 @@ def describe_transit_gateway_vpc_attachments(context: RequestContext, params: di
 
 @operation("ec2", "DescribeTransitGatewayAttachments")
 def describe_transit_gateway_attachments(context: RequestContext, params: dict) -> dict:
+    def associated(attachment: TransitGatewayVpcAttachment) -> str | None:
+        table = _association_of(context.store, attachment.id)
+        return table.id if table else None
+
+    fields = {**ATTACHMENTS_FILTERS,
+              "association.transit-gateway-route-table-id": associated,
+              "association.state": lambda a: "associated" if associated(a) else None}
     found = filters.apply(_all_attachments(context, params, "TransitGatewayAttachmentIds"),
-                          params.get("Filters"), ATTACHMENTS_FILTERS)
+                          params.get("Filters"), fields)
     chunk, more = pages.page(found, params)
     return {"TransitGatewayAttachments": [_describe_attachment(context.store, a)
                                           for a in chunk], **more}
