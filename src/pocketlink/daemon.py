@@ -72,6 +72,11 @@ from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import Change, HealthCheck, HostedZone
 from pocketlink.model.subnet_reservations import SubnetCidrReservation
+from pocketlink.model.transit_gateways import (
+    TransitGateway,
+    TransitGatewayRouteTable,
+    TransitGatewayVpcAttachment,
+)
 from pocketlink.network import names
 from pocketlink.network.route53_checker import HealthCheckers
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -97,7 +102,8 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          VpcPeeringConnection, DhcpOptions, ManagedPrefixList, SubnetCidrReservation,
          Stack, ChangeSet, Fault,
          NetworkInsightsPath, NetworkInsightsAnalysis, ExperimentTemplate, Experiment,
-         HealthCheck, FlowLog]
+         HealthCheck, FlowLog, TransitGateway, TransitGatewayVpcAttachment,
+         TransitGatewayRouteTable]
 
 
 @dataclass

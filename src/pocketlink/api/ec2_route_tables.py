@@ -32,7 +32,9 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
 from pocketlink.model.peering import PEERING_ENDED, PeeringState
+from pocketlink.model.transit_gateways import attached_to
 from pocketlink.store import Transaction
+from pocketlink.wire.errors import ServiceError
 
 ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
     "route-table-id": lambda t: t.id,
@@ -50,6 +52,7 @@ ROUTE_TABLE_FILTERS: dict[str, filters.Field] = {
     "route.destination-prefix-list-id": lambda t: [r.destination_prefix_list_id for r in t.routes],
     "route.gateway-id": lambda t: [r.gateway_id for r in t.routes],
     "route.vpc-peering-connection-id": lambda t: [r.vpc_peering_connection_id for r in t.routes],
+    "route.transit-gateway-id": lambda t: [r.transit_gateway_id for r in t.routes],
     "route.nat-gateway-id": lambda t: [r.nat_gateway_id for r in t.routes],
     "route.instance-id": lambda t: [r.instance_id for r in t.routes],
     "route.egress-only-internet-gateway-id": lambda t: [
@@ -66,8 +69,9 @@ _TARGETS = {
     "NatGatewayId": "nat_gateway_id",
     "EgressOnlyInternetGatewayId": "egress_only_internet_gateway_id",
     "VpcPeeringConnectionId": "vpc_peering_connection_id",
+    "TransitGatewayId": "transit_gateway_id",
 }
-_UNSUPPORTED_TARGETS = ("TransitGatewayId", "LocalGatewayId", "CarrierGatewayId",
+_UNSUPPORTED_TARGETS = ("LocalGatewayId", "CarrierGatewayId",
                         "CoreNetworkArn", "VpcEndpointId", "OdbNetworkArn")
 
 
@@ -80,7 +84,8 @@ def describe_route(route: Route, owner: str) -> dict:
                        ("NatGatewayId", route.nat_gateway_id),
                        ("EgressOnlyInternetGatewayId", route.egress_only_internet_gateway_id),
                        ("NetworkInterfaceId", route.network_interface_id),
-                       ("VpcPeeringConnectionId", route.vpc_peering_connection_id)):
+                       ("VpcPeeringConnectionId", route.vpc_peering_connection_id),
+                       ("TransitGatewayId", route.transit_gateway_id)):
         if value:
             item[key] = value
     if route.instance_id:
@@ -315,6 +320,12 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
         return given
     if field == "vpc_peering_connection_id":
         return {field: value, "state": _peering_route_state(context, table, value)}
+    if field == "transit_gateway_id":
+        # AWS's answer to a route that outruns its attachment, as Terraform users meet it
+        if not attached_to(context.store, value, table.account, table.vpc_id):
+            raise ServiceError(f"The transitGateway ID '{value}' does not exist.",
+                               code="InvalidTransitGatewayID.NotFound")
+        return given
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
             raise ec2.InvalidParameterValue(

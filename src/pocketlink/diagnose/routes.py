@@ -58,7 +58,7 @@ def match(store: Store, subnet_id: str, vpc: Vpc, address: str) -> Match:
 def target_of(route: Route) -> str:
     return (route.gateway_id or route.nat_gateway_id or route.vpc_peering_connection_id
             or route.egress_only_internet_gateway_id or route.network_interface_id
-            or route.instance_id or "?")
+            or route.instance_id or route.transit_gateway_id or "?")
 
 
 def peered_vpc(store: Store, vpc: Vpc, address: str) -> tuple[VpcPeeringConnection, Vpc] | None:

@@ -17,6 +17,8 @@
   launches they decided, and their scaling activities.
 - ``peering`` (peering.py): VPC peering connections, their states and messages (AWS's),
   and the addresses of the link an active one is between two VPC routers.
+- ``transit_gateways`` (transit_gateways.py): transit gateways, their VPC attachments and
+  route tables, and the addresses of an attachment's link to the gateway's router.
 - ``dhcp`` (dhcp.py): DHCP option sets and each account's default one.
 - ``prefix_lists`` (prefix_lists.py): customer managed prefix lists and their versions.
 - ``subnet_reservations`` (subnet_reservations.py): subnet CIDR reservations.

@@ -107,6 +107,7 @@ class Route:
     nat_gateway_id: str | None = None
     egress_only_internet_gateway_id: str | None = None
     vpc_peering_connection_id: str | None = None
+    transit_gateway_id: str | None = None
     origin: str = "CreateRoute"  # CreateRouteTable for the local routes
     state: str = "active"
 

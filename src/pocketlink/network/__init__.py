@@ -21,6 +21,9 @@ Nouns, one job each:
   kernel's reason (pyroute2, nft).
 - ``route53_checker`` (route53_checker.py): Route 53's health checkers, probing from the
   internet namespace, and each check's verdict kept in the store.
+- ``transit_gateways`` (transit_gateways.py): a transit gateway's router, a namespace of
+  its own: a link per VPC attachment (the VPC routers' ends are ``topology``'s), a kernel
+  table per route table, chosen by the attachment's association.
 
 Only this package, ``pocketlink.instances`` (what runs inside an instance) and
 ``pocketlink.reconcile`` touch the kernel.

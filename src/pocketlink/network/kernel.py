@@ -183,7 +183,8 @@ def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
     """The router's actions; ``loaded``: the digest of the ruleset this daemon loaded there
     last, taken as observed (asking nft costs a process), or None to ask."""
     observed = observe(spec.namespace, {b.table for b in spec.bridges} |
-                       {r.table for r in spec.routes}, ruleset=not loaded)
+                       {r.table for r in spec.routes} | {t for _, t in spec.ingress},
+                       ruleset=not loaded)
     internet = None
     if spec.uplink is not None or any(n.startswith(names.PREFIX + "g") for n in observed.links):
         observed = dataclasses.replace(

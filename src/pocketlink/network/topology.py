@@ -3,7 +3,9 @@
 A VPC is a router namespace with one bridge per subnet (the subnet's gateway address on
 it), a dummy link holding the resolver's addresses, and one routing table per subnet,
 chosen by the bridge a packet arrives on; an active VPC peering adds a veth between the two
-VPC routers, which routes through the peering name as their next hop. An instance is a
+VPC routers, which routes through the peering name as their next hop (and a transit gateway
+attachment a veth between the VPC router and the gateway's, network/transit_gateways.py,
+which ``tgw-`` routes name the same way). An instance is a
 namespace whose ``eth0`` is one end of a veth pair; the other end is a port of its subnet's
 bridge (and each ENI attached beside it is an ``ethN`` the same way, on its own subnet's).
 A route table's local route is a ``throw`` route in the subnet's table (the lookup goes on to the router's own
@@ -54,6 +56,12 @@ from pocketlink.model.states import (
     NAT_GATEWAY_HOSTED,
     VpcEndpointState,
 )
+from pocketlink.model.transit_gateways import (
+    LIVE,
+    TransitGatewayState,
+    TransitGatewayVpcAttachment,
+)
+from pocketlink.model.transit_gateways import link_addresses as attachment_addresses
 from pocketlink.network import names
 from pocketlink.network.addresses import (
     METADATA_IPV4,
@@ -216,6 +224,7 @@ class VpcInputs:
     egress_only_gateways: list[EgressOnlyInternetGateway] = dataclasses.field(
         default_factory=list)
     peerings: list[VpcPeeringConnection] = dataclasses.field(default_factory=list)
+    attachments: list[TransitGatewayVpcAttachment] = dataclasses.field(default_factory=list)
     # Inputs of the VPC's rules and routes kept elsewhere: the ENIs of peered VPCs (their
     # groups may be named in this VPC's rules) and the account's prefix lists.
     peer_interfaces: list[NetworkInterface] = dataclasses.field(default_factory=list)
@@ -227,7 +236,8 @@ class VpcInputs:
         return (self.vpc, *self.subnets, *self.route_tables, *self.network_interfaces,
                 *self.instances, *self.security_groups, *self.endpoints,
                 *self.internet_gateways, *self.addresses, *self.nat_gateways,
-                *self.egress_only_gateways, *self.peerings, *self.peer_interfaces,
+                *self.egress_only_gateways, *self.peerings, *self.attachments,
+                *self.peer_interfaces,
                 *self.prefix_lists)
 
 
@@ -253,6 +263,9 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
             for vpc_id in (peering.requester_vpc_id, peering.accepter_vpc_id):
                 if vpc_id in found:
                     found[vpc_id].peerings.append(peering)
+    for attachment in store.all(TransitGatewayVpcAttachment):
+        if attachment.state in LIVE and attachment.vpc_id in found:
+            found[attachment.vpc_id].attachments.append(attachment)
     for group in found.values():
         peers = {p.other_vpc(group.vpc.id) for p in group.peerings}
         group.peer_interfaces = [e for p in peers if p in found
@@ -337,6 +350,10 @@ def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: i
             via = _gateway_via(inputs, route)
             out.append(RouteSpec(number, destination, via=via, blackhole=via is None))
             continue
+        if route.transit_gateway_id:
+            via = _gateway_end(inputs, route)
+            out.append(RouteSpec(number, destination, via=via, blackhole=via is None))
+            continue
         if route.state == "blackhole":
             out.append(RouteSpec(number, destination, blackhole=True))
             continue
@@ -378,6 +395,29 @@ def _peer_end(store: Store, route: Route, table: RouteTable) -> str | None:
     return (v4 if route.destination_cidr_block else v6).split("/")[0]
 
 
+def _gateway_end(inputs: VpcInputs, route: Route) -> str | None:
+    """The next hop of a route to a transit gateway: the gateway router's end of the VPC's
+    attachment, once it is available (None: a blackhole)."""
+    attachment = next((a for a in inputs.attachments
+                       if a.transit_gateway_id == route.transit_gateway_id), None)
+    if attachment is None or attachment.state != TransitGatewayState.AVAILABLE:
+        return None
+    v4, v6 = attachment_addresses(attachment.link_index, gateway=True)
+    return (v4 if route.destination_cidr_block else v6).split("/")[0]
+
+
+def attachment_link(attachment: TransitGatewayVpcAttachment, gateway: bool) -> PeeringLinkSpec:
+    """One end of a transit gateway attachment's link: the gateway's router makes the pair
+    (as a peering's requester does), the VPC's router keeps its own end."""
+    here, there = (attachment.transit_gateway_id, attachment.vpc_id) if gateway else \
+        (attachment.vpc_id, attachment.transit_gateway_id)
+    return PeeringLinkSpec(
+        attachment.id, names.peering_link(attachment.id, here),
+        attachment_addresses(attachment.link_index, gateway), names.namespace(there),
+        names.peering_link(attachment.id, there),
+        attachment_addresses(attachment.link_index, not gateway), makes=gateway)
+
+
 def _links(inputs: VpcInputs) -> tuple[PeeringLinkSpec, ...]:
     vpc_id = inputs.vpc.id
     links = []
@@ -389,6 +429,7 @@ def _links(inputs: VpcInputs) -> tuple[PeeringLinkSpec, ...]:
             link_addresses(peering.link_index or 0, requester),
             names.namespace(other), names.peering_link(peering.id, other),
             link_addresses(peering.link_index or 0, not requester), makes=requester))
+    links += [attachment_link(a, gateway=False) for a in inputs.attachments]
     return tuple(links)
 
 

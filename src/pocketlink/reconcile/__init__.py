@@ -28,6 +28,9 @@ Nouns, one job each:
 - ``peering_transitions`` (peering.py): the moves of VPC peering connections that are
   nobody's call (checked, active once the link between the routers is up, expired,
   forgotten).
+- ``GatewayRouters`` and ``transit_gateway_transitions`` (transit_gateways.py): each transit
+  gateway's router handed to the network reconciler as a key of its own, and the moves of
+  gateways, attachments and their route tables.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification; ``public_answer``, the public DNS query it and ACM's validation share.
 - ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on

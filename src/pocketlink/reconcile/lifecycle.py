@@ -54,6 +54,7 @@ from pocketlink.reconcile.certificates import CertificateValidation
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.peering import peering_transitions
 from pocketlink.reconcile.resolvers import Resolvers
+from pocketlink.reconcile.transit_gateways import GatewayRouters, transit_gateway_transitions
 from pocketlink.reconcile.verification import verify_private_dns
 from pocketlink.services.acm_authority import AcmAuthority
 from pocketlink.services.checkip import CheckIp
@@ -258,6 +259,9 @@ def due_transitions(store: Store, moment: datetime, network: NetworkStatus | Non
             due.append(Transition(f"{group.name} drained", _drop_drained(group, moment)))
     due += [Transition(what, change) for what, change in peering_transitions(
         store, moment, network.peerings if network is not None else None)]
+    due += [Transition(what, change) for what, change in transit_gateway_transitions(
+        store, moment, network.peerings if network is not None else None,
+        network.namespaces if network is not None else None)]
     return due
 
 
@@ -290,6 +294,7 @@ class Lifecycle:
         self._last_recheck = 0.0
         self._last_full = -FULL_PASS
         self._inputs: dict[str, tuple] = {}  # vpc id -> the stored objects last handed over
+        self._gateways = GatewayRouters()  # the transit gateways' routers, keys of their own
         store.listeners.append(self.nudged.set)
         if network is not None:
             network.changed = self.nudged.set
@@ -354,6 +359,7 @@ class Lifecycle:
         for vpc_id in set(self._inputs) - set(groups):
             del self._inputs[vpc_id]
             network.want(vpc_id, None)
+        self._gateways.want(self.store, network.want, full)
         network.sweep()
 
     async def converge(self) -> None:
