@@ -2,9 +2,10 @@
 as a browser would fetch it (one kept-alive HTTP connection, the session cookie sent).
 
 Why: issue 11 asks that pages render in under 200 ms with 100 endpoints. A console page is
-a few AWS API calls the console makes back to the daemon's own port, from a worker thread,
-then HTML; the endpoint list is beside the one DescribeVpcEndpoints call it is made of
-(boto3, same daemon, same moment), so the ratio says what the console adds to the API.
+a few AWS API calls the console makes from a worker thread (signed by botocore, handed to
+the gateway in process), then HTML; the endpoint list is beside the one DescribeVpcEndpoints
+call it is made of (boto3, same daemon, same moment), so the ratio says what the console
+adds to the API.
 
 The world, made with the API on an API-only daemon (``--no-network``: no root needed, and
 endpoints there turn available as on a network daemon): a provider VPC with two subnets,

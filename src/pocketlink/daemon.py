@@ -197,7 +197,9 @@ async def run(config: DaemonConfig) -> None:
                          config.credentials)
     config.credentials.sessions = lambda key: roles.credential(store, key)
     origins = own_origins(config.host, config.port)
-    console = Console(endpoint_of(config.host, config.port), origins, config.strict_auth)
+    console = Console(endpoint_of(config.host, config.port), origins, config.strict_auth,
+                      lambda: lifecycle.hyperplane.target_counts()
+                      if lifecycle.hyperplane is not None else {})
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=origins,
                       limiter=RateLimiter(config.max_request_rate), backend=backend,

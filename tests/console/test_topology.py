@@ -1,7 +1,9 @@
 """The topology page in Chromium (Playwright, Debian's chromium, no browser download): seed
 000's world on a real daemon, its endpoint connection drawn from the consumer's ENI to the
 provider's service, NLB and target, each a link to its console page; a curl through the
-endpoint from the consumer's instance makes the page's flow count rise without a reload.
+endpoint from the consumer's instance makes the page's flow counts rise without a reload
+(the endpoint's, from CloudWatch, and its target's, from the data plane's counters).
+Under ``--strict-auth`` the page draws the signed-in account, signed with its key.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from pocketlink.seeds.seed000 import CONSUMER, PROVIDER, REGION, Seed000
+from tests.console.conftest import STRICT_KEYS
 
 FLOWS = re.compile(r"^(\d+) flows · ")
 
@@ -34,7 +37,7 @@ def seed(make_daemon) -> Seed000:
 
 
 @pytest.fixture
-def page(browser) -> Iterator:
+def page(browser) -> Iterator:  # the session's chromium (conftest.py): one Playwright at a time
     context = browser.new_context()
     yield context.new_page()
     context.close()
@@ -76,12 +79,21 @@ def test_the_endpoint_connection_is_drawn_linked_and_its_flows_rise_live(seed, p
                                         f"{seed.ids['plain']} ("))
 
     before = flows(page, f"e:{vpce}")
+    # The target's own figures, drawn on its chip: the data plane's counts per target.
+    target = page.locator(f'svg a[data-id="{seed.ids["plain"]}"] text[data-figure]')
+    target_key = target.get_attribute("data-figure")
+    assert target_key.startswith("t:arn:aws:elasticloadbalancing:") and \
+        target_key.endswith(":80"), target_key
+    target_before = int(FLOWS.match(target.text_content()).group(1))
     page.evaluate("window.notReloaded = true")
     for _ in range(2):
         assert seed.curl(seed.ids["regional_name"]).returncode == 0
     page.wait_for_function(
         "([key, before]) => parseInt(document.querySelector(`td[data-figure='${key}']`)"
         ".textContent) >= before + 2", arg=[f"e:{vpce}", before], timeout=30_000)
+    page.wait_for_function(
+        "([key, before]) => parseInt(document.querySelector(`svg text[data-figure='${key}']`)"
+        ".textContent) >= before + 2", arg=[target_key, target_before], timeout=30_000)
     assert page.evaluate("window.notReloaded") is True
     eni = page.locator(f'svg text[data-figure="e:{vpce}:{subnet}"]').text_content()
     assert int(FLOWS.match(eni).group(1)) >= before + 2  # the ENI's own figure too
@@ -128,19 +140,40 @@ def test_a_bad_request_is_refused_in_words(seed, query, host, status, words):
     assert words in html.unescape(refused.value.read().decode())
 
 
-def test_an_api_error_shows_in_the_page_in_its_own_words(make_daemon, page):
-    daemon = make_daemon("--no-network")
-    page.goto(f"{daemon.endpoint}/_pocketlink/console/topology?account={PROVIDER}"
-              "&region=zz-east-1")  # shaped as a region, but of no partition
-    assert page.locator("p[role=alert]").text_content() == (
-        f"Account {PROVIDER} (zz-east-1): The API refused: AuthFailure: Credential should be "
-        "scoped to a valid region, not 'zz-east-1'. ")
+def test_an_api_error_shows_in_the_page_in_its_own_words(strict_daemon, page):
+    """A key whose secret is no longer the one signed in with (the credentials file
+    changed): the API refuses the page's calls, and the page says so in its words."""
+    key, (_, account) = next(iter(STRICT_KEYS.items()))
+    page.context.add_cookies([{
+        "name": "pocketlink_console", "value": f"a={account}&r={REGION}&k={key}&s=not-it",
+        "url": strict_daemon.endpoint + "/_pocketlink/console/"}])
+    page.goto(f"{strict_daemon.endpoint}/_pocketlink/console/topology")
+    assert page.locator("p[role=alert]").text_content().startswith(
+        f"Account {account} ({REGION}): The API refused: SignatureDoesNotMatch: ")
 
 
-def test_with_strict_auth_the_page_is_refused(make_daemon):
-    daemon = make_daemon("--no-network", "--strict-auth")
-    for path in ("topology?scope=machine", "topology.json?account=111111111111"):
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(f"{daemon.endpoint}/_pocketlink/console/{path}", timeout=30)
-        assert refused.value.code == 403
-        assert "--strict-auth" in refused.value.read().decode()
+def _get(url: str, cookie: str = "") -> tuple[int, dict, str]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, dict(answer.headers), html.unescape(answer.read().decode())
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers), html.unescape(refused.read().decode())
+
+
+def test_strict_auth_draws_the_signed_in_account_only(strict_daemon):
+    key, (secret, account) = next(iter(STRICT_KEYS.items()))
+    vpc = strict_daemon.client("ec2", access_key=key, secret=secret, region=REGION).create_vpc(
+        CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    url = f"{strict_daemon.endpoint}/_pocketlink/console/topology"
+    status, _, body = _get(url)
+    assert status == 401 and "sign in with an access key" in body  # the console's sign-in
+    signed_in = f"pocketlink_console=a={account}&r={REGION}&k={key}&s={secret}"
+    status, headers, body = _get(f"{url}?account=222222222222", signed_in)  # not a key
+    assert status == 200, body
+    assert f"Topology: {account} · {REGION}" in body
+    assert f"/vpc/vpcs/{vpc}?" in body  # its VPC, drawn with its link
+    assert "script-src" not in headers["Content-Security-Policy"]  # default-src 'self' rules
+    assert headers["Content-Security-Policy"].startswith("default-src 'self'")
+    status, _, body = _get(f"{url}?scope=machine", signed_in)
+    assert status == 403 and "would sign as every account" in body

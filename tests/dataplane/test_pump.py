@@ -13,7 +13,7 @@ import time
 import pytest
 
 from pocketlink.dataplane import pump as pump_module
-from pocketlink.dataplane.pump import Flow, Pump
+from pocketlink.dataplane.pump import Flow, Pump, Tally
 
 HEADER = b"H" * 100  # what a PROXY protocol v2 header would be, to the pump
 
@@ -51,7 +51,7 @@ def flow_ends():
     return []
 
 
-async def _flow(flow_ends, idle: float = 30.0, header: bytes = b""):
+async def _flow(flow_ends, idle: float = 30.0, header: bytes = b"", tally: Tally | None = None):
     """client <-> [client_side | Flow | upstream_side] <-> server, as a worker makes it:
     the accepted socket left blocking, the upstream one non-blocking."""
     client, client_side = _tcp_pair()
@@ -59,7 +59,7 @@ async def _flow(flow_ends, idle: float = 30.0, header: bytes = b""):
     for sock in (client, upstream_side, server):
         sock.setblocking(False)
     flow = Flow(Pump(), client_side, upstream_side, server.getsockname(), idle, flow_ends.append,
-                header)
+                header, tally)
     return client, server, flow
 
 
@@ -195,6 +195,33 @@ def test_reset_gives_both_sides_a_reset(flow_ends):
                 while await loop.sock_recv(side, 10):
                     pass
         assert flow_ends == [flow]
+        flow.pump.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_flow_counts_its_bytes_to_its_target_and_itself_when_it_ends(flow_ends):
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        tally = Tally()
+        client, server, flow = await _flow(flow_ends, tally=tally)
+        target = server.getsockname()
+        await loop.sock_sendall(client, b"ping")
+        assert await _recv_exactly(server, 4) == b"ping"
+        flow.count()  # the sweep's count: the bytes so far, the flow not yet
+        assert tally.targets == {target: [0, 4]}
+        await loop.sock_sendall(server, b"pong!")
+        assert await _recv_exactly(client, 5) == b"pong!"
+        client.shutdown(socket.SHUT_WR)
+        server.shutdown(socket.SHUT_WR)
+        await _recv_all(server)
+        await _recv_all(client)
+        await asyncio.sleep(0.05)
+        assert flow_ends == [flow]
+        assert tally.take_targets() == [[*target, 1, 9]]
+        assert tally.targets == {}  # taken: the next report starts from zero
+        client.close()
+        server.close()
         flow.pump.close()
 
     asyncio.run(scenario())

@@ -2,9 +2,10 @@
 daemon at ``/_pocketlink/console/`` on its API port.
 
 The console is a client of the AWS API and nothing else: every read and every action is
-the EC2, ELBv2, Route 53, CloudFormation or STS request the CLI would send, signed with the
-chosen account's key and sent back to the daemon's own port, so the console can do nothing
-the API refuses, and the API's errors show in the page in AWS's words.
+the EC2, ELBv2, Route 53, CloudFormation, CloudWatch or STS request the CLI would send,
+signed with the chosen account's key and handed, as signed, to the daemon's gateway in
+process (botocore's ``before-send``), so the console can do nothing the API refuses, and
+the API's errors show in the page in AWS's words.
 
 - ``app``: the ``Console``, one request start to finish: refuse a cross-site form, read
   the session, route, run the page in a worker thread (the event loop stays free: the page
@@ -12,14 +13,16 @@ the API refuses, and the API's errors show in the page in AWS's words.
 - ``routing``: the URL patterns and the page that answers each.
 - ``session``: the account and region (a cookie; ``?account=&region=`` set it), and, with
   ``--strict-auth``, the access key and secret the user signed in with.
-- ``aws``: boto3 clients pointed at the daemon, cached per key, region and service.
+- ``aws``: botocore clients of the daemon's API, cached per key, region and service,
+  whose signed requests the gateway answers in process: every page's and the topology's.
 - ``markup``: escaping, tables, forms, flashes, status badges; ``layout``: the page around them.
 - One module per console area: ``home``, ``vpc`` (VPCs, subnets, route tables, security
   groups), ``instances``, ``elb`` (load balancers, target groups), ``endpoint_services``,
   ``endpoints``, ``route53``, ``cloudformation``.
 - ``topology``, ``topology_read``, ``topology_build``, ``topology_page``: the network,
-  drawn (SVG laid out here) with live flow counts from CloudWatch; its API calls are
-  handed to the gateway in process (botocore's ``before-send``), not over HTTP.
-- ``static/``: the style sheet and the small script of progressive enhancement (live
-  status, copy buttons); nothing is loaded from anywhere else.
+  drawn (SVG laid out here) with live flow counts from CloudWatch, and per target from
+  the data plane's counters (no AWS API has those).
+- ``static/``: the style sheets and the small scripts of progressive enhancement (live
+  status, copy buttons, the topology's figures); nothing is loaded from anywhere else,
+  nothing is inline (the pages' Content-Security-Policy).
 """

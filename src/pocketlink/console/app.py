@@ -1,8 +1,9 @@
 """One console request, start to finish: refuse a form another site's page sent, read the
 session, route, run the page in a worker thread, lay it out.
 
-A page calls the daemon's API over HTTP (``aws``) and so must not run on the event loop
-that answers those calls: every page runs in the console's own small thread pool. A form
+A page calls the daemon's API (``aws``: signed as the CLI signs, answered by the gateway
+on the event loop) and so must not run on that loop: every page runs in the console's own
+small thread pool; the topology page (``topology_page``) reads with the same clients. A form
 (POST) is taken only from the daemon's own origin (``Origin``, or ``Sec-Fetch-Site:
 same-origin``), as the gateway refuses API calls from other pages; the session cookie is
 SameSite=Strict besides. An API error is shown in the page, in AWS's words; a path that is
@@ -15,10 +16,11 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, quote
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -33,14 +35,19 @@ from pocketlink.console import (
     route53,
     routing,
     session,
+    topology_page,
     vpc,
 )
-from pocketlink.console.aws import Clients
+from pocketlink.console.aws import Clients, in_process
 from pocketlink.console.layout import Page, render
 from pocketlink.console.markup import ROOT, error_flash, success_flash
 from pocketlink.console.session import Session
+from pocketlink.console.topology_read import TargetCounts
 from pocketlink.console.view import Json, Redirect, View
 from pocketlink.wire.message import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:  # only annotations name it (the gateway imports the console)
+    from pocketlink.gateway.dispatch import Gateway
 
 log = logging.getLogger("pocketlink.console")
 
@@ -59,21 +66,33 @@ _OWN_SITES = ("same-origin",)
 
 
 class Console:
-    def __init__(self, endpoint: str, origins: frozenset[str], strict: bool = False) -> None:
+    def __init__(self, endpoint: str, origins: frozenset[str], strict: bool = False,
+                 targets: Callable[[], TargetCounts] = dict) -> None:
         self.clients = Clients(endpoint)
+        self.targets = targets  # the data plane's counts per target (the topology's)
         self.origins = origins
         self.strict = strict
         self.routes = routing.collect(home, vpc, endpoints, endpoint_services, instances, elb,
                                       route53, cloudformation)
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="console")
+        self._gateway: Gateway | None = None
 
     @staticmethod
     def claims(path: str) -> bool:
         return path == ROOT or path.startswith(ROOT + "/")
 
-    async def serve(self, request: HttpRequest) -> HttpResponse:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.respond,
-                                                                request)
+    async def serve(self, request: HttpRequest, gateway: Gateway) -> HttpResponse:
+        """``gateway`` answers the pages' API calls (the one this console is served by)."""
+        loop = asyncio.get_running_loop()
+        if self._gateway is not gateway:
+            self._gateway = gateway
+            self.clients.deliver(in_process(gateway, loop))
+        if request.path in topology_page.PATHS and not self._signing_in(request):
+            response = await topology_page.serve(request, gateway, self.clients,
+                                                 self.targets)
+            response.headers.update({**_HEADERS, **response.headers})
+            return response
+        return await loop.run_in_executor(self._pool, self.respond, request)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -150,6 +169,11 @@ class Console:
         body = render(page, current, path, self.strict).encode()
         return HttpResponse(page.status, body,
                             {**_HEADERS, "Content-Type": "text/html; charset=utf-8"})
+
+    def _signing_in(self, request: HttpRequest) -> bool:
+        """Whether the console asks for a key first (``--strict-auth``, none signed in)."""
+        return self.strict and not session.read(request.headers.get("cookie", ""), {},
+                                                True).access_key
 
     def _same_origin(self, request: HttpRequest) -> bool:
         origin = request.headers.get("origin")

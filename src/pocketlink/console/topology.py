@@ -14,7 +14,9 @@ fixed-size boxes placed row by row, so the page needs no layout script and draws
 screen reader's order (accounts, VPCs, subnets, bands). Every chip is a focusable link to
 its console page with a ``<title>`` and ``<desc>``; the same connections are in a table
 beneath. A chip's live figures are a ``<text data-figure=KEY>`` the page's script
-rewrites from the JSON feed (``FEED_SCRIPT``) without reloading.
+rewrites from the JSON feed without reloading (static/topology.js; its style is
+static/topology.css: the console's Content-Security-Policy allows no inline script or
+style).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from urllib.parse import urlencode
 CONSOLE = "/_pocketlink/console"
 PAGE_PATH = f"{CONSOLE}/topology"
 FEED_PATH = f"{CONSOLE}/topology.json"
+STATIC = f"{CONSOLE}/static"  # topology.css, and topology.js: the feed's poller
 FEED_EVERY_MS = 1500
 
 CHIP_W, CHIP_H = 180, 46
@@ -309,65 +312,7 @@ LEGEND = (
     ("group", "Target group"), ("gateway", "Gateway / peering"), ("remote", "Other account's"),
 )
 
-STYLE = """
-.topology-page { font: 13px system-ui, sans-serif; color: #16191f; }
-.topology text { font: 11px system-ui, sans-serif; fill: #16191f; }
-.topology .box-title, .topology .band-title, .topology .account-title text { font-weight: 600; }
-.topology .account rect { fill: #fafafa; stroke: #d5dbdb; }
-.topology .box.vpc rect { fill: #f2f8fd; stroke: #0972d3; }
-.topology .box.subnet rect { fill: #ffffff; stroke: #7d8998; stroke-dasharray: 4 2; }
-.topology .chip rect { stroke: #414d5c; fill: #fff; }
-.topology .chip .detail { fill: #5f6b7a; }
-.topology .chip .figure { fill: #037f0c; font-weight: 600; }
-.topology .chip:focus rect, .topology .chip:hover rect { stroke: #ec7211; stroke-width: 3; }
-.topology .chip:focus { outline: none; }
-.topology .instance rect { fill: #fef6e6; }
-.topology .endpoint rect { fill: #e9f3fc; }
-.topology .node rect, .topology .balancer rect { fill: #f3eafb; }
-.topology .service rect { fill: #e6f4ea; }
-.topology .group rect, .topology .ip rect { fill: #fdf3f1; }
-.topology .gateway rect { fill: #eeeeee; }
-.topology .remote rect { fill: #fff; stroke-dasharray: 3 3; }
-.topology .lines { pointer-events: none; }
-.topology .line { fill: none; stroke: #8d99a8; stroke-width: 1.5; stroke-opacity: .85; }
-.topology .line.privatelink { stroke: #0972d3; stroke-width: 2.5; }
-.topology .line.peering { stroke: #7d8998; stroke-dasharray: 6 3; }
-.topology .line.unhealthy { stroke: #d91515; }
-.topology-legend { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; padding: 0; }
-.topology-legend li { list-style: none; display: flex; gap: 4px; align-items: center; }
-.topology-legend svg rect { stroke: #414d5c; }
-.topology-alert { color: #d91515; font-weight: 600; }
-.topology-scroll { overflow: auto; border: 1px solid #d5dbdb; }
-.topology-connections { border-collapse: collapse; margin-top: 12px; }
-.topology-connections th, .topology-connections td { border: 1px solid #d5dbdb; padding: 4px 8px;
-  text-align: left; }
-"""
 
-# Polls the feed and rewrites every figure in place (the drawing's and the table's). The
-# feed's reads run in the daemon: a slow answer (many accounts, a busy machine) spaces the
-# next one out, so an open page takes at most a third of the daemon's time.
-FEED_SCRIPT = """
-(() => {
-  const feed = document.currentScript.dataset.feed;
-  const every = Number(document.currentScript.dataset.every);
-  async function refresh() {
-    const started = performance.now();
-    try {
-      const answer = await fetch(feed, {cache: "no-store"});
-      if (answer.ok) {
-        const {figures} = await answer.json();
-        for (const node of document.querySelectorAll("[data-figure]")) {
-          const text = figures[node.dataset.figure];
-          if (text !== undefined && node.textContent !== text) node.textContent = text;
-        }
-        document.body.dataset.feedAt = String(Date.now());
-      }
-    } catch (error) { /* the daemon restarting: the next turn tries again */ }
-    setTimeout(refresh, Math.max(every, 2 * (performance.now() - started)));
-  }
-  setTimeout(refresh, every);
-})();
-"""
 
 
 def _legend() -> str:
@@ -404,7 +349,8 @@ def topology_body(topology: Topology, feed: str) -> str:
     alerts = "".join(f'<p role="alert" class="topology-alert">Account {escape(a.id)} '
                      f"({escape(a.region)}): {escape(a.note)}</p>"
                      for a in topology.accounts if a.note)
-    return (f'<section class="topology-page"><style>{STYLE}</style>{alerts}{_legend()}'
+    return (f'<link rel="stylesheet" href="{STATIC}/topology.css">'
+            f'<section class="topology-page" data-feed="{escape(feed)}" '
+            f'data-every="{FEED_EVERY_MS}">{alerts}{_legend()}'
             f'<div class="topology-scroll">{layout(topology)}</div>{_table(topology)}'
-            f'<script data-feed="{escape(feed)}" data-every="{FEED_EVERY_MS}">'
-            f"{FEED_SCRIPT}</script></section>")
+            f'</section><script src="{STATIC}/topology.js" defer></script>')

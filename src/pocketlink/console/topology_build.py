@@ -28,6 +28,7 @@ from pocketlink.console.topology_read import (
     endpoint_key,
     service_id_of,
     service_key,
+    target_key,
 )
 
 
@@ -48,6 +49,7 @@ class _Builder:
                           for b in h.balancers}
         self.endpoints = {e["VpcEndpointId"] for h in everything for e in h.endpoints}
         self.vpcs = {v["VpcId"] for h in everything for v in h.vpcs}
+        self.target_figures: dict[str, str] = {}  # instance id -> its target figure's key
 
     def href(self, found: Holdings, kind: str, resource: str) -> str:
         return console_href(kind, resource, found.account, found.region)
@@ -61,10 +63,10 @@ class _Builder:
         remote_services: dict[str, Chip] = {}
         for endpoint in found.endpoints:
             self.endpoint_lines(found, endpoint, remote_services)
-        vpcs = tuple(self.vpc(found, vpc) for vpc in found.vpcs)
+        groups = tuple(chip for group in found.groups for chip in self.group(found, group))
+        vpcs = tuple(self.vpc(found, vpc) for vpc in found.vpcs)  # instances: figures known
         bands = [Band("Endpoint services", tuple(self.service(found, s) for s in found.services)),
-                 Band("Target groups", tuple(chip for group in found.groups
-                                             for chip in self.group(found, group))),
+                 Band("Target groups", groups),
                  Band("Endpoint services of other accounts", tuple(remote_services.values())),
                  Band("Endpoints of other accounts", tuple(
                      self.remote_endpoint(found, c) for c in found.connections
@@ -107,7 +109,8 @@ class _Builder:
                       f"{i.get('PrivateIpAddress', '')} · {i['State']['Name']}",
                       self.href(found, "ec2/instances", i["InstanceId"]),
                       f"Instance {i['InstanceId']}, {i['State']['Name']}, "
-                      f"{i.get('PrivateIpAddress', 'no address')}")
+                      f"{i.get('PrivateIpAddress', 'no address')}",
+                      self.target_figures.get(i["InstanceId"]))
                  for i in found.instances if i.get("SubnetId") == subnet_id]
         for endpoint in found.endpoints:
             for eni_id in endpoint.get("NetworkInterfaceIds", []):
@@ -192,6 +195,7 @@ class _Builder:
                       f" · {healthy}/{len(targets)} healthy",
                       self.href(found, "ec2/target-groups", name),
                       f"Target group {name}, {healthy} of {len(targets)} targets healthy")]
+        addresses = {i["InstanceId"]: i.get("PrivateIpAddress", "") for i in found.instances}
         for target in targets:
             target_id, state = target["Target"]["Id"], target["TargetHealth"]["State"]
             port = target["Target"].get("Port", group.get("Port", ""))
@@ -200,7 +204,11 @@ class _Builder:
                 chip_id = f"{arn}/{target_id}:{port}"
                 chips.append(Chip(chip_id, "ip", f"{target_id}:{port}", state,
                                   self.href(found, "ec2/target-groups", name),
-                                  f"Target {target_id} port {port} of {name}, {state}"))
+                                  f"Target {target_id} port {port} of {name}, {state}",
+                                  target_key(arn, target_id, port)))
+            elif target_id in addresses:  # its figures on its own chip (the first group's)
+                self.target_figures.setdefault(target_id,
+                                               target_key(arn, addresses[target_id], port))
             self.lines.append(Line(arn, chip_id, "target" if state != "unhealthy"
                                    else "target unhealthy",
                                    f"{name} target {target_id}:{port}, {state}"))

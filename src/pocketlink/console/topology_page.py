@@ -11,12 +11,13 @@ reads (console/topology_read.py) on a worker thread, the answer.
 - ``/_pocketlink/console/topology.json`` with the same parameters: the figures only, for
   the page's script to poll.
 
-The API calls name the daemon's host as the request's ``Host`` does (one of the daemon's
-own origins, or the request is refused: a page on another name, as after DNS rebinding,
-gets nothing). Each is signed with the account's 12-digit id, the key that is that
-account. That is why the page is refused with ``--strict-auth``: without it any caller
-may act as any account, so the page shows no more than the API would; with it, the page
-waits for the console's sign-in with a key (not built here).
+The reads are the console's calls (console/aws.py ``Clients``), signed as every console
+page signs: with the key the user signed in with under ``--strict-auth``, else with the
+account's 12-digit id (the key that is that account, as any caller may use). So under
+``--strict-auth`` the page shows the signed-in account only, and the whole machine's view
+is refused: it would need every account's key. The page is served only under one of the
+daemon's own names (its ``Host``): a page on another name, as after DNS rebinding, gets
+nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import asyncio
 import json
 import logging
 import re
-from functools import cache
+from collections.abc import Callable
 from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs
 from botocore.exceptions import ClientError
 
 from pocketlink.console import session
+from pocketlink.console.aws import Clients
 from pocketlink.console.layout import Page, render
 from pocketlink.console.session import Session
 from pocketlink.console.topology import (
@@ -43,7 +45,7 @@ from pocketlink.console.topology import (
     topology_body,
 )
 from pocketlink.console.topology_build import build
-from pocketlink.console.topology_read import Api, Send, read_all
+from pocketlink.console.topology_read import Api, TargetCounts, read_all, target_figures
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
@@ -58,7 +60,6 @@ PATHS = frozenset({PAGE_PATH, FEED_PATH})
 ACCOUNT = re.compile(r"\d{12}")
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 HTML = "text/html; charset=utf-8"
-CALLER = "console"  # the peer the request log and the rate limit know the console's calls by
 
 
 class Refused(Exception):
@@ -67,18 +68,17 @@ class Refused(Exception):
         self.status = status
 
 
-def _asked(request: HttpRequest) -> tuple[Session, bool, str]:
-    """The console's session (its cookie, the query's ``account`` and ``region`` over it),
-    whether the whole machine is asked for, and the region: the query's as asked (one of
-    no partition is the API's to refuse, in its words), else the session's."""
+def _asked(request: HttpRequest, strict: bool) -> tuple[Session, bool]:
+    """The console's session (its cookie, the query's ``account`` and ``region`` over it)
+    and whether the whole machine is asked for."""
     query = {k: v[-1] for k, v in parse_qs(request.query).items()}
     account, region = query.get("account"), query.get("region")
     if account is not None and not ACCOUNT.fullmatch(account):
         raise Refused(400, f"{account!r} is not a 12-digit account id.")
     if region is not None and not REGION.fullmatch(region):
         raise Refused(400, f"{region!r} is not a region's name.")
-    current = session.read(request.headers.get("cookie", ""), query, strict=False)
-    return current, query.get("scope") == "machine", region or current.region
+    return (session.read(request.headers.get("cookie", ""), query, strict),
+            query.get("scope") == "machine")
 
 
 def _machine(gateway: Gateway) -> list[tuple[str, str]]:
@@ -88,22 +88,6 @@ def _machine(gateway: Gateway) -> list[tuple[str, str]]:
                    for r in gateway.store.all(kind)})
 
 
-@cache
-def _sender(gateway: Gateway) -> Send:
-    """Answers a request from a worker thread as the gateway answers one from the port,
-    on the event loop (where the store lives), the thread waiting. One per gateway: the
-    clients made for it are kept (topology_read ``_client``)."""
-    loop = asyncio.get_running_loop()
-
-    async def answer(request: HttpRequest) -> HttpResponse:
-        pending = gateway.forwarding(request, CALLER)
-        return await pending if pending is not None else gateway.handle(request, CALLER)
-
-    return lambda request: asyncio.run_coroutine_threadsafe(answer(request), loop).result()
-
-
-
-
 def _refusal(error: Exception) -> str:
     if isinstance(error, ClientError):
         found = error.response.get("Error", {})
@@ -111,31 +95,39 @@ def _refusal(error: Exception) -> str:
     return f"The API could not be called: {error}"
 
 
-async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
-    """The page or the feed: HTML (or JSON) with status 200, or a refusal in words."""
+async def serve(request: HttpRequest, gateway: Gateway, clients: Clients,
+                targets: Callable[[], TargetCounts]) -> HttpResponse:
+    """The page or the feed: HTML (or JSON) with status 200, or a refusal in words.
+    ``targets``: the data plane's counts per target, read here, on the event loop."""
     feed = request.path == FEED_PATH
+    strict = gateway.strict_auth
     try:
         if request.method not in ("GET", "HEAD"):
             raise Refused(405, "Only GET is served here.")
-        if gateway.strict_auth:
-            raise Refused(403, "With --strict-auth the topology page is not served: it "
-                               "signs as any account, and the console's sign-in with a key "
-                               "does not reach it yet.")
         host = request.headers.get("host", "")
-        url = f"http://{host}"
-        if url not in gateway.origins:
+        if f"http://{host}" not in gateway.origins:
             raise Refused(403, f"The console is served under the daemon's own names only, "
                                f"not {host!r}.")
-        current, machine, region = _asked(request)
-        account = current.account
-        wanted = _machine(gateway) if machine else [(account, region)]
-        send = _sender(gateway)
-        apis = [Api(url, a, r, a, "pocketlink", send) for a, r in wanted]
+        current, machine = _asked(request, strict)
+        if machine and strict:
+            raise Refused(403, "With --strict-auth the whole machine's topology is not "
+                               "served: it would sign as every account, and the console "
+                               "holds only the key you signed in with. The topology of "
+                               "your own account is.")
+        account, region = current.account, current.region
+        if machine:
+            apis = [Api(a, r, (a, session.UNCHECKED_SECRET), clients)
+                    for a, r in _machine(gateway)]
+        else:
+            apis = [Api(account, region, current.signing_key, clients)]
         everything, found_figures, failed = await asyncio.to_thread(read_all, apis, not feed)
+        found_figures.update(target_figures(targets(), {(h.account, h.region)
+                                                         for h in everything}))
     except Refused as refused:
+        own = f'<p><a href="{PAGE_PATH}">Your account\'s topology</a></p>' if strict else ""
         body = json.dumps({"error": str(refused)}) if feed else render(
-            Page("Topology", f'<p role="alert">{escape(str(refused))}</p>'), None, "topology",
-            strict=gateway.strict_auth)
+            Page("Topology", f'<p role="alert">{escape(str(refused))}</p>{own}'), None,
+            "topology", strict=strict)
         return HttpResponse(refused.status, body.encode(),
                             {"Content-Type": "application/json" if feed else HTML})
     if feed:
@@ -153,5 +145,5 @@ async def serve(request: HttpRequest, gateway: Gateway) -> HttpResponse:
     headers = {"Content-Type": HTML, "Cache-Control": "no-store"}
     if current.changed:
         headers["Set-Cookie"] = current.cookie()
-    return HttpResponse(200, render(Page(title, body), current, "topology", strict=False)
+    return HttpResponse(200, render(Page(title, body), current, "topology", strict=strict)
                         .encode(), headers)

@@ -4,112 +4,54 @@
 
 The console uses the AWS API and nothing else: every read is a call a CLI would send
 (EC2's and ELBv2's Describe calls, CloudWatch's GetMetricData), made with botocore and
-signed with the account's key. botocore's ``before-send`` hands the signed request to the
-gateway in process (``Api.send``) instead of a socket: the gateway checks, routes and
-answers it as it does one from the port (the daemon's loop handles a Describe call in
-about a millisecond; a round trip through HTTP cost 10 to 70 ms on a busy machine, which
-made a page of twenty calls far slower than the drawing). The calls block: the page makes
-them from worker threads (console/topology_page.py), a few at once, in three waves (the
-lists, then what they name: listeners, target health, connections; then the figures),
-and ``send`` runs each on the event loop, so the loop is never held by more than one call.
+signed with the account's key: the console's own clients (console/aws.py), which hand
+the signed request to the gateway in process. The calls block: the page makes them from
+worker threads (console/topology_page.py), a few at once, in three waves (the lists, then
+what they name: listeners, target health, connections; then the figures); each runs on
+the event loop, so the loop is never held by more than one call.
 
 Figures are CloudWatch's, which the sampler writes every second (metrics/sampler.py), so
 a GetMetricData Sum over one period spanning CloudWatch's whole retention is each count
 since it began, up to the last second: flows (NewConnections, NewFlowCount) and bytes
 (BytesProcessed, ProcessedBytes) per endpoint, per endpoint and subnet (each ENI), per
-endpoint service and its endpoints, and per NLB. The data plane counts per listener, not
-per target (dataplane/hyperplane.py ``Counters``), and CloudWatch has no per-target
-figures either: a target shows its health (DescribeTargetHealth), and the NLB in front of
-it the flows.
+endpoint service and its endpoints, and per NLB. No AWS API has figures per target
+(CloudWatch's NLB metrics stop at the target group): those, flows ended and bytes per
+target address and port of a target group, are read from the data plane's counters in
+process (dataplane/hyperplane.py ``target_counts``, ``target_figures`` here), only for
+the target groups of the accounts the API has just answered for.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache, lru_cache, partial
+from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
 
-import botocore.session
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pocketlink.console.aws import Clients
 from pocketlink.console.topology import figure_text
-from pocketlink.wire.message import HttpRequest, HttpResponse
 
 # CloudWatch keeps points 455 days (metrics/store.py RETENTION): one period of that is all.
 RETENTION = timedelta(days=455)
 MAX_QUERIES = 500  # GetMetricData's limit per request
-_CLIENTS = threading.Lock()  # botocore sessions make clients one at a time
-
-
-@cache
-def _session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
-Send = Callable[[HttpRequest], HttpResponse]
-
-
-class _Body:
-    """An answer's body, as botocore reads a urllib3 response's."""
-
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
-        yield self.body
-
-
-def _delivery(send: Send) -> Callable[..., AWSResponse]:
-    def before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
-        url = urlsplit(request.url)
-        headers = {k.lower(): v.decode() if isinstance(v, bytes) else v
-                   for k, v in request.headers.items()}
-        headers.setdefault("host", url.netloc)
-        body = request.body or b""
-        if hasattr(body, "read"):
-            body = body.read()
-        answer = send(HttpRequest(request.method, url.path or "/", url.query, headers,
-                                  body.encode() if isinstance(body, str) else body))
-        return AWSResponse(request.url, answer.status, answer.headers, _Body(answer.body))
-    return before_send
-
-
-@lru_cache(maxsize=256)  # an account's three clients (EC2, ELBv2, CloudWatch) per region
-def _client(url: str, service: str, region: str, access_key: str, secret_key: str,
-            send: Send) -> Any:
-    with _CLIENTS:
-        client = _session().create_client(
-            service, region_name=region, endpoint_url=url, aws_access_key_id=access_key,
-            aws_secret_access_key=secret_key,
-            # The gateway checks every parameter itself; botocore's own checks of a
-            # hundred endpoints' queries cost more than the gateway's answer.
-            config=Config(retries={"max_attempts": 1}, parameter_validation=False))
-    client.meta.events.register("before-send", _delivery(send))
-    return client
 
 
 @dataclass(frozen=True)
 class Api:
-    """This daemon's own API, as one account in one region: ``url`` is the daemon's (the
-    requests name its host), ``send`` answers a request as the gateway does."""
+    """This daemon's own API, as one account in one region, signed with ``signing_key``
+    (the console's clients: console/aws.py)."""
 
-    url: str
     account: str
     region: str
-    access_key: str
-    secret_key: str
-    send: Send
+    signing_key: tuple[str, str]  # access key id, secret
+    clients: Clients
 
     def client(self, service: str) -> Any:
-        return _client(self.url, service, self.region, self.access_key, self.secret_key,
-                       self.send)
+        return self.clients.get(service, *self.signing_key, self.region)
 
     def all(self, service: str, operation: str, key: str, **params) -> list[dict]:
         """Every item of a Describe call, through its pages when it has them."""
@@ -305,6 +247,24 @@ def service_key(service_id: str, endpoint_id: str | None = None) -> str:
 
 def balancer_key(arn: str) -> str:
     return f"l:{arn}"
+
+
+def target_key(group_arn: str, address: str, port: object) -> str:
+    return f"t:{group_arn}:{address}:{port}"
+
+
+TargetCounts = dict[tuple[str, str, int], tuple[int, int]]  # (group, address, port) -> figures
+
+
+def target_figures(counts: TargetCounts, readable: set[tuple[str, str]]) -> dict[str, str]:
+    """Each target's figure text, for the target groups of ``readable`` (account,
+    region) pairs only: a group's ARN names its region and account."""
+    found = {}
+    for (group, address, port), (flows, carried) in counts.items():
+        parts = group.split(":")
+        if len(parts) > 4 and (parts[4], parts[3]) in readable:
+            found[target_key(group, address, port)] = figure_text(flows, carried)
+    return found
 
 
 def service_id_of(name: str) -> str:

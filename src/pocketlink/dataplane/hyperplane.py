@@ -68,7 +68,8 @@ class Counters:
     """What one listener carried since the daemon started, from every worker's tallies
     (worker.py): flows, bytes each way (in: client to target), resets by who caused them;
     ``active``, its open flows per worker now. ``spec``: the listener as last planned
-    (kept after it closes, so its last flows are still put down to their owner)."""
+    (kept after it closes, so its last flows are still put down to their owner).
+    ``targets``: per target (address, port), [flows ended, bytes both ways]."""
 
     spec: ListenerSpec
     new: int = 0
@@ -78,6 +79,12 @@ class Counters:
     target_resets: int = 0
     client_resets: int = 0
     active: dict[int, int] = field(default_factory=dict)
+    targets: dict[tuple[str, int], list[int]] = field(default_factory=dict)
+
+    def add_target(self, address: str, port: int, flows: int, carried: int) -> None:
+        counts = self.targets.setdefault((address, port), [0, 0])
+        counts[0] += flows
+        counts[1] += carried
 
     def add(self, worker: int, counts: list[int]) -> None:
         new, bytes_in, bytes_out, elb, target, client, active = counts
@@ -259,7 +266,7 @@ class Hyperplane:
         for fd in fds:
             socket.close(fd)
         if message["op"] == "tally":
-            self._tallied(worker, message["listeners"])
+            self._tallied(worker, message["listeners"], message.get("targets", []))
         elif message["op"] == "listening":
             key = tuple(message["key"])
             worker.accepting.add(key)
@@ -267,18 +274,41 @@ class Hyperplane:
                 if not taken.done():
                     taken.set_result(None)
 
-    def _tallied(self, worker: _Worker, listeners: list[list]) -> None:
+    def _tallied(self, worker: _Worker, listeners: list[list], targets: list[list]) -> None:
         for namespace, address, port, *counts in listeners:
-            key = (namespace, address, port)
-            counters = self.counters.get(key)
-            listening = self._listening.get(key)
-            if counters is None:
-                if listening is None:
-                    continue  # a listener this daemon never planned: nothing to put it down to
-                counters = self.counters[key] = Counters(listening.spec)
-            elif listening is not None:
-                counters.spec = listening.spec
-            counters.add(worker.index, counts)
+            counters = self._counters((namespace, address, port))
+            if counters is not None:
+                counters.add(worker.index, counts)
+        for namespace, address, port, *counts in targets:
+            counters = self._counters((namespace, address, port))
+            if counters is not None:
+                counters.add_target(*counts)
+
+    def _counters(self, key: Key) -> Counters | None:
+        """The listener's counters, made at its first tally; None for a listener this
+        daemon never planned (nothing to put its flows down to)."""
+        counters = self.counters.get(key)
+        listening = self._listening.get(key)
+        if counters is None:
+            if listening is None:
+                return None
+            counters = self.counters[key] = Counters(listening.spec)
+        elif listening is not None:
+            counters.spec = listening.spec
+        return counters
+
+    def target_counts(self) -> dict[tuple[str, str, int], tuple[int, int]]:
+        """Flows ended and bytes per target group ARN, target address and port, over
+        every listener that forwards to the group (an NLB's, its endpoints')."""
+        found: dict[tuple[str, str, int], tuple[int, int]] = {}
+        for counters in self.counters.values():
+            group = counters.spec.backend.target_group
+            if not group:
+                continue
+            for (address, port), (flows, carried) in counters.targets.items():
+                had = found.get((group, address, port), (0, 0))
+                found[(group, address, port)] = (had[0] + flows, had[1] + carried)
+        return found
 
     def _gone(self, worker: _Worker) -> None:
         for counters in self.counters.values():

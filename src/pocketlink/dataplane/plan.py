@@ -74,6 +74,9 @@ class Backend:
     # A gateway endpoint's listener: (subnet CIDR, endpoint id) for each subnet that routes
     # the service through an endpoint; the caller's address picks its endpoint.
     gateway_routes: tuple[tuple[str, str], ...] = ()
+    # The target group ``targets`` are of (its ARN; "" for what no target group holds):
+    # the daemon's alone, the worker is not told (hyperplane.py ``target_counts``).
+    target_group: str = ""
 
 
 # An issued certificate's (chain file, key file), or None while it has none.
@@ -151,7 +154,8 @@ def _backend(store: Store, balancer: LoadBalancer, listener: Listener, node: Loa
         targets=candidates(store, balancer, group, node),
         proxy_protocol=group.attributes.get("proxy_protocol_v2.enabled") == "true",
         endpoint_id=endpoint_id,
-        idle_timeout=float(listener.attributes.get("tcp.idle_timeout.seconds", "350")))
+        idle_timeout=float(listener.attributes.get("tcp.idle_timeout.seconds", "350")),
+        target_group=listener.target_group_arn)
 
 
 def _termination(store: Store, listener: Listener, files: CertificateFiles | None

@@ -66,15 +66,26 @@ class Tally:
     """One listener's figures, as its worker saw them since it last told the daemon
     (``new``, the bytes each way, the resets by who caused them) and now (``active``
     flows). A flow adds its bytes when the worker's sweep asks and when it ends, not
-    on every read: the hot path counts into the flow's own direction only."""
+    on every read: the hot path counts into the flow's own direction only.
+
+    ``targets``: per target (address, port), [flows ended, bytes both ways]: a flow adds
+    to its target's where it adds its bytes, and counts itself there when it ends (the
+    accept path pays nothing for it)."""
 
     __slots__ = ("active", "bytes_in", "bytes_out", "client_resets", "elb_resets", "new",
-                 "target_resets", "told_active")
+                 "target_resets", "targets", "told_active")
 
     def __init__(self) -> None:
         self.active = self.told_active = 0
         self.new = self.bytes_in = self.bytes_out = 0
         self.elb_resets = self.target_resets = self.client_resets = 0
+        self.targets: dict[tuple[str, int], list[int]] = {}
+
+    def take_targets(self) -> list[list]:
+        """[address, port, flows, bytes] of each target since the last take."""
+        taken = [[*target, *counts] for target, counts in self.targets.items()]
+        self.targets = {}
+        return taken
 
     def take(self) -> list[int] | None:
         """The counts since the last take (and the active flows), or None if nothing
@@ -389,6 +400,10 @@ class Flow:
         if tally is not None and (up.moved or down.moved):
             tally.bytes_in += up.moved
             tally.bytes_out += down.moved
+            per_target = tally.targets.get(self.target)
+            if per_target is None:
+                per_target = tally.targets[self.target] = [0, 0]
+            per_target[1] += up.moved + down.moved
             up.moved = down.moved = 0
 
     def end(self, reset: bool) -> None:
@@ -411,7 +426,13 @@ class Flow:
             direction.source.close()
         tally = self.tally
         if tally is not None:  # the last bytes, counted inline: one call fewer a flow
-            tally.bytes_in += self.up.moved
-            tally.bytes_out += self.down.moved
+            up_moved, down_moved = self.up.moved, self.down.moved
+            tally.bytes_in += up_moved
+            tally.bytes_out += down_moved
             tally.active -= 1
+            per_target = tally.targets.get(self.target)
+            if per_target is None:
+                per_target = tally.targets[self.target] = [0, 0]
+            per_target[0] += 1
+            per_target[1] += up_moved + down_moved
         self.on_end(self)

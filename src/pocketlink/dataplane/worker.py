@@ -315,17 +315,22 @@ class Worker:
 
     def _report(self) -> None:
         """``tally``: per listener key, [new, bytes in, bytes out, ELB resets, target
-        resets, client resets, active], the counts since the last report."""
-        told = []
+        resets, client resets, active], the counts since the last report; ``targets``:
+        per listener key and target, [address, port, flows ended, bytes]."""
+        told, targets = [], []
         for key, tally in list(self._tallies.items()):
             counts = tally.take()
             if counts is not None:
                 told.append([*key, *counts])
+            if tally.targets:
+                targets += [[*key, *row] for row in tally.take_targets()]
             if tally.active == 0 and key not in self._listening:
                 del self._tallies[key]
         if self.channel is not None:
-            for start in range(0, len(told), TALLIES_A_MESSAGE):
-                self.channel.send({"op": "tally", "listeners": told[start:start + TALLIES_A_MESSAGE]})
+            for start in range(0, max(len(told), len(targets)), TALLIES_A_MESSAGE):
+                self.channel.send({"op": "tally",
+                                   "listeners": told[start:start + TALLIES_A_MESSAGE],
+                                   "targets": targets[start:start + TALLIES_A_MESSAGE]})
 
     # --- stopping --------------------------------------------------------------------
     def drain(self, grace: float) -> None:

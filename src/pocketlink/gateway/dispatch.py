@@ -28,7 +28,6 @@ import botocore.loaders
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.handlers import Handler, collect
-from pocketlink.console import topology_page
 from pocketlink.gateway.bucket_policy import BucketPolicies
 from pocketlink.gateway.endpoint_policy import EndpointPolicies
 from pocketlink.gateway.identity import Credentials
@@ -225,9 +224,7 @@ class Gateway:
         or None: not a console path, or the request came through an endpoint."""
         if self.console is None or path is not None or not self.console.claims(request.path):
             return None
-        if request.path in topology_page.PATHS:  # its calls come back in process
-            return topology_page.serve(request, self)
-        return self.console.serve(request)
+        return self.console.serve(request, self)
 
     def forwarding(self, request: HttpRequest, peer: str = "", path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse] | None:

@@ -15,8 +15,9 @@ account, so a caller may split its flood over made-up accounts, as it may for it
 Requests the backend serves wait for the backend on their own; at most
 ``BACKEND_PER_CALLER`` of one caller's are forwarded at a time, the rest wait, in order.
 
-A page of the web console (``/_pocketlink/console/``) takes no turn: the API calls it
-makes, each its account's, do.
+A page of the web console (``/_pocketlink/console/``) takes no turn, nor do the API calls
+it makes: they are handed to the gateway in process (console/aws.py), a few at a time
+(the console's worker threads), each held to its key's rate limit.
 
 A Route 53 request that changed the store is answered once the DNS servers answer from
 the change (``settle``), as ``INSYNC`` promises: the DNS runs in its own process
