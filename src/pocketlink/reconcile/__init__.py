@@ -18,6 +18,7 @@ Nouns, one job each:
   so that one broken or slow VPC holds up no other; each run observes the kernel, plans
   with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a
   failed action records nothing as applied and is retried after a back-off.
+- ``Change``, ``set_fields`` (changes.py): what a due transition does to the store.
 - ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC: its sockets, bound
   inside the VPC's router, served by the DNS process (dns/process.py); beside it, each
   VPC's instance metadata service (``pocketlink.imds``), served by the daemon.

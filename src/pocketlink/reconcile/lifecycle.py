@@ -51,6 +51,7 @@ from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
 from pocketlink.reconcile.autoscaling import Scaler
 from pocketlink.reconcile.certificates import CertificateValidation
+from pocketlink.reconcile.changes import Change, set_fields
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.peering import peering_transitions
 from pocketlink.reconcile.resolvers import Resolvers
@@ -73,7 +74,6 @@ TICK = 5.0
 LAUNCH_ERROR = "Server.InternalError"
 ENDPOINT_ERROR = "InternalError"
 
-Change = Callable[[Transaction], None]
 # Whether the data plane listens for an endpoint or load balancer (always, without one).
 Ready = Callable[[str], bool]
 
@@ -97,14 +97,6 @@ def _endpoint_ready(store: Store, endpoint: VpcEndpoint, listening: Ready) -> bo
         return False
     return all(store.get(NetworkInterface, i) is not None for i in endpoint.network_interface_ids)
 
-
-def _set(cls, resource_id: str, **fields) -> Change:
-    def change(tx: Transaction) -> None:
-        mine = tx.get(cls, resource_id)
-        if mine is not None:
-            for key, value in fields.items():
-                setattr(mine, key, value)
-    return change
 
 
 def _finish_deleting(endpoint: VpcEndpoint) -> Change:
@@ -152,7 +144,7 @@ def _instance_transitions(store: Store, network: NetworkStatus | None) -> list[T
             # again until its network can be built.
             message = f"{LAUNCH_ERROR}: {failure}"
             if instance.state_reason_message != message:
-                due.append(Transition(f"{instance.id} pending: {failure}", _set(
+                due.append(Transition(f"{instance.id} pending: {failure}", set_fields(
                     Instance, instance.id, state_reason=LAUNCH_ERROR,
                     state_reason_message=message)))
         elif state == InstanceState.PENDING and (network is None or instance.id in network.ready):
@@ -172,7 +164,7 @@ def _move(cls, resource, state: State, **fields) -> Transition:
     """A transition of the resource's state machine (model/states.py), checked."""
     if not may_become(resource.state, state):
         raise ValueError(f"{resource.id}: no move from {resource.state} to {state}")
-    return Transition(f"{resource.id} {state}", _set(cls, resource.id, state=state, **fields))
+    return Transition(f"{resource.id} {state}", set_fields(cls, resource.id, state=state, **fields))
 
 
 def _endpoint_transitions(store: Store, moment: datetime, network: NetworkStatus | None,
@@ -438,6 +430,6 @@ class Lifecycle:
                 else service.private_dns_state)
             if asked or state != service.private_dns_state:
                 due.append(Transition(f"{service.id} private DNS {state}",
-                                      _set(EndpointService, service.id, private_dns_state=state,
+                                      set_fields(EndpointService, service.id, private_dns_state=state,
                                            verification_requested=False)))
         return due

@@ -6,7 +6,6 @@ gone ``deleted``, and an ended one forgotten after the two hours AWS keeps showi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pocketlink.model.base import now
@@ -20,11 +19,11 @@ from pocketlink.model.peering import (
     overlapping,
     route_states,
 )
+from pocketlink.reconcile.changes import Change
 from pocketlink.store import Store, Transaction
 
 ENDED_RETENTION = timedelta(hours=2)
 
-Change = Callable[[Transaction], None]
 
 
 def _move(peering: VpcPeeringConnection, state: PeeringState, message: str,

@@ -23,13 +23,13 @@ from pocketlink.model.transit_gateways import (
 from pocketlink.network import names
 from pocketlink.network.topology import RouterSpec, VpcTopology
 from pocketlink.network.transit_gateways import gateway_router, gateways_wanted
+from pocketlink.reconcile.changes import Change, set_fields
 from pocketlink.store import Store, Transaction
 
 # How long a deleted gateway, attachment or route table stays describable (AWS documents
 # no figure; pocketlink's guess, as its deleted endpoints'.)
 ENDED_RETENTION = timedelta(minutes=10)
 
-Change = Callable[[Transaction], None]
 
 
 class GatewayRouters:
@@ -51,14 +51,6 @@ class GatewayRouters:
             del self._given[gateway_id]
             want(gateway_id, None, False)
 
-
-def _set(cls, resource_id: str, **fields) -> Change:
-    def change(tx: Transaction) -> None:
-        mine = tx.get(cls, resource_id)
-        if mine is not None:
-            for key, value in fields.items():
-                setattr(mine, key, value)
-    return change
 
 
 def _forget(cls, resource_id: str) -> Change:
@@ -117,10 +109,10 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
         there = namespaces is None or names.namespace(gateway.id) in namespaces
         if gateway.state == TransitGatewayState.PENDING and there:
             due.append((f"{gateway.id} available",
-                        _set(TransitGateway, gateway.id, state=TransitGatewayState.AVAILABLE)))
+                        set_fields(TransitGateway, gateway.id, state=TransitGatewayState.AVAILABLE)))
         elif gateway.state == TransitGatewayState.DELETING and \
                 (namespaces is None or not there):
-            due.append((f"{gateway.id} deleted", _set(
+            due.append((f"{gateway.id} deleted", set_fields(
                 TransitGateway, gateway.id, state=TransitGatewayState.DELETED, ended_at=ended)))
         elif gateway.state == TransitGatewayState.DELETED and _expired(gateway.ended_at, moment):
             due.append((f"{gateway.id} forgotten", _forget(TransitGateway, gateway.id)))
@@ -128,10 +120,10 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
         gateway = store.get(TransitGateway, table.transit_gateway_id)
         if table.state == TransitGatewayState.PENDING and gateway is not None and \
                 gateway.state == TransitGatewayState.AVAILABLE:
-            due.append((f"{table.id} available", _set(
+            due.append((f"{table.id} available", set_fields(
                 TransitGatewayRouteTable, table.id, state=TransitGatewayState.AVAILABLE)))
         elif table.state == TransitGatewayState.DELETING:
-            due.append((f"{table.id} deleted", _set(
+            due.append((f"{table.id} deleted", set_fields(
                 TransitGatewayRouteTable, table.id, state=TransitGatewayState.DELETED,
                 ended_at=ended)))
         elif table.state == TransitGatewayState.DELETED and _expired(table.ended_at, moment):
