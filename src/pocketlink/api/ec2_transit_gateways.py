@@ -20,7 +20,7 @@ from pocketlink.api.context import RequestContext
 from pocketlink.api.ec2_network_interfaces import new_interface
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import owned, require
+from pocketlink.api.lookups import find, owned, require
 from pocketlink.model import ids
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
 from pocketlink.model.transit_gateways import (
@@ -67,25 +67,22 @@ def _table_not_found(table_id: str) -> ServiceError:
 
 
 def find_gateway(context: RequestContext, gateway_id: str, live: bool = True) -> TransitGateway:
-    found = context.store.get(TransitGateway, gateway_id)
-    if found is None or found.account != context.account or found.region != context.region \
-            or (live and found.state not in LIVE):
+    found = find(context, TransitGateway, gateway_id)
+    if found is None or (live and found.state not in LIVE):
         raise _gateway_not_found(gateway_id)
     return found
 
 
 def _find_attachment(context: RequestContext, attachment_id: str) -> TransitGatewayVpcAttachment:
-    found = context.store.get(TransitGatewayVpcAttachment, attachment_id)
-    if found is None or found.account != context.account or found.region != context.region \
-            or found.state not in LIVE:
+    found = find(context, TransitGatewayVpcAttachment, attachment_id)
+    if found is None or found.state not in LIVE:
         raise _attachment_not_found(attachment_id)
     return found
 
 
 def _find_table(context: RequestContext, table_id: str) -> TransitGatewayRouteTable:
-    found = context.store.get(TransitGatewayRouteTable, table_id)
-    if found is None or found.account != context.account or found.region != context.region \
-            or found.state not in LIVE:
+    found = find(context, TransitGatewayRouteTable, table_id)
+    if found is None or found.state not in LIVE:
         raise _table_not_found(table_id)
     return found
 
