@@ -10,6 +10,8 @@ import pytest
 
 from pocketlink.daemon import open_store
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.elbv2 import LoadBalancer
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
 from pocketlink.network.firewall import router_ruleset, ruleset
 
 
@@ -70,3 +72,61 @@ def test_the_rules_say_what_the_group_says(world):
     assert "ip saddr { 10.0.1.5 } accept" in text  # the group's own members, by reference
     assert "ip daddr { 0.0.0.0/0 } tcp dport 443 accept" in text
     assert "policy drop" in text
+
+
+@pytest.fixture
+def balanced(world):
+    """The world's endpoint ENI in front of an NLB with a security group of its own (port 80
+    from 10.9.0.0/16 in, port 8080 to anywhere out), enforcing it on PrivateLink traffic."""
+    store, vpc, eni = world
+    group = SecurityGroup(id="sg-00000000000000002", account="1", region="us-east-1",
+                          vpc_id=vpc.id, group_name="nlb", description="nlb", rules=[
+                              rule(11, "tcp", 80, 80, cidr_ipv4="10.9.0.0/16"),
+                              rule(12, "tcp", 8080, 8080, egress=True, cidr_ipv4="0.0.0.0/0")])
+    node = NetworkInterface(id="eni-00000000000000002", account="1", region="us-east-1",
+                            vpc_id=vpc.id, subnet_id="subnet-1", availability_zone="us-east-1a",
+                            private_ip_address="10.0.1.6", group_ids=[group.id],
+                            interface_type="network_load_balancer")
+    balancer = LoadBalancer(id="arn:nlb", account="1", region="us-east-1", name="nlb",
+                            load_balancer_id="1", scheme="internal", vpc_id=vpc.id,
+                            ip_address_type="ipv4", security_group_ids=[group.id],
+                            dns_name="nlb")
+    service = EndpointService(id="vpce-svc-00000000000000001", account="1",
+                              region="us-east-1", service_name="svc",
+                              network_load_balancer_arns=[balancer.id])
+    endpoint = VpcEndpoint(id="vpce-00000000000000001", account="1", region="us-east-1",
+                           vpc_id=vpc.id, service_name="svc", service_id=service.id, service_owner="1",
+                           state="available",
+                           endpoint_type="Interface", network_interface_ids=[eni.id])
+    with store.transaction() as tx:
+        for resource in (group, node, balancer, service, endpoint):
+            tx.put(resource)
+    return store, vpc, eni, node
+
+
+@pytest.mark.skipif(shutil.which("nft") is None, reason="needs nft")
+def test_an_nlbs_groups_on_the_router_are_valid_nftables(balanced):
+    store, vpc, eni, node = balanced
+    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id})
+    checked = subprocess.run(["nft", "-c", "-f", "-"], input=text, capture_output=True,
+                             text=True)
+    assert checked.returncode == 0, f"{checked.stderr}\n{text}"
+
+
+def test_an_enforcing_nlbs_inbound_rules_follow_the_endpoints(balanced):
+    store, vpc, eni, node = balanced
+    chain = "eni_00000000000000001"
+    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id})
+    # What the endpoint's group admits goes on to the NLB's rules, on the client's address.
+    assert f"ip saddr {{ 10.0.0.0/16 }} tcp dport 80 goto nlb_{chain}" in text
+    nlb_chain = text.split(f"chain nlb_{chain} {{", 1)[1].split("}\n", 1)[0]
+    assert "ip saddr { 10.9.0.0/16 } tcp dport 80 accept" in nlb_chain
+    # The node: its inbound rules on its address, its outbound rules on what it sends.
+    assert "ip daddr 10.0.1.6 jump eni_00000000000000002" in text
+    assert "ip saddr 10.0.1.6 jump out_eni_00000000000000002" in text
+    assert "ip daddr { 0.0.0.0/0 } tcp dport 8080 accept" in text
+    with store.transaction() as tx:
+        tx.edit(LoadBalancer, "arn:nlb").enforce_inbound_rules_on_privatelink = "off"
+    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id})
+    assert f"chain nlb_{chain}" not in text
+    assert "ip saddr { 10.0.0.0/16 } tcp dport 80 accept" in text

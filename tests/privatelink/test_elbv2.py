@@ -267,10 +267,36 @@ def test_set_security_groups(net):
 
 
 def test_security_groups_cannot_be_added_to_an_nlb_made_without(net):
+    """AWS's words as aws-load-balancer-controller users quote them
+    (kubernetes-sigs/cluster-api-provider-aws#4790)."""
     group = net.ec2.create_security_group(GroupName=unique("a"), Description="a",
                                           VpcId=net.vpc["VpcId"])["GroupId"]
-    with aws_error("InvalidConfigurationRequest"):
+    described = describe_balancer(net.elbv2, net.balancer_arn)
+    assert "SecurityGroups" not in described
+    assert "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic" not in described
+    with aws_error("InvalidConfigurationRequest",
+                   "You cannot set security groups on a Network Load Balancer which was "
+                   "created without any security groups."):
         net.elbv2.set_security_groups(LoadBalancerArn=net.balancer_arn, SecurityGroups=[group])
+
+
+def test_an_nlb_made_with_security_groups_keeps_at_least_one(net):
+    """AWS's "Considerations": an NLB made with security groups can change them, not drop
+    them all (the message is pocketlink's guess); a call that leaves the enforcement out
+    turns it on ("The default is on", the API reference)."""
+    group = net.ec2.create_security_group(GroupName=unique("a"), Description="a",
+                                          VpcId=net.vpc["VpcId"])["GroupId"]
+    balancer = new_balancer(net, SecurityGroups=[group])
+    net.elbv2.set_security_groups(LoadBalancerArn=balancer["LoadBalancerArn"],
+                                  SecurityGroups=[group],
+                                  EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic="off")
+    with aws_error("InvalidConfigurationRequest"):
+        net.elbv2.set_security_groups(LoadBalancerArn=balancer["LoadBalancerArn"],
+                                      SecurityGroups=[])
+    answer = net.elbv2.set_security_groups(LoadBalancerArn=balancer["LoadBalancerArn"],
+                                           SecurityGroups=[group])
+    assert answer["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] == "on"
+    assert describe_balancer(net.elbv2, balancer["LoadBalancerArn"])["SecurityGroups"] == [group]
 
 
 # Target groups

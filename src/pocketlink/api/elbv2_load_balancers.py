@@ -273,17 +273,22 @@ def set_ip_address_type(context: RequestContext, params: dict) -> dict:
 
 @operation("elbv2", "SetSecurityGroups")
 def set_security_groups(context: RequestContext, params: dict) -> dict:
+    """An NLB keeps the kind it was born: one made without security groups never gets
+    any, one made with them never drops to none (AWS's "Considerations" for NLB security
+    groups); AWS's words for the first are known (aws-load-balancer-controller users quote
+    them), those for the second are a guess."""
     balancer = require(context, LoadBalancer, params["LoadBalancerArn"])
     if not balancer.security_group_ids:
         raise elbv2.InvalidConfigurationRequestException(
-            "You cannot add security groups to a Network Load Balancer that was "
-            "created without security groups")
+            "You cannot set security groups on a Network Load Balancer which was created "
+            "without any security groups.")
     groups = _security_groups(context, balancer.vpc_id, params["SecurityGroups"])
     if not groups:
         raise elbv2.InvalidConfigurationRequestException(
-            "A Network Load Balancer created with security groups must keep at least one")
-    enforce = params.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic",
-                         balancer.enforce_inbound_rules_on_privatelink)
+            "You cannot remove all security groups from a Network Load Balancer which was "
+            "created with security groups.")
+    # "The default is on" (the API reference): a call that leaves it out turns it on.
+    enforce = params.get("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic", "on")
     if enforce not in ("on", "off"):
         raise validation("EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic must be 'on' or "
                          "'off'")

@@ -5,6 +5,15 @@ allows is dropped silently. Traffic to the VPC resolver and to the instance meta
 service is never filtered, as at AWS. A
 group reference becomes the set of that group's ENI addresses at the time of rendering;
 the reconciler renders again whenever the store changes, so the set follows membership.
+
+The VPC router holds the ENIs of interface endpoints and of NLB nodes (``router_ruleset``).
+An NLB's security groups filter its nodes' inbound traffic there and their outbound
+traffic (to targets, health checks included); a target's rule naming the NLB's group
+admits the nodes' addresses, since the nodes' ENIs are the group's members. PrivateLink
+traffic never reaches a node (the data plane connects from the node's address straight to
+a target), so an endpoint whose NLB enforces its inbound rules on PrivateLink traffic
+carries those rules in the consumer's router, after the endpoint's own: a flow needs both,
+and the NLB's rules see the client's own address, as AWS says they do.
 """
 
 from __future__ import annotations
@@ -13,7 +22,9 @@ import hashlib
 
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
+from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.prefix_lists import customer_cidrs
+from pocketlink.model.privatelink import EndpointService, VpcEndpoint
 from pocketlink.network.addresses import (
     METADATA_IPV4,
     METADATA_IPV6,
@@ -73,7 +84,8 @@ def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str
             [a for e in members for a in e.ipv6_addresses])
 
 
-def _lines(store: Store, groups: list[SecurityGroup], egress: bool, region: str) -> list[str]:
+def _lines(store: Store, groups: list[SecurityGroup], egress: bool, region: str,
+           verdict: str = "accept") -> list[str]:
     field = "daddr" if egress else "saddr"
     lines = []
     for group in groups:
@@ -83,14 +95,41 @@ def _lines(store: Store, groups: list[SecurityGroup], egress: bool, region: str)
             v4, v6 = _peers(store, rule, region)
             match = _protocol_match(rule)
             if v4 and rule.ip_protocol != "icmpv6":
-                lines.append(f"ip {field} {{ {', '.join(sorted(set(v4)))} }} {match} accept")
+                lines.append(f"ip {field} {{ {', '.join(sorted(set(v4)))} }} {match} {verdict}")
             if v6 and rule.ip_protocol != "icmp":
-                lines.append(f"ip6 {field} {{ {', '.join(sorted(set(v6)))} }} {match} accept")
+                lines.append(f"ip6 {field} {{ {', '.join(sorted(set(v6)))} }} {match} {verdict}")
     return [" ".join(line.split()) for line in lines]
 
 
 def _groups(store: Store, eni: NetworkInterface) -> list[SecurityGroup]:
     return [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
+
+
+def enforcing_balancers(store: Store, endpoint: VpcEndpoint) -> list[LoadBalancer]:
+    """The NLBs behind an endpoint that evaluate their inbound rules on PrivateLink
+    traffic: those with security groups and enforcement on."""
+    service = store.get(EndpointService, endpoint.service_id or "")
+    found = [store.get(LoadBalancer, arn) for arn in
+             (service.network_load_balancer_arns if service is not None else [])]
+    return [b for b in found if b is not None and b.security_group_ids
+            and b.enforce_inbound_rules_on_privatelink == "on"]
+
+
+def _privatelink_groups(store: Store, hosted: list[NetworkInterface]
+                        ) -> dict[str, list[SecurityGroup]]:
+    """Each hosted endpoint ENI whose NLB enforces its inbound rules on PrivateLink
+    traffic, with that NLB's groups."""
+    enis = {e.id for e in hosted if e.interface_type == "vpc_endpoint"}
+    found: dict[str, list[SecurityGroup]] = {}
+    for endpoint in store.all(VpcEndpoint):
+        mine = enis.intersection(endpoint.network_interface_ids)
+        if not mine:
+            continue
+        groups = [g for b in enforcing_balancers(store, endpoint)
+                  for g in (store.get(SecurityGroup, i) for i in b.security_group_ids) if g]
+        if groups:
+            found.update(dict.fromkeys(mine, groups))
+    return found
 
 
 def _per_interface(store: Store, enis: list[tuple[str, NetworkInterface]], egress: bool,
@@ -144,21 +183,36 @@ def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
     """The VPC router's table: the ENIs the router itself holds (interface endpoints, load
     balancer nodes) filtered by their security groups. An endpoint ENI that may not carry
     traffic yet (pendingAcceptance, rejected, ...) drops everything, so that a client hangs
-    as it does at AWS instead of being refused."""
-    dispatch, chains = [], []
+    as it does at AWS instead of being refused. What an endpoint's rules admit goes on to
+    its NLB's inbound rules when that NLB enforces them on PrivateLink traffic; an NLB
+    node's own flows out (to its targets, health checks) pass its groups' outbound rules."""
+    dispatch, outbound, chains = [], [], []
+    behind = _privatelink_groups(store, hosted)
     for eni in hosted:
         chain = "eni_" + eni.id.removeprefix("eni-")
         guarded = eni.id not in open_enis or bool(eni.group_ids)
         if not guarded:
             continue
-        if eni.private_ip_address:
-            dispatch.append(f"    ip daddr {eni.private_ip_address} jump {chain}")
-        dispatch += [f"    ip6 daddr {address} jump {chain}" for address in eni.ipv6_addresses]
-        groups = [g for g in (store.get(SecurityGroup, i) for i in eni.group_ids) if g]
-        rules = _lines(store, groups, False, vpc.region) if eni.id in open_enis else []
+        addresses = [a for a in (eni.private_ip_address, *eni.ipv6_addresses) if a]
+        dispatch += [f"    {'ip6' if ':' in a else 'ip'} daddr {a} jump {chain}"
+                     for a in addresses]
+        groups = _groups(store, eni)
+        verdict = f"goto nlb_{chain}" if eni.id in behind else "accept"
+        rules = _lines(store, groups, False, vpc.region, verdict) if eni.id in open_enis else []
         chains += [f"  chain {chain} {{", "    ct state established,related accept",
                    *(f"    {line}" for line in rules),
                    *(f"    {line}" for line in _RECORD_REJECTED), "    drop", "  }"]
+        if eni.id in behind:
+            chains += [f"  chain nlb_{chain} {{",
+                       *(f"    {line}" for line in
+                         _lines(store, behind[eni.id], False, vpc.region)),
+                       *(f"    {line}" for line in _RECORD_REJECTED), "    drop", "  }"]
+        if eni.interface_type == "network_load_balancer":
+            outbound += [f"    {'ip6' if ':' in a else 'ip'} saddr {a} jump out_{chain}"
+                         for a in addresses]
+            chains += [f"  chain out_{chain} {{", f"    {_ND}",
+                       *(f"    {line}" for line in _lines(store, groups, True, vpc.region)),
+                       *(f"    {line}" for line in _RECORD_REJECTED), "    drop", "  }"]
     body = "\n".join([
         *_REJECTED_DECLARED,
         "  chain input {",
@@ -168,6 +222,8 @@ def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
         "    ct state established,related accept",
         *dispatch,
         "  }",
+        *(["  chain output {", "    type filter hook output priority 0; policy accept;",
+           "    ct state established,related accept", *outbound, "  }"] if outbound else []),
         *chains,
     ])
     digest = hashlib.sha256(body.encode()).hexdigest()[:16]

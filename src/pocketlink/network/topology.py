@@ -71,7 +71,7 @@ from pocketlink.network.addresses import (
     gateway,
     resolver_address,
 )
-from pocketlink.network.firewall import router_ruleset, ruleset
+from pocketlink.network.firewall import enforcing_balancers, router_ruleset, ruleset
 from pocketlink.network.internet import (
     UPLINK_INTERNET,
     UPLINK_INTERNET6,
@@ -229,6 +229,9 @@ class VpcInputs:
     # groups may be named in this VPC's rules) and the account's prefix lists.
     peer_interfaces: list[NetworkInterface] = dataclasses.field(default_factory=list)
     prefix_lists: list[ManagedPrefixList] = dataclasses.field(default_factory=list)
+    # The NLBs behind the VPC's endpoints that enforce their inbound rules on PrivateLink
+    # traffic, with their groups: the endpoints' chains carry those rules.
+    balancers: list[Resource] = dataclasses.field(default_factory=list)
 
     def members(self) -> tuple[Resource, ...]:
         """Every input, as the objects the store holds: a commit replaces what it changes,
@@ -238,7 +241,7 @@ class VpcInputs:
                 *self.internet_gateways, *self.addresses, *self.nat_gateways,
                 *self.egress_only_gateways, *self.peerings, *self.attachments,
                 *self.peer_interfaces,
-                *self.prefix_lists)
+                *self.prefix_lists, *self.balancers)
 
 
 def unchanged(before: tuple[Resource, ...] | None, after: tuple[Resource, ...]) -> bool:
@@ -273,6 +276,11 @@ def inputs(store: Store) -> dict[str, VpcInputs]:
     lists = list(store.all(ManagedPrefixList))
     for group in found.values():
         group.prefix_lists = [p for p in lists if p.account == group.vpc.account]
+    for group in found.values():
+        for endpoint in group.endpoints:
+            for balancer in enforcing_balancers(store, endpoint):
+                group.balancers += [balancer, *(g for i in balancer.security_group_ids
+                                                if (g := store.get(SecurityGroup, i)))]
     # Every account that lists its VPCs has a default VPC, and most never use it: it gets
     # its namespace once something holds an address in it, and loses it when nothing does.
     return {vpc_id: group for vpc_id, group in found.items()

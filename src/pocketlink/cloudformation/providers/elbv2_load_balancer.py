@@ -16,8 +16,7 @@ class LoadBalancerProvider(Provider):
 
     async def create(self, api: Api, properties: dict) -> Done:
         params = {k: properties[k] for k in ("Subnets", "SubnetMappings", "SecurityGroups",
-                                             "Scheme", "IpAddressType", "Type",
-                                             "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")
+                                             "Scheme", "IpAddressType", "Type")
                   if k in properties}
         params["Name"] = properties.get("Name") or api.physical_name(NAME_LENGTH)
         params.setdefault("Type", "application")
@@ -26,6 +25,9 @@ class LoadBalancerProvider(Provider):
         balancer = api.call("elbv2", "CreateLoadBalancer", params)["LoadBalancers"][0]
         arn = balancer["LoadBalancerArn"]
         api.initiated(arn)
+        if properties.get("SecurityGroups") and \
+                "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic" in properties:
+            _set_security_groups(api, arn, properties)  # CreateLoadBalancer has no such field
         attributes(api, "ModifyLoadBalancerAttributes", "LoadBalancerArn", arn,
                    properties.get("LoadBalancerAttributes") or [], [])
         return await self._active(api, arn)
@@ -36,10 +38,9 @@ class LoadBalancerProvider(Provider):
                 properties.get("SubnetMappings") != previous.get("SubnetMappings"):
             raise ProviderError("pocketlink cannot change a load balancer's subnets in place "
                                 "(SetSubnets)")
-        if properties.get("SecurityGroups") != previous.get("SecurityGroups"):
-            api.call("elbv2", "SetSecurityGroups", {"LoadBalancerArn": physical_id,
-                                                    "SecurityGroups":
-                                                        properties.get("SecurityGroups") or []})
+        if any(properties.get(k) != previous.get(k) for k in (
+                "SecurityGroups", "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic")):
+            _set_security_groups(api, physical_id, properties)
         if properties.get("IpAddressType") != previous.get("IpAddressType") and \
                 properties.get("IpAddressType"):
             api.call("elbv2", "SetIpAddressType", {"LoadBalancerArn": physical_id,
@@ -68,3 +69,11 @@ class LoadBalancerProvider(Provider):
             "LoadBalancerName": balancer["LoadBalancerName"],
             "LoadBalancerFullName": arn.split(":loadbalancer/", 1)[1],
             "SecurityGroups": list(balancer.get("SecurityGroups") or [])})
+
+
+def _set_security_groups(api: Api, arn: str, properties: dict) -> None:
+    params = {"LoadBalancerArn": arn, "SecurityGroups": properties.get("SecurityGroups") or []}
+    if "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic" in properties:
+        params["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"] = \
+            properties["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"]
+    api.call("elbv2", "SetSecurityGroups", params)
