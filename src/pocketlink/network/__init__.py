@@ -11,7 +11,9 @@ Nouns, one job each:
   subnets' tables).
 - ``firewall`` (firewall.py): a security group set rendered as one nftables ruleset, whose
   drops are kept flow by flow in two sets (flow logs' REJECT records); every namespace
-  counts its tracked flows' packets and bytes (``nf_conntrack_acct``: flow logs' ACCEPT).
+  counts its tracked flows' packets and bytes (``nf_conntrack_acct``: flow logs' ACCEPT);
+  the VPC router's filters the ENIs it holds: endpoint ENIs (with their NLB's inbound
+  rules on PrivateLink traffic, when it enforces them) and NLB nodes, both ways.
 - ``internet`` (internet.py): the emulated internet: its namespace, the VPC routers' links
   to it (internet gateways) and their 1:1 NAT of public addresses, NAT gateways' rulesets,
   and ``nat_gateway_traffic``, a NAT gateway's counters.
