@@ -17,7 +17,7 @@ from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import require
+from pocketlink.api.lookups import require, require_among
 from pocketlink.model import ids
 from pocketlink.model.dhcp import NO_OPTIONS, DhcpOptions, default_configurations
 from pocketlink.model.ec2 import Vpc
@@ -36,11 +36,6 @@ DHCP_FILTERS: dict[str, filters.Field] = {
 }
 
 
-def _not_found(options_id: str) -> ServiceError:
-    return ServiceError(f"The dhcpOption ID '{options_id}' does not exist",
-                        code="InvalidDhcpOptionID.NotFound")
-
-
 def _default(context: RequestContext) -> None:
     """The account's default set in this region, stored on first use."""
     default_id = defaults.dhcp_options_id(context.account, context.region)
@@ -57,13 +52,7 @@ def _owned(context: RequestContext) -> list[DhcpOptions]:
 
 
 def _find(context: RequestContext, options_id: str) -> DhcpOptions:
-    if not ids.looks_like("dopt", options_id):
-        raise ServiceError(f'Invalid id: "{options_id}" (expecting "dopt-...")',
-                           code="InvalidDhcpOptionsId.Malformed")
-    found = next((o for o in _owned(context) if o.id == options_id), None)
-    if found is None:
-        raise _not_found(options_id)
-    return found
+    return require_among(DhcpOptions, options_id, _owned(context))
 
 
 def describe_options(options: DhcpOptions) -> dict:

@@ -18,6 +18,7 @@ from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import require_among
 from pocketlink.model import ids
 from pocketlink.model.aws_services import PrefixList, gateway_prefix_lists
 from pocketlink.model.base import Resource
@@ -74,12 +75,7 @@ def _all(context: RequestContext) -> list[Resource]:
 
 def find_list(context: RequestContext, prefix_list_id: str) -> Resource:
     """An AWS-managed list of the region or one of the caller's, by id."""
-    if not ids.looks_like("pl", prefix_list_id):
-        raise ec2.InvalidPrefixListIDMalformed(prefix_list_id)
-    found = next((p for p in _all(context) if p.id == prefix_list_id), None)
-    if found is None:
-        raise ec2.InvalidPrefixListIdNotFound(prefix_list_id)
-    return found
+    return require_among(ManagedPrefixList, prefix_list_id, _all(context))
 
 
 def _own(context: RequestContext, prefix_list_id: str, verb: str) -> ManagedPrefixList:
