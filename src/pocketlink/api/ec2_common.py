@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from pocketlink.wire.errors import Ec2Error
+from pocketlink.api.errors import ec2
 
 
 def ipv4_network(value: str, parameter: str = "cidrBlock") -> ipaddress.IPv4Network:
@@ -14,9 +14,9 @@ def ipv4_network(value: str, parameter: str = "cidrBlock") -> ipaddress.IPv4Netw
     except ValueError:
         network = None
     if network is None or str(network) != value:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({value}) for parameter {parameter} is invalid. "
-                       "This is not a valid CIDR block.")
+        raise ec2.InvalidParameterValue(
+            f"Value ({value}) for parameter {parameter} is invalid. "
+            "This is not a valid CIDR block.")
     return network
 
 
@@ -24,6 +24,6 @@ def ipv6_network(value: str, parameter: str = "ipv6CidrBlock") -> ipaddress.IPv6
     try:
         return ipaddress.IPv6Network(value, strict=True)
     except ValueError:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({value}) for parameter {parameter} is invalid. "
-                       "This is not a valid IPv6 CIDR block.") from None
+        raise ec2.InvalidParameterValue(
+            f"Value ({value}) for parameter {parameter} is invalid. "
+            "This is not a valid IPv6 CIDR block.") from None
