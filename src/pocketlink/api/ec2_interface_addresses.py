@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pocketlink.api import addresses
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_network_interfaces import check_groups, group_refs
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
@@ -54,8 +55,7 @@ def _asked(params: dict, listed: str, count: str, what: str) -> tuple[list[str],
         raise ec2.MissingParameter(f"{listed[0].lower()}{listed[1:]} or "
                                    f"{count[0].lower()}{count[1:]}")
     if number is not None and number < 1:
-        raise ec2.InvalidParameterValue(f"Value ({number}) for parameter {count} is invalid. "
-                                        "Expected a value greater than or equal to 1.")
+        raise invalid_value(count, number, "Expected a value greater than or equal to 1.")
     return list(dict.fromkeys(wanted)), number or 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_elastic_ips import describe_association, public_address
 from pocketlink.api.ec2_route_tables import blackhole_routes
 from pocketlink.api.errors import ec2
@@ -152,9 +153,8 @@ def _private_addresses(params: dict) -> tuple[str | None, list[str]]:
     listed = params.get("PrivateIpAddresses") or []
     count = params.get("SecondaryPrivateIpAddressCount")
     if count is not None and count < 1:
-        raise ec2.InvalidParameterValue(
-            f"Value ({count}) for parameter secondaryPrivateIpAddressCount is invalid. "
-            "Expected a value greater than or equal to 1.")
+        raise invalid_value("secondaryPrivateIpAddressCount", count,
+                            "Expected a value greater than or equal to 1.")
     if count and len(listed) > 1:
         raise ec2.InvalidParameterCombination(
             "You may specify secondaryPrivateIpAddressCount or specific secondary private "

@@ -10,7 +10,7 @@ import ipaddress
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import ipv4_network
+from pocketlink.api.ec2_common import invalid_value, ipv4_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
@@ -99,8 +99,7 @@ def create_vpc(context: RequestContext, params: dict) -> dict:
     network = _check_vpc_cidr(params["CidrBlock"])
     tenancy = params.get("InstanceTenancy", "default")
     if tenancy not in ("default", "dedicated"):
-        raise ec2.InvalidParameterValue(
-            f"Value ({tenancy}) for parameter instanceTenancy is invalid.")
+        raise invalid_value("instanceTenancy", tenancy)
     vpc = defaults.new_vpc(context, str(network), instance_tenancy=tenancy,
                            tags=tags.from_specifications(params, "vpc"))
     if params.get("AmazonProvidedIpv6CidrBlock"):
@@ -179,9 +178,7 @@ def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
     vpc = require(context, Vpc, params["VpcId"])
     attribute = params["Attribute"]
     if attribute not in _ATTRIBUTES:
-        raise ec2.InvalidParameterValue(
-            f"Value ({attribute}) for parameter attribute is invalid. "
-            "Unknown attribute.")
+        raise invalid_value("attribute", attribute, "Unknown attribute.")
     member, field = _ATTRIBUTES[attribute]
     value = getattr(vpc, field)
     return {"VpcId": vpc.id, member: {"Value": value}}
