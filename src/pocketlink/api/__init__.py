@@ -7,7 +7,8 @@ The machinery every area shares:
 - ``context``: ``RequestContext``, who is calling, in which region, and the store.
 - ``errors``: AWS's errors as classes per service (``ec2.InvalidVpcIDNotFound(vpc_id)``).
 - ``lookups``: ``require(context, Vpc, vpc_id)``, the caller's resource or its service's
-  Malformed / NotFound error; ``owned``, ``select`` and ``find`` beside it.
+  Malformed / NotFound error; ``require_among`` the same among what the caller sees (a
+  peering it accepts, AWS's prefix lists); ``owned``, ``select`` and ``find`` beside it.
 - ``filters``, ``pages``, ``tags``: Describe filters, MaxResults/NextToken pages, and tags
   (TagSpecifications in, ``tagSet`` out).
 - ``addresses``: the one allocator of private IPv4 and IPv6 addresses and CIDR blocks, and
@@ -28,8 +29,7 @@ The areas, by service:
   ``ec2_interface_attachments`` (ENIs attached beside an instance's primary one),
   ``ec2_subnet_reservations`` (subnet CIDR reservations),
   ``ec2_network_insights`` (Reachability Analyzer's paths and analyses, answered by
-  ``pocketlink.diagnose``'s walk);
-  ``ec2_subnet_reservations`` (subnet CIDR reservations), ``ec2_flow_logs`` (VPC Flow
+  ``pocketlink.diagnose``'s walk), ``ec2_flow_logs`` (VPC Flow
   Logs: what to record and where; ``pocketlink.flowlogs`` records and delivers);
   ``ec2_common`` parses CIDR blocks for them; ``ec2_defaults`` is what EC2 makes for you:
   each VPC's main route table and default group, and each account's default VPC, made on
@@ -53,7 +53,7 @@ The areas, by service:
   the List calls share), ``route53_vpcs`` (private zones and the VPCs they answer in:
   associations and authorizations), ``route53_health_checks`` (health checks, and the
   tags of zones and checks).
-- ``sts``: caller identity.
+- ``sts``: caller identity, and AssumeRole's temporary credentials.
 - ``cloudwatch``: CloudWatch's metrics (GetMetricData, GetMetricStatistics, ListMetrics,
   PutMetricData) over pocketlink.metrics' store: the data plane's AWS/* metrics and
   custom ones.

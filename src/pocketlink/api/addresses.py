@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Iterable
 
 from pocketlink.api.errors import ec2
 from pocketlink.model.ec2 import NetworkInterface, Subnet, Vpc
@@ -109,6 +110,21 @@ def claim_ipv6(store: Store, subnet: Subnet, address: str, taken: set[str] | Non
     if str(ip) in used_ipv6(store, subnet.id) | (taken or set()):
         raise ec2.InvalidIPAddressInUse(address)
     return str(ip)
+
+
+def take(store: Store, subnet: Subnet, wanted: Iterable[str], count: int, taken: set[str],
+         *, ipv6: bool = False) -> list[str]:
+    """The addresses ``wanted`` (claimed, with EC2's errors) and ``count`` more (picked) of
+    ``subnet``, each added to ``taken``: the picks of one request, not yet committed."""
+    claim, allocate = (claim_ipv6, allocate_ipv6) if ipv6 else (claim_ipv4, allocate_ipv4)
+    picked: list[str] = []
+    for address in wanted:
+        picked.append(claim(store, subnet, address, taken))
+        taken.add(picked[-1])
+    for _ in range(count):
+        picked.append(allocate(store, subnet, taken))
+        taken.add(picked[-1])
+    return picked
 
 
 def allocate_vpc_ipv6_block(store: Store) -> str:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 
-from pocketlink.wire.errors import Ec2Error
+from pocketlink.api.errors import ec2
+from pocketlink.wire.errors import ServiceError
+
+
+def invalid_value(parameter: str, value: object, why: str = "") -> ServiceError:
+    """EC2's InvalidParameterValue in EC2's words: ``Value (V) for parameter P is invalid.``,
+    then why, where EC2 says why."""
+    said = f"Value ({value}) for parameter {parameter} is invalid."
+    return ec2.InvalidParameterValue(f"{said} {why}" if why else said)
 
 
 def ipv4_network(value: str, parameter: str = "cidrBlock") -> ipaddress.IPv4Network:
@@ -14,9 +22,7 @@ def ipv4_network(value: str, parameter: str = "cidrBlock") -> ipaddress.IPv4Netw
     except ValueError:
         network = None
     if network is None or str(network) != value:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({value}) for parameter {parameter} is invalid. "
-                       "This is not a valid CIDR block.")
+        raise invalid_value(parameter, value, "This is not a valid CIDR block.")
     return network
 
 
@@ -24,6 +30,4 @@ def ipv6_network(value: str, parameter: str = "ipv6CidrBlock") -> ipaddress.IPv6
     try:
         return ipaddress.IPv6Network(value, strict=True)
     except ValueError:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({value}) for parameter {parameter} is invalid. "
-                       "This is not a valid IPv6 CIDR block.") from None
+        raise invalid_value(parameter, value, "This is not a valid IPv6 CIDR block.") from None

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import require
+from pocketlink.api.lookups import require, require_among
 from pocketlink.model import ids
 from pocketlink.model.dhcp import NO_OPTIONS, DhcpOptions, default_configurations
 from pocketlink.model.ec2 import Vpc
-from pocketlink.wire.errors import ServiceError
 
 KEYS = ("domain-name", "domain-name-servers", "ntp-servers", "netbios-name-servers",
         "netbios-node-type", "ipv6-address-preferred-lease-time")
@@ -34,11 +34,6 @@ DHCP_FILTERS: dict[str, filters.Field] = {
     "value": lambda o: [v for values in o.configurations.values() for v in values],
     "owner-id": lambda o: o.account,
 }
-
-
-def _not_found(options_id: str) -> ServiceError:
-    return ServiceError(f"The dhcpOption ID '{options_id}' does not exist",
-                        code="InvalidDhcpOptionID.NotFound")
 
 
 def _default(context: RequestContext) -> None:
@@ -57,13 +52,7 @@ def _owned(context: RequestContext) -> list[DhcpOptions]:
 
 
 def _find(context: RequestContext, options_id: str) -> DhcpOptions:
-    if not ids.looks_like("dopt", options_id):
-        raise ServiceError(f'Invalid id: "{options_id}" (expecting "dopt-...")',
-                           code="InvalidDhcpOptionsId.Malformed")
-    found = next((o for o in _owned(context) if o.id == options_id), None)
-    if found is None:
-        raise _not_found(options_id)
-    return found
+    return require_among(DhcpOptions, options_id, _owned(context))
 
 
 def describe_options(options: DhcpOptions) -> dict:
@@ -75,22 +64,18 @@ def describe_options(options: DhcpOptions) -> dict:
     return item
 
 
-def _invalid(key: str, value: str) -> ServiceError:
-    return ec2.InvalidParameterValue(f"Value ({value}) for parameter {key} is invalid.")
-
-
 def _address(key: str, value: str, amazon: bool = False) -> None:
     if amazon and value == "AmazonProvidedDNS":
         return
     try:
         ipaddress.ip_address(value)
     except ValueError:
-        raise _invalid(key, value) from None
+        raise invalid_value(key, value) from None
 
 
 def _single(key: str, values: list[str], valid: Callable[[str], bool]) -> None:
     if len(values) != 1 or not valid(values[0]):
-        raise _invalid(key, ",".join(values))
+        raise invalid_value(key, ",".join(values))
 
 
 def _configurations(params: dict) -> dict[str, list[str]]:
@@ -101,16 +86,14 @@ def _configurations(params: dict) -> dict[str, list[str]]:
     for entry in given:
         key, values = entry.get("Key", ""), [v for v in entry.get("Values") or [] if v]
         if key not in KEYS:
-            raise ec2.InvalidParameterValue(
-                f"Value ({key}) for parameter dhcpConfiguration.key is invalid. Unknown option "
-                "name.")
+            raise invalid_value("dhcpConfiguration.key", key, "Unknown option name.")
         if not values:
             raise ec2.InvalidParameterValue(f"Value for parameter {key} is missing.")
         if key in found:
             raise ec2.InvalidParameterValue(f"The option {key} is given more than once.")
         if key in ("domain-name-servers", "ntp-servers", "netbios-name-servers"):
             if len(values) > MAX_SERVERS:
-                raise _invalid(key, ",".join(values))
+                raise invalid_value(key, ",".join(values))
             for value in values:
                 _address(key, value, amazon=key == "domain-name-servers")
         elif key == "netbios-node-type":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pocketlink.api import filters, pages
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require
@@ -44,9 +45,7 @@ def metadata_options(given: dict | None, base: MetadataOptions | None = None) ->
                     f"between 1 and {MAX_HOPS}.")
             value = int(value)
         elif value not in CHOICES[key]:
-            raise ec2.InvalidParameterValue(
-                f"Value ({value}) for parameter {key} is invalid. Valid values: "
-                f"{', '.join(CHOICES[key])}.")
+            raise invalid_value(key, value, f"Valid values: {', '.join(CHOICES[key])}.")
         setattr(options, FIELDS[key], value)
     return options
 
@@ -75,9 +74,8 @@ def instance_profile(context: RequestContext, given: dict | None
                            code="Unavailable", status=503) from None
     if profile is None:
         what = "arn" if by_arn else "name"
-        raise ec2.InvalidParameterValue(
-            f"Value ({reference}) for parameter iamInstanceProfile.{what} is invalid. "
-            f"Invalid IAM Instance Profile {'ARN' if by_arn else 'name'}")
+        raise invalid_value(f"iamInstanceProfile.{what}", reference,
+                            f"Invalid IAM Instance Profile {'ARN' if by_arn else 'name'}")
     return InstanceProfileAssociation(association_id=ids.new_id("iip-assoc"),
                                       arn=profile.arn, profile_id=profile.profile_id)
 

@@ -16,6 +16,7 @@ import dataclasses
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_elastic_ips import (
     describe_association,
     launch_address,
@@ -270,9 +271,8 @@ def run_instances(context: RequestContext, params: dict) -> dict:
         raise ec2.InvalidAMIIDMalformed(image_id)
     low, high = params["MinCount"], params["MaxCount"]
     if low < 1 or high < 1:
-        raise ec2.InvalidParameterValue(
-            f"Value ({min(low, high)}) for parameter minCount is invalid. "
-            "Expected a value greater than or equal to 1.")
+        raise invalid_value("minCount", min(low, high),
+                            "Expected a value greater than or equal to 1.")
     if low > high:
         raise ec2.InvalidParameterValue("MinCount value must be less than or equal to MaxCount")
     if low > MAX_PER_CALL:

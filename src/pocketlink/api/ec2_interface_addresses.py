@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pocketlink.api import addresses
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_network_interfaces import check_groups, group_refs
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
@@ -54,8 +55,7 @@ def _asked(params: dict, listed: str, count: str, what: str) -> tuple[list[str],
         raise ec2.MissingParameter(f"{listed[0].lower()}{listed[1:]} or "
                                    f"{count[0].lower()}{count[1:]}")
     if number is not None and number < 1:
-        raise ec2.InvalidParameterValue(f"Value ({number}) for parameter {count} is invalid. "
-                                        "Expected a value greater than or equal to 1.")
+        raise invalid_value(count, number, "Expected a value greater than or equal to 1.")
     return list(dict.fromkeys(wanted)), number or 0
 
 
@@ -85,20 +85,13 @@ def assign_private_ip_addresses(context: RequestContext, params: dict) -> dict:
     if not subnet.cidr_block:
         raise ec2.InvalidParameterValue(f"Subnet {subnet.id} is IPv6-only and has no IPv4 "
                                         "addresses")
-    taken: set[str] = set()
     moved: dict[str, str] = {}  # address -> the ENI it is taken from (AllowReassignment)
-    assigned = []
     for address in wanted:
         holder = _holder(context, subnet, address)
         if holder is not None and holder.id != eni.id and params.get("AllowReassignment"):
             moved[address] = holder.id
-            assigned.append(address)
-            continue
-        assigned.append(addresses.claim_ipv4(context.store, subnet, address, taken))
-        taken.add(assigned[-1])
-    for _ in range(count):
-        assigned.append(addresses.allocate_ipv4(context.store, subnet, taken))
-        taken.add(assigned[-1])
+    assigned = [*moved, *addresses.take(context.store, subnet,
+                                        [a for a in wanted if a not in moved], count, set())]
     with context.store.transaction() as tx:
         for address, holder_id in moved.items():
             holder = tx.edit(NetworkInterface, holder_id)
@@ -127,14 +120,7 @@ def unassign_private_ip_addresses(context: RequestContext, params: dict) -> dict
 def assign_ipv6_addresses(context: RequestContext, params: dict) -> dict:
     eni, subnet = _interface(context, params)
     wanted, count = _asked(params, "Ipv6Addresses", "Ipv6AddressCount", "IPv6")
-    taken: set[str] = set()
-    assigned = []
-    for address in wanted:
-        assigned.append(addresses.claim_ipv6(context.store, subnet, address, taken))
-        taken.add(assigned[-1])
-    for _ in range(count):
-        assigned.append(addresses.allocate_ipv6(context.store, subnet, taken))
-        taken.add(assigned[-1])
+    assigned = addresses.take(context.store, subnet, wanted, count, set(), ipv6=True)
     with context.store.transaction() as tx:
         mine = tx.edit(NetworkInterface, eni.id)
         mine.ipv6_addresses.extend(assigned)

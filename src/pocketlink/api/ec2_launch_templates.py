@@ -15,6 +15,7 @@ from botocore.model import ListShape, Shape, StructureShape
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_instance_metadata import metadata_options
 from pocketlink.api.ec2_instances import _user_data as checked_user_data
 from pocketlink.api.errors import ec2
@@ -296,7 +297,7 @@ def _version_bound(value: str | None, name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise ec2.InvalidParameterValue(f"Value ({value}) for parameter {name} is invalid.")
+        raise invalid_value(name, value)
     return int(value)
 
 

@@ -16,8 +16,10 @@ import ipaddress
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
+from pocketlink.api.lookups import require_among
 from pocketlink.model import ids
 from pocketlink.model.aws_services import PrefixList, gateway_prefix_lists
 from pocketlink.model.base import Resource
@@ -74,12 +76,7 @@ def _all(context: RequestContext) -> list[Resource]:
 
 def find_list(context: RequestContext, prefix_list_id: str) -> Resource:
     """An AWS-managed list of the region or one of the caller's, by id."""
-    if not ids.looks_like("pl", prefix_list_id):
-        raise ec2.InvalidPrefixListIDMalformed(prefix_list_id)
-    found = next((p for p in _all(context) if p.id == prefix_list_id), None)
-    if found is None:
-        raise ec2.InvalidPrefixListIdNotFound(prefix_list_id)
-    return found
+    return require_among(ManagedPrefixList, prefix_list_id, _all(context))
 
 
 def _own(context: RequestContext, prefix_list_id: str, verb: str) -> ManagedPrefixList:
@@ -124,9 +121,7 @@ def _name(name: str) -> str:
 
 def _max_entries(value: int, count: int) -> int:
     if not 1 <= value <= MAX_ENTRIES:
-        raise ec2.InvalidParameterValue(
-            f"Value ({value}) for parameter maxEntries is invalid. It must be between 1 and "
-            f"{MAX_ENTRIES}.")
+        raise invalid_value("maxEntries", value, f"It must be between 1 and {MAX_ENTRIES}.")
     if count > value:
         raise ec2.InvalidParameterValue(
             f"The number of entries ({count}) exceeds the maximum of {value}.")
@@ -137,9 +132,7 @@ def _max_entries(value: int, count: int) -> int:
 def create_managed_prefix_list(context: RequestContext, params: dict) -> dict:
     family = params["AddressFamily"]
     if family not in FAMILIES:
-        raise ec2.InvalidParameterValue(
-            f"Value ({family}) for parameter addressFamily is invalid. Valid values are IPv4 "
-            "and IPv6.")
+        raise invalid_value("addressFamily", family, "Valid values are IPv4 and IPv6.")
     entries = _entries(params.get("Entries") or [], family)
     prefix_list = ManagedPrefixList(
         id=ids.new_id("pl"), account=context.account, region=context.region,

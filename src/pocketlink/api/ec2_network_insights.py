@@ -21,6 +21,7 @@ from datetime import datetime
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
@@ -164,8 +165,7 @@ def describe_path(path: NetworkInsightsPath) -> dict:
 def create_path(context: RequestContext, params: dict) -> dict:
     protocol = params.get("Protocol", "")
     if protocol not in PROTOCOLS:
-        raise ec2.InvalidParameterValue(
-            f"Value ({protocol}) for parameter protocol is invalid. Valid values: tcp, udp")
+        raise invalid_value("protocol", protocol, "Valid values: tcp, udp")
     at_source = _filter(params.get("FilterAtSource"))
     destination_ip = params.get("DestinationIp")
     if not params.get("Destination") and not destination_ip and \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_elastic_ips import describe_association, public_address
 from pocketlink.api.ec2_route_tables import blackhole_routes
 from pocketlink.api.errors import ec2
@@ -115,24 +116,11 @@ def new_interface(context: RequestContext, subnet: Subnet, *, group_ids: list[st
         taken.add(ipv4)
     elif private_ip or secondary_ips or secondary_count:
         raise ec2.InvalidParameterValue(f"Subnet {subnet.id} is IPv6-only and has no IPv4 addresses")
-    secondary = []
-    for wanted in secondary_ips or []:
-        secondary.append(addresses.claim_ipv4(context.store, subnet, wanted, taken))
-        taken.add(secondary[-1])
-    for _ in range(secondary_count):
-        secondary.append(addresses.allocate_ipv4(context.store, subnet, taken))
-        taken.add(secondary[-1])
-    ipv6 = []
-    for wanted in ipv6_addresses or []:
-        address = addresses.claim_ipv6(context.store, subnet, wanted, taken)
-        taken.add(address)
-        ipv6.append(address)
-    if not ipv6 and not ipv6_count and subnet.assign_ipv6_address_on_creation:
+    secondary = addresses.take(context.store, subnet, secondary_ips or [], secondary_count, taken)
+    if not ipv6_addresses and not ipv6_count and subnet.assign_ipv6_address_on_creation:
         ipv6_count = 1
-    for _ in range(ipv6_count):
-        address = addresses.allocate_ipv6(context.store, subnet, taken)
-        taken.add(address)
-        ipv6.append(address)
+    ipv6 = addresses.take(context.store, subnet, ipv6_addresses or [], ipv6_count, taken,
+                          ipv6=True)
     return NetworkInterface(
         id=ids.new_id("eni"), account=context.account, region=context.region,
         vpc_id=subnet.vpc_id, subnet_id=subnet.id, availability_zone=subnet.availability_zone,
@@ -165,9 +153,8 @@ def _private_addresses(params: dict) -> tuple[str | None, list[str]]:
     listed = params.get("PrivateIpAddresses") or []
     count = params.get("SecondaryPrivateIpAddressCount")
     if count is not None and count < 1:
-        raise ec2.InvalidParameterValue(
-            f"Value ({count}) for parameter secondaryPrivateIpAddressCount is invalid. "
-            "Expected a value greater than or equal to 1.")
+        raise invalid_value("secondaryPrivateIpAddressCount", count,
+                            "Expected a value greater than or equal to 1.")
     if count and len(listed) > 1:
         raise ec2.InvalidParameterCombination(
             "You may specify secondaryPrivateIpAddressCount or specific secondary private "

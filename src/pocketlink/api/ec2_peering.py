@@ -19,7 +19,7 @@ from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
-from pocketlink.api.lookups import require
+from pocketlink.api.lookups import require, require_among
 from pocketlink.model import ids
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import Vpc
@@ -101,12 +101,7 @@ def visible(context: RequestContext) -> list[VpcPeeringConnection]:
 
 
 def find_peering(context: RequestContext, peering_id: str) -> VpcPeeringConnection:
-    if not ids.looks_like("pcx", peering_id):
-        raise ec2.InvalidVpcPeeringConnectionIdMalformed(peering_id)
-    found = next((p for p in visible(context) if p.id == peering_id), None)
-    if found is None:
-        raise ec2.InvalidVpcPeeringConnectionIDNotFound(peering_id)
-    return found
+    return require_among(VpcPeeringConnection, peering_id, visible(context))
 
 
 @operation("ec2", "CreateVpcPeeringConnection")

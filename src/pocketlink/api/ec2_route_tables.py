@@ -292,20 +292,13 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
     if len(given) > 1:
         raise ec2.InvalidParameterCombination("Exactly one route target must be given")
     field, value = next(iter(given.items()))
-    if field == "gateway_id" and value.startswith("igw-"):
-        gateway = find(context, InternetGateway, value)
+    if (field == "gateway_id" and value.startswith("igw-")) or \
+            field == "egress_only_internet_gateway_id":
+        kind = InternetGateway if field == "gateway_id" else EgressOnlyInternetGateway
+        gateway = find(context, kind, value)
         if gateway is None:  # a route names its gateway as a gateway, whatever its kind
             raise ec2.InvalidGatewayIDNotFound(value)
         if gateway.vpc_id != table.vpc_id:
-            raise ec2.InvalidParameterValue(
-                f"route table {table.id} and network gateway {value} belong to different "
-                "networks")
-        return given
-    if field == "egress_only_internet_gateway_id":
-        egress = find(context, EgressOnlyInternetGateway, value)
-        if egress is None:
-            raise ec2.InvalidGatewayIDNotFound(value)
-        if egress.vpc_id != table.vpc_id:
             raise ec2.InvalidParameterValue(
                 f"route table {table.id} and network gateway {value} belong to different "
                 "networks")

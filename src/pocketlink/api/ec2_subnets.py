@@ -8,7 +8,7 @@ import secrets
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import ipv4_network, ipv6_network
+from pocketlink.api.ec2_common import invalid_value, ipv4_network, ipv6_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
@@ -93,10 +93,9 @@ def _zone(context: RequestContext, params: dict) -> regions.Zone:
         if wanted in (zone.name, zone.zone_id):
             return zone
     parameter = "availabilityZone" if name else "availabilityZoneId"
-    raise ec2.InvalidParameterValue(
-        f"Value ({wanted}) for parameter {parameter} is invalid. Subnets can currently "
-        "only be created in the following availability zones: "
-        + ", ".join(z.name if name else z.zone_id for z in zones) + ".")
+    raise invalid_value(parameter, wanted, "Subnets can currently only be created in the "
+                        "following availability zones: "
+                        + ", ".join(z.name if name else z.zone_id for z in zones) + ".")
 
 
 def _check_ipv4(context: RequestContext, vpc: Vpc, value: str) -> str:

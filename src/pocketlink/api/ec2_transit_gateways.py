@@ -17,6 +17,7 @@ import ipaddress
 
 from pocketlink.api import filters, pages, tags
 from pocketlink.api.context import RequestContext
+from pocketlink.api.ec2_common import invalid_value
 from pocketlink.api.ec2_network_interfaces import new_interface
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
@@ -126,8 +127,7 @@ GATEWAY_FILTERS: dict[str, filters.Field] = {
 
 def _enabled(value: object, member: str) -> str:
     if value not in ("enable", "disable"):
-        raise ec2.InvalidParameterValue(f"Value ({value}) for parameter {member} is invalid. "
-                                        "Valid values are: enable, disable")
+        raise invalid_value(member, value, "Valid values are: enable, disable")
     return str(value)
 
 
@@ -147,9 +147,8 @@ def _asn(value: object) -> int:
     asn = int(value)  # type: ignore[call-overload]
     # The private ASN ranges, as the Transit Gateway guide lists them.
     if not (64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294):
-        raise ec2.InvalidParameterValue(
-            f"Value ({asn}) for parameter AmazonSideAsn is invalid. It must be a private "
-            "ASN in the range 64512-65534 or 4200000000-4294967294")
+        raise invalid_value("AmazonSideAsn", asn, "It must be a private ASN in the range "
+                            "64512-65534 or 4200000000-4294967294")
     return asn
 
 
@@ -656,9 +655,8 @@ def _destination(params: dict) -> str:
     try:
         return str(ipaddress.ip_network(given))
     except ValueError:
-        raise ec2.InvalidParameterValue(
-            f"Value ({given}) for parameter destinationCidrBlock is invalid. This is not a "
-            "valid CIDR block.") from None
+        raise invalid_value("destinationCidrBlock", given,
+                            "This is not a valid CIDR block.") from None
 
 
 @operation("ec2", "CreateTransitGatewayRoute")

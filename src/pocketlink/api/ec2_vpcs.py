@@ -10,7 +10,7 @@ import ipaddress
 from pocketlink.api import addresses, filters, pages, tags
 from pocketlink.api import ec2_defaults as defaults
 from pocketlink.api.context import RequestContext
-from pocketlink.api.ec2_common import ipv4_network
+from pocketlink.api.ec2_common import invalid_value, ipv4_network
 from pocketlink.api.errors import ec2
 from pocketlink.api.handlers import operation
 from pocketlink.api.lookups import owned, require, select
@@ -27,7 +27,7 @@ from pocketlink.model.ec2 import (
 )
 from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
 from pocketlink.store import Transaction
-from pocketlink.wire.errors import Ec2Error, ServiceError
+from pocketlink.wire.errors import ServiceError
 
 MAX_CIDR_BLOCKS = 5  # of each family
 
@@ -85,22 +85,21 @@ _RESERVED = tuple(ipaddress.IPv4Network(n) for n in (
 def _check_vpc_cidr(value: str) -> ipaddress.IPv4Network:
     network = ipv4_network(value)
     if not 16 <= network.prefixlen <= 28 or any(network.overlaps(r) for r in _RESERVED):
-        raise Ec2Error("InvalidVpc.Range", value)
+        raise ec2.InvalidVpcRange(value)
     return network
 
 
 @operation("ec2", "CreateVpc")
 def create_vpc(context: RequestContext, params: dict) -> dict:
     if "Ipv4IpamPoolId" in params or "Ipv6IpamPoolId" in params or "Ipv6Pool" in params:
-        raise Ec2Error("InvalidParameterValue", "pocketlink has no IPAM pools: give a CidrBlock")
+        raise ec2.InvalidParameterValue("pocketlink has no IPAM pools: give a CidrBlock")
     if "CidrBlock" not in params:
         raise ServiceError("Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.",
                            code="MissingParameter")
     network = _check_vpc_cidr(params["CidrBlock"])
     tenancy = params.get("InstanceTenancy", "default")
     if tenancy not in ("default", "dedicated"):
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({tenancy}) for parameter instanceTenancy is invalid.")
+        raise invalid_value("instanceTenancy", tenancy)
     vpc = defaults.new_vpc(context, str(network), instance_tenancy=tenancy,
                            tags=tags.from_specifications(params, "vpc"))
     if params.get("AmazonProvidedIpv6CidrBlock"):
@@ -152,8 +151,8 @@ def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
 def delete_vpc(context: RequestContext, params: dict) -> dict:
     vpc = require(context, Vpc, params["VpcId"])
     if _dependents(context, vpc):
-        raise Ec2Error("DependencyViolation",
-                       f"The vpc '{vpc.id}' has dependencies and cannot be deleted.")
+        raise ec2.DependencyViolation(
+            f"The vpc '{vpc.id}' has dependencies and cannot be deleted.")
     with context.store.transaction() as tx:
         for cls, rid in ((RouteTable, vpc.main_route_table_id),
                          (SecurityGroup, vpc.default_security_group_id)):
@@ -179,9 +178,7 @@ def describe_vpc_attribute(context: RequestContext, params: dict) -> dict:
     vpc = require(context, Vpc, params["VpcId"])
     attribute = params["Attribute"]
     if attribute not in _ATTRIBUTES:
-        raise Ec2Error("InvalidParameterValue",
-                       f"Value ({attribute}) for parameter attribute is invalid. "
-                       "Unknown attribute.")
+        raise invalid_value("attribute", attribute, "Unknown attribute.")
     member, field = _ATTRIBUTES[attribute]
     value = getattr(vpc, field)
     return {"VpcId": vpc.id, member: {"Value": value}}
@@ -192,18 +189,18 @@ def modify_vpc_attribute(context: RequestContext, params: dict) -> dict:
     vpc = require(context, Vpc, params["VpcId"])
     given = [(member, field) for member, field in _ATTRIBUTES.values() if member in params]
     if len(given) != 1:
-        raise Ec2Error("InvalidParameterCombination",
-                       "Fields for multiple attribute types specified: "
-                       + ", ".join(m for m, _ in given) if given else
-                       "No attributes specified.")
+        raise ec2.InvalidParameterCombination(
+            "Fields for multiple attribute types specified: "
+            + ", ".join(m for m, _ in given) if given else
+            "No attributes specified.")
     member, field = given[0]
     value = params[member].get("Value")
     if value is None:
-        raise Ec2Error("MissingParameter", f"{member}.Value")
+        raise ec2.MissingParameter(f"{member}.Value")
     if field == "enable_dns_hostnames" and value and not vpc.enable_dns_support:
-        raise Ec2Error("InvalidParameterValue",
-                       "Cannot enable DNS hostnames when DNS support is disabled for "
-                       f"{vpc.id}.")
+        raise ec2.InvalidParameterValue(
+            "Cannot enable DNS hostnames when DNS support is disabled for "
+            f"{vpc.id}.")
     with context.store.transaction() as tx:
         mine = tx.edit(Vpc, vpc.id)
         setattr(mine, field, value)
@@ -261,7 +258,7 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
     network = _check_vpc_cidr(params["CidrBlock"])
     for existing in vpc.cidr_associations:
         if network.overlaps(ipaddress.IPv4Network(existing.cidr)):
-            raise Ec2Error("InvalidVpc.Range", str(network))
+            raise ec2.InvalidVpcRange(str(network))
     association = CidrAssociation(association_id=ids.new_id("vpc-cidr-assoc"), cidr=str(network))
     with context.store.transaction() as tx:
         mine = tx.edit(Vpc, vpc.id)
@@ -273,7 +270,7 @@ def associate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
         "CidrBlockState": {"State": "associating"}}}
 
 
-def _cidr_limit(vpc: Vpc) -> Ec2Error:
+def _cidr_limit(vpc: Vpc) -> ServiceError:
     """Five IPv4 and five IPv6 blocks per VPC (the VPC quotas' defaults); the message as
     AWS words it (moto's aws_verified test_associate_vpc_ipv4_cidr_block)."""
     return ec2.CidrLimitExceeded(
@@ -290,10 +287,10 @@ def disassociate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
                 if association.association_id != association_id:
                     continue
                 if family == "v4" and association.cidr == vpc.cidr_block:
-                    raise Ec2Error("OperationNotPermitted",
-                                   f"The vpc CIDR block with association ID {association_id} "
-                                   "may not be disassociated. It is the primary IPv4 CIDR "
-                                   "block of the VPC")
+                    raise ec2.OperationNotPermitted(
+                        f"The vpc CIDR block with association ID {association_id} "
+                        "may not be disassociated. It is the primary IPv4 CIDR "
+                        "block of the VPC")
                 _disassociate(context, vpc, association)
                 if family == "v4":
                     return {"VpcId": vpc.id, "CidrBlockAssociation": {
@@ -302,7 +299,7 @@ def disassociate_vpc_cidr_block(context: RequestContext, params: dict) -> dict:
                 return {"VpcId": vpc.id, "Ipv6CidrBlockAssociation": {
                     "AssociationId": association_id, "Ipv6CidrBlock": association.cidr,
                     "Ipv6CidrBlockState": {"State": "disassociating"}}}
-    raise Ec2Error("InvalidVpcCidrBlockAssociationID.NotFound", association_id)
+    raise ec2.InvalidVpcCidrBlockAssociationIDNotFound(association_id)
 
 
 def _disassociate(context: RequestContext, vpc: Vpc, association: CidrAssociation) -> None:
@@ -314,9 +311,9 @@ def _disassociate(context: RequestContext, vpc: Vpc, association: CidrAssociatio
         blocks += [a.cidr for a in subnet.ipv6_associations]
         if any(ipaddress.ip_network(b).subnet_of(network) for b in blocks  # type: ignore[arg-type]
                if ipaddress.ip_network(b).version == network.version):
-            raise Ec2Error("DependencyViolation",
-                           f"The vpc CIDR block {association.cidr} has subnets and cannot be "
-                           "disassociated.")
+            raise ec2.DependencyViolation(
+                f"The vpc CIDR block {association.cidr} has subnets and cannot be "
+                "disassociated.")
     with context.store.transaction() as tx:
         mine = tx.edit(Vpc, vpc.id)
         mine.cidr_associations = [a for a in mine.cidr_associations

@@ -8,7 +8,7 @@ says, per kind, what AWS's API references list: the id's prefix and the two erro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -34,6 +34,7 @@ from pocketlink.model.route53 import HostedZone
 from pocketlink.wire.errors import ServiceError
 
 R = TypeVar("R", bound=Resource)
+V = TypeVar("V", bound=Resource)
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,29 @@ def find(context: RequestContext, cls: type[R], resource_id: str, regional: bool
 
 def require(context: RequestContext, cls: type[R], resource_id: str) -> R:
     """The caller's ``cls`` by ``resource_id``, or its service's Malformed / NotFound error."""
-    lookup = LOOKUPS[cls]
-    if lookup.malformed is not None and not ids.looks_like(lookup.prefix, resource_id):
-        raise lookup.malformed(resource_id)
+    lookup = _well_formed(cls, resource_id)
     found = find(context, cls, resource_id, lookup.regional)
     if found is None:
         raise lookup.not_found(lookup.message.format(resource_id))
     return found
+
+
+def require_among(cls: type[Resource], resource_id: str, visible: Iterable[V]) -> V:
+    """``require`` for kinds the caller sees more of than it owns (a peering it is the
+    accepter of, AWS's managed prefix lists) or less (DHCP options it deleted): the one
+    of ``visible`` by ``resource_id``, or ``cls``'s Malformed / NotFound error."""
+    lookup = _well_formed(cls, resource_id)
+    found = next((r for r in visible if r.id == resource_id), None)
+    if found is None:
+        raise lookup.not_found(lookup.message.format(resource_id))
+    return found
+
+
+def _well_formed(cls: type[Resource], resource_id: str) -> Lookup:
+    lookup = LOOKUPS[cls]
+    if lookup.malformed is not None and not ids.looks_like(lookup.prefix, resource_id):
+        raise lookup.malformed(resource_id)
+    return lookup
 
 
 def owned(context: RequestContext, cls: type[R], regional: bool = True) -> list[R]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from pocketlink.wire.errors import Ec2Error
+from pocketlink.api.errors import ec2
 
 MAX_TAGS = 50
 
@@ -22,22 +22,22 @@ def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
 
 def validate(tags: dict[str, str]) -> None:
     if len(tags) > MAX_TAGS:
-        raise Ec2Error("TagLimitExceeded",
-                       f"The maximum number of tags for a resource ({MAX_TAGS}) has been reached")
+        raise ec2.TagLimitExceeded(
+            f"The maximum number of tags for a resource ({MAX_TAGS}) has been reached")
     for key, value in tags.items():
         if not key or len(key) > 128:
-            raise Ec2Error("InvalidParameterValue",
-                           f"Tag key exceeds the maximum length of 128 characters or is empty: {key!r}")
+            raise ec2.InvalidParameterValue(
+                f"Tag key exceeds the maximum length of 128 characters or is empty: {key!r}")
         if key.lower().startswith("aws:"):
-            raise Ec2Error("InvalidParameterValue",
-                           "Tag keys starting with 'aws:' are reserved for internal use")
+            raise ec2.InvalidParameterValue(
+                "Tag keys starting with 'aws:' are reserved for internal use")
         if len(value) > 256:
-            raise Ec2Error("InvalidParameterValue",
-                           "Tag value exceeds the maximum length of 256 characters")
+            raise ec2.InvalidParameterValue(
+                "Tag value exceeds the maximum length of 256 characters")
         if not printable(key) or not printable(value):
-            raise Ec2Error("InvalidParameterValue",
-                           f"Tag {'key' if not printable(key) else 'value'} contains invalid "
-                           "characters")
+            raise ec2.InvalidParameterValue(
+                f"Tag {'key' if not printable(key) else 'value'} contains invalid "
+                "characters")
 
 
 def from_specifications(params: dict, resource_type: str) -> dict[str, str]:
@@ -46,11 +46,11 @@ def from_specifications(params: dict, resource_type: str) -> dict[str, str]:
     for spec in params.get("TagSpecifications") or []:
         kind = spec.get("ResourceType")
         if kind is None:
-            raise Ec2Error("InvalidParameterValue",
-                           "Value for parameter resourceType is missing in TagSpecification")
+            raise ec2.InvalidParameterValue(
+                "Value for parameter resourceType is missing in TagSpecification")
         if kind != resource_type:
-            raise Ec2Error("InvalidParameterValue",
-                           f"'{kind}' is not a valid taggable resource type for this operation.")
+            raise ec2.InvalidParameterValue(
+                f"'{kind}' is not a valid taggable resource type for this operation.")
         for tag in spec.get("Tags") or []:
             tags[tag.get("Key", "")] = tag.get("Value", "")
     validate(tags)

@@ -22,6 +22,8 @@ Nouns, one job each:
   store to say something is true).
 - ``template_url`` (template_url.py): a TemplateURL's S3 object, read from the backend.
 - ``providers`` (providers/): one module per resource type, found by ``providers()``.
+- ``errors`` (errors.py): CloudFormation's error classes, and ``ValidationError``, which
+  its model does not list but which answers most bad requests.
 
 The engine never knows a resource's details; a provider never knows a template's.
 """

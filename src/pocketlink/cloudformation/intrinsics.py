@@ -32,8 +32,6 @@ class Unknown:
 
 
 NO_VALUE = object()  # AWS::NoValue: the property (or list item) is left out
-PSEUDO = ("AWS::AccountId", "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::Partition",
-          "AWS::URLSuffix", "AWS::NotificationARNs", "AWS::NoValue")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _SUB_NAME = re.compile(r"[A-Za-z0-9_.:]+")
 

@@ -11,6 +11,8 @@ the API's errors show in the page in AWS's words.
   the session, route, run the page in a worker thread (the event loop stays free: the page
   calls the API, which that loop answers), lay the page out.
 - ``routing``: the URL patterns and the page that answers each.
+- ``view``: what a page is given (``View``: the request, the session, the clients) and
+  what it answers besides a page (``Redirect`` after a form that worked, ``Json``).
 - ``session``: the account and region (a cookie; ``?account=&region=`` set it), and, with
   ``--strict-auth``, the access key and secret the user signed in with.
 - ``aws``: botocore clients of the daemon's API, cached per key, region and service,

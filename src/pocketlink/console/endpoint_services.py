@@ -79,9 +79,7 @@ def create(view: View):
                     "SupportedIpAddressTypes": view.values("ip_types") or ["ipv4"]}
     if view.value("private_dns").strip():
         params["PrivateDnsName"] = view.value("private_dns").strip()
-    if view.value("name").strip():
-        params["TagSpecifications"] = [{"ResourceType": "vpc-endpoint-service", "Tags": [
-            {"Key": "Name", "Value": view.value("name").strip()}]}]
+    params.update(view.name_tag_specifications("vpc-endpoint-service"))
     try:
         made = view.ec2.create_vpc_endpoint_service_configuration(**params)["ServiceConfiguration"]
     except ClientError as error:
@@ -223,12 +221,16 @@ def _act(view: View, tab: str, done: str, call) -> Page | Redirect:
     return Redirect(f"{BASE}/{view.params['id']}?tab={tab}", done)
 
 
+def _modify(view: View, done: str, **params) -> Page | Redirect:
+    return _act(view, "details", done, lambda: view.ec2.modify_vpc_endpoint_service_configuration(
+        ServiceId=view.params["id"], **params))
+
+
 @post(f"{BASE}/{{id}}/private-dns")
 def modify_private_dns(view: View):
     name = view.value("private_dns").strip()
     params = {"PrivateDnsName": name} if name else {"RemovePrivateDnsName": True}
-    return _act(view, "details", "Modified the private DNS name", lambda: (
-        view.ec2.modify_vpc_endpoint_service_configuration(ServiceId=view.params["id"], **params)))
+    return _modify(view, "Modified the private DNS name", **params)
 
 
 @post(f"{BASE}/{{id}}/verify")
@@ -244,41 +246,40 @@ def modify_ip_types(view: View):
     wanted = set(view.values("ip_types"))
     params = {k: v for k, v in (("AddSupportedIpAddressTypes", sorted(wanted - current)),
                                 ("RemoveSupportedIpAddressTypes", sorted(current - wanted))) if v}
-    return _act(view, "details", "Modified the supported IP address types", lambda: (
-        view.ec2.modify_vpc_endpoint_service_configuration(ServiceId=view.params["id"], **params)))
+    return _modify(view, "Modified the supported IP address types", **params)
 
 
 @post(f"{BASE}/{{id}}/acceptance")
 def modify_acceptance(view: View):
-    return _act(view, "details", "Modified the endpoint acceptance setting", lambda: (
-        view.ec2.modify_vpc_endpoint_service_configuration(
-            ServiceId=view.params["id"], AcceptanceRequired=bool(view.values("acceptance")))))
+    return _modify(view, "Modified the endpoint acceptance setting",
+                   AcceptanceRequired=bool(view.values("acceptance")))
 
 
-def _unsuccessful(result: dict) -> None:
-    """Accept/Reject answer 200 with the endpoints they could not move: shown as errors."""
-    for item in result.get("Unsuccessful", []):
-        error = item.get("Error", {})
-        raise ClientError({"Error": {"Code": error.get("Code", "Unsuccessful"),
-                                     "Message": f"{item.get('ResourceId')}: "
-                                                f"{error.get('Message', '')}"}},
-                          "AcceptVpcEndpointConnections")
+def _decide(view: View, verb: str, call) -> Page | Redirect:
+    """Accept or Reject one endpoint's connection request. Both answer 200 with the
+    endpoints they could not move: shown as errors."""
+    endpoint = view.value("endpoint")
+
+    def move() -> None:
+        result = call(ServiceId=view.params["id"], VpcEndpointIds=[endpoint])
+        for item in result.get("Unsuccessful", []):
+            error = item.get("Error", {})
+            raise ClientError({"Error": {"Code": error.get("Code", "Unsuccessful"),
+                                         "Message": f"{item.get('ResourceId')}: "
+                                                    f"{error.get('Message', '')}"}},
+                              f"{verb}VpcEndpointConnections")
+
+    return _act(view, "connections", f"{verb}ed the connection request of {endpoint}", move)
 
 
 @post(f"{BASE}/{{id}}/accept")
 def accept(view: View):
-    endpoint = view.value("endpoint")
-    return _act(view, "connections", f"Accepted the connection request of {endpoint}", lambda:
-                _unsuccessful(view.ec2.accept_vpc_endpoint_connections(
-                    ServiceId=view.params["id"], VpcEndpointIds=[endpoint])))
+    return _decide(view, "Accept", view.ec2.accept_vpc_endpoint_connections)
 
 
 @post(f"{BASE}/{{id}}/reject")
 def reject(view: View):
-    endpoint = view.value("endpoint")
-    return _act(view, "connections", f"Rejected the connection request of {endpoint}", lambda:
-                _unsuccessful(view.ec2.reject_vpc_endpoint_connections(
-                    ServiceId=view.params["id"], VpcEndpointIds=[endpoint])))
+    return _decide(view, "Reject", view.ec2.reject_vpc_endpoint_connections)
 
 
 @post(f"{BASE}/{{id}}/principals")

@@ -225,9 +225,7 @@ def create(view: View):
                       PrivateDnsEnabled=bool(view.values("private_dns")))
     if view.value("policy") == "custom":
         params["PolicyDocument"] = view.value("policy_document")
-    if view.value("name").strip():
-        params["TagSpecifications"] = [{"ResourceType": "vpc-endpoint", "Tags": [
-            {"Key": "Name", "Value": view.value("name").strip()}]}]
+    params.update(view.name_tag_specifications("vpc-endpoint"))
     try:
         made = view.ec2.create_vpc_endpoint(**params)["VpcEndpoint"]
     except ClientError as error:

@@ -75,5 +75,14 @@ class View:
             return self.form.get(name, [])
         return default or []
 
+    def name_tag_specifications(self, resource_type: str) -> dict:
+        """A create form's Name field as the create call's ``TagSpecifications`` (none
+        when it was left empty)."""
+        name = self.value("name").strip()
+        if not name:
+            return {}
+        return {"TagSpecifications": [{"ResourceType": resource_type,
+                                       "Tags": [{"Key": "Name", "Value": name}]}]}
+
     def failed(self, error: ClientError) -> None:
         self.flashes.append(error_flash(error))

@@ -255,29 +255,29 @@ def _permission(view: View) -> dict:
     return permission
 
 
-@post("vpc/security-groups/{id}/authorize")
-def authorize(view: View):
+def _change_rules(view: View, ingress, egress, done: str, **params) -> Page | Redirect:
+    """One call on the group's inbound (``ingress``) or outbound (``egress``) rules, as the
+    form's ``direction`` says; the group's page again, on that tab."""
     group_id, direction = view.params["id"], view.value("direction")
-    call = view.ec2.authorize_security_group_egress if direction == "outbound" else \
-        view.ec2.authorize_security_group_ingress
+    call = egress if direction == "outbound" else ingress
     try:
-        call(GroupId=group_id, IpPermissions=[_permission(view)])
+        call(GroupId=group_id, **params)
     except ClientError as error:
         view.failed(error)
         return _group_page(view, direction)
-    return Redirect(f"vpc/security-groups/{group_id}?tab={direction}",
-                    f"Added an {direction} rule to {group_id}")
+    return Redirect(f"vpc/security-groups/{group_id}?tab={direction}", done)
+
+
+@post("vpc/security-groups/{id}/authorize")
+def authorize(view: View):
+    return _change_rules(
+        view, view.ec2.authorize_security_group_ingress, view.ec2.authorize_security_group_egress,
+        f"Added an {view.value('direction')} rule to {view.params['id']}",
+        IpPermissions=[_permission(view)])
 
 
 @post("vpc/security-groups/{id}/revoke")
 def revoke(view: View):
-    group_id, direction = view.params["id"], view.value("direction")
-    call = view.ec2.revoke_security_group_egress if direction == "outbound" else \
-        view.ec2.revoke_security_group_ingress
-    try:
-        call(GroupId=group_id, SecurityGroupRuleIds=[view.value("rule")])
-    except ClientError as error:
-        view.failed(error)
-        return _group_page(view, direction)
-    return Redirect(f"vpc/security-groups/{group_id}?tab={direction}",
-                    f"Deleted rule {view.value('rule')}")
+    return _change_rules(
+        view, view.ec2.revoke_security_group_ingress, view.ec2.revoke_security_group_egress,
+        f"Deleted rule {view.value('rule')}", SecurityGroupRuleIds=[view.value("rule")])

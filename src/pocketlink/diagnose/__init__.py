@@ -18,6 +18,8 @@ same walk behind EC2's Reachability Analyzer API (api/ec2_network_insights.py).
   target's namespace; the daemon adds it to the walk (its control door only).
 - ``probe`` (probe.py): the proof: a TCP connect from inside the instance's namespace to
   the resolved address, run by the CLI (it needs root), so the verdict meets the world.
+- ``report`` (report.py): the verdict and the probe laid out as ``pocketlink diagnose``
+  prints them, one line per hop.
 """
 
 from pocketlink.diagnose.walk import Diagnosis, Hop, diagnose

@@ -1,6 +1,7 @@
 """Faults on demand: ``pocketlink fault ...``, pocketlink's own, or AWS FIS's experiments
 (``api/fis.py``).
 
+- ``cli`` (cli.py): ``pocketlink fault ...``, through the daemon's control socket.
 - ``requests`` (requests.py): a fault asked for, checked against the store and stored
   (``model.faults.Fault``), or cleared; the daemon answers them on its control socket.
 - ``plan`` (plan.py): the kernel state the stored faults want, as plain data.

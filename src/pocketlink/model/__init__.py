@@ -23,6 +23,8 @@
 - ``prefix_lists`` (prefix_lists.py): customer managed prefix lists and their versions.
 - ``subnet_reservations`` (subnet_reservations.py): subnet CIDR reservations.
 - ``route53`` (route53.py): hosted zones, record sets and their changes.
+- ``cloudformation`` (cloudformation.py): stacks (template, parameters, resources as last
+  applied, events) and change sets.
 - ``acm`` (acm.py): ACM certificates, their validation records and status.
 - ``ssl_policies`` (ssl_policies.py): ELBv2's security policies and ALPN policies, as data.
 - ``internet`` (internet.py): internet gateways, public IPv4 addresses (Elastic IPs and

@@ -91,9 +91,6 @@ class VpcPeeringConnection(Resource):
     def other_vpc(self, vpc_id: str) -> str:
         return self.accepter_vpc_id if vpc_id == self.requester_vpc_id else self.requester_vpc_id
 
-    def involves(self, account: str) -> bool:
-        return account in (self.account, self.accepter_owner_id)
-
 
 def link_addresses(index: int, requester: bool) -> tuple[str, str]:
     """One end's addresses on the peering's link (IPv4 /30, IPv6 /126)."""

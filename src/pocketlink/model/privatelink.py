@@ -82,7 +82,6 @@ class ConnectionEvent:
     event: str  # Connect | Accept | Reject | Delete
     vpc_endpoint_id: str
     time: str
-    delivered: bool = False
 
 
 @dataclass(kw_only=True)

@@ -3,6 +3,9 @@
 Nouns, one job each:
 
 - ``ServiceSpec`` (specs.py): one AWS service's model, with pocketlink's patches applied.
+- ``HttpRequest``, ``HttpResponse`` (message.py): the HTTP exchange as plain data.
+- ``ServiceError`` (errors.py): an AWS error as an exception; EC2's codes and their
+  messages (``EC2_ERRORS``), one class each.
 - ``RequestParser`` (parser.py): an HTTP request becomes ``(operation, params)``; the ec2,
   query, rest-xml and json protocols.
 - ``ResponseSerializer`` (serializer.py): a result dict or a ``ServiceError`` becomes an HTTP response.
