@@ -301,3 +301,13 @@ def test_propagation_needs_the_gateway_in_the_tables_vpc(ec2, make_vpc, vgw):
         ec2.enable_vgw_route_propagation(GatewayId="vgw-0123456789abcdef0",
                                          RouteTableId=_main_table(ec2, vpc))
     assert _error(refused)[0] == "InvalidVpnGatewayID.NotFound"
+
+
+def test_a_vpc_with_an_attached_gateway_is_not_deleted(ec2, make_vpc, vgw):
+    vpc = make_vpc("10.7.0.0/16")
+    _attach(ec2, vgw, vpc)
+    with pytest.raises(ClientError) as refused:
+        ec2.delete_vpc(VpcId=vpc["VpcId"])
+    assert _error(refused)[0] == "DependencyViolation"
+    ec2.detach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc["VpcId"])
+    ec2.delete_vpc(VpcId=vpc["VpcId"])
