@@ -57,7 +57,7 @@ class VpcAttachment:
 class VpnGateway(Resource):
     """A VPC's end of Site-to-Site VPN, attached to at most one VPC at a time; AWS keeps
     a detached attachment in the list, so does ``attachments`` (one per VPC, the last state).
-    ``propagating_route_tables`` are the route tables EnableVgwRoutePropagation named."""
+    The route tables that propagate it name it (``RouteTable.propagating_vgws``)."""
 
     kind = "vpn-gateway"
 
@@ -66,7 +66,6 @@ class VpnGateway(Resource):
     availability_zone: str | None = None
     state: str = VpnState.AVAILABLE
     attachments: list[VpcAttachment] = field(default_factory=list)
-    propagating_route_tables: list[str] = field(default_factory=list)
     deleted_at: str | None = None
 
     @property
