@@ -1,9 +1,12 @@
 """The providers of Site-to-Site VPN's resources, through a stack of the real daemon: a
 virtual private gateway attached to a VPC (``VGW|vpc-...``, complete once ``attached``),
-its routes propagated into a route table, tags changed in place; the delete leaves the
-gateway ``deleted`` and the table propagating nothing."""
+propagating into a route table, a customer gateway and a VPN connection between them
+(complete once ``available``) with a static route, which shows in the table as
+propagated; tags changed in place; the delete leaves every record ``deleted``."""
 
 from __future__ import annotations
+
+from tests.conftest import wait_for
 
 FAST = {"Delay": 1, "MaxAttempts": 300}
 
@@ -32,9 +35,24 @@ Resources:
     Properties:
       VpnGatewayId: !Ref Gateway
       RouteTableIds: [!Ref Routes]
+  Office:
+    Type: AWS::EC2::CustomerGateway
+    Properties: {Type: ipsec.1, IpAddress: 198.18.5.1, BgpAsn: 65200}
+  Connection:
+    Type: AWS::EC2::VPNConnection
+    Properties:
+      Type: ipsec.1
+      CustomerGatewayId: !Ref Office
+      VpnGatewayId: !Ref Gateway
+      StaticRoutesOnly: true
+  OfficeRoute:
+    Type: AWS::EC2::VPNConnectionRoute
+    Properties: {VpnConnectionId: !Ref Connection, DestinationCidrBlock: 192.168.50.0/24}
 Outputs:
   Gateway: {Value: !GetAtt Gateway.VPNGatewayId}
   Routes: {Value: !Ref Routes}
+  Office: {Value: !GetAtt Office.CustomerGatewayId}
+  Connection: {Value: !Ref Connection}
 """
 
 
@@ -57,6 +75,14 @@ def test_a_gateway_attached_and_propagating(cfn, clients):
     assert attachment["PhysicalResourceId"].startswith("VGW|vpc-")
     (table,) = ec2.describe_route_tables(RouteTableIds=[out["Routes"]])["RouteTables"]
     assert table["PropagatingVgws"] == [{"GatewayId": out["Gateway"]}]
+    (connection,) = ec2.describe_vpn_connections(VpnConnectionIds=[out["Connection"]])[
+        "VpnConnections"]
+    assert connection["State"] == "available"
+    assert connection["CustomerGatewayId"] == out["Office"]
+    wait_for(lambda: {"DestinationCidrBlock": "192.168.50.0/24", "GatewayId": out["Gateway"],
+                      "Origin": "EnableVgwRoutePropagation", "State": "active"} in
+             ec2.describe_route_tables(RouteTableIds=[out["Routes"]])["RouteTables"][0][
+                 "Routes"])
 
     cfn.update_stack(StackName="vpn", TemplateBody=VPN,
                      Parameters=[{"ParameterKey": "Team", "ParameterValue": "b"}])
@@ -68,3 +94,9 @@ def test_a_gateway_attached_and_propagating(cfn, clients):
     cfn.get_waiter("stack_delete_complete").wait(StackName="vpn", WaiterConfig=FAST)
     (gateway,) = ec2.describe_vpn_gateways(VpnGatewayIds=[out["Gateway"]])["VpnGateways"]
     assert gateway["State"] == "deleted"
+    (office,) = ec2.describe_customer_gateways(CustomerGatewayIds=[out["Office"]])[
+        "CustomerGateways"]
+    assert office["State"] == "deleted"
+    (connection,) = ec2.describe_vpn_connections(VpnConnectionIds=[out["Connection"]])[
+        "VpnConnections"]
+    assert connection["State"] == "deleted"

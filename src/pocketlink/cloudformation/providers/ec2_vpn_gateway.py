@@ -4,9 +4,9 @@ VPCGatewayAttachment of the stack goes first)."""
 
 from __future__ import annotations
 
-from pocketlink.cloudformation.calls import Api, ProviderError
-from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications, gone
-from pocketlink.cloudformation.providers._ec2 import DEPENDENCY_WAIT, retag
+from pocketlink.cloudformation.calls import Api
+from pocketlink.cloudformation.providers import Done, Provider, ec2_tag_specifications
+from pocketlink.cloudformation.providers._ec2 import delete_unless_in_use, retag
 
 
 class VpnGatewayProvider(Provider):
@@ -26,15 +26,4 @@ class VpnGatewayProvider(Provider):
         return Done(physical_id, {"VPNGatewayId": physical_id})
 
     async def delete(self, api: Api, physical_id: str, properties: dict) -> None:
-        def attempt() -> bool:
-            try:
-                api.call("ec2", "DeleteVpnGateway", {"VpnGatewayId": physical_id})
-            except ProviderError as error:
-                if gone(error):
-                    return True
-                if "IncorrectState" in str(error):  # still attached: its attachment goes
-                    return False
-                raise
-            return True
-
-        await api.until(attempt, "The VPN gateway is in use.", DEPENDENCY_WAIT)
+        await delete_unless_in_use(api, "DeleteVpnGateway", {"VpnGatewayId": physical_id})
