@@ -231,6 +231,13 @@ def test_unknown_customer_gateways_and_connections_are_refused(ec2, vgw):
     assert _error(refused) == (
         "InvalidParameterValue",
         "The request must not contain both parameter vpnGatewayId and transitGatewayId")
+    cgw = ec2.create_customer_gateway(Type="ipsec.1", IpAddress="198.18.3.1",
+                                      BgpAsn=65040)["CustomerGateway"]["CustomerGatewayId"]
+    with pytest.raises(ClientError) as refused:  # moto's AWS-verified test: AWS's words
+        ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw,
+                                  TransitGatewayId="tgw-abcdefghij0123456")
+    assert _error(refused) == ("InvalidTransitGatewayID.NotFound",
+                               "The transitGateway ID 'tgw-abcdefghij0123456' does not exist")
 
 
 def test_a_connection_with_static_routes_propagates_them(ec2, make_vpc, vgw, cgw):

@@ -24,6 +24,7 @@ from pocketlink.model import ids
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import RouteTable, Vpc
 from pocketlink.model.regions import zone_by_name_or_id
+from pocketlink.model.transit_gateways import TransitGateway
 from pocketlink.model.vpn import (
     HOLDING,
     VPN_TYPE,
@@ -38,6 +39,7 @@ from pocketlink.model.vpn import (
     sync_gateway_routes,
     tunnel_inside_cidrs,
 )
+from pocketlink.wire.errors import ServiceError
 
 
 def _check_type(value: str | None) -> str:
@@ -380,6 +382,11 @@ def create_vpn_connection(context: RequestContext, params: dict) -> dict:
     kind = _check_type(params.get("Type"))
     customer = _find_customer_gateway(context, params["CustomerGatewayId"])
     if params.get("TransitGatewayId"):
+        gateway_id = params["TransitGatewayId"]
+        if find(context, TransitGateway, gateway_id) is None:
+            # AWS's words (moto's AWS-verified test_vpn_connections.py)
+            raise ServiceError(f"The transitGateway ID '{gateway_id}' does not exist",
+                               code="InvalidTransitGatewayID.NotFound")
         raise ec2.InvalidParameterValue(
             "pocketlink does not connect VPN connections to transit gateways yet")
     if not params.get("VpnGatewayId"):
