@@ -301,9 +301,16 @@ def test_a_connection_with_static_routes_propagates_them(ec2, make_vpc, vgw, cgw
 
 def test_propagation_needs_the_gateway_in_the_tables_vpc(ec2, make_vpc, vgw):
     vpc = make_vpc("10.6.0.0/16")
+    table = _main_table(ec2, vpc)
     with pytest.raises(ClientError) as refused:
-        ec2.enable_vgw_route_propagation(GatewayId=vgw, RouteTableId=_main_table(ec2, vpc))
+        ec2.enable_vgw_route_propagation(GatewayId=vgw, RouteTableId=table)
     assert _error(refused)[0] == "Gateway.NotAttached"
+    _attach(ec2, vgw, vpc)
+    ec2.enable_vgw_route_propagation(GatewayId=vgw, RouteTableId=table)
+    ec2.detach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc["VpcId"])
+    assert _table(ec2, table)["PropagatingVgws"] == [{"GatewayId": vgw}]  # kept, as asked
+    ec2.disable_vgw_route_propagation(GatewayId=vgw, RouteTableId=table)  # detached: still off
+    assert _table(ec2, table)["PropagatingVgws"] == []
     with pytest.raises(ClientError) as refused:
         ec2.enable_vgw_route_propagation(GatewayId="vgw-0123456789abcdef0",
                                          RouteTableId=_main_table(ec2, vpc))

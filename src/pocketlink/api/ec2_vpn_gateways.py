@@ -26,6 +26,7 @@ from pocketlink.model.ec2 import RouteTable, Vpc
 from pocketlink.model.regions import zone_by_name_or_id
 from pocketlink.model.transit_gateways import TransitGateway
 from pocketlink.model.vpn import (
+    DEFAULT_AMAZON_SIDE_ASN,
     HOLDING,
     VPN_TYPE,
     AttachmentState,
@@ -50,7 +51,7 @@ def _check_type(value: str | None) -> str:
     return value
 
 
-def find_gateway(context: RequestContext, gateway_id: str) -> VpnGateway:
+def _find_gateway(context: RequestContext, gateway_id: str) -> VpnGateway:
     """The caller's virtual private gateway that is not deleted (a deleted one is only
     described, as at AWS)."""
     gateway = find(context, VpnGateway, gateway_id)
@@ -101,7 +102,7 @@ def describe_gateway(gateway: VpnGateway) -> dict:
 def _amazon_side_asn(params: dict) -> int:
     """A private ASN (64512-65534, 4200000000-4294967294), AWS's ranges for it; the
     refusal's words are a guess."""
-    asn = params.get("AmazonSideAsn", 64512)
+    asn = params.get("AmazonSideAsn", DEFAULT_AMAZON_SIDE_ASN)
     if not (64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294):
         raise ec2.InvalidParameterValue(
             f"Value ({asn}) for parameter amazonSideAsn is invalid. It must be a private ASN "
@@ -133,20 +134,20 @@ def describe_vpn_gateways(context: RequestContext, params: dict) -> dict:
     return {"VpnGateways": [describe_gateway(g) for g in gateways]}
 
 
-def attached_gateway(context: RequestContext, vpc_id: str) -> VpnGateway | None:
+def _attached_gateway(context: RequestContext, vpc_id: str) -> VpnGateway | None:
     return next((g for g in owned(context, VpnGateway) if g.vpc_id == vpc_id), None)
 
 
 @operation("ec2", "AttachVpnGateway")
 def attach_vpn_gateway(context: RequestContext, params: dict) -> dict:
-    gateway = find_gateway(context, params["VpnGatewayId"])
+    gateway = _find_gateway(context, params["VpnGatewayId"])
     vpc = require(context, Vpc, params["VpcId"])
     if gateway.vpc_id is not None:
         # The code is in AWS's list of EC2 errors; the words are a guess.
         raise ec2.VpnGatewayAttachmentLimitExceeded(
             f"The virtual private gateway {gateway.id} is already attached to network "
             f"{gateway.vpc_id}")
-    other = attached_gateway(context, vpc.id)
+    other = _attached_gateway(context, vpc.id)
     if other is not None:  # the words are a guess: a VPC takes one virtual private gateway
         raise ec2.InvalidParameterValue(
             f"Network {vpc.id} already has a virtual private gateway attached ({other.id})")
@@ -160,7 +161,7 @@ def attach_vpn_gateway(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DetachVpnGateway")
 def detach_vpn_gateway(context: RequestContext, params: dict) -> dict:
-    gateway = find_gateway(context, params["VpnGatewayId"])
+    gateway = _find_gateway(context, params["VpnGatewayId"])
     vpc_id = params["VpcId"]
     attachment = next((a for a in gateway.attachments
                        if a.vpc_id == vpc_id and a.state in HOLDING), None)
@@ -177,7 +178,7 @@ def detach_vpn_gateway(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DeleteVpnGateway")
 def delete_vpn_gateway(context: RequestContext, params: dict) -> dict:
-    gateway = find_gateway(context, params["VpnGatewayId"])
+    gateway = _find_gateway(context, params["VpnGatewayId"])
     in_use = gateway.vpc_id is not None or any(
         c.vpn_gateway_id == gateway.id and c.state != VpnState.DELETED
         for c in owned(context, VpnConnection))
@@ -193,10 +194,13 @@ def delete_vpn_gateway(context: RequestContext, params: dict) -> dict:
     return {}
 
 
-def _propagation(context: RequestContext, params: dict) -> tuple[VpnGateway, RouteTable]:
-    gateway = find_gateway(context, params["GatewayId"])
+def _propagation(context: RequestContext, params: dict, enable: bool
+                 ) -> tuple[VpnGateway, RouteTable]:
+    """The gateway and table of a propagation call: turning it on needs the gateway
+    attached to the table's VPC; turning it off does not (it may have been detached)."""
+    gateway = _find_gateway(context, params["GatewayId"])
     table = require(context, RouteTable, params["RouteTableId"])
-    if gateway.vpc_id != table.vpc_id:  # the code is AWS's for a gateway elsewhere; words guessed
+    if enable and gateway.vpc_id != table.vpc_id:  # the code is AWS's; the words a guess
         raise ec2.GatewayNotAttached(
             f"resource {gateway.id} is not attached to network {table.vpc_id}")
     return gateway, table
@@ -204,7 +208,7 @@ def _propagation(context: RequestContext, params: dict) -> tuple[VpnGateway, Rou
 
 @operation("ec2", "EnableVgwRoutePropagation")
 def enable_vgw_route_propagation(context: RequestContext, params: dict) -> dict:
-    gateway, table = _propagation(context, params)
+    gateway, table = _propagation(context, params, enable=True)
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         if gateway.id not in mine.propagating_vgws:
@@ -215,7 +219,7 @@ def enable_vgw_route_propagation(context: RequestContext, params: dict) -> dict:
 
 @operation("ec2", "DisableVgwRoutePropagation")
 def disable_vgw_route_propagation(context: RequestContext, params: dict) -> dict:
-    gateway, table = _propagation(context, params)
+    gateway, table = _propagation(context, params, enable=False)
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.propagating_vgws = [g for g in mine.propagating_vgws if g != gateway.id]
@@ -391,7 +395,7 @@ def create_vpn_connection(context: RequestContext, params: dict) -> dict:
             "pocketlink does not connect VPN connections to transit gateways yet")
     if not params.get("VpnGatewayId"):
         raise ec2.MissingParameter("vpnGatewayId")
-    gateway = find_gateway(context, params["VpnGatewayId"])
+    gateway = _find_gateway(context, params["VpnGatewayId"])
     options = params.get("Options") or {}
     live = [c for c in context.store.all(VpnConnection) if c.state != VpnState.DELETED]
     taken = {a for c in live for a in c.tunnel_outside_addresses}
