@@ -77,6 +77,7 @@ from pocketlink.model.transit_gateways import (
     TransitGatewayRouteTable,
     TransitGatewayVpcAttachment,
 )
+from pocketlink.model.vpn import CustomerGateway, VpnConnection, VpnGateway
 from pocketlink.network import names
 from pocketlink.network.route53_checker import HealthCheckers
 from pocketlink.reconcile.lifecycle import Lifecycle
@@ -103,7 +104,7 @@ KINDS = [Vpc, Subnet, SecurityGroup, RouteTable, NetworkInterface, Instance,
          Stack, ChangeSet, Fault,
          NetworkInsightsPath, NetworkInsightsAnalysis, ExperimentTemplate, Experiment,
          HealthCheck, FlowLog, TransitGateway, TransitGatewayVpcAttachment,
-         TransitGatewayRouteTable]
+         TransitGatewayRouteTable, VpnGateway, CustomerGateway, VpnConnection]
 
 
 @dataclass

@@ -25,6 +25,8 @@ The areas, by service:
   ``ec2_managed_prefix_lists`` (the customer's and AWS's managed prefix lists),
   ``ec2_peering`` (VPC peering connections), ``ec2_dhcp_options`` (DHCP option sets),
   ``ec2_transit_gateways`` (transit gateways, VPC attachments, their route tables),
+  ``ec2_vpn_gateways`` (Site-to-Site VPN's records: virtual private and customer
+  gateways, VPN connections; none carries traffic),
   ``ec2_interface_addresses`` (an ENI's addresses and attributes after creation),
   ``ec2_interface_attachments`` (ENIs attached beside an instance's primary one),
   ``ec2_subnet_reservations`` (subnet CIDR reservations),

@@ -4,7 +4,10 @@ Local routes (``origin CreateRouteTable``) come and go with the VPC's CIDR block
 cannot be deleted. Gateway endpoint routes (prefix-list destinations) arrive with the
 endpoints' issue and, as at AWS, cannot be made or removed through these calls. A route
 to an internet gateway (``igw-``) needs the gateway attached to the table's VPC; one to a
-NAT gateway (``nat-``) turns ``blackhole`` when the NAT gateway is deleted, as at AWS.
+NAT gateway (``nat-``) turns ``blackhole`` when the NAT gateway is deleted, as at AWS. A
+route to a virtual private gateway (``vgw-``) is ``active`` while the gateway is attached to
+the table's VPC; the ones EnableVgwRoutePropagation brings (``PropagatingVgws``) are kept
+by ec2_vpn_gateways and cannot be deleted or replaced here.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pocketlink.model.ec2 import (
 from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
 from pocketlink.model.peering import PEERING_ENDED, PeeringState
 from pocketlink.model.transit_gateways import attached_to
+from pocketlink.model.vpn import PROPAGATED, VpnGateway, VpnState, gateway_route_state
 from pocketlink.store import Transaction
 from pocketlink.wire.errors import ServiceError
 
@@ -106,7 +110,7 @@ def describe_route_table(table: RouteTable) -> dict:
              **({"GatewayId": a.gateway_id} if a.gateway_id else {})}
             for a in table.associations
         ],
-        "PropagatingVgws": [],
+        "PropagatingVgws": [{"GatewayId": g} for g in table.propagating_vgws],
     }
     if table.tags:
         item["Tags"] = tags.tag_set(table.tags)
@@ -188,8 +192,11 @@ def _gateway_association(context: RequestContext, table: RouteTable, gateway_id:
     for such a gateway), it has one such table, and the table routes only to the VPC
     (local) or to network interfaces, as the VPC guide's gateway route tables allow. The
     VPC router routes what comes in through the gateway by it (network/topology.py)."""
+    if gateway_id.startswith("vgw-") and find(context, VpnGateway, gateway_id) is not None:
+        raise ec2.InvalidParameterValue(
+            "pocketlink does not associate route tables with virtual private gateways yet")
     gateway = find(context, InternetGateway, gateway_id)
-    if gateway is None:  # pocketlink has no virtual private gateways (vgw-)
+    if gateway is None:
         raise ec2.InvalidGatewayIDNotFound(gateway_id)
     if gateway.vpc_id != table.vpc_id:
         raise ec2.InvalidParameterValue(
@@ -319,6 +326,13 @@ def _route_target(context: RequestContext, table: RouteTable, params: dict) -> d
             raise ServiceError(f"The transitGateway ID '{value}' does not exist.",
                                code="InvalidTransitGatewayID.NotFound")
         return given
+    if field == "gateway_id" and value.startswith("vgw-"):
+        vgw = find(context, VpnGateway, value)
+        if vgw is None or vgw.state == VpnState.DELETED:
+            raise ec2.InvalidGatewayIDNotFound(value)
+        # AWS's check of a gateway attached elsewhere is not known for a vgw: the route is
+        # taken, and is a blackhole until the gateway is attached to the table's VPC.
+        return {field: value, "state": gateway_route_state(vgw, table.vpc_id)}
     if field == "gateway_id":
         if value == "local" or value.startswith("vpce-"):
             raise ec2.InvalidParameterValue(
@@ -401,6 +415,10 @@ def delete_route(context: RequestContext, params: dict) -> dict:
     if _is_gateway_endpoint_route(route):
         raise ec2.InvalidParameterValue(f"The route {route.destination} is managed by VPC endpoint "
                                         f"{route.gateway_id}; modify the endpoint instead.")
+    if route.origin == PROPAGATED:  # the words are a guess
+        raise ec2.InvalidParameterValue(
+            f"The route {route.destination} is propagated by {route.gateway_id}; disable "
+            "its route propagation instead.")
     with context.store.transaction() as tx:
         mine = tx.edit(RouteTable, table.id)
         mine.routes = [r for r in mine.routes if r.destination != route.destination]
@@ -411,7 +429,8 @@ def delete_route(context: RequestContext, params: dict) -> dict:
 def replace_route(context: RequestContext, params: dict) -> dict:
     table = require(context, RouteTable, params["RouteTableId"])
     route = _find_route(table, params)
-    if route.gateway_id == "local" or _is_gateway_endpoint_route(route):
+    if route.gateway_id == "local" or _is_gateway_endpoint_route(route) or \
+            route.origin == PROPAGATED:
         raise ec2.InvalidParameterValue(f"The route {route.destination} cannot be replaced")
     target = _route_target(context, table, params)
     with context.store.transaction() as tx:

@@ -21,6 +21,7 @@ from pocketlink.model.internet import (
 from pocketlink.model.network_insights import NetworkInsightsAnalysis, NetworkInsightsPath
 from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
+from pocketlink.model.vpn import CustomerGateway, VpnConnection, VpnGateway
 
 # The kinds CreateTags takes, with the ResourceType DescribeTags gives them.
 RESOURCE_TYPES: dict[type[Resource], str] = {
@@ -31,6 +32,8 @@ RESOURCE_TYPES: dict[type[Resource], str] = {
     VpcPeeringConnection: "vpc-peering-connection", DhcpOptions: "dhcp-options",
     ManagedPrefixList: "prefix-list", NetworkInsightsPath: "network-insights-path",
     NetworkInsightsAnalysis: "network-insights-analysis", FlowLog: "vpc-flow-log",
+    VpnGateway: "vpn-gateway", CustomerGateway: "customer-gateway",
+    VpnConnection: "vpn-connection",
 }
 _BY_PREFIX = {LOOKUPS[cls].prefix: cls for cls in RESOURCE_TYPES}
 

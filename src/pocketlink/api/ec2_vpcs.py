@@ -26,6 +26,7 @@ from pocketlink.model.ec2 import (
     Vpc,
 )
 from pocketlink.model.internet import EgressOnlyInternetGateway, InternetGateway, NatGateway
+from pocketlink.model.vpn import VpnGateway
 from pocketlink.store import Transaction
 from pocketlink.wire.errors import ServiceError
 
@@ -144,6 +145,7 @@ def _dependents(context: RequestContext, vpc: Vpc) -> list[str]:
     found += [g.id for g in store.all(InternetGateway) if g.vpc_id == vpc.id]
     found += [g.id for g in store.all(EgressOnlyInternetGateway) if g.vpc_id == vpc.id]
     found += [n.id for n in store.all(NatGateway) if n.vpc_id == vpc.id and n.state != "deleted"]
+    found += [g.id for g in store.all(VpnGateway) if g.vpc_id == vpc.id]
     return found
 
 

@@ -31,6 +31,7 @@ from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.prefix_lists import ManagedPrefixList
 from pocketlink.model.privatelink import ConnectionNotification, EndpointService, VpcEndpoint
 from pocketlink.model.route53 import HostedZone
+from pocketlink.model.vpn import CustomerGateway, VpnConnection, VpnGateway
 from pocketlink.wire.errors import ServiceError
 
 R = TypeVar("R", bound=Resource)
@@ -88,6 +89,10 @@ LOOKUPS: dict[type[Resource], Lookup] = {
     EgressOnlyInternetGateway: Lookup(
         ec2.InvalidGatewayIDNotFound, prefix="eigw",
         malformed=ec2.InvalidEgressOnlyInternetGatewayIdMalformed),
+    # Site-to-Site VPN's ids: AWS's Malformed errors for them are not known, so none.
+    VpnGateway: Lookup(ec2.InvalidVpnGatewayIDNotFound, prefix="vgw"),
+    CustomerGateway: Lookup(ec2.InvalidCustomerGatewayIDNotFound, prefix="cgw"),
+    VpnConnection: Lookup(ec2.InvalidVpnConnectionIDNotFound, prefix="vpn"),
     NetworkInsightsPath: Lookup(ec2.InvalidNetworkInsightsPathIdNotFound, prefix="nip",
                                 malformed=ec2.InvalidNetworkInsightsPathIdMalformed),
     NetworkInsightsAnalysis: Lookup(ec2.InvalidNetworkInsightsAnalysisIdNotFound, prefix="nia",

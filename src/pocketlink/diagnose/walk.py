@@ -196,6 +196,11 @@ class _Walk:
                          f"{self.region}"), component=table)
             return None
         route, target = found.route, routes.target_of(found.route)
+        if target.startswith("vgw-"):  # the VPC router drops it (docs/vpn.md)
+            self.hop("route", FAIL, f"{table}: {found.cidr} via {target}, a virtual private "
+                     "gateway: pocketlink has no on-premises network, the packet is dropped",
+                     component=table)
+            return None
         if route.state != "active":
             self.hop("route", FAIL, f"{table}: {found.cidr} via {target} is {route.state}: "
                      "its target is gone or down", component=table)

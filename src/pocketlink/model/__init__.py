@@ -19,6 +19,9 @@
   and the addresses of the link an active one is between two VPC routers.
 - ``transit_gateways`` (transit_gateways.py): transit gateways, their VPC attachments and
   route tables, and the addresses of an attachment's link to the gateway's router.
+- ``vpn`` (vpn.py): Site-to-Site VPN's virtual private gateways, customer gateways and VPN
+  connections (records with AWS's states; they carry nothing), and the routes to a
+  gateway that route tables hold or propagate.
 - ``dhcp`` (dhcp.py): DHCP option sets and each account's default one.
 - ``prefix_lists`` (prefix_lists.py): customer managed prefix lists and their versions.
 - ``subnet_reservations`` (subnet_reservations.py): subnet CIDR reservations.

@@ -133,6 +133,7 @@ class RouteTable(Resource):
     vpc_id: str
     routes: list[Route] = field(default_factory=list)
     associations: list[RouteTableAssociation] = field(default_factory=list)
+    propagating_vgws: list[str] = field(default_factory=list)  # EnableVgwRoutePropagation's
 
 
 @dataclass(kw_only=True)

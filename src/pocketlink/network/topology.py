@@ -12,7 +12,9 @@ A route table's local route is a ``throw`` route in the subnet's table (the look
 routes, the bridges), so that its default route never takes the VPC's own traffic. The way
 to the internet (internet gateways, public addresses, NAT gateways) is network/internet.py's;
 a gateway route table (an internet gateway's edge association) is one more kernel table,
-chosen for what arrives on the uplink (ingress routing).
+chosen for what arrives on the uplink (ingress routing). A route to a virtual private
+gateway (``vgw-``, static or propagated) is a blackhole route: a VPN's other end is an
+on-premises network pocketlink does not have, and its traffic must not reach any other.
 
 A gateway endpoint's route (S3's or DynamoDB's prefix list, in a subnet's route table) is a
 ``local`` route of that subnet's kernel table: the prefix list's CIDRs are delivered to the
@@ -357,6 +359,10 @@ def _routes(store: Store, inputs: VpcInputs, table: RouteTable | None, number: i
                 route.egress_only_internet_gateway_id:
             via = _gateway_via(inputs, route)
             out.append(RouteSpec(number, destination, via=via, blackhole=via is None))
+            continue
+        if (route.gateway_id or "").startswith("vgw-"):
+            # A VPN's far side is nowhere here: its routes drop, whatever their state.
+            out.append(RouteSpec(number, destination, blackhole=True))
             continue
         if route.transit_gateway_id:
             via = _gateway_end(inputs, route)

@@ -32,6 +32,8 @@ Nouns, one job each:
 - ``GatewayRouters`` and ``transit_gateway_transitions`` (transit_gateways.py): each transit
   gateway's router handed to the network reconciler as a key of its own, and the moves of
   gateways, attachments and their route tables.
+- ``vpn_transitions`` (vpn.py): the moves of virtual private gateways' attachments, VPN
+  connections and their static routes, and the propagated routes that follow them.
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification; ``public_answer``, the public DNS query it and ACM's validation share.
 - ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on

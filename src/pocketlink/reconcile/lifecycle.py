@@ -57,6 +57,7 @@ from pocketlink.reconcile.peering import peering_transitions
 from pocketlink.reconcile.resolvers import Resolvers
 from pocketlink.reconcile.transit_gateways import GatewayRouters, transit_gateway_transitions
 from pocketlink.reconcile.verification import verify_private_dns
+from pocketlink.reconcile.vpn import vpn_transitions
 from pocketlink.services.acm_authority import AcmAuthority
 from pocketlink.services.checkip import CheckIp
 from pocketlink.store import Store, Transaction
@@ -254,6 +255,7 @@ def due_transitions(store: Store, moment: datetime, network: NetworkStatus | Non
     due += [Transition(what, change) for what, change in transit_gateway_transitions(
         store, moment, network.peerings if network is not None else None,
         network.namespaces if network is not None else None)]
+    due += [Transition(what, change) for what, change in vpn_transitions(store, moment)]
     return due
 
 

@@ -153,6 +153,13 @@ EC2_ERRORS: dict[str, str] = {
     "NatGatewayNotFound": "NAT gateway {} was not found",
     "NatGatewayMalformed": "Invalid id: \"{}\" (expecting \"nat-...\")",
     "InvalidEgressOnlyInternetGatewayId.Malformed": "Invalid id: \"{}\" (expecting \"eigw-...\")",
+    # Site-to-Site VPN's, as Terraform's issues and moto's AWS-verified tests quote them
+    "InvalidVpnGatewayID.NotFound": "The vpnGateway ID '{}' does not exist",
+    "InvalidCustomerGatewayID.NotFound": "The customerGateway ID '{}' does not exist",
+    "InvalidVpnConnectionID.NotFound": "The vpnConnection ID '{}' does not exist",
+    "InvalidVpnGatewayAttachment.NotFound": "The attachment with vpn gateway ID '{}' and vpc "
+    "ID '{}' does not exist",
+    "VpnGatewayAttachmentLimitExceeded": "{}",
     "InvalidNetworkInsightsPathId.NotFound": "The NetworkInsightsPath ID '{}' does not exist",
     "InvalidNetworkInsightsPathId.Malformed": "Invalid id: \"{}\" (expecting \"nip-...\")",
     "InvalidNetworkInsightsAnalysisId.NotFound": "The NetworkInsightsAnalysis ID '{}' does not "

@@ -54,3 +54,20 @@ async def delete_when_free(api: Api, service: str, operation: str, params: dict)
         if last:
             raise ProviderError(last[0]) from None
         raise
+
+
+async def delete_unless_in_use(api: Api, operation: str, params: dict) -> None:
+    """``operation``, tried again on each store change while it answers IncorrectState
+    (a gateway still attached or used: what depends on it goes first)."""
+    def attempt() -> bool:
+        try:
+            api.call("ec2", operation, params)
+        except ProviderError as error:
+            if gone(error):
+                return True
+            if "IncorrectState" in str(error):
+                return False
+            raise
+        return True
+
+    await api.until(attempt, f"{operation}: still in use", DEPENDENCY_WAIT)

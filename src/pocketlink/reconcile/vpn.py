@@ -1,0 +1,90 @@
+"""The moves of Site-to-Site VPN's records that are nobody's call (model/vpn.py): an
+attachment ``attaching`` becomes ``attached`` and one ``detaching`` ``detached``, a VPN
+connection and its static routes ``pending`` become ``available``, a connection
+``deleting`` becomes ``deleted`` and a route ``deleting`` goes; the route tables that
+propagate the gateway follow each move. Nothing waits on the network: a VPN has no far
+side here, so each move is due at the next pass. Deleted records are forgotten after the
+retention AWS keeps showing them for.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pocketlink.model.base import now
+from pocketlink.model.vpn import (
+    AttachmentState,
+    CustomerGateway,
+    VpnConnection,
+    VpnGateway,
+    VpnState,
+    sync_gateway_routes,
+)
+from pocketlink.reconcile.changes import Change
+from pocketlink.store import Store, Transaction
+
+DELETED_RETENTION = timedelta(minutes=10)
+_SETTLED = {AttachmentState.ATTACHING: AttachmentState.ATTACHED,
+            AttachmentState.DETACHING: AttachmentState.DETACHED}
+
+
+def _settle_attachments(gateway_id: str) -> Change:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(VpnGateway, gateway_id)
+        if mine is None:
+            return
+        for attachment in mine.attachments:
+            attachment.state = _SETTLED.get(attachment.state, attachment.state)
+        sync_gateway_routes(tx, gateway_id)
+    return change
+
+
+def _settle_connection(connection_id: str) -> Change:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(VpnConnection, connection_id)
+        if mine is None:
+            return
+        if mine.state == VpnState.PENDING:
+            mine.state = VpnState.AVAILABLE
+        elif mine.state == VpnState.DELETING:
+            mine.state, mine.deleted_at = VpnState.DELETED, now().isoformat()
+        if mine.state == VpnState.AVAILABLE:
+            mine.routes = [r for r in mine.routes if r.state != VpnState.DELETING]
+            for route in mine.routes:
+                route.state = VpnState.AVAILABLE
+        sync_gateway_routes(tx, mine.vpn_gateway_id)
+    return change
+
+
+def _forget(cls, resource_id: str) -> Change:
+    def change(tx: Transaction) -> None:
+        mine = tx.get(cls, resource_id)
+        if mine is not None:
+            tx.delete(mine)
+    return change
+
+
+def _expired(deleted_at: str | None, moment: datetime) -> bool:
+    return deleted_at is not None and \
+        datetime.fromisoformat(deleted_at) + DELETED_RETENTION <= moment
+
+
+def vpn_transitions(store: Store, moment: datetime) -> list[tuple[str, Change]]:
+    due: list[tuple[str, Change]] = []
+    for gateway in store.all(VpnGateway):
+        if any(a.state in _SETTLED for a in gateway.attachments):
+            due.append((f"{gateway.id} attachments settled", _settle_attachments(gateway.id)))
+        elif gateway.state == VpnState.DELETED and _expired(gateway.deleted_at, moment):
+            due.append((f"{gateway.id} forgotten", _forget(VpnGateway, gateway.id)))
+    for connection in store.all(VpnConnection):
+        unsettled = connection.state in (VpnState.PENDING, VpnState.DELETING) or (
+            connection.state == VpnState.AVAILABLE and
+            any(r.state != VpnState.AVAILABLE for r in connection.routes))
+        if unsettled:
+            due.append((f"{connection.id} settled", _settle_connection(connection.id)))
+        elif connection.state == VpnState.DELETED and _expired(connection.deleted_at, moment):
+            due.append((f"{connection.id} forgotten", _forget(VpnConnection, connection.id)))
+    due += [(f"{g.id} forgotten", _forget(CustomerGateway, g.id))
+            for g in store.all(CustomerGateway)
+            if g.state == VpnState.DELETED and _expired(g.deleted_at, moment)]
+    return due
