@@ -16,7 +16,7 @@ import dns.rrset
 log = logging.getLogger("pocketlink.dns")
 
 MAX_CHASE = 8
-RECORDS = 65536  # names and record sets kept parsed
+RECORDS = 65536  # names and record sets kept parsed (those of live zones cost nothing more)
 
 
 # Every change in the store builds each VPC's zones again (dns/process.py), on the daemon's
@@ -24,7 +24,7 @@ RECORDS = 65536  # names and record sets kept parsed
 # and record with dnspython again was most of the build (a VPC of 250 interfaces: 500
 # record sets, each a parse of its owner and its value); the same text gives the same
 # (immutable once built: nothing changes a zone's record sets) objects, so they are
-# parsed once and shared by every build, and by the DNS process's copies.
+# parsed once and shared by every build (in the DNS process too, reading what it is shipped).
 @functools.lru_cache(maxsize=RECORDS)
 def _name(text: str) -> dns.name.Name:
     return dns.name.from_text(text)
