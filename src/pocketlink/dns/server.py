@@ -6,7 +6,7 @@ The zone data is asked for per query through ``zones()``, so that whoever owns t
 Its clients are tenants, so nothing they send may cost more than its answer:
 
 - A datagram that is not a query (garbage, or a response: QR set) is dropped, with at most
-  one debug line per ``QUIET`` seconds, never a traceback.
+  one debug line a minute (``Quiet``), never a traceback.
 - TCP connections are held to ``TcpLimits``: an idle timeout (BIND's tcp-idle-timeout is
   30 s; 10 s here, as a stub resolver asks at once), at most ``per_client`` connections
   from one address and ``total`` in all. A connection over a cap is closed at once, so one
@@ -28,7 +28,6 @@ import asyncio
 import logging
 import socket
 import struct
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,11 +38,10 @@ import dns.opcode
 import dns.rcode
 
 from pocketlink.dns.zones import ZoneSet
-from pocketlink.gateway.limits import RateLimiter
+from pocketlink.gateway.limits import Quiet, RateLimiter
 
 log = logging.getLogger("pocketlink.dns")
 
-QUIET = 60.0  # seconds between two log lines about dropped packets
 UDP_RATE = 1024.0  # queries a second from one address (bursts of twice that)
 ANSWERS = 4096  # replies a server keeps for queries asked again
 
@@ -75,33 +73,14 @@ class TcpLimits:
             self._open.pop(client, None)
 
 
-class _Quiet:
-    """Says something at most once per ``QUIET`` seconds, and how much it kept to itself."""
-
-    def __init__(self) -> None:
-        self._last = -QUIET
-        self._held = 0
-
-    def say(self, level: int, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last < QUIET:
-            self._held += 1
-            return
-        held, self._held, self._last = self._held, 0, now
-        if held:
-            log.log(level, message + " (and %d more since the last such line)", *args, held)
-        else:
-            log.log(level, message, *args)
-
-
 def answer(zones: ZoneSet, wire: bytes, tcp: bool = False, recursive: bool = False,
-           quiet: _Quiet | None = None) -> bytes | None:
+           quiet: Quiet | None = None) -> bytes | None:
     """The response to one query in wire format, or None when it is not worth one. Over
     UDP an answer larger than the client takes is truncated (TC), so it asks again by TCP.
 
     A ``recursive`` server is a VPC resolver: it answers for everything (RA), and a name in
     no zone it knows does not exist, since there is no internet behind it."""
-    quiet = quiet or _Quiet()
+    quiet = quiet or Quiet(log)
     try:
         query = dns.message.from_wire(wire)
     except (dns.exception.DNSException, ValueError, UnicodeError) as refused:
@@ -198,7 +177,7 @@ class DnsServer:
         self.recursive = recursive
         self.limits = limits or TcpLimits()
         self.queries = RateLimiter(UDP_RATE)  # per server: the same address in two VPCs
-        self.quiet = _Quiet()
+        self.quiet = Quiet(log)
         self.answers = Answers()
         self._udp: list[asyncio.DatagramTransport] = []
         self._tcp: list[asyncio.Server] = []

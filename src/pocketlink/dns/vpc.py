@@ -18,13 +18,15 @@ NLB and instance names always come from pocketlink.
 
 from __future__ import annotations
 
+import functools
+
 import dns.name
 import dns.reversename
 
 from pocketlink.dns.aws_names import private_zones, published
 from pocketlink.dns.public import hosted_zone, public_zones
 from pocketlink.dns.routing import check_health
-from pocketlink.dns.zones import Zone, ZoneSet
+from pocketlink.dns.zones import RECORDS, Zone, ZoneSet
 from pocketlink.model import regions
 from pocketlink.model.ec2 import Instance, NetworkInterface, Vpc
 from pocketlink.model.peering import PeeringState, VpcPeeringConnection
@@ -49,6 +51,12 @@ def _peers_resolved(store: Store, vpc: Vpc) -> set[str]:
     return found
 
 
+@functools.lru_cache(maxsize=RECORDS)
+def reverse_name(address: str) -> str:
+    """``5.1.0.10.in-addr.arpa.``: made once per address (see zones.RECORDS)."""
+    return dns.reversename.from_address(address).to_text()
+
+
 def _internal(store: Store, vpc: Vpc) -> list[Zone]:
     domain = regions.internal_domain(vpc.region) + "."
     forward = Zone(origin=dns.name.from_text(domain))
@@ -65,8 +73,7 @@ def _internal(store: Store, vpc: Vpc) -> list[Zone]:
         if eni.private_ip_address:
             name = regions.private_dns_name(vpc.region, eni.private_ip_address) + "."
             forward.add(name, "A", TTL, [eni.private_ip_address])
-            reverse.add(dns.reversename.from_address(eni.private_ip_address).to_text(), "PTR",
-                        TTL, [name])
+            reverse.add(reverse_name(eni.private_ip_address), "PTR", TTL, [name])
             if instance is not None and instance.enable_resource_name_dns_a_record:
                 forward.add(f"{instance.id}.{domain}", "A", TTL, [eni.private_ip_address])
         if eni.ipv6_addresses and instance is not None and (

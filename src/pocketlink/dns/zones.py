@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
@@ -15,6 +16,23 @@ import dns.rrset
 log = logging.getLogger("pocketlink.dns")
 
 MAX_CHASE = 8
+RECORDS = 65536  # names and record sets kept parsed (those of live zones cost nothing more)
+
+
+# Every change in the store builds each VPC's zones again (dns/process.py), on the daemon's
+# event loop: a tenant filling its VPC makes that as often as its calls. Parsing each name
+# and record with dnspython again was most of the build (a VPC of 250 interfaces: 500
+# record sets, each a parse of its owner and its value); the same text gives the same
+# (immutable once built: nothing changes a zone's record sets) objects, so they are
+# parsed once and shared by every build (in the DNS process too, reading what it is shipped).
+@functools.lru_cache(maxsize=RECORDS)
+def _name(text: str) -> dns.name.Name:
+    return dns.name.from_text(text)
+
+
+@functools.lru_cache(maxsize=RECORDS)
+def _rrset(name: str, ttl: int, rtype: str, values: tuple[str, ...]) -> dns.rrset.RRset:
+    return dns.rrset.from_text_list(_name(name), ttl, dns.rdataclass.IN, rtype, list(values))
 
 
 @dataclass
@@ -31,9 +49,9 @@ class Zone:
     _ancestors: set[dns.name.Name] | None = field(default=None, repr=False, compare=False)
 
     def add(self, name: str, rtype: str, ttl: int, values: list[str]) -> None:
-        owner = dns.name.from_text(name)
+        owner = _name(name)
         try:
-            rrset = dns.rrset.from_text_list(owner, ttl, dns.rdataclass.IN, rtype, values)
+            rrset = _rrset(name, ttl, rtype, tuple(values))
         except Exception as error:  # a value dnspython cannot read: skip it, say so
             log.warning("skipping %s %s in %s: %s", name, rtype, self.origin, error)
             return

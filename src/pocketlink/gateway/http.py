@@ -12,9 +12,9 @@ refused from its Content-Length before a byte of it is kept (413), a connection 
 between requests closes after ``KEEP_ALIVE_TIMEOUT`` (as uvicorn's 5 s), and a request
 must arrive whole within ``REQUEST_TIMEOUT``, and a connection whose answer says
 ``hold_off`` (a client throttled for its rate) is not read for that long. Every such
-refusal is an error in AWS's format, from the front. ``HttpServer.close`` stops
-accepting, lets a request under way finish within a grace period, and closes the idle
-connections.
+refusal is an error in AWS's format, from the front, and at most one log line a minute.
+``HttpServer.close`` stops accepting, lets a request under way finish within a grace
+period, and closes the idle connections.
 
 A server made with ``paths`` serves the service front's socket (services/front.py): each
 of its connections starts with the PROXY protocol v2 header the hyperplane wrote, which
@@ -38,11 +38,13 @@ from typing import Protocol
 import httptools
 
 from pocketlink.dataplane import ppv2
+from pocketlink.gateway.limits import Quiet
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
 log = logging.getLogger("pocketlink.http")
+REFUSALS = Quiet(log)  # an attacker's oversized requests: one line a minute, not each
 
 # The request line and every header, together. AWS publishes no figure for its APIs
 # (S3 caps its headers at 8 KiB of metadata; CloudFront takes 20 KiB of headers); 16 KiB
@@ -345,7 +347,7 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         self._body = []
         self._size = 0
-        log.info("refused a request from %s: %s", self.peer, error.code)
+        REFUSALS.say(logging.INFO, "refused a request from %s: %s", self.peer, error.code)
         self._reply(self.front.refuse(request, error), keep_alive=False, linger=True)
 
     def _reply(self, response: HttpResponse, keep_alive: bool, linger: bool = False) -> None:

@@ -7,6 +7,7 @@ full again, so a flood of made-up keys costs memory only while it lasts.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ DEFAULT_RATE = 200.0  # requests per second, per client: generous; bursts of twi
 HOLD_OFF = 1.0
 THROTTLING_CODES = frozenset({"RequestLimitExceeded", "Throttling", "ThrottlingException"})
 _FORGET_ABOVE = 10_000  # buckets kept before full ones are swept
+QUIET = 60.0  # seconds between two log lines about the same kind of refusal
 
 
 @dataclass
@@ -36,6 +38,29 @@ def held_off(response: HttpResponse, error: ServiceError) -> None:
     """Marks the answer to a refusal for rate (``error``'s code) to hold its connection."""
     if error.code in THROTTLING_CODES:
         response.hold_off = HOLD_OFF
+
+
+class Quiet:
+    """Says something at most once per ``QUIET`` seconds, and how much it kept to itself:
+    what a tenant can make happen as often as it likes (a refused request, a dropped
+    packet) must not become a log line each time, a flood of the log and of the loop."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.log = logger
+        self._last = -QUIET
+        self._held = 0
+
+    def say(self, level: int, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last < QUIET:
+            self._held += 1
+            return
+        held, self._held, self._last = self._held, 0, now
+        if held:
+            self.log.log(level, message + " (and %d more since the last such line)", *args,
+                         held)
+        else:
+            self.log.log(level, message, *args)
 
 
 class RateLimiter:
