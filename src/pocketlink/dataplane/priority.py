@@ -10,8 +10,8 @@ daemon not allowed to raise priorities (not root) runs them at its own.
 A data-plane worker also puts itself in the batch class (``no_wakeup_preemption``): it keeps
 that weight, but waking does not preempt the task on its core (the tick does, or the task
 blocking). Preempting the client or the target on every packet's wake-up cost a worker
-more than one context switch a connection and a fifth of its CPU for one (a short flow
-wakes it four or five times); waiting for a core's turn lets events gather into batches,
+more than one context switch a connection and 10-20% more CPU for one (a short flow has
+four or five events; bench/README.md); waiting for a core's turn lets events gather into batches,
 as they do for a proxy at nice 0. The DNS process answers one datagram a wake-up and
 keeps preempting.
 """
