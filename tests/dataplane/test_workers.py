@@ -8,6 +8,7 @@ import json
 import os
 import signal
 
+from pocketlink.dataplane.priority import NICE
 from pocketlink.harness import data_plane_workers
 from tests.conftest import wait_for
 from tests.dataplane.holding import hold, how_they_ended, sockets_of
@@ -32,6 +33,12 @@ def test_one_worker_per_core_holds_the_flows(world):  # noqa: F811
     finally:
         client.kill()
         client.wait()
+
+
+def test_workers_keep_their_weight_but_do_not_preempt_on_every_wake_up(world):  # noqa: F811
+    for pid in data_plane_workers(world["daemon"].process.pid):
+        assert os.sched_getscheduler(pid) == os.SCHED_BATCH
+        assert os.getpriority(os.PRIO_PROCESS, pid) == NICE
 
 
 def test_a_worker_that_dies_is_started_again_with_its_listeners(world):  # noqa: F811

@@ -33,7 +33,8 @@ Nouns, one job each:
   namespace for the daemon, a batch at a time on its own thread for a worker (or in the
   daemon's own, ``ROOT_NAMESPACE``: the way to the service front).
 - ``priority`` (priority.py): the workers and the DNS process at a higher CPU priority
-  than the API's loop and the instances.
+  than the API's loop and the instances; the workers in the batch class, so that waking
+  does not preempt the client on its core and a flow's events come in batches.
 - ``ppv2`` (ppv2.py): the PROXY protocol v2 header, sans-I/O.
 - ``health`` (health.py): the target groups' health checks, run from the daemon, their
   findings written to the store for the plan and DescribeTargetHealth.

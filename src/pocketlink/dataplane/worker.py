@@ -51,6 +51,7 @@ import zlib
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.control import Channel, Message, spec_from
 from pocketlink.dataplane.plan import Backend, ListenerSpec
+from pocketlink.dataplane.priority import no_wakeup_preemption
 from pocketlink.dataplane.pump import LISTENING, Flow, Pump, Tally
 from pocketlink.dataplane.sockets import Stock
 from pocketlink.dataplane.tls import TlsListener
@@ -408,6 +409,7 @@ def main(argv: list[str] | None = None) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:  # two descriptors a flow: every one this process may have
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    no_wakeup_preemption()
     try:
         import uvloop
         runner = uvloop.run
