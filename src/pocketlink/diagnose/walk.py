@@ -6,9 +6,12 @@ Through an interface endpoint: the instance, the faults injected on the way, the
 instance's IPv6 address for an IPv6 destination, its security groups' egress, the route,
 the endpoint's state, its security groups' ingress, the service (its state, the
 consumer's permission; an AWS service's endpoint policy), the NLB's node in the
-endpoint's zone, the listener on the port, the target group, cross-zone, the targets'
-faults, target health, the targets' security groups (from the NLB node's address, the
-source targets see), proxy protocol v2. To an instance of the same or a peered VPC: the
+endpoint's zone, the NLB's security groups' ingress (on the consumer client's own address,
+while the NLB enforces them on PrivateLink traffic), the listener on the port, the target
+group, cross-zone, the targets' faults, target health, the targets' security groups (from
+the NLB node's address, the source targets see), proxy protocol v2. To an NLB itself (its
+name, or a node's address): its security groups' ingress from the client, then the
+listener and the targets as above. To an instance of the same or a peered VPC: the
 egress, the route (and, through a peering, the return route) and the other instance's
 ingress. What the store cannot know, whether a process listens on the target's port, the
 daemon adds (listening.py) and the probe finds out. Each hop names the component it looked
@@ -30,6 +33,7 @@ from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, Tar
 from pocketlink.model.faults import OWNER
 from pocketlink.model.privatelink import DEFAULT_POLICY, EndpointService, VpcEndpoint
 from pocketlink.model.states import InstanceState
+from pocketlink.network.firewall import enforcing_balancers
 from pocketlink.policy import MalformedPolicy, parse_endpoint_policy
 from pocketlink.store import Store
 
@@ -255,9 +259,9 @@ class _Walk:
                 self.hop("NLB", FAIL, f"{arn} no longer exists", component=arn)
                 return
             node = self._zone(endpoint, eni, balancer)
-            if node is None:
+            if node is None or not self._privatelink_ingress(endpoint, eni, balancer):
                 return
-            self._balancer(endpoint, balancer, node)
+            self._balancer(balancer, node)
             return
 
     def _policy(self, endpoint: VpcEndpoint) -> None:
@@ -375,8 +379,76 @@ class _Walk:
                      f"{self.region}"), component=balancer.id)
         return None
 
-    def _balancer(self, endpoint: VpcEndpoint, balancer: LoadBalancer,
-                  node: LoadBalancerNode) -> None:
+    def _privatelink_ingress(self, endpoint: VpcEndpoint, eni: NetworkInterface,
+                             balancer: LoadBalancer) -> bool:
+        """An endpoint's flows pass the inbound rules of every NLB of its service that
+        enforces them on PrivateLink traffic (firewall.py's ``enforcing_balancers``), on
+        the consumer client's own address, "not the endpoint interface"."""
+        enforcing = enforcing_balancers(self.store, endpoint)
+        if not enforcing:
+            why = "has no security groups" if not balancer.security_group_ids else \
+                "does not enforce its inbound rules on PrivateLink traffic " \
+                "(EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic off)"
+            return self.hop("NLB SG ingress", OK, f"{balancer.name} {why}: the endpoint's "
+                            "groups alone filter PrivateLink traffic", component=balancer.id)
+        groups = list(dict.fromkeys(g for b in enforcing for g in b.security_group_ids))
+        source = self._source_address(eni)
+        off = (f"; or, to filter PrivateLink traffic by the endpoint's groups alone: aws elbv2 "
+               f"set-security-groups --load-balancer-arn {balancer.id} --security-groups "
+               f"{' '.join(balancer.security_group_ids)} "
+               f"--enforce-security-group-inbound-rules-on-private-link-traffic off "
+               f"{self.region}")
+        return self._balancer_ingress(balancer, groups, source, "PrivateLink traffic is "
+                                      "checked on the consumer client's own address", off)
+
+    def _balancer_ingress(self, balancer: LoadBalancer, groups: list[str], source: str,
+                          why: str = "", alternative: str = "") -> bool:
+        """Whether ``groups`` (the NLB's) let the client at ``source`` in. A group named
+        by a rule stands for its members' addresses, as the firewall renders it."""
+        port = self.d.port
+        members = [g for e in self.store.all(NetworkInterface) if source in (
+            e.private_ip_address, *e.secondary_private_ip_addresses, *e.ipv6_addresses)
+            for g in e.group_ids]
+        rule = allows(self.store, groups, False, source, port, members)
+        if rule is not None:
+            return self.hop("NLB SG ingress", OK, f"tcp/{port} from {source}: "
+                            f"{describe(rule)}", component=rule_group(self.store, groups, rule))
+        option = f"--ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port}," \
+            f"Ipv6Ranges=[{{CidrIpv6={source}/128}}]" if ":" in source \
+            else f"--protocol tcp --port {port} --cidr {source}/32"
+        return self.hop(
+            "NLB SG ingress", FAIL, f"no inbound rule of {balancer.name}'s groups "
+            f"({', '.join(groups)}) allows tcp/{port} from {source}"
+            f"{f' ({why})' if why else ''}: the SYN is dropped and the client hangs"
+            f"{alternative}",
+            Fix(balancer.account, f"aws ec2 authorize-security-group-ingress --group-id "
+                f"{groups[0]} {option} {self.region}"), component=groups[0])
+
+    def balancer_node(self, eni: NetworkInterface, address: str) -> None:
+        """Straight to an NLB's node: its groups' inbound rules see the client itself (an
+        NLB without groups admits every client), then its listener and targets."""
+        balancer = next((b for b in self.store.all(LoadBalancer) if any(
+            n.network_interface_id == eni.id for n in b.nodes)), None)
+        node = next((n for n in balancer.nodes if n.network_interface_id == eni.id),
+                    None) if balancer else None
+        if balancer is None or node is None:
+            self.hop("destination", FAIL, f"{address} is {eni.id}, which belongs to no load "
+                     "balancer any more", component=eni.id)
+            return
+        self.hop("destination", OK, f"{address} is {balancer.name}'s node in "
+                 f"{node.availability_zone} ({eni.id})", component=balancer.id)
+        if not self.faults([], [eni.subnet_id]):
+            return
+        if balancer.security_group_ids:
+            if not self._balancer_ingress(balancer, balancer.security_group_ids,
+                                          self.source_for(address)):
+                return
+        else:
+            self.hop("NLB SG ingress", OK, f"{balancer.name} has no security groups: it "
+                     "admits every client", component=balancer.id)
+        self._balancer(balancer, node)
+
+    def _balancer(self, balancer: LoadBalancer, node: LoadBalancerNode) -> None:
         port = self.d.port
         listeners = [x for x in self.store.all(Listener) if x.load_balancer_arn == balancer.id]
         listener = next((x for x in listeners if x.port == port), None)
@@ -427,7 +499,7 @@ class _Walk:
                  (node.availability_zone, "all")]
         if not zoned:
             self.hop("cross-zone", FAIL, f"off ({where}) and no target in "
-                     f"{node.availability_zone}, the endpoint's zone",
+                     f"{node.availability_zone}, the zone of the node the flow reaches",
                      Fix(balancer.account, f"aws elbv2 modify-load-balancer-attributes "
                          f"--load-balancer-arn {balancer.id} --attributes "
                          f"Key=load_balancing.cross_zone.enabled,Value=true {self.region}"),
@@ -615,7 +687,10 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
         walk.hop("destination", OK, f"{address} is {eni.id} of {eni.instance_id}",
                  component=eni.id)
         walk.instance_target(eni)
+    elif eni.interface_type == "network_load_balancer":
+        walk.balancer_node(eni, address)
     else:
         walk.hop("destination", NOTE, f"{address} is {eni.id} ({eni.interface_type}): "
-                 "diagnose walks endpoints and instances only", component=eni.id)
+                 "diagnose walks endpoints, load balancers and instances only",
+                 component=eni.id)
     return d
