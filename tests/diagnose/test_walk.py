@@ -49,7 +49,7 @@ from tests.reconcile.conftest import (
 NAME = "api.example.com"
 CLIENT_SG, ENDPOINT_SG, TARGET_SG = "sg-00000000000000001", "sg-00000000000000002", \
     "sg-00000000000000003"
-NLB_SG = "sg-00000000000000004"  # no rule yet; the NLB is born without groups
+NLB_SG = "sg-00000000000000004"  # all out, nothing in; the NLB is born without groups
 
 
 def _rule(number: int, egress: bool, **peer) -> SecurityGroupRule:
@@ -75,7 +75,9 @@ def world() -> Iterator[Store]:
                                       description="", rules=[
                                           _rule(2, False, cidr_ipv4="10.1.0.0/16")])))
         tx.put(SecurityGroup(**common(id=NLB_SG, vpc_id=PROVIDER_VPC, group_name="nlb",
-                                      description="", rules=[])))
+                                      description="", rules=[SecurityGroupRule(
+                                          rule_id="sgr-00000000000000004", egress=True,
+                                          ip_protocol="-1", cidr_ipv4="0.0.0.0/0")])))
         tx.edit(type(instance), instance.id).group_ids = [CLIENT_SG]
         tx.edit(NetworkInterface, instance.network_interface_id).group_ids = [CLIENT_SG]
         tx.edit(NetworkInterface, endpoint.network_interface_ids[0]).group_ids = [ENDPOINT_SG]
@@ -152,6 +154,14 @@ CASES = {
         _edit(LoadBalancer, BALANCER, lambda b: setattr(b, "security_group_ids", [NLB_SG])),
         "NLB SG ingress", f"authorize-security-group-ingress --group-id {NLB_SG} --protocol "
                           "tcp --port 80 --cidr 10.0.1.11/32 "),
+    "NLB SG without an outbound rule to the target": (
+        _both(_edit(LoadBalancer, BALANCER, lambda b: setattr(b, "security_group_ids",
+                                                              [NLB_SG])),
+              _edit(SecurityGroup, NLB_SG, lambda g: g.rules.__setitem__(
+                  slice(None), [_rule(11, False, cidr_ipv4="10.0.0.0/16")]))),
+        "NLB SG egress", f"authorize-security-group-egress --group-id {NLB_SG} "
+                         "--ip-permissions IpProtocol=tcp,FromPort=80,ToPort=80,"
+                         "IpRanges=[{CidrIp=10.1.1.50/32}] "),
     "no registered target": (
         _edit(TargetGroup, GROUP, lambda g: g.targets.clear()),
         "target group", "register-targets"),
@@ -232,6 +242,9 @@ MENDS: dict[str, Callable[[Store], None]] = {
     "NLB SG closed, enforced on PrivateLink traffic": _edit(
         SecurityGroup, NLB_SG, lambda g: g.rules.append(_rule(8, False,
                                                               cidr_ipv4="10.0.1.11/32"))),
+    "NLB SG without an outbound rule to the target": _edit(
+        SecurityGroup, NLB_SG, lambda g: g.rules.append(_rule(12, True,
+                                                              cidr_ipv4="10.1.1.50/32"))),
     "no registered target": _edit(TargetGroup, GROUP, lambda g: g.targets.append(Target(
         id="10.1.1.50", port=80, availability_zone="us-west-2a", health="initial"))),
     # The rule admits the node; the next health checks pass.
@@ -462,3 +475,15 @@ def test_straight_to_an_nlb_its_groups_see_the_client(world):
         _rule(9, False, referenced_group_id=client_sg)))(world)
     found = diagnose(world, "i-00000000000000005", "10.1.1.9", 80)
     assert found.reachable, found.failure
+
+
+def test_a_target_rule_naming_the_nlbs_group_admits_its_nodes(world):
+    with world.transaction() as tx:
+        tx.edit(LoadBalancer, BALANCER).enforce_inbound_rules_on_privatelink = "off"
+        tx.edit(LoadBalancer, BALANCER).security_group_ids = [NLB_SG]
+        tx.edit(NetworkInterface, "eni-00000000000000009").group_ids = [NLB_SG]
+        tx.edit(SecurityGroup, TARGET_SG).rules[:] = [
+            _rule(14, False, referenced_group_id=NLB_SG)]
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable, found.failure
+    assert [h.verdict for h in found.hops if h.name.startswith("NLB SG")] == ["ok", "ok"]

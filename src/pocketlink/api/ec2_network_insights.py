@@ -56,6 +56,7 @@ EXPLANATIONS = {
     "NLB": "UNKNOWN_RESOURCE",
     "zone": "VPCE_SERVICE_NOT_INSTALLED_IN_AZ",
     "NLB SG ingress": "ENI_SG_RULES_MISMATCH",
+    "NLB SG egress": "ENI_SG_RULES_MISMATCH",
     "NLB listener": "ELBV2_LISTENERS_MISMATCH",
     "target group": "ELBV2_LISTENER_HAS_NO_TG",
     "cross-zone": "ELB_NOT_CROSSZONE",
@@ -66,7 +67,8 @@ EXPLANATIONS = {
     "fault": "BAD_STATE",
 }
 DIRECTIONS = {"instance SG egress": "egress", "endpoint SG ingress": "ingress",
-              "NLB SG ingress": "ingress", "target SG ingress": "ingress",
+              "NLB SG ingress": "ingress", "NLB SG egress": "egress",
+              "target SG ingress": "ingress",
               "destination SG ingress": "ingress"}
 
 PATH_FILTERS: dict[str, filters.Field] = {
@@ -258,7 +260,7 @@ def _explanation(hop: Hop, diagnosis: Diagnosis, region: str, account: str) -> d
     if hop.name in ("NLB listener", "zone", "cross-zone") and hop.component:
         explanation["LoadBalancerArn"] = hop.component
         explanation["LoadBalancerListenerPort"] = diagnosis.port
-    if hop.name == "NLB SG ingress":
+    if hop.name in ("NLB SG ingress", "NLB SG egress"):
         # The load balancer's security group component: the walk named the NLB itself
         # on the hop before (its zone, or the node the address is).
         explanation["LoadBalancerArn"] = next(

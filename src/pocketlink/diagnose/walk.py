@@ -8,8 +8,9 @@ the endpoint's state, its security groups' ingress, the service (its state, the
 consumer's permission; an AWS service's endpoint policy), the NLB's node in the
 endpoint's zone, the NLB's security groups' ingress (on the consumer client's own address,
 while the NLB enforces them on PrivateLink traffic), the listener on the port, the target
-group, cross-zone, the targets' faults, target health, the targets' security groups (from
-the NLB node's address, the source targets see), proxy protocol v2. To an NLB itself (its
+group, cross-zone, the targets' faults, target health, the NLB's security groups' egress
+to the targets, the targets' security groups (from the NLB node's address, the source
+targets see), proxy protocol v2. To an NLB itself (its
 name, or a node's address): its security groups' ingress from the client, then the
 listener and the targets as above. To an instance of the same or a peered VPC: the
 egress, the route (and, through a peering, the return route) and the other instance's
@@ -101,6 +102,14 @@ def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
 def _zone_id(store: Store, subnet_id: str) -> str | None:
     subnet = store.get(Subnet, subnet_id)
     return subnet.availability_zone_id if subnet else None
+
+
+def _groups_at(store: Store, address: str) -> list[str]:
+    """The groups of every ENI that holds ``address``: those a rule naming a group matches,
+    as the firewall renders a group reference (its members' addresses)."""
+    return [g for e in store.all(NetworkInterface) if address in (
+        e.private_ip_address, *e.secondary_private_ip_addresses, *e.ipv6_addresses)
+        for g in e.group_ids]
 
 
 def _subnet_in(store: Store, vpc_id: str, zone: str | None) -> str:
@@ -406,10 +415,7 @@ class _Walk:
         """Whether ``groups`` (the NLB's) let the client at ``source`` in. A group named
         by a rule stands for its members' addresses, as the firewall renders it."""
         port = self.d.port
-        members = [g for e in self.store.all(NetworkInterface) if source in (
-            e.private_ip_address, *e.secondary_private_ip_addresses, *e.ipv6_addresses)
-            for g in e.group_ids]
-        rule = allows(self.store, groups, False, source, port, members)
+        rule = allows(self.store, groups, False, source, port, _groups_at(self.store, source))
         if rule is not None:
             return self.hop("NLB SG ingress", OK, f"tcp/{port} from {source}: "
                             f"{describe(rule)}", component=rule_group(self.store, groups, rule))
@@ -516,7 +522,8 @@ class _Walk:
                 self.d.targets.append((eni.instance_id, target.port))
         source = node.ipv6_address if group.ip_address_type == "ipv6" \
             else node.private_ipv4_address
-        blocked = self._target_groups_block(group, zoned, source or "")
+        blocked = self._balancer_egress(balancer, group, zoned) or \
+            self._target_groups_block(group, zoned, source or "")
         healthy = [t for t in zoned if t.health == "healthy"]
         states = ", ".join(f"{t.id}:{t.port} {t.health}"
                            f"{f' ({t.health_reason})' if t.health_reason else ''}" for t in zoned)
@@ -528,14 +535,17 @@ class _Walk:
         elif all(t.health == "initial" for t in zoned):
             self.hop("target health", NOTE, f"{states}: not checked yet", component=group.id)
         else:
-            fix = blocked[1] if blocked else None
+            fix = blocked[2] if blocked else None
             self.hop("target health", FAIL, f"{states}; with no healthy target the NLB fails "
                      "open and still sends flows to them" + (
                          "" if blocked else ": is a process listening on the target's port?"),
                      fix, component=group.id)
         if blocked:
-            self.hop("target SG ingress", FAIL, blocked[0], blocked[1], component=blocked[2])
+            self.hop(blocked[0], FAIL, blocked[1], blocked[2], component=blocked[3])
         else:
+            if balancer.security_group_ids:
+                self.hop("NLB SG egress", OK, f"{balancer.name}'s groups let tcp out to "
+                         "every target", component=balancer.security_group_ids[0])
             self.hop("target SG ingress", OK, f"every target admits tcp from {source}, the "
                      "NLB node's address (the source targets see)",
                      component=self._target_group_of(group, zoned) or group.id)
@@ -576,10 +586,33 @@ class _Walk:
                 return eni.group_ids[0]
         return None
 
+    def _balancer_egress(self, balancer: LoadBalancer, group: TargetGroup, targets: list
+                         ) -> tuple[str, str, Fix, str] | None:
+        """The first target the NLB's outbound rules do not reach: its flows and its health
+        checks leave the nodes through them ("subject to outbound rules, not inbound
+        rules"). The hop, why, the fix and the group to fix."""
+        groups = balancer.security_group_ids
+        for target in targets if groups else []:
+            address = target_address(self.store, group, target.id)
+            if address is None or allows(self.store, groups, True, address, target.port,
+                                         _groups_at(self.store, address)) is not None:
+                continue
+            family, kind, width = ("Ipv6Ranges", "CidrIpv6", 128) if ":" in address \
+                else ("IpRanges", "CidrIp", 32)
+            return ("NLB SG egress",
+                    f"no outbound rule of {balancer.name}'s groups ({', '.join(groups)}) "
+                    f"allows tcp/{target.port} to {target.id} ({address}): the NLB's flows "
+                    "to it and its health checks are dropped",
+                    Fix(balancer.account, f"aws ec2 authorize-security-group-egress "
+                        f"--group-id {groups[0]} --ip-permissions IpProtocol=tcp,"
+                        f"FromPort={target.port},ToPort={target.port},"
+                        f"{family}=[{{{kind}={address}/{width}}}] {self.region}"), groups[0])
+        return None
+
     def _target_groups_block(self, group: TargetGroup, targets: list, source: str
-                             ) -> tuple[str, Fix, str] | None:
-        """The first target whose groups drop flows from the NLB node, the fix, and the
-        group to fix."""
+                             ) -> tuple[str, str, Fix, str] | None:
+        """The first target whose groups drop flows from the NLB node: the hop, why, the
+        fix and the group to fix."""
         for target in targets:
             address = target_address(self.store, group, target.id)
             if address is None:
@@ -587,7 +620,9 @@ class _Walk:
             eni = _eni_of(self.store, group.vpc_id or "", address)
             if eni is None:
                 continue
-            if allows(self.store, eni.group_ids, False, source, target.port) is None:
+            # A rule naming the NLB's group admits its nodes (the group's members).
+            if allows(self.store, eni.group_ids, False, source, target.port,
+                      _groups_at(self.store, source)) is None:
                 # The VPC's block admits every node: this flow's, and the health checks',
                 # which come from the node of the target's own zone.
                 vpc = self.store.get(Vpc, group.vpc_id or "")
@@ -597,8 +632,9 @@ class _Walk:
                 option = f"--ip-permissions IpProtocol=tcp,FromPort={target.port}," \
                     f"ToPort={target.port},Ipv6Ranges=[{{CidrIpv6={cidr}}}]" if ":" in cidr \
                     else f"--protocol tcp --port {target.port} --cidr {cidr}"
-                return (f"no inbound rule of {target.id}'s groups ({', '.join(eni.group_ids)}) "
-                        f"allows tcp/{target.port} from {source}, the NLB node",
+                return ("target SG ingress", f"no inbound rule of {target.id}'s groups "
+                        f"({', '.join(eni.group_ids)}) allows tcp/{target.port} from "
+                        f"{source}, the NLB node",
                         Fix(group.account, f"aws ec2 authorize-security-group-ingress "
                             f"--group-id {eni.group_ids[0] if eni.group_ids else 'sg-...'} "
                             f"{option} {self.region}"),
