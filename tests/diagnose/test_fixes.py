@@ -1,8 +1,9 @@
 """Each failure mode on a real network: the world built (seed 000's shape: a web server
 behind an NLB offered as an endpoint service, a client and an interface endpoint in another
-account), one thing broken, ``pocketlink diagnose`` (verdict and probe) names the hop and
-prints the fix; the printed command, run as printed (the AWS CLI against the daemon, as the
-account it names, or ``pocketlink fault clear``), makes the probe pass again.
+account; the NLB has a security group), one thing broken, ``pocketlink diagnose`` (verdict
+and probe) names the hop and prints the fix; the printed command, run as printed (the AWS
+CLI against the daemon, as the account it names, or ``pocketlink fault clear``), makes the
+probe pass again.
 
 The walk's every failure mode is in test_walk.py's table (a store, no network); this one
 proves the fixes the walk prints on the world itself. A break is applied and then waited
@@ -46,6 +47,7 @@ class World:
     consumer_group: str  # the consumer VPC's default group: the client's and the endpoint's
     web_group: str
     listener_arn: str
+    nlb_group: str  # the NLB's: it admits the consumer VPC, on PrivateLink traffic too
 
     def ec2(self, account: str = PROVIDER):
         return self.daemon.client("ec2", account, REGION)
@@ -109,8 +111,14 @@ def world(make_daemon) -> World:
     group = web_group(ec2, vpc)
     web = launch(ec2, subnets[0], SecurityGroupIds=[group],
                  UserData=WEB_USER_DATA)[0]["InstanceId"]
+    nlb_group = ec2.create_security_group(GroupName="nlb", Description="the NLB's",
+                                          VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=nlb_group, IpProtocol="tcp",
+                                         FromPort=WEB_PORT, ToPort=WEB_PORT,
+                                         CidrIp="10.1.0.0/16")
     balancer = elb.create_load_balancer(Name="diagnose", Type="network", Scheme="internal",
-                                        Subnets=subnets)["LoadBalancers"][0]
+                                        Subnets=subnets, SecurityGroups=[nlb_group]
+                                        )["LoadBalancers"][0]
     elb.modify_load_balancer_attributes(
         LoadBalancerArn=balancer["LoadBalancerArn"],
         Attributes=[{"Key": "load_balancing.cross_zone.enabled", "Value": "true"}])
@@ -142,7 +150,7 @@ def world(make_daemon) -> World:
         {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
     made = World(daemon, zones[0][0], web, client, name, balancer["LoadBalancerArn"],
                  endpoint["VpcEndpointId"], consumer_vpc, default["GroupId"], group,
-                 listener["ListenerArn"])
+                 listener["ListenerArn"], nlb_group)
     made.mended()
     return made
 
@@ -165,6 +173,15 @@ def _target_group_closed(world: World) -> None:
         GroupId=world.web_group, IpPermissions=[{
             "IpProtocol": "tcp", "FromPort": WEB_PORT, "ToPort": WEB_PORT,
             "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}])
+
+
+def _nlb_group_closed(world: World) -> None:
+    """The NLB enforces its inbound rules on PrivateLink traffic (the default): without
+    the rule for the consumer VPC, the client's SYN is dropped in the consumer's router."""
+    world.ec2().revoke_security_group_ingress(
+        GroupId=world.nlb_group, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": WEB_PORT, "ToPort": WEB_PORT,
+            "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
 
 
 def _dns_support_off(world: World) -> None:
@@ -191,6 +208,8 @@ def _cross_zone_off(world: World) -> None:
 CASES = {
     "endpoint SG": (_endpoint_group_closed, {"endpoint SG ingress"},
                     "aws ec2 authorize-security-group-ingress --group-id sg-"),
+    "NLB SG": (_nlb_group_closed, {"NLB SG ingress"},
+               "aws ec2 authorize-security-group-ingress --group-id sg-"),
     "listener port": (_listener_moved, {"NLB listener"},
                       "aws elbv2 modify-listener --listener-arn"),
     # The health checks fail it a few seconds later: either hop names the group's fix.

@@ -20,6 +20,7 @@ from tests.privatelink.conftest import (
     build_consumer,
     build_provider,
     new_account,
+    unique,
 )
 
 
@@ -134,6 +135,47 @@ def test_a_port_without_a_listener(world):
     assert why["ExplanationCode"] == "ELBV2_LISTENERS_MISMATCH"
     assert why["LoadBalancerArn"] == provider.balancer_arn
     assert why["LoadBalancerListenerPort"] == 81
+
+
+def test_an_nlbs_security_group_is_a_hop_on_the_way_to_it(world):
+    """Straight to an NLB's node from an instance of its VPC: the NLB's groups are walked
+    as AWS's analyser walks a load balancer's security group component:
+    ENI_SG_RULES_MISMATCH, ingress, with the load balancer's ARN."""
+    provider = world[0]
+    ec2, elbv2 = provider.ec2, provider.elbv2
+    instance = provider.instance["InstanceId"]
+    assert settled(ec2, [instance]) == {instance: "running"}
+    group = ec2.create_security_group(GroupName=unique("nlb"), Description="the NLB's",
+                                      VpcId=provider.vpc["VpcId"])["GroupId"]
+    [balancer] = elbv2.create_load_balancer(
+        Name=unique("nlb"), Type="network", Scheme="internal", SecurityGroups=[group],
+        Subnets=[s["SubnetId"] for s in provider.subnets])["LoadBalancers"]
+    [target_group] = elbv2.create_target_group(
+        Name=unique("tg"), Protocol="TCP", Port=80, VpcId=provider.vpc["VpcId"],
+        TargetType="instance")["TargetGroups"]
+    elbv2.register_targets(TargetGroupArn=target_group["TargetGroupArn"],
+                           Targets=[{"Id": instance}])
+    elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP",
+                          Port=80, DefaultActions=[{
+                              "Type": "forward",
+                              "TargetGroupArn": target_group["TargetGroupArn"]}])
+    node = ec2.describe_network_interfaces(Filters=[
+        {"Name": "group-id", "Values": [group]}])["NetworkInterfaces"][0]
+    path = _path(ec2, instance, node["NetworkInterfaceId"])
+
+    [why] = _analyse(ec2, path["NetworkInsightsPathId"])["Explanations"]
+    assert (why["ExplanationCode"], why["Direction"]) == ("ENI_SG_RULES_MISMATCH", "ingress")
+    assert why["Component"]["Id"] == group
+    assert [g["Id"] for g in why["SecurityGroups"]] == [group]
+    assert why["LoadBalancerArn"] == balancer["LoadBalancerArn"]
+    assert why["Address"] == node["PrivateIpAddress"]
+
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpProtocol="tcp", FromPort=80, ToPort=80,
+        CidrIp=f"{provider.instance['PrivateIpAddress']}/32")
+    # The NLB's group admits the client now: the explanation names a later hop.
+    after = _analyse(ec2, path["NetworkInsightsPathId"])
+    assert all(e["Component"]["Id"] != group for e in after.get("Explanations", []))
 
 
 def test_an_address_as_destination_and_the_source_by_its_eni_arn(world):

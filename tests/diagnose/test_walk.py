@@ -49,6 +49,7 @@ from tests.reconcile.conftest import (
 NAME = "api.example.com"
 CLIENT_SG, ENDPOINT_SG, TARGET_SG = "sg-00000000000000001", "sg-00000000000000002", \
     "sg-00000000000000003"
+NLB_SG = "sg-00000000000000004"  # all out, nothing in; the NLB is born without groups
 
 
 def _rule(number: int, egress: bool, **peer) -> SecurityGroupRule:
@@ -73,6 +74,10 @@ def world() -> Iterator[Store]:
         tx.put(SecurityGroup(**common(id=TARGET_SG, vpc_id=PROVIDER_VPC, group_name="web",
                                       description="", rules=[
                                           _rule(2, False, cidr_ipv4="10.1.0.0/16")])))
+        tx.put(SecurityGroup(**common(id=NLB_SG, vpc_id=PROVIDER_VPC, group_name="nlb",
+                                      description="", rules=[SecurityGroupRule(
+                                          rule_id="sgr-00000000000000004", egress=True,
+                                          ip_protocol="-1", cidr_ipv4="0.0.0.0/0")])))
         tx.edit(type(instance), instance.id).group_ids = [CLIENT_SG]
         tx.edit(NetworkInterface, instance.network_interface_id).group_ids = [CLIENT_SG]
         tx.edit(NetworkInterface, endpoint.network_interface_ids[0]).group_ids = [ENDPOINT_SG]
@@ -145,6 +150,18 @@ CASES = {
     "listener on another port": (
         _edit(Listener, BALANCER + "/listener", lambda x: setattr(x, "port", 81)),
         "NLB listener", "modify-listener"),
+    "NLB SG closed, enforced on PrivateLink traffic": (
+        _edit(LoadBalancer, BALANCER, lambda b: setattr(b, "security_group_ids", [NLB_SG])),
+        "NLB SG ingress", f"authorize-security-group-ingress --group-id {NLB_SG} --protocol "
+                          "tcp --port 80 --cidr 10.0.1.11/32 "),
+    "NLB SG without an outbound rule to the target": (
+        _both(_edit(LoadBalancer, BALANCER, lambda b: setattr(b, "security_group_ids",
+                                                              [NLB_SG])),
+              _edit(SecurityGroup, NLB_SG, lambda g: g.rules.__setitem__(
+                  slice(None), [_rule(11, False, cidr_ipv4="10.0.0.0/16")]))),
+        "NLB SG egress", f"authorize-security-group-egress --group-id {NLB_SG} "
+                         "--ip-permissions IpProtocol=tcp,FromPort=80,ToPort=80,"
+                         "IpRanges=[{CidrIp=10.1.1.50/32}] "),
     "no registered target": (
         _edit(TargetGroup, GROUP, lambda g: g.targets.clear()),
         "target group", "register-targets"),
@@ -221,6 +238,13 @@ MENDS: dict[str, Callable[[Store], None]] = {
     "enableDnsSupport off": _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_support", True)),
     "listener on another port": _edit(Listener, BALANCER + "/listener",
                                       lambda x: setattr(x, "port", 80)),
+    # The consumer client's own address, as the NLB's rules see PrivateLink traffic.
+    "NLB SG closed, enforced on PrivateLink traffic": _edit(
+        SecurityGroup, NLB_SG, lambda g: g.rules.append(_rule(8, False,
+                                                              cidr_ipv4="10.0.1.11/32"))),
+    "NLB SG without an outbound rule to the target": _edit(
+        SecurityGroup, NLB_SG, lambda g: g.rules.append(_rule(12, True,
+                                                              cidr_ipv4="10.1.1.50/32"))),
     "no registered target": _edit(TargetGroup, GROUP, lambda g: g.targets.append(Target(
         id="10.1.1.50", port=80, availability_zone="us-west-2a", health="initial"))),
     # The rule admits the node; the next health checks pass.
@@ -401,3 +425,65 @@ def test_proxy_protocol_on_is_a_note_for_the_target(world):
     assert found.reachable
     [proxy] = [h for h in found.hops if h.name == "proxy protocol v2"]
     assert proxy.verdict == "note" and "must parse it" in proxy.detail
+
+
+def _nlb_guarded(balancer: LoadBalancer) -> None:
+    balancer.security_group_ids = [NLB_SG]
+
+
+def test_an_nlb_that_does_not_enforce_its_rules_on_privatelink_traffic(world):
+    _edit(LoadBalancer, BALANCER, _nlb_guarded)(world)
+    assert not diagnose(world, "i-00000000000000001", NAME, 80).reachable
+    _edit(LoadBalancer, BALANCER, lambda b: setattr(
+        b, "enforce_inbound_rules_on_privatelink", "off"))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable, found.failure
+    [hop] = [h for h in found.hops if h.name == "NLB SG ingress"]
+    assert "does not enforce its inbound rules on PrivateLink traffic" in hop.detail
+
+
+def test_straight_to_an_nlb_its_groups_see_the_client(world):
+    """An instance of the NLB's own VPC dialling a node: the NLB's inbound rules see the
+    client's address; a rule naming the client's group admits it."""
+    client_sg = "sg-00000000000000005"
+    with world.transaction() as tx:
+        tx.put(SecurityGroup(**common(id=client_sg, vpc_id=PROVIDER_VPC, group_name="app",
+                                      description="", rules=[SecurityGroupRule(
+                                          rule_id="sgr-00000000000000010", egress=True,
+                                          ip_protocol="-1", cidr_ipv4="0.0.0.0/0")])))
+        tx.put(NetworkInterface(**common(
+            id="eni-20000000000000005", vpc_id=PROVIDER_VPC, subnet_id=PROVIDER_SUBNET,
+            availability_zone="us-west-2a", private_ip_address="10.1.1.20",
+            group_ids=[client_sg])))
+        tx.put(Instance(**common(
+            id="i-00000000000000005", reservation_id="r-0", image_id="ami-0",
+            instance_type="t3.micro", subnet_id=PROVIDER_SUBNET, vpc_id=PROVIDER_VPC,
+            availability_zone="us-west-2a", network_interface_id="eni-20000000000000005",
+            private_ip_address="10.1.1.20", state="running", group_ids=[client_sg])))
+    found = diagnose(world, "i-00000000000000005", "10.1.1.9", 80)
+    assert found.reachable, found.failure
+    names = [h.name for h in found.hops]
+    assert names[names.index("destination"):][:3] == ["destination", "NLB SG ingress",
+                                                       "NLB listener"]
+    _edit(LoadBalancer, BALANCER, _nlb_guarded)(world)
+    found = diagnose(world, "i-00000000000000005", "10.1.1.9", 80)
+    assert found.failure is not None and found.failure.name == "NLB SG ingress", found.hops
+    assert found.failure.fix is not None and found.failure.fix.command == (
+        f"aws ec2 authorize-security-group-ingress --group-id {NLB_SG} --protocol tcp "
+        "--port 80 --cidr 10.1.1.20/32 --region us-west-2")
+    _edit(SecurityGroup, NLB_SG, lambda g: g.rules.append(
+        _rule(9, False, referenced_group_id=client_sg)))(world)
+    found = diagnose(world, "i-00000000000000005", "10.1.1.9", 80)
+    assert found.reachable, found.failure
+
+
+def test_a_target_rule_naming_the_nlbs_group_admits_its_nodes(world):
+    with world.transaction() as tx:
+        tx.edit(LoadBalancer, BALANCER).enforce_inbound_rules_on_privatelink = "off"
+        tx.edit(LoadBalancer, BALANCER).security_group_ids = [NLB_SG]
+        tx.edit(NetworkInterface, "eni-00000000000000009").group_ids = [NLB_SG]
+        tx.edit(SecurityGroup, TARGET_SG).rules[:] = [
+            _rule(14, False, referenced_group_id=NLB_SG)]
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable, found.failure
+    assert [h.verdict for h in found.hops if h.name.startswith("NLB SG")] == ["ok", "ok"]

@@ -299,6 +299,26 @@ def test_an_nlb_made_with_security_groups_keeps_at_least_one(net):
     assert describe_balancer(net.elbv2, balancer["LoadBalancerArn"])["SecurityGroups"] == [group]
 
 
+def test_a_load_balancer_has_at_most_five_security_groups(net):
+    """AWS's quota "Security groups per load balancer: 5", on CreateLoadBalancer and
+    SetSecurityGroups alike; a group named twice counts once. The words are Classic ELB's
+    (boto/boto3#177): pocketlink's guess for ELBv2."""
+    groups = [net.ec2.create_security_group(GroupName=unique("g"), Description="g",
+                                            VpcId=net.vpc["VpcId"])["GroupId"]
+              for _ in range(6)]
+    too_many = "The maximum number of security groups per load balancer has been reached."
+    with aws_error("InvalidConfigurationRequest", too_many):
+        new_balancer(net, SecurityGroups=groups)
+    balancer = new_balancer(net, SecurityGroups=[*groups[:5], groups[0]])
+    arn = balancer["LoadBalancerArn"]
+    assert describe_balancer(net.elbv2, arn)["SecurityGroups"] == groups[:5]
+    with aws_error("InvalidConfigurationRequest", too_many):
+        net.elbv2.set_security_groups(LoadBalancerArn=arn, SecurityGroups=groups)
+    assert describe_balancer(net.elbv2, arn)["SecurityGroups"] == groups[:5]
+    answer = net.elbv2.set_security_groups(LoadBalancerArn=arn, SecurityGroups=groups[1:])
+    assert answer["SecurityGroupIds"] == groups[1:]
+
+
 # Target groups
 
 def test_tcp_target_group_health_check_defaults(net):

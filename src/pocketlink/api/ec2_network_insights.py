@@ -55,6 +55,8 @@ EXPLANATIONS = {
     "service": "BAD_STATE",
     "NLB": "UNKNOWN_RESOURCE",
     "zone": "VPCE_SERVICE_NOT_INSTALLED_IN_AZ",
+    "NLB SG ingress": "ENI_SG_RULES_MISMATCH",
+    "NLB SG egress": "ENI_SG_RULES_MISMATCH",
     "NLB listener": "ELBV2_LISTENERS_MISMATCH",
     "target group": "ELBV2_LISTENER_HAS_NO_TG",
     "cross-zone": "ELB_NOT_CROSSZONE",
@@ -65,7 +67,9 @@ EXPLANATIONS = {
     "fault": "BAD_STATE",
 }
 DIRECTIONS = {"instance SG egress": "egress", "endpoint SG ingress": "ingress",
-              "target SG ingress": "ingress", "destination SG ingress": "ingress"}
+              "NLB SG ingress": "ingress", "NLB SG egress": "egress",
+              "target SG ingress": "ingress",
+              "destination SG ingress": "ingress"}
 
 PATH_FILTERS: dict[str, filters.Field] = {
     "source": lambda p: p.source,
@@ -256,6 +260,12 @@ def _explanation(hop: Hop, diagnosis: Diagnosis, region: str, account: str) -> d
     if hop.name in ("NLB listener", "zone", "cross-zone") and hop.component:
         explanation["LoadBalancerArn"] = hop.component
         explanation["LoadBalancerListenerPort"] = diagnosis.port
+    if hop.name in ("NLB SG ingress", "NLB SG egress"):
+        # The load balancer's security group component: the walk named the NLB itself
+        # on the hop before (its zone, or the node the address is).
+        explanation["LoadBalancerArn"] = next(
+            h.component for h in reversed(diagnosis.hops)
+            if h.component and ":loadbalancer/" in h.component)
     if diagnosis.address:
         explanation["Address"] = diagnosis.address
     return explanation
@@ -269,7 +279,7 @@ def _forward(diagnosis: Diagnosis, region: str, account: str) -> list[dict]:
             continue
         item: dict = {"SequenceNumber": len(components) + 1,
                       "Component": _component(hop, region, account)}
-        if hop.name in DIRECTIONS:
+        if hop.name in DIRECTIONS and hop.component.startswith("sg-"):
             item["SecurityGroupRule"] = {"Direction": DIRECTIONS[hop.name],
                                          "SecurityGroupId": hop.component,
                                          "Protocol": "tcp",

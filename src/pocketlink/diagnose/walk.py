@@ -6,9 +6,13 @@ Through an interface endpoint: the instance, the faults injected on the way, the
 instance's IPv6 address for an IPv6 destination, its security groups' egress, the route,
 the endpoint's state, its security groups' ingress, the service (its state, the
 consumer's permission; an AWS service's endpoint policy), the NLB's node in the
-endpoint's zone, the listener on the port, the target group, cross-zone, the targets'
-faults, target health, the targets' security groups (from the NLB node's address, the
-source targets see), proxy protocol v2. To an instance of the same or a peered VPC: the
+endpoint's zone, the NLB's security groups' ingress (on the consumer client's own address,
+while the NLB enforces them on PrivateLink traffic), the listener on the port, the target
+group, cross-zone, the targets' faults, target health, the NLB's security groups' egress
+to the targets, the targets' security groups (from the NLB node's address, the source
+targets see), proxy protocol v2. To an NLB itself (its
+name, or a node's address): its security groups' ingress from the client, then the
+listener and the targets as above. To an instance of the same or a peered VPC: the
 egress, the route (and, through a peering, the return route) and the other instance's
 ingress. What the store cannot know, whether a process listens on the target's port, the
 daemon adds (listening.py) and the probe finds out. Each hop names the component it looked
@@ -30,6 +34,7 @@ from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, Tar
 from pocketlink.model.faults import OWNER
 from pocketlink.model.privatelink import DEFAULT_POLICY, EndpointService, VpcEndpoint
 from pocketlink.model.states import InstanceState
+from pocketlink.network.firewall import enforcing_balancers
 from pocketlink.policy import MalformedPolicy, parse_endpoint_policy
 from pocketlink.store import Store
 
@@ -97,6 +102,14 @@ def _eni_of(store: Store, vpc_id: str, address: str) -> NetworkInterface | None:
 def _zone_id(store: Store, subnet_id: str) -> str | None:
     subnet = store.get(Subnet, subnet_id)
     return subnet.availability_zone_id if subnet else None
+
+
+def _groups_at(store: Store, address: str) -> list[str]:
+    """The groups of every ENI that holds ``address``: those a rule naming a group matches,
+    as the firewall renders a group reference (its members' addresses)."""
+    return [g for e in store.all(NetworkInterface) if address in (
+        e.private_ip_address, *e.secondary_private_ip_addresses, *e.ipv6_addresses)
+        for g in e.group_ids]
 
 
 def _subnet_in(store: Store, vpc_id: str, zone: str | None) -> str:
@@ -260,9 +273,9 @@ class _Walk:
                 self.hop("NLB", FAIL, f"{arn} no longer exists", component=arn)
                 return
             node = self._zone(endpoint, eni, balancer)
-            if node is None:
+            if node is None or not self._privatelink_ingress(endpoint, eni, balancer):
                 return
-            self._balancer(endpoint, balancer, node)
+            self._balancer(balancer, node)
             return
 
     def _policy(self, endpoint: VpcEndpoint) -> None:
@@ -380,8 +393,73 @@ class _Walk:
                      f"{self.region}"), component=balancer.id)
         return None
 
-    def _balancer(self, endpoint: VpcEndpoint, balancer: LoadBalancer,
-                  node: LoadBalancerNode) -> None:
+    def _privatelink_ingress(self, endpoint: VpcEndpoint, eni: NetworkInterface,
+                             balancer: LoadBalancer) -> bool:
+        """An endpoint's flows pass the inbound rules of every NLB of its service that
+        enforces them on PrivateLink traffic (firewall.py's ``enforcing_balancers``), on
+        the consumer client's own address, "not the endpoint interface"."""
+        enforcing = enforcing_balancers(self.store, endpoint)
+        if not enforcing:
+            why = "has no security groups" if not balancer.security_group_ids else \
+                "does not enforce its inbound rules on PrivateLink traffic " \
+                "(EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic off)"
+            return self.hop("NLB SG ingress", OK, f"{balancer.name} {why}: the endpoint's "
+                            "groups alone filter PrivateLink traffic", component=balancer.id)
+        groups = list(dict.fromkeys(g for b in enforcing for g in b.security_group_ids))
+        source = self._source_address(eni)
+        off = (f"; or, to filter PrivateLink traffic by the endpoint's groups alone: aws elbv2 "
+               f"set-security-groups --load-balancer-arn {balancer.id} --security-groups "
+               f"{' '.join(balancer.security_group_ids)} "
+               f"--enforce-security-group-inbound-rules-on-private-link-traffic off "
+               f"{self.region}")
+        return self._balancer_ingress(balancer, groups, source, "PrivateLink traffic is "
+                                      "checked on the consumer client's own address", off)
+
+    def _balancer_ingress(self, balancer: LoadBalancer, groups: list[str], source: str,
+                          why: str = "", alternative: str = "") -> bool:
+        """Whether ``groups`` (the NLB's) let the client at ``source`` in. A group named
+        by a rule stands for its members' addresses, as the firewall renders it."""
+        port = self.d.port
+        rule = allows(self.store, groups, False, source, port, _groups_at(self.store, source))
+        if rule is not None:
+            return self.hop("NLB SG ingress", OK, f"tcp/{port} from {source}: "
+                            f"{describe(rule)}", component=rule_group(self.store, groups, rule))
+        option = f"--ip-permissions IpProtocol=tcp,FromPort={port},ToPort={port}," \
+            f"Ipv6Ranges=[{{CidrIpv6={source}/128}}]" if ":" in source \
+            else f"--protocol tcp --port {port} --cidr {source}/32"
+        return self.hop(
+            "NLB SG ingress", FAIL, f"no inbound rule of {balancer.name}'s groups "
+            f"({', '.join(groups)}) allows tcp/{port} from {source}"
+            f"{f' ({why})' if why else ''}: the SYN is dropped and the client hangs"
+            f"{alternative}",
+            Fix(balancer.account, f"aws ec2 authorize-security-group-ingress --group-id "
+                f"{groups[0]} {option} {self.region}"), component=groups[0])
+
+    def balancer_node(self, eni: NetworkInterface, address: str) -> None:
+        """Straight to an NLB's node: its groups' inbound rules see the client itself (an
+        NLB without groups admits every client), then its listener and targets."""
+        balancer = next((b for b in self.store.all(LoadBalancer) if any(
+            n.network_interface_id == eni.id for n in b.nodes)), None)
+        node = next((n for n in balancer.nodes if n.network_interface_id == eni.id),
+                    None) if balancer else None
+        if balancer is None or node is None:
+            self.hop("destination", FAIL, f"{address} is {eni.id}, which belongs to no load "
+                     "balancer any more", component=eni.id)
+            return
+        self.hop("destination", OK, f"{address} is {balancer.name}'s node in "
+                 f"{node.availability_zone} ({eni.id})", component=balancer.id)
+        if not self.faults([], [eni.subnet_id]):
+            return
+        if balancer.security_group_ids:
+            if not self._balancer_ingress(balancer, balancer.security_group_ids,
+                                          self.source_for(address)):
+                return
+        else:
+            self.hop("NLB SG ingress", OK, f"{balancer.name} has no security groups: it "
+                     "admits every client", component=balancer.id)
+        self._balancer(balancer, node)
+
+    def _balancer(self, balancer: LoadBalancer, node: LoadBalancerNode) -> None:
         port = self.d.port
         listeners = [x for x in self.store.all(Listener) if x.load_balancer_arn == balancer.id]
         listener = next((x for x in listeners if x.port == port), None)
@@ -432,7 +510,7 @@ class _Walk:
                  (node.availability_zone, "all")]
         if not zoned:
             self.hop("cross-zone", FAIL, f"off ({where}) and no target in "
-                     f"{node.availability_zone}, the endpoint's zone",
+                     f"{node.availability_zone}, the zone of the node the flow reaches",
                      Fix(balancer.account, f"aws elbv2 modify-load-balancer-attributes "
                          f"--load-balancer-arn {balancer.id} --attributes "
                          f"Key=load_balancing.cross_zone.enabled,Value=true {self.region}"),
@@ -449,7 +527,8 @@ class _Walk:
                 self.d.targets.append((eni.instance_id, target.port))
         source = node.ipv6_address if group.ip_address_type == "ipv6" \
             else node.private_ipv4_address
-        blocked = self._target_groups_block(group, zoned, source or "")
+        blocked = self._balancer_egress(balancer, group, zoned) or \
+            self._target_groups_block(group, zoned, source or "")
         healthy = [t for t in zoned if t.health == "healthy"]
         states = ", ".join(f"{t.id}:{t.port} {t.health}"
                            f"{f' ({t.health_reason})' if t.health_reason else ''}" for t in zoned)
@@ -461,14 +540,17 @@ class _Walk:
         elif all(t.health == "initial" for t in zoned):
             self.hop("target health", NOTE, f"{states}: not checked yet", component=group.id)
         else:
-            fix = blocked[1] if blocked else None
+            fix = blocked[2] if blocked else None
             self.hop("target health", FAIL, f"{states}; with no healthy target the NLB fails "
                      "open and still sends flows to them" + (
                          "" if blocked else ": is a process listening on the target's port?"),
                      fix, component=group.id)
         if blocked:
-            self.hop("target SG ingress", FAIL, blocked[0], blocked[1], component=blocked[2])
+            self.hop(blocked[0], FAIL, blocked[1], blocked[2], component=blocked[3])
         else:
+            if balancer.security_group_ids:
+                self.hop("NLB SG egress", OK, f"{balancer.name}'s groups let tcp out to "
+                         "every target", component=balancer.security_group_ids[0])
             self.hop("target SG ingress", OK, f"every target admits tcp from {source}, the "
                      "NLB node's address (the source targets see)",
                      component=self._target_group_of(group, zoned) or group.id)
@@ -509,10 +591,33 @@ class _Walk:
                 return eni.group_ids[0]
         return None
 
+    def _balancer_egress(self, balancer: LoadBalancer, group: TargetGroup, targets: list
+                         ) -> tuple[str, str, Fix, str] | None:
+        """The first target the NLB's outbound rules do not reach: its flows and its health
+        checks leave the nodes through them ("subject to outbound rules, not inbound
+        rules"). The hop, why, the fix and the group to fix."""
+        groups = balancer.security_group_ids
+        for target in targets if groups else []:
+            address = target_address(self.store, group, target.id)
+            if address is None or allows(self.store, groups, True, address, target.port,
+                                         _groups_at(self.store, address)) is not None:
+                continue
+            family, kind, width = ("Ipv6Ranges", "CidrIpv6", 128) if ":" in address \
+                else ("IpRanges", "CidrIp", 32)
+            return ("NLB SG egress",
+                    f"no outbound rule of {balancer.name}'s groups ({', '.join(groups)}) "
+                    f"allows tcp/{target.port} to {target.id} ({address}): the NLB's flows "
+                    "to it and its health checks are dropped",
+                    Fix(balancer.account, f"aws ec2 authorize-security-group-egress "
+                        f"--group-id {groups[0]} --ip-permissions IpProtocol=tcp,"
+                        f"FromPort={target.port},ToPort={target.port},"
+                        f"{family}=[{{{kind}={address}/{width}}}] {self.region}"), groups[0])
+        return None
+
     def _target_groups_block(self, group: TargetGroup, targets: list, source: str
-                             ) -> tuple[str, Fix, str] | None:
-        """The first target whose groups drop flows from the NLB node, the fix, and the
-        group to fix."""
+                             ) -> tuple[str, str, Fix, str] | None:
+        """The first target whose groups drop flows from the NLB node: the hop, why, the
+        fix and the group to fix."""
         for target in targets:
             address = target_address(self.store, group, target.id)
             if address is None:
@@ -520,7 +625,9 @@ class _Walk:
             eni = _eni_of(self.store, group.vpc_id or "", address)
             if eni is None:
                 continue
-            if allows(self.store, eni.group_ids, False, source, target.port) is None:
+            # A rule naming the NLB's group admits its nodes (the group's members).
+            if allows(self.store, eni.group_ids, False, source, target.port,
+                      _groups_at(self.store, source)) is None:
                 # The VPC's block admits every node: this flow's, and the health checks',
                 # which come from the node of the target's own zone.
                 vpc = self.store.get(Vpc, group.vpc_id or "")
@@ -530,8 +637,9 @@ class _Walk:
                 option = f"--ip-permissions IpProtocol=tcp,FromPort={target.port}," \
                     f"ToPort={target.port},Ipv6Ranges=[{{CidrIpv6={cidr}}}]" if ":" in cidr \
                     else f"--protocol tcp --port {target.port} --cidr {cidr}"
-                return (f"no inbound rule of {target.id}'s groups ({', '.join(eni.group_ids)}) "
-                        f"allows tcp/{target.port} from {source}, the NLB node",
+                return ("target SG ingress", f"no inbound rule of {target.id}'s groups "
+                        f"({', '.join(eni.group_ids)}) allows tcp/{target.port} from "
+                        f"{source}, the NLB node",
                         Fix(group.account, f"aws ec2 authorize-security-group-ingress "
                             f"--group-id {eni.group_ids[0] if eni.group_ids else 'sg-...'} "
                             f"{option} {self.region}"),
@@ -620,7 +728,10 @@ def diagnose(store: Store, instance_id: str, to: str, port: int) -> Diagnosis:
         walk.hop("destination", OK, f"{address} is {eni.id} of {eni.instance_id}",
                  component=eni.id)
         walk.instance_target(eni)
+    elif eni.interface_type == "network_load_balancer":
+        walk.balancer_node(eni, address)
     else:
         walk.hop("destination", NOTE, f"{address} is {eni.id} ({eni.interface_type}): "
-                 "diagnose walks endpoints and instances only", component=eni.id)
+                 "diagnose walks endpoints, load balancers and instances only",
+                 component=eni.id)
     return d
