@@ -45,7 +45,7 @@ from typing import Any
 
 import dns.message
 from common import Daemon, preflight
-from endpoints_ready import ACCOUNT, AMI, PORT, service, wait_running
+from endpoints_ready import ACCOUNT, AMI, PORT, service, states
 
 from pocketlink.network import netns
 
@@ -88,6 +88,21 @@ def consumer(ec2: Any, n: int, instances: int, zone: str, name: str) -> Consumer
         NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]["PrivateIpAddress"]
     ids = [i["InstanceId"] for i in launched]
     return Consumer(vpc, f"pl-{ids[0]}", cidr.rsplit(".", 1)[0] + ".2", address, ids)
+
+
+def wait_running(ec2: Any, instance_ids: list[str]) -> None:
+    """endpoints_ready's wait, with the time 1,000 namespaces take to be built."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        found = {}
+        for start in range(0, len(instance_ids), 500):
+            found |= states(ec2, instance_ids[start:start + 500])
+        if set(found.values()) == {"running"}:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {list(found.values()).count('running')}/"
+                               f"{len(instance_ids)} instances running")
+        time.sleep(2)
 
 
 def wait_available(ec2: Any, count: int) -> None:
@@ -217,6 +232,8 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         began = time.time()
         with ThreadPoolExecutor(CREATORS) as pool:
             consumers = list(pool.map(one, range(args.vpcs)))
+        print(f"{len(consumers)} VPCs made in {time.time() - began:.0f} s; waiting for their "
+              "instances and endpoints", flush=True)
         wait_running(ec2, [i for c in consumers for i in c.instances])
         wait_available(ec2, len(consumers))
         made = namespaces(daemon.state)
