@@ -214,7 +214,7 @@ def namespaces(owner: Path) -> int:
     return sum(1 for name in netns.ours() if netns.owner_of(name) == str(owner.resolve()))
 
 
-def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+def run(args: argparse.Namespace, folder: Path) -> None:
     log = args.daemon_log or folder / "daemon.log"
     # The set-up's 8 clients share one access key: past the daemon's default rate they
     # would be throttled (RequestLimitExceeded), which the clients do not retry.
@@ -249,9 +249,13 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             raise RuntimeError(f"before the restart only {len(before.resolved)} resolvers "
                                f"and {len(before.carried)} endpoints answered")
         load = os.getloadavg()
-        results = restart(daemon, consumers, log)
-        return {"vpcs": len(consumers), "instances": args.instances, "namespaces": made,
-                "load_before": load, "load_after": os.getloadavg(), **results}
+        results = {"vpcs": len(consumers), "instances": args.instances, "namespaces": made,
+                   "load_before": load, **restart(daemon, consumers, log),
+                   "load_after": os.getloadavg()}
+        # Said before the tear-down, which takes minutes at 1,000 namespaces.
+        report(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
     finally:
         daemon.tear_down()
 
@@ -291,10 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if not preflight("restart.py", ("ip", "nft", "nsenter")):
         return 2
     with tempfile.TemporaryDirectory(prefix="pocketlink-restart-") as temp:
-        results = run(args, Path(temp))
-    report(results)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        run(args, Path(temp))
     return 0
 
 
