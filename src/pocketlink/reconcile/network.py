@@ -101,7 +101,8 @@ class NetworkReconciler:
             if wanted is None:
                 return
             key = self._keys[vpc_id] = _Key(wanted)
-            if self._inherited and (self._checking_since is None or self._unchecked):
+            if wanted.router.namespace in self._inherited and (
+                    self._checking_since is None or self._unchecked):
                 self._checking_since = self._checking_since or asyncio.get_running_loop().time()
                 self._unchecked.add(vpc_id)
         key.wanted = wanted
