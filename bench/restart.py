@@ -43,8 +43,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import dns.message
-from common import Daemon, preflight
+from botocore.config import Config
+from common import REGION, Daemon, preflight
 from endpoints_ready import ACCOUNT, AMI, PORT, service, states
 
 from pocketlink.network import netns
@@ -65,6 +67,16 @@ class Consumer:
     resolver: str
     endpoint_address: str = ""
     instances: list[str] = field(default_factory=list)
+
+
+def patient_client(daemon: Daemon) -> Any:
+    """An EC2 client for the set-up that waits long and never sends a call twice: on the
+    loaded machine a call may take over a minute, and a retried CreateSubnet or
+    AuthorizeSecurityGroupIngress finds its first try's work (a conflict, a duplicate)."""
+    return boto3.client("ec2", endpoint_url=daemon.endpoint, region_name=REGION,
+                        aws_access_key_id=ACCOUNT, aws_secret_access_key="secret",
+                        config=Config(retries={"total_max_attempts": 1}, proxies={},
+                                      connect_timeout=30, read_timeout=600))
 
 
 def consumer(ec2: Any, n: int, instances: int, zone: str, name: str) -> Consumer:
@@ -229,7 +241,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
 
         def one(n: int) -> Consumer:
             if not hasattr(clients, "ec2"):
-                clients.ec2 = daemon.client("ec2", ACCOUNT)
+                clients.ec2 = patient_client(daemon)
             return consumer(clients.ec2, n, args.instances, zone, name)
 
         began = time.time()
