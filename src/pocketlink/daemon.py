@@ -1,4 +1,10 @@
-"""The daemon's life: open the state, start the API server, stop cleanly on a signal.
+"""The daemon's life: open the state, bring back the data plane and the resolvers, start
+the API server, stop cleanly on a signal.
+
+A start runs the reconciler's first pass (the endpoints' listeners and the VPCs' resolvers
+back from the store, the network looked at again only after) before it builds the API,
+whose models and handlers are most of a start's CPU: at a restart traffic resumes before
+the API answers.
 
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
@@ -21,25 +27,14 @@ from functools import partial
 from pathlib import Path
 
 from pocketlink.api.ec2_launch_templates import launch_template_profile
-from pocketlink.console.app import Console
-from pocketlink.console.aws import endpoint_of
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
-from pocketlink.faults.experiments import ExperimentRunner
-from pocketlink.faults.kernel import FaultInjector
-from pocketlink.flowlogs.collector import FlowLogCollector, interval_override
 from pocketlink.gateway import control
-from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
-from pocketlink.gateway.fair import FairFront
-from pocketlink.gateway.http import HttpServer
 from pocketlink.gateway.identity import Credentials
 from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
-from pocketlink.metrics import prometheus
-from pocketlink.metrics.nat import namespace_reader
-from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import MetricStore
 from pocketlink.model.acm import Certificate
 from pocketlink.model.autoscaling import AutoScalingGroup, ScalingActivity
@@ -79,7 +74,6 @@ from pocketlink.model.transit_gateways import (
 )
 from pocketlink.model.vpn import CustomerGateway, VpnConnection, VpnGateway
 from pocketlink.network import names
-from pocketlink.network.route53_checker import HealthCheckers
 from pocketlink.reconcile.lifecycle import Lifecycle
 from pocketlink.reconcile.network import NetworkReconciler
 from pocketlink.services.acm_authority import AcmAuthority
@@ -180,12 +174,6 @@ async def run(config: DaemonConfig) -> None:
                              f"--state {config.state}'.")
     store = open_store(config.state)
     metrics = MetricStore(config.data_dir / "metrics.db")
-    # The data plane's counters, once the lifecycle (below) has made it, and the NAT
-    # gateways' own (their namespaces' nftables counters).
-    sampler = Sampler(store, metrics, lambda: lifecycle.hyperplane.counters
-                      if lifecycle.hyperplane is not None else {},
-                      nat=namespace_reader(store) if config.network else None)
-    page = partial(prometheus.page, sampler)
     stop, force = asyncio.Event(), asyncio.Event()
     backend = Backend(config.data_dir / "backend")
     ca = CertificateAuthority(config.data_dir / "ca")
@@ -197,6 +185,72 @@ async def run(config: DaemonConfig) -> None:
     ecr = RegistryAccess(registry, AuthorizationTokens(config.data_dir / "ecr"), backend,
                          config.credentials)
     config.credentials.sessions = lambda key: roles.credential(store, key)
+    loop = asyncio.get_running_loop()
+
+    def signalled() -> None:
+        if stop.is_set():
+            force.set()
+        stop.set()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, signalled)
+    dns = DnsProcess(store)
+    try:
+        public_dns = bind_pair(PUBLIC_DNS_HOST, config.public_dns_port)
+    except OSError as error:
+        store.close()
+        raise SystemExit(
+            f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
+            f"({error.strerror}); pick another --public-dns-port.") from None
+    # The endpoints' listeners and the VPCs' resolvers come back from the store before the
+    # API is built (its models and handlers are most of a start's CPU): at a restart,
+    # traffic waits for the first pass only, the API for the first pass too.
+    await dns.start()
+    dns.serve("public", [public_dns], public_zones, recursive=False)
+    # With a network, interface endpoints to AWS services send their flows to the front.
+    front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
+        if config.network else None
+    network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
+        else None
+    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
+                          MetadataService(store, profiles) if network else None,
+                          front.address if front is not None else None, acm,
+                          profiles=profiles)
+    reconciling = asyncio.create_task(lifecycle.run(stop))
+    restored = asyncio.ensure_future(lifecycle.first_pass.wait())
+    await asyncio.wait({reconciling, restored}, timeout=LAST_PASS_TIMEOUT,
+                       return_when=asyncio.FIRST_COMPLETED)
+    restored.cancel()
+
+    async def abandon() -> None:
+        """A start that cannot finish: what it started, stopped."""
+        stop.set()
+        await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
+        await _bounded(lifecycle.close(WORKER_TIMEOUT), LAST_PASS_TIMEOUT, force)
+        await dns.stop()
+        store.close()
+
+    # What the API and the periodic work need, imported only now: the listeners and the
+    # resolvers above did not wait for them (the console's, the gateway's and
+    # CloudFormation's modules, prometheus_client, conntrack's).
+    from pocketlink.console.app import Console
+    from pocketlink.console.aws import endpoint_of
+    from pocketlink.faults.experiments import ExperimentRunner
+    from pocketlink.faults.kernel import FaultInjector
+    from pocketlink.flowlogs.collector import FlowLogCollector, interval_override
+    from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
+    from pocketlink.gateway.fair import FairFront
+    from pocketlink.gateway.http import HttpServer
+    from pocketlink.metrics import prometheus
+    from pocketlink.metrics.nat import namespace_reader
+    from pocketlink.metrics.sampler import Sampler
+    from pocketlink.network.route53_checker import HealthCheckers
+
+    # The data plane's counters, and the NAT gateways' own (their namespaces' nftables
+    # counters).
+    sampler = Sampler(store, metrics, lambda: lifecycle.hyperplane.counters
+                      if lifecycle.hyperplane is not None else {},
+                      nat=namespace_reader(store) if config.network else None)
+    page = partial(prometheus.page, sampler)
     origins = own_origins(config.host, config.port)
     console = Console(endpoint_of(config.host, config.port), origins, config.strict_auth,
                       lambda: lifecycle.hyperplane.target_counts()
@@ -207,15 +261,6 @@ async def run(config: DaemonConfig) -> None:
                       instance_profiles=profiles, registry=ecr, metrics=metrics,
                       prometheus=page if config.prometheus else None,
                       loopback=loopback_only(config.host), console=console)
-    loop = asyncio.get_running_loop()
-
-    def signalled() -> None:
-        if stop.is_set():
-            force.set()
-        stop.set()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, signalled)
-    dns = DnsProcess(store)
     # One set of turns for both doors: the host's port and the service front's socket,
     # where instances' calls through endpoints arrive.
     fair = FairFront(gateway, settle=dns.current)
@@ -223,16 +268,13 @@ async def run(config: DaemonConfig) -> None:
     try:
         await server.listen_tcp(config.host, config.port)
     except OSError as error:
-        store.close()
+        await abandon()
         raise SystemExit(
             f"pocketlink: cannot listen on {config.host}:{config.port} ({error.strerror}); "
             "is another pocketlink running? Stop it, or pick another --port.") from None
     record = control.RuntimeRecord(os.getpid(), config.host, config.port,
                                    str(config.state.resolve()),
                                    str(control.RuntimeRecord.socket_for(config.state)))
-    # With a network, interface endpoints to AWS services send their flows to the front.
-    front = ServiceFront(config.data_dir / "ca", gateway_socket_path(config.state)) \
-        if config.network else None
     fronted = HttpServer(fair, paths=partial(network_path, store))
     controller = HttpServer(control.Control(store, record, stop.set, backend, front, registry,
                                             metrics=metrics, prometheus=page))
@@ -244,28 +286,9 @@ async def run(config: DaemonConfig) -> None:
         record.write()
     except OSError as error:
         await server.close()
-        store.close()
+        await abandon()
         raise SystemExit(f"pocketlink: cannot serve its control socket {record.socket} "
                          f"({error.strerror or error})") from None
-    try:
-        public_dns = bind_pair(PUBLIC_DNS_HOST, config.public_dns_port)
-    except OSError as error:
-        await server.close()
-        await controller.close()
-        record.remove()
-        store.close()
-        raise SystemExit(
-            f"pocketlink: cannot serve public DNS on {PUBLIC_DNS_HOST}:{config.public_dns_port} "
-            f"({error.strerror}); pick another --public-dns-port.") from None
-    await dns.start()
-    dns.serve("public", [public_dns], public_zones, recursive=False)
-    network = NetworkReconciler(instances, str(config.state.resolve())) if config.network \
-        else None
-    lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
-                          MetadataService(store, profiles) if network else None,
-                          front.address if front is not None else None, acm,
-                          profiles=profiles)
-    reconciling = asyncio.create_task(lifecycle.run(stop))
     sampling = asyncio.create_task(sampler.run(stop))
     injecting = asyncio.create_task(FaultInjector(store).run(stop)) if network else None
     experimenting = asyncio.create_task(ExperimentRunner(store).run(stop))

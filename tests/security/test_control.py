@@ -138,17 +138,19 @@ def test_a_second_daemon_on_one_state_is_refused(daemon) -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
 def test_a_namespace_is_claimed_before_it_is_made(monkeypatch) -> None:
     """Another daemon's ``down`` sweeps namespaces nobody claims: the claim comes first."""
+    from pyroute2 import netns as pyroute2_netns
+
     from pocketlink.network import netns
 
     name = f"pl-claimtest-{os.getpid()}"
     seen: list[str | None] = []
-    make = netns._netns._create
+    make = pyroute2_netns._create
 
     def watched(*args, **kwargs):
         seen.append(netns.owner_of(name))
         return make(*args, **kwargs)
 
-    monkeypatch.setattr(netns._netns, "_create", watched)
+    monkeypatch.setattr(pyroute2_netns, "_create", watched)
     try:
         assert netns.create(name, "/some/state.db")
         assert seen == ["/some/state.db"]

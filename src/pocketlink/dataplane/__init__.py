@@ -6,9 +6,12 @@ and descriptor limit) carry the flows, off the loop that serves the API.
 Nouns, one job each:
 
 - ``plan`` (plan.py): which listeners exist and where their connections go, from the
-  store, no I/O (``ListenerSpec``, ``Backend``); an endpoint to an AWS service goes to
-  the service front (services/front.py), a gateway endpoint's too, from a listener on the
-  service's public address in the VPC router.
+  store, no I/O; an endpoint to an AWS service goes to the service front
+  (services/front.py), a gateway endpoint's too, from a listener on the service's public
+  address in the VPC router.
+- ``spec`` (spec.py): what a worker is told of one listener (``ListenerSpec``,
+  ``Backend``, ``TlsTermination``), apart from the planning so that a worker (and the DNS
+  process) starts without the models, the topology or botocore.
 - ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
   its namespace (one SO_REUSEPORT socket per worker, IP_FREEBIND: before its address is
   there), hands the sockets and plan updates to the workers, restarts a worker that dies,

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from pocketlink.dataplane.plan import Backend, ListenerSpec, TlsTermination
+from pocketlink.dataplane.spec import Backend, ListenerSpec, TlsTermination
 
 MAX_MESSAGE = 1 << 16
 MAX_FDS = 4

@@ -41,9 +41,9 @@ endpoint: the caller's public address is all the front learns (aws:SourceIp).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pocketlink.dataplane.sockets import ROOT_NAMESPACE
+from pocketlink.dataplane.spec import Backend, ListenerSpec, TlsTermination
 from pocketlink.model.aws_services import aws_service, public_addresses
 from pocketlink.model.ec2 import Instance, NetworkInterface, Subnet
 from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, TargetGroup
@@ -61,50 +61,8 @@ AWS_SERVICE_PORT = 443  # HTTPS: every AWS service's API
 ENDPOINT_IDLE_TIMEOUT = 350.0
 
 
-@dataclass(frozen=True)
-class Backend:
-    """Where one listener's connections go."""
-
-    namespace: str  # the provider VPC's router, where outbound sockets are made
-    source: str  # the NLB node's address the targets see
-    targets: tuple[tuple[str, int], ...]  # candidates, health and zones applied
-    proxy_protocol: bool
-    endpoint_id: str | None
-    idle_timeout: float
-    # A gateway endpoint's listener: (subnet CIDR, endpoint id) for each subnet that routes
-    # the service through an endpoint; the caller's address picks its endpoint.
-    gateway_routes: tuple[tuple[str, str], ...] = ()
-    # The target group ``targets`` are of (its ARN; "" for what no target group holds):
-    # the daemon's alone, the worker is not told (hyperplane.py ``target_counts``).
-    target_group: str = ""
-
-
 # An issued certificate's (chain file, key file), or None while it has none.
 CertificateFiles = Callable[[str], tuple[str, str] | None]
-
-
-@dataclass(frozen=True)
-class TlsTermination:
-    """What a TLS listener's worker needs to terminate TLS."""
-
-    certificates: tuple[tuple[str, str], ...]  # (chain file, key file), the default first
-    ssl_policy: str
-    alpn: tuple[str, ...]
-    reencrypt: bool  # a TLS target group: TLS again towards the targets
-
-
-@dataclass(frozen=True)
-class ListenerSpec:
-    namespace: str
-    address: str
-    port: int
-    owner: str  # the endpoint id or load balancer ARN it serves
-    backend: Backend
-    tls: TlsTermination | None = None
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        return (self.namespace, self.address, self.port)
 
 
 def _cross_zone(balancer: LoadBalancer, group: TargetGroup) -> bool:

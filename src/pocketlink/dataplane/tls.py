@@ -36,12 +36,9 @@ import struct
 import time
 from collections.abc import Callable
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from pocketlink.dataplane import ppv2
-from pocketlink.dataplane.plan import Backend, TlsTermination
 from pocketlink.dataplane.relay import RelaySide
+from pocketlink.dataplane.spec import Backend, TlsTermination
 from pocketlink.model.ssl_policies import SslPolicy, policies
 
 log = logging.getLogger("pocketlink.dataplane")
@@ -70,7 +67,12 @@ def apply_policy(context: ssl.SSLContext, policy: SslPolicy) -> None:
 
 
 def _names(chain: str) -> list[str]:
-    """The DNS names the chain's leaf certificate is for."""
+    """The DNS names the chain's leaf certificate is for. cryptography is imported here,
+    by the first TLS listener: a worker with none starts without it (a third of its
+    start-up, which a restarted daemon's traffic waits for)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     with open(chain, "rb") as file:
         leaf = x509.load_pem_x509_certificate(file.read())
     try:

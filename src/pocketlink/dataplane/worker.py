@@ -50,10 +50,10 @@ import zlib
 
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.control import Channel, Message, spec_from
-from pocketlink.dataplane.plan import Backend, ListenerSpec
 from pocketlink.dataplane.priority import no_wakeup_preemption
 from pocketlink.dataplane.pump import LISTENING, Flow, Pump, Tally
 from pocketlink.dataplane.sockets import Stock
+from pocketlink.dataplane.spec import Backend, ListenerSpec
 from pocketlink.dataplane.tls import TlsListener
 
 log = logging.getLogger("pocketlink.dataplane")

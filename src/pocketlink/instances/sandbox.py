@@ -344,10 +344,14 @@ def _refuse_nested_user_namespaces(init: int) -> None:
 
 
 def _read_until(fd: int, deadline: float, enough: Callable[[bytes], bool]) -> bytes:
+    # poll, not select: a daemon with many listeners holds descriptors above FD_SETSIZE
+    # (1,024), which select refuses.
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
     data = b""
     while not enough(data):
         left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
+        if left <= 0 or not poller.poll(left * 1000):
             raise RuntimeError("bwrap did not answer in time")
         chunk = os.read(fd, 4096)
         if not chunk:

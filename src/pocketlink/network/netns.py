@@ -3,6 +3,11 @@
 Entering a namespace happens on a short-lived helper thread (``setns`` changes only the
 calling thread), never on the event loop's. A socket made there stays in that namespace
 wherever it is used afterwards: that is how the daemon listens inside VPCs.
+
+pyroute2 is imported by the functions that make, list and remove namespaces, not by the
+module: the data-plane workers enter namespaces (``run_in``) and nothing more, and a
+worker's start-up (a tenth of a second of pyroute2's imports each) is part of how soon a
+restarted daemon carries traffic again.
 """
 
 from __future__ import annotations
@@ -13,8 +18,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
-
-from pyroute2 import netns as _netns
 
 from pocketlink.network.names import NAMESPACE_PREFIX
 
@@ -30,6 +33,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 def ours(owner: str | None = None) -> set[str]:
     """Every pocketlink namespace that exists, or those that ``owner`` made."""
+    from pyroute2 import netns as _netns
+
     found = {n for n in _netns.listnetns() if n.startswith(NAMESPACE_PREFIX)}
     if owner is None:
         return found
@@ -56,6 +61,8 @@ def create(name: str, owner: str) -> bool:
     daemon's ``pocketlink down`` (which sweeps namespaces nobody claims) could take it.
 
     Whether it was made now (a new namespace holds nothing yet: no need to look)."""
+    from pyroute2 import netns as _netns
+
     if owner_of(name) != owner:
         OWNERS.mkdir(parents=True, exist_ok=True)
         (OWNERS / name).write_text(owner)
@@ -71,6 +78,8 @@ def create(name: str, owner: str) -> bool:
 
 
 def remove(name: str) -> None:
+    from pyroute2 import netns as _netns
+
     if name in _netns.listnetns():
         _netns.remove(name)
     (OWNERS / name).unlink(missing_ok=True)

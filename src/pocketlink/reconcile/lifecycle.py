@@ -285,6 +285,9 @@ class Lifecycle:
         self.checkip = CheckIp(self.hyperplane.sockets) if self.hyperplane else None
         self._internet: str | None = None  # the internet namespace, once built
         self.nudged = asyncio.Event()
+        # Set once the first pass has ended (well or not): at a restart, the listeners and
+        # resolvers are back; the daemon builds its API after this (daemon.py).
+        self.first_pass = asyncio.Event()
         self._last_recheck = 0.0
         self._last_full = -FULL_PASS
         self._inputs: dict[str, tuple] = {}  # vpc id -> the stored objects last handed over
@@ -314,6 +317,7 @@ class Lifecycle:
                 await self.converge()
             except Exception:
                 log.exception("a reconcile pass failed; the next one tries again")
+            self.first_pass.set()
 
     async def close(self, timeout: float) -> None:
         """Stop the network workers (each run under way gets ``timeout`` seconds), then
