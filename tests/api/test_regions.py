@@ -7,6 +7,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from pocketlink.model import regions, zone_ids
+
 PROVIDER, CONSUMER = "111111111111", "222222222222"
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1",
            "ap-southeast-2", "sa-east-1"]
@@ -120,3 +122,12 @@ def test_describe_account_attributes(ec2):
     assert attributes["default-vpc"] == [default["VpcId"]]
     [only] = ec2.describe_account_attributes(AttributeNames=["default-vpc"])["AccountAttributes"]
     assert only["AttributeName"] == "default-vpc"
+
+
+def test_the_zone_table_is_well_formed():
+    """Every row of model/zone_ids.py: ids of the region's own code, no name or id twice."""
+    for region, rows in zone_ids.ZONES.items():
+        letters, ids = [letter for letter, _ in rows], [zone_id for _, zone_id in rows]
+        assert len(set(letters)) == len(letters) and len(set(ids)) == len(ids), region
+        assert all(re.fullmatch(rf"{regions.region_code(region)}-az[1-9]", i) for i in ids)
+    assert set(zone_ids.ZONES) >= zone_ids.INDEPENDENTLY_MAPPED
