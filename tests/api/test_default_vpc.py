@@ -97,6 +97,16 @@ def test_an_account_has_a_default_vpc_as_aws_makes_it(fresh):
     assert attribute(fresh, "supported-platforms") == ["VPC"]
 
 
+def test_us_east_1_has_six_default_subnets(client):
+    """A default subnet in each of the region's zones: us-east-1 has six (use1-az1..az6),
+    the /20s 172.31.0.0 to 172.31.80.0 in zone order, as the VPC guide numbers them."""
+    ec2 = client("ec2", f"7{secrets.randbelow(10**11):011d}", "us-east-1")
+    subnets = default_subnets(ec2, default_vpc(ec2)["VpcId"])
+    assert [(s["AvailabilityZone"], s["CidrBlock"]) for s in subnets] == [
+        (f"us-east-1{letter}", f"172.31.{16 * n}.0/20") for n, letter in enumerate("abcdef")]
+    assert {s["AvailabilityZoneId"] for s in subnets} == {f"use1-az{n}" for n in range(1, 7)}
+
+
 def test_each_region_and_account_has_its_own(client):
     account = f"7{secrets.randbelow(10**11):011d}"
     ids = {default_vpc(client("ec2", account, region))["VpcId"]

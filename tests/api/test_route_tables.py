@@ -80,6 +80,20 @@ def test_a_subnet_has_one_explicit_association(ec2, vpc, table, subnet):
     assert err.value.response["Error"]["Code"] == "Resource.AlreadyAssociated"
 
 
+def test_a_second_association_with_the_same_table_is_refused(ec2, table, subnet):
+    """AWS refuses it as it refuses another table (moto gives back the association it has):
+    pulumi/pulumi-aws#3911 met "the association already existed" when it associated a subnet
+    with the table it had been moved to; the words are AWS's from
+    hashicorp/terraform-provider-aws#38960."""
+    ec2.associate_route_table(RouteTableId=table["RouteTableId"], SubnetId=subnet["SubnetId"])
+    with pytest.raises(ClientError) as err:
+        ec2.associate_route_table(RouteTableId=table["RouteTableId"], SubnetId=subnet["SubnetId"])
+    assert err.value.response["Error"]["Code"] == "Resource.AlreadyAssociated"
+    assert err.value.response["Error"]["Message"] == (
+        f"the specified association for route table {table['RouteTableId']} conflicts with "
+        "an existing association")
+
+
 def test_replace_a_subnet_association(ec2, vpc, table, subnet):
     old = ec2.associate_route_table(RouteTableId=table["RouteTableId"],
                                     SubnetId=subnet["SubnetId"])["AssociationId"]

@@ -448,9 +448,9 @@ def test_target_health_follows_listener_and_registration(net):
 
 
 def test_a_target_in_a_zone_without_a_node_is_not_in_use(net):
-    """The NLB is in two zones; an instance in the third gets no traffic, cross-zone or not."""
-    [zone] = [z["ZoneId"] for z in net.ec2.describe_availability_zones()["AvailabilityZones"]
-              if z["ZoneId"] not in {s["AvailabilityZoneId"] for s in net.subnets}]
+    """The NLB is in two zones; an instance in another gets no traffic, cross-zone or not."""
+    zone = next(z["ZoneId"] for z in net.ec2.describe_availability_zones()["AvailabilityZones"]
+                if z["ZoneId"] not in {s["AvailabilityZoneId"] for s in net.subnets})
     subnet = net.ec2.create_subnet(VpcId=net.vpc["VpcId"], CidrBlock="10.0.9.0/24",
                                    AvailabilityZoneId=zone)["Subnet"]
     [far] = net.ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,

@@ -137,7 +137,8 @@ def test_seed_002_the_templates_resources_through_the_api(client):
     ec2, elbv2 = client("ec2", PROVIDER, region), client("elbv2", PROVIDER, region)
     vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": True})
-    zones = sorted(z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"])
+    zones = sorted(z["ZoneId"] for z in ec2.describe_availability_zones()[
+        "AvailabilityZones"])[:3]  # the template's three private subnets
     blocks = ipv6_blocks(vpc)
     subnets = [ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=f"10.30.{n + 1}.0/24",
                                  Ipv6CidrBlock=blocks[n], AvailabilityZoneId=zone)["Subnet"]["SubnetId"]

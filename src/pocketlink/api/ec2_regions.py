@@ -39,6 +39,13 @@ def describe_regions(context: RequestContext, params: dict) -> dict:
                          "OptInStatus": "opt-in-not-required"} for r in rows]}
 
 
+def zone_group(zone: regions.Zone) -> str:
+    """An availability zone's zone group, ``us-east-1-zg-1``: botocore's documentation of
+    GroupName; the long name is the region's, ``US East (N. Virginia) 1``, as its
+    group-long-name filter says."""
+    return f"{zone.region}-zg-1"
+
+
 class _ZoneRow:
     def __init__(self, zone: regions.Zone) -> None:
         self.zone = zone
@@ -51,7 +58,8 @@ ZONE_FILTERS: dict[str, filters.Field] = {
     "region-name": lambda z: z.zone.region,
     "state": lambda z: "available",
     "zone-type": lambda z: "availability-zone",
-    "group-name": lambda z: z.zone.region,
+    "group-name": lambda z: zone_group(z.zone),
+    "group-long-name": lambda z: f"{regions.long_name(z.zone.region)} 1",
     "opt-in-status": lambda z: "opt-in-not-required",
 }
 
@@ -73,8 +81,8 @@ def describe_availability_zones(context: RequestContext, params: dict) -> dict:
     return {"AvailabilityZones": [{
         "State": "available", "OptInStatus": "opt-in-not-required", "Messages": [],
         "RegionName": r.zone.region, "ZoneName": r.zone.name, "ZoneId": r.zone.zone_id,
-        "GroupName": r.zone.region, "NetworkBorderGroup": r.zone.region,
-        "ZoneType": "availability-zone", "GroupLongName": r.zone.region,
+        "GroupName": zone_group(r.zone), "NetworkBorderGroup": r.zone.region,
+        "ZoneType": "availability-zone", "GroupLongName": f"{regions.long_name(r.zone.region)} 1",
     } for r in rows]}
 
 

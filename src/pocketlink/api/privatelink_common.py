@@ -123,7 +123,7 @@ def custom_view(store: Store, service: EndpointService) -> ServiceView:
 
 def aws_views(region: str, services: list[AwsService] | None = None) -> list[ServiceView]:
     """The views of AWS's ``services`` (all of the region's by default), one per type."""
-    zone_ids = [f"{regions.region_code(region)}-az{n}" for n in (1, 2, 3)]
+    zone_ids = regions.zone_ids(region)
     chosen = list(endpoint_services(region).values()) if services is None else services
     return [ServiceView(name=s.name(region), owner="amazon", service_type=kind,
                         zone_ids=zone_ids, dns_part=s.dns_form(),

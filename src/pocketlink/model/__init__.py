@@ -3,7 +3,8 @@
 - ``Resource`` (base.py): what every stored thing shares: id, owner account, region, tags;
   and how a resource becomes JSON for the store and back.
 - ``ids`` (ids.py): AWS-shaped ids (``vpc-`` + 17 hex).
-- ``regions`` (regions.py): regions and availability zones, with each account's own zone ids.
+- ``regions`` (regions.py): regions and availability zones, with each account's own zone ids;
+  ``zone_ids`` (zone_ids.py): each region's zones as AWS has them, and where that is known from.
 - ``ec2`` (ec2.py): VPCs, subnets, security groups, route tables, ENIs, instances, and the
   account attributes EC2 keeps per account and region (its default VPC).
 - ``elbv2`` (elbv2.py): Network Load Balancers and their nodes, target groups, listeners,
