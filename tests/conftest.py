@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from pocketlink.harness import PROVIDER, Daemon
+from pocketlink.polling import PATIENCE
 from pocketlink.polling import wait_for as wait_for  # the tests import it from here
 
 CONSUMER = "222222222222"
@@ -49,7 +50,7 @@ def ipv6_subnet(block: str, index: int) -> str:
 TRANSITIONAL = ("pending", "stopping", "shutting-down")
 
 
-def settled(ec2, instance_ids: list[str], timeout: float = 30) -> dict[str, str]:
+def settled(ec2, instance_ids: list[str], timeout: float = PATIENCE) -> dict[str, str]:
     """Waits until none of the instances is between states (the reconciler finishes every
     move), and gives their states."""
     deadline = time.monotonic() + timeout

@@ -66,5 +66,5 @@ def issued(acm, route53, zone: dict, name: str, **params) -> str:
             "DomainValidationOptions"]:
         publish(route53, zone, option["ResourceRecord"])
     wait_for(lambda: acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"]
-             == "ISSUED", f"{name} issued", timeout=30)
+             == "ISSUED", f"{name} issued")
     return arn

@@ -59,7 +59,7 @@ def test_pending_until_the_cname_resolves_then_issued(daemon, acm, client, zone,
     wait_for(lambda: "wrong" in dig(daemon, "CNAME", record["Name"], "+short"), "served")
     assert _describe(acm, arn)["Status"] == "PENDING_VALIDATION"
     publish(route53, zone, record)
-    wait_for(lambda: _describe(acm, arn)["Status"] == "ISSUED", "issued", timeout=30)
+    wait_for(lambda: _describe(acm, arn)["Status"] == "ISSUED", "issued")
     certificate = _describe(acm, arn)
     assert certificate["DomainValidationOptions"][0]["ValidationStatus"] == "SUCCESS"
     assert certificate["Issuer"] == "pocketlink ACM RSA 2048 M01"

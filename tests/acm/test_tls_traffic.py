@@ -78,7 +78,7 @@ def listener(world) -> dict:
     arn = _certificate(world, PRIVATE_NAME, publish=False)
     assert _status(world, arn) == "PENDING_VALIDATION"
     _publish(world, arn)
-    wait_for(lambda: _status(world, arn) == "ISSUED", "the certificate issued", timeout=30)
+    wait_for(lambda: _status(world, arn) == "ISSUED", "the certificate issued")
     elb = world.client("elbv2", PROVIDER)
     [group] = elb.describe_target_groups(Names=["seed-proxy"])["TargetGroups"]
     [made] = elb.create_listener(
@@ -87,7 +87,7 @@ def listener(world) -> dict:
         DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}]
     )["Listeners"]
     wait_for(lambda: world.curl(f"https://{PRIVATE_NAME}/").returncode == 0,
-             "the TLS listener answering", timeout=30)
+             "the TLS listener answering")
     return {**made, "certificate": arn}
 
 
@@ -125,8 +125,7 @@ def test_a_tls13_policy_negotiates_tls13_and_refuses_tls11(world, listener):
     elb.modify_listener(ListenerArn=listener["ListenerArn"],
                         SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06")
     wait_for(lambda: "New, TLSv1.3, Cipher is TLS_AES_" in _s_client(
-        world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}").stdout, "TLS 1.3 negotiated",
-        timeout=30)
+        world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}").stdout, "TLS 1.3 negotiated")
     refused = _s_client(world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}", "-tls1_1")
     assert refused.returncode != 0
     assert "Cipher is (NONE)" in refused.stdout or "alert" in refused.stderr
@@ -134,12 +133,12 @@ def test_a_tls13_policy_negotiates_tls13_and_refuses_tls11(world, listener):
     elb.modify_listener(ListenerArn=listener["ListenerArn"],
                         SslPolicy="ELBSecurityPolicy-TLS-1-2-2017-01")
     wait_for(lambda: _s_client(world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}",
-                               "-tls1_3").returncode != 0, "TLS 1.3 refused", timeout=30)
+                               "-tls1_3").returncode != 0, "TLS 1.3 refused")
 
 
 def test_sni_picks_the_added_certificate(world, listener):
     other = _certificate(world, OTHER_NAME)
-    wait_for(lambda: _status(world, other) == "ISSUED", "the second certificate", timeout=30)
+    wait_for(lambda: _status(world, other) == "ISSUED", "the second certificate")
     elb = world.client("elbv2", PROVIDER)
     elb.add_listener_certificates(ListenerArn=listener["ListenerArn"],
                                   Certificates=[{"CertificateArn": other}])
@@ -149,7 +148,7 @@ def test_sni_picks_the_added_certificate(world, listener):
                          {"CertificateArn": other, "IsDefault": False}]
     regional = world.ids["regional_name"]
     wait_for(lambda: f"CN = {OTHER_NAME}" in _s_client(
-        world, regional, f"-servername {OTHER_NAME}").stdout, "SNI's certificate", timeout=30)
+        world, regional, f"-servername {OTHER_NAME}").stdout, "SNI's certificate")
     assert f"CN = {PRIVATE_NAME}" in _s_client(world, regional,
                                                f"-servername {PRIVATE_NAME}").stdout
     assert f"CN = {PRIVATE_NAME}" in _s_client(world, regional, "-noservername").stdout
@@ -170,11 +169,11 @@ def test_the_alpn_policy_is_offered(world, listener):
     elb.modify_listener(ListenerArn=listener["ListenerArn"], AlpnPolicy=["HTTP2Preferred"])
     wait_for(lambda: "ALPN protocol: h2" in _s_client(
         world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}", "-alpn http/1.1,h2").stdout,
-        "h2 chosen", timeout=30)
+        "h2 chosen")
     elb.modify_listener(ListenerArn=listener["ListenerArn"], AlpnPolicy=["HTTP1Only"])
     wait_for(lambda: "ALPN protocol: http/1.1" in _s_client(
         world, PRIVATE_NAME, f"-servername {PRIVATE_NAME}", "-alpn h2,http/1.1").stdout,
-        "http/1.1 chosen", timeout=30)
+        "http/1.1 chosen")
 
 
 def test_a_tls_target_group_gets_tls_again(world, listener):
@@ -207,7 +206,7 @@ def test_a_tls_target_group_gets_tls_again(world, listener):
                         DefaultActions=[{"Type": "forward",
                                          "TargetGroupArn": group["TargetGroupArn"]}])
     answer = wait_for(lambda: (got := world.curl(f"https://{PRIVATE_NAME}:{port}/"))
-                      .returncode == 0 and got, "the TLS target answering", timeout=30)
+                      .returncode == 0 and got, "the TLS target answering")
     assert "s_server -accept" in answer.stdout  # s_server's -www page
     assert "Ciphers supported in s_server binary" in answer.stdout
 
@@ -229,11 +228,11 @@ def test_a_tcp_listener_turned_tls_and_back(world, listener):
     elb.modify_listener(ListenerArn=made["ListenerArn"], Protocol="TLS",
                         Certificates=[{"CertificateArn": listener["certificate"]}])
     answer = wait_for(lambda: (got := world.curl(f"https://{PRIVATE_NAME}:{port}/"))
-                      .returncode == 0 and got, "TLS on the same port", timeout=30)
+                      .returncode == 0 and got, "TLS on the same port")
     assert PAGE.match(answer.stdout.strip())
     elb.modify_listener(ListenerArn=made["ListenerArn"], Protocol="TCP")
     wait_for(lambda: world.curl(f"http://{PRIVATE_NAME}:{port}/").returncode == 0,
-             "TCP again", timeout=30)
+             "TCP again")
 
 def test_a_restarted_daemon_serves_the_same_certificate(world, listener):
     """The certificate and its key are kept in the state dir: after a restart the listener

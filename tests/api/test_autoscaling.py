@@ -98,8 +98,7 @@ def test_set_desired_capacity_scales_in_by_zone_then_out_again(asg, ec2, world):
     [kept] = in_service(asg, name, 1)
     gone = set(first) - {kept}
     wait_for(lambda: {i["State"]["Name"] for r in ec2.describe_instances(
-        InstanceIds=list(gone))["Reservations"] for i in r["Instances"]} == {"terminated"},
-        timeout=30)
+        InstanceIds=list(gone))["Reservations"] for i in r["Instances"]} == {"terminated"})
     zones = [first[i]["AvailabilityZone"] for i in gone]
     assert sorted(zones) == ["us-east-1a", "us-east-1b"]  # one from each zone: balanced
     terminating = [a for a in asg.describe_scaling_activities(
@@ -135,8 +134,7 @@ def test_an_instance_ec2_stopped_is_replaced(asg, ec2, world):
     name = make_group(asg, world, 1)
     [first] = in_service(asg, name, 1)
     ec2.stop_instances(InstanceIds=[first])
-    wait_for(lambda: first not in members(asg, name) and len(members(asg, name)) == 1,
-             timeout=30)
+    wait_for(lambda: first not in members(asg, name) and len(members(asg, name)) == 1)
     causes = [a["Cause"] for a in asg.describe_scaling_activities(
         AutoScalingGroupName=name)["Activities"] if first in a["Description"]]
     assert any("EC2 health check indicating it has been terminated or stopped" in c
@@ -152,7 +150,7 @@ def test_delete_refuses_a_busy_group_and_force_delete_empties_it(asg, ec2, world
                        "still in the group.")
     asg.delete_auto_scaling_group(AutoScalingGroupName=name, ForceDelete=True)
     wait_for(lambda: not asg.describe_auto_scaling_groups(
-        AutoScalingGroupNames=[name])["AutoScalingGroups"], timeout=30)
+        AutoScalingGroupNames=[name])["AutoScalingGroups"])
     states = {i["State"]["Name"] for r in ec2.describe_instances(
         InstanceIds=list(instances))["Reservations"] for i in r["Instances"]}
     assert states <= {"shutting-down", "terminated"}
@@ -206,7 +204,7 @@ def test_a_launch_ec2_refuses_is_a_failed_activity_with_ec2s_reason(asg, ec2, wo
     def failed():
         return [a for a in asg.describe_scaling_activities(AutoScalingGroupName=name)[
             "Activities"] if a["StatusCode"] == "Failed"]
-    [activity, *_] = wait_for(failed, "a failed launch", timeout=30)
+    [activity, *_] = wait_for(failed, "a failed launch")
     assert activity["Description"].startswith("Launching a new EC2 instance.  Status Reason:")
     assert "sg-0123456789abcdef0" in activity["StatusMessage"]
     assert members(asg, name) == {}
@@ -226,7 +224,7 @@ def test_the_aws_cli_drives_a_group_and_its_waiter(cli_env, world):
         "--min-size", "1", "--max-size", "2", "--vpc-zone-identifier", world["subnets"][0])
     [group] = wait_for(lambda: [g for g in aws(
         "autoscaling", "describe-auto-scaling-groups", "--auto-scaling-group-names",
-        name)["AutoScalingGroups"] if g["Instances"]], "the CLI's group launched", timeout=30)
+        name)["AutoScalingGroups"] if g["Instances"]], "the CLI's group launched")
     instance = group["Instances"][0]["InstanceId"]
     aws("ec2", "wait", "instance-running", "--instance-ids", instance)
     aws("autoscaling", "delete-auto-scaling-group", "--auto-scaling-group-name", name,

@@ -18,16 +18,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from pocketlink.harness import Daemon
+from pocketlink.polling import PATIENCE
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ROOT = "/_pocketlink/console"
-# Playwright's waits: the console's pages call the API, which a busy machine slows.
-TIMEOUT_MS = 30_000
+# Playwright's waits (its actions' and its expect's, 5 s by default): the console's pages
+# call the API, which a busy machine slows.
+TIMEOUT_MS = PATIENCE * 1000
+expect.set_options(timeout=TIMEOUT_MS)
 STRICT_KEYS = {"AKIACONSOLEPROVIDER": ("provider-secret", "111111111111"),
                "AKIACONSOLECONSUMER": ("consumer-secret", "222222222222")}
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from pocketlink.seeds.seed000 import CONSUMER, PROVIDER, REGION, Seed000
-from tests.console.conftest import STRICT_KEYS
+from tests.console.conftest import STRICT_KEYS, TIMEOUT_MS
 
 FLOWS = re.compile(r"^(\d+) flows · ")
 
@@ -90,10 +90,10 @@ def test_the_endpoint_connection_is_drawn_linked_and_its_flows_rise_live(seed, p
         assert seed.curl(seed.ids["regional_name"]).returncode == 0
     page.wait_for_function(
         "([key, before]) => parseInt(document.querySelector(`td[data-figure='${key}']`)"
-        ".textContent) >= before + 2", arg=[f"e:{vpce}", before], timeout=30_000)
+        ".textContent) >= before + 2", arg=[f"e:{vpce}", before], timeout=TIMEOUT_MS)
     page.wait_for_function(
         "([key, before]) => parseInt(document.querySelector(`svg text[data-figure='${key}']`)"
-        ".textContent) >= before + 2", arg=[target_key, target_before], timeout=30_000)
+        ".textContent) >= before + 2", arg=[target_key, target_before], timeout=TIMEOUT_MS)
     assert page.evaluate("window.notReloaded") is True
     eni = page.locator(f'svg text[data-figure="e:{vpce}:{subnet}"]').text_content()
     assert int(FLOWS.match(eni).group(1)) >= before + 2  # the ENI's own figure too

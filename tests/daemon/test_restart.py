@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
 
 import pytest
 
+from pocketlink.polling import PATIENCE
 from tests.conftest import CONSUMER, PROVIDER, ipv6_subnet, settled, wait_for
 from tests.network.conftest import WEB_PORT, curl, launch
 from tests.reconcile.web import consumer_vpc, endpoint, endpoint_address, service_of_a_web_server
@@ -105,25 +107,45 @@ def test_an_endpoint_carries_traffic_right_after_a_restart(make_daemon) -> None:
     daemon.stop()
     stubborn = [subprocess.Popen(["ip", "netns", "exec", f"pl-{i}", "sh", "-c",
                                   "trap '' TERM; sleep 120"]) for i in stopped]
-    # Asked from before the start on: the listeners come back before the API does (which
-    # ``start`` waits for), so the first answer is seen when it comes, with what the check
-    # had done by then.
-    checking_at_first_answer: list[bool] = []
-
-    def ask() -> None:
-        while not checking_at_first_answer:
-            if "Hello World" in curl(client["InstanceId"], url, "-m", "1").stdout:
-                checking_at_first_answer.append(all(p.poll() is None for p in stubborn))
-    asking = threading.Thread(target=ask, daemon=True)
-    asking.start()
+    # Asks from inside the client, from before the start on: the first answer finds the
+    # check still under way (a stubborn process alive) or done; an order, not a time.
+    witness = subprocess.Popen(["ip", "netns", "exec", f"pl-{client['InstanceId']}",
+                                sys.executable, "-c", FIRST_ANSWER, url,
+                                *(str(p.pid) for p in stubborn)],
+                               stdout=subprocess.PIPE, text=True)
     try:
         daemon.start()
-        wait_for(lambda: bool(checking_at_first_answer), timeout=60)
-        assert checking_at_first_answer == [True]  # the check was still under way
+        alive, _ = witness.communicate(timeout=PATIENCE)
+        assert int(alive) > 0  # the check was still under way
         for process in stubborn:
-            process.wait(timeout=30)  # then it stopped them: SIGKILL after the grace
+            process.wait(timeout=PATIENCE)  # then it stopped them: SIGKILL after the grace
     finally:
-        for process in stubborn:
+        for process in [*stubborn, witness]:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+# Polls the URL until it says Hello World, then prints how many of the given processes
+# still run (a SIGKILLed one stays a zombie until the test reaps it: that counts as gone).
+FIRST_ANSWER = """
+import sys, time, urllib.request
+url, pids = sys.argv[1], sys.argv[2:]
+direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+while True:
+    try:
+        with direct.open(url, timeout=2) as answer:
+            if b"Hello World" in answer.read():
+                break
+    except OSError:
+        time.sleep(0.05)
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+print(sum(alive(pid) for pid in pids))
+"""

@@ -81,5 +81,5 @@ def test_haproxy_with_accept_proxy_sees_the_consumer(world, family, address):
     def answer() -> str:
         return run_in(world["instance"]["InstanceId"], "curl", "-s", "-m", "3", family,
                       f"http://{world['name']}/").stdout
-    wait_for(lambda: answer().startswith("client="), timeout=20)
+    wait_for(lambda: answer().startswith("client="))
     assert answer() == f"client={world['instance'][address]}"

@@ -50,20 +50,20 @@ def served_by(pool) -> str:
 
 def test_targets_turn_healthy_and_the_checks_say_who_they_are(pool):
     a, b = (t["InstanceId"] for t in pool["targets"])
-    wait_for(lambda: health(pool) == {a: ("healthy", None), b: ("healthy", None)}, timeout=40)
+    wait_for(lambda: health(pool) == {a: ("healthy", None), b: ("healthy", None)})
     log = pool["instances"].path(a, ACCESS_LOG).read_text()  # from the host
     assert '"GET / HTTP/1.1" 200' in log and '"ELB-HealthChecker/2.0"' in log
 
 
 def test_a_target_whose_server_stops_turns_unhealthy_and_new_flows_avoid_it(pool):
     a, b = pool["targets"]
-    wait_for(lambda: {s for s, _ in health(pool).values()} == {"healthy"}, timeout=40)
+    wait_for(lambda: {s for s, _ in health(pool).values()} == {"healthy"})
     pages = {served_by(pool) for _ in range(12)}
     assert len(pages) == 2  # the flow hash spreads flows over both
     stopped = run_in(a["InstanceId"], "sh", "-c", f"kill $(cat {PID_FILE})")
     assert stopped.returncode == 0, stopped.stderr
     # interval 5 s x unhealthy threshold 2, and some slack for a busy machine
-    wait_for(lambda: health(pool)[a["InstanceId"]][0] == "unhealthy", timeout=25)
+    wait_for(lambda: health(pool)[a["InstanceId"]][0] == "unhealthy")
     assert health(pool)[a["InstanceId"]][1] == "Target.FailedHealthChecks"
     b_page = run_in(pool["client"]["InstanceId"], "curl", "-s", "-m", "3",
                     f"http://{b['PrivateIpAddress']}/").stdout
@@ -81,4 +81,4 @@ def test_deregistration_drains_then_the_target_is_gone(pool):
     _, b = pool["targets"]
     pool["elb"].deregister_targets(TargetGroupArn=pool["group"], Targets=[{"Id": b["InstanceId"]}])
     assert health(pool)[b["InstanceId"]] == ("draining", "Target.DeregistrationInProgress")
-    wait_for(lambda: b["InstanceId"] not in health(pool), timeout=30)
+    wait_for(lambda: b["InstanceId"] not in health(pool))

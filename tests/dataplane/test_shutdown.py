@@ -11,11 +11,12 @@ import pytest
 
 from pocketlink.dataplane.hyperplane import DRAIN_GRACE
 from pocketlink.harness import data_plane_workers
+from pocketlink.polling import PATIENCE
 from tests.dataplane.holding import hold, how_they_ended
 from tests.dataplane.test_haproxy import build_world
 
 # A correctness bound, not a speed figure: past it, something waited for what never ends.
-BOUND = DRAIN_GRACE + 10
+BOUND = DRAIN_GRACE + PATIENCE
 FLOWS = 1000
 
 
@@ -28,7 +29,7 @@ def world(make_daemon):
 def test_a_stop_with_open_flows_ends_within_the_grace_period(world):
     daemon = world["daemon"]
     pids = data_plane_workers(daemon.process.pid)
-    client = hold(world["instance"]["InstanceId"], world["name"], FLOWS, seconds=60)
+    client = hold(world["instance"]["InstanceId"], world["name"], FLOWS, seconds=2 * BOUND)
     started = time.monotonic()
     daemon.process.send_signal(signal.SIGTERM)
     try:
@@ -49,7 +50,7 @@ def test_workers_outlive_a_killed_daemon_only_for_the_grace_period(world):
     their flows the grace period, reset them and exit. No orphan stays."""
     daemon = world["daemon"]
     pids = data_plane_workers(daemon.process.pid)
-    client = hold(world["instance"]["InstanceId"], world["name"], 100, seconds=60)
+    client = hold(world["instance"]["InstanceId"], world["name"], 100, seconds=2 * BOUND)
     daemon.stop(kill=True)
     ended = how_they_ended(client, timeout=BOUND)
     assert ended == {"eof": 0, "reset": 100, "open": 0}, ended

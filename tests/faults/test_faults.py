@@ -44,7 +44,7 @@ class World:
 
     def served_by(self, client: int) -> int | None:
         """Which zone's web server answered client ``client``'s request, None if none."""
-        done = run_in(self.clients[client], "curl", "-s", "-m", "2", self.url)
+        done = run_in(self.clients[client], "curl", "-s", "-m", "5", self.url)
         for zone, web in enumerate(self.web_names):
             if f"from {web}<" in done.stdout:
                 return zone
@@ -60,7 +60,7 @@ class World:
         return [by_id[w] for w in self.webs]
 
     def resolved(self, client: int) -> set[str]:
-        done = run_in(self.clients[client], "dig", "+short", "+time=1", "+tries=1", self.name)
+        done = run_in(self.clients[client], "dig", "+short", "+time=2", "+tries=2", self.name)
         return set(done.stdout.split()) if done.returncode == 0 else set()
 
     def health(self) -> dict[str, str]:
@@ -129,7 +129,7 @@ def world(make_daemon) -> World:
                  target_group["TargetGroupArn"], consumer_vpc)
     wait_for(lambda: set(made.health().values()) == {"healthy"}, "both targets healthy", 60)
     wait_for(lambda: made.served_by(0) is not None and made.served_by(1) is not None,
-             "both clients served", 30)
+             "both clients served")
     return made
 
 
@@ -169,7 +169,7 @@ def test_losing_a_zone(world: World, cross_zone: bool) -> None:
     world.cross_zone(cross_zone)
     if cross_zone:  # before the loss, the zone-2 client is served from both zones
         wait_for(lambda: {world.served_by(1) for _ in range(12)} == {0, 1},
-                 "cross-zone: both zones serve the zone-2 client", 30)
+                 "cross-zone: both zones serve the zone-2 client")
     else:  # zonal affinity: each client is served from its own zone
         assert _steadily(world, 0, {0}) and _steadily(world, 1, {1})
     assert world.resolved(1) == set(world.endpoint_addresses)
@@ -179,7 +179,7 @@ def test_losing_a_zone(world: World, cross_zone: bool) -> None:
     assert done.returncode == 0, done.stderr
     assert world.zones[0] in done.stdout
     wait_for(lambda: world.resolved(1) == {world.endpoint_addresses[1]},
-             "the regional name drops the lost zone's ENI", 30)
+             "the regional name drops the lost zone's ENI")
     print(f"\n[{'on' if cross_zone else 'off'}] DNS dropped the lost zone after {_since(start)}")
     took = _steady_after(start, world, [1], {1}, "the zone-2 client served by zone 2 alone")
     print(f"[{'on' if cross_zone else 'off'}] zone-2 client steadily served by zone 2 from "
@@ -198,7 +198,7 @@ def test_losing_a_zone(world: World, cross_zone: bool) -> None:
     print(f"[{'on' if cross_zone else 'off'}] zone-1 client served again after "
           f"{_since(start)}")
     wait_for(lambda: world.resolved(1) == set(world.endpoint_addresses),
-             "the regional name has both ENIs again", 30)
+             "the regional name has both ENIs again")
     wait_for(lambda: set(world.health().values()) == {"healthy"}, "both targets healthy", 60)
     print(f"[{'on' if cross_zone else 'off'}] all recovered (DNS, targets healthy) after "
           f"{_since(start)}")
@@ -232,9 +232,9 @@ def test_a_hung_target_stops_its_processes_until_cleared(world: World) -> None:
         return found
 
     assert world.fault("hang-target", "--instance", world.webs[0]).returncode == 0
-    wait_for(lambda: states() == {"T"}, "the target's processes stopped", 20)
+    wait_for(lambda: states() == {"T"}, "the target's processes stopped")
     assert world.fault("clear").returncode == 0
-    wait_for(lambda: "T" not in states(), "the target's processes running again", 20)
+    wait_for(lambda: "T" not in states(), "the target's processes running again")
 
 
 def _curl_seconds(world: World, client: int) -> float:
@@ -259,19 +259,19 @@ def test_latency_on_an_eni(world: World) -> None:
         pytest.skip(missing)
     before = _curl_seconds(world, 1)
     assert world.fault("latency", "--eni", eni, "--ms", "300").returncode == 0
-    wait_for(lambda: _curl_seconds(world, 1) > 0.3, "a request slower than the delay", 20)
+    wait_for(lambda: _curl_seconds(world, 1) > 0.3, "a request slower than the delay")
     print(f"\n[latency] a request took {before:.3f} s, {_curl_seconds(world, 1):.3f} s with 300 ms")
 
 
 def test_loss_on_an_eni(world: World) -> None:
     eni = _client_eni(world, 1)
     assert world.fault("loss", "--eni", eni, "--percent", "100").returncode == 0
-    wait_for(lambda: world.served_by(1) is None, "nothing gets through 100% loss", 20)
+    wait_for(lambda: world.served_by(1) is None, "nothing gets through 100% loss")
     assert world.fault("clear").returncode == 0
-    wait_for(lambda: world.served_by(1) is not None, "served again", 20)
+    wait_for(lambda: world.served_by(1) is not None, "served again")
     assert world.fault("loss", "--eni", eni, "--percent", "30").returncode == 0
     served = [world.served_by(1) is not None for _ in range(10)]
-    print(f"\n[loss] 30%: {sum(served)} of 10 requests served within 2 s each")
+    print(f"\n[loss] 30%: {sum(served)} of 10 requests served within 5 s each")
 
 
 def test_refused_faults_say_why(world: World) -> None:
@@ -293,11 +293,11 @@ def test_a_stopped_resolver_times_out_and_faults_survive_a_restart(world: World)
     done = world.fault("stop-resolver", "--vpc", world.consumer_vpc)
     assert done.returncode == 0, done.stderr
     fault_id = done.stdout.split()[0]
-    wait_for(lambda: not world.resolved(1), "dig times out", 10)
+    wait_for(lambda: not world.resolved(1), "dig times out")
     world.daemon.restart()
     listed = world.fault("list").stdout
     assert fault_id in listed and "stop-resolver" in listed
     assert not world.resolved(1)
     assert world.fault("clear", fault_id).returncode == 0
-    wait_for(lambda: world.resolved(1) == set(world.endpoint_addresses), "dig answers again", 20)
+    wait_for(lambda: world.resolved(1) == set(world.endpoint_addresses), "dig answers again")
     assert world.fault("list").stdout.strip() == "no faults"

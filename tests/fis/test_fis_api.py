@@ -118,7 +118,7 @@ def test_an_experiment_through_its_states(fis, account):
                                    tags={"run": "1"})["experiment"]
     assert EXPERIMENT_ID.match(started["id"])
     assert started["state"]["status"] == "initiating"
-    wait_for(lambda: _state(fis, started["id"]) == "completed", "the experiment completed", 30)
+    wait_for(lambda: _state(fis, started["id"]) == "completed", "the experiment completed")
     done = fis.get_experiment(id=started["id"])["experiment"]
     first, second = done["actions"]["first"], done["actions"]["second"]
     assert first["state"]["status"] == second["state"]["status"] == "completed"
@@ -139,9 +139,9 @@ def test_stopping_an_experiment_cancels_what_has_not_run(fis, account):
                            "startAfter": ["long"]}})["experimentTemplate"]
     started = fis.start_experiment(experimentTemplateId=template["id"])["experiment"]
     wait_for(lambda: fis.get_experiment(id=started["id"])["experiment"]["actions"]["long"][
-        "state"]["status"] == "running", "the first action running", 30)
+        "state"]["status"] == "running", "the first action running")
     assert fis.stop_experiment(id=started["id"])["experiment"]["state"]["status"] == "stopping"
-    wait_for(lambda: _state(fis, started["id"]) == "stopped", "the experiment stopped", 30)
+    wait_for(lambda: _state(fis, started["id"]) == "stopped", "the experiment stopped")
     actions = fis.get_experiment(id=started["id"])["experiment"]["actions"]
     assert (actions["long"]["state"]["status"], actions["after"]["state"]["status"]) == (
         "stopped", "cancelled")
@@ -151,7 +151,7 @@ def test_a_target_resolving_to_nothing_fails_the_experiment(fis, account):
     template = disrupt_template(
         fis, account, [f"arn:aws:ec2:us-east-1:{account}:subnet/subnet-00000000000000000"])
     started = fis.start_experiment(experimentTemplateId=template["id"])["experiment"]
-    wait_for(lambda: _state(fis, started["id"]) == "failed", "the experiment failed", 30)
+    wait_for(lambda: _state(fis, started["id"]) == "failed", "the experiment failed")
     state = fis.get_experiment(id=started["id"])["experiment"]["state"]
     assert "empty" in state["reason"] and state["error"]["location"] == "targets.subnets"
 

@@ -60,7 +60,7 @@ def test_a_subnet_cut_off_until_the_experiment_is_stopped(world):
     template = disrupt_template(fis, PROVIDER, [world["cut"]["SubnetArn"]], "PT10M")
     experiment = fis.start_experiment(experimentTemplateId=template["id"])["experiment"]["id"]
     wait_for(lambda: _status(world, experiment) == "running" and not _reaches(world, "far"),
-             "the other subnet out of reach", 30)
+             "the other subnet out of reach")
     assert _reaches(world, "near")  # inside the subnet: no network ACL in the way
     resolved = run_in(world["client"], "dig", "+short", "+time=2", "+tries=1",
                       world["far_name"])
@@ -69,9 +69,9 @@ def test_a_subnet_cut_off_until_the_experiment_is_stopped(world):
     assert f"disrupt-subnet {world['cut']['SubnetId']}" in listed
     assert f"(FIS experiment {experiment})" in listed
     fis.stop_experiment(id=experiment)
-    wait_for(lambda: _status(world, experiment) == "stopped", "the experiment stopped", 30)
+    wait_for(lambda: _status(world, experiment) == "stopped", "the experiment stopped")
     assert _faults(world).strip() == "no faults"
-    wait_for(lambda: _reaches(world, "far"), "the other subnet in reach again", 30)
+    wait_for(lambda: _reaches(world, "far"), "the other subnet in reach again")
     action = fis.get_experiment(id=experiment)["experiment"]["actions"]["cut"]
     assert action["state"]["status"] == "stopped"
 
@@ -87,10 +87,10 @@ def test_a_subnet_by_tag_cut_off_for_the_action_s_duration(world):
                          "parameters": {"duration": "PT8S"},
                          "targets": {"Subnets": "tagged"}}})["experimentTemplate"]
     experiment = fis.start_experiment(experimentTemplateId=template["id"])["experiment"]["id"]
-    wait_for(lambda: not _reaches(world, "far"), "the other subnet out of reach", 30)
+    wait_for(lambda: not _reaches(world, "far"), "the other subnet out of reach")
     wait_for(lambda: _status(world, experiment) == "completed", "the experiment completed", 60)
     assert _faults(world).strip() == "no faults"
-    wait_for(lambda: _reaches(world, "far"), "the other subnet in reach again", 30)
+    wait_for(lambda: _reaches(world, "far"), "the other subnet in reach again")
 
 
 def test_instances_stopped_then_started_again(world):
@@ -120,8 +120,8 @@ def test_the_cli_disrupts_a_subnet_too(world):
                           capture_output=True, text=True, timeout=30)
     assert made.returncode == 0, made.stderr
     try:
-        wait_for(lambda: not _reaches(world, "far"), "the other subnet out of reach", 30)
+        wait_for(lambda: not _reaches(world, "far"), "the other subnet out of reach")
     finally:
         subprocess.run([sys.executable, "-m", "pocketlink", "fault", "clear", "--state", state],
                        capture_output=True, text=True, timeout=30)
-    wait_for(lambda: _reaches(world, "far"), "the other subnet in reach again", 30)
+    wait_for(lambda: _reaches(world, "far"), "the other subnet in reach again")

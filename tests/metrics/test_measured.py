@@ -91,7 +91,7 @@ def _sum(cloudwatch, namespace: str, name: str, dimensions: dict[str, str],
 def _settled(read, expected: float, what: str) -> float:
     """The figure once it has reached ``expected`` (within 1%): the sampler writes each
     second what the workers told it, so the last flow's bytes may take a second or two."""
-    return wait_for(lambda: ((value := read()) >= expected * 0.99 and value) or None, what, 30)
+    return wait_for(lambda: ((value := read()) >= expected * 0.99 and value) or None, what)
 
 
 def _endpoint_dimensions(world) -> dict[str, str]:
@@ -244,8 +244,8 @@ def test_a_refused_connect_is_the_targets_reset(world):
     def refused() -> bool:  # once the listener is bound, curl's connect is reset (exit 56)
         done = world.run("curl", "-sS", "-m", "5", f"http://{world.node}:81/", on="proxy")
         return done.returncode in (52, 56)
-    wait_for(refused, "a reset from port 81", 30)
+    wait_for(refused, "a reset from port 81")
     resets = wait_for(lambda: _sum(cloudwatch, "AWS/NetworkELB", "TCP_Target_Reset_Count",
-                                   dims) - before, "TCP_Target_Reset_Count", 30)
+                                   dims) - before, "TCP_Target_Reset_Count")
     assert resets >= 1
     assert _sum(cloudwatch, "AWS/NetworkELB", "TCP_ELB_Reset_Count", dims) == 0

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from pocketlink.polling import PATIENCE
 from tests.conftest import ipv6_subnet, settled
 
 AMI = "ami-0123456789abcdef0"
@@ -32,7 +33,7 @@ def network_daemon(make_daemon):
     return make_daemon()
 
 
-def run_in(instance_id: str, *command: str, timeout: float = 20) -> subprocess.CompletedProcess:
+def run_in(instance_id: str, *command: str, timeout: float = PATIENCE) -> subprocess.CompletedProcess:
     """``pocketlink exec INSTANCE -- COMMAND``: as a person would type it."""
     return subprocess.run([sys.executable, "-m", "pocketlink", "exec", instance_id, "--",
                            *command], capture_output=True, text=True, timeout=timeout)

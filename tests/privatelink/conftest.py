@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pocketlink.polling import wait_for
+from pocketlink.polling import PATIENCE, wait_for
 from tests.conftest import check_aws_error
 
 AMI = "ami-0123456789abcdef0"
@@ -245,7 +245,7 @@ class Consumer:
     def state(self, endpoint_id: str) -> str:
         return self.describe(endpoint_id)["State"]
 
-    def wait_state(self, endpoint_id: str, state: str, timeout: float = 10.0) -> dict:
+    def wait_state(self, endpoint_id: str, state: str, timeout: float = PATIENCE) -> dict:
         return wait_for(lambda: (found := self.describe(endpoint_id))["State"] == state
                         and found, f"{endpoint_id} {state}", timeout)
 

@@ -41,6 +41,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
+from pocketlink.polling import PATIENCE
 from tests.network.conftest import WEB_PORT, launch
 from tests.reconcile.web import consumer_vpc, endpoint, service_of_a_web_server
 
@@ -172,7 +173,7 @@ def build(daemon) -> World:
     attacker = daemon.client("ec2", ATTACKER, REGION)
     attacker_vpc, attacker_subnet = consumer_vpc(attacker, "10.2.0.0/16", zone)
     [bad] = launch(attacker, attacker_subnet)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while endpoint(victim, endpoint_id)["State"] != "available":
         if time.monotonic() > deadline:
             raise RuntimeError(f"{endpoint_id} did not turn available")
@@ -180,7 +181,7 @@ def build(daemon) -> World:
     world = World(instance["InstanceId"], vpc,
                   endpoint(victim, endpoint_id)["DnsEntries"][0]["DnsName"],
                   bad["InstanceId"], attacker_vpc, attacker_subnet)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while victim_traffic(world, 0.2)["failures"] or not victim_traffic(world, 0.2)["latencies"]:
         if time.monotonic() > deadline:
             raise RuntimeError("the endpoint does not carry the victim's requests")

@@ -51,8 +51,7 @@ def test_the_dns_process_comes_back_and_follows_the_store(make_daemon):
              timeout=60)
     public = zone(route53, f"{secrets.token_hex(4)}.example")
     put(route53, public, f"www.{public['Name']}", "A", ["192.0.2.10"])
-    wait_for(lambda: addresses(daemon.dns_port, f"www.{public['Name']}") == ["192.0.2.10"],
-             timeout=10)
+    wait_for(lambda: addresses(daemon.dns_port, f"www.{public['Name']}") == ["192.0.2.10"])
 
     first = dns_process(daemon)
     os.kill(first, signal.SIGKILL)
@@ -72,11 +71,9 @@ def test_the_dns_process_comes_back_and_follows_the_store(make_daemon):
     put(route53, private, "db.corp.internal", "A", ["10.0.9.9"])
     put(route53, public, f"www.{public['Name']}", "A", ["192.0.2.11"])
     wait_for(lambda: lookup(client["InstanceId"], other["PrivateDnsName"]) ==
-             other["PrivateIpAddress"], timeout=20)
-    wait_for(lambda: lookup(client["InstanceId"], "db.corp.internal") == "10.0.9.9",
-             timeout=20)
-    wait_for(lambda: addresses(daemon.dns_port, f"www.{public['Name']}") == ["192.0.2.11"],
-             timeout=10)
+             other["PrivateIpAddress"])
+    wait_for(lambda: lookup(client["InstanceId"], "db.corp.internal") == "10.0.9.9")
+    wait_for(lambda: addresses(daemon.dns_port, f"www.{public['Name']}") == ["192.0.2.11"])
 
     # down stops it with the daemon; nothing of the daemon is left running
     daemon_pid = daemon.process.pid

@@ -327,7 +327,7 @@ def test_the_front_answers_a_proxied_tls_request_with_the_path_it_was_given(worl
                 answer += more
     assert answer.startswith(b"HTTP/1.1 200")
     assert f"<Account>{ACCOUNT}</Account>".encode() in answer
-    wait_for(lambda: "via vpce-0f00000000000000d from 10.99.0.7" in world.log(), timeout=10)
+    wait_for(lambda: "via vpce-0f00000000000000d from 10.99.0.7" in world.log())
 
 
 def test_the_daemons_own_port_takes_no_path_from_a_client(world):
