@@ -218,7 +218,7 @@ def restarted(daemon: Daemon, probers: Probers, created: dict[str, tuple[float, 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     daemon = Daemon(state=folder / "state.db", log=args.daemon_log or folder / "daemon.log",
-                    source=args.source)
+                    source=args.source, args=["--log-level", args.log_level])
     probers: Probers | None = None
     try:
         daemon.start()
@@ -290,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--daemon-log", type=Path, default=None,
                         help="keep the daemon's log here (default: in the temp dir, deleted)")
+    parser.add_argument("--log-level", default="info",
+                        help="the daemon's (debug: its reconciler's stages, timed)")
     args = parser.parse_args(argv)
     if not 1 <= args.vpcs <= 199 or not 1 <= args.per_vpc <= 50:
         parser.error("--vpcs must be 1..199 and --per-vpc 1..50")

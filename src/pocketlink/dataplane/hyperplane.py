@@ -169,10 +169,16 @@ class Hyperplane:
         # Bound side by side (each namespace has its own socket thread), each handed to the
         # workers as soon as it is bound: a client the kernel has queued on it waits for a
         # worker to accept, not for every other new listener to be bound.
+        clock = asyncio.get_running_loop().time
+        started = clock()
         handed = await asyncio.gather(*(self._add(spec) for spec in new))
+        bound = clock()
         taken = [future for futures in handed for future in futures]
         if taken:
             await asyncio.wait(taken, timeout=ACK_TIMEOUT)
+        if new:
+            log.debug("%d new listeners bound in %.3f s, taken in %.3f s", len(new),
+                      bound - started, clock() - bound)
         self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening})
 
     async def _add(self, spec: ListenerSpec) -> list[asyncio.Future]:
