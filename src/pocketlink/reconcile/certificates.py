@@ -90,14 +90,16 @@ class CertificateValidation:
         self.nudge = nudge  # a round ended: the next pass writes what it proved
         self._asked_at = -1  # the store's change count when the DNS was last asked
         self._asked_when = 0.0  # and the loop's time then
-        self._round: asyncio.Task[list[Move]] | None = None
+        self._round: asyncio.Task[dict[str, Issued]] | None = None
 
     async def moves(self) -> list[Move]:
         store = self.store
-        moves = []
         moment = now()
-        self.authority.forget_all_but({c.id for c in store.all(Certificate)
-                                       if c.status == CertificateStatus.ISSUED})
+        proven = self._ended()
+        if self._round is None:  # none is writing a certificate's files now
+            self.authority.forget_all_but({c.id for c in store.all(Certificate)
+                                           if c.status == CertificateStatus.ISSUED} | set(proven))
+        moves = [Move(f"{i} ISSUED", _issued(i, issued)) for i, issued in proven.items()]
         waiting = []
         for certificate in store.all(Certificate):
             if certificate.status != CertificateStatus.PENDING_VALIDATION:
@@ -107,7 +109,6 @@ class CertificateValidation:
                                   _timed_out(certificate.id)))
             elif certificate.validation_method == "DNS":
                 waiting.append(certificate)
-        moves += self._ended()
         clock = asyncio.get_running_loop().time()
         if not waiting or self._round is not None or (store.changes == self._asked_at and
                                                       clock - self._asked_when < RECHECK):
@@ -117,33 +118,32 @@ class CertificateValidation:
         self._round.add_done_callback(lambda _: self.nudge())
         return moves
 
-    def _ended(self) -> list[Move]:
-        """What the last round proved, once it has ended."""
+    def _ended(self) -> dict[str, Issued]:
+        """The certificates the last round proved and issued, once it has ended."""
         done = self._round
         if done is None or not done.done():
-            return []
+            return {}
         self._round = None
         if done.cancelled():
-            return []
+            return {}
         if done.exception() is not None:
             log.error("ACM's DNS validation failed; it is tried again",
                       exc_info=done.exception())
-            return []
+            return {}
         return done.result()
 
-    async def _ask(self, waiting: list[Certificate]) -> list[Move]:
+    async def _ask(self, waiting: list[Certificate]) -> dict[str, Issued]:
         await self.settle()
         proven = await asyncio.gather(*(asyncio.gather(*(
             resolves(v, *self.public_dns) for v in certificate.validations))
             for certificate in waiting))
-        moves = []
+        issued = {}
         for certificate, answers in zip(waiting, proven, strict=True):
             if all(answers):
-                issued = await asyncio.to_thread(self.authority.issue, certificate.id,
-                                                 certificate.subject_alternative_names,
-                                                 certificate.key_algorithm)
-                moves.append(Move(f"{certificate.id} ISSUED", _issued(certificate.id, issued)))
-        return moves
+                issued[certificate.id] = await asyncio.to_thread(
+                    self.authority.issue, certificate.id,
+                    certificate.subject_alternative_names, certificate.key_algorithm)
+        return issued
 
     def close(self) -> None:
         if self._round is not None:
