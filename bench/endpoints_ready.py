@@ -16,7 +16,9 @@ that needs no acceptance; ``--vpcs`` consumer VPCs, each with a subnet in the se
 zone, a security group letting the VPC reach port 8080, and one running instance.
 
 Run as root (it builds namespaces): ``sudo python3 bench/endpoints_ready.py [--vpcs 20]
-[--per-vpc 10] [--source /path/to/other/pocketlink/src] [--json FILE]``. ``--source``
+[--per-vpc 10] [--source /path/to/other/pocketlink/src] [--json FILE] [--daemon-log FILE
+--log-level debug]``. The daemon's debug log times each reconciler pass by stage, each
+VPC's network run and each batch of listeners bound. ``--source``
 measures another checkout the same way, for a side-by-side figure. The daemon is started
 on free loopback ports with a fresh state file in a temp dir, always stopped by its own
 pid, and its namespaces removed (``pocketlink down`` with its own --port and --state).

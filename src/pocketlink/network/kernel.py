@@ -133,9 +133,9 @@ def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True,
                 if table and table >= OUR_TABLES:
                     rules.add((fam, rule.get_attr("FRA_IIFNAME"), table))
             unspecified = "::" if fam == socket.AF_INET6 else "0.0.0.0"
-            # One dump for every table: the kernel sends all routes whatever table is asked
-            # for (pyroute2 filters after decoding them all), and a router's run decodes
-            # them for each of its tables otherwise, on the cores new endpoints wait for.
+            # One dump for all the tables: the kernel sends every route whatever table is
+            # asked for, and pyroute2 decodes them all before it filters; asked table by
+            # table, a router's run decoded each route once per table.
             for route in ipr.get_routes(family=fam) if wanted_tables else ():
                 table = route.get_attr("RTA_TABLE", route["table"])
                 if table not in wanted_tables:

@@ -190,9 +190,10 @@ class NetworkReconciler:
         actions = plan(spec, self._loaded(namespace, force))
         planned = time.monotonic()
         failures = kernel.apply(actions, self.owner)
-        log.debug("%s %s: planned in %.3f s, %d actions applied in %.3f s (%s)", what,
-                  resource_id, planned - started, len(actions), time.monotonic() - planned,
-                  " ".join(sorted({type(a).__name__ for a in actions})))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s: planned in %.3f s, %d actions applied in %.3f s (%s)", what,
+                      resource_id, planned - started, len(actions), time.monotonic() - planned,
+                      " ".join(sorted({type(a).__name__ for a in actions})))
         if failures:
             self._applied.pop(namespace, None)
             status.failed[resource_id] = _reason(failures)
