@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pocketlink.dataplane import control
 from pocketlink.dataplane.plan import ListenerSpec
 from pocketlink.dataplane.priority import raise_priority
-from pocketlink.dataplane.sockets import NamespaceSockets
+from pocketlink.dataplane.sockets import NamespaceSockets, Stock
 from pocketlink.dataplane.worker import Key, family
 
 log = logging.getLogger("pocketlink.dataplane")
@@ -113,7 +113,11 @@ class _Worker:
 
 class Hyperplane:
     def __init__(self, workers: int = WORKERS, grace: float = DRAIN_GRACE) -> None:
-        self.sockets = NamespaceSockets()  # binding here, and the health checks' probes
+        self.sockets = NamespaceSockets()  # the health checks' probes, checkip's listeners
+        # The listeners' own sockets, made on the loop's thread (setns there and back): a
+        # hand-off to a namespace's thread waits for the interpreter lock, which threads
+        # decoding netlink hold for long stretches (passes took 20 s to bind a dozen).
+        self._stock = Stock(workers)
         self.grace = grace
         self._count = workers
         self._workers: list[_Worker | None] = [None] * workers
@@ -180,6 +184,7 @@ class Hyperplane:
             log.debug("%d new listeners bound in %.3f s, taken in %.3f s", len(new),
                       bound - started, clock() - bound)
         self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening})
+        self._stock.keep_only({k[0] for k in self._listening})
 
     async def _add(self, spec: ListenerSpec) -> list[asyncio.Future]:
         """Binds a new listener and hands it to the workers; futures done as they accept."""
@@ -216,7 +221,7 @@ class Hyperplane:
         socks: list[socket.socket] = []
         try:
             for _ in range(self._count):
-                socks.append(await self._listen(spec))
+                socks.append(self._listen(spec))
         except OSError as error:
             for sock in socks:
                 sock.close()
@@ -227,8 +232,8 @@ class Hyperplane:
             return None
         return socks
 
-    async def _listen(self, spec: ListenerSpec) -> socket.socket:
-        sock = await self.sockets.socket(spec.namespace, family(spec.address))
+    def _listen(self, spec: ListenerSpec) -> socket.socket:
+        sock = self._stock.take(spec.namespace, family(spec.address))
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -373,6 +378,7 @@ class Hyperplane:
     async def close(self) -> None:
         await self.drain(self.grace)
         self.sockets.close()
+        self._stock.close()
 
 
 def _stop_now(processes: list[asyncio.subprocess.Process]) -> None:
