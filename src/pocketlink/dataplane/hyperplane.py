@@ -221,7 +221,7 @@ class Hyperplane:
         socks: list[socket.socket] = []
         try:
             for _ in range(self._count):
-                socks.append(self._listen(spec))
+                socks.append(await self._listen(spec))
         except OSError as error:
             for sock in socks:
                 sock.close()
@@ -232,8 +232,9 @@ class Hyperplane:
             return None
         return socks
 
-    def _listen(self, spec: ListenerSpec) -> socket.socket:
-        sock = self._stock.take(spec.namespace, family(spec.address))
+    async def _listen(self, spec: ListenerSpec) -> socket.socket:
+        # Stock makes the C type under socket.socket; the daemon keeps the full one.
+        sock = socket.socket(fileno=self._stock.take(spec.namespace, family(spec.address)).detach())
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
