@@ -13,9 +13,6 @@ unless its namespace vanished. Each key looks again at whatever it holds on its 
 timer, about every ``FULL_PASS`` seconds (a random part of it, so that keys made together,
 as at a restart, drift apart: twenty VPCs looked at all at once held every new endpoint in
 them up for seconds), and when ``want(..., force=True)`` says the world changed under it.
-Runs take turns (two at a time, ``KERNEL_AT_ONCE``) for the part that decodes netlink in
-Python, which would otherwise starve the event loop; a run whose turn is late goes anyway
-after ``SLOT_WAIT``.
 
 One more key sweeps away the namespaces nothing wants any more. The internet namespace
 (network/internet.py) is converged by ``want_internet``, awaited by the pass before it hands
