@@ -26,9 +26,8 @@ import contextlib
 import logging
 import os
 import random
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -50,14 +49,6 @@ RETRY_FIRST = 0.5
 RETRY_MAX = 10.0
 # Threads for kernel work: one per busy key, so that a stuck key keeps only its own.
 THREADS = 16
-# Of those, how many observe, plan and apply at once. Decoding netlink answers is Python
-# holding the interpreter lock, and the event loop (the API, the passes binding listeners)
-# gets the lock back only between such threads: with 16 decoding side by side, passes took
-# up to 20 s to bind a dozen listeners. Running them by twos costs no throughput (one decodes at
-# a time anyway); a run that waits SLOT_WAIT for its turn goes anyway, so that a key stuck
-# in the kernel holds up the others by that much at most.
-KERNEL_AT_ONCE = 2
-SLOT_WAIT = 2.0
 
 
 @dataclass
@@ -102,7 +93,6 @@ class NetworkReconciler:
         self._sweeping: asyncio.Future | None = None
         self._closing = False
         self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="pocketlink-network")
-        self._turns = threading.BoundedSemaphore(KERNEL_AT_ONCE)
         self.internet = names.internet(owner)  # this daemon's internet namespace
         self._internet: InternetSpec | None = None  # wanted while a gateway is attached
 
@@ -196,11 +186,10 @@ class NetworkReconciler:
         namespace = spec.namespace
         if not force and self._current(namespace, spec):
             return True
-        with self._turn():
-            started = time.monotonic()
-            actions = plan(spec, self._loaded(namespace, force))
-            planned = time.monotonic()
-            failures = kernel.apply(actions, self.owner)
+        started = time.monotonic()
+        actions = plan(spec, self._loaded(namespace, force))
+        planned = time.monotonic()
+        failures = kernel.apply(actions, self.owner)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s: planned in %.3f s, %d actions applied in %.3f s (%s)", what,
                       resource_id, planned - started, len(actions), time.monotonic() - planned,
@@ -212,16 +201,6 @@ class NetworkReconciler:
             return False
         self._applied[namespace] = (_view(spec), netns.inode(namespace))
         return True
-
-    @contextlib.contextmanager
-    def _turn(self) -> Iterator[None]:
-        """One of KERNEL_AT_ONCE turns, or none once SLOT_WAIT has passed."""
-        got = self._turns.acquire(timeout=SLOT_WAIT)
-        try:
-            yield
-        finally:
-            if got:
-                self._turns.release()
 
     def _loaded(self, namespace: str, force: bool) -> str | None:
         """The digest of the ruleset this daemon last loaded into ``namespace`` (still the
