@@ -16,7 +16,9 @@ that needs no acceptance; ``--vpcs`` consumer VPCs, each with a subnet in the se
 zone, a security group letting the VPC reach port 8080, and one running instance.
 
 Run as root (it builds namespaces): ``sudo python3 bench/endpoints_ready.py [--vpcs 20]
-[--per-vpc 10] [--source /path/to/other/pocketlink/src] [--json FILE]``. ``--source``
+[--per-vpc 10] [--source /path/to/other/pocketlink/src] [--json FILE] [--daemon-log FILE
+--log-level debug]``. The daemon's debug log times each reconciler pass by stage, each
+VPC's network run and each batch of listeners bound. ``--source``
 measures another checkout the same way, for a side-by-side figure. The daemon is started
 on free loopback ports with a fresh state file in a temp dir, always stopped by its own
 pid, and its namespaces removed (``pocketlink down`` with its own --port and --state).
@@ -218,7 +220,7 @@ def restarted(daemon: Daemon, probers: Probers, created: dict[str, tuple[float, 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     daemon = Daemon(state=folder / "state.db", log=args.daemon_log or folder / "daemon.log",
-                    source=args.source)
+                    source=args.source, args=["--log-level", args.log_level])
     probers: Probers | None = None
     try:
         daemon.start()
@@ -290,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--daemon-log", type=Path, default=None,
                         help="keep the daemon's log here (default: in the temp dir, deleted)")
+    parser.add_argument("--log-level", default="info",
+                        help="the daemon's (debug: its reconciler's stages, timed)")
     args = parser.parse_args(argv)
     if not 1 <= args.vpcs <= 199 or not 1 <= args.per_vpc <= 50:
         parser.error("--vpcs must be 1..199 and --per-vpc 1..50")

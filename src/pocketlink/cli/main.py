@@ -128,6 +128,8 @@ def _up(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pyroute2 logs each netlink message at debug: the daemon's debug is about its own stages.
+    logging.getLogger("pyroute2").setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         credentials = Credentials.from_file(args.credentials) if args.credentials \
             else Credentials()

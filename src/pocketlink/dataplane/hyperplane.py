@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pocketlink.dataplane import control
 from pocketlink.dataplane.plan import ListenerSpec
 from pocketlink.dataplane.priority import raise_priority
-from pocketlink.dataplane.sockets import NamespaceSockets
+from pocketlink.dataplane.sockets import NamespaceSockets, Stock
 from pocketlink.dataplane.worker import Key, family
 
 log = logging.getLogger("pocketlink.dataplane")
@@ -113,7 +113,11 @@ class _Worker:
 
 class Hyperplane:
     def __init__(self, workers: int = WORKERS, grace: float = DRAIN_GRACE) -> None:
-        self.sockets = NamespaceSockets()  # binding here, and the health checks' probes
+        self.sockets = NamespaceSockets()  # the health checks' probes, checkip's listeners
+        # The listeners' own sockets, made on the loop's thread (setns there and back): a
+        # hand-off to a namespace's thread waits for the interpreter lock, which threads
+        # decoding netlink hold for long stretches (passes took 20 s to bind a dozen).
+        self._stock = Stock(workers)
         self.grace = grace
         self._count = workers
         self._workers: list[_Worker | None] = [None] * workers
@@ -169,11 +173,18 @@ class Hyperplane:
         # Bound side by side (each namespace has its own socket thread), each handed to the
         # workers as soon as it is bound: a client the kernel has queued on it waits for a
         # worker to accept, not for every other new listener to be bound.
+        clock = asyncio.get_running_loop().time
+        started = clock()
         handed = await asyncio.gather(*(self._add(spec) for spec in new))
+        bound = clock()
         taken = [future for futures in handed for future in futures]
         if taken:
             await asyncio.wait(taken, timeout=ACK_TIMEOUT)
+        if new:
+            log.debug("%d new listeners bound in %.3f s, taken in %.3f s", len(new),
+                      bound - started, clock() - bound)
         self.sockets.keep_only(set(also_used) | {k[0] for k in self._listening})
+        self._stock.keep_only({k[0] for k in self._listening})
 
     async def _add(self, spec: ListenerSpec) -> list[asyncio.Future]:
         """Binds a new listener and hands it to the workers; futures done as they accept."""
@@ -222,7 +233,8 @@ class Hyperplane:
         return socks
 
     async def _listen(self, spec: ListenerSpec) -> socket.socket:
-        sock = await self.sockets.socket(spec.namespace, family(spec.address))
+        # Stock makes the C type under socket.socket; the daemon keeps the full one.
+        sock = socket.socket(fileno=self._stock.take(spec.namespace, family(spec.address)).detach())
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
@@ -367,6 +379,7 @@ class Hyperplane:
     async def close(self) -> None:
         await self.drain(self.grace)
         self.sockets.close()
+        self._stock.close()
 
 
 def _stop_now(processes: list[asyncio.subprocess.Process]) -> None:

@@ -133,15 +133,18 @@ def observe(namespace: str, tables: Iterable[int] = (), ruleset: bool = True,
                 if table and table >= OUR_TABLES:
                     rules.add((fam, rule.get_attr("FRA_IIFNAME"), table))
             unspecified = "::" if fam == socket.AF_INET6 else "0.0.0.0"
-            for table in wanted_tables:
-                for route in ipr.get_routes(family=fam, table=table):
-                    if route.get_attr("RTA_TABLE", table) != table:
-                        continue
-                    destination = f"{route.get_attr('RTA_DST') or unspecified}/{route['dst_len']}"
-                    routes.add(Route(table, network(destination), route.get_attr("RTA_GATEWAY"),
-                                     route["type"] == RTN_BLACKHOLE,
-                                     local=route["type"] == RTN_LOCAL,
-                                     throw=route["type"] == RTN_THROW))
+            # One dump for all the tables: the kernel sends every route whatever table is
+            # asked for, and pyroute2 decodes them all before it filters; asked table by
+            # table, a router's run decoded each route once per table.
+            for route in ipr.get_routes(family=fam) if wanted_tables else ():
+                table = route.get_attr("RTA_TABLE", route["table"])
+                if table not in wanted_tables:
+                    continue
+                destination = f"{route.get_attr('RTA_DST') or unspecified}/{route['dst_len']}"
+                routes.add(Route(table, network(destination), route.get_attr("RTA_GATEWAY"),
+                                 route["type"] == RTN_BLACKHOLE,
+                                 local=route["type"] == RTN_LOCAL,
+                                 throw=route["type"] == RTN_THROW))
         sysctls = {}
         for key in SYSCTL_KEYS:
             try:

@@ -17,7 +17,8 @@ Nouns, one job each:
 - ``NetworkReconciler`` (network.py): one worker per VPC (its router and its instances),
   so that one broken or slow VPC holds up no other; each run observes the kernel, plans
   with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a
-  failed action records nothing as applied and is retried after a back-off.
+  failed action records nothing as applied and is retried after a back-off; each key looks
+  again at everything on its own timer (about a minute, spread), not all at one moment.
 - ``Change``, ``set_fields`` (changes.py): what a due transition does to the store.
 - ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC: its sockets, bound
   inside the VPC's router, served by the DNS process (dns/process.py); beside it, each
@@ -37,5 +38,9 @@ Nouns, one job each:
 - ``verify_private_dns`` (verification.py): the DNS query behind private DNS name
   verification; ``public_answer``, the public DNS query it and ACM's validation share.
 - ``CertificateValidation`` (certificates.py): ACM's DNS validation, a real CNAME query on
-  the public DNS, and the issue of a proven certificate (services/acm_authority.py).
+  the public DNS, and the issue of a proven certificate (services/acm_authority.py), asked
+  in rounds beside the passes (a pass starts one, the next writes what it proved), so that
+  pending certificates never hold up the other transitions.
+
+A pass that takes over ``SLOW_PASS`` seconds is logged with the time each stage took.
 """

@@ -4,11 +4,18 @@ private DNS name verification makes: verification.py); one not proven in 72 hour
 ``VALIDATION_TIMED_OUT``. Issuing makes the X.509 certificate and its key files
 (services/acm_authority.py) before the store says ISSUED, so a listener never names a
 certificate whose files are not there. The files of deleted certificates are removed.
+
+The queries run beside the passes, not in them: a round (the DNS process brought up to
+date, then every waiting certificate's names asked at once) is started by a pass and
+nudges the next when it ends, which writes what it proved. A pass that waited for it held
+up every other transition behind as many queries as there were certificates pending, for
+seconds on a loaded machine (an endpoint's ``deleting`` -> ``deleted`` among them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,6 +26,8 @@ from pocketlink.model.base import now
 from pocketlink.reconcile.verification import public_answer
 from pocketlink.services.acm_authority import AcmAuthority, Issued
 from pocketlink.store import Store, Transaction
+
+log = logging.getLogger("pocketlink.acm")
 
 # The public DNS is asked again this often even with no change (a DNS process that was
 # restarting when it was last asked answers now).
@@ -44,6 +53,8 @@ def _issued(certificate_id: str, issued: Issued) -> Callable[[Transaction], None
     def change(tx: Transaction) -> None:
         mine = tx.get(Certificate, certificate_id)
         if mine is None:  # deleted meanwhile: the next sweep removes its files
+            return
+        if mine.status != CertificateStatus.PENDING_VALIDATION:  # timed out meanwhile
             return
         mine.status = CertificateStatus.ISSUED
         for validation in mine.validations:
@@ -72,18 +83,23 @@ class CertificateValidation:
     (``settle``)."""
 
     def __init__(self, store: Store, authority: AcmAuthority, public_dns: tuple[str, int],
-                 settle: Callable[[], Awaitable[None]]) -> None:
+                 settle: Callable[[], Awaitable[None]],
+                 nudge: Callable[[], None] = lambda: None) -> None:
         self.store, self.authority, self.public_dns = store, authority, public_dns
         self.settle = settle
+        self.nudge = nudge  # a round ended: the next pass writes what it proved
         self._asked_at = -1  # the store's change count when the DNS was last asked
         self._asked_when = 0.0  # and the loop's time then
+        self._round: asyncio.Task[dict[str, Issued]] | None = None
 
     async def moves(self) -> list[Move]:
         store = self.store
-        moves = []
         moment = now()
-        self.authority.forget_all_but({c.id for c in store.all(Certificate)
-                                       if c.status == CertificateStatus.ISSUED})
+        proven = self._ended()
+        if self._round is None:  # none is writing a certificate's files now
+            self.authority.forget_all_but({c.id for c in store.all(Certificate)
+                                           if c.status == CertificateStatus.ISSUED} | set(proven))
+        moves = [Move(f"{i} ISSUED", _issued(i, issued)) for i, issued in proven.items()]
         waiting = []
         for certificate in store.all(Certificate):
             if certificate.status != CertificateStatus.PENDING_VALIDATION:
@@ -94,17 +110,41 @@ class CertificateValidation:
             elif certificate.validation_method == "DNS":
                 waiting.append(certificate)
         clock = asyncio.get_running_loop().time()
-        if not waiting or (store.changes == self._asked_at and
-                           clock - self._asked_when < RECHECK):
+        if not waiting or self._round is not None or (store.changes == self._asked_at and
+                                                      clock - self._asked_when < RECHECK):
             return moves
         self._asked_at, self._asked_when = store.changes, clock
-        await self.settle()
-        for certificate in waiting:
-            proven = await asyncio.gather(*(resolves(v, *self.public_dns)
-                                            for v in certificate.validations))
-            if all(proven):
-                issued = await asyncio.to_thread(self.authority.issue, certificate.id,
-                                                 certificate.subject_alternative_names,
-                                                 certificate.key_algorithm)
-                moves.append(Move(f"{certificate.id} ISSUED", _issued(certificate.id, issued)))
+        self._round = asyncio.ensure_future(self._ask(waiting))
+        self._round.add_done_callback(lambda _: self.nudge())
         return moves
+
+    def _ended(self) -> dict[str, Issued]:
+        """The certificates the last round proved and issued, once it has ended."""
+        done = self._round
+        if done is None or not done.done():
+            return {}
+        self._round = None
+        if done.cancelled():
+            return {}
+        if done.exception() is not None:
+            log.error("ACM's DNS validation failed; it is tried again",
+                      exc_info=done.exception())
+            return {}
+        return done.result()
+
+    async def _ask(self, waiting: list[Certificate]) -> dict[str, Issued]:
+        await self.settle()
+        proven = await asyncio.gather(*(asyncio.gather(*(
+            resolves(v, *self.public_dns) for v in certificate.validations))
+            for certificate in waiting))
+        issued = {}
+        for certificate, answers in zip(waiting, proven, strict=True):
+            if all(answers):
+                issued[certificate.id] = await asyncio.to_thread(
+                    self.authority.issue, certificate.id,
+                    certificate.subject_alternative_names, certificate.key_algorithm)
+        return issued
+
+    def close(self) -> None:
+        if self._round is not None:
+            self._round.cancel()

@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from pocketlink.dataplane.health import HealthChecks, planned_checks
 from pocketlink.dataplane.hyperplane import Hyperplane
@@ -69,6 +70,7 @@ DELETED_RETENTION = timedelta(minutes=10)
 # How often verified private DNS names are checked again, and the periodic pass runs.
 RECHECK_INTERVAL = 60.0
 TICK = 5.0
+SLOW_PASS = 2.0  # a pass that takes this long is logged with its stages' times
 # What a resource whose network cannot be built shows: an instance's StateReason code, as
 # AWS's for a launch it could not complete, and an endpoint's LastError code (AWS documents
 # no list of these; the name is pocketlink's guess).
@@ -271,7 +273,8 @@ class Lifecycle:
                  profiles: InstanceProfiles | None = None) -> None:
         self.store = store
         self.acm = acm  # ACM's authority: issues certificates once their names are proven
-        self.certificates = CertificateValidation(store, acm, public_dns, dns.current) \
+        self.certificates = CertificateValidation(store, acm, public_dns, dns.current,
+                                                  lambda: self.nudged.set()) \
             if acm is not None else None
         self.metadata = metadata
         self.public_dns = public_dns
@@ -324,6 +327,8 @@ class Lifecycle:
         the resolvers, health checks and the data plane."""
         if self.network is not None:
             await self.network.close(timeout)
+        if self.certificates is not None:
+            self.certificates.close()
         self.resolvers.stop()
         if self.metadata is not None:
             await self.metadata.stop()
@@ -337,7 +342,9 @@ class Lifecycle:
     async def _want_network(self, network: NetworkReconciler) -> None:
         """Hand each VPC whose stored inputs changed (or all, on a full pass) its desired
         topology; the others' workers have theirs already. The internet namespace first,
-        while any internet gateway is attached: the routers' uplinks lead there."""
+        while any internet gateway is attached: the routers' uplinks lead there. Only a
+        change of the internet namespace makes every key look again now: each key has its
+        own timer for that (network.py), not one moment for all."""
         loop = asyncio.get_running_loop()
         full = loop.time() - self._last_full >= FULL_PASS
         if full:
@@ -347,22 +354,25 @@ class Lifecycle:
         needed = any(group.internet_gateways or group.egress_only_gateways
                      for group in groups.values())
         internet = network.internet if await network.want_internet(needed, full) else None
-        if internet != self._internet:  # every router's way out changed
+        force = internet != self._internet
+        if force:  # every router's way out changed
             self._internet, full = internet, True
         for vpc_id, group in groups.items():
             members = group.members()
             if full or not unchanged(self._inputs.get(vpc_id), members):
                 self._inputs[vpc_id] = members
-                network.want(vpc_id, desired_vpc(self.store, group, internet), force=full)
+                network.want(vpc_id, desired_vpc(self.store, group, internet), force=force)
         for vpc_id in set(self._inputs) - set(groups):
             del self._inputs[vpc_id]
             network.want(vpc_id, None)
-        self._gateways.want(self.store, network.want, full)
+        self._gateways.want(self.store, network.want, force)
         network.sweep()
 
     async def converge(self) -> None:
         status = None
         listening: Ready = _always
+        clock = asyncio.get_running_loop().time
+        stages = [("", clock())]  # (what ended, when): a slow pass says where its time went
         if self.network is not None and self.hyperplane is not None:
             first = not self._inputs
             if first:
@@ -370,18 +380,22 @@ class Lifecycle:
                 # and resolvers come back before the network is looked at again.
                 self.network.hold.clear()
             await self._want_network(self.network)
+            stages.append(("network", clock()))
             status = self.network.status()
             routers = tuple(self.network.routers())
             await self.resolvers.sync(routers, set(status.failed))
             if self.metadata is not None:
                 await self.metadata.sync(routers, set(status.failed))
+            stages.append(("resolvers", clock()))
             planned = plan(self.store, self.front, self._certificate_files)
             if self._internet is not None and self.front is not None:
                 planned.update((s.key, s) for s in internet_listeners(self._internet, self.front))
             if self.checkip is not None:
                 await self.checkip.sync(self._internet)
             checks = planned_checks(self.store)
+            stages.append(("plan", clock()))
             await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
+            stages.append(("listeners", clock()))
             if self.health is not None:
                 self.health.sync(checks)
             self.network.hold.set()
@@ -392,16 +406,25 @@ class Lifecycle:
             def listening(owner: str) -> bool:
                 return hyperplane.ready(owner, planned, held)
         await self.scaler.converge()
+        stages.append(("scaler", clock()))
         transitions = due_transitions(self.store, now(), status, listening)
+        stages.append(("transitions", clock()))
         transitions += await self._verifications()
         if self.certificates is not None:
             transitions += [Transition(m.what, m.apply)
                             for m in await self.certificates.moves()]
-        if not transitions:
-            return
+        stages.append(("dns checks", clock()))
         with self.store.transaction() as tx:
             for transition in transitions:
                 transition.apply(tx)
+        stages.append(("commit", clock()))
+        took = stages[-1][1] - stages[0][1]
+        log.log(logging.WARNING if took >= SLOW_PASS else logging.DEBUG,
+                "a pass took %.2f s (%s); %d transitions", took, ", ".join(
+                    f"{what} {end - start:.3f}" for (_, start), (what, end) in pairwise(stages)),
+                len(transitions))
+        if not transitions:
+            return
         for transition in transitions:
             log.info("%s", transition.what)
 
@@ -419,17 +442,18 @@ class Lifecycle:
         recheck = loop.time() - self._last_recheck >= RECHECK_INTERVAL
         if recheck:
             self._last_recheck = loop.time()
-        due = []
-        for service in self.store.all(EndpointService):
-            if not service.private_dns_name:
-                continue
+        due: list[Transition] = []
+        services = [s for s in self.store.all(EndpointService) if s.private_dns_name and (
+            s.verification_requested or
+            (recheck and s.private_dns_state == PrivateDnsState.VERIFIED))]
+        if not services:
+            return due
+        await self.dns.current()  # the public DNS answers from the store as it is
+        host, port = self.public_dns
+        # Asked at once: one after another, a pass waited for as many answers as names.
+        answers = await asyncio.gather(*(verify_private_dns(s, host, port) for s in services))
+        for service, verified in zip(services, answers, strict=True):
             asked = service.verification_requested
-            if not asked and not (recheck and
-                                  service.private_dns_state == PrivateDnsState.VERIFIED):
-                continue
-            await self.dns.current()  # the public DNS answers from the store as it is
-            host, port = self.public_dns
-            verified = await verify_private_dns(service, host, port)
             state = PrivateDnsState.VERIFIED if verified else (
                 PrivateDnsState.FAILED if asked or
                 service.private_dns_state == PrivateDnsState.VERIFIED

@@ -9,8 +9,10 @@ its next run. A run observes each namespace, plans the actions with the pure
 ``changes.diff_*`` and applies them; a spec is recorded as applied only when every one of
 its actions succeeded, otherwise the key is tried again after a back-off and its
 ``failures`` say why, for the state machines to show. A spec already applied is skipped
-unless its namespace vanished; ``want(..., force=True)`` (the full pass at start and every
-``FULL_PASS`` seconds) looks again whatever it holds.
+unless its namespace vanished. Each key looks again at whatever it holds on its own
+timer, about every ``FULL_PASS`` seconds (a random part of it, so that keys made together,
+as at a restart, drift apart: twenty VPCs looked at all at once held every new endpoint in
+them up for seconds), and when ``want(..., force=True)`` says the world changed under it.
 
 One more key sweeps away the namespaces nothing wants any more. The internet namespace
 (network/internet.py) is converged by ``want_internet``, awaited by the pass before it hands
@@ -23,6 +25,8 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +43,7 @@ from pocketlink.network.topology import HostSpec, RouterSpec, VpcTopology
 log = logging.getLogger("pocketlink.network")
 
 FULL_PASS = 60.0
+FULL_PASS_SPREAD = 0.25  # each key's period: FULL_PASS less up to this part of it
 # Back-off before a key whose last run failed is tried again.
 RETRY_FIRST = 0.5
 RETRY_MAX = 10.0
@@ -70,6 +75,7 @@ class _Key:
     task: asyncio.Task | None = None
     status: NetworkStatus = field(default_factory=NetworkStatus)
     built: bool = False  # its router converged once in this daemon's life
+    looked: float = 0.0  # the loop's time of its last forced run (its first run is one)
 
 
 class NetworkReconciler:
@@ -81,7 +87,7 @@ class NetworkReconciler:
         self.hold.set()
         self._keys: dict[str, _Key] = {}
         self._applied: dict[str, tuple[object, int | None]] = {}  # namespace -> (spec, inode)
-        self._foreign: dict[str, int | None] = {}  # namespaces of other daemons, by inode
+        self._foreign: dict[str, int] = {}  # namespaces of other daemons, by _entries' inode
         # What a past life left: its routers hold their addresses already.
         self._inherited = _existing()
         self._sweeping: asyncio.Future | None = None
@@ -100,7 +106,7 @@ class NetworkReconciler:
         if key is None:
             if wanted is None:
                 return
-            key = self._keys[vpc_id] = _Key(wanted)
+            key = self._keys[vpc_id] = _Key(wanted, looked=asyncio.get_running_loop().time())
             if wanted.router.namespace in self._inherited and (
                     self._checking_since is None or self._unchecked):
                 self._checking_since = self._checking_since or asyncio.get_running_loop().time()
@@ -133,25 +139,31 @@ class NetworkReconciler:
         loop = asyncio.get_running_loop()
         delay = RETRY_FIRST
         while True:
+            due = key.looked + FULL_PASS * (1 - FULL_PASS_SPREAD * random.random())
+            timeout = max(0.0, due - loop.time())
             try:
-                await asyncio.wait_for(key.nudged.wait(), timeout=None if not
-                                       key.status.failed else delay)
+                await asyncio.wait_for(key.nudged.wait(), timeout=min(timeout, delay) if
+                                       key.status.failed else timeout)
             except TimeoutError:
-                key.force = True  # a retry looks again at everything
+                key.force = True  # a retry, or the key's periodic look, looks at everything
             key.nudged.clear()
             await self.hold.wait()
             if self._closing:
                 return
             wanted, force = key.wanted, key.force
             key.force = False
+            if force:
+                key.looked = loop.time()
             if wanted is None:
                 del self._keys[vpc_id]
                 self._checked(vpc_id)
                 self.changed()
                 return
+            started = loop.time()
             try:
                 key.status = await loop.run_in_executor(self._threads, self.converge_vpc,
                                                         wanted, force)
+                log.debug("VPC %s run %.3f s (force %s)", vpc_id, loop.time() - started, force)
             except Exception as error:  # a bug, not the kernel: say so and try again
                 log.exception("VPC %s", vpc_id)
                 key.status = NetworkStatus(failed={vpc_id: str(error)})
@@ -194,7 +206,14 @@ class NetworkReconciler:
         namespace = spec.namespace
         if not force and self._current(namespace, spec):
             return True
-        failures = kernel.apply(plan(spec, self._loaded(namespace, force)), self.owner)
+        started = time.monotonic()
+        actions = plan(spec, self._loaded(namespace, force))
+        planned = time.monotonic()
+        failures = kernel.apply(actions, self.owner)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s: planned in %.3f s, %d actions applied in %.3f s (%s)", what,
+                      resource_id, planned - started, len(actions), time.monotonic() - planned,
+                      " ".join(sorted({type(a).__name__ for a in actions})))
         if failures:
             self._applied.pop(namespace, None)
             status.failed[resource_id] = _reason(failures)
@@ -260,8 +279,8 @@ class NetworkReconciler:
                   for n in k.wanted.namespaces}
         if self._internet is not None:
             wanted.add(self._internet.namespace)
-        strays = {n for n in _existing() - wanted
-                  if self._foreign.get(n, -1) != netns.inode(n)}
+        strays = {n: entry for n, entry in _entries().items()
+                  if n not in wanted and self._foreign.get(n) != entry}
         if not strays or (self._sweeping is not None and not self._sweeping.done()):
             return
         loop = asyncio.get_running_loop()
@@ -272,11 +291,11 @@ class NetworkReconciler:
         if not done.cancelled() and done.result():
             self.changed()  # namespaces went: instances may now be terminated
 
-    def _remove(self, strays: set[str]) -> int:
+    def _remove(self, strays: dict[str, int]) -> int:
         removed = 0
-        for namespace in strays:
+        for namespace, entry in strays.items():
             if netns.owner_of(namespace) != self.owner:
-                self._foreign[namespace] = netns.inode(namespace)
+                self._foreign[namespace] = entry
                 continue
             try:
                 processes.stop_all(namespace)
@@ -311,9 +330,16 @@ class NetworkReconciler:
 
 
 def _existing() -> set[str]:
-    with contextlib.suppress(FileNotFoundError):
-        return {n for n in os.listdir(netns.NETNS_DIR) if n.startswith(NAMESPACE_PREFIX)}
-    return set()
+    return set(_entries())
+
+
+def _entries() -> dict[str, int]:
+    """The pocketlink namespaces, each with the inode of its file (new when the name is
+    made again), read with the directory: a pass looked at every other daemon's namespace
+    with a stat of its own, hundreds on a machine that runs several."""
+    with contextlib.suppress(FileNotFoundError), os.scandir(netns.NETNS_DIR) as found:
+        return {e.name: e.inode() for e in found if e.name.startswith(NAMESPACE_PREFIX)}
+    return {}
 
 
 def _reason(failures: list[kernel.Failure]) -> str:
