@@ -19,3 +19,13 @@ def set_fields(cls, resource_id: str, **fields) -> Change:
             for key, value in fields.items():
                 setattr(mine, key, value)
     return change
+
+
+def forget(cls, resource_id: str) -> Change:
+    """The resource gone from the store, the last move of a deleted one once AWS would
+    stop describing it (if nobody removed it first)."""
+    def change(tx: Transaction) -> None:
+        mine = tx.get(cls, resource_id)
+        if mine is not None:
+            tx.delete(mine)
+    return change

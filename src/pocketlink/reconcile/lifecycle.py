@@ -52,7 +52,7 @@ from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
 from pocketlink.reconcile.autoscaling import Scaler
 from pocketlink.reconcile.certificates import CertificateValidation
-from pocketlink.reconcile.changes import Change, set_fields
+from pocketlink.reconcile.changes import Change, forget, set_fields
 from pocketlink.reconcile.network import FULL_PASS, NetworkReconciler, NetworkStatus
 from pocketlink.reconcile.peering import peering_transitions
 from pocketlink.reconcile.resolvers import Resolvers
@@ -113,12 +113,6 @@ def _finish_deleting(endpoint: VpcEndpoint) -> Change:
             mine.state = VpcEndpointState.DELETED
             mine.network_interface_ids = []
             mine.deleted_at = now().isoformat()
-    return change
-
-
-def _forget(resource) -> Change:
-    def change(tx: Transaction) -> None:
-        tx.delete(resource)
     return change
 
 
@@ -191,7 +185,7 @@ def _endpoint_transitions(store: Store, moment: datetime, network: NetworkStatus
             due.append(Transition(f"{endpoint.id} deleted", _finish_deleting(endpoint)))
         elif endpoint.state == VpcEndpointState.DELETED and endpoint.deleted_at and \
                 datetime.fromisoformat(endpoint.deleted_at) + DELETED_RETENTION <= moment:
-            due.append(Transition(f"{endpoint.id} forgotten", _forget(endpoint)))
+            due.append(Transition(f"{endpoint.id} forgotten", forget(VpcEndpoint, endpoint.id)))
     return due
 
 
@@ -234,7 +228,7 @@ def _nat_gateway_transitions(store: Store, moment: datetime, network: NetworkSta
                 nat, NatGatewayState.DELETED, deleted_at=now().isoformat())))
         elif nat.state == NatGatewayState.DELETED and nat.deleted_at and \
                 datetime.fromisoformat(nat.deleted_at) + DELETED_RETENTION <= moment:
-            due.append(Transition(f"{nat.id} forgotten", _forget(nat)))
+            due.append(Transition(f"{nat.id} forgotten", forget(NatGateway, nat.id)))
     return due
 
 

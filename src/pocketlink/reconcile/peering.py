@@ -19,7 +19,7 @@ from pocketlink.model.peering import (
     overlapping,
     route_states,
 )
-from pocketlink.reconcile.changes import Change
+from pocketlink.reconcile.changes import Change, forget
 from pocketlink.store import Store, Transaction
 
 ENDED_RETENTION = timedelta(hours=2)
@@ -44,11 +44,7 @@ def _move(peering: VpcPeeringConnection, state: PeeringState, message: str,
 
 
 def _forget(peering: VpcPeeringConnection) -> tuple[str, Change]:
-    def change(tx: Transaction) -> None:
-        mine = tx.get(VpcPeeringConnection, peering.id)
-        if mine is not None:
-            tx.delete(mine)
-    return f"{peering.id} forgotten", change
+    return f"{peering.id} forgotten", forget(VpcPeeringConnection, peering.id)
 
 
 def _checked(store: Store, peering: VpcPeeringConnection) -> tuple[str, Change]:

@@ -23,7 +23,7 @@ from pocketlink.model.transit_gateways import (
 from pocketlink.network import names
 from pocketlink.network.topology import RouterSpec, VpcTopology
 from pocketlink.network.transit_gateways import gateway_router, gateways_wanted
-from pocketlink.reconcile.changes import Change, set_fields
+from pocketlink.reconcile.changes import Change, forget, set_fields
 from pocketlink.store import Store, Transaction
 
 # How long a deleted gateway, attachment or route table stays describable (AWS documents
@@ -51,14 +51,6 @@ class GatewayRouters:
             del self._given[gateway_id]
             want(gateway_id, None, False)
 
-
-
-def _forget(cls, resource_id: str) -> Change:
-    def change(tx: Transaction) -> None:
-        mine = tx.get(cls, resource_id)
-        if mine is not None:
-            tx.delete(mine)
-    return change
 
 
 def _released(attachment: TransitGatewayVpcAttachment) -> Change:
@@ -115,7 +107,7 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
             due.append((f"{gateway.id} deleted", set_fields(
                 TransitGateway, gateway.id, state=TransitGatewayState.DELETED, ended_at=ended)))
         elif gateway.state == TransitGatewayState.DELETED and _expired(gateway.ended_at, moment):
-            due.append((f"{gateway.id} forgotten", _forget(TransitGateway, gateway.id)))
+            due.append((f"{gateway.id} forgotten", forget(TransitGateway, gateway.id)))
     for table in store.all(TransitGatewayRouteTable):
         gateway = store.get(TransitGateway, table.transit_gateway_id)
         if table.state == TransitGatewayState.PENDING and gateway is not None and \
@@ -127,7 +119,7 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
                 TransitGatewayRouteTable, table.id, state=TransitGatewayState.DELETED,
                 ended_at=ended)))
         elif table.state == TransitGatewayState.DELETED and _expired(table.ended_at, moment):
-            due.append((f"{table.id} forgotten", _forget(TransitGatewayRouteTable, table.id)))
+            due.append((f"{table.id} forgotten", forget(TransitGatewayRouteTable, table.id)))
     for attachment in store.all(TransitGatewayVpcAttachment):
         up = linked is None or attachment.id in linked
         if attachment.state == TransitGatewayState.PENDING and up:
@@ -137,5 +129,5 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
         elif attachment.state == TransitGatewayState.DELETED and \
                 _expired(attachment.ended_at, moment):
             due.append((f"{attachment.id} forgotten",
-                        _forget(TransitGatewayVpcAttachment, attachment.id)))
+                        forget(TransitGatewayVpcAttachment, attachment.id)))
     return due

@@ -20,7 +20,7 @@ from pocketlink.model.vpn import (
     VpnState,
     sync_gateway_routes,
 )
-from pocketlink.reconcile.changes import Change
+from pocketlink.reconcile.changes import Change, forget
 from pocketlink.store import Store, Transaction
 
 DELETED_RETENTION = timedelta(minutes=10)
@@ -56,14 +56,6 @@ def _settle_connection(connection_id: str) -> Change:
     return change
 
 
-def _forget(cls, resource_id: str) -> Change:
-    def change(tx: Transaction) -> None:
-        mine = tx.get(cls, resource_id)
-        if mine is not None:
-            tx.delete(mine)
-    return change
-
-
 def _expired(deleted_at: str | None, moment: datetime) -> bool:
     return deleted_at is not None and \
         datetime.fromisoformat(deleted_at) + DELETED_RETENTION <= moment
@@ -75,7 +67,7 @@ def vpn_transitions(store: Store, moment: datetime) -> list[tuple[str, Change]]:
         if any(a.state in _SETTLED for a in gateway.attachments):
             due.append((f"{gateway.id} attachments settled", _settle_attachments(gateway.id)))
         elif gateway.state == VpnState.DELETED and _expired(gateway.deleted_at, moment):
-            due.append((f"{gateway.id} forgotten", _forget(VpnGateway, gateway.id)))
+            due.append((f"{gateway.id} forgotten", forget(VpnGateway, gateway.id)))
     for connection in store.all(VpnConnection):
         unsettled = connection.state in (VpnState.PENDING, VpnState.DELETING) or (
             connection.state == VpnState.AVAILABLE and
@@ -83,8 +75,8 @@ def vpn_transitions(store: Store, moment: datetime) -> list[tuple[str, Change]]:
         if unsettled:
             due.append((f"{connection.id} settled", _settle_connection(connection.id)))
         elif connection.state == VpnState.DELETED and _expired(connection.deleted_at, moment):
-            due.append((f"{connection.id} forgotten", _forget(VpnConnection, connection.id)))
-    due += [(f"{g.id} forgotten", _forget(CustomerGateway, g.id))
+            due.append((f"{connection.id} forgotten", forget(VpnConnection, connection.id)))
+    due += [(f"{g.id} forgotten", forget(CustomerGateway, g.id))
             for g in store.all(CustomerGateway)
             if g.state == VpnState.DELETED and _expired(g.deleted_at, moment)]
     return due
