@@ -325,3 +325,18 @@ def test_a_vpc_with_an_attached_gateway_is_not_deleted(ec2, make_vpc, vgw):
     assert _error(refused)[0] == "DependencyViolation"
     ec2.detach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc["VpcId"])
     ec2.delete_vpc(VpcId=vpc["VpcId"])
+
+
+def test_a_new_connection_takes_inside_cidrs_no_live_one_holds(ec2, vgw, cgw):
+    def made() -> dict:
+        return ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw,
+                                         VpnGatewayId=vgw)["VpnConnection"]
+
+    def inside(connection: dict) -> set[str]:
+        return {t["TunnelInsideCidr"] for t in connection["Options"]["TunnelOptions"]}
+
+    first, second = made(), made()
+    ec2.delete_vpn_connection(VpnConnectionId=first["VpnConnectionId"])
+    wait_for(lambda: _connection(ec2, first["VpnConnectionId"])["State"] == "deleted")
+    third = made()
+    assert len(inside(third)) == 2 and not inside(third) & inside(second)

@@ -399,6 +399,10 @@ def create_vpn_connection(context: RequestContext, params: dict) -> dict:
     options = params.get("Options") or {}
     live = [c for c in context.store.all(VpnConnection) if c.state != VpnState.DELETED]
     taken = {a for c in live for a in c.tunnel_outside_addresses}
+    inside = tunnel_inside_cidrs({b for c in live for b in c.tunnel_inside_cidrs})
+    if inside is None:  # AWS's code for its VPN connection quota; the words are a guess
+        raise ec2.VpnConnectionLimitExceeded("The maximum number of VPN connections has been "
+                                             "reached.")
     connection = VpnConnection(
         id=ids.new_id("vpn"), account=context.account, region=context.region, type=kind,
         customer_gateway_id=customer.id, vpn_gateway_id=gateway.id,
@@ -406,7 +410,7 @@ def create_vpn_connection(context: RequestContext, params: dict) -> dict:
         local_ipv4_network_cidr=options.get("LocalIpv4NetworkCidr", "0.0.0.0/0"),
         remote_ipv4_network_cidr=options.get("RemoteIpv4NetworkCidr", "0.0.0.0/0"),
         tunnel_outside_addresses=free_outside_addresses(taken),
-        tunnel_inside_cidrs=tunnel_inside_cidrs(len(live)),
+        tunnel_inside_cidrs=inside,
         tags=tags.from_specifications(params, "vpn-connection"))
     with context.store.transaction() as tx:
         tx.put(connection)

@@ -33,8 +33,9 @@ Nouns, one job each:
   each direction counts the bytes it moved (one addition a read), its listener's ``Tally``
   hears them at the worker's sweep and at the flow's end.
 - ``sockets`` (sockets.py): sockets made inside other namespaces: by one thread per
-  namespace for the daemon, a batch at a time on its own thread for a worker (or in the
-  daemon's own, ``ROOT_NAMESPACE``: the way to the service front).
+  namespace for the daemon's probes, a batch at a time on the calling thread for a worker's
+  flows and the daemon's listeners (or in the daemon's own, ``ROOT_NAMESPACE``: the way to
+  the service front).
 - ``priority`` (priority.py): the workers and the DNS process at a higher CPU priority
   than the API's loop and the instances; the workers in the batch class, so that waking
   does not preempt the client on its core and a flow's events come in batches.

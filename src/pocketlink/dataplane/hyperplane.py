@@ -170,7 +170,7 @@ class Hyperplane:
             elif current.spec != spec:
                 current.spec = spec
                 self._tell_all({"op": "update", "spec": control.spec_message(spec)})
-        # Bound side by side (each namespace has its own socket thread), each handed to the
+        # Bound one after another on the loop's thread (``Stock``), each handed to the
         # workers as soon as it is bound: a client the kernel has queued on it waits for a
         # worker to accept, not for every other new listener to be bound.
         clock = asyncio.get_running_loop().time

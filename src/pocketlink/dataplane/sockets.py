@@ -3,11 +3,13 @@ namespace for life, wherever it is used afterwards.
 
 Two makers, for two kinds of caller:
 
-- ``NamespaceSockets``, for the daemon, whose loop also serves the API: each namespace gets
-  one long-lived thread that entered it once (``setns`` moves only that thread), and making
-  a socket is a hand-off to that thread, off the loop.
-- ``Stock``, for a data-plane worker, which makes one socket a flow: its own thread enters
-  the namespace for a batch and comes back, with no hand-off, future or second thread.
+- ``NamespaceSockets``, for the daemon's health-check probes and checkip's listeners: each
+  namespace gets one long-lived thread that entered it once (``setns`` moves only that
+  thread), and making a socket is a hand-off to that thread, off the loop.
+- ``Stock``, for a data-plane worker, which makes one socket a flow, and for the daemon's
+  listeners: the calling thread enters the namespace for a batch and comes back, with no
+  hand-off, future or second thread (a hand-off waited seconds for the interpreter lock
+  while the network threads decoded netlink).
 """
 
 from __future__ import annotations
@@ -167,11 +169,12 @@ class NamespaceSockets:
 
 class Stock:
     """Sockets made ahead inside namespaces on the calling thread, for a data-plane worker
-    that makes one a flow: the thread enters the namespace (setns) for a batch of
-    ``batch`` and comes back. The worker's loop waits for no hand-off to another thread,
-    and no thread of its own contends for its GIL, at the cost of a batch's system calls
-    every ``batch`` flows (a fraction of a millisecond). ``prepare`` sets options as each
-    socket is made. ``take`` raises OSError when the namespace cannot be entered.
+    that makes one a flow (and for the daemon's listeners): the thread enters the namespace
+    (setns) for a batch of ``batch`` and comes back. The worker's loop waits for no hand-off
+    to another thread, and no thread of its own contends for its GIL, at the cost of a
+    batch's system calls every ``batch`` flows (a fraction of a millisecond). ``prepare``
+    sets options as each socket is made. ``take`` raises OSError when the namespace cannot
+    be entered.
 
     The sockets are of the C type under socket.socket (``_socket.socket``): the same
     methods, without the Python-level __init__ and close that a flow would pay for."""
@@ -199,7 +202,11 @@ class Stock:
             return made
         finally:
             if _libc.setns(self._home, netns.CLONE_NEWNET) != 0:  # cannot happen: it is ours
-                raise OSError(ctypes.get_errno(), "setns back home")
+                # A thread left in a tenant's namespace would make every later socket
+                # there: no way on is safe.
+                os.write(2, b"pocketlink: cannot return to its own network namespace; "
+                            b"stopping at once (start it again)\n")
+                os._exit(70)
 
     def keep_only(self, namespaces: set[str]) -> None:
         """Let go of the ready sockets of namespaces no longer in use (a socket inside a

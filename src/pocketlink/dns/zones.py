@@ -16,7 +16,7 @@ import dns.rrset
 log = logging.getLogger("pocketlink.dns")
 
 MAX_CHASE = 8
-RECORDS = 65536  # names and record sets kept parsed (those of live zones cost nothing more)
+RECORDS = 16384  # names and record sets kept parsed: well above one build's, ~20 MB at most
 
 
 # Every change in the store builds each VPC's zones again (dns/process.py), on the daemon's

@@ -118,11 +118,16 @@ def free_outside_addresses(taken: set[str], count: int = 2) -> list[str]:
     return (free or [str(a) for a in TUNNEL_OUTSIDE_POOL.hosts()])[:count]
 
 
-def tunnel_inside_cidrs(index: int) -> list[str]:
-    """Two /30s from 169.254.0.0/16, as AWS picks a tunnel's inside CIDR (it refuses a few
-    reserved ones; the blocks from 169.254.100.0 are clear of those)."""
-    base = ipaddress.IPv4Address("169.254.100.0") + (index % 2000) * 8
-    return [f"{base}/30", f"{base + 4}/30"]
+def tunnel_inside_cidrs(taken: set[str]) -> list[str] | None:
+    """Two /30s from 169.254.0.0/16 that no live connection holds, as AWS picks a tunnel's
+    inside CIDR (it refuses a few reserved ones; the blocks from 169.254.100.0 are clear of
+    those)."""
+    for index in range(2000):
+        base = ipaddress.IPv4Address("169.254.100.0") + index * 8
+        pair = [f"{base}/30", f"{base + 4}/30"]
+        if not taken.intersection(pair):
+            return pair
+    return None
 
 
 PROPAGATED = "EnableVgwRoutePropagation"  # a propagated route's Origin

@@ -4,6 +4,8 @@ Nouns, one job each:
 
 - ``names`` (names.py): every namespace and link name pocketlink makes, from ids, with
   its ``pl`` prefix: what ``pocketlink down`` looks for.
+- ``addresses`` (addresses.py): the addresses AWS reserves in every VPC and subnet (the
+  resolver's, the metadata service's) that pocketlink puts on its routers.
 - ``netns`` (netns.py): namespaces, and running a function inside one (sockets, sysctls).
 - ``topology`` (topology.py): the desired network as plain data, computed from the store
   with no I/O, one VPC at a time (its router, bridges, peering links and instance hosts,

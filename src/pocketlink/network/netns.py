@@ -1,7 +1,9 @@
 """Network namespaces: create, list, remove, and run a function inside one.
 
 Entering a namespace happens on a short-lived helper thread (``setns`` changes only the
-calling thread), never on the event loop's. A socket made there stays in that namespace
+calling thread), or, for the data plane's listeners and flows, on the loop's own thread
+for one synchronous batch and straight back (dataplane/sockets.py ``Stock``). A socket
+made there stays in that namespace
 wherever it is used afterwards: that is how the daemon listens inside VPCs.
 
 pyroute2 is imported by the functions that make, list and remove namespaces, not by the

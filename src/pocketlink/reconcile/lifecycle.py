@@ -373,26 +373,28 @@ class Lifecycle:
                 # At start the namespaces of the last life are there already: listeners
                 # and resolvers come back before the network is looked at again.
                 self.network.hold.clear()
-            await self._want_network(self.network)
-            stages.append(("network", clock()))
-            status = self.network.status()
-            routers = tuple(self.network.routers())
-            await self.resolvers.sync(routers, set(status.failed))
-            if self.metadata is not None:
-                await self.metadata.sync(routers, set(status.failed))
-            stages.append(("resolvers", clock()))
-            planned = plan(self.store, self.front, self._certificate_files)
-            if self._internet is not None and self.front is not None:
-                planned.update((s.key, s) for s in internet_listeners(self._internet, self.front))
-            if self.checkip is not None:
-                await self.checkip.sync(self._internet)
-            checks = planned_checks(self.store)
-            stages.append(("plan", clock()))
-            await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
-            stages.append(("listeners", clock()))
-            if self.health is not None:
-                self.health.sync(checks)
-            self.network.hold.set()
+            try:
+                await self._want_network(self.network)
+                stages.append(("network", clock()))
+                status = self.network.status()
+                routers = tuple(self.network.routers())
+                await self.resolvers.sync(routers, set(status.failed))
+                if self.metadata is not None:
+                    await self.metadata.sync(routers, set(status.failed))
+                stages.append(("resolvers", clock()))
+                planned = plan(self.store, self.front, self._certificate_files)
+                if self._internet is not None and self.front is not None:
+                    planned.update((s.key, s) for s in internet_listeners(self._internet, self.front))
+                if self.checkip is not None:
+                    await self.checkip.sync(self._internet)
+                checks = planned_checks(self.store)
+                stages.append(("plan", clock()))
+                await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
+                stages.append(("listeners", clock()))
+                if self.health is not None:
+                    self.health.sync(checks)
+            finally:  # a pass that raised must not hold the network runs for good
+                self.network.hold.set()
             hyperplane = self.hyperplane
 
             held = status.held

@@ -75,7 +75,7 @@ class _Key:
     task: asyncio.Task | None = None
     status: NetworkStatus = field(default_factory=NetworkStatus)
     built: bool = False  # its router converged once in this daemon's life
-    looked: float = 0.0  # the loop's time of its last forced run (its first run is one)
+    looked: float = 0.0  # the loop's time of its last forced run (or of the key's making)
 
 
 class NetworkReconciler:

@@ -160,6 +160,7 @@ EC2_ERRORS: dict[str, str] = {
     "InvalidVpnGatewayAttachment.NotFound": "The attachment with vpn gateway ID '{}' and vpc "
     "ID '{}' does not exist",
     "VpnGatewayAttachmentLimitExceeded": "{}",
+    "VpnConnectionLimitExceeded": "{}",
     "InvalidNetworkInsightsPathId.NotFound": "The NetworkInsightsPath ID '{}' does not exist",
     "InvalidNetworkInsightsPathId.Malformed": "Invalid id: \"{}\" (expecting \"nip-...\")",
     "InvalidNetworkInsightsAnalysisId.NotFound": "The NetworkInsightsAnalysis ID '{}' does not "
