@@ -229,6 +229,12 @@ async def run(config: DaemonConfig) -> None:
         await dns.stop()
         store.close()
 
+    if reconciling.done() and not stop.is_set():  # it ended before its first pass
+        failure = None if reconciling.cancelled() else reconciling.exception()
+        await abandon()
+        raise SystemExit(f"pocketlink: the reconciler stopped at start ({failure}); see the "
+                         "log above, mend what it names, then start again.")
+
     # What the API and the periodic work need, imported only now: the listeners and the
     # resolvers above did not wait for them (the console's, the gateway's and
     # CloudFormation's modules, prometheus_client, conntrack's).
