@@ -8,6 +8,7 @@ import pytest
 from pocketlink.api.errors import ec2, elbv2, route53
 from pocketlink.api.lookups import LOOKUPS
 from pocketlink.model.ec2 import Vpc
+from pocketlink.model.vpn import CustomerGateway, VpnConnection, VpnGateway
 from pocketlink.polling import NotYet, wait_for
 from pocketlink.store.sqlite import Store, Vanished
 from pocketlink.wire.errors import EC2_ERRORS
@@ -29,8 +30,11 @@ def test_model_error_shapes_keep_the_models_code_and_status() -> None:
 
 
 def test_every_lookup_names_a_malformed_error_with_its_prefix() -> None:
-    for lookup in LOOKUPS.values():
-        assert (lookup.malformed is None) == (lookup.prefix == "")
+    # Site-to-Site VPN's ids have a prefix (CreateTags finds their kind by it), but AWS's
+    # Malformed errors for them are not known: an id of the wrong shape is not found.
+    unknown = {VpnGateway, CustomerGateway, VpnConnection}
+    for kind, lookup in LOOKUPS.items():
+        assert (lookup.malformed is None) == (lookup.prefix == "" or kind in unknown), kind
 
 
 def test_edit_of_a_resource_that_is_gone_raises(tmp_path) -> None:
