@@ -161,17 +161,7 @@ def raise_file_limit() -> int:
 
 
 async def run(config: DaemonConfig) -> None:
-    descriptors = raise_file_limit()
-    running = control.RuntimeRecord.read(config.state)
-    if running is not None:
-        try:
-            control.ask(running, "GET", "/_pocketlink/status", timeout=2)
-        except OSError:
-            running.remove()  # a daemon that died without cleaning up
-        else:
-            raise SystemExit(f"pocketlink: a daemon (pid {running.pid}, port {running.port}) "
-                             f"already serves {config.state}; stop it with 'pocketlink down "
-                             f"--state {config.state}'.")
+    descriptors = raise_file_limit()  # the state is claimed already (control.Claim)
     store = open_store(config.state)
     metrics = MetricStore(config.data_dir / "metrics.db")
     stop, force = asyncio.Event(), asyncio.Event()

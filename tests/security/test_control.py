@@ -159,6 +159,67 @@ def test_a_namespace_is_claimed_before_it_is_made(monkeypatch) -> None:
         netns.remove(name)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
+def test_a_starting_daemon_holds_its_state_and_down_stops_it(make_daemon, tmp_path) -> None:
+    """A restart held at its start, before its port is bound: here its credentials file is
+    a FIFO nothing writes to yet. Its state is claimed already: a second ``up`` is refused,
+    ``down`` finds it, stops it by its pid, and removes what the state's daemons made."""
+    from pocketlink.harness import HOST, free_port
+    from pocketlink.instances import processes
+    from pocketlink.network import netns
+    from tests.conftest import settled, wait_for
+
+    first = make_daemon()
+    ec2 = first.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.74.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.74.1.0/24")["Subnet"]["SubnetId"]
+    launched = ec2.run_instances(ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1,
+                                 SubnetId=subnet)["Instances"][0]["InstanceId"]
+    assert settled(ec2, [launched]) == {launched: "running"}
+    first.stop()  # its namespaces, and the instance in one, outlive it (a restart keeps them)
+    owner = str(first.state.resolve())
+    made = netns.ours(owner)
+    running = [pid for namespace in made for pid in processes.pids_in(namespace)]
+    assert made and running
+
+    credentials = tmp_path / "credentials.toml"
+    os.mkfifo(credentials, 0o600)
+    log = (tmp_path / "starting.log").open("wb")
+    starting = subprocess.Popen(
+        [sys.executable, "-m", "pocketlink", "up", "--host", HOST, "--port", str(free_port()),
+         "--public-dns-port", str(free_port()), "--state", str(first.state),
+         "--credentials", str(credentials)], stdout=log, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL)
+    try:
+        record = wait_for(lambda: control.RuntimeRecord.read(first.state), "the claim")
+        assert record.starting and record.pid == starting.pid
+        assert control.holder(first.state) == starting.pid
+        again = subprocess.run([sys.executable, "-m", "pocketlink", "up", "--no-network",
+                                "--port", str(free_port()), "--state", str(first.state)],
+                               capture_output=True, text=True, timeout=60)
+        assert again.returncode != 0
+        assert "Traceback" not in again.stderr
+        assert f"(pid {starting.pid}) already serves {first.state}" in again.stderr
+        status = subprocess.run([sys.executable, "-m", "pocketlink", "status", "--state",
+                                 str(first.state)], capture_output=True, text=True, timeout=60)
+        assert f"starting on {first.state} (pid {starting.pid})" in status.stdout
+        done = subprocess.run([sys.executable, "-m", "pocketlink", "down", "--state",
+                               str(first.state)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"starting (pid {starting.pid}" in done.stdout
+        assert starting.wait(timeout=30) != 0
+        assert netns.ours(owner) == set()
+        wait_for(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in running),
+                 "the instance's processes gone")
+        assert control.RuntimeRecord.read(first.state) is None
+        assert control.holder(first.state) is None
+    finally:
+        if starting.poll() is None:
+            starting.kill()
+            starting.wait(timeout=30)
+        log.close()
+
+
 def test_stopping_closes_idle_connections_and_lets_a_request_finish(make_daemon) -> None:
     daemon = make_daemon("--no-network")
     idle = socket.create_connection(("127.0.0.1", daemon.port), timeout=30)

@@ -124,8 +124,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _up(args: argparse.Namespace) -> int:
     from pocketlink.daemon import DaemonConfig, run
+    from pocketlink.gateway import control
     from pocketlink.gateway.identity import Credentials
 
+    # The state is claimed first: a second `up` is refused, and `down` finds this daemon,
+    # from the first instant of the start.
+    try:
+        claim = control.Claim(args.state or default_state(), args.host, args.port)
+    except control.Taken as taken:
+        print(f"pocketlink: {taken}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"pocketlink: cannot claim the state in {control.runtime_dir()}: {error}",
+              file=sys.stderr)
+        return 2
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # pyroute2 logs each netlink message at debug: the daemon's debug is about its own stages.
@@ -136,6 +148,7 @@ def _up(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as error:
         print(f"pocketlink: cannot read credentials {args.credentials}: {error}",
               file=sys.stderr)
+        claim.release()
         return 2
     if not args.no_network:
         from pocketlink.daemon import check_network_tools
@@ -143,6 +156,7 @@ def _up(args: argparse.Namespace) -> int:
         problem = check_network_tools()
         if problem:
             print(f"pocketlink: {problem}", file=sys.stderr)
+            claim.release()
             return 2
     config = DaemonConfig(host=args.host, port=args.port, state=args.state or default_state(),
                           credentials=credentials, public_dns_port=args.public_dns_port,
@@ -155,7 +169,10 @@ def _up(args: argparse.Namespace) -> int:
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
-    runner(run(config))
+    try:
+        runner(run(config))
+    finally:
+        claim.release()
     return 0
 
 
@@ -166,6 +183,9 @@ def _status(args: argparse.Namespace) -> int:
     record = control.RuntimeRecord.read(state)
     if record is None:
         print(control.not_running(state))
+        return 1
+    if record.starting and control.holder(state) is not None:
+        print(f"pocketlink is starting on {state} (pid {record.pid}): ask again once it is up.")
         return 1
     try:
         status = control.ask(record, "GET", "/_pocketlink/status")
@@ -320,24 +340,41 @@ def _down(args: argparse.Namespace) -> int:
 
 def _stop_daemon(state: Path) -> bool:
     """Stops the daemon of ``state``, found by its runtime record, and only that one;
-    True once none runs (or none did)."""
+    True once none runs (or none did). One still starting (no control socket yet) is sent
+    SIGTERM by its pid, the holder of the state's claim, and given the same time."""
+    import signal
+
     from pocketlink.gateway import control
 
     record = control.RuntimeRecord.read(state)
     if record is None:
         return True
-    try:
-        control.ask(record, "POST", "/_pocketlink/shutdown")
-    except OSError:
+    pid = control.holder(state)
+    answered = False
+    if not record.starting:
+        try:
+            control.ask(record, "POST", "/_pocketlink/shutdown")
+            answered = True
+        except OSError:
+            pass
+    if answered:
+        pid = record.pid
+        print(f"*** asked the daemon to stop (pid {pid}, port {record.port})")
+    elif pid is None:
         record.remove()  # its daemon died without cleaning up
         return True
-    print(f"*** asked the daemon to stop (pid {record.pid}, port {record.port})")
+    else:
+        os.kill(pid, signal.SIGTERM)
+        print(f"*** stopping the daemon that is {'starting' if record.starting else 'silent'} "
+              f"(pid {pid}, port {record.port}) with SIGTERM")
     deadline = time.monotonic() + 30
-    while _alive(record.pid):
+    while _alive(pid):
         if time.monotonic() > deadline:
             print("pocketlink down: the daemon did not stop within 30 s", file=sys.stderr)
             return False
         time.sleep(0.05)
+    if control.RuntimeRecord.read(state) == record:
+        record.remove()  # a start ended by the signal leaves its record
     return True
 
 

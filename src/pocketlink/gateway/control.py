@@ -10,12 +10,20 @@ socket lies the daemon's ``RuntimeRecord`` (pid, port, state file, socket; 0600)
 after its state file, which is how ``pocketlink status`` and ``pocketlink down`` find the
 daemon of the state they are given, and only that one.
 
+A daemon claims its state before anything else (``Claim``): an flock on a file beside the
+record, which the kernel lets go of however the process ends, and the record itself marked
+``starting`` until the port and the socket are served. A second ``pocketlink up`` on the
+state is refused from the first instant, and ``pocketlink down`` stops a daemon still
+starting by its pid: the lock's holder, read from /proc/locks (looking takes no lock, and
+a pid whose holder is gone is never signalled).
+
 Where: /run/pocketlink/daemons for root, else $XDG_RUNTIME_DIR/pocketlink/daemons, else a
 0700 folder of the user's in the temporary directory.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import http.client
 import json
@@ -73,6 +81,7 @@ class RuntimeRecord:
     port: int
     state: str
     socket: str
+    starting: bool = False  # claimed: the port and the control socket are not served yet
 
     @staticmethod
     def key(state: Path) -> str:
@@ -85,6 +94,10 @@ class RuntimeRecord:
     @classmethod
     def socket_for(cls, state: Path) -> Path:
         return runtime_dir() / f"{cls.key(state)}.sock"
+
+    @classmethod
+    def lock_for(cls, state: Path) -> Path:
+        return runtime_dir() / f"{cls.key(state)}.lock"
 
     @classmethod
     def read(cls, state: Path) -> RuntimeRecord | None:
@@ -103,6 +116,54 @@ class RuntimeRecord:
     def remove(self) -> None:
         self.path_for(Path(self.state)).unlink(missing_ok=True)
         Path(self.socket).unlink(missing_ok=True)
+
+
+class Taken(Exception):
+    """Another daemon holds the state: its pid (None if it let go while we looked)."""
+
+    def __init__(self, state: Path, pid: int | None) -> None:
+        super().__init__(f"a daemon (pid {pid}) already serves {state}; stop it with "
+                         f"'pocketlink down --state {state}', or give another --state.")
+        self.pid = pid
+
+
+class Claim:
+    """A daemon's hold on its state, from its first step to its exit."""
+
+    def __init__(self, state: Path, host: str, port: int) -> None:
+        path = RuntimeRecord.lock_for(state)
+        _private_dir(path.parent)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise Taken(state, holder(state)) from None
+        self.record = RuntimeRecord(os.getpid(), host, port, str(state.resolve()),
+                                    str(RuntimeRecord.socket_for(state)), starting=True)
+        self.record.write()
+
+    def release(self) -> None:
+        """The record, if the start never got as far as serving (the stop removes its own),
+        and the lock."""
+        if RuntimeRecord.read(Path(self.record.state)) == self.record:
+            self.record.remove()
+        os.close(self._fd)
+
+
+def holder(state: Path) -> int | None:
+    """The pid of the daemon that holds ``state`` (starting or up), or None."""
+    try:
+        info = os.stat(RuntimeRecord.lock_for(state))
+        locks = Path("/proc/locks").read_text()
+    except FileNotFoundError:
+        return None
+    file = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in locks.splitlines():  # "7: FLOCK  ADVISORY  WRITE 4242 00:19:1234 0 EOF"
+        fields = line.split()
+        if fields[1:2] == ["FLOCK"] and fields[5:6] == [file]:
+            return int(fields[4])
+    return None
 
 
 def private_socket_path(state: Path) -> Path:
