@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 
@@ -31,6 +32,31 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="module")
 def network_daemon(make_daemon):
     return make_daemon()
+
+
+@dataclass(frozen=True)
+class PublicSubnet:
+    vpc: str
+    igw: str
+    subnet: str
+    table: str  # the subnet's own route table, its default route to the gateway
+
+
+@pytest.fixture(scope="module")
+def public_subnet(network_daemon) -> PublicSubnet:
+    """A VPC (10.0.0.0/16) with an attached internet gateway and a public subnet
+    (10.0.1.0/24): public IPs on launch, its own route table whose 0.0.0.0/0 goes to the
+    gateway. What the internet's tests build on."""
+    ec2 = network_daemon.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    return PublicSubnet(vpc, igw, subnet, table)
 
 
 def run_in(instance_id: str, *command: str, timeout: float = PATIENCE) -> subprocess.CompletedProcess:

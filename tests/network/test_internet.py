@@ -28,21 +28,16 @@ CURL_TIMEOUT_EXIT = 28
 
 
 @pytest.fixture(scope="module")
-def world(network_daemon):
+def world(network_daemon, public_subnet):
     ec2 = network_daemon.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vpc, igw = public_subnet.vpc, public_subnet.igw
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    subnets = {name: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24")["Subnet"]["SubnetId"]
-               for n, name in ((1, "public"), (2, "private"), (3, "isolated"))}
-    ec2.modify_subnet_attribute(SubnetId=subnets["public"], MapPublicIpOnLaunch={"Value": True})
-    tables = {}
-    for name in ("public", "private"):
-        tables[name] = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-        ec2.associate_route_table(RouteTableId=tables[name], SubnetId=subnets[name])
-    ec2.create_route(RouteTableId=tables["public"], DestinationCidrBlock="0.0.0.0/0",
-                     GatewayId=igw)
+    subnets = {"public": public_subnet.subnet, **{
+        name: ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24")["Subnet"]["SubnetId"]
+        for n, name in ((2, "private"), (3, "isolated"))}}
+    tables = {"public": public_subnet.table,
+              "private": ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]}
+    ec2.associate_route_table(RouteTableId=tables["private"], SubnetId=subnets["private"])
     eip = ec2.allocate_address(Domain="vpc")
     nat = ec2.create_nat_gateway(SubnetId=subnets["public"],
                                  AllocationId=eip["AllocationId"])["NatGateway"]["NatGatewayId"]

@@ -24,16 +24,9 @@ UNOWNED = "203.0.113.250"  # a public address of pocketlink's pool that no one h
 
 
 @pytest.fixture(scope="module")
-def world(network_daemon):
+def world(network_daemon, public_subnet):
     ec2 = network_daemon.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
-    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
-    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    vpc, igw, subnet = public_subnet.vpc, public_subnet.igw, public_subnet.subnet
     group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
     permission = {"IpProtocol": "tcp", "FromPort": WEB_PORT, "ToPort": WEB_PORT,
                   "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}

@@ -20,20 +20,14 @@ CURL_TIMEOUT_EXIT = 28
 
 
 @pytest.fixture(scope="module")
-def world(network_daemon):
+def world(network_daemon, public_subnet):
     ec2 = network_daemon.client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
-    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
-    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    vpc = public_subnet.vpc
     vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
     ec2.attach_vpn_gateway(VpnGatewayId=vgw, VpcId=vpc)
-    instance = launch(ec2, subnet)[0]["InstanceId"]
-    return {"ec2": ec2, "vpc": vpc, "table": table, "vgw": vgw, "instance": instance}
+    instance = launch(ec2, public_subnet.subnet)[0]["InstanceId"]
+    return {"ec2": ec2, "vpc": vpc, "table": public_subnet.table, "vgw": vgw,
+            "instance": instance}
 
 
 def _reaches(world) -> bool:
