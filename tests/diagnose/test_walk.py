@@ -442,6 +442,28 @@ def test_an_nlb_that_does_not_enforce_its_rules_on_privatelink_traffic(world):
     assert "does not enforce its inbound rules on PrivateLink traffic" in hop.detail
 
 
+def test_a_group_reference_on_privatelink_traffic_is_the_clients_own(world):
+    """The NLB's rule names a group of the provider's VPC, whose member there has the
+    consumer client's address (overlapping CIDRs): that is not the client, who is refused,
+    as the firewall refuses it; a rule naming the client's own group admits it."""
+    app = "sg-00000000000000006"
+    with world.transaction() as tx:
+        tx.put(SecurityGroup(**common(id=app, vpc_id=PROVIDER_VPC, group_name="app",
+                                      description="", rules=[])))
+        tx.put(NetworkInterface(**common(
+            id="eni-20000000000000006", vpc_id=PROVIDER_VPC, subnet_id=PROVIDER_SUBNET,
+            availability_zone="us-west-2a", private_ip_address="10.0.1.11",
+            group_ids=[app])))
+        tx.edit(SecurityGroup, NLB_SG).rules.append(_rule(15, False, referenced_group_id=app))
+    _edit(LoadBalancer, BALANCER, _nlb_guarded)(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.failure is not None and found.failure.name == "NLB SG ingress", found.hops
+    _edit(SecurityGroup, NLB_SG, lambda g: g.rules.append(
+        _rule(16, False, referenced_group_id=CLIENT_SG)))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.reachable, found.failure
+
+
 def test_straight_to_an_nlb_its_groups_see_the_client(world):
     """An instance of the NLB's own VPC dialling a node: the NLB's inbound rules see the
     client's address; a rule naming the client's group admits it."""

@@ -101,22 +101,22 @@ def balanced(world):
     with store.transaction() as tx:
         for resource in (group, node, balancer, service, endpoint):
             tx.put(resource)
-    return store, vpc, eni, node
+    return store, vpc, eni, node, endpoint
 
 
 @pytest.mark.skipif(shutil.which("nft") is None, reason="needs nft")
 def test_an_nlbs_groups_on_the_router_are_valid_nftables(balanced):
-    store, vpc, eni, node = balanced
-    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id})
+    store, vpc, eni, node, endpoint = balanced
+    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id}, [endpoint], [eni, node])
     checked = subprocess.run(["nft", "-c", "-f", "-"], input=text, capture_output=True,
                              text=True)
     assert checked.returncode == 0, f"{checked.stderr}\n{text}"
 
 
 def test_an_enforcing_nlbs_inbound_rules_follow_the_endpoints(balanced):
-    store, vpc, eni, node = balanced
+    store, vpc, eni, node, endpoint = balanced
     chain = "eni_00000000000000001"
-    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id})
+    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id}, [endpoint], [eni, node])
     # What the endpoint's group admits goes on to the NLB's rules, on the client's address.
     assert f"ip saddr {{ 10.0.0.0/16 }} tcp dport 80 goto nlb_{chain}" in text
     nlb_chain = text.split(f"chain nlb_{chain} {{", 1)[1].split("}\n", 1)[0]
@@ -127,6 +127,50 @@ def test_an_enforcing_nlbs_inbound_rules_follow_the_endpoints(balanced):
     assert "ip daddr { 0.0.0.0/0 } tcp dport 8080 accept" in text
     with store.transaction() as tx:
         tx.edit(LoadBalancer, "arn:nlb").enforce_inbound_rules_on_privatelink = "off"
-    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id})
+    text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id}, [endpoint], [eni, node])
     assert f"chain nlb_{chain}" not in text
     assert "ip saddr { 10.0.0.0/16 } tcp dport 80 accept" in text
+
+
+def test_the_nlbs_rules_come_from_the_vpcs_own_endpoints(balanced):
+    """The router's chains are planned from the endpoints of its VPC only: an endpoint the
+    plan is not given (another VPC's) adds no NLB chain here."""
+    store, vpc, eni, node, endpoint = balanced
+    assert "chain nlb_" not in router_ruleset(store, vpc, [eni, node], {eni.id, node.id},
+                                              [], [eni, node])
+    assert "chain nlb_" in router_ruleset(store, vpc, [eni, node], {eni.id, node.id},
+                                          [endpoint], [eni, node])
+
+
+def test_a_group_reference_on_privatelink_traffic_names_only_the_routers_clients(balanced):
+    """Overlapping CIDRs: the provider's VPC is 10.0.0.0/16, as the consumer's is. A
+    member of the group the NLB's rule names, at 10.0.1.7 there, does not admit the
+    consumer's own 10.0.1.7 (at AWS that consumer is no member); a member among the
+    router's clients (its VPC's ENIs, its peers') is admitted by its address."""
+    store, vpc, eni, node, endpoint = balanced
+    provider = Vpc(id="vpc-00000000000000002", account="1", region="us-east-1",
+                   cidr_block="10.0.0.0/16")
+    app = SecurityGroup(id="sg-00000000000000003", account="1", region="us-east-1",
+                        vpc_id=provider.id, group_name="app", description="app")
+    member = NetworkInterface(id="eni-00000000000000003", account="1", region="us-east-1",
+                              vpc_id=provider.id, subnet_id="subnet-2",
+                              availability_zone="us-east-1a", private_ip_address="10.0.1.7",
+                              group_ids=[app.id])
+    nlb_group = store.get(SecurityGroup, "sg-00000000000000002")
+    nlb_group = SecurityGroup(**{**vars(nlb_group), "rules": [
+        *nlb_group.rules, rule(13, "tcp", 80, 80, referenced_group_id=app.id,
+                                referenced_user_id="1")]})
+    with store.transaction() as tx:
+        for resource in (provider, app, member, nlb_group):
+            tx.put(resource)
+
+    def nlb_chain(clients: list[NetworkInterface]) -> str:
+        text = router_ruleset(store, vpc, [eni, node], {eni.id, node.id}, [endpoint], clients)
+        return text.split("chain nlb_eni_00000000000000001 {", 1)[1].split("}\n", 1)[0]
+
+    assert "10.0.1.7" not in nlb_chain([eni, node])
+    client = NetworkInterface(id="eni-00000000000000004", account="1", region="us-east-1",
+                              vpc_id=vpc.id, subnet_id="subnet-1",
+                              availability_zone="us-east-1a", private_ip_address="10.0.1.8",
+                              group_ids=[app.id])
+    assert "ip saddr { 10.0.1.8 } tcp dport 80 accept" in nlb_chain([eni, node, client])

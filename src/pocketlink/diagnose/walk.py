@@ -412,15 +412,22 @@ class _Walk:
                f"{' '.join(balancer.security_group_ids)} "
                f"--enforce-security-group-inbound-rules-on-private-link-traffic off "
                f"{self.region}")
+        # A group named there admits the client if it is a member itself: another ENI with
+        # the same address (a provider's VPC may share the consumer's CIDR) is not the client.
+        client = self.store.get(NetworkInterface, self.instance.network_interface_id or "")
         return self._balancer_ingress(balancer, groups, source, "PrivateLink traffic is "
-                                      "checked on the consumer client's own address", off)
+                                      "checked on the consumer client's own address", off,
+                                      client.group_ids if client is not None else [])
 
     def _balancer_ingress(self, balancer: LoadBalancer, groups: list[str], source: str,
-                          why: str = "", alternative: str = "") -> bool:
-        """Whether ``groups`` (the NLB's) let the client at ``source`` in. A group named
-        by a rule stands for its members' addresses, as the firewall renders it."""
+                          why: str = "", alternative: str = "",
+                          client_groups: list[str] | None = None) -> bool:
+        """Whether ``groups`` (the NLB's) let the client at ``source`` (in ``client_groups``,
+        by default those of every ENI with that address) in. A group named by a rule stands
+        for its members' addresses, as the firewall renders it."""
         port = self.d.port
-        rule = allows(self.store, groups, False, source, port, _groups_at(self.store, source))
+        rule = allows(self.store, groups, False, source, port, _groups_at(self.store, source)
+                      if client_groups is None else client_groups)
         if rule is not None:
             return self.hop("NLB SG ingress", OK, f"tcp/{port} from {source}: "
                             f"{describe(rule)}", component=rule_group(self.store, groups, rule))

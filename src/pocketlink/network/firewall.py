@@ -13,12 +13,16 @@ admits the nodes' addresses, since the nodes' ENIs are the group's members. Priv
 traffic never reaches a node (the data plane connects from the node's address straight to
 a target), so an endpoint whose NLB enforces its inbound rules on PrivateLink traffic
 carries those rules in the consumer's router, after the endpoint's own: a flow needs both,
-and the NLB's rules see the client's own address, as AWS says they do.
+and the NLB's rules see the client's own address, as AWS says they do. A group reference
+there stands for the members a client of that router can be (ENIs of the consumer's VPC
+and of the VPCs peered with it), not every member: a provider's VPC may share the
+consumer's CIDR, and its members' addresses would match consumers that are none of them.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 
 from pocketlink.model.aws_services import gateway_prefix_lists
 from pocketlink.model.ec2 import NetworkInterface, SecurityGroup, SecurityGroupRule, Vpc
@@ -67,8 +71,10 @@ def _protocol_match(rule: SecurityGroupRule) -> str:
     return f"meta l4proto {protocol}"
 
 
-def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str], list[str]]:
-    """The rule's peer addresses, IPv4 and IPv6."""
+def _peers(store: Store, rule: SecurityGroupRule, region: str,
+           interfaces: Iterable[NetworkInterface] | None = None) -> tuple[list[str], list[str]]:
+    """The rule's peer addresses, IPv4 and IPv6; a group reference's members among
+    ``interfaces`` (every ENI when None)."""
     if rule.cidr_ipv4:
         return [rule.cidr_ipv4], []
     if rule.cidr_ipv6:
@@ -77,7 +83,7 @@ def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str
         cidrs = [c for p in gateway_prefix_lists(region) if p.prefix_list_id == rule.prefix_list_id
                  for c in p.cidrs] + customer_cidrs(store, rule.prefix_list_id)
         return [c for c in cidrs if ":" not in c], [c for c in cidrs if ":" in c]
-    members = [e for e in store.all(NetworkInterface)
+    members = [e for e in (store.all(NetworkInterface) if interfaces is None else interfaces)
                if rule.referenced_group_id in e.group_ids]
     return ([a for e in members for a in (e.private_ip_address,
                                           *e.secondary_private_ip_addresses) if a],
@@ -85,14 +91,15 @@ def _peers(store: Store, rule: SecurityGroupRule, region: str) -> tuple[list[str
 
 
 def _lines(store: Store, groups: list[SecurityGroup], egress: bool, region: str,
-           verdict: str = "accept") -> list[str]:
+           verdict: str = "accept",
+           interfaces: Sequence[NetworkInterface] | None = None) -> list[str]:
     field = "daddr" if egress else "saddr"
     lines = []
     for group in groups:
         for rule in group.rules:
             if rule.egress != egress:
                 continue
-            v4, v6 = _peers(store, rule, region)
+            v4, v6 = _peers(store, rule, region, interfaces)
             match = _protocol_match(rule)
             if v4 and rule.ip_protocol != "icmpv6":
                 lines.append(f"ip {field} {{ {', '.join(sorted(set(v4)))} }} {match} {verdict}")
@@ -115,13 +122,14 @@ def enforcing_balancers(store: Store, endpoint: VpcEndpoint) -> list[LoadBalance
             and b.enforce_inbound_rules_on_privatelink == "on"]
 
 
-def _privatelink_groups(store: Store, hosted: list[NetworkInterface]
-                        ) -> dict[str, list[SecurityGroup]]:
+def _privatelink_groups(store: Store, hosted: list[NetworkInterface],
+                        endpoints: Iterable[VpcEndpoint]) -> dict[str, list[SecurityGroup]]:
     """Each hosted endpoint ENI whose NLB enforces its inbound rules on PrivateLink
-    traffic, with that NLB's groups."""
+    traffic, with that NLB's groups: from the VPC's own ``endpoints`` (their ENIs are the
+    ones its router holds), not from every endpoint of the store."""
     enis = {e.id for e in hosted if e.interface_type == "vpc_endpoint"}
     found: dict[str, list[SecurityGroup]] = {}
-    for endpoint in store.all(VpcEndpoint):
+    for endpoint in endpoints:
         mine = enis.intersection(endpoint.network_interface_ids)
         if not mine:
             continue
@@ -179,15 +187,18 @@ def ruleset(store: Store, eni: NetworkInterface, vpc: Vpc,
 
 
 def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
-                   open_enis: set[str]) -> str:
+                   open_enis: set[str], endpoints: Sequence[VpcEndpoint] = (),
+                   clients: Sequence[NetworkInterface] = ()) -> str:
     """The VPC router's table: the ENIs the router itself holds (interface endpoints, load
     balancer nodes) filtered by their security groups. An endpoint ENI that may not carry
     traffic yet (pendingAcceptance, rejected, ...) drops everything, so that a client hangs
     as it does at AWS instead of being refused. What an endpoint's rules admit goes on to
-    its NLB's inbound rules when that NLB enforces them on PrivateLink traffic; an NLB
-    node's own flows out (to its targets, health checks) pass its groups' outbound rules."""
+    its NLB's inbound rules when that NLB enforces them on PrivateLink traffic (the VPC's
+    ``endpoints``; a group reference there matches ``clients``, the ENIs whose flows can
+    reach the router: the VPC's own and its peers'); an NLB node's own flows out (to its
+    targets, health checks) pass its groups' outbound rules."""
     dispatch, outbound, chains = [], [], []
-    behind = _privatelink_groups(store, hosted)
+    behind = _privatelink_groups(store, hosted, endpoints)
     for eni in hosted:
         chain = "eni_" + eni.id.removeprefix("eni-")
         guarded = eni.id not in open_enis or bool(eni.group_ids)
@@ -205,7 +216,8 @@ def router_ruleset(store: Store, vpc: Vpc, hosted: list[NetworkInterface],
         if eni.id in behind:
             chains += [f"  chain nlb_{chain} {{",
                        *(f"    {line}" for line in
-                         _lines(store, behind[eni.id], False, vpc.region)),
+                         _lines(store, behind[eni.id], False, vpc.region,
+                                interfaces=clients)),
                        *(f"    {line}" for line in _RECORD_REJECTED), "    drop", "  }"]
         if eni.interface_type == "network_load_balancer":
             outbound += [f"    {'ip6' if ':' in a else 'ip'} saddr {a} jump out_{chain}"

@@ -524,7 +524,9 @@ def router(store: Store, inputs: VpcInputs, internet: str | None = None) -> Rout
         routes += _routes(store, inputs, edge[0], number)
         ingress = ((uplink.name, number),)
     return RouterSpec(vpc.id, names.namespace(vpc.id), tuple(bridges), resolver,
-                      (*routes, *NOWHERE), router_ruleset(store, vpc, held, _open_enis(inputs, held)),
+                      (*routes, *NOWHERE),
+                      router_ruleset(store, vpc, held, _open_enis(inputs, held), inputs.endpoints,
+                                     [*inputs.network_interfaces, *inputs.peer_interfaces]),
                       uplink=uplink, peerings=_links(inputs), ingress=ingress)
 
 
