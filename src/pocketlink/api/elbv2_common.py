@@ -85,6 +85,7 @@ def boolean_attribute(key: str, value: str) -> None:
 
 
 def integer_attribute(key: str, value: str, low: int, high: int) -> None:
-    if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+    digits = value.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(value) <= high:
         raise elbv2.InvalidConfigurationRequestException(
             f"The value of '{key}' must be an integer between {low} and {high}")
