@@ -2,7 +2,7 @@
 against.
 
 It listens on free loopback ports with its own state file, is stopped by its own pid (never by
-name), and its network is torn down with ``pocketlink down`` scoped to its port and state (never
+name), and its network is torn down with ``pocketlink down`` scoped to its state (never
 ``--all``: other runs on the machine keep their namespaces).
 """
 
@@ -202,22 +202,21 @@ class Daemon:
             config=Config(retries={"max_attempts": 1}, proxies={}, connect_timeout=5,
                           read_timeout=60, parameter_validation=validate))
 
-    def down(self, port: int | None = None) -> subprocess.CompletedProcess[str]:
-        """``pocketlink down --purge`` for this daemon (its own --port and --state; never
-        --all). ``port``: one where nothing listens, so that down only tears down."""
+    def down(self) -> subprocess.CompletedProcess[str]:
+        """``pocketlink down --purge`` for this daemon's state (never --all): it stops the
+        daemon of that state, if one runs, and removes what it made."""
         return subprocess.run(
-            [sys.executable, "-m", "pocketlink", "down", "--host", HOST,
-             "--port", str(port or self.port), "--state", str(self.state), "--purge"],
+            [sys.executable, "-m", "pocketlink", "down", "--state", str(self.state), "--purge"],
             capture_output=True, text=True, timeout=DOWN_TIMEOUT, stdin=subprocess.DEVNULL,
             env=self.env)
 
     def tear_down(self) -> None:
         """After a run that did not finish: stop our daemon by its pid, then remove its
-        namespaces with ``down`` pointed at a fresh free port, so that it asks no daemon to
-        stop (not even one that took our port since) and tears down only this one's."""
+        namespaces with ``down`` on its state, which stops no other daemon (whatever took
+        our port since)."""
         self.stop()
         try:
-            cleanup = self.down(port=free_port())
+            cleanup = self.down()
             if cleanup.returncode != 0:
                 print(f"clean-up: pocketlink down failed: {cleanup.stderr.strip()}",
                       file=sys.stderr)

@@ -295,3 +295,25 @@ def test_every_field_has_a_label_and_the_keyboard_reaches_it(console_daemon, ope
         page.keyboard.press("Tab")  # from <main>: the page's own first control, not the menu
         inside = page.evaluate("document.querySelector('main').contains(document.activeElement)")
         assert inside, path
+
+
+def test_a_unicode_digit_in_a_form_is_the_apis_error_not_a_500(console_daemon):
+    """Only ASCII digits are a number (str.isdigit takes '²', which int() refuses)."""
+    account = new_account()
+    ec2 = console_daemon.client("ec2", account)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+    origin = {"Origin": console_daemon.endpoint}
+    for ports in ("%C2%B2", "22-%C2%B2", "-%C2%B2"):
+        form = (f"direction=inbound&protocol=tcp&ports={ports}&peer=0.0.0.0%2F0"
+                "&description=").encode()
+        status, _ = fetch(console_url(
+            console_daemon, f"vpc/security-groups/{group}/authorize?account={account}"),
+            form, origin)
+        assert status < 500, ports
+    zone = console_daemon.client("route53", account).create_hosted_zone(
+        Name="digits.example.com", CallerReference="digits")["HostedZone"]["Id"].split("/")[-1]
+    status, body = fetch(console_url(console_daemon, f"route53/hosted-zones/{zone}/records"
+                                                  f"?account={account}"),
+                      b"name=www.digits.example.com&type=A&ttl=%C2%B2&value=192.0.2.1", origin)
+    assert status == 200 and "InvalidInput" in body, body[-2000:]  # the zone's page, saying why

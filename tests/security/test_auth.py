@@ -160,6 +160,17 @@ def test_a_presigned_url_holds_until_it_expires(strict) -> None:
     assert raw(strict.endpoint, "GET", too_long).status == 400
 
 
+@pytest.mark.parametrize("expires", ["%C2%B2", "%D9%A1", "%EF%BC%91", "0", "-1", "1e3", ""])
+def test_a_presigned_url_whose_expiry_is_not_a_number_of_seconds_is_refused(strict, expires
+                                                                             ) -> None:
+    """Only ASCII digits make X-Amz-Expires (a Unicode digit is no number AWS reads)."""
+    url = presign(strict.endpoint, form("DescribeVpcs"), KEY, SECRET, 300)
+    assert "X-Amz-Expires=300" in url
+    sent = raw(strict.endpoint, "GET", url.replace("X-Amz-Expires=300", f"X-Amz-Expires={expires}"))
+    assert sent.status == 400, sent.body
+    assert error_code(sent.body) == "IncompleteSignature", sent.body
+
+
 def test_a_presigned_url_cannot_be_pointed_at_another_action(strict) -> None:
     url = presign(strict.endpoint, form("DescribeVpcs"), KEY, SECRET, 300)
     bent = url.replace("Action=DescribeVpcs", "Action=CreateVpc&CidrBlock=10.67.0.0%2F16")

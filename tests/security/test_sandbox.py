@@ -116,6 +116,34 @@ def test_exec_enters_the_sandbox_user_data_runs_in(world):
     assert "pocketlink" not in shown  # neither the daemon nor the test
 
 
+# Linux's capability numbers (linux/capability.h) of the sandbox's CAPABILITIES.
+CAPABILITY_BITS = {"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_FOWNER": 3, "CAP_FSETID": 4,
+                   "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8,
+                   "CAP_SYS_CHROOT": 18}
+
+
+def test_exec_gets_its_own_ipc_hosts_and_resolver_no_new_privileges_and_only_its_capabilities(
+        world):
+    """The rest of the sandbox the issue lists, as ``exec`` (and UserData, entering the same
+    sandbox) sees it: an IPC namespace that is not the host's, its own /etc/hosts and
+    resolv.conf (the VPC's resolver), no new privileges, and no capability beyond
+    ``sandbox.CAPABILITIES`` even in its bounding set."""
+    tenant = world["tenant"]
+    instance_id, address = tenant["InstanceId"], tenant["PrivateIpAddress"]
+    inside = run_in(instance_id, "readlink", "/proc/self/ns/ipc").stdout.strip()
+    assert inside.startswith("ipc:[") and inside != os.readlink("/proc/self/ns/ipc")
+    hosts = run_in(instance_id, "cat", "/etc/hosts").stdout
+    assert f"{address} ip-{address.replace('.', '-')}" in hosts, hosts
+    resolv = run_in(instance_id, "cat", "/etc/resolv.conf").stdout
+    assert resolv == (Path("/etc/netns") / f"pl-{instance_id}" / "resolv.conf").read_text()
+    status = dict(line.split(":", 1) for line in run_in(
+        instance_id, "cat", "/proc/self/status").stdout.splitlines() if ":" in line)
+    assert status["NoNewPrivs"].strip() == "1"
+    allowed = sum(1 << CAPABILITY_BITS[c] for c in sandbox.CAPABILITIES)
+    for kind in ("CapEff", "CapPrm", "CapBnd"):
+        assert int(status[kind], 16) & ~allowed == 0, (kind, status[kind])
+
+
 def test_instances_do_not_share_files(world):
     web, tenant = world["web"]["InstanceId"], world["tenant"]["InstanceId"]
     assert run_in(web, "sh", "-c", "echo mine > /tmp/private").returncode == 0

@@ -244,3 +244,85 @@ def test_a_unicode_digit_as_a_list_index_is_invalid_not_a_500(daemon, index):
     status, answer = send(daemon, new_account(), "ec2", "POST", "/", body,
                           "application/x-www-form-urlencoded; charset=utf-8")
     assert (status, error_code(answer)) == (400, "InvalidParameterValue")
+
+
+# --- numbers in ASCII digits only --------------------------------------------------------
+# ``str.isdigit`` takes '²' (and other Unicode digits) that ``int()`` refuses: each of these
+# answered 500 (RunInstances: a MalformedHttpRequestException) before they were read as
+# ASCII digits only.
+
+SUPERSCRIPT_TWO = "\u00b2"
+
+
+def _ec2_form(daemon, account: str, **params: str) -> tuple[int, str]:
+    status, answer = send(daemon, account, "ec2", "POST", "/", urlencode(
+        {**params, "Version": "2016-11-15"}).encode(),
+        "application/x-www-form-urlencoded; charset=utf-8")
+    return status, error_code(answer) if status != 200 else ""
+
+
+def test_a_unicode_digit_is_no_number_anywhere_a_number_is_read(daemon):
+    account = new_account()
+    ec2 = client(daemon, "ec2", account, validate=False)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
+    ec2.create_launch_template(LaunchTemplateName="lt-digits", LaunchTemplateData={
+        "ImageId": "ami-0123456789abcdef0"})
+    two = SUPERSCRIPT_TWO
+    refusals = {
+        "IpProtocol": _ec2_form(daemon, account, Action="AuthorizeSecurityGroupIngress",
+                                GroupId=group, **{"IpPermissions.1.IpProtocol": two,
+                                                  "IpPermissions.1.IpRanges.1.CidrIp":
+                                                      "0.0.0.0/0"}),
+        "lease time": _ec2_form(daemon, account, Action="CreateDhcpOptions", **{
+            "DhcpConfiguration.1.Key": "ipv6-address-preferred-lease-time",
+            "DhcpConfiguration.1.Value.1": two}),
+        "LaunchTemplateVersion": _ec2_form(daemon, account,
+                                           Action="DescribeLaunchTemplateVersions",
+                                           LaunchTemplateName="lt-digits",
+                                           **{"LaunchTemplateVersion.1": two}),
+        "MinVersion": _ec2_form(daemon, account, Action="DescribeLaunchTemplateVersions",
+                                LaunchTemplateName="lt-digits", MinVersion=two),
+        "SourceVersion": _ec2_form(daemon, account, Action="CreateLaunchTemplateVersion",
+                                   LaunchTemplateName="lt-digits", SourceVersion=two,
+                                   **{"LaunchTemplateData.ImageId": "ami-0123456789abcdef0"}),
+        "LaunchTemplate.Version": _ec2_form(daemon, account, Action="RunInstances",
+                                            MinCount="1", MaxCount="1", **{
+                                                "LaunchTemplate.LaunchTemplateName": "lt",
+                                                "LaunchTemplate.Version": two}),
+    }
+    elbv2 = client(daemon, "elbv2", account, validate=False)
+    with pytest.raises(Exception) as refused_port:
+        elbv2.create_target_group(Name="tg1", Protocol="TCP", Port=80, VpcId=vpc,
+                                  HealthCheckPort=two)
+    refusals["HealthCheckPort"] = (400, refused_port.value.response["Error"]["Code"])
+    arn = elbv2.create_target_group(Name="tg2", Protocol="TCP", Port=80, VpcId=vpc)[
+        "TargetGroups"][0]["TargetGroupArn"]
+    with pytest.raises(Exception) as refused_attribute:
+        elbv2.modify_target_group_attributes(TargetGroupArn=arn, Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": "-" + two}])
+    refusals["an integer attribute"] = (400, refused_attribute.value.response["Error"]["Code"])
+    route53 = client(daemon, "route53", account, validate=False)
+    with pytest.raises(Exception) as refused_items:
+        route53.list_hosted_zones(MaxItems=two)
+    refusals["MaxItems"] = (refused_items.value.response["ResponseMetadata"]["HTTPStatusCode"],
+                            refused_items.value.response["Error"]["Code"])
+    for what, (status, code) in refusals.items():
+        assert status == 400 and code not in ("", "InternalError",
+                                              "MalformedHttpRequestException"), (what, code)
+    # a version to delete that is no number is one of the call's unsuccessful items, as AWS
+    deleted = ec2.delete_launch_template_versions(LaunchTemplateName="lt-digits", Versions=[two])
+    assert deleted["UnsuccessfullyDeletedLaunchTemplateVersions"][0]["VersionNumber"] == 0
+    # ... and nothing was made of them
+    assert not [o for o in ec2.describe_dhcp_options()["DhcpOptions"]
+                if any(c["Key"] == "ipv6-address-preferred-lease-time"
+                       for c in o["DhcpConfigurations"])]
+    assert [v["VersionNumber"] for v in ec2.describe_launch_template_versions(
+        LaunchTemplateName="lt-digits")["LaunchTemplateVersions"]] == [1]
+
+
+def test_a_health_check_matcher_reads_ascii_digits_only():
+    from pocketlink.dataplane.health import matches
+
+    assert matches("200-399", 200) and matches("200,202", 202)
+    assert not matches("\u00b200", 200) and not matches("200-\u00b299", 250)

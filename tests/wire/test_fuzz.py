@@ -41,7 +41,9 @@ ANSWERS = {200, 201, 400, 403, 404, 409, 412, 413}  # 413: a body over the API's
 junk_key = st.from_regex(r"[A-Z][A-Za-z]{0,12}(\.[0-9]{1,2}(\.[A-Za-z]{1,8})?)?", fullmatch=True)
 junk_value = st.one_of(XML_TEXT, st.integers().map(str), st.sampled_from(
     ["", "true", "-1", "vpc-00000000", "subnet-0123456789abcdef0", "sg-1", "i-zz", "10.0.0.0/99",
-     "::/0", "fd00::/56", "999999999999999999999", "1e9"]))
+     "::/0", "fd00::/56", "999999999999999999999", "1e9",
+     # digits to str.isdigit that int() refuses, or reads though AWS would not
+     "\u00b2", "1\u00b2", "\u0661", "-\u00b2"]))
 
 
 @dataclass

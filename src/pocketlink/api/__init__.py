@@ -9,8 +9,10 @@ The machinery every area shares:
 - ``lookups``: ``require(context, Vpc, vpc_id)``, the caller's resource or its service's
   Malformed / NotFound error; ``require_among`` the same among what the caller sees (a
   peering it accepts, AWS's prefix lists); ``owned``, ``select`` and ``find`` beside it.
-- ``filters``, ``pages``, ``tags``: Describe filters, MaxResults/NextToken pages, and tags
-  (TagSpecifications in, ``tagSet`` out).
+- ``filters``, ``pages``, ``tags``: Describe filters, pages (``pages.window``, the one pager
+  behind every token pocketlink makes: EC2's, ACM's, Auto Scaling's, ELBv2's and
+  CloudWatch's; ``pages.page``, EC2's MaxResults rules on it), and tags (TagSpecifications
+  in, ``tagSet`` out).
 - ``addresses``: the one allocator of private IPv4 and IPv6 addresses and CIDR blocks, and
   of public IPv4 addresses.
 

@@ -14,7 +14,6 @@ ACM words its others; each says so where it is raised.
 
 from __future__ import annotations
 
-import base64
 import re
 import uuid
 from datetime import timedelta
@@ -22,6 +21,7 @@ from datetime import timedelta
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import acm
 from pocketlink.api.handlers import operation
+from pocketlink.api.pages import window
 from pocketlink.model.acm import (
     Certificate,
     CertificateStatus,
@@ -235,20 +235,6 @@ def _summary(context: RequestContext, certificate: Certificate) -> dict:
     return summary
 
 
-def _page_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"acm:{offset}".encode()).decode()
-
-
-def _offset(token: str) -> int:
-    try:
-        prefix, _, number = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if prefix == "acm" and number.isdigit():
-            return int(number)
-    except (ValueError, UnicodeDecodeError):
-        pass
-    raise acm.InvalidArgsException(f"The NextToken {token} is not valid.")  # a guess
-
-
 @operation("acm", "ListCertificates")
 def list_certificates(context: RequestContext, params: dict) -> dict:
     statuses = params.get("CertificateStatuses") or []
@@ -272,15 +258,17 @@ def list_certificates(context: RequestContext, params: dict) -> dict:
     if params.get("SortBy") == "CREATED_AT":
         found.sort(key=lambda s: s["CreatedAt"], reverse=params.get("SortOrder") ==
                    "DESCENDING")
-    start = _offset(params["NextToken"]) if params.get("NextToken") else 0
     size = params.get("MaxItems") or 1000
     if not 1 <= size <= 1000:
         raise validation_error(
             f"1 validation error detected: Value '{size}' at 'maxItems' failed to satisfy "
             "constraint: Member must have value less than or equal to 1000")
-    result: dict = {"CertificateSummaryList": found[start:start + size]}
-    if start + size < len(found):
-        result["NextToken"] = _page_token(start + size)
+    token = params.get("NextToken")
+    chunk, following = window(found, token, size, lambda: acm.InvalidArgsException(
+        f"The NextToken {token} is not valid."))  # the message is a guess
+    result: dict = {"CertificateSummaryList": chunk}
+    if following:
+        result["NextToken"] = following
     return result
 
 

@@ -3,11 +3,11 @@ MaxRecords/NextToken pages."""
 
 from __future__ import annotations
 
-import base64
 import uuid
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.lookups import owned
+from pocketlink.api.pages import window
 from pocketlink.model.autoscaling import AutoScalingGroup
 from pocketlink.wire.errors import ServiceError
 
@@ -46,13 +46,6 @@ def records(items: list, params: dict, high: int, default: int = 50
         raise validation(f"1 validation error detected: Value '{size}' at 'maxRecords' failed "
                          f"to satisfy constraint: Member must have value less than or equal "
                          f"to {high}")
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["NextToken"]).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise ServiceError("The token provided is not valid", code="InvalidNextToken") \
-                from None
-    end = start + size
-    more = {"NextToken": base64.urlsafe_b64encode(str(end).encode()).decode()}
-    return items[start:end], more if end < len(items) else {}
+    chunk, following = window(items, params.get("NextToken"), size, lambda: ServiceError(
+        "The token provided is not valid", code="InvalidNextToken"))
+    return chunk, {"NextToken": following} if following else {}

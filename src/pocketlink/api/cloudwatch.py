@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import cloudwatch
 from pocketlink.api.handlers import operation
+from pocketlink.api.pages import window
 from pocketlink.metrics.store import Bucket, Metric, MetricStore, Point
 from pocketlink.wire.errors import ServiceError
 
@@ -175,16 +176,12 @@ def list_metrics(context: RequestContext, params: dict) -> dict:
             found.append({"Namespace": metric.namespace, "MetricName": metric.name,
                           "Dimensions": [{"Name": k, "Value": v}
                                          for k, v in sorted(metric.dimensions.items())]})
-    start = 0
-    if params.get("NextToken"):
-        token = params["NextToken"]
-        if not (token.isascii() and token.isdigit()) or int(token) >= len(found):
-            raise cloudwatch.InvalidNextToken("The service cannot find the specified token.")
-        start = int(token)
-    page = found[start:start + LIST_PAGE]
+    page, following = window(found, params.get("NextToken"), LIST_PAGE,
+                             lambda: cloudwatch.InvalidNextToken(
+                                 "The service cannot find the specified token."))
     result: dict = {"Metrics": page}
-    if start + LIST_PAGE < len(found):
-        result["NextToken"] = str(start + LIST_PAGE)
+    if following:
+        result["NextToken"] = following
     return result
 
 

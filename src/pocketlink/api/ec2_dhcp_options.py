@@ -99,7 +99,7 @@ def _configurations(params: dict) -> dict[str, list[str]]:
         elif key == "netbios-node-type":
             _single(key, values, lambda v: v in NODE_TYPES)
         elif key == "ipv6-address-preferred-lease-time":
-            _single(key, values, lambda v: v.isdigit() and 140 <= int(v) <= 2147483647)
+            _single(key, values, lambda v: v.isascii() and v.isdigit() and 140 <= int(v) <= 2147483647)
         found[key] = values
     return found
 

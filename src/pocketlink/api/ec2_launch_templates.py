@@ -154,7 +154,7 @@ def resolve_version(template: LaunchTemplate, version: str | None) -> LaunchTemp
         number = template.default_version
     elif version == "$Latest":
         number = template.latest_version
-    elif str(version).isdigit():
+    elif str(version).isascii() and str(version).isdigit():
         number = int(version)
     else:
         raise ec2.InvalidLaunchTemplateIdVersionNotFound(version, template.id)
@@ -296,7 +296,7 @@ def _filtered_versions(pairs: list[tuple[LaunchTemplate, LaunchTemplateVersion]]
 def _version_bound(value: str | None, name: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise invalid_value(name, value)
     return int(value)
 
@@ -354,7 +354,7 @@ def delete_launch_template_versions(context: RequestContext, params: dict) -> di
     done, refused = [], []
     doomed: set[int] = set()
     for wanted in dict.fromkeys(params["Versions"]):
-        number = int(wanted) if str(wanted).isdigit() else None
+        number = int(wanted) if str(wanted).isascii() and str(wanted).isdigit() else None
         row = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name}
         if number is None or template.version(number) is None:
             refused.append({**row, "VersionNumber": number or 0, "ResponseError": {

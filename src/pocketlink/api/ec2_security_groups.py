@@ -228,7 +228,7 @@ def _protocol(value: str) -> str:
     protocol = _PROTOCOL_NAMES.get(protocol, protocol)
     if protocol in ("tcp", "udp", "icmp", "icmpv6", "-1"):
         return protocol
-    if protocol.isdigit() and 0 <= int(protocol) <= 255:
+    if protocol.isascii() and protocol.isdigit() and 0 <= int(protocol) <= 255:
         return protocol
     raise ec2.InvalidParameterValue(f"Invalid value '{value}' for IP protocol. Unknown protocol.")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 
 from pocketlink.api.context import RequestContext
 from pocketlink.api.errors import elbv2
+from pocketlink.api.pages import window
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.wire.errors import ServiceError
 
@@ -51,15 +51,9 @@ def page(items: list, params: dict) -> tuple[list, dict[str, str]]:
     if not 1 <= size <= 400:
         raise validation(f"1 validation error detected: Value '{size}' at 'pageSize' failed to "
                          "satisfy constraint: Member must have value less than or equal to 400")
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["Marker"]).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise validation("Invalid value for marker") from None
-    end = start + size
-    more = {"NextMarker": base64.urlsafe_b64encode(str(end).encode()).decode()}
-    return items[start:end], more if end < len(items) else {}
+    chunk, following = window(items, params.get("Marker"), size,
+                              lambda: validation("Invalid value for marker"))
+    return chunk, {"NextMarker": following} if following else {}
 
 
 def attributes_out(values: dict[str, str]) -> list[dict[str, str]]:
@@ -91,6 +85,7 @@ def boolean_attribute(key: str, value: str) -> None:
 
 
 def integer_attribute(key: str, value: str, low: int, high: int) -> None:
-    if not value.lstrip("-").isdigit() or not low <= int(value) <= high:
+    digits = value.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or not low <= int(value) <= high:
         raise elbv2.InvalidConfigurationRequestException(
             f"The value of '{key}' must be an integer between {low} and {high}")

@@ -97,7 +97,7 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
             "Health check matchers are not supported for TCP health checks")
     port = str(params.get("HealthCheckPort") or (current.health_check_port if current
                                                   else "traffic-port"))
-    if port != "traffic-port" and not (port.isdigit() and 1 <= int(port) <= 65535):
+    if port != "traffic-port" and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
         raise validation(f"Health check port '{port}' must be 'traffic-port' or 1-65535")
     default_timeout = 6 if check_protocol == "HTTP" else 10
     interval = params.get("HealthCheckIntervalSeconds",

@@ -1,8 +1,12 @@
-"""MaxResults / NextToken pagination, as EC2's Describe calls do it."""
+"""Pages of a listing, behind opaque tokens: ``window`` for every service whose token is
+ours to make (EC2's NextToken, ACM's, Auto Scaling's, ELBv2's Marker, CloudWatch's), and
+``page``, EC2's MaxResults / NextToken rules on top of it. (Route 53's markers are the next
+item's id, as AWS's: route53.py.)"""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import TypeVar
 
 from pocketlink.api.errors import ec2
@@ -15,14 +19,25 @@ def _token(offset: int) -> str:
 
 
 def _offset(token: str) -> int:
+    """The offset a token of ``_token`` names; ValueError for any other text."""
+    text = base64.urlsafe_b64decode(token.encode()).decode()  # UnicodeDecodeError: a ValueError
+    prefix, _, number = text.partition(":")
+    if prefix != "pl" or not (number.isascii() and number.isdigit()):
+        raise ValueError(token)
+    return int(number)
+
+
+def window(items: list[T], token: str | None, size: int,
+           invalid: Callable[[], Exception]) -> tuple[list[T], str | None]:
+    """``size`` of ``items`` from where ``token`` (None: the first page) says, and the token
+    of the next page (None on the last). A token this module did not make raises
+    ``invalid()``, the service's own error."""
     try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "pl" or not number.isdigit():
-            raise ValueError
-        return int(number)
-    except (ValueError, UnicodeDecodeError):
-        raise ec2.InvalidPaginationToken(token) from None
+        start = _offset(token) if token else 0
+    except ValueError:
+        raise invalid() from None
+    end = start + size
+    return items[start:end], _token(end) if end < len(items) else None
 
 
 def page(items: list[T], params: dict, *, low: int = 5, high: int = 1000,
@@ -40,8 +55,6 @@ def page(items: list[T], params: dict, *, low: int = 5, high: int = 1000,
         raise ec2.InvalidParameterValue(
             f"Value ( {max_results} ) for parameter maxResults is invalid. "
             f"Parameter must be between {low} and {high}.")
-    start = _offset(token) if token else 0
     size = max_results if max_results is not None else high
-    chunk = items[start:start + size]
-    more = start + size < len(items)
-    return chunk, {"NextToken": _token(start + size)} if more else {}
+    chunk, following = window(items, token, size, lambda: ec2.InvalidPaginationToken(token))
+    return chunk, {"NextToken": following} if following else {}

@@ -210,7 +210,7 @@ def get_hosted_zone(context: RequestContext, params: dict) -> dict:
 def max_items(params: dict, most: int = 100) -> int:
     """A List call's page size: ``MaxItems`` (a string on the wire), 100 unless given."""
     raw = params.get("MaxItems", "100")
-    if not str(raw).isdigit() or not 1 <= int(raw) <= most:
+    if not (str(raw).isascii() and str(raw).isdigit()) or not 1 <= int(raw) <= most:
         raise error("InvalidInput", f"MaxItems must be a number from 1 to {most}")
     return int(raw)
 

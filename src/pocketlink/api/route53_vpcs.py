@@ -73,8 +73,7 @@ def associate_vpc(context: RequestContext, params: dict) -> dict:
     _conflicts(context, zone, vpc.id)
     change = _change(context, params.get("Comment"))
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         mine.vpcs.append(described_vpc(vpc))
         tx.put(change)
     return {"ChangeInfo": change_info(change)}
@@ -96,8 +95,7 @@ def disassociate_vpc(context: RequestContext, params: dict) -> dict:
                     "from a hosted zone.")
     change = _change(context, params.get("Comment"))
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         mine.vpcs = [v for v in mine.vpcs if v["VPCId"] != vpc.id]
         tx.put(change)
     return {"ChangeInfo": change_info(change)}
@@ -115,8 +113,7 @@ def create_authorization(context: RequestContext, params: dict) -> dict:
                         "number of authorizations that can be created for the specified "
                         "hosted zone.")
         with context.store.transaction() as tx:
-            mine = tx.get(HostedZone, zone.id)
-            assert mine is not None
+            mine = tx.edit(HostedZone, zone.id)
             mine.authorized_vpcs.append(vpc)
     return {"HostedZoneId": zone.id, "VPC": vpc}
 
@@ -129,8 +126,7 @@ def delete_authorization(context: RequestContext, params: dict) -> dict:
         raise error("VPCAssociationAuthorizationNotFound", "The VPC that you specified is "
                     "not authorized to be associated with the hosted zone.")
     with context.store.transaction() as tx:
-        mine = tx.get(HostedZone, zone.id)
-        assert mine is not None
+        mine = tx.edit(HostedZone, zone.id)
         mine.authorized_vpcs.remove(vpc)
     return {}
 

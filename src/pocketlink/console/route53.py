@@ -67,7 +67,7 @@ def _zone_page(view: View) -> Page:
 def create_record(view: View):
     ttl = view.value("ttl").strip()
     record = {"Name": view.value("name").strip(), "Type": view.value("type"),
-              "TTL": int(ttl) if ttl.isdigit() else ttl,
+              "TTL": int(ttl) if ttl.isascii() and ttl.isdigit() else ttl,
               "ResourceRecords": [{"Value": v.strip()} for v in view.value("value").splitlines()
                                   if v.strip()]}
     try:

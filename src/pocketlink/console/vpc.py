@@ -242,8 +242,11 @@ def _permission(view: View) -> dict:
     ports = view.value("ports").strip()
     if protocol != "-1":
         low, _, high = ports.partition("-")
-        permission["FromPort"] = int(low) if low.strip().lstrip("-").isdigit() else -1
-        permission["ToPort"] = int(high) if high.strip().isdigit() else permission["FromPort"]
+        low, high = low.strip(), high.strip()
+        digits = low.removeprefix("-")  # ASCII digits only: int() refuses the '²' isdigit takes
+        permission["FromPort"] = int(low) if digits.isascii() and digits.isdigit() else -1
+        permission["ToPort"] = int(high) if high.isascii() and high.isdigit() \
+            else permission["FromPort"]
     peer, description = view.value("peer").strip(), view.value("description").strip()
     extra = {"Description": description} if description else {}
     if peer.startswith("sg-"):

@@ -104,7 +104,8 @@ def matches(matcher: str, status: int) -> bool:
     """AWS's matcher syntax: ``200``, ``200,202`` or ``200-399``."""
     for part in matcher.split(","):
         low, _, high = part.strip().partition("-")
-        if low.isdigit() and int(low) <= status <= int(high or low):
+        if all(p.isascii() and p.isdigit() for p in (low, high or low)) and \
+                int(low) <= status <= int(high or low):
             return True
     return False
 

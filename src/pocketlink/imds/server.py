@@ -200,7 +200,9 @@ class MetadataService:
                 return
             method, target, version, headers = parsed
             length = headers.get("content-length", "0")
-            if not length.isdigit() or int(length) > MAX_BODY or "transfer-encoding" in headers:
+            # ASCII digits only: a latin-1 head makes byte 0xB2 "²", which isdigit takes
+            if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY or \
+                    "transfer-encoding" in headers:
                 writer.write(_render(Answer(400), keep=False))
                 return
             if int(length):
@@ -252,7 +254,7 @@ class MetadataService:
         if "x-forwarded-for" in headers:
             return Answer(403)
         ttl = headers.get(TTL_HEADER, "")
-        if not ttl.isdigit() or not MIN_TTL <= int(ttl) <= MAX_TTL:
+        if not (ttl.isascii() and ttl.isdigit()) or not MIN_TTL <= int(ttl) <= MAX_TTL:
             return Answer(400)
         token = self.tokens.issue(instance.id, int(ttl))
         return Answer(200, token.encode(), {"X-Aws-Ec2-Metadata-Token-Ttl-Seconds": ttl},

@@ -196,7 +196,9 @@ def _time_problem(signature: Signature, now: datetime) -> Problem | None:
                                           f"is still later than {later} ({stamp} + 15 min.)")
     if signature.presigned:
         expires = signature.expires or ""
-        if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
+        # ASCII digits only: str.isdigit takes '²', which int() refuses (a 500).
+        if not (expires.isascii() and expires.isdigit()) or \
+                not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
             return Problem("incomplete", "X-Amz-Expires must be between 1 and "
                                          f"{MAX_PRESIGN_EXPIRES} seconds, not '{expires}'.")
         if now > signed_at + timedelta(seconds=int(expires)):
