@@ -67,20 +67,30 @@ def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(cons
     wait_for(lambda: stacks.describe_stacks(StackName="console-stack")["Stacks"][0][
         "StackStatus"] == "CREATE_COMPLETE", "the stack created")
     [resource] = stacks.describe_stack_resources(StackName="console-stack")["StackResources"]
+    [table] = console_daemon.client("ec2", account).describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [world["vpc"]]}])["RouteTables"]
+    zone = console_daemon.client("route53", account).create_hosted_zone(
+        Name="console-pages.example.com", CallerReference=account)["HostedZone"]["Id"]
     pages = {"": "Console home", "vpc/vpcs": world["vpc"], f"vpc/vpcs/{world['vpc']}":
              world["subnets"][0], "vpc/subnets": world["subnets"][1],
              f"vpc/subnets/{world['subnets'][0]}": ZONE_IDS[0], "vpc/route-tables": world["vpc"],
              "vpc/security-groups": world["sg"], f"vpc/security-groups/{world['sg']}": "Inbound rules",
+             f"vpc/route-tables/{table['RouteTableId']}": "local",
              "vpc/endpoint-services": world["service_name"],
+             f"vpc/endpoint-services/{world['service']}?tab=connections": "No endpoint connections",
              f"vpc/endpoint-services/{world['service']}": "Domain verification status",
              f"vpc/endpoint-services/{world['service']}?tab=principals": "No principals allowed",
              "vpc/endpoint-services/create": world["balancer"],
              "ec2/instances": world["instance"], f"ec2/instances/{world['instance']}":
-             f"pocketlink exec -it {world['instance']}", "ec2/load-balancers": world["balancer"],
+             f"pocketlink exec -it {world['instance']}",
+             "ec2/load-balancers": world["balancer"],
              f"ec2/load-balancers/{world['balancer']}": "TCP:80", "ec2/target-groups": world["group"],
              f"ec2/target-groups/{world['group']}": "10.0.0.10",
-             "route53/hosted-zones": "Hosted zones", "cloudformation/stacks": "console-stack",
+             "route53/hosted-zones": "console-pages.example.com",
+             f"route53/hosted-zones/{zone.rsplit('/', 1)[-1]}": "Create record",
+             "cloudformation/stacks": "console-stack",
              "cloudformation/stacks/console-stack": "CREATE_COMPLETE",
+             "cloudformation/stacks/console-stack?tab=events": resource["LogicalResourceId"],
              "cloudformation/stacks/console-stack?tab=resources": resource["PhysicalResourceId"],
              "vpc/endpoints": "No endpoints found"}
     for path, shown in pages.items():
@@ -89,6 +99,10 @@ def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(cons
         assert status == 200, (path, body[-500:])
         assert shown in body, path
         assert 'role="alert"' not in body, path
+    # The instance's page: Connect's command (above) and its system log (GetConsoleOutput).
+    status, body = fetch(console_url(console_daemon,
+                                     f"ec2/instances/{world['instance']}?account={account}"))
+    assert "<h2>Get system log</h2>" in body and '<pre class="log"' in body
     # The other account sees none of it: the console asks the API with that account's key.
     status, body = fetch(console_url(console_daemon, f"vpc/vpcs?account={other}"))
     assert status == 200 and world["vpc"] not in body
