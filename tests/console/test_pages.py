@@ -290,10 +290,52 @@ def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
 
 
 
+def test_reachability_analyzer_names_the_failing_hop_then_finds_the_path(console_daemon,
+                                                                          open_console):
+    """``pocketlink diagnose``'s walk as a console action: Create and analyze path
+    (CreateNetworkInsightsPath, StartNetworkInsightsAnalysis), the first failing hop's
+    explanation code, the rule added, Analyze path again: reachable."""
+    account = new_account()
+    world = provider_world(console_daemon, account)
+    ec2 = console_daemon.client("ec2", account)
+    closed = ec2.create_security_group(GroupName="closed", Description="no inbound rule",
+                                       VpcId=world["vpc"])["GroupId"]
+    [target] = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1,
+                                 SubnetId=world["subnets"][1],
+                                 SecurityGroupIds=[closed])["Instances"]
+    page = open_console(console_daemon, account, "vpc/network-insights")
+    page.get_by_label("Destination", exact=True).fill("sg-0123456789abcdef0")  # no such kind
+    page.get_by_label("Destination port").fill("80")
+    page.get_by_role("button", name="Create and analyze path").click()
+    expect(page.get_by_role("alert")).to_contain_text("InvalidParameterValue")
+    expect(page.get_by_label("Destination", exact=True)).to_have_value("sg-0123456789abcdef0")
+
+    page.get_by_label("Source (instance)").select_option(world["instance"])
+    page.get_by_label("Destination", exact=True).fill(target["InstanceId"])
+    page.get_by_role("button", name="Create and analyze path").click()
+    expect(page.get_by_role("status")).to_contain_text("Created and analyzed path")
+    assert detail(page, "Reachability status") == "Not reachable"
+    explanations = page.get_by_role("table", name=re.compile("Explanations"))
+    expect(explanations).to_contain_text("ENI_SG_RULES_MISMATCH")
+    expect(explanations).to_contain_text(closed)
+
+    ec2.authorize_security_group_ingress(GroupId=closed, IpProtocol="tcp", FromPort=80,
+                                         ToPort=80, CidrIp="10.0.0.0/16")
+    page.get_by_role("button", name="Analyze path").click()
+    expect(page.get_by_role("status")).to_contain_text("Analyzed path")
+    assert detail(page, "Reachability status") == "Reachable"
+    components = page.get_by_role("table", name=re.compile("Path components"))
+    expect(components.get_by_role("row").filter(has_text=closed)).to_contain_text(
+        "ingress tcp/80")
+    page.get_by_role("link", name="Reachability Analyzer").first.click()
+    expect(page.get_by_role("table", name=re.compile("Paths"))).to_contain_text("Reachable")
+
+
 def test_every_field_has_a_label_and_the_keyboard_reaches_it(console_daemon, open_console):
     account = new_account()
     world = provider_world(console_daemon, account)
     for path in ("vpc/endpoints/create", f"vpc/security-groups/{world['sg']}",
+                 "vpc/network-insights",
                  "vpc/endpoint-services/create", f"vpc/endpoint-services/{world['service']}"):
         page = open_console(console_daemon, account, path)
         unlabelled = page.evaluate("""() => [...document.querySelectorAll(
