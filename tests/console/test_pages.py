@@ -290,6 +290,86 @@ def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
 
 
 
+def test_a_custom_policy_a_rejected_connection_and_the_services_settings(console_daemon,
+                                                                          open_console):
+    """What seed 000's flow does not click: the policy editor (refused by the API for an
+    endpoint service, taken for S3's gateway endpoint), the consumer's Modify IP address
+    type and the provider's supported IP address types (both refused here, in the page in
+    the API's words: the NLB is IPv4 only), the provider's Reject, the acceptance
+    setting."""
+    provider, consumer = new_account(), new_account()
+    world = provider_world(console_daemon, provider)
+    console_daemon.client("ec2", provider).modify_vpc_endpoint_service_permissions(
+        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
+    theirs = console_daemon.client("ec2", consumer)
+    vpc = theirs.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = theirs.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24",
+                                  AvailabilityZoneId=ZONE_IDS[0])["Subnet"]["SubnetId"]
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                             "Resource": "*"}]}
+
+    page = open_console(console_daemon, consumer, "vpc/endpoints/create")
+    page.get_by_label("Endpoint services that use NLBs and GWLBs").check()
+    page.get_by_label("Service name").fill(world["service_name"])
+    page.get_by_role("button", name="Verify service").click()
+    expect(page.get_by_text("Service name verified.")).to_be_visible()
+    page.get_by_label("VPC", exact=True).select_option(vpc)
+    zone = page.get_by_label(re.compile(ZONE_IDS[0]))
+    expect(zone).to_contain_text(subnet)  # the chosen VPC's subnets, once the form is redrawn
+    zone.select_option(subnet)
+    page.get_by_label("Custom", exact=True).check()
+    page.get_by_label("Policy document").fill(json.dumps(policy))
+    page.get_by_role("button", name="Create endpoint").click()
+    # As at AWS, an endpoint service of one's own takes no endpoint policy.
+    expect(page.get_by_role("alert")).to_contain_text("VPC endpoint policies are not supported")
+    page.get_by_label("Full access", exact=True).check()
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Created VPC endpoint")
+    endpoint = detail(page, "Endpoint ID")
+    page.get_by_label("IPv6", exact=True).check()
+    page.get_by_role("form", name="Modify IP address type").get_by_role(
+        "button", name="Save changes").click()
+    expect(page.get_by_role("alert")).to_contain_text("InvalidParameter")
+
+    mine = open_console(console_daemon, provider, f"vpc/endpoint-services/{world['service']}")
+    mine.get_by_role("link", name="Endpoint connections").click()
+    row = mine.get_by_role("row").filter(has_text=endpoint)
+    row.get_by_role("button", name="Reject endpoint connection request").click()
+    expect(mine.get_by_role("status")).to_contain_text(f"Rejected the connection request of "
+                                                       f"{endpoint}")
+    assert theirs.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0][
+        "State"] == "rejected"
+    mine.get_by_role("link", name="Details").click()
+    settings = mine.get_by_role("form", name="Modify supported IP address types")
+    settings.get_by_label("IPv6", exact=True).check()
+    settings.get_by_role("button", name="Save changes").click()
+    # The NLB is IPv4 only: the API refuses, and says what to do.
+    expect(mine.get_by_role("alert")).to_contain_text("does not support IPv6")
+    acceptance = mine.get_by_role("form", name="Modify endpoint acceptance setting")
+    acceptance.get_by_label("Acceptance required").uncheck()
+    acceptance.get_by_role("button", name="Save changes").click()
+    expect(mine.get_by_role("status")).to_contain_text("Modified the endpoint acceptance setting")
+    [service] = console_daemon.client("ec2", provider).describe_vpc_endpoint_service_configurations(
+        ServiceIds=[world["service"]])["ServiceConfigurations"]
+    assert service["SupportedIpAddressTypes"] == ["ipv4"]
+    assert service["AcceptanceRequired"] is False
+
+    # The policy editor, to an AWS service: S3's gateway endpoint with a custom policy.
+    [table] = theirs.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+    page.goto(console_url(console_daemon, "vpc/endpoints/create"))
+    page.get_by_label("com.amazonaws.us-east-1.s3 Gateway", exact=True).check()
+    page.get_by_label("VPC", exact=True).select_option(vpc)
+    page.get_by_label(re.compile(table["RouteTableId"])).check()
+    page.get_by_label("Custom", exact=True).check()
+    page.get_by_label("Policy document").fill(json.dumps(policy))
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Created VPC endpoint")
+    [made] = theirs.describe_vpc_endpoints(
+        VpcEndpointIds=[detail(page, "Endpoint ID")])["VpcEndpoints"]
+    assert json.loads(made["PolicyDocument"]) == policy
+
+
 def test_reachability_analyzer_names_the_failing_hop_then_finds_the_path(console_daemon,
                                                                           open_console):
     """``pocketlink diagnose``'s walk as a console action: Create and analyze path
