@@ -99,6 +99,11 @@ def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(cons
         assert status == 200, (path, body[-500:])
         assert shown in body, path
         assert 'role="alert"' not in body, path
+        # Nothing loaded from elsewhere: no CDN, every script and style sheet pocketlink's.
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', body), path
+    with _OPENER.open(console_url(console_daemon, f"vpc/vpcs?account={account}"),
+                      timeout=30) as response:
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
     # The instance's page: Connect's command (above) and its system log (GetConsoleOutput).
     status, body = fetch(console_url(console_daemon,
                                      f"ec2/instances/{world['instance']}?account={account}"))
