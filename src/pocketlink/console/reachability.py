@@ -30,10 +30,16 @@ from pocketlink.console.view import Redirect, View
 BASE = "vpc/network-insights"
 
 
-def _latest(view: View, path_id: str) -> dict | None:
-    found = view.ec2.describe_network_insights_analyses(
-        NetworkInsightsPathId=path_id)["NetworkInsightsAnalyses"]
-    return max(found, key=lambda a: a["StartDate"]) if found else None
+def _latest(view: View, path_id: str | None = None) -> dict[str, dict]:
+    """Each path's latest analysis (of ``path_id`` alone when given): one call."""
+    params = {"NetworkInsightsPathId": path_id} if path_id else {}
+    latest: dict[str, dict] = {}
+    for analysis in view.ec2.describe_network_insights_analyses(**params)[
+            "NetworkInsightsAnalyses"]:
+        path = analysis["NetworkInsightsPathId"]
+        if path not in latest or analysis["StartDate"] > latest[path]["StartDate"]:
+            latest[path] = analysis
+    return latest
 
 
 def _reachability(analysis: dict | None) -> str:
@@ -59,8 +65,9 @@ def paths(view: View) -> Page:
 
 def _paths_page(view: View) -> Page:
     rows = []
+    analyses = _latest(view)
     for p in view.ec2.describe_network_insights_paths()["NetworkInsightsPaths"]:
-        latest = _latest(view, p["NetworkInsightsPathId"])
+        latest = analyses.get(p["NetworkInsightsPathId"])
         rows.append([esc(name_tag(p)) or "&ndash;",
                      link(f"{BASE}/{p['NetworkInsightsPathId']}", p["NetworkInsightsPathId"]),
                      esc(p["Source"]), _destination(p), _port(p), esc(p["Protocol"]),
@@ -123,7 +130,7 @@ def path_page(view: View) -> Page:
                      ("Protocol", esc(found["Protocol"])),
                      ("Created", when(found.get("CreatedDate")))], title="Path details")
     analyze = form(f"{BASE}/{path_id}/analyze", submit="Analyze path", label="Analyze path")
-    latest = _latest(view, path_id)
+    latest = _latest(view, path_id).get(path_id)
     if latest is None:
         return Page(name_tag(found) or path_id, panel + analyze,
                     crumbs=[(BASE, "Reachability Analyzer")])
