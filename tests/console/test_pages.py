@@ -67,20 +67,30 @@ def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(cons
     wait_for(lambda: stacks.describe_stacks(StackName="console-stack")["Stacks"][0][
         "StackStatus"] == "CREATE_COMPLETE", "the stack created")
     [resource] = stacks.describe_stack_resources(StackName="console-stack")["StackResources"]
+    [table] = console_daemon.client("ec2", account).describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [world["vpc"]]}])["RouteTables"]
+    zone = console_daemon.client("route53", account).create_hosted_zone(
+        Name="console-pages.example.com", CallerReference=account)["HostedZone"]["Id"]
     pages = {"": "Console home", "vpc/vpcs": world["vpc"], f"vpc/vpcs/{world['vpc']}":
              world["subnets"][0], "vpc/subnets": world["subnets"][1],
              f"vpc/subnets/{world['subnets'][0]}": ZONE_IDS[0], "vpc/route-tables": world["vpc"],
              "vpc/security-groups": world["sg"], f"vpc/security-groups/{world['sg']}": "Inbound rules",
+             f"vpc/route-tables/{table['RouteTableId']}": "local",
              "vpc/endpoint-services": world["service_name"],
+             f"vpc/endpoint-services/{world['service']}?tab=connections": "No endpoint connections",
              f"vpc/endpoint-services/{world['service']}": "Domain verification status",
              f"vpc/endpoint-services/{world['service']}?tab=principals": "No principals allowed",
              "vpc/endpoint-services/create": world["balancer"],
              "ec2/instances": world["instance"], f"ec2/instances/{world['instance']}":
-             f"pocketlink exec -it {world['instance']}", "ec2/load-balancers": world["balancer"],
+             f"pocketlink exec -it {world['instance']}",
+             "ec2/load-balancers": world["balancer"],
              f"ec2/load-balancers/{world['balancer']}": "TCP:80", "ec2/target-groups": world["group"],
              f"ec2/target-groups/{world['group']}": "10.0.0.10",
-             "route53/hosted-zones": "Hosted zones", "cloudformation/stacks": "console-stack",
+             "route53/hosted-zones": "console-pages.example.com",
+             f"route53/hosted-zones/{zone.rsplit('/', 1)[-1]}": "Create record",
+             "cloudformation/stacks": "console-stack",
              "cloudformation/stacks/console-stack": "CREATE_COMPLETE",
+             "cloudformation/stacks/console-stack?tab=events": resource["LogicalResourceId"],
              "cloudformation/stacks/console-stack?tab=resources": resource["PhysicalResourceId"],
              "vpc/endpoints": "No endpoints found"}
     for path, shown in pages.items():
@@ -89,6 +99,15 @@ def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(cons
         assert status == 200, (path, body[-500:])
         assert shown in body, path
         assert 'role="alert"' not in body, path
+        # Nothing loaded from elsewhere: no CDN, every script and style sheet pocketlink's.
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', body), path
+    with _OPENER.open(console_url(console_daemon, f"vpc/vpcs?account={account}"),
+                      timeout=30) as response:
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    # The instance's page: Connect's command (above) and its system log (GetConsoleOutput).
+    status, body = fetch(console_url(console_daemon,
+                                     f"ec2/instances/{world['instance']}?account={account}"))
+    assert "<h2>Get system log</h2>" in body and '<pre class="log"' in body
     # The other account sees none of it: the console asks the API with that account's key.
     status, body = fetch(console_url(console_daemon, f"vpc/vpcs?account={other}"))
     assert status == 200 and world["vpc"] not in body
@@ -276,10 +295,132 @@ def test_endpoints_to_aws_services_from_the_list(console_daemon, open_console):
 
 
 
+def test_a_custom_policy_a_rejected_connection_and_the_services_settings(console_daemon,
+                                                                          open_console):
+    """What seed 000's flow does not click: the policy editor (refused by the API for an
+    endpoint service, taken for S3's gateway endpoint), the consumer's Modify IP address
+    type and the provider's supported IP address types (both refused here, in the page in
+    the API's words: the NLB is IPv4 only), the provider's Reject, the acceptance
+    setting."""
+    provider, consumer = new_account(), new_account()
+    world = provider_world(console_daemon, provider)
+    console_daemon.client("ec2", provider).modify_vpc_endpoint_service_permissions(
+        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
+    theirs = console_daemon.client("ec2", consumer)
+    vpc = theirs.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = theirs.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24",
+                                  AvailabilityZoneId=ZONE_IDS[0])["Subnet"]["SubnetId"]
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                             "Resource": "*"}]}
+
+    page = open_console(console_daemon, consumer, "vpc/endpoints/create")
+    page.get_by_label("Endpoint services that use NLBs and GWLBs").check()
+    page.get_by_label("Service name").fill(world["service_name"])
+    page.get_by_role("button", name="Verify service").click()
+    expect(page.get_by_text("Service name verified.")).to_be_visible()
+    page.get_by_label("VPC", exact=True).select_option(vpc)
+    zone = page.get_by_label(re.compile(ZONE_IDS[0]))
+    expect(zone).to_contain_text(subnet)  # the chosen VPC's subnets, once the form is redrawn
+    zone.select_option(subnet)
+    page.get_by_label("Custom", exact=True).check()
+    page.get_by_label("Policy document").fill(json.dumps(policy))
+    page.get_by_role("button", name="Create endpoint").click()
+    # As at AWS, an endpoint service of one's own takes no endpoint policy.
+    expect(page.get_by_role("alert")).to_contain_text("VPC endpoint policies are not supported")
+    page.get_by_label("Full access", exact=True).check()
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Created VPC endpoint")
+    endpoint = detail(page, "Endpoint ID")
+    page.get_by_label("IPv6", exact=True).check()
+    page.get_by_role("form", name="Modify IP address type").get_by_role(
+        "button", name="Save changes").click()
+    expect(page.get_by_role("alert")).to_contain_text("InvalidParameter")
+
+    mine = open_console(console_daemon, provider, f"vpc/endpoint-services/{world['service']}")
+    mine.get_by_role("link", name="Endpoint connections").click()
+    row = mine.get_by_role("row").filter(has_text=endpoint)
+    row.get_by_role("button", name="Reject endpoint connection request").click()
+    expect(mine.get_by_role("status")).to_contain_text(f"Rejected the connection request of "
+                                                       f"{endpoint}")
+    assert theirs.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0][
+        "State"] == "rejected"
+    mine.get_by_role("link", name="Details").click()
+    settings = mine.get_by_role("form", name="Modify supported IP address types")
+    settings.get_by_label("IPv6", exact=True).check()
+    settings.get_by_role("button", name="Save changes").click()
+    # The NLB is IPv4 only: the API refuses, and says what to do.
+    expect(mine.get_by_role("alert")).to_contain_text("does not support IPv6")
+    acceptance = mine.get_by_role("form", name="Modify endpoint acceptance setting")
+    acceptance.get_by_label("Acceptance required").uncheck()
+    acceptance.get_by_role("button", name="Save changes").click()
+    expect(mine.get_by_role("status")).to_contain_text("Modified the endpoint acceptance setting")
+    [service] = console_daemon.client("ec2", provider).describe_vpc_endpoint_service_configurations(
+        ServiceIds=[world["service"]])["ServiceConfigurations"]
+    assert service["SupportedIpAddressTypes"] == ["ipv4"]
+    assert service["AcceptanceRequired"] is False
+
+    # The policy editor, to an AWS service: S3's gateway endpoint with a custom policy.
+    [table] = theirs.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+    page.goto(console_url(console_daemon, "vpc/endpoints/create"))
+    page.get_by_label("com.amazonaws.us-east-1.s3 Gateway", exact=True).check()
+    page.get_by_label("VPC", exact=True).select_option(vpc)
+    page.get_by_label(re.compile(table["RouteTableId"])).check()
+    page.get_by_label("Custom", exact=True).check()
+    page.get_by_label("Policy document").fill(json.dumps(policy))
+    page.get_by_role("button", name="Create endpoint").click()
+    expect(page.get_by_role("status")).to_contain_text("Created VPC endpoint")
+    [made] = theirs.describe_vpc_endpoints(
+        VpcEndpointIds=[detail(page, "Endpoint ID")])["VpcEndpoints"]
+    assert json.loads(made["PolicyDocument"]) == policy
+
+
+def test_reachability_analyzer_names_the_failing_hop_then_finds_the_path(console_daemon,
+                                                                          open_console):
+    """``pocketlink diagnose``'s walk as a console action: Create and analyze path
+    (CreateNetworkInsightsPath, StartNetworkInsightsAnalysis), the first failing hop's
+    explanation code, the rule added, Analyze path again: reachable."""
+    account = new_account()
+    world = provider_world(console_daemon, account)
+    ec2 = console_daemon.client("ec2", account)
+    closed = ec2.create_security_group(GroupName="closed", Description="no inbound rule",
+                                       VpcId=world["vpc"])["GroupId"]
+    [target] = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1,
+                                 SubnetId=world["subnets"][1],
+                                 SecurityGroupIds=[closed])["Instances"]
+    page = open_console(console_daemon, account, "vpc/network-insights")
+    page.get_by_label("Destination", exact=True).fill("sg-0123456789abcdef0")  # no such kind
+    page.get_by_label("Destination port").fill("80")
+    page.get_by_role("button", name="Create and analyze path").click()
+    expect(page.get_by_role("alert")).to_contain_text("InvalidParameterValue")
+    expect(page.get_by_label("Destination", exact=True)).to_have_value("sg-0123456789abcdef0")
+
+    page.get_by_label("Source (instance)").select_option(world["instance"])
+    page.get_by_label("Destination", exact=True).fill(target["InstanceId"])
+    page.get_by_role("button", name="Create and analyze path").click()
+    expect(page.get_by_role("status")).to_contain_text("Created and analyzed path")
+    assert detail(page, "Reachability status") == "Not reachable"
+    explanations = page.get_by_role("table", name=re.compile("Explanations"))
+    expect(explanations).to_contain_text("ENI_SG_RULES_MISMATCH")
+    expect(explanations).to_contain_text(closed)
+
+    ec2.authorize_security_group_ingress(GroupId=closed, IpProtocol="tcp", FromPort=80,
+                                         ToPort=80, CidrIp="10.0.0.0/16")
+    page.get_by_role("button", name="Analyze path").click()
+    expect(page.get_by_role("status")).to_contain_text("Analyzed path")
+    assert detail(page, "Reachability status") == "Reachable"
+    components = page.get_by_role("table", name=re.compile("Path components"))
+    expect(components.get_by_role("row").filter(has_text=closed)).to_contain_text(
+        "ingress tcp/80")
+    page.get_by_role("link", name="Reachability Analyzer").first.click()
+    expect(page.get_by_role("table", name=re.compile("Paths"))).to_contain_text("Reachable")
+
+
 def test_every_field_has_a_label_and_the_keyboard_reaches_it(console_daemon, open_console):
     account = new_account()
     world = provider_world(console_daemon, account)
     for path in ("vpc/endpoints/create", f"vpc/security-groups/{world['sg']}",
+                 "vpc/network-insights",
                  "vpc/endpoint-services/create", f"vpc/endpoint-services/{world['service']}"):
         page = open_console(console_daemon, account, path)
         unlabelled = page.evaluate("""() => [...document.querySelectorAll(

@@ -198,6 +198,21 @@ def _fault(args: Callable[[World], list[str]]) -> Callable[[World], None]:
     return inject
 
 
+def _client_egress_closed(world: World) -> None:
+    """The client's group (the consumer VPC's default) lets nothing out."""
+    world.ec2(CONSUMER).revoke_security_group_egress(
+        GroupId=world.consumer_group, IpPermissions=[{
+            "IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
+def _nlb_egress_closed(world: World) -> None:
+    """The NLB's group lets nothing out: its flows to the target and its health checks
+    leave through its outbound rules."""
+    world.ec2().revoke_security_group_egress(
+        GroupId=world.nlb_group, IpPermissions=[{
+            "IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+
+
 def _cross_zone_off(world: World) -> None:
     world.daemon.client("elbv2", PROVIDER, REGION).modify_load_balancer_attributes(
         LoadBalancerArn=world.balancer_arn,
@@ -225,6 +240,15 @@ CASES = {
     "the only target killed (fault)": (
         _fault(lambda w: ["kill-target", "--instance", w.web]), {"fault"},
         "pocketlink fault clear fault-"),
+    "the consumer VPC's resolver stopped (fault)": (
+        _fault(lambda w: ["stop-resolver", "--vpc", w.consumer_vpc]), {"fault"},
+        "pocketlink fault clear fault-"),
+    # The health checks fail it a few seconds later: either hop names the group's fix.
+    "NLB SG egress": (_nlb_egress_closed, {"NLB SG egress", "target health"},
+                      "aws ec2 authorize-security-group-egress --group-id sg-"),
+    # Last: its fix opens the one port to the one address, which the cases before need not.
+    "instance SG egress": (_client_egress_closed, {"instance SG egress"},
+                           "aws ec2 authorize-security-group-egress --group-id sg-"),
 }
 
 

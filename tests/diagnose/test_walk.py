@@ -28,7 +28,7 @@ from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, Tar
 from pocketlink.model.faults import OWNER, Fault
 from pocketlink.model.internet import InternetGateway
 from pocketlink.model.peering import VpcPeeringConnection
-from pocketlink.model.privatelink import EndpointService, VpcEndpoint
+from pocketlink.model.privatelink import AllowedPrincipal, EndpointService, VpcEndpoint
 from pocketlink.store import Store
 from tests.reconcile.conftest import (
     BALANCER,
@@ -170,6 +170,10 @@ CASES = {
                                                                "unhealthy"))(s),
                    _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.clear())(s)),
         "target health", "authorize-security-group-ingress"),
+    "target SG closed, the target still healthy": (
+        _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.clear()),
+        "target SG ingress", f"authorize-security-group-ingress --group-id {TARGET_SG} "
+                             "--protocol tcp --port 80 --cidr 10.1.0.0/16 "),
     "cross-zone off, no target in the zone": (
         _edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "availability_zone",
                                                     "us-west-2b")),
@@ -252,6 +256,9 @@ MENDS: dict[str, Callable[[Store], None]] = {
         _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.append(
             _rule(7, False, cidr_ipv4="10.1.0.0/16"))),
         _edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "health", "healthy"))),
+    "target SG closed, the target still healthy": _edit(
+        SecurityGroup, TARGET_SG, lambda g: g.rules.append(_rule(9, False,
+                                                               cidr_ipv4="10.1.0.0/16"))),
     "cross-zone off, no target in the zone": _edit(LoadBalancer, BALANCER, _cross_zone_on),
     "no NLB node in the endpoint's zone": _edit(LoadBalancer, BALANCER, lambda b: b.nodes.append(
         LoadBalancerNode(subnet_id=PROVIDER_SUBNET, availability_zone="us-west-2a",
@@ -279,6 +286,34 @@ def test_the_fix_makes_the_walk_pass(world, case):
 
 def test_every_failure_mode_has_its_mend():
     assert set(CASES) - set(MENDS) == {"nothing broken", "rejected"}
+
+
+def test_an_unhealthy_target_is_named_with_its_reason(world):
+    _edit(TargetGroup, GROUP, lambda g: (setattr(g.targets[0], "health", "unhealthy"),
+                                         setattr(g.targets[0], "health_reason",
+                                                 "Target.FailedHealthChecks")))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.failure is not None and found.failure.name == "target health", found.hops
+    assert "10.1.1.50:80 unhealthy (Target.FailedHealthChecks)" in found.failure.detail
+    # Its groups admit the node: what is left to ask is whether a process listens there
+    # (the CLI's last hop reads the target's sockets: test_fixes.py).
+    assert "is a process listening on the target's port?" in found.failure.detail
+
+
+def test_a_consumer_no_longer_allowed_keeps_its_connection(world):
+    """Principals are checked when an endpoint connects (AWS): removing the consumer's
+    account later leaves the endpoint connected, a note on the service hop."""
+    _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "account", "222222222222"))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    [service] = [h for h in found.hops if h.name == "service"]
+    assert service.verdict == "note", found.hops
+    assert "222222222222 is no longer an allowed principal" in service.detail
+    _edit(EndpointService, SERVICE, lambda s: s.allowed_principals.append(
+        AllowedPrincipal(principal="arn:aws:iam::222222222222:root", principal_type="Account",
+                         permission_id="vpce-svc-perm-00000000000000001")))(world)
+    [service] = [h for h in diagnose(world, "i-00000000000000001", NAME, 80).hops
+                 if h.name == "service"]
+    assert service.verdict == "ok" and "222222222222 is allowed" in service.detail
 
 
 def test_latency_is_a_note_on_the_way(world):

@@ -231,10 +231,16 @@ def test_a_hung_target_stops_its_processes_until_cleared(world: World) -> None:
                 found.add(stat.read().rsplit(")", 1)[1].split()[0])
         return found
 
+    world.cross_zone(False)  # the zone-1 client's flows go to the zone-1 target alone
+    assert _steadily(world, 0, {0})
     assert world.fault("hang-target", "--instance", world.webs[0]).returncode == 0
     wait_for(lambda: states() == {"T"}, "the target's processes stopped")
+    # The kernel still completes the handshake: the request is taken, and hangs.
+    hung = run_in(world.clients[0], "curl", "-s", "-m", "3", world.url)
+    assert hung.returncode == 28, (hung.returncode, hung.stdout, hung.stderr)  # a timeout
     assert world.fault("clear").returncode == 0
     wait_for(lambda: "T" not in states(), "the target's processes running again")
+    wait_for(lambda: world.served_by(0) == 0, "the zone-1 client served again")
 
 
 def _curl_seconds(world: World, client: int) -> float:

@@ -1,6 +1,7 @@
-"""The metric store's roll-ups keep every sum, and the NAT gateway seam: a reader's
-cumulative counts become AWS/NATGateway's metrics and a line of ``pocketlink cost``.
-NAT gateways are not built on this branch, so the reader here is the test's own."""
+"""The metric store's roll-ups keep every sum; the NAT gateway seam: a reader's cumulative
+counts become AWS/NATGateway's metrics and a line of ``pocketlink cost`` (the reader here is
+the test's own; tests/services/test_seed003.py reads a real NAT gateway's); and every
+metric name issue 15 lists is put down."""
 
 from __future__ import annotations
 
@@ -105,3 +106,56 @@ def test_a_gateway_endpoints_flows_have_no_privatelink_metrics():
         figures = Figures()
         listener_figures(figures, Route(endpoint(kind), None, None, None, None), carried)
         assert {f.metric.namespace for f in figures.result()} == expected
+
+
+# Issue 15's list: every name it asks for, per namespace, is put down for one second of
+# flows through an interface endpoint (its service, its NLB) and for the NLB's targets.
+NAMED = {
+    "AWS/NetworkELB": {"ActiveFlowCount", "NewFlowCount", "ProcessedBytes", "HealthyHostCount",
+                       "UnHealthyHostCount", "TCP_ELB_Reset_Count", "TCP_Target_Reset_Count"},
+    "AWS/PrivateLinkEndpoints": {"ActiveConnections", "NewConnections", "BytesProcessed",
+                                 "PacketsDropped"},
+    "AWS/PrivateLinkServices": {"ActiveConnections", "NewConnections", "BytesProcessed",
+                                "EndpointsCount"},
+}
+
+
+def test_every_metric_name_the_issue_lists_is_put_down():
+    from pocketlink.daemon import KINDS
+    from pocketlink.metrics.figures import Delta, Figures, Route, listener_figures, resource_figures
+    from pocketlink.model.elbv2 import LoadBalancer, Target, TargetGroup
+    from pocketlink.model.privatelink import EndpointService
+    from pocketlink.store import Store
+    from tests.reconcile.conftest import BALANCER, GROUP, SERVICE, SUBNET, add_endpoint, world
+
+    store = Store(":memory:", KINDS)
+    world(store)
+    endpoint = add_endpoint(store, 1, "available")
+    with store.transaction() as tx:
+        tx.edit(TargetGroup, GROUP).targets = [
+            Target(id="10.1.1.50", port=80, availability_zone="us-west-2a", health="healthy"),
+            Target(id="10.1.1.51", port=80, availability_zone="us-west-2a", health="unhealthy")]
+    figures = Figures()
+    resource_figures(figures, store)
+    listener_figures(figures, Route(endpoint, SUBNET, store.get(EndpointService, SERVICE),
+                                    store.get(LoadBalancer, BALANCER), "us-west-2a"),
+                     Delta(new=2, bytes_in=100, bytes_out=900, elb_resets=1, target_resets=1,
+                           active=1))
+    # Each name in its namespace's widest view (no zone, subnet, endpoint or NLB of a
+    # service's): the one a dashboard asks.
+    narrower = {"AvailabilityZone", "Subnet Id", "Load Balancer Arn"}
+    found: dict[str, dict[str, float]] = {}
+    for figure in figures.result():
+        dims = set(figure.metric.dimensions)
+        if dims & narrower or dims == {"Service Id", "VPC Endpoint Id"}:
+            continue
+        found.setdefault(figure.metric.namespace, {})[figure.metric.name] = figure.value
+    for namespace, names in NAMED.items():
+        assert names <= set(found[namespace]), (namespace, names - set(found[namespace]))
+    nlb = found["AWS/NetworkELB"]
+    assert (nlb["NewFlowCount"], nlb["ProcessedBytes"], nlb["HealthyHostCount"],
+            nlb["UnHealthyHostCount"], nlb["TCP_ELB_Reset_Count"],
+            nlb["TCP_Target_Reset_Count"]) == (2, 1000, 1, 1, 1, 1)
+    assert found["AWS/PrivateLinkEndpoints"]["PacketsDropped"] == 0  # a proxy drops none
+    assert found["AWS/PrivateLinkServices"]["EndpointsCount"] == 1
+    store.close()

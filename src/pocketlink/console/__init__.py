@@ -20,7 +20,8 @@ the API's errors show in the page in AWS's words.
 - ``markup``: escaping, tables, forms, flashes, status badges; ``layout``: the page around them.
 - One module per console area: ``home``, ``vpc`` (VPCs, subnets, route tables, security
   groups), ``instances``, ``elb`` (load balancers, target groups), ``endpoint_services``,
-  ``endpoints``, ``route53``, ``cloudformation``.
+  ``endpoints``, ``route53``, ``cloudformation``, ``reachability`` (Reachability
+  Analyzer: ``pocketlink diagnose``'s walk, through EC2's network insights API).
 - ``topology``, ``topology_read``, ``topology_build``, ``topology_page``: the network,
   drawn (SVG laid out here) with live flow counts from CloudWatch, and per target from
   the data plane's counters (no AWS API has those).

@@ -32,6 +32,7 @@ from pocketlink.console import (
     endpoints,
     home,
     instances,
+    reachability,
     route53,
     routing,
     session,
@@ -73,7 +74,7 @@ class Console:
         self.origins = origins
         self.strict = strict
         self.routes = routing.collect(home, vpc, endpoints, endpoint_services, instances, elb,
-                                      route53, cloudformation)
+                                      route53, cloudformation, reachability)
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="console")
         self._gateway: Gateway | None = None
 

@@ -13,7 +13,8 @@ from pocketlink.model import regions
 # The navigation, as AWS's consoles group it: (heading, [(path, label)]).
 NAVIGATION: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("VPC", (("vpc/vpcs", "Your VPCs"), ("vpc/subnets", "Subnets"),
-             ("vpc/route-tables", "Route tables"), ("vpc/security-groups", "Security groups"))),
+             ("vpc/route-tables", "Route tables"), ("vpc/security-groups", "Security groups"),
+             ("vpc/network-insights", "Reachability Analyzer"))),
     ("PrivateLink and Lattice", (("vpc/endpoints", "Endpoints"),
                                  ("vpc/endpoint-services", "Endpoint services"))),
     ("EC2", (("ec2/instances", "Instances"), ("ec2/load-balancers", "Load Balancers"),
