@@ -4,11 +4,14 @@ again with the listeners it had."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
+import subprocess
 
 from pocketlink.dataplane.priority import NICE
+from pocketlink.dataplane.worker import CONGESTION
 from pocketlink.harness import data_plane_workers
 from tests.conftest import wait_for
 from tests.dataplane.holding import hold, how_they_ended, sockets_of
@@ -39,6 +42,35 @@ def test_workers_keep_their_weight_but_do_not_preempt_on_every_wake_up(world):  
     for pid in data_plane_workers(world["daemon"].process.pid):
         assert os.sched_getscheduler(pid) == os.SCHED_BATCH
         assert os.getpriority(os.PRIO_PROCESS, pid) == NICE
+
+
+def _congestion_controls(pids: list[int]) -> list[str]:
+    """The congestion control of every TCP socket these processes hold, in any namespace
+    (``ss`` finds a socket's process by its descriptors)."""
+    found = []
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    for name in (line.split()[0] for line in names.splitlines() if line.startswith("pl-")):
+        listing = subprocess.run(["ip", "netns", "exec", name, "ss", "-tinpH", "state",
+                                  "established"], capture_output=True, text=True).stdout
+        # a socket's line, then its details (the congestion control first) on the next one
+        lines = listing.splitlines()
+        for line, details in itertools.pairwise(lines):
+            if any(f"pid={pid}," in line for pid in pids):
+                found.append(details.split()[0])
+    return found
+
+
+def test_the_workers_own_sockets_send_unpaced_on_both_legs(world):  # noqa: F811
+    """Whatever the host's default (BBR, which paces, on some): the accepted sockets (from
+    the listener) and the ones to the targets send with ``CONGESTION``."""
+    pids = data_plane_workers(world["daemon"].process.pid)
+    client = hold(world["instance"]["InstanceId"], world["name"], 4, seconds=20)
+    try:
+        wait_for(lambda: len(_congestion_controls(pids)) >= 8)
+        assert set(_congestion_controls(pids)) == {CONGESTION.decode()}
+    finally:
+        client.kill()
+        client.wait()
 
 
 def test_a_worker_that_dies_is_started_again_with_its_listeners(world):  # noqa: F811
