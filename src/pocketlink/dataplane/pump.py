@@ -16,7 +16,9 @@ a Python data plane (bench/README.md has the measurements behind each choice).
 - A direction whose read fills the buffer is a bulk flow: it turns to splice(2) through a
   pipe lent by the pump's pool, and its bytes no longer reach Python. A full sink stops
   the reading until it drains: a slow receiver slows its sender, with no buffers of our
-  own beyond one read's worth.
+  own beyond one read's worth. A spliced direction then also stops asking for its
+  source's readable edges (``paused``): each packet arriving meanwhile would wake the
+  worker for nothing.
 - End of file on one side half-closes the other (SHUT_WR) and the other direction goes on;
   when both are done, closing both sockets sends the last FIN (no second shutdown). A flow
   idle past its timeout, or failed, resets both sides (SO_LINGER 0), as an NLB does.
