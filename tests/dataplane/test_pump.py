@@ -117,6 +117,38 @@ def test_a_slow_receiver_holds_the_sender_back_and_loses_nothing(flow_ends, monk
     asyncio.run(scenario())
 
 
+def test_a_spliced_direction_with_a_full_sink_stops_reading_and_resumes(flow_ends):
+    """Bulk bytes the receiver does not take: the spliced direction pauses (its source's
+    readable edges are no longer asked for) while the other way still carries bytes, and
+    once the receiver reads, every byte arrives in order and the direction reads again."""
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        client, server, flow = await _flow(flow_ends)
+        flow.upstream.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 16)
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 16)
+        payload = os.urandom(8 << 20)
+        sending = asyncio.ensure_future(loop.sock_sendall(client, payload))
+        await asyncio.sleep(0.3)  # the server reads nothing yet
+        assert flow.up.splicing and flow.up.blocked and flow.up.paused
+        await loop.sock_sendall(server, b"meanwhile")  # the other way is not paused
+        assert await _recv_exactly(client, 9) == b"meanwhile"
+        received = bytearray()
+        while len(received) < len(payload):
+            chunk = await loop.sock_recv(server, 1 << 16)
+            assert chunk, f"closed after {len(received)} bytes"
+            received += chunk
+        assert received == payload
+        await sending
+        assert not flow.up.paused
+        client.close()
+        server.close()
+        await asyncio.sleep(0.05)
+        assert flow_ends == [flow]
+        flow.pump.close()
+
+    asyncio.run(scenario())
+
+
 def test_the_header_goes_ahead_of_the_first_bytes(flow_ends):
     async def scenario() -> bytes:
         loop = asyncio.get_running_loop()

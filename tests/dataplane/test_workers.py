@@ -4,13 +4,17 @@ again with the listeners it had."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
+import subprocess
 
 from pocketlink.dataplane.priority import NICE
+from pocketlink.dataplane.worker import CONGESTION
 from pocketlink.harness import data_plane_workers
-from tests.conftest import wait_for
+from pocketlink.network import names
+from tests.conftest import CONSUMER, PROVIDER, wait_for
 from tests.dataplane.holding import hold, how_they_ended, sockets_of
 from tests.dataplane.test_concurrency import CLIENT
 from tests.dataplane.test_haproxy import world  # noqa: F401  (the fixture: an endpoint to HAProxy)
@@ -39,6 +43,36 @@ def test_workers_keep_their_weight_but_do_not_preempt_on_every_wake_up(world):  
     for pid in data_plane_workers(world["daemon"].process.pid):
         assert os.sched_getscheduler(pid) == os.SCHED_BATCH
         assert os.getpriority(os.PRIO_PROCESS, pid) == NICE
+
+
+def _congestion_controls(pids: list[int], namespaces: list[str]) -> list[str]:
+    """The congestion control of every established TCP socket these processes hold in these
+    namespaces (``ss`` finds a socket's process by its descriptors)."""
+    found = []
+    for name in namespaces:
+        listing = subprocess.run(["ip", "netns", "exec", name, "ss", "-tinpH", "state",
+                                  "established"], capture_output=True, text=True).stdout
+        # a socket's line, then its details (the congestion control first) on the next one
+        for line, details in itertools.pairwise(listing.splitlines()):
+            if any(f"pid={pid}," in line for pid in pids):
+                found.append(details.split()[0])
+    return found
+
+
+def test_the_workers_own_sockets_send_unpaced_on_both_legs(world):  # noqa: F811
+    """Whatever the host's default (BBR, which paces, on some): the accepted sockets (from
+    the listener) and the ones to the targets send with ``CONGESTION``."""
+    daemon = world["daemon"]
+    pids = data_plane_workers(daemon.process.pid)
+    namespaces = [names.namespace(vpc["VpcId"]) for account in (PROVIDER, CONSUMER)
+                  for vpc in daemon.client("ec2", account, "us-west-2").describe_vpcs()["Vpcs"]]
+    client = hold(world["instance"]["InstanceId"], world["name"], 4, seconds=60)
+    try:
+        wait_for(lambda: len(_congestion_controls(pids, namespaces)) >= 8)
+        assert set(_congestion_controls(pids, namespaces)) == {CONGESTION.decode()}
+    finally:
+        client.kill()
+        client.wait()
 
 
 def test_a_worker_that_dies_is_started_again_with_its_listeners(world):  # noqa: F811

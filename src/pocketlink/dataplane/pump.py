@@ -16,7 +16,9 @@ a Python data plane (bench/README.md has the measurements behind each choice).
 - A direction whose read fills the buffer is a bulk flow: it turns to splice(2) through a
   pipe lent by the pump's pool, and its bytes no longer reach Python. A full sink stops
   the reading until it drains: a slow receiver slows its sender, with no buffers of our
-  own beyond one read's worth.
+  own beyond one read's worth. A spliced direction then also stops asking for its
+  source's readable edges (``paused``): each packet arriving meanwhile would wake the
+  worker for nothing.
 - End of file on one side half-closes the other (SHUT_WR) and the other direction goes on;
   when both are done, closing both sockets sends the last FIN (no second shutdown). A flow
   idle past its timeout, or failed, resets both sides (SO_LINGER 0), as an NLB does.
@@ -48,7 +50,8 @@ F_SETPIPE_SZ = 1031
 FLAGS = os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK
 DONTWAIT = socket.MSG_DONTWAIT
 EVENTS_A_POLL = 512
-EDGE_READ = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLET
+EDGE_HANGUP = select.EPOLLRDHUP | select.EPOLLET
+EDGE_READ = select.EPOLLIN | EDGE_HANGUP
 EDGE_BOTH = EDGE_READ | select.EPOLLOUT
 READABLE = select.EPOLLIN | select.EPOLLRDHUP | select.EPOLLERR | select.EPOLLHUP
 LISTENING = select.EPOLLIN
@@ -185,8 +188,8 @@ class _Direction:
     The flow is an argument of the methods, not an attribute: no cycle for the garbage
     collector to find, so a flow's objects go as soon as the worker lets go of it."""
 
-    __slots__ = ("blocked", "buffered", "done", "eof", "moved", "pending", "pipe", "prefix",
-                 "sink", "sink_fd", "source", "source_fd", "splicing", "watching")
+    __slots__ = ("blocked", "buffered", "done", "eof", "moved", "paused", "pending", "pipe",
+                 "prefix", "sink", "sink_fd", "source", "source_fd", "splicing", "watching")
 
     def __init__(self, source: socket.socket, source_fd: int, sink: socket.socket,
                  sink_fd: int, prefix: bytes = b"") -> None:
@@ -197,7 +200,7 @@ class _Direction:
         self.pipe: tuple[int, int] | None = None
         self.buffered = 0
         self.moved = 0  # bytes read from the source, not yet told to the flow's tally
-        self.blocked = self.splicing = self.eof = self.done = False
+        self.blocked = self.splicing = self.eof = self.done = self.paused = False
 
     def move(self, flow: Flow, hangup: bool) -> None:
         """Move what there is until the source or the sink would block, or the source ends
@@ -207,7 +210,7 @@ class _Direction:
                 self._splice(flow)
                 return
             pump = flow.pump
-            if self.pending and not self._send(pump, self.pending):
+            if self.pending and not self._send(flow, self.pending):
                 return
             if self.eof:  # seen while bytes waited for the sink
                 self._finish(flow)
@@ -218,13 +221,13 @@ class _Direction:
                     size = source.recv_into(view, COPY_BUFFER, DONTWAIT)
                 except BlockingIOError:
                     if self.prefix and flow.connected:  # no bytes to go with it
-                        self._send(pump, b"")
+                        self._send(flow, b"")
                     return
                 if size == 0:
                     break
                 self.moved += size
                 flow.last_activity = pump.now
-                if not self._send(pump, view[:size]):
+                if not self._send(flow, view[:size]):
                     return
                 if size == COPY_BUFFER:  # a bulk flow: its bytes stay in the kernel now
                     self.splicing = True
@@ -236,13 +239,13 @@ class _Direction:
                     break  # all there was, and the FIN after it
                 return  # a short read took all there was: the next edge is the next news
             self.eof = True
-            if self.prefix and not self._send(pump, b""):  # owed even to a silent client
+            if self.prefix and not self._send(flow, b""):  # owed even to a silent client
                 return
             self._finish(flow)
         except OSError as error:
             flow.fail(error, self.source is flow.upstream)
 
-    def _send(self, pump: Pump, data: bytes | memoryview) -> bool:
+    def _send(self, flow: Flow, data: bytes | memoryview) -> bool:
         """Whether the sink took all of ``data`` (after the prefix); the rest waits."""
         if self.prefix:
             data, self.prefix = self.prefix + data, b""
@@ -252,17 +255,17 @@ class _Direction:
             sent = 0
         if sent < len(data):
             self.pending = bytes(data[sent:])
-            self._block(pump)
+            self._block(flow)
             return False
         self.pending = b""
         self.blocked = False
         return True
 
-    def _block(self, pump: Pump) -> None:
+    def _block(self, flow: Flow) -> None:
         self.blocked = True
         if not self.watching:
             self.watching = True
-            pump.epoll.modify(self.sink_fd, EDGE_BOTH)
+            flow.interest(self.sink_fd)
 
     def _splice(self, flow: Flow) -> None:
         pump = flow.pump
@@ -274,10 +277,16 @@ class _Direction:
                     moved = os.splice(self.pipe[0], self.sink_fd, self.buffered, None, None,
                                       FLAGS)
                 except BlockingIOError:
-                    self._block(pump)
+                    self._block(flow)
+                    if not self.paused:  # its readable edges would wake the worker for nothing
+                        self.paused = True
+                        flow.interest(self.source_fd)
                     return
                 self.buffered -= moved
             self.blocked = False
+            if self.paused:
+                self.paused = False
+                flow.interest(self.source_fd)
             if self.eof:
                 self._finish(flow)
                 return
@@ -362,6 +371,17 @@ class Flow:
         down = self.down
         if mask & READABLE and not (down.blocked or down.done or self.finished):
             down.move(self, mask & HANGUP == RDHUP)
+
+    def interest(self, fd: int) -> None:
+        """Asks the epoll set for the edges one of the flow's sockets owes it now: readable
+        unless the direction reading it is paused (its sink full), writable once the
+        direction writing to it has been refused."""
+        up, down = self.up, self.down
+        reader, writer = (up, down) if fd == up.source_fd else (down, up)
+        events = EDGE_HANGUP if reader.paused else EDGE_READ
+        if writer.watching:
+            events |= select.EPOLLOUT
+        self.pump.epoll.modify(fd, events)
 
     def check_connected(self) -> bool:
         if not self.connected:

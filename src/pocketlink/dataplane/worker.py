@@ -71,6 +71,11 @@ DRAIN_POLL = 0.05
 UPSTREAM_BATCH = 16
 IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux 4.2+
 UPSTREAM = socket.SOCK_STREAM | socket.SOCK_NONBLOCK
+# What the worker's own sockets send with, whatever the host's default: every hop here is a
+# veth inside one kernel, with no bottleneck queue for pacing to spare. A pacing congestion
+# control (BBR, some hosts' default) arms a timer per burst of a bulk flow: 12% of a worker's
+# CPU in a throughput run, in its timer's softirq (bench/README.md).
+CONGESTION = b"cubic"
 STREAM, TCP = socket.SOCK_STREAM, socket.IPPROTO_TCP
 
 Key = tuple[str, str, int]
@@ -165,9 +170,10 @@ class Worker:
             sock.close()
             return
         sock.setblocking(False)
-        # Accepted sockets inherit it: the flow's bytes go on as they come, not held back
-        # for an acknowledgement of the last ones.
+        # Accepted sockets inherit these: the flow's bytes go on as they come, not held
+        # back for an acknowledgement of the last ones, and unpaced.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _no_pacing(sock)
         previous = self._listening.pop(spec.key, None)
         if previous is not None:
             self._stop_listening(previous)
@@ -381,6 +387,14 @@ def _upstream_options(sock: socket.socket) -> None:
     address is not held to one flow per ephemeral port across every target."""
     sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    _no_pacing(sock)
+
+
+def _no_pacing(sock: socket.socket) -> None:
+    """``CONGESTION`` for the socket (a listener's accepted sockets inherit it); a kernel
+    without it, or a daemon not allowed to choose it, keeps the default."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, CONGESTION)
 
 
 def _reset(sock: socket.socket) -> None:
