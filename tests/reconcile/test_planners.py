@@ -9,20 +9,37 @@ import pytest
 
 from pocketlink.dataplane.plan import plan
 from pocketlink.dataplane.sockets import ROOT_NAMESPACE
+from pocketlink.model.acm import Certificate
 from pocketlink.model.aws_services import gateway_network, gateway_prefix_lists, public_addresses
 from pocketlink.model.ec2 import Route, RouteTable
+from pocketlink.model.peering import VpcPeeringConnection
 from pocketlink.model.privatelink import LastError, VpcEndpoint
 from pocketlink.model.states import (
+    TRANSITIONS,
+    AttachmentState,
+    CertificateStatus,
     InstanceState,
     LoadBalancerState,
+    PeeringState,
+    TransitGatewayState,
     VpcEndpointState,
+    VpnState,
     may_become,
 )
+from pocketlink.model.transit_gateways import (
+    TransitGateway,
+    TransitGatewayRouteTable,
+    TransitGatewayVpcAttachment,
+)
+from pocketlink.model.vpn import VpcAttachment, VpnConnection, VpnGateway
 from pocketlink.network import names
 from pocketlink.network.topology import RouteSpec, desired, desired_vpc, inputs, unchanged
+from pocketlink.reconcile.certificates import _issued, _timed_out
 from pocketlink.reconcile.lifecycle import ENDPOINT_ERROR, LAUNCH_ERROR, due_transitions
 from pocketlink.reconcile.network import NetworkStatus
+from pocketlink.services.acm_authority import Issued
 from tests.reconcile.conftest import (
+    ACCOUNT,
     BALANCER,
     PROVIDER_VPC,
     REGION,
@@ -242,9 +259,122 @@ def test_load_balancer_transitions(store, listening, network, expected) -> None:
     ("provisioning", LoadBalancerState.ACTIVE, True),
     ("active", LoadBalancerState.PROVISIONING, False),
     ("pending", LoadBalancerState.ACTIVE, False),  # another machine's "pending"
+    ("initiating-request", PeeringState.PENDING_ACCEPTANCE, True),
+    ("pending-acceptance", PeeringState.PROVISIONING, True),
+    ("provisioning", PeeringState.ACTIVE, True),
+    ("active", PeeringState.EXPIRED, False),
+    ("rejected", PeeringState.ACTIVE, False),
+    ("pending", TransitGatewayState.AVAILABLE, True),
+    ("pending", TransitGatewayState.DELETING, True),
+    ("available", TransitGatewayState.DELETED, False),  # through deleting
+    ("deleted", TransitGatewayState.AVAILABLE, False),
+    ("pending", VpnState.AVAILABLE, True),
+    ("available", VpnState.DELETED, True),  # a gateway's deletion
+    ("deleted", VpnState.PENDING, False),
+    ("attaching", AttachmentState.ATTACHED, True),
+    ("attached", AttachmentState.DETACHING, True),
+    ("attached", AttachmentState.DETACHED, False),  # through detaching
+    ("detached", AttachmentState.ATTACHED, False),
+    ("PENDING_VALIDATION", CertificateStatus.ISSUED, True),
+    ("PENDING_VALIDATION", CertificateStatus.VALIDATION_TIMED_OUT, True),
+    ("ISSUED", CertificateStatus.VALIDATION_TIMED_OUT, False),
+    ("VALIDATION_TIMED_OUT", CertificateStatus.ISSUED, False),
+    ("ISSUED", CertificateStatus.REVOKED, True),
 ])
 def test_may_become(current, new, allowed) -> None:
     assert may_become(current, new) is allowed
+
+
+@pytest.mark.parametrize("machine", list(TRANSITIONS), ids=lambda m: m.__name__)
+def test_every_machine_names_each_of_its_states_once_and_moves_only_within_itself(
+        machine) -> None:
+    assert set(TRANSITIONS[machine]) == set(machine)
+    assert all(type(new) is machine for moves in TRANSITIONS[machine].values() for new in moves)
+
+
+TGW = "tgw-00000000000000001"
+TGW_TABLE = "tgw-rtb-00000000000000001"
+TGW_ATTACHMENT = "tgw-attach-00000000000000001"
+PEERING = "pcx-00000000000000001"
+VGW = "vgw-00000000000000001"
+VPN = "vpn-00000000000000001"
+CERTIFICATE = "arn:aws:acm:us-west-2:111111111111:certificate/00000000-0000-0000-0000-000000000001"
+
+
+def _state_machines(store) -> None:
+    """One resource of each machine the reconciler moves outside model/states.py's first
+    five: a peering, a transit gateway with a route table and an attachment, a virtual
+    private gateway attaching, a VPN connection."""
+    with store.transaction() as tx:
+        tx.put(VpcPeeringConnection(**common(
+            id=PEERING, requester_vpc_id=VPC, accepter_vpc_id=PROVIDER_VPC,
+            accepter_owner_id=ACCOUNT, accepter_region=REGION)))
+        tx.put(TransitGateway(**common(id=TGW)))
+        tx.put(TransitGatewayRouteTable(**common(id=TGW_TABLE, transit_gateway_id=TGW)))
+        tx.put(TransitGatewayVpcAttachment(**common(
+            id=TGW_ATTACHMENT, transit_gateway_id=TGW, vpc_id=VPC, subnet_ids=[SUBNET])))
+        tx.put(VpnGateway(**common(id=VGW, attachments=[VpcAttachment(vpc_id=VPC)])))
+        tx.put(VpnConnection(**common(id=VPN, customer_gateway_id="cgw-00000000000000001",
+                                      vpn_gateway_id=VGW)))
+
+
+def _states(store) -> dict[str, str]:
+    return {PEERING: store.get(VpcPeeringConnection, PEERING).status,
+            TGW: store.get(TransitGateway, TGW).state,
+            TGW_TABLE: store.get(TransitGatewayRouteTable, TGW_TABLE).state,
+            TGW_ATTACHMENT: store.get(TransitGatewayVpcAttachment, TGW_ATTACHMENT).state,
+            VGW: store.get(VpnGateway, VGW).attachments[0].state,
+            VPN: store.get(VpnConnection, VPN).state}
+
+
+def test_the_reconcilers_moves_of_the_other_machines(store) -> None:
+    _state_machines(store)
+    _applied(store, due_transitions(store, MOMENT))
+    assert _states(store) == {PEERING: "pending-acceptance", TGW: "available",
+                              TGW_TABLE: "pending",  # its gateway was pending at the pass
+                              TGW_ATTACHMENT: "available", VGW: "attached", VPN: "available"}
+    _applied(store, due_transitions(store, MOMENT))
+    assert _states(store)[TGW_TABLE] == "available"
+
+
+# Each move the reconciler would make, taken out of the table: the pass refuses to write it.
+@pytest.mark.parametrize(("machine", "state", "resource"), [
+    (PeeringState, PeeringState.INITIATING_REQUEST, PEERING),
+    (TransitGatewayState, TransitGatewayState.PENDING, TGW),
+    (VpnState, VpnState.PENDING, VPN),
+    (AttachmentState, AttachmentState.ATTACHING, f"{VGW}'s attachment"),
+])
+def test_a_move_the_table_forbids_is_never_written(store, monkeypatch, machine, state,
+                                                   resource) -> None:
+    _state_machines(store)
+    monkeypatch.setitem(TRANSITIONS[machine], state, ())
+    before = _states(store)
+    with pytest.raises(ValueError, match=f"{resource}.*no move from {state}"):
+        _applied(store, due_transitions(store, MOMENT))
+    assert _states(store) == before
+
+
+@pytest.mark.parametrize(("status", "issued", "timed_out"), [
+    ("PENDING_VALIDATION", "ISSUED", "VALIDATION_TIMED_OUT"),
+    ("VALIDATION_TIMED_OUT", "VALIDATION_TIMED_OUT", "VALIDATION_TIMED_OUT"),
+    ("ISSUED", "ISSUED", "ISSUED"),  # issued by a round while the pass timed it out
+])
+def test_a_certificate_moves_only_as_its_machine_lets_it(store, status, issued,
+                                                         timed_out) -> None:
+    with store.transaction() as tx:
+        tx.put(Certificate(**common(
+            id=CERTIFICATE, domain_name="example.com", subject_alternative_names=["example.com"],
+            validation_method="DNS", key_algorithm="RSA_2048", status=status)))
+    proof = Issued(serial="01", subject="CN=example.com", issuer="CN=pocketlink",
+                   not_before=MOMENT, not_after=MOMENT, certificate_pem="", chain_pem="")
+    with store.transaction() as tx:
+        _issued(CERTIFICATE, proof)(tx)
+    assert store.get(Certificate, CERTIFICATE).status == issued
+    with store.transaction() as tx:
+        tx.get(Certificate, CERTIFICATE).status = status
+    with store.transaction() as tx:
+        _timed_out(CERTIFICATE)(tx)
+    assert store.get(Certificate, CERTIFICATE).status == timed_out
 
 
 def test_states_are_stored_as_aws_strings() -> None:

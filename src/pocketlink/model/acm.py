@@ -1,8 +1,8 @@
 """ACM certificates: what was asked for, how each name is validated, and, once ISSUED, the
 certificate itself (its key is not here: it stays in a 0600 file, services/acm_authority.py).
 
-The status machine (AWS's strings) lives beside the resource, as ACM is the only one to move
-it: ``PENDING_VALIDATION`` until every name's validation succeeds (``ISSUED``), or 72 hours
+The status (AWS's strings) is ACM's alone to move; its machine is in model/states.py's one
+table: ``PENDING_VALIDATION`` until every name's validation succeeds (``ISSUED``), or 72 hours
 pass (``VALIDATION_TIMED_OUT``); the reconciler makes both moves (reconcile/certificates.py).
 """
 

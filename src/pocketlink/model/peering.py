@@ -2,9 +2,10 @@
 then a link between the two VPC routers that the route tables of both sides may use.
 
 The states are AWS's (``VpcPeeringConnectionStateReason``), each with the message AWS
-shows beside it. A peering is the requester's resource (its ``account``); the accepter's
-owner sees it and acts on it too. Its link's addresses come from ``link_index``, unique
-among the peerings that hold one, so that a route names its next hop by address alone.
+shows beside it; their moves are in model/states.py's one table. A peering is the
+requester's resource (its ``account``); the accepter's owner sees it and acts on it too.
+Its link's addresses come from ``link_index``, unique among the peerings that hold one, so
+that a route names its next hop by address alone.
 """
 
 from __future__ import annotations
@@ -32,18 +33,6 @@ class PeeringState(StrEnum):
     DELETED = "deleted"
 
 
-# The moves each state may make, as in model/states.py (kept here, beside its resource).
-PEERING_TRANSITIONS: dict[str, tuple[PeeringState, ...]] = {
-    PeeringState.INITIATING_REQUEST: (PeeringState.PENDING_ACCEPTANCE, PeeringState.FAILED),
-    PeeringState.PENDING_ACCEPTANCE: (PeeringState.PROVISIONING, PeeringState.REJECTED,
-                                      PeeringState.EXPIRED, PeeringState.DELETED),
-    PeeringState.PROVISIONING: (PeeringState.ACTIVE, PeeringState.DELETED),
-    PeeringState.ACTIVE: (PeeringState.DELETED,),
-    PeeringState.REJECTED: (),
-    PeeringState.FAILED: (),
-    PeeringState.EXPIRED: (),
-    PeeringState.DELETED: (),
-}
 # The states in which the peering holds a link between the routers.
 PEERING_LINKED = (PeeringState.PROVISIONING, PeeringState.ACTIVE)
 # The states in which it is over: describable for a while, then forgotten.

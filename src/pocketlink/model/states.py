@@ -6,7 +6,10 @@ states that other layers act on (the data plane listens for an endpoint in
 ``ENDPOINT_LISTENING``), so that each group is written down in one place.
 
 ``TRANSITIONS`` holds the moves each state may make, by whoever makes them (an API call or
-the reconciler); ``may_become`` is how the reconciler checks its own before it writes them.
+the reconciler); ``may_become`` (or ``checked``, which raises) is how the reconciler checks
+its own before it writes them. The enums of resources that keep their state beside them
+(peering, transit gateways, Site-to-Site VPN, ACM) are imported here, so that their
+machines are in the one table too.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from pocketlink.model.acm import CertificateStatus
 from pocketlink.model.ec2 import Instance
+from pocketlink.model.peering import PeeringState
 from pocketlink.model.privatelink import VpcEndpoint
+from pocketlink.model.transit_gateways import TransitGatewayState
+from pocketlink.model.vpn import AttachmentState, VpnState
 
 if TYPE_CHECKING:
     from pocketlink.store import Store
@@ -60,10 +67,13 @@ class NatGatewayState(StrEnum):
     DELETED = "deleted"
 
 
-State = InstanceState | VpcEndpointState | LoadBalancerState | PrivateDnsState | NatGatewayState
+State = InstanceState | VpcEndpointState | LoadBalancerState | PrivateDnsState | \
+    NatGatewayState | PeeringState | TransitGatewayState | VpnState | AttachmentState | \
+    CertificateStatus
 
 _I, _E, _L, _P = InstanceState, VpcEndpointState, LoadBalancerState, PrivateDnsState
-_N = NatGatewayState
+_N, _X, _T = NatGatewayState, PeeringState, TransitGatewayState
+_V, _A, _C = VpnState, AttachmentState, CertificateStatus
 # Per machine: the same string ("pending", "failed") is a state of several of them.
 TRANSITIONS: dict[type[State], dict[str, tuple[State, ...]]] = {
     InstanceState: {
@@ -101,12 +111,72 @@ TRANSITIONS: dict[type[State], dict[str, tuple[State, ...]]] = {
         _N.DELETING: (_N.DELETED,),
         _N.DELETED: (),
     },
+    # AWS's VpcPeeringConnectionStateReason; ``deleting`` is not modelled (a deletion is
+    # at once ``deleted``), nor is a ``failed`` request's being tried again.
+    PeeringState: {
+        _X.INITIATING_REQUEST: (_X.PENDING_ACCEPTANCE, _X.FAILED),
+        _X.PENDING_ACCEPTANCE: (_X.PROVISIONING, _X.REJECTED, _X.EXPIRED, _X.DELETED),
+        _X.PROVISIONING: (_X.ACTIVE, _X.DELETED),
+        _X.ACTIVE: (_X.DELETED,),
+        _X.REJECTED: (),
+        _X.FAILED: (),
+        _X.EXPIRED: (),
+        _X.DELETED: (),
+    },
+    # A transit gateway, its route tables and its VPC attachments (TransitGatewayState,
+    # ...RouteTableState, ...AttachmentState); ``modifying`` and the attachments' acceptance
+    # states (pendingAcceptance, rejected, failed...) are not modelled. Each may be
+    # deleted while still pending.
+    TransitGatewayState: {
+        _T.PENDING: (_T.AVAILABLE, _T.DELETING),
+        _T.AVAILABLE: (_T.DELETING,),
+        _T.DELETING: (_T.DELETED,),
+        _T.DELETED: (),
+    },
+    # VpnState, shared by virtual private gateways, customer gateways, VPN connections and
+    # their static routes: a connection or route goes through ``deleting``, the two
+    # gateways (``available`` from their creation) straight to ``deleted``.
+    VpnState: {
+        _V.PENDING: (_V.AVAILABLE, _V.DELETING),
+        _V.AVAILABLE: (_V.DELETING, _V.DELETED),
+        _V.DELETING: (_V.DELETED,),
+        _V.DELETED: (),
+    },
+    # A virtual private gateway's attachment to a VPC; attaching the VPC again after
+    # ``detached`` makes a new attachment (AttachVpnGateway), it is not a move of the old.
+    AttachmentState: {
+        _A.ATTACHING: (_A.ATTACHED, _A.DETACHING),
+        _A.ATTACHED: (_A.DETACHING,),
+        _A.DETACHING: (_A.DETACHED,),
+        _A.DETACHED: (),
+    },
+    # ACM's CertificateStatus: a request is validated within 72 hours (ISSUED) or not
+    # (VALIDATION_TIMED_OUT), or fails (FAILED); an issued certificate expires, is revoked
+    # or turns INACTIVE. Renewal keeps a certificate ISSUED. pocketlink makes the first two
+    # moves only (reconcile/certificates.py).
+    CertificateStatus: {
+        _C.PENDING_VALIDATION: (_C.ISSUED, _C.VALIDATION_TIMED_OUT, _C.FAILED),
+        _C.ISSUED: (_C.EXPIRED, _C.REVOKED, _C.INACTIVE),
+        _C.INACTIVE: (),
+        _C.EXPIRED: (),
+        _C.VALIDATION_TIMED_OUT: (),
+        _C.REVOKED: (),
+        _C.FAILED: (),
+    },
 }
 
 
 def may_become(current: str | None, new: State) -> bool:
     """Whether a resource in state ``current`` (as stored) may move to ``new``."""
     return new in TRANSITIONS[type(new)].get(current or "", ())
+
+
+def checked(resource_id: str, current: str | None, new: State) -> State:
+    """``new``, which ``current`` may become; a planner that asks for any other move has a
+    bug, and the pass fails rather than write it."""
+    if not may_become(current, new):
+        raise ValueError(f"{resource_id}: no move from {current} to {new}")
+    return new
 
 
 # Instance states in which the instance's namespace exists.

@@ -23,6 +23,7 @@ import dns.rdatatype
 
 from pocketlink.model.acm import Certificate, CertificateStatus, DomainValidation, timed_out
 from pocketlink.model.base import now
+from pocketlink.model.states import may_become
 from pocketlink.reconcile.verification import public_answer
 from pocketlink.services.acm_authority import AcmAuthority, Issued
 from pocketlink.store import Store, Transaction
@@ -54,7 +55,7 @@ def _issued(certificate_id: str, issued: Issued) -> Callable[[Transaction], None
         mine = tx.get(Certificate, certificate_id)
         if mine is None:  # deleted meanwhile: the next sweep removes its files
             return
-        if mine.status != CertificateStatus.PENDING_VALIDATION:  # timed out meanwhile
+        if not may_become(mine.status, CertificateStatus.ISSUED):  # timed out meanwhile
             return
         mine.status = CertificateStatus.ISSUED
         for validation in mine.validations:
@@ -69,7 +70,7 @@ def _issued(certificate_id: str, issued: Issued) -> Callable[[Transaction], None
 def _timed_out(certificate_id: str) -> Callable[[Transaction], None]:
     def change(tx: Transaction) -> None:
         mine = tx.get(Certificate, certificate_id)
-        if mine is not None:
+        if mine is not None and may_become(mine.status, CertificateStatus.VALIDATION_TIMED_OUT):
             mine.status = CertificateStatus.VALIDATION_TIMED_OUT
             for validation in mine.validations:
                 validation.status = "FAILED"

@@ -46,7 +46,7 @@ from pocketlink.model.states import (
     PrivateDnsState,
     State,
     VpcEndpointState,
-    may_become,
+    checked,
 )
 from pocketlink.network import names
 from pocketlink.network.topology import desired_vpc, inputs, unchanged
@@ -159,9 +159,8 @@ def _instance_transitions(store: Store, network: NetworkStatus | None) -> list[T
 
 def _move(cls, resource, state: State, **fields) -> Transition:
     """A transition of the resource's state machine (model/states.py), checked."""
-    if not may_become(resource.state, state):
-        raise ValueError(f"{resource.id}: no move from {resource.state} to {state}")
-    return Transition(f"{resource.id} {state}", set_fields(cls, resource.id, state=state, **fields))
+    return Transition(f"{resource.id} {state}", set_fields(
+        cls, resource.id, state=checked(resource.id, resource.state, state), **fields))
 
 
 def _endpoint_transitions(store: Store, moment: datetime, network: NetworkStatus | None,

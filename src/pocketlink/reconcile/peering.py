@@ -13,12 +13,12 @@ from pocketlink.model.ec2 import Vpc
 from pocketlink.model.peering import (
     FAILED_MESSAGE,
     PEERING_ENDED,
-    PEERING_TRANSITIONS,
     PeeringState,
     VpcPeeringConnection,
     overlapping,
     route_states,
 )
+from pocketlink.model.states import checked
 from pocketlink.reconcile.changes import Change, forget
 from pocketlink.store import Store, Transaction
 
@@ -28,8 +28,7 @@ ENDED_RETENTION = timedelta(hours=2)
 
 def _move(peering: VpcPeeringConnection, state: PeeringState, message: str,
           routes: str | None = None) -> tuple[str, Change]:
-    if state not in PEERING_TRANSITIONS[peering.status]:
-        raise ValueError(f"{peering.id}: no move from {peering.status} to {state}")
+    checked(peering.id, peering.status, state)
 
     def change(tx: Transaction) -> None:
         mine = tx.get(VpcPeeringConnection, peering.id)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from pocketlink.model.base import now
 from pocketlink.model.ec2 import NetworkInterface
+from pocketlink.model.states import checked
 from pocketlink.model.transit_gateways import (
     TransitGateway,
     TransitGatewayRouteTable,
@@ -60,7 +61,8 @@ def _released(attachment: TransitGatewayVpcAttachment) -> Change:
         mine = tx.get(TransitGatewayVpcAttachment, attachment.id)
         if mine is None or mine.state != TransitGatewayState.DELETING:
             return
-        mine.state, mine.ended_at = TransitGatewayState.DELETED, now().isoformat()
+        mine.state = checked(mine.id, mine.state, TransitGatewayState.DELETED)
+        mine.ended_at = now().isoformat()
         route_states(tx, mine, "blackhole")
         for eni_id in attachment.network_interface_ids:
             eni = tx.store.get(NetworkInterface, eni_id)
@@ -80,7 +82,7 @@ def _available(attachment: TransitGatewayVpcAttachment) -> Change:
     def change(tx: Transaction) -> None:
         mine = tx.get(TransitGatewayVpcAttachment, attachment.id)
         if mine is not None and mine.state == TransitGatewayState.PENDING:
-            mine.state = TransitGatewayState.AVAILABLE
+            mine.state = checked(mine.id, mine.state, TransitGatewayState.AVAILABLE)
             route_states(tx, mine, "active")
     return change
 
@@ -100,12 +102,13 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
     for gateway in store.all(TransitGateway):
         there = namespaces is None or names.namespace(gateway.id) in namespaces
         if gateway.state == TransitGatewayState.PENDING and there:
-            due.append((f"{gateway.id} available",
-                        set_fields(TransitGateway, gateway.id, state=TransitGatewayState.AVAILABLE)))
+            due.append((f"{gateway.id} available", set_fields(TransitGateway, gateway.id, state=(
+                checked(gateway.id, gateway.state, TransitGatewayState.AVAILABLE)))))
         elif gateway.state == TransitGatewayState.DELETING and \
                 (namespaces is None or not there):
             due.append((f"{gateway.id} deleted", set_fields(
-                TransitGateway, gateway.id, state=TransitGatewayState.DELETED, ended_at=ended)))
+                TransitGateway, gateway.id, ended_at=ended,
+                state=checked(gateway.id, gateway.state, TransitGatewayState.DELETED))))
         elif gateway.state == TransitGatewayState.DELETED and _expired(gateway.ended_at, moment):
             due.append((f"{gateway.id} forgotten", forget(TransitGateway, gateway.id)))
     for table in store.all(TransitGatewayRouteTable):
@@ -113,11 +116,12 @@ def transit_gateway_transitions(store: Store, moment: datetime, linked: set[str]
         if table.state == TransitGatewayState.PENDING and gateway is not None and \
                 gateway.state == TransitGatewayState.AVAILABLE:
             due.append((f"{table.id} available", set_fields(
-                TransitGatewayRouteTable, table.id, state=TransitGatewayState.AVAILABLE)))
+                TransitGatewayRouteTable, table.id,
+                state=checked(table.id, table.state, TransitGatewayState.AVAILABLE))))
         elif table.state == TransitGatewayState.DELETING:
             due.append((f"{table.id} deleted", set_fields(
-                TransitGatewayRouteTable, table.id, state=TransitGatewayState.DELETED,
-                ended_at=ended)))
+                TransitGatewayRouteTable, table.id, ended_at=ended,
+                state=checked(table.id, table.state, TransitGatewayState.DELETED))))
         elif table.state == TransitGatewayState.DELETED and _expired(table.ended_at, moment):
             due.append((f"{table.id} forgotten", forget(TransitGatewayRouteTable, table.id)))
     for attachment in store.all(TransitGatewayVpcAttachment):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from pocketlink.model.base import now
+from pocketlink.model.states import checked
 from pocketlink.model.vpn import (
     AttachmentState,
     CustomerGateway,
@@ -24,8 +25,11 @@ from pocketlink.reconcile.changes import Change, forget
 from pocketlink.store import Store, Transaction
 
 DELETED_RETENTION = timedelta(minutes=10)
+# The move each unsettled state makes at the next pass (checked in model/states.py's table).
 _SETTLED = {AttachmentState.ATTACHING: AttachmentState.ATTACHED,
-            AttachmentState.DETACHING: AttachmentState.DETACHED}
+            AttachmentState.DETACHING: AttachmentState.DETACHED,
+            VpnState.PENDING: VpnState.AVAILABLE,
+            VpnState.DELETING: VpnState.DELETED}
 
 
 def _settle_attachments(gateway_id: str) -> Change:
@@ -34,7 +38,9 @@ def _settle_attachments(gateway_id: str) -> Change:
         if mine is None:
             return
         for attachment in mine.attachments:
-            attachment.state = _SETTLED.get(attachment.state, attachment.state)
+            if attachment.state in _SETTLED:
+                attachment.state = checked(f"{gateway_id}'s attachment to {attachment.vpc_id}",
+                                           attachment.state, _SETTLED[attachment.state])
         sync_gateway_routes(tx, gateway_id)
     return change
 
@@ -44,14 +50,16 @@ def _settle_connection(connection_id: str) -> Change:
         mine = tx.get(VpnConnection, connection_id)
         if mine is None:
             return
-        if mine.state == VpnState.PENDING:
-            mine.state = VpnState.AVAILABLE
-        elif mine.state == VpnState.DELETING:
-            mine.state, mine.deleted_at = VpnState.DELETED, now().isoformat()
+        if mine.state in _SETTLED:
+            mine.state = checked(mine.id, mine.state, _SETTLED[mine.state])
+            if mine.state == VpnState.DELETED:
+                mine.deleted_at = now().isoformat()
         if mine.state == VpnState.AVAILABLE:
             mine.routes = [r for r in mine.routes if r.state != VpnState.DELETING]
             for route in mine.routes:
-                route.state = VpnState.AVAILABLE
+                if route.state == VpnState.PENDING:
+                    route.state = checked(f"{mine.id}'s route to {route.destination_cidr_block}",
+                                          route.state, VpnState.AVAILABLE)
         sync_gateway_routes(tx, mine.vpn_gateway_id)
     return change
 
@@ -64,7 +72,8 @@ def _expired(deleted_at: str | None, moment: datetime) -> bool:
 def vpn_transitions(store: Store, moment: datetime) -> list[tuple[str, Change]]:
     due: list[tuple[str, Change]] = []
     for gateway in store.all(VpnGateway):
-        if any(a.state in _SETTLED for a in gateway.attachments):
+        if any(a.state in (AttachmentState.ATTACHING, AttachmentState.DETACHING)
+               for a in gateway.attachments):
             due.append((f"{gateway.id} attachments settled", _settle_attachments(gateway.id)))
         elif gateway.state == VpnState.DELETED and _expired(gateway.deleted_at, moment):
             due.append((f"{gateway.id} forgotten", forget(VpnGateway, gateway.id)))
