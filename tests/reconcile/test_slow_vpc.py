@@ -37,12 +37,17 @@ def test_a_slow_vpc_holds_up_no_other(make_daemon, tmp_path) -> None:
     assert set(settled(ec2, stopped).values()) == {"stopped"}
 
     # Each survives SIGTERM and says it got one: the slow VPC's run has begun ending them.
+    # Each says it is ready once its trap is set: on a loaded machine a shell that had not
+    # set it yet would die of the SIGTERM and never leave its mark.
     marks = [tmp_path / f"termed-{i}" for i in stopped]
+    ready = [tmp_path / f"ready-{i}" for i in stopped]
     stubborn = [subprocess.Popen(["ip", "netns", "exec", f"pl-{i}", "sh", "-c",
-                                  f"trap 'touch {mark}' TERM; while :; do sleep 1; done"])
-                for i, mark in zip(stopped, marks, strict=True)]
+                                  f"trap 'touch {mark}' TERM; touch {up}; "
+                                  "while :; do sleep 1; done"])
+                for i, mark, up in zip(stopped, marks, ready, strict=True)]
     witness = None
     try:
+        wait_for(lambda: all(up.exists() for up in ready), "the stubborn processes' traps")
         # A change of the slow VPC's inputs: its worker runs, and meets the stopped hosts.
         ec2.create_subnet(VpcId=slow_vpc, CidrBlock="10.1.2.0/24", AvailabilityZoneId=zone)
         wait_for(lambda: any(mark.exists() for mark in marks), "the slow VPC's run to begin")
