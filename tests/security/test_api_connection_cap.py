@@ -2,7 +2,8 @@
 descriptor limit caps its API connections below it. A client that opens connections past
 the cap and leaves them idle gets the ones past it closed unanswered, and the rest of the
 daemon keeps working: its control socket answers, the API answers again once some close,
-and the reconciler builds a VPC's namespace while the API is full."""
+the reconciler builds a VPC's namespace while the API is full, and an instance's requests
+through an interface endpoint are all answered."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pytest
 from pocketlink.harness import Daemon
 from pocketlink.network import netns
 from tests.conftest import remove_namespaces, wait_for
+from tests.security.hostile import build, victim_traffic
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("prlimit") is None,
@@ -112,6 +114,7 @@ def test_api_connections_past_the_cap_are_closed_and_the_daemon_keeps_working(
         assert descriptors == LIMIT  # started under it, and could not raise it
         assert cap < LIMIT  # the rest is kept for the daemon
         ec2 = daemon.client("ec2")
+        world = build(daemon)  # a provider's web server, and a consumer's endpoint to it
 
         with Flood(daemon.port, cap + PAST) as flood:
             # (a) the connections past the cap are closed, unanswered, and said so in the log
@@ -142,6 +145,11 @@ def test_api_connections_past_the_cap_are_closed_and_the_daemon_keeps_working(
                 capture_output=True, text=True, timeout=60)
             assert status.returncode == 0, status.stdout + status.stderr
             assert flood.answered == 0
+
+            # (d) the data plane: the consumer's requests through its endpoint (a lookup at
+            # its VPC's resolver and a new connection each) are all answered
+            traffic = victim_traffic(world, 2.0)
+            assert traffic["latencies"] and not traffic["failures"], traffic["failures"][:5]
 
         # Once the flood ends, the API serves as before.
         wait_for(lambda: _health(daemon))
