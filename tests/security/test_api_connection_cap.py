@@ -20,12 +20,13 @@ import urllib.request
 
 import pytest
 
+from pocketlink.gateway.limits import CAP_VARIABLE, ConnectionCap
 from pocketlink.harness import Daemon
 from pocketlink.network import netns
 from tests.conftest import remove_namespaces, wait_for
 from tests.security.hostile import build, victim_traffic
 
-pytestmark = pytest.mark.skipif(
+needs_root = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("prlimit") is None,
     reason="needs root (the network), setpriv and prlimit")
 
@@ -96,6 +97,20 @@ def _health(daemon: Daemon) -> bool:
         return False
 
 
+def test_the_cap_leaves_a_reserve_of_the_descriptors(monkeypatch):
+    monkeypatch.delenv(CAP_VARIABLE, raising=False)
+    assert ConnectionCap.for_descriptors(262_144).limit == 196_608  # a quarter kept
+    assert ConnectionCap.for_descriptors(1024).limit == 512  # at least 512 kept
+    assert ConnectionCap.for_descriptors(256).limit == 32  # a few clients, always
+    monkeypatch.setenv(CAP_VARIABLE, "100")
+    cap = ConnectionCap.for_descriptors(262_144)
+    assert cap.limit == 100
+    assert all(cap.take() for _ in range(100)) and not cap.take()
+    cap.give()
+    assert cap.take()
+
+
+@needs_root
 def test_api_connections_past_the_cap_are_closed_and_the_daemon_keeps_working(
         tmp_path_factory):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
