@@ -179,8 +179,8 @@ class HttpProtocol(asyncio.Protocol):
         if self.cap is not None:
             if not self.cap.take():
                 OVER_CAP.say(logging.WARNING, "closed an API connection from %s unread: %d "
-                             "open, the cap (the rest of the descriptors are the daemon's)",
-                             self.peer, self.cap.limit)
+                             "are open, the cap (the other descriptors are kept for the rest "
+                             "of the daemon)", self.peer, self.cap.limit)
                 transport.close()
                 return
             self._counted = True
