@@ -31,7 +31,7 @@ from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
 from pocketlink.gateway.identity import Credentials
-from pocketlink.gateway.limits import DEFAULT_RATE, RateLimiter
+from pocketlink.gateway.limits import DEFAULT_RATE, ConnectionCap, RateLimiter
 from pocketlink.imds import roles
 from pocketlink.imds.server import MetadataService
 from pocketlink.instances.userdata import Instances
@@ -260,7 +260,8 @@ async def run(config: DaemonConfig) -> None:
     # One set of turns for both doors: the host's port and the service front's socket,
     # where instances' calls through endpoints arrive.
     fair = FairFront(gateway, settle=dns.current)
-    server = HttpServer(fair)
+    api_connections = ConnectionCap.for_descriptors(descriptors)  # both doors together
+    server = HttpServer(fair, cap=api_connections)
     try:
         await server.listen_tcp(config.host, config.port)
     except OSError as error:
@@ -271,7 +272,7 @@ async def run(config: DaemonConfig) -> None:
     record = control.RuntimeRecord(os.getpid(), config.host, config.port,
                                    str(config.state.resolve()),
                                    str(control.RuntimeRecord.socket_for(config.state)))
-    fronted = HttpServer(fair, paths=partial(network_path, store))
+    fronted = HttpServer(fair, paths=partial(network_path, store), cap=api_connections)
     controller = HttpServer(control.Control(store, record, stop.set, backend, front, registry,
                                             metrics=metrics, prometheus=page))
     try:

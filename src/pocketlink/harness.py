@@ -109,6 +109,7 @@ class Daemon:
     log: Path
     args: list[str] = field(default_factory=list)  # more ``pocketlink up`` options
     source: Path | None = None  # a pocketlink source tree to run instead of the installed one
+    wrapper: list[str] = field(default_factory=list)  # run under it (setpriv, prlimit ...)
     port: int = field(default_factory=free_port)
     dns_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
@@ -146,7 +147,7 @@ class Daemon:
         return f"{folder} @ {commit.stdout.strip()[:70]}{' (data plane modified)' if dirty else ''}"
 
     def start(self) -> None:
-        command = [sys.executable, "-m", "pocketlink", "up", "--host", HOST,
+        command = [*self.wrapper, sys.executable, "-m", "pocketlink", "up", "--host", HOST,
                    "--port", str(self.port), "--public-dns-port", str(self.dns_port),
                    "--state", str(self.state), *self.args]
         with self.log.open("ab") as log:

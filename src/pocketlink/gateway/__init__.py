@@ -13,7 +13,9 @@
   (instances' temporary role keys included, with their session token).
 - ``RateLimiter`` (limits.py): a token bucket per client (access key, else address); a
   throttled client's connection is held off (not read) for a second. The DNS servers
-  use the same bucket for UDP queries per address.
+  use the same bucket for UDP queries per address. ``ConnectionCap`` (limits.py): the API's
+  open connections, all clients together, below the daemon's descriptor limit, so that the
+  rest of the daemon keeps descriptors whatever a client opens.
 - ``EndpointPolicies`` (endpoint_policy.py): the PolicyDocument of the endpoint a request
   came through, evaluated before its service sees it; a denial in the service's own error.
 - ``BucketPolicies`` (bucket_policy.py): an S3 bucket's policy (read from the backend,
@@ -21,8 +23,8 @@
 - ``FairFront`` (fair.py): the gateway behind one queue per account, served in turns, so
   that one account's flood does not starve another's calls.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
-  its limits (head and body sizes, timeouts, hold-offs) and its connections, closed on
-  shutdown. On the service front's socket (``paths``), each connection first states the
+  its limits (head and body sizes, timeouts, hold-offs, the cap on connections) and its
+  connections, closed on shutdown. On the service front's socket (``paths``), each connection first states the
   network path of its requests, in the hyperplane's PROXY v2 header.
 - ``Control`` and ``RuntimeRecord`` (control.py): the daemon's status and shutdown on a
   0600 unix socket, and the record that says which daemon serves which state.

@@ -13,6 +13,10 @@ between requests closes after ``KEEP_ALIVE_TIMEOUT`` (as uvicorn's 5 s), and a r
 must arrive whole within ``REQUEST_TIMEOUT``, and a connection whose answer says
 ``hold_off`` (a client throttled for its rate) is not read for that long. Every such
 refusal is an error in AWS's format, from the front, and at most one log line a minute.
+A server made with a ``cap`` (the API's: the host's port and the service front's socket
+share one, gateway/limits.py) closes a connection beyond it as soon as it is accepted,
+unanswered: answering would mean waiting for the request, holding the descriptor the cap
+is there to keep (docs/security-tenants.md). The control socket has no cap.
 ``HttpServer.close`` stops accepting, lets a request under way finish within a grace
 period, and closes the idle connections.
 
@@ -38,13 +42,14 @@ from typing import Protocol
 import httptools
 
 from pocketlink.dataplane import ppv2
-from pocketlink.gateway.limits import Quiet
+from pocketlink.gateway.limits import ConnectionCap, Quiet
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
 log = logging.getLogger("pocketlink.http")
 REFUSALS = Quiet(log)  # an attacker's oversized requests: one line a minute, not each
+OVER_CAP = Quiet(log)  # connections beyond the cap: the same
 
 # The request line and every header, together. AWS publishes no figure for its APIs
 # (S3 caps its headers at 8 KiB of metadata; CloudFront takes 20 KiB of headers); 16 KiB
@@ -135,18 +140,20 @@ class Connections:
 
 
 class HttpProtocol(asyncio.Protocol):
-    def __init__(self, front: Front, connections: Connections, paths: Paths | None = None
-                 ) -> None:
+    def __init__(self, front: Front, connections: Connections, paths: Paths | None = None,
+                 cap: ConnectionCap | None = None) -> None:
         # shared
         self.front = front
         self.connections = connections
         self.paths = paths
+        self.cap = cap
         # per connection
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.path: NetworkPath | None = None  # from the service front's header (``paths``)
         self._preamble: bytes | None = b"" if paths is not None else None
+        self._counted = False  # holds one of the cap's places
         self._timer: asyncio.TimerHandle | None = None
         self._held: asyncio.TimerHandle | None = None  # not read until then (throttled)
         self._closing = False  # shutdown asked: close once the request under way is answered
@@ -169,11 +176,23 @@ class HttpProtocol(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = peer[0] if isinstance(peer, tuple) else "local"
+        if self.cap is not None:
+            if not self.cap.take():
+                OVER_CAP.say(logging.WARNING, "closed an API connection from %s unread: %d "
+                             "are open, the cap (the other descriptors are kept for the rest "
+                             "of the daemon)", self.peer, self.cap.limit)
+                transport.close()
+                return
+            self._counted = True
         self.connections.add(self)
         self._arm(KEEP_ALIVE_TIMEOUT)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
+        if self._counted:
+            self._counted = False
+            assert self.cap is not None
+            self.cap.give()
         for timer in (self._timer, self._held):
             if timer is not None:
                 timer.cancel()
@@ -410,14 +429,16 @@ class HttpProtocol(asyncio.Protocol):
 class HttpServer:
     """One front, on a TCP port or a unix socket, with its connections."""
 
-    def __init__(self, front: Front, paths: Paths | None = None) -> None:
+    def __init__(self, front: Front, paths: Paths | None = None,
+                 cap: ConnectionCap | None = None) -> None:
         self.front = front
         self.paths = paths  # the service front's socket: each connection states its path
+        self.cap = cap
         self.connections = Connections()
         self._servers: list[asyncio.Server] = []
 
     def _protocol(self) -> HttpProtocol:
-        return HttpProtocol(self.front, self.connections, self.paths)
+        return HttpProtocol(self.front, self.connections, self.paths, self.cap)
 
     async def listen_tcp(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()

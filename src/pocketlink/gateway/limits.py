@@ -1,13 +1,22 @@
-"""Request rate per client: a token bucket per access key (or, unsigned, per address).
+"""Request rate per client: a token bucket per access key (or, unsigned, per address);
+and a cap on the API's open connections, all clients together.
 
 Every caller reaches the daemon from 127.0.0.1, so the address alone cannot tell tenants
 apart; the access key does. Buckets of callers who stopped calling are forgotten once
 full again, so a flood of made-up keys costs memory only while it lasts.
+
+A connection is a descriptor before a byte of it is read, so no per-client count can
+guard the daemon's descriptors (no key is known yet, and every address is 127.0.0.1):
+``ConnectionCap`` bounds the API's connections together, below the process's descriptor
+limit, so that the reconciler, the control socket, the instances' metadata service, the
+health checks and the backend's connections keep descriptors of their own whatever a
+client opens.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +35,14 @@ HOLD_OFF = 1.0
 THROTTLING_CODES = frozenset({"RequestLimitExceeded", "Throttling", "ThrottlingException"})
 _FORGET_ABOVE = 10_000  # buckets kept before full ones are swept
 QUIET = 60.0  # seconds between two log lines about the same kind of refusal
+# Descriptors the API's connections leave to the rest of the daemon: a quarter of its limit,
+# and never fewer than this. Measured: an idle daemon with the network holds ~30, each VPC
+# ~8 more (its resolver's and metadata service's sockets...); a reconcile pass adds its
+# netlink sockets and the pipes of the tools it runs, a forwarded request its connection to
+# the backend. The quarter of 262,144 covers thousands of VPCs; 512, some fifty.
+RESERVED_DESCRIPTORS = 512
+MIN_API_CONNECTIONS = 32  # under a tiny limit, the API still serves a few clients
+CAP_VARIABLE = "POCKETLINK_MAX_API_CONNECTIONS"  # the cap itself, for a host that knows better
 
 
 @dataclass
@@ -61,6 +78,36 @@ class Quiet:
                          held)
         else:
             self.log.log(level, message, *args)
+
+
+class ConnectionCap:
+    """How many API connections may be open at once (the host's port and the service
+    front's socket together); one beyond is closed as it is accepted (gateway/http.py)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open = 0
+
+    @classmethod
+    def for_descriptors(cls, descriptors: int) -> ConnectionCap:
+        """The process's descriptor limit less the reserve (``CAP_VARIABLE`` overrides)."""
+        given = os.environ.get(CAP_VARIABLE, "").strip()
+        reserve = max(RESERVED_DESCRIPTORS, descriptors // 4)
+        cap = cls(int(given) if given.isdigit() and int(given) > 0
+                  else max(MIN_API_CONNECTIONS, descriptors - reserve))
+        logging.getLogger("pocketlink.http").info(
+            "at most %d API connections open at once (of %d descriptors)", cap.limit,
+            descriptors)
+        return cap
+
+    def take(self) -> bool:
+        if self.open >= self.limit:
+            return False
+        self.open += 1
+        return True
+
+    def give(self) -> None:
+        self.open -= 1
 
 
 class RateLimiter:
