@@ -83,6 +83,7 @@ from pocketlink.services.ecr_access import RegistryAccess
 from pocketlink.services.ecr_registry import Registry, registry_socket_path
 from pocketlink.services.ecr_tokens import AuthorizationTokens
 from pocketlink.services.front import ServiceFront, gateway_socket_path, network_path
+from pocketlink.snapshot import Keeper, Restored
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
@@ -160,7 +161,9 @@ def raise_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-async def run(config: DaemonConfig) -> None:
+async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
+    """``restored``: the listeners and resolvers cli ``up`` brought back from the serving
+    snapshot before importing this module (snapshot.py), for the first pass to take over."""
     descriptors = raise_file_limit()
     running = control.RuntimeRecord.read(config.state)
     if running is not None:
@@ -193,7 +196,11 @@ async def run(config: DaemonConfig) -> None:
         stop.set()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signalled)
-    dns = DnsProcess(store)
+    if restored is None:
+        dns = DnsProcess(store)
+    else:
+        dns = restored.dns
+        dns.attach(store)
     try:
         public_dns = bind_pair(PUBLIC_DNS_HOST, config.public_dns_port)
     except OSError as error:
@@ -214,7 +221,8 @@ async def run(config: DaemonConfig) -> None:
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
                           front.address if front is not None else None, acm,
-                          profiles=profiles)
+                          profiles=profiles, restored=restored,
+                          keeper=Keeper(config.state) if network else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     restored = asyncio.ensure_future(lifecycle.first_pass.wait())
     await asyncio.wait({reconciling, restored}, timeout=LAST_PASS_TIMEOUT,
