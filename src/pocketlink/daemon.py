@@ -1,10 +1,11 @@
 """The daemon's life: open the state, bring back the data plane and the resolvers, start
 the API server, stop cleanly on a signal.
 
-A start runs the reconciler's first pass (the endpoints' listeners and the VPCs' resolvers
-back from the store, the network looked at again only after) before it builds the API,
-whose models and handlers are most of a start's CPU: at a restart traffic resumes before
-the API answers.
+At a restart, cli ``up`` has already served the endpoints' listeners and the VPCs'
+resolvers from the serving snapshot (snapshot.py) before importing this module; the
+reconciler's first pass takes them over (or, without a snapshot, brings them back from the
+store), and the network is looked at again only after. The API is built after that pass,
+whose models and handlers are most of a start's CPU: traffic resumes before it answers.
 
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
