@@ -137,11 +137,15 @@ async def restore(state: Path) -> Restored | None:
             log.warning("resolver of %s not restored: %s", vpc, error)
             return vpc, None
 
-    bound, _ = await asyncio.gather(
-        asyncio.gather(*(bind(vpc, *where) for vpc, where in resolvers.items())),
-        hyperplane.sync(listeners))
-    served = {vpc: (pairs, views[vpc]) for vpc, pairs in bound if pairs is not None}
-    dns.restore(zones, served)
+    async def resolve() -> dict:
+        """The resolvers handed over as soon as they are bound: not after the listeners,
+        whose hand-over waits for the workers to take them."""
+        bound = await asyncio.gather(*(bind(vpc, *where) for vpc, where in resolvers.items()))
+        served = {vpc: (pairs, views[vpc]) for vpc, pairs in bound if pairs is not None}
+        dns.restore(zones, served)
+        return served
+
+    served, _ = await asyncio.gather(resolve(), hyperplane.sync(listeners))
     log.info("%d listeners and %d resolvers back from the serving snapshot in %.2f s",
              len(listeners), len(served), time.perf_counter() - started)
     return Restored(hyperplane, dns, {vpc: resolvers[vpc] for vpc in served})
