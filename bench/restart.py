@@ -3,9 +3,11 @@ namespaces the API answers, every VPC's resolver answers, every endpoint carries
 and the network's re-check (the full pass that looks at every namespace again) ends.
 
 Why: a restart must not take traffic down for long (issue 14, item 7: "traffic resumes
-within 2 s of a restart at 1,000 namespaces"). The daemon brings the endpoint listeners
-and the resolvers back from the store before it looks at the network again, so the first
-three figures should not grow with the namespaces; the last one does.
+within 2 s of a restart at 1,000 namespaces"). ``pocketlink up`` brings the endpoint
+listeners and the resolvers back from its serving snapshot (src/pocketlink/snapshot.py)
+before it imports the daemon, and the daemon looks at the network again only after its
+first pass, so the first three figures should not grow with the namespaces; the last one
+does.
 
 The set-up: the provider of bench/endpoints_ready.py (a web server behind an internal NLB
 offered as an endpoint service), then ``--vpcs`` consumer VPCs, each with ``--instances``
