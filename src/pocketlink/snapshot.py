@@ -80,8 +80,8 @@ def _served_elsewhere(state: Path) -> bool:
         os.kill(record.pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, another user's
+        pass
     return True
 
 
