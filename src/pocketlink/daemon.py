@@ -1,10 +1,11 @@
 """The daemon's life: open the state, bring back the data plane and the resolvers, start
 the API server, stop cleanly on a signal.
 
-A start runs the reconciler's first pass (the endpoints' listeners and the VPCs' resolvers
-back from the store, the network looked at again only after) before it builds the API,
-whose models and handlers are most of a start's CPU: at a restart traffic resumes before
-the API answers.
+At a restart, cli ``up`` has already served the endpoints' listeners and the VPCs'
+resolvers from the serving snapshot (snapshot.py) before importing this module; the
+reconciler's first pass takes them over (or, without a snapshot, brings them back from the
+store), and the network is looked at again only after. The API is built after that pass,
+whose models and handlers are most of a start's CPU: traffic resumes before it answers.
 
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
@@ -83,6 +84,7 @@ from pocketlink.services.ecr_access import RegistryAccess
 from pocketlink.services.ecr_registry import Registry, registry_socket_path
 from pocketlink.services.ecr_tokens import AuthorizationTokens
 from pocketlink.services.front import ServiceFront, gateway_socket_path, network_path
+from pocketlink.snapshot import Keeper, Restored
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink")
@@ -160,7 +162,9 @@ def raise_file_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-async def run(config: DaemonConfig) -> None:
+async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
+    """``restored``: the listeners and resolvers cli ``up`` brought back from the serving
+    snapshot before importing this module (snapshot.py), for the first pass to take over."""
     descriptors = raise_file_limit()  # the state is claimed already (control.Claim)
     store = open_store(config.state)
     metrics = MetricStore(config.data_dir / "metrics.db")
@@ -183,7 +187,11 @@ async def run(config: DaemonConfig) -> None:
         stop.set()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, signalled)
-    dns = DnsProcess(store)
+    if restored is None:
+        dns = DnsProcess(store)
+    else:
+        dns = restored.dns
+        dns.attach(store)
     try:
         public_dns = bind_pair(PUBLIC_DNS_HOST, config.public_dns_port)
     except OSError as error:
@@ -204,7 +212,8 @@ async def run(config: DaemonConfig) -> None:
     lifecycle = Lifecycle(store, (PUBLIC_DNS_HOST, config.public_dns_port), dns, network,
                           MetadataService(store, profiles) if network else None,
                           front.address if front is not None else None, acm,
-                          profiles=profiles)
+                          profiles=profiles, restored=restored,
+                          keeper=Keeper(config.state) if network else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
     restored = asyncio.ensure_future(lifecycle.first_pass.wait())
     await asyncio.wait({reconciling, restored}, timeout=LAST_PASS_TIMEOUT,

@@ -123,7 +123,6 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from pocketlink.daemon import DaemonConfig, run
     from pocketlink.gateway import control
     from pocketlink.gateway.identity import Credentials
 
@@ -150,29 +149,42 @@ def _up(args: argparse.Namespace) -> int:
               file=sys.stderr)
         claim.release()
         return 2
-    if not args.no_network:
-        from pocketlink.daemon import check_network_tools
-
-        problem = check_network_tools()
-        if problem:
-            print(f"pocketlink: {problem}", file=sys.stderr)
-            claim.release()
-            return 2
-    config = DaemonConfig(host=args.host, port=args.port, state=args.state or default_state(),
-                          credentials=credentials, public_dns_port=args.public_dns_port,
-                          strict_auth=args.strict_auth, network=not args.no_network)
-    if args.max_request_rate is not None:
-        config.max_request_rate = args.max_request_rate
-    config.prometheus = args.prometheus
     try:
         import uvloop
         runner = uvloop.run
     except ImportError:
         runner = asyncio.run
     try:
-        runner(run(config))
+        return runner(_serve(args, credentials))
     finally:
         claim.release()
+
+
+async def _serve(args: argparse.Namespace, credentials) -> int:
+    """The daemon, once what the serving snapshot says it served is back (snapshot.py):
+    at a restart the listeners and resolvers do not wait for the daemon's imports."""
+    state = args.state or default_state()
+    restored = None
+    if not args.no_network and os.geteuid() == 0:
+        from pocketlink import snapshot
+
+        restored = await snapshot.restore(state)
+    from pocketlink.daemon import DaemonConfig, check_network_tools, run
+
+    if not args.no_network:
+        problem = check_network_tools()
+        if problem:
+            if restored is not None:
+                await restored.close()
+            print(f"pocketlink: {problem}", file=sys.stderr)
+            return 2
+    config = DaemonConfig(host=args.host, port=args.port, state=state,
+                          credentials=credentials, public_dns_port=args.public_dns_port,
+                          strict_auth=args.strict_auth, network=not args.no_network)
+    if args.max_request_rate is not None:
+        config.max_request_rate = args.max_request_rate
+    config.prometheus = args.prometheus
+    await run(config, restored)
     return 0
 
 

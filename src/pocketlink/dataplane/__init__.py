@@ -15,7 +15,9 @@ Nouns, one job each:
 - ``hyperplane`` (hyperplane.py): the daemon's side: binds each planned listener inside
   its namespace (one SO_REUSEPORT socket per worker, IP_FREEBIND: before its address is
   there), hands the sockets and plan updates to the workers, restarts a worker that dies,
-  says when a listener is ready, and drains on stop.
+  says when a listener is ready, and drains on stop. At a restart cli ``up`` starts one
+  before the daemon's imports, with the listeners of the serving snapshot (snapshot.py),
+  and the daemon's first pass takes it over.
 - ``control`` (control.py): the channel between daemon and worker: JSON messages over a
   seqpacket socketpair, sockets passed as descriptors.
 - ``worker`` (worker.py): a worker process: accepts, chooses the target by flow hash,

@@ -33,9 +33,9 @@ import sys
 from dataclasses import dataclass, field
 
 from pocketlink.dataplane import control
-from pocketlink.dataplane.plan import ListenerSpec
 from pocketlink.dataplane.priority import raise_priority
 from pocketlink.dataplane.sockets import NamespaceSockets, Stock
+from pocketlink.dataplane.spec import ListenerSpec
 from pocketlink.dataplane.worker import Key, family
 
 log = logging.getLogger("pocketlink.dataplane")

@@ -14,7 +14,9 @@ ships it the zones that changed.
 - ``DnsProcess`` (process.py): the daemon's side: starts and restarts the DNS process
   (at a higher CPU priority), hands it sockets, builds each server's zones (a *view*:
   ``public`` or a VPC id) when the store changed and ships the views that changed,
-  versioned; a new view alone is built and shipped when its server starts.
+  versioned; a new view alone is built and shipped when its server starts. At a restart
+  it starts serving the resolvers the serving snapshot kept (snapshot.py) before the store
+  is read, and builds their views from the store once the first pass takes them over.
 - ``DnsChild`` (child.py): the DNS process: one ``DnsServer`` per view, on the sockets
   and from the zones it was handed.
 - ``aws_zones`` (aws_names.py): the names AWS publishes (endpoints', NLBs'), and which names

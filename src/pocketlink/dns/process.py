@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pocketlink.dataplane import control
 from pocketlink.dataplane.priority import raise_priority
 from pocketlink.dns.zones import Zone, ZoneSet
+from pocketlink.network import netns
 from pocketlink.store import Store
 
 log = logging.getLogger("pocketlink.dns")
@@ -46,6 +47,7 @@ SYNC_TIMEOUT = 2.0  # how long ``current()`` waits for the child
 STOP_TIMEOUT = 5.0
 RESTART_PAUSE = 0.2
 EARLY_DEATH, EARLY_DEATH_PAUSE = 5.0, 5.0  # as the data-plane workers (hyperplane.py)
+RESOLVER_PORT = 53
 
 Pair = tuple[socket.socket, socket.socket]
 
@@ -66,16 +68,43 @@ def bind_pair(host: str, port: int) -> Pair:
     return udp, tcp
 
 
+def bind_resolver(namespace: str, addresses: tuple[str, ...]) -> list[Pair]:
+    """A VPC resolver's bound UDP and TCP sockets on port 53 of each of ``addresses``
+    (``a.b.c.d/nn`` or plain), made inside ``namespace``."""
+    def make() -> list[Pair]:
+        made: list[socket.socket] = []
+        try:
+            for address in addresses:
+                ip = address.split("/")[0]
+                family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+                udp = socket.socket(family, socket.SOCK_DGRAM)
+                made.append(udp)
+                tcp = socket.socket(family, socket.SOCK_STREAM)
+                made.append(tcp)
+                tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                udp.bind((ip, RESOLVER_PORT))
+                tcp.bind((ip, RESOLVER_PORT))
+        except OSError:
+            # One address not there yet: none stays bound, or the next try finds it taken.
+            for sock in made:
+                sock.close()
+            raise
+        return list(zip(made[::2], made[1::2], strict=True))
+    return netns.run_in(namespace, make)
+
+
 @dataclass
 class _View:
-    build: Callable[[Store], ZoneSet]
+    build: Callable[[Store], ZoneSet] | None  # None: restored, not taken over yet
     recursive: bool
     pairs: list[Pair]
 
 
 class DnsProcess:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store | None = None) -> None:
+        """``store``: None for one started from the serving snapshot (snapshot.py) before
+        the store is open; ``attach`` gives it the store."""
+        self.store: Store = store  # type: ignore[assignment]
         self.pid: int | None = None
         self._views: dict[str, _View] = {}
         self._shipped: dict[str, list[str]] = {}  # view -> its zones' ids, as the child has it
@@ -93,11 +122,45 @@ class DnsProcess:
         self._channel: control.Channel | None = None
         self._restarting: asyncio.Task | None = None
         self._stopping = False
+        if store is not None:
+            self.attach(store)
+
+    def attach(self, store: Store) -> None:
+        self.store = store
         store.listeners.append(self._changed)
 
     # --- what the daemon asks ----------------------------------------------------------
     async def start(self) -> None:
-        await self._start()
+        if self._process is None:  # not started from the snapshot already
+            await self._start()
+
+    def restore(self, zones: dict[str, dict], views: dict[str, tuple[list[Pair], list[str]]]
+                ) -> None:
+        """Serve each resolver view on its sockets from the zones the snapshot kept
+        (``views``: name -> its sockets and its zones' ids), before the store is read;
+        ``adopt`` later gives each its builder, and the store's zones replace these."""
+        for name, (pairs, ids) in views.items():
+            self._views[name] = _View(None, True, pairs)
+            self._shipped[name] = ids
+        self._named = Counter(i for ids in self._shipped.values() for i in ids)
+        self._plain = {i: zones[i] for i in self._named}
+        self._ship({"zones": self._plain, "views": dict(self._shipped), "dropped": []})
+        for name, view in self._views.items():
+            for pair in view.pairs:
+                self._hand(name, view, pair)
+
+    def adopt(self, view: str, build: Callable[[Store], ZoneSet]) -> None:
+        """A restored view taken over: built from the store from now on."""
+        found = self._views.get(view)
+        if found is not None and found.build is None:
+            found.build = build
+            self._changed()
+
+    def served(self, views: set[str]) -> tuple[dict[str, dict], dict[str, list[str]]]:
+        """The zones (by id) and the zone ids of ``views`` as the child has them: what the
+        serving snapshot keeps."""
+        shipped = {name: ids for name, ids in self._shipped.items() if name in views}
+        return {i: self._plain[i] for ids in shipped.values() for i in ids}, shipped
 
     def serve(self, view: str, pairs: list[Pair], build: Callable[[Store], ZoneSet],
               recursive: bool) -> None:
@@ -211,8 +274,11 @@ class DnsProcess:
         plain form put in ``plain``. A zone object built before (the public zones every
         view shares, each region's AWS names, built once) keeps its id from ``_seen``:
         it is not turned into its plain form and hashed again."""
+        build = self._views[name].build
+        if build is None:  # restored, not taken over yet: it keeps what it has
+            return None
         try:
-            zones = self._views[name].build(self.store)
+            zones = build(self.store)
         except Exception:
             log.exception("the zones of %s could not be built; it keeps its last", name)
             return None

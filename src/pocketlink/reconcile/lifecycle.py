@@ -61,6 +61,7 @@ from pocketlink.reconcile.verification import verify_private_dns
 from pocketlink.reconcile.vpn import vpn_transitions
 from pocketlink.services.acm_authority import AcmAuthority
 from pocketlink.services.checkip import CheckIp
+from pocketlink.snapshot import Keeper, Restored
 from pocketlink.store import Store, Transaction
 
 log = logging.getLogger("pocketlink.reconcile")
@@ -263,7 +264,11 @@ class Lifecycle:
                  metadata: MetadataService | None = None,
                  front: tuple[str, int] | None = None,
                  acm: AcmAuthority | None = None,
-                 profiles: InstanceProfiles | None = None) -> None:
+                 profiles: InstanceProfiles | None = None,
+                 restored: Restored | None = None,
+                 keeper: Keeper | None = None) -> None:
+        """``restored``: the listeners and resolvers the serving snapshot brought back,
+        which the first pass takes over; ``keeper`` writes that snapshot after passes."""
         self.store = store
         self.acm = acm  # ACM's authority: issues certificates once their names are proven
         self.certificates = CertificateValidation(store, acm, public_dns, dns.current,
@@ -274,9 +279,11 @@ class Lifecycle:
         self.dns = dns
         self.network = network
         self.front = front  # the service front's address (AWS services' endpoints)
-        self.resolvers = Resolvers(store, dns)
+        self.resolvers = Resolvers(store, dns, restored.resolvers if restored else None)
+        self.keeper = keeper
         self.scaler = Scaler(store, profiles)  # IAM's instance profiles, for its launches
-        self.hyperplane = Hyperplane() if network is not None else None
+        self.hyperplane = restored.hyperplane if restored is not None else \
+            Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
         self.checkip = CheckIp(self.hyperplane.sockets) if self.hyperplane else None
         self._internet: str | None = None  # the internet namespace, once built
@@ -390,6 +397,8 @@ class Lifecycle:
                 stages.append(("plan", clock()))
                 await self.hyperplane.sync(planned, {c.namespace for c in checks.values()})
                 stages.append(("listeners", clock()))
+                if self.keeper is not None:
+                    self.keeper.save(planned, self.resolvers.serving, self.dns)
                 if self.health is not None:
                     self.health.sync(checks)
             finally:  # a pass that raised must not hold the network runs for good
