@@ -13,7 +13,8 @@ namespaces from the snapshot and hands them over; the daemon's first pass takes 
 store again), and the network is looked at after, as without a snapshot.
 
 A snapshot that is missing, unreadable, of another format or another pocketlink's is
-ignored (the start is then as without one), and so is one while a daemon serves the state.
+ignored (the start is then as without one). The start holds the state's claim before it
+reads one (gateway/control.py), so no other daemon serves the same listeners.
 It is written after a pass that changed what is served, at most every ``SAVE_GAP`` seconds
 (a later pass writes what a gap held back).
 """
