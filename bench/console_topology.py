@@ -90,21 +90,23 @@ PAGES = {  # name -> (account of the session cookie, path)
 
 
 class Fetcher:
-    """One daemon's pages over one kept-alive connection, as a browser would fetch them."""
+    """One daemon's pages, with the session cookie, each on a connection of its own (the
+    daemon closes an idle kept-alive one while the other daemon's page is fetched)."""
 
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
-        self.connection = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=60)
         self.times: dict[str, list[float]] = {name: [] for name in PAGES}
 
     def fetch(self, name: str, keep: bool = True) -> None:
         account, path = PAGES[name]
         cookie = {"Cookie": f"pocketlink_console=a={account}&r=us-east-1"}
+        connection = http.client.HTTPConnection("127.0.0.1", self.daemon.port, timeout=60)
         started = time.perf_counter()
-        self.connection.request("GET", f"{ROOT}/{path}", headers=cookie)
-        response = self.connection.getresponse()
+        connection.request("GET", f"{ROOT}/{path}", headers=cookie)
+        response = connection.getresponse()
         body = response.read()
         elapsed = (time.perf_counter() - started) * 1000
+        connection.close()
         if response.status != 200 or b'role="alert"' in body:
             raise SystemExit(f"{path}: HTTP {response.status} {body[-600:]!r}")
         if keep:

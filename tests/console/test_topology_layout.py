@@ -266,16 +266,19 @@ def test_build_draws_peering_between_drawn_vpcs_and_a_nat_gateway_to_its_interne
     assert chip.href == console_href("vpc/vpcs", "vpc-p", PROVIDER, REGION)
 
 
-def test_the_figures_are_the_samplers_counts_of_the_account_under_cloudwatchs_dimensions():
-    # The sampler's totals hold the endpoint's ENI under the dimensions CloudWatch has it
-    # under, and the same figure of another account (which this account must not see).
-    eni = {"Endpoint Type": "Interface", "Service Name": SERVICE_NAME,
-           "VPC Endpoint Id": "vpce-c", "VPC Id": "vpc-c", "Subnet Id": "subnet-c"}
+def test_the_figures_are_the_samplers_counts_of_the_account_summed_from_the_finest():
+    # The sampler sums each metric under its finest dimensions only (the endpoint's per
+    # subnet); the endpoint's own figure is theirs added up. The same figure of another
+    # account is not this account's.
+    base = {"Endpoint Type": "Interface", "Service Name": SERVICE_NAME,
+            "VPC Endpoint Id": "vpce-c", "VPC Id": "vpc-c"}
+    eni, other = {**base, "Subnet Id": "subnet-c"}, {**base, "Subnet Id": "subnet-d"}
     namespace = "AWS/PrivateLinkEndpoints"
     totals = {Metric(CONSUMER, REGION, namespace, "NewConnections", eni): (3.0, "Count"),
               Metric(CONSUMER, REGION, namespace, "BytesProcessed", eni): (1234.0, "Bytes"),
+              Metric(CONSUMER, REGION, namespace, "NewConnections", other): (2.0, "Count"),
               Metric(PROVIDER, REGION, namespace, "NewConnections", eni): (99.0, "Count")}
     found = figures(consumer(), totals)
     assert found["e:vpce-c:subnet-c"] == figure_text(3, 1234)
-    assert found["e:vpce-c"] == figure_text(0, 0)  # the endpoint's own: none counted
+    assert found["e:vpce-c"] == figure_text(5, 1234)
     assert figures(provider(), totals)["l:" + NLB] == figure_text(0, 0)

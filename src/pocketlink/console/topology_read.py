@@ -12,16 +12,17 @@ never held by more than one call.
 
 Figures are the ones the sampler writes to CloudWatch every second (metrics/sampler.py),
 read where the sampler keeps their running sums (its ``totals``, since the daemon
-started), once a page, not through GetMetricData: a Sum of hundreds of queries over
-CloudWatch's whole retention was half of the page's time (docs/console-topology.md,
-"Limits"). Flows (NewConnections, NewFlowCount) and bytes (BytesProcessed,
-ProcessedBytes) per endpoint, per endpoint and subnet (each ENI), per endpoint service
-and its endpoints, and per NLB, with the dimensions CloudWatch has them under; only for
-the resources the API has just shown the account. No AWS API has figures per target
-(CloudWatch's NLB metrics stop at the target group): those, flows ended and bytes per
-target address and port of a target group, are read from the data plane's counters in
-process (dataplane/hyperplane.py ``target_counts``, ``target_figures`` here), only for
-the target groups of the accounts the API has just answered for.
+started, under each metric's finest dimensions: a coarser figure is their sum), once a
+page, not through GetMetricData: a Sum of hundreds of queries over CloudWatch's whole
+retention was half of the page's time (docs/console-topology.md, "Limits"). Flows
+(NewConnections, NewFlowCount) and bytes (BytesProcessed, ProcessedBytes) per endpoint,
+per endpoint and subnet (each ENI), per endpoint service and its endpoints, and per NLB,
+with the dimensions CloudWatch has them under; only for the resources the API has just
+shown the account. No AWS API has figures per target (CloudWatch's NLB metrics stop at
+the target group): those, flows ended and bytes per target address and port of a target
+group, are read from the data plane's counters in process (dataplane/hyperplane.py
+``target_counts``, ``target_figures`` here), only for the target groups of the accounts
+the API has just answered for.
 """
 
 from __future__ import annotations
@@ -295,11 +296,26 @@ def _queries(found: Holdings) -> list[tuple[str, tuple[str, str, str], dict[str,
     return wanted
 
 
+# The dimension every view of a namespace's metrics has: what a figure's sums are found by.
+_ANCHORS = {"AWS/PrivateLinkEndpoints": "VPC Endpoint Id", "AWS/PrivateLinkServices": "Service Id",
+            "AWS/NetworkELB": "LoadBalancer"}
+
+
 def figures(found: Holdings, totals: Totals) -> dict[str, str]:
-    """Each figure key's text now: its flows and bytes since the daemon started, as the
-    sampler has written them to CloudWatch (``totals``, the sampler's running sums)."""
+    """Each figure key's text now: its flows and bytes since the daemon started. The
+    sampler sums each metric under its finest dimensions only (an endpoint's per subnet,
+    a service's per endpoint, an NLB's per zone, as its ``totals``); a coarser figure is
+    the sum of the finest ones under it, as CloudWatch's is."""
+    sums: dict[tuple[str, str, str], list[tuple[dict[str, str], float]]] = {}
+    for metric, (value, _) in totals.items():
+        anchor = _ANCHORS.get(metric.namespace)
+        if (metric.account, metric.region) == (found.account, found.region) and anchor:
+            sums.setdefault((metric.namespace, metric.name, metric.dimensions.get(anchor, "")),
+                            []).append((metric.dimensions, value))
+
     def total(namespace: str, name: str, dims: dict[str, str]) -> float:
-        return totals.get(Metric(found.account, found.region, namespace, name, dims),
-                          (0.0, ""))[0]
+        return sum(value for finest, value in sums.get((namespace, name,
+                                                        dims[_ANCHORS[namespace]]), [])
+                   if dims.items() <= finest.items())
     return {key: figure_text(total(namespace, flows, dims), total(namespace, processed, dims))
             for key, (namespace, flows, processed), dims in _queries(found)}
