@@ -24,7 +24,8 @@ from pocketlink.console.topology import (
     topology_body,
 )
 from pocketlink.console.topology_build import build
-from pocketlink.console.topology_read import Holdings
+from pocketlink.console.topology_read import Holdings, figures
+from pocketlink.metrics.store import Metric
 
 SVG = "{http://www.w3.org/2000/svg}"
 PROVIDER, CONSUMER, REGION = "111111111111", "222222222222", "us-west-2"
@@ -263,3 +264,21 @@ def test_build_draws_peering_between_drawn_vpcs_and_a_nat_gateway_to_its_interne
     assert not any(line.kind == "peering" for line in alone.lines)
     [chip] = [c for a in alone.accounts for v in a.vpcs for c in v.chips if c.id == "pcx-1/vpc-c"]
     assert chip.href == console_href("vpc/vpcs", "vpc-p", PROVIDER, REGION)
+
+
+def test_the_figures_are_the_samplers_counts_of_the_account_summed_from_the_finest():
+    # The sampler sums each metric under its finest dimensions only (the endpoint's per
+    # subnet); the endpoint's own figure is theirs added up. The same figure of another
+    # account is not this account's.
+    base = {"Endpoint Type": "Interface", "Service Name": SERVICE_NAME,
+            "VPC Endpoint Id": "vpce-c", "VPC Id": "vpc-c"}
+    eni, other = {**base, "Subnet Id": "subnet-c"}, {**base, "Subnet Id": "subnet-d"}
+    namespace = "AWS/PrivateLinkEndpoints"
+    totals = {Metric(CONSUMER, REGION, namespace, "NewConnections", eni): (3.0, "Count"),
+              Metric(CONSUMER, REGION, namespace, "BytesProcessed", eni): (1234.0, "Bytes"),
+              Metric(CONSUMER, REGION, namespace, "NewConnections", other): (2.0, "Count"),
+              Metric(PROVIDER, REGION, namespace, "NewConnections", eni): (99.0, "Count")}
+    found = figures(consumer(), totals)
+    assert found["e:vpce-c:subnet-c"] == figure_text(3, 1234)
+    assert found["e:vpce-c"] == figure_text(5, 1234)
+    assert figures(provider(), totals)["l:" + NLB] == figure_text(0, 0)

@@ -1,11 +1,11 @@
 """The web console: the pages of the AWS consoles the seeds click through, served by the
 daemon at ``/_pocketlink/console/`` on its API port.
 
-The console is a client of the AWS API and nothing else: every read and every action is
-the EC2, ELBv2, Route 53, CloudFormation, CloudWatch or STS request the CLI would send,
-signed with the chosen account's key and handed, as signed, to the daemon's gateway in
-process (botocore's ``before-send``), so the console can do nothing the API refuses, and
-the API's errors show in the page in AWS's words.
+The console is a client of the AWS API (the topology's live figures aside, below): every
+read and every action is the EC2, ELBv2, Route 53, CloudFormation, CloudWatch or STS
+request the CLI would send, signed with the chosen account's key and handed, as signed,
+to the daemon's gateway in process (botocore's ``before-send``), so the console can do
+nothing the API refuses, and the API's errors show in the page in AWS's words.
 
 - ``app``: the ``Console``, one request start to finish: refuse a cross-site form, read
   the session, route, run the page in a worker thread (the event loop stays free: the page
@@ -23,8 +23,9 @@ the API's errors show in the page in AWS's words.
   ``endpoints``, ``route53``, ``cloudformation``, ``reachability`` (Reachability
   Analyzer: ``pocketlink diagnose``'s walk, through EC2's network insights API).
 - ``topology``, ``topology_read``, ``topology_build``, ``topology_page``: the network,
-  drawn (SVG laid out here) with live flow counts from CloudWatch, and per target from
-  the data plane's counters (no AWS API has those).
+  drawn (SVG laid out here) with live flow counts: CloudWatch's metrics, read from the
+  metrics sampler's sums in process (GetMetricData's hundreds of queries were half of a
+  page's time), and per target the data plane's counters (no AWS API has those).
 - ``static/``: the style sheets and the small scripts of progressive enhancement (live
   status, copy buttons, the topology's figures); nothing is loaded from anywhere else,
   nothing is inline (the pages' Content-Security-Policy).

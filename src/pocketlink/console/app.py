@@ -43,7 +43,7 @@ from pocketlink.console.aws import Clients, in_process
 from pocketlink.console.layout import Page, render
 from pocketlink.console.markup import ROOT, error_flash, success_flash
 from pocketlink.console.session import Session
-from pocketlink.console.topology_read import TargetCounts
+from pocketlink.console.topology_read import TargetCounts, Totals
 from pocketlink.console.view import Json, Redirect, View
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
@@ -68,9 +68,11 @@ _OWN_SITES = ("same-origin",)
 
 class Console:
     def __init__(self, endpoint: str, origins: frozenset[str], strict: bool = False,
-                 targets: Callable[[], TargetCounts] = dict) -> None:
+                 targets: Callable[[], TargetCounts] = dict,
+                 totals: Callable[[], Totals] = dict) -> None:
         self.clients = Clients(endpoint)
         self.targets = targets  # the data plane's counts per target (the topology's)
+        self.totals = totals  # the metrics sampler's counts (the topology's figures)
         self.origins = origins
         self.strict = strict
         self.routes = routing.collect(home, vpc, endpoints, endpoint_services, instances, elb,
@@ -90,7 +92,7 @@ class Console:
             self.clients.deliver(in_process(gateway, loop))
         if request.path in topology_page.PATHS and not self._signing_in(request):
             response = await topology_page.serve(request, gateway, self.clients,
-                                                 self.targets)
+                                                 self.targets, self.totals)
             response.headers.update({**_HEADERS, **response.headers})
             return response
         return await loop.run_in_executor(self._pool, self.respond, request)

@@ -45,7 +45,14 @@ from pocketlink.console.topology import (
     topology_body,
 )
 from pocketlink.console.topology_build import build
-from pocketlink.console.topology_read import Api, TargetCounts, read_all, target_figures
+from pocketlink.console.topology_read import (
+    Api,
+    TargetCounts,
+    Totals,
+    figures,
+    read_all,
+    target_figures,
+)
 from pocketlink.model.ec2 import Vpc
 from pocketlink.model.elbv2 import LoadBalancer
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
@@ -96,9 +103,12 @@ def _refusal(error: Exception) -> str:
 
 
 async def serve(request: HttpRequest, gateway: Gateway, clients: Clients,
-                targets: Callable[[], TargetCounts]) -> HttpResponse:
+                targets: Callable[[], TargetCounts],
+                totals: Callable[[], Totals]) -> HttpResponse:
     """The page or the feed: HTML (or JSON) with status 200, or a refusal in words.
-    ``targets``: the data plane's counts per target, read here, on the event loop."""
+    ``targets``: the data plane's counts per target; ``totals``: the metrics sampler's
+    counts since the daemon started; both read here, on the event loop, after the API's
+    answers."""
     feed = request.path == FEED_PATH
     strict = gateway.strict_auth
     try:
@@ -120,7 +130,10 @@ async def serve(request: HttpRequest, gateway: Gateway, clients: Clients,
                     for a, r in _machine(gateway)]
         else:
             apis = [Api(account, region, current.signing_key, clients)]
-        everything, found_figures, failed = await asyncio.to_thread(read_all, apis, not feed)
+        everything, failed = await asyncio.to_thread(read_all, apis, not feed)
+        counted = totals()
+        found_figures = {key: text for found in everything
+                         for key, text in figures(found, counted).items()}
         found_figures.update(target_figures(targets(), {(h.account, h.region)
                                                          for h in everything}))
     except Refused as refused:

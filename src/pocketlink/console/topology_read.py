@@ -1,24 +1,28 @@
-"""What the topology page draws, read with the AWS API: ``read_all`` gives accounts'
-``Holdings`` (one account in one region each) and their live figures
+"""What the topology page draws: ``read_all`` gives accounts' ``Holdings`` (one account
+in one region each), read with the AWS API, and ``figures`` their live figures
 (console/topology_build.py turns them into the picture's model).
 
-The console uses the AWS API and nothing else: every read is a call a CLI would send
-(EC2's and ELBv2's Describe calls, CloudWatch's GetMetricData), made with botocore and
-signed with the account's key: the console's own clients (console/aws.py), which hand
-the signed request to the gateway in process. The calls block: the page makes them from
-worker threads (console/topology_page.py), a few at once, in three waves (the lists, then
-what they name: listeners, target health, connections; then the figures); each runs on
-the event loop, so the loop is never held by more than one call.
+The console reads its accounts with the AWS API: every read is a call a CLI would send
+(EC2's and ELBv2's Describe calls), made with botocore and signed with the account's key:
+the console's own clients (console/aws.py), which hand the signed request to the gateway
+in process. The calls block: the page makes them from worker threads
+(console/topology_page.py), a few at once, in two waves (the lists, then what they name:
+listeners, target health, connections); each runs on the event loop, so the loop is
+never held by more than one call.
 
-Figures are CloudWatch's, which the sampler writes every second (metrics/sampler.py), so
-a GetMetricData Sum over one period spanning CloudWatch's whole retention is each count
-since it began, up to the last second: flows (NewConnections, NewFlowCount) and bytes
-(BytesProcessed, ProcessedBytes) per endpoint, per endpoint and subnet (each ENI), per
-endpoint service and its endpoints, and per NLB. No AWS API has figures per target
-(CloudWatch's NLB metrics stop at the target group): those, flows ended and bytes per
-target address and port of a target group, are read from the data plane's counters in
-process (dataplane/hyperplane.py ``target_counts``, ``target_figures`` here), only for
-the target groups of the accounts the API has just answered for.
+Figures are the ones the sampler writes to CloudWatch every second (metrics/sampler.py),
+read where the sampler keeps their running sums (its ``totals``, since the daemon
+started, under each metric's finest dimensions: a coarser figure is their sum), once a
+page, not through GetMetricData: a Sum of hundreds of queries over CloudWatch's whole
+retention was half of the page's time (docs/console-topology.md, "Limits"). Flows
+(NewConnections, NewFlowCount) and bytes (BytesProcessed, ProcessedBytes) per endpoint,
+per endpoint and subnet (each ENI), per endpoint service and its endpoints, and per NLB,
+with the dimensions CloudWatch has them under; only for the resources the API has just
+shown the account. No AWS API has figures per target (CloudWatch's NLB metrics stop at
+the target group): those, flows ended and bytes per target address and port of a target
+group, are read from the data plane's counters in process (dataplane/hyperplane.py
+``target_counts``, ``target_figures`` here), only for the target groups of the accounts
+the API has just answered for.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -34,10 +37,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pocketlink.console.aws import Clients
 from pocketlink.console.topology import figure_text
+from pocketlink.metrics.store import Metric
 
-# CloudWatch keeps points 455 days (metrics/store.py RETENTION): one period of that is all.
-RETENTION = timedelta(days=455)
-MAX_QUERIES = 500  # GetMetricData's limit per request
+Totals = dict[Metric, tuple[float, str]]  # the sampler's counts since the daemon started
 
 
 @dataclass(frozen=True)
@@ -171,12 +173,11 @@ def _listing(api: Api, found: Holdings, name: str, listing: Listing) -> Call:
 
 
 def read_all(apis: list[Api], whole: bool = True
-             ) -> tuple[list[Holdings], dict[str, str], dict[tuple[str, str], Exception]]:
-    """Every account's holdings and their figures, and the accounts whose calls failed;
-    without ``whole`` only what the figures need (the feed's reads, every second or two).
-    Blocking: made from a worker thread."""
+             ) -> tuple[list[Holdings], dict[tuple[str, str], Exception]]:
+    """Every account's holdings, and the accounts whose calls failed; without ``whole``
+    only what the figures need (the feed's reads, every second or two). Blocking: made
+    from a worker thread."""
     found = {(api.account, api.region): Holdings(api.account, api.region) for api in apis}
-    collected: dict[str, str] = {}
     with ThreadPoolExecutor(CALLS_AT_ONCE, thread_name_prefix="topology") as pool:
         reading = _Reading(pool)
         lists = {**_FIGURED, **(_DRAWN if whole else {})}
@@ -190,10 +191,7 @@ def read_all(apis: list[Api], whole: bool = True
             if whole:
                 second += _details(api, holdings)
         reading.wave(second)
-        reading.wave([(api, partial(figures, api, found[(api.account, api.region)]),
-                       collected.update) for api in apis])
-    return ([h for key, h in found.items() if key not in reading.failed], collected,
-            reading.failed)
+    return [h for key, h in found.items() if key not in reading.failed], reading.failed
 
 
 def _details(api: Api, found: Holdings) -> list[Call]:
@@ -298,25 +296,26 @@ def _queries(found: Holdings) -> list[tuple[str, tuple[str, str, str], dict[str,
     return wanted
 
 
-def figures(api: Api, found: Holdings) -> dict[str, str]:
-    """Each figure key's text now (flows and bytes since CloudWatch began keeping them)."""
-    wanted = _queries(found)
-    end = datetime.now(UTC) + timedelta(seconds=1)
-    period = int(RETENTION.total_seconds())
-    metric_queries = []
-    for index, (_, (namespace, flows, processed), dims) in enumerate(wanted):
-        for name, kind in ((flows, "f"), (processed, "b")):
-            metric_queries.append({"Id": f"{kind}{index}", "ReturnData": True, "MetricStat": {
-                "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": [
-                    {"Name": k, "Value": v} for k, v in dims.items()]},
-                "Period": period, "Stat": "Sum"}})
-    sums: dict[str, float] = {}
-    cloudwatch = api.client("cloudwatch")
-    for first in range(0, len(metric_queries), MAX_QUERIES):
-        answer = cloudwatch.get_metric_data(
-            MetricDataQueries=metric_queries[first:first + MAX_QUERIES],
-            StartTime=end - RETENTION, EndTime=end)
-        for result in answer["MetricDataResults"]:
-            sums[result["Id"]] = sum(result["Values"])
-    return {key: figure_text(sums.get(f"f{index}", 0), sums.get(f"b{index}", 0))
-            for index, (key, _, _) in enumerate(wanted)}
+# The dimension every view of a namespace's metrics has: what a figure's sums are found by.
+_ANCHORS = {"AWS/PrivateLinkEndpoints": "VPC Endpoint Id", "AWS/PrivateLinkServices": "Service Id",
+            "AWS/NetworkELB": "LoadBalancer"}
+
+
+def figures(found: Holdings, totals: Totals) -> dict[str, str]:
+    """Each figure key's text now: its flows and bytes since the daemon started. The
+    sampler sums each metric under its finest dimensions only (an endpoint's per subnet,
+    a service's per endpoint, an NLB's per zone, as its ``totals``); a coarser figure is
+    the sum of the finest ones under it, as CloudWatch's is."""
+    sums: dict[tuple[str, str, str], list[tuple[dict[str, str], float]]] = {}
+    for metric, (value, _) in totals.items():
+        anchor = _ANCHORS.get(metric.namespace)
+        if (metric.account, metric.region) == (found.account, found.region) and anchor:
+            sums.setdefault((metric.namespace, metric.name, metric.dimensions.get(anchor, "")),
+                            []).append((metric.dimensions, value))
+
+    def total(namespace: str, name: str, dims: dict[str, str]) -> float:
+        return sum(value for finest, value in sums.get((namespace, name,
+                                                        dims[_ANCHORS[namespace]]), [])
+                   if dims.items() <= finest.items())
+    return {key: figure_text(total(namespace, flows, dims), total(namespace, processed, dims))
+            for key, (namespace, flows, processed), dims in _queries(found)}

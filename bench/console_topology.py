@@ -1,0 +1,170 @@
+"""The console's topology page with 100 endpoints: how long it takes to render, p50 and
+p99, for the provider's view, one consumer's and the whole machine's, and its figures'
+feed; optionally two pocketlink trees side by side, interleaved, in the same period.
+
+Why: issue 11 asks that pages render in under 200 ms with 100 endpoints. The topology
+page is the console's heaviest: every account's Describe calls, then one GetMetricData
+of every figure, then the model, the layout and the SVG (docs/console-topology.md).
+
+The world, made with the API on an API-only daemon (``--no-network``: no root needed): a
+provider VPC with two subnets, an internal NLB with a listener and a target group, an
+endpoint service that needs no acceptance; four consumer accounts, each with a VPC of two
+subnets and a quarter of the endpoints (``--endpoints``, 100) to the service.
+
+Run: ``python3 bench/console_topology.py [--endpoints 100] [--rounds 12] [--source DIR
+...] [--json FILE]``. Each ``--source`` (a pocketlink tree's ``src``) gets a daemon of its
+own, world and all; their pages are fetched in turns (one of each page, then again), so a
+change in the machine's load falls on both alike. Each daemon is started on free loopback
+ports with a fresh state file in a temp dir, and stopped by its own pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import Daemon
+
+from pocketlink.polling import wait_for
+
+PROVIDER = "111111111111"
+CONSUMERS = ("222222222222", "333333333333", "444444444444", "555555555555")
+ZONE_IDS = ("use1-az1", "use1-az2")
+ROOT = "/_pocketlink/console"
+
+
+def build(daemon: Daemon, count: int) -> None:
+    ec2, elbv2 = daemon.client("ec2", PROVIDER), daemon.client("elbv2", PROVIDER)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24",
+                                 AvailabilityZoneId=zone)["Subnet"]["SubnetId"]
+               for n, zone in enumerate(ZONE_IDS)]
+    [balancer] = elbv2.create_load_balancer(Name="bench-nlb", Type="network", Scheme="internal",
+                                            Subnets=subnets)["LoadBalancers"]
+    [group] = elbv2.create_target_group(Name="bench-tg", Protocol="TCP", Port=80, VpcId=vpc,
+                                        TargetType="ip")["TargetGroups"]
+    elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                           Targets=[{"Id": "10.0.0.10"}, {"Id": "10.0.1.10"}])
+    elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP", Port=80,
+                          DefaultActions=[{"Type": "forward",
+                                           "TargetGroupArn": group["TargetGroupArn"]}])
+    service = ec2.create_vpc_endpoint_service_configuration(
+        NetworkLoadBalancerArns=[balancer["LoadBalancerArn"]],
+        AcceptanceRequired=False)["ServiceConfiguration"]
+    ec2.modify_vpc_endpoint_service_permissions(
+        ServiceId=service["ServiceId"],
+        AddAllowedPrincipals=[f"arn:aws:iam::{c}:root" for c in CONSUMERS])
+    share = -(-count // len(CONSUMERS))
+    made = 0
+    for n, account in enumerate(CONSUMERS):
+        consumer = daemon.client("ec2", account)
+        consumer_vpc = consumer.create_vpc(CidrBlock=f"10.{n + 1}.0.0/16")["Vpc"]["VpcId"]
+        consumer_subnets = [consumer.create_subnet(
+            VpcId=consumer_vpc, CidrBlock=f"10.{n + 1}.{s}.0/24",
+            AvailabilityZoneId=zone)["Subnet"]["SubnetId"] for s, zone in enumerate(ZONE_IDS)]
+        for _ in range(min(share, count - made)):
+            consumer.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=consumer_vpc,
+                                         ServiceName=service["ServiceName"],
+                                         SubnetIds=consumer_subnets)
+            made += 1
+    for account in CONSUMERS:
+        consumer = daemon.client("ec2", account)
+        wait_for(lambda c=consumer: all(e["State"] == "available" for e in
+                                        c.describe_vpc_endpoints()["VpcEndpoints"]),
+                 "the endpoints available", timeout=120)
+
+
+PAGES = {  # name -> (account of the session cookie, path)
+    "provider": (PROVIDER, "topology"),
+    "consumer": (CONSUMERS[0], "topology"),
+    "machine": (PROVIDER, "topology?scope=machine"),
+    "provider feed": (PROVIDER, "topology.json"),
+}
+
+
+class Fetcher:
+    """One daemon's pages, with the session cookie, each on a connection of its own (the
+    daemon closes an idle kept-alive one while the other daemon's page is fetched)."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self.times: dict[str, list[float]] = {name: [] for name in PAGES}
+
+    def fetch(self, name: str, keep: bool = True) -> None:
+        account, path = PAGES[name]
+        cookie = {"Cookie": f"pocketlink_console=a={account}&r=us-east-1"}
+        connection = http.client.HTTPConnection("127.0.0.1", self.daemon.port, timeout=60)
+        started = time.perf_counter()
+        connection.request("GET", f"{ROOT}/{path}", headers=cookie)
+        response = connection.getresponse()
+        body = response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        connection.close()
+        if response.status != 200 or b'role="alert"' in body:
+            raise SystemExit(f"{path}: HTTP {response.status} {body[-600:]!r}")
+        if keep:
+            self.times[name].append(elapsed)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoints", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--source", type=Path, action="append", default=[],
+                        help="a pocketlink tree's src to run (repeat to compare); "
+                             "default: the installed one")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    sources: list[Path | None] = list(args.source) or [None]
+    with tempfile.TemporaryDirectory(prefix="pocketlink-topology-bench-") as folder:
+        daemons = [Daemon(state=Path(folder) / f"state{n}.db", log=Path(folder) / f"d{n}.log",
+                          args=["--no-network", "--max-request-rate", "1000000"], source=src)
+                   for n, src in enumerate(sources)]
+        try:
+            fetchers = []
+            for daemon in daemons:
+                daemon.start()
+                print(f"*** {daemon.describe()}: {args.endpoints} endpoints, made with the API")
+                build(daemon, args.endpoints)
+                fetchers.append(Fetcher(daemon))
+            for fetcher in fetchers:  # the first fetch makes each account's clients
+                for name in PAGES:
+                    fetcher.fetch(name, keep=False)
+            for _ in range(args.rounds):
+                for name in PAGES:
+                    for fetcher in fetchers:
+                        fetcher.fetch(name)
+            load = os.getloadavg()
+        finally:
+            for daemon in daemons:
+                if daemon.process is not None:
+                    daemon.stop()
+    results = {}
+    print(f"\nload average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}; p50 / p99 ms")
+    print(f"{'page':16}" + "".join(f"{str(s or 'installed')[-30:]:>34}" for s in sources))
+    for name in PAGES:
+        row = [(statistics.median(f.times[name]), percentile(f.times[name], 0.99))
+               for f in fetchers]
+        results[name] = {str(s or "installed"): {"p50": p50, "p99": p99}
+                         for s, (p50, p99) in zip(sources, row, strict=True)}
+        print(f"{name:16}" + "".join(f"{p50:>24.1f} / {p99:7.1f}" for p50, p99 in row))
+    if args.json:
+        args.json.write_text(json.dumps({"endpoints": args.endpoints, "load": load,
+                                         "pages": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
