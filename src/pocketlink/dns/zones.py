@@ -47,8 +47,9 @@ class Zone:
     weighted: dict[dns.name.Name, dict[int, list[tuple[int, dns.rrset.RRset]]]] = \
         field(default_factory=dict)
     _ancestors: set[dns.name.Name] | None = field(default=None, repr=False, compare=False)
-    # (owner, type) -> the record set as it was added, in text: its plain form. Written back
-    # from the parsed objects it took most of a build (every value's to_text, each change).
+    # (owner, type) -> the record set as it was added, in text: its plain form, one for each
+    # of ``nodes``' sets. Written back from the parsed objects it took most of a build
+    # (every value's to_text, each change).
     _texts: dict[tuple[dns.name.Name, int], list] = field(default_factory=dict, repr=False,
                                                           compare=False)
 
@@ -129,8 +130,7 @@ class Zone:
     def plain(self) -> dict:
         """The zone as JSON takes it (the daemon ships zones to its DNS process this way)."""
         return {"origin": self.origin.to_text(),
-                "records": [self._texts[owner, rdtype] for owner, types in self.nodes.items()
-                            for rdtype in types],
+                "records": list(self._texts.values()),
                 "aliases": [[owner.to_text(), dns.rdatatype.to_text(rdtype), target.to_text()]
                             for owner, types in self.aliases.items()
                             for rdtype, target in types.items()],

@@ -192,9 +192,9 @@ def plan_router(spec: RouterSpec, loaded: str | None = None, held: Observed | No
     """The router's actions; ``loaded``: the digest of the ruleset this daemon loaded there
     last, taken as observed (asking nft costs a process), or None to ask. ``held``: what
     this daemon's last run left there, taken as observed (the netlink dumps, decoded in
-    Python, were most of a run while endpoints were created by the hundred) where nothing
-    else changes the router: no uplink, no peering or transit gateway link, whose other
-    ends other runs make."""
+    Python, were most of a run while endpoints were created by the hundred; the caller
+    reads the kernel after applying) where nothing else changes the router: no uplink, no
+    peering or transit gateway link, whose other ends other runs make."""
     alone = spec.uplink is None and not spec.peerings
     if held is not None and alone:
         return diff_router(spec, held), held

@@ -15,9 +15,10 @@ Nouns, one job each:
   resolvers come back before the network is looked at again, so that traffic resumes at
   once.
 - ``NetworkReconciler`` (network.py): one worker per VPC (its router and its instances),
-  so that one broken or slow VPC holds up no other; each run observes the kernel (a router
-  that links to no other namespace: on the key's timer, else what its last run left), plans
-  with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a
+  so that one broken or slow VPC holds up no other; each run observes the kernel, plans
+  with the pure ``network.changes.diff_*`` and applies (``network.kernel``; a router that
+  links to no other namespace applies what its last run left makes due first, and reads
+  the kernel after); a run with a
   failed action records nothing as applied and is retried after a back-off; each key looks
   again at everything on its own timer (about a minute, spread), not all at one moment.
 - ``Change``, ``set_fields`` (changes.py): what a due transition does to the store.
