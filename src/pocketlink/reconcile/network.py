@@ -100,7 +100,7 @@ class NetworkReconciler:
         self._keys: dict[str, _Key] = {}
         self._applied: dict[str, tuple[object, int | None]] = {}  # namespace -> (spec, inode)
         # namespace -> (what this daemon's last run there left, inode): the next run plans
-        # from it rather than reading the kernel again (kernel.plan_router says where).
+        # from it first, and reads the kernel after applying (kernel.plan_router says where).
         self._held: dict[str, tuple[Observed, int | None]] = {}
         self._foreign: dict[str, int] = {}  # namespaces of other daemons, by _entries' inode
         # What a past life left: its routers hold their addresses already.
