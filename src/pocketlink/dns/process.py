@@ -11,8 +11,8 @@ process of its own the DNS has its own loop and its own core's worth of time.
   queries the kernel queued meanwhile are still there, and a stub's retry finds an answer.
 - Zones: a *view* is what one server answers from (``public``, or a VPC id), built by the
   zone builders (public.py, vpc.py) when the store changed, at most every ``gap`` seconds
-  (four times the time the last build took, at least PUBLISH_GAP: building never takes more
-  than a fifth of the loop). Each zone travels in its plain form (the texts its records were
+  (twice the time the last build took, at least PUBLISH_GAP: building never takes more than
+  a third of the loop). Each zone travels in its plain form (the texts its records were
   added with, not written back from dnspython's objects), under an id that is a hash of
   its content, once: a view is shipped as its zones' ids, and only when those changed, so
   a change in one VPC ships that VPC's view and the zones that are new, not the others'.
@@ -43,9 +43,6 @@ from pocketlink.store import Store
 log = logging.getLogger("pocketlink.dns")
 
 PUBLISH_GAP = 0.05  # seconds between two shipments of zones, at least
-# The most of the loop's time that building takes in a flood of changes: the loop also
-# binds the new endpoints' listeners, whose first byte waits for it (bench/endpoints_ready.py).
-BUILD_SHARE = 0.2
 SYNC_TIMEOUT = 2.0  # how long ``current()`` waits for the child
 STOP_TIMEOUT = 5.0
 RESTART_PAUSE = 0.2
@@ -192,7 +189,7 @@ class DnsProcess:
         if changed or dropped:
             self._ship({"zones": new, "views": changed, "dropped": dropped})
         self._synced.set()  # built: whoever waits for it looks again
-        self._gap = max(PUBLISH_GAP, (1 / BUILD_SHARE - 1) * (time.perf_counter() - started))
+        self._gap = max(PUBLISH_GAP, 2 * (time.perf_counter() - started))
         self._next = loop.time() + self._gap
 
     def _publish_one(self, name: str) -> None:
