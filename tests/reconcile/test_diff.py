@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from pocketlink.network.changes import (
+    COUNT_FLOWS,
     HOST_SYSCTLS,
     MAIN_TABLE,
     ROUTER_SYSCTLS,
@@ -29,6 +30,7 @@ from pocketlink.network.changes import (
     SetLink,
     SetSysctl,
     WriteResolvConf,
+    after,
     diff_host,
     diff_router,
 )
@@ -167,3 +169,62 @@ def test_a_gateway_endpoints_route_is_a_local_route_of_its_subnets_table() -> No
     held = converged_router(routes=converged_router().routes | {local})
     assert diff_router(router, held) == []
     assert diff_router(ROUTER, held) == [DeleteRoute(NS, local)]
+
+
+# --- after: what a namespace holds once its actions held -----------------------------------
+ENDPOINT = dataclasses.replace(BRIDGE, addresses=("10.0.1.1/24", "10.0.1.9/24"))
+RULESET2 = RULESET.replace("0123456789abcdef", "fedcba9876543210")
+
+
+@pytest.mark.parametrize(("held", "spec"), [
+    (converged_router(), ROUTER),
+    # A new endpoint's ENI and its groups.
+    (converged_router(), dataclasses.replace(ROUTER, bridges=(ENDPOINT,), ruleset=RULESET2)),
+    # The same one deleted again, a route moved, a rule missing, a sysctl off.
+    (converged_router(links={**converged_router().links,
+                             BRIDGE.name: Link(True, frozenset({"10.0.1.1/24", "10.0.1.9/24"}))},
+                      routes=frozenset({Route(10_001, "10.9.0.0/16", "10.0.1.6"),
+                                        Route(10_001, "10.8.0.0/16", None, True)}),
+                      rules=frozenset({(socket.AF_INET, BRIDGE.name, 10_001)}),
+                      sysctls={**dict(ROUTER_SYSCTLS), "net/ipv4/ip_forward": "0"}), ROUTER),
+    # A router built whole.
+    (Observed(exists=False), ROUTER),
+    # A second subnet's bridge, new.
+    (converged_router(), dataclasses.replace(ROUTER, bridges=(
+        BRIDGE, BridgeSpec("plb0000000002", "subnet-2", ("10.0.2.1/24",), 10_002)))),
+])
+def test_a_router_planned_from_what_its_last_run_left_needs_nothing_more(held, spec) -> None:
+    """``after`` is the state ``diff_router`` planned for: planning again from it finds
+    nothing to do (what the next run of a router that links to no other namespace plans
+    from, instead of reading the kernel)."""
+    actions = diff_router(spec, held)
+    left = after(NS, held, actions)
+    assert left is not None
+    # Only the sysctl a new namespace's kernel may not have yet is set again.
+    assert diff_router(spec, left) == ([SetSysctl(NS, *COUNT_FLOWS[0])]
+                                       if CreateNamespace(NS) in actions else [])
+
+
+def test_a_new_endpoint_planned_from_what_the_last_run_left_is_its_address_and_groups(
+        ) -> None:
+    left = after(NS, converged_router(), diff_router(ROUTER, converged_router()))
+    assert left is not None
+    assert diff_router(dataclasses.replace(ROUTER, bridges=(ENDPOINT,), ruleset=RULESET2),
+                       left) == [LoadRuleset(NS, RULESET2),
+                                 AddAddress(NS, BRIDGE.name, "10.0.1.9/24"),
+                                 Announce(NS, BRIDGE.name, "10.0.1.9/24")]
+
+
+@pytest.mark.parametrize("actions", [
+    [AddVeth(NS, "plv0000000002", "pl-i-2", "02:00:00:00:00:02")],
+    [LoadRuleset(NS, RULESET), AddAddress("pl-vpc-2", BRIDGE.name, "10.0.1.9/24")],
+    [SetLink(NS, "plb0000000099")],  # a link it does not know of
+])
+def test_what_after_cannot_write_down_sends_the_next_run_to_the_kernel(actions) -> None:
+    assert after(NS, converged_router(), actions) is None
+
+
+def test_a_sysctl_the_kernel_may_not_have_yet_is_left_unknown() -> None:
+    [(key, value)] = COUNT_FLOWS
+    left = after(NS, converged_router(), [SetSysctl(NS, key, value)])
+    assert left is not None and key not in left.sysctls

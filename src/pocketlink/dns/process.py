@@ -12,7 +12,8 @@ process of its own the DNS has its own loop and its own core's worth of time.
 - Zones: a *view* is what one server answers from (``public``, or a VPC id), built by the
   zone builders (public.py, vpc.py) when the store changed, at most every ``gap`` seconds
   (twice the time the last build took, at least PUBLISH_GAP: building never takes more than
-  a third of the loop). Each zone travels in its plain form, under an id that is a hash of
+  a third of the loop). Each zone travels in its plain form (the texts its records were
+  added with, not written back from dnspython's objects), under an id that is a hash of
   its content, once: a view is shipped as its zones' ids, and only when those changed, so
   a change in one VPC ships that VPC's view and the zones that are new, not the others'.
   A shipment is versioned; ``current()`` waits until the child answers from the store as

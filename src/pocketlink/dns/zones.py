@@ -47,6 +47,11 @@ class Zone:
     weighted: dict[dns.name.Name, dict[int, list[tuple[int, dns.rrset.RRset]]]] = \
         field(default_factory=dict)
     _ancestors: set[dns.name.Name] | None = field(default=None, repr=False, compare=False)
+    # (owner, type) -> the record set as it was added, in text: its plain form, one for each
+    # of ``nodes``' sets. Written back from the parsed objects it took most of a build
+    # (every value's to_text, each change).
+    _texts: dict[tuple[dns.name.Name, int], list] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     def add(self, name: str, rtype: str, ttl: int, values: list[str]) -> None:
         owner = _name(name)
@@ -56,6 +61,7 @@ class Zone:
             log.warning("skipping %s %s in %s: %s", name, rtype, self.origin, error)
             return
         self.nodes.setdefault(owner, {})[rrset.rdtype] = rrset
+        self._texts[owner, rrset.rdtype] = [name, rtype, ttl, list(values)]
         self._ancestors = None
 
     def add_weighted(self, name: str, rtype: str, choices: list[tuple[int, int, list[str]]]) \
@@ -124,10 +130,7 @@ class Zone:
     def plain(self) -> dict:
         """The zone as JSON takes it (the daemon ships zones to its DNS process this way)."""
         return {"origin": self.origin.to_text(),
-                "records": [[owner.to_text(), dns.rdatatype.to_text(rdtype), rrset.ttl,
-                             [rdata.to_text() for rdata in rrset]]
-                            for owner, types in self.nodes.items()
-                            for rdtype, rrset in types.items()],
+                "records": list(self._texts.values()),
                 "aliases": [[owner.to_text(), dns.rdatatype.to_text(rdtype), target.to_text()]
                             for owner, types in self.aliases.items()
                             for rdtype, target in types.items()],

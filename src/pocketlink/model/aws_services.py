@@ -193,11 +193,13 @@ def public_addresses(region: str, short: str) -> tuple[str, str]:
     return str(ipaddress.IPv4Address(ipv4)), str(ipv6)
 
 
-def gateway_prefix_lists(region: str) -> list[PrefixList]:
-    """The AWS-managed prefix lists of the gateway services in ``region``."""
+@cache
+def gateway_prefix_lists(region: str) -> tuple[PrefixList, ...]:
+    """The AWS-managed prefix lists of the gateway services in ``region``; made once (each
+    reconcile pass asks for every VPC's)."""
     lists = []
     for service in (s for s in AWS_SERVICES if "Gateway" in s.types):
         digest = hashlib.sha256(f"{region}/{service.short}".encode()).digest()
         cidrs = (str(gateway_network(region, service.short)),)
         lists.append(PrefixList(f"pl-{digest[1:5].hex()}", service.name(region), cidrs))
-    return lists
+    return tuple(lists)

@@ -4,13 +4,17 @@
 routes, the loaded ruleset's digest, sysctls); ``diff_router`` and ``diff_host`` compare it
 with a ``RouterSpec`` or ``HostSpec`` and return the ``Action``s that close the gap, in the
 order they must run; ``kernel.apply`` runs them. Keeping the middle step pure is what lets
-the planners be tested table-driven, without root (tests/reconcile).
+the planners be tested table-driven, without root (tests/reconcile). ``after`` is the
+other way round: what a namespace holds once a list of actions held, so that the next run
+of a router can plan from what its own last run left instead of reading the kernel again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pocketlink.network import names
@@ -233,6 +237,61 @@ def network(destination: str) -> str:
 
 def family(address: str) -> int:
     return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
+# --- after --------------------------------------------------------------------------------
+def after(namespace: str, observed: Observed, actions: Iterable[Action]) -> Observed | None:
+    """What ``namespace`` holds once every one of ``actions`` held, from ``observed`` (what
+    it held before them); None where an action's effect is not written down here (a veth
+    pair, another namespace's change, a table of its own): the kernel is asked again then.
+    A new namespace holds only its loopback, down. A sysctl the kernel may not have yet
+    (COUNT_FLOWS: conntrack loads with the first ruleset that names it) is left unknown,
+    so that it is set again."""
+    links, rules, routes = dict(observed.links), set(observed.rules), set(observed.routes)
+    sysctls, ruleset = dict(observed.sysctls), observed.ruleset
+    for action in actions:
+        if action.namespace != namespace:
+            return None
+        match action:
+            case CreateNamespace():
+                observed = Observed(exists=True)
+                links, rules, routes = {"lo": Link(False, frozenset())}, set(), set()
+                sysctls, ruleset = {}, None
+            case SetSysctl(key=key, value=value):
+                if (key, value) in COUNT_FLOWS:
+                    sysctls.pop(key, None)
+                else:
+                    sysctls[key] = value
+            case LoadRuleset(ruleset=text):
+                ruleset = digest_of(text)
+            case AddBridge(name=name):
+                links[name] = Link(False, frozenset())
+            case DeleteLink(name=name):
+                links.pop(name, None)
+            case SetLink(name=name, master=master) if name in links:
+                link = links[name]
+                links[name] = Link(True, link.addresses, master or link.master)
+            case AddAddress(link=name, address=address) if name in links:
+                link = links[name]
+                links[name] = dataclasses.replace(link, addresses=link.addresses | {address})
+            case DeleteAddress(link=name, address=address) if name in links:
+                link = links[name]
+                links[name] = dataclasses.replace(link, addresses=link.addresses - {address})
+            case Announce():
+                pass
+            case AddRule(family=fam, bridge=bridge, table=table):
+                rules.add((fam, bridge, table))
+            case DeleteRule(family=fam, bridge=bridge, table=table):
+                rules.discard((fam, bridge, table))
+            case ReplaceRoute(route=route):
+                routes = {r for r in routes if (r.table, r.destination) !=
+                          (route.table, route.destination)} | {route}
+            case DeleteRoute(route=route):
+                routes.discard(route)
+            case _:
+                return None
+    return dataclasses.replace(observed, links=links, rules=frozenset(rules),
+                               routes=frozenset(routes), sysctls=sysctls, ruleset=ruleset)
 
 
 # --- diff ---------------------------------------------------------------------------------

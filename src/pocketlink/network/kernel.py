@@ -182,9 +182,22 @@ def _with_ruleset(observed: Observed, loaded: str | None) -> Observed:
     return dataclasses.replace(observed, ruleset=loaded) if loaded else observed
 
 
-def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
+# What a plan returns: its actions, and what it planned from when the next run may plan
+# from that again (``changes.after``), else None.
+Planned = tuple[list[Action], Observed | None]
+
+
+def plan_router(spec: RouterSpec, loaded: str | None = None, held: Observed | None = None
+                ) -> Planned:
     """The router's actions; ``loaded``: the digest of the ruleset this daemon loaded there
-    last, taken as observed (asking nft costs a process), or None to ask."""
+    last, taken as observed (asking nft costs a process), or None to ask. ``held``: what
+    this daemon's last run left there, taken as observed (the netlink dumps, decoded in
+    Python, were most of a run while endpoints were created by the hundred; the caller
+    reads the kernel after applying) where nothing else changes the router: no uplink, no
+    peering or transit gateway link, whose other ends other runs make."""
+    alone = spec.uplink is None and not spec.peerings
+    if held is not None and alone:
+        return diff_router(spec, held), held
     observed = observe(spec.namespace, {b.table for b in spec.bridges} |
                        {r.table for r in spec.routes} | {t for _, t in spec.ingress},
                        ruleset=not loaded)
@@ -196,19 +209,21 @@ def plan_router(spec: RouterSpec, loaded: str | None = None) -> list[Action]:
             internet = observe(spec.uplink.internet, ruleset=False, devices=True)
     neighbours = frozenset(link.peer_namespace for link in spec.peerings
                            if netns.inode(link.peer_namespace) is not None)
-    return diff_router(spec, dataclasses.replace(_with_ruleset(observed, loaded),
-                                                 neighbours=neighbours), internet)
+    observed = dataclasses.replace(_with_ruleset(observed, loaded), neighbours=neighbours)
+    return diff_router(spec, observed, internet), observed if alone else None
 
 
-def plan_internet(spec: InternetSpec, loaded: str | None = None) -> list[Action]:
+def plan_internet(spec: InternetSpec, loaded: str | None = None, held: Observed | None = None
+                  ) -> Planned:
     observed = observe(spec.namespace, ruleset=not loaded, devices=True)
-    return diff_internet(spec, _with_ruleset(observed, loaded))
+    return diff_internet(spec, _with_ruleset(observed, loaded)), None
 
 
-def plan_host(spec: HostSpec, loaded: str | None = None) -> list[Action]:
+def plan_host(spec: HostSpec, loaded: str | None = None, held: Observed | None = None
+              ) -> Planned:
     router = observe(spec.router, ruleset=False)
     observed = observe(spec.namespace, (MAIN_TABLE,), ruleset=not loaded)
-    return diff_host(spec, _with_ruleset(observed, loaded), router)
+    return diff_host(spec, _with_ruleset(observed, loaded), router), None
 
 
 # --- apply --------------------------------------------------------------------------------

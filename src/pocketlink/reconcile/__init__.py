@@ -16,9 +16,11 @@ Nouns, one job each:
   once.
 - ``NetworkReconciler`` (network.py): one worker per VPC (its router and its instances),
   so that one broken or slow VPC holds up no other; each run observes the kernel, plans
-  with the pure ``network.changes.diff_*`` and applies (``network.kernel``); a run with a
-  failed action records nothing as applied and is retried after a back-off; each key looks
-  again at everything on its own timer (about a minute, spread), not all at one moment.
+  with the pure ``network.changes.diff_*`` and applies (``network.kernel``; a router that
+  links to no other namespace first applies what is due from what its last run left, and
+  reads the kernel after); a run with a failed action records nothing as applied and is
+  retried after a back-off; each key looks again at everything on its own timer (about a
+  minute, spread), not all at one moment.
 - ``Change``, ``set_fields`` (changes.py): what a due transition does to the store.
 - ``Resolvers`` (resolvers.py): the AmazonProvidedDNS of each VPC: its sockets, bound
   inside the VPC's router, served by the DNS process (dns/process.py); beside it, each
