@@ -291,6 +291,42 @@ def _private_dns_name(world: World, verify: bool) -> Callable[[], None]:
     return undo
 
 
+def _hostnames_off(world: World) -> Callable[[], None]:
+    """The verified name, private DNS off, and the consumer VPC's enableDnsHostnames off,
+    which private DNS needs first."""
+    undo = _private_dns_name(world, verify=True)
+    world.ec2(CONSUMER).modify_vpc_attribute(VpcId=world.consumer_vpc,
+                                             EnableDnsHostnames={"Value": False})
+    return undo
+
+
+def _rejected(world: World) -> Callable[[], None]:
+    """The verified name, the service requiring acceptance, and a second endpoint with
+    private DNS on, which the provider rejects. Undone after the case: whatever endpoint
+    the fixes made deleted, the service auto-accepting again, the name removed."""
+    undo_name, theirs = _private_dns_name(world, verify=True), world.ec2(CONSUMER)
+    world.ec2().modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                          AcceptanceRequired=True)
+    [first] = theirs.describe_vpc_endpoints(VpcEndpointIds=[world.endpoint_id])["VpcEndpoints"]
+    endpoint = theirs.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=world.consumer_vpc, PrivateDnsEnabled=True,
+        ServiceName=first["ServiceName"], SubnetIds=first["SubnetIds"])["VpcEndpoint"]
+    assert not world.ec2().reject_vpc_endpoint_connections(
+        ServiceId=world.service_id, VpcEndpointIds=[endpoint["VpcEndpointId"]])["Unsuccessful"]
+
+    def undo() -> None:
+        made = [e["VpcEndpointId"] for e in theirs.describe_vpc_endpoints(Filters=[
+            {"Name": "vpc-id", "Values": [world.consumer_vpc]}])["VpcEndpoints"]
+            if e["VpcEndpointId"] != world.endpoint_id
+            and e["State"] not in ("deleting", "deleted")]
+        if made:
+            theirs.delete_vpc_endpoints(VpcEndpointIds=made)
+        world.ec2().modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                              AcceptanceRequired=False)
+        undo_name()
+    return undo
+
+
 def _target_deregistered(world: World) -> None:
     """The only target deregistered: it drains (300 s, the default), and takes no flow."""
     world.daemon.client("elbv2", PROVIDER, REGION).deregister_targets(
@@ -338,6 +374,17 @@ CASES = {
     "private DNS name not verified": (
         lambda w: _private_dns_name(w, verify=False), {"DNS"},
         ("aws ec2 start-vpc-endpoint-service-private-dns-verification --service-id vpce-svc-",
+         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
+    # Two fixes: enableDnsHostnames on, then private DNS on.
+    "private DNS off, and enableDnsHostnames off": (
+        _hostnames_off, {"DNS"},
+        ("aws ec2 modify-vpc-attribute --vpc-id vpc-",
+         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
+    # Two: a rejected endpoint cannot be accepted again: delete it; then the world's own
+    # endpoint of the service may take the name, with private DNS on.
+    "endpoint rejected": (
+        _rejected, {"DNS"},
+        ("aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-",
          "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
     # Last: its fix opens the one port to the one address, which the cases before need not.
     "instance SG egress": (_client_egress_closed, {"instance SG egress"},

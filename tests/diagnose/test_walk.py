@@ -320,6 +320,19 @@ def test_every_failure_mode_has_its_mend():
     assert set(CASES) - set(MENDS) == {"nothing broken", "rejected"}
 
 
+def test_of_two_endpoints_the_name_is_the_one_with_private_dns(world):
+    """The world's endpoint with private DNS off, a second one with it on and rejected:
+    the name does not answer because of the second's state, and its fix is the second's."""
+    second = add_endpoint(world, 2, "rejected")
+    _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", False))(world)
+    _edit(VpcEndpoint, second.id, lambda e: setattr(e, "private_dns_enabled", True))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.failure is not None and found.failure.name == "DNS"
+    assert found.failure.fix is not None
+    assert found.failure.fix.command.startswith(
+        f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {second.id} ")
+
+
 def test_an_unhealthy_target_is_named_with_its_reason(world):
     _edit(TargetGroup, GROUP, lambda g: (setattr(g.targets[0], "health", "unhealthy"),
                                          setattr(g.targets[0], "health_reason",
