@@ -386,6 +386,10 @@ CASES = {
         _rejected, {"DNS"},
         ("aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-",
          "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
+    # Its kernel still completes handshakes (a TCP health check passes, as at AWS).
+    "the only target hung (fault)": (
+        _fault(lambda w: ["hang-target", "--instance", w.web]), {"fault"},
+        "pocketlink fault clear fault-"),
     # Last: its fix opens the one port to the one address, which the cases before need not.
     "instance SG egress": (_client_egress_closed, {"instance SG egress"},
                            "aws ec2 authorize-security-group-egress --group-id sg-"),
