@@ -199,9 +199,13 @@ def _nlb_group_closed(world: World) -> None:
             "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
 
 
-def _dns_support_off(world: World) -> None:
-    world.ec2(CONSUMER).modify_vpc_attribute(VpcId=world.consumer_vpc,
-                                             EnableDnsSupport={"Value": False})
+def _dns_support_off(world: World) -> Callable[[], None]:
+    """Turning support off turns enableDnsHostnames off too (as at AWS), which the printed
+    fix (support on) does not turn back on: undone after the case, for private DNS."""
+    theirs = world.ec2(CONSUMER)
+    theirs.modify_vpc_attribute(VpcId=world.consumer_vpc, EnableDnsSupport={"Value": False})
+    return lambda: theirs.modify_vpc_attribute(VpcId=world.consumer_vpc,
+                                               EnableDnsHostnames={"Value": True})
 
 
 def _fault(args: Callable[[World], list[str]]) -> Callable[[World], None]:
