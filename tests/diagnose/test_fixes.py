@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import shlex
 import subprocess
 import sys
@@ -48,6 +49,8 @@ class World:
     web_group: str
     listener_arn: str
     nlb_group: str  # the NLB's: it admits the consumer VPC, on PrivateLink traffic too
+    service_id: str
+    target_group_arn: str
 
     def ec2(self, account: str = PROVIDER):
         return self.daemon.client("ec2", account, REGION)
@@ -82,6 +85,17 @@ class World:
                    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+    def next_fix(self, done: str) -> tuple[str, str]:
+        """After a fix that is the first of two: waits until verdict and probe agree it is
+        still broken, with another fix printed; the account it names and that fix."""
+        def another() -> tuple[str, str] | None:
+            if (found := self.diagnose()).returncode != 1:
+                return None
+            fixes = [m.groups() for line in found.stdout.splitlines()
+                     if (m := FIX.search(line))]
+            return fixes[0] if fixes and fixes[0][1] != done else None
+        return wait_for(another, "the next fix printed", 90)
 
     def mended(self) -> str:
         done = wait_for(lambda: (d := self.diagnose()).returncode == 0 and d,
@@ -150,7 +164,8 @@ def world(make_daemon) -> World:
         {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
     made = World(daemon, zones[0][0], web, client, name, balancer["LoadBalancerArn"],
                  endpoint["VpcEndpointId"], consumer_vpc, default["GroupId"], group,
-                 listener["ListenerArn"], nlb_group)
+                 listener["ListenerArn"], nlb_group, service["ServiceId"],
+                 target_group["TargetGroupArn"])
     made.mended()
     return made
 
@@ -184,9 +199,13 @@ def _nlb_group_closed(world: World) -> None:
             "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
 
 
-def _dns_support_off(world: World) -> None:
-    world.ec2(CONSUMER).modify_vpc_attribute(VpcId=world.consumer_vpc,
-                                             EnableDnsSupport={"Value": False})
+def _dns_support_off(world: World) -> Callable[[], None]:
+    """Turning support off turns enableDnsHostnames off too (as at AWS), which the printed
+    fix (support on) does not turn back on: undone after the case, for private DNS."""
+    theirs = world.ec2(CONSUMER)
+    theirs.modify_vpc_attribute(VpcId=world.consumer_vpc, EnableDnsSupport={"Value": False})
+    return lambda: theirs.modify_vpc_attribute(VpcId=world.consumer_vpc,
+                                               EnableDnsHostnames={"Value": True})
 
 
 def _fault(args: Callable[[World], list[str]]) -> Callable[[World], None]:
@@ -219,7 +238,107 @@ def _cross_zone_off(world: World) -> None:
         Attributes=[{"Key": "load_balancing.cross_zone.enabled", "Value": "false"}])
 
 
-# failure mode: (how to break it, the hops that may name it, how its fix begins)
+def _awaiting_acceptance(world: World) -> Callable[[], None]:
+    """A second endpoint, asked for once the service requires acceptance: the client
+    dials its zonal name until the provider accepts. Undone after the case: the world's
+    own endpoint and name back, the service auto-accepting again."""
+    theirs, name = world.ec2(CONSUMER), world.name
+    world.ec2().modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                          AcceptanceRequired=True)
+    [first] = theirs.describe_vpc_endpoints(VpcEndpointIds=[world.endpoint_id])["VpcEndpoints"]
+    zone = name.split(".")[0].rsplit("-", 3)[-3:]  # the zone name the first name ends with
+    endpoint = theirs.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=world.consumer_vpc,
+        ServiceName=first["ServiceName"], SubnetIds=first["SubnetIds"])["VpcEndpoint"]
+    assert endpoint["State"] == "pendingAcceptance", endpoint["State"]
+    [world.name] = [e["DnsName"] for e in endpoint["DnsEntries"]
+                    if e["DnsName"].split(".")[0].endswith("-" + "-".join(zone))]
+
+    def undo() -> None:
+        world.name = name
+        theirs.delete_vpc_endpoints(VpcEndpointIds=[endpoint["VpcEndpointId"]])
+        world.ec2().modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                              AcceptanceRequired=False)
+    return undo
+
+
+def _private_dns_name(world: World, verify: bool) -> Callable[[], None]:
+    """Seed 000 section 3 on the world's service: a name in a public zone of the provider's
+    own, its TXT record published, verified if ``verify``; the client dials that name.
+    Undone after the case: private DNS off, the name removed, the zonal name back."""
+    ec2, route53 = world.ec2(), world.daemon.client("route53", PROVIDER, REGION)
+    zone = route53.create_hosted_zone(Name=f"t{secrets.token_hex(4)}.example.com",
+                                      CallerReference=secrets.token_hex(8))["HostedZone"]
+    private, name = "demoprivatelink." + zone["Name"].rstrip("."), world.name
+    ec2.modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                  PrivateDnsName=private)
+    [service] = ec2.describe_vpc_endpoint_service_configurations(
+        ServiceIds=[world.service_id])["ServiceConfigurations"]
+    config = service["PrivateDnsNameConfiguration"]
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": f"{config['Name']}.{private}", "Type": "TXT", "TTL": 300,
+            "ResourceRecords": [{"Value": f'"{config["Value"]}"'}]}}]})
+    if verify:
+        ec2.start_vpc_endpoint_service_private_dns_verification(ServiceId=world.service_id)
+        wait_for(lambda: ec2.describe_vpc_endpoint_service_configurations(
+            ServiceIds=[world.service_id])["ServiceConfigurations"][0][
+            "PrivateDnsNameConfiguration"]["State"] == "verified", "the name verified")
+    world.name = private
+
+    def undo() -> None:
+        world.name = name
+        world.ec2(CONSUMER).modify_vpc_endpoint(VpcEndpointId=world.endpoint_id,
+                                                PrivateDnsEnabled=False)
+        ec2.modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                      RemovePrivateDnsName=True)
+    return undo
+
+
+def _hostnames_off(world: World) -> Callable[[], None]:
+    """The verified name, private DNS off, and the consumer VPC's enableDnsHostnames off,
+    which private DNS needs first."""
+    undo = _private_dns_name(world, verify=True)
+    world.ec2(CONSUMER).modify_vpc_attribute(VpcId=world.consumer_vpc,
+                                             EnableDnsHostnames={"Value": False})
+    return undo
+
+
+def _rejected(world: World) -> Callable[[], None]:
+    """The verified name, the service requiring acceptance, and a second endpoint with
+    private DNS on, which the provider rejects. Undone after the case: whatever endpoint
+    the fixes made deleted, the service auto-accepting again, the name removed."""
+    undo_name, theirs = _private_dns_name(world, verify=True), world.ec2(CONSUMER)
+    world.ec2().modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                          AcceptanceRequired=True)
+    [first] = theirs.describe_vpc_endpoints(VpcEndpointIds=[world.endpoint_id])["VpcEndpoints"]
+    endpoint = theirs.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=world.consumer_vpc, PrivateDnsEnabled=True,
+        ServiceName=first["ServiceName"], SubnetIds=first["SubnetIds"])["VpcEndpoint"]
+    assert not world.ec2().reject_vpc_endpoint_connections(
+        ServiceId=world.service_id, VpcEndpointIds=[endpoint["VpcEndpointId"]])["Unsuccessful"]
+
+    def undo() -> None:
+        made = [e["VpcEndpointId"] for e in theirs.describe_vpc_endpoints(Filters=[
+            {"Name": "vpc-id", "Values": [world.consumer_vpc]}])["VpcEndpoints"]
+            if e["VpcEndpointId"] != world.endpoint_id
+            and e["State"] not in ("deleting", "deleted")]
+        if made:
+            theirs.delete_vpc_endpoints(VpcEndpointIds=made)
+        world.ec2().modify_vpc_endpoint_service_configuration(ServiceId=world.service_id,
+                                                              AcceptanceRequired=False)
+        undo_name()
+    return undo
+
+
+def _target_deregistered(world: World) -> None:
+    """The only target deregistered: it drains (300 s, the default), and takes no flow."""
+    world.daemon.client("elbv2", PROVIDER, REGION).deregister_targets(
+        TargetGroupArn=world.target_group_arn, Targets=[{"Id": world.web}])
+
+
+# failure mode: (how to break it (it may return how to undo the rest of what it built,
+# once mended), the hops that may name it, how its fix begins)
 CASES = {
     "endpoint SG": (_endpoint_group_closed, {"endpoint SG ingress"},
                     "aws ec2 authorize-security-group-ingress --group-id sg-"),
@@ -246,6 +365,35 @@ CASES = {
     # The health checks fail it a few seconds later: either hop names the group's fix.
     "NLB SG egress": (_nlb_egress_closed, {"NLB SG egress", "target health"},
                       "aws ec2 authorize-security-group-egress --group-id sg-"),
+    "endpoint awaiting acceptance": (
+        _awaiting_acceptance, {"endpoint state"},
+        "aws ec2 accept-vpc-endpoint-connections --service-id vpce-svc-"),
+    "no registered target (the last one draining)": (
+        _target_deregistered, {"target group"},
+        "aws elbv2 register-targets --target-group-arn arn:aws:elasticloadbalancing:"),
+    "private DNS off": (
+        lambda w: _private_dns_name(w, verify=True), {"DNS"},
+        "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-"),
+    # Two fixes, each printed in turn: verify the name, then turn private DNS on.
+    "private DNS name not verified": (
+        lambda w: _private_dns_name(w, verify=False), {"DNS"},
+        ("aws ec2 start-vpc-endpoint-service-private-dns-verification --service-id vpce-svc-",
+         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
+    # Two fixes: enableDnsHostnames on, then private DNS on.
+    "private DNS off, and enableDnsHostnames off": (
+        _hostnames_off, {"DNS"},
+        ("aws ec2 modify-vpc-attribute --vpc-id vpc-",
+         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
+    # Two: a rejected endpoint cannot be accepted again: delete it; then the world's own
+    # endpoint of the service may take the name, with private DNS on.
+    "endpoint rejected": (
+        _rejected, {"DNS"},
+        ("aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-",
+         "aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-")),
+    # Its kernel still completes handshakes (a TCP health check passes, as at AWS).
+    "the only target hung (fault)": (
+        _fault(lambda w: ["hang-target", "--instance", w.web]), {"fault"},
+        "pocketlink fault clear fault-"),
     # Last: its fix opens the one port to the one address, which the cases before need not.
     "instance SG egress": (_client_egress_closed, {"instance SG egress"},
                            "aws ec2 authorize-security-group-egress --group-id sg-"),
@@ -255,12 +403,21 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_the_printed_fix_makes_the_probe_pass(world, case):
     breaks, hops, fix = CASES[case]
-    breaks(world)
-    hop, account, command = world.broken()
-    assert hop in hops, (hop, command)
-    assert command.startswith(fix), command
-    world.run_fix(account, command)
-    assert "verdict: reachable" in world.mended()
+    undo = breaks(world)
+    try:
+        hop, account, command = world.broken()
+        assert hop in hops, (hop, command)
+        *steps, last = (fix,) if isinstance(fix, str) else fix
+        for step in steps:
+            assert command.startswith(step), command
+            world.run_fix(account, command)
+            account, command = world.next_fix(command)
+        assert command.startswith(last), command
+        world.run_fix(account, command)
+        assert "verdict: reachable" in world.mended()
+    finally:
+        if undo is not None:
+            undo()
 
 
 def test_a_port_nothing_listens_on_is_seen_in_the_targets_namespace(world):

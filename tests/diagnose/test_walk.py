@@ -22,9 +22,10 @@ from pocketlink.model.ec2 import (
     RouteTable,
     SecurityGroup,
     SecurityGroupRule,
+    Subnet,
     Vpc,
 )
-from pocketlink.model.elbv2 import Listener, LoadBalancer, LoadBalancerNode, Target, TargetGroup
+from pocketlink.model.elbv2 import Listener, LoadBalancer, Target, TargetGroup
 from pocketlink.model.faults import OWNER, Fault
 from pocketlink.model.internet import InternetGateway
 from pocketlink.model.peering import VpcPeeringConnection
@@ -121,7 +122,30 @@ def _both(*changes: Callable[[Store], None]) -> Callable[[Store], None]:
     return apply
 
 
+def _nodes_in_another_zone(store: Store) -> None:
+    """The NLB's node in usw2-az2 only (its subnets changed): the consumer VPC has a
+    subnet there too, for the endpoint to move to."""
+    with store.transaction() as tx:
+        for vpc, subnet, cidr in ((VPC, AZ2_SUBNET, "10.0"),
+                                  (PROVIDER_VPC, AZ2_PROVIDER_SUBNET, "10.1")):
+            tx.put(Subnet(**common(id=subnet, vpc_id=vpc, cidr_block=f"{cidr}.2.0/24",
+                                   availability_zone="us-west-2b",
+                                   availability_zone_id="usw2-az2")))
+        node = tx.edit(LoadBalancer, BALANCER).nodes[0]
+        node.subnet_id, node.availability_zone = AZ2_PROVIDER_SUBNET, "us-west-2b"
+
+
+def _endpoint_moved(store: Store) -> None:
+    """The printed fix, as ModifyVpcEndpoint does it: the endpoint's ENI now in usw2-az2."""
+    with store.transaction() as tx:
+        endpoint = tx.edit(VpcEndpoint, ENDPOINT)
+        endpoint.subnet_ids = [AZ2_SUBNET]
+        eni = tx.edit(NetworkInterface, endpoint.network_interface_ids[0])
+        eni.subnet_id, eni.availability_zone = AZ2_SUBNET, "us-west-2b"
+
+
 ENDPOINT = "vpce-00000000000000001"
+AZ2_SUBNET, AZ2_PROVIDER_SUBNET = "subnet-00000000000000003", "subnet-00000000000000004"
 TARGET_INSTANCE = "i-00000000000000009"
 CASES = {
     "nothing broken": (lambda s: None, None, None),
@@ -165,6 +189,11 @@ CASES = {
     "no registered target": (
         _edit(TargetGroup, GROUP, lambda g: g.targets.clear()),
         "target group", "register-targets"),
+    "no registered target, the last one draining": (
+        _edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "deregistered",
+                                                    "2026-01-01T00:00:00+00:00")),
+        "target group", f"register-targets --target-group-arn {GROUP} "
+                        "--targets Id=10.1.1.50,Port=80 "),
     "target unhealthy, its SG closed": (
         lambda s: (_edit(TargetGroup, GROUP, lambda g: setattr(g.targets[0], "health",
                                                                "unhealthy"))(s),
@@ -179,8 +208,9 @@ CASES = {
                                                     "us-west-2b")),
         "cross-zone", "modify-load-balancer-attributes"),
     "no NLB node in the endpoint's zone": (
-        _edit(LoadBalancer, BALANCER, lambda b: b.nodes.clear()),
-        "zone", f"set-subnets --load-balancer-arn {BALANCER} --subnets {PROVIDER_SUBNET} "),
+        _nodes_in_another_zone,
+        "zone", f"modify-vpc-endpoint --vpc-endpoint-id {ENDPOINT} --add-subnet-ids "
+                f"{AZ2_SUBNET} --remove-subnet-ids {SUBNET} "),
     "private DNS off, and enableDnsHostnames off": (
         _both(_edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", False)),
               _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_hostnames", False))),
@@ -251,6 +281,8 @@ MENDS: dict[str, Callable[[Store], None]] = {
                                                               cidr_ipv4="10.1.1.50/32"))),
     "no registered target": _edit(TargetGroup, GROUP, lambda g: g.targets.append(Target(
         id="10.1.1.50", port=80, availability_zone="us-west-2a", health="initial"))),
+    "no registered target, the last one draining": _edit(
+        TargetGroup, GROUP, lambda g: setattr(g.targets[0], "deregistered", None)),
     # The rule admits the node; the next health checks pass.
     "target unhealthy, its SG closed": _both(
         _edit(SecurityGroup, TARGET_SG, lambda g: g.rules.append(
@@ -260,10 +292,10 @@ MENDS: dict[str, Callable[[Store], None]] = {
         SecurityGroup, TARGET_SG, lambda g: g.rules.append(_rule(9, False,
                                                                cidr_ipv4="10.1.0.0/16"))),
     "cross-zone off, no target in the zone": _edit(LoadBalancer, BALANCER, _cross_zone_on),
-    "no NLB node in the endpoint's zone": _edit(LoadBalancer, BALANCER, lambda b: b.nodes.append(
-        LoadBalancerNode(subnet_id=PROVIDER_SUBNET, availability_zone="us-west-2a",
-                         network_interface_id="eni-00000000000000009",
-                         private_ipv4_address="10.1.1.9"))),
+    # The world's one target is in us-west-2a: the node the endpoint now reaches in
+    # us-west-2b sends it there only with cross-zone on.
+    "no NLB node in the endpoint's zone": _both(_endpoint_moved,
+                                                _edit(LoadBalancer, BALANCER, _cross_zone_on)),
     "private DNS off, and enableDnsHostnames off": _both(
         _edit(Vpc, VPC, lambda v: setattr(v, "enable_dns_hostnames", True)),
         _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", True))),
@@ -286,6 +318,19 @@ def test_the_fix_makes_the_walk_pass(world, case):
 
 def test_every_failure_mode_has_its_mend():
     assert set(CASES) - set(MENDS) == {"nothing broken", "rejected"}
+
+
+def test_of_two_endpoints_the_name_is_the_one_with_private_dns(world):
+    """The world's endpoint with private DNS off, a second one with it on and rejected:
+    the name does not answer because of the second's state, and its fix is the second's."""
+    second = add_endpoint(world, 2, "rejected")
+    _edit(VpcEndpoint, ENDPOINT, lambda e: setattr(e, "private_dns_enabled", False))(world)
+    _edit(VpcEndpoint, second.id, lambda e: setattr(e, "private_dns_enabled", True))(world)
+    found = diagnose(world, "i-00000000000000001", NAME, 80)
+    assert found.failure is not None and found.failure.name == "DNS"
+    assert found.failure.fix is not None
+    assert found.failure.fix.command.startswith(
+        f"aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {second.id} ")
 
 
 def test_an_unhealthy_target_is_named_with_its_reason(world):

@@ -63,7 +63,9 @@ def _subnets_for(store: Store, vpc: Vpc, service: EndpointService) -> str:
 
 def _why_none(store: Store, vpc: Vpc, name: str) -> tuple[str, Fix | None]:
     region = f"--region {vpc.region}"
-    for endpoint in store.all(VpcEndpoint):
+    # An endpoint with private DNS on first: of two endpoints of one service, the name is
+    # that one's, and why it does not answer is its state, not the other's private DNS.
+    for endpoint in sorted(store.all(VpcEndpoint), key=lambda e: not e.private_dns_enabled):
         if endpoint.vpc_id != vpc.id or endpoint.state in ("deleted", "deleting"):
             continue
         service = store.get(EndpointService, endpoint.service_id or "")

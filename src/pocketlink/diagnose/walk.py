@@ -382,15 +382,19 @@ class _Walk:
                      f"{' ' if node.private_ipv4_address and node.ipv6_address else ''}"
                      f"{node.ipv6_address or ''})", component=balancer.id)
             return node
-        subnets = [*(n.subnet_id for n in balancer.nodes),
-                   _subnet_in(self.store, balancer.vpc_id, zone)]
+        # The consumer's move (which pocketlink serves): the endpoint leaves this zone for
+        # one the service offers, unless it is there already.
+        held = {_zone_id(self.store, s) for s in endpoint.subnet_ids}
+        offered = next((z for z in zones if z not in held), None)
+        add = f"--add-subnet-ids {_subnet_in(self.store, endpoint.vpc_id, offered)} " \
+            if offered else ""
         self.hop("zone", FAIL, f"{eni.id} is in {zone}, where {balancer.name} has no node "
                  f"(its zones: {', '.join(zones)}): an endpoint ENI reaches only the node of "
-                 "its own zone",
-                 Fix(balancer.account, f"aws elbv2 set-subnets --load-balancer-arn "
-                     f"{balancer.id} --subnets "
-                     f"{' '.join(subnets)} "
-                     f"{self.region}"), component=balancer.id)
+                 f"its own zone; or the provider adds a subnet in {zone} to {balancer.name} "
+                 "(aws elbv2 set-subnets, which pocketlink does not serve)",
+                 Fix(endpoint.account, f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id "
+                     f"{endpoint.id} {add}--remove-subnet-ids {eni.subnet_id} {self.region}"),
+                 component=endpoint.id)
         return None
 
     def _privatelink_ingress(self, endpoint: VpcEndpoint, eni: NetworkInterface,
@@ -505,9 +509,14 @@ class _Walk:
                  node: LoadBalancerNode) -> None:
         registered = [t for t in group.targets if t.deregistered is None]
         if not registered:
-            self.hop("target group", FAIL, f"{group.name} has no registered target",
+            # Those still draining are the ones it had: registering them again takes them
+            # back at once; otherwise the target to register is the provider's to name.
+            draining = [f"Id={t.id},Port={t.port}" for t in group.targets]
+            self.hop("target group", FAIL, f"{group.name} has no registered target" + (
+                f" ({len(draining)} draining)" if draining else ""),
                      Fix(group.account, f"aws elbv2 register-targets --target-group-arn "
-                         f"{group.id} --targets Id=TARGET {self.region}"), component=group.id)
+                         f"{group.id} --targets {' '.join(draining) or 'Id=TARGET'} "
+                         f"{self.region}"), component=group.id)
             return
         self.hop("target group", OK, f"{group.name}: {len(registered)} target(s), "
                  f"{group.protocol}, health check {group.health_check_protocol}",
