@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import resource
 import shutil
 import signal
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from functools import partial
 from pathlib import Path
 
 from pocketlink.api.ec2_launch_templates import launch_template_profile
+from pocketlink.descriptors import raise_file_limit
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.public import public_zones
 from pocketlink.gateway import control
@@ -141,25 +141,9 @@ def check_network_tools() -> str | None:
     return None
 
 
-WANTED_DESCRIPTORS = 1 << 18
 # How long a stop waits for the reconciler's pass under way, and for each network worker.
 LAST_PASS_TIMEOUT = 10.0
 WORKER_TIMEOUT = 5.0
-
-
-def raise_file_limit() -> int:
-    """Every flow holds two sockets (and, while bytes move, pipes): the default 1,024
-    descriptors would cap the data plane at a few hundred connections. Root may raise the
-    hard limit too (up to fs.nr_open); others take what their hard limit allows."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = max(hard, WANTED_DESCRIPTORS)
-    try:
-        ceiling = int(Path("/proc/sys/fs/nr_open").read_text())
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, ceiling), min(wanted, ceiling)))
-    except (OSError, ValueError):
-        if soft < hard:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
@@ -215,10 +199,10 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
                           profiles=profiles, restored=restored,
                           keeper=Keeper(config.state) if network else None)
     reconciling = asyncio.create_task(lifecycle.run(stop))
-    restored = asyncio.ensure_future(lifecycle.first_pass.wait())
-    await asyncio.wait({reconciling, restored}, timeout=LAST_PASS_TIMEOUT,
+    first = asyncio.ensure_future(lifecycle.first_pass.wait())
+    await asyncio.wait({reconciling, first}, timeout=LAST_PASS_TIMEOUT,
                        return_when=asyncio.FIRST_COMPLETED)
-    restored.cancel()
+    first.cancel()
 
     async def abandon() -> None:
         """A start that cannot finish: what it started, stopped."""

@@ -22,6 +22,7 @@ It is written after a pass that changed what is served, at most every ``SAVE_GAP
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -56,6 +57,7 @@ class Restored:
     hyperplane: Hyperplane
     dns: DnsProcess
     resolvers: Resolvers  # those bound
+    taken: bool = False  # by the daemon's Lifecycle, which stops them from then on
 
     async def close(self) -> None:
         await self.hyperplane.close()
@@ -87,7 +89,8 @@ def read(state: Path) -> tuple[dict[tuple[str, str, int], ListenerSpec], Resolve
         resolvers = {vpc: (namespace, tuple(addresses))
                      for vpc, (namespace, addresses) in data["resolvers"].items()}
         zones = {str(i): dict(zone) for i, zone in data["zones"].items()}
-        views = {vpc: [str(i) for i in data["views"][vpc]] for vpc in resolvers}
+        # A resolver whose zones were never shipped has no view yet: it serves none.
+        views = {vpc: [str(i) for i in data["views"].get(vpc, ())] for vpc in resolvers}
         if any(i not in zones for ids in views.values() for i in ids):
             raise ValueError("a view names a zone it does not hold")
     except FileNotFoundError:
@@ -143,13 +146,22 @@ class Keeper:
         self.path = path_for(state)
         self._written: tuple | None = None
         self._at = -SAVE_GAP
+        self._last: tuple | None = None  # the last pass's, for flush
+
+    def flush(self) -> None:
+        """What a gap held back, written now: a stop must not leave the next start an
+        older picture (an endpoint deleted just before it served again)."""
+        if self._last is not None:
+            self.save(*self._last, force=True)
 
     def save(self, listeners: Mapping[tuple[str, str, int], ListenerSpec],
-             resolvers: Resolvers, dns: DnsProcess) -> None:
+             resolvers: Resolvers, dns: DnsProcess, force: bool = False) -> None:
+        """``force``: even within ``SAVE_GAP`` of the last write (the daemon's stop)."""
+        self._last = (listeners, resolvers, dns)
         zones, views = dns.served(set(resolvers))
         now = time.monotonic()
         what = (dict(listeners), dict(resolvers), views)
-        if what == self._written or now - self._at < SAVE_GAP:
+        if what == self._written or (not force and now - self._at < SAVE_GAP):
             return
         data = {"format": FORMAT, "version": __version__,
                 "listeners": [{**control.spec_message(spec),
@@ -160,7 +172,10 @@ class Keeper:
                 "zones": zones, "views": views}
         temporary = self.path.with_name(self.path.name + ".new")
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)  # never written through a link planted in its place
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         0o600)
             with os.fdopen(fd, "w") as out:
                 json.dump(data, out)
             os.replace(temporary, self.path)

@@ -106,6 +106,41 @@ def test_a_snapshot_of_another_pocketlink_or_unreadable_is_not_used(tmp_path) ->
         assert snapshot.read(state) is None, text
 
 
+def test_a_resolver_without_a_view_serves_no_zone_and_keeps_the_rest(tmp_path) -> None:
+    """A VPC whose zones were never shipped (its first build raised) has no view: the
+    snapshot still gives the others' listeners and resolvers."""
+    state = tmp_path / "state.db"
+    snapshot.path_for(state).write_text(json.dumps(
+        {"format": snapshot.FORMAT, "version": snapshot.__version__, "listeners": [],
+         "resolvers": {"vpc-1": ["pl-vpc-1", ["10.1.0.2"]], "vpc-2": ["pl-vpc-2", ["10.2.0.2"]]},
+         "zones": {"z": {}}, "views": {"vpc-2": ["z"]}}))
+    found = snapshot.read(state)
+    assert found is not None
+    _, resolvers, _, views = found
+    assert set(resolvers) == {"vpc-1", "vpc-2"}
+    assert views == {"vpc-1": [], "vpc-2": ["z"]}
+
+
+class _Served:
+    """The DNS process as the keeper asks it: the zones and views it serves."""
+
+    def served(self, vpcs):
+        return {}, {vpc: [] for vpc in vpcs}
+
+
+def test_a_stop_writes_what_the_gap_held_back(tmp_path) -> None:
+    """Two passes within SAVE_GAP: the second's picture waits for a later pass, or for the
+    stop's flush, so that the next start does not serve what was deleted before it."""
+    state = tmp_path / "state.db"
+    keeper = snapshot.Keeper(state)
+    keeper.save({}, {"vpc-1": ("pl-vpc-1", ("10.1.0.2",))}, _Served())
+    keeper.save({}, {}, _Served())  # within the gap: not written yet
+    assert "vpc-1" in snapshot.path_for(state).read_text()
+    keeper.flush()
+    assert "vpc-1" not in snapshot.path_for(state).read_text()
+    assert snapshot.path_for(state).stat().st_mode & 0o777 == 0o600
+
+
 # Tries the endpoint (a byte of its answer) and the resolver (any answer) with sockets made
 # inside the namespace, until both answered, then connects to the API port on loopback
 # here; prints what happened, in order.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -163,28 +164,35 @@ def _up(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace, credentials) -> int:
     """The daemon, once what the serving snapshot says it served is back (snapshot.py):
     at a restart the listeners and resolvers do not wait for the daemon's imports."""
+    from pocketlink.descriptors import raise_file_limit
+
     state = args.state or default_state()
+    raise_file_limit()  # before the restore binds, and for the processes it starts
     restored = None
     if not args.no_network and os.geteuid() == 0:
         from pocketlink import snapshot
 
         restored = await snapshot.restore(state)
-    from pocketlink.daemon import DaemonConfig, check_network_tools, run
+    try:
+        from pocketlink.daemon import DaemonConfig, check_network_tools, run
 
-    if not args.no_network:
-        problem = check_network_tools()
-        if problem:
-            if restored is not None:
-                await restored.close()
-            print(f"pocketlink: {problem}", file=sys.stderr)
-            return 2
-    config = DaemonConfig(host=args.host, port=args.port, state=state,
-                          credentials=credentials, public_dns_port=args.public_dns_port,
-                          strict_auth=args.strict_auth, network=not args.no_network)
-    if args.max_request_rate is not None:
-        config.max_request_rate = args.max_request_rate
-    config.prometheus = args.prometheus
-    await run(config, restored)
+        if not args.no_network:
+            problem = check_network_tools()
+            if problem:
+                print(f"pocketlink: {problem}", file=sys.stderr)
+                return 2
+        config = DaemonConfig(host=args.host, port=args.port, state=state,
+                              credentials=credentials, public_dns_port=args.public_dns_port,
+                              strict_auth=args.strict_auth, network=not args.no_network)
+        if args.max_request_rate is not None:
+            config.max_request_rate = args.max_request_rate
+        config.prometheus = args.prometheus
+        await run(config, restored)
+    finally:
+        # What the restore started and the daemon did not take over (a start that failed
+        # before its reconciler): stopped, not left serving with no daemon.
+        if restored is not None and not restored.taken:
+            await restored.close()
     return 0
 
 
@@ -337,7 +345,8 @@ def _down(args: argparse.Namespace) -> int:
     removed = tear_down(None if args.all else str(state.resolve()))
     print(f"*** removed {len(removed)} namespaces" + (f": {', '.join(removed)}" if removed else ""))
     if args.purge:
-        for path in (state, Path(f"{state}-wal"), Path(f"{state}-shm")):
+        for path in (state, Path(f"{state}-wal"), Path(f"{state}-shm"),
+                     Path(f"{state}.serving")):  # the serving snapshot (snapshot.py)
             path.unlink(missing_ok=True)
         shutil.rmtree(state.parent / "instances", ignore_errors=True)
         shutil.rmtree(state.parent / "backend", ignore_errors=True)
@@ -360,7 +369,13 @@ def _stop_daemon(state: Path) -> bool:
 
     record = control.RuntimeRecord.read(state)
     if record is None:
-        return True
+        # A holder of the claim without a record is a daemon in its first instant: its
+        # namespaces must stay.
+        holder = control.holder(state)
+        if holder is not None:
+            print(f"pocketlink down: a daemon (pid {holder}) is claiming {state} this instant;"
+                  " run down again.", file=sys.stderr)
+        return holder is None
     pid = control.holder(state)
     answered = False
     if not record.starting:
@@ -376,7 +391,11 @@ def _stop_daemon(state: Path) -> bool:
         record.remove()  # its daemon died without cleaning up
         return True
     else:
-        os.kill(pid, signal.SIGTERM)
+        pid = control.holder(state)  # again: the ask above may have taken seconds
+        if pid is None:
+            return True
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
         print(f"*** stopping the daemon that is {'starting' if record.starting else 'silent'} "
               f"(pid {pid}, port {record.port}) with SIGTERM")
     deadline = time.monotonic() + 30

@@ -109,9 +109,13 @@ class RuntimeRecord:
     def write(self) -> None:
         path = self.path_for(Path(self.state))
         _private_dir(path.parent)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Replaced whole: a reader (``down``) sees the old record or the new, never none.
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.new")
+        temporary.unlink(missing_ok=True)
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(asdict(self), out)
+        os.replace(temporary, path)
 
     def remove(self) -> None:
         self.path_for(Path(self.state)).unlink(missing_ok=True)

@@ -93,7 +93,7 @@ class ConnectionCap:
         """The process's descriptor limit less the reserve (``CAP_VARIABLE`` overrides)."""
         given = os.environ.get(CAP_VARIABLE, "").strip()
         reserve = max(RESERVED_DESCRIPTORS, descriptors // 4)
-        cap = cls(int(given) if given.isdigit() and int(given) > 0
+        cap = cls(int(given) if given.isascii() and given.isdigit() and int(given) > 0
                   else max(MIN_API_CONNECTIONS, descriptors - reserve))
         logging.getLogger("pocketlink.http").info(
             "at most %d API connections open at once (of %d descriptors)", cap.limit,

@@ -282,6 +282,8 @@ class Lifecycle:
         self.resolvers = Resolvers(store, dns, restored.resolvers if restored else None)
         self.keeper = keeper
         self.scaler = Scaler(store, profiles)  # IAM's instance profiles, for its launches
+        if restored is not None:
+            restored.taken = True
         self.hyperplane = restored.hyperplane if restored is not None else \
             Hyperplane() if network is not None else None
         self.health = HealthChecks(store, self.hyperplane.sockets) if self.hyperplane else None
@@ -324,7 +326,10 @@ class Lifecycle:
 
     async def close(self, timeout: float) -> None:
         """Stop the network workers (each run under way gets ``timeout`` seconds), then
-        the resolvers, health checks and the data plane."""
+        the resolvers, health checks and the data plane; the serving snapshot first, as the
+        last pass left it."""
+        if self.keeper is not None:
+            self.keeper.flush()
         if self.network is not None:
             await self.network.close(timeout)
         if self.certificates is not None:

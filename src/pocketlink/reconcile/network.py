@@ -56,7 +56,8 @@ RETRY_FIRST = 0.5
 RETRY_MAX = 10.0
 # Threads for kernel work: one per busy key, so that a stuck key keeps only its own.
 THREADS = 16
-# The interpreter's switch interval while they run (the default is 5 ms): the event loop,
+# The interpreter's switch interval, for the whole daemon from the network reconciler's
+# start (the default is 5 ms; the data plane and DNS run in processes of their own): the loop,
 # back from each system call of a listener's bind (setns, socket, bind, listen), waited
 # that long for a thread decoding netlink to let go of the GIL, and ten new endpoints'
 # listeners took 0.1-0.9 s to bind in a burst of creations.
