@@ -377,6 +377,55 @@ def test_a_certificate_moves_only_as_its_machine_lets_it(store, status, issued,
     assert store.get(Certificate, CERTIFICATE).status == timed_out
 
 
+class _Authority:
+    """ACM's authority as the validation round calls it: each issue a new leaf."""
+
+    def __init__(self) -> None:
+        self.issued: list[str] = []
+
+    def issue(self, certificate_id: str, names: list[str], key_algorithm: str) -> Issued:
+        self.issued.append(certificate_id)
+        return Issued(serial=f"{len(self.issued):02x}", subject="CN=example.com",
+                      issuer="CN=pocketlink", not_before=MOMENT, not_after=MOMENT,
+                      certificate_pem="", chain_pem="")
+
+    def forget_all_but(self, kept: set[str]) -> None:
+        pass
+
+
+def test_a_certificate_a_round_issued_is_not_asked_again_before_its_move(store) -> None:
+    """The round's certificate is still PENDING_VALIDATION in the store until its ISSUED
+    move is written: asked again meanwhile, it was issued twice, its files a leaf whose
+    serial the store did not hold (the listener then served another serial)."""
+    import asyncio
+
+    from pocketlink.reconcile.certificates import CertificateValidation
+
+    with store.transaction() as tx:
+        tx.put(Certificate(**common(
+            id=CERTIFICATE, domain_name="example.com", subject_alternative_names=["example.com"],
+            validation_method="DNS", key_algorithm="RSA_2048", status="PENDING_VALIDATION")))
+    authority = _Authority()
+
+    async def settle() -> None:
+        pass
+
+    async def passes() -> list[str]:
+        validation = CertificateValidation(store, authority, ("127.0.0.1", 9), settle)
+        assert await validation.moves() == []  # the round starts
+        await validation._round
+        with store.transaction() as tx:  # the store changes meanwhile, as it always does
+            tx.put(Certificate(**common(
+                id="other", domain_name="example.org", subject_alternative_names=[],
+                validation_method="EMAIL", key_algorithm="RSA_2048", status="ISSUED")))
+        moves = await validation.moves()
+        assert validation._round is None  # no second round for the same certificate
+        return [move.what for move in moves]
+
+    assert asyncio.run(passes()) == [f"{CERTIFICATE} ISSUED"]
+    assert authority.issued == [CERTIFICATE]
+
+
 def test_states_are_stored_as_aws_strings() -> None:
     import json
     assert json.dumps(VpcEndpointState.PENDING_ACCEPTANCE) == '"pendingAcceptance"'

@@ -103,7 +103,11 @@ class CertificateValidation:
         moves = [Move(f"{i} ISSUED", _issued(i, issued)) for i, issued in proven.items()]
         waiting = []
         for certificate in store.all(Certificate):
-            if certificate.status != CertificateStatus.PENDING_VALIDATION:
+            # One the last round issued is still PENDING_VALIDATION here (its move is in
+            # ``moves``): asked again, it would be issued again, its files a new leaf the
+            # store's serial does not name.
+            if certificate.status != CertificateStatus.PENDING_VALIDATION or \
+                    certificate.id in proven:
                 continue
             if timed_out(certificate, moment):
                 moves.append(Move(f"{certificate.id} VALIDATION_TIMED_OUT",
