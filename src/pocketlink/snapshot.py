@@ -22,10 +22,8 @@ It is written after a pass that changed what is served, at most every ``SAVE_GAP
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +35,7 @@ from pocketlink.dataplane.hyperplane import Hyperplane
 from pocketlink.dataplane.spec import ListenerSpec
 from pocketlink.dns.process import DnsProcess, bind_resolver
 from pocketlink.network import netns
+from pocketlink.private_files import replace_private
 
 log = logging.getLogger("pocketlink.snapshot")
 
@@ -170,15 +169,8 @@ class Keeper:
                 "resolvers": {vpc: [namespace, list(addresses)]
                               for vpc, (namespace, addresses) in resolvers.items()},
                 "zones": zones, "views": views}
-        temporary = self.path.with_name(self.path.name + ".new")
         try:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)  # never written through a link planted in its place
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                         0o600)
-            with os.fdopen(fd, "w") as out:
-                json.dump(data, out)
-            os.replace(temporary, self.path)
+            replace_private(self.path, json.dumps(data).encode())
         except OSError as error:
             log.warning("the serving snapshot %s not written: %s", self.path, error)
             return

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs
 
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.model.states import failures
+from pocketlink.private_files import replace_private
 from pocketlink.services.backend import Backend
 from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
@@ -110,12 +111,7 @@ class RuntimeRecord:
         path = self.path_for(Path(self.state))
         _private_dir(path.parent)
         # Replaced whole: a reader (``down``) sees the old record or the new, never none.
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.new")
-        temporary.unlink(missing_ok=True)
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w") as out:
-            json.dump(asdict(self), out)
-        os.replace(temporary, path)
+        replace_private(path, json.dumps(asdict(self)).encode())
 
     def remove(self) -> None:
         self.path_for(Path(self.state)).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pocketlink.dns.aws_names import AWS_DOMAINS
-from pocketlink.services.ca import write_private
+from pocketlink.private_files import write_private
 
 ROOT_DAYS = 7300
 ISSUING_DAYS = 3650

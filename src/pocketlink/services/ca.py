@@ -14,7 +14,6 @@ ACM's root, ``trust_also``: acm_authority.py).
 from __future__ import annotations
 
 import datetime
-import os
 import threading
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from pocketlink.private_files import write_private
 
 # The only names the CA may vouch for: AWS's service domains (commercial and dual-stack).
 PERMITTED = ("amazonaws.com", "api.aws")
@@ -148,9 +149,3 @@ class CertificateAuthority:
         partial.chmod(0o644)
         partial.replace(self.bundle)
 
-
-def write_private(path: Path, data: bytes) -> None:
-    """``data`` in a file only its owner may read, from its creation on."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)

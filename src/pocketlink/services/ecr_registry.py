@@ -21,8 +21,8 @@ from pathlib import Path
 import httptools
 
 from pocketlink.gateway.control import RuntimeRecord
+from pocketlink.private_files import write_private
 from pocketlink.services.backend import READ_SIZE, exchange
-from pocketlink.services.ca import write_private
 from pocketlink.supervisor import ChildSupervisor
 from pocketlink.wire.message import HttpRequest, HttpResponse
 

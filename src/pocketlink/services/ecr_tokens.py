@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pocketlink.services.ca import write_private
+from pocketlink.private_files import write_private
 
 VALIDITY = timedelta(hours=12)  # "valid for 12 hours" (ECR User Guide, registry auth)
 USERNAME = "AWS"

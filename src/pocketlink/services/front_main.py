@@ -36,9 +36,10 @@ from pathlib import Path
 
 from pocketlink.dataplane import ppv2
 from pocketlink.dataplane.relay import RelaySide
+from pocketlink.private_files import write_private
 from pocketlink.services.backend import error_response
 from pocketlink.services.backend_main import die_with
-from pocketlink.services.ca import CertificateAuthority, write_private
+from pocketlink.services.ca import CertificateAuthority
 from pocketlink.wire.errors import ServiceError
 
 log = logging.getLogger("pocketlink.front")
