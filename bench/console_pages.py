@@ -39,7 +39,10 @@ ROOT = "/_pocketlink/console"
 PER_VPC = 50  # AWS's default quota of interface endpoints per VPC, which pocketlink keeps
 
 
-def build(daemon: Daemon, count: int) -> dict:
+def offered_service(daemon: Daemon, consumers: list[str], targets: tuple[str, ...] = ()
+                    ) -> dict:
+    """The provider's endpoint service (an internal NLB in ``ZONE_IDS``, a TCP:80 listener
+    to an ip target group of ``targets``), no acceptance, ``consumers`` allowed."""
     ec2, elbv2 = daemon.client("ec2", PROVIDER), daemon.client("elbv2", PROVIDER)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24",
@@ -49,6 +52,9 @@ def build(daemon: Daemon, count: int) -> dict:
                                             Subnets=subnets)["LoadBalancers"]
     [group] = elbv2.create_target_group(Name="bench-tg", Protocol="TCP", Port=80, VpcId=vpc,
                                         TargetType="ip")["TargetGroups"]
+    if targets:
+        elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
+                               Targets=[{"Id": target} for target in targets])
     elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP", Port=80,
                           DefaultActions=[{"Type": "forward",
                                            "TargetGroupArn": group["TargetGroupArn"]}])
@@ -56,7 +62,13 @@ def build(daemon: Daemon, count: int) -> dict:
         NetworkLoadBalancerArns=[balancer["LoadBalancerArn"]],
         AcceptanceRequired=False)["ServiceConfiguration"]
     ec2.modify_vpc_endpoint_service_permissions(
-        ServiceId=service["ServiceId"], AddAllowedPrincipals=[f"arn:aws:iam::{CONSUMER}:root"])
+        ServiceId=service["ServiceId"],
+        AddAllowedPrincipals=[f"arn:aws:iam::{account}:root" for account in consumers])
+    return service
+
+
+def build(daemon: Daemon, count: int) -> dict:
+    service = offered_service(daemon, [CONSUMER])
     consumer = daemon.client("ec2", CONSUMER)
     endpoints: list[str] = []
     for v in range(-(-count // PER_VPC)):

@@ -3,8 +3,9 @@ p99, for the provider's view, one consumer's and the whole machine's, and its fi
 feed; optionally two pocketlink trees side by side, interleaved, in the same period.
 
 Why: issue 11 asks that pages render in under 200 ms with 100 endpoints. The topology
-page is the console's heaviest: every account's Describe calls, then one GetMetricData
-of every figure, then the model, the layout and the SVG (docs/console-topology.md).
+page is the console's heaviest: every account's Describe calls, then the figures from
+the daemon's own running totals, the model, the layout and the SVG
+(docs/console-topology.md).
 
 The world, made with the API on an API-only daemon (``--no-network``: no root needed): a
 provider VPC with two subnets, an internal NLB with a listener and a target group, an
@@ -31,36 +32,16 @@ import time
 from pathlib import Path
 
 from common import Daemon
+from console_pages import PROVIDER, ZONE_IDS, offered_service
 
 from pocketlink.polling import wait_for
 
-PROVIDER = "111111111111"
 CONSUMERS = ("222222222222", "333333333333", "444444444444", "555555555555")
-ZONE_IDS = ("use1-az1", "use1-az2")
 ROOT = "/_pocketlink/console"
 
 
 def build(daemon: Daemon, count: int) -> None:
-    ec2, elbv2 = daemon.client("ec2", PROVIDER), daemon.client("elbv2", PROVIDER)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24",
-                                 AvailabilityZoneId=zone)["Subnet"]["SubnetId"]
-               for n, zone in enumerate(ZONE_IDS)]
-    [balancer] = elbv2.create_load_balancer(Name="bench-nlb", Type="network", Scheme="internal",
-                                            Subnets=subnets)["LoadBalancers"]
-    [group] = elbv2.create_target_group(Name="bench-tg", Protocol="TCP", Port=80, VpcId=vpc,
-                                        TargetType="ip")["TargetGroups"]
-    elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
-                           Targets=[{"Id": "10.0.0.10"}, {"Id": "10.0.1.10"}])
-    elbv2.create_listener(LoadBalancerArn=balancer["LoadBalancerArn"], Protocol="TCP", Port=80,
-                          DefaultActions=[{"Type": "forward",
-                                           "TargetGroupArn": group["TargetGroupArn"]}])
-    service = ec2.create_vpc_endpoint_service_configuration(
-        NetworkLoadBalancerArns=[balancer["LoadBalancerArn"]],
-        AcceptanceRequired=False)["ServiceConfiguration"]
-    ec2.modify_vpc_endpoint_service_permissions(
-        ServiceId=service["ServiceId"],
-        AddAllowedPrincipals=[f"arn:aws:iam::{c}:root" for c in CONSUMERS])
+    service = offered_service(daemon, CONSUMERS, targets=("10.0.0.10", "10.0.1.10"))
     share = -(-count // len(CONSUMERS))
     made = 0
     for n, account in enumerate(CONSUMERS):
