@@ -169,15 +169,22 @@ class FlowLogCollector:
                 quiet.add(str(gateway(association.cidr)))
         return quiet
 
-    def look(self, flow_logs: list[FlowLog], now: int) -> list[tuple[fields.Record, str]]:
+    def in_view(self, flow_logs: list[FlowLog]
+                ) -> dict[str, tuple[dict[str, tuple[str, _Place]], set[str]]]:
+        """By namespace: the places ``look`` logs and the addresses it does not. Read on
+        the event loop, where the store is written (a commit while a thread walked its
+        dicts would end that walk)."""
+        return {namespace: (places, self._quiet(places))
+                for namespace, places in self._places(flow_logs).items()}
+
+    def look(self, in_view: dict[str, tuple[dict[str, tuple[str, _Place]], set[str]]],
+             now: int) -> list[tuple[fields.Record, str]]:
         """One look at every namespace in view: the records of what grew, with the ENI
         they belong to (runs off the event loop: it waits for the kernel)."""
         pieces = []
-        in_view = self._places(flow_logs)
         self.counts.keep_only(set(in_view))
-        for namespace, places in in_view.items():
+        for namespace, (places, quiet) in in_view.items():
             seen = observe(namespace)
-            quiet = self._quiet(places)
             for flow, packets, size, reply_packets, reply_size, fresh in \
                     self.counts.grown(namespace, seen):
                 if flow.srcaddr == flow.dstaddr or flow.srcaddr in quiet or \
@@ -250,7 +257,8 @@ class FlowLogCollector:
             if flow_logs:
                 clock = time.monotonic()
                 try:
-                    pieces = await asyncio.to_thread(self.look, flow_logs, int(time.time()))
+                    pieces = await asyncio.to_thread(self.look, self.in_view(flow_logs),
+                                                     int(time.time()))
                 except Exception:  # a bug here must not stop the daemon; the next look retries
                     log.exception("flow logs: a look at the namespaces failed")
                     pieces = []
