@@ -14,6 +14,7 @@ from pocketlink.metrics import cost
 from pocketlink.metrics.nat import NatGatewayCounts
 from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import Metric, MetricStore, Point
+from pocketlink.model.internet import NatGateway
 
 HOUR = 3600
 NOW = 1_800_000_000  # a fixed moment, on a whole hour
@@ -65,22 +66,27 @@ def _nat_sum(sampler: Sampler, name: str) -> float:
 
 def test_nat_counts_become_natgateway_metrics_and_a_bill(sampler):
     fake = sampler.fake
+    asyncio.run(sampler.sample(NOW))  # the first look: the counts as they are (none yet)
     fake.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0",
                                    bytes_out_to_destination=1000, bytes_in_from_destination=5000,
-                                   connections_established=2, active_connections=2)
-    asyncio.run(sampler.sample(NOW))
+                                   connection_attempts=3, connections_established=2,
+                                   active_connections=2)
+    asyncio.run(sampler.sample(NOW + 1))
     fake.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0",
                                    bytes_out_to_destination=1500, bytes_in_from_destination=9000,
-                                   connections_established=3, active_connections=1)
-    asyncio.run(sampler.sample(NOW + 1))
+                                   connection_attempts=4, connections_established=3,
+                                   active_connections=1)
+    asyncio.run(sampler.sample(NOW + 2))
     # Counters rebuilt from zero (a ruleset made again): what they say now is new.
     fake.counts = NatGatewayCounts("333333333333", "us-east-1", "nat-0123456789abcdef0",
-                                   bytes_out_to_destination=100, connections_established=1)
-    asyncio.run(sampler.sample(NOW + 2))
+                                   bytes_out_to_destination=100, connection_attempts=1,
+                                   connections_established=1)
+    asyncio.run(sampler.sample(NOW + 3))
     assert _nat_sum(sampler, "BytesOutToDestination") == 1600
     assert _nat_sum(sampler, "BytesInFromDestination") == 9000
+    assert _nat_sum(sampler, "ConnectionAttemptCount") == 5
     assert _nat_sum(sampler, "ConnectionEstablishedCount") == 4
-    assert _nat_sum(sampler, "ActiveConnectionCount") == 3  # 2, 1, 0: levels each second
+    assert _nat_sum(sampler, "ActiveConnectionCount") == 3  # 0, 2, 1, 0: levels each second
     [line] = cost.bill(sampler.metrics, sampler.store)
     assert (line.kind, line.resource, line.account, line.hours) == \
         ("NAT gateway", "nat-0123456789abcdef0", "333333333333", 1)
@@ -88,7 +94,93 @@ def test_nat_counts_become_natgateway_metrics_and_a_bill(sampler):
     prices = cost.prices()
     assert line.hourly_cost == prices["nat_gateway"]["hour"]
     assert line.data_cost == pytest.approx(10600 / 2**30 * prices["nat_gateway"]["gigabyte_processed"])
-    assert cost.bill(sampler.metrics, sampler.store, since=NOW + 3) == []
+    assert cost.bill(sampler.metrics, sampler.store, since=NOW + 4) == []
+
+
+def test_a_restarted_sampler_does_not_count_a_nat_gateways_counts_again(sampler, tmp_path):
+    """The NAT gateway's namespace (and its counters) outlive the daemon; the metric store
+    already holds what they counted before."""
+    sampler.fake.counts = NatGatewayCounts("333333333333", "us-east-1",
+                                           "nat-0123456789abcdef0",
+                                           bytes_out_to_destination=700,
+                                           connections_established=7)
+    asyncio.run(sampler.sample(NOW))
+    again = Sampler(sampler.store, sampler.metrics, dict, sampler.fake)
+    asyncio.run(again.sample(NOW + 1))
+    assert _nat_sum(sampler, "BytesOutToDestination") == 0
+    sampler.fake.counts = NatGatewayCounts("333333333333", "us-east-1",
+                                           "nat-0123456789abcdef0",
+                                           bytes_out_to_destination=750,
+                                           connections_established=9)
+    asyncio.run(again.sample(NOW + 2))
+    assert _nat_sum(sampler, "BytesOutToDestination") == 50
+    assert _nat_sum(sampler, "ConnectionEstablishedCount") == 2
+
+
+class ChurningNats:
+    """NAT gateways made and deleted in the store, each counting while it is there."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.made = 0
+        self.looks: dict[str, int] = {}  # each one's counts grow by one look's a look
+
+    def make(self) -> str:
+        self.made += 1
+        nat = NatGateway(id=f"nat-{self.made:017x}", account="333333333333",
+                         region="us-east-1", vpc_id="vpc-0123456789abcdef0",
+                         subnet_id="subnet-0123456789abcdef0", state="available")
+        with self.store.transaction() as tx:
+            tx.put(nat)
+        return nat.id
+
+    def delete(self, nat_id: str, forget: bool) -> None:
+        """``deleted`` (as AWS shows it for a while), or gone from the store."""
+        with self.store.transaction() as tx:
+            if forget:
+                tx.delete(tx.edit(NatGateway, nat_id))
+            else:
+                tx.edit(NatGateway, nat_id).state = "deleted"
+
+    async def __call__(self) -> list[NatGatewayCounts]:
+        counts = []
+        for n in self.store.all(NatGateway):
+            if n.state == "available":
+                self.looks[n.id] = looks = self.looks.get(n.id, 0) + 1
+                counts.append(NatGatewayCounts(n.account, n.region, n.id,
+                                               bytes_out_to_destination=100 * looks,
+                                               connections_established=looks))
+        return counts
+
+
+def test_totals_keep_to_the_resources_there(tmp_path):
+    """Made and deleted again and again: the running totals (the topology page's and the
+    Prometheus page's counters) hold the live NAT gateway's, whose figures go on as before,
+    and none of the deleted ones'."""
+    store = open_store(tmp_path / "state.db")
+    nats = ChurningNats(store)
+    sampler = Sampler(store, MetricStore(tmp_path / "metrics.db"), dict, nats)
+    second = NOW
+    asyncio.run(sampler.sample(second))
+    live = nats.make()
+    sizes = []
+    for round_ in range(20):
+        churned = nats.make()
+        for _ in range(2):  # each counts 100 bytes and a connection a second
+            second += 1
+            asyncio.run(sampler.sample(second))
+        nats.delete(churned, forget=round_ % 2 == 0)
+        second += 1
+        asyncio.run(sampler.sample(second))
+        sizes.append((len(sampler.totals), len(sampler._written)))
+    assert len(set(sizes)) == 1, sizes  # no growth with churn
+    left = {m.dimensions["NatGatewayId"] for m in sampler.totals}
+    assert left == {live}
+    counted = {m.name: value for m, (value, _) in sampler.totals.items()}
+    # Every second since it was made (after the sampler's first look: counted from zero).
+    assert counted["BytesOutToDestination"] == 100 * 60
+    assert counted["ConnectionEstablishedCount"] == 60
+    store.close()
 
 
 def test_a_gateway_endpoints_flows_have_no_privatelink_metrics():

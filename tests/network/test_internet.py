@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,6 +26,7 @@ from tests.network.conftest import WEB_PORT, WEB_USER_DATA, curl, launch, run_in
 
 CHECKIP = "http://checkip.amazonaws.com"
 CURL_TIMEOUT_EXIT = 28
+CONNECTIONS = 5
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +91,47 @@ def test_through_the_nat_gateway_the_source_is_its_elastic_ip(world):
     traffic = nat_gateway_traffic(world["nat"])
     assert traffic is not None
     assert traffic.bytes_out_to_destination > 0 and traffic.bytes_in_from_destination > 0
+
+
+def _nat_metric(world, name: str) -> float:
+    """The NAT gateway's ``name``, summed over its whole life, as GetMetricData gives it."""
+    now = datetime.now(UTC)
+    [result] = world["daemon"].client("cloudwatch").get_metric_data(
+        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {
+            "Namespace": "AWS/NATGateway", "MetricName": name,
+            "Dimensions": [{"Name": "NatGatewayId", "Value": world["nat"]}]},
+            "Period": 60, "Stat": "Sum"}}],
+        StartTime=now - timedelta(hours=1), EndTime=now + timedelta(minutes=1))[
+        "MetricDataResults"]
+    return sum(result["Values"])
+
+
+def _nat_connections_settled(world):
+    """The NAT gateway's counters once CloudWatch holds all they counted (the daemon and
+    the NAT gateway were made in this module: CloudWatch's sums are their counts)."""
+    def settled():
+        counted = nat_gateway_traffic(world["nat"])
+        assert counted is not None
+        return counted if (_nat_metric(world, "ConnectionAttemptCount"),
+                           _nat_metric(world, "ConnectionEstablishedCount")) == \
+            (counted.connection_attempt_count, counted.connection_established_count) else None
+    return wait_for(settled, "CloudWatch's NAT connection counts caught up", every=0.5)
+
+
+def test_the_nat_gateway_counts_its_connections_as_cloudwatch_does(world):
+    """N curls through the NAT gateway: N connections attempted and established (AWS's
+    ConnectionAttemptCount and ConnectionEstablishedCount); one to a port the internet drops
+    is attempted (its SYN sent again and again) and never established."""
+    before = _nat_connections_settled(world)
+    for _ in range(CONNECTIONS):
+        assert _checkip(world, "private").returncode == 0
+    dropped = curl(_id(world, "private"), "http://checkip.amazonaws.com:8080")
+    assert dropped.returncode == CURL_TIMEOUT_EXIT
+    after = _nat_connections_settled(world)
+    assert after.connection_attempt_count - before.connection_attempt_count == CONNECTIONS + 1
+    assert after.connection_established_count - before.connection_established_count == \
+        CONNECTIONS
+    assert after.active_connection_count == 0  # each curl closed its connection
 
 
 def test_the_service_front_sees_the_nat_gateways_elastic_ip(world):

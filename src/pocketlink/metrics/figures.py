@@ -22,8 +22,9 @@ from pocketlink.dataplane.plan import ListenerSpec
 from pocketlink.metrics.store import Metric
 from pocketlink.model.ec2 import NetworkInterface
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
+from pocketlink.model.internet import NatGateway
 from pocketlink.model.privatelink import EndpointService, VpcEndpoint
-from pocketlink.model.states import ENDPOINT_LISTENING
+from pocketlink.model.states import ENDPOINT_LISTENING, NatGatewayState, VpcEndpointState
 from pocketlink.store import Store
 
 NLB = "AWS/NetworkELB"
@@ -274,3 +275,29 @@ def nat_figures(figures: Figures, counts: Iterable[tuple[str, str, str, dict[str
             figures.count(metric(name), value, BYTES if name.startswith("Bytes") else COUNT,
                           carried, True)
         figures.level(metric("ActiveConnectionCount"), active, COUNT, True)
+
+
+# The dimensions that name a resource; the others (a zone, a subnet, a VPC) narrow a view.
+NAMING = frozenset({"VPC Endpoint Id", "Service Id", "Load Balancer Arn", "LoadBalancer",
+                    "TargetGroup", "NatGatewayId"})
+
+
+def live_names(store: Store) -> set[tuple[str, str]]:
+    """(dimension, value) of each resource that still has figures: in the store and not
+    ``deleted`` (a deleted endpoint or NAT gateway is shown for a while, and carries
+    nothing)."""
+    live = {("VPC Endpoint Id", e.id) for e in store.all(VpcEndpoint)
+            if e.state != VpcEndpointState.DELETED}
+    live |= {("Service Id", s.id) for s in store.all(EndpointService)}
+    for balancer in store.all(LoadBalancer):
+        live |= {("Load Balancer Arn", balancer.id),
+                 ("LoadBalancer", balancer_dimension(balancer))}
+    live |= {("TargetGroup", target_group_dimension(g.id)) for g in store.all(TargetGroup)}
+    live |= {("NatGatewayId", n.id) for n in store.all(NatGateway)
+             if n.state != NatGatewayState.DELETED}
+    return live
+
+
+def alive(metric: Metric, live: set[tuple[str, str]]) -> bool:
+    """Whether every resource a metric is about is in ``live`` (``live_names``)."""
+    return all(item in live for item in metric.dimensions.items() if item[0] in NAMING)

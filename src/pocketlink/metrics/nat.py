@@ -33,6 +33,7 @@ class NatGatewayCounts:
     packets_in_from_destination: int = 0
     packets_out_to_source: int = 0
     packets_in_from_source: int = 0
+    connection_attempts: int = 0
     connections_established: int = 0
     active_connections: int = 0  # open now, not cumulative
 
@@ -49,6 +50,7 @@ METRIC_OF = {
     "packets_in_from_destination": "PacketsInFromDestination",
     "packets_out_to_source": "PacketsOutToSource",
     "packets_in_from_source": "PacketsInFromSource",
+    "connection_attempts": "ConnectionAttemptCount",
     "connections_established": "ConnectionEstablishedCount",
 }
 assert set(METRIC_OF) | {"account", "region", "nat_gateway_id", "active_connections"} == \
@@ -56,10 +58,13 @@ assert set(METRIC_OF) | {"account", "region", "nat_gateway_id", "active_connecti
 
 
 class NatDeltas:
-    """Per NAT gateway, its counts' growth since the last look."""
+    """Per NAT gateway, its counts' growth since the last look. The first look only takes
+    the counts as they are: a NAT gateway's namespace outlives a restarted daemon, and what
+    its counters held then was counted before (the metric store keeps it); a NAT gateway
+    first seen later is new, and counts from zero."""
 
     def __init__(self) -> None:
-        self._last: dict[str, NatGatewayCounts] = {}
+        self._last: dict[str, NatGatewayCounts] | None = None
 
     def take(self, counts: Iterable[NatGatewayCounts]
              ) -> list[tuple[str, str, str, dict[str, int], int]]:
@@ -67,7 +72,7 @@ class NatDeltas:
         seen = {}
         for now in counts:
             seen[now.nat_gateway_id] = now
-            before = self._last.get(now.nat_gateway_id)
+            before = now if self._last is None else self._last.get(now.nat_gateway_id)
             deltas = {}
             for attribute, name in METRIC_OF.items():
                 value, old = getattr(now, attribute), getattr(before, attribute, 0)
@@ -81,22 +86,22 @@ class NatDeltas:
 def namespace_reader(store: Store) -> NatGatewayReader:
     """The reader of the NAT gateways pocketlink builds: each one's nftables counters and
     connection table, in its own namespace (network/internet.py), read off the event loop.
-    A NAT gateway forwards what it takes in, so what goes out to the source is what came
-    in from the destination, and the other way round."""
+    Which NAT gateways there are is read on the loop, where the store is written (a commit
+    while a thread walked its dicts would end that walk). A NAT gateway forwards what it
+    takes in, so what goes out to the source is what came in from the destination, and the
+    other way round."""
     from pocketlink.model.internet import NatGateway
     from pocketlink.model.states import NAT_GATEWAY_HOSTED
     from pocketlink.network.internet import nat_gateway_traffic
 
-    def read() -> list[NatGatewayCounts]:
+    def read(hosted: list[tuple[str, str, str]]) -> list[NatGatewayCounts]:
         counts = []
-        for nat in store.all(NatGateway):
-            if nat.state not in NAT_GATEWAY_HOSTED:
-                continue
-            seen = nat_gateway_traffic(nat.id)
+        for account, region, nat_id in hosted:
+            seen = nat_gateway_traffic(nat_id)
             if seen is None:
                 continue
             counts.append(NatGatewayCounts(
-                nat.account, nat.region, nat.id,
+                account, region, nat_id,
                 bytes_out_to_destination=seen.bytes_out_to_destination,
                 bytes_in_from_destination=seen.bytes_in_from_destination,
                 bytes_out_to_source=seen.bytes_in_from_destination,
@@ -105,10 +110,14 @@ def namespace_reader(store: Store) -> NatGatewayReader:
                 packets_in_from_destination=seen.packets_in_from_destination,
                 packets_out_to_source=seen.packets_in_from_destination,
                 packets_in_from_source=seen.packets_out_to_destination,
+                connection_attempts=seen.connection_attempt_count,
+                connections_established=seen.connection_established_count,
                 active_connections=seen.active_connection_count))
         return counts
 
     async def reader() -> list[NatGatewayCounts]:
-        return await asyncio.to_thread(read)
+        hosted = [(nat.account, nat.region, nat.id) for nat in store.all(NatGateway)
+                  if nat.state in NAT_GATEWAY_HOSTED]
+        return await asyncio.to_thread(read, hosted)
 
     return reader

@@ -2,8 +2,10 @@
 that second's data points (figures.py), written to the metric store at once: a count for
 each second it grew, a level when it moved and once a minute (an idle daemon's hundreds of
 levels would otherwise be a row each every second). Once a minute old points are rolled
-up. It keeps, for the Prometheus page, every count's total since the
-daemon started and every level's last value.
+up. It keeps, for the Prometheus page and the console's topology, every count's total
+since the daemon started and every level's last value, of the resources that still exist:
+a deleted resource's figures are dropped, so that a daemon with churn keeps no more than
+what is there.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from pocketlink.metrics.figures import (
     Figure,
     Figures,
     Route,
+    alive,
     listener_figures,
+    live_names,
     nat_figures,
     resource_figures,
     route,
@@ -53,6 +57,8 @@ class Sampler:
         self._nat = NatDeltas()
         self._written: dict[Metric, tuple[float, int]] = {}  # each level's last point
         self._resources: tuple[int, dict] = (-1, {})  # (the store's changes, their levels)
+        self._live: tuple[int, set[tuple[str, str]]] = (-1, set())  # (changes, live_names)
+        self._sizes = (0, 0)  # of totals and _written, as _forget_the_gone left them
 
     async def run(self, stop: asyncio.Event) -> None:
         rolled = 0.0
@@ -73,7 +79,11 @@ class Sampler:
             resource_figures(resources, self.store)
             self._resources = (self.store.changes, resources.levels)
         figures = Figures(self._resources[1])
-        for key, counters in list(self.counters().items()):
+        counted = self.counters()
+        for gone in self._last.keys() - counted.keys():  # listeners no longer there
+            del self._last[gone]
+            self._routes.pop(gone, None)
+        for key, counters in list(counted.items()):
             current = (counters.new, counters.bytes_in, counters.bytes_out,
                        counters.elb_resets, counters.target_resets, counters.client_resets)
             before = self._last.get(key, (0,) * len(current))
@@ -98,7 +108,22 @@ class Sampler:
             else:
                 levels[figure.metric] = (figure.value, figure.unit)
         self.levels = levels
+        self._forget_the_gone()
         return result
+
+    def _forget_the_gone(self) -> None:
+        """Drops the totals and last written levels of resources no longer in the store:
+        looked at when the store changed or a metric was added (perhaps a last flow of a
+        resource deleted meanwhile), not every second."""
+        sizes = (len(self.totals), len(self._written))
+        if self._live[0] == self.store.changes and sizes == self._sizes:
+            return
+        if self._live[0] != self.store.changes:
+            self._live = (self.store.changes, live_names(self.store))
+        for table in (self.totals, self._written):
+            for metric in [m for m in table if not alive(m, self._live[1])]:
+                del table[metric]
+        self._sizes = (len(self.totals), len(self._written))
 
     def _changed(self, figure: Figure, minute: int) -> bool:
         """Whether a level is written this second: when it moved, and once a minute (so

@@ -61,6 +61,11 @@ SERVICE_PORTS = (80, 443)  # checkip.amazonaws.com, and every AWS API
 NAT_INTERFACE = "eth0"
 # The NAT gateway's named counters (nftables), read by ``nat_gateway_traffic``.
 BYTES_OUT, BYTES_IN = "to_destination", "from_destination"
+ATTEMPTED, ESTABLISHED = "connection_attempts", "connections_established"
+# Bits of a connection's conntrack mark in a NAT gateway: counted once as attempted, once
+# as established (a retransmitted SYN is ``ct state new`` again; every reply is
+# ``established``).
+MARK_ATTEMPTED, MARK_ESTABLISHED = 0x1, 0x2
 
 
 @dataclass(frozen=True)
@@ -159,14 +164,27 @@ def gateway_ruleset(uplink: str, mappings: tuple[tuple[str, str], ...],
 
 def nat_gateway_ruleset(private_ip: str) -> str:
     """A NAT gateway's table: what it forwards leaves with its own address (the router's
-    1:1 NAT then makes that its Elastic IP), counted both ways."""
+    1:1 NAT then makes that its Elastic IP), counted both ways, and its connections
+    counted as CloudWatch's ConnectionAttemptCount and ConnectionEstablishedCount do: one
+    attempt per connection its source opens, established once the destination took it
+    (a TCP handshake completed -- conntrack's ``assured``; a refused SYN's RST does not
+    count --, any other protocol's first answer). Each connection is counted once, by a
+    bit of its conntrack mark."""
+    once = "ct mark & {bit} == 0 ct mark set ct mark | {bit}"
+    attempted = once.format(bit=hex(MARK_ATTEMPTED))
+    established = once.format(bit=hex(MARK_ESTABLISHED))
     body = "\n".join([
-        f"  counter {BYTES_OUT} {{\n  }}",
-        f"  counter {BYTES_IN} {{\n  }}",
+        *(f"  counter {name} {{\n  }}" for name in (BYTES_OUT, BYTES_IN, ATTEMPTED,
+                                                      ESTABLISHED)),
         "  chain forward {",
         "    type filter hook forward priority 0; policy accept;",
         f'    ct direction original counter name "{BYTES_OUT}"',
         f'    ct direction reply counter name "{BYTES_IN}"',
+        f'    ct state new {attempted} counter name "{ATTEMPTED}"',
+        f'    ct state established meta l4proto tcp ct status assured {established} '
+        f'counter name "{ESTABLISHED}"',
+        f'    ct state established meta l4proto != tcp ct direction reply {established} '
+        f'counter name "{ESTABLISHED}"',
         "  }",
         "  chain postrouting {",
         "    type nat hook postrouting priority srcnat; policy accept;",
@@ -185,12 +203,15 @@ class NatGatewayTraffic:
     bytes_in_from_destination: int
     packets_out_to_destination: int
     packets_in_from_destination: int
+    connection_attempt_count: int
+    connection_established_count: int
     active_connection_count: int  # TCP connections established through it now
 
 
 def nat_gateway_traffic(nat_gateway_id: str) -> NatGatewayTraffic | None:
     """The NAT gateway's counters, read from its namespace: the nftables counters of its
-    forward chain and the established TCP entries of its connection table. None when its
+    forward chain (bytes and packets each way; connections, by their packets that counted
+    them) and the established TCP entries of its connection table. None when its
     namespace is not there (not yet built, or deleted). Needs root, as the network does."""
     from pocketlink.network import names, netns
 
@@ -208,6 +229,8 @@ def nat_gateway_traffic(nat_gateway_id: str) -> NatGatewayTraffic | None:
                 counted[counter["name"]] = (counter.get("bytes", 0), counter.get("packets", 0))
     out, into = counted.get(BYTES_OUT, (0, 0)), counted.get(BYTES_IN, (0, 0))
     return NatGatewayTraffic(out[0], into[0], out[1], into[1],
+                             counted.get(ATTEMPTED, (0, 0))[1],
+                             counted.get(ESTABLISHED, (0, 0))[1],
                              netns.run_in(namespace, _established_tcp))
 
 
