@@ -11,10 +11,11 @@ import pytest
 
 from pocketlink.daemon import open_store
 from pocketlink.metrics import cost
-from pocketlink.metrics.nat import NatGatewayCounts
+from pocketlink.metrics.nat import NatGatewayCounts, namespace_reader
 from pocketlink.metrics.sampler import Sampler
 from pocketlink.metrics.store import Metric, MetricStore, Point
 from pocketlink.model.internet import NatGateway
+from pocketlink.network.internet import NatGatewayTraffic
 
 HOUR = 3600
 NOW = 1_800_000_000  # a fixed moment, on a whole hour
@@ -250,4 +251,30 @@ def test_every_metric_name_the_issue_lists_is_put_down():
             nlb["TCP_Target_Reset_Count"]) == (2, 1000, 1, 1, 1, 1)
     assert found["AWS/PrivateLinkEndpoints"]["PacketsDropped"] == 0  # a proxy drops none
     assert found["AWS/PrivateLinkServices"]["EndpointsCount"] == 1
+    store.close()
+
+
+def test_a_commit_while_the_nat_reader_reads_ends_nothing(tmp_path, monkeypatch):
+    """The reader reads the counters in a thread; a NAT gateway the loop commits meanwhile
+    must not end its read (walking the store's dicts there did: 'dictionary changed size
+    during iteration'). The counters are the test's: this one needs no namespace."""
+    store = open_store(tmp_path / "state.db")
+    nats = ChurningNats(store)
+    first, second = nats.make(), nats.make()
+
+    async def read() -> list[NatGatewayCounts]:
+        loop = asyncio.get_running_loop()
+
+        async def make() -> None:
+            nats.make()
+
+        def traffic(nat_id: str) -> NatGatewayTraffic:
+            asyncio.run_coroutine_threadsafe(make(), loop).result()  # a commit on the loop
+            return NatGatewayTraffic(10, 20, 1, 2, 1, 1, 0)
+        monkeypatch.setattr("pocketlink.network.internet.nat_gateway_traffic", traffic)
+        return await namespace_reader(store)()
+
+    counts = asyncio.run(read())
+    assert [c.nat_gateway_id for c in counts] == [first, second]
+    assert (counts[0].bytes_in_from_source, counts[0].connections_established) == (10, 1)
     store.close()
