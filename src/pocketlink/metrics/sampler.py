@@ -112,14 +112,17 @@ class Sampler:
         return result
 
     def _forget_the_gone(self) -> None:
-        """Drops the totals and last written levels of resources no longer in the store:
-        looked at when the store changed or a metric was added (perhaps a last flow of a
-        resource deleted meanwhile), not every second."""
+        """Drops the totals and last written levels of resources no longer in the store.
+        Looked at only when a resource went or a metric was added (perhaps a last flow of
+        a resource deleted meanwhile): a walk of every total, not made every second."""
         sizes = (len(self.totals), len(self._written))
-        if self._live[0] == self.store.changes and sizes == self._sizes:
-            return
+        lost = False
         if self._live[0] != self.store.changes:
-            self._live = (self.store.changes, live_names(self.store))
+            live = live_names(self.store)
+            lost = not self._live[1] <= live
+            self._live = (self.store.changes, live)
+        if not lost and sizes == self._sizes:
+            return
         for table in (self.totals, self._written):
             for metric in [m for m in table if not alive(m, self._live[1])]:
                 del table[metric]
