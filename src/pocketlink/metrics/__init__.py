@@ -12,7 +12,7 @@ Nouns, one job each:
   that owns each resource. No I/O.
 - ``Sampler`` (sampler.py): once a second, takes the hyperplane's counters
   (dataplane.hyperplane.Counters) and writes that second's points; keeps the totals the
-  Prometheus page shows.
+  Prometheus page and the console's topology show, of the resources still there.
 - ``nat`` (nat.py): the seam NAT gateways plug their counts into (``NatGatewayReader``).
 - ``prometheus`` (prometheus.py): the Prometheus page (prometheus-client's text format).
 - ``cost`` (cost.py): ``pocketlink cost``'s bill at AWS's us-east-1 list prices
