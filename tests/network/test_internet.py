@@ -17,7 +17,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from pocketlink.gateway import control
 from pocketlink.harness import REGION
 from pocketlink.network import names, netns
 from pocketlink.network.internet import nat_gateway_traffic
@@ -258,3 +260,29 @@ def test_after_a_crash_the_way_out_is_still_there(world):
     ec2 = world["daemon"].client("ec2")
     [nat] = ec2.describe_nat_gateways(NatGatewayIds=[world["nat"]])["NatGateways"]
     assert nat["State"] == "available"
+
+
+def _nat_totals(world) -> dict[str, float]:
+    """The NAT gateway's counters on the Prometheus page (the daemon's running totals, the
+    console's topology figures), read on the control socket."""
+    record = control.RuntimeRecord.read(world["daemon"].state)
+    connection = control._UnixConnection(record.socket, 10)
+    connection.request("GET", "/_pocketlink/metrics")
+    page = connection.getresponse().read().decode()
+    connection.close()
+    return {sample.name: sample.value for family in text_string_to_metric_families(page)
+            for sample in family.samples if sample.name.endswith("_total")
+            and sample.labels.get("nat_gateway_id") == world["nat"]}
+
+
+def test_a_deleted_nat_gateways_totals_are_dropped(world):
+    """Its counts since the daemon started are there while it is, and go with it: a daemon
+    whose resources come and go keeps the totals of those that are there."""
+    assert _checkip(world, "private").returncode == 0
+    wait_for(lambda: _nat_totals(world).get(
+        "aws_natgateway_connection_established_count_total"), "the curl in the totals")
+    ec2 = world["ec2"]
+    ec2.delete_nat_gateway(NatGatewayId=world["nat"])
+    ec2.get_waiter("nat_gateway_deleted").wait(
+        NatGatewayIds=[world["nat"]], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    wait_for(lambda: not _nat_totals(world), "the deleted NAT gateway's totals dropped")
