@@ -243,6 +243,10 @@ def update_auto_scaling_group(context: RequestContext, params: dict) -> dict:
     """As AWS: a new MinSize above the desired capacity (or MaxSize below it) moves the
     desired capacity with it, when the call does not set it."""
     group = require_group(context, params["AutoScalingGroupName"])
+    if params.get("LaunchConfigurationName") or params.get("MixedInstancesPolicy"):
+        raise validation("pocketlink's Auto Scaling groups launch from a launch template "
+                         "(LaunchTemplate); launch configurations and mixed instances "
+                         "policies are not supported")
     if group.status == DELETING:
         raise autoscaling.ScalingActivityInProgressFault(
             "The AutoScalingGroup is being deleted.")

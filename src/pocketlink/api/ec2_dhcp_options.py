@@ -22,6 +22,7 @@ from pocketlink.api.lookups import require, require_among
 from pocketlink.model import ids
 from pocketlink.model.dhcp import NO_OPTIONS, DhcpOptions, default_configurations
 from pocketlink.model.ec2 import Vpc
+from pocketlink.wire.numbers import integer
 
 KEYS = ("domain-name", "domain-name-servers", "ntp-servers", "netbios-name-servers",
         "netbios-node-type", "ipv6-address-preferred-lease-time")
@@ -99,7 +100,7 @@ def _configurations(params: dict) -> dict[str, list[str]]:
         elif key == "netbios-node-type":
             _single(key, values, lambda v: v in NODE_TYPES)
         elif key == "ipv6-address-preferred-lease-time":
-            _single(key, values, lambda v: v.isascii() and v.isdigit() and 140 <= int(v) <= 2147483647)
+            _single(key, values, lambda v: 140 <= (integer(v) or 0) <= 2147483647)
         found[key] = values
     return found
 

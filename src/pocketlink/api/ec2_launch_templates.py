@@ -26,6 +26,7 @@ from pocketlink.model.launch_templates import LaunchTemplate, LaunchTemplateVers
 from pocketlink.store import Store
 from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.numbers import integer
 
 # AWS's rule for a template name (CreateLaunchTemplate's LaunchTemplateName pattern).
 NAME = re.compile(r"[a-zA-Z0-9().\-/_]{3,128}")
@@ -154,11 +155,9 @@ def resolve_version(template: LaunchTemplate, version: str | None) -> LaunchTemp
         number = template.default_version
     elif version == "$Latest":
         number = template.latest_version
-    elif str(version).isascii() and str(version).isdigit():
-        number = int(version)
     else:
-        raise ec2.InvalidLaunchTemplateIdVersionNotFound(version, template.id)
-    found = template.version(number)
+        number = integer(version)
+    found = template.version(number) if number is not None else None
     if found is None:
         raise ec2.InvalidLaunchTemplateIdVersionNotFound(version, template.id)
     return found
@@ -296,9 +295,10 @@ def _filtered_versions(pairs: list[tuple[LaunchTemplate, LaunchTemplateVersion]]
 def _version_bound(value: str | None, name: str) -> int | None:
     if not value:
         return None
-    if not (value.isascii() and value.isdigit()):
+    number = integer(value)
+    if number is None:
         raise invalid_value(name, value)
-    return int(value)
+    return number
 
 
 @operation("ec2", "DescribeLaunchTemplateVersions")
@@ -354,7 +354,7 @@ def delete_launch_template_versions(context: RequestContext, params: dict) -> di
     done, refused = [], []
     doomed: set[int] = set()
     for wanted in dict.fromkeys(params["Versions"]):
-        number = int(wanted) if str(wanted).isascii() and str(wanted).isdigit() else None
+        number = integer(wanted)
         row = {"LaunchTemplateId": template.id, "LaunchTemplateName": template.name}
         if number is None or template.version(number) is None:
             refused.append({**row, "VersionNumber": number or 0, "ResponseError": {

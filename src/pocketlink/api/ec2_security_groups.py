@@ -21,6 +21,7 @@ from pocketlink.model.ec2 import Instance, NetworkInterface, SecurityGroup, Secu
 from pocketlink.model.peering import PeeringState, VpcPeeringConnection
 from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.numbers import integer
 
 MAX_RULES_PER_DIRECTION = 60
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
@@ -228,7 +229,8 @@ def _protocol(value: str) -> str:
     protocol = _PROTOCOL_NAMES.get(protocol, protocol)
     if protocol in ("tcp", "udp", "icmp", "icmpv6", "-1"):
         return protocol
-    if protocol.isascii() and protocol.isdigit() and 0 <= int(protocol) <= 255:
+    number = integer(protocol)
+    if number is not None and number <= 255:
         return protocol
     raise ec2.InvalidParameterValue(f"Invalid value '{value}' for IP protocol. Unknown protocol.")
 

@@ -10,6 +10,7 @@ from pocketlink.api.errors import elbv2
 from pocketlink.api.pages import window
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.numbers import integer
 
 NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
 
@@ -85,7 +86,7 @@ def boolean_attribute(key: str, value: str) -> None:
 
 
 def integer_attribute(key: str, value: str, low: int, high: int) -> None:
-    digits = value.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()) or not low <= int(value) <= high:
+    number = integer(value, signed=True)
+    if number is None or not low <= number <= high:
         raise elbv2.InvalidConfigurationRequestException(
             f"The value of '{key}' must be an integer between {low} and {high}")

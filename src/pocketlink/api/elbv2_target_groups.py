@@ -33,11 +33,25 @@ from pocketlink.model.elbv2 import (
 )
 from pocketlink.model.states import INSTANCE_STOPPED
 from pocketlink.store import Store
+from pocketlink.wire.numbers import integer
 
 PROTOCOLS = ("TCP", "UDP", "TCP_UDP", "TLS")
 HEALTH_PROTOCOLS = ("TCP", "HTTP", "HTTPS")
 TARGET_TYPES = ("instance", "ip")
 MAX_TARGETS = 1000
+# The attributes that are numbers: their ranges as the ModifyTargetGroupAttributes
+# reference gives them, and whether "off" is taken too (a count's top is "the maximum
+# number of targets").
+NUMBERS = {
+    "deregistration_delay.timeout_seconds": (0, 3600, False),
+    "target_health_state.unhealthy.draining_interval_seconds": (0, 360000, False),
+    "target_group_health.dns_failover.minimum_healthy_targets.count": (1, MAX_TARGETS, True),
+    "target_group_health.dns_failover.minimum_healthy_targets.percentage": (1, 100, True),
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.count":
+        (1, MAX_TARGETS, False),
+    "target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage":
+        (1, 100, True),
+}
 
 
 def listeners_of(store: Store, group: TargetGroup) -> list[Listener]:
@@ -97,7 +111,7 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
             "Health check matchers are not supported for TCP health checks")
     port = str(params.get("HealthCheckPort") or (current.health_check_port if current
                                                   else "traffic-port"))
-    if port != "traffic-port" and not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+    if port != "traffic-port" and not 1 <= (integer(port) or 0) <= 65535:
         raise validation(f"Health check port '{port}' must be 'traffic-port' or 1-65535")
     default_timeout = 6 if check_protocol == "HTTP" else 10
     interval = params.get("HealthCheckIntervalSeconds",
@@ -123,6 +137,8 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
         path = path or (current.health_check_path if current else None) or "/"
         if not path.startswith("/"):
             raise validation("Health check path must begin with a '/' character")
+        if matcher:
+            _check_matcher(matcher)
         matcher = matcher or (current.matcher if current else None) or "200-399"
     return {"health_check_protocol": check_protocol, "health_check_port": port,
             "health_check_enabled": True,
@@ -130,6 +146,18 @@ def _health_check(params: dict, protocol: str, current: TargetGroup | None = Non
             "health_check_interval": interval, "health_check_timeout": timeout,
             "healthy_threshold": healthy, "unhealthy_threshold": unhealthy,
             "matcher": matcher if http else None}
+
+
+def _check_matcher(matcher: str) -> None:
+    """A Network Load Balancer's HTTP codes, as the model documents them: from 200 to 599,
+    one, several (``200,202``) or a range (``200-299``), in ASCII digits (the words are
+    pocketlink's: AWS's are not in its references)."""
+    for part in matcher.split(","):
+        low, dash, high = part.strip().partition("-")
+        first, last = integer(low), integer(high) if dash else integer(low)
+        if first is None or last is None or not 200 <= first <= last <= 599:
+            raise validation(f"Health check matcher HTTP code '{matcher}' must be codes from "
+                             "200 to 599: one, several separated by commas, or a range")
 
 
 # AWS's pattern for a target group's name, which its request validation quotes.
@@ -244,8 +272,8 @@ def _check_attribute(key: str, value: str) -> None:
                 "'use_load_balancer_configuration'")
     elif key.endswith(".enabled"):
         boolean_attribute(key, value)
-    elif key == "deregistration_delay.timeout_seconds":
-        integer_attribute(key, value, 0, 3600)
+    elif key in NUMBERS and not (NUMBERS[key][2] and value == "off"):
+        integer_attribute(key, value, *NUMBERS[key][:2])
     elif key == "stickiness.type" and value != "source_ip":
         raise elbv2.InvalidConfigurationRequestException(
             "Network load balancer target groups support only 'source_ip' stickiness")

@@ -26,6 +26,7 @@ from pocketlink.faults.fis_catalog import (
 from pocketlink.model.base import now
 from pocketlink.model.fis import FINAL, Experiment, ExperimentAction, ExperimentTemplate
 from pocketlink.wire import specs
+from pocketlink.wire.numbers import integer
 
 fis = SimpleNamespace(**specs.load("fis").errors)
 MAX_TAGS = 50
@@ -205,10 +206,9 @@ def get_experiment_template(context: RequestContext, params: dict) -> dict:
 def _page(items: list, params: dict, key: str) -> dict:
     start = 0
     if params.get("nextToken"):
-        token = params["nextToken"]
-        if not (token.isascii() and token.isdigit()) or int(token) > len(items):
+        start = integer(params["nextToken"])
+        if start is None or start > len(items):
             raise _invalid("The nextToken is not valid.")
-        start = int(token)
     size = params.get("maxResults") or 100
     result: dict = {key: items[start:start + size]}
     if start + size < len(items):

@@ -38,6 +38,7 @@ from pocketlink.model.ec2 import Vpc
 from pocketlink.model.route53 import Change, HostedZone, RecordSet
 from pocketlink.wire import specs
 from pocketlink.wire.errors import ServiceError
+from pocketlink.wire.numbers import integer
 
 GLOBAL = "global"  # the region field of global resources
 R = TypeVar("R", bound=Resource)
@@ -207,12 +208,13 @@ def get_hosted_zone(context: RequestContext, params: dict) -> dict:
     return result
 
 
-def max_items(params: dict, most: int = 100) -> int:
-    """A List call's page size: ``MaxItems`` (a string on the wire), 100 unless given."""
-    raw = params.get("MaxItems", "100")
-    if not (str(raw).isascii() and str(raw).isdigit()) or not 1 <= int(raw) <= most:
-        raise error("InvalidInput", f"MaxItems must be a number from 1 to {most}")
-    return int(raw)
+def max_items(params: dict, most: int = 100, name: str = "MaxItems") -> int:
+    """A List call's page size: ``name`` (a string on the wire), 100 (or ``most``, if less)
+    unless given."""
+    number = integer(params.get(name, str(min(most, 100))))
+    if number is None or not 1 <= number <= most:
+        raise error("InvalidInput", f"{name} must be a number from 1 to {most}")
+    return number
 
 
 def marker_page(items: list[R], start: int, size: int) -> tuple[list[R], dict]:

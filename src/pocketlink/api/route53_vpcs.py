@@ -22,6 +22,7 @@ from pocketlink.api.route53 import (
     change_info,
     described_vpc,
     error,
+    max_items,
     own_vpc,
     require_zone,
     token,
@@ -134,6 +135,7 @@ def delete_authorization(context: RequestContext, params: dict) -> dict:
 @operation("route53", "ListVPCAssociationAuthorizations")
 def list_authorizations(context: RequestContext, params: dict) -> dict:
     zone = require_zone(context, params["HostedZoneId"])
+    max_items(params, 50, "MaxResults")  # one page: pocketlink's lists are short
     return {"HostedZoneId": zone.id, "VPCs": list(zone.authorized_vpcs)}
 
 
@@ -147,4 +149,4 @@ def list_hosted_zones_by_vpc(context: RequestContext, params: dict) -> dict:
     zones = [{"HostedZoneId": z.id, "Name": z.name, "Owner": {"OwningAccount": z.account}}
              for z in context.store.all(HostedZone)
              if z.private and any(v["VPCId"] == vpc_id for v in z.vpcs)]
-    return {"HostedZoneSummaries": zones, "MaxItems": str(params.get("MaxItems", "100"))}
+    return {"HostedZoneSummaries": zones, "MaxItems": str(max_items(params))}

@@ -17,6 +17,7 @@ import platformdirs
 
 from pocketlink import __version__
 from pocketlink.faults import cli as fault_cli
+from pocketlink.wire.numbers import integer
 
 DEFAULT_PORT = 4566
 DEFAULT_PUBLIC_DNS_PORT = 4553
@@ -240,8 +241,8 @@ def _since(text: str) -> int:
     from datetime import UTC, datetime
 
     spans = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if text[:-1].isdigit() and text[-1:] in spans:
-        return int(time.time()) - int(text[:-1]) * spans[text[-1]]
+    if integer(text[:-1]) is not None and text[-1:] in spans:
+        return int(time.time()) - integer(text[:-1]) * spans[text[-1]]
     moment = datetime.fromisoformat(text)
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 

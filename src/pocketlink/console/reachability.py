@@ -26,6 +26,7 @@ from pocketlink.console.markup import (
 )
 from pocketlink.console.routing import get, post
 from pocketlink.console.view import Redirect, View
+from pocketlink.wire.numbers import integer
 
 BASE = "vpc/network-insights"
 
@@ -98,8 +99,8 @@ def create(view: View):
     destination = view.value("destination").strip()
     port = view.value("port").strip()
     params: dict = {"Source": view.value("source"), "Protocol": "tcp"}
-    if port.isdigit():  # else the API says a port is wanted, in its words
-        params["DestinationPort"] = int(port)
+    if integer(port) is not None:  # else the API says a port is wanted, in its words
+        params["DestinationPort"] = integer(port)
     if destination[:1].isdigit() or ":" in destination:
         params["DestinationIp"] = destination
     else:

@@ -9,6 +9,7 @@ from pocketlink.console.layout import Page
 from pocketlink.console.markup import dash, details, esc, form, link, select, table, text_field, textarea
 from pocketlink.console.routing import get, post
 from pocketlink.console.view import Redirect, View
+from pocketlink.wire.numbers import integer
 
 BASE = "route53/hosted-zones"
 _TYPES = tuple((t, t) for t in ("A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "PTR"))
@@ -67,7 +68,7 @@ def _zone_page(view: View) -> Page:
 def create_record(view: View):
     ttl = view.value("ttl").strip()
     record = {"Name": view.value("name").strip(), "Type": view.value("type"),
-              "TTL": int(ttl) if ttl.isascii() and ttl.isdigit() else ttl,
+              "TTL": ttl if integer(ttl) is None else integer(ttl),
               "ResourceRecords": [{"Value": v.strip()} for v in view.value("value").splitlines()
                                   if v.strip()]}
     try:

@@ -24,6 +24,7 @@ from pocketlink.console.markup import (
 )
 from pocketlink.console.routing import get, post
 from pocketlink.console.view import Redirect, View
+from pocketlink.wire.numbers import integer
 
 
 def _ipv6(vpc_or_subnet: dict) -> str:
@@ -242,11 +243,9 @@ def _permission(view: View) -> dict:
     ports = view.value("ports").strip()
     if protocol != "-1":
         low, _, high = ports.partition("-")
-        low, high = low.strip(), high.strip()
-        digits = low.removeprefix("-")  # ASCII digits only: int() refuses the '²' isdigit takes
-        permission["FromPort"] = int(low) if digits.isascii() and digits.isdigit() else -1
-        permission["ToPort"] = int(high) if high.isascii() and high.isdigit() \
-            else permission["FromPort"]
+        low, high = integer(low.strip(), signed=True), integer(high.strip())
+        permission["FromPort"] = -1 if low is None else low
+        permission["ToPort"] = permission["FromPort"] if high is None else high
     peer, description = view.value("peer").strip(), view.value("description").strip()
     extra = {"Description": description} if description else {}
     if peer.startswith("sg-"):

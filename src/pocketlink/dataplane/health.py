@@ -23,6 +23,7 @@ from pocketlink.dataplane.sockets import NamespaceSockets
 from pocketlink.model.elbv2 import Listener, LoadBalancer, TargetGroup
 from pocketlink.network import names
 from pocketlink.store import Store
+from pocketlink.wire.numbers import integer
 
 log = logging.getLogger("pocketlink.health")
 
@@ -104,8 +105,8 @@ def matches(matcher: str, status: int) -> bool:
     """AWS's matcher syntax: ``200``, ``200,202`` or ``200-399``."""
     for part in matcher.split(","):
         low, _, high = part.strip().partition("-")
-        if all(p.isascii() and p.isdigit() for p in (low, high or low)) and \
-                int(low) <= status <= int(high or low):
+        first, last = integer(low), integer(high or low)
+        if first is not None and last is not None and first <= status <= last:
             return True
     return False
 

@@ -43,6 +43,7 @@ from pocketlink.services.backend import Backend
 from pocketlink.store import Store
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
+from pocketlink.wire.numbers import integer
 
 if TYPE_CHECKING:
     from pocketlink.metrics.store import MetricStore
@@ -248,9 +249,10 @@ def _diagnose(store: Store, form: dict[str, str]) -> HttpResponse:
     address), ``port``."""
     from pocketlink.diagnose import diagnose, listening
 
-    if not form.get("from") or not form.get("to") or not form.get("port", "").isdigit():
+    port = integer(form.get("port"))
+    if not form.get("from") or not form.get("to") or port is None:
         return _json(400, {"error": "name from, to and port"})
-    found = listening.observe(diagnose(store, form["from"], form["to"], int(form["port"])))
+    found = listening.observe(diagnose(store, form["from"], form["to"], port))
     return _json(200, {**asdict(found), "failure": found.failure and asdict(found.failure),
                        "reachable": found.reachable})
 

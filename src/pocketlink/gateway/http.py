@@ -46,6 +46,7 @@ from pocketlink.gateway.limits import ConnectionCap, Quiet
 from pocketlink.gateway.paths import NetworkPath
 from pocketlink.wire.errors import ServiceError
 from pocketlink.wire.message import HttpRequest, HttpResponse
+from pocketlink.wire.numbers import integer
 
 log = logging.getLogger("pocketlink.http")
 REFUSALS = Quiet(log)  # an attacker's oversized requests: one line a minute, not each
@@ -281,8 +282,8 @@ class HttpProtocol(asyncio.Protocol):
         self._in_head = False
         head = self._request(b"")
         self._limit = self.front.body_limit(head)
-        declared = self._headers.get("content-length", "0")
-        if declared.isdigit() and int(declared) > self._limit:
+        declared = integer(self._headers.get("content-length", "0"))
+        if declared is not None and declared > self._limit:
             self._refuse(head, RequestEntityTooLarge(self._limit))
         elif self._headers.get("expect", "").lower() == "100-continue" and self.transport:
             # boto3 asks before sending an S3 body over 1 MB, and waits a second for the go.

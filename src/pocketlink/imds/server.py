@@ -40,6 +40,7 @@ from pocketlink.model.iam import RoleSession
 from pocketlink.network import netns
 from pocketlink.network.topology import RouterSpec
 from pocketlink.store import Store
+from pocketlink.wire.numbers import integer
 
 log = logging.getLogger("pocketlink.imds")
 
@@ -199,14 +200,13 @@ class MetadataService:
                 writer.write(_render(Answer(400), keep=False))
                 return
             method, target, version, headers = parsed
-            length = headers.get("content-length", "0")
             # ASCII digits only: a latin-1 head makes byte 0xB2 "²", which isdigit takes
-            if not (length.isascii() and length.isdigit()) or int(length) > MAX_BODY or \
-                    "transfer-encoding" in headers:
+            length = integer(headers.get("content-length", "0"))
+            if length is None or length > MAX_BODY or "transfer-encoding" in headers:
                 writer.write(_render(Answer(400), keep=False))
                 return
-            if int(length):
-                await asyncio.wait_for(reader.readexactly(int(length)), IDLE)
+            if length:
+                await asyncio.wait_for(reader.readexactly(length), IDLE)
             answer = await self._answer(source, family, method, target, headers)
             keep = version == "HTTP/1.1" and count < MAX_REQUESTS and \
                 headers.get("connection", "").lower() != "close"
@@ -254,9 +254,10 @@ class MetadataService:
         if "x-forwarded-for" in headers:
             return Answer(403)
         ttl = headers.get(TTL_HEADER, "")
-        if not (ttl.isascii() and ttl.isdigit()) or not MIN_TTL <= int(ttl) <= MAX_TTL:
+        seconds = integer(ttl)
+        if seconds is None or not MIN_TTL <= seconds <= MAX_TTL:
             return Answer(400)
-        token = self.tokens.issue(instance.id, int(ttl))
+        token = self.tokens.issue(instance.id, seconds)
         return Answer(200, token.encode(), {"X-Aws-Ec2-Metadata-Token-Ttl-Seconds": ttl},
                       hop_limit=instance.metadata_options.http_put_response_hop_limit)
 

@@ -58,7 +58,9 @@ def long_name(region: str) -> str:
 
 def is_region(name: str) -> bool:
     parts = name.split("-")
-    return len(parts) >= 3 and parts[-1].isdigit() and all(p.isalpha() for p in parts[:-1])
+    # ASCII only: isdigit and isalpha take '²' and 'é' too
+    return len(parts) >= 3 and name.isascii() and parts[-1].isdigit() and \
+        all(p.isalpha() for p in parts[:-1])
 
 
 def zone_ids(region: str) -> list[str]:

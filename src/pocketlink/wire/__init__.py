@@ -14,6 +14,8 @@ Nouns, one job each:
 - rest_json.py: ``rest-json`` (FIS), rest-xml's routing with a JSON body.
 - ``route`` (router.py): which service a request is for, from its SigV4 credential scope.
 - ``sigv4`` (sigv4.py): who signed a request, and whether the signature holds.
+- ``integer`` (numbers.py): a number written as text, read as AWS reads it (ASCII digits);
+  what handlers, the metadata service and the console read numbers with.
 
 This package knows no resource: it never imports ``pocketlink.api``.
 """

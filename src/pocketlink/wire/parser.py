@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
@@ -24,6 +25,7 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 
 from pocketlink.wire.errors import ServiceError, UnknownOperation
 from pocketlink.wire.message import HttpRequest
+from pocketlink.wire.numbers import integer
 from pocketlink.wire.specs import ServiceSpec
 
 Tree = dict[str, "Tree | str"]
@@ -38,6 +40,9 @@ _ENVELOPE = frozenset(
 # What XML 1.0 cannot carry (NUL and the other C0 controls but tab, LF and CR; lone
 # surrogates; U+FFFE, U+FFFF): a value holding any could never be described back.
 _UNCARRIABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+_DECIMAL = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
 
 
 def _shown(text: str) -> str:
@@ -131,20 +136,20 @@ class RequestParser:
         if kind == "string":
             return text
         if kind in ("integer", "long"):
-            try:
-                return int(text)
-            except ValueError:
-                raise self._invalid(path, text, "an integer") from None
+            number = integer(text, signed=True)
+            if number is None:
+                raise self._invalid(path, text, "an integer")
+            return number
         if kind == "boolean":
             lowered = text.lower()
             if lowered not in ("true", "false"):
                 raise self._invalid(path, text, "a boolean")
             return lowered == "true"
         if kind in ("float", "double"):
-            try:
-                return float(text)
-            except ValueError:
-                raise self._invalid(path, text, "a number") from None
+            # ASCII digits only, and finite: float() also reads other digits, 'nan' and '1e999' (inf)
+            if not _DECIMAL.fullmatch(text) or not math.isfinite(float(text)):
+                raise self._invalid(path, text, "a number")
+            return float(text)
         if kind == "timestamp":
             return self._timestamp(text, path)
         if kind == "blob":
@@ -180,7 +185,7 @@ class RequestParser:
 
 def _index(key: str) -> bool:
     """A list index on the wire: ASCII digits only (``str.isdigit`` takes '²' too)."""
-    return key.isascii() and key.isdigit()
+    return integer(key) is not None
 
 
 def _tree(pairs: dict[str, str]) -> Tree:

@@ -21,6 +21,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, quote, unquote
 
 from pocketlink.wire.message import HttpRequest
+from pocketlink.wire.numbers import integer
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 TIMESTAMP = "%Y%m%dT%H%M%SZ"
@@ -196,12 +197,11 @@ def _time_problem(signature: Signature, now: datetime) -> Problem | None:
                                           f"is still later than {later} ({stamp} + 15 min.)")
     if signature.presigned:
         expires = signature.expires or ""
-        # ASCII digits only: str.isdigit takes '²', which int() refuses (a 500).
-        if not (expires.isascii() and expires.isdigit()) or \
-                not 1 <= int(expires) <= MAX_PRESIGN_EXPIRES:
+        seconds = integer(expires)  # ASCII digits only: int() refuses the '²' isdigit takes
+        if seconds is None or not 1 <= seconds <= MAX_PRESIGN_EXPIRES:
             return Problem("incomplete", "X-Amz-Expires must be between 1 and "
                                          f"{MAX_PRESIGN_EXPIRES} seconds, not '{expires}'.")
-        if now > signed_at + timedelta(seconds=int(expires)):
+        if now > signed_at + timedelta(seconds=seconds):
             return Problem("presign-expired", "Request has expired")
         return None
     if signed_at < now - ALLOWED_SKEW:
