@@ -1,0 +1,74 @@
+"""The API served apart (issue 14, "limits everywhere"): its HTTP side runs on a thread of
+its own (gateway/api_thread.py), so that what a client sends is read there, not on the
+daemon's loop, where the reconciler, the metadata service, the health checks and the
+control socket run.
+
+Shown by counts, not times: the kernel keeps, per thread, the bytes each one read
+(/proc/PID/task/TID/io ``rchar``). While a client sends the API 1 MiB bodies and holds
+connections with a request begun and never finished, the bytes are read by the thread the
+control's status names as the API's, and the daemon's loop (its main thread) reads next to
+none of them; the status, answered on that loop, counts the API thread's connections."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pocketlink.gateway.dispatch import MAX_BODY
+from tests.conftest import wait_for
+from tests.security.test_http_limits import exchange
+
+BODIES = 16  # requests of almost MAX_BODY each, answered
+OVERSIZED = 4  # and requests over it, refused (413) while the daemon reads what follows
+HELD = 20  # connections left in the middle of a request's body
+PARTIAL = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nAction="
+
+
+def bytes_read(pid: int, thread: int) -> int:
+    for line in Path(f"/proc/{pid}/task/{thread}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar")
+
+
+def request(size: int) -> bytes:
+    filler = b"Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=tag:big&Filter.1.Value.1="
+    body = filler + b"x" * (size - len(filler))
+    return (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def test_the_api_is_read_on_its_own_thread_not_on_the_daemons_loop(make_daemon) -> None:
+    daemon = make_daemon("--no-network", "--max-request-rate", "1000000")
+    api = daemon.status()["api"]
+    pid, thread = daemon.pid, api["thread"]
+    assert thread != pid and Path(f"/proc/{pid}/task/{thread}").is_dir()  # not the main one
+    exchange(daemon, request(1024))  # what the first call reads from disk (botocore's model)
+    loop_before, api_before = bytes_read(pid, pid), bytes_read(pid, thread)
+
+    held = [socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+            for _ in range(HELD)]
+    try:
+        for sock in held:
+            sock.sendall(PARTIAL)
+        # counted by the API thread's servers, told by the daemon's loop
+        wait_for(lambda: daemon.status()["api"]["connections"] >= HELD)
+        for _ in range(BODIES):
+            status, body = exchange(daemon, request(MAX_BODY - 1024))
+            assert status == 200, body[:500]
+        for _ in range(OVERSIZED):
+            status, _ = exchange(daemon, request(MAX_BODY + 1024))
+            assert status == 413
+    finally:
+        for sock in held:
+            sock.close()
+
+    sent = BODIES * (MAX_BODY - 1024)  # at least this much was read, all of it by the API
+    api_read, loop_read = bytes_read(pid, thread) - api_before, bytes_read(pid, pid) - loop_before
+    print(f"\nread by the API thread: {api_read:,} bytes; by the daemon's loop: {loop_read:,}")
+    assert api_read >= sent
+    assert loop_read < sent // 16, loop_read  # its own few reads (the status asked above)
+    assert os.path.exists(f"/proc/{pid}")
+    assert daemon.status()["api"]["thread"] == thread
