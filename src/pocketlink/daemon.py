@@ -255,7 +255,7 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
     # where instances' calls through endpoints arrive. Both doors' HTTP is served on the
     # API's own thread (api_thread.py); each request read whole is answered on this loop,
     # where the store lives.
-    fair = DaemonLoopFront(FairFront(gateway, settle=dns.current), loop)
+    fair = DaemonLoopFront(FairFront(gateway, settle=dns.current), loop, gateway.parse_ahead)
     api = ApiThread(ConnectionCap.for_descriptors(descriptors))  # both doors' connections
     api.start()
     server = HttpServer(fair, cap=api.cap)

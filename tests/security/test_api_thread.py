@@ -7,7 +7,12 @@ Shown by counts, not times: the kernel keeps, per thread, the bytes each one rea
 (/proc/PID/task/TID/io ``rchar``). While a client sends the API 1 MiB bodies and holds
 connections with a request begun and never finished, the bytes are read by the thread the
 control's status names as the API's, and the daemon's loop (its main thread) reads next to
-none of them; the status, answered on that loop, counts the API thread's connections."""
+none of them; the status, answered on that loop, counts the API thread's connections.
+
+The API thread also parses each request ahead of its turn (gateway/dispatch.py
+``parse_ahead``); what a request is refused for first stays the same: under strict auth,
+a request both unsigned (or signed with a wrong secret) and malformed is refused for its
+signature, as before."""
 
 from __future__ import annotations
 
@@ -17,7 +22,9 @@ from pathlib import Path
 
 from pocketlink.gateway.dispatch import MAX_BODY
 from tests.conftest import wait_for
-from tests.security.test_http_limits import exchange
+from tests.security.signed import form, raw, send, sign
+from tests.security.test_auth import KEY, SECRET, strict  # noqa: F401 (a fixture)
+from tests.security.test_http_limits import aws_error, exchange
 
 BODIES = 16  # requests of almost MAX_BODY each, answered
 OVERSIZED = 4  # and requests over it, refused (413) while the daemon reads what follows
@@ -72,3 +79,14 @@ def test_the_api_is_read_on_its_own_thread_not_on_the_daemons_loop(make_daemon) 
     assert loop_read < sent // 16, loop_read  # its own few reads (the status asked above)
     assert os.path.exists(f"/proc/{pid}")
     assert daemon.status()["api"]["thread"] == thread
+
+
+def test_a_request_parsed_ahead_is_refused_for_its_signature_first(strict) -> None:  # noqa: F811
+    malformed = form("DescribeVpcs", Bogus="1")
+    unsigned = raw(strict.endpoint, "POST", "/", malformed.encode(),
+                   {"Content-Type": "application/x-www-form-urlencoded"})
+    assert (unsigned.status, aws_error(unsigned.body)) == (403, "MissingAuthenticationToken")
+    wrong = send(strict.endpoint, sign(strict.endpoint, malformed, KEY, "not-the-secret"))
+    assert (wrong.status, aws_error(wrong.body)) == (403, "SignatureDoesNotMatch")
+    signed = send(strict.endpoint, sign(strict.endpoint, malformed, KEY, SECRET))
+    assert (signed.status, aws_error(signed.body)) == (400, "UnknownParameter")

@@ -8,6 +8,10 @@ What touches the store stays on the daemon's loop, where the store lives (a tran
 reads, copies and commits without a lock; the reconciler iterates its dicts): each request
 read whole is handed there (``DaemonLoopFront``), where the fair turns (gateway/fair.py)
 serve it exactly as before; a connection that closes cancels its request's work there.
+Before the hand-over, the gateway routes and parses the request on the API thread
+(dispatch.py ``parse_ahead``: pure, and what a large request costs most); the daemon's
+loop keeps identity, auth, the endpoint policy, the handler and the serializing (the
+answer is written from the handler's result, which may hold the store's own objects).
 The refusals the HTTP server makes itself (``refuse``: too large, malformed) and the body
 limit it reads from a request's head are pure (routing, an error's serializer) and answer
 on the API thread. The service front's ``paths`` (services/front.py ``network_path``) reads
@@ -24,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from pocketlink.gateway.http import Front
@@ -91,14 +95,19 @@ class ApiThread:
 
 class DaemonLoopFront:
     """A Front for the API thread's servers: every request is answered by ``front`` (the
-    fair turns) on the daemon's loop; refusals at the HTTP level, in the API thread."""
+    fair turns) on the daemon's loop, once ``ahead`` (the gateway's parse) has done its
+    store-free part in the API thread; refusals at the HTTP level, in the API thread."""
 
-    def __init__(self, front: Front, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, front: Front, loop: asyncio.AbstractEventLoop,
+                 ahead: Callable[[HttpRequest], None] | None = None) -> None:
         self.front = front
         self.loop = loop  # the daemon's
+        self.ahead = ahead
 
     def forwarding(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse]:
+        if self.ahead is not None:
+            self.ahead(request)
         return asyncio.wrap_future(
             asyncio.run_coroutine_threadsafe(self._answer(request, peer, path), self.loop))
 
