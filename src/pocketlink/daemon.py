@@ -1,6 +1,12 @@
 """The daemon's life: open the state, bring back the data plane and the resolvers, start
 the API server, stop cleanly on a signal.
 
+The daemon's event loop holds the store and what works on it: the reconciler, the
+instances' metadata service, the health checks, the sampler, the control socket, and the
+API's handlers. The API's HTTP (accepting, reading, its limits, the parse, writing the
+answer) runs on a thread of its own (gateway/api_thread.py), so that a client's flood of
+connections or of large bodies is not read on this loop.
+
 At a restart, cli ``up`` has already served the endpoints' listeners and the VPCs'
 resolvers from the serving snapshot (snapshot.py) before importing this module; the
 reconciler's first pass takes them over (or, without a snapshot, brings them back from the
@@ -10,7 +16,7 @@ whose models and handlers are most of a start's CPU: traffic resumes before it a
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
 order, each step bounded: the API listener and its connections, the service front, the
-reconciler (its last pass, then its network workers), the metrics sampler, the data
+API's thread, the reconciler (its last pass, then its network workers), the metrics sampler, the data
 plane, the backend, the DNS process, the metric store and the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
