@@ -12,16 +12,25 @@ none of them; the status, answered on that loop, counts the API thread's connect
 The API thread also parses each request ahead of its turn (gateway/dispatch.py
 ``parse_ahead``); what a request is refused for first stays the same: under strict auth,
 a request both unsigned (or signed with a wrong secret) and malformed is refused for its
-signature, as before."""
+signature, as before.
+
+And what the daemon's loop serves an instance goes on while the API is flooded: every one
+of an instance's metadata requests is answered while a client holds connections mid-body
+and sends the API 1 MiB requests, the flood still under way at the last answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import threading
 from pathlib import Path
+
+import pytest
 
 from pocketlink.gateway.dispatch import MAX_BODY
 from tests.conftest import wait_for
+from tests.network.conftest import dual_stack_vpc, launch, run_in
 from tests.security.signed import form, raw, send, sign
 from tests.security.test_auth import KEY, SECRET, strict  # noqa: F401 (a fixture)
 from tests.security.test_http_limits import aws_error, exchange
@@ -90,3 +99,63 @@ def test_a_request_parsed_ahead_is_refused_for_its_signature_first(strict) -> No
     assert (wrong.status, aws_error(wrong.body)) == (403, "SignatureDoesNotMatch")
     signed = send(strict.endpoint, sign(strict.endpoint, malformed, KEY, SECRET))
     assert (signed.status, aws_error(signed.body)) == (400, "UnknownParameter")
+
+
+# Inside the instance: metadata requests one after another on new connections, each given
+# ample time; prints how many were answered 200 and how many were not.
+METADATA = """
+import http.client, json
+answered = failed = 0
+for _ in range(int(__import__("sys").argv[1])):
+    try:
+        connection = http.client.HTTPConnection("169.254.169.254", 80, timeout=20)
+        connection.request("GET", "/latest/meta-data/instance-id")
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        answered += response.status == 200
+        failed += response.status != 200
+    except OSError:
+        failed += 1
+print(json.dumps({"answered": answered, "failed": failed}))
+"""
+LOOKUPS = 100
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="instances need root")
+def test_an_instances_metadata_is_answered_while_the_api_is_flooded(make_daemon) -> None:
+    daemon = make_daemon("--max-request-rate", "1000000")
+    ec2 = daemon.client("ec2")
+    _, subnet = dual_stack_vpc(ec2, "10.63.0.0/16")
+    [instance] = launch(ec2, subnet)
+    flooded, stop = [0], threading.Event()
+
+    def flood() -> None:
+        while not stop.is_set():
+            status, _ = exchange(daemon, request(MAX_BODY - 1024))
+            flooded[0] += status == 200
+
+    held = [socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+            for _ in range(HELD)]
+    flooders = [threading.Thread(target=flood) for _ in range(2)]
+    try:
+        for sock in held:
+            sock.sendall(PARTIAL)
+        for thread in flooders:
+            thread.start()
+        wait_for(lambda: flooded[0] >= 2)
+        before = flooded[0]
+        found = run_in(instance["InstanceId"], "python3", "-c", METADATA, str(LOOKUPS),
+                       timeout=600)
+        during = flooded[0] - before
+        assert daemon.status()["api"]["connections"] >= HELD  # the held ones, still held
+    finally:
+        stop.set()
+        for thread in flooders:
+            thread.join(120)
+        for sock in held:
+            sock.close()
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert json.loads(found.stdout.splitlines()[-1]) == {"answered": LOOKUPS, "failed": 0}
+    assert during > 0  # the flood went on while the instance asked
+    print(f"\n{LOOKUPS} metadata answers while the API answered {during} requests of ~1 MiB")

@@ -73,7 +73,7 @@ class ApiThread:
         return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
 
     async def stop(self) -> None:
-        """The loop stopped (once what ``call`` gave it is done: the servers closed) and
+        """The loop stopped (the daemon closes the servers on it first, with ``call``) and
         the thread joined, awaited without holding the daemon's loop."""
         if not self._thread.is_alive():
             self.loop.close()
@@ -99,15 +99,14 @@ class DaemonLoopFront:
     store-free part in the API thread; refusals at the HTTP level, in the API thread."""
 
     def __init__(self, front: Front, loop: asyncio.AbstractEventLoop,
-                 ahead: Callable[[HttpRequest], None] | None = None) -> None:
+                 ahead: Callable[[HttpRequest], None]) -> None:
         self.front = front
         self.loop = loop  # the daemon's
         self.ahead = ahead
 
     def forwarding(self, request: HttpRequest, peer: str, path: NetworkPath | None = None
                    ) -> Awaitable[HttpResponse]:
-        if self.ahead is not None:
-            self.ahead(request)
+        self.ahead(request)
         return asyncio.wrap_future(
             asyncio.run_coroutine_threadsafe(self._answer(request, peer, path), self.loop))
 
