@@ -4,7 +4,8 @@ daemon's loop, where the reconciler, the metadata service, the health checks and
 control socket run.
 
 Shown by counts, not times: the kernel keeps, per thread, the bytes each one read
-(/proc/PID/task/TID/io ``rchar``). While a client sends the API 1 MiB bodies and holds
+(/proc/PID/task/TID/io ``rchar``; uvloop, a dependency on Linux, reads sockets with
+read(2), which it counts). While a client sends the API 1 MiB bodies and holds
 connections with a request begun and never finished, the bytes are read by the thread the
 control's status names as the API's, and the daemon's loop (its main thread) reads next to
 none of them; the status, answered on that loop, counts the API thread's connections.
