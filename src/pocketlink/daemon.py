@@ -1,6 +1,12 @@
 """The daemon's life: open the state, bring back the data plane and the resolvers, start
 the API server, stop cleanly on a signal.
 
+The daemon's event loop holds the store and what works on it: the reconciler, the
+instances' metadata service, the health checks, the sampler, the control socket, and the
+API's handlers. The API's HTTP (accepting, reading, its limits, the parse, writing the
+answer) runs on a thread of its own (gateway/api_thread.py), so that a client's flood of
+connections or of large bodies is not read on this loop.
+
 At a restart, cli ``up`` has already served the endpoints' listeners and the VPCs'
 resolvers from the serving snapshot (snapshot.py) before importing this module; the
 reconciler's first pass takes them over (or, without a snapshot, brings them back from the
@@ -10,7 +16,7 @@ whose models and handlers are most of a start's CPU: traffic resumes before it a
 Signal handlers (and ``pocketlink down``, through the control socket) only set flags, as
 uvicorn's do: the first asks for a stop, a second forces exit at once. A stop closes in
 order, each step bounded: the API listener and its connections, the service front, the
-reconciler (its last pass, then its network workers), the metrics sampler, the data
+API's thread, the reconciler (its last pass, then its network workers), the metrics sampler, the data
 plane, the backend, the DNS process, the metric store and the store. While it
 runs, its runtime record says where its control socket is (``gateway.control``).
 """
@@ -226,6 +232,7 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
     from pocketlink.faults.experiments import ExperimentRunner
     from pocketlink.faults.kernel import FaultInjector
     from pocketlink.flowlogs.collector import FlowLogCollector, interval_override
+    from pocketlink.gateway.api_thread import ApiThread, DaemonLoopFront
     from pocketlink.gateway.dispatch import Gateway, loopback_only, own_origins
     from pocketlink.gateway.fair import FairFront
     from pocketlink.gateway.http import HttpServer
@@ -251,13 +258,17 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
                       prometheus=page if config.prometheus else None,
                       loopback=loopback_only(config.host), console=console)
     # One set of turns for both doors: the host's port and the service front's socket,
-    # where instances' calls through endpoints arrive.
-    fair = FairFront(gateway, settle=dns.current)
-    api_connections = ConnectionCap.for_descriptors(descriptors)  # both doors together
-    server = HttpServer(fair, cap=api_connections)
+    # where instances' calls through endpoints arrive. Both doors' HTTP is served on the
+    # API's own thread (api_thread.py); each request read whole is answered on this loop,
+    # where the store lives.
+    fair = DaemonLoopFront(FairFront(gateway, settle=dns.current), loop, gateway.parse_ahead)
+    api = ApiThread(ConnectionCap.for_descriptors(descriptors))  # both doors' connections
+    api.start()
+    server = HttpServer(fair, cap=api.cap)
     try:
-        await server.listen_tcp(config.host, config.port)
+        await api.call(server.listen_tcp(config.host, config.port))
     except OSError as error:
+        await api.stop()
         await abandon()
         raise SystemExit(
             f"pocketlink: cannot listen on {config.host}:{config.port} ({error.strerror}); "
@@ -265,17 +276,18 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
     record = control.RuntimeRecord(os.getpid(), config.host, config.port,
                                    str(config.state.resolve()),
                                    str(control.RuntimeRecord.socket_for(config.state)))
-    fronted = HttpServer(fair, paths=partial(network_path, store), cap=api_connections)
+    fronted = HttpServer(fair, paths=partial(network_path, store), cap=api.cap)
     controller = HttpServer(control.Control(store, record, stop.set, backend, front, registry,
-                                            metrics=metrics, prometheus=page))
+                                            metrics=metrics, prometheus=page, api=api.status))
     try:
         await controller.listen_unix(control.private_socket_path(config.state))
         if front is not None:
-            await fronted.listen_unix(front.gateway_socket)
+            await api.call(fronted.listen_unix(front.gateway_socket))
             front.serve()
         record.write()
     except OSError as error:
-        await server.close()
+        await api.call(server.close())
+        await api.stop()
         await abandon()
         raise SystemExit(f"pocketlink: cannot serve its control socket {record.socket} "
                          f"({error.strerror or error})") from None
@@ -293,12 +305,13 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
         await stop.wait()
     finally:
         log.info("pocketlink is stopping")
-        await _bounded(server.close(), LAST_PASS_TIMEOUT, force)
+        await _bounded(api.call(server.close()), LAST_PASS_TIMEOUT, force)
         console.close()
         if front is not None:
             await _bounded(front.stop(), LAST_PASS_TIMEOUT, force)
-            await _bounded(fronted.close(), LAST_PASS_TIMEOUT, force)
+            await _bounded(api.call(fronted.close()), LAST_PASS_TIMEOUT, force)
             front.gateway_socket.unlink(missing_ok=True)
+        await _bounded(api.stop(), LAST_PASS_TIMEOUT, force)
         await _bounded(reconciling, LAST_PASS_TIMEOUT, force)
         await _bounded(sampling, LAST_PASS_TIMEOUT, force)
         if injecting is not None:

@@ -22,6 +22,10 @@
   kept until it changes), its Deny enforced on every S3 request with the path's keys.
 - ``FairFront`` (fair.py): the gateway behind one queue per account, served in turns, so
   that one account's flood does not starve another's calls.
+- ``ApiThread`` and ``DaemonLoopFront`` (api_thread.py): the API's two servers (the
+  host's port, the service front's socket) on an event loop in a thread of their own; each
+  request, parsed there (``Gateway.parse_ahead``), is handed to the daemon's loop, where
+  the store lives, for its turn and its handler.
 - ``HttpServer`` (http.py): the asyncio HTTP/1.1 server (httptools) around a front, with
   its limits (head and body sizes, timeouts, hold-offs, the cap on connections) and its
   connections, closed on shutdown. On the service front's socket (``paths``), each connection first states the

@@ -183,8 +183,10 @@ class Control:
                  backend: Backend | None = None, front: ServiceFront | None = None,
                  registry: Registry | None = None,
                  metrics: MetricStore | None = None,
-                 prometheus: Callable[[], bytes] | None = None) -> None:
+                 prometheus: Callable[[], bytes] | None = None,
+                 api: Callable[[], dict] | None = None) -> None:
         self.store = store
+        self.api = api  # the API's thread and its connections (gateway/api_thread.py)
         self.metrics = metrics
         self.prometheus = prometheus
         self.record = record
@@ -204,6 +206,8 @@ class Control:
                 body["front"] = self.front.status()
             if self.registry is not None:
                 body["registry"] = self.registry.status()
+            if self.api is not None:
+                body["api"] = self.api()
             return _json(200, body)
         if request.path == "/_pocketlink/cost" and request.method == "GET" and \
                 self.metrics is not None:

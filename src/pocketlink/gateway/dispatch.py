@@ -189,7 +189,7 @@ class Gateway:
             if not is_real_region(region):
                 raise _region_error(spec, region)
             self._authenticate(spec, request, signature)
-            operation, params = protocol.parser.parse(request)
+            operation, params = _parse(protocol, request)
             action = operation.name
             handler = self.handlers.get((spec.name, operation.name))
             if handler is None:
@@ -217,6 +217,27 @@ class Gateway:
         log.info("%s.%s %s %d %.1fms%s", spec.name if spec else "?", action, account,
                  response.status, elapsed, _via(path))
         return response
+
+    def parse_ahead(self, request: HttpRequest) -> None:
+        """A request's parse, done before its turn, on the API's thread (api_thread.py):
+        pure work on the request and botocore's model, and most of a large request's CPU
+        (a 1 MiB value, checked character by character). ``handle`` takes it, or raises its
+        error, where it would have parsed: what a request is refused for first is the same."""
+        if request.path.startswith("/_pocketlink/") or \
+                (self.registry is not None and self.registry.claims(request, from_host=True)) \
+                or (self.backend is not None and self.backend.caller(request) is not None):
+            return  # not the gateway's to parse
+        try:
+            spec = self.router.route(request)
+        except ServiceError:
+            return  # ``handle`` routes it again, and refuses it
+        protocol = self._protocol(spec, request)
+        if protocol is None:
+            return
+        try:
+            request.parsed = protocol.parser.parse(request)
+        except Exception as error:  # raised again, and logged if a bug, by ``handle``
+            request.parsed = error
 
     def console_page(self, request: HttpRequest, path: NetworkPath | None = None
                      ) -> Awaitable[HttpResponse] | None:
@@ -384,6 +405,16 @@ class Gateway:
         if request.path == "/_pocketlink/metrics" and self.prometheus is not None:
             return HttpResponse(200, self.prometheus(), {"Content-Type": PROMETHEUS_TYPE})
         return HttpResponse(404, b'{"error": "not found"}', {"Content-Type": "application/json"})
+
+
+def _parse(protocol: Protocol, request: HttpRequest) -> tuple:
+    """(operation, params): what ``parse_ahead`` found, or parsed now."""
+    ahead, request.parsed = request.parsed, None
+    if ahead is None:
+        return protocol.parser.parse(request)
+    if isinstance(ahead, BaseException):
+        raise ahead
+    return ahead
 
 
 def _unserved_serializer(error: ServiceError) -> ResponseSerializer | None:

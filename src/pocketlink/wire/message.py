@@ -14,6 +14,9 @@ class HttpRequest:
     query: str
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+    # (operation, params) or the error, when the gateway parsed the request ahead, off the
+    # daemon's loop (gateway/dispatch.py ``parse_ahead``); taken by the handling.
+    parsed: tuple | BaseException | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def form(self) -> dict[str, str]:
