@@ -130,6 +130,7 @@ async def restore(state: Path) -> Restored | None:
         bound = await asyncio.gather(*(bind(vpc, *where) for vpc, where in resolvers.items()))
         served = {vpc: (pairs, views[vpc]) for vpc, pairs in bound if pairs is not None}
         dns.restore(zones, served)
+        await dns.handed()
         return served
 
     served, _ = await asyncio.gather(resolve(), hyperplane.sync(listeners))

@@ -11,10 +11,12 @@ import asyncio
 import dns.asyncquery
 import dns.message
 import dns.name
+import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
 
+from pocketlink.descriptors import raise_file_limit
 from pocketlink.dns.child import DnsChild
 from pocketlink.dns.process import DnsProcess, bind_pair
 from pocketlink.dns.zones import Zone, ZoneSet, ZoneUnreadable
@@ -137,3 +139,27 @@ def test_a_restored_view_with_unreadable_zones_answers_the_rest() -> None:
         dns.rcode.SERVFAIL, ["db.good.internal. 60 IN A 10.0.0.9"], dns.rcode.NXDOMAIN,
         dns.rcode.SERVFAIL]
 
+
+def test_a_restore_hands_every_resolver_over_before_the_daemon_blocks() -> None:
+    """A restore sends one message per resolver address, more than the channel takes ahead
+    of the child (some 280 here), and the daemon's loop then stalls on its imports.
+    ``handed`` returns once the channel holds them all: a query to the last resolver, asked
+    with the daemon's loop blocked (as by an import), is answered."""
+    raise_file_limit()  # as the daemon does: 600 pairs and their copies in flight
+    zones = {"z": _zone("vpc.internal.", "db.vpc.internal.", "10.0.0.9")}
+    pairs = [bind_pair("127.0.0.1", 0) for _ in range(600)]
+
+    async def scenario() -> list[str]:
+        process = DnsProcess()
+        await process.start()
+        try:
+            process.restore(zones, {f"vpc-{n}": ([pair], ["z"]) for n, pair in enumerate(pairs)})
+            await process.handed()
+            # The loop blocked from here on: nothing more leaves the daemon's side.
+            reply = dns.query.udp(dns.message.make_query("db.vpc.internal.", "A"), "127.0.0.1",
+                                  port=pairs[-1][0].getsockname()[1], timeout=PATIENCE)
+            return [r.to_text() for r in reply.answer]
+        finally:
+            await process.stop()
+
+    assert asyncio.run(scenario()) == ["db.vpc.internal. 60 IN A 10.0.0.9"]
