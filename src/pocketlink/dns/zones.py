@@ -2,10 +2,12 @@
 
 A zone the DNS process is shipped (``Zone.from_plain``) is read at its first query, not
 as it arrives: at a restart the process serves every VPC's resolver at once from the
-serving snapshot (snapshot.py), and parsing every zone of every view with dnspython before
-any answered took most of the resolvers' time back (1.5 s of 3 s at 1,000 namespaces). A
-zone that cannot be read (a plain form of another shape) says so in one line and answers
-SERVFAIL for its names; the other zones of its view answer as before.
+serving snapshot (snapshot.py), and parsing every zone of every view with dnspython first
+held every resolver back (0.37 s for the 530 records of 250 VPCs on the loaded 2-core
+machine; more where each VPC has zones of its own). The first query of a name in a zone
+pays for the whole zone's parse once. A zone that cannot be read (a plain form of another
+shape) says so in one line and answers SERVFAIL for its names; the other zones of its
+view answer as before.
 """
 
 from __future__ import annotations
