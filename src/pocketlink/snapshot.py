@@ -8,9 +8,13 @@ carry (their specs: address, port, targets as their health left them, TLS) and w
 VPC's resolver answers (its router's namespace, its addresses, its zones in the plain form
 the DNS process takes). ``restore`` runs before those imports (cli ``up``): it starts the
 data-plane workers and the DNS process, binds the listeners and the resolvers in their
-namespaces from the snapshot and hands them over; the daemon's first pass takes them over
-(a listener planned as it was is not bound again; each resolver's zones are built from the
-store again), and the network is looked at after, as without a snapshot.
+namespaces from the snapshot and hands them over, and returns once the workers took the
+listeners and the DNS process's channel holds every resolver's sockets (the imports then
+block the daemon's loop, and what it had not sent would wait for them; the DNS process
+reads each zone at its first query, so it answers as soon as it is handed a socket); the
+daemon's first pass takes them over (a listener planned as it was is not bound again; each
+resolver's zones are built from the store again), and the network is looked at after, as
+without a snapshot.
 
 A snapshot that is missing, unreadable, of another format or another pocketlink's is
 ignored (the start is then as without one). The start holds the state's claim before it
@@ -130,6 +134,7 @@ async def restore(state: Path) -> Restored | None:
         bound = await asyncio.gather(*(bind(vpc, *where) for vpc, where in resolvers.items()))
         served = {vpc: (pairs, views[vpc]) for vpc, pairs in bound if pairs is not None}
         dns.restore(zones, served)
+        await dns.handed()
         return served
 
     served, _ = await asyncio.gather(resolve(), hyperplane.sync(listeners))

@@ -82,6 +82,7 @@ class Channel:
         self.on_message, self.on_close = on_message, on_close
         self._out: deque[tuple[bytes, list[int]]] = deque()
         self._writing = False
+        self._drained: list[asyncio.Future] = []  # ``drained``'s callers
         self.closed = False
         self.loop.add_reader(sock.fileno(), self._readable)
 
@@ -110,6 +111,22 @@ class Channel:
         if self._writing:
             self.loop.remove_writer(self.sock.fileno())
             self._writing = False
+        self._wake_drained()
+
+    async def drained(self) -> None:
+        """Returns once everything sent is in the kernel's queue to the peer (or the channel
+        closed): what is still in ``_out`` moves only while this loop runs, which a caller
+        about to block it (an import) must not leave behind."""
+        if self._out and not self.closed:
+            waiter = self.loop.create_future()
+            self._drained.append(waiter)
+            await waiter
+
+    def _wake_drained(self) -> None:
+        for waiter in self._drained:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._drained.clear()
 
     def _readable(self) -> None:
         while not self.closed:
@@ -135,6 +152,7 @@ class Channel:
             for fd in fds:
                 os.close(fd)
         self._out.clear()
+        self._wake_drained()
         with contextlib.suppress(OSError):
             self.sock.close()
         self.on_close()

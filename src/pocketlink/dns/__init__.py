@@ -7,7 +7,7 @@ ships it the zones that changed.
 
 - ``Zone``/``ZoneSet`` (zones.py): authoritative data — record sets by name and type,
   wildcards, CNAME and alias chasing — built from the store; ``Zone.plain`` is the form
-  it travels in.
+  it travels in, and the DNS process reads it at the zone's first query.
 - ``DnsServer`` (server.py): UDP and TCP on asyncio, answering from a ZoneSet, with
   ``TcpLimits`` (idle timeout, per-client and total caps) so no client exhausts it, and
   ``Answers``: a UDP query asked again answered from its earlier reply.
@@ -16,7 +16,9 @@ ships it the zones that changed.
   ``public`` or a VPC id) when the store changed and ships the views that changed,
   versioned; a new view alone is built and shipped when its server starts. At a restart
   it starts serving the resolvers the serving snapshot kept (snapshot.py) before the store
-  is read, and builds their views from the store once the first pass takes them over.
+  is read (``handed``: once the channel holds their sockets, before the daemon's imports
+  block its loop), and builds their views from the store once the first pass takes them
+  over.
 - ``DnsChild`` (child.py): the DNS process: one ``DnsServer`` per view, on the sockets
   and from the zones it was handed.
 - ``aws_zones`` (aws_names.py): the names AWS publishes (endpoints', NLBs'), and which names

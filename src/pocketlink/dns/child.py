@@ -11,7 +11,10 @@ channel (dataplane/control.py: one JSON message a packet, descriptors alongside)
 - ``zones``: a version and a memfd holding the zones in their plain form (Zone.plain), by
   content id, and the views whose zones changed, each as the ids of its zones; ids that no
   view names any more are forgotten. It answers ``zones`` with the version once the new
-  zones answer queries.
+  zones answer queries. Each zone is kept in its plain form until its first query
+  (zones.py ``Zone.read``): at a restart every view answers as soon as it is handed over,
+  not once every zone of every view is parsed. A zone without a readable origin is left
+  out of its views, one whose records cannot be read answers SERVFAIL (one line each).
 
 The limits of server.py hold here: each server its UDP query rate per address, and one
 TcpLimits for the resolvers and one for the public DNS. It ends when the daemon's end of
@@ -86,12 +89,17 @@ class DnsChild:
         await server.start_sockets([(udp, tcp)])
 
     def _apply(self, shipped: dict) -> None:
+        """The shipment's zones kept in their plain form, each read at its first query
+        (zones.py): this costs a name per zone, so every view answers at once."""
         for zone_id, plain in shipped["zones"].items():
-            self.zones[zone_id] = Zone.from_plain(plain)
+            try:
+                self.zones[zone_id] = Zone.from_plain(plain)
+            except ValueError as error:
+                log.warning("zone %s left out of its views: %s", zone_id, error)
         for view in shipped["dropped"]:
             self.views.pop(view, None)
         for view, ids in shipped["views"].items():
-            self.views[view] = (ids, ZoneSet([self.zones[i] for i in ids]))
+            self.views[view] = (ids, ZoneSet([self.zones[i] for i in ids if i in self.zones]))
         named = {i for ids, _ in self.views.values() for i in ids}
         for zone_id in set(self.zones) - named:
             del self.zones[zone_id]

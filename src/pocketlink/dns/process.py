@@ -150,6 +150,18 @@ class DnsProcess:
             for pair in view.pairs:
                 self._hand(name, view, pair)
 
+    async def handed(self) -> None:
+        """Returns once the child's channel holds everything sent to it (or SYNC_TIMEOUT
+        passed). The daemon's loop stalls right after a restore (``import
+        pocketlink.daemon``, some 1.5 s of CPU): a resolver whose socket the channel could
+        not take yet would answer only after it. The channel holds some 280 messages ahead
+        of the child, and a restore sends one per resolver address (765 at 1,000
+        namespaces): most resolvers answered 1.5-3 s late before this wait."""
+        if self._channel is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SYNC_TIMEOUT):
+                    await self._channel.drained()
+
     def adopt(self, view: str, build: Callable[[Store], ZoneSet]) -> None:
         """A restored view taken over: built from the store from now on."""
         found = self._views.get(view)
