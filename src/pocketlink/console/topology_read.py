@@ -231,20 +231,24 @@ def read_all(apis: list[Api], whole: bool = True
         reading.wave([_listing(api, found[(api.account, api.region)], name, call)
                       for api in apis for name, call in lists.items()])
         second = []
+        drawn = {s["ServiceName"] for key, h in found.items() if key not in reading.failed
+                 for s in h.services}
         for api in apis:
             holdings = found[(api.account, api.region)]
             if holdings.services:
                 second.append(_listing(api, holdings, "connections", _CONNECTIONS))
             if whole:
-                second += _details(api, holdings)
+                second += _details(api, holdings, drawn)
         reading.wave(second)
     return [h for key, h in found.items() if key not in reading.failed], reading.failed
 
 
-def _details(api: Api, found: Holdings) -> list[Call]:
-    """The second wave of a whole read: what the first one's answers name."""
+def _details(api: Api, found: Holdings, drawn: set[str]) -> list[Call]:
+    """The second wave of a whole read: what the first one's answers name. The owners of
+    the services the endpoints connect to, but of those ``drawn`` (another account's read
+    has them, and their owner)."""
     calls: list[Call] = []
-    names = sorted({e["ServiceName"] for e in found.endpoints})
+    names = sorted({e["ServiceName"] for e in found.endpoints} - drawn)
     if names:
         calls.append((api, lambda: api.all("ec2", "describe_vpc_endpoint_services",
                                            "ServiceDetails", ServiceNames=names),
