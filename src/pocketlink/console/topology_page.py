@@ -131,7 +131,7 @@ async def serve(request: HttpRequest, gateway: Gateway, clients: Clients, answer
                     for a, r in _machine(gateway)]
         else:
             apis = [Api(account, region, current.signing_key, clients, answers)]
-        everything, failed = await asyncio.to_thread(read_all, apis, not feed)
+        everything, failed = await asyncio.to_thread(read_all, apis, not feed, machine)
         counted = totals()
         found_figures = {key: text for found in everything
                          for key, text in figures(found, counted).items()}
