@@ -5,12 +5,14 @@ and the whole machine's, and the lists are asked again only after a change."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 
 from pocketlink.console.topology_read import Answers
 from pocketlink.harness import _OPENER
 from pocketlink.polling import wait_for
 from tests.console.conftest import new_account
+from tests.console.test_pages import provider_world
 
 REGION = "us-east-1"
 
@@ -103,3 +105,28 @@ def test_the_feed_follows_a_new_endpoint_service(console_daemon):
     service = ec2.create_vpc_endpoint_service_configuration(
         NetworkLoadBalancerArns=[nlb])["ServiceConfiguration"]["ServiceId"]
     assert f"s:{service}" in figures()
+
+
+def test_the_whole_machine_draws_a_connection_from_both_sides_own_lists(console_daemon):
+    """On the whole machine the provider's connections are not asked (each endpoint is
+    drawn from its owner's list): the connection is drawn whole all the same, its row
+    naming both accounts, the service and the NLB, and the endpoint once. The provider's
+    own view asks them, and draws the other account's endpoint."""
+    provider, consumer = new_account(), new_account()
+    world = provider_world(console_daemon, provider)
+    console_daemon.client("ec2", provider).modify_vpc_endpoint_service_permissions(
+        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
+    ec2 = console_daemon.client("ec2", consumer)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24",
+                               AvailabilityZoneId="use1-az1")["Subnet"]["SubnetId"]
+    vpce = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, SubnetIds=[subnet],
+                                   ServiceName=world["service_name"])["VpcEndpoint"]["VpcEndpointId"]
+    drawn = page(console_daemon, "scope=machine")
+    row = re.search(rf'<tr data-endpoint="{vpce}".*?</tr>', drawn, re.S)
+    assert row, drawn[-2000:]
+    assert all(word in row.group(0) for word in (consumer, provider, world["service"],
+                                                 world["balancer"]))
+    assert f'data-id="{vpce}/{subnet}"' in drawn and f'data-id="remote:{vpce}"' not in drawn
+    assert f'data-id="remote:{vpce}"' in page(console_daemon,
+                                              f"account={provider}&region={REGION}")
