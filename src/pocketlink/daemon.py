@@ -250,7 +250,8 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
     origins = own_origins(config.host, config.port)
     console = Console(endpoint_of(config.host, config.port), origins, config.strict_auth,
                       lambda: lifecycle.hyperplane.target_counts()
-                      if lifecycle.hyperplane is not None else {}, lambda: sampler.totals)
+                      if lifecycle.hyperplane is not None else {}, lambda: sampler.totals,
+                      lambda: store.changes)  # the topology keeps its lists while it stays
     gateway = Gateway(store, config.credentials, config.strict_auth,
                       consoles=instances.console, origins=origins,
                       limiter=RateLimiter(config.max_request_rate), backend=backend,

@@ -25,7 +25,9 @@ nothing the API refuses, and the API's errors show in the page in AWS's words.
 - ``topology``, ``topology_read``, ``topology_build``, ``topology_page``: the network,
   drawn (SVG laid out here) with live flow counts: CloudWatch's metrics, read from the
   metrics sampler's sums in process (GetMetricData's hundreds of queries were half of a
-  page's time), and per target the data plane's counters (no AWS API has those).
+  page's time), and per target the data plane's counters (no AWS API has those). The
+  API's lists are kept while the store's change counter (daemon.py hands it over, as the
+  sampler's totals) stays: a page asks again only after a change.
 - ``static/``: the style sheets and the small scripts of progressive enhancement (live
   status, copy buttons, the topology's figures); nothing is loaded from anywhere else,
   nothing is inline (the pages' Content-Security-Policy).

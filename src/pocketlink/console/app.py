@@ -43,7 +43,7 @@ from pocketlink.console.aws import Clients, in_process
 from pocketlink.console.layout import Page, render
 from pocketlink.console.markup import ROOT, error_flash, success_flash
 from pocketlink.console.session import Session
-from pocketlink.console.topology_read import TargetCounts, Totals
+from pocketlink.console.topology_read import Answers, TargetCounts, Totals
 from pocketlink.console.view import Json, Redirect, View
 from pocketlink.wire.message import HttpRequest, HttpResponse
 
@@ -69,8 +69,12 @@ _OWN_SITES = ("same-origin",)
 class Console:
     def __init__(self, endpoint: str, origins: frozenset[str], strict: bool = False,
                  targets: Callable[[], TargetCounts] = dict,
-                 totals: Callable[[], Totals] = dict) -> None:
+                 totals: Callable[[], Totals] = dict,
+                 changes: Callable[[], object] = object) -> None:
         self.clients = Clients(endpoint)
+        # The topology's lists, kept while ``changes`` (the store's change counter) stays;
+        # without one, each page asks anew (a new object() is never the one before).
+        self.answers = Answers(changes)
         self.targets = targets  # the data plane's counts per target (the topology's)
         self.totals = totals  # the metrics sampler's counts (the topology's figures)
         self.origins = origins
@@ -91,7 +95,7 @@ class Console:
             self._gateway = gateway
             self.clients.deliver(in_process(gateway, loop))
         if request.path in topology_page.PATHS and not self._signing_in(request):
-            response = await topology_page.serve(request, gateway, self.clients,
+            response = await topology_page.serve(request, gateway, self.clients, self.answers,
                                                  self.targets, self.totals)
             response.headers.update({**_HEADERS, **response.headers})
             return response

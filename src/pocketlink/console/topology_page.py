@@ -46,6 +46,7 @@ from pocketlink.console.topology import (
 )
 from pocketlink.console.topology_build import build
 from pocketlink.console.topology_read import (
+    Answers,
     Api,
     TargetCounts,
     Totals,
@@ -102,13 +103,13 @@ def _refusal(error: Exception) -> str:
     return f"The API could not be called: {error}"
 
 
-async def serve(request: HttpRequest, gateway: Gateway, clients: Clients,
+async def serve(request: HttpRequest, gateway: Gateway, clients: Clients, answers: Answers,
                 targets: Callable[[], TargetCounts],
                 totals: Callable[[], Totals]) -> HttpResponse:
     """The page or the feed: HTML (or JSON) with status 200, or a refusal in words.
-    ``targets``: the data plane's counts per target; ``totals``: the metrics sampler's
-    counts since the daemon started; both read here, on the event loop, after the API's
-    answers."""
+    ``answers``: the API's lists, kept while the store does not change; ``targets``: the
+    data plane's counts per target; ``totals``: the metrics sampler's counts since the
+    daemon started; both read here, on the event loop, after the API's answers."""
     feed = request.path == FEED_PATH
     strict = gateway.strict_auth
     try:
@@ -126,11 +127,11 @@ async def serve(request: HttpRequest, gateway: Gateway, clients: Clients,
                                "your own account is.")
         account, region = current.account, current.region
         if machine:
-            apis = [Api(a, r, (a, session.UNCHECKED_SECRET), clients)
+            apis = [Api(a, r, (a, session.UNCHECKED_SECRET), clients, answers)
                     for a, r in _machine(gateway)]
         else:
-            apis = [Api(account, region, current.signing_key, clients)]
-        everything, failed = await asyncio.to_thread(read_all, apis, not feed)
+            apis = [Api(account, region, current.signing_key, clients, answers)]
+        everything, failed = await asyncio.to_thread(read_all, apis, not feed, machine)
         counted = totals()
         found_figures = {key: text for found in everything
                          for key, text in figures(found, counted).items()}

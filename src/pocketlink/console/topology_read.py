@@ -23,10 +23,19 @@ the target group): those, flows ended and bytes per target address and port of a
 group, are read from the data plane's counters in process (dataplane/hyperplane.py
 ``target_counts``, ``target_figures`` here), only for the target groups of the accounts
 the API has just answered for.
+
+An account's answers are kept (``Answers``) while the daemon's store has not changed since
+they were asked: every Describe answer the page keeps is the store's alone, so an
+unchanged store (its change counter, which daemon.py hands the console as it hands it
+the sampler's totals) answers as before, and the page asks again only after a change.
+DescribeTargetHealth is asked every time: a draining target leaves it when its delay runs
+out, with no change in the store.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,21 +51,59 @@ from pocketlink.metrics.store import Metric
 Totals = dict[Metric, tuple[float, str]]  # the sampler's counts since the daemon started
 
 
+KEPT_ANSWERS = 4096  # lists kept at most: an account's dozen, for hundreds of accounts
+
+
+class Answers:
+    """The lists the API gave, by who asked (account, region, key) and what, kept while
+    ``changes`` (the store's change counter) stays where it was when they were asked. A
+    list asked while the store changed is kept under the count before, so it is asked
+    again. The lists are shared by the pages that read them: nothing changes them."""
+
+    def __init__(self, changes: Callable[[], object]) -> None:
+        self.changes = changes
+        self._lock = threading.Lock()
+        self._at: object = None
+        self._kept: dict[tuple, list[dict]] = {}
+
+    def get(self, asked: tuple, call: Callable[[], list[dict]]) -> list[dict]:
+        at = self.changes()
+        with self._lock:
+            if at != self._at or len(self._kept) >= KEPT_ANSWERS:
+                self._at, self._kept = at, {}
+            found = self._kept.get(asked)
+        if found is not None:
+            return found
+        found = call()
+        with self._lock:
+            if self._at == at:
+                self._kept[asked] = found
+        return found
+
+
 @dataclass(frozen=True)
 class Api:
     """This daemon's own API, as one account in one region, signed with ``signing_key``
-    (the console's clients: console/aws.py)."""
+    (the console's clients: console/aws.py); its lists kept in ``answers`` while the
+    store does not change."""
 
     account: str
     region: str
     signing_key: tuple[str, str]  # access key id, secret
     clients: Clients
+    answers: Answers
 
     def client(self, service: str) -> Any:
         return self.clients.get(service, *self.signing_key, self.region)
 
     def all(self, service: str, operation: str, key: str, **params) -> list[dict]:
-        """Every item of a Describe call, through its pages when it has them."""
+        """Every item of a Describe call, through its pages when it has them; the list
+        the API gave last when the store has not changed since."""
+        asked = (self.account, self.region, self.signing_key, service, operation,
+                 json.dumps(params, sort_keys=True))
+        return self.answers.get(asked, partial(self._all, service, operation, key, params))
+
+    def _all(self, service: str, operation: str, key: str, params: dict) -> list[dict]:
         client = self.client(service)
         if client.can_paginate(operation):
             return [item for page in client.get_paginator(operation).paginate(**params)
@@ -172,11 +219,12 @@ def _listing(api: Api, found: Holdings, name: str, listing: Listing) -> Call:
             lambda items: setattr(found, name, kept(items)))
 
 
-def read_all(apis: list[Api], whole: bool = True
+def read_all(apis: list[Api], whole: bool = True, every: bool = False
              ) -> tuple[list[Holdings], dict[tuple[str, str], Exception]]:
     """Every account's holdings, and the accounts whose calls failed; without ``whole``
-    only what the figures need (the feed's reads, every second or two). Blocking: made
-    from a worker thread."""
+    only what the figures need (the feed's reads, every second or two). ``every``: the
+    apis are every account the machine holds endpoints in. Blocking: made from a worker
+    thread."""
     found = {(api.account, api.region): Holdings(api.account, api.region) for api in apis}
     with ThreadPoolExecutor(CALLS_AT_ONCE, thread_name_prefix="topology") as pool:
         reading = _Reading(pool)
@@ -184,20 +232,30 @@ def read_all(apis: list[Api], whole: bool = True
         reading.wave([_listing(api, found[(api.account, api.region)], name, call)
                       for api in apis for name, call in lists.items()])
         second = []
+        drawn = {s["ServiceName"] for key, h in found.items() if key not in reading.failed
+                 for s in h.services}
+        # A provider's connections are drawn only for the endpoints not drawn themselves
+        # (their owner's read is another's). On the whole machine every endpoint is its
+        # owner's, read above, unless that read failed: DescribeVpcEndpointConnections
+        # lists no deleted endpoint, as the drawing shows none. Its answer was the
+        # largest of the page (100 connections: 118 kB of XML).
+        connected = not every or bool(reading.failed)
         for api in apis:
             holdings = found[(api.account, api.region)]
-            if holdings.services:
+            if holdings.services and connected:
                 second.append(_listing(api, holdings, "connections", _CONNECTIONS))
             if whole:
-                second += _details(api, holdings)
+                second += _details(api, holdings, drawn)
         reading.wave(second)
     return [h for key, h in found.items() if key not in reading.failed], reading.failed
 
 
-def _details(api: Api, found: Holdings) -> list[Call]:
-    """The second wave of a whole read: what the first one's answers name."""
+def _details(api: Api, found: Holdings, drawn: set[str]) -> list[Call]:
+    """The second wave of a whole read: what the first one's answers name. The owners of
+    the services the endpoints connect to, but of those ``drawn`` (another account's read
+    has them, and their owner)."""
     calls: list[Call] = []
-    names = sorted({e["ServiceName"] for e in found.endpoints})
+    names = sorted({e["ServiceName"] for e in found.endpoints} - drawn)
     if names:
         calls.append((api, lambda: api.all("ec2", "describe_vpc_endpoint_services",
                                            "ServiceDetails", ServiceNames=names),
