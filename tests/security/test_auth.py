@@ -242,3 +242,27 @@ def test_host_and_the_date_must_be_signed() -> None:
                                   {"host": "localhost", "x-amz-date": "20261130T235959Z"})
     problem = sigv4.check(request, signature, SECRET, now)
     assert problem.kind == "mismatch" and "Date in Credential scope" in problem.message
+
+
+# A ``Date`` header (the one SigV4 reads when there is no X-Amz-Date) whose year or hour
+# no C integer holds: ``email.utils.parsedate_to_datetime`` raises OverflowError, not the
+# ValueError of a date that is not one.
+HUGE_DATES = ["Mon, 01 Jan 99999999999999999999 00:00:00 +0000",
+              "Mon, 01 Jan 2026 99999999999999999999:00:00 +0000"]
+
+
+@pytest.mark.parametrize("date", HUGE_DATES)
+def test_a_date_header_no_integer_holds_is_no_date(daemon, strict, date) -> None:
+    """Read as no date at all, as any other unreadable Date: ignored without strict auth
+    (it signs nothing there), refused for its missing date with it; never an error at the
+    HTTP level (the daemon reads the signature from a request's head, to size its body)."""
+    def dated(endpoint: str, key: str, secret: str):
+        request = sign(endpoint, form("DescribeRegions"), key, secret)
+        return send(endpoint, request, headers={"X-Amz-Date": None, "Date": date})
+
+    lax = dated(daemon.endpoint, "666666666666", "x")
+    assert lax.status == 200, lax.body
+    refused = dated(strict.endpoint, KEY, SECRET)
+    assert refused.status in (400, 403), refused.body
+    assert error_code(refused.body) in ("IncompleteSignature", "AuthFailure",
+                                        "SignatureDoesNotMatch"), refused.body

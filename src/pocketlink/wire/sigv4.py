@@ -93,10 +93,11 @@ def _scope(credential: str) -> CredentialScope | None:
 
 
 def _date_header(value: str) -> str:
-    """The HTTP ``Date`` header as a SigV4 timestamp, "" when it is not a date."""
+    """The HTTP ``Date`` header as a SigV4 timestamp, "" when it is not a date (a year or
+    an hour no C integer holds is an OverflowError there)."""
     try:
         return parsedate_to_datetime(value).astimezone(UTC).strftime(TIMESTAMP)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return ""
 
 
