@@ -99,3 +99,18 @@ def test_two_connections_of_one_account_get_every_pipelined_answer(daemon):
     finally:
         for sock in connections:
             sock.close()
+
+
+def test_under_strict_auth_an_unsigned_request_is_not_parsed_ahead(tmp_path):
+    """The parse ahead (on the API's thread, before the fair turns) is most of a large
+    request's cost: an unsigned one, refused first under --strict-auth, must not get it."""
+    body = b"Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-" + b"a" * 200_000
+    unsigned = HttpRequest("POST", "/", "", {"content-type": "application/x-www-form-urlencoded"},
+                           body)
+    Gateway(open_store(tmp_path / "strict.db"), strict_auth=True).parse_ahead(unsigned)
+    assert unsigned.parsed is None
+    signed_one = signed("vpc-0123456789abcdef0", "111111111111")
+    Gateway(open_store(tmp_path / "strict2.db"), strict_auth=True).parse_ahead(signed_one)
+    assert signed_one.parsed is not None
+    Gateway(open_store(tmp_path / "open.db")).parse_ahead(unsigned)
+    assert unsigned.parsed is not None

@@ -222,11 +222,14 @@ class Gateway:
         """A request's parse, done before its turn, on the API's thread (api_thread.py):
         pure work on the request and botocore's model, and most of a large request's CPU
         (a 1 MiB value, checked character by character). ``handle`` takes it, or raises its
-        error, where it would have parsed: what a request is refused for first is the same."""
+        error, where it would have parsed: what a request is refused for first is the same.
+        Under ``--strict-auth`` an unsigned request is not parsed ahead: it is refused first."""
         if request.path.startswith("/_pocketlink/") or \
                 (self.registry is not None and self.registry.claims(request, from_host=True)) \
                 or (self.backend is not None and self.backend.caller(request) is not None):
             return  # not the gateway's to parse
+        if self.strict_auth and sigv4.signature_of(request) is None:
+            return  # refused before its parse (``handle``): its body costs nothing
         try:
             spec = self.router.route(request)
         except ServiceError:
