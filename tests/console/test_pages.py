@@ -58,6 +58,19 @@ def provider_world(daemon, account: str) -> dict:
             "sg": sg["GroupId"]}
 
 
+def consumer_subnet(daemon, world: dict, provider: str, consumer: str,
+                    cidr: str = "10.1.0.0/16") -> tuple:
+    """``consumer`` allowed on the provider's service, and a VPC of its own with one subnet
+    (the VPC's first /24): its EC2 client, the VPC and the subnet."""
+    daemon.client("ec2", provider).modify_vpc_endpoint_service_permissions(
+        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
+    theirs = daemon.client("ec2", consumer)
+    vpc = theirs.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    subnet = theirs.create_subnet(VpcId=vpc, CidrBlock=cidr.replace(".0.0/16", ".0.0/24"),
+                                  AvailabilityZoneId=ZONE_IDS[0])["Subnet"]["SubnetId"]
+    return theirs, vpc, subnet
+
+
 def test_every_page_shows_what_the_api_answers_and_an_unknown_page_is_a_404(console_daemon):
     account, other = new_account(), new_account()
     world = provider_world(console_daemon, account)
@@ -221,13 +234,7 @@ def test_strict_auth_asks_for_a_key(strict_daemon, open_console):
 def test_the_endpoint_list_turns_available_without_a_reload(console_daemon, open_console):
     provider, consumer = new_account(), new_account()
     world = provider_world(console_daemon, provider)
-    ec2 = console_daemon.client("ec2", provider)
-    ec2.modify_vpc_endpoint_service_permissions(
-        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
-    theirs = console_daemon.client("ec2", consumer)
-    vpc = theirs.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    subnet = theirs.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24",
-                                  AvailabilityZoneId=ZONE_IDS[0])["Subnet"]["SubnetId"]
+    theirs, vpc, subnet = consumer_subnet(console_daemon, world, provider, consumer)
     endpoint = theirs.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc,
                                           ServiceName=world["service_name"],
                                           SubnetIds=[subnet])["VpcEndpoint"]["VpcEndpointId"]
@@ -235,7 +242,8 @@ def test_the_endpoint_list_turns_available_without_a_reload(console_daemon, open
     badge = page.locator(f'[data-status-key="{endpoint}"]')
     expect(badge).to_have_text("pendingAcceptance")
     page.evaluate("window.notReloaded = true")
-    ec2.accept_vpc_endpoint_connections(ServiceId=world["service"], VpcEndpointIds=[endpoint])
+    console_daemon.client("ec2", provider).accept_vpc_endpoint_connections(
+        ServiceId=world["service"], VpcEndpointIds=[endpoint])
     wait_for(lambda: theirs.describe_vpc_endpoints(
         VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["State"] == "available", "available")
     expect(badge).to_have_text("available")
@@ -304,12 +312,7 @@ def test_a_custom_policy_a_rejected_connection_and_the_services_settings(console
     setting."""
     provider, consumer = new_account(), new_account()
     world = provider_world(console_daemon, provider)
-    console_daemon.client("ec2", provider).modify_vpc_endpoint_service_permissions(
-        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
-    theirs = console_daemon.client("ec2", consumer)
-    vpc = theirs.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    subnet = theirs.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24",
-                                  AvailabilityZoneId=ZONE_IDS[0])["Subnet"]["SubnetId"]
+    theirs, vpc, subnet = consumer_subnet(console_daemon, world, provider, consumer)
     policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                              "Resource": "*"}]}
 

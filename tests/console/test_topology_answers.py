@@ -12,7 +12,7 @@ from pocketlink.console.topology_read import Answers
 from pocketlink.harness import _OPENER
 from pocketlink.polling import wait_for
 from tests.console.conftest import new_account
-from tests.console.test_pages import provider_world
+from tests.console.test_pages import consumer_subnet, provider_world
 
 REGION = "us-east-1"
 
@@ -114,12 +114,7 @@ def test_the_whole_machine_draws_a_connection_from_both_sides_own_lists(console_
     own view asks them, and draws the other account's endpoint."""
     provider, consumer = new_account(), new_account()
     world = provider_world(console_daemon, provider)
-    console_daemon.client("ec2", provider).modify_vpc_endpoint_service_permissions(
-        ServiceId=world["service"], AddAllowedPrincipals=[f"arn:aws:iam::{consumer}:root"])
-    ec2 = console_daemon.client("ec2", consumer)
-    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24",
-                               AvailabilityZoneId="use1-az1")["Subnet"]["SubnetId"]
+    ec2, vpc, subnet = consumer_subnet(console_daemon, world, provider, consumer, "10.9.0.0/16")
     vpce = ec2.create_vpc_endpoint(VpcEndpointType="Interface", VpcId=vpc, SubnetIds=[subnet],
                                    ServiceName=world["service_name"])["VpcEndpoint"]["VpcEndpointId"]
     drawn = page(console_daemon, "scope=machine")
