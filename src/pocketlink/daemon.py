@@ -28,6 +28,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -147,6 +148,14 @@ def check_network_tools() -> str | None:
     return None
 
 
+# The interpreter's switch interval, for the whole daemon (the default is 5 ms; the data
+# plane and DNS run in processes of their own): the loop, back from each system call of a
+# listener's bind (setns, socket, bind, listen), waited that long for a thread decoding
+# netlink to let go of the GIL (ten new endpoints' listeners took 0.1-0.9 s to bind in a
+# burst of creations), and the daemon's loop and the API's thread (gateway/api_thread.py)
+# each wait at most this long for the other.
+SWITCH_INTERVAL = 0.0005
+
 # How long a stop waits for the reconciler's pass under way, and for each network worker.
 LAST_PASS_TIMEOUT = 10.0
 WORKER_TIMEOUT = 5.0
@@ -156,6 +165,7 @@ async def run(config: DaemonConfig, restored: Restored | None = None) -> None:
     """``restored``: the listeners and resolvers cli ``up`` brought back from the serving
     snapshot before importing this module (snapshot.py), for the first pass to take over."""
     descriptors = raise_file_limit()  # the state is claimed already (control.Claim)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     store = open_store(config.state)
     metrics = MetricStore(config.data_dir / "metrics.db")
     stop, force = asyncio.Event(), asyncio.Event()

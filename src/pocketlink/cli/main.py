@@ -241,8 +241,8 @@ def _since(text: str) -> int:
     from datetime import UTC, datetime
 
     spans = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    if integer(text[:-1]) is not None and text[-1:] in spans:
-        return int(time.time()) - integer(text[:-1]) * spans[text[-1]]
+    if (count := integer(text[:-1])) is not None and text[-1:] in spans:
+        return int(time.time()) - count * spans[text[-1]]
     moment = datetime.fromisoformat(text)
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 

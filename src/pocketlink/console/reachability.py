@@ -99,8 +99,8 @@ def create(view: View):
     destination = view.value("destination").strip()
     port = view.value("port").strip()
     params: dict = {"Source": view.value("source"), "Protocol": "tcp"}
-    if integer(port) is not None:  # else the API says a port is wanted, in its words
-        params["DestinationPort"] = integer(port)
+    if (number := integer(port)) is not None:  # else the API says a port is wanted, in its words
+        params["DestinationPort"] = number
     if destination[:1].isdigit() or ":" in destination:
         params["DestinationIp"] = destination
     else:

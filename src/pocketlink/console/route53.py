@@ -68,7 +68,7 @@ def _zone_page(view: View) -> Page:
 def create_record(view: View):
     ttl = view.value("ttl").strip()
     record = {"Name": view.value("name").strip(), "Type": view.value("type"),
-              "TTL": ttl if integer(ttl) is None else integer(ttl),
+              "TTL": ttl if (seconds := integer(ttl)) is None else seconds,
               "ResourceRecords": [{"Value": v.strip()} for v in view.value("value").splitlines()
                                   if v.strip()]}
     try:

@@ -26,7 +26,6 @@ asked by the gateway (and the console's in-process calls), on the daemon's loop.
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -40,9 +39,6 @@ from pocketlink.wire.message import HttpRequest, HttpResponse
 T = TypeVar("T")
 
 THREAD_NAME = "pocketlink-api"
-# The interpreter's switch interval while two loops share it (the reconciler's network
-# workers ask the same): the daemon's loop waits at most this long for the API thread.
-SWITCH_INTERVAL = 0.0005
 
 
 def _new_loop() -> asyncio.AbstractEventLoop:
@@ -64,7 +60,6 @@ class ApiThread:
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
     def start(self) -> None:
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread.start()
 
     def call(self, work: Coroutine[Any, Any, T]) -> Awaitable[T]:

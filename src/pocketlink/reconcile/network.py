@@ -31,7 +31,6 @@ import contextlib
 import logging
 import os
 import random
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,12 +55,6 @@ RETRY_FIRST = 0.5
 RETRY_MAX = 10.0
 # Threads for kernel work: one per busy key, so that a stuck key keeps only its own.
 THREADS = 16
-# The interpreter's switch interval, for the whole daemon from the network reconciler's
-# start (the default is 5 ms; the data plane and DNS run in processes of their own): the loop,
-# back from each system call of a listener's bind (setns, socket, bind, listen), waited
-# that long for a thread decoding netlink to let go of the GIL, and ten new endpoints'
-# listeners took 0.1-0.9 s to bind in a burst of creations.
-SWITCH_INTERVAL = 0.0005
 
 
 @dataclass
@@ -109,7 +102,6 @@ class NetworkReconciler:
         self._sweeping: asyncio.Future | None = None
         self._closing = False
         self._threads = ThreadPoolExecutor(THREADS, thread_name_prefix="pocketlink-network")
-        sys.setswitchinterval(SWITCH_INTERVAL)
         self.internet = names.internet(owner)  # this daemon's internet namespace
         self._internet: InternetSpec | None = None  # wanted while a gateway is attached
         # At a restart, the keys not run yet in this life, until each has run once (the
